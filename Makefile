@@ -1,0 +1,39 @@
+# cmcoord — the documented entry points. Each target is a line or two;
+# the logic lives in Go (cmd/cmcoord, internal/devtools/testenv).
+
+# Use the Go on PATH, or the default install location of the official tarball.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+GOFMT := $(dir $(GO))gofmt
+BIN := bin/cmcoord
+# Arguments for `make run`, e.g. make run ARGS="-keep-db -addr 0.0.0.0:8080".
+ARGS ?=
+
+.PHONY: help build run test generate check fmt vet bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+
+build: generate ## build bin/cmcoord (templ output regenerated first)
+	$(GO) build -trimpath -o $(BIN) ./cmd/cmcoord
+
+run: build ## find or start PostgreSQL, migrate, load demo data once, serve on http://127.0.0.1:8080
+	./$(BIN) dev $(ARGS)
+
+test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL
+	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 20m ./...
+
+generate: ## regenerate *_templ.go from the .templ sources (templ pinned in go.mod)
+	$(GO) tool templ generate -log-level warn
+
+check: generate ## generated code committed and current, go vet, gofmt
+	git diff --exit-code -- '*_templ.go' || { echo "generated templ code is stale: run make generate and commit"; exit 1; }
+	test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" || { echo "uncommitted generated templ files"; exit 1; }
+	$(GO) vet ./...
+	test -z "$$($(GOFMT) -l $$(git ls-files '*.go'))" || { $(GOFMT) -l $$(git ls-files '*.go'); echo "run make fmt"; exit 1; }
+
+fmt: ## format the Go sources
+	$(GOFMT) -w $$(git ls-files '*.go')
+
+clean: ## remove the binary and test artifacts (keeps .data)
+	rm -rf bin
+	find . -path '*/testdata/artifacts' -type d -prune -exec rm -rf {} +

@@ -1,0 +1,25 @@
+// Command cmcoord is the one cmcoord binary: the web server, migrations,
+// demo data and administration commands, with migrations and web assets
+// embedded. Run `cmcoord help` for the subcommands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, env{args: os.Args[1:], getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr})
+	stop()
+	if err != nil {
+		if err != errUsage {
+			fmt.Fprintln(os.Stderr, "cmcoord:", err)
+		}
+		os.Exit(1)
+	}
+}

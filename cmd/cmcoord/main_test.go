@@ -1,0 +1,204 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func noEnv(string) string { return "" }
+
+// runCmd runs the binary's run in-process and returns its stdout.
+func runCmd(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut syncBuffer
+	err := run(t.Context(), env{args: args, getenv: noEnv, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut})
+	if err != nil {
+		t.Logf("stderr: %s", errOut.String())
+	}
+	return out.String(), err
+}
+
+// startServer runs `cmcoord serve` in-process on a random port against a
+// fresh database and returns its base URL. The server is shut down
+// gracefully when t ends, and the test fails if that shutdown fails.
+func startServer(t *testing.T) string {
+	t.Helper()
+	dbURL := testdb.URL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var out, logs syncBuffer
+	go func() {
+		done <- run(ctx, env{
+			args:   []string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-log-format", "json"},
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: &out, stderr: &logs,
+			ready: func(u string) { ready <- u },
+		})
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve exited before listening: %v\n%s", err, logs.String())
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatalf("serve did not listen within 30 s\n%s", logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve shut down with %v", err)
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return base
+}
+
+func TestRunUsage(t *testing.T) {
+	t.Parallel()
+	out, err := runCmd(t, "help")
+	if err != nil || !strings.Contains(out, "serve") || !strings.Contains(out, "migrate") {
+		t.Fatalf("help: err %v, out %q", err, out)
+	}
+	if _, err := runCmd(t, "fly"); err != errUsage {
+		t.Fatalf("unknown command: err = %v, want errUsage", err)
+	}
+	if _, err := runCmd(t); err != errUsage {
+		t.Fatalf("no command: err = %v, want errUsage", err)
+	}
+	if _, err := runCmd(t, "serve", "-log-level", "loud"); err == nil || !strings.Contains(err.Error(), "-log-level") {
+		t.Fatalf("bad flag: err = %v", err)
+	}
+	if _, err := runCmd(t, "serve"); err != errNoDatabase {
+		t.Fatalf("serve without a database: err = %v, want errNoDatabase", err)
+	}
+}
+
+func TestRunMigrate(t *testing.T) {
+	t.Parallel()
+	url := testdb.EmptyURL(t)
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"version"}, "schema version 0 of"},
+		{[]string{"up"}, "(clean)"},
+		{[]string{"down"}, "schema version 0 of"},
+		{[]string{"up"}, "(clean)"},
+	}
+	for _, s := range steps {
+		out, err := runCmd(t, append([]string{"migrate", "-database-url", url}, s.args...)...)
+		if err != nil {
+			t.Fatalf("migrate %v: %v", s.args, err)
+		}
+		if !strings.Contains(out, s.want) {
+			t.Fatalf("migrate %v printed %q, want %q", s.args, out, s.want)
+		}
+	}
+	for _, bad := range [][]string{{}, {"sideways"}, {"down", "zero"}, {"down", "-1"}} {
+		if _, err := runCmd(t, append([]string{"migrate", "-database-url", url}, bad...)...); err == nil {
+			t.Errorf("migrate %v: err = nil, want a usage error", bad)
+		}
+	}
+}
+
+func TestRunDemo(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	out, err := runCmd(t, "demo", "-database-url", url)
+	if err != nil || !strings.Contains(out, "Demo data loaded.") {
+		t.Fatalf("first demo: err %v, out %q", err, out)
+	}
+	out, err = runCmd(t, "demo", "-database-url", url)
+	if err != nil || !strings.Contains(out, "loaded on an earlier run") {
+		t.Fatalf("second demo: err %v, out %q", err, out)
+	}
+}
+
+// TestServeGracefulShutdown proves a request in flight when the signal
+// arrives still completes, and that the server then stops.
+func TestServeGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		time.Sleep(300 * time.Millisecond)
+		_, _ = w.Write([]byte("finished"))
+	})}
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveUntilDone(ctx, srv, ln, 5*time.Second, discardLogger()) }()
+
+	type result struct {
+		body string
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/")
+		if err != nil {
+			got <- result{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, err = b.ReadFrom(resp.Body)
+		got <- result{b.String(), err}
+	}()
+	<-started
+	cancel() // as SIGTERM would
+	r := <-got
+	if r.err != nil || r.body != "finished" {
+		t.Fatalf("in-flight request: body %q, err %v; want it to finish", r.body, r.err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serveUntilDone = %v, want nil", err)
+	}
+	if _, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+		t.Fatal("server still accepts connections after shutdown")
+	}
+}
+
+func TestServeEndpoints(t *testing.T) {
+	t.Parallel()
+	base := startServer(t)
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200, "/nope": 404} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}

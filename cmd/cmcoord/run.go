@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/cmcoord/cmcoord/internal/config"
+)
+
+// env is everything a run of the binary receives from the outside world,
+// so tests can run the whole program in-process.
+type env struct {
+	args   []string
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// ready, when set, is called with the base URL once the server listens
+	// (tests use it to learn the port of 127.0.0.1:0).
+	ready func(baseURL string)
+}
+
+// errUsage reports a usage error already explained on stderr.
+var errUsage = errors.New("usage")
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, cfg config.Config, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the web server (migrates first unless -no-migrate)", runServe},
+		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev},
+		{"migrate", "migrate up | down [N] | version", runMigrate},
+		{"demo", "load the demo data (once; later runs do nothing)", runDemo},
+		{"version", "print the build version", runVersion},
+	}
+}
+
+// run dispatches args[0] to its subcommand.
+func run(ctx context.Context, e env) error {
+	if len(e.args) == 0 || e.args[0] == "help" || e.args[0] == "-h" || e.args[0] == "--help" {
+		usage(e.stdout)
+		if len(e.args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	name := e.args[0]
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		cfg, rest, err := config.Load(name, e.args[1:], e.getenv, e.stderr)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return c.run(ctx, e, cfg, rest)
+	}
+	fmt.Fprintf(e.stderr, "cmcoord: unknown command %q\n\n", name)
+	usage(e.stderr)
+	return errUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: cmcoord <command> [flags] [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run `cmcoord <command> -h` for the flags; every flag has an environment variable (see README).")
+}
+
+// newLogger builds the process logger: text on a terminal, JSON otherwise,
+// unless cfg says which.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	format := cfg.LogFormat
+	if format == "auto" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// version returns the module version, or the VCS revision of a local build.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	return strings.TrimSpace(rev[:min(12, len(rev))] + dirty)
+}
+
+func runVersion(_ context.Context, e env, _ config.Config, _ []string) error {
+	_, err := fmt.Fprintln(e.stdout, "cmcoord", version())
+	return err
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cmcoord/cmcoord/internal/config"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/web"
+	"github.com/cmcoord/cmcoord/migrations"
+)
+
+// app is one wired cmcoord: pool, store, services and the HTTP faces.
+type app struct {
+	log    *slog.Logger
+	pool   *pgxpool.Pool
+	system *service.System
+	web    *web.Server
+}
+
+// newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
+// and wires the services and faces. The caller closes the app.
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errNoDatabase
+	}
+	if !cfg.NoMigrate {
+		start := time.Now()
+		if err := migrations.Up(cfg.DatabaseURL); err != nil {
+			return nil, err
+		}
+		log.Info("schema migrated", "version", migrations.Latest(), "duration", time.Since(start))
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
+	}
+	catalog, err := i18n.Load()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	catalog.OnMissing(func(lang, id string) {
+		log.Warn("missing translation", "lang", lang, "id", id)
+	})
+	st := store.New(pool)
+	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
+	return &app{
+		log:    log,
+		pool:   pool,
+		system: system,
+		web: web.New(web.Options{
+			Log:            log,
+			System:         system,
+			Catalog:        catalog,
+			Metrics:        metrics.New(pool),
+			Version:        version(),
+			SecureCookies:  cfg.SecureCookies,
+			TrustedProxies: cfg.TrustedProxies,
+		}),
+	}, nil
+}
+
+func (a *app) close() { a.pool.Close() }
+
+// runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
+func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
+	log := newLogger(cfg, e.stderr)
+	slog.SetDefault(log)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serve(ctx, e, cfg, nil)
+}
+
+// serve listens on cfg.Addr, announces the URL (and calls banner, when
+// set, with it), and serves until ctx is done; then it stops accepting,
+// lets in-flight requests finish within cfg.ShutdownTimeout and returns.
+func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(baseURL string)) error {
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.web.Routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second, // streamed exports extend their own deadline
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr) // fails now, clearly, if the port is taken
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	baseURL := "http://" + ln.Addr().String()
+	a.log.Info("listening", "url", baseURL, "version", version())
+	if banner != nil {
+		banner(baseURL)
+	} else {
+		fmt.Fprintf(e.stdout, "cmcoord is serving at %s (Ctrl-C to stop)\n", baseURL)
+	}
+	if e.ready != nil {
+		e.ready(baseURL)
+	}
+	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
+}
+
+// serveUntilDone serves srv on ln until ctx is done, then shuts down
+// gracefully: no new connections, in-flight requests finish (up to
+// timeout), idle connections close.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, timeout time.Duration, log *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", timeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// redactURL hides the password in a database URL for messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable database url)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,136 @@
+// Package config parses cmcoord's configuration once, in cmd, from flags
+// with environment-variable fallbacks. Nothing below cmd reads the
+// environment; the parsed Config is passed down.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of one cmcoord process. Each field names its
+// flag, environment variable and default.
+type Config struct {
+	// Addr is where the server listens: -addr, CMCOORD_ADDR, "127.0.0.1:8080".
+	Addr string
+	// DatabaseURL is the PostgreSQL URL: -database-url, DATABASE_URL, "".
+	// `cmcoord serve` requires it; `cmcoord dev` finds or starts a server
+	// when it is empty.
+	DatabaseURL string
+	// LogLevel is the minimum level logged: -log-level, CMCOORD_LOG_LEVEL, "info".
+	LogLevel slog.Level
+	// LogFormat is "auto" (text on a terminal, JSON otherwise), "text" or
+	// "json": -log-format, CMCOORD_LOG_FORMAT, "auto".
+	LogFormat string
+	// NoMigrate skips migrating on start: -no-migrate, CMCOORD_NO_MIGRATE, false.
+	NoMigrate bool
+	// TrustedProxies is how many reverse proxies in front of cmcoord append
+	// to X-Forwarded-For; 0 uses the peer address: -trusted-proxies,
+	// CMCOORD_TRUSTED_PROXIES, 0.
+	TrustedProxies int
+	// SecureCookies forces the Secure flag on cookies (set it behind a TLS
+	// proxy): -secure-cookies, CMCOORD_SECURE_COOKIES, false.
+	SecureCookies bool
+	// DataDir holds the private PostgreSQL cluster `cmcoord dev` starts when
+	// no server answers: -data-dir, CMCOORD_DATA_DIR, ".data".
+	DataDir string
+	// KeepDB leaves a cluster started by `cmcoord dev` running on exit:
+	// -keep-db, CMCOORD_KEEP_DB, false.
+	KeepDB bool
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
+	// SIGTERM: -shutdown-timeout, CMCOORD_SHUTDOWN_TIMEOUT, 20s.
+	ShutdownTimeout time.Duration
+}
+
+// Load parses args (the arguments after the subcommand name) with getenv
+// as the fallback for unset flags, validates the result and returns it
+// with the positional arguments that follow the flags. Usage and errors
+// are written to output.
+func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, []string, error) {
+	var c Config
+	fs := flag.NewFlagSet("cmcoord "+name, flag.ContinueOnError)
+	fs.SetOutput(output)
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var level, keepDB, noMigrate, secure, proxies, shutdown string
+	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
+	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("CMCOORD_LOG_FORMAT", "auto"), "auto, text or json (CMCOORD_LOG_FORMAT)")
+	fs.StringVar(&noMigrate, "no-migrate", env("CMCOORD_NO_MIGRATE", "false"), "do not migrate on start (CMCOORD_NO_MIGRATE)")
+	fs.StringVar(&proxies, "trusted-proxies", env("CMCOORD_TRUSTED_PROXIES", "0"), "number of trusted reverse proxies (CMCOORD_TRUSTED_PROXIES)")
+	fs.StringVar(&secure, "secure-cookies", env("CMCOORD_SECURE_COOKIES", "false"), "mark cookies Secure (CMCOORD_SECURE_COOKIES)")
+	fs.StringVar(&c.DataDir, "data-dir", env("CMCOORD_DATA_DIR", ".data"), "directory for a private PostgreSQL cluster (CMCOORD_DATA_DIR)")
+	fs.StringVar(&keepDB, "keep-db", env("CMCOORD_KEEP_DB", "false"), "leave a started cluster running on exit (CMCOORD_KEEP_DB)")
+	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
+	// Boolean flags are parsed from strings so that "-keep-db" alone, and
+	// "-keep-db=false" against an environment "true", both work.
+	if err := fs.Parse(normaliseBoolFlags(args, "no-migrate", "secure-cookies", "keep-db")); err != nil {
+		return Config{}, nil, err
+	}
+	var errs []error
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Errorf("-log-level: %q is not debug, info, warn or error", level))
+	}
+	switch c.LogFormat {
+	case "auto", "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("-log-format: %q is not auto, text or json", c.LogFormat))
+	}
+	var err error
+	if c.NoMigrate, err = strconv.ParseBool(noMigrate); err != nil {
+		errs = append(errs, fmt.Errorf("-no-migrate: %q is not a boolean", noMigrate))
+	}
+	if c.SecureCookies, err = strconv.ParseBool(secure); err != nil {
+		errs = append(errs, fmt.Errorf("-secure-cookies: %q is not a boolean", secure))
+	}
+	if c.KeepDB, err = strconv.ParseBool(keepDB); err != nil {
+		errs = append(errs, fmt.Errorf("-keep-db: %q is not a boolean", keepDB))
+	}
+	if c.TrustedProxies, err = strconv.Atoi(proxies); err != nil || c.TrustedProxies < 0 {
+		errs = append(errs, fmt.Errorf("-trusted-proxies: %q is not a whole number ≥ 0", proxies))
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("-shutdown-timeout: %q is not a positive duration such as 20s", shutdown))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("-addr: %q is not host:port", c.Addr))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, nil, fmt.Errorf("config: %w", err)
+	}
+	return c, fs.Args(), nil
+}
+
+// normaliseBoolFlags turns a bare boolean flag ("-keep-db") into
+// "-keep-db=true" so string-typed boolean flags behave like flag.Bool.
+func normaliseBoolFlags(args []string, names ...string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		name := strings.TrimLeft(a, "-")
+		if strings.HasPrefix(a, "-") && !strings.Contains(name, "=") {
+			for _, n := range names {
+				if name == n {
+					a = "-" + n + "=true"
+					break
+				}
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,204 @@
+// Package i18n owns cmcoord's message catalogues and the one translation
+// function every user-facing string goes through. Catalogues are JSON
+// files under locales/, one per language, embedded in the binary and read
+// with nicksnyder/go-i18n (CLDR plural rules, message templates).
+//
+// It imports no other cmcoord package.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+//go:embed locales/*.json
+var locales embed.FS
+
+// DefaultLanguage is the language of the reference catalogue: every key
+// exists in it and other catalogues fall back to it.
+var DefaultLanguage = language.English
+
+// rtl lists base languages written right to left.
+var rtl = map[string]bool{"ar": true, "fa": true, "he": true, "ur": true}
+
+// Catalog holds every loaded language.
+type Catalog struct {
+	bundle  *goi18n.Bundle
+	tags    []language.Tag
+	matcher language.Matcher
+	keys    map[string]map[string]bool // language → message IDs
+	missing func(lang, id string)
+}
+
+// OnMissing sets fn to be called whenever a message ID is missing from the
+// default catalogue. The server logs it; tests fail on it.
+func (c *Catalog) OnMissing(fn func(lang, id string)) { c.missing = fn }
+
+// Load reads the embedded catalogues.
+func Load() (*Catalog, error) {
+	return LoadFS(locales, "locales")
+}
+
+// LoadFS reads every *.json catalogue in dir of fsys; the file name is the
+// language tag (en.json, fr.json, ar.json).
+func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
+	b := goi18n.NewBundle(DefaultLanguage)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	names, err := fs.Glob(fsys, path.Join(dir, "*.json"))
+	if err != nil {
+		return nil, fmt.Errorf("i18n: %w", err)
+	}
+	c := &Catalog{bundle: b, keys: map[string]map[string]bool{}}
+	for _, name := range names {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %w", err)
+		}
+		mf, err := b.ParseMessageFileBytes(raw, name)
+		if err != nil {
+			return nil, fmt.Errorf("i18n: %s: %w", name, err)
+		}
+		ids := map[string]bool{}
+		for _, m := range mf.Messages {
+			ids[m.ID] = true
+		}
+		c.keys[mf.Tag.String()] = ids
+	}
+	if _, ok := c.keys[DefaultLanguage.String()]; !ok {
+		return nil, fmt.Errorf("i18n: no %s catalogue in %s", DefaultLanguage, dir)
+	}
+	// The default language first, so the matcher falls back to it.
+	c.tags = append([]language.Tag{DefaultLanguage}, withoutTag(b.LanguageTags(), DefaultLanguage)...)
+	c.matcher = language.NewMatcher(c.tags)
+	return c, nil
+}
+
+func withoutTag(tags []language.Tag, drop language.Tag) []language.Tag {
+	var out []language.Tag
+	for _, t := range tags {
+		if t != drop {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+// Languages returns the loaded languages, the default first.
+func (c *Catalog) Languages() []language.Tag { return c.tags }
+
+// Keys returns the sorted message IDs of language lang ("en", "fr"…).
+func (c *Catalog) Keys(lang string) []string {
+	var out []string
+	for k := range c.keys[lang] {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Has reports whether the default catalogue defines id.
+func (c *Catalog) Has(id string) bool { return c.keys[DefaultLanguage.String()][id] }
+
+// Localizer picks the best loaded language for prefs, in order of
+// preference: each is a tag ("fr") or an Accept-Language header value.
+// Empty strings are ignored; with no match the default language is used.
+func (c *Catalog) Localizer(prefs ...string) *Localizer {
+	var want []language.Tag
+	for _, p := range prefs {
+		if p == "" {
+			continue
+		}
+		tags, _, err := language.ParseAcceptLanguage(p)
+		if err != nil {
+			continue // a malformed header is not the user's fault: ignore it
+		}
+		want = append(want, tags...)
+	}
+	_, i, conf := c.matcher.Match(want...)
+	tag := c.tags[i]
+	if conf == language.No {
+		tag = DefaultLanguage
+	}
+	return &Localizer{tag: tag, loc: goi18n.NewLocalizer(c.bundle, tag.String()), catalog: c}
+}
+
+// Localizer translates message IDs into one language.
+type Localizer struct {
+	tag     language.Tag
+	loc     *goi18n.Localizer
+	catalog *Catalog
+}
+
+// Lang returns the BCP 47 tag of the chosen language, for <html lang>.
+func (l *Localizer) Lang() string { return l.tag.String() }
+
+// Dir returns "rtl" for right-to-left languages and "ltr" otherwise.
+func (l *Localizer) Dir() string {
+	base, _ := l.tag.Base()
+	if rtl[base.String()] {
+		return "rtl"
+	}
+	return "ltr"
+}
+
+// T translates id, filling its template with key/value pairs from kv
+// ("Name", "Ana"). A missing ID returns the ID itself so a gap is visible
+// rather than blank; the catalogue tests keep that from shipping.
+func (l *Localizer) T(id string, kv ...any) string {
+	return l.localize(id, nil, kv)
+}
+
+// N translates id with the plural form for count (CLDR rules of the
+// language); the template sees {{.Count}} and the pairs of kv.
+func (l *Localizer) N(id string, count int, kv ...any) string {
+	return l.localize(id, count, append(kv, "Count", count))
+}
+
+func (l *Localizer) localize(id string, count any, kv []any) string {
+	var data map[string]any
+	if len(kv) > 0 {
+		data = make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			data[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+	}
+	s, err := l.loc.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+	if err != nil && s == "" {
+		if l.catalog.missing != nil {
+			l.catalog.missing(l.tag.String(), id)
+		}
+		return id
+	}
+	return s
+}
+
+type ctxKey struct{}
+
+// WithLocalizer returns a context carrying l, for templates and handlers.
+func WithLocalizer(ctx context.Context, l *Localizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// FromContext returns the Localizer in ctx, or nil when there is none.
+func FromContext(ctx context.Context) *Localizer {
+	l, _ := ctx.Value(ctxKey{}).(*Localizer)
+	return l
+}
+
+// T translates id with the Localizer in ctx. Without one it returns id,
+// which only happens in code paths that bypassed the web middleware.
+func T(ctx context.Context, id string, kv ...any) string {
+	if l := FromContext(ctx); l != nil {
+		return l.T(id, kv...)
+	}
+	return id
+}

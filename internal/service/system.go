@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// System answers questions about the running instance itself: is it
+// ready to serve, and has the demo data been loaded.
+type System struct {
+	store         *store.Store
+	schemaVersion uint
+	now           func() time.Time
+	log           *slog.Logger
+}
+
+// NewSystem returns a System over st that expects the database schema at
+// schemaVersion (the binary's newest migration).
+func NewSystem(st *store.Store, schemaVersion uint, now func() time.Time, log *slog.Logger) *System {
+	return &System{store: st, schemaVersion: schemaVersion, now: now, log: log}
+}
+
+// Ready returns nil when the database answers and its schema is exactly
+// the version this binary was built for; otherwise an error saying which.
+func (s *System) Ready(ctx context.Context) error {
+	if err := s.store.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	v, dirty, err := s.store.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("schema version: %w", err)
+	}
+	switch {
+	case dirty:
+		return fmt.Errorf("schema version %d is dirty: a migration failed half-way", v)
+	case v < s.schemaVersion:
+		return fmt.Errorf("schema version %d is behind this binary's %d: run `cmcoord migrate up`", v, s.schemaVersion)
+	case v > s.schemaVersion:
+		return fmt.Errorf("schema version %d is ahead of this binary's %d: deploy the newer binary", v, s.schemaVersion)
+	}
+	return nil
+}
+
+// demoLoadedKey is the setting that records when demo data was loaded.
+const demoLoadedKey = "demo.loaded_at"
+
+// ClaimDemoLoad records that demo data is being loaded now and reports
+// whether this caller is the first; only the first should load it, so two
+// instances starting together never load it twice.
+func (s *System) ClaimDemoLoad(ctx context.Context) (bool, error) {
+	now := s.now().UTC()
+	return s.store.InsertSettingOnce(ctx, demoLoadedKey, now.Format(time.RFC3339), now)
+}
+
+// DemoLoadedAt returns when demo data was loaded, or the zero time when
+// it never was.
+func (s *System) DemoLoadedAt(ctx context.Context) (time.Time, error) {
+	set, err := s.store.GetSetting(ctx, demoLoadedKey)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return set.UpdatedAt, nil
+}
+
+// ReleaseDemoClaim undoes ClaimDemoLoad after a failed load, so the next
+// run tries again.
+func (s *System) ReleaseDemoClaim(ctx context.Context) error {
+	return s.store.DeleteSetting(ctx, demoLoadedKey)
+}

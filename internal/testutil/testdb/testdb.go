@@ -1,0 +1,111 @@
+// Package testdb gives each test its own PostgreSQL database, cloned from a
+// migrated template database that is built once per schema (named after
+// migrations.Hash). It reads the server from TEST_DATABASE_URL, which
+// `make test` sets to a throwaway cluster; without it tests fail loudly.
+package testdb
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", used by pgtestdb
+	"github.com/peterldowns/pgtestdb"
+
+	"github.com/cmcoord/cmcoord/migrations"
+)
+
+// EnvVar names the variable holding the test server's admin URL.
+const EnvVar = "TEST_DATABASE_URL"
+
+// pgMigrator builds the template database with cmcoord's embedded
+// migrations; pgtestdb names the template after Hash.
+type pgMigrator struct{}
+
+func (pgMigrator) Hash() (string, error) { return migrations.Hash(), nil }
+
+func (pgMigrator) Migrate(_ context.Context, _ *sql.DB, conf pgtestdb.Config) error {
+	return migrations.Up(conf.URL())
+}
+
+// serverConfig reads TEST_DATABASE_URL into a pgtestdb.Config.
+func serverConfig(t testing.TB) pgtestdb.Config {
+	t.Helper()
+	raw := os.Getenv(EnvVar)
+	if raw == "" {
+		t.Fatalf("testdb: %s is not set; run the tests with `make test`, which starts a throwaway PostgreSQL, or point %s at a server", EnvVar, EnvVar)
+	}
+	pc, err := pgconn.ParseConfig(raw)
+	if err != nil {
+		t.Fatalf("testdb: parse %s: %v", EnvVar, err)
+	}
+	db := pc.Database
+	if db == "" {
+		db = "postgres"
+	}
+	return pgtestdb.Config{
+		DriverName:                "pgx",
+		Host:                      pc.Host,
+		Port:                      strconv.Itoa(int(pc.Port)),
+		User:                      pc.User,
+		Password:                  pc.Password,
+		Database:                  db,
+		Options:                   "sslmode=disable",
+		ForceTerminateConnections: true,
+	}
+}
+
+// URL returns the URL of a fresh database private to t, migrated to the
+// latest schema. The database is dropped when t passes and kept, with its
+// URL logged, when t fails.
+func URL(t testing.TB) string {
+	t.Helper()
+	conf := pgtestdb.Custom(t, serverConfig(t), pgMigrator{})
+	return conf.URL()
+}
+
+// EmptyURL returns the URL of a fresh database private to t with no
+// migration applied, for tests of the migrations themselves.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	conf := pgtestdb.Custom(t, serverConfig(t), pgtestdb.NoopMigrator{})
+	return conf.URL()
+}
+
+// New returns a pool on a fresh, migrated database private to t (see URL).
+// The pool is closed before the database is dropped.
+func New(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	return Pool(t, URL(t))
+}
+
+// Pool opens a pool on databaseURL and closes it when t ends.
+func Pool(t testing.TB, databaseURL string) *pgxpool.Pool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		t.Fatalf("testdb: %v", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		t.Fatalf("testdb: ping %s: %v", redact(databaseURL), err)
+	}
+	t.Cleanup(pool.Close) // runs before pgtestdb drops the database
+	return pool
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
+}

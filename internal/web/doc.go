@@ -1,0 +1,8 @@
+// Package web is cmcoord's HTML face: chi routes, middleware, form
+// handling and the view models handed to the templ pages in web/pages.
+// Handlers parse the request, call one service method, build a view model
+// and render it or redirect; rules live in domain, transactions in service.
+//
+// It imports service, domain, i18n, metrics and the web/... templ
+// packages; it must not import store or run SQL.
+package web

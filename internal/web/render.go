@@ -1,0 +1,127 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// handlerFunc is an HTTP handler that returns its failure instead of
+// writing it; handle renders the failure once, in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.renderError(w, r, err)
+		}
+	}
+}
+
+// statusOf maps error codes to HTTP statuses; anything else is a 500.
+var statusOf = map[domain.Code]int{
+	domain.CodeInvalid:      http.StatusUnprocessableEntity,
+	domain.CodeNotFound:     http.StatusNotFound,
+	domain.CodeForbidden:    http.StatusForbidden,
+	domain.CodeConflict:     http.StatusConflict,
+	domain.CodeUnauthorized: http.StatusUnauthorized,
+	domain.CodeMalformed:    http.StatusBadRequest,
+}
+
+// titleOf maps a status to the i18n key stem of its error page.
+var titleOf = map[int]string{
+	http.StatusBadRequest:          "error.malformed",
+	http.StatusUnauthorized:        "error.unauthorized",
+	http.StatusForbidden:           "error.forbidden",
+	http.StatusNotFound:            "error.not_found",
+	http.StatusMethodNotAllowed:    "error.method_not_allowed",
+	http.StatusConflict:            "error.conflict",
+	http.StatusUnprocessableEntity: "error.invalid",
+	http.StatusGatewayTimeout:      "error.timeout",
+	http.StatusInternalServerError: "error.internal",
+}
+
+// renderError shows err as a page with the status its code maps to.
+// Internal errors are logged here, once, with the request ID; the user
+// sees the request ID and never the error's text.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	status, ok := statusOf[domain.ErrorCode(err)]
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
+		status = http.StatusGatewayTimeout
+		logger(r.Context()).WarnContext(r.Context(), "request timed out", "err", err)
+		err = nil
+	case !ok:
+		status = http.StatusInternalServerError
+		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
+		err = nil // never shown
+	}
+	s.renderErrorPage(w, r, status, err)
+}
+
+// renderErrorPage writes the error page for status. A *domain.Error's
+// message key replaces the generic text when it has a translation.
+func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, err error) {
+	ctx := r.Context()
+	stem, ok := titleOf[status]
+	if !ok {
+		stem = "error.internal"
+	}
+	msg := i18n.T(ctx, stem)
+	if key := domain.ErrorMessage(err); err != nil && s.catalog.Has(key) {
+		msg = i18n.T(ctx, key)
+	}
+	v := pages.ErrorView{
+		Shell:     s.shell(w, r, i18n.T(ctx, stem+".title")),
+		Status:    status,
+		Title:     i18n.T(ctx, stem+".title"),
+		Message:   msg,
+		RequestID: middleware.GetReqID(ctx),
+	}
+	if rerr := s.render(w, r, status, pages.Error(v)); rerr != nil {
+		logger(ctx).ErrorContext(ctx, "render error page", "err", rerr)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// render renders c into a buffer first, so a template failure becomes a
+// clean 500 rather than half a page with status 200.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Pages can hold restricted data once sign-in exists: never cache them
+	// in shared caches, and revalidate in the browser.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// shell builds the page frame for r: navigation for the viewer, and the
+// pending flash message (consumed by this render).
+func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) components.Shell {
+	ctx := r.Context()
+	nav := []components.NavItem{
+		{Label: i18n.T(ctx, "nav.home"), URL: "/", Current: r.URL.Path == "/"},
+	}
+	return components.Shell{
+		Title:   title,
+		Nav:     nav,
+		Flash:   s.takeFlash(w, r),
+		Version: s.version,
+	}
+}

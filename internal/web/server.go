@@ -1,0 +1,60 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/service"
+)
+
+// Options configures a Server.
+type Options struct {
+	Log     *slog.Logger
+	System  *service.System
+	Catalog *i18n.Catalog
+	Metrics *metrics.Metrics
+	// Version is the build version shown in the footer.
+	Version string
+	// SecureCookies marks cookies Secure and sends HSTS; set it when
+	// cmcoord is served over TLS.
+	SecureCookies bool
+	// TrustedProxies is how many reverse proxies append to X-Forwarded-For.
+	TrustedProxies int
+}
+
+// Server is the HTML face. Its zero value is not usable; call New.
+type Server struct {
+	log            *slog.Logger
+	system         *service.System
+	catalog        *i18n.Catalog
+	metrics        *metrics.Metrics
+	version        string
+	secureCookies  bool
+	trustedProxies int
+	csrf           *http.CrossOriginProtection
+}
+
+// New returns a Server. Missing message IDs are logged once per request
+// path as warnings: they mean a catalogue gap that a test should catch.
+func New(o Options) *Server {
+	s := &Server{
+		log:            o.Log,
+		system:         o.System,
+		catalog:        o.Catalog,
+		metrics:        o.Metrics,
+		version:        o.Version,
+		secureCookies:  o.SecureCookies,
+		trustedProxies: o.TrustedProxies,
+		csrf:           http.NewCrossOriginProtection(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.metrics == nil {
+		s.metrics = metrics.New(nil)
+	}
+	s.csrf.SetDenyHandler(s.handle(s.handleCrossOriginDenied))
+	return s
+}

@@ -1,0 +1,54 @@
+package components
+
+// Shell is the view model of the page frame every page shares.
+type Shell struct {
+	// Title is the page's own title, already translated; the product name
+	// is appended by Page.
+	Title string
+	// Nav lists the navigation links the viewer may use.
+	Nav []NavItem
+	// Flash is a one-time message from the previous action, or nil.
+	Flash *Flash
+	// Version is the build version shown in the footer.
+	Version string
+}
+
+// NavItem is one navigation link.
+type NavItem struct {
+	Label   string // translated
+	URL     string
+	Current bool
+}
+
+// FlashKind selects a flash message's look and its screen-reader role.
+type FlashKind string
+
+// Flash kinds.
+const (
+	FlashSuccess FlashKind = "success"
+	FlashInfo    FlashKind = "info"
+	FlashWarning FlashKind = "warning"
+	FlashError   FlashKind = "error"
+)
+
+// Flash is a one-time message shown at the top of the next page.
+type Flash struct {
+	Kind    FlashKind
+	Message string // translated
+}
+
+// Label returns the i18n key of the word that names the kind, so meaning
+// never rests on colour alone.
+func (f Flash) Label() string { return "flash." + string(f.Kind) }
+
+// Class returns the CSS class of the kind.
+func (f Flash) Class() string { return "flash flash-" + string(f.Kind) }
+
+// Role is "alert" for errors and warnings (announced at once) and
+// "status" otherwise.
+func (f Flash) Role() string {
+	if f.Kind == FlashError || f.Kind == FlashWarning {
+		return "alert"
+	}
+	return "status"
+}

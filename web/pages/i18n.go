@@ -1,0 +1,10 @@
+package pages
+
+import (
+	"context"
+
+	"github.com/cmcoord/cmcoord/web/components"
+)
+
+// T translates id in the request's language (see components.T).
+func T(ctx context.Context, id string, kv ...any) string { return components.T(ctx, id, kv...) }

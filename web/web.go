@@ -1,0 +1,90 @@
+// Package web holds cmcoord's browser-facing files: the templ components
+// and pages (subpackages components and pages) and the static assets
+// embedded here, served under content-hashed URLs.
+//
+// An embed directive cannot reach "..", so the embed lives in this package.
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+	"time"
+)
+
+//go:embed static
+var static embed.FS
+
+// assetTable maps logical names ("css/app.css") to hashed URLs and back.
+type assetTable struct {
+	urls   map[string]string // logical name → /static/css/app.3f9a1c2b.css
+	byPath map[string]string // hashed path below /static/ → logical name
+	etags  map[string]string // logical name → strong ETag
+}
+
+var assets = sync.OnceValue(func() *assetTable {
+	t := &assetTable{urls: map[string]string{}, byPath: map[string]string{}, etags: map[string]string{}}
+	_ = fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := static.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		h := hex.EncodeToString(sum[:])[:10]
+		name := strings.TrimPrefix(p, "static/")
+		ext := path.Ext(name)
+		hashed := strings.TrimSuffix(name, ext) + "." + h + ext
+		t.urls[name] = "/static/" + hashed
+		t.byPath[hashed] = name
+		t.etags[name] = `"` + h + `"`
+		return nil
+	})
+	return t
+})
+
+// Asset returns the content-hashed URL of the static file name (a path
+// below web/static, such as "css/app.css"). It panics on an unknown name:
+// that is a programming error a test catches on the first render.
+func Asset(name string) string {
+	u, ok := assets().urls[name]
+	if !ok {
+		panic("web: unknown asset " + name)
+	}
+	return u
+}
+
+// StaticHandler serves the embedded assets at /static/<name>.<hash>.<ext>
+// with a one-year immutable cache lifetime. Names without the current hash
+// are 404s: a page always links to the hash of the binary that served it.
+func StaticHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := assets()
+		hashed := strings.TrimPrefix(r.URL.Path, "/static/")
+		name, ok := t.byPath[hashed]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		b, err := static.ReadFile("static/" + name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Header().Set("ETag", t.etags[name])
+		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+	})
+}
