@@ -1,0 +1,82 @@
+package service_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/migrations"
+)
+
+var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+
+func newSystem(pool *pgxpool.Pool, want uint) *service.System {
+	return service.NewSystem(store.New(pool), want, func() time.Time { return t0 }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+func TestSystemReady(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	tests := []struct {
+		name string
+		want uint
+		err  string
+	}{
+		{"OK", migrations.Latest(), ""},
+		{"ErrBehind", migrations.Latest() + 1, "behind"},
+		{"ErrAhead", migrations.Latest() - 1, "ahead"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := newSystem(pool, tt.want).Ready(t.Context())
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("Ready = %v, want nil", err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("Ready = %v, want an error containing %q", err, tt.err)
+			}
+		})
+	}
+	t.Run("ErrDatabaseGone", func(t *testing.T) {
+		t.Parallel()
+		closed := testdb.New(t)
+		closed.Close()
+		if err := newSystem(closed, migrations.Latest()).Ready(t.Context()); err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("Ready on a closed pool = %v, want database unreachable", err)
+		}
+	})
+}
+
+func TestSystemDemoClaim(t *testing.T) {
+	t.Parallel()
+	sys := newSystem(testdb.New(t), migrations.Latest())
+	ctx := t.Context()
+	if at, err := sys.DemoLoadedAt(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("DemoLoadedAt before any load = %v, %v; want zero, nil", at, err)
+	}
+	first, err := sys.ClaimDemoLoad(ctx)
+	if err != nil || !first {
+		t.Fatalf("first ClaimDemoLoad = %v, %v; want true", first, err)
+	}
+	again, err := sys.ClaimDemoLoad(ctx)
+	if err != nil || again {
+		t.Fatalf("second ClaimDemoLoad = %v, %v; want false", again, err)
+	}
+	if at, err := sys.DemoLoadedAt(ctx); err != nil || !at.Equal(t0) {
+		t.Fatalf("DemoLoadedAt = %v, %v; want %v", at, err, t0)
+	}
+	if err := sys.ReleaseDemoClaim(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := sys.ClaimDemoLoad(ctx); err != nil || !first {
+		t.Fatalf("ClaimDemoLoad after release = %v, %v; want true", first, err)
+	}
+}
