@@ -14,7 +14,7 @@ help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 build: generate ## build bin/cmcoord (templ output regenerated first)
-	$(GO) build -trimpath -o $(BIN) ./cmd/cmcoord
+	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/cmcoord
 
 run: build ## find or start PostgreSQL, migrate, load demo data once, serve on http://127.0.0.1:8080
 	./$(BIN) dev $(ARGS)

@@ -40,7 +40,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		if err := migrations.Up(cfg.DatabaseURL); err != nil {
 			return nil, err
 		}
-		log.Info("schema migrated", "version", migrations.Latest(), "duration", time.Since(start))
+		log.Info("schema migrated", "version", migrations.Latest(), "duration_ms", time.Since(start).Milliseconds())
 	}
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -134,7 +134,7 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, time
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", timeout)
+	log.Info("shutting down", "timeout_s", timeout.Seconds())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -102,7 +102,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			slog.String("path", r.URL.Path),
 			slog.Int("status_code", status),
 			slog.Int("bytes", ww.BytesWritten()),
-			slog.Duration("duration", d),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 			slog.String("client_ip", middleware.GetClientIP(r.Context())),
 		)
 	})
