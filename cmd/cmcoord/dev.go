@@ -30,6 +30,9 @@ func runDev(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	if cluster != nil && !cluster.StartedHere() {
+		defer fmt.Fprintf(e.stdout, "PostgreSQL in %s was already running before this run; left running.\n", cluster.Dir)
+	}
 	if cluster != nil && cluster.StartedHere() {
 		defer func() {
 			if cfg.KeepDB {
