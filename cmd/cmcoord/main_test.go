@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/migrations"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -111,8 +113,9 @@ func TestRunMigrate(t *testing.T) {
 	}{
 		{[]string{"version"}, "schema version 0 of"},
 		{[]string{"up"}, "(clean)"},
-		{[]string{"down"}, "schema version 0 of"},
-		{[]string{"up"}, "(clean)"},
+		{[]string{"down"}, fmt.Sprintf("schema version %d of", migrations.Latest()-1)},
+		{[]string{"down", "100"}, "schema version 0 of"},
+		{[]string{"up"}, fmt.Sprintf("schema version %d of %d (clean)", migrations.Latest(), migrations.Latest())},
 	}
 	for _, s := range steps {
 		out, err := runCmd(t, append([]string{"migrate", "-database-url", url}, s.args...)...)

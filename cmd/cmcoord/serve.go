@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cmcoord/cmcoord/internal/config"
@@ -23,10 +24,13 @@ import (
 
 // app is one wired cmcoord: pool, store, services and the HTTP faces.
 type app struct {
-	log    *slog.Logger
-	pool   *pgxpool.Pool
-	system *service.System
-	web    *web.Server
+	log       *slog.Logger
+	pool      *pgxpool.Pool
+	system    *service.System
+	access    *service.Access
+	directory *service.Directory
+	sessions  *pgxstore.PostgresStore
+	web       *web.Server
 }
 
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
@@ -61,14 +65,23 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		log.Warn("missing translation", "lang", lang, "id", id)
 	})
 	st := store.New(pool)
+	sessionStore := pgxstore.NewWithCleanupInterval(pool, 30*time.Minute)
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
+	access := service.NewAccess(st, time.Now, log)
+	directory := service.NewDirectory(st, access, time.Now, log)
 	return &app{
-		log:    log,
-		pool:   pool,
-		system: system,
+		log:       log,
+		pool:      pool,
+		system:    system,
+		access:    access,
+		directory: directory,
+		sessions:  sessionStore,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
+			Access:         access,
+			Directory:      directory,
+			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,
 			Metrics:        metrics.New(pool),
 			Version:        version(),
@@ -78,7 +91,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	}, nil
 }
 
-func (a *app) close() { a.pool.Close() }
+func (a *app) close() {
+	a.sessions.StopCleanup()
+	a.pool.Close()
+}
 
 // runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
 func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {

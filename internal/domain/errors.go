@@ -17,6 +17,7 @@ const (
 	CodeConflict     Code = "conflict"     // wrong state or stale version (409)
 	CodeUnauthorized Code = "unauthorized" // not signed in (401)
 	CodeMalformed    Code = "malformed"    // a request body that cannot be parsed (400)
+	CodeRateLimited  Code = "rate_limited" // too many attempts; wait (429)
 	CodeInternal     Code = "internal"     // anything else: logged, never shown (500)
 )
 
@@ -27,6 +28,8 @@ type Error struct {
 	Message string
 	// Fields maps an input field name to the i18n key of its problem.
 	Fields map[string]string
+	// Data fills the message's template ({{.Minutes}}), when it has one.
+	Data map[string]any
 }
 
 // Error implements the error interface.

@@ -41,3 +41,5 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+func asError(err error, target **domain.Error) bool { return errors.As(err, target) }

@@ -57,7 +57,7 @@ func diff(a, b []string) []string {
 
 // keyUse finds message IDs written as literals in Go and templ sources:
 // T(ctx, "id"…), .T("id"…), .N("id"…) and domain.Errorf(code, "id").
-var keyUse = regexp.MustCompile(`(?:\bT\(ctx, |\.T\(|\.N\(|Errorf\(domain\.Code\w+, |Message: )"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
+var keyUse = regexp.MustCompile(`(?:\b[TN]\(ctx, |\.T\(|\.N\(|Errorf\(domain\.Code\w+, |Message: )"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
 
 // TestEveryUsedKeyExists scans the repository's Go and templ sources for
 // literal message IDs and fails on any the English catalogue lacks.

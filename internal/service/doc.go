@@ -5,3 +5,11 @@
 //
 // It imports domain and store; it must not import web, api or net/http.
 package service
+
+import (
+	"errors"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+func asErr(err error, target **domain.Error) bool { return errors.As(err, target) }

@@ -3,14 +3,79 @@ package web
 import (
 	"net/http"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
 
+// handleHome introduces cmcoord to visitors and shows a signed-in user
+// their operations and what waits for them in each.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
-	v := pages.HomeView{Shell: s.shell(w, r, i18n.T(r.Context(), "home.title"))}
-	return s.render(w, r, http.StatusOK, pages.Home(v))
+	a := actor(r)
+	if a.Anonymous() {
+		v := pages.HomeView{Shell: s.shell(w, r, i18n.T(r.Context(), "home.title"))}
+		return s.render(w, r, http.StatusOK, pages.Home(v))
+	}
+	ops, err := s.directory.ListOperations(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	v := pages.DashboardView{Shell: s.shell(w, r, i18n.T(r.Context(), "dashboard.title")), Name: a.Name}
+	for _, op := range ops {
+		if !a.IsMember(op.ID) {
+			continue // admins see every operation in the admin pages, not here
+		}
+		v.Operations = append(v.Operations, s.operationCard(r, a, op))
+	}
+	return s.render(w, r, http.StatusOK, pages.Dashboard(v))
+}
+
+// operationCard is the summary of one operation for its members.
+func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation) pages.OperationCard {
+	ctx := r.Context()
+	c := pages.OperationCard{
+		Code:    op.Code,
+		Name:    op.Name,
+		URL:     "/operations/" + op.Code,
+		Country: op.CountryISO3,
+		Context: i18n.T(ctx, "context."+string(op.Context)),
+		Closed:  op.Closed,
+	}
+	for _, role := range a.RolesIn(op.ID) {
+		c.Roles = append(c.Roles, i18n.T(ctx, "role."+string(role)))
+	}
+	for _, q := range domain.QueuesFor(a.RolesIn(op.ID)) {
+		c.Queues = append(c.Queues, pages.QueueView{
+			ID:    string(q),
+			Title: i18n.T(ctx, "queue."+string(q)),
+			Empty: i18n.T(ctx, "queue."+string(q)+".empty"),
+		})
+	}
+	return c
+}
+
+// handleOperationShow is an operation's own page: its settings, the
+// member's queues and the management links the member may use.
+func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) error {
+	a := actor(r)
+	op, err := s.directory.GetOperation(r.Context(), a, chi.URLParam(r, "code"))
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := pages.OperationView{
+		Shell:      s.shell(w, r, op.Code+" · "+op.Name),
+		Card:       s.operationCard(r, a, op),
+		GLIDE:      op.GLIDE,
+		Policy:     op.Policy,
+		PassRule:   i18n.T(ctx, "pass_rule."+string(op.Policy.PassRule)),
+		LeadTime:   op.LeadTimeHours,
+		CanMembers: domain.Allowed(a, domain.ActionViewMembers, op.ID),
+		CanEdit:    domain.Allowed(a, domain.ActionEditOperation, op.ID),
+	}
+	return s.render(w, r, http.StatusOK, pages.Operation(v))
 }
 
 func (s *Server) handleNotFound(w http.ResponseWriter, r *http.Request) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5/middleware"
@@ -36,6 +37,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeConflict:     http.StatusConflict,
 	domain.CodeUnauthorized: http.StatusUnauthorized,
 	domain.CodeMalformed:    http.StatusBadRequest,
+	domain.CodeRateLimited:  http.StatusTooManyRequests,
 }
 
 // titleOf maps a status to the i18n key stem of its error page.
@@ -48,6 +50,7 @@ var titleOf = map[int]string{
 	http.StatusConflict:            "error.conflict",
 	http.StatusUnprocessableEntity: "error.invalid",
 	http.StatusGatewayTimeout:      "error.timeout",
+	http.StatusTooManyRequests:     "error.rate_limited",
 	http.StatusInternalServerError: "error.internal",
 }
 
@@ -61,6 +64,10 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		status = http.StatusGatewayTimeout
 		logger(r.Context()).WarnContext(r.Context(), "request timed out", "err", err)
 		err = nil
+	case domain.ErrorCode(err) == domain.CodeUnauthorized && r.Method == http.MethodGet:
+		// A page that needs a signed-in user: go and sign in, then come back.
+		http.Redirect(w, r, "/login?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
 	case !ok:
 		status = http.StatusInternalServerError
 		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
@@ -72,14 +79,18 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 // renderErrorPage writes the error page for status. A *domain.Error's
 // message key replaces the generic text when it has a translation.
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if i18n.FromContext(r.Context()) == nil { // failures before the localize middleware ran
+		r = r.WithContext(i18n.WithLocalizer(r.Context(), s.catalog.Localizer(r.Header.Get("Accept-Language"))))
+	}
 	ctx := r.Context()
 	stem, ok := titleOf[status]
 	if !ok {
 		stem = "error.internal"
 	}
 	msg := i18n.T(ctx, stem)
-	if key := domain.ErrorMessage(err); err != nil && s.catalog.Has(key) {
-		msg = i18n.T(ctx, key)
+	var de *domain.Error
+	if errors.As(err, &de) && s.catalog.Has(de.Message) && de.Message != stem {
+		msg = i18n.T(ctx, de.Message, mapToKV(de.Data)...)
 	}
 	v := pages.ErrorView{
 		Shell:     s.shell(w, r, i18n.T(ctx, stem+".title")),
@@ -115,13 +126,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // pending flash message (consumed by this render).
 func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) components.Shell {
 	ctx := r.Context()
+	a := actor(r)
 	nav := []components.NavItem{
 		{Label: i18n.T(ctx, "nav.home"), URL: "/", Current: r.URL.Path == "/"},
 	}
+	if !a.Anonymous() {
+		nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.profile"), URL: "/profile", Current: r.URL.Path == "/profile"})
+		if a.IsAdmin {
+			nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.admin"), URL: "/admin", Current: strings.HasPrefix(r.URL.Path, "/admin")})
+		}
+	}
 	return components.Shell{
-		Title:   title,
-		Nav:     nav,
-		Flash:   s.takeFlash(w, r),
-		Version: s.version,
+		Title:    title,
+		Nav:      nav,
+		Flash:    s.takeFlash(w, r),
+		Version:  s.version,
+		UserName: a.Name,
+		SignedIn: !a.Anonymous(),
 	}
 }

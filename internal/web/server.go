@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/alexedwards/scs/v2"
+
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -11,8 +13,14 @@ import (
 
 // Options configures a Server.
 type Options struct {
-	Log     *slog.Logger
-	System  *service.System
+	Log       *slog.Logger
+	System    *service.System
+	Access    *service.Access
+	Directory *service.Directory
+	// Sessions is the server-side session manager (NewSessionManager).
+	Sessions *scs.SessionManager
+	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
+	API     http.Handler
 	Catalog *i18n.Catalog
 	Metrics *metrics.Metrics
 	// Version is the build version shown in the footer.
@@ -28,6 +36,10 @@ type Options struct {
 type Server struct {
 	log            *slog.Logger
 	system         *service.System
+	access         *service.Access
+	directory      *service.Directory
+	sessions       *scs.SessionManager
+	api            http.Handler
 	catalog        *i18n.Catalog
 	metrics        *metrics.Metrics
 	version        string
@@ -42,6 +54,10 @@ func New(o Options) *Server {
 	s := &Server{
 		log:            o.Log,
 		system:         o.System,
+		access:         o.Access,
+		directory:      o.Directory,
+		sessions:       o.Sessions,
+		api:            o.API,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
 		version:        o.Version,

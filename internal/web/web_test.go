@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -34,12 +35,18 @@ func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	}
 	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := store.New(pool)
+	access := service.NewAccess(st, time.Now, log)
+	sessions := pgxstore.NewWithCleanupInterval(pool, 0)
 	s := web.New(web.Options{
-		Log:     log,
-		System:  service.NewSystem(store.New(pool), migrations.Latest(), time.Now, log),
-		Catalog: catalog,
-		Metrics: metrics.New(pool),
-		Version: "test",
+		Log:       log,
+		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
+		Access:    access,
+		Directory: service.NewDirectory(st, access, time.Now, log),
+		Sessions:  web.NewSessionManager(sessions, false),
+		Catalog:   catalog,
+		Metrics:   metrics.New(pool),
+		Version:   "test",
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)

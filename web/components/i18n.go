@@ -27,3 +27,12 @@ func Dir(ctx context.Context) string {
 	}
 	return "ltr"
 }
+
+// N translates id with the plural form for count in the request's
+// language; the message sees {{.Count}}.
+func N(ctx context.Context, id string, count int) string {
+	if l := i18n.FromContext(ctx); l != nil {
+		return l.N(id, count)
+	}
+	return id
+}

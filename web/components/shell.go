@@ -11,6 +11,9 @@ type Shell struct {
 	Flash *Flash
 	// Version is the build version shown in the footer.
 	Version string
+	// SignedIn shows the user's name and the sign-out button.
+	SignedIn bool
+	UserName string
 }
 
 // NavItem is one navigation link.

@@ -1,0 +1,200 @@
+package domain
+
+import (
+	"sort"
+)
+
+// Role is what a user may do in one operation (PRODUCT.md §1).
+type Role string
+
+// Roles per operation.
+const (
+	RoleRequester     Role = "requester"
+	RoleOfficer       Role = "cmcoord_officer"
+	RoleHCTMember     Role = "hct_member"
+	RoleHC            Role = "hc"
+	RoleHRDDPReviewer Role = "hrddp_reviewer"
+	RoleViewer        Role = "viewer"
+)
+
+// AllRoles lists every role in display order.
+var AllRoles = []Role{RoleRequester, RoleOfficer, RoleHCTMember, RoleHC, RoleHRDDPReviewer, RoleViewer}
+
+// RoleSet is a sorted set of roles without duplicates.
+type RoleSet []Role
+
+// NewRoleSet returns the set of roles named in names. An unknown name is
+// a CodeInvalid error on field "roles"; an empty set is allowed (it means
+// "no membership").
+func NewRoleSet(names ...string) (RoleSet, error) {
+	seen := map[Role]bool{}
+	for _, n := range names {
+		r := Role(n)
+		if !oneOf(r, AllRoles) {
+			return nil, &Error{Code: CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "field.role"}}
+		}
+		seen[r] = true
+	}
+	var out RoleSet
+	for _, r := range AllRoles { // display order, deterministic
+		if seen[r] {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Has reports whether s holds r.
+func (s RoleSet) Has(r Role) bool { return oneOf(r, s) }
+
+// Strings returns the role names, for storage.
+func (s RoleSet) Strings() []string {
+	out := make([]string, len(s))
+	for i, r := range s {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// Actor is who is asking: a signed-in user with their roles per
+// operation, or the anonymous zero value.
+type Actor struct {
+	UserID         int64
+	OrganizationID int64
+	Name           string
+	Email          string
+	Language       string
+	IsAdmin        bool
+	// Roles maps operation ID to the user's roles there.
+	Roles map[int64]RoleSet
+	// Operations lists the user's operations (ID, code), sorted by code.
+	Operations []OperationRef
+}
+
+// OperationRef names an operation the actor belongs to.
+type OperationRef struct {
+	ID   int64
+	Code string
+	Name string
+}
+
+// Anonymous reports whether nobody is signed in.
+func (a Actor) Anonymous() bool { return a.UserID == 0 }
+
+// RolesIn returns the actor's roles in operation opID.
+func (a Actor) RolesIn(opID int64) RoleSet { return a.Roles[opID] }
+
+// IsMember reports whether the actor holds any role in operation opID.
+func (a Actor) IsMember(opID int64) bool { return len(a.Roles[opID]) > 0 }
+
+// SortOperations orders refs by code.
+func SortOperations(refs []OperationRef) {
+	sort.Slice(refs, func(i, j int) bool { return refs[i].Code < refs[j].Code })
+}
+
+// Action is something an actor may try to do.
+type Action string
+
+// Actions on the directory (organisations, users, operations, members).
+// Later features add theirs to the policy table below.
+const (
+	ActionManageOrganizations Action = "organizations.manage"
+	ActionManageUsers         Action = "users.manage"
+	ActionCreateOperation     Action = "operations.create"
+	ActionViewOperation       Action = "operation.view"
+	ActionEditOperation       Action = "operation.edit"
+	ActionViewMembers         Action = "operation.members.view"
+	ActionManageMembers       Action = "operation.members.manage"
+)
+
+// rule says who may take an action. Global actions concern the whole
+// instance; the others concern one operation and are decided from the
+// actor's roles in it.
+type rule struct {
+	global bool
+	admin  bool   // a global admin may, member or not
+	roles  []Role // members holding any of these roles may
+}
+
+// policy is the single table of who may do what. Every face asks Can;
+// nothing else decides authorization.
+var policy = map[Action]rule{
+	ActionManageOrganizations: {global: true, admin: true},
+	ActionManageUsers:         {global: true, admin: true},
+	ActionCreateOperation:     {global: true, admin: true},
+	ActionViewOperation:       {admin: true, roles: AllRoles},
+	ActionEditOperation:       {admin: true},
+	ActionViewMembers:         {admin: true, roles: []Role{RoleOfficer}},
+	ActionManageMembers:       {admin: true, roles: []Role{RoleOfficer}},
+}
+
+// Can decides whether a may take action, on operation opID for
+// operation-scoped actions (opID is ignored for global ones). It returns
+// nil when allowed; CodeUnauthorized for an anonymous actor;
+// CodeNotFound when the operation is not visible to a (not a member, not
+// an admin where admins may act), so its existence does not leak; and
+// CodeForbidden when it is visible but the action is not allowed.
+func Can(a Actor, action Action, opID int64) error {
+	if a.Anonymous() {
+		return Errorf(CodeUnauthorized, "error.unauthorized")
+	}
+	r, ok := policy[action]
+	if !ok {
+		return Errorf(CodeForbidden, "error.forbidden") // unknown actions are denied
+	}
+	if r.global {
+		if r.admin && a.IsAdmin {
+			return nil
+		}
+		return Errorf(CodeForbidden, "error.forbidden")
+	}
+	if r.admin && a.IsAdmin {
+		return nil
+	}
+	roles := a.RolesIn(opID)
+	if len(roles) == 0 {
+		return Errorf(CodeNotFound, "error.not_found")
+	}
+	for _, want := range r.roles {
+		if roles.Has(want) {
+			return nil
+		}
+	}
+	return Errorf(CodeForbidden, "error.forbidden")
+}
+
+// Allowed is Can as a boolean, for deciding what a page offers.
+func Allowed(a Actor, action Action, opID int64) bool { return Can(a, action, opID) == nil }
+
+// Queue is a list of requests waiting for someone in a given role.
+type Queue string
+
+// Queues shown on the home page, filled as the request and review
+// features arrive.
+const (
+	QueueMyDrafts           Queue = "my_drafts"
+	QueueAwaitingScreening  Queue = "awaiting_screening"
+	QueueAwaitingVote       Queue = "awaiting_vote"
+	QueueAwaitingDecision   Queue = "awaiting_decision"
+	QueueAwaitingAssessment Queue = "awaiting_hrddp"
+)
+
+// queueOf says which queue waits for each role; viewers have none.
+var queueOf = map[Role]Queue{
+	RoleRequester:     QueueMyDrafts,
+	RoleOfficer:       QueueAwaitingScreening,
+	RoleHCTMember:     QueueAwaitingVote,
+	RoleHC:            QueueAwaitingDecision,
+	RoleHRDDPReviewer: QueueAwaitingAssessment,
+}
+
+// QueuesFor returns the queues a member with roles watches, in role order.
+func QueuesFor(roles RoleSet) []Queue {
+	var out []Queue
+	for _, r := range roles {
+		if q, ok := queueOf[r]; ok {
+			out = append(out, q)
+		}
+	}
+	return out
+}

@@ -1,0 +1,182 @@
+package domain_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+func TestCan(t *testing.T) {
+	t.Parallel()
+	const op, other = int64(1), int64(2)
+	actor := func(admin bool, roles ...domain.Role) domain.Actor {
+		a := domain.Actor{UserID: 7, IsAdmin: admin, Roles: map[int64]domain.RoleSet{}}
+		if len(roles) > 0 {
+			a.Roles[op] = roles
+		}
+		return a
+	}
+	ok, notFound, forbidden, unauth := domain.Code(""), domain.CodeNotFound, domain.CodeForbidden, domain.CodeUnauthorized
+	tests := []struct {
+		name   string
+		actor  domain.Actor
+		action domain.Action
+		opID   int64
+		want   domain.Code
+	}{
+		{"AnonymousAnything", domain.Actor{}, domain.ActionViewOperation, op, unauth},
+		{"AnonymousGlobal", domain.Actor{}, domain.ActionManageUsers, 0, unauth},
+		{"AdminManagesUsers", actor(true), domain.ActionManageUsers, 0, ok},
+		{"AdminCreatesOperation", actor(true), domain.ActionCreateOperation, 0, ok},
+		{"AdminEditsAnyOperation", actor(true), domain.ActionEditOperation, other, ok},
+		{"AdminManagesAnyMembers", actor(true), domain.ActionManageMembers, other, ok},
+		{"OfficerCannotManageUsers", actor(false, domain.RoleOfficer), domain.ActionManageUsers, 0, forbidden},
+		{"OfficerManagesOwnMembers", actor(false, domain.RoleOfficer), domain.ActionManageMembers, op, ok},
+		{"OfficerOtherOperationHidden", actor(false, domain.RoleOfficer), domain.ActionManageMembers, other, notFound},
+		{"OfficerCannotEditOperation", actor(false, domain.RoleOfficer), domain.ActionEditOperation, op, forbidden},
+		{"RequesterSeesOperation", actor(false, domain.RoleRequester), domain.ActionViewOperation, op, ok},
+		{"RequesterCannotManageMembers", actor(false, domain.RoleRequester), domain.ActionManageMembers, op, forbidden},
+		{"ViewerCannotSeeMembers", actor(false, domain.RoleViewer), domain.ActionViewMembers, op, forbidden},
+		{"NonMemberHidden", actor(false), domain.ActionViewOperation, op, notFound},
+		{"SeveralRolesAnyWins", actor(false, domain.RoleViewer, domain.RoleOfficer), domain.ActionViewMembers, op, ok},
+		{"UnknownActionDenied", actor(true), domain.Action("launch.missiles"), op, forbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := domain.Can(tt.actor, tt.action, tt.opID)
+			if got := domain.ErrorCode(err); got != tt.want {
+				t.Fatalf("Can = %v (code %q), want code %q", err, got, tt.want)
+			}
+			if domain.Allowed(tt.actor, tt.action, tt.opID) != (tt.want == ok) {
+				t.Fatal("Allowed disagrees with Can")
+			}
+		})
+	}
+}
+
+func TestNewRoleSet(t *testing.T) {
+	t.Parallel()
+	got, err := domain.NewRoleSet("viewer", "requester", "viewer")
+	if err != nil || fmt.Sprint(got) != "[requester viewer]" {
+		t.Fatalf("NewRoleSet = %v, %v; want [requester viewer]", got, err)
+	}
+	if _, err := domain.NewRoleSet("general"); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("unknown role: err = %v, want invalid", err)
+	}
+	if s, err := domain.NewRoleSet(); err != nil || len(s) != 0 {
+		t.Fatalf("empty: %v, %v", s, err)
+	}
+}
+
+func TestLoginWait(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	ago := func(mins ...int) []time.Time {
+		var out []time.Time
+		for _, m := range mins {
+			out = append(out, now.Add(-time.Duration(m)*time.Minute))
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		failures []time.Time
+		want     time.Duration
+	}{
+		{"None", nil, 0},
+		{"FourFailures", ago(1, 2, 3, 4), 0},
+		{"FiveFailuresSixthWaits", ago(1, 2, 3, 4, 10), 5 * time.Minute},
+		{"OldFailuresIgnored", ago(1, 2, 3, 4, 15, 20), 0},
+		{"SixFailures", ago(1, 2, 3, 4, 5, 14), 10 * time.Minute},
+		{"ExactlyAtWindowEdge", ago(0, 1, 2, 3, 15), 0},
+		{"FutureIgnored", append(ago(1, 2, 3, 4), now.Add(time.Minute)), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.LoginWait(tt.failures, now); got != tt.want {
+				t.Fatalf("LoginWait = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateOperation(t *testing.T) {
+	t.Parallel()
+	good := domain.Operation{Code: "NPL-EQ-2015", Name: "Nepal earthquake", CountryISO3: "NPL", GLIDE: "EQ-2015-000048-NPL",
+		Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}
+	if err := domain.ValidateOperation(good); err != nil {
+		t.Fatalf("valid operation: %v", err)
+	}
+	tests := []struct {
+		name  string
+		edit  func(*domain.Operation)
+		field string
+	}{
+		{"Code", func(o *domain.Operation) { o.Code = "npl eq" }, "code"},
+		{"Name", func(o *domain.Operation) { o.Name = " " }, "name"},
+		{"ISO3", func(o *domain.Operation) { o.CountryISO3 = "NP" }, "country_iso3"},
+		{"GLIDE", func(o *domain.Operation) { o.GLIDE = "2015" }, "glide"},
+		{"Context", func(o *domain.Operation) { o.Context = "war" }, "context"},
+		{"Quorum", func(o *domain.Operation) { o.Policy.QuorumPercent = 0 }, "quorum_percent"},
+		{"PassRule", func(o *domain.Operation) { o.Policy.PassRule = "vibes" }, "pass_rule"},
+		{"ReviewHours", func(o *domain.Operation) { o.Policy.ReviewHours = 0 }, "review_hours"},
+		{"UrgentLonger", func(o *domain.Operation) { o.Policy.UrgentReviewHours = 100 }, "urgent_review_hours"},
+		{"LeadTime", func(o *domain.Operation) { o.LeadTimeHours = -1 }, "lead_time_hours"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			o := good
+			tt.edit(&o)
+			err := domain.ValidateOperation(o)
+			var e *domain.Error
+			if !asError(err, &e) || e.Fields[tt.field] == "" {
+				t.Fatalf("ValidateOperation = %v, want a message on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestValidateUser(t *testing.T) {
+	t.Parallel()
+	good := domain.User{Email: "ana@wfp.org", Name: "Ana", OrganizationID: 1, Language: "fr"}
+	if err := domain.ValidateUser(good); err != nil {
+		t.Fatal(err)
+	}
+	for _, email := range []string{"", "ana", "ana@", "Ana <ana@wfp.org>", "ana@localhost", "a b@wfp.org"} {
+		u := good
+		u.Email = email
+		var e *domain.Error
+		if err := domain.ValidateUser(u); !asError(err, &e) || e.Fields["email"] == "" {
+			t.Errorf("email %q accepted (err %v)", email, err)
+		}
+	}
+	u := good
+	u.Language, u.OrganizationID = "de", 0
+	var e *domain.Error
+	if err := domain.ValidateUser(u); !asError(err, &e) || e.Fields["language"] == "" || e.Fields["organization_id"] == "" {
+		t.Errorf("bad language and organisation accepted: %v", err)
+	}
+	if err := domain.ValidatePassword("password", "short"); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Errorf("short password accepted")
+	}
+	if err := domain.ValidatePassword("password", "correct horse battery"); err != nil {
+		t.Errorf("good password refused: %v", err)
+	}
+}
+
+func TestValidateOrganization(t *testing.T) {
+	t.Parallel()
+	if err := domain.ValidateOrganization(domain.Organization{Name: "World Food Programme", Acronym: "WFP", Type: domain.OrgUNAgency}); err != nil {
+		t.Fatal(err)
+	}
+	var e *domain.Error
+	err := domain.ValidateOrganization(domain.Organization{Name: "", Acronym: string(make([]byte, 31)), Type: "club"})
+	if !asError(err, &e) || len(e.Fields) != 3 {
+		t.Fatalf("ValidateOrganization = %v, want name, acronym and type flagged", err)
+	}
+}

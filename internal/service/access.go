@@ -1,0 +1,331 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// passwordParams are the argon2id parameters: OWASP's recommended
+// minimum (19 MiB, 2 passes, 1 lane), cheap enough to keep a 2-core
+// server responsive when many people sign in at once.
+var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// HashPassword returns the argon2id PHC string of pw.
+func HashPassword(pw string) (string, error) {
+	h, err := argon2id.CreateHash(pw, passwordParams)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return h, nil
+}
+
+// TokenPrefix starts every API token, so leaked tokens are recognisable
+// by secret scanners.
+const TokenPrefix = "cmc_"
+
+// PasswordLinkLifetime is how long a set-password link stays valid.
+const PasswordLinkLifetime = 72 * time.Hour
+
+// Access owns identity: sign-in with throttling, the actor behind a
+// session or a token, API tokens, passwords and set-password links.
+type Access struct {
+	store     *store.Store
+	now       func() time.Time
+	log       *slog.Logger
+	dummyHash string // compared against when the account does not exist
+}
+
+// NewAccess returns the Access service.
+func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access {
+	dummy, err := HashPassword("not a real password, only here to spend the same time")
+	if err != nil {
+		panic(err) // only fails if the system's random source fails
+	}
+	return &Access{store: st, now: now, log: log, dummyHash: dummy}
+}
+
+// errSignInFailed is the one answer for an unknown e-mail, a wrong
+// password, a disabled account or one without a password yet, so the
+// answer never reveals which accounts exist.
+func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "login.failed") }
+
+// SignIn checks email and password from clientIP. The sixth failure
+// within 15 minutes for the account or the address is refused with
+// CodeRateLimited (without checking the password) until enough failures
+// age out; every attempt is recorded in the database, so the limit holds
+// across instances.
+func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
+	email = domain.NormalizeEmail(email)
+	f := map[string]string{}
+	if email == "" {
+		f["email"] = "field.required"
+	}
+	if password == "" {
+		f["password"] = "field.required"
+	}
+	if len(f) > 0 {
+		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
+	}
+	now := s.now()
+	byAccount, byAddress, err := s.store.RecentLoginFailures(ctx, email, clientIP, now.Add(-domain.LoginWindow))
+	if err != nil {
+		return domain.User{}, err
+	}
+	if wait := max(domain.LoginWait(byAccount, now), domain.LoginWait(byAddress, now)); wait > 0 {
+		minutes := int(math.Ceil(wait.Minutes()))
+		s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP, "wait_minutes", minutes)
+		return domain.User{}, &domain.Error{Code: domain.CodeRateLimited, Message: "login.throttled",
+			Data: map[string]any{"Minutes": minutes}}
+	}
+	u, err := s.store.GetUserByEmail(ctx, email)
+	hash := ""
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+	case err != nil:
+		return domain.User{}, err
+	case !u.Disabled:
+		if hash, err = s.store.PasswordHash(ctx, u.ID); err != nil {
+			return domain.User{}, err
+		}
+	}
+	ok := false
+	if hash != "" {
+		ok, err = argon2id.ComparePasswordAndHash(password, hash)
+		if err != nil {
+			return domain.User{}, fmt.Errorf("sign in: compare hash of user %d: %w", u.ID, err)
+		}
+	} else {
+		// Spend the same time as a real comparison, so timing does not
+		// reveal whether the account exists.
+		_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
+	}
+	if err := s.store.RecordLoginAttempt(ctx, email, clientIP, ok, now); err != nil {
+		return domain.User{}, err
+	}
+	if !ok {
+		return domain.User{}, errSignInFailed()
+	}
+	return u, nil
+}
+
+// Actor loads the signed-in user userID with their roles. A session that
+// began in an older epoch (the user was disabled or changed password
+// since) or a disabled or deleted user is CodeUnauthorized: the session
+// has ended.
+func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.Disabled || u.SessionEpoch != epoch {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return s.actorFor(ctx, u)
+}
+
+func (s *Access) actorFor(ctx context.Context, u domain.User) (domain.Actor, error) {
+	ms, err := s.store.ListMemberships(ctx, u.ID)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	a := domain.Actor{UserID: u.ID, OrganizationID: u.OrganizationID, Name: u.Name, Email: u.Email,
+		Language: u.Language, IsAdmin: u.IsAdmin, Roles: make(map[int64]domain.RoleSet, len(ms))}
+	for _, m := range ms {
+		a.Roles[m.OperationID] = m.Roles
+		a.Operations = append(a.Operations, domain.OperationRef{ID: m.OperationID, Code: m.OperationCode, Name: m.OperationName})
+	}
+	return a, nil
+}
+
+// ActorForToken authenticates an API token. An unknown, revoked or
+// malformed token, or one of a disabled user, is CodeUnauthorized.
+func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor, error) {
+	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 100 {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "token.invalid")
+	}
+	t, err := s.store.UseAPIToken(ctx, hashSecret(token), s.now())
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "token.invalid")
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	return s.actorFor(ctx, u)
+}
+
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// newSecret returns prefix + 43 characters of base64url randomness (256 bits).
+func newSecret(prefix string) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux (Go 1.24+ panics instead)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateToken issues a new API token named name for the actor and returns
+// its secret, which is shown once and never stored.
+func (s *Access) CreateToken(ctx context.Context, by domain.Actor, name string) (string, store.APIToken, error) {
+	if by.Anonymous() {
+		return "", store.APIToken{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return s.issueToken(ctx, by.UserID, name)
+}
+
+// IssueTokenForEmail issues a token for the user with email. It is for
+// `cmcoord token create`, run by an operator with database access.
+func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (string, store.APIToken, error) {
+	u, err := s.store.GetUserByEmail(ctx, domain.NormalizeEmail(email))
+	if err != nil {
+		return "", store.APIToken{}, err
+	}
+	if u.Disabled {
+		return "", store.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
+	}
+	return s.issueToken(ctx, u.ID, name)
+}
+
+func (s *Access) issueToken(ctx context.Context, userID int64, name string) (string, store.APIToken, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = "API token"
+	}
+	if len([]rune(name)) > 100 {
+		return "", store.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+	}
+	secret := newSecret(TokenPrefix)
+	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())
+	if err != nil {
+		return "", store.APIToken{}, err
+	}
+	return secret, t, nil
+}
+
+// ListTokens returns the actor's own tokens.
+func (s *Access) ListTokens(ctx context.Context, by domain.Actor) ([]store.APIToken, error) {
+	if by.Anonymous() {
+		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return s.store.ListAPITokens(ctx, by.UserID)
+}
+
+// RevokeToken revokes one of the actor's tokens; another user's token is
+// CodeNotFound.
+func (s *Access) RevokeToken(ctx context.Context, by domain.Actor, id int64) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return s.store.RevokeAPIToken(ctx, by.UserID, id, s.now())
+}
+
+// SetLanguage changes the actor's interface language.
+func (s *Access) SetLanguage(ctx context.Context, by domain.Actor, lang string) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	for _, l := range domain.Languages {
+		if l == lang {
+			return s.store.SetUserLanguage(ctx, by.UserID, lang, s.now())
+		}
+	}
+	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"language": "field.choose"}}
+}
+
+// ChangePassword replaces the actor's password after checking the current
+// one. Every other session of the actor ends (the epoch changes); the
+// caller renews its own session with the returned user.
+func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, next string) (domain.User, error) {
+	if by.Anonymous() {
+		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	hash, err := s.store.PasswordHash(ctx, by.UserID)
+	if err != nil {
+		return domain.User{}, err
+	}
+	ok, err := argon2id.ComparePasswordAndHash(current, hash)
+	if err != nil || !ok {
+		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": "password.wrong"}}
+	}
+	if err := domain.ValidatePassword("new_password", next); err != nil {
+		return domain.User{}, err
+	}
+	newHash, err := HashPassword(next)
+	if err != nil {
+		return domain.User{}, err
+	}
+	if err := s.store.SetPassword(ctx, by.UserID, newHash, s.now()); err != nil {
+		return domain.User{}, err
+	}
+	return s.store.GetUser(ctx, by.UserID)
+}
+
+// PasswordLinkUser returns the user a live set-password link belongs to;
+// a used, expired or unknown link is CodeNotFound.
+func (s *Access) PasswordLinkUser(ctx context.Context, secret string) (domain.User, error) {
+	id, err := s.store.PasswordLinkUser(ctx, hashSecret(secret), s.now(), false)
+	if err != nil {
+		return domain.User{}, err
+	}
+	return s.store.GetUser(ctx, id)
+}
+
+// SetPasswordWithLink sets the password of the link's user and uses up
+// the link, in one transaction (a link works once, even when two tabs
+// submit it together).
+func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password string) (domain.User, error) {
+	if err := domain.ValidatePassword("password", password); err != nil {
+		return domain.User{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return domain.User{}, err
+	}
+	var out domain.User
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		now := s.now()
+		id, err := st.PasswordLinkUser(ctx, hashSecret(secret), now, true)
+		if err != nil {
+			return err
+		}
+		if err := st.UsePasswordLink(ctx, hashSecret(secret), now); err != nil {
+			return err
+		}
+		if err := st.SetPassword(ctx, id, hash, now); err != nil {
+			return err
+		}
+		out, err = st.GetUser(ctx, id)
+		return err
+	})
+	return out, err
+}
+
+// newPasswordLink creates a link for user id on st and returns its secret.
+func (s *Access) newPasswordLink(ctx context.Context, st *store.Store, userID int64) (string, error) {
+	secret := newSecret("")
+	now := s.now()
+	if err := st.CreatePasswordLink(ctx, userID, hashSecret(secret), now, now.Add(PasswordLinkLifetime)); err != nil {
+		return "", err
+	}
+	return secret, nil
+}

@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// SetMembership gives user userID exactly roles in operation opID; an
+// empty set removes the membership. It reports whether anything changed.
+func (s *Store) SetMembership(ctx context.Context, opID, userID int64, roles domain.RoleSet, now time.Time) error {
+	if len(roles) == 0 {
+		_, err := s.db.Exec(ctx, `DELETE FROM memberships WHERE operation_id = $1 AND user_id = $2`, opID, userID)
+		return dbErr(err, "remove member %d of operation %d", userID, opID)
+	}
+	_, err := s.db.Exec(ctx,
+		`INSERT INTO memberships (operation_id, user_id, roles, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)
+		 ON CONFLICT (operation_id, user_id) DO UPDATE SET roles = EXCLUDED.roles, updated_at = EXCLUDED.updated_at`,
+		opID, userID, roles.Strings(), now)
+	return dbErr(err, "set member %d of operation %d", userID, opID)
+}
+
+// Member is one row of an operation's member list.
+type Member struct {
+	User         domain.User
+	Organization domain.Organization
+	Roles        domain.RoleSet
+}
+
+// ListMembers returns the members of operation opID by name.
+func (s *Store) ListMembers(ctx context.Context, opID int64) ([]Member, error) {
+	rows, _ := s.db.Query(ctx,
+		`SELECT u.id, u.email, u.name, u.organization_id, u.language, u.is_admin, u.disabled_at IS NOT NULL,
+		        u.password_hash IS NOT NULL, u.session_epoch, u.created_at, u.updated_at,
+		        o.id, o.name, o.acronym, o.type, o.un_entity, o.created_at, o.updated_at, m.roles
+		 FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = u.organization_id
+		 WHERE m.operation_id = $1 ORDER BY lower(u.name), u.id`, opID)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Member, error) {
+		var m Member
+		var roles []string
+		u, o := &m.User, &m.Organization
+		err := row.Scan(&u.ID, &u.Email, &u.Name, &u.OrganizationID, &u.Language, &u.IsAdmin, &u.Disabled,
+			&u.HasPassword, &u.SessionEpoch, &u.CreatedAt, &u.UpdatedAt,
+			&o.ID, &o.Name, &o.Acronym, &o.Type, &o.UNEntity, &o.CreatedAt, &o.UpdatedAt, &roles)
+		if err != nil {
+			return m, err
+		}
+		m.Roles, err = domain.NewRoleSet(roles...)
+		return m, err
+	})
+	return out, dbErr(err, "list members of operation %d", opID)
+}
+
+// ListMemberships returns user userID's memberships, by operation code.
+func (s *Store) ListMemberships(ctx context.Context, userID int64) ([]domain.Membership, error) {
+	rows, _ := s.db.Query(ctx,
+		`SELECT o.id, o.code, o.name, m.roles FROM memberships m JOIN operations o ON o.id = m.operation_id
+		 WHERE m.user_id = $1 ORDER BY o.code`, userID)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
+		m := domain.Membership{UserID: userID}
+		var roles []string
+		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles); err != nil {
+			return m, err
+		}
+		var err error
+		m.Roles, err = domain.NewRoleSet(roles...)
+		return m, err
+	})
+	return out, dbErr(err, "list memberships of user %d", userID)
+}

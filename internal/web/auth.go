@@ -1,0 +1,83 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+func (s *Server) loginView(w http.ResponseWriter, r *http.Request, err error) pages.LoginView {
+	f := newForm(r, err)
+	email := f.field("email", "login.email", "email", true)
+	email.Autocomplete = "username"
+	email.Inputmode = "email"
+	pw := f.field("password", "login.password", "password", true)
+	pw.Autocomplete = "current-password"
+	pw.Value = "" // never echo a password back
+	next := r.URL.Query().Get("next")
+	if r.Method == http.MethodPost {
+		next = r.PostForm.Get("next")
+	}
+	return pages.LoginView{
+		Shell:    s.shell(w, r, i18n.T(r.Context(), "login.title")),
+		Email:    email,
+		Password: pw,
+		Next:     safeNext(next),
+		Errors:   f.summary(),
+	}
+}
+
+func (s *Server) handleLoginShow(w http.ResponseWriter, r *http.Request) error {
+	if !actor(r).Anonymous() {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return nil
+	}
+	return s.render(w, r, http.StatusOK, pages.Login(s.loginView(w, r, nil)))
+}
+
+// handleLogin signs in. Failures re-show the form with the typed e-mail
+// (never the password) and one generic message; throttling answers 429.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	u, err := s.access.SignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), middleware.GetClientIP(r.Context()))
+	switch domain.ErrorCode(err) {
+	case "":
+	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:
+		status := map[domain.Code]int{domain.CodeInvalid: http.StatusUnprocessableEntity,
+			domain.CodeUnauthorized: http.StatusUnauthorized, domain.CodeRateLimited: http.StatusTooManyRequests}[domain.ErrorCode(err)]
+		return s.render(w, r, status, pages.Login(s.loginView(w, r, err)))
+	default:
+		return err
+	}
+	// A new session token on sign-in: a token planted before cannot be
+	// ridden afterwards (no session fixation).
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	s.sessions.Put(r.Context(), sessionUserID, u.ID)
+	s.sessions.Put(r.Context(), sessionEpoch, u.SessionEpoch)
+	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
+	s.setFlash(w, components.FlashSuccess, "login.welcome")
+	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	return nil
+}
+
+// handleLogout ends the session everywhere it is stored.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashInfo, "logout.done")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	return nil
+}

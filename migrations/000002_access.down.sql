@@ -1,0 +1,8 @@
+DROP TABLE IF EXISTS password_links;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS login_attempts;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS memberships;
+DROP TABLE IF EXISTS operations;
+DROP TABLE IF EXISTS users;
+DROP TABLE IF EXISTS organizations;

@@ -1,0 +1,61 @@
+package components
+
+// Field is the view model of one labelled form input with its error.
+type Field struct {
+	ID    string // element id and name
+	Label string // translated
+	Type  string // text, email, password, number, checkbox…
+	Value string
+	// Error is the translated problem with the value, or "".
+	Error string
+	// Hint is translated help shown under the label, or "".
+	Hint         string
+	Required     bool
+	Autocomplete string
+	Options      []Option // for selects
+	Checked      bool     // for checkboxes
+	Inputmode    string
+	Maxlength    int
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// ErrorID is the id of the field's error message, for aria-describedby.
+func (f Field) ErrorID() string { return f.ID + "-error" }
+
+// HintID is the id of the field's hint.
+func (f Field) HintID() string { return f.ID + "-hint" }
+
+// DescribedBy lists the ids describing the input.
+func (f Field) DescribedBy() string {
+	out := ""
+	if f.Hint != "" {
+		out = f.HintID()
+	}
+	if f.Error != "" {
+		if out != "" {
+			out += " "
+		}
+		out += f.ErrorID()
+	}
+	return out
+}
+
+// InputType defaults Type to text.
+func (f Field) InputType() string {
+	if f.Type == "" {
+		return "text"
+	}
+	return f.Type
+}
+
+// FormError is one entry of an error summary: a message linking to its field.
+type FormError struct {
+	FieldID string
+	Message string
+}
