@@ -14,7 +14,7 @@ import (
 // unknown path shows the friendly 404 page.
 func TestBrowserShell(t *testing.T) {
 	t.Parallel()
-	base := startServer(t)
+	base := startServer(t).URL
 	b := browser.New(t)
 
 	for _, vp := range []struct {

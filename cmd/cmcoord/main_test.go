@@ -45,10 +45,16 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// testServer is a whole cmcoord running in-process for a test.
+type testServer struct {
+	URL string // base URL, http://127.0.0.1:port
+	DB  string // its database, for setting up data through the services
+}
+
 // startServer runs `cmcoord serve` in-process on a random port against a
-// fresh database and returns its base URL. The server is shut down
-// gracefully when t ends, and the test fails if that shutdown fails.
-func startServer(t *testing.T) string {
+// fresh database. The server is shut down gracefully when t ends, and the
+// test fails if that shutdown fails.
+func startServer(t *testing.T) testServer {
 	t.Helper()
 	dbURL := testdb.URL(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,7 +87,7 @@ func startServer(t *testing.T) string {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return base
+	return testServer{URL: base, DB: dbURL}
 }
 
 func TestRunUsage(t *testing.T) {
@@ -193,7 +199,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 
 func TestServeEndpoints(t *testing.T) {
 	t.Parallel()
-	base := startServer(t)
+	base := startServer(t).URL
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200, "/nope": 404} {
 		resp, err := http.Get(base + path)
 		if err != nil {

@@ -3,54 +3,23 @@ package web_test
 import (
 	"compress/gzip"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cmcoord/cmcoord/internal/i18n"
-	"github.com/cmcoord/cmcoord/internal/metrics"
-	"github.com/cmcoord/cmcoord/internal/service"
-	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
-	"github.com/cmcoord/cmcoord/internal/web"
-	"github.com/cmcoord/cmcoord/migrations"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
 
-// newServer returns a test server over real services on pool. Any missing
-// translation fails the test.
+// newServer returns a test server over real services on pool.
 func newServer(t *testing.T, pool *pgxpool.Pool) *httptest.Server {
 	t.Helper()
-	catalog, err := i18n.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st := store.New(pool)
-	access := service.NewAccess(st, time.Now, log)
-	sessions := pgxstore.NewWithCleanupInterval(pool, 0)
-	s := web.New(web.Options{
-		Log:       log,
-		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
-		Access:    access,
-		Directory: service.NewDirectory(st, access, time.Now, log),
-		Sessions:  web.NewSessionManager(sessions, false),
-		Catalog:   catalog,
-		Metrics:   metrics.New(pool),
-		Version:   "test",
-	})
-	srv := httptest.NewServer(s.Routes())
-	t.Cleanup(srv.Close)
-	return srv
+	return newFixtureOn(t, pool).srv
 }
 
 type response struct {
