@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
@@ -80,3 +82,5 @@ func TestSystemDemoClaim(t *testing.T) {
 		t.Fatalf("ClaimDemoLoad after release = %v, %v; want true", first, err)
 	}
 }
+
+func asDomainError(err error, target **domain.Error) bool { return errors.As(err, target) }

@@ -89,7 +89,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, prefix s
 func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Time) (APIToken, error) {
 	rows, _ := s.db.Query(ctx,
 		`UPDATE api_tokens t SET last_used_at = CASE
-		        WHEN t.last_used_at IS NULL OR t.last_used_at < $2 - interval '1 minute' THEN $2 ELSE t.last_used_at END
+		        WHEN t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute' THEN $2::timestamptz ELSE t.last_used_at END
 		 FROM users u
 		 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
 		 RETURNING t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at`, secretHash, now)
