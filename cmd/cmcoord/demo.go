@@ -29,7 +29,7 @@ func runDemo(ctx context.Context, e env, cfg config.Config, _ []string) error {
 }
 
 func (a *app) loadDemo(ctx context.Context) (demo.Result, error) {
-	return demo.Load(ctx, demo.Services{System: a.system})
+	return demo.Load(ctx, demo.Services{System: a.system, Access: a.access, Directory: a.directory})
 }
 
 // printDemo tells the person trying cmcoord out what was loaded and how to
@@ -43,12 +43,9 @@ func printDemo(w io.Writer, res demo.Result, baseURL string) {
 	if baseURL != "" {
 		fmt.Fprintf(w, "\n  cmcoord is serving at %s (Ctrl-C to stop)\n", baseURL)
 	}
-	if len(res.Logins) == 0 {
-		fmt.Fprintln(w, "  No demo accounts yet: this build has no sign-in.")
-		return
-	}
-	fmt.Fprintln(w, "\n  Demo logins:")
+	fmt.Fprintln(w, "\n  Demo logins (every password is the same):")
 	for _, l := range res.Logins {
-		fmt.Fprintf(w, "    %-34s %-18s %s\n", l.Email, l.Password, l.Role)
+		fmt.Fprintf(w, "    %-24s %q  %s\n", l.Email, l.Password, l.Role)
 	}
+	fmt.Fprintln(w)
 }

@@ -5,7 +5,27 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 )
+
+// testServices are the services over a test database, for setting up data
+// and checking results the way the faces would.
+type testServices struct {
+	access    *service.Access
+	directory *service.Directory
+}
+
+func services(t *testing.T, dbURL string) testServices {
+	t.Helper()
+	st := store.New(testdb.Pool(t, dbURL))
+	log := discardLogger()
+	access := service.NewAccess(st, time.Now, log)
+	return testServices{access: access, directory: service.NewDirectory(st, access, time.Now, log)}
+}
 
 func listen(t *testing.T) net.Listener {
 	t.Helper()

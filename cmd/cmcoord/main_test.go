@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmcoord/cmcoord/internal/demo"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	"github.com/cmcoord/cmcoord/migrations"
 )
@@ -146,9 +147,72 @@ func TestRunDemo(t *testing.T) {
 	if err != nil || !strings.Contains(out, "Demo data loaded.") {
 		t.Fatalf("first demo: err %v, out %q", err, out)
 	}
+	for _, want := range []string{"admin@example.org", "requester@example.org", "officer@example.org", "hct@example.org",
+		"hc@example.org", "hrddp@example.org", "viewer@example.org", demo.Password} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Every printed login works, and each holds its role in every operation.
+	svc := services(t, url)
+	for _, l := range demo.Logins() {
+		u, err := svc.access.SignIn(t.Context(), l.Email, l.Password, "127.0.0.1")
+		if err != nil {
+			t.Fatalf("demo login %s: %v", l.Email, err)
+		}
+		a, err := svc.access.Actor(t.Context(), u.ID, u.SessionEpoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Email != "admin@example.org" && len(a.Operations) != 3 {
+			t.Errorf("%s is a member of %d operations, want 3", l.Email, len(a.Operations))
+		}
+	}
 	out, err = runCmd(t, "demo", "-database-url", url)
 	if err != nil || !strings.Contains(out, "loaded on an earlier run") {
 		t.Fatalf("second demo: err %v, out %q", err, out)
+	}
+}
+
+func TestRunAdminAndToken(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	run1 := func(stdin string, args ...string) (string, error) {
+		var out, errOut syncBuffer
+		err := run(t.Context(), env{args: args, getenv: noEnv, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut})
+		return out.String(), err
+	}
+	out, err := run1("a long enough password\n", "admin", "create", "-database-url", url, "-email", "root@example.org", "-name", "Root Admin")
+	if err != nil || !strings.Contains(out, "Created administrator Root Admin") {
+		t.Fatalf("admin create: %v, %q", err, out)
+	}
+	if _, err := run1("short\n", "admin", "create", "-database-url", url, "-email", "two@example.org", "-name", "Two"); err == nil ||
+		!strings.Contains(err.Error(), "too short") {
+		t.Fatalf("admin create with a short password: err = %v, want too short", err)
+	}
+	if _, err := run1("a long enough password\n", "admin", "create", "-database-url", url, "-email", "ROOT@example.org", "-name", "Again"); err == nil ||
+		!strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate admin: err = %v, want already exists", err)
+	}
+	if _, err := run1("", "admin", "create", "-database-url", url, "-name", "No Mail"); err == nil {
+		t.Fatal("admin create without -email succeeded")
+	}
+	svc := services(t, url)
+	if _, err := svc.access.SignIn(t.Context(), "root@example.org", "a long enough password", "127.0.0.1"); err != nil {
+		t.Fatalf("sign in as the new admin: %v", err)
+	}
+	out, err = run1("", "token", "create", "-database-url", url, "-email", "root@example.org", "-name", "ci")
+	token := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(token, "cmc_") || strings.Contains(token, " ") {
+		t.Fatalf("token create: %v, %q", err, out)
+	}
+	a, err := svc.access.ActorForToken(t.Context(), token)
+	if err != nil || a.Email != "root@example.org" || !a.IsAdmin {
+		t.Fatalf("printed token authenticates %+v, %v", a, err)
+	}
+	if _, err := run1("", "token", "create", "-database-url", url, "-email", "nobody@example.org"); err == nil ||
+		!strings.Contains(err.Error(), "no such user") {
+		t.Fatalf("token for an unknown user: err = %v", err)
 	}
 }
 

@@ -35,15 +35,24 @@ type command struct {
 	name    string
 	summary string
 	run     func(ctx context.Context, e env, cfg config.Config, args []string) error
+	// action, when set, is the one word that must follow the command
+	// ("admin create"); flags, when set, registers the command's own flags.
+	action string
+	flags  func(fs *flag.FlagSet)
 }
 
+// commands lists the subcommands. It builds fresh flag targets on every
+// call, so concurrent runs (tests) share nothing.
 func commands() []command {
+	admin, token := &adminOpts{}, &tokenOpts{}
 	return []command{
-		{"serve", "run the web server (migrates first unless -no-migrate)", runServe},
-		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev},
-		{"migrate", "migrate up | down [N] | version", runMigrate},
-		{"demo", "load the demo data (once; later runs do nothing)", runDemo},
-		{"version", "print the build version", runVersion},
+		{"serve", "run the web server (migrates first unless -no-migrate)", runServe, "", nil},
+		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev, "", nil},
+		{"migrate", "migrate up | down [N] | version", runMigrate, "", nil},
+		{"demo", "load the demo data (once; later runs do nothing)", runDemo, "", nil},
+		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register},
+		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register},
+		{"version", "print the build version", runVersion, "", nil},
 	}
 }
 
@@ -61,7 +70,15 @@ func run(ctx context.Context, e env) error {
 		if c.name != name {
 			continue
 		}
-		cfg, rest, err := config.Load(name, e.args[1:], e.getenv, e.stderr)
+		args := e.args[1:]
+		if c.action != "" {
+			if len(args) == 0 || args[0] != c.action {
+				fmt.Fprintf(e.stderr, "cmcoord: say `cmcoord %s %s`\n", name, c.action)
+				return errUsage
+			}
+			name, args = name+" "+c.action, args[1:]
+		}
+		cfg, rest, err := config.LoadWith(name, args, e.getenv, e.stderr, c.flags)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}

@@ -54,8 +54,18 @@ type Config struct {
 // with the positional arguments that follow the flags. Usage and errors
 // are written to output.
 func Load(name string, args []string, getenv func(string) string, output io.Writer) (Config, []string, error) {
+	return LoadWith(name, args, getenv, output, nil)
+}
+
+// LoadWith is Load for a subcommand with flags of its own: register adds
+// them to the flag set before parsing, so they mix freely with the
+// common ones.
+func LoadWith(name string, args []string, getenv func(string) string, output io.Writer, register func(*flag.FlagSet)) (Config, []string, error) {
 	var c Config
 	fs := flag.NewFlagSet("cmcoord "+name, flag.ContinueOnError)
+	if register != nil {
+		register(fs)
+	}
 	fs.SetOutput(output)
 	env := func(key, def string) string {
 		if v := getenv(key); v != "" {
