@@ -128,6 +128,9 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	}
 	baseURL := "http://" + ln.Addr().String()
 	a.log.Info("listening", "url", baseURL, "version", version())
+	if host, _, _ := net.SplitHostPort(cfg.Addr); !cfg.SecureCookies && !isLoopback(host) {
+		a.log.Warn("listening beyond this machine without -secure-cookies: serve cmcoord behind TLS and set CMCOORD_SECURE_COOKIES=true")
+	}
 	if banner != nil {
 		banner(baseURL)
 	} else {
@@ -161,6 +164,15 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, time
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// isLoopback reports whether host only reaches this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // redactURL hides the password in a database URL for messages.
