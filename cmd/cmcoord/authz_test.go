@@ -1,0 +1,354 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cmcoord/cmcoord/internal/config"
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	webassets "github.com/cmcoord/cmcoord/web"
+)
+
+// caller is one kind of visitor in the authorization matrix.
+type caller string
+
+const (
+	anon      caller = "anonymous"
+	requester caller = "requester"
+	officer   caller = "cmcoord_officer"
+	hctMember caller = "hct_member"
+	hc        caller = "hc"
+	hrddp     caller = "hrddp_reviewer"
+	viewer    caller = "viewer"
+	outsider  caller = "officer_elsewhere" // an officer of another operation only
+	admin     caller = "admin"            // a global admin, member of no operation
+)
+
+var callers = []caller{anon, requester, officer, hctMember, hc, hrddp, viewer, outsider, admin}
+
+// members are the callers with a role in operation OPA.
+var members = []caller{requester, officer, hctMember, hc, hrddp, viewer}
+
+// expect is the status each caller gets from one route.
+type expect map[caller]int
+
+// everyone answers code to all callers.
+func everyone(code int) expect {
+	e := expect{}
+	for _, c := range callers {
+		e[c] = code
+	}
+	return e
+}
+
+// signedIn: anonymous visitors are sent to sign in (HTML, 303) or refused
+// (API, 401); everyone else gets code.
+func signedIn(anonCode, code int) expect {
+	e := everyone(code)
+	e[anon] = anonCode
+	return e
+}
+
+// adminOnly: admins get ok, other signed-in callers 403.
+func adminOnly(anonCode, ok int) expect {
+	e := signedIn(anonCode, http.StatusForbidden)
+	e[admin] = ok
+	return e
+}
+
+// inOperation: for a route on operation OPA, members holding one of roles
+// (and admins when adminToo) get ok, other members 403, and callers who
+// are not members 404 — the operation's existence does not leak.
+func inOperation(anonCode, ok int, adminToo bool, roles ...caller) expect {
+	e := signedIn(anonCode, http.StatusNotFound)
+	for _, m := range members {
+		e[m] = http.StatusForbidden
+	}
+	for _, r := range roles {
+		e[r] = ok
+	}
+	if adminToo {
+		e[admin] = ok
+	}
+	return e
+}
+
+const see = http.StatusSeeOther
+
+// matrix declares, for every route, what each caller gets. Form posts are
+// sent empty (a caller who may act gets the validation answer, 422); API
+// bodies are `{}`. A route missing here fails the test.
+var matrix = map[string]expect{
+	"GET /healthz":          everyone(200),
+	"GET /readyz":           everyone(200),
+	"GET /metrics":          everyone(200),
+	"GET /static/*":         everyone(200),
+	"HEAD /static/*":        everyone(200),
+	"GET /favicon.ico":      everyone(http.StatusMovedPermanently),
+	"GET /robots.txt":       everyone(200),
+	"GET /":                 everyone(200),
+	"GET /login":            signedIn(200, see),
+	"POST /login":           everyone(http.StatusUnprocessableEntity),
+	"POST /logout":          signedIn(see, see),
+	"GET /operations/{code}": inOperation(see, 200, true, members...),
+}
+
+// authzFixture holds the running app and one signed-in client per caller.
+type authzFixture struct {
+	srv     *httptest.Server
+	clients map[caller]*http.Client
+	tokens  map[caller]string
+	params  map[string]string // path parameter values by route prefix and name
+}
+
+func newAuthzFixture(t *testing.T) *authzFixture {
+	t.Helper()
+	dbURL := testdb.URL(t)
+	cfg, _, err := config.Load("serve", []string{"-database-url", dbURL, "-no-migrate"}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := newApp(t.Context(), cfg, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	srv := httptest.NewServer(a.web.Routes())
+	t.Cleanup(srv.Close)
+
+	ctx := t.Context()
+	const pw = "matrix password 1"
+	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", pw, "OCHA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	by, err := a.access.Actor(ctx, root.ID, root.SessionEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"OPA", "OPB"} {
+		if _, err := a.directory.CreateOperation(ctx, by, domain.Operation{Code: code, Name: code, CountryISO3: "NPL",
+			Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newUser := func(email string) domain.User {
+		u, _, err := a.directory.CreateUser(ctx, by, service.NewUser{
+			User: domain.User{Email: email, Name: email, OrganizationID: root.OrganizationID}, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	f := &authzFixture{srv: srv, clients: map[caller]*http.Client{}, tokens: map[caller]string{}}
+	emails := map[caller]string{admin: "admin@example.org"}
+	for _, m := range members {
+		u := newUser(string(m) + "@example.org")
+		emails[m] = u.Email
+		if err := a.directory.SetMember(ctx, by, "OPA", u.ID, domain.RoleSet{domain.Role(m)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := newUser("outsider@example.org")
+	emails[outsider] = out.Email
+	if err := a.directory.SetMember(ctx, by, "OPB", out.ID, domain.RoleSet{domain.RoleOfficer}); err != nil {
+		t.Fatal(err)
+	}
+	target := newUser("target@example.org") // the user routes act on; never a caller
+	if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+		t.Fatal(err)
+	}
+	targetToken, _, err := a.access.IssueTokenForEmail(ctx, target.Email, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = targetToken
+	for c, email := range emails {
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := cl.PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != see {
+			t.Fatalf("sign in %s: %d", c, resp.StatusCode)
+		}
+		f.clients[c] = cl
+		secret, _, err := a.access.IssueTokenForEmail(ctx, email, "matrix")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[c] = secret
+	}
+	orgs, err := a.directory.ListOrganizations(ctx, by)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := a.access.ListTokens(ctx, mustActorFor(t, a, target))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.params = map[string]string{
+		"code":    "OPA",
+		"user_id": strconv.FormatInt(target.ID, 10),
+		"secret":  "no-such-link",
+		// {id} by the collection it names.
+		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),
+		"/users/{id}":         strconv.FormatInt(target.ID, 10),
+		"/tokens/{id}":        strconv.FormatInt(toks[0].ID, 10), // someone else's token
+	}
+	return f
+}
+
+func mustActorFor(t *testing.T, a *app, u domain.User) domain.Actor {
+	t.Helper()
+	act, err := a.access.Actor(t.Context(), u.ID, u.SessionEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return act
+}
+
+// path fills a route pattern's parameters.
+func (f *authzFixture) path(t *testing.T, pattern string) string {
+	t.Helper()
+	if strings.HasPrefix(pattern, "/static/") {
+		return webassets.Asset("css/app.css")
+	}
+	out := pattern
+	for strings.Contains(out, "{") {
+		i := strings.Index(out, "{")
+		j := strings.Index(out[i:], "}") + i
+		name := out[i+1 : j]
+		v, ok := "", false
+		if name == "id" {
+			prefix := out[:i]
+			for k, val := range f.params {
+				if strings.HasPrefix(k, "/") && strings.HasSuffix(prefix+"{id}", k) {
+					v, ok = val, true
+				}
+			}
+		} else {
+			v, ok = f.params[name]
+		}
+		if !ok {
+			t.Fatalf("route %s: no value for parameter {%s}; add one to the matrix fixture", pattern, name)
+		}
+		out = out[:i] + v + out[j+1:]
+	}
+	return out
+}
+
+// TestAuthorizationMatrix walks every route the router registers, for an
+// anonymous visitor and each role, and checks each answer against the
+// matrix. A new route without a declared expectation fails the test.
+func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
+	f := newAuthzFixture(t)
+	var routes []string
+	handler := f.srv.Config.Handler.(chi.Routes)
+	err := chi.Walk(handler, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		routes = append(routes, method+" "+route)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(routes)
+	seen := map[string]bool{}
+	var logout []string // signing out ends the session: run those last
+	for _, route := range routes {
+		seen[route] = true
+		want, ok := matrix[route]
+		if !ok {
+			t.Errorf("route %s has no expectation in the authorization matrix", route)
+			continue
+		}
+		if route == "POST /logout" {
+			logout = append(logout, route)
+			continue
+		}
+		f.check(t, route, want)
+	}
+	for _, route := range logout {
+		f.check(t, route, matrix[route])
+	}
+	for route := range matrix {
+		if !seen[route] {
+			t.Errorf("matrix declares %s, which the router does not register", route)
+		}
+	}
+	t.Logf("checked %d routes × %d callers", len(routes), len(callers))
+}
+
+func (f *authzFixture) check(t *testing.T, route string, want expect) {
+	t.Helper()
+	method, pattern, _ := strings.Cut(route, " ")
+	path := f.path(t, pattern)
+	api := strings.HasPrefix(pattern, "/api/")
+	for _, c := range callers {
+		var body io.Reader
+		if method != http.MethodGet && method != http.MethodHead && method != http.MethodDelete {
+			if api {
+				body = strings.NewReader("{}")
+			} else {
+				body = strings.NewReader("")
+			}
+		}
+		req, err := http.NewRequest(method, f.srv.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		cl := http.DefaultClient
+		switch {
+		case c == anon:
+			cl = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		case api:
+			req.Header.Set("Authorization", "Bearer "+f.tokens[c])
+			cl = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		default:
+			cl = f.clients[c]
+		}
+		if body != nil {
+			if api {
+				req.Header.Set("Content-Type", "application/json")
+			} else {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+		}
+		resp, err := cl.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want[c] {
+			t.Errorf("%s %s as %s: status %d, want %d%s", method, path, c, resp.StatusCode, want[c], snippet(b))
+		}
+		if resp.StatusCode >= 500 {
+			t.Errorf("%s %s as %s: a 5xx is never an authorization answer", method, path, c)
+		}
+	}
+}
+
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 160 {
+		s = s[:160]
+	}
+	return fmt.Sprintf(" (%s)", s)
+}
