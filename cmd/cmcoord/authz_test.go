@@ -33,7 +33,7 @@ const (
 	hrddp     caller = "hrddp_reviewer"
 	viewer    caller = "viewer"
 	outsider  caller = "officer_elsewhere" // an officer of another operation only
-	admin     caller = "admin"            // a global admin, member of no operation
+	admin     caller = "admin"             // a global admin, member of no operation
 )
 
 var callers = []caller{anon, requester, officer, hctMember, hc, hrddp, viewer, outsider, admin}
@@ -91,17 +91,17 @@ const see = http.StatusSeeOther
 // sent empty (a caller who may act gets the validation answer, 422); API
 // bodies are `{}`. A route missing here fails the test.
 var matrix = map[string]expect{
-	"GET /healthz":          everyone(200),
-	"GET /readyz":           everyone(200),
-	"GET /metrics":          everyone(200),
-	"GET /static/*":         everyone(200),
-	"HEAD /static/*":        everyone(200),
-	"GET /favicon.ico":      everyone(http.StatusMovedPermanently),
-	"GET /robots.txt":       everyone(200),
-	"GET /":                 everyone(200),
-	"GET /login":            signedIn(200, see),
-	"POST /login":           everyone(http.StatusUnprocessableEntity),
-	"POST /logout":          signedIn(see, see),
+	"GET /healthz":           everyone(200),
+	"GET /readyz":            everyone(200),
+	"GET /metrics":           everyone(200),
+	"GET /static/*":          everyone(200),
+	"HEAD /static/*":         everyone(200),
+	"GET /favicon.ico":       everyone(http.StatusMovedPermanently),
+	"GET /robots.txt":        everyone(200),
+	"GET /":                  everyone(200),
+	"GET /login":             signedIn(200, see),
+	"POST /login":            everyone(http.StatusUnprocessableEntity),
+	"POST /logout":           signedIn(see, see),
 	"GET /operations/{code}": inOperation(see, 200, true, members...),
 }
 
