@@ -136,12 +136,19 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 			nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.admin"), URL: "/admin", Current: strings.HasPrefix(r.URL.Path, "/admin")})
 		}
 	}
+	var ops []components.NavItem
+	for _, o := range a.Operations {
+		url := "/operations/" + o.Code
+		ops = append(ops, components.NavItem{Label: o.Code, URL: url,
+			Current: r.URL.Path == url || strings.HasPrefix(r.URL.Path, url+"/")})
+	}
 	return components.Shell{
-		Title:    title,
-		Nav:      nav,
-		Flash:    s.takeFlash(w, r),
-		Version:  s.version,
-		UserName: a.Name,
-		SignedIn: !a.Anonymous(),
+		Operations: ops,
+		Title:      title,
+		Nav:        nav,
+		Flash:      s.takeFlash(w, r),
+		Version:    s.version,
+		UserName:   a.Name,
+		SignedIn:   !a.Anonymous(),
 	}
 }

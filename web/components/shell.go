@@ -14,6 +14,20 @@ type Shell struct {
 	// SignedIn shows the user's name and the sign-out button.
 	SignedIn bool
 	UserName string
+	// Operations are the user's operations for the switcher; Current is
+	// the one the page belongs to, if any.
+	Operations []NavItem
+}
+
+// CurrentOperation returns the label of the operation the page belongs
+// to, or "".
+func (s Shell) CurrentOperation() string {
+	for _, o := range s.Operations {
+		if o.Current {
+			return o.Label
+		}
+	}
+	return ""
 }
 
 // NavItem is one navigation link.
