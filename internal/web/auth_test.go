@@ -108,7 +108,7 @@ func TestSignIn(t *testing.T) {
 			if d.Find(`[data-testid="error-`+id+`"]`).Length() != 1 {
 				t.Errorf("no message next to %s", id)
 			}
-			if got := d.Find("#" + id).AttrOr("aria-describedby", ""); got != id+"-error" {
+			if got := d.Find("#"+id).AttrOr("aria-describedby", ""); got != id+"-error" {
 				t.Errorf("#%s aria-describedby = %q", id, got)
 			}
 		}
