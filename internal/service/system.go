@@ -75,3 +75,34 @@ func (s *System) DemoLoadedAt(ctx context.Context) (time.Time, error) {
 func (s *System) ReleaseDemoClaim(ctx context.Context) error {
 	return s.store.DeleteSetting(ctx, demoLoadedKey)
 }
+
+// HousekeepingInterval is how often a serving instance prunes expired
+// sessions and old sign-in attempts.
+const HousekeepingInterval = 30 * time.Minute
+
+// Housekeep deletes expired sessions and sign-in attempts too old to
+// count towards throttling. It is safe to run from several instances.
+func (s *System) Housekeep(ctx context.Context) error {
+	now := s.now()
+	if err := s.store.PruneSessions(ctx, now); err != nil {
+		return err
+	}
+	return s.store.PruneLoginAttempts(ctx, now.Add(-24*time.Hour))
+}
+
+// RunHousekeeping calls Housekeep every interval until ctx is done,
+// logging failures; it returns when ctx is done.
+func (s *System) RunHousekeeping(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Housekeep(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("housekeeping failed", "err", err)
+			}
+		}
+	}
+}

@@ -154,3 +154,9 @@ func (s *Store) UsePasswordLink(ctx context.Context, secretHash []byte, now time
 	_, err := s.db.Exec(ctx, `UPDATE password_links SET used_at = $2 WHERE secret_hash = $1`, secretHash, now)
 	return dbErr(err, "use password link")
 }
+
+// PruneSessions deletes sessions that have expired.
+func (s *Store) PruneSessions(ctx context.Context, now time.Time) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE expiry < $1`, now)
+	return dbErr(err, "prune sessions")
+}
