@@ -13,6 +13,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
@@ -29,7 +30,6 @@ type app struct {
 	system    *service.System
 	access    *service.Access
 	directory *service.Directory
-	sessions  *pgxstore.PostgresStore
 	web       *web.Server
 }
 
@@ -65,17 +65,19 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		log.Warn("missing translation", "lang", lang, "id", id)
 	})
 	st := store.New(pool)
-	sessionStore := pgxstore.NewWithCleanupInterval(pool, 30*time.Minute)
+	// Expired sessions are pruned by System.RunHousekeeping, not by the
+	// store's own goroutine, so that closing an app never races it.
+	sessionStore := pgxstore.NewWithCleanupInterval(pool, 0)
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
 	access := service.NewAccess(st, time.Now, log)
 	directory := service.NewDirectory(st, access, time.Now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory})
 	return &app{
 		log:       log,
 		pool:      pool,
 		system:    system,
 		access:    access,
 		directory: directory,
-		sessions:  sessionStore,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
@@ -83,6 +85,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Directory:      directory,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,
+			API:            jsonAPI.Routes(),
+			APIErrors:      jsonAPI.WriteError,
 			Metrics:        metrics.New(pool),
 			Version:        version(),
 			SecureCookies:  cfg.SecureCookies,
@@ -92,7 +96,6 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 }
 
 func (a *app) close() {
-	a.sessions.StopCleanup()
 	a.pool.Close()
 }
 
@@ -139,6 +142,13 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	if e.ready != nil {
 		e.ready(baseURL)
 	}
+	housekeeping := make(chan struct{})
+	hctx, stopHousekeeping := context.WithCancel(ctx)
+	go func() {
+		defer close(housekeeping)
+		a.system.RunHousekeeping(hctx, service.HousekeepingInterval)
+	}()
+	defer func() { stopHousekeeping(); <-housekeeping }()
 	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
 }
 

@@ -32,10 +32,11 @@ func (d *Directory) ListOrganizations(ctx context.Context, by domain.Actor) ([]d
 	return d.store.ListOrganizations(ctx)
 }
 
-// GetOrganization returns organisation id (admins only).
+// GetOrganization returns organisation id to any signed-in user, as
+// ListOrganizations does: the directory of organisations is not secret.
 func (d *Directory) GetOrganization(ctx context.Context, by domain.Actor, id int64) (domain.Organization, error) {
-	if err := domain.Can(by, domain.ActionManageOrganizations, 0); err != nil {
-		return domain.Organization{}, err
+	if by.Anonymous() {
+		return domain.Organization{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	return d.store.GetOrganization(ctx, id)
 }
@@ -109,6 +110,16 @@ func (d *Directory) CreateUser(ctx context.Context, by domain.Actor, in NewUser)
 	return d.createUser(ctx, in)
 }
 
+// requireOrganization returns a field error on organization_id unless
+// organisation id exists.
+func (d *Directory) requireOrganization(ctx context.Context, id int64) error {
+	_, err := d.store.GetOrganization(ctx, id)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"organization_id": "field.choose"}}
+	}
+	return err
+}
+
 func (d *Directory) createUser(ctx context.Context, in NewUser) (domain.User, string, error) {
 	u := in.User
 	domain.NormalizeUser(&u)
@@ -119,9 +130,7 @@ func (d *Directory) createUser(ctx context.Context, in NewUser) (domain.User, st
 	if err != nil {
 		return domain.User{}, "", err
 	}
-	if _, err := d.store.GetOrganization(ctx, u.OrganizationID); domain.ErrorCode(err) == domain.CodeNotFound {
-		return domain.User{}, "", &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"organization_id": "field.choose"}}
-	} else if err != nil {
+	if err := d.requireOrganization(ctx, u.OrganizationID); err != nil {
 		return domain.User{}, "", err
 	}
 	hash := ""
@@ -182,6 +191,9 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 	if u.ID == by.UserID && (u.Disabled || !u.IsAdmin) {
 		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid",
 			Fields: map[string]string{"disabled": "user.not_self"}}
+	}
+	if err := d.requireOrganization(ctx, u.OrganizationID); err != nil {
+		return domain.User{}, err
 	}
 	var out domain.User
 	err := d.store.InTx(ctx, func(st *store.Store) error {
@@ -358,7 +370,7 @@ func (d *Directory) SetMember(ctx context.Context, by domain.Actor, code string,
 	}
 	u, err := d.store.GetUser(ctx, userID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.unknown_user"}}
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.unknown_user_id"}}
 	}
 	if err != nil {
 		return err
@@ -367,6 +379,23 @@ func (d *Directory) SetMember(ctx context.Context, by domain.Actor, code string,
 		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.user_disabled"}}
 	}
 	return d.store.SetMembership(ctx, op.ID, userID, roles, d.now())
+}
+
+// SetMemberRoles is SetMember for role names as a client sent them: nil
+// (no roles given at all) is a field error, an empty list removes the
+// membership. Authorization is checked before the names.
+func (d *Directory) SetMemberRoles(ctx context.Context, by domain.Actor, code string, userID int64, names []string) error {
+	if _, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers); err != nil {
+		return err
+	}
+	if names == nil {
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "field.required"}}
+	}
+	roles, err := domain.NewRoleSet(names...)
+	if err != nil {
+		return err
+	}
+	return d.SetMember(ctx, by, code, userID, roles)
 }
 
 // SetMemberByEmail is SetMember for the user with email, as an officer

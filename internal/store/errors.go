@@ -15,6 +15,7 @@ const (
 	pgUniqueViolation = "23505"
 	pgCheckViolation  = "23514"
 	pgFKViolation     = "23503"
+	pgBadEncoding     = "22021" // character_not_in_repertoire: bytes that are not UTF-8, or NUL
 )
 
 // dbErr translates a database error into a *domain.Error where the cause
@@ -29,6 +30,9 @@ func dbErr(err error, format string, args ...any) error {
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	case errors.As(err, &pgErr) && (pgErr.Code == pgUniqueViolation || pgErr.Code == pgCheckViolation || pgErr.Code == pgFKViolation):
 		return domain.Errorf(domain.CodeConflict, "conflict.%s", pgErr.ConstraintName)
+	case errors.As(err, &pgErr) && pgErr.Code == pgBadEncoding:
+		// The faces refuse such text first; this keeps a missed path a 400.
+		return domain.Errorf(domain.CodeMalformed, "error.malformed")
 	}
 	return fmt.Errorf("store: %s: %w", fmt.Sprintf(format, args...), err)
 }

@@ -58,6 +58,10 @@ var titleOf = map[int]string{
 // Internal errors are logged here, once, with the request ID; the user
 // sees the request ID and never the error's text.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if s.isAPI(r) {
+		s.apiErrors(w, r, err)
+		return
+	}
 	status, ok := statusOf[domain.ErrorCode(err)]
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
@@ -74,6 +78,12 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		err = nil // never shown
 	}
 	s.renderErrorPage(w, r, status, err)
+}
+
+// isAPI reports whether r is for the JSON API, whose clients want its
+// error envelope rather than a page.
+func (s *Server) isAPI(r *http.Request) bool {
+	return s.apiErrors != nil && strings.HasPrefix(r.URL.Path, "/api/")
 }
 
 // renderErrorPage writes the error page for status. A *domain.Error's

@@ -20,9 +20,14 @@ type Options struct {
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
-	API     http.Handler
-	Catalog *i18n.Catalog
-	Metrics *metrics.Metrics
+	API http.Handler
+	// APIErrors writes a failure met before the API's own handlers (a
+	// refused cross-origin request, a panic, a failed token lookup) for a
+	// path under /api/ as the API's JSON error envelope; nil writes the
+	// HTML error page there too.
+	APIErrors func(w http.ResponseWriter, r *http.Request, err error)
+	Catalog   *i18n.Catalog
+	Metrics   *metrics.Metrics
 	// Version is the build version shown in the footer.
 	Version string
 	// SecureCookies marks cookies Secure and sends HSTS; set it when
@@ -40,6 +45,7 @@ type Server struct {
 	directory      *service.Directory
 	sessions       *scs.SessionManager
 	api            http.Handler
+	apiErrors      func(http.ResponseWriter, *http.Request, error)
 	catalog        *i18n.Catalog
 	metrics        *metrics.Metrics
 	version        string
@@ -58,6 +64,7 @@ func New(o Options) *Server {
 		directory:      o.Directory,
 		sessions:       o.Sessions,
 		api:            o.API,
+		apiErrors:      o.APIErrors,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
 		version:        o.Version,

@@ -1,0 +1,112 @@
+package api_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// TestOpenAPI_Responses drives every route, in success and in failure,
+// and checks each real answer against openapi.json: the status must be
+// one the operation documents, and the body must fit the documented
+// schema exactly (no missing, mistyped or undocumented fields).
+func TestOpenAPI_Responses(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	d := loadDoc(t)
+	ops := d.operations()
+	f.mustOperation(t, "NPL-EQ-2015")
+	u := f.mustUser(t, "member@example.org")
+	f.mustMember(t, "NPL-EQ-2015", u, domain.RoleRequester)
+	member := f.mustToken(t, u)
+
+	// check calls route (method and documented path) at path and returns
+	// the decoded body for the next steps.
+	check := func(route string, rq req, status int) map[string]any {
+		t.Helper()
+		rq.Method, _, _ = strings.Cut(route, " ")
+		r := f.call(t, rq)
+		if r.Status != status {
+			t.Errorf("%s %s: status = %d, want %d; body: %.300s", rq.Method, rq.Path, r.Status, status, r.Body)
+		}
+		op, ok := ops[route]
+		if !ok {
+			t.Fatalf("%s is not documented", route)
+		}
+		resp, ok := op["responses"].(map[string]any)[strconv.Itoa(r.Status)]
+		if !ok {
+			t.Errorf("%s answered %d, which it does not document", route, r.Status)
+			return nil
+		}
+		content, _ := d.deref(t, resp)["content"].(map[string]any)
+		if len(r.Body) == 0 {
+			if content != nil {
+				t.Errorf("%s %d: empty body, want one", route, r.Status)
+			}
+			return nil
+		}
+		var body any
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Errorf("%s %d: %v", route, r.Status, err)
+			return nil
+		}
+		media, _ := content["application/json"].(map[string]any)
+		for _, p := range d.validate(media["schema"], body, "$") {
+			t.Errorf("%s %d: %s", route, r.Status, p)
+		}
+		m, _ := body.(map[string]any)
+		return m
+	}
+	id := func(m map[string]any) string { return fmt.Sprint(int64(m["id"].(float64))) }
+
+	check("GET /openapi.json", req{Path: "/openapi.json"}, 200)
+	check("GET /me", req{Path: "/me", Token: member}, 200)
+	check("GET /me", req{Path: "/me"}, 401)
+	tok := check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci"}}, 201)
+	check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: `{"name": 1}`}, 400)
+	check("GET /me/tokens", req{Path: "/me/tokens", Token: member}, 200)
+	check("DELETE /me/tokens/{id}", req{Path: "/me/tokens/" + id(tok), Token: member}, 204)
+	check("DELETE /me/tokens/{id}", req{Path: "/me/tokens/999999", Token: member}, 404)
+
+	org := check("POST /organizations", req{Path: "/organizations", Token: f.adminToken,
+		Body: map[string]any{"name": "UNICEF", "acronym": "UNICEF", "type": "un_agency", "un_entity": true}}, 201)
+	check("POST /organizations", req{Path: "/organizations", Token: f.adminToken, Body: map[string]any{}}, 422)
+	check("POST /organizations", req{Path: "/organizations", Token: f.adminToken, Body: "{}",
+		Header: map[string]string{"Content-Type": "text/plain"}}, 415)
+	check("POST /organizations", req{Path: "/organizations", Token: member, Body: map[string]any{}}, 403)
+	check("GET /organizations", req{Path: "/organizations", Token: member}, 200)
+	check("GET /organizations/{id}", req{Path: "/organizations/" + id(org), Token: f.adminToken}, 200)
+	check("GET /organizations/{id}", req{Path: "/organizations/x", Token: f.adminToken}, 404)
+	check("PATCH /organizations/{id}", req{Path: "/organizations/" + id(org), Token: f.adminToken, Body: map[string]any{"un_entity": false}}, 200)
+
+	usr := check("POST /users", req{Path: "/users", Token: f.adminToken,
+		Body: map[string]any{"email": "new@example.org", "name": "New", "organization_id": org["id"]}}, 201)
+	check("POST /users", req{Path: "/users", Token: f.adminToken, Body: map[string]any{"email": "x"}}, 422)
+	check("GET /users", req{Path: "/users", Token: f.adminToken}, 200)
+	check("GET /users", req{Path: "/users", Token: member}, 403)
+	check("GET /users/{id}", req{Path: "/users/" + id(usr), Token: f.adminToken}, 200)
+	check("PATCH /users/{id}", req{Path: "/users/" + id(usr), Token: f.adminToken, Body: map[string]any{"language": "ar"}}, 200)
+	check("POST /users/{id}/password-link", req{Path: "/users/" + id(usr) + "/password-link", Token: f.adminToken}, 200)
+
+	check("POST /operations", req{Path: "/operations", Token: f.adminToken,
+		Body: map[string]any{"code": "HTI-EQ-2021", "name": "Haiti", "country_iso3": "HTI", "context": "mixed"}}, 201)
+	check("GET /operations", req{Path: "/operations", Token: member}, 200)
+	check("GET /operations/{code}", req{Path: "/operations/NPL-EQ-2015", Token: member}, 200)
+	check("GET /operations/{code}", req{Path: "/operations/HTI-EQ-2021", Token: member}, 404)
+	check("PATCH /operations/{code}", req{Path: "/operations/HTI-EQ-2021", Token: f.adminToken, Body: map[string]any{"glide": ""}}, 200)
+	check("PATCH /operations/{code}", req{Path: "/operations/NPL-EQ-2015", Token: member, Body: map[string]any{"name": "x"}}, 403)
+
+	check("PUT /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + id(usr), Token: f.adminToken,
+		Body: map[string]any{"roles": []string{"hc"}}}, 200)
+	check("GET /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: f.adminToken}, 200)
+	check("GET /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: member}, 403)
+	check("PUT /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + id(usr), Token: f.adminToken,
+		Body: map[string]any{"roles": []string{}}}, 204)
+	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(u.ID, 10),
+		Token: f.adminToken}, 204)
+	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/999999", Token: f.adminToken}, 422)
+}

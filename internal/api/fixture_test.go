@@ -1,0 +1,287 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cmcoord/cmcoord/internal/api"
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/web"
+	"github.com/cmcoord/cmcoord/migrations"
+)
+
+// testPassword is every fixture user's password.
+const testPassword = "correct horse battery staple"
+
+// fixture is the whole server, built as production builds it, over real
+// services on a private database, with an admin (and the admin's API
+// token) and helpers that create records through the services, never SQL.
+type fixture struct {
+	srv        *httptest.Server
+	pool       *pgxpool.Pool
+	access     *service.Access
+	dir        *service.Directory
+	org        domain.Organization // the default organisation
+	admin      domain.Actor
+	adminToken string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	pool := testdb.New(t)
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := store.New(pool)
+	access := service.NewAccess(st, time.Now, log)
+	dir := service.NewDirectory(st, access, time.Now, log)
+	s := web.New(web.Options{
+		Log:       log,
+		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
+		Access:    access,
+		Directory: dir,
+		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
+		API:       api.New(api.Options{Log: log, Access: access, Directory: dir}).Routes(),
+		Catalog:   catalog,
+		Metrics:   metrics.New(pool),
+		Version:   "test",
+	})
+	srv := httptest.NewServer(s.Routes())
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir}
+
+	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
+	if err != nil {
+		t.Fatalf("create admin: %v", err)
+	}
+	f.admin = f.mustActor(t, u)
+	if f.org, err = dir.GetOrganization(t.Context(), f.admin, u.OrganizationID); err != nil {
+		t.Fatal(err)
+	}
+	f.adminToken = f.mustToken(t, u)
+	return f
+}
+
+func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
+	t.Helper()
+	a, err := f.access.Actor(t.Context(), u.ID, u.SessionEpoch)
+	if err != nil {
+		t.Fatalf("actor of %s: %v", u.Email, err)
+	}
+	return a
+}
+
+// mustToken issues an API token for u, as POST /me/tokens would.
+func (f *fixture) mustToken(t *testing.T, u domain.User) string {
+	t.Helper()
+	secret, _, err := f.access.CreateToken(t.Context(), f.mustActor(t, u), "test")
+	if err != nil {
+		t.Fatalf("token for %s: %v", u.Email, err)
+	}
+	return secret
+}
+
+func (f *fixture) mustOrg(t *testing.T, name string, typ domain.OrgType) domain.Organization {
+	t.Helper()
+	o, err := f.dir.CreateOrganization(t.Context(), f.admin, domain.Organization{Name: name, Acronym: strings.ToUpper(name[:3]), Type: typ})
+	if err != nil {
+		t.Fatalf("create organisation %s: %v", name, err)
+	}
+	return o
+}
+
+// mustUser creates an enabled user with testPassword in the default
+// organisation.
+func (f *fixture) mustUser(t *testing.T, email string) domain.User {
+	t.Helper()
+	u, _, err := f.dir.CreateUser(t.Context(), f.admin, service.NewUser{
+		User:     domain.User{Email: email, Name: strings.Split(email, "@")[0], OrganizationID: f.org.ID, Language: "en"},
+		Password: testPassword,
+	})
+	if err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	return u
+}
+
+func (f *fixture) mustOperation(t *testing.T, code string) domain.Operation {
+	t.Helper()
+	op, err := f.dir.CreateOperation(t.Context(), f.admin, domain.Operation{Code: code, Name: "Operation " + code,
+		CountryISO3: "NPL", Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48})
+	if err != nil {
+		t.Fatalf("create operation %s: %v", code, err)
+	}
+	return op
+}
+
+func (f *fixture) mustMember(t *testing.T, code string, u domain.User, roles ...domain.Role) {
+	t.Helper()
+	if err := f.dir.SetMember(t.Context(), f.admin, code, u.ID, roles); err != nil {
+		t.Fatalf("add %s to %s: %v", u.Email, code, err)
+	}
+}
+
+// req is one API call. Body is sent as JSON unless it is a string, which
+// is sent as is; either way with Content-Type application/json unless
+// Header says otherwise.
+type req struct {
+	Method, Path string
+	Token        string
+	Body         any
+	Header       map[string]string
+	Client       *http.Client // a browser with a session; nil for a plain client
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// call sends rq to /api/v1 + rq.Path.
+func (f *fixture) call(t *testing.T, rq req) response {
+	t.Helper()
+	var body io.Reader
+	if rq.Body != nil {
+		if s, ok := rq.Body.(string); ok {
+			body = strings.NewReader(s)
+		} else {
+			b, err := json.Marshal(rq.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = bytes.NewReader(b)
+		}
+	}
+	r, err := http.NewRequest(rq.Method, f.srv.URL+"/api/v1"+rq.Path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq.Body != nil {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if rq.Token != "" {
+		r.Header.Set("Authorization", "Bearer "+rq.Token)
+	}
+	for k, v := range rq.Header {
+		r.Header.Set(k, v)
+	}
+	c := rq.Client
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// want fails t unless r has status; it returns r for chaining.
+func (r response) want(t *testing.T, status int) response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status = %d, want %d; body: %.600s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// decode decodes r's JSON body into a T.
+func decode[T any](t *testing.T, r response) T {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type = %q, want application/json; charset=utf-8", ct)
+	}
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("decode %T: %v; body: %.600s", v, err, r.Body)
+	}
+	return v
+}
+
+// apiError mirrors the error envelope.
+type apiError struct {
+	Error struct {
+		Code            string            `json:"code"`
+		Message         string            `json:"message"`
+		MessageID       string            `json:"message_id"`
+		Fields          map[string]string `json:"fields"`
+		FieldMessageIDs map[string]string `json:"field_message_ids"`
+		RequestID       string            `json:"request_id"`
+	} `json:"error"`
+}
+
+// wantError fails t unless r is the error envelope with status, code and,
+// for each field in fields, that field's message ID.
+func (r response) wantError(t *testing.T, status int, code string, fields map[string]string) apiError {
+	t.Helper()
+	r.want(t, status)
+	e := decode[apiError](t, r)
+	if e.Error.Code != code {
+		t.Errorf("error.code = %q, want %q", e.Error.Code, code)
+	}
+	if e.Error.Message == "" || e.Error.Message == e.Error.MessageID {
+		t.Errorf("error.message = %q, want the translation of %q", e.Error.Message, e.Error.MessageID)
+	}
+	for field, id := range fields {
+		if got := e.Error.FieldMessageIDs[field]; got != id {
+			t.Errorf("error.field_message_ids[%s] = %q, want %q (all: %v)", field, got, id, e.Error.FieldMessageIDs)
+		}
+		if got := e.Error.Fields[field]; got == "" || got == id {
+			t.Errorf("error.fields[%s] = %q, want the translation of %q", field, got, id)
+		}
+	}
+	return e
+}
+
+// signIn returns a browser-like client signed in as email through the web
+// sign-in form, for the session-authenticated API calls.
+func (f *fixture) signIn(t *testing.T, email string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	form := url.Values{"email": {email}, "password": {testPassword}}
+	r, err := http.NewRequest(http.MethodPost, f.srv.URL+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: status = %d, want 303", email, resp.StatusCode)
+	}
+	return c
+}

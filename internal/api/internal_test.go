@@ -1,0 +1,75 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/i18n"
+)
+
+// TestWriteError_Internal checks that an unexpected error is logged once,
+// with the request ID, and reaches the client only as a generic message.
+func TestWriteError_Internal(t *testing.T) {
+	t.Parallel()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
+	tests := []struct {
+		name    string
+		err     error
+		expired bool
+		status  int
+		code    string
+		logged  string
+	}{
+		{"ErrInternal", fmt.Errorf("store: get user 7: %w", fmt.Errorf("dial tcp 10.0.0.5:5432: secret detail")),
+			false, http.StatusInternalServerError, "internal", "level=ERROR"},
+		{"ErrTimeout", fmt.Errorf("store: list users: %w", context.DeadlineExceeded),
+			true, http.StatusGatewayTimeout, "timeout", "level=WARN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			a := New(Options{Log: slog.New(slog.NewTextHandler(&logs, nil))})
+			ctx := context.WithValue(t.Context(), middleware.RequestIDKey, "req-42")
+			ctx = i18n.WithLocalizer(ctx, catalog.Localizer("en"))
+			if tt.expired {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 0)
+				defer cancel()
+			}
+			rec := httptest.NewRecorder()
+			a.WriteError(rec, httptest.NewRequest(http.MethodGet, "/users", nil).WithContext(ctx), tt.err)
+
+			if rec.Code != tt.status {
+				t.Errorf("status = %d, want %d", rec.Code, tt.status)
+			}
+			if strings.Contains(rec.Body.String(), "secret") || strings.Contains(rec.Body.String(), "store:") {
+				t.Errorf("body leaks the error: %s", rec.Body)
+			}
+			var got errorEnvelope
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Error.Code != tt.code || got.Error.RequestID != "req-42" || got.Error.Message == got.Error.MessageID {
+				t.Errorf("error = %+v, want code %s, request ID req-42, a translated message", got.Error, tt.code)
+			}
+			if n := strings.Count(logs.String(), "\n"); n != 1 || !strings.Contains(logs.String(), "request_id=req-42") ||
+				!strings.Contains(logs.String(), tt.logged) {
+				t.Errorf("log = %q, want one %s line with request_id=req-42", logs.String(), tt.logged)
+			}
+		})
+	}
+}

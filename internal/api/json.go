@@ -1,0 +1,218 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+)
+
+// maxBodyBytes bounds a request body; the largest input is well under it.
+const maxBodyBytes = 1 << 20
+
+// writeJSON writes v as the JSON response with status. Responses carry
+// personal data and are never cached. Only an encoding failure (a
+// programming error) is returned: once the header is out, a failed write
+// means the client has gone and there is nobody left to tell.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("api: encode %T: %w", v, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+	return nil
+}
+
+// writeNoContent answers 204.
+func writeNoContent(w http.ResponseWriter) error {
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// readJSON decodes the request body, which must be exactly one JSON value
+// of at most maxBodyBytes sent as application/json, into v. Unknown
+// fields and values of the wrong type are refused, naming the field:
+// a typo in a PATCH must not be silently ignored. Failures are a 415 for
+// another content type, a 413 for a body over the limit, and
+// CodeMalformed (400) for anything that is not the expected JSON.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &httpError{status: http.StatusUnsupportedMediaType, code: domain.CodeMalformed,
+			err: &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed",
+				Fields: map[string]string{"content_type": "field.invalid"}}}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	// Exactly one value: anything but white space after it is malformed.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return decodeError(err)
+		}
+		return malformed("body", "field.invalid")
+	}
+	return nil
+}
+
+// decodeError turns a decoding failure into the error the client sees.
+func decodeError(err error) error {
+	var (
+		tooLarge  *http.MaxBytesError
+		typeErr   *json.UnmarshalTypeError
+		syntaxErr *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &tooLarge):
+		return &httpError{status: http.StatusRequestEntityTooLarge, code: domain.CodeMalformed,
+			err: &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed",
+				Fields: map[string]string{"body": "field.too_long"}}}
+	case errors.Is(err, io.EOF):
+		return malformed("body", "field.required")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field // the dotted path, e.g. review_policy.quorum_percent
+		if field == "" {
+			field = "body"
+		}
+		return malformed(field, "field.invalid")
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return malformed("body", "field.invalid")
+	}
+	// encoding/json has no type for an unknown field, only this text.
+	if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+		return malformed(strings.TrimSuffix(name, `"`), "field.invalid")
+	}
+	return malformed("body", "field.invalid")
+}
+
+// malformed is a CodeMalformed error naming the field at fault.
+func malformed(field, key string) error {
+	return &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed", Fields: map[string]string{field: key}}
+}
+
+// httpError is a failure of HTTP itself rather than of a domain rule (an
+// unsupported media type, a body too large, a method the path does not
+// accept, a timeout): its status is not in statusOf, but its body is the
+// same envelope.
+type httpError struct {
+	status int
+	code   domain.Code
+	err    *domain.Error // message and field keys
+}
+
+func (e *httpError) Error() string { return fmt.Sprintf("http %d: %v", e.status, e.err) }
+
+// statusOf maps error codes to HTTP statuses, as in the HTML face;
+// anything else is a 500.
+var statusOf = map[domain.Code]int{
+	domain.CodeInvalid:      http.StatusUnprocessableEntity,
+	domain.CodeNotFound:     http.StatusNotFound,
+	domain.CodeForbidden:    http.StatusForbidden,
+	domain.CodeConflict:     http.StatusConflict,
+	domain.CodeUnauthorized: http.StatusUnauthorized,
+	domain.CodeMalformed:    http.StatusBadRequest,
+	domain.CodeRateLimited:  http.StatusTooManyRequests,
+}
+
+// Codes the API adds for failures that are not domain errors.
+const (
+	codeMethodNotAllowed domain.Code = "method_not_allowed"
+	codeTimeout          domain.Code = "timeout"
+)
+
+// WriteError writes err as the error envelope. Messages are translated
+// into the caller's language; the message IDs travel along so clients can
+// localise themselves. Anything that is not a *domain.Error is logged
+// here, once, with the request ID, and reaches the client only as
+// "internal error": its text may hold SQL or addresses.
+func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	ctx := r.Context()
+	var (
+		he     *httpError
+		de     *domain.Error
+		status int
+		code   domain.Code
+	)
+	switch {
+	case errors.As(err, &he):
+		status, code, de = he.status, he.code, he.err
+	case errors.As(err, &de) && statusOf[de.Code] != 0:
+		status, code = statusOf[de.Code], de.Code
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+		a.log.WarnContext(ctx, "api request timed out", "request_id", middleware.GetReqID(ctx), "err", err)
+		status, code, de = http.StatusGatewayTimeout, codeTimeout, domain.Errorf(codeTimeout, "error.timeout")
+	default:
+		a.log.ErrorContext(ctx, "api request failed", "request_id", middleware.GetReqID(ctx),
+			"method", r.Method, "path", r.URL.Path, "err", err)
+		status, code, de = http.StatusInternalServerError, domain.CodeInternal, domain.Errorf(domain.CodeInternal, "error.internal")
+	}
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", bearerChallenge)
+	}
+	body := errorDTO{
+		Code:      string(code),
+		Message:   i18n.T(ctx, de.Message, dataKV(de.Data)...),
+		MessageID: de.Message,
+		RequestID: middleware.GetReqID(ctx),
+	}
+	if len(de.Fields) > 0 {
+		body.Fields = make(map[string]string, len(de.Fields))
+		body.FieldMessageIDs = make(map[string]string, len(de.Fields))
+		for field, id := range de.Fields {
+			body.Fields[field] = i18n.T(ctx, id)
+			body.FieldMessageIDs[field] = id
+		}
+	}
+	if werr := writeJSON(w, status, errorEnvelope{Error: body}); werr != nil {
+		a.log.ErrorContext(ctx, "api write error", "request_id", middleware.GetReqID(ctx), "err", werr)
+		http.Error(w, http.StatusText(status), status)
+	}
+}
+
+// dataKV flattens a message's template data into i18n.T's pairs.
+func dataKV(m map[string]any) []any {
+	out := make([]any, 0, 2*len(m))
+	for k, v := range m {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+// handleNotFound answers any path under /api/v1 that names no route.
+func (a *API) handleNotFound(w http.ResponseWriter, r *http.Request) error {
+	return domain.Errorf(domain.CodeNotFound, "error.not_found")
+}
+
+// methodNotAllowed answers a method the path does not accept, listing in
+// Allow the ones it does (chi sets Allow only in its default handler).
+func (a *API) methodNotAllowed(routes chi.Routes) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		path := r.URL.Path
+		if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePath != "" {
+			path = rctx.RoutePath // the path below the mount point
+		}
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			if routes.Match(chi.NewRouteContext(), m, path) {
+				w.Header().Add("Allow", m)
+			}
+		}
+		return &httpError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed,
+			err: domain.Errorf(codeMethodNotAllowed, "error.method_not_allowed")}
+	}
+}

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// memberInput is the body of PUT /operations/{code}/members/{user_id}.
+// Roles is required; an empty list removes the member.
+type memberInput struct {
+	Roles *[]string `json:"roles"`
+}
+
+func (a *API) handleMemberList(w http.ResponseWriter, r *http.Request) error {
+	_, members, err := a.directory.ListMembers(r.Context(), actor(r), chi.URLParam(r, "code"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newList(members, newMemberDTO))
+}
+
+// handleMemberSet gives the user exactly the roles in the body and
+// answers with their entry in the member list, or 204 when the list was
+// empty and the membership is gone.
+func (a *API) handleMemberSet(w http.ResponseWriter, r *http.Request) error {
+	code := chi.URLParam(r, "code")
+	userID, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	var in memberInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	var names []string
+	if in.Roles != nil {
+		names = append([]string{}, *in.Roles...) // [] removes the membership
+	}
+	if err := a.directory.SetMemberRoles(r.Context(), actor(r), code, userID, names); err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return writeNoContent(w)
+	}
+	// The entry, with the user's name and organisation, comes from the
+	// list the caller (an admin or the operation's officer) may read.
+	_, members, err := a.directory.ListMembers(r.Context(), actor(r), code)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.User.ID == userID {
+			return writeJSON(w, http.StatusOK, newMemberDTO(m))
+		}
+	}
+	// Removed again between the two calls by someone else.
+	return domain.Errorf(domain.CodeNotFound, "error.not_found")
+}
+
+// handleMemberRemove removes the user from the operation; removing a
+// non-member changes nothing and also answers 204.
+func (a *API) handleMemberRemove(w http.ResponseWriter, r *http.Request) error {
+	userID, err := pathID(r, "user_id")
+	if err != nil {
+		return err
+	}
+	if err := a.directory.SetMember(r.Context(), actor(r), chi.URLParam(r, "code"), userID, nil); err != nil {
+		return err
+	}
+	return writeNoContent(w)
+}

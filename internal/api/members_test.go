@@ -1,0 +1,138 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// memberJSON mirrors the documented Member.
+type memberJSON struct {
+	User struct {
+		ID           int64  `json:"id"`
+		Name         string `json:"name"`
+		Email        string `json:"email"`
+		Organization struct {
+			ID      int64  `json:"id"`
+			Name    string `json:"name"`
+			Acronym string `json:"acronym"`
+		} `json:"organization"`
+	} `json:"user"`
+	Roles []string `json:"roles"`
+}
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.mustOperation(t, "OWN")
+	f.mustOperation(t, "OTHER")
+	officerUser := f.mustUser(t, "officer@example.org")
+	requesterUser := f.mustUser(t, "requester@example.org")
+	f.mustMember(t, "OWN", officerUser, domain.RoleOfficer)
+	f.mustMember(t, "OWN", requesterUser, domain.RoleRequester)
+	f.mustMember(t, "OTHER", f.mustUser(t, "someone@example.org"), domain.RoleViewer)
+	officer, requester := f.mustToken(t, officerUser), f.mustToken(t, requesterUser)
+	disabled := f.mustUser(t, "disabled@example.org")
+	disabled.Disabled = true
+	if _, err := f.dir.UpdateUser(t.Context(), f.admin, disabled); err != nil {
+		t.Fatal(err)
+	}
+
+	members := func(t *testing.T, token, code string) map[int64][]string {
+		t.Helper()
+		got := decode[struct {
+			Items []memberJSON `json:"items"`
+		}](t, f.call(t, req{Method: "GET", Path: "/operations/" + code + "/members", Token: token}).want(t, http.StatusOK))
+		out := map[int64][]string{}
+		for _, m := range got.Items {
+			out[m.User.ID] = m.Roles
+		}
+		return out
+	}
+
+	t.Run("OKOfficerSetsOwnOperation", func(t *testing.T) {
+		t.Parallel()
+		u := f.mustUser(t, "new.member@example.org")
+		got := decode[memberJSON](t, f.call(t, req{Method: "PUT", Path: fmt.Sprintf("/operations/OWN/members/%d", u.ID), Token: officer,
+			Body: map[string]any{"roles": []string{"viewer", "hct_member", "viewer"}}}).want(t, http.StatusOK))
+		if got.User.ID != u.ID || got.User.Email != u.Email || got.User.Organization.ID != f.org.ID || got.User.Organization.Acronym != f.org.Acronym {
+			t.Errorf("member = %+v, want user %d of %s", got, u.ID, f.org.Acronym)
+		}
+		if len(got.Roles) != 2 || got.Roles[0] != "hct_member" || got.Roles[1] != "viewer" {
+			t.Errorf("roles = %v, want [hct_member viewer]", got.Roles)
+		}
+		if roles := members(t, officer, "OWN")[u.ID]; len(roles) != 2 {
+			t.Errorf("listed roles = %v, want 2", roles)
+		}
+	})
+	t.Run("OKEmptyRolesRemoves", func(t *testing.T) {
+		t.Parallel()
+		u := f.mustUser(t, "short.stay@example.org")
+		f.mustMember(t, "OWN", u, domain.RoleViewer)
+		r := f.call(t, req{Method: "PUT", Path: fmt.Sprintf("/operations/OWN/members/%d", u.ID), Token: officer,
+			Body: map[string]any{"roles": []string{}}}).want(t, http.StatusNoContent)
+		if len(r.Body) != 0 {
+			t.Errorf("body = %q, want none", r.Body)
+		}
+		if roles, ok := members(t, f.adminToken, "OWN")[u.ID]; ok {
+			t.Errorf("still a member with %v", roles)
+		}
+	})
+	t.Run("OKDelete", func(t *testing.T) {
+		t.Parallel()
+		u := f.mustUser(t, "leaver@example.org")
+		f.mustMember(t, "OTHER", u, domain.RoleViewer)
+		f.call(t, req{Method: "DELETE", Path: fmt.Sprintf("/operations/OTHER/members/%d", u.ID), Token: f.adminToken}).want(t, http.StatusNoContent)
+		if roles, ok := members(t, f.adminToken, "OTHER")[u.ID]; ok {
+			t.Errorf("still a member with %v", roles)
+		}
+		// Again: nothing to remove, same answer.
+		f.call(t, req{Method: "DELETE", Path: fmt.Sprintf("/operations/OTHER/members/%d", u.ID), Token: f.adminToken}).want(t, http.StatusNoContent)
+	})
+	t.Run("OKOfficerLists", func(t *testing.T) {
+		t.Parallel()
+		got := members(t, officer, "OWN")
+		if r := got[requesterUser.ID]; len(r) != 1 || r[0] != "requester" {
+			t.Errorf("requester's roles = %v, want [requester]", r)
+		}
+	})
+
+	someone := fmt.Sprintf("/operations/%%s/members/%d", requesterUser.ID)
+	tests := []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		code                      string
+		fields                    map[string]string
+	}{
+		{"ErrOfficerOtherOperationList", "GET", "/operations/OTHER/members", officer, nil, http.StatusNotFound, "not_found", nil},
+		{"ErrOfficerOtherOperationSet", "PUT", fmt.Sprintf(someone, "OTHER"), officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
+		{"ErrOfficerOtherOperationDelete", "DELETE", fmt.Sprintf(someone, "OTHER"), officer, nil, http.StatusNotFound, "not_found", nil},
+		{"ErrRequesterOwnOperationList", "GET", "/operations/OWN/members", requester, nil, http.StatusForbidden, "forbidden", nil},
+		{"ErrRequesterOwnOperationSet", "PUT", fmt.Sprintf(someone, "OWN"), requester, map[string]any{"roles": []string{"cmcoord_officer"}}, http.StatusForbidden, "forbidden", nil},
+		{"ErrRequesterOtherOperationList", "GET", "/operations/OTHER/members", requester, nil, http.StatusNotFound, "not_found", nil},
+		{"ErrNoSuchOperation", "GET", "/operations/NOPE/members", f.adminToken, nil, http.StatusNotFound, "not_found", nil},
+		{"ErrBadUserID", "PUT", "/operations/OWN/members/abc", officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
+		{"ErrUnknownUser", "PUT", "/operations/OWN/members/999999", officer, map[string]any{"roles": []string{"viewer"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"user": "member.unknown_user_id"}},
+		{"ErrRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.required"}},
+		{"ErrRequesterRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), requester, map[string]any{}, http.StatusForbidden, "forbidden", nil},
+		{"ErrDisabledUser", "PUT", fmt.Sprintf("/operations/OWN/members/%d", disabled.ID), officer, map[string]any{"roles": []string{"viewer"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"user": "member.user_disabled"}},
+		{"ErrUnknownRole", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{"roles": []string{"general"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.role"}},
+		{"ErrRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.required"}},
+		{"ErrRolesNotAList", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{"roles": "viewer"},
+			http.StatusBadRequest, "malformed", map[string]string{"roles": "field.invalid"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f.call(t, req{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body}).wantError(t, tt.status, tt.code, tt.fields)
+		})
+	}
+}

@@ -1,0 +1,56 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// requestTimeout bounds one API request, as pageTimeout bounds a page.
+const requestTimeout = 10 * time.Second
+
+// Routes returns the handler of every API route, listed here. The web
+// server mounts it at /api/v1 inside its middleware (request ID, logging,
+// security headers, panic recovery, CSRF, compression, sessions and
+// authentication), so the caller is already in the request context.
+// Every route but GET /openapi.json needs a signed-in caller; each
+// handler's service call decides, with domain.Can, what they may do.
+func (a *API) Routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(a.rejectBadToken)
+	r.NotFound(a.handle(a.handleNotFound))
+	r.MethodNotAllowed(a.handle(a.methodNotAllowed(r)))
+
+	r.Get("/openapi.json", a.handleOpenAPI)
+
+	r.Group(func(r chi.Router) {
+		r.Use(a.requireUser, middleware.Timeout(requestTimeout))
+
+		r.Get("/me", a.handle(a.handleMeShow))
+		r.Get("/me/tokens", a.handle(a.handleTokenList))
+		r.Post("/me/tokens", a.handle(a.handleTokenCreate))
+		r.Delete("/me/tokens/{id}", a.handle(a.handleTokenRevoke))
+
+		r.Get("/organizations", a.handle(a.handleOrganizationList))
+		r.Post("/organizations", a.handle(a.handleOrganizationCreate))
+		r.Get("/organizations/{id}", a.handle(a.handleOrganizationShow))
+		r.Patch("/organizations/{id}", a.handle(a.handleOrganizationUpdate))
+
+		r.Get("/users", a.handle(a.handleUserList))
+		r.Post("/users", a.handle(a.handleUserCreate))
+		r.Get("/users/{id}", a.handle(a.handleUserShow))
+		r.Patch("/users/{id}", a.handle(a.handleUserUpdate))
+		r.Post("/users/{id}/password-link", a.handle(a.handleUserPasswordLink))
+
+		r.Get("/operations", a.handle(a.handleOperationList))
+		r.Post("/operations", a.handle(a.handleOperationCreate))
+		r.Get("/operations/{code}", a.handle(a.handleOperationShow))
+		r.Patch("/operations/{code}", a.handle(a.handleOperationUpdate))
+		r.Get("/operations/{code}/members", a.handle(a.handleMemberList))
+		r.Put("/operations/{code}/members/{user_id}", a.handle(a.handleMemberSet))
+		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
+	})
+	return r
+}

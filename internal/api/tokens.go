@@ -1,0 +1,45 @@
+package api
+
+import (
+	"net/http"
+)
+
+// tokenInput is the body of POST /me/tokens.
+type tokenInput struct {
+	Name string `json:"name"`
+}
+
+func (a *API) handleTokenList(w http.ResponseWriter, r *http.Request) error {
+	tokens, err := a.access.ListTokens(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newList(tokens, newTokenDTO))
+}
+
+// handleTokenCreate issues a token for the caller. Its secret is in this
+// response only; cmcoord keeps just its hash.
+func (a *API) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	var in tokenInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	secret, t, err := a.access.CreateToken(r.Context(), actor(r), in.Name)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, createdTokenDTO{Token: secret, tokenDTO: newTokenDTO(t)})
+}
+
+// handleTokenRevoke revokes one of the caller's tokens; another user's
+// token is 404.
+func (a *API) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := a.access.RevokeToken(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	return writeNoContent(w)
+}
