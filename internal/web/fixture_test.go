@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,25 @@ type fixture struct {
 	dir    *service.Directory
 	org    domain.Organization // the fixture's default organisation
 	admin  domain.Actor        // a global admin, for setting things up
+	logs   *logBuffer          // everything the server logged
+}
+
+// logBuffer collects log output from concurrent handlers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -51,7 +71,8 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 		t.Fatal(err)
 	}
 	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
 	st := store.New(pool)
 	access := service.NewAccess(st, time.Now, log)
 	dir := service.NewDirectory(st, access, time.Now, log)
@@ -67,7 +88,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir}
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, logs: logs}
 }
 
 // withAdmin creates the fixture's admin (admin@example.org) and default

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -23,6 +24,15 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		return domain.Errorf(domain.CodeMalformed, "error.malformed")
+	}
+	// Bytes that are not UTF-8, and NUL, are a malformed request (400), refused here
+	// rather than by PostgreSQL.
+	for _, vs := range r.Form {
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return domain.Errorf(domain.CodeMalformed, "error.malformed")
+			}
+		}
 	}
 	return nil
 }

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 
-	"github.com/go-chi/chi/v5"
-
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -60,7 +58,11 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 // member's queues and the management links the member may use.
 func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) error {
 	a := actor(r)
-	op, err := s.directory.GetOperation(r.Context(), a, chi.URLParam(r, "code"))
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	op, err := s.directory.GetOperation(r.Context(), a, code)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -74,6 +75,10 @@ func logger(ctx context.Context) *slog.Logger {
 // request lines are logged at debug level only.
 var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
 
+// secretRoutes are routes whose path holds a secret (a one-time link):
+// their requests are logged with the route pattern instead of the path.
+var secretRoutes = map[string]bool{"/set-password/{secret}": true}
+
 // logRequests puts a request-scoped logger in the context, then writes
 // one line per request and records its metrics, keyed by route pattern.
 func (s *Server) logRequests(next http.Handler) http.Handler {
@@ -96,10 +101,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if quietRoutes[route] {
 			level = slog.LevelDebug
 		}
+		path := r.URL.Path
+		if secretRoutes[route] {
+			path = route // the path itself is a credential
+		}
 		log.LogAttrs(r.Context(), level, "request",
 			slog.String("method", r.Method),
 			slog.String("route", route),
-			slog.String("path", r.URL.Path),
+			slog.String("path", path),
 			slog.Int("status_code", status),
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
@@ -107,6 +116,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		)
 	})
 }
+
+// errPanic stands for a recovered panic (already logged with its stack).
+var errPanic = errors.New("handler panicked")
 
 // recoverer turns a panic into a logged error with its stack and the
 // friendly 500 page (when nothing was written yet). http.ErrAbortHandler
@@ -126,6 +138,10 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				"err", fmt.Sprint(rec), "stack", strings.TrimSpace(string(debug.Stack())))
 			if ww.Status() != 0 {
 				return // headers are gone; the client sees a cut response
+			}
+			if s.isAPI(r) {
+				s.apiErrors(ww, r, errPanic)
+				return
 			}
 			s.renderErrorPage(ww, r, http.StatusInternalServerError, nil)
 		}()

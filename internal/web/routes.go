@@ -54,7 +54,10 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/", s.handle(s.handleHome))
 		r.Get("/login", s.handle(s.handleLoginShow))
 		r.Post("/login", s.handle(s.handleLogin))
-		s.publicAccountRoutes(r)
+
+		// Setting a password through a one-time link.
+		r.Get("/set-password/{secret}", s.handle(s.handleSetPasswordShow))
+		r.Post("/set-password/{secret}", s.handle(s.handleSetPassword))
 	})
 
 	// Pages for signed-in users; each handler's service call decides, with
@@ -63,8 +66,37 @@ func (s *Server) Routes() http.Handler {
 		r.Use(s.requireUser, middleware.Timeout(pageTimeout))
 		r.Post("/logout", s.handle(s.handleLogout))
 		r.Get("/operations/{code}", s.handle(s.handleOperationShow))
-		s.accountRoutes(r)
-		s.adminRoutes(r)
+
+		// The user's own profile: language, password, API tokens.
+		r.Get("/profile", s.handle(s.handleProfileShow))
+		r.Post("/profile/language", s.handle(s.handleLanguageUpdate))
+		r.Post("/profile/password", s.handle(s.handlePasswordChange))
+		r.Post("/profile/tokens", s.handle(s.handleTokenCreate))
+		r.Post("/profile/tokens/{id}/revoke", s.handle(s.handleTokenRevoke))
+
+		// Administration (global admins) and operation management (admins
+		// and, for members, the operation's officers).
+		r.Get("/admin", s.handle(s.handleAdminIndex))
+		r.Get("/admin/organizations", s.handle(s.handleOrganizationList))
+		r.Get("/admin/organizations/new", s.handle(s.handleOrganizationNew))
+		r.Post("/admin/organizations/new", s.handle(s.handleOrganizationCreate))
+		r.Get("/admin/organizations/{id}", s.handle(s.handleOrganizationEdit))
+		r.Post("/admin/organizations/{id}", s.handle(s.handleOrganizationUpdate))
+		r.Get("/admin/users", s.handle(s.handleUserList))
+		r.Get("/admin/users/new", s.handle(s.handleUserNew))
+		r.Post("/admin/users/new", s.handle(s.handleUserCreate))
+		r.Get("/admin/users/{id}", s.handle(s.handleUserEdit))
+		r.Post("/admin/users/{id}", s.handle(s.handleUserUpdate))
+		r.Post("/admin/users/{id}/password-link", s.handle(s.handleUserPasswordLink))
+		r.Get("/admin/operations", s.handle(s.handleOperationList))
+		r.Get("/admin/operations/new", s.handle(s.handleOperationNew))
+		r.Post("/admin/operations/new", s.handle(s.handleOperationCreate))
+		r.Get("/operations/{code}/edit", s.handle(s.handleOperationEdit))
+		r.Post("/operations/{code}/edit", s.handle(s.handleOperationUpdate))
+		r.Get("/operations/{code}/members", s.handle(s.handleMemberList))
+		r.Post("/operations/{code}/members", s.handle(s.handleMemberAdd))
+		r.Post("/operations/{code}/members/{user_id}", s.handle(s.handleMemberUpdate))
+		r.Post("/operations/{code}/members/{user_id}/remove", s.handle(s.handleMemberRemove))
 	})
 	return r
 }

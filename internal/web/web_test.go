@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
@@ -292,5 +294,37 @@ func TestCrossOrigin(t *testing.T) {
 	r := do(t, "POST", srv.URL+"/", map[string]string{"Sec-Fetch-Site": "cross-site"})
 	if got := doc(t, r).Find(`[data-testid="error-page"] p`).Eq(1).Text(); !strings.Contains(got, "another site") {
 		t.Errorf("403 page message = %q", got)
+	}
+}
+
+// TestBadBytes sends text PostgreSQL cannot store (bytes that are not
+// UTF-8, NUL) to pages that would pass it on: each answers with a 4xx
+// page, never a 500.
+func TestBadBytes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustOperation(t, "NPL-EQ", domain.ContextNaturalDisaster)
+	admin := f.signIn(t, "admin@example.org")
+	tests := []struct {
+		name   string
+		method string
+		path   string
+		form   url.Values
+		want   int
+	}{
+		{"LoginEmailNotUTF8", "POST", "/login", url.Values{"email": {"a\xffb@example.org"}, "password": {"x"}}, http.StatusBadRequest},
+		{"LoginEmailNUL", "POST", "/login", url.Values{"email": {"a\x00b@example.org"}, "password": {"x"}}, http.StatusBadRequest},
+		{"OperationCodeNotUTF8", "GET", "/operations/%FF", nil, http.StatusNotFound},
+		{"OperationEditNotUTF8", "GET", "/operations/%FF/edit", nil, http.StatusNotFound},
+		{"OrganizationNameNotUTF8", "POST", "/admin/organizations/new", url.Values{"name": {"\xfe\xff"}, "type": {"ngo"}}, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := f.send(t, admin, tt.method, tt.path, tt.form)
+			wantStatus(t, r, tt.want)
+			if doc(t, r).Find(`[data-testid="error-page"]`).Length() != 1 {
+				t.Errorf("%s %s: no error page in the answer", tt.method, tt.path)
+			}
+		})
 	}
 }

@@ -81,3 +81,249 @@ type OperationView struct {
 	CanMembers bool
 	CanEdit    bool
 }
+
+// ---- Admin and account pages ----
+
+// SetPasswordView is the page a one-time set-password link opens.
+type SetPasswordView struct {
+	Shell    components.Shell
+	Name     string // whose password is being set
+	Email    string
+	Action   string // the form's URL (the link itself)
+	Password components.Field
+	Confirm  components.Field
+	Errors   []components.FormError
+}
+
+// ProfileView is the signed-in user's own page: who they are, where they
+// are a member, their language, password and API tokens.
+type ProfileView struct {
+	Shell        components.Shell
+	Name         string
+	Email        string
+	Organization string
+	IsAdmin      bool
+	Memberships  []ProfileMembership
+	Language     components.Field
+	// CurrentPassword, NewPassword and ConfirmPassword never carry a value.
+	CurrentPassword components.Field
+	NewPassword     components.Field
+	ConfirmPassword components.Field
+	TokenName       components.Field
+	Tokens          []TokenRow
+	// NewToken is the token just created, shown once; nil otherwise.
+	NewToken *NewToken
+	Errors   []components.FormError
+}
+
+// ProfileMembership is one operation the user belongs to.
+type ProfileMembership struct {
+	Code  string
+	Name  string
+	URL   string
+	Roles []string // translated
+}
+
+// TokenRow is one API token of the user; the secret is never kept.
+type TokenRow struct {
+	ID       string
+	Name     string
+	Prefix   string // the first characters of the secret, to recognise it
+	Created  string
+	LastUsed string // "" when never used
+	Revoked  string // when it was revoked, "" while live
+	// RevokeURL is where the revoke button posts; "" for a revoked token.
+	RevokeURL string
+}
+
+// NewToken is a freshly created API token with its secret.
+type NewToken struct {
+	Name   string
+	Secret string
+}
+
+// AdminIndexView is the administration home: links to the three lists.
+type AdminIndexView struct {
+	Shell components.Shell
+	Links []AdminLink
+}
+
+// AdminLink is one entry of the administration home.
+type AdminLink struct {
+	ID          string // for data-testid
+	Label       string // translated
+	Description string // translated
+	URL         string
+}
+
+// AdminOrganizationsView lists every organisation.
+type AdminOrganizationsView struct {
+	Shell components.Shell
+	Rows  []AdminOrganizationRow
+}
+
+// AdminOrganizationRow is one organisation in the list.
+type AdminOrganizationRow struct {
+	ID       string
+	Name     string
+	Acronym  string
+	Type     string // translated
+	UNEntity bool
+	EditURL  string
+}
+
+// AdminOrganizationFormView creates or edits an organisation.
+type AdminOrganizationFormView struct {
+	Shell    components.Shell
+	Title    string // translated page heading
+	Action   string
+	Submit   string // translated button text
+	Name     components.Field
+	Acronym  components.Field
+	Type     components.Field
+	UNEntity components.Field
+	Errors   []components.FormError
+}
+
+// AdminUsersView lists every user.
+type AdminUsersView struct {
+	Shell components.Shell
+	Rows  []AdminUserRow
+}
+
+// AdminUserRow is one user in the list.
+type AdminUserRow struct {
+	ID           string
+	Name         string
+	Email        string
+	Organization string
+	IsAdmin      bool
+	Disabled     bool
+	HasPassword  bool
+	EditURL      string
+}
+
+// AdminUserFormView creates (Password shown) or edits (Disabled shown) a
+// user.
+type AdminUserFormView struct {
+	Shell        components.Shell
+	Title        string
+	Action       string
+	Submit       string
+	Email        components.Field
+	Name         components.Field
+	Organization components.Field
+	Language     components.Field
+	IsAdmin      components.Field
+	// Password is the optional initial password of a new user.
+	Password     components.Field
+	ShowPassword bool
+	// Disabled and the password-link button exist only when editing.
+	Disabled        components.Field
+	Editing         bool
+	HasPassword     bool
+	PasswordLinkURL string
+	Errors          []components.FormError
+}
+
+// AdminPasswordLinkView shows a one-time set-password link to the admin,
+// once: it is never stored in a retrievable form.
+type AdminPasswordLinkView struct {
+	Shell         components.Shell
+	Title         string // translated
+	Name          string
+	Email         string
+	Link          string
+	LifetimeHours int
+	EditURL       string
+}
+
+// AdminOperationsView lists every operation.
+type AdminOperationsView struct {
+	Shell components.Shell
+	Rows  []AdminOperationRow
+}
+
+// AdminOperationRow is one operation in the list.
+type AdminOperationRow struct {
+	Code       string
+	Name       string
+	Country    string
+	Context    string // translated
+	Closed     bool
+	URL        string
+	EditURL    string
+	MembersURL string
+}
+
+// AdminOperationFormView creates or edits an operation.
+type AdminOperationFormView struct {
+	Shell             components.Shell
+	Title             string
+	Action            string
+	Submit            string
+	CancelURL         string
+	Code              components.Field
+	Name              components.Field
+	CountryISO3       components.Field
+	GLIDE             components.Field
+	Context           components.Field
+	QuorumPercent     components.Field
+	PassRule          components.Field
+	ReviewHours       components.Field
+	UrgentReviewHours components.Field
+	SealedVotes       components.Field
+	LeadTimeHours     components.Field
+	Closed            components.Field
+	Errors            []components.FormError
+}
+
+// MembersView is an operation's member list with, for those who may
+// manage members, the forms to change roles, remove and add members.
+type MembersView struct {
+	Shell        components.Shell
+	Code         string
+	Name         string
+	OperationURL string
+	Rows         []MemberRow
+	CanManage    bool
+	AddAction    string
+	AddEmail     components.Field
+	AddRoles     RoleChecks
+	Errors       []components.FormError
+}
+
+// MemberRow is one member of the operation.
+type MemberRow struct {
+	ID           string
+	Name         string
+	Organization string
+	Email        string
+	Disabled     bool
+	Roles        []string // translated, for reading
+	Action       string   // where the role form posts
+	RemoveAction string
+	RoleChecks   RoleChecks
+}
+
+// RoleChecks is a group of role checkboxes in a fieldset.
+type RoleChecks struct {
+	Name    string // the inputs' name
+	Legend  string // translated
+	Options []RoleCheck
+	// ID is the fieldset's id, which an error summary links to.
+	ID string
+	// Error is the translated problem with the group, or "".
+	Error string
+}
+
+// ErrorID is the id of the group's error message.
+func (v RoleChecks) ErrorID() string { return v.ID + "-error" }
+
+// RoleCheck is one role checkbox.
+type RoleCheck struct {
+	ID      string
+	Value   string
+	Label   string // translated
+	Checked bool
+}

@@ -1,0 +1,184 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// errPasswordMismatch is the message when a new password and its
+// confirmation differ: a property of the form, checked here, not a rule
+// of the domain.
+func errPasswordMismatch(field string) error {
+	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{field: "password.mismatch"}}
+}
+
+// renderProfile renders the profile page. err holds the messages of the
+// form just sent (its values are kept, passwords excepted); newToken is a
+// token created by this very request, shown once.
+func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status int, err error, newToken *pages.NewToken) error {
+	a := actor(r)
+	ctx := r.Context()
+	// Any signed-in user may list organisations; GetOrganization is for
+	// admins, so the user's own one is picked from the list.
+	orgs, lerr := s.directory.ListOrganizations(ctx, a)
+	if lerr != nil {
+		return lerr
+	}
+	tokens, lerr := s.access.ListTokens(ctx, a)
+	if lerr != nil {
+		return lerr
+	}
+	f := newForm(r, err)
+	values := url.Values{"language": {a.Language}}
+	if r.Method == http.MethodPost && newToken == nil {
+		values = r.PostForm // what was typed in the form that failed
+		if values.Get("language") == "" {
+			values.Set("language", a.Language)
+		}
+	}
+	f.values = values
+	v := pages.ProfileView{
+		Shell:    s.shell(w, r, i18n.T(ctx, "profile.title")),
+		Name:     a.Name,
+		Email:    a.Email,
+		IsAdmin:  a.IsAdmin,
+		NewToken: newToken,
+	}
+	for _, o := range orgs {
+		if o.ID == a.OrganizationID {
+			v.Organization = o.Name + " (" + o.Acronym + ")"
+		}
+	}
+	for _, op := range a.Operations {
+		m := pages.ProfileMembership{Code: op.Code, Name: op.Name, URL: "/operations/" + op.Code}
+		for _, role := range a.RolesIn(op.ID) {
+			m.Roles = append(m.Roles, i18n.T(ctx, "role."+string(role)))
+		}
+		v.Memberships = append(v.Memberships, m)
+	}
+	v.Language = f.choice("language", "profile.language", true, languageOptions(ctx))
+	v.CurrentPassword = passwordField(f, "current_password", "profile.current_password", "current-password")
+	v.NewPassword = passwordField(f, "new_password", "profile.new_password", "new-password")
+	v.NewPassword.Hint = i18n.T(ctx, "password.hint")
+	v.ConfirmPassword = passwordField(f, "password_confirm", "profile.confirm_password", "new-password")
+	v.TokenName = f.text("token_name", "token.name", false, 100)
+	v.TokenName.Hint = i18n.T(ctx, "token.name_hint")
+	v.TokenName.Autocomplete = "off"
+	for _, t := range tokens {
+		id := strconv.FormatInt(t.ID, 10)
+		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(t.CreatedAt)}
+		if t.LastUsedAt != nil {
+			row.LastUsed = displayTime(*t.LastUsedAt)
+		}
+		if t.RevokedAt != nil {
+			row.Revoked = displayTime(*t.RevokedAt)
+		} else {
+			row.RevokeURL = "/profile/tokens/" + id + "/revoke"
+		}
+		v.Tokens = append(v.Tokens, row)
+	}
+	v.Errors = f.summary()
+	return s.render(w, r, status, pages.Profile(v))
+}
+
+// passwordField is a password input that never shows a value back.
+func passwordField(f *form, id, labelKey, autocomplete string) components.Field {
+	fl := f.field(id, labelKey, "password", true)
+	fl.Autocomplete = autocomplete
+	fl.Value = ""
+	return fl
+}
+
+// handleProfileShow shows the signed-in user's profile.
+func (s *Server) handleProfileShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderProfile(w, r, http.StatusOK, nil, nil)
+}
+
+// handleLanguageUpdate saves the interface language; the next page is in
+// it, flash included.
+func (s *Server) handleLanguageUpdate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	err := s.access.SetLanguage(r.Context(), actor(r), r.PostForm.Get("language"))
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "profile.language_saved")
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	return nil
+}
+
+// handlePasswordChange replaces the user's password. Every other session
+// of the user ends (the service moves the session epoch); this one is
+// renewed into the new epoch so the user stays signed in here.
+func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	next, confirm := r.PostForm.Get("new_password"), r.PostForm.Get("password_confirm")
+	var u domain.User
+	var err error
+	if next != confirm {
+		err = joinInvalid(domain.ValidatePassword("new_password", next), errPasswordMismatch("password_confirm"))
+	} else {
+		u, err = s.access.ChangePassword(r.Context(), actor(r), r.PostForm.Get("current_password"), next)
+	}
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
+	}
+	if err != nil {
+		return err
+	}
+	// A new session token as well as the new epoch: the password changed,
+	// so nothing issued before it should keep working.
+	if err := s.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	s.sessions.Put(r.Context(), sessionEpoch, u.SessionEpoch)
+	logger(r.Context()).InfoContext(r.Context(), "password changed", "user_id", u.ID)
+	s.setFlash(w, components.FlashSuccess, "profile.password_changed")
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	return nil
+}
+
+// handleTokenCreate issues an API token and shows its secret on this
+// response only (201): it is never stored, redirected with or flashed.
+func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	secret, t, err := s.access.CreateToken(r.Context(), actor(r), r.PostForm.Get("token_name"))
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return s.renderProfile(w, r, http.StatusUnprocessableEntity, renameField(err, "name", "token_name"), nil)
+	}
+	if err != nil {
+		return err
+	}
+	logger(r.Context()).InfoContext(r.Context(), "api token created", "token_id", t.ID)
+	return s.renderProfile(w, r, http.StatusCreated, nil, &pages.NewToken{Name: t.Name, Secret: secret})
+}
+
+// handleTokenRevoke revokes one of the user's own tokens; anyone else's
+// is 404.
+func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.access.RevokeToken(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "token.revoked_flash")
+	http.Redirect(w, r, "/profile", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,186 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// membersURL is the member page of operation code.
+func membersURL(code string) string { return "/operations/" + code + "/members" }
+
+// handleMemberList shows an operation's members (admins and the
+// operation's officers; the service answers 404 to those who cannot see
+// the operation and 403 to its other members).
+func (s *Server) handleMemberList(w http.ResponseWriter, r *http.Request) error {
+	return s.renderMembers(w, r, http.StatusOK, nil, 0)
+}
+
+// renderMembers renders the member page. After a failed form, err holds
+// its messages and postedUser names the member whose role form was sent
+// (0 for the add form), so what was typed is shown again in place.
+func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status int, err error, postedUser int64) error {
+	a := actor(r)
+	code, perr := pathCode(r)
+	if perr != nil {
+		return perr
+	}
+	op, members, lerr := s.directory.ListMembers(r.Context(), a, code)
+	if lerr != nil {
+		return lerr
+	}
+	ctx := r.Context()
+	f := newForm(r, err)
+	v := pages.MembersView{
+		Shell:        s.shell(w, r, i18n.T(ctx, "members.title", "Code", op.Code)),
+		Code:         op.Code,
+		Name:         op.Name,
+		OperationURL: "/operations/" + op.Code,
+		CanManage:    domain.Allowed(a, domain.ActionManageMembers, op.ID),
+		AddAction:    membersURL(op.Code),
+	}
+	posted := err != nil
+	for _, m := range members {
+		id := strconv.FormatInt(m.User.ID, 10)
+		row := pages.MemberRow{ID: id, Name: m.User.Name, Organization: m.Organization.Name, Email: m.User.Email,
+			Disabled: m.User.Disabled, Action: membersURL(op.Code) + "/" + id, RemoveAction: membersURL(op.Code) + "/" + id + "/remove"}
+		for _, role := range m.Roles {
+			row.Roles = append(row.Roles, i18n.T(ctx, "role."+string(role)))
+		}
+		checked := m.Roles.Strings()
+		var rowErr string
+		if posted && postedUser == m.User.ID {
+			checked = r.PostForm["roles"]
+			rowErr = firstMessage(f, "roles", "user")
+		}
+		row.RoleChecks = roleChecks(r, "roles-"+id, i18n.T(ctx, "members.roles_of", "Name", m.User.Name), checked, rowErr)
+		v.Rows = append(v.Rows, row)
+	}
+	// The add form keeps its values only when it was the one sent.
+	addForm := prefilledForm(r, nil)
+	var addChecked []string
+	if posted && postedUser == 0 {
+		addForm = f
+		addChecked = r.PostForm["roles"]
+	}
+	v.AddEmail = addForm.field("email", "members.email", "email", true)
+	v.AddEmail.Inputmode = "email"
+	v.AddEmail.Autocomplete = "off"
+	v.AddRoles = roleChecks(r, "roles", i18n.T(ctx, "members.roles"), addChecked, addForm.errs["roles"])
+	addForm.order = append(addForm.order, "roles") // the summary links to the fieldset
+	v.Errors = f.summary()
+	return s.render(w, r, status, pages.Members(v))
+}
+
+// firstMessage returns the first translated message of f among fields.
+func firstMessage(f *form, fields ...string) string {
+	for _, k := range fields {
+		if msg := f.errs[k]; msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+// roleChecks builds a fieldset of role checkboxes with ids under id.
+func roleChecks(r *http.Request, id, legend string, checked []string, errMsg string) pages.RoleChecks {
+	on := map[string]bool{}
+	for _, c := range checked {
+		on[c] = true
+	}
+	v := pages.RoleChecks{Name: "roles", ID: id, Legend: legend, Error: errMsg}
+	for _, role := range domain.AllRoles {
+		v.Options = append(v.Options, pages.RoleCheck{ID: id + "-" + string(role), Value: string(role),
+			Label: i18n.T(r.Context(), "role."+string(role)), Checked: on[string(role)]})
+	}
+	return v
+}
+
+// memberMutation is the outcome of a member form: success goes back to
+// the list with a flash; a rule failure re-shows the page with 422.
+func (s *Server) memberMutation(w http.ResponseWriter, r *http.Request, err error, postedUser int64, flash string) error {
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return s.renderMembers(w, r, http.StatusUnprocessableEntity, err, postedUser)
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, flash)
+	http.Redirect(w, r, membersURL(chi.URLParam(r, "code")), http.StatusSeeOther)
+	return nil
+}
+
+// handleMemberAdd gives roles to the user with the typed e-mail address.
+func (s *Server) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	// Unknown role names come only from a tampered form; they are a field
+	// message like any other, and re-rendering the page still asks the
+	// service who may see it.
+	roles, err := domain.NewRoleSet(r.PostForm["roles"]...)
+	if err == nil {
+		err = s.directory.SetMemberByEmail(r.Context(), actor(r), code, r.PostForm.Get("email"), roles)
+	}
+	return s.memberMutation(w, r, err, 0, "member.added")
+}
+
+// handleMemberUpdate sets a member's roles; unchecking every role removes
+// the member, as the service defines.
+func (s *Server) handleMemberUpdate(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	userID, err := pathIDParam(r, "user_id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	roles, err := domain.NewRoleSet(r.PostForm["roles"]...)
+	if err == nil {
+		err = memberPathErr(s.directory.SetMember(r.Context(), actor(r), code, userID, roles))
+	}
+	flash := "member.saved"
+	if len(roles) == 0 {
+		flash = "member.removed"
+	}
+	return s.memberMutation(w, r, err, userID, flash)
+}
+
+// handleMemberRemove ends a user's membership of the operation.
+func (s *Server) handleMemberRemove(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	userID, err := pathIDParam(r, "user_id")
+	if err != nil {
+		return err
+	}
+	err = memberPathErr(s.directory.SetMember(r.Context(), actor(r), code, userID, nil))
+	return s.memberMutation(w, r, err, userID, "member.removed")
+}
+
+// memberPathErr turns "no such user" into 404: here the user is named by
+// the path, not typed by anyone, so it is a missing page.
+func memberPathErr(err error) error {
+	var e *domain.Error
+	if errors.As(err, &e) && e.Fields["user"] == "member.unknown_user_id" {
+		return domain.Errorf(domain.CodeNotFound, "error.not_found")
+	}
+	return err
+}
