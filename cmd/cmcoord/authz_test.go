@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,6 +104,63 @@ var matrix = map[string]expect{
 	"POST /login":            everyone(http.StatusUnprocessableEntity),
 	"POST /logout":           signedIn(see, see),
 	"GET /operations/{code}": inOperation(see, 200, true, members...),
+
+	// One-time set-password links: the fixture's link does not exist.
+	"GET /set-password/{secret}":  everyone(404),
+	"POST /set-password/{secret}": everyone(404),
+
+	// The signed-in user's own profile; {id} is another user's token.
+	"GET /profile":                     signedIn(see, 200),
+	"POST /profile/language":           signedIn(see, 422),
+	"POST /profile/password":           signedIn(see, 422),
+	"POST /profile/tokens":             signedIn(see, 201),
+	"POST /profile/tokens/{id}/revoke": signedIn(see, 404),
+
+	// Administration: global admins only.
+	"GET /admin":                                       adminOnly(see, 200),
+	"GET /admin/organizations":                         adminOnly(see, 200),
+	"GET /admin/organizations/new":                     adminOnly(see, 200),
+	"POST /admin/organizations/new":                    adminOnly(see, 422),
+	"GET /admin/organizations/{id}":                    adminOnly(see, 200),
+	"POST /admin/organizations/{id}":                   adminOnly(see, 422),
+	"GET /admin/users":                                 adminOnly(see, 200),
+	"GET /admin/users/new":                             adminOnly(see, 200),
+	"POST /admin/users/new":                            adminOnly(see, 422),
+	"GET /admin/users/{id}":                            adminOnly(see, 200),
+	"POST /admin/users/{id}":                           adminOnly(see, 422),
+	"POST /admin/users/{id}/password-link":             adminOnly(see, 201),
+	"GET /admin/operations":                            adminOnly(see, 200),
+	"GET /admin/operations/new":                        adminOnly(see, 200),
+	"POST /admin/operations/new":                       adminOnly(see, 422),
+	"GET /operations/{code}/edit":                      inOperation(see, 200, true),
+	"POST /operations/{code}/edit":                     inOperation(see, 422, true),
+	"GET /operations/{code}/members":                   inOperation(see, 200, true, officer),
+	"POST /operations/{code}/members":                  inOperation(see, 422, true, officer),
+	"POST /operations/{code}/members/{user_id}":        inOperation(see, see, true, officer),
+	"POST /operations/{code}/members/{user_id}/remove": inOperation(see, see, true, officer),
+
+	// The JSON API: a bearer token, or the session for same-origin calls.
+	"GET /api/v1/openapi.json":                           everyone(200),
+	"GET /api/v1/me":                                     signedIn(401, 200),
+	"GET /api/v1/me/tokens":                              signedIn(401, 200),
+	"POST /api/v1/me/tokens":                             signedIn(401, 201),
+	"DELETE /api/v1/me/tokens/{id}":                      signedIn(401, 404),
+	"GET /api/v1/organizations":                          signedIn(401, 200),
+	"POST /api/v1/organizations":                         adminOnly(401, 422),
+	"GET /api/v1/organizations/{id}":                     signedIn(401, 200),
+	"PATCH /api/v1/organizations/{id}":                   adminOnly(401, 200),
+	"GET /api/v1/users":                                  adminOnly(401, 200),
+	"POST /api/v1/users":                                 adminOnly(401, 422),
+	"GET /api/v1/users/{id}":                             adminOnly(401, 200),
+	"PATCH /api/v1/users/{id}":                           adminOnly(401, 200),
+	"POST /api/v1/users/{id}/password-link":              adminOnly(401, 200),
+	"GET /api/v1/operations":                             signedIn(401, 200),
+	"POST /api/v1/operations":                            adminOnly(401, 422),
+	"GET /api/v1/operations/{code}":                      inOperation(401, 200, true, members...),
+	"PATCH /api/v1/operations/{code}":                    inOperation(401, 200, true),
+	"GET /api/v1/operations/{code}/members":              inOperation(401, 200, true, officer),
+	"PUT /api/v1/operations/{code}/members/{user_id}":    inOperation(401, 422, true, officer),
+	"DELETE /api/v1/operations/{code}/members/{user_id}": inOperation(401, 204, true, officer),
 }
 
 // authzFixture holds the running app and one signed-in client per caller.
@@ -111,6 +169,9 @@ type authzFixture struct {
 	clients map[caller]*http.Client
 	tokens  map[caller]string
 	params  map[string]string // path parameter values by route prefix and name
+	// reset restores what a previous caller's request may have changed
+	// (the target's membership), so every answer stands on its own.
+	reset func(t *testing.T)
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -200,6 +261,12 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	toks, err := a.access.ListTokens(ctx, mustActorFor(t, a, target))
 	if err != nil {
 		t.Fatal(err)
+	}
+	f.reset = func(t *testing.T) {
+		t.Helper()
+		if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.params = map[string]string{
 		"code":    "OPA",
@@ -330,6 +397,7 @@ func (f *authzFixture) check(t *testing.T, route string, want expect) {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
 		}
+		f.reset(t)
 		resp, err := cl.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -351,4 +419,45 @@ func snippet(b []byte) string {
 		s = s[:160]
 	}
 	return fmt.Sprintf(" (%s)", s)
+}
+
+// TestAPICrossOrigin: a session-authenticated API call from another site
+// is refused with 403 and the API's JSON error body; from the same site
+// it works.
+func TestAPICrossOrigin(t *testing.T) {
+	t.Parallel()
+	f := newAuthzFixture(t)
+	for _, tt := range []struct {
+		site string
+		want int
+	}{{"cross-site", http.StatusForbidden}, {"same-origin", http.StatusCreated}} {
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/me/tokens", strings.NewReader(`{"name":"laptop"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Sec-Fetch-Site", tt.site)
+		resp, err := f.clients[requester].Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+			Token string                `json:"token"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || err != nil {
+			t.Fatalf("%s: status %d (decode: %v), want %d", tt.site, resp.StatusCode, err, tt.want)
+		}
+		if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s: Content-Type %q, want JSON", tt.site, ct)
+		}
+		if tt.want == http.StatusForbidden && body.Error.Code != "forbidden" {
+			t.Errorf("%s: error code %q, want forbidden", tt.site, body.Error.Code)
+		}
+		if tt.want == http.StatusCreated && !strings.HasPrefix(body.Token, "cmc_") {
+			t.Errorf("%s: token %q", tt.site, body.Token)
+		}
+	}
 }
