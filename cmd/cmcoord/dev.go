@@ -59,5 +59,8 @@ func runDev(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return a.serve(ctx, e, cfg, func(baseURL string) { printDemo(e.stdout, res, baseURL) })
+	return a.serve(ctx, e, cfg, func(baseURL string) {
+		printDemo(e.stdout, res, baseURL)
+		fmt.Fprintf(e.stdout, "  Database: %s\n  (set DATABASE_URL to it for `cmcoord admin create`, `token create`, `migrate`)\n\n", redactURL(dbURL))
+	})
 }

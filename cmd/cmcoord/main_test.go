@@ -275,3 +275,43 @@ func TestServeEndpoints(t *testing.T) {
 		}
 	}
 }
+
+// TestDevBanner runs `cmcoord dev` (what `make run` runs) against a given
+// DATABASE_URL: it loads the demo, serves, and prints the URL, the demo
+// logins and the database the other commands need.
+func TestDevBanner(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.URL(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var out, logs syncBuffer
+	go func() {
+		done <- run(ctx, env{
+			args:   []string{"dev", "-addr", "127.0.0.1:0", "-data-dir", t.TempDir()},
+			getenv: func(k string) string { return map[string]string{"DATABASE_URL": dbURL}[k] },
+			stdin:  strings.NewReader(""), stdout: &out, stderr: &logs,
+			ready: func(u string) { ready <- u },
+		})
+	}()
+	var base string
+	select {
+	case base = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("dev exited before listening: %v\n%s", err, logs.String())
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatalf("dev did not listen within 60 s\n%s", logs.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("dev: %v\n%s", err, logs.String())
+	}
+	banner := out.String()
+	for _, want := range []string{"Demo data loaded.", "serving at " + base, "requester@example.org", demo.Password, "Database: " + redactURL(dbURL)} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
+	}
+}
