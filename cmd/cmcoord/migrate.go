@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/cmcoord/cmcoord/internal/config"
+	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/migrations"
 )
 
@@ -14,7 +15,7 @@ var errNoDatabase = errors.New("DATABASE_URL (or -database-url) is required; `ma
 
 // runMigrate applies (up), reverts (down [N], default 1) or reports
 // (version) the embedded migrations.
-func runMigrate(_ context.Context, e env, cfg config.Config, args []string) error {
+func runMigrate(ctx context.Context, e env, cfg config.Config, args []string) error {
 	if cfg.DatabaseURL == "" {
 		return errNoDatabase
 	}
@@ -23,7 +24,7 @@ func runMigrate(_ context.Context, e env, cfg config.Config, args []string) erro
 	}
 	switch args[0] {
 	case "up":
-		if err := migrations.Up(cfg.DatabaseURL); err != nil {
+		if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 			return err
 		}
 	case "down":

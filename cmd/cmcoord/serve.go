@@ -30,6 +30,7 @@ type app struct {
 	system    *service.System
 	access    *service.Access
 	directory *service.Directory
+	requests  *service.Requests
 	web       *web.Server
 }
 
@@ -41,7 +42,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	}
 	if !cfg.NoMigrate {
 		start := time.Now()
-		if err := migrations.Up(cfg.DatabaseURL); err != nil {
+		if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
 			return nil, err
 		}
 		log.Info("schema migrated", "version", migrations.Latest(), "duration_ms", time.Since(start).Milliseconds())
@@ -71,18 +72,21 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
 	access := service.NewAccess(st, time.Now, log)
 	directory := service.NewDirectory(st, access, time.Now, log)
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory})
+	requests := service.NewRequests(st, time.Now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests})
 	return &app{
 		log:       log,
 		pool:      pool,
 		system:    system,
 		access:    access,
 		directory: directory,
+		requests:  requests,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
 			Access:         access,
 			Directory:      directory,
+			Requests:       requests,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,
 			API:            jsonAPI.Routes(),

@@ -18,6 +18,7 @@ type Options struct {
 	Log       *slog.Logger
 	Access    *service.Access
 	Directory *service.Directory
+	Requests  *service.Requests
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -25,11 +26,12 @@ type API struct {
 	log       *slog.Logger
 	access    *service.Access
 	directory *service.Directory
+	requests  *service.Requests
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory}
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

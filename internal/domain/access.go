@@ -173,28 +173,27 @@ type Queue string
 // features arrive.
 const (
 	QueueMyDrafts           Queue = "my_drafts"
+	QueueReturned           Queue = "returned_to_me"
 	QueueAwaitingScreening  Queue = "awaiting_screening"
 	QueueAwaitingVote       Queue = "awaiting_vote"
 	QueueAwaitingDecision   Queue = "awaiting_decision"
 	QueueAwaitingAssessment Queue = "awaiting_hrddp"
 )
 
-// queueOf says which queue waits for each role; viewers have none.
-var queueOf = map[Role]Queue{
-	RoleRequester:     QueueMyDrafts,
-	RoleOfficer:       QueueAwaitingScreening,
-	RoleHCTMember:     QueueAwaitingVote,
-	RoleHC:            QueueAwaitingDecision,
-	RoleHRDDPReviewer: QueueAwaitingAssessment,
+// queueOf says which queues wait for each role; viewers have none.
+var queueOf = map[Role][]Queue{
+	RoleRequester:     {QueueMyDrafts, QueueReturned},
+	RoleOfficer:       {QueueAwaitingScreening},
+	RoleHCTMember:     {QueueAwaitingVote},
+	RoleHC:            {QueueAwaitingDecision},
+	RoleHRDDPReviewer: {QueueAwaitingAssessment},
 }
 
 // QueuesFor returns the queues a member with roles watches, in role order.
 func QueuesFor(roles RoleSet) []Queue {
 	var out []Queue
 	for _, r := range roles {
-		if q, ok := queueOf[r]; ok {
-			out = append(out, q)
-		}
+		out = append(out, queueOf[r]...)
 	}
 	return out
 }

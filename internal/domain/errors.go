@@ -30,6 +30,17 @@ type Error struct {
 	Fields map[string]string
 	// Data fills the message's template ({{.Minutes}}), when it has one.
 	Data map[string]any
+	// Items lists problems that belong to numbered items rather than to
+	// one input field: the failing checklist items of a submission.
+	Items []ItemProblem
+}
+
+// ItemProblem is one failing item: its ID (LR4), its status and the i18n
+// key of the reason.
+type ItemProblem struct {
+	ID     string
+	Status string
+	Reason string
 }
 
 // Error implements the error interface.

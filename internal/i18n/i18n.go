@@ -47,8 +47,9 @@ func Load() (*Catalog, error) {
 	return LoadFS(locales, "locales")
 }
 
-// LoadFS reads every *.json catalogue in dir of fsys; the file name is the
-// language tag (en.json, fr.json, ar.json).
+// LoadFS reads every *.json catalogue in dir of fsys; the file name ends
+// in the language tag (en.json, requests.en.json, fr.json). A language
+// may be split over several files; a key defined twice is an error.
 func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 	b := goi18n.NewBundle(DefaultLanguage)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
@@ -66,11 +67,17 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 		if err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
-		ids := map[string]bool{}
+		ids := c.keys[mf.Tag.String()]
+		if ids == nil {
+			ids = map[string]bool{}
+			c.keys[mf.Tag.String()] = ids
+		}
 		for _, m := range mf.Messages {
+			if ids[m.ID] {
+				return nil, fmt.Errorf("i18n: %s: %q is defined twice for %s", name, m.ID, mf.Tag)
+			}
 			ids[m.ID] = true
 		}
-		c.keys[mf.Tag.String()] = ids
 	}
 	if _, ok := c.keys[DefaultLanguage.String()]; !ok {
 		return nil, fmt.Errorf("i18n: no %s catalogue in %s", DefaultLanguage, dir)

@@ -196,6 +196,13 @@ func (s *Store) UpdateOperation(ctx context.Context, o domain.Operation, now tim
 	return out, dbErr(err, "update operation %d", o.ID)
 }
 
+// GetOperation returns operation id.
+func (s *Store) GetOperation(ctx context.Context, id int64) (domain.Operation, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+operationCols+` FROM operations WHERE id = $1`, id)
+	out, err := pgx.CollectExactlyOneRow(rows, scanOperation)
+	return out, dbErr(err, "get operation %d", id)
+}
+
 // GetOperationByCode returns the operation with code.
 func (s *Store) GetOperationByCode(ctx context.Context, code string) (domain.Operation, error) {
 	rows, _ := s.db.Query(ctx, `SELECT `+operationCols+` FROM operations WHERE code = $1`, code)

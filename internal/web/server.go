@@ -17,6 +17,7 @@ type Options struct {
 	System    *service.System
 	Access    *service.Access
 	Directory *service.Directory
+	Requests  *service.Requests
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
@@ -43,6 +44,7 @@ type Server struct {
 	system         *service.System
 	access         *service.Access
 	directory      *service.Directory
+	requests       *service.Requests
 	sessions       *scs.SessionManager
 	api            http.Handler
 	apiErrors      func(http.ResponseWriter, *http.Request, error)
@@ -62,6 +64,7 @@ func New(o Options) *Server {
 		system:         o.System,
 		access:         o.Access,
 		directory:      o.Directory,
+		requests:       o.Requests,
 		sessions:       o.Sessions,
 		api:            o.API,
 		apiErrors:      o.APIErrors,

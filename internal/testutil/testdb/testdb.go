@@ -6,7 +6,10 @@ package testdb
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strconv"
@@ -18,6 +21,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx", used by pgtestdb
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/migrations"
 )
 
@@ -28,10 +33,20 @@ const EnvVar = "TEST_DATABASE_URL"
 // migrations; pgtestdb names the template after Hash.
 type pgMigrator struct{}
 
-func (pgMigrator) Hash() (string, error) { return migrations.Hash(), nil }
+func (pgMigrator) Hash() (string, error) { return migrations.Hash() + "-" + workflowHash(), nil }
 
-func (pgMigrator) Migrate(_ context.Context, _ *sql.DB, conf pgtestdb.Config) error {
-	return migrations.Up(conf.URL())
+// workflowHash changes when the workflow's transitions do, so a template
+// built with an older table is not reused.
+func workflowHash() string {
+	h := sha256.New()
+	for _, p := range domain.StatusPairs() {
+		fmt.Fprintf(h, "%s>%s;", p[0], p[1])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func (pgMigrator) Migrate(ctx context.Context, _ *sql.DB, conf pgtestdb.Config) error {
+	return store.Migrate(ctx, conf.URL())
 }
 
 // serverConfig reads TEST_DATABASE_URL into a pgtestdb.Config.

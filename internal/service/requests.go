@@ -1,0 +1,590 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// Requests is the use cases of requests for assistance: drafting,
+// editing, the workflow's transitions, comments, lists and the audit
+// trail. Every change is one transaction that locks the request row,
+// decides with the domain, saves and appends its audit event.
+type Requests struct {
+	store *store.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewRequests returns the Requests service.
+func NewRequests(st *store.Store, now func() time.Time, log *slog.Logger) *Requests {
+	return &Requests{store: st, now: now, log: log}
+}
+
+// RequestDetail is a request with what its page needs: the operation,
+// the checklist's evaluation, the history and what the caller may do.
+type RequestDetail struct {
+	Request    domain.Request
+	Operation  domain.Operation
+	UNEntity   bool // the requesting organisation is a UN entity (HRDDP applies)
+	Evaluation domain.Evaluation
+	// NeedsUrgencyReason: submitted now, the request would give less
+	// notice than the operation's lead time.
+	NeedsUrgencyReason bool
+	Actions            []domain.Action // transitions the caller may take now
+	CanEdit            bool
+	CanComment         bool
+	// ContactHidden: the caller may not see the point of contact, which
+	// is blanked in Request.
+	ContactHidden bool
+	Comments      []domain.Comment
+	Events        []domain.Event
+}
+
+// errReplay ends a creation whose idempotency key a concurrent retry
+// claimed first; the transaction rolls back and the first result is used.
+var errReplay = errors.New("idempotency key already used")
+
+// Create stores a new draft in operation opCode for by's organisation.
+// With a non-empty idempotency key, a retry with the same key returns the
+// request the first call created (created is then false).
+func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (out domain.Request, created bool, err error) {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if err := domain.CanCreateRequest(by, op.ID); err != nil {
+		return domain.Request{}, false, err
+	}
+	if op.Closed {
+		return domain.Request{}, false, domain.Errorf(domain.CodeConflict, "operation.closed")
+	}
+	if len(key) > 200 {
+		return domain.Request{}, false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid",
+			Fields: map[string]string{"idempotency_key": "field.too_long"}}
+	}
+	if key != "" {
+		if id, err := s.store.IdempotentRequest(ctx, by.UserID, key); err != nil || id != 0 {
+			if err != nil {
+				return domain.Request{}, false, err
+			}
+			r, err := s.store.GetRequest(ctx, id)
+			return r, false, err
+		}
+	}
+	r := in
+	r.Checklist = withoutOfficerAnswers(r.Checklist, nil)
+	domain.NormalizeRequest(&r)
+	if err := domain.ValidateDraft(r); err != nil {
+		return domain.Request{}, false, err
+	}
+	now := s.now()
+	r.OperationID, r.RequestingOrgID, r.CreatedBy = op.ID, by.OrganizationID, by.UserID
+	r.Status, r.Version, r.CreatedAt, r.UpdatedAt = domain.StatusDraft, 1, now, now
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		n, err := st.NextRequestNumber(ctx, op.ID)
+		if err != nil {
+			return err
+		}
+		r.Reference = domain.FormatReference(op.CountryISO3, n)
+		if out, err = st.InsertRequest(ctx, r, n); err != nil {
+			return err
+		}
+		payload := domain.Snapshot(out)
+		payload["reference"] = out.Reference
+		if err := appendEvent(ctx, st, out.ID, by.UserID, domain.EventCreated, payload, now); err != nil {
+			return err
+		}
+		if key != "" {
+			ok, err := st.ClaimIdempotencyKey(ctx, by.UserID, key, out.ID, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errReplay
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errReplay) {
+		id, err := s.store.IdempotentRequest(ctx, by.UserID, key)
+		if err != nil {
+			return domain.Request{}, false, err
+		}
+		r, err := s.store.GetRequest(ctx, id)
+		return r, false, err
+	}
+	return out, err == nil, err
+}
+
+// withoutOfficerAnswers returns answers with the items the officer fills
+// (LR17) taken from kept instead: a requester cannot set them.
+func withoutOfficerAnswers(answers, kept map[string]domain.Answer) map[string]domain.Answer {
+	out := maps.Clone(answers)
+	if out == nil {
+		out = map[string]domain.Answer{}
+	}
+	for _, item := range domain.Checklist {
+		if !item.ByOfficer {
+			continue
+		}
+		delete(out, item.ID)
+		if a, ok := kept[item.ID]; ok {
+			out[item.ID] = a
+		}
+	}
+	return out
+}
+
+// memberOperation returns operation code when by is a member of it;
+// otherwise CodeNotFound, as if it did not exist.
+func (s *Requests) memberOperation(ctx context.Context, by domain.Actor, code string) (domain.Operation, error) {
+	if by.Anonymous() {
+		return domain.Operation{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	op, err := s.store.GetOperationByCode(ctx, code)
+	if err != nil {
+		return domain.Operation{}, err
+	}
+	if !by.IsMember(op.ID) {
+		return domain.Operation{}, domain.Errorf(domain.CodeNotFound, "error.not_found")
+	}
+	return op, nil
+}
+
+// Get returns request id as by may see it (the contact blanked when by
+// may not see it), with its evaluation.
+func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return RequestDetail{}, err
+	}
+	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+		return RequestDetail{}, err
+	}
+	return s.detail(ctx, by, r)
+}
+
+// Detail is Get with the comments and the audit trail.
+func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
+	d, err := s.Get(ctx, by, id)
+	if err != nil {
+		return d, err
+	}
+	if d.Comments, err = s.store.ListComments(ctx, id); err != nil {
+		return d, err
+	}
+	if d.Events, err = s.store.ListEvents(ctx, id); err != nil {
+		return d, err
+	}
+	if d.ContactHidden {
+		for i := range d.Events {
+			d.Events[i].Payload = redactContact(d.Events[i].Payload)
+		}
+	}
+	return d, nil
+}
+
+func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
+	op, err := s.store.GetOperation(ctx, r.OperationID)
+	if err != nil {
+		return RequestDetail{}, err
+	}
+	org, err := s.store.GetOrganization(ctx, r.RequestingOrgID)
+	if err != nil {
+		return RequestDetail{}, err
+	}
+	d := RequestDetail{
+		Request: r, Operation: op, UNEntity: org.UNEntity,
+		Evaluation:         domain.Evaluate(r, op.Context, org.UNEntity),
+		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
+		Actions:            domain.AvailableActions(by, r),
+		CanEdit:            domain.CanRequest(by, domain.ActionEditRequest, r) == nil,
+		CanComment:         domain.CanRequest(by, domain.ActionComment, r) == nil,
+	}
+	if domain.CanRequest(by, domain.ActionViewContact, r) != nil {
+		d.Request.POC = domain.Contact{}
+		d.ContactHidden = true
+	}
+	return d, nil
+}
+
+// Evaluate returns the checklist's evaluation of r as it would stand in
+// operation opCode for by's organisation, without saving anything (the
+// form's live evaluation of unsaved answers).
+func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string, r domain.Request) (domain.Evaluation, error) {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return domain.Evaluation{}, err
+	}
+	org, err := s.store.GetOrganization(ctx, by.OrganizationID)
+	if err != nil {
+		return domain.Evaluation{}, err
+	}
+	domain.NormalizeRequest(&r)
+	return domain.Evaluate(r, op.Context, org.UNEntity), nil
+}
+
+// Edit changes request id's fields: apply sets them on the stored request
+// (the HTML form replaces them all, the API's PATCH only those it names).
+// version, when not 0, must be the request's current version. The edit's
+// event lists every changed field with its old and new value; an edit
+// that changes nothing records nothing.
+func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (domain.Request, error) {
+	var out domain.Request
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionEditRequest, r); err != nil {
+			return err
+		}
+		if version != 0 && version != r.Version {
+			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		}
+		old := cloneRequest(r)
+		if err := apply(&r); err != nil {
+			return err
+		}
+		// Fields the requester does not own stay as they were.
+		r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
+		r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
+		r.StatusReason, r.CivilianReference = old.StatusReason, old.CivilianReference
+		r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
+		domain.NormalizeRequest(&r)
+		if err := domain.ValidateDraft(r); err != nil {
+			return err
+		}
+		changes := domain.Diff(old, r)
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		now := s.now()
+		r.UpdatedAt = now
+		if err := st.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return appendEvent(ctx, st, r.ID, by.UserID, domain.EventEdited, map[string]any{"changes": changes, "version": r.Version}, now)
+	})
+	return out, err
+}
+
+// cloneRequest copies r deeply enough that changing the copy's slices
+// and maps leaves r as it was.
+func cloneRequest(r domain.Request) domain.Request {
+	c := r
+	c.Sectors = slices.Clone(r.Sectors)
+	c.CivilianOptions = slices.Clone(r.CivilianOptions)
+	c.Checklist = maps.Clone(r.Checklist)
+	return c
+}
+
+// Transition takes action on request id for by: submit, return,
+// redirect, withdraw. It locks the row, checks permission, state and
+// version (CodeConflict when either moved on), and for a submission the
+// required fields and the checklist (CodeInvalid listing the failing
+// items); then it saves the new status and appends the event.
+func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, action domain.Action, in domain.TransitionInput) (domain.Request, error) {
+	if t, ok := domain.TransitionFor(action); !ok || len(t.Roles) == 0 {
+		return domain.Request{}, domain.Errorf(domain.CodeForbidden, "error.forbidden") // system-only or unknown
+	}
+	var out domain.Request
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, action, r); err != nil {
+			return err
+		}
+		now := s.now()
+		var eval domain.Evaluation
+		if action == domain.ActionSubmit {
+			op, err := st.GetOperation(ctx, r.OperationID)
+			if err != nil {
+				return err
+			}
+			org, err := st.GetOrganization(ctx, r.RequestingOrgID)
+			if err != nil {
+				return err
+			}
+			eval = domain.Evaluate(r, op.Context, org.UNEntity)
+			if in.Version == r.Version { // a stale submission is a conflict first
+				if err := domain.CheckSubmittable(r, op, eval, now); err != nil {
+					return err
+				}
+			}
+		}
+		payload, err := r.Apply(by, action, in, now)
+		if err != nil {
+			return err
+		}
+		if action == domain.ActionSubmit {
+			flags := make([]string, len(eval.Flags))
+			for i, f := range eval.Flags {
+				flags[i] = string(f)
+			}
+			payload["flags"] = flags
+		}
+		if err := st.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now)
+	})
+	return out, err
+}
+
+// RecordBriefing records the officer's answer to LR17 (the providing
+// force was briefed on humanitarian principles) on a request under
+// screening or later.
+func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64, a domain.Answer) (domain.Request, error) {
+	var out domain.Request
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionRecordBriefing, r); err != nil {
+			return err
+		}
+		if r.Status == domain.StatusDraft {
+			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
+		}
+		item, _ := domain.ChecklistItemByID("LR17")
+		old := cloneRequest(r)
+		r.Checklist = maps.Clone(r.Checklist)
+		if r.Checklist == nil {
+			r.Checklist = map[string]domain.Answer{}
+		}
+		r.Checklist[item.ID] = a
+		domain.NormalizeRequest(&r)
+		if a.Value == "" || !slices.Contains(item.Answer.Values(), a.Value) {
+			return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"checklist.LR17": "field.choose"}}
+		}
+		if err := domain.ValidateDraft(r); err != nil {
+			return err
+		}
+		changes := domain.Diff(old, r)
+		if len(changes) == 0 {
+			out = old
+			return nil
+		}
+		now := s.now()
+		r.UpdatedAt = now
+		if err := st.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		out = r
+		return appendEvent(ctx, st, r.ID, by.UserID, domain.EventBriefing, map[string]any{"changes": changes}, now)
+	})
+	return out, err
+}
+
+// AddComment adds by's comment to request id.
+func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, body string) (domain.Comment, error) {
+	var out domain.Comment
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionComment, r); err != nil {
+			return err
+		}
+		if err := domain.ValidateComment(body); err != nil {
+			return err
+		}
+		now := s.now()
+		if out, err = st.InsertComment(ctx, domain.Comment{RequestID: id, AuthorID: by.UserID, Body: body, CreatedAt: now}); err != nil {
+			return err
+		}
+		return appendEvent(ctx, st, id, by.UserID, domain.EventComment, map[string]any{"comment_id": out.ID, "body": body}, now)
+	})
+	return out, err
+}
+
+// EditComment corrects comment commentID of request id: its author only,
+// within domain.CommentEditWindow; the event keeps the old text.
+func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, commentID int64, body string) (domain.Comment, error) {
+	var out domain.Comment
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionComment, r); err != nil {
+			return err
+		}
+		c, err := st.GetComment(ctx, commentID)
+		if err != nil {
+			return err
+		}
+		if c.RequestID != id {
+			return domain.Errorf(domain.CodeNotFound, "error.not_found")
+		}
+		now := s.now()
+		if err := domain.CanEditComment(by, c, now); err != nil {
+			return err
+		}
+		if err := domain.ValidateComment(body); err != nil {
+			return err
+		}
+		old := c.Body
+		c.Body, c.EditedAt = body, now
+		if err := st.UpdateComment(ctx, c); err != nil {
+			return err
+		}
+		out = c
+		return appendEvent(ctx, st, id, by.UserID, domain.EventCommentEdited, map[string]any{"comment_id": c.ID, "old": old, "new": body}, now)
+	})
+	return out, err
+}
+
+// Events returns request id's audit trail (the contact redacted for
+// callers who may not see it).
+func (s *Requests) Events(ctx context.Context, by domain.Actor, id int64) ([]domain.Event, error) {
+	d, err := s.Detail(ctx, by, id)
+	return d.Events, err
+}
+
+// List returns a page of operation opCode's requests that by may see.
+func (s *Requests) List(ctx context.Context, by domain.Actor, opCode string, f domain.RequestFilter) (domain.Operation, domain.RequestPage, error) {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return op, domain.RequestPage{}, err
+	}
+	if err := domain.NormalizeFilter(&f); err != nil {
+		return op, domain.RequestPage{}, err
+	}
+	f.OperationID = op.ID
+	roles := by.RolesIn(op.ID)
+	f.DraftsOf = 0
+	if roles.Has(domain.RoleRequester) {
+		f.DraftsOf = by.OrganizationID
+	}
+	if !domain.SeesAllRequests(roles) {
+		f.OrgID = by.OrganizationID // a requester sees their organisation's requests only
+	}
+	page, err := s.store.ListRequests(ctx, f)
+	return op, page, err
+}
+
+// QueueLimit is how many requests a home-page queue shows.
+const QueueLimit = 10
+
+// Queue returns the requests of operation opID waiting for by in queue q
+// (the home page's lists), most pressing first.
+func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q domain.Queue) ([]domain.RequestSummary, error) {
+	roles := by.RolesIn(opID)
+	f := domain.RequestFilter{OperationID: opID, Limit: QueueLimit, DraftsOf: by.OrganizationID}
+	switch q {
+	case domain.QueueMyDrafts:
+		f.Statuses, f.OrgID, f.CreatedBy, f.Sort = []domain.Status{domain.StatusDraft}, by.OrganizationID, by.UserID, domain.SortUpdated
+	case domain.QueueReturned:
+		f.Statuses, f.OrgID, f.Sort = []domain.Status{domain.StatusReturned}, by.OrganizationID, domain.SortUpdated
+	case domain.QueueAwaitingScreening:
+		f.Statuses, f.Sort = []domain.Status{domain.StatusSubmitted}, domain.SortUrgency
+	default:
+		return nil, nil // filled by the review and lifecycle features
+	}
+	if !slices.ContainsFunc(domain.QueuesFor(roles), func(x domain.Queue) bool { return x == q }) {
+		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+	}
+	page, err := s.store.ListRequests(ctx, f)
+	return page.Items, err
+}
+
+// appendEvent appends the next event of request requestID's chain. The
+// caller holds the request's row lock, so the chain cannot fork.
+func appendEvent(ctx context.Context, st *store.Store, requestID, actorID int64, action string, payload map[string]any, at time.Time) error {
+	prev, err := st.LastEvent(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	ev, err := domain.NewEvent(prev, requestID, actorID, action, payload, at)
+	if err != nil {
+		return err
+	}
+	_, err = st.InsertEvent(ctx, ev)
+	return err
+}
+
+// readOnlySnapshot reads many rows as of one moment.
+var readOnlySnapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// redactContact blanks the point of contact in an event's payload (the
+// "poc" of a creation snapshot, and poc changes of an edit), for callers
+// who may not see contact details.
+func redactContact(payload []byte) []byte {
+	var m map[string]any
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return payload
+	}
+	if _, ok := m["poc"]; ok {
+		m["poc"] = "(hidden)"
+	}
+	if changes, ok := m["changes"].([]any); ok {
+		for _, c := range changes {
+			if cm, ok := c.(map[string]any); ok && cm["field"] == "poc" {
+				cm["old"], cm["new"] = "(hidden)", "(hidden)"
+			}
+		}
+	}
+	out, err := domain.CanonicalJSON(m)
+	if err != nil {
+		return payload
+	}
+	return out
+}
+
+// AuditReport is the outcome of verifying every audit chain.
+type AuditReport struct {
+	Requests int // chains checked
+	Events   int // events checked
+	Break    *domain.ChainBreak
+}
+
+// VerifyAudit walks every request's chain of events, streaming, and
+// stops at the first event that does not verify.
+func (s *Requests) VerifyAudit(ctx context.Context) (AuditReport, error) {
+	var (
+		rep  AuditReport
+		prev *domain.Event
+	)
+	errStop := errors.New("stop")
+	err := s.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		return st.EachEvent(ctx, func(e domain.Event) error {
+			if prev != nil && prev.RequestID != e.RequestID {
+				prev = nil
+			}
+			if prev == nil {
+				rep.Requests++
+			}
+			rep.Events++
+			if brk := domain.VerifyNext(prev, e); brk != nil {
+				rep.Break = brk
+				return errStop
+			}
+			ev := e
+			prev = &ev
+			return nil
+		})
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return rep, err
+}

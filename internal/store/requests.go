@@ -1,0 +1,461 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// The request's composite parts are stored as JSON objects; these are
+// their stored shapes (domain types carry no tags).
+type (
+	locationJSON struct {
+		Name      string   `json:"name,omitempty"`
+		Adm1Name  string   `json:"adm1_name,omitempty"`
+		Adm1PCode string   `json:"adm1_pcode,omitempty"`
+		Adm2Name  string   `json:"adm2_name,omitempty"`
+		Adm2PCode string   `json:"adm2_pcode,omitempty"`
+		Lat       *float64 `json:"lat,omitempty"`
+		Lon       *float64 `json:"lon,omitempty"`
+	}
+	civilianJSON struct {
+		Option string `json:"option"`
+		Result string `json:"result"`
+		Note   string `json:"note,omitempty"`
+	}
+	exitJSON struct {
+		Organization string `json:"organization,omitempty"`
+		Date         string `json:"date,omitempty"` // YYYY-MM-DD
+		Plan         string `json:"plan,omitempty"`
+	}
+	contactJSON struct {
+		Name  string `json:"name,omitempty"`
+		Role  string `json:"role,omitempty"`
+		Phone string `json:"phone,omitempty"`
+		Email string `json:"email,omitempty"`
+	}
+	answerJSON struct {
+		Value string `json:"value,omitempty"`
+		Note  string `json:"note,omitempty"`
+	}
+	escortJSON struct {
+		NeedCriticality      string `json:"need_criticality,omitempty"`
+		ResponsibleAuthority string `json:"responsible_authority,omitempty"`
+		SecurityAssessment   string `json:"security_assessment,omitempty"`
+		DiscontinuationPlan  string `json:"discontinuation_plan,omitempty"`
+	}
+)
+
+func toLocationJSON(l domain.Location) locationJSON {
+	return locationJSON{l.Name, l.Adm1Name, l.Adm1PCode, l.Adm2Name, l.Adm2PCode, l.Lat, l.Lon}
+}
+
+func (l locationJSON) domain() domain.Location {
+	return domain.Location{Name: l.Name, Adm1Name: l.Adm1Name, Adm1PCode: l.Adm1PCode, Adm2Name: l.Adm2Name,
+		Adm2PCode: l.Adm2PCode, Lat: l.Lat, Lon: l.Lon}
+}
+
+// requestJSONArgs encodes r's composite parts for an INSERT or UPDATE.
+func requestJSONArgs(r domain.Request) (origin, dest, civ, exit, poc, checklist, escort []byte, err error) {
+	civs := make([]civilianJSON, 0, len(r.CivilianOptions))
+	for _, c := range r.CivilianOptions {
+		civs = append(civs, civilianJSON(c))
+	}
+	answers := make(map[string]answerJSON, len(r.Checklist))
+	for id, a := range r.Checklist {
+		answers[id] = answerJSON(a)
+	}
+	ex := exitJSON{Organization: r.ExitStrategy.Organization, Plan: r.ExitStrategy.Plan}
+	if !r.ExitStrategy.Date.IsZero() {
+		ex.Date = r.ExitStrategy.Date.Format(time.DateOnly)
+	}
+	parts := []any{toLocationJSON(r.Origin), toLocationJSON(r.Destination), civs, ex, contactJSON(r.POC), answers, escortJSON(r.Escort)}
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		if out[i], err = json.Marshal(p); err != nil {
+			return nil, nil, nil, nil, nil, nil, nil, fmt.Errorf("store: encode request: %w", err)
+		}
+	}
+	return out[0], out[1], out[2], out[3], out[4], out[5], out[6], nil
+}
+
+const requestCols = `r.id, r.operation_id, r.reference, r.status, r.version, r.title, r.requesting_org_id, o.name,
+	r.created_by, u.name, r.sectors, r.need, r.people_targeted, r.task_category, r.capability, r.support_type,
+	r.task_description, r.origin, r.destination, r.required_by, r.start_date, r.end_date, r.priority,
+	r.urgency_reason, r.civilian_options, r.complementarity, r.exit_strategy, r.poc, r.checklist, r.escort,
+	r.status_reason, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at`
+
+const requestFrom = ` FROM requests r JOIN organizations o ON o.id = r.requesting_org_id JOIN users u ON u.id = r.created_by`
+
+func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
+	var (
+		r                           domain.Request
+		origin, dest, exit          []byte
+		civ, poc, checklist, escort []byte
+		requiredBy, submittedAt     *time.Time
+		start, end                  *time.Time
+	)
+	err := row.Scan(&r.ID, &r.OperationID, &r.Reference, &r.Status, &r.Version, &r.Title, &r.RequestingOrgID,
+		&r.RequestingOrgName, &r.CreatedBy, &r.CreatedByName, &r.Sectors, &r.Need, &r.PeopleTargeted,
+		&r.TaskCategory, &r.Capability, &r.SupportType, &r.TaskDescription, &origin, &dest, &requiredBy,
+		&start, &end, &r.Priority, &r.UrgencyReason, &civ, &r.Complementarity, &exit, &poc, &checklist, &escort,
+		&r.StatusReason, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt)
+	if err != nil {
+		return r, err
+	}
+	r.RequiredBy, r.SubmittedAt = deref(requiredBy), deref(submittedAt)
+	if start != nil {
+		r.StartDate = domain.DateOf(*start)
+	}
+	if end != nil {
+		r.EndDate = domain.DateOf(*end)
+	}
+	var (
+		o, d locationJSON
+		civs []civilianJSON
+		ex   exitJSON
+		c    contactJSON
+		ans  map[string]answerJSON
+		esc  escortJSON
+	)
+	for _, p := range []struct {
+		raw []byte
+		v   any
+	}{{origin, &o}, {dest, &d}, {civ, &civs}, {exit, &ex}, {poc, &c}, {checklist, &ans}, {escort, &esc}} {
+		if err := json.Unmarshal(p.raw, p.v); err != nil {
+			return r, fmt.Errorf("decode request %d: %w", r.ID, err)
+		}
+	}
+	r.Origin, r.Destination = o.domain(), d.domain()
+	for _, x := range civs {
+		r.CivilianOptions = append(r.CivilianOptions, domain.CivilianCheck(x))
+	}
+	r.ExitStrategy = domain.ExitStrategy{Organization: ex.Organization, Plan: ex.Plan}
+	if ex.Date != "" {
+		if t, err := time.Parse(time.DateOnly, ex.Date); err == nil {
+			r.ExitStrategy.Date = t
+		}
+	}
+	r.POC = domain.Contact(c)
+	r.Checklist = make(map[string]domain.Answer, len(ans))
+	for id, a := range ans {
+		r.Checklist[id] = domain.Answer(a)
+	}
+	r.Escort = domain.Escort(esc)
+	if r.Sectors == nil {
+		r.Sectors = []string{}
+	}
+	return r, nil
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// nullTime is t, or NULL when zero.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// NextRequestNumber takes the next number of operation opID's requests.
+// It holds the operation row's lock until the transaction ends, so
+// concurrent creations get consecutive numbers and a rolled-back one
+// leaves no gap.
+func (s *Store) NextRequestNumber(ctx context.Context, opID int64) (int, error) {
+	var n int
+	err := s.db.QueryRow(ctx,
+		`UPDATE operations SET last_request_number = last_request_number + 1 WHERE id = $1 RETURNING last_request_number`,
+		opID).Scan(&n)
+	return n, dbErr(err, "next request number of operation %d", opID)
+}
+
+// InsertRequest stores a new draft r numbered n and returns it as stored.
+func (s *Store) InsertRequest(ctx context.Context, r domain.Request, n int) (domain.Request, error) {
+	origin, dest, civ, exit, poc, checklist, escort, err := requestJSONArgs(r)
+	if err != nil {
+		return domain.Request{}, err
+	}
+	var id int64
+	err = s.db.QueryRow(ctx,
+		`INSERT INTO requests (operation_id, number, reference, title, requesting_org_id, created_by, sectors, need,
+		        people_targeted, task_category, capability, support_type, task_description, origin, destination,
+		        required_by, start_date, end_date, priority, urgency_reason, civilian_options, complementarity,
+		        exit_strategy, poc, checklist, escort, created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+		         $21, $22, $23, $24, $25, $26, $27, $27)
+		 RETURNING id`,
+		r.OperationID, n, r.Reference, r.Title, r.RequestingOrgID, r.CreatedBy, r.Sectors, r.Need,
+		r.PeopleTargeted, r.TaskCategory, r.Capability, r.SupportType, r.TaskDescription, origin, dest,
+		nullTime(r.RequiredBy), nullTime(r.StartDate), nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ,
+		r.Complementarity, exit, poc, checklist, escort, r.CreatedAt).Scan(&id)
+	if err != nil {
+		return domain.Request{}, dbErr(err, "insert request")
+	}
+	return s.GetRequest(ctx, id)
+}
+
+// GetRequest returns request id.
+func (s *Store) GetRequest(ctx context.Context, id int64) (domain.Request, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.id = $1`, id)
+	out, err := pgx.CollectExactlyOneRow(rows, scanRequest)
+	return out, dbErr(err, "get request %d", id)
+}
+
+// LockRequest returns request id and holds its row lock until the
+// transaction ends: every change to a request starts here.
+func (s *Store) LockRequest(ctx context.Context, id int64) (domain.Request, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+requestCols+requestFrom+` WHERE r.id = $1 FOR UPDATE OF r`, id)
+	out, err := pgx.CollectExactlyOneRow(rows, scanRequest)
+	return out, dbErr(err, "lock request %d", id)
+}
+
+// UpdateRequest saves r's fields, status and version.
+func (s *Store) UpdateRequest(ctx context.Context, r domain.Request) error {
+	origin, dest, civ, exit, poc, checklist, escort, err := requestJSONArgs(r)
+	if err != nil {
+		return err
+	}
+	tag, err := s.db.Exec(ctx,
+		`UPDATE requests SET status = $2, version = $3, title = $4, sectors = $5, need = $6, people_targeted = $7,
+		        task_category = $8, capability = $9, support_type = $10, task_description = $11, origin = $12,
+		        destination = $13, required_by = $14, start_date = $15, end_date = $16, priority = $17,
+		        urgency_reason = $18, civilian_options = $19, complementarity = $20, exit_strategy = $21, poc = $22,
+		        checklist = $23, escort = $24, status_reason = $25, civilian_reference = $26, submitted_at = $27,
+		        updated_at = $28
+		 WHERE id = $1`,
+		r.ID, r.Status, r.Version, r.Title, r.Sectors, r.Need, r.PeopleTargeted, r.TaskCategory, r.Capability,
+		r.SupportType, r.TaskDescription, origin, dest, nullTime(r.RequiredBy), nullTime(r.StartDate),
+		nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ, r.Complementarity, exit, poc, checklist, escort,
+		r.StatusReason, r.CivilianReference, nullTime(r.SubmittedAt), r.UpdatedAt)
+	if err != nil {
+		return dbErr(err, "update request %d", r.ID)
+	}
+	if tag.RowsAffected() != 1 {
+		return domain.Errorf(domain.CodeNotFound, "error.not_found")
+	}
+	return nil
+}
+
+// SyncWorkflow makes request_transitions hold exactly pairs, the
+// workflow's allowed status changes, so the database's status check
+// follows the domain's one transition table.
+func (s *Store) SyncWorkflow(ctx context.Context, pairs [][2]domain.Status) error {
+	return s.InTx(ctx, func(st *Store) error {
+		from, to := make([]string, len(pairs)), make([]string, len(pairs))
+		for i, p := range pairs {
+			from[i], to[i] = string(p[0]), string(p[1])
+		}
+		if _, err := st.db.Exec(ctx,
+			`DELETE FROM request_transitions t WHERE NOT EXISTS (
+			   SELECT 1 FROM unnest($1::text[], $2::text[]) AS p(f, t) WHERE p.f = t.from_status AND p.t = t.to_status)`,
+			from, to); err != nil {
+			return dbErr(err, "sync workflow")
+		}
+		_, err := st.db.Exec(ctx,
+			`INSERT INTO request_transitions (from_status, to_status)
+			 SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`, from, to)
+		return dbErr(err, "sync workflow")
+	})
+}
+
+// WorkflowPairs returns the status changes the database allows.
+func (s *Store) WorkflowPairs(ctx context.Context) ([][2]domain.Status, error) {
+	rows, _ := s.db.Query(ctx, `SELECT from_status, to_status FROM request_transitions ORDER BY 1, 2`)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]domain.Status, error) {
+		var p [2]domain.Status
+		err := row.Scan(&p[0], &p[1])
+		return p, err
+	})
+	return out, dbErr(err, "workflow pairs")
+}
+
+// IdempotentRequest returns the request user created with key, or 0.
+func (s *Store) IdempotentRequest(ctx context.Context, userID int64, key string) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `SELECT request_id FROM idempotency_keys WHERE user_id = $1 AND key = $2`, userID, key).Scan(&id)
+	if err == pgx.ErrNoRows {
+		return 0, nil
+	}
+	return id, dbErr(err, "idempotency key")
+}
+
+// ClaimIdempotencyKey records that user created requestID with key. It
+// reports false when the key was taken meanwhile (a concurrent retry won).
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID int64, key string, requestID int64, now time.Time) (bool, error) {
+	tag, err := s.db.Exec(ctx,
+		`INSERT INTO idempotency_keys (user_id, key, request_id, created_at) VALUES ($1, $2, $3, $4)
+		 ON CONFLICT (user_id, key) DO NOTHING`, userID, key, requestID, now)
+	if err != nil {
+		return false, dbErr(err, "claim idempotency key")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// sortSpec is a list order: SQL expressions compared as one row, their
+// casts for the cursor's text values, and the direction.
+type sortSpec struct {
+	exprs []string
+	casts []string
+	desc  bool
+}
+
+const priorityRankSQL = `CASE r.priority WHEN 'lifesaving' THEN 0 WHEN 'life_sustaining' THEN 1 WHEN 'high' THEN 2 WHEN 'normal' THEN 3 ELSE 4 END`
+
+var sorts = map[domain.RequestSort]sortSpec{
+	domain.SortUpdated:    {exprs: []string{"r.updated_at", "r.id"}, casts: []string{"timestamptz", "bigint"}, desc: true},
+	domain.SortUrgency:    {exprs: []string{priorityRankSQL, "coalesce(r.submitted_at, 'infinity')", "r.id"}, casts: []string{"integer", "timestamptz", "bigint"}},
+	domain.SortRequiredBy: {exprs: []string{"coalesce(r.required_by, 'infinity')", "r.id"}, casts: []string{"timestamptz", "bigint"}},
+	domain.SortReference:  {exprs: []string{"r.number", "r.id"}, casts: []string{"integer", "bigint"}, desc: true},
+}
+
+// ListRequests returns one page of the requests f selects, in f.Sort
+// order, after f.Cursor. It is one query, whatever the page size.
+func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domain.RequestPage, error) {
+	spec, ok := sorts[f.Sort]
+	if !ok {
+		spec = sorts[domain.SortUpdated]
+	}
+	var (
+		where = []string{"r.operation_id = $1"}
+		args  = []any{f.OperationID}
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	// Drafts are private to the requesting organisation.
+	where = append(where, "(r.status <> 'draft' OR r.requesting_org_id = "+arg(f.DraftsOf)+")")
+	if len(f.Statuses) > 0 {
+		st := make([]string, len(f.Statuses))
+		for i, x := range f.Statuses {
+			st[i] = string(x)
+		}
+		where = append(where, "r.status = ANY("+arg(st)+")")
+	}
+	if f.Sector != "" {
+		where = append(where, "r.sectors @> ARRAY["+arg(f.Sector)+"::text]")
+	}
+	if f.Priority != "" {
+		where = append(where, "r.priority = "+arg(string(f.Priority)))
+	}
+	if f.TaskCategory != "" {
+		where = append(where, "r.task_category = "+arg(string(f.TaskCategory)))
+	}
+	if f.OrgID != 0 {
+		where = append(where, "r.requesting_org_id = "+arg(f.OrgID))
+	}
+	if f.CreatedBy != 0 {
+		where = append(where, "r.created_by = "+arg(f.CreatedBy))
+	}
+	if f.Query != "" {
+		where = append(where, "r.search @@ websearch_to_tsquery('simple', "+arg(f.Query)+")")
+	}
+	if f.Cursor != "" {
+		vals, err := decodeCursor(f.Cursor, len(spec.exprs))
+		if err != nil {
+			return domain.RequestPage{}, err
+		}
+		ph := make([]string, len(vals))
+		for i, v := range vals {
+			ph[i] = arg(v) + "::" + spec.casts[i]
+		}
+		op := ">"
+		if spec.desc {
+			op = "<"
+		}
+		where = append(where, "("+strings.Join(spec.exprs, ", ")+") "+op+" ("+strings.Join(ph, ", ")+")")
+	}
+	dir := " ASC"
+	if spec.desc {
+		dir = " DESC"
+	}
+	order := make([]string, len(spec.exprs))
+	keys := make([]string, len(spec.exprs))
+	for i, e := range spec.exprs {
+		order[i] = e + dir
+		keys[i] = e + "::text"
+	}
+	q := `SELECT r.id, r.operation_id, r.reference, r.title, r.status, r.version, r.priority, r.sectors,
+	             r.task_category, r.requesting_org_id, o.name, r.required_by, r.submitted_at, r.updated_at,
+	             ARRAY[` + strings.Join(keys, ", ") + `]
+	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
+	      WHERE ` + strings.Join(where, " AND ") + `
+	      ORDER BY ` + strings.Join(order, ", ") + `
+	      LIMIT ` + arg(f.Limit+1)
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return domain.RequestPage{}, listErr(err, f)
+	}
+	defer rows.Close()
+	var (
+		page domain.RequestPage
+		last []string
+	)
+	for rows.Next() {
+		var (
+			it                      domain.RequestSummary
+			requiredBy, submittedAt *time.Time
+			key                     []string
+		)
+		if err := rows.Scan(&it.ID, &it.OperationID, &it.Reference, &it.Title, &it.Status, &it.Version, &it.Priority,
+			&it.Sectors, &it.TaskCategory, &it.RequestingOrgID, &it.RequestingOrgName, &requiredBy, &submittedAt,
+			&it.UpdatedAt, &key); err != nil {
+			return domain.RequestPage{}, listErr(err, f)
+		}
+		it.RequiredBy, it.SubmittedAt = deref(requiredBy), deref(submittedAt)
+		if len(page.Items) == f.Limit {
+			page.NextCursor = encodeCursor(last)
+			break
+		}
+		page.Items = append(page.Items, it)
+		last = key
+	}
+	return page, listErr(rows.Err(), f)
+}
+
+// listErr is dbErr for ListRequests: a cursor whose values the database
+// cannot read (a data exception, SQLSTATE class 22) is the caller's bad
+// cursor, not a server error.
+func listErr(err error, f domain.RequestFilter) error {
+	var pgErr *pgconn.PgError
+	if f.Cursor != "" && errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Code, "22") {
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"cursor": "request.bad_cursor"}}
+	}
+	return dbErr(err, "list requests")
+}
+
+func encodeCursor(vals []string) string {
+	b, _ := json.Marshal(vals)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor of n values; anything else is a field
+// error on "cursor", never a 500.
+func decodeCursor(c string, n int) ([]string, error) {
+	bad := &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"cursor": "request.bad_cursor"}}
+	raw, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return nil, bad
+	}
+	var vals []string
+	if err := json.Unmarshal(raw, &vals); err != nil || len(vals) != n {
+		return nil, bad
+	}
+	return vals, nil
+}
