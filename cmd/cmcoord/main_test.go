@@ -5,12 +5,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/demo"
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	"github.com/cmcoord/cmcoord/migrations"
 )
@@ -168,10 +172,59 @@ func TestRunDemo(t *testing.T) {
 			t.Errorf("%s is a member of %d operations, want 3", l.Email, len(a.Operations))
 		}
 	}
+	// Requests in every state this release knows, in every operation; the
+	// officer sees all but drafts, and the audit trail verifies.
+	reqs := service.NewRequests(store.New(testdb.Pool(t, url)), time.Now, discardLogger())
+	officer := demoActor(t, svc, "officer@example.org")
+	states := map[domain.Status]int{}
+	for _, code := range []string{"NPL-EQ-DEMO", "SSD-CE-DEMO", "MOZ-TC-DEMO"} {
+		_, page, err := reqs.List(t.Context(), officer, code, domain.RequestFilter{Limit: 100})
+		if err != nil || len(page.Items) == 0 {
+			t.Fatalf("%s: %d requests, %v", code, len(page.Items), err)
+		}
+		for _, r := range page.Items {
+			states[r.Status]++
+		}
+	}
+	for _, st := range []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusRedirected, domain.StatusWithdrawn} {
+		if states[st] == 0 {
+			t.Errorf("no demo request is %s (officer sees %v)", st, states)
+		}
+	}
+	if states[domain.StatusDraft] != 0 {
+		t.Errorf("the officer sees %d drafts", states[domain.StatusDraft])
+	}
+	ram := demoActor(t, svc, "requester@example.org")
+	for _, op := range ram.Operations {
+		if op.Code != "NPL-EQ-DEMO" {
+			continue
+		}
+		drafts, err := reqs.Queue(t.Context(), ram, op.ID, domain.QueueMyDrafts)
+		if err != nil || len(drafts) == 0 {
+			t.Errorf("requester's drafts in %s: %d, %v", op.Code, len(drafts), err)
+		}
+	}
+	if rep, err := reqs.VerifyAudit(t.Context()); err != nil || rep.Break != nil || rep.Events == 0 {
+		t.Errorf("audit after demo: %+v, %v", rep, err)
+	}
+
 	out, err = runCmd(t, "demo", "-database-url", url)
 	if err != nil || !strings.Contains(out, "loaded on an earlier run") {
 		t.Fatalf("second demo: err %v, out %q", err, out)
 	}
+}
+
+func demoActor(t *testing.T, svc testServices, email string) domain.Actor {
+	t.Helper()
+	u, err := svc.access.SignIn(t.Context(), email, demo.Password, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := svc.access.Actor(t.Context(), u.ID, u.SessionEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func TestRunAdminAndToken(t *testing.T) {
@@ -313,5 +366,40 @@ func TestDevBanner(t *testing.T) {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
+	}
+}
+
+// TestRunAuditVerify: `cmcoord audit verify` passes on the demo data,
+// then names the event altered behind the append-only trigger's back.
+func TestRunAuditVerify(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	if _, err := runCmd(t, "demo", "-database-url", url); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "audit", "verify", "-database-url", url)
+	if err != nil || !strings.HasPrefix(out, "OK: ") {
+		t.Fatalf("audit verify on intact data: %v, %q", err, out)
+	}
+	pool := testdb.Pool(t, url)
+	var id, seq int64
+	if err := pool.QueryRow(t.Context(), `SELECT id, seq FROM events WHERE seq = 2 ORDER BY id LIMIT 1`).Scan(&id, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), `UPDATE events SET at = at + interval '1 second' WHERE id = $1`, id); err == nil {
+		t.Fatal("an event was changed with the append-only trigger on")
+	}
+	for _, q := range []string{
+		`ALTER TABLE events DISABLE TRIGGER events_append_only`,
+		`UPDATE events SET at = at + interval '1 second' WHERE id = ` + strconv.FormatInt(id, 10),
+		`ALTER TABLE events ENABLE TRIGGER events_append_only`,
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = runCmd(t, "audit", "verify", "-database-url", url)
+	if err != errAuditBroken || !strings.Contains(out, fmt.Sprintf("event %d (seq 2)", id)) {
+		t.Fatalf("audit verify after tampering: %v, %q; want a break at event %d", err, out, id)
 	}
 }

@@ -52,6 +52,7 @@ func commands() []command {
 		{"demo", "load the demo data (once; later runs do nothing)", runDemo, "", nil},
 		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register},
 		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register},
+		{"audit", "audit verify: check every request's hash-chained audit trail (exit 1 when altered)", runAudit, "verify", nil},
 		{"version", "print the build version", runVersion, "", nil},
 	}
 }

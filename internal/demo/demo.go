@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -40,6 +41,9 @@ type Services struct {
 	System    *service.System
 	Access    *service.Access
 	Directory *service.Directory
+	Requests  *service.Requests
+	// Now is the clock demo requests are dated from (time.Now when nil).
+	Now func() time.Time
 }
 
 // Load loads the demo data unless an earlier run did. Concurrent callers
@@ -79,7 +83,8 @@ var organizations = []domain.Organization{
 
 var people = []person{
 	{"admin@example.org", "Aditi Admin", "OCHA", "", "en", "administrator: organisations, users, operations"},
-	{"requester@example.org", "Ram Requester", "World Food Programme", domain.RoleRequester, "en", "requester: drafts and submits requests"},
+	{"requester@example.org", "Ram Requester", "World Food Programme", domain.RoleRequester, "en", "requester: drafts and submits requests for WFP"},
+	{"field@example.org", "Fatima Field", "Save the Children International", domain.RoleRequester, "en", "requester for Save the Children (sees only its requests)"},
 	{"officer@example.org", "Olivia Officer", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleOfficer, "en", "CMCoord officer: screens, runs reviews, exports"},
 	{"hct@example.org", "Hari HCT", "Save the Children International", domain.RoleHCTMember, "fr", "HCT member: votes for Save the Children"},
 	{"hc@example.org", "Hannah Coordinator", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleHC, "en", "Humanitarian Coordinator: decides"},
@@ -132,6 +137,7 @@ func load(ctx context.Context, svc Services) error {
 			return fmt.Errorf("operation %s: %w", op.Code, err)
 		}
 	}
+	actors := map[string]domain.Actor{}
 	for _, p := range people[1:] {
 		id, ok := orgID[p.org]
 		if !ok {
@@ -149,8 +155,15 @@ func load(ctx context.Context, svc Services) error {
 				return fmt.Errorf("member %s of %s: %w", p.email, op.Code, err)
 			}
 		}
+		if actors[p.email], err = svc.Access.Actor(ctx, u.ID, u.SessionEpoch); err != nil {
+			return err
+		}
 	}
-	return nil
+	now := time.Now
+	if svc.Now != nil {
+		now = svc.Now
+	}
+	return loadRequests(ctx, svc, actors, now())
 }
 
 // Logins lists the demo accounts.

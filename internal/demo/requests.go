@@ -1,0 +1,212 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// demoRequest is one demo request and what happens to it after creation.
+type demoRequest struct {
+	op, by string // operation code, requester's e-mail
+	req    domain.Request
+	// steps after creation, in order: "submit", "return", "redirect",
+	// "withdraw", "comment".
+	steps []step
+}
+
+type step struct {
+	action    string // submit, return, redirect, withdraw, comment
+	by        string // e-mail of who takes it
+	text      string // reason or comment
+	reference string // redirect: the civilian service's reference
+}
+
+func ptr(f float64) *float64 { return &f }
+
+func yes(note string) domain.Answer { return domain.Answer{Value: "yes", Note: note} }
+
+// baseRequest returns a request whose every field is filled and every
+// checklist item is met, required days after now; each demo request
+// changes what makes it its own.
+func baseRequest(title string, now time.Time, days int) domain.Request {
+	day := domain.DateOf(now)
+	return domain.Request{
+		Title:          title,
+		PeopleTargeted: 5000,
+		SupportType:    domain.SupportIndirect,
+		RequiredBy:     now.Add(time.Duration(days) * 24 * time.Hour).UTC().Truncate(time.Hour),
+		StartDate:      day.AddDate(0, 0, days),
+		EndDate:        day.AddDate(0, 0, days+14),
+		Priority:       domain.PriorityHigh,
+		CivilianOptions: []domain.CivilianCheck{
+			{Option: "logistics_cluster", Result: "insufficient", Note: "Common transport fully booked for three weeks."},
+			{Option: "commercial", Result: "not_available", Note: "No commercial operator with this capacity in country."},
+		},
+		ExitStrategy: domain.ExitStrategy{Organization: "Logistics Cluster common transport", Date: day.AddDate(0, 0, days+14),
+			Plan: "Civilian trucks take over when the road reopens; weekly review with the Logistics Cluster."},
+		POC: domain.Contact{Name: "Ram Requester", Role: "Logistics officer", Phone: "+977 1 555 0100", Email: "requester@example.org"},
+		Checklist: map[string]domain.Answer{
+			"LR2": yes(""), "LR3": yes(""), "LR4": yes("Civilian options cannot arrive before the required date."),
+			"LR5": yes(""), "LR6": yes(""), "LR7": yes(""), "LR8": yes(""), "LR9": yes(""),
+			"LR11": {Value: "consented", Note: "Letter from the national disaster authority"}, "LR12": yes(""), "LR13": yes(""),
+			"LR14": {Value: "low"}, "LR15": {Value: "no"}, "LR16": yes(""), "LR18": {Value: "no"}, "LR19": {Value: "no"},
+		},
+	}
+}
+
+// demoRequests returns the demo requests: every state this release
+// knows (draft, submitted, returned, redirected, withdrawn) in the three
+// operations, across sectors, task categories and organisations.
+func demoRequests(now time.Time) []demoRequest {
+	heli := baseRequest("Heavy-lift helicopter to Upper Rasuwa", now, 3)
+	heli.Sectors, heli.TaskCategory, heli.Priority = []string{"LOG", "FSC"}, "air_rotary", domain.PriorityLifesaving
+	heli.Need = "About 12,000 people in four villages of Upper Rasuwa are cut off by landslides; food stocks last five days."
+	heli.PeopleTargeted = 12000
+	heli.Capability = "Heavy-lift helicopter (e.g. Mi-17 class) able to land on unprepared ground above 2,500 m with 4 t loads."
+	heli.TaskDescription = "Three rotations a day for two weeks carrying food and shelter items from Dhunche to Upper Rasuwa."
+	heli.Origin = domain.Location{Name: "Dhunche helipad", Adm1Name: "Bagmati", Adm1PCode: "NP03", Adm2Name: "Rasuwa", Adm2PCode: "NP0306", Lat: ptr(28.1072), Lon: ptr(85.2969)}
+	heli.Destination = domain.Location{Name: "Gatlang", Adm1Name: "Bagmati", Adm1PCode: "NP03", Adm2Name: "Rasuwa", Adm2PCode: "NP0306", Lat: ptr(28.1566), Lon: ptr(85.2817)}
+	heli.Complementarity = "Only the cut-off section is flown; WFP trucks bring the cargo to Dhunche."
+
+	hospital := baseRequest("Field hospital support at Chautara", now, 6)
+	hospital.Sectors, hospital.TaskCategory, hospital.SupportType = []string{"HEA"}, "medical", domain.SupportDirect
+	hospital.Need = "The district hospital collapsed; 40,000 people have no surgical care."
+	hospital.Capability = "A deployable field hospital with surgical teams."
+	hospital.Checklist["LR10"] = domain.Answer{Note: "No civilian field hospital can deploy within ten days; WHO EMT roster exhausted."}
+	hospital.Destination = domain.Location{Name: "Chautara", Adm1Name: "Bagmati", Adm1PCode: "NP03", Adm2Name: "Sindhupalchok", Adm2PCode: "NP0311"}
+	hospital.Complementarity = "Bridges the gap until an emergency medical team arrives."
+	hospital.TaskDescription = "Surgical and inpatient care for three weeks."
+
+	bridge := baseRequest("Bailey bridge on the Araniko Highway", now, 8)
+	bridge.Sectors, bridge.TaskCategory, bridge.SupportType = []string{"LOG", "ERY"}, "engineering", domain.SupportInfrastructure
+	bridge.Need = "The Araniko Highway bridge at Balephi is down; 60 trucks a day of relief cannot pass."
+	bridge.Capability = "Military engineers with a Bailey bridge kit."
+	bridge.TaskDescription = "Install a 30 m Bailey bridge."
+	bridge.Destination = domain.Location{Name: "Balephi", Adm1Name: "Bagmati", Adm1PCode: "NP03"}
+	bridge.Complementarity = "The roads department takes over maintenance once installed."
+
+	shelter := baseRequest("Airlift of shelter kits to Gorkha", now, 10)
+	shelter.Sectors, shelter.TaskCategory = []string{"SHL"}, "air_fixed_wing"
+	shelter.Need = "3,000 shelter kits for families sleeping in the open in Gorkha."
+	shelter.Capability = "C-130 class aircraft."
+	shelter.TaskDescription = "Two flights from Kathmandu to Bharatpur."
+	shelter.Destination = domain.Location{Name: "Bharatpur airport", Adm1Name: "Bagmati", Adm1PCode: "NP03"}
+	shelter.Complementarity = "Adds to the Logistics Cluster's road transport."
+	shelter.POC = domain.Contact{Name: "Fatima Field", Role: "Shelter coordinator", Phone: "+977 1 555 0200", Email: "field@example.org"}
+
+	water := baseRequest("Water purification units for Sindhupalchok", now, 7)
+	water.Sectors, water.TaskCategory = []string{"WSH"}, "water_sanitation"
+	water.Need = "Camps of 8,000 people have no safe water."
+	water.Capability = "Reverse-osmosis units producing 50,000 l a day."
+	water.TaskDescription = "Install and run two units for two weeks."
+	water.Destination = domain.Location{Name: "Melamchi camp", Adm1Name: "Bagmati", Adm1PCode: "NP03"}
+	water.Complementarity = "Until the water board repairs the intake."
+	water.POC = shelter.POC
+
+	escort := baseRequest("Armed escort for a food convoy to Pibor", now, 9)
+	escort.Sectors, escort.TaskCategory = []string{"FSC", "LOG"}, "security_escort"
+	escort.Need = "40,000 people in Pibor have received no food for six weeks; convoys were attacked twice."
+	escort.Capability = "Armed protection for a 20-truck convoy."
+	escort.TaskDescription = "Escort one convoy from Bor to Pibor and back."
+	escort.Origin = domain.Location{Name: "Bor", Adm1Name: "Jonglei", Adm1PCode: "SS04"}
+	escort.Destination = domain.Location{Name: "Pibor", Adm1Name: "Greater Pibor Administrative Area", Adm1PCode: "SS11"}
+	escort.Complementarity = "One convoy only while the road is insecure."
+	escort.Checklist["LR13"] = domain.Answer{Value: "no", Note: "An escort is armed by nature; see the armed-escort criteria."}
+	escort.Checklist["LR14"] = domain.Answer{Value: "high", Note: "Association with the force may affect acceptance; HCT to weigh it."}
+	escort.Checklist["LR18"] = domain.Answer{Value: "yes", Note: "WFP would provide fuel to the escorting unit."}
+	escort.Checklist["LR19"] = domain.Answer{Value: "yes"}
+	escort.Escort = domain.Escort{
+		NeedCriticality:      "Lifesaving food for 40,000 people; no alternative route.",
+		ResponsibleAuthority: "The government has asked the UN mission to provide escort; police capacity is absent.",
+		SecurityAssessment:   "UNDSS SRA Jonglei 2026-11",
+		DiscontinuationPlan:  "Escorts stop when the road is declared low risk; reviewed monthly.",
+	}
+
+	airdrop := baseRequest("Airdrop of food to Leer", now, 12)
+	airdrop.Sectors, airdrop.TaskCategory = []string{"FSC"}, "air_fixed_wing"
+	airdrop.Need = "Leer is unreachable by road in the rainy season."
+	airdrop.Capability = "Military transport aircraft able to airdrop."
+	airdrop.Checklist["LR15"] = domain.Answer{Value: "yes"} // a party to the conflict: blocked here
+
+	airstrip := baseRequest("Airstrip repair in Bentiu", now, 14)
+	airstrip.Sectors, airstrip.TaskCategory, airstrip.SupportType = []string{"LOG"}, "engineering", domain.SupportInfrastructure
+	airstrip.Need = "The Bentiu airstrip is closed by flooding; UNHAS cannot land."
+	airstrip.Capability = "Engineering unit with earth-moving equipment."
+	airstrip.TaskDescription = "Raise and compact 600 m of runway."
+	airstrip.Destination = domain.Location{Name: "Bentiu airstrip", Adm1Name: "Unity", Adm1PCode: "SS08"}
+	airstrip.Complementarity = "Restores civilian UNHAS access."
+
+	boats := baseRequest("Boats for evacuation in Buzi", now, 1)
+	boats.Sectors, boats.TaskCategory, boats.Priority = []string{"CCM", "PRO"}, "sea", domain.PriorityLifesaving
+	boats.Need = "Families stranded on rooftops along the Buzi river after the cyclone."
+	boats.Capability = "Shallow-draft boats with crews."
+	boats.TaskDescription = "Evacuate people to Guara-Guara accommodation centre."
+	boats.UrgencyReason = "Water is still rising; people have been on rooftops for two days."
+	boats.Destination = domain.Location{Name: "Guara-Guara", Adm1Name: "Sofala", Adm1PCode: "MZ07"}
+	boats.Complementarity = "INGC boats are all deployed; this adds capacity for 72 hours."
+
+	power := baseRequest("Power generation for Beira central hospital", now, 5)
+	power.Sectors, power.TaskCategory = []string{"HEA"}, "power"
+	power.Need = "The hospital runs on one failing generator."
+	power.Capability = "500 kVA generators with operators."
+	power.TaskDescription = "Supply and run generators until the grid is restored."
+	power.Destination = domain.Location{Name: "Beira", Adm1Name: "Sofala", Adm1PCode: "MZ07"}
+	power.Complementarity = "Until EDM restores the grid."
+
+	const (
+		ram    = "requester@example.org"
+		fatima = "field@example.org"
+		olivia = "officer@example.org"
+	)
+	return []demoRequest{
+		{op: "NPL-EQ-DEMO", by: ram, req: heli, steps: []step{{action: "submit", by: ram},
+			{action: "comment", by: olivia, text: "Screening today; can Dhunche helipad take night landings?"}}},
+		{op: "NPL-EQ-DEMO", by: ram, req: hospital},
+		{op: "NPL-EQ-DEMO", by: ram, req: bridge, steps: []step{{action: "submit", by: ram},
+			{action: "return", by: olivia, text: "Please say which civilian engineering firms were contacted and their answers."}}},
+		{op: "NPL-EQ-DEMO", by: fatima, req: shelter, steps: []step{{action: "submit", by: fatima},
+			{action: "redirect", by: olivia, text: "The Logistics Cluster can fly this on its chartered aircraft next week.", reference: "SRF-NPL-0117"}}},
+		{op: "NPL-EQ-DEMO", by: fatima, req: water, steps: []step{{action: "submit", by: fatima},
+			{action: "withdraw", by: fatima, text: "The water board repaired the intake."}}},
+		{op: "SSD-CE-DEMO", by: ram, req: escort, steps: []step{{action: "submit", by: ram}}},
+		{op: "SSD-CE-DEMO", by: ram, req: airdrop},
+		{op: "SSD-CE-DEMO", by: fatima, req: airstrip, steps: []step{{action: "submit", by: fatima}}},
+		{op: "MOZ-TC-DEMO", by: ram, req: boats, steps: []step{{action: "submit", by: ram}}},
+		{op: "MOZ-TC-DEMO", by: fatima, req: power, steps: []step{{action: "submit", by: fatima},
+			{action: "return", by: olivia, text: "Add the hand-over date agreed with EDM."}}},
+	}
+}
+
+// loadRequests creates the demo requests and takes them through their
+// steps as the named people would.
+func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Actor, now time.Time) error {
+	for _, d := range demoRequests(now) {
+		r, _, err := svc.Requests.Create(ctx, actors[d.by], d.op, d.req, "")
+		if err != nil {
+			return fmt.Errorf("request %q: %w", d.req.Title, err)
+		}
+		for _, s := range d.steps {
+			by := actors[s.by]
+			in := domain.TransitionInput{Version: r.Version, Reason: s.text, CivilianReference: s.reference}
+			switch s.action {
+			case "comment":
+				_, err = svc.Requests.AddComment(ctx, by, r.ID, s.text)
+			case "submit":
+				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionSubmit, in)
+			case "return":
+				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionReturn, in)
+			case "redirect":
+				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionRedirect, in)
+			case "withdraw":
+				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionWithdraw, in)
+			}
+			if err != nil {
+				return fmt.Errorf("request %q: %s: %w", d.req.Title, s.action, err)
+			}
+		}
+	}
+	return nil
+}
