@@ -94,16 +94,29 @@ func VerifyNext(prev *Event, e Event) *ChainBreak {
 	return nil
 }
 
-// CanonicalJSON encodes v with object keys sorted and no insignificant
-// space (encoding/json sorts map keys), so equal payloads hash equally.
+// CanonicalJSON encodes v with every object's keys sorted (struct
+// fields included) and no insignificant space, so equal payloads hash
+// equally and decoding then re-encoding gives the same bytes.
 func CanonicalJSON(v any) ([]byte, error) {
 	if v == nil || (reflect.ValueOf(v).Kind() == reflect.Map && reflect.ValueOf(v).IsNil()) {
 		return []byte("{}"), nil
 	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("canonical json: %w", err)
+	}
+	// Through a generic value: maps encode with sorted keys; numbers stay
+	// as written.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var generic any
+	if err := dec.Decode(&generic); err != nil {
+		return nil, fmt.Errorf("canonical json: %w", err)
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := enc.Encode(generic); err != nil {
 		return nil, fmt.Errorf("canonical json: %w", err)
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil

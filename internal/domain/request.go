@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sectors are the OCHA global cluster codes a request may serve
@@ -310,7 +311,7 @@ func ValidateDraft(r Request) error {
 	}
 	checkText(f, "poc.email", r.POC.Email, 254, false)
 	if r.POC.Email != "" {
-		if a, err := mail.ParseAddress(r.POC.Email); err != nil || a.Address != r.POC.Email {
+		if a, err := mail.ParseAddress(r.POC.Email); err != nil || a.Address != r.POC.Email || !strings.Contains(r.POC.Email[strings.LastIndex(r.POC.Email, "@"):], ".") {
 			f.add("poc.email", "field.email")
 		}
 	}
@@ -381,7 +382,7 @@ func CheckSubmittable(r Request, op Operation, eval Evaluation, now time.Time) e
 		"start_date": !r.StartDate.IsZero(), "end_date": !r.EndDate.IsZero(), "priority": r.Priority != "",
 		"complementarity": r.Complementarity != "", "exit_strategy.organization": r.ExitStrategy.Organization != "",
 		"exit_strategy.date": !r.ExitStrategy.Date.IsZero(), "exit_strategy.plan": r.ExitStrategy.Plan != "",
-		"poc.name": r.POC.Name != "", "poc.phone": r.POC.Phone != "", "poc.email": r.POC.Email != "",
+		"poc.name": r.POC.Name != "", "poc.role": r.POC.Role != "", "poc.phone": r.POC.Phone != "", "poc.email": r.POC.Email != "",
 		"sectors": len(r.Sectors) > 0, "civilian_options": len(r.CivilianOptions) > 0,
 	}
 	for field, ok := range required {
@@ -494,7 +495,7 @@ const MaxPageSize = 100
 func NormalizeFilter(f *RequestFilter) error {
 	fe := fieldErrors{}
 	f.Query = strings.TrimSpace(f.Query)
-	if len(f.Query) > 200 {
+	if utf8.RuneCountInString(f.Query) > 200 {
 		fe.add("q", "field.too_long")
 	}
 	for _, s := range f.Statuses {

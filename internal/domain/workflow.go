@@ -105,7 +105,7 @@ var Transitions = []Transition{
 	{Action: ActionStartExecution, From: []Status{StatusTasked}, To: StatusInExecution, Roles: []Role{RoleOfficer}},
 	{Action: ActionComplete, From: []Status{StatusInExecution}, To: StatusCompleted, Roles: []Role{RoleOfficer, RoleRequester}},
 	{Action: ActionHandOver, From: []Status{StatusCompleted}, To: StatusHandedOver, Roles: []Role{RoleOfficer}},
-	{Action: ActionCancel, From: []Status{StatusApproved, StatusTasked, StatusInExecution, StatusDeclinedByProvider}, To: StatusCancelled, Roles: []Role{RoleOfficer, RoleHC}, NeedsReason: true},
+	{Action: ActionCancel, From: []Status{StatusApproved, StatusTasked, StatusInExecution}, To: StatusCancelled, Roles: []Role{RoleOfficer, RoleHC}, NeedsReason: true},
 }
 
 // TransitionFor returns the transition of action.
@@ -264,13 +264,16 @@ type TransitionInput struct {
 // to record. Submission's guards (fields and checklist) are checked by
 // the caller with CheckSubmittable before Apply.
 func (r *Request) Apply(a Actor, action Action, in TransitionInput, now time.Time) (map[string]any, error) {
+	t, ok := TransitionFor(action)
+	if !ok {
+		return nil, Errorf(CodeForbidden, "error.forbidden") // not a transition
+	}
 	if err := CanRequest(a, action, *r); err != nil {
 		return nil, err
 	}
 	if in.Version != r.Version {
 		return nil, &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 	}
-	t, _ := TransitionFor(action)
 	f := fieldErrors{}
 	if t.NeedsReason {
 		checkText(f, "reason", in.Reason, maxNote, true)
