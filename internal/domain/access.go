@@ -105,6 +105,8 @@ const (
 	ActionEditOperation       Action = "operation.edit"
 	ActionViewMembers         Action = "operation.members.view"
 	ActionManageMembers       Action = "operation.members.manage"
+	// ActionScreenRequests opens the operation's screening queue.
+	ActionScreenRequests Action = "operation.screening"
 )
 
 // rule says who may take an action. Global actions concern the whole
@@ -126,6 +128,7 @@ var policy = map[Action]rule{
 	ActionEditOperation:       {admin: true},
 	ActionViewMembers:         {admin: true, roles: []Role{RoleOfficer}},
 	ActionManageMembers:       {admin: true, roles: []Role{RoleOfficer}},
+	ActionScreenRequests:      {roles: []Role{RoleOfficer}},
 }
 
 // Can decides whether a may take action, on operation opID for

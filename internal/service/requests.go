@@ -588,3 +588,62 @@ func (s *Requests) VerifyAudit(ctx context.Context) (AuditReport, error) {
 	}
 	return rep, err
 }
+
+// SubmitProblems returns what stops request id from being submitted now
+// by by (the fields and checklist items, as CheckSubmittable reports
+// them), or nil when it could be submitted. Nothing is saved: the form
+// uses it to show the problems of a draft that was saved but not sent.
+func (s *Requests) SubmitProblems(ctx context.Context, by domain.Actor, id int64) error {
+	d, err := s.Get(ctx, by, id)
+	if err != nil {
+		return err
+	}
+	return domain.CheckSubmittable(d.Request, d.Operation, d.Evaluation, s.now())
+}
+
+// ScreeningItem is one request in the screening queue with its
+// checklist evaluation, whose flags the officer weighs first.
+type ScreeningItem struct {
+	Summary    domain.RequestSummary
+	Evaluation domain.Evaluation
+}
+
+// Screening returns a page of operation opCode's submitted requests for
+// its CMCoord officer, most urgent and oldest first, each with its
+// evaluation. It costs two queries, whatever the page size.
+func (s *Requests) Screening(ctx context.Context, by domain.Actor, opCode, cursor string) (domain.Operation, []ScreeningItem, string, error) {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return op, nil, "", err
+	}
+	if err := domain.Can(by, domain.ActionScreenRequests, op.ID); err != nil {
+		return op, nil, "", err
+	}
+	f := domain.RequestFilter{OperationID: op.ID, Statuses: []domain.Status{domain.StatusSubmitted},
+		Sort: domain.SortUrgency, Cursor: cursor, Limit: 50}
+	if err := domain.NormalizeFilter(&f); err != nil {
+		return op, nil, "", err
+	}
+	page, err := s.store.ListRequests(ctx, f)
+	if err != nil {
+		return op, nil, "", err
+	}
+	ids := make([]int64, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	full, un, err := s.store.RequestsByID(ctx, ids)
+	if err != nil {
+		return op, nil, "", err
+	}
+	byID := make(map[int64]domain.Request, len(full))
+	for _, r := range full {
+		byID[r.ID] = r
+	}
+	out := make([]ScreeningItem, len(page.Items))
+	for i, it := range page.Items {
+		r := byID[it.ID]
+		out[i] = ScreeningItem{Summary: it, Evaluation: domain.Evaluate(r, op.Context, un[r.RequestingOrgID])}
+	}
+	return op, out, page.NextCursor, nil
+}

@@ -217,6 +217,40 @@ func (s *Store) GetRequest(ctx context.Context, id int64) (domain.Request, error
 	return out, dbErr(err, "get request %d", id)
 }
 
+// RequestsByID returns the requests with the given ids, with whether
+// each requesting organisation is a UN entity, in one query.
+func (s *Store) RequestsByID(ctx context.Context, ids []int64) ([]domain.Request, map[int64]bool, error) {
+	if len(ids) == 0 {
+		return nil, map[int64]bool{}, nil
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+requestCols+`, o.un_entity`+requestFrom+` WHERE r.id = ANY($1) ORDER BY r.id`, ids)
+	if err != nil {
+		return nil, nil, dbErr(err, "requests by id")
+	}
+	defer rows.Close()
+	var out []domain.Request
+	un := map[int64]bool{}
+	for rows.Next() {
+		var isUN bool
+		r, err := scanRequest(unEntityRow{rows, &isUN})
+		if err != nil {
+			return nil, nil, dbErr(err, "requests by id")
+		}
+		out = append(out, r)
+		un[r.RequestingOrgID] = isUN
+	}
+	return out, un, dbErr(rows.Err(), "requests by id")
+}
+
+// unEntityRow scans the request columns and, last, the organisation's
+// un_entity flag.
+type unEntityRow struct {
+	pgx.Rows
+	un *bool
+}
+
+func (r unEntityRow) Scan(dest ...any) error { return r.Rows.Scan(append(dest, r.un)...) }
+
 // LockRequest returns request id and holds its row lock until the
 // transaction ends: every change to a request starts here.
 func (s *Store) LockRequest(ctx context.Context, id int64) (domain.Request, error) {

@@ -36,6 +36,8 @@ type fixture struct {
 	pool   *pgxpool.Pool
 	access *service.Access
 	dir    *service.Directory
+	reqs   *service.Requests
+	clock  *testClock
 	org    domain.Organization // the fixture's default organisation
 	admin  domain.Actor        // a global admin, for setting things up
 	logs   *logBuffer          // everything the server logged
@@ -76,7 +78,11 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	st := store.New(pool)
 	access := service.NewAccess(st, time.Now, log)
 	dir := service.NewDirectory(st, access, time.Now, log)
+	clock := &testClock{}
+	reqs := service.NewRequests(st, clock.Now, log)
 	s := web.New(web.Options{
+		Requests:  reqs,
+		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
 		Access:    access,
@@ -88,7 +94,26 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, logs: logs}
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, clock: clock, logs: logs}
+}
+
+// testClock is the request service's and the pages' clock: the real time
+// moved on by Advance, so tests can pass the comment edit window.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // withAdmin creates the fixture's admin (admin@example.org) and default

@@ -25,13 +25,18 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		if !a.IsMember(op.ID) {
 			continue // admins see every operation in the admin pages, not here
 		}
-		v.Operations = append(v.Operations, s.operationCard(r, a, op))
+		card, err := s.operationCard(r, a, op)
+		if err != nil {
+			return err
+		}
+		v.Operations = append(v.Operations, card)
 	}
 	return s.render(w, r, http.StatusOK, pages.Dashboard(v))
 }
 
-// operationCard is the summary of one operation for its members.
-func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation) pages.OperationCard {
+// operationCard is the summary of one operation for its members, with
+// the requests waiting for them in each of their queues.
+func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation) (pages.OperationCard, error) {
 	ctx := r.Context()
 	c := pages.OperationCard{
 		Code:    op.Code,
@@ -45,13 +50,25 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 		c.Roles = append(c.Roles, i18n.T(ctx, "role."+string(role)))
 	}
 	for _, q := range domain.QueuesFor(a.RolesIn(op.ID)) {
-		c.Queues = append(c.Queues, pages.QueueView{
+		qv := pages.QueueView{
 			ID:    string(q),
 			Title: i18n.T(ctx, "queue."+string(q)),
 			Empty: i18n.T(ctx, "queue."+string(q)+".empty"),
-		})
+		}
+		items, err := s.requests.Queue(ctx, a, op.ID, q)
+		if err != nil {
+			return c, err
+		}
+		for _, it := range items {
+			qv.Items = append(qv.Items, pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)})
+		}
+		if q == domain.QueueAwaitingScreening {
+			qv.MoreURL = "/operations/" + op.Code + "/screening"
+		}
+		c.Queues = append(c.Queues, qv)
 	}
-	return c
+	c.RequestsURL = operationRequestsURL(op.Code)
+	return c, nil
 }
 
 // handleOperationShow is an operation's own page: its settings, the
@@ -67,9 +84,13 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ctx := r.Context()
+	card, err := s.operationCard(r, a, op)
+	if err != nil {
+		return err
+	}
 	v := pages.OperationView{
 		Shell:      s.shell(w, r, op.Code+" · "+op.Name),
-		Card:       s.operationCard(r, a, op),
+		Card:       card,
 		GLIDE:      op.GLIDE,
 		Policy:     op.Policy,
 		PassRule:   i18n.T(ctx, "pass_rule."+string(op.Policy.PassRule)),

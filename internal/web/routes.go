@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/web"
 )
 
@@ -66,6 +67,22 @@ func (s *Server) Routes() http.Handler {
 		r.Use(s.requireUser, middleware.Timeout(pageTimeout))
 		r.Post("/logout", s.handle(s.handleLogout))
 		r.Get("/operations/{code}", s.handle(s.handleOperationShow))
+
+		// Requests for assistance: list, screening, form, page, actions.
+		r.Get("/operations/{code}/requests", s.handle(s.handleRequestList))
+		r.Get("/operations/{code}/requests/new", s.handle(s.handleRequestNew))
+		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
+		r.Get("/operations/{code}/screening", s.handle(s.handleScreening))
+		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
+		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
+		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
+		r.Post("/requests/{id}/submit", s.handle(s.handleRequestAction(domain.ActionSubmit)))
+		r.Post("/requests/{id}/return", s.handle(s.handleRequestAction(domain.ActionReturn)))
+		r.Post("/requests/{id}/redirect", s.handle(s.handleRequestAction(domain.ActionRedirect)))
+		r.Post("/requests/{id}/withdraw", s.handle(s.handleRequestAction(domain.ActionWithdraw)))
+		r.Post("/requests/{id}/briefing", s.handle(s.handleBriefing))
+		r.Post("/requests/{id}/comments", s.handle(s.handleCommentAdd))
+		r.Post("/requests/{id}/comments/{comment_id}", s.handle(s.handleCommentEdit))
 
 		// The user's own profile: language, password, API tokens.
 		r.Get("/profile", s.handle(s.handleProfileShow))

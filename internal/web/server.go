@@ -3,6 +3,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -36,6 +37,9 @@ type Options struct {
 	SecureCookies bool
 	// TrustedProxies is how many reverse proxies append to X-Forwarded-For.
 	TrustedProxies int
+	// Now is the clock (the services' clock, so pages and rules agree);
+	// nil is time.Now.
+	Now func() time.Time
 }
 
 // Server is the HTML face. Its zero value is not usable; call New.
@@ -54,6 +58,7 @@ type Server struct {
 	secureCookies  bool
 	trustedProxies int
 	csrf           *http.CrossOriginProtection
+	now            func() time.Time
 }
 
 // New returns a Server. Missing message IDs are logged once per request
@@ -74,6 +79,10 @@ func New(o Options) *Server {
 		secureCookies:  o.SecureCookies,
 		trustedProxies: o.TrustedProxies,
 		csrf:           http.NewCrossOriginProtection(),
+		now:            o.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -9,8 +9,11 @@ type Field struct {
 	// Error is the translated problem with the value, or "".
 	Error string
 	// Hint is translated help shown under the label, or "".
-	Hint         string
-	Required     bool
+	Hint     string
+	Required bool
+	// Quiet hides the "optional" marker of a field that is not required
+	// now but will be later (a draft's fields needed for submission).
+	Quiet        bool
 	Autocomplete string
 	Options      []Option // for selects
 	Checked      bool     // for checkboxes

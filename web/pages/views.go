@@ -53,6 +53,8 @@ type OperationCard struct {
 	Closed  bool
 	Roles   []string // translated
 	Queues  []QueueView
+	// RequestsURL is the operation's request list.
+	RequestsURL string
 }
 
 // QueueView is one list of requests waiting for the member.
@@ -61,6 +63,8 @@ type QueueView struct {
 	Title string // translated
 	Empty string // translated, shown when Items is empty
 	Items []QueueItem
+	// MoreURL is the full queue's page, "" when the card shows it all.
+	MoreURL string
 }
 
 // QueueItem is one request in a queue.

@@ -1,0 +1,477 @@
+package web
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// pageState is what a failed POST on the request page brings back: the
+// form that failed, its values and its problem.
+type pageState struct {
+	form    string // action id (return, redirect, withdraw), "briefing", "comment" or "comment-<id>"
+	values  url.Values
+	err     error
+	summary bool // list err in the error summary at the top
+}
+
+func (s *Server) handleRequestShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.requests.Detail(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	return s.renderRequestPage(w, r, http.StatusOK, d, pageState{})
+}
+
+// actionIDs are the workflow actions offered on the request page, by
+// their short id (used in URLs and test ids).
+var actionIDs = map[domain.Action]string{
+	domain.ActionSubmit: "submit", domain.ActionReturn: "return",
+	domain.ActionRedirect: "redirect", domain.ActionWithdraw: "withdraw",
+}
+
+func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, status int, d service.RequestDetail, st pageState) error {
+	ctx := r.Context()
+	a := actor(r)
+	req := d.Request
+	f := newForm(r, st.err)
+	if st.values != nil {
+		f.values = st.values
+	}
+	v := pages.RequestPageView{
+		ID: strconv.FormatInt(req.ID, 10), Reference: req.Reference, Title: req.Title,
+		Status: statusBadge(ctx, req.Status), Version: strconv.Itoa(req.Version),
+		OperationURL: "/operations/" + d.Operation.Code, OperationTag: d.Operation.Code,
+		ListURL:      operationRequestsURL(d.Operation.Code),
+		StatusReason: req.StatusReason, CivilianReference: req.CivilianReference,
+	}
+	v.Shell = s.shell(w, r, req.Reference+" · "+req.Title)
+	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.requested_by"), Value: req.RequestingOrgName + " (" + req.CreatedByName + ")"})
+	if !req.SubmittedAt.IsZero() {
+		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.submitted_at"), Value: displayTime(req.SubmittedAt)})
+	}
+	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.updated"), Value: displayTime(req.UpdatedAt)})
+	if d.CanEdit {
+		v.EditURL = requestURL(req.ID) + "/edit"
+	}
+	for _, act := range d.Actions {
+		short, ok := actionIDs[act]
+		if !ok {
+			continue // later steps (review, decision…) have their own pages
+		}
+		v.Actions = append(v.Actions, s.actionForm(ctx, f, req, act, short, st.form == short))
+	}
+	if slices.Contains(d.Actions, domain.ActionReturn) {
+		v.ReviewPending = true // the officer screens: the HCT review opens here
+	}
+	if domain.CanRequest(a, domain.ActionRecordBriefing, req) == nil && req.Status != domain.StatusDraft && !req.Status.Terminal() {
+		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
+	}
+	values := requestValues(req)
+	v.Evaluation = evaluationView(ctx, d.Evaluation, values, false)
+	v.Sections = requestSections(ctx, req, d.ContactHidden)
+	now := s.now()
+	for _, c := range d.Comments {
+		cv := pages.CommentView{ID: strconv.FormatInt(c.ID, 10), Author: c.AuthorName, Organization: c.AuthorOrg,
+			Body: c.Body, At: displayTime(c.CreatedAt)}
+		if !c.EditedAt.IsZero() {
+			cv.Edited = displayTime(c.EditedAt)
+		}
+		if d.CanComment && domain.CanEditComment(a, c, now) == nil {
+			cv.EditURL = requestURL(req.ID) + "/comments/" + cv.ID
+			key := "comment-" + cv.ID
+			ff := prefilledForm(r, url.Values{"body": {c.Body}})
+			if st.form == key {
+				ff = newForm(r, st.err)
+				ff.values = st.values
+				cv.EditOpen = true
+			}
+			cv.EditBody = ff.field("body", "comments.body", "textarea", true)
+			cv.EditBody.ID = "body-" + cv.ID
+			cv.EditBody.Maxlength = 4000
+		}
+		v.Comments = append(v.Comments, cv)
+	}
+	if d.CanComment {
+		cf := prefilledForm(r, url.Values{})
+		if st.form == "comment" {
+			cf = newForm(r, st.err)
+			cf.values = st.values
+		}
+		body := cf.field("body", "comments.add_label", "textarea", true)
+		body.Maxlength = 4000
+		v.CommentForm = &pages.CommentForm{URL: requestURL(req.ID) + "/comments", Body: body}
+	}
+	for _, e := range d.Events {
+		v.Events = append(v.Events, eventView(ctx, e))
+	}
+	if n := len(d.Events); n > 0 {
+		v.HeadHash = hex.EncodeToString(d.Events[n-1].Hash)
+	}
+	if st.summary {
+		// The page's forms prefix their inputs' ids (return-reason,
+		// body-12): point the summary's links at them.
+		prefix := st.form + "-"
+		if strings.HasPrefix(st.form, "comment-") {
+			prefix = "body-" + strings.TrimPrefix(st.form, "comment-")
+		}
+		for _, e := range f.summary() {
+			switch {
+			case e.FieldID == "reason" || e.FieldID == "civilian_reference":
+				e.FieldID = prefix + e.FieldID
+			case e.FieldID == "body" && st.form != "comment":
+				e.FieldID = prefix
+			}
+			v.Errors = append(v.Errors, e)
+		}
+	}
+	return s.render(w, r, status, pages.RequestPage(v))
+}
+
+func (s *Server) actionForm(ctx context.Context, f *form, req domain.Request, act domain.Action, short string, failed bool) pages.ActionForm {
+	t, _ := domain.TransitionFor(act)
+	af := pages.ActionForm{
+		ID: short, Title: i18n.T(ctx, "action."+string(act)), Hint: i18n.T(ctx, "action_hint."+short),
+		URL: requestURL(req.ID) + "/" + short, Submit: i18n.T(ctx, "action."+string(act)),
+		Version: strconv.Itoa(req.Version), Danger: act == domain.ActionWithdraw, Open: failed,
+	}
+	vals := f
+	if !failed {
+		vals = &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
+	}
+	if act == domain.ActionRedirect {
+		ref := vals.text("civilian_reference", "request.civilian_reference", true, 200)
+		ref.ID = short + "-civilian_reference"
+		ref.Hint = i18n.T(ctx, "request.civilian_reference_hint")
+		ref.Error = vals.errs["civilian_reference"]
+		af.Reference = &ref
+	}
+	if t.NeedsReason {
+		reason := vals.field("reason", "request.reason", "textarea", true)
+		reason.ID = short + "-reason"
+		reason.Maxlength = 2000
+		reason.Error = vals.errs["reason"]
+		af.Reason = &reason
+	}
+	return af
+}
+
+// The form inputs of the page's action forms carry ids prefixed by the
+// action (return-reason) so several forms can sit on one page; their
+// names stay the domain's (reason).
+
+func briefingForm(ctx context.Context, f *form, req domain.Request, failed bool) *pages.BriefingForm {
+	item, _ := domain.ChecklistItemByID("LR17")
+	cur := req.Checklist["LR17"]
+	vals := url.Values{"checklist.LR17": {cur.Value}, "checklist.LR17.note": {cur.Note}}
+	if failed {
+		vals = f.values
+	}
+	b := &pages.BriefingForm{URL: requestURL(req.ID) + "/briefing", Question: i18n.T(ctx, item.Question()),
+		Help: i18n.T(ctx, item.Help()), Open: failed}
+	if failed {
+		b.Error = f.errs["checklist.LR17"]
+	}
+	for _, val := range item.Answer.Values() {
+		b.Choices = append(b.Choices, pages.Choice{ID: "lr17-" + val, Value: val, Label: answerLabel(ctx, item.Answer, val),
+			Checked: vals.Get("checklist.LR17") == val})
+	}
+	nf := &form{ctx: ctx, values: vals, errs: map[string]string{}}
+	if failed {
+		nf.errs = f.errs
+	}
+	b.Note = nf.field("checklist.LR17.note", "briefing.note", "textarea", false)
+	b.Note.Maxlength = 2000
+	return b
+}
+
+// requestSections lists every field of the request, grouped as the form
+// groups them.
+func requestSections(ctx context.Context, r domain.Request, contactHidden bool) []pages.FactGroup {
+	t := func(k string) string { return i18n.T(ctx, k) }
+	code := func(prefix, c string) string {
+		if c == "" {
+			return ""
+		}
+		return t(prefix + c)
+	}
+	var sectors []string
+	for _, sec := range r.Sectors {
+		sectors = append(sectors, t("sector."+sec)+" ("+sec+")")
+	}
+	people := ""
+	if r.PeopleTargeted > 0 {
+		people = strconv.Itoa(r.PeopleTargeted)
+	}
+	groups := []pages.FactGroup{
+		{ID: "need", Title: t("request_form.part.need"), Facts: []pages.Fact{
+			{Label: t("request.need"), Value: r.Need, Long: true},
+			{Label: t("request.sectors"), Value: strings.Join(sectors, t("list.separator"))},
+			{Label: t("request.people_targeted"), Value: people},
+			{Label: t("request.priority"), Value: code("priority.", string(r.Priority))},
+			{Label: t("request.required_by"), Value: optTime(r.RequiredBy)},
+			{Label: t("request.urgency_reason"), Value: r.UrgencyReason, Long: true},
+		}},
+		{ID: "task", Title: t("request_form.part.task"), Facts: []pages.Fact{
+			{Label: t("request.task_category"), Value: code("task_category.", string(r.TaskCategory))},
+			{Label: t("request.capability"), Value: r.Capability, Long: true},
+			{Label: t("request.support_type"), Value: code("support_type.", string(r.SupportType))},
+			{Label: t("request.task_description"), Value: r.TaskDescription, Long: true},
+			{Label: t("request.start_date"), Value: formDate(r.StartDate)},
+			{Label: t("request.end_date"), Value: formDate(r.EndDate)},
+		}},
+		{ID: "where", Title: t("request_form.part.where"), Facts: []pages.Fact{
+			{Label: t("request.origin"), Value: locationText(r.Origin)},
+			{Label: t("request.destination"), Value: locationText(r.Destination)},
+		}},
+	}
+	civ := pages.FactGroup{ID: "civilian", Title: t("request.civilian_options")}
+	for _, c := range r.CivilianOptions {
+		val := code("civilian_result.", c.Result)
+		if c.Note != "" {
+			val += ": " + c.Note
+		}
+		civ.Facts = append(civ.Facts, pages.Fact{Label: t("civilian_option." + c.Option), Value: val, Long: true})
+	}
+	civ.Facts = append(civ.Facts, pages.Fact{Label: t("request.complementarity"), Value: r.Complementarity, Long: true})
+	groups = append(groups, civ, pages.FactGroup{ID: "exit", Title: t("request_form.part.exit"), Facts: []pages.Fact{
+		{Label: t("request.exit_organization"), Value: r.ExitStrategy.Organization},
+		{Label: t("request.exit_date"), Value: formDate(r.ExitStrategy.Date)},
+		{Label: t("request.exit_plan"), Value: r.ExitStrategy.Plan, Long: true},
+	}})
+	if r.Escort != (domain.Escort{}) {
+		groups = append(groups, pages.FactGroup{ID: "escort", Title: t("request_form.part.escort"), Facts: []pages.Fact{
+			{Label: t("request.escort_need_criticality"), Value: r.Escort.NeedCriticality, Long: true},
+			{Label: t("request.escort_responsible_authority"), Value: r.Escort.ResponsibleAuthority, Long: true},
+			{Label: t("request.escort_security_assessment"), Value: r.Escort.SecurityAssessment},
+			{Label: t("request.escort_discontinuation_plan"), Value: r.Escort.DiscontinuationPlan, Long: true},
+		}})
+	}
+	contact := pages.FactGroup{ID: "contact", Title: t("request_form.part.contact")}
+	if contactHidden {
+		contact.Facts = []pages.Fact{{Label: t("request.poc_name"), Value: t("request.contact_hidden")}}
+	} else {
+		contact.Facts = []pages.Fact{
+			{Label: t("request.poc_name"), Value: r.POC.Name}, {Label: t("request.poc_role"), Value: r.POC.Role},
+			{Label: t("request.poc_phone"), Value: r.POC.Phone}, {Label: t("request.poc_email"), Value: r.POC.Email},
+		}
+	}
+	groups = append(groups, contact)
+	// An empty value says so, rather than leaving a blank.
+	for gi := range groups {
+		for fi := range groups[gi].Facts {
+			if groups[gi].Facts[fi].Value == "" {
+				groups[gi].Facts[fi].Value = t("request.not_given")
+			}
+		}
+	}
+	return groups
+}
+
+func optTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return displayTime(t)
+}
+
+// locationText is a place on one line: name, admin areas with p-codes,
+// coordinates.
+func locationText(l domain.Location) string {
+	var parts []string
+	add := func(name, pcode string) {
+		switch {
+		case name != "" && pcode != "":
+			parts = append(parts, name+" ("+pcode+")")
+		case name != "" || pcode != "":
+			parts = append(parts, name+pcode)
+		}
+	}
+	if l.Name != "" {
+		parts = append(parts, l.Name)
+	}
+	add(l.Adm2Name, l.Adm2PCode)
+	add(l.Adm1Name, l.Adm1PCode)
+	s := strings.Join(parts, ", ")
+	if l.Lat != nil && l.Lon != nil {
+		s += " · " + formCoord(l.Lat) + ", " + formCoord(l.Lon)
+	}
+	return s
+}
+
+// eventView is one event of the trail, with what its payload says in
+// words: the reason, the fields an edit changed, a reference.
+func eventView(ctx context.Context, e domain.Event) pages.EventView {
+	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), Actor: e.ActorName, At: displayTime(e.At),
+		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
+	key := "event." + e.Action
+	if _, isTransition := domain.TransitionFor(domain.Action(e.Action)); isTransition {
+		key = "action." + e.Action
+	}
+	ev.Action = i18n.T(ctx, key)
+	var p struct {
+		Reason            string          `json:"reason"`
+		CivilianReference string          `json:"civilian_reference"`
+		Changes           []domain.Change `json:"changes"`
+		Body              string          `json:"body"`
+		Version           int             `json:"version"`
+	}
+	if json.Unmarshal(e.Payload, &p) == nil {
+		if p.Reason != "" {
+			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", p.Reason))
+		}
+		if p.CivilianReference != "" {
+			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
+		}
+		if len(p.Changes) > 0 {
+			fields := make([]string, len(p.Changes))
+			for i, c := range p.Changes {
+				fields[i] = c.Field
+			}
+			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.changed", "Fields", strings.Join(fields, ", ")))
+		}
+		if e.Action == domain.EventComment && p.Body != "" {
+			ev.Details = append(ev.Details, p.Body)
+		}
+	}
+	return ev
+}
+
+// ---- Actions ----
+
+// handleRequestAction takes a workflow action posted from the request
+// page (its form carries the version the person saw).
+func (s *Server) handleRequestAction(act domain.Action) handlerFunc {
+	short := actionIDs[act]
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathIDParam(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := parseForm(w, r); err != nil {
+			return err
+		}
+		a, ctx := actor(r), r.Context()
+		version, _ := strconv.Atoi(r.PostForm.Get("version"))
+		in := domain.TransitionInput{Version: version, Reason: r.PostForm.Get("reason"),
+			CivilianReference: r.PostForm.Get("civilian_reference")}
+		_, err = s.requests.Transition(ctx, a, id, act, in)
+		switch {
+		case err == nil:
+			s.setFlash(w, components.FlashSuccess, "flash."+short+"_done")
+			http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+			return nil
+		case domain.ErrorCode(err) == domain.CodeInvalid && act == domain.ActionSubmit:
+			// The form is where the missing answers are given.
+			s.setFlash(w, components.FlashWarning, "request.not_submitted")
+			http.Redirect(w, r, requestURL(id)+"/edit?check=submit", http.StatusSeeOther)
+			return nil
+		case domain.ErrorCode(err) == domain.CodeInvalid:
+			d, gerr := s.requests.Detail(ctx, a, id)
+			if gerr != nil {
+				return gerr
+			}
+			return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+				pageState{form: short, values: r.PostForm, err: err, summary: true})
+		}
+		return s.afterConflict(w, r, id, act, err)
+	}
+}
+
+func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
+	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); domain.ErrorCode(err) == domain.CodeInvalid {
+		d, gerr := s.requests.Detail(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+			pageState{form: "briefing", values: r.PostForm, err: err, summary: true})
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "briefing.saved")
+	http.Redirect(w, r, requestURL(id)+"#briefing-h", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	c, err := s.requests.AddComment(ctx, a, id, r.PostForm.Get("body"))
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		d, gerr := s.requests.Detail(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+			pageState{form: "comment", values: r.PostForm, err: err, summary: true})
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "comments.added")
+	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	cid, err := pathIDParam(r, "comment_id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		d, gerr := s.requests.Detail(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+			pageState{form: "comment-" + strconv.FormatInt(cid, 10), values: r.PostForm, err: err, summary: true})
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "comments.saved")
+	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(cid, 10), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,463 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/web/components"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// Pages of requests for assistance. Every handler reads the form, calls
+// the Requests service (which decides with the domain) and shows the
+// result; none of them knows a workflow or checklist rule.
+
+func requestURL(id int64) string { return "/requests/" + strconv.FormatInt(id, 10) }
+
+func operationRequestsURL(code string) string { return "/operations/" + code + "/requests" }
+
+// newIdempotencyKey returns a fresh random key for a new-request form.
+func newIdempotencyKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
+
+// ---- List and screening ----
+
+// listFilter reads the list's query parameters.
+func listFilter(q url.Values) domain.RequestFilter {
+	f := domain.RequestFilter{
+		Sector: q.Get("sector"), Priority: domain.Priority(q.Get("priority")),
+		TaskCategory: domain.TaskCategory(q.Get("task_category")), Query: q.Get("q"),
+		Sort: domain.RequestSort(q.Get("sort")), Cursor: q.Get("cursor"),
+	}
+	for _, st := range q["status"] {
+		if st != "" {
+			f.Statuses = append(f.Statuses, domain.Status(st))
+		}
+	}
+	if org := q.Get("org"); org != "" {
+		if id, err := strconv.ParseInt(org, 10, 64); err == nil && id > 0 {
+			f.OrgID = id
+		} else {
+			f.OrgID = -1 // matches nothing; said as a field error below
+		}
+	}
+	return f
+}
+
+func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	a, ctx, q := actor(r), r.Context(), r.URL.Query()
+	for _, vs := range q {
+		for _, v := range vs {
+			if !validText(v) {
+				return domain.Errorf(domain.CodeMalformed, "error.malformed")
+			}
+		}
+	}
+	f := listFilter(q)
+	var fieldErr error
+	if f.OrgID < 0 {
+		f.OrgID, fieldErr = 0, invalid(map[string]string{"org": "field.choose"})
+	}
+	op, page, err := s.requests.List(ctx, a, code, f)
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// A bad filter in a hand-edited URL: show the list unfiltered with
+		// the problem at the filter, rather than an error page.
+		fieldErr = joinInvalid(fieldErr, err)
+		op, page, err = s.requests.List(ctx, a, code, domain.RequestFilter{})
+	}
+	if err != nil {
+		return err
+	}
+	base := operationRequestsURL(op.Code)
+	v := pages.RequestListView{
+		Shell: s.shell(w, r, i18n.T(ctx, "requests.title", "Code", op.Code)),
+		Code:  op.Code, Name: op.Name, OperationURL: "/operations/" + op.Code,
+	}
+	if domain.CanCreateRequest(a, op.ID) == nil && !op.Closed {
+		v.NewURL = base + "/new"
+	}
+	if domain.Allowed(a, domain.ActionScreenRequests, op.ID) {
+		v.ScreeningURL = "/operations/" + op.Code + "/screening"
+	}
+	fm := &form{ctx: ctx, values: q, errs: map[string]string{}}
+	if de := (*domain.Error)(nil); errors.As(fieldErr, &de) {
+		for field, key := range de.Fields {
+			fm.errs[field] = i18n.T(ctx, key)
+		}
+	}
+	statusField := fm.choice("status", "request.status", false, codeOptions(ctx, "status.", domain.Statuses))
+	v.Filter = pages.RequestFilterView{
+		Action:       base,
+		Q:            fm.field("q", "requests.search", "search", false),
+		Status:       statusField,
+		Sector:       fm.choice("sector", "request.sector", false, sectorOptions(ctx)),
+		Priority:     fm.choice("priority", "request.priority", false, codeOptions(ctx, "priority.", domain.Priorities)),
+		TaskCategory: fm.choice("task_category", "request.task_category", false, codeOptions(ctx, "task_category.", domain.TaskCategories)),
+		Sort:         fm.choice("sort", "requests.sort", false, codeOptions(ctx, "sort.", domain.RequestSorts)[1:]),
+		ClearURL:     base,
+	}
+	v.Filter.Q.Hint = i18n.T(ctx, "requests.search_hint")
+	v.Filter.Q.Quiet, v.Filter.Status.Quiet, v.Filter.Sector.Quiet, v.Filter.Priority.Quiet = true, true, true, true
+	v.Filter.TaskCategory.Quiet, v.Filter.Sort.Quiet = true, true
+	if domain.SeesAllRequests(a.RolesIn(op.ID)) {
+		orgs, err := s.directory.ListOrganizations(ctx, a)
+		if err != nil {
+			return err
+		}
+		v.Filter.Org = fm.choice("org", "request.organization", false, organizationOptions(ctx, orgs))
+		v.Filter.Org.Quiet = true
+	}
+	for _, k := range []string{"q", "status", "sector", "priority", "task_category", "org", "sort"} {
+		if q.Get(k) != "" {
+			v.Filter.Active = true
+		}
+	}
+	v.Errors = fm.summary()
+	for _, it := range page.Items {
+		v.Rows = append(v.Rows, requestRow(ctx, it))
+	}
+	if page.NextCursor != "" {
+		next := cloneValues(q)
+		next.Set("cursor", page.NextCursor)
+		v.NextURL = base + "?" + next.Encode()
+	}
+	if q.Get("cursor") != "" {
+		first := cloneValues(q)
+		first.Del("cursor")
+		v.FirstURL = base
+		if len(first) > 0 {
+			v.FirstURL += "?" + first.Encode()
+		}
+	}
+	return s.render(w, r, http.StatusOK, pages.RequestList(v))
+}
+
+func validText(v string) bool { return utf8.ValidString(v) && !strings.ContainsRune(v, 0) }
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func sectorOptions(ctx context.Context) []components.Option {
+	out := []components.Option{chooseOption(ctx)}
+	for _, sec := range domain.Sectors {
+		out = append(out, components.Option{Value: sec, Label: i18n.T(ctx, "sector."+sec) + " (" + sec + ")"})
+	}
+	return out
+}
+
+func requestRow(ctx context.Context, it domain.RequestSummary) pages.RequestRow {
+	row := pages.RequestRow{
+		ID: strconv.FormatInt(it.ID, 10), Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID),
+		Status: statusBadge(ctx, it.Status), PriorityCode: string(it.Priority), Sectors: strings.Join(it.Sectors, ", "),
+		Organization: it.RequestingOrgName, Updated: displayTime(it.UpdatedAt),
+	}
+	if it.Priority != "" {
+		row.Priority = i18n.T(ctx, "priority."+string(it.Priority))
+	}
+	if it.TaskCategory != "" {
+		row.Task = i18n.T(ctx, "task_category."+string(it.TaskCategory))
+	}
+	if !it.RequiredBy.IsZero() {
+		row.RequiredBy = displayTime(it.RequiredBy)
+	}
+	return row
+}
+
+func statusBadge(ctx context.Context, st domain.Status) pages.StatusBadge {
+	return pages.StatusBadge{Code: string(st), Label: i18n.T(ctx, "status."+string(st))}
+}
+
+func (s *Server) handleScreening(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	op, items, next, err := s.requests.Screening(ctx, actor(r), code, r.URL.Query().Get("cursor"))
+	if domain.ErrorCode(err) == domain.CodeInvalid { // a bad cursor: start again from the top
+		op, items, next, err = s.requests.Screening(ctx, actor(r), code, "")
+	}
+	if err != nil {
+		return err
+	}
+	v := pages.ScreeningView{
+		Shell: s.shell(w, r, i18n.T(ctx, "screening.title", "Code", op.Code)),
+		Code:  op.Code, Name: op.Name, OperationURL: "/operations/" + op.Code, ListURL: operationRequestsURL(op.Code),
+	}
+	for _, it := range items {
+		v.Rows = append(v.Rows, pages.ScreeningRow{Row: requestRow(ctx, it.Summary), Submitted: displayTime(it.Summary.SubmittedAt),
+			Flags: flagViews(ctx, it.Evaluation.Flags)})
+	}
+	if next != "" {
+		v.NextURL = "/operations/" + op.Code + "/screening?cursor=" + url.QueryEscape(next)
+	}
+	return s.render(w, r, http.StatusOK, pages.Screening(v))
+}
+
+// ---- The form ----
+
+func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	ev, err := s.requests.Evaluate(ctx, a, code, domain.Request{})
+	if err != nil {
+		return err
+	}
+	op, err := s.directory.GetOperation(ctx, a, code)
+	if err != nil {
+		return err
+	}
+	if err := domain.CanCreateRequest(a, op.ID); err != nil {
+		return err
+	}
+	f := prefilledForm(r, url.Values{"idempotency_key": {newIdempotencyKey()}})
+	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev)
+}
+
+func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status int, op domain.Operation, f *form, ev domain.Evaluation) error {
+	ctx := r.Context()
+	v := s.requestFormView(ctx, f, ev, nil)
+	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
+	v.Shell = s.shell(w, r, v.Heading)
+	v.Action = operationRequestsURL(op.Code) + "/new"
+	v.CancelURL = operationRequestsURL(op.Code)
+	return s.render(w, r, status, pages.RequestForm(v))
+}
+
+func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	in, fe, civ := requestInput(r.PostForm)
+	var req domain.Request
+	if err = invalid(fe); err == nil {
+		req, _, err = s.requests.Create(ctx, a, code, in, r.PostForm.Get("idempotency_key"))
+	}
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// Nothing is lost: the page comes back with what was typed.
+		err = withFieldMessages(requestFieldErrors(err, civ), fe)
+		ev, eerr := s.requests.Evaluate(ctx, a, code, in)
+		if eerr != nil {
+			return eerr
+		}
+		op, oerr := s.directory.GetOperation(ctx, a, code)
+		if oerr != nil {
+			return oerr
+		}
+		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev)
+	}
+	if err != nil {
+		return err
+	}
+	if r.PostForm.Get("intent") != "submit" {
+		s.setFlash(w, components.FlashSuccess, "request.saved")
+		http.Redirect(w, r, requestURL(req.ID), http.StatusSeeOther)
+		return nil
+	}
+	return s.submitAfterSave(w, r, req)
+}
+
+// submitAfterSave submits a request just saved from the form. When the
+// submission is refused, the draft stays saved and the form shows why.
+func (s *Server) submitAfterSave(w http.ResponseWriter, r *http.Request, req domain.Request) error {
+	_, err := s.requests.Transition(r.Context(), actor(r), req.ID, domain.ActionSubmit, domain.TransitionInput{Version: req.Version})
+	switch {
+	case err == nil:
+		s.setFlash(w, components.FlashSuccess, "request.submitted")
+		http.Redirect(w, r, requestURL(req.ID), http.StatusSeeOther)
+		return nil
+	case domain.ErrorCode(err) == domain.CodeInvalid:
+		s.setFlash(w, components.FlashWarning, "request.saved_not_submitted")
+		http.Redirect(w, r, requestURL(req.ID)+"/edit?check=submit", http.StatusSeeOther)
+		return nil
+	}
+	return s.afterConflict(w, r, req.ID, domain.ActionSubmit, err)
+}
+
+// afterConflict turns a conflict from a repeated action (a double click,
+// a retry after a lost response) into the page of the request in the
+// state the first attempt left it, instead of an error page.
+func (s *Server) afterConflict(w http.ResponseWriter, r *http.Request, id int64, action domain.Action, err error) error {
+	if domain.ErrorCode(err) != domain.CodeConflict {
+		return err
+	}
+	d, gerr := s.requests.Get(r.Context(), actor(r), id)
+	if gerr != nil {
+		return err
+	}
+	if t, ok := domain.TransitionFor(action); ok && d.Request.Status == t.To {
+		s.setFlash(w, components.FlashInfo, "request.already_done")
+		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+		return nil
+	}
+	return err
+}
+
+func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	d, err := s.requests.Get(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if err := domain.CanRequest(a, domain.ActionEditRequest, d.Request); err != nil {
+		return err
+	}
+	f := prefilledForm(r, requestValues(d.Request))
+	var problems error
+	if r.URL.Query().Get("check") == "submit" {
+		// After "Save and submit" was refused: say why, at each field and item.
+		if problems = s.requests.SubmitProblems(ctx, a, id); problems != nil {
+			f = newForm(r, problems)
+			f.values = requestValues(d.Request)
+		}
+	}
+	return s.renderEditRequest(w, r, http.StatusOK, d, f, d.Evaluation, problems)
+}
+
+func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, status int, d service.RequestDetail, f *form, ev domain.Evaluation, problems error) error {
+	ctx := r.Context()
+	items := map[string]domain.ItemProblem{}
+	var de *domain.Error
+	if errors.As(problems, &de) {
+		for _, it := range de.Items {
+			items[it.ID] = it
+		}
+	}
+	v := s.requestFormView(ctx, f, ev, items)
+	if len(items) > 0 {
+		// Link each failing item from the error summary.
+		for _, it := range de.Items {
+			msg := i18n.T(ctx, "checklist."+it.ID+".title") + ": " + i18n.T(ctx, "checklist.status."+it.Status)
+			if it.Reason != "" {
+				msg += ": " + i18n.T(ctx, it.Reason)
+			}
+			v.Errors = append(v.Errors, components.FormError{FieldID: "item-" + it.ID, Message: msg})
+		}
+	}
+	v.Heading = i18n.T(ctx, "request.edit_named", "Reference", d.Request.Reference)
+	v.Reference, v.Status = d.Request.Reference, statusBadge(ctx, d.Request.Status)
+	v.Shell = s.shell(w, r, v.Heading)
+	v.Action = requestURL(d.Request.ID) + "/edit"
+	v.CancelURL = requestURL(d.Request.ID)
+	v.Version = strconv.Itoa(d.Request.Version)
+	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {
+		v.Notice = i18n.T(ctx, "request.returned_because", "Reason", d.Request.StatusReason)
+	}
+	return s.render(w, r, status, pages.RequestForm(v))
+}
+
+func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	in, fe, civ := requestInput(r.PostForm)
+	var saved domain.Request
+	if err = invalid(fe); err == nil {
+		saved, err = s.requests.Edit(ctx, a, id, 0, func(req *domain.Request) error {
+			replaceRequestFields(req, in)
+			return nil
+		})
+	}
+	switch {
+	case domain.ErrorCode(err) == domain.CodeInvalid:
+		err = withFieldMessages(requestFieldErrors(err, civ), fe)
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		ev, eerr := s.requests.Evaluate(ctx, a, d.Operation.Code, in)
+		if eerr != nil {
+			return eerr
+		}
+		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, nil)
+	case domain.ErrorCode(err) == domain.CodeConflict:
+		// Submitted, returned or withdrawn meanwhile (or a double click
+		// on "Save and submit"): show the request as it now stands.
+		if _, gerr := s.requests.Get(ctx, a, id); gerr != nil {
+			return err
+		}
+		s.setFlash(w, components.FlashWarning, "request.not_editable")
+		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+		return nil
+	case err != nil:
+		return err
+	}
+	if r.PostForm.Get("intent") != "submit" {
+		s.setFlash(w, components.FlashSuccess, "request.saved")
+		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+		return nil
+	}
+	// The version the requester saw guards against submitting a request
+	// someone else has since resubmitted.
+	if v, perr := strconv.Atoi(r.PostForm.Get("version")); perr == nil && v > 0 {
+		saved.Version = v
+	}
+	_, err = s.requests.Transition(ctx, a, id, domain.ActionSubmit, domain.TransitionInput{Version: saved.Version})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		f := newForm(r, err)
+		f.values = requestValues(d.Request)
+		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, f, d.Evaluation, err)
+	}
+	if err != nil {
+		return s.afterConflict(w, r, id, domain.ActionSubmit, err)
+	}
+	s.setFlash(w, components.FlashSuccess, "request.submitted")
+	http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+	return nil
+}
+
+// replaceRequestFields sets every field the form edits on req from in:
+// the HTML form always sends the whole request.
+func replaceRequestFields(req *domain.Request, in domain.Request) {
+	req.Title, req.Sectors, req.Need, req.PeopleTargeted = in.Title, in.Sectors, in.Need, in.PeopleTargeted
+	req.TaskCategory, req.Capability, req.SupportType, req.TaskDescription = in.TaskCategory, in.Capability, in.SupportType, in.TaskDescription
+	req.Origin, req.Destination = in.Origin, in.Destination
+	req.RequiredBy, req.StartDate, req.EndDate = in.RequiredBy, in.StartDate, in.EndDate
+	req.Priority, req.UrgencyReason = in.Priority, in.UrgencyReason
+	req.CivilianOptions, req.Complementarity, req.ExitStrategy = in.CivilianOptions, in.Complementarity, in.ExitStrategy
+	req.POC, req.Escort = in.POC, in.Escort
+	req.Checklist = in.Checklist // officer-filled items are kept by the service
+}

@@ -1,0 +1,340 @@
+package pages
+
+import "github.com/cmcoord/cmcoord/web/components"
+
+// ---- Requests for assistance ----
+//
+// The view models below carry translated, display-ready text: the
+// handlers in internal/web build them from the domain, so the templates
+// decide layout only.
+
+// RequestListView is an operation's list of requests with its filters.
+type RequestListView struct {
+	Shell        components.Shell
+	Code         string
+	Name         string
+	OperationURL string
+	// NewURL is the new-request form, "" when the viewer may not create.
+	NewURL string
+	// ScreeningURL is the officer's queue, "" for everyone else.
+	ScreeningURL string
+	Filter       RequestFilterView
+	Rows         []RequestRow
+	// NextURL is the next page, "" on the last; FirstURL goes back to
+	// the first page from a later one.
+	NextURL  string
+	FirstURL string
+	Errors   []components.FormError
+}
+
+// RequestFilterView is the list's filter form (a GET form: the URL is
+// the filter, so it can be bookmarked and shared).
+type RequestFilterView struct {
+	Action       string
+	Q            components.Field
+	Status       components.Field
+	Sector       components.Field
+	Priority     components.Field
+	TaskCategory components.Field
+	Org          components.Field
+	Sort         components.Field
+	// Active reports whether any filter is set (the form opens then).
+	Active   bool
+	ClearURL string
+}
+
+// RequestRow is one request in a list.
+type RequestRow struct {
+	ID           string
+	Reference    string
+	Title        string
+	URL          string
+	Status       StatusBadge
+	Priority     string // translated
+	PriorityCode string
+	Sectors      string // codes, comma separated
+	Task         string // translated
+	Organization string
+	RequiredBy   string
+	Updated      string
+}
+
+// StatusBadge shows a status by word (never by colour alone).
+type StatusBadge struct {
+	Code  string
+	Label string // translated
+}
+
+// RequestFormView is the one-page request form, new or edit.
+type RequestFormView struct {
+	Shell     components.Shell
+	Heading   string
+	Reference string // "" for a new request
+	Status    StatusBadge
+	Action    string
+	CancelURL string
+	// Version and IdempotencyKey travel as hidden fields: the version
+	// guards a stale submission, the key makes a repeated "create" (a
+	// double click, a retry on a flaky link) create one draft.
+	Version        string
+	IdempotencyKey string
+	Errors         []components.FormError
+	// Notice is a translated explanation above the form ("" for none).
+	Notice string
+
+	Title          components.Field
+	Sectors        RoleChecks
+	Need           components.Field
+	PeopleTargeted components.Field
+	Priority       components.Field
+	RequiredBy     components.Field
+	UrgencyReason  components.Field
+
+	TaskCategory    components.Field
+	Capability      components.Field
+	SupportType     components.Field
+	TaskDescription components.Field
+	StartDate       components.Field
+	EndDate         components.Field
+
+	Origin      LocationFields
+	Destination LocationFields
+
+	CivilianLegend  string
+	CivilianID      string
+	CivilianError   string
+	Civilian        []CivilianRow
+	Complementarity components.Field
+
+	ExitOrganization components.Field
+	ExitDate         components.Field
+	ExitPlan         components.Field
+
+	Checklist  []ChecklistItemView
+	Evaluation EvaluationView
+
+	Escort []components.Field
+
+	POCName  components.Field
+	POCRole  components.Field
+	POCPhone components.Field
+	POCEmail components.Field
+}
+
+// LocationFields are an origin's or destination's inputs.
+type LocationFields struct {
+	Legend string
+	Name   components.Field
+	Adm1   components.Field
+	Adm1P  components.Field
+	Adm2   components.Field
+	Adm2P  components.Field
+	Lat    components.Field
+	Lon    components.Field
+}
+
+// CivilianRow is one civilian option the requester reports on (LR2).
+type CivilianRow struct {
+	Label  string // translated option
+	Result components.Field
+	Note   components.Field
+}
+
+// ChecklistItemView is one last-resort criterion in the form: the
+// question, its help one tap away, the answer and its evaluation.
+type ChecklistItemView struct {
+	ID       string
+	Title    string
+	Question string
+	Help     string
+	Source   string
+	Gate     string // translated
+	Result   ItemBadge
+	// Choices are the radio answers; none for items answered by a field
+	// (FieldURL then points at it) or filled by the officer.
+	Choices   []Choice
+	FieldURL  string
+	FieldName string // translated label of the answering field
+	ByOfficer bool
+	Answer    string // translated, for read-only items
+	Note      components.Field
+	Error     string // translated problem with the answer
+}
+
+// ErrorID is the id of the item's error message.
+func (v ChecklistItemView) ErrorID() string { return "checklist." + v.ID + "-error" }
+
+// Choice is one radio button.
+type Choice struct {
+	ID      string
+	Value   string
+	Label   string
+	Checked bool
+}
+
+// ItemBadge is an item's evaluation, said in words.
+type ItemBadge struct {
+	Code    string // ok, missing, blocked, needs_justification
+	Label   string
+	Reason  string // translated, "" when none
+	Warning bool
+}
+
+// EvaluationView is the checklist's verdict for display.
+type EvaluationView struct {
+	Items    []EvaluationItem
+	Flags    []FlagView
+	Complete bool
+	// Summary counts the items by status, translated.
+	Summary string
+}
+
+// EvaluationItem is one item of the verdict, linking to its answer.
+type EvaluationItem struct {
+	ID     string
+	Title  string
+	URL    string // where the item is answered, "" on read-only pages
+	Result ItemBadge
+	Answer string // translated answer, "" when none
+	Note   string // the requester's note or justification
+}
+
+// FlagView is a warning the officer and reviewers must weigh.
+type FlagView struct {
+	Code  string
+	Label string
+}
+
+// RequestPageView is a request's own page.
+type RequestPageView struct {
+	Shell        components.Shell
+	ID           string
+	Reference    string
+	Title        string
+	Status       StatusBadge
+	Version      string
+	OperationURL string
+	OperationTag string
+	ListURL      string
+	// StatusReason explains a return, redirection or withdrawal.
+	StatusReason      string
+	CivilianReference string
+	Meta              []Fact // requested by, created, submitted, updated
+	Sections          []FactGroup
+	Evaluation        EvaluationView
+	EditURL           string
+	Errors            []components.FormError
+	// Actions the viewer may take now; empty when none.
+	Actions []ActionForm
+	// Briefing is the officer's LR17 form, nil when not theirs to fill.
+	Briefing *BriefingForm
+	// ReviewPending marks a submitted request under screening: the HCT
+	// review will be opened from here.
+	ReviewPending bool
+	Comments      []CommentView
+	CommentForm   *CommentForm
+	Events        []EventView
+	HeadHash      string
+}
+
+// Fact is one label and value.
+type Fact struct {
+	Label string
+	Value string
+	// Long marks free text, shown with its line breaks.
+	Long bool
+}
+
+// FactGroup is a titled list of facts.
+type FactGroup struct {
+	ID    string
+	Title string
+	Facts []Fact
+}
+
+// ActionForm is one workflow action on the request page.
+type ActionForm struct {
+	ID      string // submit, return, redirect, withdraw
+	Title   string
+	Hint    string
+	URL     string
+	Submit  string
+	Version string
+	Danger  bool
+	// Reason and Reference are shown when the action takes them.
+	Reason    *components.Field
+	Reference *components.Field
+	// Open keeps the form unfolded (after a failed attempt).
+	Open bool
+}
+
+// BriefingForm records LR17: the providing force was briefed on the
+// humanitarian principles.
+type BriefingForm struct {
+	URL      string
+	Question string
+	Help     string
+	Choices  []Choice
+	Note     components.Field
+	Error    string
+	Open     bool
+}
+
+// CommentView is one comment.
+type CommentView struct {
+	ID           string
+	Author       string
+	Organization string
+	Body         string
+	At           string
+	Edited       string // "" when never edited
+	// EditURL is set while its author may still correct it.
+	EditURL  string
+	EditBody components.Field
+	EditOpen bool
+}
+
+// CommentForm adds a comment.
+type CommentForm struct {
+	URL  string
+	Body components.Field
+}
+
+// EventView is one entry of the audit trail.
+type EventView struct {
+	Seq     string
+	Action  string // translated
+	Actor   string
+	At      string
+	Details []string // translated lines: reason, changed fields…
+	Hash    string   // hex
+	Prev    string   // hex, "" for the first
+}
+
+// ScreeningView is the officer's queue of submitted requests.
+type ScreeningView struct {
+	Shell        components.Shell
+	Code         string
+	Name         string
+	OperationURL string
+	ListURL      string
+	Rows         []ScreeningRow
+	NextURL      string
+}
+
+// ScreeningRow is one request waiting for screening.
+type ScreeningRow struct {
+	Row       RequestRow
+	Submitted string
+	Flags     []FlagView
+	// Warnings counts the items reviewers must look at.
+	Warnings int
+}
+
+// Short is the start of the hash, enough to compare by eye.
+func (e EventView) Short() string {
+	if len(e.Hash) > 16 {
+		return e.Hash[:16]
+	}
+	return e.Hash
+}
