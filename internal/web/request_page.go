@@ -103,7 +103,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 				cv.EditOpen = true
 			}
 			cv.EditBody = ff.field("body", "comments.body", "textarea", true)
-			cv.EditBody.ID = "body-" + cv.ID
+			cv.EditBody.ID, cv.EditBody.Name = "body-"+cv.ID, "body"
 			cv.EditBody.Maxlength = 4000
 		}
 		v.Comments = append(v.Comments, cv)
@@ -157,14 +157,14 @@ func (s *Server) actionForm(ctx context.Context, f *form, req domain.Request, ac
 	}
 	if act == domain.ActionRedirect {
 		ref := vals.text("civilian_reference", "request.civilian_reference", true, 200)
-		ref.ID = short + "-civilian_reference"
+		ref.ID, ref.Name = short+"-civilian_reference", "civilian_reference"
 		ref.Hint = i18n.T(ctx, "request.civilian_reference_hint")
 		ref.Error = vals.errs["civilian_reference"]
 		af.Reference = &ref
 	}
 	if t.NeedsReason {
 		reason := vals.field("reason", "request.reason", "textarea", true)
-		reason.ID = short + "-reason"
+		reason.ID, reason.Name = short+"-reason", "reason"
 		reason.Maxlength = 2000
 		reason.Error = vals.errs["reason"]
 		af.Reason = &reason

@@ -2,7 +2,10 @@ package components
 
 // Field is the view model of one labelled form input with its error.
 type Field struct {
-	ID    string // element id and name
+	ID string // element id, and name unless Name is set
+	// Name is the input's name when it differs from its id (several
+	// forms on one page, each with a "reason").
+	Name  string
 	Label string // translated
 	Type  string // text, email, password, number, checkbox…
 	Value string
@@ -26,6 +29,14 @@ type Option struct {
 	Value    string
 	Label    string
 	Selected bool
+}
+
+// InputName is the name the input is posted under.
+func (f Field) InputName() string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.ID
 }
 
 // ErrorID is the id of the field's error message, for aria-describedby.
