@@ -436,6 +436,10 @@ type Comment struct {
 // CommentEditWindow is how long a comment's author may correct it.
 const CommentEditWindow = 15 * time.Minute
 
+// RepeatWindow is how soon the same comment from the same author counts
+// as the same post sent twice (a double click), not a second comment.
+const RepeatWindow = time.Minute
+
 // ValidateComment checks a comment's body.
 func ValidateComment(body string) error {
 	f := fieldErrors{}

@@ -408,6 +408,21 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 			return err
 		}
 		now := s.now()
+		// The same text from the same author moments ago is a repeated
+		// post (a double click, a retry on a lost answer): answer with it.
+		prev, err := st.ListComments(ctx, id)
+		if err != nil {
+			return err
+		}
+		for i := len(prev) - 1; i >= 0; i-- {
+			if c := prev[i]; c.AuthorID == by.UserID {
+				if c.Body == body && now.Sub(c.CreatedAt) < domain.RepeatWindow {
+					out = c
+					return nil
+				}
+				break
+			}
+		}
 		if out, err = st.InsertComment(ctx, domain.Comment{RequestID: id, AuthorID: by.UserID, Body: body, CreatedAt: now}); err != nil {
 			return err
 		}

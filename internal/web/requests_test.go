@@ -351,6 +351,10 @@ func TestRequestComments(t *testing.T) {
 	wantStatus(t, w.post(t, w.hct, page+"/comments", url.Values{"body": {""}}), http.StatusUnprocessableEntity)
 	resp := w.post(t, w.hct, page+"/comments", url.Values{"body": {"Is the MoH field hospital not enough?"}})
 	wantStatus(t, resp, http.StatusSeeOther)
+	again := w.post(t, w.hct, page+"/comments", url.Values{"body": {"Is the MoH field hospital not enough?"}})
+	if again.Header.Get("Location") != resp.Header.Get("Location") {
+		t.Errorf("a double-clicked comment went to %q then %q", resp.Header.Get("Location"), again.Header.Get("Location"))
+	}
 	d := doc(t, w.get(t, w.hct, page))
 	c := d.Find(`[data-testid^="comment-"][id^="comment-"]`)
 	if c.Length() != 1 || !strings.Contains(c.Text(), "MoH field hospital") {
