@@ -95,15 +95,27 @@ func TestBrowserRequestFlow(t *testing.T) {
 	if got := text(`[data-testid="item-LR2"] details.help`); !strings.Contains(got, "Oslo Guidelines") {
 		t.Errorf("LR2 help = %q, want its source", got)
 	}
+	// Save a draft, come back to it, answer that the asset is not unique
+	// (a hard gate) and try to submit.
 	b.Do(
+		chromedp.Click(chromedp.CSS(`[data-testid="save-draft"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="edit-request"]`)),
+	)
+	if got := text(`[data-testid="flash"]`); !strings.Contains(got, "saved") {
+		t.Errorf("flash after saving the draft = %q", got)
+	}
+	b.Do(
+		chromedp.Click(chromedp.CSS(`[data-testid="edit-request"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="request-form"]`)),
+		chromedp.Click(chromedp.CSS(`[id="checklist.LR3-no"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="save-submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-summary"]`)),
 	)
-	if got := text(`[data-testid="flash"]`); !strings.Contains(got, "cannot be submitted yet") {
-		t.Errorf("flash after an incomplete submission = %q", got)
-	}
-	if got := text(`[data-testid="error-summary"]`); !strings.Contains(got, "No civilian alternative") {
+	if got := text(`[data-testid="error-summary"]`); !strings.Contains(got, "No civilian alternative") || !strings.Contains(got, "Unique capability") {
 		t.Errorf("error summary = %q, want the failing checklist items", got)
+	}
+	if got := text(`[data-testid="error-checklist.LR3"]`); !strings.Contains(got, "Blocks submission") {
+		t.Errorf("LR3 says %q, want it blocking, at the item", got)
 	}
 	if got := browser.Get(b, chromedp.Evaluate[string](`document.activeElement.dataset.testid || ""`)); got != "error-summary" {
 		t.Errorf("focus is on %q, want the error summary", got)
@@ -147,6 +159,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 		chromedp.SetValue(byName("civilian.unhas.result"), "not_available"),
 		chromedp.Click(chromedp.CSS(`#sector-SHL`)),
 	)
+	// LR3 is fixed: the capability is unique after all.
 	answers := map[string]string{"LR2": "yes", "LR3": "yes", "LR4": "yes", "LR5": "yes", "LR6": "yes", "LR7": "yes", "LR8": "yes",
 		"LR9": "yes", "LR11": "consented", "LR12": "yes", "LR13": "yes", "LR14": "low", "LR15": "no", "LR16": "yes", "LR18": "no", "LR19": "no"}
 	for id, val := range answers {

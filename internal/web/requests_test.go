@@ -205,7 +205,7 @@ func TestRequestSubmitShowsFailingItems(t *testing.T) {
 	resp := w.post(t, w.requester, edit, form)
 	wantStatus(t, resp, http.StatusUnprocessableEntity)
 	d := doc(t, resp)
-	if msg := testid(d, "error-checklist.LR3").Text(); !strings.Contains(msg, "Blocking") && !strings.Contains(strings.ToLower(msg), "block") {
+	if msg := testid(d, "error-checklist.LR3").Text(); !strings.Contains(msg, "Blocks submission") {
 		t.Errorf("LR3 shows %q, want it blocked with its reason", msg)
 	}
 	if testid(d, "error-checklist.LR2").Length() != 1 {
