@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
@@ -140,20 +142,53 @@ var matrix = map[string]expect{
 	"POST /operations/{code}/members/{user_id}/remove": inOperation(see, see, true, officer),
 
 	// The JSON API: a bearer token, or the session for same-origin calls.
-	"GET /api/v1/openapi.json":                           everyone(200),
-	"GET /api/v1/me":                                     signedIn(401, 200),
-	"GET /api/v1/me/tokens":                              signedIn(401, 200),
-	"POST /api/v1/me/tokens":                             signedIn(401, 201),
-	"DELETE /api/v1/me/tokens/{id}":                      signedIn(401, 404),
-	"GET /api/v1/organizations":                          signedIn(401, 200),
-	"POST /api/v1/organizations":                         adminOnly(401, 422),
-	"GET /api/v1/organizations/{id}":                     signedIn(401, 200),
-	"PATCH /api/v1/organizations/{id}":                   adminOnly(401, 200),
-	"GET /api/v1/users":                                  adminOnly(401, 200),
-	"POST /api/v1/users":                                 adminOnly(401, 422),
-	"GET /api/v1/users/{id}":                             adminOnly(401, 200),
-	"PATCH /api/v1/users/{id}":                           adminOnly(401, 200),
-	"POST /api/v1/users/{id}/password-link":              adminOnly(401, 200),
+	"GET /api/v1/openapi.json":              everyone(200),
+	"GET /api/v1/me":                        signedIn(401, 200),
+	"GET /api/v1/me/tokens":                 signedIn(401, 200),
+	"POST /api/v1/me/tokens":                signedIn(401, 201),
+	"DELETE /api/v1/me/tokens/{id}":         signedIn(401, 404),
+	"GET /api/v1/organizations":             signedIn(401, 200),
+	"POST /api/v1/organizations":            adminOnly(401, 422),
+	"GET /api/v1/organizations/{id}":        signedIn(401, 200),
+	"PATCH /api/v1/organizations/{id}":      adminOnly(401, 200),
+	"GET /api/v1/users":                     adminOnly(401, 200),
+	"POST /api/v1/users":                    adminOnly(401, 422),
+	"GET /api/v1/users/{id}":                adminOnly(401, 200),
+	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
+	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
+	// Requests. {id} is a submitted request of the requester's
+	// organisation, {comment_id} a comment on it by someone else. Empty
+	// posts carry no version: a transition the caller may take is then
+	// stale (409); the requester's "submit" finds it already submitted
+	// and is shown the request (303).
+	"GET /operations/{code}/requests":                   inOperation(see, 200, false, members...),
+	"GET /operations/{code}/requests/new":               inOperation(see, 200, false, requester),
+	"POST /operations/{code}/requests/new":              inOperation(see, 422, false, requester),
+	"GET /operations/{code}/screening":                  inOperation(see, 200, false, officer),
+	"GET /requests/{id}":                                inOperation(see, 200, false, members...),
+	"GET /requests/{id}/edit":                           inOperation(see, http.StatusConflict, false, requester),
+	"POST /requests/{id}/edit":                          inOperation(see, see, false, requester),
+	"POST /requests/{id}/submit":                        inOperation(see, see, false, requester),
+	"POST /requests/{id}/return":                        inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/redirect":                      inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/withdraw":                      inOperation(see, http.StatusConflict, false, requester, officer),
+	"POST /requests/{id}/briefing":                      inOperation(see, 422, false, officer),
+	"POST /requests/{id}/comments":                      inOperation(see, 422, false, requester, officer, hctMember, hc, hrddp),
+	"POST /requests/{id}/comments/{comment_id}":         inOperation(see, 403, false),
+	"GET /api/v1/operations/{code}/requests":            inOperation(401, 200, false, members...),
+	"POST /api/v1/operations/{code}/requests":           inOperation(401, 422, false, requester),
+	"GET /api/v1/requests/{id}":                         inOperation(401, 200, false, members...),
+	"PATCH /api/v1/requests/{id}":                       inOperation(401, http.StatusConflict, false, requester),
+	"POST /api/v1/requests/{id}/submit":                 inOperation(401, http.StatusConflict, false, requester),
+	"POST /api/v1/requests/{id}/return":                 inOperation(401, http.StatusConflict, false, officer),
+	"POST /api/v1/requests/{id}/redirect":               inOperation(401, http.StatusConflict, false, officer),
+	"POST /api/v1/requests/{id}/withdraw":               inOperation(401, http.StatusConflict, false, requester, officer),
+	"POST /api/v1/requests/{id}/briefing":               inOperation(401, 422, false, officer),
+	"GET /api/v1/requests/{id}/comments":                inOperation(401, 200, false, members...),
+	"POST /api/v1/requests/{id}/comments":               inOperation(401, 422, false, requester, officer, hctMember, hc, hrddp),
+	"PATCH /api/v1/requests/{id}/comments/{comment_id}": inOperation(401, 403, false),
+	"GET /api/v1/requests/{id}/events":                  inOperation(401, 200, false, members...),
+
 	"GET /api/v1/operations":                             signedIn(401, 200),
 	"POST /api/v1/operations":                            adminOnly(401, 422),
 	"GET /api/v1/operations/{code}":                      inOperation(401, 200, true, members...),
@@ -262,6 +297,20 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A submitted request of the requesters' organisation, and a comment
+	// on it by its author (so no caller may correct it).
+	targetActor := mustActorFor(t, a, target)
+	req, _, err := a.requests.Create(ctx, targetActor, "OPA", fixture.Request("Matrix request", time.Now()), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.requests.Transition(ctx, targetActor, req.ID, domain.ActionSubmit, domain.TransitionInput{Version: req.Version}); err != nil {
+		t.Fatal(err)
+	}
+	comment, err := a.requests.AddComment(ctx, targetActor, req.ID, "For the record.")
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.reset = func(t *testing.T) {
 		t.Helper()
 		if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
@@ -276,6 +325,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),
 		"/users/{id}":         strconv.FormatInt(target.ID, 10),
 		"/tokens/{id}":        strconv.FormatInt(toks[0].ID, 10), // someone else's token
+		"/requests/{id}":      strconv.FormatInt(req.ID, 10),
+		"comment_id":          strconv.FormatInt(comment.ID, 10),
 	}
 	return f
 }

@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 )
 
@@ -24,7 +29,20 @@ type errorDTO struct {
 	// FieldMessageIDs to the message ID of that problem.
 	Fields          map[string]string `json:"fields,omitempty"`
 	FieldMessageIDs map[string]string `json:"field_message_ids,omitempty"`
-	RequestID       string            `json:"request_id,omitempty"`
+	// Items lists failing numbered items (the checklist items that stop
+	// a submission), each with its status and reason.
+	Items     []errorItemDTO `json:"items,omitempty"`
+	RequestID string         `json:"request_id,omitempty"`
+}
+
+// errorItemDTO is one failing item of an error: its ID (LR4), status
+// (missing, blocked, needs_justification) and the reason, translated and
+// as a message ID.
+type errorItemDTO struct {
+	ID              string `json:"id"`
+	Status          string `json:"status"`
+	Reason          string `json:"reason"`
+	ReasonMessageID string `json:"reason_message_id"`
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }
@@ -193,4 +211,295 @@ func newList[S, T any](in []S, conv func(S) T) listDTO[T] {
 		out[i] = conv(v)
 	}
 	return listDTO[T]{Items: out}
+}
+
+// refDTO names a user or an organisation inside another record.
+type refDTO struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+// operationRefDTO names the operation a request belongs to.
+type operationRefDTO struct {
+	ID   int64  `json:"id"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// dateOrNil is a calendar date as YYYY-MM-DD, or null when not given.
+func dateOrNil(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.DateOnly)
+	return &s
+}
+
+// timeOrNil is t in UTC, or null when not given.
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return utcPtr(&t)
+}
+
+type locationDTO struct {
+	Name      string   `json:"name"`
+	Adm1Name  string   `json:"adm1_name"`
+	Adm1PCode string   `json:"adm1_pcode"`
+	Adm2Name  string   `json:"adm2_name"`
+	Adm2PCode string   `json:"adm2_pcode"`
+	Lat       *float64 `json:"lat"`
+	Lon       *float64 `json:"lon"`
+}
+
+func newLocationDTO(l domain.Location) locationDTO {
+	return locationDTO{Name: l.Name, Adm1Name: l.Adm1Name, Adm1PCode: l.Adm1PCode, Adm2Name: l.Adm2Name,
+		Adm2PCode: l.Adm2PCode, Lat: l.Lat, Lon: l.Lon}
+}
+
+type civilianOptionDTO struct {
+	Option string `json:"option"`
+	Result string `json:"result"`
+	Note   string `json:"note"`
+}
+
+type exitStrategyDTO struct {
+	Organization string  `json:"organization"`
+	Date         *string `json:"date"`
+	Plan         string  `json:"plan"`
+}
+
+type contactDTO struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Phone string `json:"phone"`
+	Email string `json:"email"`
+}
+
+type answerDTO struct {
+	Answer string `json:"answer"`
+	Note   string `json:"note"`
+}
+
+type escortDTO struct {
+	NeedCriticality      string `json:"need_criticality"`
+	ResponsibleAuthority string `json:"responsible_authority"`
+	SecurityAssessment   string `json:"security_assessment"`
+	DiscontinuationPlan  string `json:"discontinuation_plan"`
+}
+
+// checklistItemDTO is one item's evaluation. Reason (translated) and
+// ReasonMessageID are there when the item is not ok, or when reviewers
+// should look at it anyway.
+type checklistItemDTO struct {
+	ID              string `json:"id"`
+	Status          string `json:"status"`
+	Gate            string `json:"gate"`
+	Reason          string `json:"reason,omitempty"`
+	ReasonMessageID string `json:"reason_message_id,omitempty"`
+	Justified       bool   `json:"justified"`
+	Warning         bool   `json:"warning"`
+}
+
+type evaluationDTO struct {
+	Complete bool               `json:"complete"`
+	Items    []checklistItemDTO `json:"items"`
+	Flags    []string           `json:"flags"`
+}
+
+func newEvaluationDTO(ctx context.Context, e domain.Evaluation) evaluationDTO {
+	out := evaluationDTO{Complete: e.Complete(), Items: []checklistItemDTO{}, Flags: []string{}}
+	for _, it := range e.Items {
+		out.Items = append(out.Items, checklistItemDTO{ID: it.ID, Status: string(it.Status), Gate: string(it.Gate),
+			Reason: translate(ctx, it.Reason), ReasonMessageID: it.Reason, Justified: it.Justified, Warning: it.Warning})
+	}
+	for _, f := range e.Flags {
+		out.Flags = append(out.Flags, string(f))
+	}
+	return out
+}
+
+// translate is i18n.T that leaves an empty message ID empty.
+func translate(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	return i18n.T(ctx, id)
+}
+
+// requestDTO is a request as GET /requests/{id} shows it to the caller:
+// its fields, the checklist's evaluation, and what the caller may do now
+// (Actions are domain action IDs such as request.submit). POC is null
+// and ContactHidden true when the caller may not see contact details.
+type requestDTO struct {
+	ID                     int64                `json:"id"`
+	Operation              operationRefDTO      `json:"operation"`
+	Reference              string               `json:"reference"`
+	Status                 string               `json:"status"`
+	StatusReason           string               `json:"status_reason"`
+	CivilianReference      string               `json:"civilian_reference"`
+	Version                int                  `json:"version"`
+	Title                  string               `json:"title"`
+	RequestingOrganization refDTO               `json:"requesting_organization"`
+	CreatedBy              refDTO               `json:"created_by"`
+	Sectors                []string             `json:"sectors"`
+	Need                   string               `json:"need"`
+	PeopleTargeted         int                  `json:"people_targeted"`
+	TaskCategory           string               `json:"task_category"`
+	Capability             string               `json:"capability"`
+	SupportType            string               `json:"support_type"`
+	TaskDescription        string               `json:"task_description"`
+	Origin                 locationDTO          `json:"origin"`
+	Destination            locationDTO          `json:"destination"`
+	RequiredBy             *time.Time           `json:"required_by"`
+	StartDate              *string              `json:"start_date"`
+	EndDate                *string              `json:"end_date"`
+	Priority               string               `json:"priority"`
+	UrgencyReason          string               `json:"urgency_reason"`
+	CivilianOptions        []civilianOptionDTO  `json:"civilian_options"`
+	Complementarity        string               `json:"complementarity"`
+	ExitStrategy           exitStrategyDTO      `json:"exit_strategy"`
+	POC                    *contactDTO          `json:"poc"`
+	ContactHidden          bool                 `json:"contact_hidden"`
+	Checklist              map[string]answerDTO `json:"checklist"`
+	Escort                 escortDTO            `json:"escort"`
+	Evaluation             evaluationDTO        `json:"evaluation"`
+	NeedsUrgencyReason     bool                 `json:"needs_urgency_reason"`
+	Actions                []string             `json:"actions"`
+	CanEdit                bool                 `json:"can_edit"`
+	CanComment             bool                 `json:"can_comment"`
+	SubmittedAt            *time.Time           `json:"submitted_at"`
+	CreatedAt              time.Time            `json:"created_at"`
+	UpdatedAt              time.Time            `json:"updated_at"`
+}
+
+func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
+	r := d.Request
+	out := requestDTO{
+		ID: r.ID, Operation: operationRefDTO{ID: d.Operation.ID, Code: d.Operation.Code, Name: d.Operation.Name},
+		Reference: r.Reference, Status: string(r.Status), StatusReason: r.StatusReason, CivilianReference: r.CivilianReference,
+		Version: r.Version, Title: r.Title,
+		RequestingOrganization: refDTO{ID: r.RequestingOrgID, Name: r.RequestingOrgName},
+		CreatedBy:              refDTO{ID: r.CreatedBy, Name: r.CreatedByName},
+		Sectors:                append([]string{}, r.Sectors...), Need: r.Need, PeopleTargeted: r.PeopleTargeted,
+		TaskCategory: string(r.TaskCategory), Capability: r.Capability, SupportType: string(r.SupportType),
+		TaskDescription: r.TaskDescription, Origin: newLocationDTO(r.Origin), Destination: newLocationDTO(r.Destination),
+		RequiredBy: timeOrNil(r.RequiredBy), StartDate: dateOrNil(r.StartDate), EndDate: dateOrNil(r.EndDate),
+		Priority: string(r.Priority), UrgencyReason: r.UrgencyReason, CivilianOptions: []civilianOptionDTO{},
+		Complementarity: r.Complementarity,
+		ExitStrategy: exitStrategyDTO{Organization: r.ExitStrategy.Organization, Date: dateOrNil(r.ExitStrategy.Date),
+			Plan: r.ExitStrategy.Plan},
+		ContactHidden: d.ContactHidden, Checklist: make(map[string]answerDTO, len(r.Checklist)),
+		Escort: escortDTO{NeedCriticality: r.Escort.NeedCriticality, ResponsibleAuthority: r.Escort.ResponsibleAuthority,
+			SecurityAssessment: r.Escort.SecurityAssessment, DiscontinuationPlan: r.Escort.DiscontinuationPlan},
+		Evaluation: newEvaluationDTO(ctx, d.Evaluation), NeedsUrgencyReason: d.NeedsUrgencyReason,
+		Actions: []string{}, CanEdit: d.CanEdit, CanComment: d.CanComment,
+		SubmittedAt: timeOrNil(r.SubmittedAt), CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
+	}
+	for _, c := range r.CivilianOptions {
+		out.CivilianOptions = append(out.CivilianOptions, civilianOptionDTO{Option: c.Option, Result: c.Result, Note: c.Note})
+	}
+	if !d.ContactHidden {
+		out.POC = &contactDTO{Name: r.POC.Name, Role: r.POC.Role, Phone: r.POC.Phone, Email: r.POC.Email}
+	}
+	for id, a := range r.Checklist {
+		out.Checklist[id] = answerDTO{Answer: a.Value, Note: a.Note}
+	}
+	for _, act := range d.Actions {
+		out.Actions = append(out.Actions, string(act))
+	}
+	return out
+}
+
+// requestSummaryDTO is a request as lists show it.
+type requestSummaryDTO struct {
+	ID                     int64      `json:"id"`
+	OperationID            int64      `json:"operation_id"`
+	Reference              string     `json:"reference"`
+	Title                  string     `json:"title"`
+	Status                 string     `json:"status"`
+	Version                int        `json:"version"`
+	Priority               string     `json:"priority"`
+	Sectors                []string   `json:"sectors"`
+	TaskCategory           string     `json:"task_category"`
+	RequestingOrganization refDTO     `json:"requesting_organization"`
+	RequiredBy             *time.Time `json:"required_by"`
+	SubmittedAt            *time.Time `json:"submitted_at"`
+	UpdatedAt              time.Time  `json:"updated_at"`
+}
+
+func newRequestSummaryDTO(s domain.RequestSummary) requestSummaryDTO {
+	return requestSummaryDTO{ID: s.ID, OperationID: s.OperationID, Reference: s.Reference, Title: s.Title,
+		Status: string(s.Status), Version: s.Version, Priority: string(s.Priority), Sectors: append([]string{}, s.Sectors...),
+		TaskCategory: string(s.TaskCategory), RequestingOrganization: refDTO{ID: s.RequestingOrgID, Name: s.RequestingOrgName},
+		RequiredBy: timeOrNil(s.RequiredBy), SubmittedAt: timeOrNil(s.SubmittedAt), UpdatedAt: utc(s.UpdatedAt)}
+}
+
+// requestPageDTO is one page of a request list; NextCursor, passed back
+// as ?cursor=, fetches the next one and is null on the last page.
+type requestPageDTO struct {
+	listDTO[requestSummaryDTO]
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newRequestPageDTO(p domain.RequestPage) requestPageDTO {
+	out := requestPageDTO{listDTO: newList(p.Items, newRequestSummaryDTO)}
+	if p.NextCursor != "" {
+		out.NextCursor = &p.NextCursor
+	}
+	return out
+}
+
+// authorDTO is who wrote a comment, with their organisation's name.
+type authorDTO struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	Organization string `json:"organization"`
+}
+
+type commentDTO struct {
+	ID        int64      `json:"id"`
+	RequestID int64      `json:"request_id"`
+	Author    authorDTO  `json:"author"`
+	Body      string     `json:"body"`
+	CreatedAt time.Time  `json:"created_at"`
+	EditedAt  *time.Time `json:"edited_at"`
+}
+
+func newCommentDTO(c domain.Comment) commentDTO {
+	return commentDTO{ID: c.ID, RequestID: c.RequestID,
+		Author: authorDTO{ID: c.AuthorID, Name: c.AuthorName, Organization: c.AuthorOrg},
+		Body:   c.Body, CreatedAt: utc(c.CreatedAt), EditedAt: timeOrNil(c.EditedAt)}
+}
+
+// eventDTO is one entry of the audit trail. Hashes are lowercase hex;
+// Hash is the SHA-256 over PrevHash and the event's canonical content,
+// so each event vouches for every one before it. Actor is null for
+// cmcoord's own (system) events.
+type eventDTO struct {
+	ID       int64           `json:"id"`
+	Seq      int             `json:"seq"`
+	Actor    *refDTO         `json:"actor"`
+	Action   string          `json:"action"`
+	Payload  json.RawMessage `json:"payload"`
+	At       time.Time       `json:"at"`
+	PrevHash *string         `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+func newEventDTO(e domain.Event) eventDTO {
+	out := eventDTO{ID: e.ID, Seq: e.Seq, Action: e.Action, Payload: json.RawMessage(e.Payload), At: utc(e.At),
+		Hash: hex.EncodeToString(e.Hash)}
+	if e.ActorID != 0 {
+		out.Actor = &refDTO{ID: e.ActorID, Name: e.ActorName}
+	}
+	if len(e.PrevHash) > 0 {
+		h := hex.EncodeToString(e.PrevHash)
+		out.PrevHash = &h
+	}
+	if len(out.Payload) == 0 {
+		out.Payload = json.RawMessage("{}")
+	}
+	return out
 }

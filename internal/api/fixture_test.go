@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,8 @@ type fixture struct {
 	pool       *pgxpool.Pool
 	access     *service.Access
 	dir        *service.Directory
+	reqs       *service.Requests
+	clock      *clock              // the requests service's; time.Now until advanced
 	org        domain.Organization // the default organisation
 	admin      domain.Actor
 	adminToken string
@@ -50,25 +53,30 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	catalog.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
+	catalog.OnMissing(func(lang, id string) {
+		t.Errorf("missing translation %s:%s", lang, id)
+	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(pool)
 	access := service.NewAccess(st, time.Now, log)
 	dir := service.NewDirectory(st, access, time.Now, log)
+	clk := &clock{}
+	reqs := service.NewRequests(st, clk.now, log)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
 		Access:    access,
 		Directory: dir,
+		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir}).Routes(),
+		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs}).Routes(),
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, pool: pool, access: access, dir: dir}
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, clock: clk}
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
 	if err != nil {
@@ -80,6 +88,25 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.adminToken = f.mustToken(t, u)
 	return f
+}
+
+// clock is a settable "now" for the requests service, so a test can move
+// past the comment edit window. It follows the real time.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
@@ -232,7 +259,13 @@ type apiError struct {
 		MessageID       string            `json:"message_id"`
 		Fields          map[string]string `json:"fields"`
 		FieldMessageIDs map[string]string `json:"field_message_ids"`
-		RequestID       string            `json:"request_id"`
+		Items           []struct {
+			ID              string `json:"id"`
+			Status          string `json:"status"`
+			Reason          string `json:"reason"`
+			ReasonMessageID string `json:"reason_message_id"`
+		} `json:"items"`
+		RequestID string `json:"request_id"`
 	} `json:"error"`
 }
 

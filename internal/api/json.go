@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,19 +22,24 @@ import (
 const maxBodyBytes = 1 << 20
 
 // writeJSON writes v as the JSON response with status. Responses carry
-// personal data and are never cached. Only an encoding failure (a
-// programming error) is returned: once the header is out, a failed write
-// means the client has gone and there is nobody left to tell.
+// personal data and are never cached. <, > and & are not escaped: the
+// body is never HTML (and is sent with nosniff), and an audit event's
+// payload must reach the client byte for byte as it was hashed. Only an
+// encoding failure (a programming error) is returned: once the header is
+// out, a failed write means the client has gone and there is nobody
+// left to tell.
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends the value with a newline
 		return fmt.Errorf("api: encode %T: %w", v, err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = buf.WriteTo(w)
 	return nil
 }
 
@@ -138,7 +144,8 @@ const (
 
 // WriteError writes err as the error envelope. Messages are translated
 // into the caller's language; the message IDs travel along so clients can
-// localise themselves. Anything that is not a *domain.Error is logged
+// localise themselves. A domain error's Items (the checklist items that
+// stop a submission) become the envelope's items. Anything that is not a *domain.Error is logged
 // here, once, with the request ID, and reaches the client only as
 // "internal error": its text may hold SQL or addresses.
 func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
@@ -178,6 +185,10 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			body.Fields[field] = i18n.T(ctx, id)
 			body.FieldMessageIDs[field] = id
 		}
+	}
+	for _, it := range de.Items {
+		body.Items = append(body.Items, errorItemDTO{ID: it.ID, Status: it.Status,
+			Reason: translate(ctx, it.Reason), ReasonMessageID: it.Reason})
 	}
 	if werr := writeJSON(w, status, errorEnvelope{Error: body}); werr != nil {
 		a.log.ErrorContext(ctx, "api write error", "request_id", middleware.GetReqID(ctx), "err", werr)

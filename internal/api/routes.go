@@ -51,6 +51,20 @@ func (a *API) Routes() http.Handler {
 		r.Get("/operations/{code}/members", a.handle(a.handleMemberList))
 		r.Put("/operations/{code}/members/{user_id}", a.handle(a.handleMemberSet))
 		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
+		r.Get("/operations/{code}/requests", a.handle(a.handleRequestList))
+		r.Post("/operations/{code}/requests", a.handle(a.handleRequestCreate))
+
+		r.Get("/requests/{id}", a.handle(a.handleRequestShow))
+		r.Patch("/requests/{id}", a.handle(a.handleRequestUpdate))
+		r.Post("/requests/{id}/submit", a.handle(a.handleRequestSubmit))
+		r.Post("/requests/{id}/return", a.handle(a.handleRequestReturn))
+		r.Post("/requests/{id}/redirect", a.handle(a.handleRequestRedirect))
+		r.Post("/requests/{id}/withdraw", a.handle(a.handleRequestWithdraw))
+		r.Post("/requests/{id}/briefing", a.handle(a.handleRequestBriefing))
+		r.Get("/requests/{id}/comments", a.handle(a.handleCommentList))
+		r.Post("/requests/{id}/comments", a.handle(a.handleCommentCreate))
+		r.Patch("/requests/{id}/comments/{comment_id}", a.handle(a.handleCommentUpdate))
+		r.Get("/requests/{id}/events", a.handle(a.handleEventList))
 	})
 	return r
 }

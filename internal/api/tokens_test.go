@@ -41,8 +41,19 @@ func TestTokens(t *testing.T) {
 		list := decode[struct {
 			Items []tokenJSON `json:"items"`
 		}](t, r)
-		if len(list.Items) < 2 || list.Items[0].ID != created.ID || list.Items[0].LastUsedAt == nil {
-			t.Errorf("items = %+v, want the new, used token first", list.Items)
+		// Other subtests create tokens meanwhile: find ours, and check the
+		// order (newest first) rather than a position.
+		var found bool
+		for i, it := range list.Items {
+			if it.ID == created.ID {
+				found = it.LastUsedAt != nil
+			}
+			if i > 0 && it.CreatedAt.After(list.Items[i-1].CreatedAt) {
+				t.Errorf("items not newest first: %+v", list.Items)
+			}
+		}
+		if len(list.Items) < 2 || !found {
+			t.Errorf("items = %+v, want the new token, marked used", list.Items)
 		}
 
 		f.call(t, req{Method: "DELETE", Path: fmt.Sprintf("/me/tokens/%d", created.ID), Token: token}).want(t, http.StatusNoContent)

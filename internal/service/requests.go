@@ -77,8 +77,7 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 			if err != nil {
 				return domain.Request{}, false, err
 			}
-			r, err := s.store.GetRequest(ctx, id)
-			return r, false, err
+			return s.replayed(ctx, id, op.ID)
 		}
 	}
 	r := in
@@ -120,10 +119,24 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 		if err != nil {
 			return domain.Request{}, false, err
 		}
-		r, err := s.store.GetRequest(ctx, id)
-		return r, false, err
+		return s.replayed(ctx, id, op.ID)
 	}
 	return out, err == nil, err
+}
+
+// replayed returns request id, created earlier under the same
+// idempotency key, when it belongs to operation opID; a key reused for
+// another operation is the client's error, not a replay.
+func (s *Requests) replayed(ctx context.Context, id, opID int64) (domain.Request, bool, error) {
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if r.OperationID != opID {
+		return domain.Request{}, false, &domain.Error{Code: domain.CodeConflict, Message: "request.idempotency_key_reused",
+			Fields: map[string]string{"idempotency_key": "request.idempotency_key_reused"}}
+	}
+	return r, false, nil
 }
 
 // withoutOfficerAnswers returns answers with the items the officer fills

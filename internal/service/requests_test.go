@@ -106,6 +106,18 @@ func wantCode(t *testing.T, err error, code domain.Code, msg string) {
 	}
 }
 
+// TestWithdrawDraft: a requester may withdraw a draft that was never
+// submitted (the schema allows it since migration 4).
+func TestWithdrawDraft(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	r := f.create(t, domain.Request{Title: "Not needed after all"})
+	got, err := f.reqs.Transition(t.Context(), f.requester, r.ID, domain.ActionWithdraw, domain.TransitionInput{Version: 1, Reason: "Road reopened."})
+	if err != nil || got.Status != domain.StatusWithdrawn {
+		t.Fatalf("withdraw a draft = %v, %v", got.Status, err)
+	}
+}
+
 func TestRequestLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newRequestsFixture(t)
@@ -327,6 +339,20 @@ func TestIdempotentCreate(t *testing.T) {
 	if err != nil || len(page) != 1 {
 		t.Fatalf("drafts = %d, %v; want exactly one request", len(page), err)
 	}
+	// The same key for another operation is refused, not replayed.
+	if _, err := f.dir.CreateOperation(t.Context(), f.admin, domain.Operation{Code: "NPL-FL", Name: "Floods", CountryISO3: "NPL",
+		Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.dir.GetUser(t.Context(), f.admin, f.requester.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.dir.SetMember(t.Context(), f.admin, "NPL-FL", u.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.reqs.Create(t.Context(), f.actor(t, u), "NPL-FL", domain.Request{Title: "Once"}, "key-1")
+	wantCode(t, err, domain.CodeConflict, "request.idempotency_key_reused")
 	// Another key, or another user with the same key, creates another.
 	if r, created, err := f.reqs.Create(t.Context(), f.colleague, f.op.Code, domain.Request{Title: "Once"}, "key-1"); err != nil || !created || r.ID == first {
 		t.Fatalf("colleague with the same key: %d created=%v %v", r.ID, created, err)

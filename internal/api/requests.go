@@ -1,0 +1,171 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// handleRequestList answers one page of an operation's requests that the
+// caller may see, filtered and sorted by the query (requestFilter).
+func (a *API) handleRequestList(w http.ResponseWriter, r *http.Request) error {
+	f, err := requestFilter(r.URL.RawQuery)
+	if err != nil {
+		return err
+	}
+	_, page, err := a.requests.List(r.Context(), actor(r), chi.URLParam(r, "code"), f)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newRequestPageDTO(page))
+}
+
+// handleRequestCreate creates a draft for the caller's organisation. With
+// an Idempotency-Key header, a retry with the same key answers 200 with
+// the request the first call created and Idempotent-Replayed: true.
+func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error {
+	var in requestInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	var draft domain.Request
+	if err := in.applyTo(&draft); err != nil {
+		return err
+	}
+	created, fresh, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	// The answer is the request as GET shows it: evaluation and actions.
+	d, err := a.requests.Get(r.Context(), actor(r), created.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", requestURL(r, created.ID))
+	status := http.StatusCreated
+	if !fresh {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, newRequestDTO(r.Context(), d))
+}
+
+// requestURL is the address of request id under the point where the API
+// is mounted (/api/v1), found from the path the caller used.
+func requestURL(r *http.Request, id int64) string {
+	base := ""
+	if rctx := chi.RouteContext(r.Context()); rctx != nil && rctx.RoutePath != "" {
+		base, _ = strings.CutSuffix(r.URL.Path, rctx.RoutePath)
+	}
+	return base + "/requests/" + strconv.FormatInt(id, 10)
+}
+
+// handleRequestShow answers the request with its checklist evaluation and
+// what the caller may do; the contact is null where they may not see it.
+// A request the caller cannot see is 404, as a missing one.
+func (a *API) handleRequestShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := a.requests.Get(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newRequestDTO(r.Context(), d))
+}
+
+// handleRequestUpdate merges the body into the stored draft or returned
+// request (requestInput) in one transaction, after the service has
+// decided the caller may edit it; a stale or missing version is 409.
+func (a *API) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in requestPatch
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := a.requests.Edit(r.Context(), actor(r), id, versionOf(in.Version), in.requestInput.applyTo); err != nil {
+		return err
+	}
+	return a.writeRequest(w, r, id)
+}
+
+// writeRequest answers request id as GET shows it, after a change.
+func (a *API) writeRequest(w http.ResponseWriter, r *http.Request, id int64) error {
+	d, err := a.requests.Get(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newRequestDTO(r.Context(), d))
+}
+
+// handleRequestSubmit submits a draft or returned request. A request that
+// fails its checklist or required fields is 422 listing the failing
+// checklist items in the envelope's items.
+func (a *API) handleRequestSubmit(w http.ResponseWriter, r *http.Request) error {
+	return a.transition(w, r, domain.ActionSubmit)
+}
+
+// handleRequestReturn sends a submitted request back to its requester,
+// with the reason.
+func (a *API) handleRequestReturn(w http.ResponseWriter, r *http.Request) error {
+	return a.transition(w, r, domain.ActionReturn)
+}
+
+// handleRequestRedirect closes a submitted request in favour of the
+// civilian service named by civilian_reference.
+func (a *API) handleRequestRedirect(w http.ResponseWriter, r *http.Request) error {
+	return a.transition(w, r, domain.ActionRedirect)
+}
+
+// handleRequestWithdraw withdraws a request before its decision.
+func (a *API) handleRequestWithdraw(w http.ResponseWriter, r *http.Request) error {
+	return a.transition(w, r, domain.ActionWithdraw)
+}
+
+// transition takes action on the request named in the path. Wrong state
+// or a stale (or missing) version is 409; a missing reason 422.
+func (a *API) transition(w http.ResponseWriter, r *http.Request, action domain.Action) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in redirectInput
+	var body any = &in.transitionInput // civilian_reference is an unknown field elsewhere
+	if action == domain.ActionRedirect {
+		body = &in
+	}
+	if err := readJSON(w, r, body); err != nil {
+		return err
+	}
+	_, err = a.requests.Transition(r.Context(), actor(r), id, action,
+		domain.TransitionInput{Version: versionOf(in.Version), Reason: in.Reason, CivilianReference: in.CivilianReference})
+	if err != nil {
+		return err
+	}
+	return a.writeRequest(w, r, id)
+}
+
+// handleRequestBriefing records the officer's answer to LR17 (the
+// providing force was briefed on humanitarian principles).
+func (a *API) handleRequestBriefing(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in briefingInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := a.requests.RecordBriefing(r.Context(), actor(r), id, domain.Answer{Value: in.Answer, Note: in.Note}); err != nil {
+		return err
+	}
+	return a.writeRequest(w, r, id)
+}
