@@ -22,6 +22,10 @@ run: build ## find or start PostgreSQL, migrate, load demo data once, serve on h
 test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 20m ./...
 
+bench: ## Go benchmarks and the load run (100k requests, 1M events, 16 clients)
+	$(GO) run ./internal/devtools/testenv -- $(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/bench -go $(GO) $(BENCHFLAGS)
+
 generate: ## regenerate *_templ.go from the .templ sources (templ pinned in go.mod)
 	$(GO) tool templ generate -log-level warn
 

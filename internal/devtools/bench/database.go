@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cmcoord/cmcoord/internal/demo"
+	"github.com/cmcoord/cmcoord/internal/devtools/bench/seed"
+	"github.com/cmcoord/cmcoord/internal/pgserver"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/migrations"
+)
+
+// markerKey is the app_settings key recording what a finished seed holds;
+// a database without it (an interrupted seed) or with other sizes is
+// dropped and seeded again.
+const markerKey = "bench.seeded"
+
+// The demo accounts the clients sign in as, and the operation they load.
+const (
+	officerEmail   = "officer@example.org"
+	requesterEmail = "requester@example.org"
+	fieldEmail     = "field@example.org"
+	benchOperation = "NPL-EQ-DEMO"
+)
+
+// benchDB is the seeded database and what the clients need of it.
+type benchDB struct {
+	name, url  string
+	reused     bool
+	seedTime   time.Duration
+	requests   int64 // rows in requests (seeded and demo)
+	events     int64 // rows in events
+	opCode     string
+	opRequests int64 // requests in opCode
+	// Request IDs each signed-in user may open, sampled from opCode.
+	officerIDs, requesterIDs []int64
+	// API tokens of the two users.
+	officerToken, requesterToken string
+}
+
+// prepareDatabase creates, migrates and seeds the database, or reuses a
+// finished one of the same name and sizes.
+func prepareDatabase(ctx context.Context, serverURL string, o options, logf func(string, ...any)) (*benchDB, error) {
+	db := &benchDB{name: o.name, opCode: benchOperation}
+	var err error
+	want := fmt.Sprintf("requests=%d events=%d schema=%d", o.requests, o.events, migrations.Latest())
+
+	exists, err := databaseExists(ctx, serverURL, o.name)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		got, err := readMarker(ctx, serverURL, o.name)
+		if err != nil {
+			return nil, err
+		}
+		if got == want {
+			db.reused = true
+		} else {
+			logf("database %s exists but is not a finished seed of these sizes (%q); dropping it", o.name, got)
+			if err := dropDatabase(ctx, serverURL, o.name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if db.url, err = pgserver.EnsureDatabase(ctx, serverURL, o.name); err != nil {
+		return nil, err
+	}
+	logf("database %s on %s", o.name, redact(serverURL))
+
+	start := time.Now()
+	if err := store.Migrate(ctx, db.url); err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, db.url)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	access := service.NewAccess(st, time.Now, quiet)
+	directory := service.NewDirectory(st, access, time.Now, quiet)
+	if db.reused {
+		logf("reusing the seeded database (%s)", want)
+	} else {
+		if err := seedDatabase(ctx, pool, st, access, directory, o, quiet, logf); err != nil {
+			return nil, err
+		}
+		db.seedTime = time.Since(start)
+		if err := st.PutSetting(ctx, markerKey, want, time.Now()); err != nil {
+			return nil, err
+		}
+		logf("seeded in %s (migrate, demo data, requests, events, VACUUM ANALYZE)", db.seedTime.Round(100*time.Millisecond))
+	}
+	return db, db.load(ctx, pool, st, access)
+}
+
+// seedDatabase loads the demo data through the services, then the bulk
+// requests and events (package seed), then refreshes the planner's
+// statistics as autovacuum eventually would.
+func seedDatabase(ctx context.Context, pool *pgxpool.Pool, st *store.Store, access *service.Access,
+	directory *service.Directory, o options, quiet *slog.Logger, logf func(string, ...any)) error {
+	_, err := demo.Load(ctx, demo.Services{
+		System:    service.NewSystem(st, migrations.Latest(), time.Now, quiet),
+		Access:    access,
+		Directory: directory,
+		Requests:  service.NewRequests(st, time.Now, quiet),
+	})
+	if err != nil {
+		return err
+	}
+	ops, err := st.ListOperations(ctx)
+	if err != nil {
+		return err
+	}
+	var (
+		opIDs     []int64
+		benchOpID int64
+	)
+	for _, op := range ops {
+		if op.Code == benchOperation {
+			benchOpID = op.ID
+		}
+	}
+	if benchOpID == 0 {
+		return fmt.Errorf("the demo data has no operation %s", benchOperation)
+	}
+	opIDs = append(opIDs, benchOpID) // the first operation gets half the requests
+	for _, op := range ops {
+		if op.ID != benchOpID {
+			opIDs = append(opIDs, op.ID)
+		}
+	}
+	var authors []seed.Author
+	for _, email := range []string{requesterEmail, fieldEmail} {
+		u, err := st.GetUserByEmail(ctx, email)
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", email, err)
+		}
+		authors = append(authors, seed.Author{OrgID: u.OrganizationID, UserID: u.ID})
+	}
+	// The template: the operation's first demo request, and its creation
+	// event's snapshot.
+	var (
+		templateID int64
+		created    string
+	)
+	if err := pool.QueryRow(ctx,
+		`SELECT r.id, e.payload FROM requests r JOIN events e ON e.request_id = r.id AND e.seq = 1
+		 WHERE r.operation_id = $1 ORDER BY r.id LIMIT 1`, benchOpID).Scan(&templateID, &created); err != nil {
+		return fmt.Errorf("template request: %w", err)
+	}
+
+	t := time.Now()
+	first, last, err := seed.Requests(ctx, pool, seed.RequestsInput{
+		TemplateID: templateID, Operations: opIDs, Authors: authors, Count: o.requests, Now: time.Now(),
+	})
+	if err != nil {
+		return err
+	}
+	logf("inserted %d requests in %s", last-first+1, time.Since(t).Round(100*time.Millisecond))
+	t = time.Now()
+	n, err := seed.Events(ctx, pool, first, last, o.events, []byte(created), o.workers)
+	if err != nil {
+		return err
+	}
+	logf("copied %d events in %s", n, time.Since(t).Round(100*time.Millisecond))
+	t = time.Now()
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) requests, events, operations, users, organizations`); err != nil {
+		return fmt.Errorf("vacuum: %w", err)
+	}
+	logf("VACUUM ANALYZE in %s", time.Since(t).Round(100*time.Millisecond))
+	return nil
+}
+
+// load reads the counts, samples the request IDs each user may open and
+// issues the two users' API tokens.
+func (db *benchDB) load(ctx context.Context, pool *pgxpool.Pool, st *store.Store, access *service.Access) error {
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM requests), (SELECT count(*) FROM events)`).
+		Scan(&db.requests, &db.events); err != nil {
+		return fmt.Errorf("count rows: %w", err)
+	}
+	op, err := st.GetOperationByCode(ctx, db.opCode)
+	if err != nil {
+		return err
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM requests WHERE operation_id = $1`, op.ID).Scan(&db.opRequests); err != nil {
+		return fmt.Errorf("count rows: %w", err)
+	}
+	requester, err := st.GetUserByEmail(ctx, requesterEmail)
+	if err != nil {
+		return err
+	}
+	// An officer opens any submitted request; a requester any of their
+	// organisation's, drafts included. A random sample of 2,000 IDs
+	// spread over the whole table, so pages come from cold and hot parts
+	// alike.
+	sample := func(where string, args ...any) ([]int64, error) {
+		rows, _ := pool.Query(ctx, `SELECT id FROM requests WHERE operation_id = $1 AND `+where+` ORDER BY random() LIMIT 2000`,
+			append([]any{op.ID}, args...)...)
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err == nil && len(ids) == 0 {
+			err = fmt.Errorf("no request to open in %s", db.opCode)
+		}
+		return ids, err
+	}
+	if db.officerIDs, err = sample(`status <> 'draft'`); err != nil {
+		return err
+	}
+	if db.requesterIDs, err = sample(`requesting_org_id = $2`, requester.OrganizationID); err != nil {
+		return err
+	}
+	for _, u := range []struct {
+		email string
+		token *string
+	}{{officerEmail, &db.officerToken}, {requesterEmail, &db.requesterToken}} {
+		if *u.token, _, err = access.IssueTokenForEmail(ctx, u.email, "bench "+time.Now().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("token for %s: %w", u.email, err)
+		}
+	}
+	return nil
+}
+
+// adminConn connects to the server's maintenance database.
+func adminConn(ctx context.Context, serverURL string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", redact(serverURL), err)
+	}
+	return conn, nil
+}
+
+func databaseExists(ctx context.Context, serverURL, name string) (bool, error) {
+	conn, err := adminConn(ctx, serverURL)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&ok)
+	return ok, err
+}
+
+// readMarker returns the seed marker of database name, or "" when it has
+// none (or no schema yet).
+func readMarker(ctx context.Context, serverURL, name string) (string, error) {
+	u, err := url.Parse(serverURL)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	conn, err := adminConn(ctx, u.String())
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var v string
+	err = conn.QueryRow(ctx, `SELECT value FROM app_settings WHERE key = $1`, markerKey).Scan(&v)
+	if err != nil {
+		return "", nil // no table or no row: not a finished seed
+	}
+	return v, nil
+}
+
+func dropDatabase(ctx context.Context, serverURL, name string) error {
+	conn, err := adminConn(ctx, serverURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	return nil
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,167 @@
+// Command bench is cmcoord's load run (PRODUCT.md §7, "Fast at scale"):
+//
+//	go run ./internal/devtools/testenv -- go run ./internal/devtools/bench [flags]
+//
+// It creates (or, with -keep, reuses) a throwaway database on the server
+// in TEST_DATABASE_URL (else DATABASE_URL), migrates it with
+// store.Migrate, loads the demo data through the services, seeds
+// -requests requests over the demo operations and -events audit events
+// (package seed), builds cmcoord and runs the real `cmcoord serve` on it,
+// signs in the demo officer and requester, and drives -clients
+// concurrent clients for -duration against the request list and the
+// request page, HTML and JSON. It prints count, errors, p50/p90/p99/max
+// latency and requests per second per endpoint, and PASS or FAIL against
+// p99 ≤ 50 ms. An endpoint whose route answers 404 is reported as not
+// available (the feature is not built yet), not as a failure.
+//
+// The exit status is 1 when anything fails (setup, a request error);
+// a missed latency target is reported, not an error.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command's flags.
+type options struct {
+	requests int
+	events   int
+	clients  int
+	duration time.Duration
+	warmup   time.Duration
+	keep     bool
+	name     string
+	bin      string
+	goCmd    string
+	target   time.Duration
+	workers  int
+	only     []string // endpoint keys; empty for all
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.IntVar(&o.requests, "requests", 100_000, "requests to seed")
+	fs.IntVar(&o.events, "events", 1_000_000, "audit events to seed")
+	fs.IntVar(&o.clients, "clients", 16, "concurrent clients")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured load duration")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before the measured run")
+	fs.BoolVar(&o.keep, "keep", false, "keep the seeded database, and reuse it on the next run with the same sizes")
+	fs.StringVar(&o.name, "name", "", "database name, starting with cmcoord_bench (default cmcoord_bench_<requests>_<events>)")
+	fs.StringVar(&o.bin, "bin", "", "a built cmcoord binary to serve with (default: build ./cmd/cmcoord into a temporary directory)")
+	fs.StringVar(&o.goCmd, "go", "", "the go command used to build cmcoord (default: go on PATH)")
+	fs.DurationVar(&o.target, "target", 50*time.Millisecond, "p99 latency target (PRODUCT.md §7)")
+	fs.IntVar(&o.workers, "seed-workers", 2, "parallel COPY streams for the events")
+	only := fs.String("endpoints", "", "comma-separated endpoints to load: list, list.json, show, show.json (the default: PRODUCT.md §7's pages), operation, dashboard, or all")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if *only != "" {
+		known := map[string]bool{}
+		for _, ep := range endpoints() {
+			known[ep.key] = true
+		}
+		for _, k := range strings.Split(*only, ",") {
+			if k == "all" {
+				o.only = slices.Collect(maps.Keys(known))
+				break
+			}
+			if !known[k] {
+				return o, fmt.Errorf("-endpoints: unknown endpoint %q", k)
+			}
+			o.only = append(o.only, k)
+		}
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.requests < 1 || o.events < 0 || o.clients < 1 || o.duration <= 0 {
+		return o, errors.New("-requests and -clients must be at least 1, -events at least 0, -duration positive")
+	}
+	if o.name == "" {
+		o.name = fmt.Sprintf("cmcoord_bench_%d_%d", o.requests, o.events)
+	}
+	// The database is dropped and recreated at will: refuse a name that
+	// could be somebody's real database.
+	if !strings.HasPrefix(o.name, "cmcoord_bench") {
+		return o, fmt.Errorf("-name %q must start with cmcoord_bench", o.name)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	serverURL := getenv("TEST_DATABASE_URL")
+	if serverURL == "" {
+		serverURL = getenv("DATABASE_URL")
+	}
+	if serverURL == "" {
+		return errors.New("no PostgreSQL: set TEST_DATABASE_URL or DATABASE_URL, or run through `go run ./internal/devtools/testenv --` (make bench does)")
+	}
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(stdout, "bench: "+format+"\n", a...)
+	}
+
+	// Whatever happens from here on, the database goes unless -keep (an
+	// interrupted seed has no marker, so a kept one is seeded afresh).
+	defer func() {
+		if o.keep {
+			logf("kept database %s (-keep); the next run with the same sizes reuses it", o.name)
+			return
+		}
+		dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := dropDatabase(dropCtx, serverURL, o.name); err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return
+		}
+		logf("dropped database %s", o.name)
+	}()
+	db, err := prepareDatabase(ctx, serverURL, o, logf)
+	if err != nil {
+		return err
+	}
+
+	srv, err := startServer(ctx, o, db.url, logf)
+	if err != nil {
+		return err
+	}
+	defer srv.stop(logf)
+
+	res, err := runLoad(ctx, o, srv.baseURL, db, logf)
+	if err != nil {
+		return err
+	}
+	report(stdout, o, db, res)
+	if n := res.errors(); n > 0 {
+		srv.keepLog = true
+		return fmt.Errorf("%d requests failed (first: %s); server log: %s", n, res.firstError(), srv.logPath)
+	}
+	return nil
+}

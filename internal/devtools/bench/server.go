@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// server is a running `cmcoord serve`.
+type server struct {
+	cmd     *exec.Cmd
+	tmp     string // temporary directory: the built binary and the log
+	logPath string
+	baseURL string
+	done    chan error
+	keepLog bool // set when requests failed: the log explains them
+}
+
+var servingRE = regexp.MustCompile(`serving at (http://\S+)`)
+
+// startServer builds cmcoord (unless -bin) and starts `cmcoord serve` on
+// a free loopback port against databaseURL: the real binary, with its
+// migrations check, middleware, sessions and logging, as deployed.
+func startServer(ctx context.Context, o options, databaseURL string, logf func(string, ...any)) (*server, error) {
+	tmp, err := os.MkdirTemp("", "cmcoord-bench-*")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{tmp: tmp, logPath: filepath.Join(tmp, "server.log"), done: make(chan error, 1)}
+	bin := o.bin
+	if bin == "" {
+		bin = filepath.Join(tmp, "cmcoord")
+		if err := build(ctx, o.goCmd, bin); err != nil {
+			os.RemoveAll(tmp)
+			return nil, err
+		}
+	}
+	logFile, err := os.Create(s.logPath)
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	s.cmd = exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-log-format", "json")
+	// The database URL goes through the environment, not argv (ps shows argv).
+	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL)
+	s.cmd.Stderr = logFile
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		logFile.Close()
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case urls <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		s.done <- s.cmd.Wait()
+		logFile.Close()
+	}()
+	select {
+	case s.baseURL = <-urls:
+	case err := <-s.done:
+		return nil, fmt.Errorf("cmcoord serve exited before listening (%v); log: %s", err, s.logPath)
+	case <-time.After(60 * time.Second):
+		s.stop(logf)
+		return nil, errors.New("cmcoord serve did not listen within 60 s")
+	case <-ctx.Done():
+		s.stop(logf)
+		return nil, ctx.Err()
+	}
+	logf("cmcoord serve (%s) listening at %s; log in %s", bin, s.baseURL, s.logPath)
+	return s, nil
+}
+
+// build compiles ./cmd/cmcoord to out from the module's root.
+func build(ctx context.Context, goCmd, out string) error {
+	if goCmd == "" {
+		goCmd = "go"
+		if _, err := exec.LookPath(goCmd); err != nil {
+			goCmd = "/usr/local/go/bin/go" // where the official tarball installs
+		}
+	}
+	root, err := exec.CommandContext(ctx, goCmd, "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(root))
+	if mod == "" || mod == os.DevNull {
+		return errors.New("run bench inside the cmcoord module (no go.mod found)")
+	}
+	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-o", out, "./cmd/cmcoord")
+	cmd.Dir = filepath.Dir(mod)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build cmcoord: %w", err)
+	}
+	return nil
+}
+
+// stop interrupts the server, as Ctrl-C would, and waits for its graceful
+// shutdown. The temporary directory goes too, unless requests failed or
+// the log shows an error worth reading.
+func (s *server) stop(logf func(string, ...any)) {
+	if s.cmd.Process != nil {
+		_ = s.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+	}
+	if s.keepLog || logHasErrors(s.logPath) {
+		logf("kept the server log %s", s.logPath)
+		return
+	}
+	os.RemoveAll(s.tmp)
+}
+
+func logHasErrors(path string) bool {
+	b, err := os.ReadFile(path)
+	return err == nil && strings.Contains(string(b), `"level":"ERROR"`)
+}
