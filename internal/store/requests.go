@@ -349,11 +349,13 @@ type sortSpec struct {
 	desc  bool
 }
 
-const priorityRankSQL = `CASE r.priority WHEN 'lifesaving' THEN 0 WHEN 'life_sustaining' THEN 1 WHEN 'high' THEN 2 WHEN 'normal' THEN 3 ELSE 4 END`
+// Each sort's expressions are exactly those of an index of migration 5,
+// so a page is read in order, never sorted.
+const priorityRankSQL = `r.priority_rank`
 
 var sorts = map[domain.RequestSort]sortSpec{
 	domain.SortUpdated:    {exprs: []string{"r.updated_at", "r.id"}, casts: []string{"timestamptz", "bigint"}, desc: true},
-	domain.SortUrgency:    {exprs: []string{priorityRankSQL, "coalesce(r.submitted_at, 'infinity')", "r.id"}, casts: []string{"integer", "timestamptz", "bigint"}},
+	domain.SortUrgency:    {exprs: []string{priorityRankSQL, "coalesce(r.submitted_at, 'infinity')", "r.id"}, casts: []string{"smallint", "timestamptz", "bigint"}},
 	domain.SortRequiredBy: {exprs: []string{"coalesce(r.required_by, 'infinity')", "r.id"}, casts: []string{"timestamptz", "bigint"}},
 	domain.SortReference:  {exprs: []string{"r.number", "r.id"}, casts: []string{"integer", "bigint"}, desc: true},
 }
@@ -380,7 +382,12 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 		for i, x := range f.Statuses {
 			st[i] = string(x)
 		}
-		where = append(where, "r.status = ANY("+arg(st)+")")
+		if len(st) == 1 {
+			// "= ANY" would keep PostgreSQL from reading the status index in order.
+			where = append(where, "r.status = "+arg(st[0]))
+		} else {
+			where = append(where, "r.status = ANY("+arg(st)+")")
+		}
 	}
 	if f.Sector != "" {
 		where = append(where, "r.sectors @> ARRAY["+arg(f.Sector)+"::text]")

@@ -1,0 +1,6 @@
+DROP INDEX requests_operation_status_updated_idx;
+DROP INDEX requests_operation_status_urgency_idx;
+DROP INDEX requests_operation_number_idx;
+DROP INDEX requests_operation_required_idx;
+DROP INDEX requests_operation_urgency_idx;
+ALTER TABLE requests DROP COLUMN priority_rank;
