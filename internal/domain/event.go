@@ -34,6 +34,7 @@ const (
 	EventComment       = "request.commented"
 	EventCommentEdited = "request.comment_edited"
 	EventBriefing      = "request.briefing_recorded"
+	EventVote          = "request.voted" // records that an organisation voted, never how
 )
 
 // NewEvent returns the next event of a chain whose last event is prev

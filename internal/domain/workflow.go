@@ -49,6 +49,7 @@ const (
 	ActionViewContact    Action = "request.contact.view"
 	ActionRecordBriefing Action = "request.briefing" // LR17, filled by the officer
 	ActionScreen         Action = "request.screen"   // see the screening queue
+	ActionVote           Action = "request.vote"     // cast or change the organisation's vote
 
 	// Transitions (one row each in Transitions).
 	ActionSubmit         Action = "request.submit"
@@ -145,6 +146,7 @@ var requestRules = map[Action][]Role{
 	ActionViewContact:    {RoleRequester, RoleOfficer, RoleHC},
 	ActionRecordBriefing: {RoleOfficer},
 	ActionScreen:         {RoleOfficer},
+	ActionVote:           {RoleHCTMember},
 }
 
 // ownOrg reports whether the request belongs to the actor's organisation.
@@ -306,5 +308,21 @@ func (r *Request) Apply(a Actor, action Action, in TransitionInput, now time.Tim
 	}
 	r.Status = t.To
 	r.UpdatedAt = now
+	return payload, nil
+}
+
+// ApplySystem moves r by a transition only the system takes on its own
+// (closing a review at its deadline, expiry when the required-by time
+// passes); it returns the event payload.
+func (r *Request) ApplySystem(action Action, now time.Time) (map[string]any, error) {
+	t, ok := TransitionFor(action)
+	if !ok || !t.System {
+		return nil, Errorf(CodeForbidden, "error.forbidden")
+	}
+	if !oneOf(r.Status, t.From) {
+		return nil, Errorf(CodeConflict, "request.wrong_state")
+	}
+	payload := map[string]any{"from": string(r.Status), "to": string(t.To), "by": "system"}
+	r.Status, r.UpdatedAt = t.To, now
 	return payload, nil
 }

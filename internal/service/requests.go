@@ -20,9 +20,17 @@ import (
 // trail. Every change is one transaction that locks the request row,
 // decides with the domain, saves and appends its audit event.
 type Requests struct {
-	store *store.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store  *store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	notify Notifier
+}
+
+// WithNotifier makes the service tell requesters when their request is
+// returned; it returns s.
+func (s *Requests) WithNotifier(n Notifier) *Requests {
+	s.notify = n
+	return s
 }
 
 // NewRequests returns the Requests service.
@@ -304,14 +312,23 @@ func cloneRequest(r domain.Request) domain.Request {
 	return c
 }
 
+// simpleTransitions are the transitions Transition takes: those whose
+// only inputs are a version, a reason and a reference.
+var simpleTransitions = map[domain.Action]bool{
+	domain.ActionSubmit: true, domain.ActionReturn: true, domain.ActionRedirect: true,
+	domain.ActionWithdraw: true, domain.ActionReturnReview: true,
+}
+
 // Transition takes action on request id for by: submit, return,
 // redirect, withdraw. It locks the row, checks permission, state and
 // version (CodeConflict when either moved on), and for a submission the
 // required fields and the checklist (CodeInvalid listing the failing
 // items); then it saves the new status and appends the event.
 func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, action domain.Action, in domain.TransitionInput) (domain.Request, error) {
-	if t, ok := domain.TransitionFor(action); !ok || len(t.Roles) == 0 {
-		return domain.Request{}, domain.Errorf(domain.CodeForbidden, "error.forbidden") // system-only or unknown
+	if t, ok := domain.TransitionFor(action); !ok || len(t.Roles) == 0 || !simpleTransitions[action] {
+		// System-only, unknown, or a step with its own method and guards
+		// (opening, closing and deciding reviews: Reviews).
+		return domain.Request{}, domain.Errorf(domain.CodeForbidden, "error.forbidden")
 	}
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
@@ -340,6 +357,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 				}
 			}
 		}
+		from := r.Status
 		payload, err := r.Apply(by, action, in, now)
 		if err != nil {
 			return err
@@ -354,8 +372,27 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		if err := st.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
+		if from == domain.StatusHCTReview {
+			// Leaving the review (returned, withdrawn): it is cancelled and
+			// its votes never carry over to a changed request.
+			if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
+				return err
+			} else if ok && rv.Open() {
+				if err := st.CloseReview(ctx, rv.ID, now, by.UserID, "cancelled", nil); err != nil {
+					return err
+				}
+				payload["review_id"] = rv.ID
+			}
+		}
 		out = r
-		return appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now)
+		if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
+			return err
+		}
+		if r.Status == domain.StatusReturned && s.notify != nil {
+			return s.notify.Notify(ctx, st, domain.Notice{Kind: domain.NoticeReturned, RequestID: r.ID, Reference: r.Reference,
+				Title: r.Title, Recipients: []int64{r.CreatedBy}, Data: map[string]string{"Reason": r.StatusReason}})
+		}
+		return nil
 	})
 	return out, err
 }

@@ -1,0 +1,28 @@
+package domain
+
+// NoticeKind is what a notification tells its recipients.
+type NoticeKind string
+
+// Notification kinds (PRODUCT.md §4 and the review issue).
+const (
+	NoticeReviewOpened   NoticeKind = "review_opened"   // to the eligible organisations' HCT members
+	NoticeReviewReminder NoticeKind = "review_reminder" // to HCT members of organisations that have not voted
+	NoticeReviewClosed   NoticeKind = "review_closed"   // to the HC and the officers
+	NoticeDecision       NoticeKind = "decision"        // to the requester and the officers
+	NoticeReturned       NoticeKind = "returned"        // to the requester
+)
+
+// NoticeKinds lists every kind.
+var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned}
+
+// Notice is one event to tell a set of users about, in-app and by
+// e-mail. Data holds the values its message needs (Deadline, Outcome,
+// Reason…), already formatted; it never holds a sealed vote.
+type Notice struct {
+	Kind       NoticeKind
+	RequestID  int64
+	Reference  string
+	Title      string
+	Recipients []int64 // user IDs; repeats and disabled users are skipped
+	Data       map[string]string
+}

@@ -1,0 +1,285 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The HCT review (PRODUCT.md §4, Voting): one vote per eligible
+// organisation, frozen when the review opens; the tally and its pass
+// rules are pure functions here and nowhere else.
+
+// VoteValue is an organisation's position on a request under review.
+type VoteValue string
+
+// Vote values.
+const (
+	VoteSupport           VoteValue = "support"
+	VoteSupportConditions VoteValue = "support_with_conditions" // conditions required
+	VoteObject            VoteValue = "object"                  // reason required
+	VoteAbstain           VoteValue = "abstain"
+	VoteRecuse            VoteValue = "recuse" // conflict of interest
+)
+
+// VoteValues lists every vote value in display order.
+var VoteValues = []VoteValue{VoteSupport, VoteSupportConditions, VoteObject, VoteAbstain, VoteRecuse}
+
+// Review is one HCT review of a request: the rules and the eligible
+// organisations copied when it opened, so a later change of the
+// operation's policy or membership never alters a running review.
+type Review struct {
+	ID        int64
+	RequestID int64
+	// Round counts the reviews of the request: a review re-opened after
+	// a failed quorum, or a request resubmitted after a return, starts a
+	// new round whose votes begin empty.
+	Round    int
+	Policy   ReviewPolicy
+	Eligible []int64 // organisation IDs, requesting organisation excluded
+	Recused  []int64 // recused automatically at opening (the requesting organisation)
+	OpenedBy int64
+	OpenedAt time.Time
+	Deadline time.Time
+	ClosedAt time.Time // zero while open
+	// Tally is frozen at close.
+	Tally *Tally
+	// Reopening marks a review re-opened after a failed quorum; such a
+	// review cannot be re-opened again.
+	Reopening  bool
+	RemindedAt time.Time // zero until the reminder went out
+}
+
+// Open reports whether the review still takes votes at now.
+func (r Review) Open() bool { return r.ClosedAt.IsZero() }
+
+// IsEligible reports whether organisation orgID votes in the review.
+func (r Review) IsEligible(orgID int64) bool {
+	for _, id := range r.Eligible {
+		if id == orgID {
+			return true
+		}
+	}
+	return false
+}
+
+// Vote is an organisation's current vote.
+type Vote struct {
+	ReviewID       int64
+	OrganizationID int64
+	OrgName        string // read-only, joined for display
+	Value          VoteValue
+	Comment        string // conditions, objection reason or remark
+	CastBy         int64
+	CastByName     string // read-only, joined for display
+	CastAt         time.Time
+}
+
+// ValidateVote checks a vote's value and the text it requires.
+func ValidateVote(v VoteValue, comment string) error {
+	f := fieldErrors{}
+	if !oneOf(v, VoteValues) {
+		f.add("value", "field.choose")
+	}
+	checkText(f, "comment", comment, maxNote, false)
+	if strings.TrimSpace(comment) == "" {
+		switch v {
+		case VoteSupportConditions:
+			f.add("comment", "vote.conditions_required")
+		case VoteObject:
+			f.add("comment", "vote.reason_required")
+		}
+	}
+	return f.err()
+}
+
+// Tally is the count of a review's votes and what it means.
+type Tally struct {
+	Eligible  int `json:"eligible"`        // eligible organisations
+	Voted     int `json:"voted"`           // organisations that cast any vote (turnout)
+	Support   int `json:"support"`         // support and support with conditions
+	WithConds int `json:"with_conditions"` // of Support, with conditions
+	Object    int `json:"object"`          // objections
+	Abstain   int `json:"abstain"`         // abstentions
+	Recused   int `json:"recused"`         // recused by vote
+	// QuorumBase is the eligible organisations that are not recused;
+	// Counting those that voted support, conditions or object.
+	QuorumBase int  `json:"quorum_base"`
+	Counting   int  `json:"counting"`
+	QuorumMet  bool `json:"quorum_met"`
+	Passed     bool `json:"passed"`
+}
+
+// CountVotes tallies votes (at most one per organisation; votes from
+// organisations not eligible are ignored) under policy.
+//
+// Quorum: organisations voting (not recused, not abstaining) divided by
+// eligible non-recused organisations ≥ the quorum percent; with no
+// non-recused organisation there is no quorum. Consensus passes with
+// quorum and no objection; majority with quorum and more support
+// (with or without conditions) than objections.
+func CountVotes(policy ReviewPolicy, eligible []int64, votes []Vote) Tally {
+	t := Tally{Eligible: len(eligible)}
+	isEligible := make(map[int64]bool, len(eligible))
+	for _, id := range eligible {
+		isEligible[id] = true
+	}
+	seen := map[int64]bool{}
+	for _, v := range votes {
+		if !isEligible[v.OrganizationID] || seen[v.OrganizationID] {
+			continue
+		}
+		seen[v.OrganizationID] = true
+		t.Voted++
+		switch v.Value {
+		case VoteSupport:
+			t.Support++
+		case VoteSupportConditions:
+			t.Support++
+			t.WithConds++
+		case VoteObject:
+			t.Object++
+		case VoteAbstain:
+			t.Abstain++
+		case VoteRecuse:
+			t.Recused++
+		}
+	}
+	t.QuorumBase = t.Eligible - t.Recused
+	t.Counting = t.Support + t.Object
+	// counting/base ≥ percent/100, in integers.
+	t.QuorumMet = t.QuorumBase > 0 && t.Counting*100 >= policy.QuorumPercent*t.QuorumBase
+	switch policy.PassRule {
+	case PassConsensus:
+		t.Passed = t.QuorumMet && t.Object == 0 && t.Support > 0
+	case PassMajority:
+		t.Passed = t.QuorumMet && t.Support > t.Object
+	}
+	return t
+}
+
+// AllVoted reports whether every eligible organisation has voted.
+func (t Tally) AllVoted() bool { return t.Voted == t.Eligible }
+
+// ReviewDeadline is when a review opened at now closes: explicit when
+// given (it must be after now and no later than 30 days), otherwise the
+// operation's review hours, or its urgent hours for a life-saving
+// request.
+func ReviewDeadline(p ReviewPolicy, priority Priority, explicit, now time.Time) (time.Time, error) {
+	if !explicit.IsZero() {
+		switch {
+		case !explicit.After(now):
+			return time.Time{}, invalidField("deadline", "review.deadline_past")
+		case explicit.Sub(now) > MaxReviewTime:
+			return time.Time{}, invalidField("deadline", "review.deadline_too_far")
+		}
+		return explicit.UTC().Truncate(time.Minute), nil
+	}
+	hours := p.ReviewHours
+	if priority == PriorityLifesaving {
+		hours = p.UrgentReviewHours
+	}
+	return now.UTC().Truncate(time.Minute).Add(time.Duration(hours) * time.Hour), nil
+}
+
+// MaxReviewTime bounds an explicit review deadline.
+const MaxReviewTime = 30 * 24 * time.Hour
+
+func invalidField(field, key string) error {
+	return &Error{Code: CodeInvalid, Message: "error.invalid", Fields: map[string]string{field: key}}
+}
+
+// EligibleOrganizations returns the organisations that vote: those with
+// an HCT member in the operation (hctOrgs, any order, repeats allowed),
+// without the requesting organisation, which is recused automatically.
+// The result is sorted and has no repeats.
+func EligibleOrganizations(hctOrgs []int64, requestingOrg int64) (eligible, recused []int64) {
+	seen := map[int64]bool{}
+	for _, id := range hctOrgs {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if id == requestingOrg {
+			recused = append(recused, id)
+			continue
+		}
+		eligible = append(eligible, id)
+	}
+	slices.Sort(eligible)
+	return eligible, recused
+}
+
+// CheckOpenReview decides whether a review may open on r now, beyond the
+// transition's own rules: an HRDDP assessment required and missing
+// blocks it (until the assessment exists, LR18 answered yes by a UN
+// entity requester blocks it outright), and there must be someone to
+// vote.
+func CheckOpenReview(ev Evaluation, eligible []int64) error {
+	if ev.Has(FlagHRDDP) {
+		return Errorf(CodeConflict, "review.hrddp_required")
+	}
+	if len(eligible) == 0 {
+		return Errorf(CodeConflict, "review.no_voters")
+	}
+	return nil
+}
+
+// VoteVisibility says how much of a review's votes a member sees.
+type VoteVisibility int
+
+// Levels of VoteVisibility, each including the ones before.
+const (
+	SeeTurnout  VoteVisibility = iota // how many organisations voted
+	SeeNonVoter                       // and which have not
+	SeeValues                         // and every vote with its comment
+)
+
+// VotesVisible returns what a member with roles sees of r's votes:
+// before a sealed review closes, HCT members see the turnout only and
+// the officer and the HC also who has not voted; nobody sees values.
+// Unsealed or closed, everyone in the operation sees everything.
+func VotesVisible(roles RoleSet, r Review) VoteVisibility {
+	if !r.Open() || !r.Policy.SealedVotes {
+		return SeeValues
+	}
+	if roles.Has(RoleOfficer) || roles.Has(RoleHC) {
+		return SeeNonVoter
+	}
+	return SeeTurnout
+}
+
+// CanCloseEarly reports whether the officer may close r before its
+// deadline: every eligible organisation voted, or quorum is met.
+func CanCloseEarly(t Tally) bool { return t.AllVoted() || t.QuorumMet }
+
+// Decision is the Humanitarian Coordinator's reasoned decision.
+type Decision struct {
+	ID            int64
+	RequestID     int64
+	ReviewID      int64
+	Outcome       Status // StatusApproved or StatusRejected
+	Rationale     string
+	Conditions    string
+	DecidedBy     int64
+	DecidedByName string // read-only, joined for display
+	DecidedAt     time.Time
+}
+
+// ValidateDecision checks a decision against the closed review's tally:
+// a rationale always; approval only when the review passed.
+func ValidateDecision(d Decision, t Tally) error {
+	f := fieldErrors{}
+	if d.Outcome != StatusApproved && d.Outcome != StatusRejected {
+		f.add("outcome", "field.choose")
+	}
+	checkText(f, "rationale", d.Rationale, maxLongText, true)
+	checkText(f, "conditions", d.Conditions, maxLongText, false)
+	if err := f.err(); err != nil {
+		return err
+	}
+	if d.Outcome == StatusApproved && !t.Passed {
+		return Errorf(CodeConflict, "decision.review_not_passed")
+	}
+	return nil
+}

@@ -1,0 +1,229 @@
+package domain_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+func TestCountVotes(t *testing.T) {
+	t.Parallel()
+	consensus := domain.ReviewPolicy{QuorumPercent: 50, PassRule: domain.PassConsensus}
+	majority := domain.ReviewPolicy{QuorumPercent: 50, PassRule: domain.PassMajority}
+	eligible := []int64{1, 2, 3, 4}
+	votes := func(vals ...domain.VoteValue) []domain.Vote {
+		out := make([]domain.Vote, len(vals))
+		for i, v := range vals {
+			out[i] = domain.Vote{OrganizationID: int64(i + 1), Value: v}
+		}
+		return out
+	}
+	const (
+		S = domain.VoteSupport
+		C = domain.VoteSupportConditions
+		O = domain.VoteObject
+		A = domain.VoteAbstain
+		R = domain.VoteRecuse
+	)
+	tests := []struct {
+		name     string
+		policy   domain.ReviewPolicy
+		eligible []int64
+		votes    []domain.Vote
+		quorum   bool
+		passed   bool
+		base     int
+		voted    int
+	}{
+		{"NoVotes", consensus, eligible, nil, false, false, 4, 0},
+		{"QuorumExactlyAtThreshold", consensus, eligible, votes(S, S), true, true, 4, 2},
+		{"JustBelowThreshold", domain.ReviewPolicy{QuorumPercent: 51, PassRule: domain.PassConsensus}, eligible, votes(S, S), false, false, 4, 2},
+		{"ConsensusOneObjection", consensus, eligible, votes(S, S, O), true, false, 4, 3},
+		{"ConsensusWithConditions", consensus, eligible, votes(S, C), true, true, 4, 2},
+		{"MajorityWithObjection", majority, eligible, votes(S, S, O), true, true, 4, 3},
+		{"MajorityTie", majority, eligible, votes(S, O), true, false, 4, 2},
+		{"AllAbstain", consensus, eligible, votes(A, A, A, A), false, false, 4, 4},
+		{"AbstainCountsForTurnoutNotQuorum", majority, eligible, votes(S, A, A, A), false, false, 4, 4},
+		{"EveryoneRecused", consensus, eligible, votes(R, R, R, R), false, false, 0, 4},
+		{"RecusalShrinksTheBase", consensus, eligible, votes(S, R, R), true, true, 2, 3},
+		{"NoEligibleOrganisations", consensus, nil, nil, false, false, 0, 0},
+		{"VotesOfOthersIgnored", consensus, []int64{1}, votes(S, O, O), true, true, 1, 1},
+		{"FullQuorum", domain.ReviewPolicy{QuorumPercent: 100, PassRule: domain.PassMajority}, eligible, votes(S, S, O, A), false, false, 4, 4},
+		{"FullQuorumMet", domain.ReviewPolicy{QuorumPercent: 100, PassRule: domain.PassMajority}, eligible, votes(S, S, O, R), true, true, 3, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := domain.CountVotes(tt.policy, tt.eligible, tt.votes)
+			if got.QuorumMet != tt.quorum || got.Passed != tt.passed || got.QuorumBase != tt.base || got.Voted != tt.voted {
+				t.Fatalf("CountVotes = %+v, want quorum %v passed %v base %d voted %d", got, tt.quorum, tt.passed, tt.base, tt.voted)
+			}
+		})
+	}
+}
+
+func TestCountVotesOneVotePerOrganisation(t *testing.T) {
+	t.Parallel()
+	p := domain.ReviewPolicy{QuorumPercent: 50, PassRule: domain.PassMajority}
+	got := domain.CountVotes(p, []int64{1, 2}, []domain.Vote{
+		{OrganizationID: 1, Value: domain.VoteSupport}, {OrganizationID: 1, Value: domain.VoteObject},
+	})
+	if got.Voted != 1 || got.Support != 1 || got.Object != 0 {
+		t.Fatalf("a second vote of one organisation was counted: %+v", got)
+	}
+}
+
+func TestValidateVote(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		value   domain.VoteValue
+		comment string
+		field   string
+	}{
+		{"Support", domain.VoteSupport, "", ""},
+		{"ConditionsNeedText", domain.VoteSupportConditions, "  ", "comment"},
+		{"Conditions", domain.VoteSupportConditions, "Only unarmed crews", ""},
+		{"ObjectionNeedsReason", domain.VoteObject, "", "comment"},
+		{"Objection", domain.VoteObject, "Civilian trucks can do it", ""},
+		{"Abstain", domain.VoteAbstain, "", ""},
+		{"Recuse", domain.VoteRecuse, "", ""},
+		{"Unknown", domain.VoteValue("maybe"), "", "value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := domain.ValidateVote(tt.value, tt.comment)
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("ValidateVote = %v, want nil", err)
+				}
+				return
+			}
+			e, ok := err.(*domain.Error)
+			if !ok || e.Fields[tt.field] == "" {
+				t.Fatalf("ValidateVote = %v, want a message on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestReviewDeadline(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 2, 10, 30, 15, 0, time.UTC)
+	p := domain.ReviewPolicy{ReviewHours: 72, UrgentReviewHours: 12}
+	tests := []struct {
+		name     string
+		priority domain.Priority
+		explicit time.Time
+		want     time.Time
+		field    string
+	}{
+		{"Normal", domain.PriorityHigh, time.Time{}, time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC), ""},
+		{"LifesavingIsUrgent", domain.PriorityLifesaving, time.Time{}, time.Date(2026, 12, 2, 22, 30, 0, 0, time.UTC), ""},
+		{"Explicit", domain.PriorityNormal, now.Add(36 * time.Hour), time.Date(2026, 12, 3, 22, 30, 0, 0, time.UTC), ""},
+		{"ExplicitPast", domain.PriorityNormal, now.Add(-time.Minute), time.Time{}, "deadline"},
+		{"ExplicitTooFar", domain.PriorityNormal, now.Add(31 * 24 * time.Hour), time.Time{}, "deadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := domain.ReviewDeadline(p, tt.priority, tt.explicit, now)
+			if tt.field != "" {
+				if e, ok := err.(*domain.Error); !ok || e.Fields[tt.field] == "" {
+					t.Fatalf("err = %v, want a message on %s", err, tt.field)
+				}
+				return
+			}
+			if err != nil || !got.Equal(tt.want) {
+				t.Fatalf("ReviewDeadline = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEligibleOrganizations(t *testing.T) {
+	t.Parallel()
+	eligible, recused := domain.EligibleOrganizations([]int64{7, 3, 5, 3, 9}, 5)
+	if fmt.Sprint(eligible) != "[3 7 9]" || fmt.Sprint(recused) != "[5]" {
+		t.Fatalf("eligible %v recused %v", eligible, recused)
+	}
+	eligible, recused = domain.EligibleOrganizations(nil, 5)
+	if len(eligible) != 0 || len(recused) != 0 {
+		t.Fatalf("no HCT members: eligible %v recused %v", eligible, recused)
+	}
+}
+
+func TestVotesVisible(t *testing.T) {
+	t.Parallel()
+	open := domain.Review{Policy: domain.ReviewPolicy{SealedVotes: true}}
+	closed := open
+	closed.ClosedAt = time.Now()
+	unsealed := domain.Review{Policy: domain.ReviewPolicy{SealedVotes: false}}
+	tests := []struct {
+		name   string
+		roles  domain.RoleSet
+		review domain.Review
+		want   domain.VoteVisibility
+	}{
+		{"HCTMemberSealed", domain.RoleSet{domain.RoleHCTMember}, open, domain.SeeTurnout},
+		{"ViewerSealed", domain.RoleSet{domain.RoleViewer}, open, domain.SeeTurnout},
+		{"RequesterSealed", domain.RoleSet{domain.RoleRequester}, open, domain.SeeTurnout},
+		{"OfficerSealed", domain.RoleSet{domain.RoleOfficer}, open, domain.SeeNonVoter},
+		{"HCSealed", domain.RoleSet{domain.RoleHC}, open, domain.SeeNonVoter},
+		{"HCTMemberClosed", domain.RoleSet{domain.RoleHCTMember}, closed, domain.SeeValues},
+		{"HCTMemberUnsealed", domain.RoleSet{domain.RoleHCTMember}, unsealed, domain.SeeValues},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.VotesVisible(tt.roles, tt.review); got != tt.want {
+				t.Fatalf("VotesVisible = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateDecision(t *testing.T) {
+	t.Parallel()
+	passed := domain.Tally{Passed: true, QuorumMet: true}
+	failed := domain.Tally{QuorumMet: true}
+	tests := []struct {
+		name string
+		d    domain.Decision
+		t    domain.Tally
+		code domain.Code
+	}{
+		{"ApprovePassed", domain.Decision{Outcome: domain.StatusApproved, Rationale: "No civilian helicopter"}, passed, ""},
+		{"ApproveWithConditions", domain.Decision{Outcome: domain.StatusApproved, Rationale: "r", Conditions: "Unarmed crews only"}, passed, ""},
+		{"ApproveFailed", domain.Decision{Outcome: domain.StatusApproved, Rationale: "r"}, failed, domain.CodeConflict},
+		{"RejectFailed", domain.Decision{Outcome: domain.StatusRejected, Rationale: "Objections stand"}, failed, ""},
+		{"RejectPassed", domain.Decision{Outcome: domain.StatusRejected, Rationale: "Access risk"}, passed, ""},
+		{"NoRationale", domain.Decision{Outcome: domain.StatusRejected, Rationale: "  "}, failed, domain.CodeInvalid},
+		{"BadOutcome", domain.Decision{Outcome: domain.StatusWithdrawn, Rationale: "r"}, passed, domain.CodeInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := domain.ErrorCode(domain.ValidateDecision(tt.d, tt.t)); got != tt.code {
+				t.Fatalf("ValidateDecision code = %q, want %q", got, tt.code)
+			}
+		})
+	}
+}
+
+func TestCheckOpenReview(t *testing.T) {
+	t.Parallel()
+	hrddp := domain.Evaluation{Flags: []domain.Flag{domain.FlagHRDDP}}
+	if domain.ErrorMessage(domain.CheckOpenReview(hrddp, []int64{1})) != "review.hrddp_required" {
+		t.Error("an HRDDP-flagged request opened a review")
+	}
+	if domain.ErrorMessage(domain.CheckOpenReview(domain.Evaluation{}, nil)) != "review.no_voters" {
+		t.Error("a review opened with nobody to vote")
+	}
+	if err := domain.CheckOpenReview(domain.Evaluation{Flags: []domain.Flag{domain.FlagArmedEscort}}, []int64{1}); err != nil {
+		t.Errorf("CheckOpenReview = %v", err)
+	}
+}

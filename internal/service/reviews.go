@@ -1,0 +1,640 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// Notifier tells users about what happened, in-app and by e-mail. It is
+// called inside the transaction of the change it tells of, with that
+// transaction's store, so a notice exists exactly when its change does.
+type Notifier interface {
+	Notify(ctx context.Context, st *store.Store, n domain.Notice) error
+}
+
+// Reviews is the HCT review and the HC's decision. Every change locks the
+// request row first — votes, closing and deciding on one request are
+// serialised there — then decides with the domain, saves, appends the
+// audit event and queues the notices, in one transaction.
+type Reviews struct {
+	store  *store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	notify Notifier
+	// ReminderBefore is how long before the deadline the reminder goes
+	// to organisations that have not voted.
+	ReminderBefore time.Duration
+}
+
+// NewReviews returns the Reviews service; notify may be nil (no notices).
+func NewReviews(st *store.Store, now func() time.Time, log *slog.Logger, notify Notifier) *Reviews {
+	return &Reviews{store: st, now: now, log: log, notify: notify, ReminderBefore: 12 * time.Hour}
+}
+
+func (s *Reviews) tell(ctx context.Context, st *store.Store, n domain.Notice) error {
+	if s.notify == nil || len(n.Recipients) == 0 {
+		return nil
+	}
+	return s.notify.Notify(ctx, st, n)
+}
+
+// ReviewState is a request's current review as one caller may see it.
+type ReviewState struct {
+	Review     domain.Review
+	Exists     bool
+	Visibility domain.VoteVisibility
+	Tally      domain.Tally // live while open, frozen once closed; counts only (values per Visibility)
+	// Votes are shown only with SeeValues; NotVoted (organisation names)
+	// from SeeNonVoter.
+	Votes    []domain.Vote
+	History  []domain.Vote
+	NotVoted []string
+	// MyVote is the caller's organisation's vote, when it is eligible.
+	MyVote      *domain.Vote
+	CanVote     bool
+	CanClose    bool // the officer may close it now
+	CanReopen   bool
+	Decision    *domain.Decision
+	CanDecide   bool
+	Eligible    []string // organisation names
+	RecusedOrgs []string
+}
+
+// State returns request id's latest review as by may see it.
+func (s *Reviews) State(ctx context.Context, by domain.Actor, id int64) (ReviewState, error) {
+	r, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return ReviewState{}, err
+	}
+	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+		return ReviewState{}, err
+	}
+	return s.state(ctx, s.store, by, r)
+}
+
+func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request) (ReviewState, error) {
+	var out ReviewState
+	rv, ok, err := st.LatestReview(ctx, r.ID)
+	if err != nil || !ok {
+		return out, err
+	}
+	out.Review, out.Exists = rv, true
+	roles := by.RolesIn(r.OperationID)
+	out.Visibility = domain.VotesVisible(roles, rv)
+	votes, err := st.ListVotes(ctx, rv.ID)
+	if err != nil {
+		return out, err
+	}
+	if rv.Tally != nil {
+		out.Tally = *rv.Tally
+	} else {
+		out.Tally = domain.CountVotes(rv.Policy, rv.Eligible, votes)
+	}
+	names, err := st.OrganizationNames(ctx, append(slices.Clone(rv.Eligible), rv.Recused...))
+	if err != nil {
+		return out, err
+	}
+	for _, id := range rv.Eligible {
+		out.Eligible = append(out.Eligible, names[id])
+	}
+	for _, id := range rv.Recused {
+		out.RecusedOrgs = append(out.RecusedOrgs, names[id])
+	}
+	voted := map[int64]bool{}
+	for i, v := range votes {
+		voted[v.OrganizationID] = true
+		if v.OrganizationID == by.OrganizationID {
+			out.MyVote = &votes[i] // an organisation always sees its own vote
+		}
+	}
+	if out.Visibility >= domain.SeeNonVoter {
+		for _, id := range rv.Eligible {
+			if !voted[id] {
+				out.NotVoted = append(out.NotVoted, names[id])
+			}
+		}
+	}
+	if out.Visibility == domain.SeeValues {
+		out.Votes = votes
+		if !rv.Open() {
+			if out.History, err = st.VoteHistory(ctx, rv.ID); err != nil {
+				return out, err
+			}
+		}
+	}
+	open := rv.Open() && r.Status == domain.StatusHCTReview
+	out.CanVote = open && domain.CanRequest(by, domain.ActionVote, r) == nil && rv.IsEligible(by.OrganizationID)
+	out.CanClose = open && domain.CanRequest(by, domain.ActionCloseReview, r) == nil && domain.CanCloseEarly(out.Tally)
+	out.CanReopen = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReopenReview, r) == nil &&
+		!rv.Reopening && rv.Tally != nil && !rv.Tally.QuorumMet
+	out.CanDecide = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReject, r) == nil
+	if d, ok, err := st.LatestDecision(ctx, r.ID); err != nil {
+		return out, err
+	} else if ok && d.ReviewID == rv.ID {
+		out.Decision = &d
+	}
+	return out, nil
+}
+
+// OpenInput is what the officer sends to open a review.
+type OpenInput struct {
+	Version  int
+	Deadline time.Time // zero: the operation's review hours
+}
+
+// Open starts the HCT review of submitted request id: the deadline, the
+// eligible organisations (the operation's HCT member organisations, the
+// requesting one recused) and the operation's rules are frozen on the
+// review now.
+func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenInput) (domain.Review, error) {
+	var out domain.Review
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionOpenReview, r); err != nil {
+			return err
+		}
+		if in.Version != r.Version {
+			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		}
+		now := s.now()
+		out, err = s.open(ctx, st, by, &r, in.Deadline, false, now)
+		if err != nil {
+			return err
+		}
+		payload, err := r.Apply(by, domain.ActionOpenReview, domain.TransitionInput{Version: r.Version}, now)
+		if err != nil {
+			return err
+		}
+		return s.afterOpen(ctx, st, by, r, out, payload, domain.ActionOpenReview, now)
+	})
+	return out, err
+}
+
+// open checks the gates and inserts the review; r is locked.
+func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, deadline time.Time, reopening bool, now time.Time) (domain.Review, error) {
+	op, err := st.GetOperation(ctx, r.OperationID)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	org, err := st.GetOrganization(ctx, r.RequestingOrgID)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	hct, err := st.HCTOrganizations(ctx, op.ID)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	eligible, recused := domain.EligibleOrganizations(hct, r.RequestingOrgID)
+	if err := domain.CheckOpenReview(domain.Evaluate(*r, op.Context, org.UNEntity), eligible); err != nil {
+		return domain.Review{}, err
+	}
+	dl, err := domain.ReviewDeadline(op.Policy, r.Priority, deadline, now)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	round := 1
+	if prev, ok, err := st.LatestReview(ctx, r.ID); err != nil {
+		return domain.Review{}, err
+	} else if ok {
+		round = prev.Round + 1
+	}
+	return st.InsertReview(ctx, domain.Review{RequestID: r.ID, Round: round, Policy: op.Policy, Eligible: eligible,
+		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening})
+}
+
+func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, rv domain.Review, payload map[string]any, action domain.Action, now time.Time) error {
+	if err := st.UpdateRequest(ctx, r); err != nil {
+		return err
+	}
+	payload["review_id"], payload["round"] = rv.ID, rv.Round
+	payload["deadline"] = rv.Deadline.UTC().Format(time.RFC3339)
+	payload["eligible"], payload["recused"] = rv.Eligible, nonNilIDs(rv.Recused)
+	payload["quorum_percent"], payload["pass_rule"], payload["sealed"] = rv.Policy.QuorumPercent, string(rv.Policy.PassRule), rv.Policy.SealedVotes
+	if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
+		return err
+	}
+	voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
+	if err != nil {
+		return err
+	}
+	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+		Recipients: voters, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format("2006-01-02 15:04 UTC")}})
+}
+
+func nonNilIDs(ids []int64) []int64 {
+	if ids == nil {
+		return []int64{}
+	}
+	return ids
+}
+
+// VoteInput is an HCT member's vote for their organisation.
+type VoteInput struct {
+	Value   domain.VoteValue
+	Comment string
+}
+
+// Vote casts or changes by's organisation's vote on request id's open
+// review. A vote after the review closed is refused (409).
+func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteInput) (domain.Vote, error) {
+	var out domain.Vote
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionVote, r); err != nil {
+			return err
+		}
+		rv, ok, err := st.LatestReview(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok || !rv.Open() || r.Status != domain.StatusHCTReview {
+			return domain.Errorf(domain.CodeConflict, "review.closed")
+		}
+		if !rv.IsEligible(by.OrganizationID) {
+			return domain.Errorf(domain.CodeForbidden, "review.not_eligible")
+		}
+		if err := domain.ValidateVote(in.Value, in.Comment); err != nil {
+			return err
+		}
+		now := s.now()
+		out = domain.Vote{ReviewID: rv.ID, OrganizationID: by.OrganizationID, Value: in.Value, Comment: in.Comment,
+			CastBy: by.UserID, CastAt: now}
+		changed, err := st.SaveVote(ctx, out)
+		if err != nil {
+			return err
+		}
+		// The trail records that the organisation voted, never how: the
+		// values are sealed until close, when the closing event lists them.
+		return appendEvent(ctx, st, id, by.UserID, domain.EventVote,
+			map[string]any{"review_id": rv.ID, "organization_id": by.OrganizationID, "changed": changed}, now)
+	})
+	return out, err
+}
+
+// Close closes request id's open review early (the officer), once every
+// eligible organisation voted or quorum is met.
+func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64) (domain.Tally, error) {
+	var out domain.Tally
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionCloseReview, r); err != nil {
+			return err
+		}
+		rv, ok, err := st.LatestReview(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok || !rv.Open() {
+			return domain.Errorf(domain.CodeConflict, "review.closed")
+		}
+		votes, err := st.ListVotes(ctx, rv.ID)
+		if err != nil {
+			return err
+		}
+		t := domain.CountVotes(rv.Policy, rv.Eligible, votes)
+		if !domain.CanCloseEarly(t) {
+			return domain.Errorf(domain.CodeConflict, "review.cannot_close_early")
+		}
+		now := s.now()
+		payload, err := r.Apply(by, domain.ActionCloseReview, domain.TransitionInput{Version: r.Version}, now)
+		if err != nil {
+			return err
+		}
+		out = t
+		return s.close(ctx, st, by.UserID, r, rv, votes, t, payload, now)
+	})
+	return out, err
+}
+
+// close freezes the tally, moves the request (already applied to r) to
+// hc_decision and tells the HC and the officers.
+func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r domain.Request, rv domain.Review, votes []domain.Vote, t domain.Tally, payload map[string]any, now time.Time) error {
+	if err := st.CloseReview(ctx, rv.ID, now, byID, "closed", &t); err != nil {
+		return err
+	}
+	if err := st.UpdateRequest(ctx, r); err != nil {
+		return err
+	}
+	list := make([]map[string]any, len(votes))
+	for i, v := range votes {
+		list[i] = map[string]any{"organization_id": v.OrganizationID, "value": string(v.Value), "comment": v.Comment}
+	}
+	payload["review_id"], payload["tally"], payload["votes"] = rv.ID, t, list
+	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
+		return err
+	}
+	hc, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHC, nil)
+	if err != nil {
+		return err
+	}
+	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+	if err != nil {
+		return err
+	}
+	result := "failed"
+	if t.Passed {
+		result = "passed"
+	}
+	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewClosed, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+		Recipients: append(hc, officers...), Data: map[string]string{"Outcome": result,
+			"Turnout": strconv.Itoa(t.Voted) + "/" + strconv.Itoa(t.Eligible)}})
+}
+
+// Reopen re-opens request id's review once after it failed quorum, with
+// a new deadline (zero: the operation's review hours).
+func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in OpenInput) (domain.Review, error) {
+	var out domain.Review
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := domain.CanRequest(by, domain.ActionReopenReview, r); err != nil {
+			return err
+		}
+		if in.Version != r.Version {
+			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		}
+		prev, ok, err := st.LatestReview(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case !ok || prev.Tally == nil:
+			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
+		case prev.Tally.QuorumMet:
+			return domain.Errorf(domain.CodeConflict, "review.reopen_quorum_met")
+		case prev.Reopening:
+			return domain.Errorf(domain.CodeConflict, "review.reopen_once")
+		}
+		now := s.now()
+		if out, err = s.open(ctx, st, by, &r, in.Deadline, true, now); err != nil {
+			return err
+		}
+		payload, err := r.Apply(by, domain.ActionReopenReview, domain.TransitionInput{Version: r.Version}, now)
+		if err != nil {
+			return err
+		}
+		return s.afterOpen(ctx, st, by, r, out, payload, domain.ActionReopenReview, now)
+	})
+	return out, err
+}
+
+// DecisionInput is the HC's decision.
+type DecisionInput struct {
+	Version    int
+	Outcome    domain.Status // approved or rejected
+	Rationale  string
+	Conditions string
+}
+
+// Decide records the HC's decision on request id after its review
+// closed: approval only when the review passed; a rationale always.
+// Two competing decisions: one wins, the other gets 409.
+func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in DecisionInput) (domain.Decision, error) {
+	var out domain.Decision
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		action := domain.ActionReject
+		if in.Outcome == domain.StatusApproved {
+			action = domain.ActionApprove
+		}
+		if err := domain.CanRequest(by, action, r); err != nil {
+			return err
+		}
+		if in.Version != r.Version {
+			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		}
+		rv, ok, err := st.LatestReview(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok || rv.Tally == nil {
+			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
+		}
+		now := s.now()
+		d := domain.Decision{RequestID: id, ReviewID: rv.ID, Outcome: in.Outcome, Rationale: in.Rationale,
+			Conditions: in.Conditions, DecidedBy: by.UserID, DecidedAt: now}
+		if err := domain.ValidateDecision(d, *rv.Tally); err != nil {
+			return err
+		}
+		payload, err := r.Apply(by, action, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
+		if err != nil {
+			return err
+		}
+		if out, err = st.InsertDecision(ctx, d); err != nil {
+			return err
+		}
+		if err := st.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		payload["decision_id"], payload["review_id"], payload["rationale"] = out.ID, rv.ID, in.Rationale
+		if in.Conditions != "" {
+			payload["conditions"] = in.Conditions
+		}
+		if err := appendEvent(ctx, st, id, by.UserID, string(action), payload, now); err != nil {
+			return err
+		}
+		officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
+			Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
+	})
+	return out, err
+}
+
+// JobReport counts what one run of the background job did.
+type JobReport struct {
+	Closed, Reminded, Expired int
+}
+
+// RunDue does, once, what time makes due: closes the reviews whose
+// deadline passed, sends the reminders, and expires requests whose
+// required-by time passed before a decision. Each item is its own
+// transaction taken with SKIP LOCKED, so several instances may run it at
+// once, and it catches up on everything missed while no instance ran.
+func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
+	var rep JobReport
+	for {
+		n, err := s.closeOneDue(ctx)
+		if err != nil || n == 0 {
+			if err != nil {
+				return rep, err
+			}
+			break
+		}
+		rep.Closed++
+	}
+	for {
+		n, err := s.remindOne(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if n == 0 {
+			break
+		}
+		rep.Reminded++
+	}
+	for {
+		n, err := s.expireOne(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if n == 0 {
+			break
+		}
+		rep.Expired++
+	}
+	return rep, nil
+}
+
+func (s *Reviews) closeOneDue(ctx context.Context) (int, error) {
+	n := 0
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		now := s.now()
+		ids, err := st.ClaimDueReviews(ctx, now, 1)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		r, err := st.LockRequest(ctx, ids[0])
+		if err != nil {
+			return err
+		}
+		rv, _, err := st.LatestReview(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		votes, err := st.ListVotes(ctx, rv.ID)
+		if err != nil {
+			return err
+		}
+		payload, err := r.ApplySystem(domain.ActionCloseReview, now)
+		if err != nil {
+			return err
+		}
+		n = 1
+		return s.close(ctx, st, 0, r, rv, votes, domain.CountVotes(rv.Policy, rv.Eligible, votes), payload, now)
+	})
+	return n, err
+}
+
+func (s *Reviews) remindOne(ctx context.Context) (int, error) {
+	n := 0
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		now := s.now()
+		rvs, err := st.ClaimReminders(ctx, now, s.ReminderBefore, 1)
+		if err != nil || len(rvs) == 0 {
+			return err
+		}
+		rv := rvs[0]
+		r, err := st.GetRequest(ctx, rv.RequestID)
+		if err != nil {
+			return err
+		}
+		votes, err := st.ListVotes(ctx, rv.ID)
+		if err != nil {
+			return err
+		}
+		voted := map[int64]bool{}
+		for _, v := range votes {
+			voted[v.OrganizationID] = true
+		}
+		var missing []int64
+		for _, id := range rv.Eligible {
+			if !voted[id] {
+				missing = append(missing, id)
+			}
+		}
+		n = 1
+		if err := st.MarkReminded(ctx, rv.ID, now); err != nil {
+			return err
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		to, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, missing)
+		if err != nil {
+			return err
+		}
+		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+			Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format("2006-01-02 15:04 UTC")}})
+	})
+	return n, err
+}
+
+// expirable are the statuses in which a passed required-by time expires
+// a request: those before the decision (drafts are left to their owner).
+var expirable = []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusHCTReview, domain.StatusHCDecision}
+
+func (s *Reviews) expireOne(ctx context.Context) (int, error) {
+	n := 0
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		now := s.now()
+		ids, err := st.ClaimExpiredRequests(ctx, now, expirable, 1)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		r, err := st.LockRequest(ctx, ids[0])
+		if err != nil {
+			return err
+		}
+		payload, err := r.ApplySystem(domain.ActionExpire, now)
+		if err != nil {
+			return err
+		}
+		if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
+			return err
+		} else if ok && rv.Open() {
+			if err := st.CloseReview(ctx, rv.ID, now, 0, "cancelled", nil); err != nil {
+				return err
+			}
+			payload["review_id"] = rv.ID
+		}
+		if err := st.UpdateRequest(ctx, r); err != nil {
+			return err
+		}
+		n = 1
+		return appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now)
+	})
+	return n, err
+}
+
+// Run calls RunDue every interval until ctx ends, logging what it did.
+func (s *Reviews) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		rep, err := s.RunDue(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			s.log.Error("review job failed", "err", err)
+		case rep != JobReport{}:
+			s.log.Info("review job", "closed", rep.Closed, "reminded", rep.Reminded, "expired", rep.Expired)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
