@@ -31,6 +31,7 @@ type app struct {
 	access    *service.Access
 	directory *service.Directory
 	requests  *service.Requests
+	reviews   *service.Reviews
 	web       *web.Server
 }
 
@@ -73,6 +74,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	access := service.NewAccess(st, time.Now, log)
 	directory := service.NewDirectory(st, access, time.Now, log)
 	requests := service.NewRequests(st, time.Now, log)
+	reviews := service.NewReviews(st, time.Now, log, nil)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests})
 	return &app{
 		log:       log,
@@ -81,12 +83,14 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		access:    access,
 		directory: directory,
 		requests:  requests,
+		reviews:   reviews,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
 			Access:         access,
 			Directory:      directory,
 			Requests:       requests,
+			Reviews:        reviews,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,
 			API:            jsonAPI.Routes(),
@@ -102,6 +106,9 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 func (a *app) close() {
 	a.pool.Close()
 }
+
+// ReviewJobInterval is how often each instance runs the review job.
+const ReviewJobInterval = time.Minute
 
 // runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
 func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
@@ -153,6 +160,14 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		a.system.RunHousekeeping(hctx, service.HousekeepingInterval)
 	}()
 	defer func() { stopHousekeeping(); <-housekeeping }()
+	// Reviews past their deadline close, reminders go out and requests
+	// expire, from every instance at once safely (SKIP LOCKED).
+	reviewJob := make(chan struct{})
+	go func() {
+		defer close(reviewJob)
+		a.reviews.Run(hctx, ReviewJobInterval)
+	}()
+	defer func() { stopHousekeeping(); <-reviewJob }()
 	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
 }
 

@@ -489,6 +489,9 @@ type RequestFilter struct {
 	// DraftsOf is the organisation whose drafts the caller may see (their
 	// own, as a requester); 0 shows no drafts at all.
 	DraftsOf int64
+	// AwaitingVoteOf keeps requests whose open review waits for this
+	// organisation's vote; 0 for no such condition.
+	AwaitingVoteOf int64
 }
 
 // MaxPageSize bounds a page of requests.

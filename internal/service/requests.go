@@ -562,8 +562,12 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 		f.Statuses, f.OrgID, f.Sort = []domain.Status{domain.StatusReturned}, by.OrganizationID, domain.SortUpdated
 	case domain.QueueAwaitingScreening:
 		f.Statuses, f.Sort = []domain.Status{domain.StatusSubmitted}, domain.SortUrgency
+	case domain.QueueAwaitingVote:
+		f.Statuses, f.AwaitingVoteOf, f.Sort = []domain.Status{domain.StatusHCTReview}, by.OrganizationID, domain.SortUrgency
+	case domain.QueueAwaitingDecision:
+		f.Statuses, f.Sort = []domain.Status{domain.StatusHCDecision}, domain.SortUrgency
 	default:
-		return nil, nil // filled by the review and lifecycle features
+		return nil, nil // filled by the lifecycle features
 	}
 	if !slices.ContainsFunc(domain.QueuesFor(roles), func(x domain.Queue) bool { return x == q }) {
 		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")

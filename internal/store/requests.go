@@ -404,6 +404,12 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	if f.CreatedBy != 0 {
 		where = append(where, "r.created_by = "+arg(f.CreatedBy))
 	}
+	if f.AwaitingVoteOf != 0 {
+		org := arg(f.AwaitingVoteOf)
+		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND `+org+` = ANY (v.eligible)
+			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = `+org+`))`)
+	}
 	if f.Query != "" {
 		where = append(where, "r.search @@ websearch_to_tsquery('simple', "+arg(f.Query)+")")
 	}

@@ -37,6 +37,7 @@ type fixture struct {
 	access *service.Access
 	dir    *service.Directory
 	reqs   *service.Requests
+	revs   *service.Reviews
 	clock  *testClock
 	org    domain.Organization // the fixture's default organisation
 	admin  domain.Actor        // a global admin, for setting things up
@@ -80,8 +81,10 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	dir := service.NewDirectory(st, access, time.Now, log)
 	clock := &testClock{}
 	reqs := service.NewRequests(st, clock.Now, log)
+	revs := service.NewReviews(st, clock.Now, log, nil)
 	s := web.New(web.Options{
 		Requests:  reqs,
+		Reviews:   revs,
 		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -94,7 +97,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, clock: clock, logs: logs}
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, revs: revs, clock: clock, logs: logs}
 }
 
 // testClock is the request service's and the pages' clock: the real time

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -77,9 +76,11 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		}
 		v.Actions = append(v.Actions, s.actionForm(ctx, f, req, act, short, st.form == short))
 	}
-	if slices.Contains(d.Actions, domain.ActionReturn) {
-		v.ReviewPending = true // the officer screens: the HCT review opens here
+	review, err := s.reviewPanel(r, d, st)
+	if err != nil {
+		return err
 	}
+	v.Review = review
 	if domain.CanRequest(a, domain.ActionRecordBriefing, req) == nil && req.Status != domain.StatusDraft && !req.Status.Terminal() {
 		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
 	}

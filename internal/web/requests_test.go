@@ -278,7 +278,7 @@ func TestRequestWorkflowPages(t *testing.T) {
 	}
 	wantStatus(t, w.get(t, w.requester, "/operations/NPL-EQ/screening"), http.StatusForbidden)
 	d = doc(t, w.get(t, w.officer, page))
-	for _, id := range []string{"action-return", "action-redirect", "review-placeholder", "briefing"} {
+	for _, id := range []string{"action-return", "action-redirect", "review-open", "briefing"} {
 		if testid(d, id).Length() != 1 {
 			t.Errorf("officer's page lacks %s", id)
 		}

@@ -19,6 +19,7 @@ type Options struct {
 	Access    *service.Access
 	Directory *service.Directory
 	Requests  *service.Requests
+	Reviews   *service.Reviews
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
@@ -49,6 +50,7 @@ type Server struct {
 	access         *service.Access
 	directory      *service.Directory
 	requests       *service.Requests
+	reviews        *service.Reviews
 	sessions       *scs.SessionManager
 	api            http.Handler
 	apiErrors      func(http.ResponseWriter, *http.Request, error)
@@ -70,6 +72,7 @@ func New(o Options) *Server {
 		access:         o.Access,
 		directory:      o.Directory,
 		requests:       o.Requests,
+		reviews:        o.Reviews,
 		sessions:       o.Sessions,
 		api:            o.API,
 		apiErrors:      o.APIErrors,

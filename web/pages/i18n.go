@@ -2,6 +2,7 @@ package pages
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cmcoord/cmcoord/web/components"
 )
@@ -11,3 +12,8 @@ func T(ctx context.Context, id string, kv ...any) string { return components.T(c
 
 // N translates id with the plural form for count (see components.N).
 func N(ctx context.Context, id string, count int) string { return components.N(ctx, id, count) }
+
+// joinNames joins names with the language's list separator.
+func joinNames(ctx context.Context, names []string) string {
+	return strings.Join(names, T(ctx, "list.separator"))
+}

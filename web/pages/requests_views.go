@@ -228,13 +228,12 @@ type RequestPageView struct {
 	Actions []ActionForm
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
-	// ReviewPending marks a submitted request under screening: the HCT
-	// review will be opened from here.
-	ReviewPending bool
-	Comments      []CommentView
-	CommentForm   *CommentForm
-	Events        []EventView
-	HeadHash      string
+	// Review is the HCT review panel, nil when there is nothing to show.
+	Review      *ReviewPanel
+	Comments    []CommentView
+	CommentForm *CommentForm
+	Events      []EventView
+	HeadHash    string
 }
 
 // Fact is one label and value.
@@ -337,4 +336,84 @@ func (e EventView) Short() string {
 		return e.Hash[:16]
 	}
 	return e.Hash
+}
+
+// ReviewPanel is the HCT review on the request page: the frozen rules,
+// the turnout, what the viewer may see of the votes, and the forms the
+// viewer may use (open, vote, close, re-open, decide).
+type ReviewPanel struct {
+	// OpenForm lets the officer open the review of a submitted request.
+	OpenForm *ReviewOpenForm
+	Exists   bool
+	Round    string
+	Open     bool
+	Deadline string
+	Closed   string
+	Rules    string   // translated summary: quorum, pass rule, sealed
+	Eligible []string // organisation names
+	Recused  []string
+	Turnout  string // "2 of 5 organisations have voted"
+	NotVoted []string
+	// Votes, with their comments, objections first; empty while sealed.
+	Votes      []VoteRow
+	Sealed     bool   // the values are hidden now
+	Tally      string // counts by value, when visible
+	Result     string // passed / failed, after close
+	ResultCode string
+	History    []VoteRow
+	MyVote     string // the viewer's organisation's vote, translated
+	VoteForm   *VoteForm
+	CloseURL   string
+	ReopenForm *ReviewOpenForm
+	Decision   *DecisionView
+	DecideForm *DecisionForm
+}
+
+// ReviewOpenForm opens (or re-opens) a review.
+type ReviewOpenForm struct {
+	URL      string
+	Version  string
+	Deadline components.Field
+	Submit   string
+	Hint     string
+}
+
+// VoteRow is one organisation's vote.
+type VoteRow struct {
+	Organization string
+	Value        string // translated
+	ValueCode    string
+	Comment      string
+	By           string
+	At           string
+}
+
+// VoteForm casts or changes the viewer's organisation's vote.
+type VoteForm struct {
+	URL     string
+	Choices []Choice
+	Error   string
+	Comment components.Field
+}
+
+// DecisionView is the HC's recorded decision.
+type DecisionView struct {
+	Outcome    string
+	Code       string
+	Rationale  string
+	Conditions string
+	By         string
+	At         string
+}
+
+// DecisionForm records the HC's decision.
+type DecisionForm struct {
+	URL        string
+	Version    string
+	Choices    []Choice
+	Error      string
+	Rationale  components.Field
+	Conditions components.Field
+	// CanApprove is false when the review failed: only rejection is open.
+	CanApprove bool
 }

@@ -1,0 +1,80 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// TestReviewPages walks the HCT review on the request page: the officer
+// opens it, an HCT member sees it in "awaiting my vote", votes (a
+// refused objection without reason first), sees only the turnout while
+// sealed; the officer closes it; the HC decides.
+func TestReviewPages(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	hcUser := w.mustUser(t, "hc@example.org", 0)
+	w.mustMember(t, "NPL-EQ", hcUser, domain.RoleHC)
+	hc := w.signIn(t, "hc@example.org")
+	r := w.submitted(t, "Heavy lift")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+
+	wantStatus(t, w.post(t, w.hct, page+"/review", url.Values{"version": {"1"}}), http.StatusForbidden)
+	resp := w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}, "deadline": {"yesterday"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}}), page+"#review-h")
+
+	home := doc(t, w.get(t, w.hct, "/"))
+	if !strings.Contains(testid(home, "queue-awaiting_vote").Text(), r.Reference) {
+		t.Error("the review is not in the HCT member's queue")
+	}
+	d := doc(t, w.get(t, w.hct, page))
+	if testid(d, "vote-form").Length() != 1 || !strings.Contains(testid(d, "turnout").Text(), "0 of 1") {
+		t.Fatalf("HCT member's review panel: %q", testid(d, "review").Text())
+	}
+	resp = w.post(t, w.hct, page+"/vote", url.Values{"value": {"object"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	wantFieldError(t, doc(t, resp), "comment", "reason for the objection")
+	wantRedirect(t, w.post(t, w.hct, page+"/vote", url.Values{"value": {"support_with_conditions"}, "comment": {"Unarmed crew"}}), page+"#review-h")
+	d = doc(t, w.get(t, w.hct, page))
+	if !strings.Contains(testid(d, "my-vote").Text(), "Unarmed crew") || testid(d, "sealed").Length() != 1 || testid(d, "votes").Length() != 0 {
+		t.Errorf("after voting the member sees: %q", testid(d, "review").Text())
+	}
+	if strings.Contains(testid(doc(t, w.get(t, w.requester, page)), "review").Text(), "Unarmed crew") {
+		t.Error("a sealed vote is visible to the requester")
+	}
+	if strings.Contains(testid(doc(t, w.get(t, w.hct, "/")), "queue-awaiting_vote").Text(), r.Reference) {
+		t.Error("a voted review stays in the member's queue")
+	}
+
+	// The officer closes it (everyone voted); the values are then open.
+	d = doc(t, w.get(t, w.officer, page))
+	if testid(d, "close-review").Length() != 1 {
+		t.Fatal("the officer cannot close a review everyone voted in")
+	}
+	wantRedirect(t, w.post(t, w.officer, page+"/review/close", url.Values{}), page+"#review-h")
+	d = doc(t, w.get(t, w.hct, page))
+	if testid(d, "review-result").Text() != "Passed" || !strings.Contains(testid(d, "votes").Text(), "Unarmed crew") {
+		t.Errorf("after close: %q", testid(d, "review").Text())
+	}
+	wantStatus(t, w.post(t, w.hct, page+"/vote", url.Values{"value": {"object"}, "comment": {"late"}}), http.StatusConflict)
+
+	// The HC decides, with a rationale.
+	if !strings.Contains(testid(doc(t, w.get(t, hc, "/")), "queue-awaiting_decision").Text(), r.Reference) {
+		t.Error("the request is not in the HC's queue")
+	}
+	resp = w.post(t, hc, page+"/decision", url.Values{"version": {"1"}, "outcome": {"approved"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	wantFieldError(t, doc(t, resp), "rationale", "Enter a value")
+	wantRedirect(t, w.post(t, hc, page+"/decision", url.Values{"version": {"1"}, "outcome": {"approved"},
+		"rationale": {"No civilian helicopter can reach the valley before the snow."}, "conditions": {"Unarmed crew only"}}), page+"#review-h")
+	d = doc(t, w.get(t, w.requester, page))
+	if !strings.Contains(testid(d, "decision").Text(), "before the snow") || !strings.HasPrefix(testid(d, "status").First().Text(), "Approved") {
+		t.Errorf("decision on the page: %q, status %q", testid(d, "decision").Text(), testid(d, "status").First().Text())
+	}
+	wantStatus(t, w.post(t, hc, page+"/decision", url.Values{"version": {"1"}, "outcome": {"rejected"}, "rationale": {"again"}}), http.StatusConflict)
+}
