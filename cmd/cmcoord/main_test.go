@@ -186,7 +186,8 @@ func TestRunDemo(t *testing.T) {
 			states[r.Status]++
 		}
 	}
-	for _, st := range []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusRedirected, domain.StatusWithdrawn} {
+	for _, st := range []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusRedirected, domain.StatusWithdrawn,
+		domain.StatusHCTReview, domain.StatusHCDecision, domain.StatusApproved, domain.StatusRejected} {
 		if states[st] == 0 {
 			t.Errorf("no demo request is %s (officer sees %v)", st, states)
 		}

@@ -42,6 +42,7 @@ type Services struct {
 	Access    *service.Access
 	Directory *service.Directory
 	Requests  *service.Requests
+	Reviews   *service.Reviews // nil: no demo reviews
 	// Now is the clock demo requests are dated from (time.Now when nil).
 	Now func() time.Time
 }
@@ -87,6 +88,8 @@ var people = []person{
 	{"field@example.org", "Fatima Field", "Save the Children International", domain.RoleRequester, "en", "requester for Save the Children (sees only its requests)"},
 	{"officer@example.org", "Olivia Officer", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleOfficer, "en", "CMCoord officer: screens, runs reviews, exports"},
 	{"hct@example.org", "Hari HCT", "Save the Children International", domain.RoleHCTMember, "fr", "HCT member: votes for Save the Children"},
+	{"hct-wfp@example.org", "Wanjiru HCT", "World Food Programme", domain.RoleHCTMember, "en", "HCT member: votes for WFP"},
+	{"hct-hca@example.org", "Hasina HCT", "Himalayan Community Action", domain.RoleHCTMember, "en", "HCT member: votes for Himalayan Community Action"},
 	{"hc@example.org", "Hannah Coordinator", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleHC, "en", "Humanitarian Coordinator: decides"},
 	{"hrddp@example.org", "Hemant HRDDP", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleHRDDPReviewer, "en", "HRDDP reviewer: risk assessments"},
 	{"viewer@example.org", "Vera Viewer", "Nepal Red Cross Society", domain.RoleViewer, "es", "viewer: reads"},

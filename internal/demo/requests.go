@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
 )
 
 // demoRequest is one demo request and what happens to it after creation.
@@ -18,10 +19,10 @@ type demoRequest struct {
 }
 
 type step struct {
-	action    string // submit, return, redirect, withdraw, comment
+	action    string // submit, return, redirect, withdraw, comment, open, vote, close, approve, reject
 	by        string // e-mail of who takes it
-	text      string // reason or comment
-	reference string // redirect: the civilian service's reference
+	text      string // reason, comment, rationale, or a vote's comment
+	reference string // redirect: the civilian service's reference; vote: the value
 }
 
 func ptr(f float64) *float64 { return &f }
@@ -156,14 +157,47 @@ func demoRequests(now time.Time) []demoRequest {
 	power.Destination = domain.Location{Name: "Beira", Adm1Name: "Sofala", Adm1PCode: "MZ07"}
 	power.Complementarity = "Until EDM restores the grid."
 
+	sar := baseRequest("Airlift of urban search and rescue teams to Sindhupalchok", now, 2)
+	sar.Sectors, sar.TaskCategory, sar.Priority = []string{"LOG", "SHL"}, "search_and_rescue", domain.PriorityLifesaving
+	sar.Need = "Collapsed buildings in Chautara; people may still be trapped. Teams are at Kathmandu airport."
+	sar.Capability = "Medium-lift helicopters for 40 rescuers with their equipment."
+	sar.TaskDescription = "Four rotations from Kathmandu to Chautara within 24 hours."
+	sar.UrgencyReason = "Survival chances fall sharply after 72 hours."
+	sar.Destination = domain.Location{Name: "Chautara", Adm1Name: "Bagmati", Adm1PCode: "NP03", Adm2Name: "Sindhupalchok", Adm2PCode: "NP0311"}
+	sar.Complementarity = "Road teams follow when the landslide is cleared."
+
+	medevac := baseRequest("Medical evacuation flights from Langtang", now, 4)
+	medevac.Sectors, medevac.TaskCategory = []string{"HEA"}, "air_rotary"
+	medevac.Need = "Thirty injured trekkers and villagers need hospital care in Kathmandu."
+	medevac.Capability = "Helicopters with medical evacuation kits."
+	medevac.TaskDescription = "Ten evacuation flights over three days."
+	medevac.Destination = domain.Location{Name: "Kathmandu", Adm1Name: "Bagmati", Adm1PCode: "NP03"}
+	medevac.Complementarity = "Commercial operators are grounded by insurance until the aftershocks stop."
+
 	const (
 		ram    = "requester@example.org"
 		fatima = "field@example.org"
 		olivia = "officer@example.org"
+		hari   = "hct@example.org"
+		wanj   = "hct-wfp@example.org"
+		hasina = "hct-hca@example.org"
+		hannah = "hc@example.org"
 	)
 	return []demoRequest{
+		// An open, sealed review: one organisation has voted.
 		{op: "NPL-EQ-DEMO", by: ram, req: heli, steps: []step{{action: "submit", by: ram},
-			{action: "comment", by: olivia, text: "Screening today; can Dhunche helipad take night landings?"}}},
+			{action: "comment", by: olivia, text: "Screening today; can Dhunche helipad take night landings?"},
+			{action: "open", by: olivia},
+			{action: "vote", by: hari, reference: "support_with_conditions", text: "Only while the road is closed; review weekly."}}},
+		// Passed and approved.
+		{op: "NPL-EQ-DEMO", by: ram, req: sar, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
+			{action: "vote", by: hari, reference: "support"}, {action: "vote", by: hasina, reference: "support"},
+			{action: "close", by: olivia},
+			{action: "approve", by: hannah, text: "No civilian helicopter can lift the teams in time; the review supports it unanimously."}}},
+		// Passed, awaiting the HC's decision.
+		{op: "NPL-EQ-DEMO", by: ram, req: medevac, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
+			{action: "vote", by: hari, reference: "support"},
+			{action: "vote", by: hasina, reference: "abstain"}, {action: "close", by: olivia}}},
 		{op: "NPL-EQ-DEMO", by: ram, req: hospital},
 		{op: "NPL-EQ-DEMO", by: ram, req: bridge, steps: []step{{action: "submit", by: ram},
 			{action: "return", by: olivia, text: "Please say which civilian engineering firms were contacted and their answers."}}},
@@ -173,8 +207,15 @@ func demoRequests(now time.Time) []demoRequest {
 			{action: "withdraw", by: fatima, text: "The water board repaired the intake."}}},
 		{op: "SSD-CE-DEMO", by: ram, req: escort, steps: []step{{action: "submit", by: ram}}},
 		{op: "SSD-CE-DEMO", by: ram, req: airdrop},
-		{op: "SSD-CE-DEMO", by: fatima, req: airstrip, steps: []step{{action: "submit", by: fatima}}},
-		{op: "MOZ-TC-DEMO", by: ram, req: boats, steps: []step{{action: "submit", by: ram}}},
+		// Failed (an objection under consensus) and rejected.
+		{op: "SSD-CE-DEMO", by: fatima, req: airstrip, steps: []step{{action: "submit", by: fatima}, {action: "open", by: olivia},
+			{action: "vote", by: wanj, reference: "support"},
+			{action: "vote", by: hasina, reference: "object", text: "Engineers of a party to the conflict would end our access in Unity."},
+			{action: "close", by: olivia},
+			{action: "reject", by: hannah, text: "The HCT objected: using this unit would compromise access. Ask the Logistics Cluster for a civilian contractor."}}},
+		// An open, unsealed review (majority rule): votes are visible.
+		{op: "MOZ-TC-DEMO", by: ram, req: boats, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
+			{action: "vote", by: hari, reference: "support"}}},
 		{op: "MOZ-TC-DEMO", by: fatima, req: power, steps: []step{{action: "submit", by: fatima},
 			{action: "return", by: olivia, text: "Add the hand-over date agreed with EDM."}}},
 	}
@@ -202,6 +243,11 @@ func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Ac
 				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionRedirect, in)
 			case "withdraw":
 				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionWithdraw, in)
+			case "open", "vote", "close", "approve", "reject":
+				if svc.Reviews == nil {
+					continue
+				}
+				err = reviewStep(ctx, svc.Reviews, by, r, s)
 			}
 			if err != nil {
 				return fmt.Errorf("request %q: %s: %w", d.req.Title, s.action, err)
@@ -209,4 +255,24 @@ func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Ac
 		}
 	}
 	return nil
+}
+
+// reviewStep takes one step of a demo request's HCT review.
+func reviewStep(ctx context.Context, rv *service.Reviews, by domain.Actor, r domain.Request, s step) error {
+	var err error
+	switch s.action {
+	case "open":
+		_, err = rv.Open(ctx, by, r.ID, service.OpenInput{Version: r.Version})
+	case "vote":
+		_, err = rv.Vote(ctx, by, r.ID, service.VoteInput{Value: domain.VoteValue(s.reference), Comment: s.text})
+	case "close":
+		_, err = rv.Close(ctx, by, r.ID)
+	case "approve", "reject":
+		outcome := domain.StatusApproved
+		if s.action == "reject" {
+			outcome = domain.StatusRejected
+		}
+		_, err = rv.Decide(ctx, by, r.ID, service.DecisionInput{Version: r.Version, Outcome: outcome, Rationale: s.text})
+	}
+	return err
 }

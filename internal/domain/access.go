@@ -2,6 +2,7 @@ package domain
 
 import (
 	"sort"
+	"time"
 )
 
 // Role is what a user may do in one operation (PRODUCT.md §1).
@@ -181,22 +182,32 @@ const (
 	QueueAwaitingVote       Queue = "awaiting_vote"
 	QueueAwaitingDecision   Queue = "awaiting_decision"
 	QueueAwaitingAssessment Queue = "awaiting_hrddp"
+	QueueClosingSoon        Queue = "closing_soon" // reviews whose deadline is within ClosingSoon
 )
+
+// ClosingSoon is how close a review's deadline must be to be listed in
+// the "closing soon" queue.
+const ClosingSoon = 24 * time.Hour
 
 // queueOf says which queues wait for each role; viewers have none.
 var queueOf = map[Role][]Queue{
 	RoleRequester:     {QueueMyDrafts, QueueReturned},
-	RoleOfficer:       {QueueAwaitingScreening},
+	RoleOfficer:       {QueueAwaitingScreening, QueueClosingSoon},
 	RoleHCTMember:     {QueueAwaitingVote},
-	RoleHC:            {QueueAwaitingDecision},
+	RoleHC:            {QueueAwaitingDecision, QueueClosingSoon},
 	RoleHRDDPReviewer: {QueueAwaitingAssessment},
 }
 
-// QueuesFor returns the queues a member with roles watches, in role order.
+// QueuesFor returns the queues a member with roles watches, in role
+// order, each once.
 func QueuesFor(roles RoleSet) []Queue {
 	var out []Queue
 	for _, r := range roles {
-		out = append(out, queueOf[r]...)
+		for _, q := range queueOf[r] {
+			if !oneOf(q, out) {
+				out = append(out, q)
+			}
+		}
 	}
 	return out
 }

@@ -492,6 +492,9 @@ type RequestFilter struct {
 	// AwaitingVoteOf keeps requests whose open review waits for this
 	// organisation's vote; 0 for no such condition.
 	AwaitingVoteOf int64
+	// ReviewClosingBy keeps requests whose open review's deadline is at or
+	// before it; zero for no such condition.
+	ReviewClosingBy time.Time
 }
 
 // MaxPageSize bounds a page of requests.
@@ -546,6 +549,8 @@ type RequestSummary struct {
 	RequiredBy        time.Time
 	SubmittedAt       time.Time
 	UpdatedAt         time.Time
+	// ReviewDeadline is the open HCT review's deadline; zero when none.
+	ReviewDeadline time.Time
 }
 
 // RequestPage is one page of a list and the cursor of the next (empty on

@@ -564,6 +564,8 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 		f.Statuses, f.Sort = []domain.Status{domain.StatusSubmitted}, domain.SortUrgency
 	case domain.QueueAwaitingVote:
 		f.Statuses, f.AwaitingVoteOf, f.Sort = []domain.Status{domain.StatusHCTReview}, by.OrganizationID, domain.SortUrgency
+	case domain.QueueClosingSoon:
+		f.Statuses, f.ReviewClosingBy, f.Sort = []domain.Status{domain.StatusHCTReview}, s.now().Add(domain.ClosingSoon), domain.SortUrgency
 	case domain.QueueAwaitingDecision:
 		f.Statuses, f.Sort = []domain.Status{domain.StatusHCDecision}, domain.SortUrgency
 	default:

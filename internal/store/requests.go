@@ -410,6 +410,10 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 			AND `+org+` = ANY (v.eligible)
 			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = `+org+`))`)
 	}
+	if !f.ReviewClosingBy.IsZero() {
+		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND v.deadline <= `+arg(f.ReviewClosingBy)+`)`)
+	}
 	if f.Query != "" {
 		where = append(where, "r.search @@ websearch_to_tsquery('simple', "+arg(f.Query)+")")
 	}
@@ -440,6 +444,7 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	}
 	q := `SELECT r.id, r.operation_id, r.reference, r.title, r.status, r.version, r.priority, r.sectors,
 	             r.task_category, r.requesting_org_id, o.name, r.required_by, r.submitted_at, r.updated_at,
+	             (SELECT v.deadline FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL),
 	             ARRAY[` + strings.Join(keys, ", ") + `]
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
 	      WHERE ` + strings.Join(where, " AND ") + `
@@ -458,14 +463,15 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 		var (
 			it                      domain.RequestSummary
 			requiredBy, submittedAt *time.Time
+			deadline                *time.Time
 			key                     []string
 		)
 		if err := rows.Scan(&it.ID, &it.OperationID, &it.Reference, &it.Title, &it.Status, &it.Version, &it.Priority,
 			&it.Sectors, &it.TaskCategory, &it.RequestingOrgID, &it.RequestingOrgName, &requiredBy, &submittedAt,
-			&it.UpdatedAt, &key); err != nil {
+			&it.UpdatedAt, &deadline, &key); err != nil {
 			return domain.RequestPage{}, listErr(err, f)
 		}
-		it.RequiredBy, it.SubmittedAt = deref(requiredBy), deref(submittedAt)
+		it.RequiredBy, it.SubmittedAt, it.ReviewDeadline = deref(requiredBy), deref(submittedAt), deref(deadline)
 		if len(page.Items) == f.Limit {
 			page.NextCursor = encodeCursor(last)
 			break

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -60,7 +62,11 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 			return c, err
 		}
 		for _, it := range items {
-			qv.Items = append(qv.Items, pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)})
+			qi := pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)}
+			if !it.ReviewDeadline.IsZero() {
+				qi.Due = s.countdown(ctx, it.ReviewDeadline)
+			}
+			qv.Items = append(qv.Items, qi)
 		}
 		if q == domain.QueueAwaitingScreening {
 			qv.MoreURL = "/operations/" + op.Code + "/screening"
@@ -116,4 +122,18 @@ func (s *Server) handleCrossOriginDenied(w http.ResponseWriter, r *http.Request)
 	logger(r.Context()).WarnContext(r.Context(), "cross-origin request refused",
 		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
 	return domain.Errorf(domain.CodeForbidden, "error.cross_origin")
+}
+
+// countdown says how long until a review's deadline, and when it is.
+func (s *Server) countdown(ctx context.Context, deadline time.Time) string {
+	left := deadline.Sub(s.now())
+	at := displayTime(deadline)
+	switch {
+	case left <= 0:
+		return i18n.T(ctx, "queue.due_now", "At", at)
+	case left < time.Hour:
+		return i18n.T(ctx, "queue.due_minutes", "Minutes", int(left.Minutes())+1, "At", at)
+	default:
+		return i18n.T(ctx, "queue.due_hours", "Hours", int(left.Hours()), "At", at)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
@@ -26,11 +27,15 @@ func TestReviewPages(t *testing.T) {
 	wantStatus(t, w.post(t, w.hct, page+"/review", url.Values{"version": {"1"}}), http.StatusForbidden)
 	resp := w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}, "deadline": {"yesterday"}})
 	wantStatus(t, resp, http.StatusUnprocessableEntity)
-	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}}), page+"#review-h")
+	deadline := w.clock.Now().UTC().Add(20*time.Hour + 30*time.Minute)
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}, "deadline": {deadline.Format("2006-01-02T15:04")}}), page+"#review-h")
 
 	home := doc(t, w.get(t, w.hct, "/"))
-	if !strings.Contains(testid(home, "queue-awaiting_vote").Text(), r.Reference) {
-		t.Error("the review is not in the HCT member's queue")
+	if q := testid(home, "queue-awaiting_vote").Text(); !strings.Contains(q, r.Reference) || !strings.Contains(q, "closes in 20 h") {
+		t.Errorf("HCT member's queue: %q, want the request with its countdown", q)
+	}
+	if q := testid(doc(t, w.get(t, w.officer, "/")), "queue-closing_soon").Text(); !strings.Contains(q, r.Reference) {
+		t.Errorf("officer's closing-soon queue: %q", q)
 	}
 	d := doc(t, w.get(t, w.hct, page))
 	if testid(d, "vote-form").Length() != 1 || !strings.Contains(testid(d, "turnout").Text(), "0 of 1") {

@@ -72,6 +72,8 @@ type QueueItem struct {
 	Reference string
 	Title     string
 	URL       string
+	// Due is the open review's countdown and deadline, "" when none.
+	Due string
 }
 
 // OperationView is an operation's page.
