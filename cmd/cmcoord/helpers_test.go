@@ -17,6 +17,8 @@ import (
 type testServices struct {
 	access    *service.Access
 	directory *service.Directory
+	requests  *service.Requests
+	reviews   *service.Reviews
 }
 
 func services(t *testing.T, dbURL string) testServices {
@@ -24,7 +26,8 @@ func services(t *testing.T, dbURL string) testServices {
 	st := store.New(testdb.Pool(t, dbURL))
 	log := discardLogger()
 	access := service.NewAccess(st, time.Now, log)
-	return testServices{access: access, directory: service.NewDirectory(st, access, time.Now, log)}
+	return testServices{access: access, directory: service.NewDirectory(st, access, time.Now, log),
+		requests: service.NewRequests(st, time.Now, log), reviews: service.NewReviews(st, time.Now, log, nil)}
 }
 
 func listen(t *testing.T) net.Listener {
