@@ -75,7 +75,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	directory := service.NewDirectory(st, access, time.Now, log)
 	requests := service.NewRequests(st, time.Now, log)
 	reviews := service.NewReviews(st, time.Now, log, nil)
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests})
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews})
 	return &app{
 		log:       log,
 		pool:      pool,
