@@ -107,6 +107,10 @@ var matrix = map[string]expect{
 	"POST /logout":           signedIn(see, see),
 	"GET /operations/{code}": inOperation(see, 200, true, members...),
 
+	// Everyone signed in sees only their own notifications.
+	"GET /notifications":       signedIn(see, 200),
+	"POST /notifications/read": signedIn(see, see),
+
 	// One-time set-password links: the fixture's link does not exist.
 	"GET /set-password/{secret}":  everyone(404),
 	"POST /set-password/{secret}": everyone(404),
@@ -161,18 +165,25 @@ var matrix = map[string]expect{
 	// posts carry no version: a transition the caller may take is then
 	// stale (409); the requester's "submit" finds it already submitted
 	// and is shown the request (303).
-	"GET /operations/{code}/requests":                   inOperation(see, 200, false, members...),
-	"GET /operations/{code}/requests/new":               inOperation(see, 200, false, requester),
-	"POST /operations/{code}/requests/new":              inOperation(see, 422, false, requester),
-	"GET /operations/{code}/screening":                  inOperation(see, 200, false, officer),
-	"GET /requests/{id}":                                inOperation(see, 200, false, members...),
-	"GET /requests/{id}/edit":                           inOperation(see, http.StatusConflict, false, requester),
-	"POST /requests/{id}/edit":                          inOperation(see, see, false, requester),
-	"POST /requests/{id}/submit":                        inOperation(see, see, false, requester),
-	"POST /requests/{id}/return":                        inOperation(see, http.StatusConflict, false, officer),
-	"POST /requests/{id}/redirect":                      inOperation(see, http.StatusConflict, false, officer),
-	"POST /requests/{id}/withdraw":                      inOperation(see, http.StatusConflict, false, requester, officer),
-	"POST /requests/{id}/briefing":                      inOperation(see, 422, false, officer),
+	"GET /operations/{code}/requests":      inOperation(see, 200, false, members...),
+	"GET /operations/{code}/requests/new":  inOperation(see, 200, false, requester),
+	"POST /operations/{code}/requests/new": inOperation(see, 422, false, requester),
+	"GET /operations/{code}/screening":     inOperation(see, 200, false, officer),
+	"GET /requests/{id}":                   inOperation(see, 200, false, members...),
+	"GET /requests/{id}/edit":              inOperation(see, http.StatusConflict, false, requester),
+	"POST /requests/{id}/edit":             inOperation(see, see, false, requester),
+	"POST /requests/{id}/submit":           inOperation(see, see, false, requester),
+	"POST /requests/{id}/return":           inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/redirect":         inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/withdraw":         inOperation(see, http.StatusConflict, false, requester, officer),
+	"POST /requests/{id}/briefing":         inOperation(see, 422, false, officer),
+	// The review steps: the fixture's request is submitted with no
+	// review, so whoever may act is told the state does not allow it.
+	"POST /requests/{id}/review":                        inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/review/close":                  inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/review/reopen":                 inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/vote":                          inOperation(see, http.StatusConflict, false, hctMember),
+	"POST /requests/{id}/decision":                      inOperation(see, http.StatusConflict, false, hc),
 	"POST /requests/{id}/comments":                      inOperation(see, 422, false, requester, officer, hctMember, hc, hrddp),
 	"POST /requests/{id}/comments/{comment_id}":         inOperation(see, 403, false),
 	"GET /api/v1/operations/{code}/requests":            inOperation(401, 200, false, members...),

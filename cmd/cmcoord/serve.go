@@ -17,6 +17,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/notify"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/web"
@@ -32,6 +33,8 @@ type app struct {
 	directory *service.Directory
 	requests  *service.Requests
 	reviews   *service.Reviews
+	store     *store.Store
+	mailer    *notify.Mailer // nil: e-mail disabled
 	web       *web.Server
 }
 
@@ -73,8 +76,23 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
 	access := service.NewAccess(st, time.Now, log)
 	directory := service.NewDirectory(st, access, time.Now, log)
-	requests := service.NewRequests(st, time.Now, log)
-	reviews := service.NewReviews(st, time.Now, log, nil)
+	// Notices go in-app always and by e-mail when SMTP_URL is set; they are
+	// written in the transaction of their change, and the e-mail outbox is
+	// drained by a background worker (serve).
+	var mailer *notify.Mailer
+	if cfg.SMTPURL != "" {
+		if mailer, err = notify.NewMailer(cfg.SMTPURL); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		log.Info("e-mail enabled", "smtp", mailer.String())
+	} else {
+		log.Info("e-mail disabled: set SMTP_URL to send notifications by e-mail")
+	}
+	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log)
+	notifications := service.NewNotifications(st, time.Now, log)
+	requests := service.NewRequests(st, time.Now, log).WithNotifier(notifier)
+	reviews := service.NewReviews(st, time.Now, log, notifier)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews})
 	return &app{
 		log:       log,
@@ -84,6 +102,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		directory: directory,
 		requests:  requests,
 		reviews:   reviews,
+		store:     st,
+		mailer:    mailer,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
@@ -91,6 +111,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Directory:      directory,
 			Requests:       requests,
 			Reviews:        reviews,
+			Notifications:  notifications,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,
 			API:            jsonAPI.Routes(),
@@ -168,6 +189,14 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		a.reviews.Run(hctx, ReviewJobInterval)
 	}()
 	defer func() { stopHousekeeping(); <-reviewJob }()
+	if a.mailer != nil {
+		mailDone := make(chan struct{})
+		go func() {
+			defer close(mailDone)
+			notify.NewWorker(a.store, a.mailer, a.log).Run(hctx)
+		}()
+		defer func() { stopHousekeeping(); <-mailDone }()
+	}
 	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,14 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM: -shutdown-timeout, CMCOORD_SHUTDOWN_TIMEOUT, 20s.
 	ShutdownTimeout time.Duration
+	// SMTPURL is where e-mail notifications are sent, such as
+	// smtp://user:pass@host:587?from=cmcoord@example.org (STARTTLS when
+	// offered) or smtps://… (TLS from the start); empty disables e-mail:
+	// -smtp-url, SMTP_URL, "".
+	SMTPURL string
+	// BaseURL is the address users reach cmcoord at, for links in e-mail:
+	// -base-url, BASE_URL, "http://127.0.0.1:8080".
+	BaseURL string
 }
 
 // Load parses args (the arguments after the subcommand name) with getenv
@@ -83,6 +92,8 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&secure, "secure-cookies", env("CMCOORD_SECURE_COOKIES", "false"), "mark cookies Secure (CMCOORD_SECURE_COOKIES)")
 	fs.StringVar(&c.DataDir, "data-dir", env("CMCOORD_DATA_DIR", ".data"), "directory for a private PostgreSQL cluster (CMCOORD_DATA_DIR)")
 	fs.StringVar(&keepDB, "keep-db", env("CMCOORD_KEEP_DB", "false"), "leave a started cluster running on exit (CMCOORD_KEEP_DB)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", "http://127.0.0.1:8080"), "address users reach cmcoord at, for links in e-mail (BASE_URL)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
 	// Boolean flags are parsed from strings so that "-keep-db" alone, and
 	// "-keep-db=false" against an environment "true", both work.
@@ -117,10 +128,38 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("-addr: %q is not host:port", c.Addr))
 	}
+	if err := checkSMTPURL(c.SMTPURL); err != nil {
+		errs = append(errs, err)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("-base-url: %q is not an http:// or https:// address", c.BaseURL))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, nil, fmt.Errorf("config: %w", err)
 	}
 	return c, fs.Args(), nil
+}
+
+// checkSMTPURL accepts "" or an smtp:// or smtps:// URL with a host and
+// a from address. Its message never repeats the URL, which may hold a
+// password.
+func checkSMTPURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return errors.New("-smtp-url: not a URL")
+	case u.Scheme != "smtp" && u.Scheme != "smtps":
+		return fmt.Errorf("-smtp-url: scheme %q is not smtp or smtps", u.Scheme)
+	case u.Hostname() == "":
+		return errors.New("-smtp-url: no host")
+	case u.Query().Get("from") == "":
+		return errors.New("-smtp-url: needs ?from=address")
+	}
+	return nil
 }
 
 // normaliseBoolFlags turns a bare boolean flag ("-keep-db") into

@@ -23,7 +23,8 @@ func TestLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.LogFormat != "auto" ||
-			c.NoMigrate || c.KeepDB || c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || len(rest) != 0 {
+			c.NoMigrate || c.KeepDB || c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || len(rest) != 0 ||
+			c.SMTPURL != "" || c.BaseURL != "http://127.0.0.1:8080" {
 			t.Fatalf("Load defaults = %+v, rest %v", c, rest)
 		}
 	})
@@ -32,22 +33,27 @@ func TestLoad(t *testing.T) {
 		c, _, err := config.Load("serve", nil, env(map[string]string{
 			"CMCOORD_ADDR": "0.0.0.0:9000", "DATABASE_URL": "postgres://x/y", "CMCOORD_LOG_LEVEL": "debug",
 			"CMCOORD_NO_MIGRATE": "true", "CMCOORD_TRUSTED_PROXIES": "1",
+			"SMTP_URL": "smtps://u:p@mail.example.org?from=cmcoord@example.org", "BASE_URL": "https://cmcoord.example.org/",
 		}), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.LogLevel != slog.LevelDebug || !c.NoMigrate || c.TrustedProxies != 1 {
+		if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.LogLevel != slog.LevelDebug || !c.NoMigrate || c.TrustedProxies != 1 ||
+			c.SMTPURL != "smtps://u:p@mail.example.org?from=cmcoord@example.org" || c.BaseURL != "https://cmcoord.example.org" {
 			t.Fatalf("Load from env = %+v", c)
 		}
 	})
 	t.Run("FlagsBeatEnv", func(t *testing.T) {
 		t.Parallel()
-		c, rest, err := config.Load("migrate", []string{"-addr", "127.0.0.1:0", "-no-migrate=false", "-keep-db", "down", "2"},
-			env(map[string]string{"CMCOORD_ADDR": "0.0.0.0:9000", "CMCOORD_NO_MIGRATE": "true"}), io.Discard)
+		c, rest, err := config.Load("migrate", []string{"-addr", "127.0.0.1:0", "-no-migrate=false", "-keep-db",
+			"-smtp-url", "smtp://127.0.0.1:2525?from=a@example.org", "-base-url", "http://localhost:9000", "down", "2"},
+			env(map[string]string{"CMCOORD_ADDR": "0.0.0.0:9000", "CMCOORD_NO_MIGRATE": "true",
+				"SMTP_URL": "smtp://mail.example.org?from=b@example.org", "BASE_URL": "https://cmcoord.example.org"}), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Addr != "127.0.0.1:0" || c.NoMigrate || !c.KeepDB {
+		if c.Addr != "127.0.0.1:0" || c.NoMigrate || !c.KeepDB || c.SMTPURL != "smtp://127.0.0.1:2525?from=a@example.org" ||
+			c.BaseURL != "http://localhost:9000" {
 			t.Fatalf("Load = %+v", c)
 		}
 		if strings.Join(rest, " ") != "down 2" {
@@ -56,11 +62,15 @@ func TestLoad(t *testing.T) {
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
-		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1"}, env(nil), io.Discard)
+		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1",
+			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org"}, env(nil), io.Discard)
 		if err == nil {
 			t.Fatal("Load = nil error, want one naming each bad flag")
 		}
-		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies"} {
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error %q shows the SMTP password", err)
+		}
+		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies", "-smtp-url", "-base-url"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
 			}

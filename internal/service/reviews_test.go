@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/notify"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
@@ -412,5 +414,71 @@ func TestRunDueSeveralInstances(t *testing.T) {
 	a, b := <-reps, <-reps
 	if a.Closed+b.Closed != 6 {
 		t.Fatalf("closed %d + %d, want 6 in all", a.Closed, b.Closed)
+	}
+}
+
+// TestReviewNotices: with the real notifier, opening a review tells the
+// eligible organisations' HCT members (not the recused one), closing it
+// tells the HC and the officers, the decision the requester and officers,
+// and a return the requester; e-mail goes to the outbox when enabled.
+func TestReviewNotices(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, 2)
+	ctx := t.Context()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n := notify.New(catalog, true, "https://cmcoord.example.org", log)
+	st := store.New(f.pool)
+	f.reviews = service.NewReviews(st, f.clock.now, log, n)
+	f.reqs = service.NewRequests(st, f.clock.now, log).WithNotifier(n)
+	count := func(userID int64, kind domain.NoticeKind) int {
+		t.Helper()
+		var c int
+		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2`, userID, string(kind)).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	r := f.submitted(t, "Notified")
+	f.open(t, r)
+	for _, a := range f.hct {
+		if count(a.UserID, domain.NoticeReviewOpened) != 1 {
+			t.Errorf("HCT member %d not told of the review", a.UserID)
+		}
+	}
+	if count(f.ownHCT.UserID, domain.NoticeReviewOpened) != 0 {
+		t.Error("the recused organisation's member was asked to vote")
+	}
+	for _, a := range f.hct {
+		if _, err := f.reviews.Vote(ctx, a, r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if count(f.hc.UserID, domain.NoticeReviewClosed) != 1 || count(f.officer.UserID, domain.NoticeReviewClosed) != 1 {
+		t.Error("the HC and the officer were not told the review closed")
+	}
+	cur, _ := f.reqs.Get(ctx, f.hc, r.ID)
+	if _, err := f.reviews.Decide(ctx, f.hc, r.ID, service.DecisionInput{Version: cur.Request.Version, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {
+		t.Fatal(err)
+	}
+	if count(f.requester.UserID, domain.NoticeDecision) != 1 || count(f.officer.UserID, domain.NoticeDecision) != 1 {
+		t.Error("the requester and the officer were not told of the decision")
+	}
+	r2 := f.submitted(t, "Returned")
+	if _, err := f.reqs.Transition(ctx, f.officer, r2.ID, domain.ActionReturn, domain.TransitionInput{Version: r2.Version, Reason: "More detail"}); err != nil {
+		t.Fatal(err)
+	}
+	if count(f.requester.UserID, domain.NoticeReturned) != 1 {
+		t.Error("the requester was not told of the return")
+	}
+	var mails int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE body LIKE '%https://cmcoord.example.org/requests/%'`).Scan(&mails); err != nil || mails == 0 {
+		t.Errorf("outbox has %d messages with a link (%v)", mails, err)
 	}
 }

@@ -94,6 +94,8 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
+
+		Notifications: service.NewNotifications(st, clock.Now, log),
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)

@@ -140,7 +140,15 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 	nav := []components.NavItem{
 		{Label: i18n.T(ctx, "nav.home"), URL: "/", Current: r.URL.Path == "/"},
 	}
+	unread := 0
 	if !a.Anonymous() {
+		// The unread count is in the link's words, never in colour alone.
+		unread = s.unreadCount(r)
+		label := i18n.T(ctx, "nav.notifications")
+		if unread > 0 {
+			label = components.N(ctx, "nav.notifications_unread", unread)
+		}
+		nav = append(nav, components.NavItem{Label: label, URL: "/notifications", Current: r.URL.Path == "/notifications"})
 		nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.profile"), URL: "/profile", Current: r.URL.Path == "/profile"})
 		if a.IsAdmin {
 			nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.admin"), URL: "/admin", Current: strings.HasPrefix(r.URL.Path, "/admin")})
@@ -160,5 +168,19 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 		Version:    s.version,
 		UserName:   a.Name,
 		SignedIn:   !a.Anonymous(),
+		Unread:     unread,
 	}
+}
+
+// unreadCount is the signed-in user's unread notifications for the
+// header. A failure costs the count, never the page: it is logged.
+func (s *Server) unreadCount(r *http.Request) int {
+	if s.notifications == nil {
+		return 0
+	}
+	n, err := s.notifications.UnreadCount(r.Context(), actor(r))
+	if err != nil && r.Context().Err() == nil {
+		logger(r.Context()).WarnContext(r.Context(), "unread notifications count", "err", err)
+	}
+	return n
 }

@@ -96,6 +96,10 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/profile/tokens", s.handle(s.handleTokenCreate))
 		r.Post("/profile/tokens/{id}/revoke", s.handle(s.handleTokenRevoke))
 
+		// The user's own notifications.
+		r.Get("/notifications", s.handle(s.handleNotificationList))
+		r.Post("/notifications/read", s.handle(s.handleNotificationsRead))
+
 		// Administration (global admins) and operation management (admins
 		// and, for members, the operation's officers).
 		r.Get("/admin", s.handle(s.handleAdminIndex))

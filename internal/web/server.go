@@ -22,6 +22,9 @@ type Options struct {
 	Reviews   *service.Reviews
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
+	// Notifications is the user's own in-app notifications; nil shows no
+	// count in the header.
+	Notifications *service.Notifications
 	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
 	API http.Handler
 	// APIErrors writes a failure met before the API's own handlers (a
@@ -50,6 +53,7 @@ type Server struct {
 	access         *service.Access
 	directory      *service.Directory
 	requests       *service.Requests
+	notifications  *service.Notifications
 	reviews        *service.Reviews
 	sessions       *scs.SessionManager
 	api            http.Handler
@@ -72,6 +76,7 @@ func New(o Options) *Server {
 		access:         o.Access,
 		directory:      o.Directory,
 		requests:       o.Requests,
+		notifications:  o.Notifications,
 		reviews:        o.Reviews,
 		sessions:       o.Sessions,
 		api:            o.API,

@@ -14,6 +14,9 @@ type Shell struct {
 	// SignedIn shows the user's name and the sign-out button.
 	SignedIn bool
 	UserName string
+	// Unread is how many of the signed-in user's notifications are
+	// unread; the navigation names it in its link.
+	Unread int
 	// Operations are the user's operations for the switcher; Current is
 	// the one the page belongs to, if any.
 	Operations []NavItem

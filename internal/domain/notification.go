@@ -1,0 +1,36 @@
+package domain
+
+import "time"
+
+// Notification is one in-app notification of one user: a Notice as its
+// recipient keeps it. Data holds the notice's Reference and Title under
+// those keys, and the notice's own Data.
+type Notification struct {
+	ID        int64
+	UserID    int64
+	Kind      NoticeKind
+	RequestID int64 // 0 when it concerns no request
+	Data      map[string]string
+	CreatedAt time.Time
+	ReadAt    time.Time // zero while unread
+}
+
+// Unread reports whether the user has not marked n as read.
+func (n Notification) Unread() bool { return n.ReadAt.IsZero() }
+
+// OutboxMessage is one e-mail waiting in the outbox, already rendered in
+// its recipient's language.
+type OutboxMessage struct {
+	ID             int64
+	NotificationID int64 // 0 when it belongs to no notification
+	To             string
+	Subject        string
+	Body           string // plain text
+	CreatedAt      time.Time
+	// Attempts counts the sending attempts made so far.
+	Attempts      int
+	NextAttemptAt time.Time
+	SentAt        time.Time // zero until sent
+	FailedAt      time.Time // zero unless given up
+	LastError     string
+}

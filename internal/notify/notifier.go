@@ -1,0 +1,157 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// Notifier turns a domain.Notice into one in-app notification per
+// recipient and, when mail is enabled, one outbox e-mail per recipient in
+// the recipient's language.
+type Notifier struct {
+	catalog *i18n.Catalog
+	mail    bool
+	baseURL string
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns a Notifier. mailEnabled queues e-mail besides the in-app
+// notifications; baseURL (such as "https://cmcoord.example.org") starts
+// the links in e-mails.
+func New(catalog *i18n.Catalog, mailEnabled bool, baseURL string, log *slog.Logger) *Notifier {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Notifier{catalog: catalog, mail: mailEnabled, baseURL: strings.TrimRight(baseURL, "/"), log: log, now: time.Now}
+}
+
+// WithClock makes n stamp notifications and e-mails with now's time (the
+// services' clock, in tests); it returns n.
+func (n *Notifier) WithClock(now func() time.Time) *Notifier {
+	n.now = now
+	return n
+}
+
+// MailEnabled reports whether Notify queues e-mail.
+func (n *Notifier) MailEnabled() bool { return n.mail }
+
+// Notify records notice for each of its recipients through st, which
+// should be the caller's transaction. Repeated recipients are told once;
+// disabled users and IDs that name no user are skipped. Every message is
+// built from the notice's Reference, Title and Data and a link to the
+// request, nothing else. An unknown kind is an error, so a new kind
+// cannot ship without its messages.
+func (n *Notifier) Notify(ctx context.Context, st *store.Store, notice domain.Notice) error {
+	if !slices.Contains(domain.NoticeKinds, notice.Kind) {
+		return fmt.Errorf("notify: unknown notice kind %q", notice.Kind)
+	}
+	ids := dedupe(notice.Recipients)
+	if len(ids) == 0 {
+		return nil
+	}
+	users, err := st.ListUsersByID(ctx, ids)
+	if err != nil {
+		return err
+	}
+	data := make(map[string]string, len(notice.Data)+2)
+	for k, v := range notice.Data {
+		data[k] = v
+	}
+	data["Reference"], data["Title"] = notice.Reference, notice.Title
+	now := n.now()
+	for _, u := range users {
+		if u.Disabled {
+			continue
+		}
+		note, err := st.InsertNotification(ctx, domain.Notification{UserID: u.ID, Kind: notice.Kind,
+			RequestID: notice.RequestID, Data: data, CreatedAt: now})
+		if err != nil {
+			return err
+		}
+		if !n.mail || u.Email == "" {
+			continue
+		}
+		subject, body := n.Render(u.Language, notice)
+		if _, err := st.InsertOutbox(ctx, domain.OutboxMessage{NotificationID: note.ID, To: u.Email,
+			Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dedupe drops zero and repeated IDs, keeping the first occurrence.
+func dedupe(ids []int64) []int64 {
+	seen := make(map[int64]bool, len(ids))
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// fields are the template fields every notify.* message may use; a field
+// the notice does not carry is empty rather than "<no value>".
+var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
+	"Reason", "Turnout", "Conditions", "Rationale"}
+
+// maxSubject is the outbox's limit on a subject, in characters.
+const maxSubject = 300
+
+// Render returns the subject and plain-text body of notice's e-mail in
+// language lang (English when the catalogue lacks it): the kind's
+// notify.<kind>.subject and .body, the link to the request and a footer.
+// An Outcome code with a notify.outcome.<code> message is translated.
+func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body string) {
+	loc := n.catalog.Localizer(lang)
+	link := n.baseURL + "/notifications"
+	if notice.RequestID != 0 {
+		link = n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10)
+	}
+	vals := make(map[string]string, len(fields)+len(notice.Data))
+	for _, f := range fields {
+		vals[f] = ""
+	}
+	for k, v := range notice.Data {
+		vals[k] = v
+	}
+	vals["Reference"], vals["Title"], vals["Link"] = notice.Reference, notice.Title, link
+	vals["NotificationsLink"] = n.baseURL + "/notifications"
+	if o := vals["Outcome"]; o != "" && n.catalog.Has("notify.outcome."+o) {
+		vals["Outcome"] = loc.T("notify.outcome." + o)
+	}
+	kv := make([]any, 0, 2*len(vals))
+	for k, v := range vals {
+		kv = append(kv, k, v)
+	}
+	kind := string(notice.Kind)
+	subject = oneLine(loc.T("notify."+kind+".subject", kv...), maxSubject)
+	body = strings.TrimSpace(loc.T("notify."+kind+".body", kv...)) + "\n\n" +
+		loc.T("notify.link", kv...) + "\n\n-- \n" + loc.T("notify.footer", kv...) + "\n"
+	return subject, body
+}
+
+// oneLine folds s's whitespace, line breaks included, into single spaces
+// and cuts it to limit characters, so a title can never add a header line.
+func oneLine(s string, limit int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:limit-1])) + "…"
+}

@@ -1,0 +1,315 @@
+package notify_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/notify"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+)
+
+var t0 = time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// world is a private database with an organisation, users by e-mail and
+// one request.
+type world struct {
+	pool    *pgxpool.Pool
+	st      *store.Store
+	users   map[string]domain.User
+	request domain.Request
+}
+
+// userSpec is "local-part:language" or "local-part:language:disabled".
+func newWorld(t *testing.T, specs ...string) *world {
+	t.Helper()
+	pool := testdb.New(t)
+	st := store.New(pool)
+	ctx := t.Context()
+	org, err := st.CreateOrganization(ctx, domain.Organization{Name: "World Food Programme", Acronym: "WFP",
+		Type: domain.OrgUNAgency, UNEntity: true}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{pool: pool, st: st, users: map[string]domain.User{}}
+	for _, spec := range specs {
+		parts := strings.Split(spec, ":")
+		u, err := st.CreateUser(ctx, domain.User{Email: parts[0] + "@example.org", Name: parts[0], OrganizationID: org.ID,
+			Language: parts[1], Disabled: len(parts) > 2}, "", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.users[parts[0]] = u
+	}
+	op, err := st.CreateOperation(ctx, domain.Operation{Code: "NPL-EQ", Name: "Nepal earthquake", CountryISO3: "NPL",
+		Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fixture.Request("Évacuation médicale", t0)
+	creator := w.users[strings.Split(specs[0], ":")[0]]
+	r.OperationID, r.RequestingOrgID, r.CreatedBy, r.CreatedAt = op.ID, org.ID, creator.ID, t0
+	n, err := st.NextRequestNumber(ctx, op.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Reference = domain.FormatReference("NPL", n)
+	if w.request, err = st.InsertRequest(ctx, r, n); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) id(name string) int64 { return w.users[name].ID }
+
+// notify runs Notify in a transaction, as a service does.
+func (w *world) notify(t *testing.T, n *notify.Notifier, notice domain.Notice) {
+	t.Helper()
+	err := w.st.InTx(t.Context(), func(tx *store.Store) error { return n.Notify(t.Context(), tx, notice) })
+	if err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
+}
+
+// outbox returns every outbox row, by ID.
+func (w *world) outbox(t *testing.T) []domain.OutboxMessage {
+	t.Helper()
+	rows, err := w.pool.Query(t.Context(), `SELECT id FROM outbox ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var out []domain.OutboxMessage
+	for _, id := range ids {
+		m, err := w.st.GetOutbox(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func mustCatalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.OnMissing(func(lang, id string) { t.Errorf("missing translation %s:%s", lang, id) })
+	return c
+}
+
+// frenchCatalog is the real English notify catalogue plus a French
+// subject for returned requests only: there is no French catalogue yet.
+func frenchCatalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	en, err := os.ReadFile(filepath.Join("..", "i18n", "locales", "notify.en.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := i18n.LoadFS(fstest.MapFS{
+		"l/notify.en.json": {Data: en},
+		"l/notify.fr.json": {Data: []byte(`{"notify.returned.subject": "Demande {{.Reference}} renvoyée : {{.Title}}"}`)},
+	}, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestNotify(t *testing.T) {
+	t.Parallel()
+
+	t.Run("OK", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, "ana:en", "ben:fr", "carl:en:disabled", "dora:es")
+		n := notify.New(frenchCatalog(t), true, "https://cmcoord.example.org/", nil).WithClock(func() time.Time { return t0 })
+		w.notify(t, n, domain.Notice{Kind: domain.NoticeReturned, RequestID: w.request.ID, Reference: w.request.Reference,
+			Title: w.request.Title, Data: map[string]string{"Reason": "Name the civilian options you tried."},
+			Recipients: []int64{w.id("ana"), w.id("ben"), w.id("ana"), w.id("carl"), 0, 987654, w.id("dora"), w.id("ben")}})
+
+		for name, want := range map[string]int{"ana": 1, "ben": 1, "carl": 0, "dora": 1} {
+			list, err := w.st.ListNotifications(t.Context(), w.id(name), 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) != want {
+				t.Errorf("%s has %d notifications, want %d", name, len(list), want)
+				continue
+			}
+			if want == 0 {
+				continue
+			}
+			got := list[0]
+			if got.Kind != domain.NoticeReturned || got.RequestID != w.request.ID || !got.CreatedAt.Equal(t0) || !got.Unread() ||
+				got.Data["Reference"] != w.request.Reference || got.Data["Title"] != "Évacuation médicale" ||
+				got.Data["Reason"] != "Name the civilian options you tried." || len(got.Data) != 3 {
+				t.Errorf("%s's notification = %+v", name, got)
+			}
+		}
+
+		mail := map[string]domain.OutboxMessage{}
+		for _, m := range w.outbox(t) {
+			if _, dup := mail[m.To]; dup {
+				t.Errorf("two e-mails to %s", m.To)
+			}
+			mail[m.To] = m
+		}
+		if len(mail) != 3 {
+			t.Fatalf("outbox has e-mails to %v, want ana, ben and dora", mail)
+		}
+		link := "https://cmcoord.example.org/requests/" + strconv.FormatInt(w.request.ID, 10)
+		ref := w.request.Reference
+		for to, want := range map[string]string{
+			"ana@example.org":  "Request " + ref + " returned for changes: Évacuation médicale",
+			"ben@example.org":  "Demande " + ref + " renvoyée : Évacuation médicale",            // French
+			"dora@example.org": "Request " + ref + " returned for changes: Évacuation médicale", // no Spanish: English
+		} {
+			m := mail[to]
+			if m.Subject != want {
+				t.Errorf("subject to %s = %q, want %q", to, m.Subject, want)
+			}
+			// Ben's body has no French message: it falls back to English.
+			for _, part := range []string{"Open the request: " + link, "Reason: Name the civilian options you tried.",
+				"“Évacuation médicale”", "https://cmcoord.example.org/notifications"} {
+				if !strings.Contains(m.Body, part) {
+					t.Errorf("body to %s lacks %q:\n%s", to, part, m.Body)
+				}
+			}
+			if strings.Contains(m.Body, "<no value>") || m.NotificationID == 0 || !m.NextAttemptAt.Equal(t0) || m.Attempts != 0 {
+				t.Errorf("e-mail to %s = %+v", to, m)
+			}
+		}
+	})
+
+	t.Run("MailDisabled", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, "ana:en")
+		n := notify.New(mustCatalog(t), false, "http://127.0.0.1:8080", nil)
+		w.notify(t, n, domain.Notice{Kind: domain.NoticeDecision, RequestID: w.request.ID, Reference: w.request.Reference,
+			Title: w.request.Title, Data: map[string]string{"Outcome": "approved"}, Recipients: []int64{w.id("ana")}})
+		if got, _ := w.st.UnreadCount(t.Context(), w.id("ana")); got != 1 {
+			t.Errorf("unread = %d, want 1", got)
+		}
+		if got := w.outbox(t); len(got) != 0 {
+			t.Errorf("outbox = %+v, want nothing with mail disabled", got)
+		}
+	})
+
+	t.Run("RolledBackWithTheChange", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, "ana:en")
+		n := notify.New(mustCatalog(t), true, "http://x", nil)
+		err := w.st.InTx(t.Context(), func(tx *store.Store) error {
+			if err := n.Notify(t.Context(), tx, domain.Notice{Kind: domain.NoticeReturned, RequestID: w.request.ID,
+				Recipients: []int64{w.id("ana")}}); err != nil {
+				return err
+			}
+			return context.Canceled // the use case fails after notifying
+		})
+		if err == nil {
+			t.Fatal("the transaction did not fail")
+		}
+		if got, _ := w.st.UnreadCount(t.Context(), w.id("ana")); got != 0 || len(w.outbox(t)) != 0 {
+			t.Errorf("a rolled-back change left %d notifications and %d e-mails", got, len(w.outbox(t)))
+		}
+	})
+
+	t.Run("ErrUnknownKind", func(t *testing.T) {
+		t.Parallel()
+		w := newWorld(t, "ana:en")
+		n := notify.New(mustCatalog(t), true, "http://x", nil)
+		err := w.st.InTx(t.Context(), func(tx *store.Store) error {
+			return n.Notify(t.Context(), tx, domain.Notice{Kind: "gossip", Recipients: []int64{w.id("ana")}})
+		})
+		if err == nil || !strings.Contains(err.Error(), "gossip") {
+			t.Fatalf("Notify(unknown kind) = %v, want an error naming it", err)
+		}
+	})
+}
+
+// TestRenderEveryKind renders each kind with the data the services send
+// and checks the English text is whole: no missing message, no template
+// hole, the outcome in words.
+func TestRenderEveryKind(t *testing.T) {
+	t.Parallel()
+	n := notify.New(mustCatalog(t), true, "https://cmcoord.example.org", nil)
+	data := map[domain.NoticeKind]map[string]string{
+		domain.NoticeReviewOpened:   {"Deadline": "2026-11-30 09:00 UTC"},
+		domain.NoticeReviewReminder: {"Deadline": "2026-11-30 09:00 UTC"},
+		domain.NoticeReviewClosed:   {"Outcome": "passed", "Turnout": "5/7"},
+		domain.NoticeDecision:       {"Outcome": "rejected"},
+		domain.NoticeReturned:       {"Reason": "Too vague."},
+	}
+	want := map[domain.NoticeKind][]string{
+		domain.NoticeReviewOpened:   {"vote before 2026-11-30 09:00 UTC"},
+		domain.NoticeReviewReminder: {"closes at 2026-11-30 09:00 UTC"},
+		domain.NoticeReviewClosed:   {"has closed: the review passed", "voted: 5/7"},
+		domain.NoticeDecision:       {": rejected."},
+		domain.NoticeReturned:       {"Reason: Too vague."},
+	}
+	for _, kind := range domain.NoticeKinds {
+		subject, body := n.Render("en", domain.Notice{Kind: kind, RequestID: 42, Reference: "NPL-RFA-0042",
+			Title: "Airlift\r\nBcc: evil@example.org", Data: data[kind]})
+		if strings.Contains(subject, "notify.") || strings.Contains(body, "notify.") ||
+			strings.Contains(subject+body, "<no value>") || !strings.Contains(subject, "NPL-RFA-0042") {
+			t.Errorf("%s: subject %q, body:\n%s", kind, subject, body)
+		}
+		if strings.ContainsAny(subject, "\r\n") {
+			t.Errorf("%s: subject %q holds a line break", kind, subject)
+		}
+		if !strings.Contains(body, "https://cmcoord.example.org/requests/42") {
+			t.Errorf("%s: body lacks the link:\n%s", kind, body)
+		}
+		for _, w := range want[kind] {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: body lacks %q:\n%s", kind, w, body)
+			}
+		}
+	}
+	long := strings.Repeat("é", 400)
+	if subject, _ := n.Render("en", domain.Notice{Kind: domain.NoticeReturned, Title: long}); len([]rune(subject)) != 300 {
+		t.Errorf("a long subject has %d characters, want 300", len([]rune(subject)))
+	}
+}
