@@ -19,6 +19,8 @@ type Options struct {
 	Access    *service.Access
 	Directory *service.Directory
 	Requests  *service.Requests
+	// Reviews is the HCT review and the HC's decision.
+	Reviews *service.Reviews
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -27,11 +29,12 @@ type API struct {
 	access    *service.Access
 	directory *service.Directory
 	requests  *service.Requests
+	reviews   *service.Reviews
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests}
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

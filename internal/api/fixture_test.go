@@ -40,7 +40,8 @@ type fixture struct {
 	access     *service.Access
 	dir        *service.Directory
 	reqs       *service.Requests
-	clock      *clock              // the requests service's; time.Now until advanced
+	reviews    *service.Reviews
+	clock      *clock              // the requests and reviews services'; time.Now until advanced
 	org        domain.Organization // the default organisation
 	admin      domain.Actor
 	adminToken string
@@ -62,6 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	dir := service.NewDirectory(st, access, time.Now, log)
 	clk := &clock{}
 	reqs := service.NewRequests(st, clk.now, log)
+	reviews := service.NewReviews(st, clk.now, log, nil)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -69,14 +71,14 @@ func newFixture(t *testing.T) *fixture {
 		Directory: dir,
 		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs}).Routes(),
+		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews}).Routes(),
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, clock: clk}
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, clock: clk}
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
 	if err != nil {

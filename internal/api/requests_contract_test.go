@@ -96,7 +96,10 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("GET /operations/{code}/requests", req{Path: ops, Token: f.adminToken}, 404)
 	check("GET /operations/{code}/requests", req{Path: ops}, 401)
 
-	for route := range d.operations() {
+	for route, op := range d.operations() {
+		if reviewRoute(op) {
+			continue // TestOpenAPI_ReviewResponses drives those
+		}
 		if (strings.Contains(route, "/requests") || strings.Contains(route, "/comments")) && !succeeded[route] {
 			t.Errorf("%s was not driven to success", route)
 		}
