@@ -93,6 +93,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	notifications := service.NewNotifications(st, time.Now, log)
 	requests := service.NewRequests(st, time.Now, log).WithNotifier(notifier)
 	reviews := service.NewReviews(st, time.Now, log, notifier)
+	reviews.ReminderBefore = cfg.ReviewReminder
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews})
 	return &app{
 		log:       log,

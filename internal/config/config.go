@@ -53,6 +53,9 @@ type Config struct {
 	// offered) or smtps://… (TLS from the start); empty disables e-mail:
 	// -smtp-url, SMTP_URL, "".
 	SMTPURL string
+	// ReviewReminder is how long before a review's deadline organisations
+	// that have not voted are reminded.
+	ReviewReminder time.Duration
 	// BaseURL is the address users reach cmcoord at, for links in e-mail:
 	// -base-url, BASE_URL, "http://127.0.0.1:8080".
 	BaseURL string
@@ -82,7 +85,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		}
 		return def
 	}
-	var level, keepDB, noMigrate, secure, proxies, shutdown string
+	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
 	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
@@ -94,6 +97,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&keepDB, "keep-db", env("CMCOORD_KEEP_DB", "false"), "leave a started cluster running on exit (CMCOORD_KEEP_DB)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", "http://127.0.0.1:8080"), "address users reach cmcoord at, for links in e-mail (BASE_URL)")
+	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
 	// Boolean flags are parsed from strings so that "-keep-db" alone, and
 	// "-keep-db=false" against an environment "true", both work.
@@ -124,6 +128,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout: %q is not a positive duration such as 20s", shutdown))
+	}
+	if c.ReviewReminder, err = time.ParseDuration(reminder); err != nil || c.ReviewReminder <= 0 {
+		errs = append(errs, fmt.Errorf("-review-reminder: %q is not a positive duration such as 12h", reminder))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("-addr: %q is not host:port", c.Addr))

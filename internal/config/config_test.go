@@ -24,7 +24,7 @@ func TestLoad(t *testing.T) {
 		}
 		if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.LogFormat != "auto" ||
 			c.NoMigrate || c.KeepDB || c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || len(rest) != 0 ||
-			c.SMTPURL != "" || c.BaseURL != "http://127.0.0.1:8080" {
+			c.SMTPURL != "" || c.BaseURL != "http://127.0.0.1:8080" || c.ReviewReminder != 12*time.Hour {
 			t.Fatalf("Load defaults = %+v, rest %v", c, rest)
 		}
 	})
@@ -34,12 +34,14 @@ func TestLoad(t *testing.T) {
 			"CMCOORD_ADDR": "0.0.0.0:9000", "DATABASE_URL": "postgres://x/y", "CMCOORD_LOG_LEVEL": "debug",
 			"CMCOORD_NO_MIGRATE": "true", "CMCOORD_TRUSTED_PROXIES": "1",
 			"SMTP_URL": "smtps://u:p@mail.example.org?from=cmcoord@example.org", "BASE_URL": "https://cmcoord.example.org/",
+			"CMCOORD_REVIEW_REMINDER": "6h",
 		}), io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.LogLevel != slog.LevelDebug || !c.NoMigrate || c.TrustedProxies != 1 ||
-			c.SMTPURL != "smtps://u:p@mail.example.org?from=cmcoord@example.org" || c.BaseURL != "https://cmcoord.example.org" {
+			c.SMTPURL != "smtps://u:p@mail.example.org?from=cmcoord@example.org" || c.BaseURL != "https://cmcoord.example.org" ||
+			c.ReviewReminder != 6*time.Hour {
 			t.Fatalf("Load from env = %+v", c)
 		}
 	})
@@ -63,14 +65,14 @@ func TestLoad(t *testing.T) {
 	t.Run("ErrInvalid", func(t *testing.T) {
 		t.Parallel()
 		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1",
-			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org"}, env(nil), io.Discard)
+			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org", "-review-reminder", "soon"}, env(nil), io.Discard)
 		if err == nil {
 			t.Fatal("Load = nil error, want one naming each bad flag")
 		}
 		if strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("error %q shows the SMTP password", err)
 		}
-		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies", "-smtp-url", "-base-url"} {
+		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies", "-smtp-url", "-base-url", "-review-reminder"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
