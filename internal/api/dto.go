@@ -287,6 +287,8 @@ type escortDTO struct {
 	ResponsibleAuthority string `json:"responsible_authority"`
 	SecurityAssessment   string `json:"security_assessment"`
 	DiscontinuationPlan  string `json:"discontinuation_plan"`
+	CommonPosition       bool   `json:"common_position_consulted"`
+	Compensation         string `json:"compensation"`
 }
 
 // checklistItemDTO is one item's evaluation. Reason (translated) and
@@ -392,7 +394,8 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 			Plan: r.ExitStrategy.Plan},
 		ContactHidden: d.ContactHidden, Checklist: make(map[string]answerDTO, len(r.Checklist)),
 		Escort: escortDTO{NeedCriticality: r.Escort.NeedCriticality, ResponsibleAuthority: r.Escort.ResponsibleAuthority,
-			SecurityAssessment: r.Escort.SecurityAssessment, DiscontinuationPlan: r.Escort.DiscontinuationPlan},
+			SecurityAssessment: r.Escort.SecurityAssessment, DiscontinuationPlan: r.Escort.DiscontinuationPlan,
+			CommonPosition: r.Escort.CommonPositionConsulted, Compensation: r.Escort.Compensation},
 		Evaluation: newEvaluationDTO(ctx, d.Evaluation), NeedsUrgencyReason: d.NeedsUrgencyReason,
 		Actions: []string{}, CanEdit: d.CanEdit, CanComment: d.CanComment,
 		SubmittedAt: timeOrNil(r.SubmittedAt), CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),

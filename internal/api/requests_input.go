@@ -216,6 +216,8 @@ type escortInput struct {
 	ResponsibleAuthority optional[string] `json:"responsible_authority"`
 	SecurityAssessment   optional[string] `json:"security_assessment"`
 	DiscontinuationPlan  optional[string] `json:"discontinuation_plan"`
+	CommonPosition       optional[bool]   `json:"common_position_consulted"`
+	Compensation         optional[string] `json:"compensation"`
 }
 
 func (in escortInput) applyTo(e *domain.Escort) {
@@ -223,6 +225,8 @@ func (in escortInput) applyTo(e *domain.Escort) {
 	setTo(&e.ResponsibleAuthority, in.ResponsibleAuthority)
 	setTo(&e.SecurityAssessment, in.SecurityAssessment)
 	setTo(&e.DiscontinuationPlan, in.DiscontinuationPlan)
+	setTo(&e.CommonPositionConsulted, in.CommonPosition)
+	setTo(&e.Compensation, in.Compensation)
 }
 
 // applyTo sets the keys present in in on r. Only the formats of dates

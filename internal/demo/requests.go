@@ -120,10 +120,12 @@ func demoRequests(now time.Time) []demoRequest {
 	escort.Checklist["LR18"] = domain.Answer{Value: "yes", Note: "WFP would provide fuel to the escorting unit."}
 	escort.Checklist["LR19"] = domain.Answer{Value: "yes"}
 	escort.Escort = domain.Escort{
-		NeedCriticality:      "Lifesaving food for 40,000 people; no alternative route.",
-		ResponsibleAuthority: "The government has asked the UN mission to provide escort; police capacity is absent.",
-		SecurityAssessment:   "UNDSS SRA Jonglei 2026-11",
-		DiscontinuationPlan:  "Escorts stop when the road is declared low risk; reviewed monthly.",
+		NeedCriticality:         "Lifesaving food for 40,000 people; no alternative route.",
+		ResponsibleAuthority:    "The government has asked the UN mission to provide escort; police capacity is absent.",
+		SecurityAssessment:      "UNDSS SRA Jonglei 2026-11",
+		DiscontinuationPlan:     "Escorts stop when the road is declared low risk; reviewed monthly.",
+		CommonPositionConsulted: true,
+		Compensation:            "fuel",
 	}
 
 	airdrop := baseRequest("Airdrop of food to Leer", now, 12)

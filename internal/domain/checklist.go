@@ -354,6 +354,11 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 			case a.Value == "yes" && unEntity:
 				res.Reason, res.Warning = "checklist.reason.hrddp_required", true
 				flags[FlagHRDDP] = true
+			case EscortCompensated(r) && unEntity:
+				// Paying or supplying an armed escort is UN support to a
+				// security force: it counts as a yes to LR18.
+				res.Reason, res.Warning = "checklist.reason.hrddp_escort", true
+				flags[FlagHRDDP] = true
 			}
 		case "LR19":
 			switch {
@@ -363,8 +368,12 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 				res.Warning = true
 				flags[FlagArmedEscort] = true
 				e := r.Escort
-				if e.NeedCriticality == "" || e.ResponsibleAuthority == "" || e.SecurityAssessment == "" || e.DiscontinuationPlan == "" {
+				switch {
+				case e.NeedCriticality == "" || e.ResponsibleAuthority == "" || e.SecurityAssessment == "" || e.DiscontinuationPlan == "" ||
+					e.Compensation == "":
 					missing("checklist.reason.escort_criteria_missing")
+				case !e.CommonPositionConsulted:
+					missing("checklist.reason.escort_common_position")
 				}
 			}
 		}
@@ -376,4 +385,11 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 		}
 	}
 	return ev
+}
+
+// EscortCompensated reports whether r's armed escort would receive
+// anything (fuel, food, allowances, payment) — support to a security
+// force under the HRDDP when the requester is a UN entity.
+func EscortCompensated(r Request) bool {
+	return r.Checklist["LR19"].Value == "yes" && r.Escort.Compensation != "" && r.Escort.Compensation != "none"
 }

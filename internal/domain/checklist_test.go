@@ -291,8 +291,10 @@ func TestEvaluate_Items(t *testing.T) {
 	fJust := []domain.Flag{domain.FlagJustified}
 	escort := func(r *domain.Request) {
 		r.Escort = domain.Escort{NeedCriticality: "Only route to 30,000 people", ResponsibleAuthority: "Police cannot cover the route",
-			SecurityAssessment: "UNDSS SRA 2026-07", DiscontinuationPlan: "Stop once the ceasefire holds for two weeks"}
+			SecurityAssessment: "UNDSS SRA 2026-07", DiscontinuationPlan: "Stop once the ceasefire holds for two weeks",
+			CommonPositionConsulted: true, Compensation: "none"}
 	}
+	paid := func(r *domain.Request) { r.Escort.Compensation = "fuel" }
 	tests := []itemCase{
 		// LR1: need (field); hard.
 		{name: "LR1/Missing", edit: func(r *domain.Request) { r.Need = "" }, id: "LR1", want: missingItem(hard, "need_missing")},
@@ -413,6 +415,13 @@ func TestEvaluate_Items(t *testing.T) {
 		{name: "LR18/YesUNEntityNeedsHRDDP", unEntity: true, edit: answer("LR18", "yes", "Fuel for the helicopters"), id: "LR18",
 			want: withWarning(withReason(okItem(info), "hrddp_required")), flags: []domain.Flag{domain.FlagHRDDP}},
 		{name: "LR18/YesNonUNNoHRDDP", edit: answer("LR18", "yes", "Fuel for the helicopters"), id: "LR18", want: okItem(info)},
+		// An armed escort paid or supplied by a UN entity counts as a yes to LR18.
+		{name: "LR18/EscortCompensatedByUNNeedsHRDDP", unEntity: true, edit: both(answer("LR19", "yes", ""), escort, paid), id: "LR18",
+			want: withWarning(withReason(okItem(info), "hrddp_escort")), flags: []domain.Flag{domain.FlagHRDDP, domain.FlagArmedEscort}, also: []string{"LR19"}},
+		{name: "LR18/EscortCompensatedByNGONoHRDDP", edit: both(answer("LR19", "yes", ""), escort, paid), id: "LR18",
+			want: okItem(info), flags: []domain.Flag{domain.FlagArmedEscort}, also: []string{"LR19"}},
+		{name: "LR18/EscortUnpaidByUNNoHRDDP", unEntity: true, edit: both(answer("LR19", "yes", ""), escort), id: "LR18",
+			want: okItem(info), flags: []domain.Flag{domain.FlagArmedEscort}, also: []string{"LR19"}},
 
 		// LR19: armed escort; the escort criteria are required.
 		{name: "LR19/Unanswered", edit: unanswer("LR19"), id: "LR19", want: missingItem(info, "unanswered")},
@@ -426,6 +435,10 @@ func TestEvaluate_Items(t *testing.T) {
 			want: withWarning(missingItem(info, "escort_criteria_missing")), flags: []domain.Flag{domain.FlagArmedEscort}},
 		{name: "LR19/YesNoAssessment", edit: both(answer("LR19", "yes", ""), escort, func(r *domain.Request) { r.Escort.SecurityAssessment = "" }), id: "LR19",
 			want: withWarning(missingItem(info, "escort_criteria_missing")), flags: []domain.Flag{domain.FlagArmedEscort}},
+		{name: "LR19/YesNoCompensationAnswer", edit: both(answer("LR19", "yes", ""), escort, func(r *domain.Request) { r.Escort.Compensation = "" }), id: "LR19",
+			want: withWarning(missingItem(info, "escort_criteria_missing")), flags: []domain.Flag{domain.FlagArmedEscort}},
+		{name: "LR19/YesCommonPositionNotConsulted", edit: both(answer("LR19", "yes", ""), escort, func(r *domain.Request) { r.Escort.CommonPositionConsulted = false }), id: "LR19",
+			want: withWarning(missingItem(info, "escort_common_position")), flags: []domain.Flag{domain.FlagArmedEscort}},
 		{name: "LR19/YesNoDiscontinuation", edit: both(answer("LR19", "yes", ""), escort, func(r *domain.Request) { r.Escort.DiscontinuationPlan = "" }), id: "LR19",
 			want: withWarning(missingItem(info, "escort_criteria_missing")), flags: []domain.Flag{domain.FlagArmedEscort}},
 	}

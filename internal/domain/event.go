@@ -197,7 +197,8 @@ func auditFields(r Request) map[string]any {
 		"poc":             map[string]string{"name": r.POC.Name, "role": r.POC.Role, "phone": r.POC.Phone, "email": r.POC.Email},
 		"checklist":       checklist,
 		"escort": map[string]string{"need_criticality": r.Escort.NeedCriticality, "responsible_authority": r.Escort.ResponsibleAuthority,
-			"security_assessment": r.Escort.SecurityAssessment, "discontinuation_plan": r.Escort.DiscontinuationPlan},
+			"security_assessment": r.Escort.SecurityAssessment, "discontinuation_plan": r.Escort.DiscontinuationPlan,
+			"common_position_consulted": strconv.FormatBool(r.Escort.CommonPositionConsulted), "compensation": r.Escort.Compensation},
 	}
 }
 

@@ -117,7 +117,17 @@ type Escort struct {
 	ResponsibleAuthority string // why the responsible authorities cannot provide security
 	SecurityAssessment   string // security risk assessment reference (UNDSS/SRM)
 	DiscontinuationPlan  string // sustainability and the plan to stop using escorts
+	// CommonPositionConsulted: the common humanitarian position on armed
+	// escorts was consulted (Armed Escorts 2013, section V).
+	CommonPositionConsulted bool
+	// Compensation is what the escort receives (Annex C): none, fuel,
+	// food, allowances or payment; anything but none from a UN entity
+	// triggers the HRDDP.
+	Compensation string
 }
+
+// EscortCompensations are the answers to what the escort receives.
+var EscortCompensations = []string{"none", "fuel", "food", "allowances", "payment"}
 
 // Answer is the requester's answer to one checklist item: a value from
 // the item's answer type and a note (the justification of a failing
@@ -330,6 +340,9 @@ func ValidateDraft(r Request) error {
 	checkText(f, "escort.responsible_authority", r.Escort.ResponsibleAuthority, maxNote, false)
 	checkText(f, "escort.security_assessment", r.Escort.SecurityAssessment, maxShort, false)
 	checkText(f, "escort.discontinuation_plan", r.Escort.DiscontinuationPlan, maxNote, false)
+	if r.Escort.Compensation != "" && !oneOf(r.Escort.Compensation, EscortCompensations) {
+		f.add("escort.compensation", "field.choose")
+	}
 	return f.err()
 }
 

@@ -53,6 +53,8 @@ type (
 		ResponsibleAuthority string `json:"responsible_authority,omitempty"`
 		SecurityAssessment   string `json:"security_assessment,omitempty"`
 		DiscontinuationPlan  string `json:"discontinuation_plan,omitempty"`
+		CommonPosition       bool   `json:"common_position_consulted,omitempty"`
+		Compensation         string `json:"compensation,omitempty"`
 	}
 )
 
@@ -79,7 +81,7 @@ func requestJSONArgs(r domain.Request) (origin, dest, civ, exit, poc, checklist,
 	if !r.ExitStrategy.Date.IsZero() {
 		ex.Date = r.ExitStrategy.Date.Format(time.DateOnly)
 	}
-	parts := []any{toLocationJSON(r.Origin), toLocationJSON(r.Destination), civs, ex, contactJSON(r.POC), answers, escortJSON(r.Escort)}
+	parts := []any{toLocationJSON(r.Origin), toLocationJSON(r.Destination), civs, ex, contactJSON(r.POC), answers, escortJSON{r.Escort.NeedCriticality, r.Escort.ResponsibleAuthority, r.Escort.SecurityAssessment, r.Escort.DiscontinuationPlan, r.Escort.CommonPositionConsulted, r.Escort.Compensation}}
 	out := make([][]byte, len(parts))
 	for i, p := range parts {
 		if out[i], err = json.Marshal(p); err != nil {
@@ -151,7 +153,9 @@ func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
 	for id, a := range ans {
 		r.Checklist[id] = domain.Answer(a)
 	}
-	r.Escort = domain.Escort(esc)
+	r.Escort = domain.Escort{NeedCriticality: esc.NeedCriticality, ResponsibleAuthority: esc.ResponsibleAuthority,
+		SecurityAssessment: esc.SecurityAssessment, DiscontinuationPlan: esc.DiscontinuationPlan,
+		CommonPositionConsulted: esc.CommonPosition, Compensation: esc.Compensation}
 	if r.Sectors == nil {
 		r.Sectors = []string{}
 	}

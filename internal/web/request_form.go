@@ -58,6 +58,7 @@ func requestValues(r domain.Request) url.Values {
 		"poc.name":           {r.POC.Name}, "poc.role": {r.POC.Role}, "poc.phone": {r.POC.Phone}, "poc.email": {r.POC.Email},
 		"escort.need_criticality": {r.Escort.NeedCriticality}, "escort.responsible_authority": {r.Escort.ResponsibleAuthority},
 		"escort.security_assessment": {r.Escort.SecurityAssessment}, "escort.discontinuation_plan": {r.Escort.DiscontinuationPlan},
+		"escort.common_position_consulted": {boolValue(r.Escort.CommonPositionConsulted)}, "escort.compensation": {r.Escort.Compensation},
 		"sectors": r.Sectors, "version": {strconv.Itoa(r.Version)},
 	}
 	if r.PeopleTargeted > 0 {
@@ -97,7 +98,8 @@ func requestInput(v url.Values) (r domain.Request, fe map[string]string, civ []s
 		ExitStrategy: domain.ExitStrategy{Organization: v.Get("exit_strategy.organization"), Plan: v.Get("exit_strategy.plan")},
 		POC:          domain.Contact{Name: v.Get("poc.name"), Role: v.Get("poc.role"), Phone: v.Get("poc.phone"), Email: v.Get("poc.email")},
 		Escort: domain.Escort{NeedCriticality: v.Get("escort.need_criticality"), ResponsibleAuthority: v.Get("escort.responsible_authority"),
-			SecurityAssessment: v.Get("escort.security_assessment"), DiscontinuationPlan: v.Get("escort.discontinuation_plan")},
+			SecurityAssessment: v.Get("escort.security_assessment"), DiscontinuationPlan: v.Get("escort.discontinuation_plan"),
+			CommonPositionConsulted: formBool(v, "escort.common_position_consulted"), Compensation: strings.TrimSpace(v.Get("escort.compensation"))},
 		Sectors:   v["sectors"],
 		Checklist: map[string]domain.Answer{},
 	}
@@ -290,6 +292,9 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 		fl.Maxlength = max
 		v.Escort = append(v.Escort, fl)
 	}
+	comp := f.choice("escort.compensation", "request.escort_compensation", false, codeOptions(ctx, "escort_compensation.", domain.EscortCompensations))
+	comp.Hint = i18n.T(ctx, "request.escort_compensation_hint")
+	v.Escort = append(v.Escort, f.check("escort.common_position_consulted", "request.escort_common_position"), comp)
 	v.POCName = quiet(f.text("poc.name", "request.poc_name", false, 200))
 	v.POCName.Autocomplete = "name"
 	v.POCRole = quiet(f.text("poc.role", "request.poc_role", false, 200))

@@ -262,6 +262,8 @@ func requestSections(ctx context.Context, r domain.Request, contactHidden bool) 
 			{Label: t("request.escort_responsible_authority"), Value: r.Escort.ResponsibleAuthority, Long: true},
 			{Label: t("request.escort_security_assessment"), Value: r.Escort.SecurityAssessment},
 			{Label: t("request.escort_discontinuation_plan"), Value: r.Escort.DiscontinuationPlan, Long: true},
+			{Label: t("request.escort_common_position"), Value: yesNo(ctx, r.Escort.CommonPositionConsulted)},
+			{Label: t("request.escort_compensation"), Value: code("escort_compensation.", r.Escort.Compensation)},
 		}})
 	}
 	contact := pages.FactGroup{ID: "contact", Title: t("request_form.part.contact")}
@@ -475,4 +477,11 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	s.setFlash(w, components.FlashSuccess, "comments.saved")
 	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(cid, 10), http.StatusSeeOther)
 	return nil
+}
+
+func yesNo(ctx context.Context, b bool) string {
+	if b {
+		return i18n.T(ctx, "common.yes")
+	}
+	return i18n.T(ctx, "common.no")
 }
