@@ -183,6 +183,7 @@ const (
 	QueueAwaitingDecision   Queue = "awaiting_decision"
 	QueueAwaitingAssessment Queue = "awaiting_hrddp"
 	QueueClosingSoon        Queue = "closing_soon" // reviews whose deadline is within ClosingSoon
+	QueueTasksEnding        Queue = "tasks_ending" // approved or active tasks ending within EndingSoon, or overrun
 )
 
 // ClosingSoon is how close a review's deadline must be to be listed in
@@ -192,9 +193,9 @@ const ClosingSoon = 24 * time.Hour
 // queueOf says which queues wait for each role; viewers have none.
 var queueOf = map[Role][]Queue{
 	RoleRequester:     {QueueMyDrafts, QueueReturned},
-	RoleOfficer:       {QueueAwaitingScreening, QueueClosingSoon},
+	RoleOfficer:       {QueueAwaitingScreening, QueueClosingSoon, QueueTasksEnding},
 	RoleHCTMember:     {QueueAwaitingVote},
-	RoleHC:            {QueueAwaitingDecision, QueueClosingSoon},
+	RoleHC:            {QueueAwaitingDecision, QueueClosingSoon, QueueTasksEnding},
 	RoleHRDDPReviewer: {QueueAwaitingAssessment},
 }
 

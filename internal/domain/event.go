@@ -35,6 +35,9 @@ const (
 	EventCommentEdited = "request.comment_edited"
 	EventBriefing      = "request.briefing_recorded"
 	EventVote          = "request.voted" // records that an organisation voted, never how
+	EventConsent       = "request.consent_recorded"
+	EventReport        = "request.execution_reported"
+	EventAssessment    = "request.hrddp_assessed" // records that an assessment exists, never its content
 )
 
 // NewEvent returns the next event of a chain whose last event is prev

@@ -508,6 +508,9 @@ type RequestFilter struct {
 	// ReviewClosingBy keeps requests whose open review's deadline is at or
 	// before it; zero for no such condition.
 	ReviewClosingBy time.Time
+	// EndingBy keeps requests whose end date is on or before it; zero for
+	// no such condition.
+	EndingBy time.Time
 }
 
 // MaxPageSize bounds a page of requests.

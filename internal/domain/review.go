@@ -213,11 +213,17 @@ func EligibleOrganizations(hctOrgs []int64, requestingOrg int64) (eligible, recu
 // CheckOpenReview decides whether a review may open on r now, beyond the
 // transition's own rules: an HRDDP assessment required and missing
 // blocks it (until the assessment exists, LR18 answered yes by a UN
-// entity requester blocks it outright), and there must be someone to
-// vote.
-func CheckOpenReview(ev Evaluation, eligible []int64) error {
-	if ev.Has(FlagHRDDP) {
-		return Errorf(CodeConflict, "review.hrddp_required")
+// entity requester blocks it until the HRDDP reviewer's assessment
+// exists, and an assessment concluding "no support" blocks it for good),
+// and there must be someone to vote.
+func CheckOpenReview(ev Evaluation, eligible []int64, assessment *Assessment) error {
+	if HRDDPRequired(ev) {
+		switch {
+		case assessment == nil:
+			return Errorf(CodeConflict, "review.hrddp_required")
+		case assessment.Outcome == "no_support":
+			return Errorf(CodeConflict, "review.hrddp_no_support")
+		}
 	}
 	if len(eligible) == 0 {
 		return Errorf(CodeConflict, "review.no_voters")

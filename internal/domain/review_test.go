@@ -217,13 +217,19 @@ func TestValidateDecision(t *testing.T) {
 func TestCheckOpenReview(t *testing.T) {
 	t.Parallel()
 	hrddp := domain.Evaluation{Flags: []domain.Flag{domain.FlagHRDDP}}
-	if domain.ErrorMessage(domain.CheckOpenReview(hrddp, []int64{1})) != "review.hrddp_required" {
-		t.Error("an HRDDP-flagged request opened a review")
+	if domain.ErrorMessage(domain.CheckOpenReview(hrddp, []int64{1}, nil)) != "review.hrddp_required" {
+		t.Error("an HRDDP-flagged request opened a review without an assessment")
 	}
-	if domain.ErrorMessage(domain.CheckOpenReview(domain.Evaluation{}, nil)) != "review.no_voters" {
+	if domain.ErrorMessage(domain.CheckOpenReview(hrddp, []int64{1}, &domain.Assessment{Outcome: "no_support"})) != "review.hrddp_no_support" {
+		t.Error("a review opened after an assessment concluding no support")
+	}
+	if err := domain.CheckOpenReview(hrddp, []int64{1}, &domain.Assessment{Outcome: "support_with_mitigation"}); err != nil {
+		t.Errorf("with an assessment: %v", err)
+	}
+	if domain.ErrorMessage(domain.CheckOpenReview(domain.Evaluation{}, nil, nil)) != "review.no_voters" {
 		t.Error("a review opened with nobody to vote")
 	}
-	if err := domain.CheckOpenReview(domain.Evaluation{Flags: []domain.Flag{domain.FlagArmedEscort}}, []int64{1}); err != nil {
+	if err := domain.CheckOpenReview(domain.Evaluation{Flags: []domain.Flag{domain.FlagArmedEscort}}, []int64{1}, nil); err != nil {
 		t.Errorf("CheckOpenReview = %v", err)
 	}
 }

@@ -69,6 +69,7 @@ const (
 	ActionComplete       Action = "request.complete"
 	ActionHandOver       Action = "request.hand_over"
 	ActionCancel         Action = "request.cancel"
+	ActionHRDDPReject    Action = "request.hrddp.reject" // the HRDDP assessment concluded "no support"
 )
 
 // Transition is one row of the workflow: who may take action from which
@@ -95,6 +96,7 @@ var Transitions = []Transition{
 	{Action: ActionRedirect, From: []Status{StatusSubmitted}, To: StatusRedirected, Roles: []Role{RoleOfficer}, NeedsReason: true},
 	{Action: ActionWithdraw, From: beforeDecision, To: StatusWithdrawn, Roles: []Role{RoleRequester, RoleOfficer}, NeedsReason: true},
 	{Action: ActionOpenReview, From: []Status{StatusSubmitted}, To: StatusHCTReview, Roles: []Role{RoleOfficer}},
+	{Action: ActionHRDDPReject, From: []Status{StatusSubmitted}, To: StatusRejected, Roles: []Role{RoleHRDDPReviewer}, NeedsReason: true},
 	{Action: ActionCloseReview, From: []Status{StatusHCTReview}, To: StatusHCDecision, Roles: []Role{RoleOfficer}, System: true},
 	{Action: ActionReturnReview, From: []Status{StatusHCTReview}, To: StatusReturned, Roles: []Role{RoleOfficer}, NeedsReason: true},
 	{Action: ActionReopenReview, From: []Status{StatusHCDecision}, To: StatusHCTReview, Roles: []Role{RoleOfficer}},

@@ -65,6 +65,8 @@ var specTransitions = []domain.Transition{
 	{Action: domain.ActionApprove, From: []domain.Status{"hc_decision"}, To: "approved", Roles: []domain.Role{"hc"}, NeedsReason: true},
 	{Action: domain.ActionReject, From: []domain.Status{"hc_decision"}, To: "rejected", Roles: []domain.Role{"hc"}, NeedsReason: true},
 	{Action: domain.ActionExpire, From: []domain.Status{"draft", "submitted", "returned", "hct_review", "hc_decision"}, To: "expired", System: true},
+	// Issue 6: "no_support ends the request as rejected with that reason", recorded by the HRDDP reviewer.
+	{Action: domain.ActionHRDDPReject, From: []domain.Status{"submitted"}, To: "rejected", Roles: []domain.Role{"hrddp_reviewer"}, NeedsReason: true},
 	// Issue 6: "the officer can task a declined request again to another provider".
 	{Action: domain.ActionTask, From: []domain.Status{"approved", "declined_by_provider"}, To: "tasked", Roles: []domain.Role{"cmcoord_officer"}},
 	{Action: domain.ActionDecline, From: []domain.Status{"tasked"}, To: "declined_by_provider", Roles: []domain.Role{"cmcoord_officer"}, NeedsReason: true},

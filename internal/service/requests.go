@@ -566,6 +566,11 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 		f.Statuses, f.AwaitingVoteOf, f.Sort = []domain.Status{domain.StatusHCTReview}, by.OrganizationID, domain.SortUrgency
 	case domain.QueueClosingSoon:
 		f.Statuses, f.ReviewClosingBy, f.Sort = []domain.Status{domain.StatusHCTReview}, s.now().Add(domain.ClosingSoon), domain.SortUrgency
+	case domain.QueueAwaitingAssessment:
+		return s.awaitingAssessment(ctx, opID)
+	case domain.QueueTasksEnding:
+		f.Statuses = []domain.Status{domain.StatusApproved, domain.StatusTasked, domain.StatusInExecution}
+		f.EndingBy, f.Sort = s.now().Add(domain.EndingSoon), domain.SortRequiredBy
 	case domain.QueueAwaitingDecision:
 		f.Statuses, f.Sort = []domain.Status{domain.StatusHCDecision}, domain.SortUrgency
 	default:
@@ -717,4 +722,43 @@ func (s *Requests) Screening(ctx context.Context, by domain.Actor, opCode, curso
 		out[i] = ScreeningItem{Summary: it, Evaluation: domain.Evaluate(r, op.Context, un[r.RequestingOrgID])}
 	}
 	return op, out, page.NextCursor, nil
+}
+
+// awaitingAssessment lists operation opID's submitted requests whose
+// checklist requires an HRDDP assessment that does not exist yet. The
+// rule is the checklist's (domain.HRDDPRequired), applied in Go to the
+// submitted requests, in a constant number of queries.
+func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain.RequestSummary, error) {
+	op, err := s.store.GetOperation(ctx, opID)
+	if err != nil {
+		return nil, err
+	}
+	f := domain.RequestFilter{OperationID: opID, Statuses: []domain.Status{domain.StatusSubmitted}, Sort: domain.SortUrgency, Limit: domain.MaxPageSize}
+	page, err := s.store.ListRequests(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(page.Items))
+	for i, it := range page.Items {
+		ids[i] = it.ID
+	}
+	full, un, err := s.store.RequestsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	assessed, err := s.store.AssessedRequests(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	need := map[int64]bool{}
+	for _, r := range full {
+		need[r.ID] = domain.HRDDPRequired(domain.Evaluate(r, op.Context, un[r.RequestingOrgID])) && !assessed[r.ID]
+	}
+	var out []domain.RequestSummary
+	for _, it := range page.Items {
+		if need[it.ID] && len(out) < QueueLimit {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }

@@ -194,7 +194,11 @@ func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r 
 		return domain.Review{}, err
 	}
 	eligible, recused := domain.EligibleOrganizations(hct, r.RequestingOrgID)
-	if err := domain.CheckOpenReview(domain.Evaluate(*r, op.Context, org.UNEntity), eligible); err != nil {
+	assessment, err := st.GetAssessment(ctx, r.ID)
+	if err != nil {
+		return domain.Review{}, err
+	}
+	if err := domain.CheckOpenReview(domain.Evaluate(*r, op.Context, org.UNEntity), eligible, assessment); err != nil {
 		return domain.Review{}, err
 	}
 	dl, err := domain.ReviewDeadline(op.Policy, r.Priority, deadline, now)

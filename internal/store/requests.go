@@ -414,6 +414,9 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 			AND `+org+` = ANY (v.eligible)
 			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = `+org+`))`)
 	}
+	if !f.EndingBy.IsZero() {
+		where = append(where, "r.end_date <= "+arg(domain.DateOf(f.EndingBy))+"::date")
+	}
 	if !f.ReviewClosingBy.IsZero() {
 		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
 			AND v.deadline <= `+arg(f.ReviewClosingBy)+`)`)

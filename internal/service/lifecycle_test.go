@@ -1,0 +1,237 @@
+package service_test
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
+)
+
+// lifeFixture has an approved request and the Lifecycle service.
+type lifeFixture struct {
+	*reviewFixture
+	life  *service.Lifecycle
+	hrddp domain.Actor
+}
+
+func newLifeFixture(t *testing.T) *lifeFixture {
+	t.Helper()
+	f := &lifeFixture{reviewFixture: newReviewFixture(t, 2)}
+	f.life = service.NewLifecycle(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.hrddp = f.member(t, "hrddp@example.org", f.officer.OrganizationID, domain.RoleHRDDPReviewer)
+	return f
+}
+
+// approved takes a complete request through review and approval.
+func (f *lifeFixture) approved(t *testing.T, title string) domain.Request {
+	t.Helper()
+	ctx := t.Context()
+	r := f.submitted(t, title)
+	f.open(t, r)
+	for _, a := range f.hct {
+		if _, err := f.reviews.Vote(ctx, a, r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reviews.Decide(ctx, f.hc, r.ID, service.DecisionInput{Version: r.Version, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var tasking = domain.Tasking{ProviderISO3: "ind", Unit: "Air Force 152 Helicopter Unit", AssetType: "Mi-17 helicopter", AssetCount: 2, PlatformRef: "MNMCC-0042"}
+
+func TestLifecycleToHandover(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	r := f.approved(t, "Heavy lift")
+	v := r.Version
+
+	// No tasking without consent requested or given.
+	_, err := f.life.Task(ctx, f.officer, r.ID, v, tasking)
+	wantCode(t, err, domain.CodeConflict, "tasking.consent_needed")
+	_, err = f.life.RecordConsent(ctx, f.requester, r.ID, domain.Consent{Status: "consented"})
+	wantCode(t, err, domain.CodeForbidden, "")
+	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented"})
+	wantCode(t, err, domain.CodeInvalid, "")
+	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA",
+		Channel: "Letter", Date: f.clock.now(), Reference: "NDRRMA/2026/114"}); err != nil {
+		t.Fatal(err)
+	}
+	// Tasked, declined by the provider, tasked again to another.
+	if _, err := f.life.Task(ctx, f.officer, r.ID, v, tasking); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.life.Decline(ctx, f.officer, r.ID, v, "")
+	wantCode(t, err, domain.CodeInvalid, "")
+	if _, err := f.life.Decline(ctx, f.officer, r.ID, v, "Both helicopters grounded for maintenance."); err != nil {
+		t.Fatal(err)
+	}
+	other := tasking
+	other.ProviderISO3, other.Unit = "CHN", "PLA Air Force transport unit"
+	if _, err := f.life.Task(ctx, f.officer, r.ID, v, other); err != nil {
+		t.Fatal(err)
+	}
+	// Execution with reports, then completion and the hand-over.
+	if _, err := f.life.StartExecution(ctx, f.officer, r.ID, v); err != nil {
+		t.Fatal(err)
+	}
+	for _, rep := range []domain.ExecutionReport{
+		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
+		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
+	} {
+		if _, err := f.life.Report(ctx, f.officer, r.ID, rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = f.life.Report(ctx, f.officer, r.ID, domain.ExecutionReport{Date: f.clock.now().Add(72 * time.Hour)})
+	wantCode(t, err, domain.CodeInvalid, "")
+	if _, err := f.life.Complete(ctx, f.officer, r.ID, v); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "Another NGO", Date: f.clock.now()})
+	wantCode(t, err, domain.CodeInvalid, "")
+	got, err := f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "wfp road convoys", Date: f.clock.now()})
+	if err != nil || got.Status != domain.StatusHandedOver {
+		t.Fatalf("hand over = %s, %v", got.Status, err)
+	}
+	st, err := f.life.State(ctx, f.requester, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Taskings) != 2 || st.Taskings[0].DeclinedAt.IsZero() || st.Taskings[1].StartedAt.IsZero() ||
+		st.Totals.Sorties != 10 || st.Totals.Tonnes != 20.25 || st.Totals.Medevacs != 2 || st.Handover == nil {
+		t.Fatalf("state = %+v", st)
+	}
+	if _, err := f.reqs.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConsentRefusedCancels(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	r := f.approved(t, "Refused")
+	got, err := f.life.RecordConsent(t.Context(), f.officer, r.ID, domain.Consent{Status: "refused", Authority: "Ministry of Home Affairs", Date: f.clock.now()})
+	if err != nil || got.Status != domain.StatusCancelled || !strings.Contains(got.StatusReason, "refused consent") {
+		t.Fatalf("after refusal: %s %q, %v", got.Status, got.StatusReason, err)
+	}
+}
+
+func TestCancelAndTiming(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	r := f.approved(t, "Ends soon")
+	// The fixture request ends 19 days after t0: not yet flagged.
+	st, _ := f.life.State(ctx, f.officer, r.ID)
+	if st.Timing != domain.TaskOnTime {
+		t.Fatalf("timing %q", st.Timing)
+	}
+	f.clock.t = f.clock.t.Add(14 * 24 * time.Hour)
+	if st, _ = f.life.State(ctx, f.officer, r.ID); st.Timing != domain.TaskEndingSoon {
+		t.Fatalf("timing %q, want ending soon", st.Timing)
+	}
+	q, err := f.reqs.Queue(ctx, f.officer, f.op.ID, domain.QueueTasksEnding)
+	if err != nil || len(q) != 1 {
+		t.Fatalf("tasks ending = %d, %v", len(q), err)
+	}
+	f.clock.t = f.clock.t.Add(7 * 24 * time.Hour)
+	if st, _ = f.life.State(ctx, f.officer, r.ID); st.Timing != domain.TaskOverrun {
+		t.Fatalf("timing %q, want overrun", st.Timing)
+	}
+	_, err = f.life.Cancel(ctx, f.officer, r.ID, r.Version, "")
+	wantCode(t, err, domain.CodeInvalid, "")
+	got, err := f.life.Cancel(ctx, f.hc, r.ID, r.Version, "Civilian capacity now available: last resort ended.")
+	if err != nil || got.Status != domain.StatusCancelled {
+		t.Fatalf("cancel = %s, %v", got.Status, err)
+	}
+}
+
+// TestHRDDPAssessment: a UN entity paying an armed escort needs an
+// assessment before review; only the HRDDP reviewer records it; only the
+// reviewer, the HC and the officer see it; "no support" rejects; the
+// trail never holds its content.
+func TestHRDDPAssessment(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	un, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq := f.member(t, "un@example.org", un.ID, domain.RoleRequester)
+	viewer := f.member(t, "viewer@example.org", un.ID, domain.RoleViewer)
+	escorted := func(title string) domain.Request {
+		req := fixture.Request(title, f.clock.now())
+		req.Checklist["LR19"] = domain.Answer{Value: "yes"}
+		req.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
+			DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
+		r, _, err := f.reqs.Create(ctx, rq, f.op.Code, req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = f.reqs.Transition(ctx, rq, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := escorted("Escort paid in fuel")
+	_, err = f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: 1})
+	wantCode(t, err, domain.CodeConflict, "review.hrddp_required")
+	q, err := f.reqs.Queue(ctx, f.hrddp, f.op.ID, domain.QueueAwaitingAssessment)
+	if err != nil || len(q) != 1 || q[0].ID != r.ID {
+		t.Fatalf("awaiting assessment = %+v, %v", q, err)
+	}
+	a := domain.Assessment{ReceivingEntity: "SPLA 3rd Division", SupportDescription: "Fuel for escort vehicles", SupportCategory: "logistical",
+		GraveViolations: "OHCHR 2025 report: none attributed to this unit", Accountability: "Military justice cases opened in 2025",
+		RiskLevel: "medium", BenefitsAndRisks: "Food reaches 40,000 people", MonitoringPlan: "Monthly review with the mission HR section",
+		InterventionProcess: "Suspend fuel on any credible allegation", Outcome: "support_with_mitigation"}
+	_, err = f.life.Assess(ctx, f.officer, r.ID, a)
+	wantCode(t, err, domain.CodeForbidden, "")
+	_, err = f.life.Assess(ctx, f.hrddp, r.ID, a)
+	wantCode(t, err, domain.CodeInvalid, "") // medium risk needs mitigation
+	a.Mitigation = "Fuel delivered only at checkpoints; monitoring by the HR section"
+	if _, err := f.life.Assess(ctx, f.hrddp, r.ID, a); err != nil {
+		t.Fatal(err)
+	}
+	for who, sees := range map[string]domain.Actor{"officer": f.officer, "hc": f.hc, "hrddp": f.hrddp} {
+		st, err := f.life.State(ctx, sees, r.ID)
+		if err != nil || st.Assessment == nil || st.Assessment.ReceivingEntity != "SPLA 3rd Division" {
+			t.Errorf("%s does not see the assessment: %+v, %v", who, st.Assessment, err)
+		}
+	}
+	for who, hidden := range map[string]domain.Actor{"requester": rq, "viewer": viewer, "hct": f.hct[0]} {
+		st, err := f.life.State(ctx, hidden, r.ID)
+		if err != nil || st.Assessment != nil {
+			t.Errorf("%s sees the assessment (%v)", who, err)
+		}
+	}
+	evs, _ := f.reqs.Events(ctx, f.officer, r.ID)
+	for _, e := range evs {
+		if strings.Contains(string(e.Payload), "SPLA") || strings.Contains(string(e.Payload), "OHCHR") {
+			t.Fatalf("HRDDP content in the trail: %s", e.Payload)
+		}
+	}
+	if _, err := f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: 1}); err != nil {
+		t.Fatalf("open after the assessment: %v", err)
+	}
+
+	// "No support" rejects the request.
+	r2 := escorted("Escort refused")
+	a.Outcome = "no_support"
+	got, err := f.life.Assess(ctx, f.hrddp, r2.ID, a)
+	if err != nil || got.Status != domain.StatusRejected {
+		t.Fatalf("no support: %s, %v", got.Status, err)
+	}
+}
