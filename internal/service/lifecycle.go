@@ -220,7 +220,9 @@ func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version
 // Decline records that the provider declined the tasking (officer).
 func (s *Lifecycle) Decline(ctx context.Context, by domain.Actor, id int64, version int, reason string) (domain.Request, error) {
 	return s.transition(ctx, by, id, domain.ActionDecline, domain.TransitionInput{Version: version, Reason: reason},
-		func(st *store.Store, r *domain.Request, now time.Time) error { return st.DeclineTasking(ctx, r.ID, now, reason) })
+		func(st *store.Store, r *domain.Request, now time.Time) error {
+			return st.DeclineTasking(ctx, r.ID, now, reason)
+		})
 }
 
 // StartExecution records the actual start (officer).
