@@ -94,7 +94,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	requests := service.NewRequests(st, time.Now, log).WithNotifier(notifier)
 	reviews := service.NewReviews(st, time.Now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews})
+	lifecycle := service.NewLifecycle(st, time.Now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle})
 	return &app{
 		log:       log,
 		pool:      pool,
@@ -112,6 +113,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Directory:      directory,
 			Requests:       requests,
 			Reviews:        reviews,
+			Lifecycle:      lifecycle,
 			Notifications:  notifications,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,

@@ -21,6 +21,8 @@ type Options struct {
 	Requests  *service.Requests
 	// Reviews is the HCT review and the HC's decision.
 	Reviews *service.Reviews
+	// Lifecycle is consent, tasking, execution, hand-over and the HRDDP.
+	Lifecycle *service.Lifecycle
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -30,11 +32,12 @@ type API struct {
 	directory *service.Directory
 	requests  *service.Requests
 	reviews   *service.Reviews
+	lifecycle *service.Lifecycle
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews}
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -20,6 +20,7 @@ type Options struct {
 	Directory *service.Directory
 	Requests  *service.Requests
 	Reviews   *service.Reviews
+	Lifecycle *service.Lifecycle
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// Notifications is the user's own in-app notifications; nil shows no
@@ -55,6 +56,7 @@ type Server struct {
 	requests       *service.Requests
 	notifications  *service.Notifications
 	reviews        *service.Reviews
+	lifecycle      *service.Lifecycle
 	sessions       *scs.SessionManager
 	api            http.Handler
 	apiErrors      func(http.ResponseWriter, *http.Request, error)
@@ -78,6 +80,7 @@ func New(o Options) *Server {
 		requests:       o.Requests,
 		notifications:  o.Notifications,
 		reviews:        o.Reviews,
+		lifecycle:      o.Lifecycle,
 		sessions:       o.Sessions,
 		api:            o.API,
 		apiErrors:      o.APIErrors,
