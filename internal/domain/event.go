@@ -36,6 +36,7 @@ const (
 	EventBriefing      = "request.briefing_recorded"
 	EventVote          = "request.voted" // records that an organisation voted, never how
 	EventConsent       = "request.consent_recorded"
+	EventExtension     = "request.extension_requested"
 	EventReport        = "request.execution_reported"
 	EventAssessment    = "request.hrddp_assessed" // records that an assessment exists, never its content
 )

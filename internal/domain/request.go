@@ -175,8 +175,11 @@ type Request struct {
 	StatusReason      string
 	CivilianReference string
 	SubmittedAt       time.Time // last submission; zero for a draft never submitted
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// ExtensionOf is the approved request this one extends (a new end
+	// date, re-justified); 0 for an original request.
+	ExtensionOf int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Editable reports whether the request's fields may still change.
@@ -574,4 +577,45 @@ type RequestSummary struct {
 type RequestPage struct {
 	Items      []RequestSummary
 	NextCursor string
+}
+
+// Extendable reports whether r's task may be extended: approved, tasked
+// or in execution, with an end date.
+func (r Request) Extendable() bool {
+	return !r.EndDate.IsZero() && (r.Status == StatusApproved || r.Status == StatusTasked || r.Status == StatusInExecution)
+}
+
+// extensionResets are the checklist items an extension answers again:
+// the last-resort test itself (LR2–LR7) must hold anew for the new period.
+var extensionResets = []string{"LR2", "LR3", "LR4", "LR5", "LR6", "LR7"}
+
+// NewExtension returns the draft extending approved request r to newEnd:
+// a copy covering the days after r's end date, with LR2–LR7 and the
+// civilian options to answer again. It refuses an end date that does not
+// extend r.
+func NewExtension(r Request, newEnd time.Time) (Request, error) {
+	newEnd = DateOf(newEnd)
+	if newEnd.IsZero() || !newEnd.After(r.EndDate) {
+		return Request{}, &Error{Code: CodeInvalid, Message: "error.invalid", Fields: map[string]string{"end_date": "extension.end_not_later"}}
+	}
+	e := r
+	e.ID, e.Reference, e.Status, e.Version, e.ExtensionOf = 0, "", StatusDraft, 1, r.ID
+	e.StatusReason, e.CivilianReference, e.SubmittedAt = "", "", time.Time{}
+	title := "Extension: " + r.Title
+	if utf8.RuneCountInString(title) > maxTitle {
+		title = string([]rune(title)[:maxTitle])
+	}
+	e.Title = title
+	e.StartDate = r.EndDate.AddDate(0, 0, 1)
+	e.EndDate = newEnd
+	e.RequiredBy = e.StartDate
+	e.ExitStrategy.Date = newEnd
+	e.CivilianOptions = nil
+	e.Checklist = make(map[string]Answer, len(r.Checklist))
+	for id, a := range r.Checklist {
+		if !oneOf(id, extensionResets) {
+			e.Checklist[id] = a
+		}
+	}
+	return e, nil
 }

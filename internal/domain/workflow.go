@@ -50,6 +50,7 @@ const (
 	ActionRecordBriefing Action = "request.briefing" // LR17, filled by the officer
 	ActionScreen         Action = "request.screen"   // see the screening queue
 	ActionVote           Action = "request.vote"     // cast or change the organisation's vote
+	ActionExtend         Action = "request.extend"   // ask for more time for an approved task
 
 	// Transitions (one row each in Transitions).
 	ActionSubmit         Action = "request.submit"
@@ -149,6 +150,7 @@ var requestRules = map[Action][]Role{
 	ActionRecordBriefing: {RoleOfficer},
 	ActionScreen:         {RoleOfficer},
 	ActionVote:           {RoleHCTMember},
+	ActionExtend:         {RoleRequester},
 }
 
 // ownOrg reports whether the request belongs to the actor's organisation.
@@ -215,6 +217,9 @@ func CanRequest(a Actor, action Action, r Request) error {
 		}
 		if action == ActionEditRequest && !r.Editable() {
 			return Errorf(CodeConflict, "request.not_editable")
+		}
+		if action == ActionExtend && !r.Extendable() {
+			return Errorf(CodeConflict, "request.wrong_state")
 		}
 		return nil
 	}

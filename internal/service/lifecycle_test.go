@@ -235,3 +235,47 @@ func TestHRDDPAssessment(t *testing.T) {
 		t.Fatalf("no support: %s, %v", got.Status, err)
 	}
 }
+
+// TestExtension: more time for an approved task is a new request that
+// answers LR2–LR7 again and goes through review and decision again; the
+// current tasking continues meanwhile.
+func TestExtension(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	r := f.approved(t, "Needs longer")
+	cur, _ := f.reqs.Get(ctx, f.requester, r.ID)
+	_, _, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate, "")
+	wantCode(t, err, domain.CodeInvalid, "")
+	_, _, err = f.reqs.Extend(ctx, f.officer, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "")
+	wantCode(t, err, domain.CodeForbidden, "")
+	ext, created, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
+	if err != nil || !created {
+		t.Fatalf("extend = %v, %v", created, err)
+	}
+	if ext.ExtensionOf != r.ID || ext.Status != domain.StatusDraft || ext.Reference == r.Reference ||
+		!ext.StartDate.Equal(cur.Request.EndDate.AddDate(0, 0, 1)) || len(ext.CivilianOptions) != 0 {
+		t.Fatalf("extension = %+v", ext)
+	}
+	for _, id := range []string{"LR2", "LR3", "LR4", "LR5", "LR6", "LR7"} {
+		if _, ok := ext.Checklist[id]; ok {
+			t.Errorf("%s carried over to the extension", id)
+		}
+	}
+	again, created, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
+	if err != nil || created || again.ID != ext.ID {
+		t.Fatalf("a repeated extension made another: %v %v %v", again.ID, created, err)
+	}
+	// It cannot be submitted before the last-resort test is answered anew.
+	_, err = f.reqs.Transition(ctx, f.requester, ext.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1})
+	if de, ok := err.(*domain.Error); !ok || len(de.Items) < 6 {
+		t.Fatalf("submitting the bare extension: %v", err)
+	}
+	if got, _ := f.reqs.Get(ctx, f.requester, r.ID); got.Request.Status != domain.StatusApproved {
+		t.Fatalf("the original moved to %s", got.Request.Status)
+	}
+	evs, _ := f.reqs.Events(ctx, f.officer, r.ID)
+	if evs[len(evs)-1].Action != domain.EventExtension {
+		t.Fatalf("the original's trail ends with %s", evs[len(evs)-1].Action)
+	}
+}

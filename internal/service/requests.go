@@ -88,7 +88,16 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 			return s.replayed(ctx, id, op.ID)
 		}
 	}
+	return s.create(ctx, by, op, in, key, 0, nil)
+}
+
+// create stores draft in of operation op, extending request extends
+// (0 for none); within, when not nil, runs in the same transaction after
+// the insert.
+func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operation, in domain.Request, key string, extends int64,
+	within func(st *store.Store, out domain.Request, now time.Time) error) (out domain.Request, created bool, err error) {
 	r := in
+	r.ExtensionOf = extends
 	r.Checklist = withoutOfficerAnswers(r.Checklist, nil)
 	domain.NormalizeRequest(&r)
 	if err := domain.ValidateDraft(r); err != nil {
@@ -108,8 +117,16 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 		}
 		payload := domain.Snapshot(out)
 		payload["reference"] = out.Reference
+		if out.ExtensionOf != 0 {
+			payload["extension_of"] = out.ExtensionOf
+		}
 		if err := appendEvent(ctx, st, out.ID, by.UserID, domain.EventCreated, payload, now); err != nil {
 			return err
+		}
+		if within != nil {
+			if err := within(st, out, now); err != nil {
+				return err
+			}
 		}
 		if key != "" {
 			ok, err := st.ClaimIdempotencyKey(ctx, by.UserID, key, out.ID, now)
@@ -280,7 +297,7 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		// Fields the requester does not own stay as they were.
 		r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
 		r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
-		r.StatusReason, r.CivilianReference = old.StatusReason, old.CivilianReference
+		r.StatusReason, r.CivilianReference, r.ExtensionOf = old.StatusReason, old.CivilianReference, old.ExtensionOf
 		r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
 		domain.NormalizeRequest(&r)
 		if err := domain.ValidateDraft(r); err != nil {
@@ -761,4 +778,47 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 		}
 	}
 	return out, nil
+}
+
+// Extend asks for more time for approved request id's task: a new draft
+// (domain.NewExtension) covering the days after its end date, with the
+// last-resort questions LR2–LR7 and the civilian options to answer again;
+// it goes through screening, the HCT review and the HC's decision like
+// any request, while the current tasking continues until its own end
+// date. The original's trail records the extension.
+func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd time.Time, key string) (domain.Request, bool, error) {
+	orig, err := s.store.GetRequest(ctx, id)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if err := domain.CanRequest(by, domain.ActionExtend, orig); err != nil {
+		return domain.Request{}, false, err
+	}
+	op, err := s.store.GetOperation(ctx, orig.OperationID)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if key != "" {
+		if prev, err := s.store.IdempotentRequest(ctx, by.UserID, key); err != nil || prev != 0 {
+			if err != nil {
+				return domain.Request{}, false, err
+			}
+			return s.replayed(ctx, prev, op.ID)
+		}
+	}
+	ext, err := domain.NewExtension(orig, newEnd)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	return s.create(ctx, by, op, ext, key, orig.ID, func(st *store.Store, out domain.Request, now time.Time) error {
+		locked, err := st.LockRequest(ctx, orig.ID)
+		if err != nil {
+			return err
+		}
+		if !locked.Extendable() { // moved on since it was read
+			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
+		}
+		return appendEvent(ctx, st, orig.ID, by.UserID, domain.EventExtension, map[string]any{
+			"extension_id": out.ID, "extension_reference": out.Reference, "new_end_date": out.EndDate.Format(time.DateOnly)}, now)
+	})
 }

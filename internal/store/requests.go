@@ -95,7 +95,7 @@ const requestCols = `r.id, r.operation_id, r.reference, r.status, r.version, r.t
 	r.created_by, u.name, r.sectors, r.need, r.people_targeted, r.task_category, r.capability, r.support_type,
 	r.task_description, r.origin, r.destination, r.required_by, r.start_date, r.end_date, r.priority,
 	r.urgency_reason, r.civilian_options, r.complementarity, r.exit_strategy, r.poc, r.checklist, r.escort,
-	r.status_reason, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at`
+	r.status_reason, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at, coalesce(r.extension_of, 0)`
 
 const requestFrom = ` FROM requests r JOIN organizations o ON o.id = r.requesting_org_id JOIN users u ON u.id = r.created_by`
 
@@ -111,7 +111,7 @@ func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
 		&r.RequestingOrgName, &r.CreatedBy, &r.CreatedByName, &r.Sectors, &r.Need, &r.PeopleTargeted,
 		&r.TaskCategory, &r.Capability, &r.SupportType, &r.TaskDescription, &origin, &dest, &requiredBy,
 		&start, &end, &r.Priority, &r.UrgencyReason, &civ, &r.Complementarity, &exit, &poc, &checklist, &escort,
-		&r.StatusReason, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt)
+		&r.StatusReason, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt, &r.ExtensionOf)
 	if err != nil {
 		return r, err
 	}
@@ -200,14 +200,14 @@ func (s *Store) InsertRequest(ctx context.Context, r domain.Request, n int) (dom
 		`INSERT INTO requests (operation_id, number, reference, title, requesting_org_id, created_by, sectors, need,
 		        people_targeted, task_category, capability, support_type, task_description, origin, destination,
 		        required_by, start_date, end_date, priority, urgency_reason, civilian_options, complementarity,
-		        exit_strategy, poc, checklist, escort, created_at, updated_at)
+		        exit_strategy, poc, checklist, escort, created_at, updated_at, extension_of)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		         $21, $22, $23, $24, $25, $26, $27, $27)
+		         $21, $22, $23, $24, $25, $26, $27, $27, $28)
 		 RETURNING id`,
 		r.OperationID, n, r.Reference, r.Title, r.RequestingOrgID, r.CreatedBy, r.Sectors, r.Need,
 		r.PeopleTargeted, r.TaskCategory, r.Capability, r.SupportType, r.TaskDescription, origin, dest,
 		nullTime(r.RequiredBy), nullTime(r.StartDate), nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ,
-		r.Complementarity, exit, poc, checklist, escort, r.CreatedAt).Scan(&id)
+		r.Complementarity, exit, poc, checklist, escort, r.CreatedAt, nullID(r.ExtensionOf)).Scan(&id)
 	if err != nil {
 		return domain.Request{}, dbErr(err, "insert request")
 	}
@@ -518,4 +518,12 @@ func decodeCursor(c string, n int) ([]string, error) {
 		return nil, bad
 	}
 	return vals, nil
+}
+
+// nullID is id, or NULL when 0.
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
