@@ -187,7 +187,7 @@ func TestRunDemo(t *testing.T) {
 		}
 	}
 	for _, st := range []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusRedirected, domain.StatusWithdrawn,
-		domain.StatusHCTReview, domain.StatusHCDecision, domain.StatusApproved, domain.StatusRejected} {
+		domain.StatusHCTReview, domain.StatusHCDecision, domain.StatusApproved, domain.StatusRejected, domain.StatusHandedOver} {
 		if states[st] == 0 {
 			t.Errorf("no demo request is %s (officer sees %v)", st, states)
 		}

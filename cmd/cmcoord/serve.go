@@ -33,6 +33,7 @@ type app struct {
 	directory *service.Directory
 	requests  *service.Requests
 	reviews   *service.Reviews
+	lifecycle *service.Lifecycle
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
 	web       *web.Server
@@ -104,6 +105,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 		directory: directory,
 		requests:  requests,
 		reviews:   reviews,
+		lifecycle: lifecycle,
 		store:     st,
 		mailer:    mailer,
 		web: web.New(web.Options{

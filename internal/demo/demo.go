@@ -42,7 +42,8 @@ type Services struct {
 	Access    *service.Access
 	Directory *service.Directory
 	Requests  *service.Requests
-	Reviews   *service.Reviews // nil: no demo reviews
+	Reviews   *service.Reviews   // nil: no demo reviews
+	Lifecycle *service.Lifecycle // nil: nothing after approval
 	// Now is the clock demo requests are dated from (time.Now when nil).
 	Now func() time.Time
 }

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -176,6 +177,12 @@ func demoRequests(now time.Time) []demoRequest {
 	medevac.Destination = domain.Location{Name: "Kathmandu", Adm1Name: "Bagmati", Adm1PCode: "NP03"}
 	medevac.Complementarity = "Commercial operators are grounded by insurance until the aftershocks stop."
 
+	supplies := medevac
+	supplies.Title = "Airlift of medical supplies to Langtang"
+	supplies.Need = "The Langtang health posts have run out of trauma kits and antibiotics."
+	supplies.TaskDescription = "Six flights over two days carrying 3 t of medical supplies."
+	supplies.Checklist = maps.Clone(medevac.Checklist)
+
 	const (
 		ram    = "requester@example.org"
 		fatima = "field@example.org"
@@ -195,7 +202,14 @@ func demoRequests(now time.Time) []demoRequest {
 		{op: "NPL-EQ-DEMO", by: ram, req: sar, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
 			{action: "vote", by: hari, reference: "support"}, {action: "vote", by: hasina, reference: "support"},
 			{action: "close", by: olivia},
-			{action: "approve", by: hannah, text: "No civilian helicopter can lift the teams in time; the review supports it unanimously."}}},
+			{action: "approve", by: hannah, text: "No civilian helicopter can lift the teams in time; the review supports it unanimously."},
+			// From approval to hand-over, with a declined tasking re-tasked.
+			{action: "consent", by: olivia, text: "National Disaster Risk Reduction and Management Authority", reference: "NDRRMA/2026/114"},
+			{action: "task", by: olivia, text: "IND", reference: "Indian Air Force 152 Helicopter Unit"},
+			{action: "decline", by: olivia, text: "Both helicopters grounded for maintenance."},
+			{action: "task", by: olivia, text: "CHN", reference: "PLA Air Force transport unit"},
+			{action: "start", by: olivia}, {action: "report", by: olivia}, {action: "complete", by: olivia},
+			{action: "handover", by: olivia}}},
 		// Passed, awaiting the HC's decision.
 		{op: "NPL-EQ-DEMO", by: ram, req: medevac, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
 			{action: "vote", by: hari, reference: "support"},
@@ -209,6 +223,12 @@ func demoRequests(now time.Time) []demoRequest {
 			{action: "withdraw", by: fatima, text: "The water board repaired the intake."}}},
 		{op: "SSD-CE-DEMO", by: ram, req: escort, steps: []step{{action: "submit", by: ram}}},
 		{op: "SSD-CE-DEMO", by: ram, req: airdrop},
+		// Approved, consent recorded, waiting to be tasked.
+		{op: "NPL-EQ-DEMO", by: ram, req: supplies, steps: []step{{action: "submit", by: ram}, {action: "open", by: olivia},
+			{action: "vote", by: hari, reference: "support"}, {action: "vote", by: hasina, reference: "support"},
+			{action: "close", by: olivia},
+			{action: "approve", by: hannah, text: "Supports the health cluster until the road reopens."},
+			{action: "consent", by: olivia, text: "Ministry of Home Affairs", reference: "MoHA/2026/77"}}},
 		// Failed (an objection under consensus) and rejected.
 		{op: "SSD-CE-DEMO", by: fatima, req: airstrip, steps: []step{{action: "submit", by: fatima}, {action: "open", by: olivia},
 			{action: "vote", by: wanj, reference: "support"},
@@ -250,6 +270,11 @@ func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Ac
 					continue
 				}
 				err = reviewStep(ctx, svc.Reviews, by, r, s)
+			case "consent", "task", "decline", "start", "report", "complete", "handover":
+				if svc.Lifecycle == nil {
+					continue
+				}
+				err = lifecycleStep(ctx, svc.Lifecycle, by, r, s, now)
 			}
 			if err != nil {
 				return fmt.Errorf("request %q: %s: %w", d.req.Title, s.action, err)
@@ -275,6 +300,31 @@ func reviewStep(ctx context.Context, rv *service.Reviews, by domain.Actor, r dom
 			outcome = domain.StatusRejected
 		}
 		_, err = rv.Decide(ctx, by, r.ID, service.DecisionInput{Version: r.Version, Outcome: outcome, Rationale: s.text})
+	}
+	return err
+}
+
+// lifecycleStep takes one step after a demo request's approval.
+func lifecycleStep(ctx context.Context, lc *service.Lifecycle, by domain.Actor, r domain.Request, s step, now time.Time) error {
+	var err error
+	switch s.action {
+	case "consent":
+		_, err = lc.RecordConsent(ctx, by, r.ID, domain.Consent{Status: "consented", Authority: s.text, Channel: "Letter",
+			Date: domain.DateOf(now), Reference: s.reference})
+	case "task":
+		_, err = lc.Task(ctx, by, r.ID, r.Version, domain.Tasking{ProviderISO3: s.text, Unit: s.reference, AssetType: "Mi-17 helicopter",
+			AssetCount: 2, PlatformRef: "MNMCC-" + s.text + "-0042"})
+	case "decline":
+		_, err = lc.Decline(ctx, by, r.ID, r.Version, s.text)
+	case "start":
+		_, err = lc.StartExecution(ctx, by, r.ID, r.Version)
+	case "report":
+		_, err = lc.Report(ctx, by, r.ID, domain.ExecutionReport{Date: now, Sorties: 8, FlightHours: 11.5, Tonnes: 6,
+			Passengers: 40, Medevacs: 3, PeopleReached: 2500, Notes: "Teams and equipment delivered to Chautara."})
+	case "complete":
+		_, err = lc.Complete(ctx, by, r.ID, r.Version)
+	case "handover":
+		_, err = lc.HandOver(ctx, by, r.ID, r.Version, domain.Handover{Organization: r.ExitStrategy.Organization, Date: now})
 	}
 	return err
 }
