@@ -570,6 +570,7 @@ type RequestSummary struct {
 	UpdatedAt         time.Time
 	// ReviewDeadline is the open HCT review's deadline; zero when none.
 	ReviewDeadline time.Time
+	EndDate        time.Time // zero when not given
 }
 
 // RequestPage is one page of a list and the cursor of the next (empty on

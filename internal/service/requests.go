@@ -571,6 +571,9 @@ const QueueLimit = 10
 // (the home page's lists), most pressing first.
 func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q domain.Queue) ([]domain.RequestSummary, error) {
 	roles := by.RolesIn(opID)
+	if !slices.ContainsFunc(domain.QueuesFor(roles), func(x domain.Queue) bool { return x == q }) {
+		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+	}
 	f := domain.RequestFilter{OperationID: opID, Limit: QueueLimit, DraftsOf: by.OrganizationID}
 	switch q {
 	case domain.QueueMyDrafts:
@@ -591,9 +594,6 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 	case domain.QueueAwaitingDecision:
 		f.Statuses, f.Sort = []domain.Status{domain.StatusHCDecision}, domain.SortUrgency
 	default:
-		return nil, nil // filled by the lifecycle features
-	}
-	if !slices.ContainsFunc(domain.QueuesFor(roles), func(x domain.Queue) bool { return x == q }) {
 		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
 	}
 	page, err := s.store.ListRequests(ctx, f)
@@ -750,34 +750,41 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 	if err != nil {
 		return nil, err
 	}
+	// The submitted requests, page by page, until the queue is full:
+	// a constant number of queries per page.
 	f := domain.RequestFilter{OperationID: opID, Statuses: []domain.Status{domain.StatusSubmitted}, Sort: domain.SortUrgency, Limit: domain.MaxPageSize}
-	page, err := s.store.ListRequests(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]int64, len(page.Items))
-	for i, it := range page.Items {
-		ids[i] = it.ID
-	}
-	full, un, err := s.store.RequestsByID(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	assessed, err := s.store.AssessedRequests(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	need := map[int64]bool{}
-	for _, r := range full {
-		need[r.ID] = domain.HRDDPRequired(domain.Evaluate(r, op.Context, un[r.RequestingOrgID])) && !assessed[r.ID]
-	}
 	var out []domain.RequestSummary
-	for _, it := range page.Items {
-		if need[it.ID] && len(out) < QueueLimit {
-			out = append(out, it)
+	for {
+		page, err := s.store.ListRequests(ctx, f)
+		if err != nil {
+			return nil, err
 		}
+		ids := make([]int64, len(page.Items))
+		for i, it := range page.Items {
+			ids[i] = it.ID
+		}
+		full, un, err := s.store.RequestsByID(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		assessed, err := s.store.AssessedRequests(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		need := map[int64]bool{}
+		for _, r := range full {
+			need[r.ID] = domain.HRDDPRequired(domain.Evaluate(r, op.Context, un[r.RequestingOrgID])) && !assessed[r.ID]
+		}
+		for _, it := range page.Items {
+			if need[it.ID] && len(out) < QueueLimit {
+				out = append(out, it)
+			}
+		}
+		if len(out) == QueueLimit || page.NextCursor == "" {
+			return out, nil
+		}
+		f.Cursor = page.NextCursor
 	}
-	return out, nil
 }
 
 // Extend asks for more time for approved request id's task: a new draft

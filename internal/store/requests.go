@@ -451,7 +451,7 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	}
 	q := `SELECT r.id, r.operation_id, r.reference, r.title, r.status, r.version, r.priority, r.sectors,
 	             r.task_category, r.requesting_org_id, o.name, r.required_by, r.submitted_at, r.updated_at,
-	             (SELECT v.deadline FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL),
+	             (SELECT v.deadline FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL), r.end_date,
 	             ARRAY[` + strings.Join(keys, ", ") + `]
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
 	      WHERE ` + strings.Join(where, " AND ") + `
@@ -470,15 +470,18 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 		var (
 			it                      domain.RequestSummary
 			requiredBy, submittedAt *time.Time
-			deadline                *time.Time
+			deadline, endDate       *time.Time
 			key                     []string
 		)
 		if err := rows.Scan(&it.ID, &it.OperationID, &it.Reference, &it.Title, &it.Status, &it.Version, &it.Priority,
 			&it.Sectors, &it.TaskCategory, &it.RequestingOrgID, &it.RequestingOrgName, &requiredBy, &submittedAt,
-			&it.UpdatedAt, &deadline, &key); err != nil {
+			&it.UpdatedAt, &deadline, &endDate, &key); err != nil {
 			return domain.RequestPage{}, listErr(err, f)
 		}
 		it.RequiredBy, it.SubmittedAt, it.ReviewDeadline = deref(requiredBy), deref(submittedAt), deref(deadline)
+		if endDate != nil {
+			it.EndDate = domain.DateOf(*endDate)
+		}
 		if len(page.Items) == f.Limit {
 			page.NextCursor = encodeCursor(last)
 			break

@@ -85,6 +85,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	s := web.New(web.Options{
 		Requests:  reqs,
 		Reviews:   revs,
+		Lifecycle: service.NewLifecycle(st, clock.Now, log),
 		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),

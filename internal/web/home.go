@@ -63,7 +63,10 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 		}
 		for _, it := range items {
 			qi := pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)}
-			if !it.ReviewDeadline.IsZero() {
+			switch {
+			case q == domain.QueueTasksEnding && !it.EndDate.IsZero():
+				qi.Due = s.taskEnd(ctx, it.EndDate)
+			case !it.ReviewDeadline.IsZero():
 				qi.Due = s.countdown(ctx, it.ReviewDeadline)
 			}
 			qv.Items = append(qv.Items, qi)
@@ -136,4 +139,13 @@ func (s *Server) countdown(ctx context.Context, deadline time.Time) string {
 	default:
 		return i18n.T(ctx, "queue.due_hours", "Hours", int(left.Hours()), "At", at)
 	}
+}
+
+// taskEnd says when an approved task ends, or that it overran: the
+// approval is valid through its end date.
+func (s *Server) taskEnd(ctx context.Context, end time.Time) string {
+	if !s.now().Before(end.Add(24 * time.Hour)) {
+		return i18n.T(ctx, "queue.task_overrun", "Date", end.Format(time.DateOnly))
+	}
+	return i18n.T(ctx, "queue.tasks_ending.countdown", "Date", end.Format(time.DateOnly))
 }

@@ -81,6 +81,11 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		return err
 	}
 	v.Review = review
+	lifecycle, err := s.lifecyclePanel(r, d, st, f)
+	if err != nil {
+		return err
+	}
+	v.Lifecycle = lifecycle
 	if domain.CanRequest(a, domain.ActionRecordBriefing, req) == nil && req.Status != domain.StatusDraft && !req.Status.Terminal() {
 		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
 	}
@@ -138,6 +143,8 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 				e.FieldID = prefix + e.FieldID
 			case e.FieldID == "body" && st.form != "comment":
 				e.FieldID = prefix
+			case lifecycleForms[st.form] && e.FieldID != "":
+				e.FieldID = prefix + e.FieldID
 			}
 			v.Errors = append(v.Errors, e)
 		}

@@ -230,6 +230,7 @@ type RequestPageView struct {
 	Briefing *BriefingForm
 	// Review is the HCT review panel, nil when there is nothing to show.
 	Review      *ReviewPanel
+	Lifecycle   *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
 	Comments    []CommentView
 	CommentForm *CommentForm
 	Events      []EventView
