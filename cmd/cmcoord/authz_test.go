@@ -90,6 +90,16 @@ func inOperation(anonCode, ok int, adminToo bool, roles ...caller) expect {
 
 const see = http.StatusSeeOther
 
+// hrddpPage: the HRDDP page of a visible request exists only for the
+// roles that may see HRDDP records; everyone else gets 404.
+func hrddpPage() expect {
+	e := inOperation(see, 200, false, officer, hc, hrddp)
+	for _, c := range []caller{requester, hctMember, viewer} {
+		e[c] = http.StatusNotFound
+	}
+	return e
+}
+
 // matrix declares, for every route, what each caller gets. Form posts are
 // sent empty (a caller who may act gets the validation answer, 422); API
 // bodies are `{}`. A route missing here fails the test.
@@ -179,11 +189,24 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/briefing":         inOperation(see, 422, false, officer),
 	// The review steps: the fixture's request is submitted with no
 	// review, so whoever may act is told the state does not allow it.
-	"POST /requests/{id}/review":                inOperation(see, http.StatusConflict, false, officer),
-	"POST /requests/{id}/review/close":          inOperation(see, http.StatusConflict, false, officer),
-	"POST /requests/{id}/review/reopen":         inOperation(see, http.StatusConflict, false, officer),
-	"POST /requests/{id}/vote":                  inOperation(see, http.StatusConflict, false, hctMember),
-	"POST /requests/{id}/decision":              inOperation(see, http.StatusConflict, false, hc),
+	"POST /requests/{id}/review":        inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/review/close":  inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/review/reopen": inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/vote":          inOperation(see, http.StatusConflict, false, hctMember),
+	"POST /requests/{id}/decision":      inOperation(see, http.StatusConflict, false, hc),
+	// After approval: the fixture's request is only submitted.
+	"POST /requests/{id}/consent":  inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/tasking":  inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/decline":  inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/start":    inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/report":   inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/complete": inOperation(see, http.StatusConflict, false, officer, requester),
+	"POST /requests/{id}/handover": inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/cancel":   inOperation(see, http.StatusConflict, false, officer, hc),
+	// HRDDP records: hidden (404) from every role but the reviewer, the HC
+	// and the officer; only the reviewer records, and this request needs none.
+	"GET /requests/{id}/hrddp":                  hrddpPage(),
+	"POST /requests/{id}/hrddp":                 inOperation(see, http.StatusConflict, false, hrddp),
 	"POST /requests/{id}/comments":              inOperation(see, 422, false, requester, officer, hctMember, hc, hrddp),
 	"POST /requests/{id}/comments/{comment_id}": inOperation(see, 403, false),
 	"GET /api/v1/operations/{code}/requests":    inOperation(401, 200, false, members...),
