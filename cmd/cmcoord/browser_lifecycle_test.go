@@ -1,0 +1,232 @@
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/testutil/browser"
+	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
+)
+
+// TestBrowserLifecycle: the officer takes an approved request from
+// consent to hand-over on a phone, with a declined tasking re-tasked; an
+// HRDDP-triggered request cannot enter review until the HRDDP reviewer
+// records the assessment.
+func TestBrowserLifecycle(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	svc := services(t, srv.DB)
+	ctx := t.Context()
+	const pw = "correct horse battery staple"
+	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, "OCHA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	by, err := svc.access.Actor(ctx, root.ID, root.SessionEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.directory.CreateOperation(ctx, by, domain.Operation{Code: "SSD-CE", Name: "South Sudan",
+		CountryISO3: "SSD", Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
+		t.Fatal(err)
+	}
+	un, err := svc.directory.CreateOrganization(ctx, by, domain.Organization{Name: "World Food Programme", Acronym: "WFP", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ngo, err := svc.directory.CreateOrganization(ctx, by, domain.Organization{Name: "Relief NGO", Acronym: "RNG", Type: domain.OrgINGO})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := map[string]domain.Actor{}
+	for email, p := range map[string]struct {
+		org  int64
+		role domain.Role
+	}{
+		"rita@example.org": {un.ID, domain.RoleRequester}, "omar@example.org": {root.OrganizationID, domain.RoleOfficer},
+		"hana@example.org": {ngo.ID, domain.RoleHCTMember}, "hc@example.org": {root.OrganizationID, domain.RoleHC},
+		"hugo@example.org": {root.OrganizationID, domain.RoleHRDDPReviewer},
+	} {
+		u, _, err := svc.directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: email, Name: strings.Split(email, "@")[0],
+			OrganizationID: p.org, Language: "en"}, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.directory.SetMember(ctx, by, "SSD-CE", u.ID, domain.RoleSet{p.role}); err != nil {
+			t.Fatal(err)
+		}
+		if actors[email], err = svc.access.Actor(ctx, u.ID, u.SessionEpoch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	submit := func(req domain.Request) domain.Request {
+		t.Helper()
+		r, _, err := svc.requests.Create(ctx, actors["rita@example.org"], "SSD-CE", req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err = svc.requests.Transition(ctx, actors["rita@example.org"], r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// An approved request, through the services.
+	r := submit(fixture.Request("Airstrip repair in Bentiu", time.Now()))
+	if _, err := svc.reviews.Open(ctx, actors["omar@example.org"], r.ID, service.OpenInput{Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.reviews.Vote(ctx, actors["hana@example.org"], r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.reviews.Decide(ctx, actors["hc@example.org"], r.ID, service.DecisionInput{Version: 1, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {
+		t.Fatal(err)
+	}
+	// An armed escort paid in fuel by a UN entity: HRDDP required.
+	esc := fixture.Request("Armed escort to Pibor", time.Now())
+	esc.Checklist["LR19"] = domain.Answer{Value: "yes"}
+	esc.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
+		DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
+	escort := submit(esc)
+
+	b := browser.New(t)
+	b.SetViewport(browser.Phone)
+	signIn := func(email string) {
+		t.Helper()
+		b.Do(
+			chromedp.Navigate(srv.URL+"/login"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+			chromedp.SendKeys(chromedp.CSS(`#email`), email),
+			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
+			chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+		)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		return browser.Get(b, chromedp.Text(chromedp.CSS(sel)))
+	}
+	page := srv.URL + "/requests/" + strconv.FormatInt(r.ID, 10)
+	today := time.Now().UTC().Format(time.DateOnly)
+	open := func(step string) chromedp.Action[chromedp.Void] {
+		return chromedp.Click(chromedp.CSS(`[data-testid="step-` + step + `"] summary`))
+	}
+
+	signIn("omar@example.org")
+	b.Do(chromedp.Navigate(page), chromedp.WaitVisible(chromedp.CSS(`[data-testid="lifecycle"]`)))
+	if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="tasking-form"]').length`)); n != 0 {
+		t.Error("tasking is offered before consent")
+	}
+	b.Do(
+		open("consent"),
+		chromedp.SetValue(chromedp.CSS(`#consent-status`), "consented"),
+		chromedp.SendKeys(chromedp.CSS(`#consent-authority`), "Relief and Rehabilitation Commission"),
+		chromedp.SetValue(chromedp.CSS(`#consent-date`), today),
+		chromedp.SendKeys(chromedp.CSS(`#consent-reference`), "RRC/2026/19"),
+		chromedp.Click(chromedp.CSS(`[data-testid="do-consent"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="consent"]`)),
+	)
+	task := func(iso3, unit string) {
+		t.Helper()
+		b.Do(
+			open("tasking"),
+			chromedp.SendKeys(chromedp.CSS(`#tasking-provider_iso3`), iso3),
+			chromedp.SendKeys(chromedp.CSS(`#tasking-unit`), unit),
+			chromedp.SendKeys(chromedp.CSS(`#tasking-asset_type`), "Engineering company"),
+			chromedp.SendKeys(chromedp.CSS(`#tasking-asset_count`), "1"),
+			chromedp.Click(chromedp.CSS(`[data-testid="do-tasking"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="taskings"]`)),
+		)
+	}
+	task("KEN", "Kenya Defence Forces engineers")
+	b.Do(
+		open("decline"),
+		chromedp.SendKeys(chromedp.CSS(`#decline-reason`), "The unit was redeployed."),
+		chromedp.Click(chromedp.CSS(`[data-testid="do-decline"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	task("RWA", "Rwanda Defence Force engineers")
+	if got := text(`[data-testid="taskings"]`); !strings.Contains(got, "redeployed") || !strings.Contains(got, "RWA") {
+		t.Errorf("taskings = %q, want the declined one with its reason and the new one", got)
+	}
+	b.Do(open("start"), chromedp.Click(chromedp.CSS(`[data-testid="do-start"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-report"]`)))
+	b.Do(
+		open("report"),
+		chromedp.SetValue(chromedp.CSS(`#report-date`), today),
+		chromedp.SendKeys(chromedp.CSS(`#report-sorties`), "12"),
+		chromedp.SendKeys(chromedp.CSS(`#report-tonnes`), "40.5"),
+		chromedp.Click(chromedp.CSS(`[data-testid="do-report"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="report-totals"]`)),
+	)
+	if got := text(`[data-testid="report-totals"]`); !strings.Contains(got, "40.5") {
+		t.Errorf("totals = %q", got)
+	}
+	b.Do(open("complete"), chromedp.Click(chromedp.CSS(`[data-testid="do-complete"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-handover"]`)))
+	b.Do(
+		open("handover"),
+		chromedp.SetValue(chromedp.CSS(`#handover-date`), today),
+		chromedp.Click(chromedp.CSS(`[data-testid="do-handover"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="handover"]`)),
+	)
+	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Handed over") {
+		t.Errorf("status = %q, want handed over", got)
+	}
+	if browser.Get(b, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)) {
+		t.Errorf("the request page scrolls sideways at %d px", browser.Phone.Width)
+	}
+	b.SaveArtifacts("handed-over-phone")
+
+	// The escort request: no review before the HRDDP assessment.
+	escortPage := srv.URL + "/requests/" + strconv.FormatInt(escort.ID, 10)
+	b.Do(
+		chromedp.Navigate(escortPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="review-open-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.error-page`)),
+	)
+	if got := text(`main`); !strings.Contains(got, "Human Rights Due Diligence") {
+		t.Errorf("opening the review before the assessment says %q", got)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+
+	signIn("hugo@example.org")
+	if got := text(`[data-testid="queue-awaiting_hrddp"]`); !strings.Contains(got, escort.Reference) {
+		t.Errorf("awaiting HRDDP = %q", got)
+	}
+	b.Do(chromedp.Navigate(escortPage+"/hrddp"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="assessment-form"]`)))
+	fields := map[string]string{"receiving_entity": "SSPDF 3rd Division", "support_description": "Fuel for escort vehicles",
+		"grave_violations": "OHCHR 2025: none attributed to this unit", "accountability": "Military justice cases opened in 2025",
+		"benefits_and_risks": "Food reaches 40,000 people", "mitigation": "Fuel handed over at checkpoints only",
+		"monitoring_plan": "Monthly review with the mission's human rights section", "intervention_process": "Suspend on any credible allegation"}
+	for name, val := range fields {
+		b.Do(chromedp.SetValue(chromedp.CSS(`[name="`+name+`"]`), val))
+	}
+	b.Do(
+		chromedp.SetValue(chromedp.CSS(`[name="support_category"]`), "logistical"),
+		chromedp.SetValue(chromedp.CSS(`[name="risk_level"]`), "medium"),
+		chromedp.SetValue(chromedp.CSS(`[name="outcome"]`), "support_with_mitigation"),
+		chromedp.Click(chromedp.CSS(`[data-testid="assessment-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+	)
+	b.Do(chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+
+	signIn("omar@example.org")
+	b.Do(
+		chromedp.Navigate(escortPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="review-open-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="turnout"]`)),
+	)
+	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Under HCT review") && !strings.Contains(got, "review") {
+		t.Errorf("status after opening = %q", got)
+	}
+	b.NoConsoleErrors()
+}
