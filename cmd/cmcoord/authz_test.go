@@ -202,6 +202,7 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/report":   inOperation(see, http.StatusConflict, false, officer),
 	"POST /requests/{id}/complete": inOperation(see, http.StatusConflict, false, officer, requester),
 	"POST /requests/{id}/handover": inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/extend":   inOperation(see, http.StatusConflict, false, requester),
 	"POST /requests/{id}/cancel":   inOperation(see, http.StatusConflict, false, officer, hc),
 	// HRDDP records: hidden (404) from every role but the reviewer, the HC
 	// and the officer; only the reviewer records, and this request needs none.

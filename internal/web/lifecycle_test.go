@@ -304,3 +304,60 @@ func TestHRDDPPage(t *testing.T) {
 		t.Error("an assessed request stays in the HRDDP reviewer's queue")
 	}
 }
+
+// TestExtensionPage: the requester asks for more time for an approved
+// task; the new draft opens with the last-resort questions to answer.
+func TestExtensionPage(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	r := approvedForExtension(t, w)
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	d := doc(t, w.get(t, w.requester, page))
+	if testid(d, "action-extend").Length() != 1 {
+		t.Fatal("the requester is not offered an extension")
+	}
+	if testid(doc(t, w.get(t, w.officer, page)), "action-extend").Length() != 0 {
+		t.Error("the officer is offered the requester's extension")
+	}
+	resp := w.post(t, w.requester, page+"/extend", url.Values{"end_date": {r.EndDate.Format(time.DateOnly)}, "idempotency_key": {"x1"}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	if testid(doc(t, resp), "error-summary").Find(`a[href="#extend-end_date"]`).Length() != 1 {
+		t.Error("the summary does not link to the end date")
+	}
+	resp = w.post(t, w.requester, page+"/extend", url.Values{"end_date": {r.EndDate.AddDate(0, 0, 14).Format(time.DateOnly)}, "idempotency_key": {"x2"}})
+	wantStatus(t, resp, http.StatusSeeOther)
+	loc := resp.Header.Get("Location")
+	if !strings.HasSuffix(loc, "/edit") || loc == page+"/edit" {
+		t.Fatalf("extension went to %q", loc)
+	}
+	d = doc(t, w.get(t, w.requester, loc))
+	if byAttr(d, "id", "checklist.LR2-yes").AttrOr("checked", "x") != "x" {
+		t.Error("LR2 carried over to the extension")
+	}
+}
+
+// approvedForExtension takes a complete request to approval through the
+// services.
+func approvedForExtension(t *testing.T, w *requestWorld) domain.Request {
+	t.Helper()
+	ctx := t.Context()
+	hcUser := w.mustUser(t, "hc-ext@example.org", 0)
+	w.mustMember(t, "NPL-EQ", hcUser, domain.RoleHC)
+	hc := w.mustActor(t, hcUser)
+	officer := w.mustActor(t, w.officerUser)
+	hct := w.mustActor(t, w.hcU)
+	r := w.submitted(t, "Extend me")
+	if _, err := w.revs.Open(ctx, officer, r.ID, service.OpenInput{Version: r.Version}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.revs.Vote(ctx, hct, r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.revs.Close(ctx, officer, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.revs.Decide(ctx, hc, r.ID, service.DecisionInput{Version: r.Version, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

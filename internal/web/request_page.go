@@ -76,6 +76,16 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		}
 		v.Actions = append(v.Actions, s.actionForm(ctx, f, req, act, short, st.form == short))
 	}
+	if domain.CanRequest(a, domain.ActionExtend, req) == nil {
+		ef := &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
+		if st.form == "extend" {
+			ef = f // the page's form: its error summary then links to the field
+		}
+		end := ef.field("end_date", "extension.end_date", "date", true)
+		end.ID, end.Name = "extend-end_date", "end_date"
+		v.Extend = &pages.ExtendForm{URL: requestURL(req.ID) + "/extend", IdempotencyKey: newIdempotencyKey(), EndDate: end,
+			Hint: i18n.T(ctx, "extension.hint", "End", formDate(req.EndDate))}
+	}
 	review, err := s.reviewPanel(r, d, st)
 	if err != nil {
 		return err
@@ -139,7 +149,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		}
 		for _, e := range f.summary() {
 			switch {
-			case e.FieldID == "reason" || e.FieldID == "civilian_reference":
+			case e.FieldID == "reason" || e.FieldID == "civilian_reference" || (st.form == "extend" && e.FieldID == "end_date"):
 				e.FieldID = prefix + e.FieldID
 			case e.FieldID == "body" && st.form != "comment":
 				e.FieldID = prefix
@@ -491,4 +501,40 @@ func yesNo(ctx context.Context, b bool) string {
 		return i18n.T(ctx, "common.yes")
 	}
 	return i18n.T(ctx, "common.no")
+}
+
+// handleExtend asks for an extension of an approved task and opens the
+// new draft, whose last-resort answers must be given again.
+func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	a, ctx := actor(r), r.Context()
+	var end time.Time
+	if v := strings.TrimSpace(r.PostForm.Get("end_date")); v != "" {
+		if end, err = time.Parse(dateLayout, v); err != nil {
+			err = invalid(map[string]string{"end_date": "field.date"})
+		}
+	}
+	var ext domain.Request
+	if err == nil {
+		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
+	}
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		d, gerr := s.requests.Detail(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d, pageState{form: "extend", values: r.PostForm, err: err, summary: true})
+	}
+	if err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "extension.created")
+	http.Redirect(w, r, requestURL(ext.ID)+"/edit", http.StatusSeeOther)
+	return nil
 }

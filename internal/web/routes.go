@@ -81,6 +81,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/requests/{id}/redirect", s.handle(s.handleRequestAction(domain.ActionRedirect)))
 		r.Post("/requests/{id}/withdraw", s.handle(s.handleRequestAction(domain.ActionWithdraw)))
 		r.Post("/requests/{id}/briefing", s.handle(s.handleBriefing))
+		r.Post("/requests/{id}/extend", s.handle(s.handleExtend))
 		r.Post("/requests/{id}/review", s.handle(s.handleReviewOpen()))
 		r.Post("/requests/{id}/review/close", s.handle(s.handleReviewClose()))
 		r.Post("/requests/{id}/review/reopen", s.handle(s.handleReviewReopen()))

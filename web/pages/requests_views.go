@@ -226,6 +226,9 @@ type RequestPageView struct {
 	Errors            []components.FormError
 	// Actions the viewer may take now; empty when none.
 	Actions []ActionForm
+	// Extend asks for more time for an approved task (requester); nil
+	// when not offered.
+	Extend *ExtendForm
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
 	// Review is the HCT review panel, nil when there is nothing to show.
@@ -417,4 +420,12 @@ type DecisionForm struct {
 	Conditions components.Field
 	// CanApprove is false when the review failed: only rejection is open.
 	CanApprove bool
+}
+
+// ExtendForm asks for an extension: a new end date.
+type ExtendForm struct {
+	URL            string
+	IdempotencyKey string
+	EndDate        components.Field
+	Hint           string
 }
