@@ -41,7 +41,8 @@ type fixture struct {
 	dir        *service.Directory
 	reqs       *service.Requests
 	reviews    *service.Reviews
-	clock      *clock              // the requests and reviews services'; time.Now until advanced
+	life       *service.Lifecycle
+	clock      *clock              // the requests, reviews and lifecycle services'; time.Now until advanced
 	org        domain.Organization // the default organisation
 	admin      domain.Actor
 	adminToken string
@@ -64,6 +65,7 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{}
 	reqs := service.NewRequests(st, clk.now, log)
 	reviews := service.NewReviews(st, clk.now, log, nil)
+	life := service.NewLifecycle(st, clk.now, log)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -71,14 +73,14 @@ func newFixture(t *testing.T) *fixture {
 		Directory: dir,
 		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews}).Routes(),
+		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life}).Routes(),
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
 	})
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, clock: clk}
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
 	if err != nil {

@@ -164,6 +164,13 @@ func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64
 		payload := map[string]any{"status": c.Status, "authority": c.Authority, "channel": c.Channel,
 			"date": dateString(c.Date), "reference": c.Reference}
 		if c.Status == "refused" {
+			if r.Status == domain.StatusDeclinedByProvider {
+				// Nothing is tasked and a declined request cannot be
+				// cancelled: the refusal is recorded before re-tasking is
+				// refused for want of consent.
+				return map[string]any{"status": c.Status, "authority": c.Authority, "channel": c.Channel,
+					"date": dateString(c.Date), "reference": c.Reference}, nil
+			}
 			if r.Status == domain.StatusTasked {
 				if err := st.DeclineTasking(ctx, r.ID, now, "The affected State refused consent."); err != nil {
 					return nil, err
