@@ -180,6 +180,7 @@ var matrix = map[string]expect{
 	"POST /operations/{code}/requests/new": inOperation(see, 422, false, requester),
 	"GET /operations/{code}/screening":     inOperation(see, 200, false, officer),
 	"GET /requests/{id}":                   inOperation(see, 200, false, members...),
+	"GET /requests/{id}/record":            inOperation(see, 200, false, members...),
 	"GET /requests/{id}/edit":              inOperation(see, http.StatusConflict, false, requester),
 	"POST /requests/{id}/edit":             inOperation(see, see, false, requester),
 	"POST /requests/{id}/submit":           inOperation(see, see, false, requester),

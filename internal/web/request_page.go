@@ -24,6 +24,9 @@ type pageState struct {
 	values  url.Values
 	err     error
 	summary bool // list err in the error summary at the top
+	// record renders the printable decision record: the same content,
+	// read-only, with every hash in full.
+	record bool
 }
 
 func (s *Server) handleRequestShow(w http.ResponseWriter, r *http.Request) error {
@@ -158,6 +161,13 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 			}
 			v.Errors = append(v.Errors, e)
 		}
+	}
+	if st.record {
+		readOnly(&v)
+		v.Record = &pages.RecordInfo{Generated: displayTime(s.now()), By: a.Name}
+		v.Shell.Title = i18n.T(ctx, "record.title", "Reference", req.Reference)
+	} else {
+		v.RecordURL = requestURL(req.ID) + "/record"
 	}
 	return s.render(w, r, status, pages.RequestPage(v))
 }
@@ -537,4 +547,37 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 	s.setFlash(w, components.FlashSuccess, "extension.created")
 	http.Redirect(w, r, requestURL(ext.ID)+"/edit", http.StatusSeeOther)
 	return nil
+}
+
+// handleRecord is the printable decision record of a request: the
+// request, the checklist's evaluation and warnings, the review (votes
+// once closed), the decision, the lifecycle and the whole hash chain.
+func (s *Server) handleRecord(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.requests.Detail(r.Context(), actor(r), id)
+	if err != nil {
+		return err
+	}
+	return s.renderRequestPage(w, r, http.StatusOK, d, pageState{record: true})
+}
+
+// readOnly removes every form and action from a request page view.
+func readOnly(v *pages.RequestPageView) {
+	v.Actions, v.EditURL, v.Extend, v.Briefing, v.CommentForm, v.Errors = nil, "", nil, nil, nil, nil
+	for i := range v.Comments {
+		v.Comments[i].EditURL = ""
+	}
+	if p := v.Review; p != nil {
+		p.OpenForm, p.VoteForm, p.CloseURL, p.ReopenForm, p.DecideForm = nil, nil, "", nil, nil
+		if !p.Exists && p.Decision == nil {
+			v.Review = nil
+		}
+	}
+	if l := v.Lifecycle; l != nil {
+		l.ConsentForm, l.TaskForm, l.DeclineForm, l.StartForm, l.ReportForm = nil, nil, nil, nil, nil
+		l.CompleteForm, l.HandoverForm, l.CancelForm = nil, nil, nil
+	}
 }

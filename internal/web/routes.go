@@ -75,6 +75,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/operations/{code}/screening", s.handle(s.handleScreening))
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
+		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
 		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
 		r.Post("/requests/{id}/submit", s.handle(s.handleRequestAction(domain.ActionSubmit)))
 		r.Post("/requests/{id}/return", s.handle(s.handleRequestAction(domain.ActionReturn)))

@@ -238,6 +238,16 @@ type RequestPageView struct {
 	CommentForm *CommentForm
 	Events      []EventView
 	HeadHash    string
+	// Record is set on the printable decision record; RecordURL links
+	// to it from the request page.
+	Record    *RecordInfo
+	RecordURL string
+}
+
+// RecordInfo heads the printable decision record.
+type RecordInfo struct {
+	Generated string
+	By        string
 }
 
 // Fact is one label and value.
