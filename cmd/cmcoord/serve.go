@@ -96,7 +96,10 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	reviews := service.NewReviews(st, time.Now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
 	lifecycle := service.NewLifecycle(st, time.Now, log)
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle})
+	summary := service.NewSummary(st, time.Now, log)
+	exports := service.NewExports(st, time.Now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
+		Summary: summary, Exports: exports})
 	return &app{
 		log:       log,
 		pool:      pool,
@@ -116,6 +119,8 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 			Requests:       requests,
 			Reviews:        reviews,
 			Lifecycle:      lifecycle,
+			Summary:        summary,
+			Exports:        exports,
 			Notifications:  notifications,
 			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
 			Catalog:        catalog,

@@ -23,6 +23,10 @@ type Options struct {
 	Reviews *service.Reviews
 	// Lifecycle is consent, tasking, execution, hand-over and the HRDDP.
 	Lifecycle *service.Lifecycle
+	// Exports is the RFA tracker export; nil answers 404 on its routes.
+	Exports *service.Exports
+	// Summary is the operation summary; nil answers 404 on its route.
+	Summary *service.Summary
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -33,11 +37,14 @@ type API struct {
 	requests  *service.Requests
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
+	exports   *service.Exports
+	summary   *service.Summary
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle}
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports,
+		summary: o.Summary}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -73,7 +73,7 @@ func newFixture(t *testing.T) *fixture {
 		Directory: dir,
 		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life}).Routes(),
+		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)}).Routes(),
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",

@@ -53,6 +53,7 @@ func (a *API) Routes() http.Handler {
 		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
 		r.Get("/operations/{code}/requests", a.handle(a.handleRequestList))
 		r.Post("/operations/{code}/requests", a.handle(a.handleRequestCreate))
+		r.Get("/operations/{code}/summary", a.handle(a.handleSummaryShow))
 
 		r.Get("/requests/{id}", a.handle(a.handleRequestShow))
 		r.Patch("/requests/{id}", a.handle(a.handleRequestUpdate))
@@ -83,5 +84,9 @@ func (a *API) Routes() http.Handler {
 		r.Patch("/requests/{id}/comments/{comment_id}", a.handle(a.handleCommentUpdate))
 		r.Get("/requests/{id}/events", a.handle(a.handleEventList))
 	})
+
+	// Exports stream for longer than requestTimeout allows.
+	r.With(a.requireUser, middleware.Timeout(exportTimeout)).
+		Get("/operations/{code}/exports/requests.{format}", a.handle(a.handleExportRequests))
 	return r
 }

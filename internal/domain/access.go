@@ -108,6 +108,8 @@ const (
 	ActionManageMembers       Action = "operation.members.manage"
 	// ActionScreenRequests opens the operation's screening queue.
 	ActionScreenRequests Action = "operation.screening"
+	// ActionViewSummary opens the operation summary (counts only).
+	ActionViewSummary Action = "operation.summary"
 )
 
 // rule says who may take an action. Global actions concern the whole
@@ -130,6 +132,7 @@ var policy = map[Action]rule{
 	ActionViewMembers:         {admin: true, roles: []Role{RoleOfficer}},
 	ActionManageMembers:       {admin: true, roles: []Role{RoleOfficer}},
 	ActionScreenRequests:      {roles: []Role{RoleOfficer}},
+	ActionViewSummary:         {roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}},
 }
 
 // Can decides whether a may take action, on operation opID for

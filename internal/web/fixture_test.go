@@ -86,6 +86,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 		Requests:  reqs,
 		Reviews:   revs,
 		Lifecycle: service.NewLifecycle(st, clock.Now, log),
+		Summary:   service.NewSummary(st, clock.Now, log),
 		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),

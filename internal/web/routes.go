@@ -73,6 +73,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/operations/{code}/requests/new", s.handle(s.handleRequestNew))
 		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
 		r.Get("/operations/{code}/screening", s.handle(s.handleScreening))
+		r.Get("/operations/{code}/summary", s.handle(s.handleSummary))
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
 		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
@@ -136,5 +137,9 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/members/{user_id}", s.handle(s.handleMemberUpdate))
 		r.Post("/operations/{code}/members/{user_id}/remove", s.handle(s.handleMemberRemove))
 	})
+
+	// Downloads of the RFA tracker stream for longer than pageTimeout.
+	r.With(s.requireUser, middleware.Timeout(exportTimeout)).
+		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
 	return r
 }

@@ -21,6 +21,10 @@ type Options struct {
 	Requests  *service.Requests
 	Reviews   *service.Reviews
 	Lifecycle *service.Lifecycle
+	// Summary is the operation summary; nil answers its page with 404.
+	Summary *service.Summary
+	// Exports is the RFA tracker download; nil answers 404 on its routes.
+	Exports *service.Exports
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// Notifications is the user's own in-app notifications; nil shows no
@@ -57,6 +61,8 @@ type Server struct {
 	notifications  *service.Notifications
 	reviews        *service.Reviews
 	lifecycle      *service.Lifecycle
+	exports        *service.Exports
+	summary        *service.Summary
 	sessions       *scs.SessionManager
 	api            http.Handler
 	apiErrors      func(http.ResponseWriter, *http.Request, error)
@@ -81,6 +87,8 @@ func New(o Options) *Server {
 		notifications:  o.Notifications,
 		reviews:        o.Reviews,
 		lifecycle:      o.Lifecycle,
+		exports:        o.Exports,
+		summary:        o.Summary,
 		sessions:       o.Sessions,
 		api:            o.API,
 		apiErrors:      o.APIErrors,

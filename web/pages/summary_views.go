@@ -1,0 +1,58 @@
+package pages
+
+import "github.com/cmcoord/cmcoord/web/components"
+
+// ---- Operation summary ----
+
+// SummaryView is an operation's summary over a period: the period form,
+// the key figures and one bar chart (with its table) per breakdown.
+type SummaryView struct {
+	Shell        components.Shell
+	Code         string
+	Name         string
+	OperationURL string
+	// Period is the GET form; PeriodText says the period in words.
+	Action     string
+	From       components.Field
+	To         components.Field
+	PeriodText string
+	AsOfText   string
+	Errors     []components.FormError
+	Figures    []SummaryFigure
+	Charts     []SummaryChart
+}
+
+// SummaryFigure is one key figure: a translated label, its value and,
+// for a share, the counts it is made of.
+type SummaryFigure struct {
+	ID     string // data-testid suffix
+	Label  string
+	Value  string
+	Detail string
+}
+
+// SummaryChart is a horizontal bar chart drawn as inline SVG, with the
+// same numbers in a table. Geometry is computed by the handler, so the
+// template only places it.
+type SummaryChart struct {
+	ID      string
+	Title   string
+	Desc    string // text alternative: every bar in words
+	Empty   string // shown instead of the chart when there are no bars
+	ViewBox string
+	Height  string
+	Columns []string // table headers: label first, then the numbers
+	Bars    []SummaryBar
+}
+
+// SummaryBar is one bar and its table row.
+type SummaryBar struct {
+	Label  string
+	Short  string   // Label shortened to fit the chart; the table has it whole
+	Values []string // the table's number cells; Values[0] is drawn
+	LabelY string
+	BarY   string
+	Width  string
+	TextX  string
+	TextY  string
+}
