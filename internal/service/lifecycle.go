@@ -143,11 +143,8 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action 
 // ends the request: it is cancelled with that reason.
 func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64, c domain.Consent) (domain.Request, error) {
 	return s.step(ctx, by, id, "", domain.EventConsent, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		if !by.RolesIn(r.OperationID).Has(domain.RoleOfficer) {
-			if err := domain.CanRequest(by, domain.ActionViewRequest, *r); err != nil {
-				return nil, err
-			}
-			return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+		if err := mustHold(by, *r, domain.RoleOfficer); err != nil {
+			return nil, err
 		}
 		switch r.Status {
 		case domain.StatusApproved, domain.StatusTasked, domain.StatusDeclinedByProvider:
@@ -269,11 +266,8 @@ func (s *Lifecycle) transition(ctx context.Context, by domain.Actor, id int64, a
 func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, rep domain.ExecutionReport) (domain.ExecutionReport, error) {
 	var out domain.ExecutionReport
 	_, err := s.step(ctx, by, id, "", domain.EventReport, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		if !by.RolesIn(r.OperationID).Has(domain.RoleOfficer) {
-			if err := domain.CanRequest(by, domain.ActionViewRequest, *r); err != nil {
-				return nil, err
-			}
-			return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+		if err := mustHold(by, *r, domain.RoleOfficer); err != nil {
+			return nil, err
 		}
 		if r.Status != domain.StatusInExecution {
 			return nil, domain.Errorf(domain.CodeConflict, "request.wrong_state")
@@ -323,12 +317,8 @@ func (s *Lifecycle) HandOver(ctx context.Context, by domain.Actor, id int64, ver
 // records are for the HRDDP reviewer, the HC and the officer only.
 func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a domain.Assessment) (domain.Request, error) {
 	return s.step(ctx, by, id, "", domain.EventAssessment, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		roles := by.RolesIn(r.OperationID)
-		if !roles.Has(domain.RoleHRDDPReviewer) {
-			if err := domain.CanRequest(by, domain.ActionViewRequest, *r); err != nil {
-				return nil, err
-			}
-			return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+		if err := mustHold(by, *r, domain.RoleHRDDPReviewer); err != nil {
+			return nil, err
 		}
 		if r.Status != domain.StatusSubmitted {
 			return nil, domain.Errorf(domain.CodeConflict, "request.wrong_state")
@@ -362,4 +352,17 @@ func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a dom
 		}
 		return payload, nil
 	})
+}
+
+// mustHold allows by to record on r only with role in r's operation: a
+// member who may see r but lacks the role gets 403, anyone else what
+// seeing r answers (404).
+func mustHold(by domain.Actor, r domain.Request, role domain.Role) error {
+	if by.RolesIn(r.OperationID).Has(role) {
+		return nil
+	}
+	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+		return err
+	}
+	return domain.Errorf(domain.CodeForbidden, "error.forbidden")
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -29,7 +28,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	// rather than by PostgreSQL.
 	for _, vs := range r.Form {
 		for _, v := range vs {
-			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			if !validText(v) {
 				return domain.Errorf(domain.CodeMalformed, "error.malformed")
 			}
 		}
