@@ -97,7 +97,7 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	reviews.ReminderBefore = cfg.ReviewReminder
 	lifecycle := service.NewLifecycle(st, time.Now, log)
 	summary := service.NewSummary(st, time.Now, log)
-	exports := service.NewExports(st, time.Now, log)
+	exports := service.NewExports(st, time.Now, log).WithCatalog(catalog)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
 		Summary: summary, Exports: exports})
 	return &app{

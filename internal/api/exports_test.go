@@ -34,7 +34,7 @@ func withExports(t *testing.T, f *fixture) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
-	exports := service.NewExports(st, f.clock.now, log)
+	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -213,6 +213,15 @@ func TestExportRequests_Matrix(t *testing.T) {
 			wantError(t, 422, "invalid", map[string]string{"from": "field.date"})
 		f.call(t, req{Method: http.MethodGet, Path: "/operations/NPL-EQ/exports/requests.pdf", Token: officer}).
 			wantError(t, 422, "invalid", map[string]string{"format": "field.choose"})
+	})
+	t.Run("Labels", func(t *testing.T) {
+		l := rows(t, officer, "?labels=en")
+		i := col(l, "#status +name +i_en")
+		if i < 0 || l[0][i] != "Status [en]" || l[2][i] != "Submitted" || l[2][col(l, "#status +name")] != "submitted" {
+			t.Errorf("label column %d in %q / %q", i, l[1], l[2])
+		}
+		f.call(t, req{Method: http.MethodGet, Path: "/operations/NPL-EQ/exports/requests.csv?labels=tlh", Token: officer}).
+			wantError(t, 422, "invalid", map[string]string{"labels": "field.choose"})
 	})
 	t.Run("JSONHXL", func(t *testing.T) {
 		res := f.call(t, req{Method: http.MethodGet, Path: "/operations/NPL-EQ/exports/requests.json?hxl=1", Token: viewer}).want(t, 200)

@@ -32,12 +32,17 @@ const (
 	DateTime             // a time.Time, written as RFC 3339 in UTC; zero is blank
 )
 
-// Column is one column of the RFA tracker.
-type Column struct {
+// Col is one column of an exported table whose rows are R.
+type Col[R any] struct {
 	Key    string // stable snake_case key (JSON, API consumers)
 	Header string // English human header (CSV/XLSX first row)
 	HXL    string // HXL 1.1 hashtag with attributes, e.g. "#date +reported"
 	Kind   Kind
+	// Labels, when set, is the catalogue key prefix of the column's
+	// codes ("status."): a label column per language asked for
+	// (Options.Labels) follows the column, with the code's label, or
+	// each code's label for ";"-joined codes.
+	Labels string
 	// Restricted columns hold personal contact details: never in the
 	// public variant, and blank on rows whose contact the caller may not
 	// see (the service blanks Request.POC per row with
@@ -50,8 +55,11 @@ type Column struct {
 	Public bool
 	// Width is the XLSX column width in characters.
 	Width float64
-	Value func(Row) any
+	Value func(R) any
 }
+
+// Column is one column of the RFA tracker.
+type Column = Col[Row]
 
 // Columns is the RFA tracker, in column order. Hashtags follow
 // domain-notes §e.3: core hashtags and attributes where one fits,
@@ -68,7 +76,7 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.GLIDE }},
 	{Key: "title", Header: "Request title", HXL: "#activity +name", Width: 40,
 		Value: func(r Row) any { return r.Request.Title }},
-	{Key: "task_category", Header: "Task category", HXL: "#activity +type", Public: true, Width: 18,
+	{Key: "task_category", Header: "Task category", HXL: "#activity +type", Public: true, Width: 18, Labels: "task_category.",
 		Value: func(r Row) any { return string(r.Request.TaskCategory) }},
 	{Key: "task_description", Header: "Task description", HXL: "#description", Width: 50,
 		Value: func(r Row) any { return r.Request.TaskDescription }},
@@ -76,13 +84,13 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.Need }},
 	{Key: "requesting_org", Header: "Requesting org", HXL: "#org +name +requester", Public: true, Width: 24,
 		Value: func(r Row) any { return r.Request.RequestingOrgName }},
-	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +v_ocha_clusters", Public: true, Width: 14,
+	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +v_ocha_clusters", Public: true, Width: 14, Labels: "sector.",
 		Value: func(r Row) any { return strings.Join(r.Request.Sectors, ";") }},
 	{Key: "capability", Header: "Capability", HXL: "#capacity +type", Public: true, Width: 30,
 		Value: func(r Row) any { return r.Request.Capability }},
-	{Key: "support_type", Header: "Support type", HXL: "#modality +name", Public: true, Width: 14,
+	{Key: "support_type", Header: "Support type", HXL: "#modality +name", Public: true, Width: 14, Labels: "support_type.",
 		Value: func(r Row) any { return string(r.Request.SupportType) }},
-	{Key: "priority", Header: "Priority", HXL: "#x_priority", Public: true, Width: 14,
+	{Key: "priority", Header: "Priority", HXL: "#x_priority", Public: true, Width: 14, Labels: "priority.",
 		Value: func(r Row) any { return string(r.Request.Priority) }},
 	{Key: "people_targeted", Header: "People targeted", HXL: "#targeted +ind", Kind: Int, Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.PeopleTargeted }},
@@ -116,9 +124,9 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.StartDate }},
 	{Key: "end_date", Header: "End", HXL: "#date +end", Kind: Date, Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.EndDate }},
-	{Key: "status", Header: "Status", HXL: "#status +name", Public: true, Width: 16,
+	{Key: "status", Header: "Status", HXL: "#status +name", Public: true, Width: 16, Labels: "status.",
 		Value: func(r Row) any { return string(r.Request.Status) }},
-	{Key: "decision", Header: "Decision", HXL: "#status +decision", Public: true, Width: 12,
+	{Key: "decision", Header: "Decision", HXL: "#status +decision", Public: true, Width: 12, Labels: "decision.",
 		Value: func(r Row) any { return r.Outcome }},
 	{Key: "approved_at", Header: "Approved", HXL: "#date +approved", Kind: DateTime, Public: true, Width: 20,
 		Value: func(r Row) any { return decidedIf(r, "approved") }},
@@ -163,9 +171,19 @@ type Options struct {
 	// HXLKeys keys JSON objects by normalised hashtag ("#date+reported")
 	// instead of snake_case keys.
 	HXLKeys bool
+	// Labels adds, after each coded column, one label column per
+	// language, in this order.
+	Labels []Labeller
 }
 
-// Select returns the columns o allows, in order.
+// Labeller gives the label of a catalogue key in one language.
+type Labeller struct {
+	Lang string // ISO 639-1, e.g. "fr"
+	T    func(key string) string
+}
+
+// Select returns the columns o allows, in order, with the label columns
+// o asks for.
 func Select(o Options) []Column {
 	var out []Column
 	for _, c := range Columns {
@@ -173,5 +191,65 @@ func Select(o Options) []Column {
 			out = append(out, c)
 		}
 	}
+	return withLabels(out, o.Labels)
+}
+
+// withLabels returns cols with each coded column followed by its label
+// columns.
+func withLabels[R any](cols []Col[R], ls []Labeller) []Col[R] {
+	if len(ls) == 0 {
+		return cols
+	}
+	out := make([]Col[R], 0, len(cols))
+	for _, c := range cols {
+		out = append(out, c)
+		out = append(out, labelColumns(c, ls)...)
+	}
 	return out
+}
+
+// labelColumns returns c's label columns, one per labeller: header
+// "<header> [<lang>]", key "<key>_label_<lang>", and c's hashtag without
+// its code and vocabulary attributes, with +name and the HXL language
+// attribute +i_<lang> ("#sector +cluster +code +v_ocha_clusters" →
+// "#sector +cluster +name +i_fr").
+func labelColumns[R any](c Col[R], ls []Labeller) []Col[R] {
+	if c.Labels == "" {
+		return nil
+	}
+	out := make([]Col[R], 0, len(ls))
+	for _, l := range ls {
+		value, prefix, t := c.Value, c.Labels, l.T
+		out = append(out, Col[R]{
+			Key:    c.Key + "_label_" + l.Lang,
+			Header: c.Header + " [" + l.Lang + "]",
+			HXL:    labelHXL(c.HXL, l.Lang),
+			Public: c.Public, Restricted: c.Restricted, Width: c.Width + 8,
+			Value: func(r R) any {
+				code, _ := value(r).(string)
+				if code == "" {
+					return ""
+				}
+				parts := strings.Split(code, ";")
+				for i, p := range parts {
+					parts[i] = t(prefix + p)
+				}
+				return strings.Join(parts, "; ")
+			},
+		})
+	}
+	return out
+}
+
+// labelHXL is the hashtag of a label column in language lang.
+func labelHXL(spec, lang string) string {
+	fields := strings.Fields(spec)
+	out := []string{fields[0]}
+	for _, a := range fields[1:] {
+		if a == "+code" || a == "+name" || strings.HasPrefix(a, "+v_") {
+			continue
+		}
+		out = append(out, a)
+	}
+	return strings.Join(append(out, "+name", "+i_"+lang), " ")
 }

@@ -81,37 +81,138 @@ var (
 // TestColumns_HXLGrammar checks every hashtag against HXL 1.1's grammar,
 // the uniqueness of keys and hashtag specs, and that extension hashtags
 // are the only non-core ones.
+// spec is what the grammar test reads of a column of any table.
+type spec struct {
+	key, hxl           string
+	restricted, public bool
+}
+
+func specsOf[R any](cols []export.Col[R]) []spec {
+	out := make([]spec, len(cols))
+	for i, c := range cols {
+		out[i] = spec{c.Key, c.HXL, c.Restricted, c.Public}
+	}
+	return out
+}
+
+// labels is a labeller per language that marks the key it was asked.
+func labels(langs ...string) []export.Labeller {
+	var out []export.Labeller
+	for _, l := range langs {
+		out = append(out, export.Labeller{Lang: l, T: func(key string) string { return l + ":" + key }})
+	}
+	return out
+}
+
+// TestColumns_HXLGrammar checks every table's columns, with label
+// columns, against the HXL 1.1 grammar a standard parser applies: core
+// hashtags or x_ extensions, attributes by the token rule, each spec
+// once per table, snake_case keys once per table.
 func TestColumns_HXLGrammar(t *testing.T) {
 	core := map[string]bool{"#meta": true, "#country": true, "#crisis": true, "#activity": true, "#description": true,
 		"#org": true, "#sector": true, "#capacity": true, "#modality": true, "#targeted": true, "#loc": true,
 		"#adm1": true, "#adm2": true, "#geo": true, "#date": true, "#status": true, "#indicator": true, "#contact": true}
 	keyRe := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	keys, specs := map[string]bool{}, map[string]bool{}
-	for _, c := range export.Columns {
-		parts := strings.Fields(c.HXL)
-		if len(parts) == 0 || !hashtagRe.MatchString(parts[0]) {
-			t.Errorf("%s: hashtag %q breaks the grammar", c.Key, c.HXL)
-			continue
-		}
-		if !core[parts[0]] && !strings.HasPrefix(parts[0], "#x_") {
-			t.Errorf("%s: %s is neither core nor an x_ extension", c.Key, parts[0])
-		}
-		for _, a := range parts[1:] {
-			if !attributeRe.MatchString(a) {
-				t.Errorf("%s: attribute %q breaks the grammar", c.Key, a)
+	tables := map[string][]spec{
+		"requests":        specsOf(export.Select(export.Options{})),
+		"requests+labels": specsOf(export.Select(export.Options{Labels: labels("en", "fr", "ar")})),
+		"public+labels":   specsOf(export.Select(export.Options{Public: true, Labels: labels("es")})),
+		"reviews":         specsOf(export.ReviewColumns),
+		"votes":           specsOf(export.VoteColumns),
+		"events":          specsOf(export.EventColumns),
+	}
+	for name, cols := range tables {
+		keys, specs := map[string]bool{}, map[string]bool{}
+		for _, c := range cols {
+			parts := strings.Fields(c.hxl)
+			if len(parts) == 0 || !hashtagRe.MatchString(parts[0]) {
+				t.Errorf("%s.%s: hashtag %q breaks the grammar", name, c.key, c.hxl)
+				continue
+			}
+			if !core[parts[0]] && !strings.HasPrefix(parts[0], "#x_") {
+				t.Errorf("%s.%s: %s is neither core nor an x_ extension", name, c.key, parts[0])
+			}
+			for _, a := range parts[1:] {
+				if !attributeRe.MatchString(a) {
+					t.Errorf("%s.%s: attribute %q breaks the grammar", name, c.key, a)
+				}
+			}
+			if !keyRe.MatchString(c.key) || keys[c.key] {
+				t.Errorf("%s: key %q is not snake_case or repeats", name, c.key)
+			}
+			keys[c.key] = true
+			n := export.NormalizeHXL(c.hxl)
+			if specs[n] {
+				t.Errorf("%s.%s: hashtag spec %s repeats", name, c.key, n)
+			}
+			specs[n] = true
+			if c.restricted && c.public {
+				t.Errorf("%s.%s: restricted and public", name, c.key)
 			}
 		}
-		if !keyRe.MatchString(c.Key) || keys[c.Key] {
-			t.Errorf("key %q is not snake_case or repeats", c.Key)
+	}
+}
+
+// TestLabels: a label column per language follows each coded column,
+// with the code's label (each code's, for several sectors), the HXL
+// language attribute and no vocabulary attribute; the code column is
+// unchanged.
+func TestLabels(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := export.NewCSVWriter(&buf, export.Options{Public: true, Labels: labels("fr", "ar")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(tricky()); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]int{}
+	for i, h := range recs[1] {
+		at[h] = i
+	}
+	for _, c := range []struct{ hxl, header, value string }{
+		{"#sector +cluster +code +v_ocha_clusters", "Cluster code", "LOG;HEA"},
+		{"#sector +cluster +name +i_fr", "Cluster code [fr]", "fr:sector.LOG; fr:sector.HEA"},
+		{"#sector +cluster +name +i_ar", "Cluster code [ar]", "ar:sector.LOG; ar:sector.HEA"},
+		{"#status +name", "Status", "approved"},
+		{"#status +name +i_fr", "Status [fr]", "fr:status.approved"},
+		{"#x_priority +name +i_ar", "Priority [ar]", "ar:priority.high"},
+		{"#activity +type +name +i_fr", "Task category [fr]", "fr:task_category.air_rotary"},
+		{"#status +decision +name +i_fr", "Decision [fr]", "fr:decision.approved"},
+	} {
+		i, ok := at[c.hxl]
+		if !ok {
+			t.Errorf("no column %s in %q", c.hxl, recs[1])
+			continue
 		}
-		keys[c.Key] = true
-		n := export.NormalizeHXL(c.HXL)
-		if specs[n] {
-			t.Errorf("%s: hashtag spec %s repeats", c.Key, n)
+		if recs[0][i] != c.header || recs[2][i] != c.value {
+			t.Errorf("%s: header %q value %q, want %q %q", c.hxl, recs[0][i], recs[2][i], c.header, c.value)
 		}
-		specs[n] = true
-		if c.Restricted && c.Public {
-			t.Errorf("%s: restricted and public", c.Key)
+		if recs[1][i+1] == c.hxl {
+			t.Errorf("%s repeats", c.hxl)
+		}
+	}
+	if i := at["#status +name"]; recs[1][i+1] != "#status +name +i_fr" || recs[1][i+2] != "#status +name +i_ar" {
+		t.Errorf("status label columns not right after the code: %q", recs[1][i:i+3])
+	}
+	// An undecided row has no label.
+	r := tricky()
+	r.Outcome = ""
+	buf.Reset()
+	w, _ = export.NewCSVWriter(&buf, export.Options{Labels: labels("fr")})
+	w.Write(r)
+	w.Close()
+	recs, _ = csv.NewReader(&buf).ReadAll()
+	for i, h := range recs[1] {
+		if h == "#status +decision +name +i_fr" && recs[2][i] != "" {
+			t.Errorf("undecided label = %q", recs[2][i])
 		}
 	}
 }
@@ -292,5 +393,105 @@ func TestXLSX_ReRead(t *testing.T) {
 	}
 	if wd, _ := f.GetColWidth("requests", "A"); wd != 16 {
 		t.Errorf("width A = %v", wd)
+	}
+}
+
+// TestXLSX_Sheets: the reviews, votes and events sheets follow the
+// requests sheet, each with its two header rows frozen; a frozen tally's
+// zero is a 0, an open review's tally blank; dates are real dates.
+func TestXLSX_Sheets(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := export.NewXLSXWriter(&buf, export.Options{Labels: labels("fr")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(tricky()); err != nil {
+		t.Fatal(err)
+	}
+	opened := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	reviews, err := export.AddTable(w, export.SheetReviews, export.ReviewColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := domain.Review{Round: 1, OpenedAt: opened, Deadline: opened.Add(48 * time.Hour), ClosedAt: opened.Add(20 * time.Hour),
+		Policy: domain.ReviewPolicy{QuorumPercent: 50, PassRule: "consensus"},
+		Tally:  &domain.Tally{Eligible: 3, Voted: 2, Support: 2, QuorumMet: true, Passed: true}}
+	open := domain.Review{Round: 2, OpenedAt: opened, Deadline: opened.Add(48 * time.Hour), Policy: closed.Policy}
+	for _, r := range []export.ReviewRow{{Reference: "SDN-RFA-0001", Review: closed, Outcome: "closed"}, {Reference: "SDN-RFA-0002", Review: open}} {
+		if err := reviews.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	votes, err := export.AddTable(w, export.SheetVotes, export.VoteColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := votes.Write(export.VoteRow{Reference: "SDN-RFA-0001", Round: 1, Vote: domain.Vote{OrgName: "Médecins Sans Frontières",
+		Value: domain.VoteSupportConditions, Comment: "=only by day", CastAt: opened.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	events, err := export.AddTable(w, export.SheetEvents, export.EventColumns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := events.Write(export.EventRow{Reference: "SDN-RFA-0001", Event: domain.Event{Seq: 1, At: opened, Action: "request.created",
+		Payload: []byte(`{"title":"x"}`), Hash: bytes.Repeat([]byte{0xab}, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got := strings.Join(f.GetSheetList(), ","); got != "requests,reviews,votes,events" {
+		t.Fatalf("sheets = %s", got)
+	}
+	cells := func(sheet string) map[string][]string { // hashtag → column, rows from 3
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string][]string{}
+		for i, h := range rows[1] {
+			for _, r := range rows[2:] {
+				v := ""
+				if i < len(r) {
+					v = r[i]
+				}
+				out[h] = append(out[h], v)
+			}
+		}
+		if panes, err := f.GetPanes(sheet); err != nil || !panes.Freeze || panes.YSplit != 2 {
+			t.Errorf("%s: panes = %+v, %v", sheet, panes, err)
+		}
+		return out
+	}
+	rv := cells(export.SheetReviews)
+	if got := rv["#indicator +num +votes_object"]; got[0] != "0" || got[1] != "" {
+		t.Errorf("objections = %q, want 0 for the closed review and blank for the open one", got)
+	}
+	if got := rv["#status +result"]; got[0] != "passed" || got[1] != "" {
+		t.Errorf("results = %q", got)
+	}
+	if got := rv["#status +review"]; got[0] != "closed" || got[1] != "open" {
+		t.Errorf("outcomes = %q", got)
+	}
+	if got := rv["#date +start +review"][0]; got != "46083.375" { // 2026-03-02 09:00
+		t.Errorf("opened serial = %q", got)
+	}
+	vt := cells(export.SheetVotes)
+	if vt["#org +name +voter"][0] != "Médecins Sans Frontières" || vt["#status +vote"][0] != "support_with_conditions" ||
+		vt["#status +vote +name +i_fr"][0] != "fr:vote.support_with_conditions" || vt["#description +vote"][0] != "=only by day" {
+		t.Errorf("votes = %v", vt)
+	}
+	if typ, _ := f.GetCellType(export.SheetVotes, "F3"); typ == excelize.CellTypeFormula {
+		t.Error("a comment starting with = became a formula")
+	}
+	ev := cells(export.SheetEvents)
+	if ev["#meta +hash"][0] != strings.Repeat("ab", 32) || ev["#meta +hash +prev"][0] != "" || ev["#meta +payload"][0] != `{"title":"x"}` {
+		t.Errorf("events = %v", ev)
 	}
 }

@@ -21,7 +21,7 @@ type Writer interface {
 // format returns column c's value in row as text: ISO 8601 dates (UTC),
 // plain decimal numbers, blank for zero dates, nil coordinates and a 0
 // count.
-func format(c Column, row Row) string {
+func format[R any](c Col[R], row R) string {
 	switch v := c.Value(row).(type) {
 	case string:
 		return v
@@ -30,6 +30,11 @@ func format(c Column, row Row) string {
 			return ""
 		}
 		return strconv.Itoa(v)
+	case *int: // a count where 0 is a figure, nil blank
+		if v == nil {
+			return ""
+		}
+		return strconv.Itoa(*v)
 	case *float64:
 		if v == nil {
 			return ""
@@ -52,8 +57,8 @@ func format(c Column, row Row) string {
 // carriage return) is prefixed with a single quote. Numbers and dates
 // written by format never start so, except a negative coordinate, which
 // is a number and left alone.
-func guard(c Column, s string) string {
-	if s == "" || c.Kind != Text {
+func guard(k Kind, s string) string {
+	if s == "" || k != Text {
 		return s
 	}
 	switch s[0] {
@@ -97,7 +102,7 @@ func NewCSVWriter(w io.Writer, o Options) (*CSVWriter, error) {
 // Write writes one data row.
 func (x *CSVWriter) Write(row Row) error {
 	for i, c := range x.cols {
-		x.rec[i] = guard(c, format(c, row))
+		x.rec[i] = guard(c.Kind, format(c, row))
 	}
 	return x.cw.Write(x.rec)
 }

@@ -7,35 +7,41 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// sheetRequests is the XLSX sheet of the RFA tracker.
-const sheetRequests = "requests"
+// Sheet names of the XLSX workbook.
+const (
+	SheetRequests = "requests"
+	SheetReviews  = "reviews"
+	SheetVotes    = "votes"
+	SheetEvents   = "events"
+)
 
 // XLSXWriter writes the RFA tracker as an XLSX workbook with excelize's
 // stream writer, which spills rows to a temporary file past a small
 // buffer, so the workbook is never held in memory. Sheet "requests" has
 // the English header row, the HXL row under it, both frozen, a width per
-// column and dates as real spreadsheet dates (UTC). Text cells are typed
-// as strings, never formulas, so they need no formula guard.
+// column and dates as real spreadsheet dates (UTC); further sheets
+// (AddTable) are written the same way, one after the other. Text cells
+// are typed as strings, never formulas, so they need no formula guard.
 type XLSXWriter struct {
-	w      io.Writer
-	f      *excelize.File
-	sw     *excelize.StreamWriter
-	cols   []Column
-	row    int
-	vals   []any
-	date   int // style IDs
-	dateTm int
+	w        io.Writer
+	f        *excelize.File
+	labels   []Labeller
+	requests *Table[Row]
+	flush    func() error // ends the sheet being written
+	bold     int          // style IDs
+	date     int
+	dateTm   int
 }
 
 // NewXLSXWriter starts a workbook that Close writes to w.
 func NewXLSXWriter(w io.Writer, o Options) (*XLSXWriter, error) {
 	f := excelize.NewFile()
-	x := &XLSXWriter{w: w, f: f, cols: Select(o)}
+	x := &XLSXWriter{w: w, f: f, labels: o.Labels}
 	fail := func(err error) (*XLSXWriter, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := f.SetSheetName("Sheet1", sheetRequests); err != nil {
+	if err := f.SetSheetName("Sheet1", SheetRequests); err != nil {
 		return fail(err)
 	}
 	dateFmt, dateTimeFmt := "yyyy-mm-dd", "yyyy-mm-dd hh:mm"
@@ -46,79 +52,122 @@ func NewXLSXWriter(w io.Writer, o Options) (*XLSXWriter, error) {
 	if x.dateTm, err = f.NewStyle(&excelize.Style{CustomNumFmt: &dateTimeFmt}); err != nil {
 		return fail(err)
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
+	if x.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
 		return fail(err)
 	}
-	if x.sw, err = f.NewStreamWriter(sheetRequests); err != nil {
+	if x.requests, err = newTable(x, SheetRequests, Select(o)); err != nil {
 		return fail(err)
 	}
-	// Widths and panes must come before the first row.
-	for i, c := range x.cols {
-		if err := x.sw.SetColWidth(i+1, i+1, c.Width); err != nil {
-			return fail(err)
-		}
-	}
-	if err := x.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
-		return fail(err)
-	}
-	header, hxl := make([]any, len(x.cols)), make([]any, len(x.cols))
-	for i, c := range x.cols {
-		header[i] = excelize.Cell{StyleID: bold, Value: c.Header}
-		hxl[i] = c.HXL
-	}
-	if err := x.sw.SetRow("A1", header); err != nil {
-		return fail(err)
-	}
-	if err := x.sw.SetRow("A2", hxl); err != nil {
-		return fail(err)
-	}
-	x.row = 2
-	x.vals = make([]any, len(x.cols))
 	return x, nil
 }
 
+// Write appends one row to the requests sheet; it must come before any
+// AddTable.
+func (x *XLSXWriter) Write(row Row) error { return x.requests.Write(row) }
+
+// Table is one further sheet being written.
+type Table[R any] struct {
+	x    *XLSXWriter
+	sw   *excelize.StreamWriter
+	cols []Col[R]
+	row  int
+	vals []any
+}
+
+// AddTable ends the sheet being written and starts sheet name with
+// cols (and their label columns): the two header rows, frozen, and the
+// widths.
+func AddTable[R any](x *XLSXWriter, name string, cols []Col[R]) (*Table[R], error) {
+	if _, err := x.f.NewSheet(name); err != nil {
+		return nil, err
+	}
+	return newTable(x, name, withLabels(cols, x.labels))
+}
+
+func newTable[R any](x *XLSXWriter, name string, cols []Col[R]) (*Table[R], error) {
+	if x.flush != nil {
+		if err := x.flush(); err != nil {
+			return nil, err
+		}
+		x.flush = nil
+	}
+	sw, err := x.f.NewStreamWriter(name)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table[R]{x: x, sw: sw, cols: cols, row: 2, vals: make([]any, len(cols))}
+	// Widths and panes must come before the first row.
+	for i, c := range cols {
+		if err := sw.SetColWidth(i+1, i+1, c.Width); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 2, TopLeftCell: "A3", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	header, hxl := make([]any, len(cols)), make([]any, len(cols))
+	for i, c := range cols {
+		header[i] = excelize.Cell{StyleID: x.bold, Value: c.Header}
+		hxl[i] = c.HXL
+	}
+	if err := sw.SetRow("A1", header); err != nil {
+		return nil, err
+	}
+	if err := sw.SetRow("A2", hxl); err != nil {
+		return nil, err
+	}
+	x.flush = sw.Flush
+	return t, nil
+}
+
 // Write appends one row.
-func (x *XLSXWriter) Write(row Row) error {
-	for i, c := range x.cols {
+func (t *Table[R]) Write(row R) error {
+	for i, c := range t.cols {
 		var v any
-		switch t := c.Value(row).(type) {
+		switch val := c.Value(row).(type) {
 		case string:
-			if t != "" {
-				v = t
+			if val != "" {
+				v = val
 			}
 		case int:
-			if t != 0 {
-				v = t
+			if val != 0 {
+				v = val
+			}
+		case *int:
+			if val != nil {
+				v = *val
 			}
 		case *float64:
-			if t != nil {
-				v = *t
+			if val != nil {
+				v = *val
 			}
 		case time.Time:
-			if !t.IsZero() {
-				style := x.dateTm
+			if !val.IsZero() {
+				style := t.x.dateTm
 				if c.Kind == Date {
-					style = x.date
+					style = t.x.date
 				}
-				v = excelize.Cell{StyleID: style, Value: t.UTC()}
+				v = excelize.Cell{StyleID: style, Value: val.UTC()}
 			}
 		}
-		x.vals[i] = v
+		t.vals[i] = v
 	}
-	x.row++
-	cell, err := excelize.CoordinatesToCellName(1, x.row)
+	t.row++
+	cell, err := excelize.CoordinatesToCellName(1, t.row)
 	if err != nil {
 		return err
 	}
-	return x.sw.SetRow(cell, x.vals)
+	return t.sw.SetRow(cell, t.vals)
 }
 
-// Close finishes the sheet and writes the workbook to w.
+// Close ends the last sheet and writes the workbook to w.
 func (x *XLSXWriter) Close() error {
 	defer x.f.Close()
-	if err := x.sw.Flush(); err != nil {
-		return err
+	if x.flush != nil {
+		if err := x.flush(); err != nil {
+			return err
+		}
+		x.flush = nil
 	}
 	_, err := x.f.WriteTo(x.w)
 	return err

@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/text/language"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/export"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/store"
 )
 
@@ -20,14 +22,22 @@ import (
 // requests as HXL-tagged CSV, JSON or XLSX, streamed from one database
 // snapshot row by row.
 type Exports struct {
-	store *store.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store   *store.Store
+	now     func() time.Time
+	log     *slog.Logger
+	catalog *i18n.Catalog // labels; nil offers none
 }
 
 // NewExports returns the Exports service.
 func NewExports(st *store.Store, now func() time.Time, log *slog.Logger) *Exports {
 	return &Exports{store: st, now: now, log: log}
+}
+
+// WithCatalog gives the exports the catalogue their label columns
+// (ExportOptions.Labels) come from, and returns s.
+func (s *Exports) WithCatalog(c *i18n.Catalog) *Exports {
+	s.catalog = c
+	return s
 }
 
 // Export formats.
@@ -61,6 +71,9 @@ type ExportOptions struct {
 	// free text (title, need, task description), no place names or
 	// coordinates.
 	Public bool
+	// Labels are languages (ISO 639-1, of the catalogue) whose label
+	// column follows each coded column; the codes stay language-neutral.
+	Labels []string
 }
 
 // exportRoles may export (PRODUCT.md §5).
@@ -77,7 +90,14 @@ var exportRoles = []domain.Role{domain.RoleOfficer, domain.RoleHC, domain.RoleVi
 // Visibility is that of Requests.List: drafts only of by's organisation
 // when by is also a requester (none in the public variant); the contact
 // is blank on every row whose contact by may not see
-// (domain.ActionViewContact). HRDDP data and votes are never exported.
+// (domain.ActionViewContact). HRDDP data is never exported.
+//
+// XLSX workbooks other than the public variant have three more sheets
+// for the same requests (export.ReviewColumns, VoteColumns,
+// EventColumns): the reviews with their frozen tallies, the votes of the
+// reviews whose votes by may see (domain.VotesVisible: never a sealed
+// review's before it closes), and the audit events, the contact redacted
+// from their payloads as on the request page.
 func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, f ExportFilter, format string, w io.Writer, o ExportOptions) error {
 	if by.Anonymous() {
 		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
@@ -108,21 +128,28 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		sf.OrgID = by.OrganizationID // unreachable with export roles today; kept as List has it
 	}
 	xo := export.Options{Public: o.Public, HXLKeys: o.HXLKeys}
-	var out export.Writer
+	if xo.Labels, err = s.labellers(o.Labels); err != nil {
+		return err
+	}
+	var (
+		out  export.Writer
+		xlsx *export.XLSXWriter
+	)
 	switch format {
 	case FormatCSV:
 		out, err = export.NewCSVWriter(w, xo)
 	case FormatJSON:
 		out, err = export.NewJSONWriter(w, xo)
 	case FormatXLSX:
-		out, err = export.NewXLSXWriter(w, xo)
+		xlsx, err = export.NewXLSXWriter(w, xo)
+		out = xlsx
 	}
 	if err != nil {
 		return err
 	}
 	// One read-only snapshot: the file is consistent however long it takes.
 	err = s.store.InTxWith(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(st *store.Store) error {
-		return st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
+		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
 			r := rec.Request
 			if o.Public || domain.CanRequest(by, domain.ActionViewContact, r) != nil {
 				r.POC = domain.Contact{}
@@ -131,11 +158,75 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 			return out.Write(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
 				Outcome: rec.Outcome, DecidedAt: rec.DecidedAt})
 		})
+		if err != nil || xlsx == nil || o.Public {
+			return err
+		}
+		return writeRecordSheets(ctx, st, xlsx, by, roles, sf)
 	})
 	if err != nil {
 		return err
 	}
 	return out.Close()
+}
+
+// writeRecordSheets writes the reviews, votes and events sheets of the
+// requests sf selects.
+func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWriter, by domain.Actor, roles domain.RoleSet, sf store.ExportFilter) error {
+	reviews, err := export.AddTable(x, export.SheetReviews, export.ReviewColumns)
+	if err != nil {
+		return err
+	}
+	err = st.EachReview(ctx, sf, func(ref domain.Request, rv domain.Review, outcome string) error {
+		return reviews.Write(export.ReviewRow{Reference: ref.Reference, Review: rv, Outcome: outcome})
+	})
+	if err != nil {
+		return err
+	}
+	votes, err := export.AddTable(x, export.SheetVotes, export.VoteColumns)
+	if err != nil {
+		return err
+	}
+	err = st.EachVote(ctx, sf, func(ref domain.Request, rv domain.Review, v domain.Vote) error {
+		if domain.VotesVisible(roles, rv) != domain.SeeValues {
+			return nil
+		}
+		return votes.Write(export.VoteRow{Reference: ref.Reference, Round: rv.Round, Vote: v})
+	})
+	if err != nil {
+		return err
+	}
+	events, err := export.AddTable(x, export.SheetEvents, export.EventColumns)
+	if err != nil {
+		return err
+	}
+	return st.EachExportEvent(ctx, sf, func(ref domain.Request, e domain.Event) error {
+		if domain.CanRequest(by, domain.ActionViewContact, ref) != nil {
+			e.Payload = redactContact(e.Payload)
+		}
+		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})
+	})
+}
+
+// labellers returns the label sources of langs, each a language of the
+// catalogue, once.
+func (s *Exports) labellers(langs []string) ([]export.Labeller, error) {
+	var out []export.Labeller
+	for _, lang := range langs {
+		known := s.catalog != nil && slices.ContainsFunc(s.catalog.Languages(), func(t language.Tag) bool { return t.String() == lang })
+		if !known || slices.ContainsFunc(out, func(l export.Labeller) bool { return l.Lang == lang }) {
+			return nil, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"labels": "field.choose"}}
+		}
+		loc, seen := s.catalog.Localizer(lang), map[string]string{} // few codes, many rows
+		out = append(out, export.Labeller{Lang: lang, T: func(key string) string {
+			l, ok := seen[key]
+			if !ok {
+				l = loc.T(key)
+				seen[key] = l
+			}
+			return l
+		}})
+	}
+	return out, nil
 }
 
 // exportStoreFilter checks f against the code lists and turns its
@@ -180,12 +271,12 @@ func exportStoreFilter(f ExportFilter) (store.ExportFilter, error) {
 // exportParams are the query parameters of the export routes, and
 // whether each may repeat.
 var exportParams = map[string]bool{"status": true, "sector": false, "priority": false, "date_field": false,
-	"from": false, "to": false, "hxl": false, "public": false}
+	"from": false, "to": false, "hxl": false, "public": false, "labels": true}
 
 // ParseExportQuery reads an export route's query, shared by both faces:
 // status (repeatable, or comma-separated), sector, priority, date_field
 // (created or submitted), from and to (YYYY-MM-DD, inclusive), hxl=1 and
-// public=1. An unknown or repeated parameter is CodeMalformed (400), so a
+// public=1, labels (languages, repeatable or comma-separated). An unknown or repeated parameter is CodeMalformed (400), so a
 // misspelt filter never silently widens the export; an unreadable value
 // is CodeInvalid naming the parameter. Code lists are checked by
 // Requests.
@@ -211,6 +302,13 @@ func ParseExportQuery(q url.Values) (ExportFilter, ExportOptions, error) {
 		for st := range strings.SplitSeq(v, ",") {
 			if st = strings.TrimSpace(st); st != "" {
 				f.Statuses = append(f.Statuses, domain.Status(st))
+			}
+		}
+	}
+	for _, v := range q["labels"] {
+		for l := range strings.SplitSeq(v, ",") {
+			if l = strings.TrimSpace(l); l != "" {
+				o.Labels = append(o.Labels, l)
 			}
 		}
 	}

@@ -7,10 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
@@ -32,7 +36,7 @@ func newExportsFixture(t *testing.T) *exportsFixture {
 	t.Helper()
 	rf := newRequestsFixture(t)
 	f := &exportsFixture{requestsFixture: rf,
-		exports: service.NewExports(store.New(rf.pool), rf.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))}
+		exports: service.NewExports(store.New(rf.pool), rf.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))}
 	r := f.create(t, fixture.Request("Airlift to Upper Valley", t0))
 	var err error
 	if f.submitted, err = f.reqs.Transition(t.Context(), f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
@@ -273,4 +277,133 @@ func TestExports_Large(t *testing.T) {
 	if !strings.Contains(f.submitted.Need, "Upper Valley") {
 		t.Fatal("fixture changed")
 	}
+}
+
+func catalog(t *testing.T) *i18n.Catalog {
+	t.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestExports_RecordSheets: the XLSX workbook's reviews, votes and
+// events sheets hold the exported requests' reviews, the votes of closed
+// reviews only (a sealed open review's never, for any role), and the
+// audit events with the contact redacted for a viewer; the public
+// variant has the requests sheet alone; labels follow the codes.
+func TestExports_RecordSheets(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, 2)
+	ctx := t.Context()
+	exports := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))
+	viewer := f.member(t, "vera@example.org", f.officer.OrganizationID, domain.RoleViewer)
+	closed := f.submitted(t, "Airlift, closed review")
+	f.open(t, closed)
+	for i, v := range []service.VoteInput{{Value: domain.VoteSupportConditions, Comment: "=Unarmed crew only"}, {Value: domain.VoteSupport}} {
+		if _, err := f.reviews.Vote(ctx, f.hct[i], closed.ID, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.reviews.Close(ctx, f.officer, closed.ID); err != nil {
+		t.Fatal(err)
+	}
+	sealed := f.submitted(t, "Airlift, sealed review")
+	f.open(t, sealed)
+	if _, err := f.reviews.Vote(ctx, f.hct[0], sealed.ID, service.VoteInput{Value: domain.VoteObject, Comment: "Trucks can go"}); err != nil {
+		t.Fatal(err)
+	}
+	workbook := func(by domain.Actor, o service.ExportOptions) *excelize.File {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := exports.Requests(ctx, by, f.op.Code, service.ExportFilter{}, service.FormatXLSX, &buf, o); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { x.Close() })
+		return x
+	}
+	// column returns sheet's values under hashtag, from row 3.
+	column := func(x *excelize.File, sheet, hashtag string) []string {
+		t.Helper()
+		rows, err := x.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for i, h := range rows[1] {
+			if h != hashtag {
+				continue
+			}
+			for _, r := range rows[2:] {
+				v := ""
+				if i < len(r) {
+					v = r[i]
+				}
+				out = append(out, v)
+			}
+			return out
+		}
+		t.Fatalf("%s has no %s: %q", sheet, hashtag, rows[1])
+		return nil
+	}
+	for name, by := range map[string]domain.Actor{"Officer": f.officer, "HC": f.hc, "Viewer": viewer} {
+		t.Run(name, func(t *testing.T) {
+			x := workbook(by, service.ExportOptions{Labels: []string{"en"}})
+			if got := strings.Join(x.GetSheetList(), ","); got != "requests,reviews,votes,events" {
+				t.Fatalf("sheets = %s", got)
+			}
+			if got := column(x, "reviews", "#meta +id"); strings.Join(got, ",") != closed.Reference+","+sealed.Reference {
+				t.Errorf("reviews = %q", got)
+			}
+			if got := column(x, "reviews", "#status +result"); got[0] != "passed" || got[1] != "" {
+				t.Errorf("results = %q", got)
+			}
+			if got := column(x, "reviews", "#indicator +num +votes_object"); got[0] != "0" || got[1] != "" {
+				t.Errorf("objections = %q: the sealed open review's tally must stay blank", got)
+			}
+			refs := column(x, "votes", "#meta +id")
+			if strings.Join(refs, ",") != closed.Reference+","+closed.Reference {
+				t.Errorf("votes of %q: want the closed review's two only", refs)
+			}
+			if got := column(x, "votes", "#status +vote +name +i_en"); !slices.Contains(got, "Support with conditions") {
+				t.Errorf("vote labels = %q", got)
+			}
+			if got := column(x, "votes", "#description +vote"); !slices.Contains(got, "=Unarmed crew only") {
+				t.Errorf("comments = %q", got)
+			}
+			events := column(x, "events", "#meta +id")
+			payloads := strings.Join(column(x, "events", "#meta +payload"), "\n")
+			if len(events) < 6 || !slices.Contains(events, sealed.Reference) {
+				t.Errorf("events of %q", events)
+			}
+			if strings.Contains(payloads, "Trucks can go") || strings.Contains(payloads, `"value":"object"`) {
+				t.Errorf("the sealed review's vote leaks through the events: %s", payloads)
+			}
+			seesContact := name != "Viewer"
+			if strings.Contains(payloads, "rita@example.org") != seesContact {
+				t.Errorf("contact in the events: %v, want %v", !seesContact, seesContact)
+			}
+			if got := column(x, "requests", "#status +name +i_en"); !slices.Contains(got, "HCT review") {
+				t.Errorf("status labels = %q", got)
+			}
+		})
+	}
+	t.Run("Public", func(t *testing.T) {
+		if got := workbook(f.officer, service.ExportOptions{Public: true}).GetSheetList(); len(got) != 1 || got[0] != "requests" {
+			t.Errorf("public sheets = %v", got)
+		}
+	})
+	t.Run("UnknownLanguage", func(t *testing.T) {
+		var buf bytes.Buffer
+		err := exports.Requests(ctx, f.officer, f.op.Code, service.ExportFilter{}, service.FormatCSV, &buf, service.ExportOptions{Labels: []string{"xx"}})
+		wantCode(t, err, domain.CodeInvalid, "")
+		if buf.Len() != 0 {
+			t.Errorf("wrote %d bytes before failing", buf.Len())
+		}
+	})
 }

@@ -42,6 +42,37 @@ type ExportRecord struct {
 // iteration and is returned. Callers wanting one snapshot run it inside
 // a read-only REPEATABLE READ transaction (InTxWith).
 func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportRecord) error) error {
+	where, args := exportWhere(f)
+	q := `SELECT ` + requestCols + `, coalesce(d.outcome, ''), d.decided_at` + requestFrom + `
+	      LEFT JOIN LATERAL (SELECT x.outcome, x.decided_at FROM decisions x WHERE x.request_id = r.id
+	                         ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) d ON true
+	      WHERE ` + where + `
+	      ORDER BY r.number, r.id`
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return dbErr(err, "export requests")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			rec       ExportRecord
+			decidedAt *time.Time
+		)
+		rec.Request, err = scanRequest(exportRow{rows, &rec.Outcome, &decidedAt})
+		if err != nil {
+			return dbErr(err, "export requests")
+		}
+		rec.DecidedAt = deref(decidedAt)
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+	return dbErr(rows.Err(), "export requests")
+}
+
+// exportWhere is the SQL condition on requests r (and its arguments)
+// selecting what f selects.
+func exportWhere(f ExportFilter) (string, []any) {
 	where := []string{"r.operation_id = $1"}
 	args := []any{f.OperationID}
 	arg := func(v any) string {
@@ -75,31 +106,113 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 	if !f.To.IsZero() {
 		where = append(where, col+" < "+arg(f.To))
 	}
-	q := `SELECT ` + requestCols + `, coalesce(d.outcome, ''), d.decided_at` + requestFrom + `
-	      LEFT JOIN LATERAL (SELECT x.outcome, x.decided_at FROM decisions x WHERE x.request_id = r.id
-	                         ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) d ON true
-	      WHERE ` + strings.Join(where, " AND ") + `
-	      ORDER BY r.number, r.id`
+	return strings.Join(where, " AND "), args
+}
+
+// refCols are the request columns a review, vote or event row of an
+// export carries: its reference and what the access rules read.
+const refCols = `r.id, r.reference, r.operation_id, r.requesting_org_id, r.status`
+
+// scanRef scans refCols into a partial request.
+func scanRef(r *domain.Request) []any {
+	return []any{&r.ID, &r.Reference, &r.OperationID, &r.RequestingOrgID, &r.Status}
+}
+
+// eachRow runs q and calls scan with each row, streaming.
+func (s *Store) eachRow(ctx context.Context, what, q string, args []any, scan func(pgx.Rows) error) error {
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
-		return dbErr(err, "export requests")
+		return dbErr(err, "%s", what)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			rec       ExportRecord
-			decidedAt *time.Time
-		)
-		rec.Request, err = scanRequest(exportRow{rows, &rec.Outcome, &decidedAt})
-		if err != nil {
-			return dbErr(err, "export requests")
-		}
-		rec.DecidedAt = deref(decidedAt)
-		if err := fn(rec); err != nil {
+		if err := scan(rows); err != nil {
 			return err
 		}
 	}
-	return dbErr(rows.Err(), "export requests")
+	return dbErr(rows.Err(), "%s", what)
+}
+
+// EachReview calls fn with each review of the requests f selects, with
+// its request (only the columns of refCols) and how it ended ("closed",
+// "cancelled", "" while open), in reference then round order, streaming.
+func (s *Store) EachReview(ctx context.Context, f ExportFilter, fn func(ref domain.Request, rv domain.Review, outcome string) error) error {
+	where, args := exportWhere(f)
+	q := `SELECT ` + refCols + `, coalesce(v.outcome, ''), ` + prefixed("v.", reviewCols) + `
+	      FROM reviews v JOIN requests r ON r.id = v.request_id
+	      WHERE ` + where + ` ORDER BY r.number, r.id, v.round, v.id`
+	return s.eachRow(ctx, "export reviews", q, args, func(rows pgx.Rows) error {
+		var (
+			ref     domain.Request
+			outcome string
+		)
+		rv, err := scanReview(prefixRow{rows, append(scanRef(&ref), &outcome)})
+		if err != nil {
+			return dbErr(err, "export reviews")
+		}
+		return fn(ref, rv, outcome)
+	})
+}
+
+// EachVote calls fn with each current vote in the reviews of the requests
+// f selects, with its request (refCols) and its review (ID, round, sealed,
+// closed time: what domain.VotesVisible reads), streaming.
+func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain.Request, rv domain.Review, v domain.Vote) error) error {
+	where, args := exportWhere(f)
+	q := `SELECT ` + refCols + `, rv.id, rv.round, rv.sealed, rv.closed_at, ` + voteCols + `
+	      FROM votes v JOIN reviews rv ON rv.id = v.review_id JOIN requests r ON r.id = rv.request_id
+	      JOIN organizations o ON o.id = v.organization_id JOIN users u ON u.id = v.cast_by
+	      WHERE ` + where + ` ORDER BY r.number, r.id, rv.round, o.name`
+	return s.eachRow(ctx, "export votes", q, args, func(rows pgx.Rows) error {
+		var (
+			ref    domain.Request
+			rv     domain.Review
+			closed *time.Time
+		)
+		v, err := scanVote(prefixRow{rows, append(scanRef(&ref), &rv.ID, &rv.Round, &rv.Policy.SealedVotes, &closed)})
+		if err != nil {
+			return dbErr(err, "export votes")
+		}
+		rv.ClosedAt = deref(closed)
+		return fn(ref, rv, v)
+	})
+}
+
+// EachExportEvent calls fn with each audit event of the requests f
+// selects, with its request (refCols), chain by chain, streaming.
+func (s *Store) EachExportEvent(ctx context.Context, f ExportFilter, fn func(ref domain.Request, e domain.Event) error) error {
+	where, args := exportWhere(f)
+	q := `SELECT ` + refCols + `, ` + eventCols + `
+	      FROM events e JOIN requests r ON r.id = e.request_id LEFT JOIN users u ON u.id = e.actor_id
+	      WHERE ` + where + ` ORDER BY r.number, r.id, e.seq`
+	return s.eachRow(ctx, "export events", q, args, func(rows pgx.Rows) error {
+		var ref domain.Request
+		e, err := scanEvent(prefixRow{rows, scanRef(&ref)})
+		if err != nil {
+			return dbErr(err, "export events")
+		}
+		return fn(ref, e)
+	})
+}
+
+// prefixed qualifies each of a comma-separated column list with p.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// prefixRow scans leading extra columns into before, then the rest
+// into what its caller's scanner passes.
+type prefixRow struct {
+	pgx.Rows
+	before []any
+}
+
+func (r prefixRow) Scan(dest ...any) error {
+	return r.Rows.Scan(append(r.before, dest...)...)
 }
 
 // exportRow scans the request columns and, last, the decision's.
