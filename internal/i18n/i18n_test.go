@@ -1,13 +1,19 @@
 package i18n_test
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
 
 	"github.com/cmcoord/cmcoord/internal/i18n"
 )
@@ -149,4 +155,172 @@ func TestLocalizer(t *testing.T) {
 	if got := c.Localizer("en").T("no.such.key"); got != "no.such.key" || len(missing) != 1 {
 		t.Errorf("missing key: T = %q, OnMissing calls %v", got, missing)
 	}
+}
+
+// message is one catalogue entry: a string, or plural forms.
+type message struct {
+	forms  map[string]string // "other" alone for a plain string
+	plural bool
+}
+
+// readCatalogues reads every locales/*.json file: language → ID → message.
+func readCatalogues(t *testing.T) map[string]map[string]message {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("locales", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]map[string]message{}
+	for _, file := range files {
+		parts := strings.Split(strings.TrimSuffix(filepath.Base(file), ".json"), ".")
+		lang := parts[len(parts)-1]
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if out[lang] == nil {
+			out[lang] = map[string]message{}
+		}
+		for id, v := range m {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				out[lang][id] = message{forms: map[string]string{"other": s}}
+				continue
+			}
+			var forms map[string]string
+			if err := json.Unmarshal(v, &forms); err != nil {
+				t.Fatalf("%s: %s: %v", file, id, err)
+			}
+			delete(forms, "description")
+			out[lang][id] = message{forms: forms, plural: true}
+		}
+	}
+	return out
+}
+
+var fieldRe = regexp.MustCompile(`\{\{\s*\.(\w+)\s*\}\}`)
+
+// fields returns the template fields m uses, Count excepted when
+// withoutCount.
+func fields(m message, withoutCount bool) []string {
+	set := map[string]bool{}
+	for _, f := range m.forms {
+		for _, x := range fieldRe.FindAllStringSubmatch(f, -1) {
+			if !(withoutCount && x[1] == "Count") {
+				set[x[1]] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestCataloguesPlaceholdersAndPlurals: every translation keeps the
+// template fields of the English message (a plural form may say its
+// number in words instead of {{.Count}}), is not empty, and every plural
+// message has each form its language's plural rules pick for the counts
+// 0–1000 and a million, so N never falls back to the message ID.
+func TestCataloguesPlaceholdersAndPlurals(t *testing.T) {
+	t.Parallel()
+	cats := readCatalogues(t)
+	c := mustLoad(t)
+	var missing []string
+	c.OnMissing(func(lang, id string) { missing = append(missing, lang+" "+id) })
+	for lang, msgs := range cats {
+		if lang == "en" {
+			continue
+		}
+		loc := c.Localizer(lang)
+		for id, m := range msgs {
+			en, ok := cats["en"][id]
+			if !ok {
+				continue // TestCataloguesMatchEnglish reports it
+			}
+			if got, want := strings.Join(fields(m, true), ","), strings.Join(fields(en, true), ","); got != want {
+				t.Errorf("%s %s: fields {%s}, English has {%s}", lang, id, got, want)
+			}
+			for form, s := range m.forms {
+				if strings.TrimSpace(s) == "" {
+					t.Errorf("%s %s: form %s is empty", lang, id, form)
+				}
+			}
+			if m.plural != en.plural {
+				t.Errorf("%s %s: plural %v, English %v", lang, id, m.plural, en.plural)
+			}
+			if !en.plural {
+				continue
+			}
+			var kv []any
+			for _, f := range fields(en, true) {
+				kv = append(kv, f, "x")
+			}
+			// Every form CLDR's rules pick for the language must exist:
+			// go-i18n silently takes "other" in its place.
+			for _, form := range pluralForms(lang) {
+				if _, ok := m.forms[form]; !ok {
+					t.Errorf("%s %s: lacks the plural form %q", lang, id, form)
+				}
+			}
+			// And the text must be one of the language's own forms.
+			for _, n := range append(countsUpTo(1000), 1_000_000) {
+				s := loc.N(id, n, kv...)
+				own := false
+				for _, f := range m.forms {
+					own = own || render(f, n) == s
+				}
+				if !own {
+					t.Errorf("%s %s: no form of its own for %d (got %q)", lang, id, n, s)
+					break
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("missing translations reported: %v", missing)
+	}
+}
+
+// pluralForms returns the CLDR plural categories lang's integers 0–1000
+// and a million fall in ("one", "other"; Arabic all six).
+func pluralForms(lang string) []string {
+	names := map[plural.Form]string{plural.Other: "other", plural.Zero: "zero", plural.One: "one",
+		plural.Two: "two", plural.Few: "few", plural.Many: "many"}
+	tag := language.MustParse(lang)
+	set := map[string]bool{}
+	for _, n := range append(countsUpTo(1000), 1_000_000) {
+		set[names[plural.Cardinal.MatchPlural(tag, n, 0, 0, 0, 0)]] = true
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// render fills a message form as the test's N calls do: Count with n,
+// any other field with "x".
+func render(form string, n int) string {
+	return fieldRe.ReplaceAllStringFunc(form, func(f string) string {
+		if fieldRe.FindStringSubmatch(f)[1] == "Count" {
+			return strconv.Itoa(n)
+		}
+		return "x"
+	})
+}
+
+func countsUpTo(n int) []int {
+	out := make([]int, n+1)
+	for i := range out {
+		out[i] = i
+	}
+	return out
 }
