@@ -1,7 +1,9 @@
 // Package browser is the real-browser test harness: it drives headless
 // Debian Chromium with chromedp, collects console errors and uncaught
-// exceptions (a CSP violation is one), and when a test fails saves a
-// screenshot and the page HTML under testdata/artifacts/<test name>/.
+// exceptions (a CSP violation is one), runs axe-core's WCAG 2.1 A and AA
+// rules on every page state a test reaches (axe.go), and when a test
+// fails saves a screenshot and the page HTML under
+// testdata/artifacts/<test name>/.
 //
 // Chromium is found through CHROMIUM_PATH (set by `make test`) or on PATH;
 // without it a test fails loudly, it never skips.
@@ -36,7 +38,8 @@ type Browser struct {
 	ctx context.Context
 
 	mu       sync.Mutex
-	problems []string // console errors and uncaught exceptions
+	problems []string        // console errors and uncaught exceptions
+	checked  map[string]bool // page states axe has checked (pageState)
 }
 
 // ExecPath returns the Chromium binary to use, or an error saying how to
@@ -129,6 +132,7 @@ func (b *Browser) Do(steps ...chromedp.Action[chromedp.Void]) {
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		b.t.Fatalf("browser: %v", err)
 	}
+	b.checkNewPage()
 }
 
 // Get runs one action that returns a value and fails the test on error.
