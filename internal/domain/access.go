@@ -110,6 +110,9 @@ const (
 	ActionScreenRequests Action = "operation.screening"
 	// ActionViewSummary opens the operation summary (counts only).
 	ActionViewSummary Action = "operation.summary"
+	// ActionExportRequests downloads the operation's RFA tracker (CSV,
+	// XLSX, JSON): members only, admins included.
+	ActionExportRequests Action = "operation.export"
 )
 
 // rule says who may take an action. Global actions concern the whole
@@ -133,6 +136,7 @@ var policy = map[Action]rule{
 	ActionManageMembers:       {admin: true, roles: []Role{RoleOfficer}},
 	ActionScreenRequests:      {roles: []Role{RoleOfficer}},
 	ActionViewSummary:         {roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}},
+	ActionExportRequests:      {roles: []Role{RoleOfficer, RoleHC, RoleViewer}},
 }
 
 // Can decides whether a may take action, on operation opID for

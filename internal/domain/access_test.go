@@ -43,6 +43,12 @@ func TestCan(t *testing.T) {
 		{"AdminNonMemberCannotScreen", actor(true), domain.ActionScreenRequests, op, notFound},
 		{"HCTMemberCannotScreen", actor(false, domain.RoleHCTMember), domain.ActionScreenRequests, op, forbidden},
 		{"NonMemberHidden", actor(false), domain.ActionViewOperation, op, notFound},
+		{"OfficerExports", actor(false, domain.RoleOfficer), domain.ActionExportRequests, op, ok},
+		{"HCExports", actor(false, domain.RoleHC), domain.ActionExportRequests, op, ok},
+		{"ViewerExports", actor(false, domain.RoleViewer), domain.ActionExportRequests, op, ok},
+		{"HCTMemberCannotExport", actor(false, domain.RoleHCTMember), domain.ActionExportRequests, op, forbidden},
+		{"RequesterCannotExport", actor(false, domain.RoleRequester), domain.ActionExportRequests, op, forbidden},
+		{"AdminNonMemberCannotExport", actor(true), domain.ActionExportRequests, op, notFound},
 		{"SeveralRolesAnyWins", actor(false, domain.RoleViewer, domain.RoleOfficer), domain.ActionViewMembers, op, ok},
 		{"UnknownActionDenied", actor(true), domain.Action("launch.missiles"), op, forbidden},
 	}

@@ -1,6 +1,8 @@
 package export
 
 import (
+	"archive/zip"
+	"fmt"
 	"io"
 	"time"
 
@@ -160,7 +162,12 @@ func (t *Table[R]) Write(row R) error {
 	return t.sw.SetRow(cell, t.vals)
 }
 
-// Close ends the last sheet and writes the workbook to w.
+// Close ends the last sheet and writes the workbook to w, zipping
+// straight into w: excelize's WriteTo would first build the whole file in
+// a bytes.Buffer (memory growing with the export). Its zip writer hook
+// gets w instead, so the buffer it returns stays empty. (The one step
+// that needs the buffer marks ZIP64 entries, over 4 GiB uncompressed per
+// sheet: far beyond any operation's export.)
 func (x *XLSXWriter) Close() error {
 	defer x.f.Close()
 	if x.flush != nil {
@@ -169,6 +176,10 @@ func (x *XLSXWriter) Close() error {
 		}
 		x.flush = nil
 	}
-	_, err := x.f.WriteTo(x.w)
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(x.w) })
+	buf, err := x.f.WriteToBuffer()
+	if err == nil && buf.Len() > 0 {
+		err = fmt.Errorf("xlsx: %d bytes left in excelize's buffer", buf.Len())
+	}
 	return err
 }

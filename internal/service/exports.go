@@ -76,9 +76,6 @@ type ExportOptions struct {
 	Labels []string
 }
 
-// exportRoles may export (PRODUCT.md §5).
-var exportRoles = []domain.Role{domain.RoleOfficer, domain.RoleHC, domain.RoleViewer}
-
 // Requests writes operation opCode's requests that by may see, as
 // format, to w. Every check happens before the first byte is written, so
 // a caller that delays its response headers until then can still answer
@@ -106,13 +103,10 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 	if err != nil {
 		return err
 	}
+	if err := domain.Can(by, domain.ActionExportRequests, op.ID); err != nil {
+		return err
+	}
 	roles := by.RolesIn(op.ID)
-	if len(roles) == 0 {
-		return domain.Errorf(domain.CodeNotFound, "error.not_found")
-	}
-	if !slices.ContainsFunc(exportRoles, roles.Has) {
-		return domain.Errorf(domain.CodeForbidden, "error.forbidden")
-	}
 	sf, err := exportStoreFilter(f)
 	if err != nil {
 		return err

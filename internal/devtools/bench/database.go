@@ -40,7 +40,8 @@ type benchDB struct {
 	requests   int64 // rows in requests (seeded and demo)
 	events     int64 // rows in events
 	opCode     string
-	opRequests int64 // requests in opCode
+	opRequests int64    // requests in opCode
+	opCodes    []string // every operation, opCode first (the exports phase)
 	// Request IDs each signed-in user may open, sampled from opCode.
 	officerIDs, requesterIDs []int64
 	// API tokens of the two users.
@@ -196,6 +197,16 @@ func (db *benchDB) load(ctx context.Context, pool *pgxpool.Pool, st *store.Store
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM requests WHERE operation_id = $1`, op.ID).Scan(&db.opRequests); err != nil {
 		return fmt.Errorf("count rows: %w", err)
+	}
+	ops, err := st.ListOperations(ctx)
+	if err != nil {
+		return err
+	}
+	db.opCodes = []string{db.opCode}
+	for _, o := range ops {
+		if o.Code != db.opCode {
+			db.opCodes = append(db.opCodes, o.Code)
+		}
 	}
 	requester, err := st.GetUserByEmail(ctx, requesterEmail)
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -47,7 +48,7 @@ type RequestsInput struct {
 	// request copies.
 	TemplateID int64
 	// Operations receive the requests: the first gets half, the others
-	// share the rest equally.
+	// share the rest equally (a single operation gets them all).
 	Operations []int64
 	// Authors take turns creating the requests.
 	Authors []Author
@@ -56,6 +57,11 @@ type RequestsInput struct {
 	// Now is the newest creation time; requests are spread over the year
 	// before it.
 	Now time.Time
+	// Statuses are the statuses spread over the requests; nil for every
+	// status of the workflow (domain.Statuses), drafts included. An
+	// export benchmark leaves out domain.StatusDraft so that an officer,
+	// who sees no other organisation's drafts, exports every request.
+	Statuses []domain.Status
 }
 
 // Split returns how many of count requests each of ops operations gets:
@@ -136,8 +142,15 @@ func Requests(ctx context.Context, pool *pgxpool.Pool, in RequestsInput) (first,
 	for i, a := range in.Authors {
 		orgs[i], users[i] = a.OrgID, a.UserID
 	}
-	statuses := make([]string, len(domain.Statuses))
-	for i, s := range domain.Statuses {
+	from := in.Statuses
+	if len(from) == 0 {
+		from = domain.Statuses
+	}
+	statuses := make([]string, len(from))
+	for i, s := range from {
+		if !slices.Contains(domain.Statuses, s) {
+			return 0, 0, fmt.Errorf("seed: unknown status %q", s)
+		}
 		statuses[i] = string(s)
 	}
 	categories := make([]string, len(domain.TaskCategories))
