@@ -114,6 +114,7 @@ var matrix = map[string]expect{
 	"GET /":                  everyone(200),
 	"GET /login":             signedIn(200, see),
 	"POST /login":            everyone(http.StatusUnprocessableEntity),
+	"POST /language":         everyone(http.StatusUnprocessableEntity),
 	"POST /logout":           signedIn(see, see),
 	"GET /operations/{code}": inOperation(see, 200, true, members...),
 

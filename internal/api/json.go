@@ -174,7 +174,7 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	body := errorDTO{
 		Code:      string(code),
-		Message:   i18n.T(ctx, de.Message, dataKV(de.Data)...),
+		Message:   i18n.Data(ctx, de.Message, de.Data),
 		MessageID: de.Message,
 		RequestID: middleware.GetReqID(ctx),
 	}
@@ -194,15 +194,6 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(ctx, "api write error", "request_id", middleware.GetReqID(ctx), "err", werr)
 		http.Error(w, http.StatusText(status), status)
 	}
-}
-
-// dataKV flattens a message's template data into i18n.T's pairs.
-func dataKV(m map[string]any) []any {
-	out := make([]any, 0, 2*len(m))
-	for k, v := range m {
-		out = append(out, k, v)
-	}
-	return out
 }
 
 // handleNotFound answers any path under /api/v1 that names no route.

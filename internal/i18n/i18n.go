@@ -17,6 +17,7 @@ import (
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 //go:embed locales/*.json
@@ -135,7 +136,7 @@ func (c *Catalog) Localizer(prefs ...string) *Localizer {
 	if conf == language.No {
 		tag = DefaultLanguage
 	}
-	return &Localizer{tag: tag, loc: goi18n.NewLocalizer(c.bundle, tag.String()), catalog: c}
+	return &Localizer{tag: tag, loc: goi18n.NewLocalizer(c.bundle, tag.String()), catalog: c, p: message.NewPrinter(tag)}
 }
 
 // Localizer translates message IDs into one language.
@@ -143,6 +144,7 @@ type Localizer struct {
 	tag     language.Tag
 	loc     *goi18n.Localizer
 	catalog *Catalog
+	p       *message.Printer // numbers (format.go)
 }
 
 // Lang returns the BCP 47 tag of the chosen language, for <html lang>.
@@ -165,9 +167,10 @@ func (l *Localizer) T(id string, kv ...any) string {
 }
 
 // N translates id with the plural form for count (CLDR rules of the
-// language); the template sees {{.Count}} and the pairs of kv.
+// language); the template sees {{.Count}}, formatted for the language
+// (Number), and the pairs of kv.
 func (l *Localizer) N(id string, count int, kv ...any) string {
-	return l.localize(id, count, append(kv, "Count", count))
+	return l.localize(id, count, append(kv, "Count", l.Number(count)))
 }
 
 func (l *Localizer) localize(id string, count any, kv []any) string {
@@ -208,4 +211,30 @@ func T(ctx context.Context, id string, kv ...any) string {
 		return l.T(id, kv...)
 	}
 	return id
+}
+
+// Data translates a message whose template data comes as a map (a
+// domain error's Data): with an int "Count" in it, in the plural form for
+// that count (N); otherwise as T.
+func Data(ctx context.Context, id string, data map[string]any) string {
+	l := FromContext(ctx)
+	if l == nil {
+		return id
+	}
+	keys := make([]string, 0, len(data))
+	for k := range data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	kv := make([]any, 0, 2*len(data))
+	count, plural := data["Count"].(int)
+	for _, k := range keys {
+		if !(plural && k == "Count") {
+			kv = append(kv, k, data[k])
+		}
+	}
+	if plural {
+		return l.N(id, count, kv...)
+	}
+	return l.T(id, kv...)
 }

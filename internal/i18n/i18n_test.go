@@ -6,10 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"testing/fstest"
 
 	"golang.org/x/text/feature/plural"
@@ -274,7 +275,7 @@ func TestCataloguesPlaceholdersAndPlurals(t *testing.T) {
 				s := loc.N(id, n, kv...)
 				own := false
 				for _, f := range m.forms {
-					own = own || render(f, n) == s
+					own = own || render(f, loc.Number(n)) == s
 				}
 				if !own {
 					t.Errorf("%s %s: no form of its own for %d (got %q)", lang, id, n, s)
@@ -308,10 +309,10 @@ func pluralForms(lang string) []string {
 
 // render fills a message form as the test's N calls do: Count with n,
 // any other field with "x".
-func render(form string, n int) string {
+func render(form string, n string) string {
 	return fieldRe.ReplaceAllStringFunc(form, func(f string) string {
 		if fieldRe.FindStringSubmatch(f)[1] == "Count" {
-			return strconv.Itoa(n)
+			return n
 		}
 		return "x"
 	})
@@ -323,4 +324,39 @@ func countsUpTo(n int) []int {
 		out[i] = i
 	}
 	return out
+}
+
+// TestFormats: dates, times and numbers in each language's conventions,
+// always UTC.
+func TestFormats(t *testing.T) {
+	t.Parallel()
+	c := mustLoad(t)
+	at := time.Date(2026, 12, 2, 9, 5, 0, 0, time.FixedZone("EAT", 3*3600))
+	for _, tc := range []struct{ lang, date, datetime, number, count string }{
+		{"en", "2 Dec 2026", "2 Dec 2026, 06:05 UTC", "1,234,567", "3 hours"},
+		{"fr", "2 déc. 2026", "2 déc. 2026 à 06:05 UTC", "1\u00a0234\u00a0567", "3\u00a0heures"},
+		{"es", "2 dic 2026", "2 dic 2026, 06:05 UTC", "1.234.567", "3 horas"},
+		{"ar", "٢ ديسمبر ٢٠٢٦", "٢ ديسمبر ٢٠٢٦، ٠٦:٠٥ بالتوقيت العالمي", "١٬٢٣٤٬٥٦٧", ""},
+	} {
+		if !slices.ContainsFunc(c.Languages(), func(t language.Tag) bool { return t.String() == tc.lang }) {
+			t.Errorf("%s: no catalogue", tc.lang)
+			continue
+		}
+		l := c.Localizer(tc.lang)
+		if got := l.Date(at); got != tc.date {
+			t.Errorf("%s date = %q, want %q", tc.lang, got, tc.date)
+		}
+		if got := l.DateTime(at); got != tc.datetime {
+			t.Errorf("%s datetime = %q, want %q", tc.lang, got, tc.datetime)
+		}
+		if got := l.Number(1234567); got != tc.number {
+			t.Errorf("%s number = %q, want %q", tc.lang, got, tc.number)
+		}
+		if got := l.N("unit.hours", 3); tc.count != "" && got != tc.count {
+			t.Errorf("%s N = %q, want %q", tc.lang, got, tc.count)
+		}
+		if l.Date(time.Time{}) != "" || l.DateTime(time.Time{}) != "" {
+			t.Errorf("%s: a zero time is not blank", tc.lang)
+		}
+	}
 }

@@ -87,7 +87,7 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 		minutes := int(math.Ceil(wait.Minutes()))
 		s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP, "wait_minutes", minutes)
 		return domain.User{}, &domain.Error{Code: domain.CodeRateLimited, Message: "login.throttled",
-			Data: map[string]any{"Minutes": minutes}}
+			Data: map[string]any{"Count": minutes}}
 	}
 	u, err := s.store.GetUserByEmail(ctx, email)
 	hash := ""

@@ -130,7 +130,7 @@ func TestSignInThrottle(t *testing.T) {
 		f.clock.t = t0.Add(5 * time.Minute)
 		_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.9.9")
 		var e *domain.Error
-		if !asDomainError(err, &e) || e.Code != domain.CodeRateLimited || e.Data["Minutes"] != 10 {
+		if !asDomainError(err, &e) || e.Code != domain.CodeRateLimited || e.Data["Count"] != 10 {
 			t.Fatalf("sixth attempt = %v (data %v), want rate_limited with 10 minutes to wait", err, e)
 		}
 		// Another account from the same addresses is not affected.

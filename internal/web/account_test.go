@@ -62,13 +62,13 @@ func TestProfile(t *testing.T) {
 		if got := selected(d, "language"); got != "fr" {
 			t.Errorf("language after saving = %q, want fr", got)
 		}
-		// Only the English catalogue exists yet: the page falls back to it.
-		if got := d.Find("html").AttrOr("lang", ""); got != "en" {
-			t.Errorf("html lang = %q, want en (the only catalogue)", got)
+		// The pages now speak French.
+		if got := d.Find("html").AttrOr("lang", ""); got != "fr" {
+			t.Errorf("html lang = %q, want fr", got)
 		}
 		r := f.post(t, c, "/profile/language", url.Values{"language": {"xx"}})
 		wantStatus(t, r, http.StatusUnprocessableEntity)
-		wantFieldError(t, doc(t, r), "language", "Choose one")
+		wantFieldError(t, doc(t, r), "language", "Choisissez")
 	})
 
 	t.Run("PasswordChange", func(t *testing.T) {

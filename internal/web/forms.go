@@ -59,23 +59,10 @@ func newForm(r *http.Request, err error) *form {
 			f.errs[field] = i18n.T(r.Context(), key)
 		}
 		if len(e.Fields) == 0 || e.Message != "error.invalid" {
-			f.top = i18n.T(r.Context(), e.Message, mapToKV(e.Data)...)
+			f.top = i18n.Data(r.Context(), e.Message, e.Data)
 		}
 	}
 	return f
-}
-
-func mapToKV(m map[string]any) []any {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := make([]any, 0, 2*len(m))
-	for _, k := range keys {
-		out = append(out, k, m[k])
-	}
-	return out
 }
 
 // field returns the view of input id labelled by the message labelKey.

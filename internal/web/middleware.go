@@ -50,12 +50,14 @@ func (s *Server) clientIP() func(http.Handler) http.Handler {
 	return middleware.ClientIPFromRemoteAddr
 }
 
-// localize puts the request's Localizer in the context: the user's chosen
-// language once sign-in exists, else the Accept-Language header.
+// localize puts the request's Localizer in the context: the language the
+// visitor chose with the footer's switcher (a cookie), else the
+// Accept-Language header; the session middleware then puts a signed-in
+// user's profile language first.
 func (s *Server) localize(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l := s.catalog.Localizer(r.Header.Get("Accept-Language"))
-		w.Header().Add("Vary", "Accept-Language")
+		l := s.catalog.Localizer(cookieLanguage(r), r.Header.Get("Accept-Language"))
+		w.Header().Add("Vary", "Accept-Language, Cookie")
 		next.ServeHTTP(w, r.WithContext(i18n.WithLocalizer(r.Context(), l)))
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -100,7 +101,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 	msg := i18n.T(ctx, stem)
 	var de *domain.Error
 	if errors.As(err, &de) && s.catalog.Has(de.Message) && de.Message != stem {
-		msg = i18n.T(ctx, de.Message, mapToKV(de.Data)...)
+		msg = i18n.Data(ctx, de.Message, de.Data)
 	}
 	v := pages.ErrorView{
 		Shell:     s.shell(w, r, i18n.T(ctx, stem+".title")),
@@ -160,7 +161,13 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 		ops = append(ops, components.NavItem{Label: o.Code, URL: url,
 			Current: r.URL.Path == url || strings.HasPrefix(r.URL.Path, url+"/")})
 	}
+	langs := slices.Clone(s.languages)
+	for i := range langs {
+		langs[i].Current = langs[i].Code == i18n.FromContext(ctx).Lang()
+	}
 	return components.Shell{
+		Languages:  langs,
+		Return:     r.URL.RequestURI(),
 		Operations: ops,
 		Title:      title,
 		Nav:        nav,

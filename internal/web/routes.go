@@ -55,6 +55,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/", s.handle(s.handleHome))
 		r.Get("/login", s.handle(s.handleLoginShow))
 		r.Post("/login", s.handle(s.handleLogin))
+		r.Post("/language", s.handle(s.handleLanguage))
 
 		// Setting a password through a one-time link.
 		r.Get("/set-password/{secret}", s.handle(s.handleSetPasswordShow))

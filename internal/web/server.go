@@ -10,6 +10,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/web/components"
 )
 
 // Options configures a Server.
@@ -67,6 +68,7 @@ type Server struct {
 	api            http.Handler
 	apiErrors      func(http.ResponseWriter, *http.Request, error)
 	catalog        *i18n.Catalog
+	languages      []components.Language // the footer's switcher, without Current
 	metrics        *metrics.Metrics
 	version        string
 	secureCookies  bool
@@ -108,6 +110,9 @@ func New(o Options) *Server {
 	}
 	if s.metrics == nil {
 		s.metrics = metrics.New(nil)
+	}
+	if s.catalog != nil {
+		s.languages = s.autonyms()
 	}
 	s.csrf.SetDenyHandler(s.handle(s.handleCrossOriginDenied))
 	return s

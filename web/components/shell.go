@@ -20,6 +20,18 @@ type Shell struct {
 	// Operations are the user's operations for the switcher; Current is
 	// the one the page belongs to, if any.
 	Operations []NavItem
+	// Languages are the interface languages for the footer's switcher,
+	// each named in itself; Return is where the switch comes back to (the
+	// page's path and query).
+	Languages []Language
+	Return    string
+}
+
+// Language is one choice of the language switcher.
+type Language struct {
+	Code    string // "fr"
+	Name    string // its own name: "Français"
+	Current bool
 }
 
 // CurrentOperation returns the label of the operation the page belongs

@@ -1,0 +1,58 @@
+package i18n
+
+import (
+	"strconv"
+	"time"
+
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
+)
+
+// Dates, times and numbers in the reader's language (issue 8): digits and
+// grouping from CLDR through golang.org/x/text (Arabic uses Arabic-Indic
+// digits, French a narrow space between thousands), the order of day,
+// month and year and the month names from the catalogue (format.*,
+// month.1–12). Times are always UTC, said so, as the field works across
+// time zones. Codes, form values and exports never go through here.
+
+func (l *Localizer) printer() *message.Printer { return l.p }
+
+// Number formats an integer: "1,234" (en), "1 234" (fr), "١٬٢٣٤" (ar).
+func (l *Localizer) Number(n int) string {
+	return l.printer().Sprint(number.Decimal(n))
+}
+
+// Decimal formats f with at most digits fraction digits.
+func (l *Localizer) Decimal(f float64, digits int) string {
+	return l.printer().Sprint(number.Decimal(f, number.MaxFractionDigits(digits)))
+}
+
+// digits formats n without grouping (a day or a year), in the language's
+// digits.
+func (l *Localizer) digits(n int, width int) string {
+	s := l.printer().Sprint(number.Decimal(n, number.NoSeparator()))
+	for i := len(strconv.Itoa(n)); i < width; i++ {
+		s = l.printer().Sprint(number.Decimal(0)) + s
+	}
+	return s
+}
+
+// Date formats t's UTC date: "2 Dec 2026", "2 déc. 2026", "2 dic 2026".
+func (l *Localizer) Date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	return l.T("format.date", "Day", l.digits(t.Day(), 0), "Month", l.T("month."+strconv.Itoa(int(t.Month()))),
+		"Year", l.digits(t.Year(), 0))
+}
+
+// DateTime formats t in UTC with the date, hours and minutes: "2 Dec
+// 2026, 14:05 UTC".
+func (l *Localizer) DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	return l.T("format.datetime", "Date", l.Date(t), "Time", l.digits(t.Hour(), 2)+":"+l.digits(t.Minute(), 2))
+}
