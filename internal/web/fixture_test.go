@@ -87,6 +87,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 		Reviews:   revs,
 		Lifecycle: service.NewLifecycle(st, clock.Now, log),
 		Summary:   service.NewSummary(st, clock.Now, log),
+		Exports:   service.NewExports(st, clock.Now, log),
 		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),

@@ -106,6 +106,7 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) err
 		LeadTime:   op.LeadTimeHours,
 		CanMembers: domain.Allowed(a, domain.ActionViewMembers, op.ID),
 		CanEdit:    domain.Allowed(a, domain.ActionEditOperation, op.ID),
+		Reports:    s.reportLinks(a, op),
 	}
 	return s.render(w, r, http.StatusOK, pages.Operation(v))
 }

@@ -96,6 +96,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) error
 	if domain.Allowed(a, domain.ActionScreenRequests, op.ID) {
 		v.ScreeningURL = "/operations/" + op.Code + "/screening"
 	}
+	v.Reports = s.reportLinks(a, op)
 	fm := &form{ctx: ctx, values: q, errs: map[string]string{}}
 	if de := (*domain.Error)(nil); errors.As(fieldErr, &de) {
 		for field, key := range de.Fields {

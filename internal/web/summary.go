@@ -13,6 +13,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
 
@@ -68,6 +69,9 @@ func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request) error {
 	v.From.Quiet, v.To.Quiet = true, true
 	v.Figures = s.summaryFigures(ctx, sum)
 	v.Charts = s.summaryCharts(ctx, sum)
+	if s.mayExport(a, op.ID) {
+		v.Export = summaryExport(ctx, op.Code, sum.From, sum.To, s.languages)
+	}
 	return s.render(w, r, http.StatusOK, pages.Summary(v))
 }
 
@@ -193,4 +197,76 @@ func barChart(ctx context.Context, id, title string, columns []string, rows []ch
 	}
 	c.Desc = i18n.T(ctx, "summary.chart_desc", "Title", title, "Items", strings.Join(desc, "; "))
 	return c
+}
+
+// mayExport reports whether a may download operation opID's requests:
+// the rule service.Exports applies (domain.ActionExportRequests).
+func (s *Server) mayExport(a domain.Actor, opID int64) bool {
+	return s.exports != nil && domain.Allowed(a, domain.ActionExportRequests, opID)
+}
+
+// reportLinks are the summary and export links a's roles in op allow;
+// the export link opens the summary's download form.
+func (s *Server) reportLinks(a domain.Actor, op domain.Operation) pages.ReportLinks {
+	var l pages.ReportLinks
+	if s.summary == nil || !domain.Allowed(a, domain.ActionViewSummary, op.ID) {
+		return l
+	}
+	l.SummaryURL = "/operations/" + op.Code + "/summary"
+	if s.mayExport(a, op.ID) {
+		l.ExportURL = l.SummaryURL + "#export"
+	}
+	return l
+}
+
+// summaryExport is the download form of operation code, its dates
+// prefilled with the summary's period (on the submission date, as the
+// summary counts). Input names are the export query's
+// (service.ParseExportQuery); ids are prefixed so they differ from the
+// period form's.
+func summaryExport(ctx context.Context, code string, from, to time.Time, languages []components.Language) *pages.SummaryExport {
+	base := "/operations/" + code + "/exports/requests."
+	e := &pages.SummaryExport{Action: base + service.FormatCSV}
+	for _, f := range []struct{ code, label string }{
+		{service.FormatCSV, "reports.download_csv"},
+		{service.FormatXLSX, "reports.download_xlsx"},
+		{service.FormatJSON, "reports.download_json"},
+	} {
+		e.Formats = append(e.Formats, pages.ExportFormat{Code: f.code, Label: i18n.T(ctx, f.label), URL: base + f.code})
+	}
+	field := func(name, labelKey, typ string) components.Field {
+		return components.Field{ID: "export-" + name, Name: name, Label: i18n.T(ctx, labelKey), Type: typ, Quiet: true}
+	}
+	choice := func(name, labelKey string, opts []components.Option, selected string) components.Field {
+		f := field(name, labelKey, "select")
+		opts[0].Label = i18n.T(ctx, "reports.any")
+		for i := range opts {
+			opts[i].Selected = opts[i].Value == selected
+		}
+		f.Options = opts
+		return f
+	}
+	e.Status = pages.RoleChecks{Name: "status", ID: "export-status", Legend: i18n.T(ctx, "reports.statuses")}
+	for _, st := range domain.Statuses {
+		e.Status.Options = append(e.Status.Options, pages.RoleCheck{ID: "export-status-" + string(st),
+			Value: string(st), Label: i18n.T(ctx, "status."+string(st))})
+	}
+	e.Sector = choice("sector", "request.sector", sectorOptions(ctx), "")
+	e.Priority = choice("priority", "request.priority", codeOptions(ctx, "priority.", domain.Priorities), "")
+	e.DateField = field("date_field", "reports.date_field", "select")
+	for _, d := range []string{"submitted", "created"} {
+		e.DateField.Options = append(e.DateField.Options, components.Option{Value: d,
+			Label: i18n.T(ctx, "reports.date_field."+d), Selected: d == "submitted"})
+	}
+	e.From, e.To = field("from", "summary.from", "date"), field("to", "summary.to", "date")
+	e.From.Value, e.To.Value = from.Format(time.DateOnly), to.Format(time.DateOnly)
+	e.Public = field("public", "reports.public", "checkbox")
+	e.Public.Hint = i18n.T(ctx, "reports.public_hint")
+	e.HXL = field("hxl", "reports.hxl", "checkbox")
+	e.HXL.Hint = i18n.T(ctx, "reports.hxl_hint")
+	e.Labels = pages.RoleChecks{Name: "labels", ID: "export-labels", Legend: i18n.T(ctx, "reports.labels")}
+	for _, l := range languages {
+		e.Labels.Options = append(e.Labels.Options, pages.RoleCheck{ID: "export-labels-" + l.Code, Value: l.Code, Label: l.Name})
+	}
+	return e
 }

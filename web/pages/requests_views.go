@@ -18,6 +18,7 @@ type RequestListView struct {
 	NewURL string
 	// ScreeningURL is the officer's queue, "" for everyone else.
 	ScreeningURL string
+	Reports      ReportLinks
 	Filter       RequestFilterView
 	Rows         []RequestRow
 	// NextURL is the next page, "" on the last; FirstURL goes back to

@@ -20,6 +20,8 @@ type SummaryView struct {
 	Errors     []components.FormError
 	Figures    []SummaryFigure
 	Charts     []SummaryChart
+	// Export is the download form, nil for roles that may not export.
+	Export *SummaryExport
 }
 
 // SummaryFigure is one key figure: a translated label, its value and,
@@ -55,4 +57,36 @@ type SummaryBar struct {
 	Width  string
 	TextX  string
 	TextY  string
+}
+
+// ReportLinks are the operation's report pages a member may open, for
+// the operation page and the request list: each URL is "" when the
+// member's roles do not allow it.
+type ReportLinks struct {
+	SummaryURL string
+	ExportURL  string
+}
+
+// SummaryExport is the summary page's download form: a plain GET form
+// whose buttons each submit it to one format's export URL, filters
+// prefilled with the summary's period.
+type SummaryExport struct {
+	Action    string // the default format's URL (Enter in a field)
+	Formats   []ExportFormat
+	Status    RoleChecks
+	Sector    components.Field
+	Priority  components.Field
+	DateField components.Field
+	From      components.Field
+	To        components.Field
+	Public    components.Field
+	HXL       components.Field
+	Labels    RoleChecks // a label column per language ticked
+}
+
+// ExportFormat is one download button.
+type ExportFormat struct {
+	Code  string // csv, xlsx, json: data-testid suffix
+	Label string // translated
+	URL   string
 }

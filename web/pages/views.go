@@ -86,6 +86,7 @@ type OperationView struct {
 	LeadTime   int
 	CanMembers bool
 	CanEdit    bool
+	Reports    ReportLinks
 }
 
 // ---- Admin and account pages ----
