@@ -144,7 +144,9 @@ func TestBrowserReports(t *testing.T) {
 	}
 	period := text(`[data-testid="summary-period-text"]`)
 	from := js(`document.querySelector('#export-from').value`)
-	if from == "" || !strings.Contains(period, from) || js(`document.querySelector('#export-to').value`) != time.Now().UTC().Format(time.DateOnly) {
+	// The period is written in words ("4 Sep 2026"), the form's dates are ISO.
+	fromDate, err := time.Parse(time.DateOnly, from)
+	if err != nil || !strings.Contains(period, fromDate.Format("2 Jan 2006")) || js(`document.querySelector('#export-to').value`) != time.Now().UTC().Format(time.DateOnly) {
 		t.Errorf("export dates %q to %q, period %q", from, js(`document.querySelector('#export-to').value`), period)
 	}
 	if got := js(`document.querySelector('[data-testid="export-xlsx"]').formAction`); got != srv.URL+"/operations/SSD-CE/exports/requests.xlsx" {

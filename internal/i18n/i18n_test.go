@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"

@@ -72,12 +72,12 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	v.TokenName.Autocomplete = "off"
 	for _, t := range tokens {
 		id := strconv.FormatInt(t.ID, 10)
-		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(t.CreatedAt)}
+		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(ctx, t.CreatedAt)}
 		if t.LastUsedAt != nil {
-			row.LastUsed = displayTime(*t.LastUsedAt)
+			row.LastUsed = displayTime(ctx, *t.LastUsedAt)
 		}
 		if t.RevokedAt != nil {
-			row.Revoked = displayTime(*t.RevokedAt)
+			row.Revoked = displayTime(ctx, *t.RevokedAt)
 		} else {
 			row.RevokeURL = "/profile/tokens/" + id + "/revoke"
 		}

@@ -126,9 +126,12 @@ func boolValue(b bool) string {
 	return ""
 }
 
-// displayTime formats t for tables: ISO date and time in UTC, readable in
-// every language without month names.
-func displayTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
+// displayTime is t in the reader's language, in UTC ("2 Dec 2026, 14:05
+// UTC"); blank for a zero time.
+func displayTime(ctx context.Context, t time.Time) string { return i18n.FromContext(ctx).DateTime(t) }
+
+// displayDate is t's UTC date in the reader's language.
+func displayDate(ctx context.Context, t time.Time) string { return i18n.FromContext(ctx).Date(t) }
 
 // chooseOption is the empty first choice of a required select, so nothing
 // is chosen for the user by accident.

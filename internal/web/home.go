@@ -131,7 +131,7 @@ func (s *Server) handleCrossOriginDenied(w http.ResponseWriter, r *http.Request)
 // countdown says how long until a review's deadline, and when it is.
 func (s *Server) countdown(ctx context.Context, deadline time.Time) string {
 	left := deadline.Sub(s.now())
-	at := displayTime(deadline)
+	at := displayTime(ctx, deadline)
 	switch {
 	case left <= 0:
 		return i18n.T(ctx, "queue.due_now", "At", at)
@@ -146,7 +146,7 @@ func (s *Server) countdown(ctx context.Context, deadline time.Time) string {
 // approval is valid through its end date.
 func (s *Server) taskEnd(ctx context.Context, end time.Time) string {
 	if !s.now().Before(end.Add(24 * time.Hour)) {
-		return i18n.T(ctx, "queue.task_overrun", "Date", end.Format(time.DateOnly))
+		return i18n.T(ctx, "queue.task_overrun", "Date", displayDate(ctx, end))
 	}
-	return i18n.T(ctx, "queue.tasks_ending.countdown", "Date", end.Format(time.DateOnly))
+	return i18n.T(ctx, "queue.tasks_ending.countdown", "Date", displayDate(ctx, end))
 }

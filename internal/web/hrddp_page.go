@@ -157,7 +157,7 @@ func (s *Server) renderHRDDPPage(w http.ResponseWriter, r *http.Request, status 
 	if as := ls.Assessment; as != nil {
 		v.Record = assessmentFacts(ctx, *as)
 		v.Outcome, v.Code = i18n.T(ctx, "hrddp_outcome."+as.Outcome), as.Outcome
-		v.Assessed = i18n.T(ctx, "hrddp_page.assessed_by", "Name", as.AssessedByName, "At", displayTime(as.AssessedAt))
+		v.Assessed = i18n.T(ctx, "hrddp_page.assessed_by", "Name", as.AssessedByName, "At", displayTime(ctx, as.AssessedAt))
 	}
 	f := prefilledForm(r, url.Values{})
 	if ls.Assessment != nil {

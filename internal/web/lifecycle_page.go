@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -71,16 +70,16 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestDetail, st pag
 	if c := ls.Consent; c != nil {
 		p.Consent = &pages.ConsentView{Status: i18n.T(ctx, "consent."+c.Status), StatusCode: c.Status,
 			Authority: c.Authority, Channel: c.Channel, Date: formDate(c.Date), Reference: c.Reference,
-			Recorded: optTime(c.RecordedAt)}
+			Recorded: displayTime(ctx, c.RecordedAt)}
 	}
 	for _, t := range ls.Taskings {
 		p.Taskings = append(p.Taskings, taskingRow(ctx, t))
 	}
 	for _, rep := range ls.Reports {
-		p.Reports = append(p.Reports, reportRow(rep, formDate(rep.Date)))
+		p.Reports = append(p.Reports, reportRow(ctx, rep, displayDate(ctx, rep.Date)))
 	}
 	if len(ls.Reports) > 0 {
-		t := reportRow(ls.Totals, i18n.T(ctx, "lifecycle.report.totals"))
+		t := reportRow(ctx, ls.Totals, i18n.T(ctx, "lifecycle.report.totals"))
 		p.Totals = &t
 	}
 	if h := ls.Handover; h != nil {
@@ -147,7 +146,7 @@ func hrddpSummary(ctx context.Context, ls service.LifecycleState, base string) *
 	h := &pages.HRDDPSummary{Required: yesNo(ctx, ls.HRDDPRequired), Assessed: i18n.T(ctx, "hrddp_page.assessed_not_yet"),
 		URL: base + "/hrddp", Link: i18n.T(ctx, "hrddp_page.open")}
 	if a := ls.Assessment; a != nil {
-		h.Assessed = i18n.T(ctx, "hrddp_page.assessed_by", "Name", a.AssessedByName, "At", displayTime(a.AssessedAt))
+		h.Assessed = i18n.T(ctx, "hrddp_page.assessed_by", "Name", a.AssessedByName, "At", displayTime(ctx, a.AssessedAt))
 		h.Outcome, h.OutcomeCode = i18n.T(ctx, "hrddp_outcome."+a.Outcome), a.Outcome
 		h.RiskLevel = i18n.T(ctx, "risk."+a.RiskLevel)
 	}
@@ -161,15 +160,15 @@ func hrddpSummary(ctx context.Context, ls service.LifecycleState, base string) *
 }
 
 func taskingRow(ctx context.Context, t domain.Tasking) pages.TaskingRow {
-	row := pages.TaskingRow{Provider: t.ProviderISO3, Unit: t.Unit, PlatformRef: t.PlatformRef, TaskedAt: displayTime(t.TaskedAt),
+	row := pages.TaskingRow{Provider: t.ProviderISO3, Unit: t.Unit, PlatformRef: t.PlatformRef, TaskedAt: displayTime(ctx, t.TaskedAt),
 		Assets: i18n.T(ctx, "lifecycle.tasking.assets_value", "Type", t.AssetType, "Count", t.AssetCount)}
 	switch {
 	case !t.DeclinedAt.IsZero():
 		row.StateCode, row.Reason = "declined", t.DeclineReason
-		row.State = i18n.T(ctx, "lifecycle.tasking.state.declined", "At", displayTime(t.DeclinedAt))
+		row.State = i18n.T(ctx, "lifecycle.tasking.state.declined", "At", displayTime(ctx, t.DeclinedAt))
 	case !t.StartedAt.IsZero():
 		row.StateCode = "started"
-		row.State = i18n.T(ctx, "lifecycle.tasking.state.started", "At", displayTime(t.StartedAt))
+		row.State = i18n.T(ctx, "lifecycle.tasking.state.started", "At", displayTime(ctx, t.StartedAt))
 	default:
 		row.StateCode = "tasked"
 		row.State = i18n.T(ctx, "lifecycle.tasking.state.tasked")
@@ -177,17 +176,14 @@ func taskingRow(ctx context.Context, t domain.Tasking) pages.TaskingRow {
 	return row
 }
 
-// reportRow is one report (or the totals, labelled by date) for display.
-func reportRow(r domain.ExecutionReport, date string) pages.ReportRow {
-	return pages.ReportRow{Date: date, Sorties: strconv.Itoa(r.Sorties), FlightHours: decimalText(r.FlightHours),
-		Tonnes: decimalText(r.Tonnes), Passengers: strconv.Itoa(r.Passengers), Medevacs: strconv.Itoa(r.Medevacs),
-		PeopleReached: strconv.Itoa(r.PeopleReached), Incidents: r.Incidents, Notes: r.Notes}
-}
-
-// decimalText shows a decimal without trailing zeros, to two places at
-// most (sums of floats drift in the last digits).
-func decimalText(x float64) string {
-	return strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
+// reportRow is one report (or the totals, labelled by date) for display,
+// numbers in the reader's language; decimals to two places at most (sums
+// of floats drift in the last digits).
+func reportRow(ctx context.Context, r domain.ExecutionReport, date string) pages.ReportRow {
+	l := i18n.FromContext(ctx)
+	return pages.ReportRow{Date: date, Sorties: l.Number(r.Sorties), FlightHours: l.Decimal(r.FlightHours, 2),
+		Tonnes: l.Decimal(r.Tonnes, 2), Passengers: l.Number(r.Passengers), Medevacs: l.Number(r.Medevacs),
+		PeopleReached: l.Number(r.PeopleReached), Incidents: r.Incidents, Notes: r.Notes}
 }
 
 // prefixed gives a section input the id of its form (report-date) and

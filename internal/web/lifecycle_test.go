@@ -142,7 +142,7 @@ func TestLifecyclePages(t *testing.T) {
 		"tonnes": {"8.25"}, "medevacs": {"2"}, "people_reached": {"4,000"}}), back)
 	d = doc(t, w.get(t, w.requester, page))
 	cells := testid(d, "report-totals").Find("td").Map(func(_ int, c *goquery.Selection) string { return c.Text() })
-	if got := strings.TrimSpace(strings.Join(cells, " ")); got != "Totals 10 15.5 20.25 3 2 4000" {
+	if got := strings.TrimSpace(strings.Join(cells, " ")); got != "Totals 10 15.5 20.25 3 2 4,000" { // English grouping
 		t.Errorf("totals = %q", got)
 	}
 	if testid(d, "report-form").Length() != 0 {

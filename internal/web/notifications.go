@@ -54,7 +54,7 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 		State:       i18n.T(ctx, "notifications.state_read"),
 		Reference:   n.Data["Reference"],
 		Title:       n.Data["Title"],
-		Received:    displayTime(n.CreatedAt),
+		Received:    displayTime(ctx, n.CreatedAt),
 		ReceivedISO: n.CreatedAt.UTC().Format(time.RFC3339),
 	}
 	if item.Unread {

@@ -66,9 +66,9 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	v.Shell = s.shell(w, r, req.Reference+" · "+req.Title)
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.requested_by"), Value: req.RequestingOrgName + " (" + req.CreatedByName + ")"})
 	if !req.SubmittedAt.IsZero() {
-		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.submitted_at"), Value: displayTime(req.SubmittedAt)})
+		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.submitted_at"), Value: displayTime(ctx, req.SubmittedAt)})
 	}
-	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.updated"), Value: displayTime(req.UpdatedAt)})
+	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.updated"), Value: displayTime(ctx, req.UpdatedAt)})
 	if d.CanEdit {
 		v.EditURL = requestURL(req.ID) + "/edit"
 	}
@@ -108,9 +108,9 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	now := s.now()
 	for _, c := range d.Comments {
 		cv := pages.CommentView{ID: strconv.FormatInt(c.ID, 10), Author: c.AuthorName, Organization: c.AuthorOrg,
-			Body: c.Body, At: displayTime(c.CreatedAt)}
+			Body: c.Body, At: displayTime(ctx, c.CreatedAt)}
 		if !c.EditedAt.IsZero() {
-			cv.Edited = displayTime(c.EditedAt)
+			cv.Edited = displayTime(ctx, c.EditedAt)
 		}
 		if d.CanComment && domain.CanEditComment(a, c, now) == nil {
 			cv.EditURL = requestURL(req.ID) + "/comments/" + cv.ID
@@ -164,7 +164,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	}
 	if st.record {
 		readOnly(&v)
-		v.Record = &pages.RecordInfo{Generated: displayTime(s.now()), By: a.Name}
+		v.Record = &pages.RecordInfo{Generated: displayTime(ctx, s.now()), By: a.Name}
 		v.Shell.Title = i18n.T(ctx, "record.title", "Reference", req.Reference)
 	} else {
 		v.RecordURL = requestURL(req.ID) + "/record"
@@ -245,7 +245,7 @@ func requestSections(ctx context.Context, r domain.Request, contactHidden bool) 
 	}
 	people := ""
 	if r.PeopleTargeted > 0 {
-		people = strconv.Itoa(r.PeopleTargeted)
+		people = i18n.FromContext(ctx).Number(r.PeopleTargeted)
 	}
 	groups := []pages.FactGroup{
 		{ID: "need", Title: t("request_form.part.need"), Facts: []pages.Fact{
@@ -253,7 +253,7 @@ func requestSections(ctx context.Context, r domain.Request, contactHidden bool) 
 			{Label: t("request.sectors"), Value: strings.Join(sectors, t("list.separator"))},
 			{Label: t("request.people_targeted"), Value: people},
 			{Label: t("request.priority"), Value: code("priority.", string(r.Priority))},
-			{Label: t("request.required_by"), Value: optTime(r.RequiredBy)},
+			{Label: t("request.required_by"), Value: displayTime(ctx, r.RequiredBy)},
 			{Label: t("request.urgency_reason"), Value: r.UrgencyReason, Long: true},
 		}},
 		{ID: "task", Title: t("request_form.part.task"), Facts: []pages.Fact{
@@ -314,13 +314,6 @@ func requestSections(ctx context.Context, r domain.Request, contactHidden bool) 
 	return groups
 }
 
-func optTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return displayTime(t)
-}
-
 // locationText is a place on one line: name, admin areas with p-codes,
 // coordinates.
 func locationText(l domain.Location) string {
@@ -348,7 +341,7 @@ func locationText(l domain.Location) string {
 // eventView is one event of the trail, with what its payload says in
 // words: the reason, the fields an edit changed, a reference.
 func eventView(ctx context.Context, e domain.Event) pages.EventView {
-	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), Actor: e.ActorName, At: displayTime(e.At),
+	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), Actor: e.ActorName, At: displayTime(ctx, e.At),
 		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
 	key := "event." + e.Action
 	if _, isTransition := domain.TransitionFor(domain.Action(e.Action)); isTransition {

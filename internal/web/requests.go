@@ -172,7 +172,7 @@ func requestRow(ctx context.Context, it domain.RequestSummary) pages.RequestRow 
 	row := pages.RequestRow{
 		ID: strconv.FormatInt(it.ID, 10), Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID),
 		Status: statusBadge(ctx, it.Status), PriorityCode: string(it.Priority), Sectors: strings.Join(it.Sectors, ", "),
-		Organization: it.RequestingOrgName, Updated: displayTime(it.UpdatedAt),
+		Organization: it.RequestingOrgName, Updated: displayTime(ctx, it.UpdatedAt),
 	}
 	if it.Priority != "" {
 		row.Priority = i18n.T(ctx, "priority."+string(it.Priority))
@@ -181,7 +181,7 @@ func requestRow(ctx context.Context, it domain.RequestSummary) pages.RequestRow 
 		row.Task = i18n.T(ctx, "task_category."+string(it.TaskCategory))
 	}
 	if !it.RequiredBy.IsZero() {
-		row.RequiredBy = displayTime(it.RequiredBy)
+		row.RequiredBy = displayTime(ctx, it.RequiredBy)
 	}
 	return row
 }
@@ -208,7 +208,7 @@ func (s *Server) handleScreening(w http.ResponseWriter, r *http.Request) error {
 		Code:  op.Code, Name: op.Name, OperationURL: "/operations/" + op.Code, ListURL: operationRequestsURL(op.Code),
 	}
 	for _, it := range items {
-		v.Rows = append(v.Rows, pages.ScreeningRow{Row: requestRow(ctx, it.Summary), Submitted: displayTime(it.Summary.SubmittedAt),
+		v.Rows = append(v.Rows, pages.ScreeningRow{Row: requestRow(ctx, it.Summary), Submitted: displayTime(ctx, it.Summary.SubmittedAt),
 			Flags: flagViews(ctx, it.Evaluation.Flags)})
 	}
 	if next != "" {

@@ -49,9 +49,9 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestDetail, st pageSt
 	rv := rs.Review
 	p.Exists, p.Open = true, rv.Open()
 	p.Round = strconv.Itoa(rv.Round)
-	p.Deadline = displayTime(rv.Deadline)
+	p.Deadline = displayTime(ctx, rv.Deadline)
 	if !rv.Open() {
-		p.Closed = displayTime(rv.ClosedAt)
+		p.Closed = displayTime(ctx, rv.ClosedAt)
 	}
 	sealed := i18n.T(ctx, "common.no")
 	if rv.Policy.SealedVotes {
@@ -104,7 +104,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestDetail, st pageSt
 	if rs.Decision != nil {
 		dd := rs.Decision
 		p.Decision = &pages.DecisionView{Outcome: i18n.T(ctx, "status."+string(dd.Outcome)), Code: string(dd.Outcome),
-			Rationale: dd.Rationale, Conditions: dd.Conditions, By: dd.DecidedByName, At: displayTime(dd.DecidedAt)}
+			Rationale: dd.Rationale, Conditions: dd.Conditions, By: dd.DecidedByName, At: displayTime(ctx, dd.DecidedAt)}
 	}
 	if rs.CanDecide && rs.Decision == nil {
 		p.DecideForm = decisionForm(ctx, f, base+"/decision", version, rs.Tally.Passed, st.form == "decision")
@@ -119,7 +119,7 @@ func voteOrder(v domain.VoteValue) int {
 
 func voteRow(ctx context.Context, v domain.Vote) pages.VoteRow {
 	return pages.VoteRow{Organization: v.OrgName, Value: i18n.T(ctx, "vote."+string(v.Value)), ValueCode: string(v.Value),
-		Comment: v.Comment, By: v.CastByName, At: displayTime(v.CastAt)}
+		Comment: v.Comment, By: v.CastByName, At: displayTime(ctx, v.CastAt)}
 }
 
 func (s *Server) reviewOpenForm(ctx context.Context, f *form, failed bool, url, version, submitKey, hintKey string) *pages.ReviewOpenForm {

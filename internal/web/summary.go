@@ -61,9 +61,9 @@ func (s *Server) handleSummary(w http.ResponseWriter, r *http.Request) error {
 		Action: "/operations/" + op.Code + "/summary",
 		From:   fm.field("from", "summary.from", "date", false),
 		To:     fm.field("to", "summary.to", "date", false),
-		PeriodText: i18n.T(ctx, "summary.period", "From", sum.From.Format(time.DateOnly),
-			"To", sum.To.Format(time.DateOnly)),
-		AsOfText: i18n.T(ctx, "summary.as_of", "Time", displayTime(sum.AsOf)),
+		PeriodText: i18n.T(ctx, "summary.period", "From", displayDate(ctx, sum.From),
+			"To", displayDate(ctx, sum.To)),
+		AsOfText: i18n.T(ctx, "summary.as_of", "Time", displayTime(ctx, sum.AsOf)),
 		Errors:   fm.summary(),
 	}
 	v.From.Quiet, v.To.Quiet = true, true
@@ -82,18 +82,18 @@ func (s *Server) summaryFigures(ctx context.Context, sum service.OperationSummar
 		if h == nil {
 			return none
 		}
-		return i18n.T(ctx, "summary.hours_value", "Hours", strconv.FormatFloat(math.Round(*h*10)/10, 'f', -1, 64))
+		return i18n.T(ctx, "summary.hours_value", "Hours", i18n.FromContext(ctx).Decimal(*h, 1))
 	}
 	share := func(id, label string, r *float64, n, of int) pages.SummaryFigure {
 		f := pages.SummaryFigure{ID: id, Label: i18n.T(ctx, label), Value: none}
 		if r != nil {
-			f.Value = i18n.T(ctx, "summary.percent", "Percent", strconv.Itoa(int(math.Round(*r*100))))
-			f.Detail = i18n.T(ctx, "summary.n_of", "N", n, "Of", of)
+			f.Value = i18n.T(ctx, "summary.percent", "Percent", i18n.FromContext(ctx).Number(int(math.Round(*r*100))))
+			f.Detail = i18n.T(ctx, "summary.n_of", "N", i18n.FromContext(ctx).Number(n), "Of", i18n.FromContext(ctx).Number(of))
 		}
 		return f
 	}
 	count := func(id, label string, n int) pages.SummaryFigure {
-		return pages.SummaryFigure{ID: id, Label: i18n.T(ctx, label), Value: strconv.Itoa(n)}
+		return pages.SummaryFigure{ID: id, Label: i18n.T(ctx, label), Value: i18n.FromContext(ctx).Number(n)}
 	}
 	return []pages.SummaryFigure{
 		count("submitted", "summary.submitted", sum.Submitted),
@@ -124,7 +124,7 @@ func (s *Server) summaryCharts(ctx context.Context, sum service.OperationSummary
 	countChart := func(id, title, prefix string, counts []service.SummaryCount) pages.SummaryChart {
 		rows := make([]chartRow, len(counts))
 		for i, c := range counts {
-			rows[i] = chartRow{label: label(prefix)(c.Code), n: c.Count, values: []string{strconv.Itoa(c.Count)}}
+			rows[i] = chartRow{label: label(prefix)(c.Code), n: c.Count, values: []string{i18n.FromContext(ctx).Number(c.Count)}}
 		}
 		return barChart(ctx, id, i18n.T(ctx, title), []string{i18n.T(ctx, "summary.category"), i18n.T(ctx, "summary.requests")}, rows)
 	}
@@ -138,7 +138,7 @@ func (s *Server) summaryCharts(ctx context.Context, sum service.OperationSummary
 	rows := make([]chartRow, len(sum.MCDA))
 	for i, u := range sum.MCDA {
 		rows[i] = chartRow{label: u.ProviderISO3 + " · " + u.AssetType, n: u.Taskings,
-			values: []string{strconv.Itoa(u.Taskings), strconv.Itoa(u.Assets)}}
+			values: []string{i18n.FromContext(ctx).Number(u.Taskings), i18n.FromContext(ctx).Number(u.Assets)}}
 	}
 	charts = append(charts, barChart(ctx, "mcda", i18n.T(ctx, "summary.mcda"),
 		[]string{i18n.T(ctx, "summary.provider_asset"), i18n.T(ctx, "summary.taskings"), i18n.T(ctx, "summary.assets")}, rows))
@@ -181,6 +181,7 @@ func barChart(ctx context.Context, id, title string, columns []string, rows []ch
 	c.ViewBox = fmt.Sprintf("0 0 %d %d", chartWidth, height)
 	c.Height = strconv.Itoa(height)
 	var desc []string
+	rtl := i18n.FromContext(ctx).Dir() == "rtl"
 	for i, r := range rows {
 		y := i * chartRowPitch
 		w := 0
@@ -188,12 +189,16 @@ func barChart(ctx context.Context, id, title string, columns []string, rows []ch
 			w = int(math.Round(float64(r.n) * chartBarMax / float64(maxN)))
 		}
 		w = max(w, 1) // a zero still shows as a hairline beside its 0
-		c.Bars = append(c.Bars, pages.SummaryBar{
+		b := pages.SummaryBar{
 			Label: r.label, Short: shorten(r.label, chartLabelMax), Values: r.values,
-			LabelY: strconv.Itoa(y + 13), BarY: strconv.Itoa(y + 18), Width: strconv.Itoa(w),
+			LabelX: "0", LabelY: strconv.Itoa(y + 13), BarX: "0", BarY: strconv.Itoa(y + 18), Width: strconv.Itoa(w),
 			TextX: strconv.Itoa(w + 6), TextY: strconv.Itoa(y + 30),
-		})
-		desc = append(desc, r.label+": "+strconv.Itoa(r.n))
+		}
+		if rtl { // mirrored: from the right edge
+			b.LabelX, b.BarX, b.TextX = strconv.Itoa(chartWidth), strconv.Itoa(chartWidth-w), strconv.Itoa(chartWidth-w-6)
+		}
+		c.Bars = append(c.Bars, b)
+		desc = append(desc, r.label+": "+i18n.FromContext(ctx).Number(r.n))
 	}
 	c.Desc = i18n.T(ctx, "summary.chart_desc", "Title", title, "Items", strings.Join(desc, "; "))
 	return c

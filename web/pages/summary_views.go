@@ -52,7 +52,12 @@ type SummaryBar struct {
 	Label  string
 	Short  string   // Label shortened to fit the chart; the table has it whole
 	Values []string // the table's number cells; Values[0] is drawn
+	// Coordinates: in a right-to-left page the chart is mirrored (bars
+	// grow from the right edge; SVG text inherits the page's direction, so
+	// "start" is the right end of a label).
+	LabelX string
 	LabelY string
+	BarX   string
 	BarY   string
 	Width  string
 	TextX  string
