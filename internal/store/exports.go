@@ -43,7 +43,7 @@ type ExportRecord struct {
 // a read-only REPEATABLE READ transaction (InTxWith).
 func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportRecord) error) error {
 	where, args := exportWhere(f)
-	q := `SELECT ` + requestCols + `, coalesce(d.outcome, ''), d.decided_at` + requestFrom + `
+	q := `SELECT ` + exportRequestCols + `, coalesce(d.outcome, ''), d.decided_at` + requestFrom + `
 	      LEFT JOIN LATERAL (SELECT x.outcome, x.decided_at FROM decisions x WHERE x.request_id = r.id
 	                         ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) d ON true
 	      WHERE ` + where + `
@@ -69,6 +69,15 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 	}
 	return dbErr(rows.Err(), "export requests")
 }
+
+// exportRequestCols are requestCols with the columns no export column
+// reads replaced by empty values of their type: the checklist, the
+// civilian options and the escort answers are the largest JSON of a
+// request, and decoding them was a third of a CSV export's time.
+var exportRequestCols = strings.NewReplacer(
+	"r.civilian_options", "'[]'::jsonb", "r.checklist", "'{}'::jsonb", "r.escort", "'{}'::jsonb",
+	"r.urgency_reason", "''", "r.complementarity", "''", "r.status_reason", "''", "r.civilian_reference", "''",
+).Replace(requestCols)
 
 // exportWhere is the SQL condition on requests r (and its arguments)
 // selecting what f selects.
