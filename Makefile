@@ -8,7 +8,7 @@ BIN := bin/cmcoord
 # Arguments for `make run`, e.g. make run ARGS="-keep-db -addr 0.0.0.0:8080".
 ARGS ?=
 
-.PHONY: help build run test generate check fmt vet bench clean
+.PHONY: help build run test generate check fmt vet bench slowlink clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreS
 bench: ## Go benchmarks and the load run (100k requests, 1M events, 16 clients)
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/bench -go $(GO) $(BENCHFLAGS)
+
+slowlink: ## page timings in Chromium over an emulated satellite link (600 ms round trip, 256 kbit/s; root, iproute2)
+	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/slowlink -go $(GO) $(SLOWFLAGS)
 
 generate: ## regenerate *_templ.go from the .templ sources (templ pinned in go.mod)
 	$(GO) tool templ generate -log-level warn
