@@ -143,6 +143,9 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 	}
 	// One read-only snapshot: the file is consistent however long it takes.
 	err = s.store.InTxWith(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(st *store.Store) error {
+		if err := st.ForLongRead(ctx); err != nil {
+			return err
+		}
 		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
 			r := rec.Request
 			if o.Public || domain.CanRequest(by, domain.ActionViewContact, r) != nil {
