@@ -74,7 +74,7 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	v.AddEmail.Inputmode = "email"
 	v.AddEmail.Autocomplete = "off"
 	v.AddRoles = roleChecks(r, "roles", i18n.T(ctx, "members.roles"), addChecked, addForm.errs["roles"])
-	addForm.order = append(addForm.order, "roles") // the summary links to the fieldset
+	addForm.rendered("roles", v.AddRoles.Legend) // the summary links to the fieldset
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Members(v))
 }

@@ -43,6 +43,7 @@ type form struct {
 	values url.Values
 	errs   map[string]string // field → translated message
 	order  []string          // fields in the order they were rendered
+	labels map[string]string // field → its translated label, named in the summary
 	top    string            // a problem not tied to one field, translated
 }
 
@@ -67,9 +68,20 @@ func newForm(r *http.Request, err error) *form {
 
 // field returns the view of input id labelled by the message labelKey.
 func (f *form) field(id, labelKey, typ string, required bool) components.Field {
-	f.order = append(f.order, id)
-	return components.Field{ID: id, Label: i18n.T(f.ctx, labelKey), Type: typ, Value: f.values.Get(id),
+	label := i18n.T(f.ctx, labelKey)
+	f.rendered(id, label)
+	return components.Field{ID: id, Label: label, Type: typ, Value: f.values.Get(id),
 		Error: f.errs[id], Required: required}
+}
+
+// rendered records that the page shows input or group id, labelled
+// label, so the error summary lists its problem in page order, named.
+func (f *form) rendered(id, label string) {
+	f.order = append(f.order, id)
+	if f.labels == nil {
+		f.labels = map[string]string{}
+	}
+	f.labels[id] = label
 }
 
 // text is a required or optional single-line text input.
@@ -107,7 +119,7 @@ func (f *form) summary() []components.FormError {
 	for _, id := range f.order {
 		if msg := f.errs[id]; msg != "" && !seen[id] {
 			seen[id] = true
-			out = append(out, components.FormError{FieldID: id, Message: msg})
+			out = append(out, components.FormError{FieldID: id, Label: f.labels[id], Message: msg})
 		}
 	}
 	// Problems with fields the page did not render still reach the user.

@@ -223,7 +223,7 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 	v.Title = hint(f.text("title", "request.title", true, 120), "request.title_hint")
 	v.Need = hint(area("need", "request.need", true, 4000), "request.need_hint")
 	v.Sectors = pages.RoleChecks{Name: "sectors", ID: "sectors", Legend: i18n.T(ctx, "request.sectors"), Error: f.errs["sectors"]}
-	f.order = append(f.order, "sectors")
+	f.rendered("sectors", v.Sectors.Legend)
 	chosen := map[string]bool{}
 	for _, s := range f.values["sectors"] {
 		chosen[s] = true
@@ -265,7 +265,7 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 
 	v.CivilianLegend, v.CivilianID = i18n.T(ctx, "request.civilian_options"), "civilian_options"
 	v.CivilianError = f.errs["civilian_options"]
-	f.order = append(f.order, "civilian_options")
+	f.rendered("civilian_options", v.CivilianLegend)
 	for _, opt := range domain.CivilianOptions {
 		res := f.choice("civilian."+opt+".result", "request.civilian_result", false,
 			append([]components.Option{{Value: "", Label: i18n.T(ctx, "civilian_result.none")}}, codeOptions(ctx, "civilian_result.", domain.CivilianResults)[1:]...))
@@ -334,7 +334,7 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 		iv.Note.Maxlength = 2000
 		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
 		iv.Error = f.errs[key]
-		f.order = append(f.order, key)
+		f.rendered(key, item.ID)
 	}
 	if prob.ID != "" && iv.Error == "" {
 		// A refused submission: the problem is said at the item and, with

@@ -71,5 +71,6 @@ func (f Field) InputType() string {
 // FormError is one entry of an error summary: a message linking to its field.
 type FormError struct {
 	FieldID string
+	Label   string // the field's label, named before the message; "" for none
 	Message string
 }
