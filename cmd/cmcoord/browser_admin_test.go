@@ -46,7 +46,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#email`), "admin@example.org"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "correct horse battery staple"),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 	)
 
@@ -62,7 +62,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 	noSideways("the user form")
 	b.SaveArtifacts("admin-user-form-phone")
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="user-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="user-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="users"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); !strings.Contains(got, "created") {
@@ -80,7 +80,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="member-add-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#email`), "bea@example.org"),
 		chromedp.Click(chromedp.CSS(`#roles-requester`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="member-add"]`)),
+		browser.ClickAndLoad(`[data-testid="member-add"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="members"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="members"] [data-testid="member-name"]`))); got != "Bea Field" {
@@ -95,7 +95,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 	b.SaveArtifacts("members-desktop")
 
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)),
+		browser.ClickAndLoad(`[data-testid="signout"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
 	b.NoConsoleErrors()

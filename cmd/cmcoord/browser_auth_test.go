@@ -56,7 +56,7 @@ func TestBrowserSignIn(t *testing.T) {
 	b.Do(
 		chromedp.SendKeys(chromedp.CSS(`#email`), "ana@example.org"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), "not her password"),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-summary"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="error-summary"]`))); !strings.Contains(got, "not right") {
@@ -69,7 +69,7 @@ func TestBrowserSignIn(t *testing.T) {
 
 	b.Do(
 		chromedp.SendKeys(chromedp.CSS(`#password`), "ana's long password"),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="operation-page"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="user-name"]`))); got != "Ana Requester" {
@@ -82,7 +82,7 @@ func TestBrowserSignIn(t *testing.T) {
 	b.SaveArtifacts("dashboard-phone")
 
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)),
+		browser.ClickAndLoad(`[data-testid="signout"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); !strings.Contains(got, "signed out") {

@@ -106,7 +106,7 @@ func TestBrowserLifecycle(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 			chromedp.SendKeys(chromedp.CSS(`#email`), email),
 			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+			browser.ClickAndLoad(`[data-testid="login-submit"]`),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 		)
 	}
@@ -131,7 +131,7 @@ func TestBrowserLifecycle(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#consent-authority`), "Relief and Rehabilitation Commission"),
 		chromedp.SetValue(chromedp.CSS(`#consent-date`), today),
 		chromedp.SendKeys(chromedp.CSS(`#consent-reference`), "RRC/2026/19"),
-		chromedp.Click(chromedp.CSS(`[data-testid="do-consent"]`)),
+		browser.ClickAndLoad(`[data-testid="do-consent"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="consent"]`)),
 	)
 	task := func(iso3, unit string) {
@@ -142,7 +142,7 @@ func TestBrowserLifecycle(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`#tasking-unit`), unit),
 			chromedp.SendKeys(chromedp.CSS(`#tasking-asset_type`), "Engineering company"),
 			chromedp.SendKeys(chromedp.CSS(`#tasking-asset_count`), "1"),
-			chromedp.Click(chromedp.CSS(`[data-testid="do-tasking"]`)),
+			browser.ClickAndLoad(`[data-testid="do-tasking"]`),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="taskings"]`)),
 		)
 	}
@@ -150,30 +150,30 @@ func TestBrowserLifecycle(t *testing.T) {
 	b.Do(
 		open("decline"),
 		chromedp.SendKeys(chromedp.CSS(`#decline-reason`), "The unit was redeployed."),
-		chromedp.Click(chromedp.CSS(`[data-testid="do-decline"]`)),
+		browser.ClickAndLoad(`[data-testid="do-decline"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	task("RWA", "Rwanda Defence Force engineers")
 	if got := text(`[data-testid="taskings"]`); !strings.Contains(got, "redeployed") || !strings.Contains(got, "RWA") {
 		t.Errorf("taskings = %q, want the declined one with its reason and the new one", got)
 	}
-	b.Do(open("start"), chromedp.Click(chromedp.CSS(`[data-testid="do-start"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-report"]`)))
+	b.Do(open("start"), browser.ClickAndLoad(`[data-testid="do-start"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-report"]`)))
 	b.Do(
 		open("report"),
 		chromedp.SetValue(chromedp.CSS(`#report-date`), today),
 		chromedp.SendKeys(chromedp.CSS(`#report-sorties`), "12"),
 		chromedp.SendKeys(chromedp.CSS(`#report-tonnes`), "40.5"),
-		chromedp.Click(chromedp.CSS(`[data-testid="do-report"]`)),
+		browser.ClickAndLoad(`[data-testid="do-report"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="report-totals"]`)),
 	)
 	if got := text(`[data-testid="report-totals"]`); !strings.Contains(got, "40.5") {
 		t.Errorf("totals = %q", got)
 	}
-	b.Do(open("complete"), chromedp.Click(chromedp.CSS(`[data-testid="do-complete"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-handover"]`)))
+	b.Do(open("complete"), browser.ClickAndLoad(`[data-testid="do-complete"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-handover"]`)))
 	b.Do(
 		open("handover"),
 		chromedp.SetValue(chromedp.CSS(`#handover-date`), today),
-		chromedp.Click(chromedp.CSS(`[data-testid="do-handover"]`)),
+		browser.ClickAndLoad(`[data-testid="do-handover"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="handover"]`)),
 	)
 	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Handed over") {
@@ -189,13 +189,13 @@ func TestBrowserLifecycle(t *testing.T) {
 	b.Do(
 		chromedp.Navigate(escortPage),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="review-open-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="review-open-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`.error-page`)),
 	)
 	if got := text(`main`); !strings.Contains(got, "Human Rights Due Diligence") {
 		t.Errorf("opening the review before the assessment says %q", got)
 	}
-	b.Do(chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+	b.Do(browser.ClickAndLoad(`[data-testid="signout"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
 
 	signIn("hugo@example.org")
 	if got := text(`[data-testid="queue-awaiting_hrddp"]`); !strings.Contains(got, escort.Reference) {
@@ -213,16 +213,16 @@ func TestBrowserLifecycle(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`[name="support_category"]`), "logistical"),
 		chromedp.SetValue(chromedp.CSS(`[name="risk_level"]`), "medium"),
 		chromedp.SetValue(chromedp.CSS(`[name="outcome"]`), "support_with_mitigation"),
-		chromedp.Click(chromedp.CSS(`[data-testid="assessment-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="assessment-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
-	b.Do(chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+	b.Do(browser.ClickAndLoad(`[data-testid="signout"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
 
 	signIn("omar@example.org")
 	b.Do(
 		chromedp.Navigate(escortPage),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="review-open-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="review-open-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="turnout"]`)),
 	)
 	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Under HCT review") && !strings.Contains(got, "review") {

@@ -111,7 +111,7 @@ func TestBrowserReports(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 		chromedp.SendKeys(chromedp.CSS(`#email`), "omar@example.org"),
 		chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 	)
 
@@ -119,7 +119,7 @@ func TestBrowserReports(t *testing.T) {
 	b.Do(
 		chromedp.Navigate(srv.URL+"/operations/SSD-CE"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="export-link"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="summary-link"]`)),
+		browser.ClickAndLoad(`[data-testid="summary-link"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="chart-status"]`)),
 	)
 	if got := text(`[data-testid="page-title"]`); got != "SSD-CE: operation summary" {
@@ -176,7 +176,7 @@ func TestBrowserReports(t *testing.T) {
 	b.SetViewport(browser.Desktop)
 	b.Do(
 		chromedp.Navigate(srv.URL+"/requests/"+strconv.FormatInt(r.ID, 10)),
-		chromedp.Click(chromedp.CSS(`[data-testid="record-link"]`)),
+		browser.ClickAndLoad(`[data-testid="record-link"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="record-head"]`)),
 	)
 	if got := js(`location.pathname`); got != "/requests/"+strconv.FormatInt(r.ID, 10)+"/record" {

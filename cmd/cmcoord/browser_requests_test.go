@@ -69,7 +69,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 			chromedp.SendKeys(chromedp.CSS(`#email`), email),
 			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+			browser.ClickAndLoad(`[data-testid="login-submit"]`),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 		)
 	}
@@ -84,7 +84,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	b.Do(
 		chromedp.Navigate(srv.URL+"/operations/NPL-EQ/requests"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="no-requests"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="new-request"]`)),
+		browser.ClickAndLoad(`[data-testid="new-request"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="request-form"]`)),
 		chromedp.SendKeys(byName("title"), "Airlift of shelter kits to Upper Rasuwa"),
 		chromedp.SendKeys(byName("need"), "4,000 families without shelter above 3,000 m; snow expected within 10 days."),
@@ -98,17 +98,17 @@ func TestBrowserRequestFlow(t *testing.T) {
 	// Save a draft, come back to it, answer that the asset is not unique
 	// (a hard gate) and try to submit.
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="save-draft"]`)),
+		browser.ClickAndLoad(`[data-testid="save-draft"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="edit-request"]`)),
 	)
 	if got := text(`[data-testid="flash"]`); !strings.Contains(got, "saved") {
 		t.Errorf("flash after saving the draft = %q", got)
 	}
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="edit-request"]`)),
+		browser.ClickAndLoad(`[data-testid="edit-request"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="request-form"]`)),
 		chromedp.Click(chromedp.CSS(`[id="checklist.LR3-no"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="save-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="save-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-summary"]`)),
 	)
 	if got := text(`[data-testid="error-summary"]`); !strings.Contains(got, "No civilian alternative") || !strings.Contains(got, "Unique capability") {
@@ -167,7 +167,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	}
 	b.Do(chromedp.SetValue(byName("checklist.LR4.note"), "UNHAS next free slot in three weeks; snow in ten days."))
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="save-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="save-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="timeline"]`)),
 	)
 	if got := text(`[data-testid="flash"]`); !strings.Contains(got, "submitted") {
@@ -181,7 +181,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	noSideways("the request page")
 	b.SaveArtifacts("request-submitted-phone")
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)),
+		browser.ClickAndLoad(`[data-testid="signout"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
 
@@ -199,14 +199,14 @@ func TestBrowserRequestFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="action-return"] summary`)),
 		chromedp.SendKeys(chromedp.CSS(`#return-reason`), reason),
-		chromedp.Click(chromedp.CSS(`[data-testid="do-return"]`)),
+		browser.ClickAndLoad(`[data-testid="do-return"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="status-reason"]`)),
 	)
 	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Returned") {
 		t.Errorf("status after return = %q", got)
 	}
 	b.Do(
-		chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)),
+		browser.ClickAndLoad(`[data-testid="signout"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 	)
 
@@ -219,7 +219,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	b.Do(
 		chromedp.Click(chromedp.CSS(`[data-testid="queue-returned_to_me"] a`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="edit-request"]`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="edit-request"]`)),
+		browser.ClickAndLoad(`[data-testid="edit-request"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="form-notice"]`)),
 	)
 	if got := text(`[data-testid="form-notice"]`); !strings.Contains(got, reason) {

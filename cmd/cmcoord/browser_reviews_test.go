@@ -94,13 +94,13 @@ func TestBrowserReview(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 			chromedp.SendKeys(chromedp.CSS(`#email`), email),
 			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
+			browser.ClickAndLoad(`[data-testid="login-submit"]`),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 		)
 	}
 	signOut := func() {
 		t.Helper()
-		b.Do(chromedp.Click(chromedp.CSS(`[data-testid="signout"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
+		b.Do(browser.ClickAndLoad(`[data-testid="signout"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
 	}
 	text := func(sel string) string {
 		t.Helper()
@@ -122,7 +122,7 @@ func TestBrowserReview(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/requests/"+strconv.FormatInt(passing.ID, 10)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="vote-form"]`)),
 		chromedp.Click(chromedp.CSS(`#vote-support_with_conditions`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="vote-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="vote-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error-summary"]`)),
 	)
 	if got := text(`[data-testid="error-comment"]`); !strings.Contains(got, "conditions") {
@@ -131,7 +131,7 @@ func TestBrowserReview(t *testing.T) {
 	b.Do(
 		chromedp.Click(chromedp.CSS(`#vote-support_with_conditions`)),
 		chromedp.SendKeys(chromedp.CSS(`#comment`), "Only until the road reopens."),
-		chromedp.Click(chromedp.CSS(`[data-testid="vote-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="vote-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="my-vote"]`)),
 	)
 	if got := text(`[data-testid="my-vote"]`); !strings.Contains(got, "Support with conditions") {
@@ -144,7 +144,7 @@ func TestBrowserReview(t *testing.T) {
 	b.SaveArtifacts("vote-phone")
 	b.Do(
 		chromedp.Click(chromedp.CSS(`#vote-support`)),
-		chromedp.Click(chromedp.CSS(`[data-testid="vote-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="vote-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	if got := text(`[data-testid="my-vote"]`); !strings.HasPrefix(strings.TrimSpace(strings.TrimPrefix(got, "Your organisation's vote:")), "Support") ||
@@ -176,7 +176,7 @@ func TestBrowserReview(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="decision-form"]`)),
 		chromedp.Click(chromedp.CSS(`#outcome-approved`)),
 		chromedp.SendKeys(chromedp.CSS(`#rationale`), "The HCT supports it; no civilian helicopter can land there."),
-		chromedp.Click(chromedp.CSS(`[data-testid="decision-submit"]`)),
+		browser.ClickAndLoad(`[data-testid="decision-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="decision"]`)),
 	)
 	if got := text(`[data-testid="status"]`); !strings.HasPrefix(got, "Approved") {

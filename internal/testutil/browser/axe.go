@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -138,34 +139,55 @@ var axeRun = `(async () => {
 // Do cannot tell apart (the same URL and title).
 func (b *Browser) CheckA11y() {
 	b.t.Helper()
+	if err := b.checkA11y(); err != nil {
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// errLeftPage says the page navigated away while it was being checked.
+var errLeftPage = errors.New("the page navigated away during the check")
+
+// checkA11y runs axe and reports violations with Errorf; it returns an
+// error when axe itself could not run (errLeftPage when the page went
+// away under it).
+func (b *Browser) checkA11y() error {
+	b.t.Helper()
 	js, err := axeSource()
 	if err != nil {
-		b.t.Fatalf("browser: %v", err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
+	left := func(what string, err error) error {
+		msg := err.Error()
+		if strings.Contains(msg, "navigated or closed") || strings.Contains(msg, "context was destroyed") ||
+			strings.Contains(msg, "Cannot find context") || strings.Contains(msg, "axe is not defined") {
+			return errLeftPage
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === 'object'`))
 	if err != nil {
-		b.t.Fatalf("browser: axe: %v", err)
+		return left("axe", err)
 	}
 	if !loaded {
 		// Evaluated through DevTools, so the page's CSP does not apply and
 		// the page itself is unchanged.
 		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](js)); err != nil {
-			b.t.Fatalf("browser: inject axe: %v", err)
+			return left("inject axe", err)
 		}
 	}
 	tags, _ := json.Marshal(AxeTags)
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(axeRun, tags), chromedp.EvalAwaitPromise))
 	if err != nil {
-		b.t.Fatalf("browser: axe run: %v", err)
+		return left("axe run", err)
 	}
 	var vs []axeViolation
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
-		b.t.Fatalf("browser: axe result %q: %v", out, err)
+		return fmt.Errorf("axe result %q: %w", out, err)
 	}
 	if len(vs) == 0 {
-		return
+		return nil
 	}
 	url, _ := chromedp.Run(ctx, chromedp.Location())
 	var sb strings.Builder
@@ -177,6 +199,7 @@ func (b *Browser) CheckA11y() {
 	}
 	b.SaveArtifacts("a11y")
 	b.t.Errorf("browser: accessibility violations on %s:%s", url, sb.String())
+	return nil
 }
 
 // pageState identifies a page state for the automatic check: the URL,
@@ -185,8 +208,8 @@ func (b *Browser) CheckA11y() {
 const pageState = `location.href + '|' + document.title + '|' + document.readyState + '|' +
   (document.querySelector('[aria-invalid=true], .error-summary') ? 'errors' : '')`
 
-// checkNewPage runs CheckA11y when the page reached a state not checked
-// yet in this tab.
+// checkNewPage runs CheckA11y, and CheckPhoneLayout on a phone, when the
+// page reached a state not checked yet in this tab at this viewport width.
 func (b *Browser) checkNewPage() {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
@@ -195,6 +218,7 @@ func (b *Browser) checkNewPage() {
 	if err != nil || !strings.HasPrefix(state, "http") || !strings.Contains(state, "|complete|") {
 		return // no page yet, or still loading: the next Do sees it
 	}
+	state += fmt.Sprintf("|%d", b.viewport.Width)
 	b.mu.Lock()
 	seen := b.checked[state]
 	if b.checked == nil {
@@ -202,7 +226,22 @@ func (b *Browser) checkNewPage() {
 	}
 	b.checked[state] = true
 	b.mu.Unlock()
-	if !seen {
-		b.CheckA11y()
+	if seen {
+		return
+	}
+	switch err := b.checkA11y(); {
+	case errors.Is(err, errLeftPage):
+		// A click started a navigation that had not begun when Do
+		// returned: the page being checked is gone. Forget it; the next
+		// Do checks the page that replaced it.
+		b.mu.Lock()
+		delete(b.checked, state)
+		b.mu.Unlock()
+		return
+	case err != nil:
+		b.t.Fatalf("browser: %v", err)
+	}
+	if b.isPhone() {
+		b.CheckPhoneLayout()
 	}
 }

@@ -1,7 +1,9 @@
 // Package browser is the real-browser test harness: it drives headless
 // Debian Chromium with chromedp, collects console errors and uncaught
 // exceptions (a CSP violation is one), runs axe-core's WCAG 2.1 A and AA
-// rules on every page state a test reaches (axe.go), and when a test
+// rules on every page state a test reaches (axe.go) and, on a phone-sized
+// viewport, checks it neither scrolls sideways nor has tap targets under
+// 44×44 px (phone.go), and when a test
 // fails saves a screenshot and the page HTML under
 // testdata/artifacts/<test name>/.
 //
@@ -40,6 +42,7 @@ type Browser struct {
 	mu       sync.Mutex
 	problems []string        // console errors and uncaught exceptions
 	checked  map[string]bool // page states axe has checked (pageState)
+	viewport Viewport        // the last SetViewport; zero: Desktop's window
 }
 
 // ExecPath returns the Chromium binary to use, or an error saying how to
@@ -151,6 +154,7 @@ func Get[T any](b *Browser, a chromedp.Action[T]) T {
 // mobile, touch device.
 func (b *Browser) SetViewport(v Viewport) {
 	b.t.Helper()
+	b.viewport = v
 	opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
 	if v.Width < 600 {
 		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch)
@@ -223,4 +227,30 @@ func sanitize(s string) string {
 		}
 		return '_'
 	}, s)
+}
+
+// ClickAndLoad clicks the element sel selects — a submit button or a link
+// — and waits until the next page has replaced the current one and
+// finished loading. Waiting for an element instead races when the old
+// page has it too (a flash message, a panel): the wait passes before the
+// form is even sent.
+func ClickAndLoad(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Evaluate[chromedp.Void](`window.__cmcoordOldPage = true`),
+		chromedp.Click(chromedp.CSS(sel)),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			for {
+				// Errors while the old document goes away are expected.
+				done, err := chromedp.Evaluate[bool](`!window.__cmcoordOldPage && document.readyState === 'complete'`)(ctx, t)
+				if err == nil && done {
+					return nil
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("waiting for the page after clicking %s: %w", sel, ctx.Err())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}),
+	)
 }
