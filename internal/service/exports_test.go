@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -118,6 +119,18 @@ func TestExports_Visibility(t *testing.T) {
 		}
 		if rows[0]["#contact +email"] != "rita@example.org" || rows[0]["#country +code +v_iso3"] != "NPL" {
 			t.Errorf("row = %v", rows[0])
+		}
+		// Every part the export takes out of the JSON columns arrives.
+		for tag, want := range map[string]string{
+			"#loc +name +origin": "Base Town airstrip", "#adm1 +code +v_pcode +origin": "NP03", "#geo +lat +origin": "27.7",
+			"#geo +lon +origin": "85.3", "#loc +name +dest": "Upper Valley", "#adm2 +code +v_pcode +dest": "NP0301",
+			"#geo +lat +dest": "28.1", "#geo +lon +dest": "85.4", "#org +name +handover": "WFP road convoys",
+			"#date +handover": f.submitted.ExitStrategy.Date.Format(time.DateOnly), "#contact +name": "Rita Field",
+			"#contact +phone": "'+977 1 555 0100", // a leading + is guarded against formulas "#sector +cluster +code +v_ocha_clusters": strings.Join(f.submitted.Sectors, ";"),
+		} {
+			if rows[0][tag] != want {
+				t.Errorf("%s = %q, want %q", tag, rows[0][tag], want)
+			}
 		}
 	})
 	t.Run("ViewerContactBlank", func(t *testing.T) {
