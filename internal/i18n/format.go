@@ -56,3 +56,13 @@ func (l *Localizer) DateTime(t time.Time) string {
 	t = t.UTC()
 	return l.T("format.datetime", "Date", l.Date(t), "Time", l.digits(t.Hour(), 2)+":"+l.digits(t.Minute(), 2))
 }
+
+// StoredTime shows a time kept as RFC 3339 text (a notification's
+// deadline) like DateTime; any other text, such as a time stored by an
+// earlier version, is returned as it is.
+func (l *Localizer) StoredTime(v string) string {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return l.DateTime(t)
+	}
+	return v
+}

@@ -134,6 +134,7 @@ func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body stri
 	if o := vals["Outcome"]; o != "" && n.catalog.Has("notify.outcome."+o) {
 		vals["Outcome"] = loc.T("notify.outcome." + o)
 	}
+	vals["Deadline"] = loc.StoredTime(vals["Deadline"])
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)

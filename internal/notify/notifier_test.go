@@ -276,14 +276,14 @@ func TestRenderEveryKind(t *testing.T) {
 	t.Parallel()
 	n := notify.New(mustCatalog(t), true, "https://cmcoord.example.org", nil)
 	data := map[domain.NoticeKind]map[string]string{
-		domain.NoticeReviewOpened:   {"Deadline": "2026-11-30 09:00 UTC"},
-		domain.NoticeReviewReminder: {"Deadline": "2026-11-30 09:00 UTC"},
+		domain.NoticeReviewOpened:   {"Deadline": "2026-11-30T09:00:00Z"}, // as the services store it
+		domain.NoticeReviewReminder: {"Deadline": "2026-11-30 09:00 UTC"}, // as an earlier version did
 		domain.NoticeReviewClosed:   {"Outcome": "passed", "Turnout": "5/7"},
 		domain.NoticeDecision:       {"Outcome": "rejected"},
 		domain.NoticeReturned:       {"Reason": "Too vague."},
 	}
 	want := map[domain.NoticeKind][]string{
-		domain.NoticeReviewOpened:   {"vote before 2026-11-30 09:00 UTC"},
+		domain.NoticeReviewOpened:   {"vote before 30 Nov 2026, 09:00 UTC"},
 		domain.NoticeReviewReminder: {"closes at 2026-11-30 09:00 UTC"},
 		domain.NoticeReviewClosed:   {"has closed: the review passed", "voted: 5/7"},
 		domain.NoticeDecision:       {": rejected."},
@@ -306,6 +306,14 @@ func TestRenderEveryKind(t *testing.T) {
 			if !strings.Contains(body, w) {
 				t.Errorf("%s: body lacks %q:\n%s", kind, w, body)
 			}
+		}
+	}
+	// The deadline in the recipient's language.
+	for lang, want := range map[string]string{"fr": "30 nov. 2026 à 09:00 UTC", "es": "30 nov 2026, 09:00 UTC", "ar": "٣٠ نوفمبر ٢٠٢٦"} {
+		subject, body := n.Render(lang, domain.Notice{Kind: domain.NoticeReviewReminder, Reference: "NPL-RFA-0042",
+			Data: map[string]string{"Deadline": "2026-11-30T09:00:00Z"}})
+		if !strings.Contains(subject+body, want) {
+			t.Errorf("%s: the deadline is not %q:\n%s\n%s", lang, want, subject, body)
 		}
 	}
 	long := strings.Repeat("é", 400)

@@ -231,7 +231,7 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 		return err
 	}
 	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: voters, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format("2006-01-02 15:04 UTC")}})
+		Recipients: voters, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
 }
 
 func nonNilIDs(ids []int64) []int64 {
@@ -581,7 +581,7 @@ func (s *Reviews) remindOne(ctx context.Context) (int, error) {
 			return err
 		}
 		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-			Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format("2006-01-02 15:04 UTC")}})
+			Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
 	})
 	return n, err
 }

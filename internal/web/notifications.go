@@ -74,6 +74,7 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 	if o := vals["Outcome"]; o != "" && s.catalog.Has("notify.outcome."+o) {
 		vals["Outcome"] = i18n.T(ctx, "notify.outcome."+o)
 	}
+	vals["Deadline"] = i18n.FromContext(ctx).StoredTime(vals["Deadline"])
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)
