@@ -125,7 +125,9 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 // since) or a disabled or deleted user is CodeUnauthorized: the session
 // has ended.
 func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, error) {
-	u, err := s.store.GetUser(ctx, userID)
+	// The user and their memberships in one round trip: the memberships
+	// are used only once the user is known to be enabled and in this epoch.
+	u, ms, err := s.store.UserWithMemberships(ctx, userID)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
@@ -135,7 +137,7 @@ func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, 
 	if u.Disabled || u.SessionEpoch != epoch {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	return s.actorFor(ctx, u)
+	return actorOf(u, ms), nil
 }
 
 func (s *Access) actorFor(ctx context.Context, u domain.User) (domain.Actor, error) {
@@ -143,13 +145,18 @@ func (s *Access) actorFor(ctx context.Context, u domain.User) (domain.Actor, err
 	if err != nil {
 		return domain.Actor{}, err
 	}
+	return actorOf(u, ms), nil
+}
+
+// actorOf is user u with their memberships ms.
+func actorOf(u domain.User, ms []domain.Membership) domain.Actor {
 	a := domain.Actor{UserID: u.ID, OrganizationID: u.OrganizationID, Name: u.Name, Email: u.Email,
 		Language: u.Language, IsAdmin: u.IsAdmin, Roles: make(map[int64]domain.RoleSet, len(ms))}
 	for _, m := range ms {
 		a.Roles[m.OperationID] = m.Roles
 		a.Operations = append(a.Operations, domain.OperationRef{ID: m.OperationID, Code: m.OperationCode, Name: m.OperationName})
 	}
-	return a, nil
+	return a
 }
 
 // ActorForToken authenticates an API token. An unknown, revoked or

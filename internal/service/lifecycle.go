@@ -71,29 +71,47 @@ func (s *Lifecycle) State(ctx context.Context, by domain.Actor, id int64) (Lifec
 		return out, err
 	}
 	ev := domain.Evaluate(r, op.Context, org.UNEntity)
+	var assessment *domain.Assessment
+	if domain.CanSeeHRDDP(by.RolesIn(r.OperationID)) {
+		if assessment, err = s.store.GetAssessment(ctx, id); err != nil {
+			return out, err
+		}
+	}
+	consent, err := s.store.GetConsent(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	taskings, err := s.store.ListTaskings(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	reports, err := s.store.ListReports(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	handover, err := s.store.GetHandover(ctx, id)
+	if err != nil {
+		return out, err
+	}
+	return lifecycleState(by, r, ev, assessment, consent, taskings, reports, handover, s.now()), nil
+}
+
+// lifecycleState is what by may see of request r's life after approval
+// and the steps by may take now; ev is r's evaluation, assessment its
+// HRDDP assessment (read only for roles that may see it).
+func lifecycleState(by domain.Actor, r domain.Request, ev domain.Evaluation, assessment *domain.Assessment,
+	consent *domain.Consent, taskings []domain.Tasking, reports []domain.ExecutionReport, handover *domain.Handover,
+	now time.Time) LifecycleState {
+	out := LifecycleState{Consent: consent, Taskings: taskings, Reports: reports, Handover: handover}
 	roles := by.RolesIn(r.OperationID)
 	out.HRDDPRequired = domain.HRDDPRequired(ev)
 	out.CanSeeHRDDP = domain.CanSeeHRDDP(roles)
 	if out.CanSeeHRDDP {
-		if out.Assessment, err = s.store.GetAssessment(ctx, id); err != nil {
-			return out, err
-		}
+		out.Assessment = assessment
 	}
 	out.CanAssess = out.HRDDPRequired && roles.Has(domain.RoleHRDDPReviewer) && r.Status == domain.StatusSubmitted
-	if out.Consent, err = s.store.GetConsent(ctx, id); err != nil {
-		return out, err
-	}
-	if out.Taskings, err = s.store.ListTaskings(ctx, id); err != nil {
-		return out, err
-	}
-	if out.Reports, err = s.store.ListReports(ctx, id); err != nil {
-		return out, err
-	}
 	out.Totals = domain.Totals(out.Reports)
-	if out.Handover, err = s.store.GetHandover(ctx, id); err != nil {
-		return out, err
-	}
-	out.Timing = domain.TimingOf(r, s.now())
+	out.Timing = domain.TimingOf(r, now)
 	can := func(a domain.Action) bool { return domain.CanRequest(by, a, r) == nil }
 	officer := roles.Has(domain.RoleOfficer)
 	out.CanConsent = officer && (r.Status == domain.StatusApproved || r.Status == domain.StatusTasked || r.Status == domain.StatusDeclinedByProvider)
@@ -106,7 +124,7 @@ func (s *Lifecycle) State(ctx context.Context, by domain.Actor, id int64) (Lifec
 	out.CanHandOver = can(domain.ActionHandOver)
 	out.CanCancel = can(domain.ActionCancel)
 	out.ExitStrategyOf = r.ExitStrategy.Organization
-	return out, nil
+	return out
 }
 
 // step runs one lifecycle step on request id: lock, check the caller may

@@ -241,6 +241,12 @@ func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request
 	if err != nil {
 		return RequestDetail{}, err
 	}
+	return s.detailOf(by, r, op, org), nil
+}
+
+// detailOf is request r of operation op, requested by org, as by may see
+// it (without comments and events).
+func (s *Requests) detailOf(by domain.Actor, r domain.Request, op domain.Operation, org domain.Organization) RequestDetail {
 	d := RequestDetail{
 		Request: r, Operation: op, UNEntity: org.UNEntity,
 		Evaluation:         domain.Evaluate(r, op.Context, org.UNEntity),
@@ -253,7 +259,7 @@ func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request
 		d.Request.POC = domain.Contact{}
 		d.ContactHidden = true
 	}
-	return d, nil
+	return d
 }
 
 // Evaluate returns the checklist's evaluation of r as it would stand in

@@ -79,26 +79,44 @@ func (s *Reviews) State(ctx context.Context, by domain.Actor, id int64) (ReviewS
 }
 
 func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request) (ReviewState, error) {
-	var out ReviewState
 	rv, ok, err := st.LatestReview(ctx, r.ID)
 	if err != nil || !ok {
-		return out, err
+		return ReviewState{}, err
 	}
-	out.Review, out.Exists = rv, true
-	roles := by.RolesIn(r.OperationID)
-	out.Visibility = domain.VotesVisible(roles, rv)
 	votes, err := st.ListVotes(ctx, rv.ID)
 	if err != nil {
-		return out, err
+		return ReviewState{}, err
 	}
+	names, err := st.OrganizationNames(ctx, append(slices.Clone(rv.Eligible), rv.Recused...))
+	if err != nil {
+		return ReviewState{}, err
+	}
+	var history []domain.Vote
+	if domain.VotesVisible(by.RolesIn(r.OperationID), rv) == domain.SeeValues && !rv.Open() {
+		if history, err = st.VoteHistory(ctx, rv.ID); err != nil {
+			return ReviewState{}, err
+		}
+	}
+	d, hasDecision, err := st.LatestDecision(ctx, r.ID)
+	if err != nil {
+		return ReviewState{}, err
+	}
+	return reviewState(by, r, rv, votes, names, history, d, hasDecision), nil
+}
+
+// reviewState is what by may see of review rv of request r and may do
+// in it: votes are r's current votes, names the eligible and recused
+// organisations' names, history the review's vote history (read once it
+// is closed), d the request's latest decision when hasDecision.
+func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []domain.Vote, names map[int64]string,
+	history []domain.Vote, d domain.Decision, hasDecision bool) ReviewState {
+	out := ReviewState{Review: rv, Exists: true}
+	roles := by.RolesIn(r.OperationID)
+	out.Visibility = domain.VotesVisible(roles, rv)
 	if rv.Tally != nil {
 		out.Tally = *rv.Tally
 	} else {
 		out.Tally = domain.CountVotes(rv.Policy, rv.Eligible, votes)
-	}
-	names, err := st.OrganizationNames(ctx, append(slices.Clone(rv.Eligible), rv.Recused...))
-	if err != nil {
-		return out, err
 	}
 	for _, id := range rv.Eligible {
 		out.Eligible = append(out.Eligible, names[id])
@@ -123,9 +141,7 @@ func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r
 	if out.Visibility == domain.SeeValues {
 		out.Votes = votes
 		if !rv.Open() {
-			if out.History, err = st.VoteHistory(ctx, rv.ID); err != nil {
-				return out, err
-			}
+			out.History = history
 		}
 	}
 	open := rv.Open() && r.Status == domain.StatusHCTReview
@@ -134,12 +150,10 @@ func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r
 	out.CanReopen = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReopenReview, r) == nil &&
 		!rv.Reopening && rv.Tally != nil && !rv.Tally.QuorumMet
 	out.CanDecide = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReject, r) == nil
-	if d, ok, err := st.LatestDecision(ctx, r.ID); err != nil {
-		return out, err
-	} else if ok && d.ReviewID == rv.ID {
+	if hasDecision && d.ReviewID == rv.ID {
 		out.Decision = &d
 	}
-	return out, nil
+	return out
 }
 
 // OpenInput is what the officer sends to open a review.

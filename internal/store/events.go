@@ -49,10 +49,12 @@ func (s *Store) InsertEvent(ctx context.Context, e domain.Event) (domain.Event, 
 	return e, dbErr(err, "insert event")
 }
 
+const eventsSQL = `SELECT ` + eventCols + ` FROM events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.request_id = $1 ORDER BY e.seq`
+
 // ListEvents returns request id's events in order.
 func (s *Store) ListEvents(ctx context.Context, requestID int64) ([]domain.Event, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+eventCols+` FROM events e LEFT JOIN users u ON u.id = e.actor_id
-		WHERE e.request_id = $1 ORDER BY e.seq`, requestID)
+	rows, _ := s.db.Query(ctx, eventsSQL, requestID)
 	out, err := pgx.CollectRows(rows, scanEvent)
 	return out, dbErr(err, "list events of request %d", requestID)
 }
@@ -116,9 +118,11 @@ func (s *Store) UpdateComment(ctx context.Context, c domain.Comment) error {
 	return dbErr(err, "update comment %d", c.ID)
 }
 
+const commentsSQL = `SELECT ` + commentCols + commentFrom + ` WHERE c.request_id = $1 ORDER BY c.id`
+
 // ListComments returns request id's comments, oldest first.
 func (s *Store) ListComments(ctx context.Context, requestID int64) ([]domain.Comment, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+commentCols+commentFrom+` WHERE c.request_id = $1 ORDER BY c.id`, requestID)
+	rows, _ := s.db.Query(ctx, commentsSQL, requestID)
 	out, err := pgx.CollectRows(rows, scanComment)
 	return out, dbErr(err, "list comments of request %d", requestID)
 }

@@ -9,20 +9,27 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
+const consentSQL = `SELECT status, authority, channel, date, reference, recorded_by, recorded_at
+		FROM consents WHERE request_id = $1`
+
 // GetConsent returns request requestID's consent record, or nil.
 func (s *Store) GetConsent(ctx context.Context, requestID int64) (*domain.Consent, error) {
+	c, err := scanConsent(s.db.QueryRow(ctx, consentSQL, requestID))
+	return c, dbErr(err, "consent of request %d", requestID)
+}
+
+// scanConsent reads a consent row; no row is nil.
+func scanConsent(row pgx.Row) (*domain.Consent, error) {
 	var (
 		c    domain.Consent
 		date *time.Time
 	)
-	err := s.db.QueryRow(ctx, `SELECT status, authority, channel, date, reference, recorded_by, recorded_at
-		FROM consents WHERE request_id = $1`, requestID).Scan(&c.Status, &c.Authority, &c.Channel, &date, &c.Reference,
-		&c.RecordedBy, &c.RecordedAt)
+	err := row.Scan(&c.Status, &c.Authority, &c.Channel, &date, &c.Reference, &c.RecordedBy, &c.RecordedAt)
 	if err == pgx.ErrNoRows {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, dbErr(err, "consent of request %d", requestID)
+		return nil, err
 	}
 	c.Date = deref(date)
 	return &c, nil
@@ -52,9 +59,11 @@ func scanTasking(row pgx.CollectableRow) (domain.Tasking, error) {
 	return t, err
 }
 
+const taskingsSQL = `SELECT ` + taskingCols + ` FROM taskings WHERE request_id = $1 ORDER BY id`
+
 // ListTaskings returns request requestID's taskings, oldest first.
 func (s *Store) ListTaskings(ctx context.Context, requestID int64) ([]domain.Tasking, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+taskingCols+` FROM taskings WHERE request_id = $1 ORDER BY id`, requestID)
+	rows, _ := s.db.Query(ctx, taskingsSQL, requestID)
 	out, err := pgx.CollectRows(rows, scanTasking)
 	return out, dbErr(err, "taskings of request %d", requestID)
 }
@@ -91,17 +100,21 @@ func (s *Store) InsertReport(ctx context.Context, r domain.ExecutionReport) (dom
 	return r, dbErr(err, "insert execution report")
 }
 
+const reportsSQL = `SELECT id, request_id, report_date, sorties, flight_hours::float8, tonnes::float8, passengers,
+		medevacs, people_reached, incidents, notes, reported_by, reported_at
+		FROM execution_reports WHERE request_id = $1 ORDER BY report_date, id`
+
+func scanReport(row pgx.CollectableRow) (domain.ExecutionReport, error) {
+	var r domain.ExecutionReport
+	err := row.Scan(&r.ID, &r.RequestID, &r.Date, &r.Sorties, &r.FlightHours, &r.Tonnes, &r.Passengers, &r.Medevacs,
+		&r.PeopleReached, &r.Incidents, &r.Notes, &r.ReportedBy, &r.ReportedAt)
+	return r, err
+}
+
 // ListReports returns request requestID's execution reports by date.
 func (s *Store) ListReports(ctx context.Context, requestID int64) ([]domain.ExecutionReport, error) {
-	rows, _ := s.db.Query(ctx, `SELECT id, request_id, report_date, sorties, flight_hours::float8, tonnes::float8, passengers,
-		medevacs, people_reached, incidents, notes, reported_by, reported_at
-		FROM execution_reports WHERE request_id = $1 ORDER BY report_date, id`, requestID)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ExecutionReport, error) {
-		var r domain.ExecutionReport
-		err := row.Scan(&r.ID, &r.RequestID, &r.Date, &r.Sorties, &r.FlightHours, &r.Tonnes, &r.Passengers, &r.Medevacs,
-			&r.PeopleReached, &r.Incidents, &r.Notes, &r.ReportedBy, &r.ReportedAt)
-		return r, err
-	})
+	rows, _ := s.db.Query(ctx, reportsSQL, requestID)
+	out, err := pgx.CollectRows(rows, scanReport)
 	return out, dbErr(err, "execution reports of request %d", requestID)
 }
 
@@ -112,32 +125,53 @@ func (s *Store) InsertHandover(ctx context.Context, requestID int64, h domain.Ha
 	return dbErr(err, "insert hand-over of request %d", requestID)
 }
 
+const handoverSQL = `SELECT organization, date, reason, recorded_by, recorded_at FROM handovers WHERE request_id = $1`
+
 // GetHandover returns request requestID's hand-over, or nil.
 func (s *Store) GetHandover(ctx context.Context, requestID int64) (*domain.Handover, error) {
+	h, err := scanHandover(s.db.QueryRow(ctx, handoverSQL, requestID))
+	return h, dbErr(err, "hand-over of request %d", requestID)
+}
+
+// scanHandover reads a hand-over row; no row is nil.
+func scanHandover(row pgx.Row) (*domain.Handover, error) {
 	var h domain.Handover
-	err := s.db.QueryRow(ctx, `SELECT organization, date, reason, recorded_by, recorded_at FROM handovers WHERE request_id = $1`,
-		requestID).Scan(&h.Organization, &h.Date, &h.Reason, &h.RecordedBy, &h.RecordedAt)
+	err := row.Scan(&h.Organization, &h.Date, &h.Reason, &h.RecordedBy, &h.RecordedAt)
 	if err == pgx.ErrNoRows {
 		return nil, nil
 	}
-	return &h, dbErr(err, "hand-over of request %d", requestID)
+	if err != nil {
+		return nil, err
+	}
+	return &h, nil
 }
 
 const assessmentCols = `a.request_id, a.receiving_entity, a.support_description, a.support_category, a.grave_violations,
 	a.accountability, a.risk_level, a.benefits_and_risks, a.mitigation, a.communication, a.monitoring_plan,
 	a.intervention_process, a.outcome, a.country_mechanism_ref, a.assessed_by, u.name, a.assessed_at`
 
+const assessmentSQL = `SELECT ` + assessmentCols + ` FROM hrddp_assessments a JOIN users u ON u.id = a.assessed_by
+		WHERE a.request_id = $1`
+
 // GetAssessment returns request requestID's HRDDP assessment, or nil.
 func (s *Store) GetAssessment(ctx context.Context, requestID int64) (*domain.Assessment, error) {
+	a, err := scanAssessment(s.db.QueryRow(ctx, assessmentSQL, requestID))
+	return a, dbErr(err, "HRDDP assessment of request %d", requestID)
+}
+
+// scanAssessment reads an assessment row; no row is nil.
+func scanAssessment(row pgx.Row) (*domain.Assessment, error) {
 	var a domain.Assessment
-	err := s.db.QueryRow(ctx, `SELECT `+assessmentCols+` FROM hrddp_assessments a JOIN users u ON u.id = a.assessed_by
-		WHERE a.request_id = $1`, requestID).Scan(&a.RequestID, &a.ReceivingEntity, &a.SupportDescription, &a.SupportCategory,
+	err := row.Scan(&a.RequestID, &a.ReceivingEntity, &a.SupportDescription, &a.SupportCategory,
 		&a.GraveViolations, &a.Accountability, &a.RiskLevel, &a.BenefitsAndRisks, &a.Mitigation, &a.Communication,
 		&a.MonitoringPlan, &a.InterventionProcess, &a.Outcome, &a.CountryMechanismRef, &a.AssessedBy, &a.AssessedByName, &a.AssessedAt)
 	if err == pgx.ErrNoRows {
 		return nil, nil
 	}
-	return &a, dbErr(err, "HRDDP assessment of request %d", requestID)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // SaveAssessment records (or revises) request requestID's assessment.

@@ -54,12 +54,18 @@ func (s *Store) ListMembers(ctx context.Context, opID int64) ([]Member, error) {
 	return out, dbErr(err, "list members of operation %d", opID)
 }
 
+const membershipsSQL = `SELECT o.id, o.code, o.name, m.roles FROM memberships m JOIN operations o ON o.id = m.operation_id
+		 WHERE m.user_id = $1 ORDER BY o.code`
+
 // ListMemberships returns user userID's memberships, by operation code.
 func (s *Store) ListMemberships(ctx context.Context, userID int64) ([]domain.Membership, error) {
-	rows, _ := s.db.Query(ctx,
-		`SELECT o.id, o.code, o.name, m.roles FROM memberships m JOIN operations o ON o.id = m.operation_id
-		 WHERE m.user_id = $1 ORDER BY o.code`, userID)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
+	rows, _ := s.db.Query(ctx, membershipsSQL, userID)
+	out, err := collectMemberships(rows, userID)
+	return out, dbErr(err, "list memberships of user %d", userID)
+}
+
+func collectMemberships(rows pgx.Rows, userID int64) ([]domain.Membership, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
 		m := domain.Membership{UserID: userID}
 		var roles []string
 		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles); err != nil {
@@ -69,5 +75,24 @@ func (s *Store) ListMemberships(ctx context.Context, userID int64) ([]domain.Mem
 		m.Roles, err = domain.NewRoleSet(roles...)
 		return m, err
 	})
-	return out, dbErr(err, "list memberships of user %d", userID)
+}
+
+// UserWithMemberships returns user id (as GetUser) and their memberships
+// (as ListMemberships), read in one round trip.
+func (s *Store) UserWithMemberships(ctx context.Context, id int64) (domain.User, []domain.Membership, error) {
+	var (
+		u  domain.User
+		ms []domain.Membership
+	)
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+userCols+` FROM users WHERE id = $1`, id).Query(func(rows pgx.Rows) (err error) {
+		u, err = pgx.CollectExactlyOneRow(rows, scanUser)
+		return err
+	})
+	b.Queue(membershipsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		ms, err = collectMemberships(rows, id)
+		return err
+	})
+	err := s.db.SendBatch(ctx, b).Close()
+	return u, ms, dbErr(err, "get user %d with memberships", id)
 }

@@ -75,9 +75,11 @@ func nonNil(s []int64) []int64 {
 	return s
 }
 
+const latestReviewSQL = `SELECT ` + reviewCols + ` FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1`
+
 // LatestReview returns request requestID's most recent review, if any.
 func (s *Store) LatestReview(ctx context.Context, requestID int64) (domain.Review, bool, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+reviewCols+` FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1`, requestID)
+	rows, _ := s.db.Query(ctx, latestReviewSQL, requestID)
 	out, err := pgx.CollectExactlyOneRow(rows, scanReview)
 	if err == pgx.ErrNoRows {
 		return domain.Review{}, false, nil
@@ -211,14 +213,21 @@ func (s *Store) InsertDecision(ctx context.Context, d domain.Decision) (domain.D
 	return d, dbErr(err, "insert decision")
 }
 
+const latestDecisionSQL = `SELECT d.id, d.request_id, d.review_id, d.outcome, d.rationale, d.conditions, d.decided_by, u.name, d.decided_at
+		FROM decisions d JOIN users u ON u.id = d.decided_by WHERE d.request_id = $1 ORDER BY d.id DESC LIMIT 1`
+
 // LatestDecision returns request requestID's most recent decision, if any.
 func (s *Store) LatestDecision(ctx context.Context, requestID int64) (domain.Decision, bool, error) {
+	d, ok, err := scanDecision(s.db.QueryRow(ctx, latestDecisionSQL, requestID))
+	return d, ok, dbErr(err, "latest decision of request %d", requestID)
+}
+
+// scanDecision reads a decision row, reporting whether there was one.
+func scanDecision(row pgx.Row) (domain.Decision, bool, error) {
 	var d domain.Decision
-	err := s.db.QueryRow(ctx, `SELECT d.id, d.request_id, d.review_id, d.outcome, d.rationale, d.conditions, d.decided_by, u.name, d.decided_at
-		FROM decisions d JOIN users u ON u.id = d.decided_by WHERE d.request_id = $1 ORDER BY d.id DESC LIMIT 1`, requestID).
-		Scan(&d.ID, &d.RequestID, &d.ReviewID, &d.Outcome, &d.Rationale, &d.Conditions, &d.DecidedBy, &d.DecidedByName, &d.DecidedAt)
+	err := row.Scan(&d.ID, &d.RequestID, &d.ReviewID, &d.Outcome, &d.Rationale, &d.Conditions, &d.DecidedBy, &d.DecidedByName, &d.DecidedAt)
 	if err == pgx.ErrNoRows {
 		return d, false, nil
 	}
-	return d, err == nil, dbErr(err, "latest decision of request %d", requestID)
+	return d, err == nil, err
 }

@@ -88,7 +88,7 @@ func (s *Server) lifecycleAction(form, done string, do func(r *http.Request, a d
 		a := actor(r)
 		err = do(r, a, id)
 		if domain.ErrorCode(err) == domain.CodeInvalid {
-			d, gerr := s.requests.Detail(r.Context(), a, id)
+			d, gerr := s.requests.Page(r.Context(), a, id)
 			if gerr != nil {
 				return gerr
 			}

@@ -36,13 +36,10 @@ var lifecycleForms = map[string]bool{"consent": true, "tasking": true, "decline"
 // of request d for the viewer; st carries a failed form back, shown with
 // the page's form f so that the error summary links to its inputs. It is
 // nil when there is nothing to show.
-func (s *Server) lifecyclePanel(r *http.Request, d service.RequestDetail, st pageState, f *form) (*pages.LifecyclePanel, error) {
+func (s *Server) lifecyclePanel(r *http.Request, d service.RequestPage, st pageState, f *form) *pages.LifecyclePanel {
 	ctx := r.Context()
 	req := d.Request
-	ls, err := s.lifecycle.State(ctx, actor(r), req.ID)
-	if err != nil {
-		return nil, err
-	}
+	ls := d.Lifecycle
 	// formFor returns the failed form's values and messages for the form
 	// that failed, and defaults for the others.
 	formFor := func(id string, defaults url.Values) *form {
@@ -58,9 +55,9 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestDetail, st pag
 		len(ls.Reports) > 0 || ls.Handover != nil
 	if !p.Shown {
 		if p.HRDDP == nil {
-			return nil, nil
+			return nil
 		}
-		return p, nil
+		return p
 	}
 	switch ls.Timing {
 	case domain.TaskEndingSoon, domain.TaskOverrun:
@@ -133,7 +130,7 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestDetail, st pag
 		p.HandoverForm = handoverForm(ctx, hf, base+"/handover", version, ls.ExitStrategyOf, st.form == "handover")
 	}
 	p.CancelForm = step("cancel", domain.ActionCancel, ls.CanCancel, true, "lifecycle.cancel_hint")
-	return p, nil
+	return p
 }
 
 // hrddpSummary is the request page's HRDDP section: only for the roles

@@ -34,7 +34,7 @@ func (s *Server) handleRequestShow(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	d, err := s.requests.Detail(r.Context(), actor(r), id)
+	d, err := s.requests.Page(r.Context(), actor(r), id)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ var actionIDs = map[domain.Action]string{
 	domain.ActionRedirect: "redirect", domain.ActionWithdraw: "withdraw",
 }
 
-func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, status int, d service.RequestDetail, st pageState) error {
+func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, status int, d service.RequestPage, st pageState) error {
 	ctx := r.Context()
 	a := actor(r)
 	req := d.Request
@@ -89,16 +89,8 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Extend = &pages.ExtendForm{URL: requestURL(req.ID) + "/extend", IdempotencyKey: newIdempotencyKey(), EndDate: end,
 			Hint: i18n.T(ctx, "extension.hint", "End", formDate(req.EndDate))}
 	}
-	review, err := s.reviewPanel(r, d, st)
-	if err != nil {
-		return err
-	}
-	v.Review = review
-	lifecycle, err := s.lifecyclePanel(r, d, st, f)
-	if err != nil {
-		return err
-	}
-	v.Lifecycle = lifecycle
+	v.Review = s.reviewPanel(r, d, st)
+	v.Lifecycle = s.lifecyclePanel(r, d, st, f)
 	if domain.CanRequest(a, domain.ActionRecordBriefing, req) == nil && req.Status != domain.StatusDraft && !req.Status.Terminal() {
 		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
 	}
@@ -406,7 +398,7 @@ func (s *Server) handleRequestAction(act domain.Action) handlerFunc {
 			http.Redirect(w, r, requestURL(id)+"/edit?check=submit", http.StatusSeeOther)
 			return nil
 		case domain.ErrorCode(err) == domain.CodeInvalid:
-			d, gerr := s.requests.Detail(ctx, a, id)
+			d, gerr := s.requests.Page(ctx, a, id)
 			if gerr != nil {
 				return gerr
 			}
@@ -428,7 +420,7 @@ func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
 	a, ctx := actor(r), r.Context()
 	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
 	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Detail(ctx, a, id)
+		d, gerr := s.requests.Page(ctx, a, id)
 		if gerr != nil {
 			return gerr
 		}
@@ -454,7 +446,7 @@ func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) error 
 	a, ctx := actor(r), r.Context()
 	c, err := s.requests.AddComment(ctx, a, id, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Detail(ctx, a, id)
+		d, gerr := s.requests.Page(ctx, a, id)
 		if gerr != nil {
 			return gerr
 		}
@@ -484,7 +476,7 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	a, ctx := actor(r), r.Context()
 	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Detail(ctx, a, id)
+		d, gerr := s.requests.Page(ctx, a, id)
 		if gerr != nil {
 			return gerr
 		}
@@ -528,7 +520,7 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Detail(ctx, a, id)
+		d, gerr := s.requests.Page(ctx, a, id)
 		if gerr != nil {
 			return gerr
 		}
@@ -550,7 +542,7 @@ func (s *Server) handleRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.requests.Detail(r.Context(), actor(r), id)
+	d, err := s.requests.Page(r.Context(), actor(r), id)
 	if err != nil {
 		return err
 	}

@@ -448,20 +448,25 @@ func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.T
 
 func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// TestListQueryCountConstant proves the list and screening pages cost the
-// same number of queries for 2 requests as for 40: no N+1.
-func TestListQueryCountConstant(t *testing.T) {
-	t.Parallel()
-	base := testdb.New(t)
-	counter := &queryCounter{}
-	cfg := base.Config().Copy()
-	cfg.ConnConfig.Tracer = counter
+// tracedPool is a pool on a fresh test database whose queries tracer sees.
+func tracedPool(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	cfg := testdb.New(t).Config().Copy()
+	cfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	w := newRequestWorldOn(t, newFixtureOn(t, pool))
+	return pool
+}
+
+// TestListQueryCountConstant proves the list and screening pages cost the
+// same number of queries for 2 requests as for 40: no N+1.
+func TestListQueryCountConstant(t *testing.T) {
+	t.Parallel()
+	counter := &queryCounter{}
+	w := newRequestWorldOn(t, newFixtureOn(t, tracedPool(t, counter)))
 	queries := func(c *http.Client, path string) int64 {
 		t.Helper()
 		before := counter.n.Load()

@@ -20,16 +20,13 @@ import (
 // viewer sees of the votes is decided by service.Reviews.State (sealed
 // votes, domain.VotesVisible); these handlers only lay it out.
 
-// reviewPanel builds the review panel of request d for the viewer; st
-// carries a failed form back (its values and problem).
-func (s *Server) reviewPanel(r *http.Request, d service.RequestDetail, st pageState) (*pages.ReviewPanel, error) {
+// reviewPanel builds the review panel of request d for the viewer, from
+// its review state as the viewer may see it; st carries a failed form
+// back (its values and problem).
+func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageState) *pages.ReviewPanel {
 	ctx := r.Context()
-	a := actor(r)
 	req := d.Request
-	rs, err := s.reviews.State(ctx, a, req.ID)
-	if err != nil {
-		return nil, err
-	}
+	rs := d.Review
 	f := newForm(r, st.err)
 	if st.values != nil {
 		f.values = st.values
@@ -42,9 +39,9 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestDetail, st pageSt
 	}
 	if !rs.Exists {
 		if p.OpenForm == nil {
-			return nil, nil
+			return nil
 		}
-		return p, nil
+		return p
 	}
 	rv := rs.Review
 	p.Exists, p.Open = true, rv.Open()
@@ -109,7 +106,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestDetail, st pageSt
 	if rs.CanDecide && rs.Decision == nil {
 		p.DecideForm = decisionForm(ctx, f, base+"/decision", version, rs.Tally.Passed, st.form == "decision")
 	}
-	return p, nil
+	return p
 }
 
 func voteOrder(v domain.VoteValue) int {
@@ -190,7 +187,7 @@ func (s *Server) reviewAction(form, done string, do func(r *http.Request, a doma
 		a := actor(r)
 		err = do(r, a, id)
 		if domain.ErrorCode(err) == domain.CodeInvalid {
-			d, gerr := s.requests.Detail(r.Context(), a, id)
+			d, gerr := s.requests.Page(r.Context(), a, id)
 			if gerr != nil {
 				return gerr
 			}

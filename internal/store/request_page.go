@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// RequestPageData is everything the request page shows around a request,
+// read by RequestPage in one round trip.
+type RequestPageData struct {
+	Operation    domain.Operation
+	Organization domain.Organization // the requesting organisation
+	Comments     []domain.Comment
+	Events       []domain.Event
+
+	// The latest review, if any (HasReview), with its current votes, the
+	// names of its eligible and recused organisations, and its vote
+	// history once it is closed (nil while it is open).
+	Review      domain.Review
+	HasReview   bool
+	Votes       []domain.Vote
+	OrgNames    map[int64]string
+	VoteHistory []domain.Vote
+	// The latest decision, if any (HasDecision).
+	Decision    domain.Decision
+	HasDecision bool
+
+	Consent  *domain.Consent
+	Taskings []domain.Tasking
+	Reports  []domain.ExecutionReport
+	Handover *domain.Handover
+	// Assessment is read only when asked for (withAssessment); nil
+	// otherwise or when there is none.
+	Assessment *domain.Assessment
+}
+
+// The latest review of request $1 (as LatestReview), for the batch's
+// queries that depend on it.
+const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1)`
+
+// RequestPage reads what the request page shows of request r in one
+// batch: the same queries as GetOperation, GetOrganization, ListComments,
+// ListEvents, LatestReview, ListVotes, OrganizationNames, VoteHistory,
+// LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover and
+// (only when withAssessment) GetAssessment, sent together. r is the
+// request as already read (and its visibility checked) by the caller.
+func (s *Store) RequestPage(ctx context.Context, r domain.Request, withAssessment bool) (RequestPageData, error) {
+	var out RequestPageData
+	id := r.ID
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, r.OperationID).Query(func(rows pgx.Rows) (err error) {
+		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
+		return err
+	})
+	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, r.RequestingOrgID).Query(func(rows pgx.Rows) (err error) {
+		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
+		return err
+	})
+	b.Queue(commentsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		out.Comments, err = pgx.CollectRows(rows, scanComment)
+		return err
+	})
+	b.Queue(eventsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		out.Events, err = pgx.CollectRows(rows, scanEvent)
+		return err
+	})
+	b.Queue(latestReviewSQL, id).Query(func(rows pgx.Rows) error {
+		rv, err := pgx.CollectExactlyOneRow(rows, scanReview)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		out.Review, out.HasReview = rv, err == nil
+		return err
+	})
+	b.Queue(`SELECT `+voteCols+` FROM votes v JOIN organizations o ON o.id = v.organization_id
+		JOIN users u ON u.id = v.cast_by WHERE v.review_id = `+latestReviewID+` ORDER BY o.name`, id).Query(func(rows pgx.Rows) (err error) {
+		out.Votes, err = pgx.CollectRows(rows, scanVote)
+		return err
+	})
+	b.Queue(`SELECT id, name FROM organizations WHERE id = ANY (
+		(SELECT eligible || recused FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1)::bigint[])`, id).
+		Query(func(rows pgx.Rows) error {
+			out.OrgNames = map[int64]string{}
+			var (
+				oid  int64
+				name string
+			)
+			_, err := pgx.ForEachRow(rows, []any{&oid, &name}, func() error {
+				out.OrgNames[oid] = name
+				return nil
+			})
+			return err
+		})
+	// The history only of a closed review: the one VoteHistory would be
+	// asked for (votes are visible to everyone once a review closes).
+	b.Queue(`SELECT `+voteCols+` FROM vote_history v JOIN organizations o ON o.id = v.organization_id
+		JOIN users u ON u.id = v.cast_by
+		WHERE v.review_id = (SELECT lr.id FROM (SELECT id, closed_at FROM reviews WHERE request_id = $1
+		                                       ORDER BY round DESC LIMIT 1) lr WHERE lr.closed_at IS NOT NULL)
+		ORDER BY v.id`, id).Query(func(rows pgx.Rows) (err error) {
+		out.VoteHistory, err = pgx.CollectRows(rows, scanVote)
+		return err
+	})
+	b.Queue(latestDecisionSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		out.Decision, out.HasDecision, err = scanDecision(row)
+		return err
+	})
+	b.Queue(consentSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		out.Consent, err = scanConsent(row)
+		return err
+	})
+	b.Queue(taskingsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		out.Taskings, err = pgx.CollectRows(rows, scanTasking)
+		return err
+	})
+	b.Queue(reportsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		out.Reports, err = pgx.CollectRows(rows, scanReport)
+		return err
+	})
+	b.Queue(handoverSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		out.Handover, err = scanHandover(row)
+		return err
+	})
+	if withAssessment {
+		b.Queue(assessmentSQL, id).QueryRow(func(row pgx.Row) (err error) {
+			out.Assessment, err = scanAssessment(row)
+			return err
+		})
+	}
+	err := s.db.SendBatch(ctx, b).Close()
+	return out, dbErr(err, "request page of request %d", id)
+}
