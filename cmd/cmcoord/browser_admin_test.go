@@ -42,12 +42,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 		}
 	}
 	b.Do(
-		chromedp.Navigate(srv.URL+"/login"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`#email`), "admin@example.org"),
-		chromedp.SendKeys(chromedp.CSS(`#password`), "correct horse battery staple"),
-		browser.ClickAndLoad(`[data-testid="login-submit"]`),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+		signIn(srv.URL, "admin@example.org", "correct horse battery staple"),
 	)
 
 	// Create a user through the admin form.

@@ -103,12 +103,7 @@ func TestBrowserArabicAndEnglish(t *testing.T) {
 				return browser.Get(b, chromedp.Evaluate[string](expr))
 			}
 			b.Do(
-				chromedp.Navigate(srv.URL+"/login"),
-				chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-				chromedp.SendKeys(chromedp.CSS(`#email`), u.name+"@example.org"),
-				chromedp.SendKeys(chromedp.CSS(`#password`), demo.Password),
-				browser.ClickAndLoad(`[data-testid="login-submit"]`),
-				chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+				signIn(srv.URL, u.name+"@example.org", demo.Password),
 			)
 
 			// The request pages: one under HCT review, one decided (its record).

@@ -23,48 +23,12 @@ func TestBrowserLifecycle(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	const pw = "correct horse battery staple"
-	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, "OCHA")
-	if err != nil {
-		t.Fatal(err)
-	}
-	by, err := svc.access.Actor(ctx, root.ID, root.SessionEpoch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.directory.CreateOperation(ctx, by, domain.Operation{Code: "SSD-CE", Name: "South Sudan",
-		CountryISO3: "SSD", Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
-		t.Fatal(err)
-	}
-	un, err := svc.directory.CreateOrganization(ctx, by, domain.Organization{Name: "World Food Programme", Acronym: "WFP", Type: domain.OrgUNAgency, UNEntity: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ngo, err := svc.directory.CreateOrganization(ctx, by, domain.Organization{Name: "Relief NGO", Acronym: "RNG", Type: domain.OrgINGO})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actors := map[string]domain.Actor{}
-	for email, p := range map[string]struct {
-		org  int64
-		role domain.Role
-	}{
-		"rita@example.org": {un.ID, domain.RoleRequester}, "omar@example.org": {root.OrganizationID, domain.RoleOfficer},
-		"hana@example.org": {ngo.ID, domain.RoleHCTMember}, "hc@example.org": {root.OrganizationID, domain.RoleHC},
-		"hugo@example.org": {root.OrganizationID, domain.RoleHRDDPReviewer},
-	} {
-		u, _, err := svc.directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: email, Name: strings.Split(email, "@")[0],
-			OrganizationID: p.org, Language: "en"}, Password: pw})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := svc.directory.SetMember(ctx, by, "SSD-CE", u.ID, domain.RoleSet{p.role}); err != nil {
-			t.Fatal(err)
-		}
-		if actors[email], err = svc.access.Actor(ctx, u.ID, u.SessionEpoch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const pw = browserPassword
+	actors := ssdOperation(t, svc, map[string]ssdMember{
+		"rita@example.org": {orgWFP, domain.RoleRequester}, "omar@example.org": {orgOCHA, domain.RoleOfficer},
+		"hana@example.org": {orgNGO, domain.RoleHCTMember}, "hc@example.org": {orgOCHA, domain.RoleHC},
+		"hugo@example.org": {orgOCHA, domain.RoleHRDDPReviewer},
+	})
 	submit := func(req domain.Request) domain.Request {
 		t.Helper()
 		r, _, err := svc.requests.Create(ctx, actors["rita@example.org"], "SSD-CE", req, "")
@@ -102,12 +66,7 @@ func TestBrowserLifecycle(t *testing.T) {
 	signIn := func(email string) {
 		t.Helper()
 		b.Do(
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-			chromedp.SendKeys(chromedp.CSS(`#email`), email),
-			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			browser.ClickAndLoad(`[data-testid="login-submit"]`),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+			signIn(srv.URL, email, pw),
 		)
 	}
 	text := func(sel string) string {

@@ -177,30 +177,10 @@ func TestBrowserNoJavaScript(t *testing.T) {
 
 	// Every field but one: the capability, which submission needs, is
 	// forgotten.
-	required := time.Now().UTC().Add(5 * 24 * time.Hour)
-	start := required.Format(time.DateOnly)
-	end := required.AddDate(0, 0, 14).Format(time.DateOnly)
-	typed := map[string]string{
-		"title":                      "Airlift of shelter kits to Upper Rasuwa",
-		"need":                       "4,000 families without shelter above 3,000 m; snow expected within 10 days.",
-		"task_description":           "Six rotations a day from Dhunche to Upper Rasuwa for two weeks.",
-		"destination.name":           "Upper Rasuwa",
-		"destination.adm1_pcode":     "NP03",
-		"required_by":                required.Format("2006-01-02T15:04"),
-		"start_date":                 start,
-		"end_date":                   end,
-		"complementarity":            "Trucks carry the kits to Dhunche; only the last leg needs air.",
-		"exit_strategy.organization": "WFP road convoys",
-		"exit_strategy.date":         end,
-		"exit_strategy.plan":         "The road reopens within two weeks; convoys take over.",
-		"poc.name":                   "Rita Field",
-		"poc.role":                   "Logistics officer",
-		"poc.phone":                  "+977 1 555 0100",
-		"poc.email":                  "rita@example.org",
-		"civilian.unhas.note":        "Both UNHAS helicopters are committed for three weeks.",
-		"checklist.LR11.note":        "NEOC letter 2026/114",
-		"checklist.LR4.note":         "UNHAS next free slot in three weeks; snow in ten days.",
-	}
+	typed := completeRequestFields(time.Now().UTC().Add(5 * 24 * time.Hour))
+	typed["title"] = "Airlift of shelter kits to Upper Rasuwa"
+	typed["need"] = "4,000 families without shelter above 3,000 m; snow expected within 10 days."
+	typed["checklist.LR4.note"] = "UNHAS next free slot in three weeks; snow in ten days."
 	for _, name := range []string{"title", "need", "task_description", "destination.name", "complementarity", "poc.name"} {
 		// Typed key by key, as a phone user would.
 		noJS(b, chromedp.SendKeys(byName(name), typed[name]))
@@ -216,9 +196,7 @@ func TestBrowserNoJavaScript(t *testing.T) {
 		noJS(b, chromedp.SetValue(byName(name), val))
 	}
 	noJS(b, chromedp.Click(chromedp.CSS(`#sector-SHL`)))
-	answers := map[string]string{"LR2": "yes", "LR3": "yes", "LR4": "yes", "LR5": "yes", "LR6": "yes", "LR7": "yes", "LR8": "yes",
-		"LR9": "yes", "LR11": "consented", "LR12": "yes", "LR13": "yes", "LR14": "low", "LR15": "no", "LR16": "yes", "LR18": "no", "LR19": "no"}
-	for id, val := range answers {
+	for id, val := range completeChecklist {
 		noJS(b, chromedp.Click(chromedp.CSS(`[id="checklist.`+id+`-`+val+`"]`)))
 	}
 	b.SaveArtifacts("request-form-filled")
@@ -255,7 +233,7 @@ func TestBrowserNoJavaScript(t *testing.T) {
 		}
 	}
 	lost := browser.Get(b, chromedp.Evaluate[[]string](`(() => {
-		const answers = `+mustJSON(t, answers)+`;
+		const answers = `+mustJSON(t, completeChecklist)+`;
 		const lost = Object.entries(answers).filter(([id, v]) => !document.getElementById('checklist.' + id + '-' + v).checked).map(([id]) => id);
 		if (!document.getElementById('sector-SHL').checked) lost.push('sector SHL');
 		return lost;

@@ -65,12 +65,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	signIn := func(email string) {
 		t.Helper()
 		b.Do(
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-			chromedp.SendKeys(chromedp.CSS(`#email`), email),
-			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			browser.ClickAndLoad(`[data-testid="login-submit"]`),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+			signIn(srv.URL, email, pw),
 		)
 	}
 	text := func(sel string) string {
@@ -126,28 +121,8 @@ func TestBrowserRequestFlow(t *testing.T) {
 	b.SaveArtifacts("request-form-refused-phone")
 
 	// Complete it: every field a phone user fills, then submit.
-	required := time.Now().UTC().Add(5 * 24 * time.Hour)
-	start := required.Format(time.DateOnly)
-	end := required.AddDate(0, 0, 14).Format(time.DateOnly)
-	fields := map[string]string{
-		"capability":                 "Heavy-lift helicopter with under-slung load.",
-		"task_description":           "Six rotations a day from Dhunche to Upper Rasuwa for two weeks.",
-		"destination.name":           "Upper Rasuwa",
-		"destination.adm1_pcode":     "NP03",
-		"required_by":                required.Format("2006-01-02T15:04"),
-		"start_date":                 start,
-		"end_date":                   end,
-		"complementarity":            "Trucks carry the kits to Dhunche; only the last leg needs air.",
-		"exit_strategy.organization": "WFP road convoys",
-		"exit_strategy.date":         end,
-		"exit_strategy.plan":         "The road reopens within two weeks; convoys take over.",
-		"poc.name":                   "Rita Field",
-		"poc.role":                   "Logistics officer",
-		"poc.phone":                  "+977 1 555 0100",
-		"poc.email":                  "rita@example.org",
-		"civilian.unhas.note":        "Both UNHAS helicopters are committed for three weeks.",
-		"checklist.LR11.note":        "NEOC letter 2026/114",
-	}
+	fields := completeRequestFields(time.Now().UTC().Add(5 * 24 * time.Hour))
+	fields["capability"] = "Heavy-lift helicopter with under-slung load."
 	for name, val := range fields {
 		// SetValue suits date inputs, whose typing differs by locale.
 		b.Do(chromedp.SetValue(byName(name), val))
@@ -160,9 +135,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#sector-SHL`)),
 	)
 	// LR3 is fixed: the capability is unique after all.
-	answers := map[string]string{"LR2": "yes", "LR3": "yes", "LR4": "yes", "LR5": "yes", "LR6": "yes", "LR7": "yes", "LR8": "yes",
-		"LR9": "yes", "LR11": "consented", "LR12": "yes", "LR13": "yes", "LR14": "low", "LR15": "no", "LR16": "yes", "LR18": "no", "LR19": "no"}
-	for id, val := range answers {
+	for id, val := range completeChecklist {
 		b.Do(chromedp.Click(chromedp.CSS(`[id="checklist.` + id + `-` + val + `"]`)))
 	}
 	b.Do(chromedp.SetValue(byName("checklist.LR4.note"), "UNHAS next free slot in three weeks; snow in ten days."))

@@ -90,12 +90,7 @@ func TestBrowserReview(t *testing.T) {
 	signIn := func(email string) {
 		t.Helper()
 		b.Do(
-			chromedp.Navigate(srv.URL+"/login"),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
-			chromedp.SendKeys(chromedp.CSS(`#email`), email),
-			chromedp.SendKeys(chromedp.CSS(`#password`), pw),
-			browser.ClickAndLoad(`[data-testid="login-submit"]`),
-			chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+			signIn(srv.URL, email, pw),
 		)
 	}
 	signOut := func() {

@@ -8,11 +8,11 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/devtools/bench/seed"
+	"github.com/cmcoord/cmcoord/internal/devtools/peak"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
@@ -161,20 +161,20 @@ func BenchmarkExportRequests(b *testing.B) {
 					b.ReportAllocs()
 					var w benchSink
 					runtime.GC() // start every size from the same heap
-					heap := startHeapSampler(2 * time.Millisecond)
+					heap := peak.Start(2*time.Millisecond, heapInUse)
 					for b.Loop() {
 						w = benchSink{}
 						if err := f.exports.Requests(ctx, f.officer, op.code, service.ExportFilter{}, format, &w, service.ExportOptions{}); err != nil {
 							b.Fatal(err)
 						}
 					}
-					peak := heap.stop()
+					peakHeap := heap.Stop()
 					if format == service.FormatCSV && w.records-2 != op.rows {
 						b.Fatalf("the CSV holds %d rows, want %d", w.records-2, op.rows)
 					}
 					b.ReportMetric(float64(op.rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 					b.ReportMetric(float64(w.bytes)/1e6, "MB/file")
-					b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+					b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
 				})
 			}
 		})
@@ -201,50 +201,16 @@ func (w *benchSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// heapSampler records the largest heap in use (runtime/metrics: heap
-// objects plus the unused part of in-use spans, i.e. MemStats.HeapInuse)
-// seen while it runs.
-type heapSampler struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	peak uint64
-}
-
-func startHeapSampler(every time.Duration) *heapSampler {
-	s := &heapSampler{done: make(chan struct{})}
+// heapInUse reads the heap in use (runtime/metrics: heap objects plus
+// the unused part of in-use spans, i.e. MemStats.HeapInuse).
+func heapInUse() (int64, error) {
 	samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/unused:bytes"}}
-	read := func() {
-		metrics.Read(samples)
-		var v uint64
-		for _, x := range samples {
-			if x.Value.Kind() == metrics.KindUint64 {
-				v += x.Value.Uint64()
-			}
+	metrics.Read(samples)
+	var v uint64
+	for _, x := range samples {
+		if x.Value.Kind() == metrics.KindUint64 {
+			v += x.Value.Uint64()
 		}
-		s.peak = max(s.peak, v)
 	}
-	read()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.done:
-				read()
-				return
-			case <-t.C:
-				read()
-			}
-		}
-	}()
-	return s
-}
-
-// stop ends the sampling and returns the peak in bytes.
-func (s *heapSampler) stop() uint64 {
-	close(s.done)
-	s.wg.Wait()
-	return s.peak
+	return int64(v), nil
 }

@@ -10,9 +10,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cmcoord/cmcoord/internal/devtools/peak"
 )
 
 // exportRows is the size PRODUCT.md §7 sets the CSV export's target at.
@@ -73,18 +74,21 @@ func exportOnce(ctx context.Context, client *http.Client, baseURL, token, code, 
 		return d, err2
 	}
 	// Reset the peak to the current RSS; failing that, sample.
-	var sampler *rssSampler
+	var sampler *peak.Sampler
 	if resetPeak(pid) == nil {
 		d.peakHow = "VmHWM"
 	} else {
 		d.peakHow = "VmRSS every 10 ms"
-		sampler = sampleRSS(pid, 10*time.Millisecond)
+		sampler = peak.Start(10*time.Millisecond, func() (int64, error) {
+			rss, _, err := procStatus(pid)
+			return rss, err
+		})
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		if sampler != nil {
-			sampler.stop()
+			sampler.Stop()
 		}
 		return d, fmt.Errorf("export %s: %w", route, err)
 	}
@@ -93,7 +97,7 @@ func exportOnce(ctx context.Context, client *http.Client, baseURL, token, code, 
 	resp.Body.Close()
 	d.elapsed = time.Since(start)
 	if sampler != nil {
-		d.peak = sampler.stop()
+		d.peak = sampler.Stop()
 	} else if _, d.peak, err2 = procStatus(pid); err2 != nil {
 		return d, err2
 	}
@@ -177,45 +181,6 @@ func procStatus(pid int) (rss, hwm int64, err error) {
 // clear_refs: "5").
 func resetPeak(pid int) error {
 	return os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0)
-}
-
-// rssSampler records the largest VmRSS seen while it runs.
-type rssSampler struct {
-	done chan struct{}
-	wg   sync.WaitGroup
-	peak int64
-}
-
-func sampleRSS(pid int, every time.Duration) *rssSampler {
-	s := &rssSampler{done: make(chan struct{})}
-	read := func() {
-		if rss, _, err := procStatus(pid); err == nil {
-			s.peak = max(s.peak, rss)
-		}
-	}
-	read()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-s.done:
-				read()
-				return
-			case <-t.C:
-				read()
-			}
-		}
-	}()
-	return s
-}
-
-func (s *rssSampler) stop() int64 {
-	close(s.done)
-	s.wg.Wait()
-	return s.peak
 }
 
 // reportExports prints the downloads, a total per format and the verdict

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cmcoord/cmcoord/internal/devtools/gobuild"
 )
 
 // server is a running `cmcoord serve`.
@@ -38,7 +40,7 @@ func startServer(ctx context.Context, o options, databaseURL string, logf func(s
 	bin := o.bin
 	if bin == "" {
 		bin = filepath.Join(tmp, "cmcoord")
-		if err := build(ctx, o.goCmd, bin); err != nil {
+		if err := gobuild.Cmcoord(ctx, o.goCmd, bin); err != nil {
 			os.RemoveAll(tmp)
 			return nil, err
 		}
@@ -92,31 +94,6 @@ func startServer(ctx context.Context, o options, databaseURL string, logf func(s
 	}
 	logf("cmcoord serve (%s) listening at %s; log in %s", bin, s.baseURL, s.logPath)
 	return s, nil
-}
-
-// build compiles ./cmd/cmcoord to out from the module's root.
-func build(ctx context.Context, goCmd, out string) error {
-	if goCmd == "" {
-		goCmd = "go"
-		if _, err := exec.LookPath(goCmd); err != nil {
-			goCmd = "/usr/local/go/bin/go" // where the official tarball installs
-		}
-	}
-	root, err := exec.CommandContext(ctx, goCmd, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(root))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("run bench inside the cmcoord module (no go.mod found)")
-	}
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-o", out, "./cmd/cmcoord")
-	cmd.Dir = filepath.Dir(mod)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build cmcoord: %w", err)
-	}
-	return nil
 }
 
 // stop interrupts the server, as Ctrl-C would, and waits for its graceful

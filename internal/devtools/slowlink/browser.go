@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cmcoord/cmcoord/internal/demo"
+
+	"github.com/cmcoord/cmcoord/internal/testutil/browser"
 )
 
 // timing is what the page's Navigation, Paint and Resource Timing entries
@@ -56,20 +58,8 @@ const timingJS = `new Promise(resolve => {
 // measure drives Chromium: the sign-in page, then for the requester and
 // the officer each main page, cold then warm.
 func measure(ctx context.Context, chromium, base, tmp string, logf func(string, ...any)) ([]row, error) {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(tmp+"/chromium"),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(360, 740), // a phone, as in the field
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	// The browser tests' flags, in a phone-sized window, as in the field.
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, browser.AllocatorOptions(chromium, tmp+"/chromium", browser.Phone)...)
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()

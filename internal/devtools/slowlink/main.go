@@ -50,6 +50,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cmcoord/cmcoord/internal/devtools/gobuild"
 	"github.com/cmcoord/cmcoord/internal/pgserver"
 )
 
@@ -157,7 +158,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if bin == "" {
 		bin = filepath.Join(tmp, "cmcoord")
 		logf("building cmcoord")
-		if err := build(ctx, o.goCmd, bin); err != nil {
+		if err := gobuild.Cmcoord(ctx, o.goCmd, bin); err != nil {
 			return err
 		}
 	}
@@ -283,31 +284,6 @@ func dropDatabase(serverURL, name string) error {
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
-	}
-	return nil
-}
-
-// build compiles ./cmd/cmcoord to out from the module's root.
-func build(ctx context.Context, goCmd, out string) error {
-	if goCmd == "" {
-		goCmd = "go"
-		if _, err := exec.LookPath(goCmd); err != nil {
-			goCmd = "/usr/local/go/bin/go"
-		}
-	}
-	root, err := exec.CommandContext(ctx, goCmd, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(root))
-	if mod == "" || mod == os.DevNull {
-		return errors.New("run slowlink inside the cmcoord module (no go.mod found)")
-	}
-	cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-o", out, "./cmd/cmcoord")
-	cmd.Dir = filepath.Dir(mod)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("build cmcoord: %w", err)
 	}
 	return nil
 }

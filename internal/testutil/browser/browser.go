@@ -59,6 +59,26 @@ func ExecPath() (string, error) {
 	return "", fmt.Errorf("no Chromium found: run the tests with `make test` (it installs Debian's chromium as root) or set CHROMIUM_PATH")
 }
 
+// AllocatorOptions are the flags cmcoord starts headless Debian Chromium
+// with: a fresh profile in userDataDir, no sandbox (CI runs as root), and
+// none of the background traffic a closed network refuses (component
+// updates, sync, QUIC). The slow-link tool uses them too.
+func AllocatorOptions(execPath, userDataDir string, window Viewport) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(execPath),
+		chromedp.UserDataDir(userDataDir),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("mute-audio", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.WindowSize(int(window.Width), int(window.Height)),
+	)
+}
+
 // New starts a headless Chromium for t with a fresh profile, closed when t
 // ends. Each Run has at most a minute.
 func New(t testing.TB) *Browser {
@@ -67,20 +87,8 @@ func New(t testing.TB) *Browser {
 	if err != nil {
 		t.Fatalf("browser: %v", err)
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoSandbox, // CI runs the tests as root
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.WindowSize(int(Desktop.Width), int(Desktop.Height)),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		AllocatorOptions(path, t.TempDir(), Desktop)...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
 	b := &Browser{t: t, ctx: ctx}
 	// The first Do starts the browser and binds it to ctx, which must have
