@@ -85,40 +85,6 @@ func (a *API) handleTaskingCreate(w http.ResponseWriter, r *http.Request) error 
 	return a.writeLifecycle(w, r, id)
 }
 
-// handleTaskingDecline records that the provider declined the tasking
-// (the officer), with the reason; the request can be tasked again.
-func (a *API) handleTaskingDecline(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in transitionInput
-	if err := readJSON(w, r, &in); err != nil {
-		return err
-	}
-	if _, err := a.lifecycle.Decline(r.Context(), actor(r), id, versionOf(in.Version), in.Reason); err != nil {
-		return err
-	}
-	return a.writeLifecycle(w, r, id)
-}
-
-// handleExecutionStart records the actual start of a tasked request (the
-// officer).
-func (a *API) handleExecutionStart(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in versionInput
-	if err := readJSON(w, r, &in); err != nil {
-		return err
-	}
-	if _, err := a.lifecycle.StartExecution(r.Context(), actor(r), id, versionOf(in.Version)); err != nil {
-		return err
-	}
-	return a.writeLifecycle(w, r, id)
-}
-
 // handleReportCreate adds an execution report (the officer, while in
 // execution) and answers it as stored: the database keeps flight hours
 // to 0.1 and tonnes to 0.01.
@@ -153,23 +119,6 @@ func (a *API) handleReportCreate(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, newReportDTO(saved))
 }
 
-// handleExecutionComplete ends the execution (the officer, or a requester
-// of the requesting organisation).
-func (a *API) handleExecutionComplete(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in versionInput
-	if err := readJSON(w, r, &in); err != nil {
-		return err
-	}
-	if _, err := a.lifecycle.Complete(r.Context(), actor(r), id, versionOf(in.Version)); err != nil {
-		return err
-	}
-	return a.writeLifecycle(w, r, id)
-}
-
 // handleHandoverCreate records the hand-over of a completed task to the
 // exit strategy's civilian organisation, or to another with the reason
 // (the officer): the terminal success state.
@@ -187,23 +136,6 @@ func (a *API) handleHandoverCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	if _, err := a.lifecycle.HandOver(r.Context(), actor(r), id, versionOf(in.Version), h); err != nil {
-		return err
-	}
-	return a.writeLifecycle(w, r, id)
-}
-
-// handleRequestCancel cancels an approved, tasked or executing request
-// with the reason (the officer or the HC).
-func (a *API) handleRequestCancel(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var in transitionInput
-	if err := readJSON(w, r, &in); err != nil {
-		return err
-	}
-	if _, err := a.lifecycle.Cancel(r.Context(), actor(r), id, versionOf(in.Version), in.Reason); err != nil {
 		return err
 	}
 	return a.writeLifecycle(w, r, id)

@@ -138,9 +138,9 @@ func newLifecycleDTO(r domain.Request, st service.LifecycleState) lifecycleDTO {
 		Taskings: make([]taskingDTO, 0, len(st.Taskings)), Reports: make([]reportDTO, 0, len(st.Reports)),
 		Totals:                   newTotalsDTO(st.Totals, len(st.Reports)),
 		ExitStrategyOrganization: st.ExitStrategyOf,
-		CanConsent:               st.CanConsent, CanTask: st.CanTask, CanDecline: st.CanDecline, CanStart: st.CanStart,
-		CanReport: st.CanReport, CanComplete: st.CanComplete, CanHandOver: st.CanHandOver, CanCancel: st.CanCancel,
-		CanAssess: st.CanAssess,
+		CanConsent:               st.CanConsent, CanTask: st.CanTask, CanDecline: st.Can(domain.ActionDecline),
+		CanStart: st.Can(domain.ActionStartExecution), CanReport: st.CanReport, CanComplete: st.Can(domain.ActionComplete),
+		CanHandOver: st.CanHandOver, CanCancel: st.Can(domain.ActionCancel), CanAssess: st.CanAssess,
 	}
 	if c := st.Consent; c != nil {
 		out.Consent = &consentDTO{Status: c.Status, Authority: c.Authority, Channel: c.Channel, Date: dateOrNil(c.Date),

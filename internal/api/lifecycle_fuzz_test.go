@@ -89,7 +89,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 		r, err = read(&tr)
 		if err == nil {
 			rq := request
-			_, err = rq.Apply(officer, domain.ActionCancel,
+			_, err = rq.Apply(officer, domain.ActionCancel, domain.OnRequest(rq),
 				domain.TransitionInput{Version: versionOf(tr.Version), Reason: tr.Reason}, now)
 		}
 		wantClientError(t, a, r, body, err)

@@ -106,51 +106,40 @@ func (a *API) writeRequest(w http.ResponseWriter, r *http.Request, id int64) err
 	return writeJSON(w, http.StatusOK, newRequestDTO(r.Context(), d))
 }
 
-// handleRequestSubmit submits a draft or returned request. A request that
-// fails its checklist or required fields is 422 listing the failing
-// checklist items in the envelope's items.
-func (a *API) handleRequestSubmit(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, domain.ActionSubmit)
-}
-
-// handleRequestReturn sends a submitted request back to its requester,
-// with the reason.
-func (a *API) handleRequestReturn(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, domain.ActionReturn)
-}
-
-// handleRequestRedirect closes a submitted request in favour of the
-// civilian service named by civilian_reference.
-func (a *API) handleRequestRedirect(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, domain.ActionRedirect)
-}
-
-// handleRequestWithdraw withdraws a request before its decision.
-func (a *API) handleRequestWithdraw(w http.ResponseWriter, r *http.Request) error {
-	return a.transition(w, r, domain.ActionWithdraw)
-}
-
-// transition takes action on the request named in the path. Wrong state
-// or a stale (or missing) version is 409; a missing reason 422.
-func (a *API) transition(w http.ResponseWriter, r *http.Request, action domain.Action) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
+// handleTransition takes the generic transition t (domain.Rule.Generic)
+// on the request named in the path: the body is the version the client
+// last saw, with the reason and the civilian reference where t records
+// them. Wrong state or a stale (or missing) version is 409; a missing
+// reason 422; a submission failing its checklist or required fields 422
+// listing the failing items. The answer is the request, or its lifecycle
+// for the steps after approval.
+func (a *API) handleTransition(t domain.Rule) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in redirectInput
+		var body any = &in.transitionInput
+		switch {
+		case t.NeedsReference:
+			body = &in
+		case !t.NeedsReason:
+			body = &in.versionInput
+		}
+		if err := readJSON(w, r, body); err != nil {
+			return err
+		}
+		_, err = a.requests.Transition(r.Context(), actor(r), id, t.Action,
+			domain.TransitionInput{Version: versionOf(in.Version), Reason: in.Reason, CivilianReference: in.CivilianReference})
+		if err != nil {
+			return err
+		}
+		if t.Stage == domain.StageLifecycle {
+			return a.writeLifecycle(w, r, id)
+		}
+		return a.writeRequest(w, r, id)
 	}
-	var in redirectInput
-	var body any = &in.transitionInput // civilian_reference is an unknown field elsewhere
-	if action == domain.ActionRedirect {
-		body = &in
-	}
-	if err := readJSON(w, r, body); err != nil {
-		return err
-	}
-	_, err = a.requests.Transition(r.Context(), actor(r), id, action,
-		domain.TransitionInput{Version: versionOf(in.Version), Reason: in.Reason, CivilianReference: in.CivilianReference})
-	if err != nil {
-		return err
-	}
-	return a.writeRequest(w, r, id)
 }
 
 // handleRequestBriefing records the officer's answer to LR17 (the

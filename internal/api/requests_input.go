@@ -333,8 +333,8 @@ func representable(t time.Time) bool {
 // transitionInput is the body of the workflow's actions: the version the
 // client last saw and, where the action needs one, the reason.
 type transitionInput struct {
-	Version *int   `json:"version"`
-	Reason  string `json:"reason"`
+	versionInput
+	Reason string `json:"reason"`
 }
 
 // redirectInput adds the civilian service the request goes to instead

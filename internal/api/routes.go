@@ -6,7 +6,19 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
 )
+
+// stepPath is the route of a request step with its own handler: the
+// path the rulebook gives it.
+func stepPath(action domain.Action) string {
+	t, ok := domain.RuleFor(action)
+	if !ok || t.Path == "" {
+		panic("api: no path for " + string(action)) // a programming error, caught by every test
+	}
+	return "/requests/{id}/" + t.Path
+}
 
 // requestTimeout bounds one API request, as pageTimeout bounds a page.
 const requestTimeout = 10 * time.Second
@@ -57,26 +69,22 @@ func (a *API) Routes() http.Handler {
 
 		r.Get("/requests/{id}", a.handle(a.handleRequestShow))
 		r.Patch("/requests/{id}", a.handle(a.handleRequestUpdate))
-		r.Post("/requests/{id}/submit", a.handle(a.handleRequestSubmit))
-		r.Post("/requests/{id}/return", a.handle(a.handleRequestReturn))
-		r.Post("/requests/{id}/redirect", a.handle(a.handleRequestRedirect))
-		r.Post("/requests/{id}/withdraw", a.handle(a.handleRequestWithdraw))
+		// One route per generic transition of the rulebook.
+		for _, t := range domain.GenericTransitions() {
+			r.Post("/requests/{id}/"+t.Path, a.handle(a.handleTransition(t)))
+		}
 		r.Post("/requests/{id}/briefing", a.handle(a.handleRequestBriefing))
 		r.Get("/requests/{id}/review", a.handle(a.handleReviewShow))
-		r.Post("/requests/{id}/review", a.handle(a.handleReviewOpen))
-		r.Post("/requests/{id}/review/close", a.handle(a.handleReviewClose))
-		r.Post("/requests/{id}/review/reopen", a.handle(a.handleReviewReopen))
+		r.Post(stepPath(domain.ActionOpenReview), a.handle(a.handleReviewOpen))
+		r.Post(stepPath(domain.ActionCloseReview), a.handle(a.handleReviewClose))
+		r.Post(stepPath(domain.ActionReopenReview), a.handle(a.handleReviewReopen))
 		r.Put("/requests/{id}/vote", a.handle(a.handleVoteCast))
-		r.Post("/requests/{id}/decision", a.handle(a.handleDecisionCreate))
+		r.Post(stepPath(domain.ActionApprove), a.handle(a.handleDecisionCreate)) // approve and reject share it
 		r.Get("/requests/{id}/lifecycle", a.handle(a.handleLifecycleShow))
 		r.Put("/requests/{id}/consent", a.handle(a.handleConsentRecord))
-		r.Post("/requests/{id}/tasking", a.handle(a.handleTaskingCreate))
-		r.Post("/requests/{id}/decline", a.handle(a.handleTaskingDecline))
-		r.Post("/requests/{id}/execution", a.handle(a.handleExecutionStart))
+		r.Post(stepPath(domain.ActionTask), a.handle(a.handleTaskingCreate))
 		r.Post("/requests/{id}/reports", a.handle(a.handleReportCreate))
-		r.Post("/requests/{id}/completion", a.handle(a.handleExecutionComplete))
-		r.Post("/requests/{id}/handover", a.handle(a.handleHandoverCreate))
-		r.Post("/requests/{id}/cancel", a.handle(a.handleRequestCancel))
+		r.Post(stepPath(domain.ActionHandOver), a.handle(a.handleHandoverCreate))
 		r.Get("/requests/{id}/hrddp", a.handle(a.handleAssessmentShow))
 		r.Put("/requests/{id}/hrddp", a.handle(a.handleAssessmentPut))
 		r.Get("/requests/{id}/comments", a.handle(a.handleCommentList))

@@ -274,7 +274,7 @@ func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Ac
 				if svc.Lifecycle == nil {
 					continue
 				}
-				err = lifecycleStep(ctx, svc.Lifecycle, by, r, s, now)
+				err = lifecycleStep(ctx, svc.Lifecycle, svc.Requests, by, r, s, now)
 			}
 			if err != nil {
 				return fmt.Errorf("request %q: %s: %w", d.req.Title, s.action, err)
@@ -305,7 +305,7 @@ func reviewStep(ctx context.Context, rv *service.Reviews, by domain.Actor, r dom
 }
 
 // lifecycleStep takes one step after a demo request's approval.
-func lifecycleStep(ctx context.Context, lc *service.Lifecycle, by domain.Actor, r domain.Request, s step, now time.Time) error {
+func lifecycleStep(ctx context.Context, lc *service.Lifecycle, rq *service.Requests, by domain.Actor, r domain.Request, s step, now time.Time) error {
 	var err error
 	switch s.action {
 	case "consent":
@@ -315,14 +315,14 @@ func lifecycleStep(ctx context.Context, lc *service.Lifecycle, by domain.Actor, 
 		_, err = lc.Task(ctx, by, r.ID, r.Version, domain.Tasking{ProviderISO3: s.text, Unit: s.reference, AssetType: "Mi-17 helicopter",
 			AssetCount: 2, PlatformRef: "MNMCC-" + s.text + "-0042"})
 	case "decline":
-		_, err = lc.Decline(ctx, by, r.ID, r.Version, s.text)
+		_, err = rq.Transition(ctx, by, r.ID, domain.ActionDecline, domain.TransitionInput{Version: r.Version, Reason: s.text})
 	case "start":
-		_, err = lc.StartExecution(ctx, by, r.ID, r.Version)
+		_, err = rq.Transition(ctx, by, r.ID, domain.ActionStartExecution, domain.TransitionInput{Version: r.Version})
 	case "report":
 		_, err = lc.Report(ctx, by, r.ID, domain.ExecutionReport{Date: now, Sorties: 8, FlightHours: 11.5, Tonnes: 6,
 			Passengers: 40, Medevacs: 3, PeopleReached: 2500, Notes: "Teams and equipment delivered to Chautara."})
 	case "complete":
-		_, err = lc.Complete(ctx, by, r.ID, r.Version)
+		_, err = rq.Transition(ctx, by, r.ID, domain.ActionComplete, domain.TransitionInput{Version: r.Version})
 	case "handover":
 		_, err = lc.HandOver(ctx, by, r.ID, r.Version, domain.Handover{Organization: r.ExitStrategy.Organization, Date: now})
 	}

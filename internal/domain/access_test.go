@@ -55,11 +55,11 @@ func TestCan(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			err := domain.Can(tt.actor, tt.action, tt.opID)
+			err := domain.Can(tt.actor, tt.action, domain.InOperation(tt.opID))
 			if got := domain.ErrorCode(err); got != tt.want {
 				t.Fatalf("Can = %v (code %q), want code %q", err, got, tt.want)
 			}
-			if domain.Allowed(tt.actor, tt.action, tt.opID) != (tt.want == ok) {
+			if domain.Allowed(tt.actor, tt.action, domain.InOperation(tt.opID)) != (tt.want == ok) {
 				t.Fatal("Allowed disagrees with Can")
 			}
 		})

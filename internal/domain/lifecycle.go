@@ -245,8 +245,3 @@ func ValidateAssessment(a Assessment) error {
 // HRDDPRequired reports whether request r needs an assessment before its
 // HCT review: the checklist raised the HRDDP flag.
 func HRDDPRequired(ev Evaluation) bool { return ev.Has(FlagHRDDP) }
-
-// CanSeeHRDDP reports whether a member with roles may see HRDDP records.
-func CanSeeHRDDP(roles RoleSet) bool {
-	return roles.Has(RoleHRDDPReviewer) || roles.Has(RoleHC) || roles.Has(RoleOfficer)
-}

@@ -182,9 +182,6 @@ type Request struct {
 	UpdatedAt   time.Time
 }
 
-// Editable reports whether the request's fields may still change.
-func (r Request) Editable() bool { return r.Status == StatusDraft || r.Status == StatusReturned }
-
 // Field length limits, in characters.
 const (
 	maxTitle    = 120
@@ -578,12 +575,6 @@ type RequestSummary struct {
 type RequestPage struct {
 	Items      []RequestSummary
 	NextCursor string
-}
-
-// Extendable reports whether r's task may be extended: approved, tasked
-// or in execution, with an end date.
-func (r Request) Extendable() bool {
-	return !r.EndDate.IsZero() && (r.Status == StatusApproved || r.Status == StatusTasked || r.Status == StatusInExecution)
 }
 
 // extensionResets are the checklist items an extension answers again:

@@ -551,12 +551,6 @@ func TestRequestVocabularies(t *testing.T) {
 	if domain.PriorityLifesaving.Rank() >= domain.PriorityNormal.Rank() || domain.Priority("someday").Rank() != len(domain.Priorities) {
 		t.Errorf("Rank order wrong")
 	}
-	for _, s := range domain.Statuses {
-		want := s == domain.StatusDraft || s == domain.StatusReturned
-		if got := (domain.Request{Status: s}).Editable(); got != want {
-			t.Errorf("Editable(%s) = %v, want %v", s, got, want)
-		}
-	}
 	if !(domain.Location{}).Empty() || (domain.Location{Lat: ptr(0.0)}).Empty() || (domain.Location{Adm2PCode: "NP01"}).Empty() {
 		t.Error("Location.Empty wrong")
 	}

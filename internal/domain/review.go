@@ -272,20 +272,15 @@ type Decision struct {
 	DecidedAt     time.Time
 }
 
-// ValidateDecision checks a decision against the closed review's tally:
-// a rationale always; approval only when the review passed.
-func ValidateDecision(d Decision, t Tally) error {
+// ValidateDecision checks a decision's fields: an outcome and a
+// rationale. Whether the outcome may be taken (approval only when the
+// review passed) is the rulebook's (ActionApprove's guard).
+func ValidateDecision(d Decision) error {
 	f := fieldErrors{}
 	if d.Outcome != StatusApproved && d.Outcome != StatusRejected {
 		f.add("outcome", "field.choose")
 	}
 	checkText(f, "rationale", d.Rationale, maxLongText, true)
 	checkText(f, "conditions", d.Conditions, maxLongText, false)
-	if err := f.err(); err != nil {
-		return err
-	}
-	if d.Outcome == StatusApproved && !t.Passed {
-		return Errorf(CodeConflict, "decision.review_not_passed")
-	}
-	return nil
+	return f.err()
 }

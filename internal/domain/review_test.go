@@ -188,27 +188,52 @@ func TestVotesVisible(t *testing.T) {
 
 func TestValidateDecision(t *testing.T) {
 	t.Parallel()
-	passed := domain.Tally{Passed: true, QuorumMet: true}
-	failed := domain.Tally{QuorumMet: true}
 	tests := []struct {
 		name string
 		d    domain.Decision
-		t    domain.Tally
 		code domain.Code
 	}{
-		{"ApprovePassed", domain.Decision{Outcome: domain.StatusApproved, Rationale: "No civilian helicopter"}, passed, ""},
-		{"ApproveWithConditions", domain.Decision{Outcome: domain.StatusApproved, Rationale: "r", Conditions: "Unarmed crews only"}, passed, ""},
-		{"ApproveFailed", domain.Decision{Outcome: domain.StatusApproved, Rationale: "r"}, failed, domain.CodeConflict},
-		{"RejectFailed", domain.Decision{Outcome: domain.StatusRejected, Rationale: "Objections stand"}, failed, ""},
-		{"RejectPassed", domain.Decision{Outcome: domain.StatusRejected, Rationale: "Access risk"}, passed, ""},
-		{"NoRationale", domain.Decision{Outcome: domain.StatusRejected, Rationale: "  "}, failed, domain.CodeInvalid},
-		{"BadOutcome", domain.Decision{Outcome: domain.StatusWithdrawn, Rationale: "r"}, passed, domain.CodeInvalid},
+		{"Approve", domain.Decision{Outcome: domain.StatusApproved, Rationale: "No civilian helicopter"}, ""},
+		{"ApproveWithConditions", domain.Decision{Outcome: domain.StatusApproved, Rationale: "r", Conditions: "Unarmed crews only"}, ""},
+		{"Reject", domain.Decision{Outcome: domain.StatusRejected, Rationale: "Objections stand"}, ""},
+		{"NoRationale", domain.Decision{Outcome: domain.StatusRejected, Rationale: "  "}, domain.CodeInvalid},
+		{"BadOutcome", domain.Decision{Outcome: domain.StatusWithdrawn, Rationale: "r"}, domain.CodeInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := domain.ErrorCode(domain.ValidateDecision(tt.d, tt.t)); got != tt.code {
+			if got := domain.ErrorCode(domain.ValidateDecision(tt.d)); got != tt.code {
 				t.Fatalf("ValidateDecision code = %q, want %q", got, tt.code)
+			}
+		})
+	}
+}
+
+// TestCan_Decision: approval only after a review that passed, rejection
+// after any closed review (the rulebook's guards).
+func TestCan_Decision(t *testing.T) {
+	t.Parallel()
+	r := requestIn(domain.StatusHCDecision)
+	for _, tt := range []struct {
+		name    string
+		tally   *domain.Tally
+		approve string // "" allowed, else the message key
+		reject  string
+	}{
+		{"Passed", &domain.Tally{QuorumMet: true, Passed: true}, "", ""},
+		{"Failed", &domain.Tally{QuorumMet: true}, "decision.review_not_passed", ""},
+		{"NoQuorum", &domain.Tally{}, "decision.review_not_passed", ""},
+		{"NoClosedReview", nil, "request.wrong_state", "request.wrong_state"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := allow(r, domain.ActionApprove)
+			s.Review.Tally = tt.tally
+			for action, want := range map[domain.Action]string{domain.ActionApprove: tt.approve, domain.ActionReject: tt.reject} {
+				err := domain.Can(hcActor, action, s)
+				if (err == nil) != (want == "") || (err != nil && domain.ErrorMessage(err) != want) {
+					t.Errorf("%s: Can = %v, want %q", action, err, want)
+				}
 			}
 		})
 	}

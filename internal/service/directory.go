@@ -43,7 +43,7 @@ func (d *Directory) GetOrganization(ctx context.Context, by domain.Actor, id int
 
 // CreateOrganization creates o (admins only).
 func (d *Directory) CreateOrganization(ctx context.Context, by domain.Actor, o domain.Organization) (domain.Organization, error) {
-	if err := domain.Can(by, domain.ActionManageOrganizations, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return domain.Organization{}, err
 	}
 	domain.NormalizeOrganization(&o)
@@ -56,7 +56,7 @@ func (d *Directory) CreateOrganization(ctx context.Context, by domain.Actor, o d
 
 // UpdateOrganization saves o (admins only).
 func (d *Directory) UpdateOrganization(ctx context.Context, by domain.Actor, o domain.Organization) (domain.Organization, error) {
-	if err := domain.Can(by, domain.ActionManageOrganizations, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return domain.Organization{}, err
 	}
 	domain.NormalizeOrganization(&o)
@@ -78,7 +78,7 @@ func fieldConflict(err error, field, key string) error {
 
 // ListUsers returns every user (admins only).
 func (d *Directory) ListUsers(ctx context.Context, by domain.Actor) ([]domain.User, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return nil, err
 	}
 	return d.store.ListUsers(ctx)
@@ -86,7 +86,7 @@ func (d *Directory) ListUsers(ctx context.Context, by domain.Actor) ([]domain.Us
 
 // GetUser returns user id (admins only).
 func (d *Directory) GetUser(ctx context.Context, by domain.Actor, id int64) (domain.User, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return domain.User{}, err
 	}
 	return d.store.GetUser(ctx, id)
@@ -104,7 +104,7 @@ type NewUser struct {
 // returns the secret of a set-password link (valid PasswordLinkLifetime)
 // for the admin to pass on: the face turns it into /set-password/<secret>.
 func (d *Directory) CreateUser(ctx context.Context, by domain.Actor, in NewUser) (domain.User, string, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return domain.User{}, "", err
 	}
 	return d.createUser(ctx, in)
@@ -181,7 +181,7 @@ func mergeInvalid(a, b error) error {
 // transaction. An admin cannot disable or demote themselves, so the
 // instance never loses its last way in by accident.
 func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.User) (domain.User, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return domain.User{}, err
 	}
 	domain.NormalizeUser(&u)
@@ -213,7 +213,7 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 // IssuePasswordLink creates a new one-time set-password link for user id
 // (admins only) and returns its secret; earlier unused links stop working.
 func (d *Directory) IssuePasswordLink(ctx context.Context, by domain.Actor, id int64) (string, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return "", err
 	}
 	if _, err := d.store.GetUser(ctx, id); err != nil {
@@ -299,7 +299,7 @@ func (d *Directory) GetOperation(ctx context.Context, by domain.Actor, code stri
 	if err != nil {
 		return domain.Operation{}, err
 	}
-	if err := domain.Can(by, domain.ActionViewOperation, op.ID); err != nil {
+	if err := domain.Can(by, domain.ActionViewOperation, domain.InOperation(op.ID)); err != nil {
 		return domain.Operation{}, err
 	}
 	return op, nil
@@ -307,7 +307,7 @@ func (d *Directory) GetOperation(ctx context.Context, by domain.Actor, code stri
 
 // CreateOperation creates o (admins only).
 func (d *Directory) CreateOperation(ctx context.Context, by domain.Actor, o domain.Operation) (domain.Operation, error) {
-	if err := domain.Can(by, domain.ActionCreateOperation, 0); err != nil {
+	if err := domain.Can(by, domain.ActionCreateOperation, domain.OnInstance()); err != nil {
 		return domain.Operation{}, err
 	}
 	domain.NormalizeOperation(&o)
@@ -324,7 +324,7 @@ func (d *Directory) UpdateOperation(ctx context.Context, by domain.Actor, code s
 	if err != nil {
 		return domain.Operation{}, err
 	}
-	if err := domain.Can(by, domain.ActionEditOperation, cur.ID); err != nil {
+	if err := domain.Can(by, domain.ActionEditOperation, domain.InOperation(cur.ID)); err != nil {
 		return domain.Operation{}, err
 	}
 	o.ID = cur.ID
@@ -357,7 +357,7 @@ func (d *Directory) visibleOperation(ctx context.Context, by domain.Actor, code 
 	if err != nil {
 		return domain.Operation{}, err
 	}
-	return op, domain.Can(by, action, op.ID)
+	return op, domain.Can(by, action, domain.InOperation(op.ID))
 }
 
 // SetMember gives user userID exactly roles in operation code; an empty

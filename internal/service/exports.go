@@ -103,7 +103,7 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 	if err != nil {
 		return err
 	}
-	if err := domain.Can(by, domain.ActionExportRequests, op.ID); err != nil {
+	if err := domain.Can(by, domain.ActionExportRequests, domain.InOperation(op.ID)); err != nil {
 		return err
 	}
 	roles := by.RolesIn(op.ID)
@@ -148,7 +148,7 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		}
 		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
 			r := rec.Request
-			if o.Public || domain.CanRequest(by, domain.ActionViewContact, r) != nil {
+			if o.Public || domain.Can(by, domain.ActionViewContact, domain.OnRequest(r)) != nil {
 				r.POC = domain.Contact{}
 			}
 			r.Escort = domain.Escort{} // HRDDP-related answers never leave
@@ -197,7 +197,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 		return err
 	}
 	return st.EachExportEvent(ctx, sf, func(ref domain.Request, e domain.Event) error {
-		if domain.CanRequest(by, domain.ActionViewContact, ref) != nil {
+		if domain.Can(by, domain.ActionViewContact, domain.OnRequest(ref)) != nil {
 			e.Payload = redactContact(e.Payload)
 		}
 		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})

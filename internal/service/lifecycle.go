@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -36,19 +37,17 @@ type LifecycleState struct {
 	Timing   domain.TaskTiming
 	// Assessment is nil for callers who may not see HRDDP records
 	// (AssessmentHidden then tells whether one exists is not shown either).
-	Assessment     *domain.Assessment
-	HRDDPRequired  bool
-	CanSeeHRDDP    bool
-	CanAssess      bool
-	CanConsent     bool
-	CanTask        bool
-	CanDecline     bool
-	CanStart       bool
-	CanReport      bool
-	CanComplete    bool
-	CanHandOver    bool
-	CanCancel      bool
-	ConsentBlocks  bool // tasking is refused until consent is requested or given
+	Assessment    *domain.Assessment
+	HRDDPRequired bool
+	CanSeeHRDDP   bool
+	CanAssess     bool
+	CanConsent    bool
+	CanTask       bool
+	CanReport     bool
+	CanHandOver   bool
+	ConsentBlocks bool // the viewer could task but for the consent
+	// Actions are the request actions the viewer may take now.
+	Actions        []domain.Action
 	ExitStrategyOf string
 }
 
@@ -59,25 +58,10 @@ func (s *Lifecycle) State(ctx context.Context, by domain.Actor, id int64) (Lifec
 	if err != nil {
 		return out, err
 	}
-	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return out, err
 	}
-	op, err := s.store.GetOperation(ctx, r.OperationID)
-	if err != nil {
-		return out, err
-	}
-	org, err := s.store.GetOrganization(ctx, r.RequestingOrgID)
-	if err != nil {
-		return out, err
-	}
-	ev := domain.Evaluate(r, op.Context, org.UNEntity)
-	var assessment *domain.Assessment
-	if domain.CanSeeHRDDP(by.RolesIn(r.OperationID)) {
-		if assessment, err = s.store.GetAssessment(ctx, id); err != nil {
-			return out, err
-		}
-	}
-	consent, err := s.store.GetConsent(ctx, id)
+	subj, err := subject(ctx, s.store, r, domain.AllFacts)
 	if err != nil {
 		return out, err
 	}
@@ -93,58 +77,57 @@ func (s *Lifecycle) State(ctx context.Context, by domain.Actor, id int64) (Lifec
 	if err != nil {
 		return out, err
 	}
-	return lifecycleState(by, r, ev, assessment, consent, taskings, reports, handover, s.now()), nil
+	return lifecycleState(by, subj, taskings, reports, handover, s.now()), nil
 }
 
-// lifecycleState is what by may see of request r's life after approval
-// and the steps by may take now; ev is r's evaluation, assessment its
-// HRDDP assessment (read only for roles that may see it).
-func lifecycleState(by domain.Actor, r domain.Request, ev domain.Evaluation, assessment *domain.Assessment,
-	consent *domain.Consent, taskings []domain.Tasking, reports []domain.ExecutionReport, handover *domain.Handover,
-	now time.Time) LifecycleState {
-	out := LifecycleState{Consent: consent, Taskings: taskings, Reports: reports, Handover: handover}
-	roles := by.RolesIn(r.OperationID)
-	out.HRDDPRequired = domain.HRDDPRequired(ev)
-	out.CanSeeHRDDP = domain.CanSeeHRDDP(roles)
+// lifecycleState is what by may see of request s.Request's life after
+// approval and the steps by may take now; s carries every fact
+// (domain.AllFacts).
+func lifecycleState(by domain.Actor, s domain.Subject, taskings []domain.Tasking, reports []domain.ExecutionReport,
+	handover *domain.Handover, now time.Time) LifecycleState {
+	r := *s.Request
+	out := LifecycleState{Consent: s.Consent, Taskings: taskings, Reports: reports, Handover: handover}
+	can := func(a domain.Action) bool { return domain.Can(by, a, s) == nil }
+	out.HRDDPRequired = domain.HRDDPRequired(s.Evaluation)
+	out.CanSeeHRDDP = can(domain.ActionViewHRDDP)
 	if out.CanSeeHRDDP {
-		out.Assessment = assessment
+		out.Assessment = s.Assessment
 	}
-	out.CanAssess = out.HRDDPRequired && roles.Has(domain.RoleHRDDPReviewer) && r.Status == domain.StatusSubmitted
+	out.CanAssess = can(domain.ActionAssess)
 	out.Totals = domain.Totals(out.Reports)
 	out.Timing = domain.TimingOf(r, now)
-	can := func(a domain.Action) bool { return domain.CanRequest(by, a, r) == nil }
-	officer := roles.Has(domain.RoleOfficer)
-	out.CanConsent = officer && (r.Status == domain.StatusApproved || r.Status == domain.StatusTasked || r.Status == domain.StatusDeclinedByProvider)
-	out.ConsentBlocks = !domain.ConsentAllowsTasking(out.Consent)
-	out.CanTask = can(domain.ActionTask) && !out.ConsentBlocks
-	out.CanDecline = can(domain.ActionDecline)
-	out.CanStart = can(domain.ActionStartExecution)
-	out.CanReport = officer && (r.Status == domain.StatusInExecution)
-	out.CanComplete = can(domain.ActionComplete)
+	out.CanConsent = can(domain.ActionRecordConsent)
+	taskErr := domain.Can(by, domain.ActionTask, s)
+	out.CanTask = taskErr == nil
+	// The viewer could task but for the consent: the page says why.
+	out.ConsentBlocks = domain.ErrorMessage(taskErr) == "tasking.consent_needed"
+	out.CanReport = can(domain.ActionReport)
 	out.CanHandOver = can(domain.ActionHandOver)
-	out.CanCancel = can(domain.ActionCancel)
 	out.ExitStrategyOf = r.ExitStrategy.Organization
+	out.Actions = domain.AvailableActions(by, s)
 	return out
 }
 
-// step runs one lifecycle step on request id: lock, check the caller may
-// take action (a transition, or "" for a record without one), run do,
+// Can reports whether the viewer may take action on the request now.
+func (l LifecycleState) Can(action domain.Action) bool { return slices.Contains(l.Actions, action) }
+
+// step runs one lifecycle step on request id: lock, ask domain.Can
+// whether by may take action (with the facts its guard reads), run do,
 // save the request and append the event.
 func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action domain.Action, event string,
-	do func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error)) (domain.Request, error) {
+	do func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error)) (domain.Request, error) {
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
 		if err != nil {
 			return err
 		}
-		if action != "" {
-			if err := domain.CanRequest(by, action, r); err != nil {
-				return err
-			}
+		subj, err := authorize(ctx, st, by, action, r)
+		if err != nil {
+			return err
 		}
 		now := s.now()
-		payload, err := do(st, &r, now)
+		payload, err := do(st, &r, subj, now)
 		if err != nil {
 			return err
 		}
@@ -160,15 +143,7 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action 
 // RecordConsent records the affected State's consent (officer). A refusal
 // ends the request: it is cancelled with that reason.
 func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64, c domain.Consent) (domain.Request, error) {
-	return s.step(ctx, by, id, "", domain.EventConsent, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		if err := mustHold(by, *r, domain.RoleOfficer); err != nil {
-			return nil, err
-		}
-		switch r.Status {
-		case domain.StatusApproved, domain.StatusTasked, domain.StatusDeclinedByProvider:
-		default:
-			return nil, domain.Errorf(domain.CodeConflict, "request.wrong_state")
-		}
+	return s.step(ctx, by, id, domain.ActionRecordConsent, domain.EventConsent, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateConsent(c); err != nil {
 			return nil, err
 		}
@@ -178,26 +153,23 @@ func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64
 		}
 		payload := map[string]any{"status": c.Status, "authority": c.Authority, "channel": c.Channel,
 			"date": dateString(c.Date), "reference": c.Reference}
-		if c.Status == "refused" {
-			if r.Status == domain.StatusDeclinedByProvider {
-				// Nothing is tasked and a declined request cannot be
-				// cancelled: the refusal is recorded before re-tasking is
-				// refused for want of consent.
-				return map[string]any{"status": c.Status, "authority": c.Authority, "channel": c.Channel,
-					"date": dateString(c.Date), "reference": c.Reference}, nil
-			}
-			if r.Status == domain.StatusTasked {
-				if err := st.DeclineTasking(ctx, r.ID, now, "The affected State refused consent."); err != nil {
-					return nil, err
-				}
-			}
-			p, err := r.Apply(by, domain.ActionCancel, domain.TransitionInput{Version: r.Version,
-				Reason: "The affected State refused consent (" + c.Authority + ")."}, now)
-			if err != nil {
+		if c.Status != "refused" || r.Status == domain.StatusDeclinedByProvider {
+			// A declined request has nothing tasked and cannot be
+			// cancelled: the refusal is recorded, and re-tasking is refused
+			// for want of consent.
+			return payload, nil
+		}
+		if r.Status == domain.StatusTasked {
+			if err := st.DeclineTasking(ctx, r.ID, now, "The affected State refused consent."); err != nil {
 				return nil, err
 			}
-			payload["cancelled"] = p
 		}
+		p, err := r.Apply(by, domain.ActionCancel, subj, domain.TransitionInput{Version: r.Version,
+			Reason: "The affected State refused consent (" + c.Authority + ")."}, now)
+		if err != nil {
+			return nil, err
+		}
+		payload["cancelled"] = p
 		return payload, nil
 	})
 }
@@ -212,19 +184,12 @@ func dateString(t time.Time) string {
 // Task sends an approved (or declined) request to a provider (officer);
 // refused until consent is requested or given.
 func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version int, t domain.Tasking) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionTask, string(domain.ActionTask), func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		c, err := st.GetConsent(ctx, r.ID)
-		if err != nil {
-			return nil, err
-		}
-		if !domain.ConsentAllowsTasking(c) {
-			return nil, domain.Errorf(domain.CodeConflict, "tasking.consent_needed")
-		}
+	return s.step(ctx, by, id, domain.ActionTask, string(domain.ActionTask), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		domain.NormalizeTasking(&t)
 		if err := domain.ValidateTasking(t); err != nil {
 			return nil, err
 		}
-		payload, err := r.Apply(by, domain.ActionTask, domain.TransitionInput{Version: version}, now)
+		payload, err := r.Apply(by, domain.ActionTask, subj, domain.TransitionInput{Version: version}, now)
 		if err != nil {
 			return nil, err
 		}
@@ -239,57 +204,10 @@ func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version
 	})
 }
 
-// Decline records that the provider declined the tasking (officer).
-func (s *Lifecycle) Decline(ctx context.Context, by domain.Actor, id int64, version int, reason string) (domain.Request, error) {
-	return s.transition(ctx, by, id, domain.ActionDecline, domain.TransitionInput{Version: version, Reason: reason},
-		func(st *store.Store, r *domain.Request, now time.Time) error {
-			return st.DeclineTasking(ctx, r.ID, now, reason)
-		})
-}
-
-// StartExecution records the actual start (officer).
-func (s *Lifecycle) StartExecution(ctx context.Context, by domain.Actor, id int64, version int) (domain.Request, error) {
-	return s.transition(ctx, by, id, domain.ActionStartExecution, domain.TransitionInput{Version: version},
-		func(st *store.Store, r *domain.Request, now time.Time) error { return st.StartTasking(ctx, r.ID, now) })
-}
-
-// Complete ends the execution (officer or requester).
-func (s *Lifecycle) Complete(ctx context.Context, by domain.Actor, id int64, version int) (domain.Request, error) {
-	return s.transition(ctx, by, id, domain.ActionComplete, domain.TransitionInput{Version: version}, nil)
-}
-
-// Cancel ends an approved, tasked or executing request with a reason
-// (officer or HC), e.g. "civilian capacity now available".
-func (s *Lifecycle) Cancel(ctx context.Context, by domain.Actor, id int64, version int, reason string) (domain.Request, error) {
-	return s.transition(ctx, by, id, domain.ActionCancel, domain.TransitionInput{Version: version, Reason: reason}, nil)
-}
-
-func (s *Lifecycle) transition(ctx context.Context, by domain.Actor, id int64, action domain.Action, in domain.TransitionInput,
-	extra func(st *store.Store, r *domain.Request, now time.Time) error) (domain.Request, error) {
-	return s.step(ctx, by, id, action, string(action), func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		payload, err := r.Apply(by, action, in, now)
-		if err != nil {
-			return nil, err
-		}
-		if extra != nil {
-			if err := extra(st, r, now); err != nil {
-				return nil, err
-			}
-		}
-		return payload, nil
-	})
-}
-
 // Report adds an execution report (officer, while in execution).
 func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, rep domain.ExecutionReport) (domain.ExecutionReport, error) {
 	var out domain.ExecutionReport
-	_, err := s.step(ctx, by, id, "", domain.EventReport, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		if err := mustHold(by, *r, domain.RoleOfficer); err != nil {
-			return nil, err
-		}
-		if r.Status != domain.StatusInExecution {
-			return nil, domain.Errorf(domain.CodeConflict, "request.wrong_state")
-		}
+	_, err := s.step(ctx, by, id, domain.ActionReport, domain.EventReport, func(st *store.Store, r *domain.Request, _ domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateReport(rep, now); err != nil {
 			return nil, err
 		}
@@ -309,11 +227,11 @@ func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, rep d
 // HandOver records the hand-over to civilians (officer): the terminal
 // success state.
 func (s *Lifecycle) HandOver(ctx context.Context, by domain.Actor, id int64, version int, h domain.Handover) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionHandOver, string(domain.ActionHandOver), func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
+	return s.step(ctx, by, id, domain.ActionHandOver, string(domain.ActionHandOver), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateHandover(h, *r); err != nil {
 			return nil, err
 		}
-		payload, err := r.Apply(by, domain.ActionHandOver, domain.TransitionInput{Version: version}, now)
+		payload, err := r.Apply(by, domain.ActionHandOver, subj, domain.TransitionInput{Version: version}, now)
 		if err != nil {
 			return nil, err
 		}
@@ -334,24 +252,7 @@ func (s *Lifecycle) HandOver(ctx context.Context, by domain.Actor, id int64, ver
 // event says that an assessment was recorded, never its content: HRDDP
 // records are for the HRDDP reviewer, the HC and the officer only.
 func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a domain.Assessment) (domain.Request, error) {
-	return s.step(ctx, by, id, "", domain.EventAssessment, func(st *store.Store, r *domain.Request, now time.Time) (map[string]any, error) {
-		if err := mustHold(by, *r, domain.RoleHRDDPReviewer); err != nil {
-			return nil, err
-		}
-		if r.Status != domain.StatusSubmitted {
-			return nil, domain.Errorf(domain.CodeConflict, "request.wrong_state")
-		}
-		op, err := st.GetOperation(ctx, r.OperationID)
-		if err != nil {
-			return nil, err
-		}
-		org, err := st.GetOrganization(ctx, r.RequestingOrgID)
-		if err != nil {
-			return nil, err
-		}
-		if !domain.HRDDPRequired(domain.Evaluate(*r, op.Context, org.UNEntity)) {
-			return nil, domain.Errorf(domain.CodeConflict, "hrddp.not_required")
-		}
+	return s.step(ctx, by, id, domain.ActionAssess, domain.EventAssessment, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateAssessment(a); err != nil {
 			return nil, err
 		}
@@ -361,7 +262,7 @@ func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a dom
 		}
 		payload := map[string]any{"assessment": "recorded"}
 		if a.Outcome == "no_support" {
-			p, err := r.Apply(by, domain.ActionHRDDPReject, domain.TransitionInput{Version: r.Version,
+			p, err := r.Apply(by, domain.ActionHRDDPReject, subj, domain.TransitionInput{Version: r.Version,
 				Reason: "The HRDDP assessment concluded that support cannot be given."}, now)
 			if err != nil {
 				return nil, err
@@ -370,17 +271,4 @@ func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a dom
 		}
 		return payload, nil
 	})
-}
-
-// mustHold allows by to record on r only with role in r's operation: a
-// member who may see r but lacks the role gets 403, anyone else what
-// seeing r answers (404).
-func mustHold(by domain.Actor, r domain.Request, role domain.Role) error {
-	if by.RolesIn(r.OperationID).Has(role) {
-		return nil
-	}
-	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
-		return err
-	}
-	return domain.Errorf(domain.CodeForbidden, "error.forbidden")
 }

@@ -72,9 +72,9 @@ func TestLifecycleToHandover(t *testing.T) {
 	if _, err := f.life.Task(ctx, f.officer, r.ID, v, tasking); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.life.Decline(ctx, f.officer, r.ID, v, "")
+	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionDecline, domain.TransitionInput{Version: v, Reason: ""})
 	wantCode(t, err, domain.CodeInvalid, "")
-	if _, err := f.life.Decline(ctx, f.officer, r.ID, v, "Both helicopters grounded for maintenance."); err != nil {
+	if _, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionDecline, domain.TransitionInput{Version: v, Reason: "Both helicopters grounded for maintenance."}); err != nil {
 		t.Fatal(err)
 	}
 	other := tasking
@@ -83,7 +83,7 @@ func TestLifecycleToHandover(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Execution with reports, then completion and the hand-over.
-	if _, err := f.life.StartExecution(ctx, f.officer, r.ID, v); err != nil {
+	if _, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionStartExecution, domain.TransitionInput{Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	for _, rep := range []domain.ExecutionReport{
@@ -96,7 +96,7 @@ func TestLifecycleToHandover(t *testing.T) {
 	}
 	_, err = f.life.Report(ctx, f.officer, r.ID, domain.ExecutionReport{Date: f.clock.now().Add(72 * time.Hour)})
 	wantCode(t, err, domain.CodeInvalid, "")
-	if _, err := f.life.Complete(ctx, f.officer, r.ID, v); err != nil {
+	if _, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionComplete, domain.TransitionInput{Version: v}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "Another NGO", Date: f.clock.now()})
@@ -150,9 +150,9 @@ func TestCancelAndTiming(t *testing.T) {
 	if st, _ = f.life.State(ctx, f.officer, r.ID); st.Timing != domain.TaskOverrun {
 		t.Fatalf("timing %q, want overrun", st.Timing)
 	}
-	_, err = f.life.Cancel(ctx, f.officer, r.ID, r.Version, "")
+	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionCancel, domain.TransitionInput{Version: r.Version, Reason: ""})
 	wantCode(t, err, domain.CodeInvalid, "")
-	got, err := f.life.Cancel(ctx, f.hc, r.ID, r.Version, "Civilian capacity now available: last resort ended.")
+	got, err := f.reqs.Transition(ctx, f.hc, r.ID, domain.ActionCancel, domain.TransitionInput{Version: r.Version, Reason: "Civilian capacity now available: last resort ended."})
 	if err != nil || got.Status != domain.StatusCancelled {
 		t.Fatalf("cancel = %s, %v", got.Status, err)
 	}

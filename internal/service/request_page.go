@@ -27,14 +27,25 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	if err != nil {
 		return RequestPage{}, err
 	}
-	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return RequestPage{}, err
 	}
-	data, err := s.store.RequestPage(ctx, r, domain.CanSeeHRDDP(by.RolesIn(r.OperationID)))
+	data, err := s.store.RequestPage(ctx, r)
 	if err != nil {
 		return RequestPage{}, err
 	}
-	p := RequestPage{RequestDetail: s.detailOf(by, r, data.Operation, data.Organization)}
+	// Every fact the rulebook's guards read, from the batch: what the
+	// page offers is what the services would accept.
+	subj := domain.OnRequest(r)
+	subj.Operation = data.Operation
+	subj.Evaluation = domain.Evaluate(r, data.Operation.Context, data.Organization.UNEntity)
+	if data.HasReview {
+		rv := data.Review
+		subj.Review, subj.Tally = &rv, tallyOf(rv, data.Votes)
+	}
+	subj.Consent, subj.Assessment, subj.Voters = data.Consent, data.Assessment, data.HCTOrganizations
+	subj.Known = domain.AllFacts
+	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
 	p.Comments, p.Events = data.Comments, data.Events
 	if p.ContactHidden {
 		for i := range p.Events {
@@ -42,9 +53,8 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 		}
 	}
 	if data.HasReview {
-		p.Review = reviewState(by, r, data.Review, data.Votes, data.OrgNames, data.VoteHistory, data.Decision, data.HasDecision)
+		p.Review = reviewState(by, subj, data.Votes, data.OrgNames, data.VoteHistory, data.Decision, data.HasDecision)
 	}
-	p.Lifecycle = lifecycleState(by, r, p.Evaluation, data.Assessment, data.Consent, data.Taskings, data.Reports,
-		data.Handover, s.now())
+	p.Lifecycle = lifecycleState(by, subj, data.Taskings, data.Reports, data.Handover, s.now())
 	return p, nil
 }

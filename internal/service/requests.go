@@ -48,15 +48,20 @@ type RequestDetail struct {
 	// NeedsUrgencyReason: submitted now, the request would give less
 	// notice than the operation's lead time.
 	NeedsUrgencyReason bool
-	Actions            []domain.Action // transitions the caller may take now
-	CanEdit            bool
-	CanComment         bool
+	// Actions are the request actions the caller may take now
+	// (domain.AvailableActions): the controls a page shows.
+	Actions    []domain.Action
+	CanEdit    bool
+	CanComment bool
 	// ContactHidden: the caller may not see the point of contact, which
 	// is blanked in Request.
 	ContactHidden bool
 	Comments      []domain.Comment
 	Events        []domain.Event
 }
+
+// Can reports whether the caller may take action on the request now.
+func (d RequestDetail) Can(action domain.Action) bool { return slices.Contains(d.Actions, action) }
 
 // errReplay ends a creation whose idempotency key a concurrent retry
 // claimed first; the transaction rolls back and the first result is used.
@@ -70,11 +75,8 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 	if err != nil {
 		return domain.Request{}, false, err
 	}
-	if err := domain.CanCreateRequest(by, op.ID); err != nil {
+	if err := domain.Can(by, domain.ActionCreateRequest, domain.OnOperation(op)); err != nil {
 		return domain.Request{}, false, err
-	}
-	if op.Closed {
-		return domain.Request{}, false, domain.Errorf(domain.CodeConflict, "operation.closed")
 	}
 	if len(key) > 200 {
 		return domain.Request{}, false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid",
@@ -206,7 +208,7 @@ func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestD
 	if err != nil {
 		return RequestDetail{}, err
 	}
-	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return RequestDetail{}, err
 	}
 	return s.detail(ctx, by, r)
@@ -233,7 +235,7 @@ func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (Reque
 }
 
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
-	op, err := s.store.GetOperation(ctx, r.OperationID)
+	subj, err := subject(ctx, s.store, r, domain.AllFacts)
 	if err != nil {
 		return RequestDetail{}, err
 	}
@@ -241,21 +243,23 @@ func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request
 	if err != nil {
 		return RequestDetail{}, err
 	}
-	return s.detailOf(by, r, op, org), nil
+	return s.detailOf(by, subj, org), nil
 }
 
-// detailOf is request r of operation op, requested by org, as by may see
-// it (without comments and events).
-func (s *Requests) detailOf(by domain.Actor, r domain.Request, op domain.Operation, org domain.Organization) RequestDetail {
+// detailOf is request subj.Request, requested by org, as by may see it
+// (without comments and events); subj carries every fact
+// (domain.AllFacts).
+func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Organization) RequestDetail {
+	r, op := *subj.Request, subj.Operation
 	d := RequestDetail{
 		Request: r, Operation: op, UNEntity: org.UNEntity,
-		Evaluation:         domain.Evaluate(r, op.Context, org.UNEntity),
+		Evaluation:         subj.Evaluation,
 		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
-		Actions:            domain.AvailableActions(by, r),
-		CanEdit:            domain.CanRequest(by, domain.ActionEditRequest, r) == nil,
-		CanComment:         domain.CanRequest(by, domain.ActionComment, r) == nil,
+		Actions:            domain.AvailableActions(by, subj),
 	}
-	if domain.CanRequest(by, domain.ActionViewContact, r) != nil {
+	d.CanEdit = d.Can(domain.ActionEditRequest)
+	d.CanComment = d.Can(domain.ActionComment)
+	if !d.Can(domain.ActionViewContact) {
 		d.Request.POC = domain.Contact{}
 		d.ContactHidden = true
 	}
@@ -290,7 +294,7 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionEditRequest, r); err != nil {
+		if err := domain.Can(by, domain.ActionEditRequest, domain.OnRequest(r)); err != nil {
 			return err
 		}
 		if version != 0 && version != r.Version {
@@ -335,22 +339,17 @@ func cloneRequest(r domain.Request) domain.Request {
 	return c
 }
 
-// simpleTransitions are the transitions Transition takes: those whose
-// only inputs are a version, a reason and a reference.
-var simpleTransitions = map[domain.Action]bool{
-	domain.ActionSubmit: true, domain.ActionReturn: true, domain.ActionRedirect: true,
-	domain.ActionWithdraw: true, domain.ActionReturnReview: true,
-}
-
-// Transition takes action on request id for by: submit, return,
-// redirect, withdraw. It locks the row, checks permission, state and
-// version (CodeConflict when either moved on), and for a submission the
-// required fields and the checklist (CodeInvalid listing the failing
-// items); then it saves the new status and appends the event.
+// Transition takes a generic transition (domain.Rule.Generic: submit,
+// return, redirect, withdraw, decline, start, completion, cancel, and any
+// row added to the rulebook) on request id for by. It locks the row,
+// asks domain.Can (CodeConflict when the state moved on), checks the
+// version and, for a submission, the required fields and the checklist
+// (CodeInvalid listing the failing items); then it saves the new status,
+// runs the step's effects and appends the event.
 func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, action domain.Action, in domain.TransitionInput) (domain.Request, error) {
-	if t, ok := domain.TransitionFor(action); !ok || len(t.Roles) == 0 || !simpleTransitions[action] {
-		// System-only, unknown, or a step with its own method and guards
-		// (opening, closing and deciding reviews: Reviews).
+	if t, ok := domain.RuleFor(action); !ok || !t.Generic() {
+		// System-only, unknown, or a step with its own use case and
+		// inputs (reviews, decisions, tasking, hand-over).
 		return domain.Request{}, domain.Errorf(domain.CodeForbidden, "error.forbidden")
 	}
 	var out domain.Request
@@ -359,35 +358,31 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, action, r); err != nil {
+		need := domain.NeedsOf(action)
+		if action == domain.ActionSubmit {
+			need |= domain.FactEvaluation
+		}
+		subj, err := subject(ctx, st, r, need)
+		if err != nil {
+			return err
+		}
+		if err := domain.Can(by, action, subj); err != nil {
 			return err
 		}
 		now := s.now()
-		var eval domain.Evaluation
-		if action == domain.ActionSubmit {
-			op, err := st.GetOperation(ctx, r.OperationID)
-			if err != nil {
+		if action == domain.ActionSubmit && in.Version == r.Version { // a stale submission is a conflict first
+			if err := domain.CheckSubmittable(r, subj.Operation, subj.Evaluation, now); err != nil {
 				return err
-			}
-			org, err := st.GetOrganization(ctx, r.RequestingOrgID)
-			if err != nil {
-				return err
-			}
-			eval = domain.Evaluate(r, op.Context, org.UNEntity)
-			if in.Version == r.Version { // a stale submission is a conflict first
-				if err := domain.CheckSubmittable(r, op, eval, now); err != nil {
-					return err
-				}
 			}
 		}
 		from := r.Status
-		payload, err := r.Apply(by, action, in, now)
+		payload, err := r.Apply(by, action, subj, in, now)
 		if err != nil {
 			return err
 		}
 		if action == domain.ActionSubmit {
-			flags := make([]string, len(eval.Flags))
-			for i, f := range eval.Flags {
+			flags := make([]string, len(subj.Evaluation.Flags))
+			for i, f := range subj.Evaluation.Flags {
 				flags[i] = string(f)
 			}
 			payload["flags"] = flags
@@ -407,6 +402,11 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 				payload["review_id"] = rv.ID
 			}
 		}
+		if effect := transitionEffects[action]; effect != nil {
+			if err := effect(ctx, st, r, in, now); err != nil {
+				return err
+			}
+		}
 		out = r
 		if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
 			return err
@@ -420,6 +420,17 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 	return out, err
 }
 
+// transitionEffects are what a generic transition changes beyond the
+// request's status, in the same transaction: the tasking's own record.
+var transitionEffects = map[domain.Action]func(ctx context.Context, st *store.Store, r domain.Request, in domain.TransitionInput, now time.Time) error{
+	domain.ActionDecline: func(ctx context.Context, st *store.Store, r domain.Request, in domain.TransitionInput, now time.Time) error {
+		return st.DeclineTasking(ctx, r.ID, now, in.Reason)
+	},
+	domain.ActionStartExecution: func(ctx context.Context, st *store.Store, r domain.Request, _ domain.TransitionInput, now time.Time) error {
+		return st.StartTasking(ctx, r.ID, now)
+	},
+}
+
 // RecordBriefing records the officer's answer to LR17 (the providing
 // force was briefed on humanitarian principles) on a request under
 // screening or later.
@@ -430,11 +441,8 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionRecordBriefing, r); err != nil {
+		if _, err := authorize(ctx, st, by, domain.ActionRecordBriefing, r); err != nil {
 			return err
-		}
-		if r.Status == domain.StatusDraft {
-			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
 		}
 		item, _ := domain.ChecklistItemByID("LR17")
 		old := cloneRequest(r)
@@ -474,7 +482,7 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionComment, r); err != nil {
+		if err := domain.Can(by, domain.ActionComment, domain.OnRequest(r)); err != nil {
 			return err
 		}
 		if err := domain.ValidateComment(body); err != nil {
@@ -513,7 +521,7 @@ func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, comment
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionComment, r); err != nil {
+		if err := domain.Can(by, domain.ActionComment, domain.OnRequest(r)); err != nil {
 			return err
 		}
 		c, err := st.GetComment(ctx, commentID)
@@ -715,7 +723,7 @@ func (s *Requests) Screening(ctx context.Context, by domain.Actor, opCode, curso
 	if err != nil {
 		return op, nil, "", err
 	}
-	if err := domain.Can(by, domain.ActionScreenRequests, op.ID); err != nil {
+	if err := domain.Can(by, domain.ActionScreenRequests, domain.InOperation(op.ID)); err != nil {
 		return op, nil, "", err
 	}
 	f := domain.RequestFilter{OperationID: op.ID, Statuses: []domain.Status{domain.StatusSubmitted},
@@ -804,13 +812,11 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 	if err != nil {
 		return domain.Request{}, false, err
 	}
-	if err := domain.CanRequest(by, domain.ActionExtend, orig); err != nil {
-		return domain.Request{}, false, err
-	}
-	op, err := s.store.GetOperation(ctx, orig.OperationID)
+	subj, err := authorize(ctx, s.store, by, domain.ActionExtend, orig)
 	if err != nil {
 		return domain.Request{}, false, err
 	}
+	op := subj.Operation
 	if key != "" {
 		if prev, err := s.store.IdempotentRequest(ctx, by.UserID, key); err != nil || prev != 0 {
 			if err != nil {
@@ -828,8 +834,8 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 		if err != nil {
 			return err
 		}
-		if !locked.Extendable() { // moved on since it was read
-			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
+		if _, err := authorize(ctx, st, by, domain.ActionExtend, locked); err != nil { // moved on since it was read
+			return err
 		}
 		return appendEvent(ctx, st, orig.ID, by.UserID, domain.EventExtension, map[string]any{
 			"extension_id": out.ID, "extension_reference": out.Reference, "new_end_date": out.EndDate.Format(time.DateOnly)}, now)

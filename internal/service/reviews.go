@@ -72,17 +72,18 @@ func (s *Reviews) State(ctx context.Context, by domain.Actor, id int64) (ReviewS
 	if err != nil {
 		return ReviewState{}, err
 	}
-	if err := domain.CanRequest(by, domain.ActionViewRequest, r); err != nil {
+	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return ReviewState{}, err
 	}
 	return s.state(ctx, s.store, by, r)
 }
 
 func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request) (ReviewState, error) {
-	rv, ok, err := st.LatestReview(ctx, r.ID)
-	if err != nil || !ok {
+	subj, err := subject(ctx, st, r, domain.AllFacts)
+	if err != nil || subj.Review == nil {
 		return ReviewState{}, err
 	}
+	rv := *subj.Review
 	votes, err := st.ListVotes(ctx, rv.ID)
 	if err != nil {
 		return ReviewState{}, err
@@ -101,15 +102,16 @@ func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r
 	if err != nil {
 		return ReviewState{}, err
 	}
-	return reviewState(by, r, rv, votes, names, history, d, hasDecision), nil
+	return reviewState(by, subj, votes, names, history, d, hasDecision), nil
 }
 
 // reviewState is what by may see of review rv of request r and may do
 // in it: votes are r's current votes, names the eligible and recused
 // organisations' names, history the review's vote history (read once it
 // is closed), d the request's latest decision when hasDecision.
-func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []domain.Vote, names map[int64]string,
+func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, names map[int64]string,
 	history []domain.Vote, d domain.Decision, hasDecision bool) ReviewState {
+	r, rv := *subj.Request, *subj.Review
 	out := ReviewState{Review: rv, Exists: true}
 	roles := by.RolesIn(r.OperationID)
 	out.Visibility = domain.VotesVisible(roles, rv)
@@ -144,12 +146,11 @@ func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []do
 			out.History = history
 		}
 	}
-	open := rv.Open() && r.Status == domain.StatusHCTReview
-	out.CanVote = open && domain.CanRequest(by, domain.ActionVote, r) == nil && rv.IsEligible(by.OrganizationID)
-	out.CanClose = open && domain.CanRequest(by, domain.ActionCloseReview, r) == nil && domain.CanCloseEarly(out.Tally)
-	out.CanReopen = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReopenReview, r) == nil &&
-		!rv.Reopening && rv.Tally != nil && !rv.Tally.QuorumMet
-	out.CanDecide = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReject, r) == nil
+	can := func(a domain.Action) bool { return domain.Can(by, a, subj) == nil }
+	out.CanVote = can(domain.ActionVote)
+	out.CanClose = can(domain.ActionCloseReview)
+	out.CanReopen = can(domain.ActionReopenReview)
+	out.CanDecide = can(domain.ActionReject) || can(domain.ActionApprove)
 	if hasDecision && d.ReviewID == rv.ID {
 		out.Decision = &d
 	}
@@ -173,18 +174,19 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionOpenReview, r); err != nil {
+		subj, err := authorize(ctx, st, by, domain.ActionOpenReview, r)
+		if err != nil {
 			return err
 		}
 		if in.Version != r.Version {
 			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 		}
 		now := s.now()
-		out, err = s.open(ctx, st, by, &r, in.Deadline, false, now)
+		out, err = s.open(ctx, st, by, &r, subj, in.Deadline, false, now)
 		if err != nil {
 			return err
 		}
-		payload, err := r.Apply(by, domain.ActionOpenReview, domain.TransitionInput{Version: r.Version}, now)
+		payload, err := r.Apply(by, domain.ActionOpenReview, subj, domain.TransitionInput{Version: r.Version}, now)
 		if err != nil {
 			return err
 		}
@@ -193,37 +195,21 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 	return out, err
 }
 
-// open checks the gates and inserts the review; r is locked.
-func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, deadline time.Time, reopening bool, now time.Time) (domain.Review, error) {
+// open inserts the review of r (locked, its opening allowed on subj by
+// domain.Can): the eligible organisations, deadline and rules frozen now.
+func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, subj domain.Subject, deadline time.Time, reopening bool, now time.Time) (domain.Review, error) {
 	op, err := st.GetOperation(ctx, r.OperationID)
 	if err != nil {
 		return domain.Review{}, err
 	}
-	org, err := st.GetOrganization(ctx, r.RequestingOrgID)
-	if err != nil {
-		return domain.Review{}, err
-	}
-	hct, err := st.HCTOrganizations(ctx, op.ID)
-	if err != nil {
-		return domain.Review{}, err
-	}
-	eligible, recused := domain.EligibleOrganizations(hct, r.RequestingOrgID)
-	assessment, err := st.GetAssessment(ctx, r.ID)
-	if err != nil {
-		return domain.Review{}, err
-	}
-	if err := domain.CheckOpenReview(domain.Evaluate(*r, op.Context, org.UNEntity), eligible, assessment); err != nil {
-		return domain.Review{}, err
-	}
+	eligible, recused := domain.EligibleOrganizations(subj.Voters, r.RequestingOrgID)
 	dl, err := domain.ReviewDeadline(op.Policy, r.Priority, deadline, now)
 	if err != nil {
 		return domain.Review{}, err
 	}
 	round := 1
-	if prev, ok, err := st.LatestReview(ctx, r.ID); err != nil {
-		return domain.Review{}, err
-	} else if ok {
-		round = prev.Round + 1
+	if subj.Review != nil {
+		round = subj.Review.Round + 1
 	}
 	return st.InsertReview(ctx, domain.Review{RequestID: r.ID, Round: round, Policy: op.Policy, Eligible: eligible,
 		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening})
@@ -270,19 +256,11 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionVote, r); err != nil {
-			return err
-		}
-		rv, ok, err := st.LatestReview(ctx, id)
+		subj, err := authorize(ctx, st, by, domain.ActionVote, r)
 		if err != nil {
 			return err
 		}
-		if !ok || !rv.Open() || r.Status != domain.StatusHCTReview {
-			return domain.Errorf(domain.CodeConflict, "review.closed")
-		}
-		if !rv.IsEligible(by.OrganizationID) {
-			return domain.Errorf(domain.CodeForbidden, "review.not_eligible")
-		}
+		rv := *subj.Review
 		if err := domain.ValidateVote(in.Value, in.Comment); err != nil {
 			return err
 		}
@@ -310,26 +288,18 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64) (domain.
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionCloseReview, r); err != nil {
-			return err
-		}
-		rv, ok, err := st.LatestReview(ctx, id)
+		subj, err := authorize(ctx, st, by, domain.ActionCloseReview, r)
 		if err != nil {
 			return err
 		}
-		if !ok || !rv.Open() {
-			return domain.Errorf(domain.CodeConflict, "review.closed")
-		}
+		rv := *subj.Review
 		votes, err := st.ListVotes(ctx, rv.ID)
 		if err != nil {
 			return err
 		}
 		t := domain.CountVotes(rv.Policy, rv.Eligible, votes)
-		if !domain.CanCloseEarly(t) {
-			return domain.Errorf(domain.CodeConflict, "review.cannot_close_early")
-		}
 		now := s.now()
-		payload, err := r.Apply(by, domain.ActionCloseReview, domain.TransitionInput{Version: r.Version}, now)
+		payload, err := r.Apply(by, domain.ActionCloseReview, subj, domain.TransitionInput{Version: r.Version}, now)
 		if err != nil {
 			return err
 		}
@@ -382,29 +352,18 @@ func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in Open
 		if err != nil {
 			return err
 		}
-		if err := domain.CanRequest(by, domain.ActionReopenReview, r); err != nil {
+		subj, err := authorize(ctx, st, by, domain.ActionReopenReview, r)
+		if err != nil {
 			return err
 		}
 		if in.Version != r.Version {
 			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 		}
-		prev, ok, err := st.LatestReview(ctx, id)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !ok || prev.Tally == nil:
-			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
-		case prev.Tally.QuorumMet:
-			return domain.Errorf(domain.CodeConflict, "review.reopen_quorum_met")
-		case prev.Reopening:
-			return domain.Errorf(domain.CodeConflict, "review.reopen_once")
-		}
 		now := s.now()
-		if out, err = s.open(ctx, st, by, &r, in.Deadline, true, now); err != nil {
+		if out, err = s.open(ctx, st, by, &r, subj, in.Deadline, true, now); err != nil {
 			return err
 		}
-		payload, err := r.Apply(by, domain.ActionReopenReview, domain.TransitionInput{Version: r.Version}, now)
+		payload, err := r.Apply(by, domain.ActionReopenReview, subj, domain.TransitionInput{Version: r.Version}, now)
 		if err != nil {
 			return err
 		}
@@ -435,26 +394,21 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 		if in.Outcome == domain.StatusApproved {
 			action = domain.ActionApprove
 		}
-		if err := domain.CanRequest(by, action, r); err != nil {
+		subj, err := authorize(ctx, st, by, action, r)
+		if err != nil {
 			return err
 		}
 		if in.Version != r.Version {
 			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 		}
-		rv, ok, err := st.LatestReview(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !ok || rv.Tally == nil {
-			return domain.Errorf(domain.CodeConflict, "request.wrong_state")
-		}
+		rv := *subj.Review
 		now := s.now()
 		d := domain.Decision{RequestID: id, ReviewID: rv.ID, Outcome: in.Outcome, Rationale: in.Rationale,
 			Conditions: in.Conditions, DecidedBy: by.UserID, DecidedAt: now}
-		if err := domain.ValidateDecision(d, *rv.Tally); err != nil {
+		if err := domain.ValidateDecision(d); err != nil {
 			return err
 		}
-		payload, err := r.Apply(by, action, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
+		payload, err := r.Apply(by, action, subj, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
 		if err != nil {
 			return err
 		}
@@ -600,15 +554,13 @@ func (s *Reviews) remindOne(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// expirable are the statuses in which a passed required-by time expires
-// a request: those before the decision (drafts are left to their owner).
-var expirable = []domain.Status{domain.StatusSubmitted, domain.StatusReturned, domain.StatusHCTReview, domain.StatusHCDecision}
-
 func (s *Reviews) expireOne(ctx context.Context) (int, error) {
 	n := 0
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		now := s.now()
-		ids, err := st.ClaimExpiredRequests(ctx, now, expirable, 1)
+		// The statuses the rulebook lets the system expire from.
+		t, _ := domain.TransitionFor(domain.ActionExpire)
+		ids, err := st.ClaimExpiredRequests(ctx, now, t.From, 1)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

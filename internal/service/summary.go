@@ -89,7 +89,7 @@ func (s *Summary) Summary(ctx context.Context, by domain.Actor, opCode string, f
 	if err != nil {
 		return OperationSummary{}, err
 	}
-	if err := domain.Can(by, domain.ActionViewSummary, op.ID); err != nil {
+	if err := domain.Can(by, domain.ActionViewSummary, domain.InOperation(op.ID)); err != nil {
 		return OperationSummary{}, err
 	}
 	now := s.now()

@@ -66,7 +66,7 @@ func TestSummaryFigures(t *testing.T) {
 	if _, err := f.life.Task(ctx, f.officer, a.ID, a.Version, tasking); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.life.Decline(ctx, f.officer, a.ID, a.Version, "Grounded."); err != nil {
+	if _, err := f.reqs.Transition(ctx, f.officer, a.ID, domain.ActionDecline, domain.TransitionInput{Version: a.Version, Reason: "Grounded."}); err != nil {
 		t.Fatal(err)
 	}
 	other := tasking

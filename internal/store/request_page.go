@@ -32,9 +32,12 @@ type RequestPageData struct {
 	Taskings []domain.Tasking
 	Reports  []domain.ExecutionReport
 	Handover *domain.Handover
-	// Assessment is read only when asked for (withAssessment); nil
-	// otherwise or when there is none.
+	// Assessment is nil when there is none. It is read whoever asks, for
+	// the rulebook's guards; the service shows it only to those who may
+	// see HRDDP records.
 	Assessment *domain.Assessment
+	// HCTOrganizations would vote if a review opened now.
+	HCTOrganizations []int64
 }
 
 // The latest review of request $1 (as LatestReview), for the batch's
@@ -44,10 +47,10 @@ const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY r
 // RequestPage reads what the request page shows of request r in one
 // batch: the same queries as GetOperation, GetOrganization, ListComments,
 // ListEvents, LatestReview, ListVotes, OrganizationNames, VoteHistory,
-// LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover and
-// (only when withAssessment) GetAssessment, sent together. r is the
+// LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover,
+// GetAssessment and HCTOrganizations, sent together. r is the
 // request as already read (and its visibility checked) by the caller.
-func (s *Store) RequestPage(ctx context.Context, r domain.Request, withAssessment bool) (RequestPageData, error) {
+func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageData, error) {
 	var out RequestPageData
 	id := r.ID
 	b := &pgx.Batch{}
@@ -124,12 +127,14 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request, withAssessmen
 		out.Handover, err = scanHandover(row)
 		return err
 	})
-	if withAssessment {
-		b.Queue(assessmentSQL, id).QueryRow(func(row pgx.Row) (err error) {
-			out.Assessment, err = scanAssessment(row)
-			return err
-		})
-	}
+	b.Queue(assessmentSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		out.Assessment, err = scanAssessment(row)
+		return err
+	})
+	b.Queue(hctOrganizationsSQL, r.OperationID).Query(func(rows pgx.Rows) (err error) {
+		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
 	err := s.db.SendBatch(ctx, b).Close()
 	return out, dbErr(err, "request page of request %d", id)
 }

@@ -39,11 +39,13 @@ func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 	return rv, nil
 }
 
+const hctOrganizationsSQL = `SELECT DISTINCT u.organization_id FROM memberships m JOIN users u ON u.id = m.user_id
+	WHERE m.operation_id = $1 AND 'hct_member' = ANY (m.roles) AND u.disabled_at IS NULL ORDER BY 1`
+
 // HCTOrganizations returns the organisations of operation opID's enabled
 // HCT members, each once.
 func (s *Store) HCTOrganizations(ctx context.Context, opID int64) ([]int64, error) {
-	rows, _ := s.db.Query(ctx, `SELECT DISTINCT u.organization_id FROM memberships m JOIN users u ON u.id = m.user_id
-		WHERE m.operation_id = $1 AND 'hct_member' = ANY (m.roles) AND u.disabled_at IS NULL ORDER BY 1`, opID)
+	rows, _ := s.db.Query(ctx, hctOrganizationsSQL, opID)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "HCT organisations of operation %d", opID)
 }

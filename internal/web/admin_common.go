@@ -200,13 +200,13 @@ func (s *Server) handleAdminIndex(w http.ResponseWriter, r *http.Request) error 
 	ctx := r.Context()
 	var links []pages.AdminLink
 	for _, sec := range adminSections {
-		if domain.Allowed(a, sec.action, 0) {
+		if domain.Allowed(a, sec.action, domain.OnInstance()) {
 			links = append(links, pages.AdminLink{ID: sec.id, URL: sec.url,
 				Label: i18n.T(ctx, "admin."+sec.id), Description: i18n.T(ctx, "admin."+sec.id+".description")})
 		}
 	}
 	if len(links) == 0 {
-		return domain.Can(a, adminSections[0].action, 0)
+		return domain.Can(a, adminSections[0].action, domain.OnInstance())
 	}
 	v := pages.AdminIndexView{Shell: s.shell(w, r, i18n.T(ctx, "admin.title")), Links: links}
 	return s.render(w, r, http.StatusOK, pages.AdminIndex(v))

@@ -43,7 +43,7 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		Code:         op.Code,
 		Name:         op.Name,
 		OperationURL: "/operations/" + op.Code,
-		CanManage:    domain.Allowed(a, domain.ActionManageMembers, op.ID),
+		CanManage:    domain.Allowed(a, domain.ActionManageMembers, domain.InOperation(op.ID)),
 		AddAction:    membersURL(op.Code),
 	}
 	posted := err != nil

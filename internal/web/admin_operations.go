@@ -18,7 +18,7 @@ func (s *Server) handleOperationList(w http.ResponseWriter, r *http.Request) err
 	a := actor(r)
 	// ListOperations answers every signed-in user with their own
 	// operations; this list is the administration's.
-	if err := domain.Can(a, domain.ActionCreateOperation, 0); err != nil {
+	if err := domain.Can(a, domain.ActionCreateOperation, domain.OnInstance()); err != nil {
 		return err
 	}
 	ops, err := s.directory.ListOperations(r.Context(), a)
@@ -127,7 +127,7 @@ func (s *Server) operationFormView(w http.ResponseWriter, r *http.Request, f *fo
 
 // handleOperationNew shows the operation form with the default policy.
 func (s *Server) handleOperationNew(w http.ResponseWriter, r *http.Request) error {
-	if err := domain.Can(actor(r), domain.ActionCreateOperation, 0); err != nil {
+	if err := domain.Can(actor(r), domain.ActionCreateOperation, domain.OnInstance()); err != nil {
 		return err
 	}
 	defaults := operationValues(domain.Operation{Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48})
@@ -166,7 +166,7 @@ func (s *Server) handleOperationEdit(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	if err := domain.Can(a, domain.ActionEditOperation, op.ID); err != nil {
+	if err := domain.Can(a, domain.ActionEditOperation, domain.InOperation(op.ID)); err != nil {
 		return err
 	}
 	v := s.operationFormView(w, r, prefilledForm(r, operationValues(op)), op.Code)

@@ -17,7 +17,7 @@ func (s *Server) handleOrganizationList(w http.ResponseWriter, r *http.Request) 
 	a := actor(r)
 	// ListOrganizations serves any signed-in user (pickers, /me); this
 	// page is the administration's, so it asks for the admin action.
-	if err := domain.Can(a, domain.ActionManageOrganizations, 0); err != nil {
+	if err := domain.Can(a, domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return err
 	}
 	orgs, err := s.directory.ListOrganizations(r.Context(), a)
@@ -70,7 +70,7 @@ func (s *Server) organizationFormView(w http.ResponseWriter, r *http.Request, f 
 
 // handleOrganizationNew shows the empty organisation form.
 func (s *Server) handleOrganizationNew(w http.ResponseWriter, r *http.Request) error {
-	if err := domain.Can(actor(r), domain.ActionManageOrganizations, 0); err != nil {
+	if err := domain.Can(actor(r), domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return err
 	}
 	v := s.organizationFormView(w, r, prefilledForm(r, url.Values{}), 0)
@@ -97,7 +97,7 @@ func (s *Server) handleOrganizationCreate(w http.ResponseWriter, r *http.Request
 
 // handleOrganizationEdit shows an organisation's form filled in.
 func (s *Server) handleOrganizationEdit(w http.ResponseWriter, r *http.Request) error {
-	if err := domain.Can(actor(r), domain.ActionManageOrganizations, 0); err != nil {
+	if err := domain.Can(actor(r), domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return err // the form is for those who may save it
 	}
 	id, err := pathIDParam(r, "id")

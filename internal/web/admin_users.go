@@ -102,7 +102,7 @@ func (s *Server) userFormView(w http.ResponseWriter, r *http.Request, f *form, u
 // handleUserNew shows the empty user form.
 func (s *Server) handleUserNew(w http.ResponseWriter, r *http.Request) error {
 	a := actor(r)
-	if err := domain.Can(a, domain.ActionManageUsers, 0); err != nil {
+	if err := domain.Can(a, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return err
 	}
 	orgs, err := s.directory.ListOrganizations(r.Context(), a)

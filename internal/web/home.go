@@ -104,8 +104,8 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) err
 		Policy:     op.Policy,
 		PassRule:   i18n.T(ctx, "pass_rule."+string(op.Policy.PassRule)),
 		LeadTime:   op.LeadTimeHours,
-		CanMembers: domain.Allowed(a, domain.ActionViewMembers, op.ID),
-		CanEdit:    domain.Allowed(a, domain.ActionEditOperation, op.ID),
+		CanMembers: domain.Allowed(a, domain.ActionViewMembers, domain.InOperation(op.ID)),
+		CanEdit:    domain.Allowed(a, domain.ActionEditOperation, domain.InOperation(op.ID)),
 		Reports:    s.reportLinks(a, op),
 	}
 	return s.render(w, r, http.StatusOK, pages.Operation(v))

@@ -129,20 +129,6 @@ func (s *Server) handleTasking() handlerFunc {
 	})
 }
 
-func (s *Server) handleDecline() handlerFunc {
-	return s.lifecycleAction("decline", "lifecycle.declined", func(r *http.Request, a domain.Actor, id int64) error {
-		_, err := s.lifecycle.Decline(r.Context(), a, id, formVersion(r.PostForm), r.PostForm.Get("reason"))
-		return err
-	})
-}
-
-func (s *Server) handleStart() handlerFunc {
-	return s.lifecycleAction("start", "lifecycle.started", func(r *http.Request, a domain.Actor, id int64) error {
-		_, err := s.lifecycle.StartExecution(r.Context(), a, id, formVersion(r.PostForm))
-		return err
-	})
-}
-
 func (s *Server) handleReport() handlerFunc {
 	return s.lifecycleAction("report", "lifecycle.reported", func(r *http.Request, a domain.Actor, id int64) error {
 		v, fe := r.PostForm, map[string]string{}
@@ -155,25 +141,11 @@ func (s *Server) handleReport() handlerFunc {
 	})
 }
 
-func (s *Server) handleComplete() handlerFunc {
-	return s.lifecycleAction("complete", "lifecycle.completed", func(r *http.Request, a domain.Actor, id int64) error {
-		_, err := s.lifecycle.Complete(r.Context(), a, id, formVersion(r.PostForm))
-		return err
-	})
-}
-
 func (s *Server) handleHandover() handlerFunc {
 	return s.lifecycleAction("handover", "lifecycle.handed_over", func(r *http.Request, a domain.Actor, id int64) error {
 		v, fe := r.PostForm, map[string]string{}
 		h := domain.Handover{Organization: v.Get("organization"), Date: formDay(v, "date", fe), Reason: v.Get("reason")}
 		_, err := s.lifecycle.HandOver(r.Context(), a, id, formVersion(v), h)
 		return withFieldMessages(err, fe)
-	})
-}
-
-func (s *Server) handleCancel() handlerFunc {
-	return s.lifecycleAction("cancel", "lifecycle.cancelled", func(r *http.Request, a domain.Actor, id int64) error {
-		_, err := s.lifecycle.Cancel(r.Context(), a, id, formVersion(r.PostForm), r.PostForm.Get("reason"))
-		return err
 	})
 }

@@ -25,12 +25,12 @@ import (
 var afterApproval = []domain.Status{domain.StatusApproved, domain.StatusTasked, domain.StatusDeclinedByProvider,
 	domain.StatusInExecution, domain.StatusCompleted, domain.StatusHandedOver, domain.StatusCancelled}
 
-// lifecycleForms are the pageState ids of the section's forms. Their
+// lifecycleForms are the pageState ids of the section's own forms (the
+// generic steps' forms are the rulebook's, see genericForms). Their
 // inputs' ids carry the form's id (report-sorties) so that two forms
 // with a "reason" or a "date" can sit on one page; their names stay the
 // domain's field names.
-var lifecycleForms = map[string]bool{"consent": true, "tasking": true, "decline": true, "start": true,
-	"report": true, "complete": true, "handover": true, "cancel": true}
+var lifecycleForms = map[string]bool{"consent": true, "tasking": true, "report": true, "handover": true}
 
 // lifecyclePanel builds the after-approval section and the HRDDP summary
 // of request d for the viewer; st carries a failed form back, shown with
@@ -94,42 +94,18 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestPage, st pageS
 	}
 	if ls.CanTask {
 		p.TaskForm = taskForm(ctx, formFor("tasking", url.Values{}), base+"/tasking", version, st.form == "tasking")
-	} else if ls.ConsentBlocks && slices.Contains(d.Actions, domain.ActionTask) {
+	} else if ls.ConsentBlocks {
 		// The viewer could task but for the consent: say why the form is missing.
 		p.TaskBlocked = i18n.T(ctx, "lifecycle.task_blocked")
 	}
-	step := func(id string, act domain.Action, can, reason bool, hint string) *pages.StepForm {
-		if !can {
-			return nil
-		}
-		sf := &pages.StepForm{ID: id, Title: i18n.T(ctx, "action."+string(act)), Hint: i18n.T(ctx, hint),
-			URL: base + "/" + id, Version: version, Submit: i18n.T(ctx, "action."+string(act)),
-			Danger: act == domain.ActionCancel, Open: st.form == id}
-		if act == domain.ActionCancel {
-			// "Cancel" alone reads like leaving the form.
-			sf.Title, sf.Submit = i18n.T(ctx, "lifecycle.cancel_title"), i18n.T(ctx, "lifecycle.cancel_title")
-		}
-		if reason {
-			fl := prefixed(formFor(id, url.Values{}).field("reason", "request.reason", "textarea", true), id)
-			fl.Maxlength = 2000
-			if act == domain.ActionCancel {
-				fl.Hint = i18n.T(ctx, "lifecycle.cancel_reason_hint")
-			}
-			sf.Reason = &fl
-		}
-		return sf
-	}
-	p.DeclineForm = step("decline", domain.ActionDecline, ls.CanDecline, true, "lifecycle.decline_hint")
-	p.StartForm = step("start", domain.ActionStartExecution, ls.CanStart, false, "lifecycle.start_hint")
 	if ls.CanReport {
 		p.ReportForm = reportForm(ctx, formFor("report", url.Values{"date": {formDate(s.now())}}), base+"/report", st.form == "report")
 	}
-	p.CompleteForm = step("complete", domain.ActionComplete, ls.CanComplete, false, "lifecycle.complete_hint")
 	if ls.CanHandOver {
 		hf := formFor("handover", url.Values{"organization": {ls.ExitStrategyOf}, "date": {formDate(s.now())}})
 		p.HandoverForm = handoverForm(ctx, hf, base+"/handover", version, ls.ExitStrategyOf, st.form == "handover")
 	}
-	p.CancelForm = step("cancel", domain.ActionCancel, ls.CanCancel, true, "lifecycle.cancel_hint")
+	p.Steps = s.genericForms(ctx, f, d.RequestDetail, domain.StageLifecycle, st.form)
 	return p
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,11 +42,21 @@ func (s *Server) handleRequestShow(w http.ResponseWriter, r *http.Request) error
 	return s.renderRequestPage(w, r, http.StatusOK, d, pageState{})
 }
 
-// actionIDs are the workflow actions offered on the request page, by
-// their short id (used in URLs and test ids).
-var actionIDs = map[domain.Action]string{
-	domain.ActionSubmit: "submit", domain.ActionReturn: "return",
-	domain.ActionRedirect: "redirect", domain.ActionWithdraw: "withdraw",
+// formID is the page's id of a generic transition's form (its inputs'
+// prefix, its test id, its flash and hint keys): the rulebook's path.
+func formID(t domain.Rule) string { return strings.ReplaceAll(t.Path, "/", "-") }
+
+// genericForms returns the forms of the generic transitions a may take
+// now in stage, from the rulebook, in its order.
+func (s *Server) genericForms(ctx context.Context, f *form, d service.RequestDetail, stage domain.Stage, failed string) []pages.ActionForm {
+	var out []pages.ActionForm
+	for _, act := range d.Actions {
+		t, _ := domain.RuleFor(act)
+		if t.Generic() && t.Stage == stage {
+			out = append(out, s.actionForm(ctx, f, d.Request, t, failed == formID(t)))
+		}
+	}
+	return out
 }
 
 func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, status int, d service.RequestPage, st pageState) error {
@@ -72,14 +83,11 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	if d.CanEdit {
 		v.EditURL = requestURL(req.ID) + "/edit"
 	}
-	for _, act := range d.Actions {
-		short, ok := actionIDs[act]
-		if !ok {
-			continue // later steps (review, decision…) have their own pages
-		}
-		v.Actions = append(v.Actions, s.actionForm(ctx, f, req, act, short, st.form == short))
-	}
-	if domain.CanRequest(a, domain.ActionExtend, req) == nil {
+	// The generic steps of screening and review here; those after the
+	// approval sit in their section (lifecyclePanel).
+	v.Actions = append(s.genericForms(ctx, f, d.RequestDetail, domain.StageRequest, st.form),
+		s.genericForms(ctx, f, d.RequestDetail, domain.StageReview, st.form)...)
+	if d.Can(domain.ActionExtend) {
 		ef := &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
 		if st.form == "extend" {
 			ef = f // the page's form: its error summary then links to the field
@@ -91,7 +99,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	}
 	v.Review = s.reviewPanel(r, d, st)
 	v.Lifecycle = s.lifecyclePanel(r, d, st, f)
-	if domain.CanRequest(a, domain.ActionRecordBriefing, req) == nil && req.Status != domain.StatusDraft && !req.Status.Terminal() {
+	if d.Can(domain.ActionRecordBriefing) {
 		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
 	}
 	values := requestValues(req)
@@ -164,18 +172,26 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	return s.render(w, r, status, pages.RequestPage(v))
 }
 
-func (s *Server) actionForm(ctx context.Context, f *form, req domain.Request, act domain.Action, short string, failed bool) pages.ActionForm {
-	t, _ := domain.TransitionFor(act)
+// endings are the statuses that end a request without an outcome: the
+// steps leading there are styled as dangerous.
+var endings = []domain.Status{domain.StatusWithdrawn, domain.StatusCancelled}
+
+// actionForm is the form of generic transition t on req: a version, and
+// the reason and reference t records. Its texts are the translations of
+// action.<action>, action_hint.<id> and, when present,
+// action_reason_hint.<id>.
+func (s *Server) actionForm(ctx context.Context, f *form, req domain.Request, t domain.Rule, failed bool) pages.ActionForm {
+	short := formID(t)
 	af := pages.ActionForm{
-		ID: short, Title: i18n.T(ctx, "action."+string(act)), Hint: i18n.T(ctx, "action_hint."+short),
-		URL: requestURL(req.ID) + "/" + short, Submit: i18n.T(ctx, "action."+string(act)),
-		Version: strconv.Itoa(req.Version), Danger: act == domain.ActionWithdraw, Open: failed,
+		ID: short, Title: i18n.T(ctx, "action."+string(t.Action)), Hint: i18n.T(ctx, "action_hint."+short),
+		URL: requestURL(req.ID) + "/" + t.Path, Submit: i18n.T(ctx, "action."+string(t.Action)),
+		Version: strconv.Itoa(req.Version), Danger: slices.Contains(endings, t.To), Open: failed,
 	}
 	vals := f
 	if !failed {
 		vals = &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
 	}
-	if act == domain.ActionRedirect {
+	if t.NeedsReference {
 		ref := vals.text("civilian_reference", "request.civilian_reference", true, 200)
 		ref.ID, ref.Name = short+"-civilian_reference", "civilian_reference"
 		ref.Hint = i18n.T(ctx, "request.civilian_reference_hint")
@@ -187,6 +203,9 @@ func (s *Server) actionForm(ctx context.Context, f *form, req domain.Request, ac
 		reason.ID, reason.Name = short+"-reason", "reason"
 		reason.Maxlength = 2000
 		reason.Error = vals.errs["reason"]
+		if key := "action_reason_hint." + short; s.catalog != nil && s.catalog.Has(key) {
+			reason.Hint = i18n.T(ctx, key)
+		}
 		af.Reason = &reason
 	}
 	return af
@@ -372,8 +391,10 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 
 // handleRequestAction takes a workflow action posted from the request
 // page (its form carries the version the person saw).
-func (s *Server) handleRequestAction(act domain.Action) handlerFunc {
-	short := actionIDs[act]
+func (s *Server) handleRequestAction(t domain.Rule) handlerFunc {
+	short, act := formID(t), t.Action
+	// Back to where the step sits on the page.
+	back := map[domain.Stage]string{domain.StageReview: "#review-h", domain.StageLifecycle: "#lifecycle-h"}[t.Stage]
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id, err := pathIDParam(r, "id")
 		if err != nil {
@@ -390,7 +411,7 @@ func (s *Server) handleRequestAction(act domain.Action) handlerFunc {
 		switch {
 		case err == nil:
 			s.setFlash(w, components.FlashSuccess, "flash."+short+"_done")
-			http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+			http.Redirect(w, r, requestURL(id)+back, http.StatusSeeOther)
 			return nil
 		case domain.ErrorCode(err) == domain.CodeInvalid && act == domain.ActionSubmit:
 			// The form is where the missing answers are given.
@@ -562,7 +583,6 @@ func readOnly(v *pages.RequestPageView) {
 		}
 	}
 	if l := v.Lifecycle; l != nil {
-		l.ConsentForm, l.TaskForm, l.DeclineForm, l.StartForm, l.ReportForm = nil, nil, nil, nil, nil
-		l.CompleteForm, l.HandoverForm, l.CancelForm = nil, nil, nil
+		l.ConsentForm, l.TaskForm, l.ReportForm, l.HandoverForm, l.Steps = nil, nil, nil, nil, nil
 	}
 }

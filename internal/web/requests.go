@@ -90,10 +90,10 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) error
 		Shell: s.shell(w, r, i18n.T(ctx, "requests.title", "Code", op.Code)),
 		Code:  op.Code, Name: op.Name, OperationURL: "/operations/" + op.Code,
 	}
-	if domain.CanCreateRequest(a, op.ID) == nil && !op.Closed {
+	if domain.Allowed(a, domain.ActionCreateRequest, domain.OnOperation(op)) {
 		v.NewURL = base + "/new"
 	}
-	if domain.Allowed(a, domain.ActionScreenRequests, op.ID) {
+	if domain.Allowed(a, domain.ActionScreenRequests, domain.InOperation(op.ID)) {
 		v.ScreeningURL = "/operations/" + op.Code + "/screening"
 	}
 	v.Reports = s.reportLinks(a, op)
@@ -233,7 +233,7 @@ func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if err := domain.CanCreateRequest(a, op.ID); err != nil {
+	if err := domain.Can(a, domain.ActionCreateRequest, domain.OnOperation(op)); err != nil {
 		return err
 	}
 	f := prefilledForm(r, url.Values{"idempotency_key": {newIdempotencyKey()}})
@@ -334,7 +334,7 @@ func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := domain.CanRequest(a, domain.ActionEditRequest, d.Request); err != nil {
+	if err := domain.Can(a, domain.ActionEditRequest, domain.OnRequest(d.Request)); err != nil {
 		return err
 	}
 	f := prefilledForm(r, requestValues(d.Request))

@@ -79,25 +79,21 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
 		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
 		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
-		r.Post("/requests/{id}/submit", s.handle(s.handleRequestAction(domain.ActionSubmit)))
-		r.Post("/requests/{id}/return", s.handle(s.handleRequestAction(domain.ActionReturn)))
-		r.Post("/requests/{id}/redirect", s.handle(s.handleRequestAction(domain.ActionRedirect)))
-		r.Post("/requests/{id}/withdraw", s.handle(s.handleRequestAction(domain.ActionWithdraw)))
+		// One route per generic transition of the rulebook.
+		for _, t := range domain.GenericTransitions() {
+			r.Post("/requests/{id}/"+t.Path, s.handle(s.handleRequestAction(t)))
+		}
 		r.Post("/requests/{id}/briefing", s.handle(s.handleBriefing))
 		r.Post("/requests/{id}/extend", s.handle(s.handleExtend))
-		r.Post("/requests/{id}/review", s.handle(s.handleReviewOpen()))
-		r.Post("/requests/{id}/review/close", s.handle(s.handleReviewClose()))
-		r.Post("/requests/{id}/review/reopen", s.handle(s.handleReviewReopen()))
+		r.Post(stepPath(domain.ActionOpenReview), s.handle(s.handleReviewOpen()))
+		r.Post(stepPath(domain.ActionCloseReview), s.handle(s.handleReviewClose()))
+		r.Post(stepPath(domain.ActionReopenReview), s.handle(s.handleReviewReopen()))
 		r.Post("/requests/{id}/vote", s.handle(s.handleVote()))
-		r.Post("/requests/{id}/decision", s.handle(s.handleDecision()))
+		r.Post(stepPath(domain.ActionApprove), s.handle(s.handleDecision())) // approve and reject share it
 		r.Post("/requests/{id}/consent", s.handle(s.handleConsent()))
-		r.Post("/requests/{id}/tasking", s.handle(s.handleTasking()))
-		r.Post("/requests/{id}/decline", s.handle(s.handleDecline()))
-		r.Post("/requests/{id}/start", s.handle(s.handleStart()))
+		r.Post(stepPath(domain.ActionTask), s.handle(s.handleTasking()))
 		r.Post("/requests/{id}/report", s.handle(s.handleReport()))
-		r.Post("/requests/{id}/complete", s.handle(s.handleComplete()))
-		r.Post("/requests/{id}/handover", s.handle(s.handleHandover()))
-		r.Post("/requests/{id}/cancel", s.handle(s.handleCancel()))
+		r.Post(stepPath(domain.ActionHandOver), s.handle(s.handleHandover()))
 		r.Get("/requests/{id}/hrddp", s.handle(s.handleHRDDPShow))
 		r.Post("/requests/{id}/hrddp", s.handle(s.handleHRDDPAssess))
 		r.Post("/requests/{id}/comments", s.handle(s.handleCommentAdd))
@@ -143,4 +139,14 @@ func (s *Server) Routes() http.Handler {
 	r.With(s.requireUser, middleware.Timeout(exportTimeout)).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
 	return r
+}
+
+// stepPath is the route of a request step with its own handler: the
+// path the rulebook gives it.
+func stepPath(action domain.Action) string {
+	t, ok := domain.RuleFor(action)
+	if !ok || t.Path == "" {
+		panic("web: no path for " + string(action)) // a programming error, caught by every test
+	}
+	return "/requests/{id}/" + t.Path
 }

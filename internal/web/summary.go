@@ -207,14 +207,14 @@ func barChart(ctx context.Context, id, title string, columns []string, rows []ch
 // mayExport reports whether a may download operation opID's requests:
 // the rule service.Exports applies (domain.ActionExportRequests).
 func (s *Server) mayExport(a domain.Actor, opID int64) bool {
-	return s.exports != nil && domain.Allowed(a, domain.ActionExportRequests, opID)
+	return s.exports != nil && domain.Allowed(a, domain.ActionExportRequests, domain.InOperation(opID))
 }
 
 // reportLinks are the summary and export links a's roles in op allow;
 // the export link opens the summary's download form.
 func (s *Server) reportLinks(a domain.Actor, op domain.Operation) pages.ReportLinks {
 	var l pages.ReportLinks
-	if s.summary == nil || !domain.Allowed(a, domain.ActionViewSummary, op.ID) {
+	if s.summary == nil || !domain.Allowed(a, domain.ActionViewSummary, domain.InOperation(op.ID)) {
 		return l
 	}
 	l.SummaryURL = "/operations/" + op.Code + "/summary"

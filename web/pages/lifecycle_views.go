@@ -26,12 +26,11 @@ type LifecyclePanel struct {
 	// TaskBlocked says why tasking is not offered to someone who could
 	// otherwise task (no consent requested or given yet); "" otherwise.
 	TaskBlocked  string
-	DeclineForm  *StepForm
-	StartForm    *StepForm
 	ReportForm   *ReportForm
-	CompleteForm *StepForm
 	HandoverForm *HandoverForm
-	CancelForm   *StepForm
+	// Steps are the rulebook's generic steps after approval the viewer
+	// may take now (decline, start, complete, cancel…).
+	Steps []ActionForm
 
 	// HRDDP is the short HRDDP section, only for the roles that may see
 	// HRDDP records (officer, HC, HRDDP reviewer); nil for everyone else.
@@ -83,20 +82,6 @@ type HandoverView struct {
 	Reason       string
 	// Other is set when the organisation is not the exit strategy's.
 	Other bool
-}
-
-// StepForm is a lifecycle step taken with one button and, for some, a
-// reason (decline, cancel).
-type StepForm struct {
-	ID      string // decline, start, complete, cancel
-	Title   string
-	Hint    string
-	URL     string
-	Version string
-	Submit  string
-	Reason  *components.Field
-	Danger  bool
-	Open    bool // unfolded after a failed attempt
 }
 
 // ConsentForm records the affected State's consent.

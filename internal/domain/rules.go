@@ -1,0 +1,580 @@
+package domain
+
+import "fmt"
+
+// The rulebook: every permission and every workflow transition is one
+// row of Rules, and Can is the only function that reads it. The services
+// ask Can before they change anything; the pages ask the same Can (via
+// AvailableActions) to decide which controls they show; the API
+// registers one route per transition row; OpenAPI's enums and the
+// database's status check are built from the same rows. Nothing else
+// decides who may do what.
+
+// Action is something an actor may try to do.
+type Action string
+
+// Actions on the whole instance and on one operation.
+const (
+	ActionManageOrganizations Action = "organizations.manage"
+	ActionManageUsers         Action = "users.manage"
+	ActionCreateOperation     Action = "operations.create"
+	ActionViewOperation       Action = "operation.view"
+	ActionEditOperation       Action = "operation.edit"
+	ActionViewMembers         Action = "operation.members.view"
+	ActionManageMembers       Action = "operation.members.manage"
+	// ActionScreenRequests opens the operation's screening queue.
+	ActionScreenRequests Action = "operation.screening"
+	// ActionViewSummary opens the operation summary (counts only).
+	ActionViewSummary Action = "operation.summary"
+	// ActionExportRequests downloads the operation's RFA tracker (CSV,
+	// XLSX, JSON).
+	ActionExportRequests Action = "operation.export"
+	// ActionCreateRequest starts a draft in an operation that is open.
+	ActionCreateRequest Action = "request.create"
+)
+
+// Actions on one request that do not change its status.
+const (
+	ActionViewRequest    Action = "request.view"
+	ActionEditRequest    Action = "request.edit"
+	ActionComment        Action = "request.comment"
+	ActionViewContact    Action = "request.contact.view"
+	ActionViewHRDDP      Action = "request.hrddp.view"   // HRDDP records (the assessment)
+	ActionRecordBriefing Action = "request.briefing"     // LR17, filled by the officer
+	ActionVote           Action = "request.vote"         // cast or change the organisation's vote
+	ActionExtend         Action = "request.extend"       // ask for more time for an approved task
+	ActionRecordConsent  Action = "request.consent"      // the affected State's consent (LR11)
+	ActionReport         Action = "request.report"       // an execution report
+	ActionAssess         Action = "request.hrddp.assess" // the HRDDP assessment
+)
+
+// Transitions (rows with a To status).
+const (
+	ActionSubmit         Action = "request.submit"
+	ActionReturn         Action = "request.return"
+	ActionRedirect       Action = "request.redirect"
+	ActionWithdraw       Action = "request.withdraw"
+	ActionOpenReview     Action = "request.review.open"
+	ActionCloseReview    Action = "request.review.close"
+	ActionReturnReview   Action = "request.review.return"
+	ActionReopenReview   Action = "request.review.reopen"
+	ActionApprove        Action = "request.approve"
+	ActionReject         Action = "request.reject"
+	ActionExpire         Action = "request.expire"
+	ActionTask           Action = "request.task"
+	ActionDecline        Action = "request.decline"
+	ActionStartExecution Action = "request.execution.start"
+	ActionComplete       Action = "request.complete"
+	ActionHandOver       Action = "request.hand_over"
+	ActionCancel         Action = "request.cancel"
+	ActionHRDDPReject    Action = "request.hrddp.reject" // the HRDDP assessment concluded "no support"
+)
+
+// Scope is what a rule is about.
+type Scope uint8
+
+// Scopes.
+const (
+	ScopeInstance  Scope = iota // the whole instance: administrators only
+	ScopeOperation              // one operation: decided from the actor's roles there
+	ScopeRequest                // one request: its visibility, the actor's roles and its status
+)
+
+// Stage says where a request step belongs, for the faces that lay the
+// steps out (the request page's sections, the API's answer).
+type Stage uint8
+
+// Stages.
+const (
+	StageRequest   Stage = iota // screening and the request itself
+	StageReview                 // the HCT review and the decision
+	StageLifecycle              // after approval: tasking, execution, hand-over
+)
+
+// Fact is a piece of state beyond the request that a guard reads; the
+// caller loads the facts a rule Needs into the Subject (service.subject).
+type Fact uint8
+
+// Facts.
+const (
+	FactOperation  Fact = 1 << iota // Subject.Operation
+	FactEvaluation                  // Subject.Evaluation (the checklist's flags)
+	FactReview                      // Subject.Review and Subject.Tally (the latest review)
+	FactConsent                     // Subject.Consent
+	FactAssessment                  // Subject.Assessment (HRDDP)
+	FactVoters                      // Subject.Voters (the operation's HCT organisations)
+)
+
+// Subject is what an action is taken on: the instance (zero value), an
+// operation, or a request, with the facts its guards read.
+type Subject struct {
+	OperationID int64
+	Operation   Operation
+	Request     *Request
+	Evaluation  Evaluation
+	// Review is the request's latest review (nil when none); Tally is its
+	// tally: frozen once closed, of the current votes while open.
+	Review *Review
+	Tally  Tally
+	// Consent and Assessment are nil when none is recorded.
+	Consent    *Consent
+	Assessment *Assessment
+	// Voters are the organisations that would vote if a review opened now.
+	Voters []int64
+	// Known says which facts the caller loaded.
+	Known Fact
+}
+
+// OnInstance is the subject of instance-wide actions.
+func OnInstance() Subject { return Subject{} }
+
+// OnOperation is operation op as a subject, its state known.
+func OnOperation(op Operation) Subject {
+	return Subject{OperationID: op.ID, Operation: op, Known: FactOperation}
+}
+
+// InOperation is the operation opID as a subject, its state unknown:
+// enough for rules that read only the actor's roles there.
+func InOperation(opID int64) Subject { return Subject{OperationID: opID} }
+
+// OnRequest is request r as a subject, without facts.
+func OnRequest(r Request) Subject { return Subject{OperationID: r.OperationID, Request: &r} }
+
+// Guard is a rule's condition beyond roles and states. It returns nil
+// when the action may be taken, otherwise an *Error saying why.
+type Guard func(a Actor, s Subject) error
+
+// Rule is one row of the rulebook.
+type Rule struct {
+	Action Action
+	Scope  Scope
+	// From lists the statuses a request action may be taken in; empty
+	// means any status in which the request is visible.
+	From []Status
+	// To is the status a transition leads to; empty for other actions.
+	To Status
+	// Roles may take the action; a requester only on their own
+	// organisation's requests.
+	Roles []Role
+	// Admin: a global administrator may, member of the operation or not.
+	Admin bool
+	// System: cmcoord itself takes it (deadlines).
+	System bool
+	// NeedsReason: the transition records why (a reason or a rationale).
+	NeedsReason bool
+	// NeedsReference: the transition records a civilian service's reference.
+	NeedsReference bool
+	// Needs are the facts Guard reads.
+	Needs Fact
+	Guard Guard
+	// WrongState is the message key when From does not hold
+	// (default "request.wrong_state").
+	WrongState string
+	// Path is the URL segment of a request step, the same on the page and
+	// in the API: POST /requests/{id}/<Path>. Empty: no route of its own
+	// (taken by the system, or inside another step).
+	Path  string
+	Stage Stage
+	// Custom: the step takes more than a version, a reason and a
+	// reference, so it has its own use case, forms and routes. The others
+	// are taken by one generic use case, form and route each.
+	Custom bool
+}
+
+// Transition reports whether the rule changes a request's status.
+func (r Rule) Transition() bool { return r.To != "" }
+
+// Generic reports whether the rule is a transition that people take
+// through the common use case (Requests.Transition), form and route.
+func (r Rule) Generic() bool {
+	return r.Transition() && r.Path != "" && !r.Custom && len(r.Roles) > 0
+}
+
+var (
+	beforeDecision = []Status{StatusDraft, StatusSubmitted, StatusReturned, StatusHCTReview, StatusHCDecision}
+	// Drafts do not expire: nobody but their owner knows of them, and the
+	// owner may still move the required-by date.
+	expirable     = []Status{StatusSubmitted, StatusReturned, StatusHCTReview, StatusHCDecision}
+	taskActive    = []Status{StatusApproved, StatusTasked, StatusInExecution}
+	notViewer     = []Role{RoleRequester, RoleOfficer, RoleHCTMember, RoleHC, RoleHRDDPReviewer}
+	officer       = []Role{RoleOfficer}
+	requesterOnly = []Role{RoleRequester}
+)
+
+// Rules is the rulebook. Adding a step is one row here plus its
+// translations (action.<Action> and flash.<Path>_done).
+var Rules = []Rule{
+	{Action: ActionManageOrganizations, Scope: ScopeInstance, Admin: true},
+	{Action: ActionManageUsers, Scope: ScopeInstance, Admin: true},
+	{Action: ActionCreateOperation, Scope: ScopeInstance, Admin: true},
+
+	{Action: ActionViewOperation, Scope: ScopeOperation, Admin: true, Roles: AllRoles},
+	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},
+	{Action: ActionViewMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
+	{Action: ActionManageMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
+	{Action: ActionScreenRequests, Scope: ScopeOperation, Roles: officer},
+	{Action: ActionViewSummary, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}},
+	{Action: ActionExportRequests, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer}},
+	{Action: ActionCreateRequest, Scope: ScopeOperation, Roles: requesterOnly, Needs: FactOperation, Guard: operationOpen},
+
+	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles},
+	{Action: ActionEditRequest, Scope: ScopeRequest, Roles: requesterOnly, From: []Status{StatusDraft, StatusReturned},
+		WrongState: "request.not_editable"},
+	{Action: ActionComment, Scope: ScopeRequest, Roles: notViewer},
+	{Action: ActionViewContact, Scope: ScopeRequest, Roles: []Role{RoleRequester, RoleOfficer, RoleHC}},
+	{Action: ActionViewHRDDP, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer, RoleHC, RoleOfficer}},
+	// The briefing concerns a task that may still happen: submitted and
+	// not finished.
+	{Action: ActionRecordBriefing, Scope: ScopeRequest, Roles: officer, From: []Status{StatusSubmitted, StatusReturned,
+		StatusHCTReview, StatusHCDecision, StatusApproved, StatusTasked, StatusDeclinedByProvider, StatusInExecution, StatusCompleted}},
+	{Action: ActionVote, Scope: ScopeRequest, Roles: []Role{RoleHCTMember}, From: []Status{StatusHCTReview},
+		Needs: FactReview, Guard: mayVote, WrongState: "review.closed"},
+	{Action: ActionExtend, Scope: ScopeRequest, Roles: requesterOnly, From: taskActive,
+		Needs: FactOperation, Guard: extendable},
+	{Action: ActionRecordConsent, Scope: ScopeRequest, Roles: officer,
+		From: []Status{StatusApproved, StatusTasked, StatusDeclinedByProvider}},
+	{Action: ActionReport, Scope: ScopeRequest, Roles: officer, From: []Status{StatusInExecution}},
+	{Action: ActionAssess, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer}, From: []Status{StatusSubmitted},
+		Needs: FactEvaluation, Guard: hrddpNeeded},
+
+	{Action: ActionSubmit, Scope: ScopeRequest, From: []Status{StatusDraft, StatusReturned}, To: StatusSubmitted,
+		Roles: requesterOnly, Path: "submit"},
+	{Action: ActionReturn, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusReturned,
+		Roles: officer, NeedsReason: true, Path: "return"},
+	{Action: ActionRedirect, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusRedirected,
+		Roles: officer, NeedsReason: true, NeedsReference: true, Path: "redirect"},
+	{Action: ActionWithdraw, Scope: ScopeRequest, From: beforeDecision, To: StatusWithdrawn,
+		Roles: []Role{RoleRequester, RoleOfficer}, NeedsReason: true, Path: "withdraw"},
+	{Action: ActionOpenReview, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusHCTReview,
+		Roles: officer, Needs: FactEvaluation | FactAssessment | FactVoters, Guard: reviewMayOpen,
+		Path: "review", Stage: StageReview, Custom: true},
+	{Action: ActionHRDDPReject, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusRejected,
+		Roles: []Role{RoleHRDDPReviewer}, NeedsReason: true},
+	{Action: ActionCloseReview, Scope: ScopeRequest, From: []Status{StatusHCTReview}, To: StatusHCDecision,
+		Roles: officer, System: true, Needs: FactReview, Guard: mayCloseEarly,
+		Path: "review/close", Stage: StageReview, Custom: true},
+	{Action: ActionReturnReview, Scope: ScopeRequest, From: []Status{StatusHCTReview}, To: StatusReturned,
+		Roles: officer, NeedsReason: true, Path: "review/return", Stage: StageReview},
+	{Action: ActionReopenReview, Scope: ScopeRequest, From: []Status{StatusHCDecision}, To: StatusHCTReview,
+		Roles: officer, Needs: FactReview | FactEvaluation | FactAssessment | FactVoters, Guard: mayReopen,
+		Path: "review/reopen", Stage: StageReview, Custom: true},
+	{Action: ActionApprove, Scope: ScopeRequest, From: []Status{StatusHCDecision}, To: StatusApproved,
+		Roles: []Role{RoleHC}, NeedsReason: true, Needs: FactReview, Guard: reviewPassed,
+		Path: "decision", Stage: StageReview, Custom: true},
+	{Action: ActionReject, Scope: ScopeRequest, From: []Status{StatusHCDecision}, To: StatusRejected,
+		Roles: []Role{RoleHC}, NeedsReason: true, Needs: FactReview, Guard: reviewClosed,
+		Path: "decision", Stage: StageReview, Custom: true},
+	{Action: ActionExpire, Scope: ScopeRequest, From: expirable, To: StatusExpired, System: true},
+	{Action: ActionTask, Scope: ScopeRequest, From: []Status{StatusApproved, StatusDeclinedByProvider}, To: StatusTasked,
+		Roles: officer, Needs: FactConsent, Guard: consentAllowsTasking,
+		Path: "tasking", Stage: StageLifecycle, Custom: true},
+	{Action: ActionDecline, Scope: ScopeRequest, From: []Status{StatusTasked}, To: StatusDeclinedByProvider,
+		Roles: officer, NeedsReason: true, Path: "decline", Stage: StageLifecycle},
+	{Action: ActionStartExecution, Scope: ScopeRequest, From: []Status{StatusTasked}, To: StatusInExecution,
+		Roles: officer, Path: "execution", Stage: StageLifecycle},
+	{Action: ActionComplete, Scope: ScopeRequest, From: []Status{StatusInExecution}, To: StatusCompleted,
+		Roles: []Role{RoleOfficer, RoleRequester}, Path: "completion", Stage: StageLifecycle},
+	{Action: ActionHandOver, Scope: ScopeRequest, From: []Status{StatusCompleted}, To: StatusHandedOver,
+		Roles: officer, Path: "handover", Stage: StageLifecycle, Custom: true},
+	{Action: ActionCancel, Scope: ScopeRequest, From: taskActive, To: StatusCancelled,
+		Roles: []Role{RoleOfficer, RoleHC}, NeedsReason: true, Path: "cancel", Stage: StageLifecycle},
+}
+
+// RuleFor returns the rule of action.
+func RuleFor(action Action) (Rule, bool) {
+	for _, r := range Rules {
+		if r.Action == action {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// Transitions returns the rows that change a request's status, in table
+// order.
+func Transitions() []Rule {
+	var out []Rule
+	for _, r := range Rules {
+		if r.Transition() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// GenericTransitions returns the transitions taken through the common
+// use case, form and route, in table order.
+func GenericTransitions() []Rule {
+	var out []Rule
+	for _, r := range Rules {
+		if r.Generic() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TransitionFor returns the transition of action.
+func TransitionFor(action Action) (Rule, bool) {
+	r, ok := RuleFor(action)
+	return r, ok && r.Transition()
+}
+
+// Actions lists every action of the rulebook, in table order.
+func Actions() []Action {
+	out := make([]Action, len(Rules))
+	for i, r := range Rules {
+		out[i] = r.Action
+	}
+	return out
+}
+
+// NeedsOf returns the facts the guards of actions read.
+func NeedsOf(actions ...Action) Fact {
+	var f Fact
+	for _, a := range actions {
+		if r, ok := RuleFor(a); ok {
+			f |= r.Needs
+		}
+	}
+	return f
+}
+
+// AllFacts are every fact a guard may read.
+const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | FactAssessment | FactVoters
+
+// Can decides whether a may take action on s. It returns nil when
+// allowed; CodeUnauthorized for an anonymous actor; CodeNotFound when
+// the operation or request is not visible to a, so that its existence
+// does not leak; CodeForbidden when it is visible but a's roles do not
+// allow the action; CodeConflict when the request's status or the
+// rule's guard does not allow it now. Checks run in that order, so a
+// probe of something invisible always reads as missing.
+func Can(a Actor, action Action, s Subject) error {
+	if a.Anonymous() {
+		return Errorf(CodeUnauthorized, "error.unauthorized")
+	}
+	rule, ok := RuleFor(action)
+	if !ok {
+		return Errorf(CodeForbidden, "error.forbidden") // unknown actions are denied
+	}
+	switch rule.Scope {
+	case ScopeInstance:
+		if rule.Admin && a.IsAdmin {
+			return nil
+		}
+		return Errorf(CodeForbidden, "error.forbidden")
+	case ScopeOperation:
+		if !(rule.Admin && a.IsAdmin) {
+			roles := a.RolesIn(s.OperationID)
+			if len(roles) == 0 {
+				return Errorf(CodeNotFound, "error.not_found")
+			}
+			if !holdsAny(roles, rule.Roles) {
+				return Errorf(CodeForbidden, "error.forbidden")
+			}
+		}
+	default:
+		if s.Request == nil {
+			return fmt.Errorf("domain: %s needs a request", action)
+		}
+		r := *s.Request
+		if !visible(a, r) {
+			return Errorf(CodeNotFound, "error.not_found")
+		}
+		if !mayAs(a, r, rule.Roles) {
+			return Errorf(CodeForbidden, "error.forbidden")
+		}
+		if len(rule.From) > 0 && !oneOf(r.Status, rule.From) {
+			key := rule.WrongState
+			if key == "" {
+				key = "request.wrong_state"
+			}
+			return Errorf(CodeConflict, "%s", key)
+		}
+	}
+	if rule.Guard == nil {
+		return nil
+	}
+	if missing := rule.Needs &^ s.Known; missing != 0 {
+		return fmt.Errorf("domain: %s needs facts %b the caller did not load", action, missing)
+	}
+	return rule.Guard(a, s)
+}
+
+// Allowed is Can as a boolean, for deciding what a page offers.
+func Allowed(a Actor, action Action, s Subject) bool { return Can(a, action, s) == nil }
+
+// AvailableActions returns the request actions a may take on s now, in
+// table order: the controls a page shows. s should carry every fact
+// (AllFacts); an action whose guard reads a fact s lacks is left out.
+func AvailableActions(a Actor, s Subject) []Action {
+	var out []Action
+	for _, r := range Rules {
+		if r.Scope == ScopeRequest && Can(a, r.Action, s) == nil {
+			out = append(out, r.Action)
+		}
+	}
+	return out
+}
+
+// CanSeeHRDDP reports whether a member holding roles may see HRDDP
+// records: the roles of ActionViewHRDDP, for the channels that filter a
+// list by role (exports) rather than ask about one request.
+func CanSeeHRDDP(roles RoleSet) bool {
+	r, _ := RuleFor(ActionViewHRDDP)
+	return holdsAny(roles, r.Roles)
+}
+
+// SeesContacts reports whether a member of a request's operation holding
+// roles sees its point of contact; requesters see only their own
+// organisation's (ownOrg).
+func SeesContacts(roles RoleSet, ownOrg bool) bool {
+	r, _ := RuleFor(ActionViewContact)
+	for _, want := range r.Roles {
+		if roles.Has(want) && (want != RoleRequester || ownOrg) {
+			return true
+		}
+	}
+	return false
+}
+
+func holdsAny(held RoleSet, want []Role) bool {
+	for _, r := range want {
+		if held.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// ownOrg reports whether the request belongs to the actor's organisation.
+func ownOrg(a Actor, r Request) bool {
+	return a.OrganizationID != 0 && a.OrganizationID == r.RequestingOrgID
+}
+
+// visible reports whether a may see r at all: a member of its operation
+// who is either a requester of the requesting organisation or holds a
+// role beyond requester (officers, HCT members, the HC, HRDDP reviewers
+// and viewers see the operation's requests). Drafts are private to the
+// requesting organisation's requesters until submitted.
+func visible(a Actor, r Request) bool {
+	roles := a.RolesIn(r.OperationID)
+	own := roles.Has(RoleRequester) && ownOrg(a, r)
+	if r.Status == StatusDraft {
+		return own
+	}
+	return own || SeesAllRequests(roles)
+}
+
+// SeesAllRequests reports whether a member with roles sees every
+// submitted request of the operation, not only their organisation's.
+func SeesAllRequests(roles RoleSet) bool {
+	for _, r := range roles {
+		if r != RoleRequester {
+			return true
+		}
+	}
+	return false
+}
+
+// mayAs reports whether a, holding one of roles in r's operation, may act;
+// the requester role counts only on the actor's own organisation's
+// requests.
+func mayAs(a Actor, r Request, roles []Role) bool {
+	held := a.RolesIn(r.OperationID)
+	for _, want := range roles {
+		if !held.Has(want) {
+			continue
+		}
+		if want == RoleRequester && !ownOrg(a, r) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// Guards.
+
+func operationOpen(_ Actor, s Subject) error {
+	if s.Operation.Closed {
+		return Errorf(CodeConflict, "operation.closed")
+	}
+	return nil
+}
+
+func extendable(a Actor, s Subject) error {
+	if s.Request.EndDate.IsZero() {
+		return Errorf(CodeConflict, "request.wrong_state")
+	}
+	return operationOpen(a, s)
+}
+
+func mayVote(a Actor, s Subject) error {
+	if s.Review == nil || !s.Review.Open() {
+		return Errorf(CodeConflict, "review.closed")
+	}
+	if !s.Review.IsEligible(a.OrganizationID) {
+		return Errorf(CodeForbidden, "review.not_eligible")
+	}
+	return nil
+}
+
+func mayCloseEarly(_ Actor, s Subject) error {
+	if s.Review == nil || !s.Review.Open() {
+		return Errorf(CodeConflict, "review.closed")
+	}
+	if !CanCloseEarly(s.Tally) {
+		return Errorf(CodeConflict, "review.cannot_close_early")
+	}
+	return nil
+}
+
+func reviewMayOpen(_ Actor, s Subject) error {
+	eligible, _ := EligibleOrganizations(s.Voters, s.Request.RequestingOrgID)
+	return CheckOpenReview(s.Evaluation, eligible, s.Assessment)
+}
+
+func mayReopen(a Actor, s Subject) error {
+	switch {
+	case s.Review == nil || s.Review.Tally == nil:
+		return Errorf(CodeConflict, "request.wrong_state")
+	case s.Review.Tally.QuorumMet:
+		return Errorf(CodeConflict, "review.reopen_quorum_met")
+	case s.Review.Reopening:
+		return Errorf(CodeConflict, "review.reopen_once")
+	}
+	return reviewMayOpen(a, s)
+}
+
+func reviewClosed(_ Actor, s Subject) error {
+	if s.Review == nil || s.Review.Tally == nil {
+		return Errorf(CodeConflict, "request.wrong_state")
+	}
+	return nil
+}
+
+func reviewPassed(a Actor, s Subject) error {
+	if err := reviewClosed(a, s); err != nil {
+		return err
+	}
+	if !s.Review.Tally.Passed {
+		return Errorf(CodeConflict, "decision.review_not_passed")
+	}
+	return nil
+}
+
+func consentAllowsTasking(_ Actor, s Subject) error {
+	if !ConsentAllowsTasking(s.Consent) {
+		return Errorf(CodeConflict, "tasking.consent_needed")
+	}
+	return nil
+}
+
+func hrddpNeeded(_ Actor, s Subject) error {
+	if !HRDDPRequired(s.Evaluation) {
+		return Errorf(CodeConflict, "hrddp.not_required")
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package domain_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// TestRules_WellFormed walks the rulebook for rows no face could serve.
+func TestRules_WellFormed(t *testing.T) {
+	t.Parallel()
+	actions := map[domain.Action]bool{}
+	paths := map[string][]domain.Rule{}
+	for _, r := range domain.Rules {
+		if actions[r.Action] {
+			t.Errorf("%s has two rows", r.Action)
+		}
+		actions[r.Action] = true
+		if r.Scope != domain.ScopeRequest && (len(r.From) > 0 || r.Transition() || r.Path != "") {
+			t.Errorf("%s: only request rows have states, a target or a path", r.Action)
+		}
+		if r.Scope == domain.ScopeInstance && !r.Admin {
+			t.Errorf("%s: an instance action nobody may take", r.Action)
+		}
+		if r.Scope != domain.ScopeInstance && len(r.Roles) == 0 && !r.System && !r.Admin {
+			t.Errorf("%s: nobody may take it", r.Action)
+		}
+		if r.Guard != nil && r.Needs == 0 && r.Scope == domain.ScopeRequest {
+			// Guards on a request read something beyond its status (the
+			// status itself is From's): they must say what.
+			t.Errorf("%s: a guard that reads no fact", r.Action)
+		}
+		if r.Transition() {
+			if len(r.From) == 0 {
+				t.Errorf("%s: a transition from nowhere", r.Action)
+			}
+			if slices.Contains(r.From, r.To) {
+				t.Errorf("%s: a transition to the status it leaves", r.Action)
+			}
+			if len(r.Roles) > 0 && r.Path == "" && r.Action != domain.ActionHRDDPReject {
+				t.Errorf("%s: people take it but no route serves it", r.Action)
+			}
+		}
+		if r.NeedsReference && !r.NeedsReason {
+			t.Errorf("%s: a reference without a reason", r.Action)
+		}
+		if r.Path != "" {
+			paths[r.Path] = append(paths[r.Path], r)
+		}
+	}
+	// A path is one route: rows share one only when a custom use case
+	// takes them both (approve and reject are one decision).
+	for p, rows := range paths {
+		if len(rows) > 1 && slices.ContainsFunc(rows, func(r domain.Rule) bool { return !r.Custom }) {
+			t.Errorf("path %q serves %d rows, not all custom", p, len(rows))
+		}
+	}
+	for _, tr := range domain.GenericTransitions() {
+		if !tr.Generic() || tr.Custom || tr.Path == "" {
+			t.Errorf("%s listed as generic", tr.Action)
+		}
+	}
+}
+
+// TestCan_GuardsDeclareTheirFacts: a guard never decides on facts the
+// caller did not load — Can refuses with an internal error instead.
+func TestCan_GuardsDeclareTheirFacts(t *testing.T) {
+	t.Parallel()
+	for _, rule := range domain.Rules {
+		if rule.Guard == nil || rule.Needs == 0 {
+			continue
+		}
+		t.Run(string(rule.Action), func(t *testing.T) {
+			t.Parallel()
+			a, s := permitted(t, rule)
+			if err := domain.Can(a, rule.Action, s); err != nil {
+				t.Fatalf("with every fact: Can = %v, want nil", err)
+			}
+			s.Known = 0
+			err := domain.Can(a, rule.Action, s)
+			if err == nil || domain.ErrorCode(err) != "internal" {
+				t.Fatalf("without its facts: Can = %v, want an internal error", err)
+			}
+		})
+	}
+}
+
+// permitted returns an actor holding the rule's first role and a subject
+// in its first state with facts that satisfy its guard.
+func permitted(t *testing.T, rule domain.Rule) (domain.Actor, domain.Subject) {
+	t.Helper()
+	if rule.Scope != domain.ScopeRequest {
+		return roleActor(rule.Roles[0]), domain.OnOperation(domain.Operation{ID: testOp})
+	}
+	st := domain.StatusSubmitted
+	if len(rule.From) > 0 {
+		st = rule.From[0]
+	}
+	r := requestIn(st)
+	return roleActor(rule.Roles[0]), allow(r, rule.Action)
+}
+
+// TestCan_InvisibleIsMissing: whatever the action and the status, a
+// request the actor may not see answers 404 (never 409 or 403), so a
+// probe learns nothing — including an officer probing a draft.
+func TestCan_InvisibleIsMissing(t *testing.T) {
+	t.Parallel()
+	for _, rule := range domain.Rules {
+		if rule.Scope != domain.ScopeRequest {
+			continue
+		}
+		for _, st := range domain.Statuses {
+			r := requestIn(st)
+			s := allow(r, rule.Action)
+			blind := []domain.Actor{requesterB, outsider}
+			if st == domain.StatusDraft {
+				blind = append(blind, officer, hcActor, hctMember, hrddp, viewer, requesterBHCT)
+			}
+			for _, a := range blind {
+				if got := domain.ErrorCode(domain.Can(a, rule.Action, s)); got != domain.CodeNotFound {
+					t.Errorf("%s on %s by user %d: code %q, want not_found", rule.Action, st, a.UserID, got)
+				}
+			}
+			if got := domain.ErrorCode(domain.Can(anonymous, rule.Action, s)); got != domain.CodeUnauthorized {
+				t.Errorf("%s on %s anonymously: code %q, want unauthorized", rule.Action, st, got)
+			}
+		}
+	}
+}
+
+// TestApply_AgreesWithCan: for every transition, status and role, Apply
+// (what the services run) succeeds exactly when Can allows it and
+// AvailableActions (what the pages offer) lists it; when refused, both
+// give the same code.
+func TestApply_AgreesWithCan(t *testing.T) {
+	t.Parallel()
+	actors := []domain.Actor{anonymous, requesterA, requesterB, requesterBHCT, officer, hcActor, hctMember, hrddp, viewer, outsider}
+	for _, tr := range domain.Transitions() {
+		for _, st := range domain.Statuses {
+			for _, a := range actors {
+				name := fmt.Sprintf("%s/%s/%d", tr.Action, st, a.UserID)
+				r := requestIn(st)
+				s := allow(r, tr.Action)
+				canErr := domain.Can(a, tr.Action, s)
+				listed := slices.Contains(domain.AvailableActions(a, s), tr.Action)
+				in := domain.TransitionInput{Version: r.Version, Reason: "Civilian helicopters arrived", CivilianReference: "SRF-0042"}
+				_, applyErr := r.Apply(a, tr.Action, s, in, testNow)
+				if domain.ErrorCode(applyErr) != domain.ErrorCode(canErr) {
+					t.Errorf("%s: Apply = %v, Can = %v", name, applyErr, canErr)
+				}
+				if listed != (canErr == nil) {
+					t.Errorf("%s: listed = %v, Can = %v", name, listed, canErr)
+				}
+			}
+		}
+	}
+}
