@@ -75,8 +75,10 @@ func TestBrowserLifecycle(t *testing.T) {
 	}
 	page := srv.URL + "/requests/" + strconv.FormatInt(r.ID, 10)
 	today := time.Now().UTC().Format(time.DateOnly)
+	// A step with its own form (step-…) or one of the rulebook's generic
+	// steps (action-…).
 	open := func(step string) chromedp.Action[chromedp.Void] {
-		return chromedp.Click(chromedp.CSS(`[data-testid="step-` + step + `"] summary`))
+		return chromedp.Click(chromedp.CSS(`[data-testid="step-` + step + `"] summary, [data-testid="action-` + step + `"] summary`))
 	}
 
 	signIn("omar@example.org")
@@ -116,7 +118,7 @@ func TestBrowserLifecycle(t *testing.T) {
 	if got := text(`[data-testid="taskings"]`); !strings.Contains(got, "redeployed") || !strings.Contains(got, "RWA") {
 		t.Errorf("taskings = %q, want the declined one with its reason and the new one", got)
 	}
-	b.Do(open("start"), browser.ClickAndLoad(`[data-testid="do-start"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-report"]`)))
+	b.Do(open("execution"), browser.ClickAndLoad(`[data-testid="do-execution"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-report"]`)))
 	b.Do(
 		open("report"),
 		chromedp.SetValue(chromedp.CSS(`#report-date`), today),
@@ -128,7 +130,7 @@ func TestBrowserLifecycle(t *testing.T) {
 	if got := text(`[data-testid="report-totals"]`); !strings.Contains(got, "40.5") {
 		t.Errorf("totals = %q", got)
 	}
-	b.Do(open("complete"), browser.ClickAndLoad(`[data-testid="do-complete"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-handover"]`)))
+	b.Do(open("completion"), browser.ClickAndLoad(`[data-testid="do-completion"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-handover"]`)))
 	b.Do(
 		open("handover"),
 		chromedp.SetValue(chromedp.CSS(`#handover-date`), today),

@@ -410,7 +410,9 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 		out.Checklist[id] = answerDTO{Answer: a.Value, Note: a.Note}
 	}
 	for _, act := range d.Actions {
-		out.Actions = append(out.Actions, string(act))
+		if _, ok := domain.TransitionFor(act); ok { // the workflow's steps; can_edit and can_comment say the rest
+			out.Actions = append(out.Actions, string(act))
+		}
 	}
 	return out
 }

@@ -1,18 +1,44 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 )
 
-// openAPIDocument describes every route of Routes; openapi_test.go fails
-// when the two drift apart.
+// openAPIBase is the hand-written part of the API's description: every
+// route with its own handler and the shared components. What mirrors the
+// rulebook — the generic transitions' paths, the status and action enums
+// — is not written there but derived from domain.Rules by buildOpenAPI,
+// so a row added to the rulebook is documented with no other edit.
+// openapi_test.go fails when the document and Routes drift apart.
 //
 //go:embed openapi.json
-var openAPIDocument []byte
+var openAPIBase []byte
 
-// OpenAPI returns the embedded OpenAPI 3.1 document of the API.
-func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
+var (
+	openAPIOnce sync.Once
+	openAPIDoc  []byte
+)
+
+// OpenAPI returns the API's OpenAPI 3.1 document, as served.
+func OpenAPI() []byte {
+	openAPIOnce.Do(func() {
+		doc, err := buildOpenAPI(openAPIBase)
+		if err != nil {
+			panic(err) // the embedded document and catalogues are part of the binary: every test reaches this
+		}
+		openAPIDoc = doc
+	})
+	return append([]byte(nil), openAPIDoc...)
+}
 
 // handleOpenAPI serves the API's description to anyone: it holds no data,
 // and clients need it before they have a token.
@@ -20,5 +46,166 @@ func (a *API) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	_, _ = w.Write(openAPIDocument)
+	_, _ = w.Write(OpenAPI())
+}
+
+// buildOpenAPI adds to the base document what the rulebook says: a path
+// per generic transition (described from its row and the English
+// catalogue), the RequestStatus enum and the RequestAction enum.
+func buildOpenAPI(base []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(base))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("api: openapi.json: %w", err)
+	}
+	cat, err := i18n.Load()
+	if err != nil {
+		return nil, err
+	}
+	en := cat.Localizer("en")
+	paths, _ := doc["paths"].(map[string]any)
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	if paths == nil || schemas == nil {
+		return nil, fmt.Errorf("api: openapi.json lacks paths or components.schemas")
+	}
+	// The answers' examples are the hand-written GET examples, in the
+	// transition's target status.
+	examples := map[string]map[string]any{}
+	for schema, path := range map[string]string{"Request": "/requests/{id}", "Lifecycle": "/requests/{id}/lifecycle"} {
+		ex, err := getExample(paths, path)
+		if err != nil {
+			return nil, err
+		}
+		examples[schema] = ex
+	}
+	for _, t := range domain.GenericTransitions() {
+		p := "/requests/{id}/" + t.Path
+		if _, ok := paths[p]; ok {
+			return nil, fmt.Errorf("api: openapi.json writes %s, which the rulebook generates", p)
+		}
+		paths[p] = map[string]any{"post": transitionOperation(t, en, examples)}
+	}
+
+	statuses := make([]any, len(domain.Statuses))
+	for i, s := range domain.Statuses {
+		statuses[i] = string(s)
+	}
+	status, _ := schemas["RequestStatus"].(map[string]any)
+	if status == nil {
+		return nil, fmt.Errorf("api: openapi.json lacks RequestStatus")
+	}
+	status["enum"] = statuses
+
+	var actions []any
+	for _, t := range domain.Transitions() {
+		actions = append(actions, string(t.Action))
+	}
+	schemas["RequestAction"] = map[string]any{"type": "string", "enum": actions,
+		"description": "A step of the workflow (the rulebook's transitions); the generic ones are POST /requests/{id}/<path>."}
+	if req, ok := schemas["Request"].(map[string]any); ok {
+		if props, ok := req["properties"].(map[string]any); ok {
+			if acts, ok := props["actions"].(map[string]any); ok {
+				acts["items"] = map[string]any{"$ref": "#/components/schemas/RequestAction"}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, fmt.Errorf("api: openapi: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// transitionOperation describes generic transition t's route.
+func transitionOperation(t domain.Rule, en *i18n.Localizer, examples map[string]map[string]any) map[string]any {
+	id := strings.ReplaceAll(t.Path, "/", "-")
+	var roles []string
+	for _, r := range t.Roles {
+		s := string(r) + "s"
+		if r == domain.RoleRequester {
+			s = "the requesting organisation's requesters"
+		}
+		roles = append(roles, s)
+	}
+	from := make([]string, len(t.From))
+	for i, s := range t.From {
+		from[i] = string(s)
+	}
+	desc := en.T("action_hint."+id) + "\n\nWho: " + strings.Join(roles, ", ") + " of the operation. " +
+		strings.Join(from, ", ") + " → " + string(t.To) + "."
+	example := map[string]any{"version": 1}
+	if t.NeedsReason {
+		desc += " A reason is required (422 without)."
+		example["reason"] = "…"
+	}
+	desc += " Wrong state, or a stale or missing version: 409."
+	body, tag, answer, answerDesc := "Transition", "requests", "Request", "The request after the action."
+	if t.NeedsReference {
+		body = "Redirect"
+		example["civilian_reference"] = "…"
+	}
+	switch t.Stage {
+	case domain.StageReview:
+		tag = "reviews"
+	case domain.StageLifecycle:
+		tag, answer, answerDesc = "lifecycle", "Lifecycle", "The lifecycle after the action."
+	}
+	invalid := "Invalid"
+	if t.Action == domain.ActionSubmit {
+		invalid = "NotSubmittable" // the failing checklist items are listed
+	}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/responses/" + name} }
+	answerExample := make(map[string]any, len(examples[answer]))
+	for k, v := range examples[answer] {
+		answerExample[k] = v
+	}
+	answerExample["status"] = string(t.To)
+	return map[string]any{
+		"operationId": "transition" + camel(id),
+		"tags":        []any{tag},
+		"summary":     en.T("action." + string(t.Action)),
+		"description": desc,
+		"parameters":  []any{map[string]any{"$ref": "#/components/parameters/RequestID"}},
+		"requestBody": map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{
+			"schema": map[string]any{"$ref": "#/components/schemas/" + body}, "example": example}}},
+		"responses": map[string]any{
+			"200": map[string]any{"description": answerDesc, "content": map[string]any{"application/json": map[string]any{
+				"schema": map[string]any{"$ref": "#/components/schemas/" + answer}, "example": answerExample}}},
+			"400": ref("Malformed"), "401": ref("Unauthorized"), "403": ref("Forbidden"), "404": ref("NotFound"),
+			"409": ref("Conflict"), "413": ref("PayloadTooLarge"), "415": ref("UnsupportedMediaType"), "422": ref(invalid),
+		},
+	}
+}
+
+// getExample returns the example of GET path's 200 answer.
+func getExample(paths map[string]any, path string) (map[string]any, error) {
+	var cur any = paths
+	for _, k := range []string{path, "get", "responses", "200", "content", "application/json", "example"} {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("api: openapi.json: no example of GET %s", path)
+		}
+		cur = m[k]
+	}
+	ex, ok := cur.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("api: openapi.json: no example of GET %s", path)
+	}
+	return ex, nil
+}
+
+// camel turns "review-return" into "ReviewReturn".
+func camel(s string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(s, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String()
 }

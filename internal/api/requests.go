@@ -119,13 +119,12 @@ func (a *API) handleTransition(t domain.Rule) handlerFunc {
 		if err != nil {
 			return err
 		}
+		// Every step takes an optional reason (a resubmission's note);
+		// only those that record a civilian reference take one.
 		var in redirectInput
 		var body any = &in.transitionInput
-		switch {
-		case t.NeedsReference:
+		if t.NeedsReference {
 			body = &in
-		case !t.NeedsReason:
-			body = &in.versionInput
 		}
 		if err := readJSON(w, r, body); err != nil {
 			return err

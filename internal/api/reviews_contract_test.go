@@ -81,6 +81,13 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer,
 		Body: map[string]any{"version": 1, "deadline": "2000-01-01T00:00:00Z"}}, 422)
 	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer, Body: map[string]any{"version": 1}}, 201)
+	// Returned mid-review: the review is cancelled.
+	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.hc, Body: map[string]any{"version": 1, "reason": "x"}}, 403)
+	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.officer, Body: map[string]any{"version": 1}}, 422)
+	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.officer,
+		Body: map[string]any{"version": 1, "reason": "Add the landing-site coordinates."}}, 200)
+	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.officer,
+		Body: map[string]any{"version": 1, "reason": "Again."}}, 409)
 
 	for route, op := range d.operations() {
 		if reviewRoute(op) && !succeeded[route] {

@@ -153,7 +153,7 @@ func checkText(f fieldErrors, field, v string, max int, required bool) {
 		f.add(field, "field.required")
 	case n > max:
 		f.add(field, "field.too_long")
-	case !utf8.ValidString(v):
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0): // PostgreSQL stores no NUL
 		f.add(field, "field.invalid")
 	}
 }

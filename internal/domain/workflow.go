@@ -82,9 +82,9 @@ func (r *Request) Apply(a Actor, action Action, s Subject, in TransitionInput, n
 		return nil, &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 	}
 	f := fieldErrors{}
-	if t.NeedsReason {
-		checkText(f, "reason", in.Reason, maxNote, true)
-	}
+	// A reason is optional where the step does not need one (a
+	// resubmission's note), but always a valid text.
+	checkText(f, "reason", in.Reason, maxNote, t.NeedsReason)
 	if t.NeedsReference {
 		checkText(f, "civilian_reference", in.CivilianReference, maxShort, true)
 	}

@@ -208,8 +208,10 @@ func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r 
 		return domain.Review{}, err
 	}
 	round := 1
-	if subj.Review != nil {
-		round = subj.Review.Round + 1
+	if prev, ok, err := st.LatestReview(ctx, r.ID); err != nil {
+		return domain.Review{}, err
+	} else if ok {
+		round = prev.Round + 1
 	}
 	return st.InsertReview(ctx, domain.Review{RequestID: r.ID, Round: round, Policy: op.Policy, Eligible: eligible,
 		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening})

@@ -119,7 +119,7 @@ func TestLifecyclePages(t *testing.T) {
 	wantRedirect(t, w.post(t, w.officer, page+"/tasking", task), back)
 
 	// Execution: started, two reports (one refused first), completed.
-	wantRedirect(t, w.post(t, w.officer, page+"/start", url.Values{"version": {v}}), back)
+	wantRedirect(t, w.post(t, w.officer, page+"/execution", url.Values{"version": {v}}), back)
 	today := w.clock.Now().UTC().Format(time.DateOnly)
 	report := url.Values{"date": {today}, "sorties": {"six"}, "flight_hours": {"9,5"}, "tonnes": {"12"},
 		"passengers": {"3"}, "notes": {"Landing zone muddy"}}
@@ -148,7 +148,7 @@ func TestLifecyclePages(t *testing.T) {
 	if testid(d, "report-form").Length() != 0 {
 		t.Error("the requester is offered the report form")
 	}
-	wantRedirect(t, w.post(t, w.officer, page+"/complete", url.Values{"version": {v}}), back)
+	wantRedirect(t, w.post(t, w.officer, page+"/completion", url.Values{"version": {v}}), back)
 
 	// Hand-over: the exit strategy's organisation is proposed; another one needs a reason.
 	d = doc(t, w.get(t, w.officer, page))
