@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -212,7 +211,8 @@ func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestD
 	return s.detail(ctx, by, r)
 }
 
-// Detail is Get with the comments and the audit trail.
+// Detail is Get with the comments and the audit trail, each event as by
+// may see it (domain.EventFor).
 func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
 	d, err := s.Get(ctx, by, id)
 	if err != nil {
@@ -221,15 +221,29 @@ func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (Reque
 	if d.Comments, err = s.store.ListComments(ctx, id); err != nil {
 		return d, err
 	}
-	if d.Events, err = s.store.ListEvents(ctx, id); err != nil {
+	events, err := s.store.ListEvents(ctx, id)
+	if err != nil {
 		return d, err
 	}
-	if d.ContactHidden {
-		for i := range d.Events {
-			d.Events[i].Payload = redactContact(d.Events[i].Payload)
-		}
+	reviews, err := s.store.ListReviews(ctx, id)
+	if err != nil {
+		return d, err
 	}
+	d.Events = eventsFor(by, d.Request, events, reviews)
 	return d, nil
+}
+
+// eventsFor returns the events of request r (as by sees it) as by sees
+// them on screen; reviews are r's reviews.
+func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews []domain.Review) []domain.Event {
+	byID := make(map[int64]domain.Review, len(reviews))
+	for _, rv := range reviews {
+		byID[rv.ID] = rv
+	}
+	for i := range events {
+		events[i] = domain.EventFor(by, r, events[i], domain.ChannelScreen, byID)
+	}
+	return events
 }
 
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
@@ -255,10 +269,9 @@ func (s *Requests) detailOf(by domain.Actor, r domain.Request, op domain.Operati
 		CanEdit:            domain.CanRequest(by, domain.ActionEditRequest, r) == nil,
 		CanComment:         domain.CanRequest(by, domain.ActionComment, r) == nil,
 	}
-	if domain.CanRequest(by, domain.ActionViewContact, r) != nil {
-		d.Request.POC = domain.Contact{}
-		d.ContactHidden = true
-	}
+	var hidden []domain.Guard
+	d.Request, hidden = domain.RequestFor(by, r, domain.ChannelScreen)
+	d.ContactHidden = slices.Contains(hidden, domain.GuardContact)
 	return d
 }
 
@@ -623,31 +636,6 @@ func appendEvent(ctx context.Context, st *store.Store, requestID, actorID int64,
 
 // readOnlySnapshot reads many rows as of one moment.
 var readOnlySnapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-
-// redactContact blanks the point of contact in an event's payload (the
-// "poc" of a creation snapshot, and poc changes of an edit), for callers
-// who may not see contact details.
-func redactContact(payload []byte) []byte {
-	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return payload
-	}
-	if _, ok := m["poc"]; ok {
-		m["poc"] = "(hidden)"
-	}
-	if changes, ok := m["changes"].([]any); ok {
-		for _, c := range changes {
-			if cm, ok := c.(map[string]any); ok && cm["field"] == "poc" {
-				cm["old"], cm["new"] = "(hidden)", "(hidden)"
-			}
-		}
-	}
-	out, err := domain.CanonicalJSON(m)
-	if err != nil {
-		return payload
-	}
-	return out
-}
 
 // AuditReport is the outcome of verifying every audit chain.
 type AuditReport struct {

@@ -49,7 +49,9 @@ type ReviewState struct {
 	Review     domain.Review
 	Exists     bool
 	Visibility domain.VoteVisibility
-	Tally      domain.Tally // live while open, frozen once closed; counts only (values per Visibility)
+	// Tally is live while open, frozen once closed, and as Visibility
+	// allows (domain.TallyFor): the turnout only while sealed.
+	Tally domain.Tally
 	// Votes are shown only with SeeValues; NotVoted (organisation names)
 	// from SeeNonVoter.
 	Votes    []domain.Vote
@@ -113,11 +115,11 @@ func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []do
 	out := ReviewState{Review: rv, Exists: true}
 	roles := by.RolesIn(r.OperationID)
 	out.Visibility = domain.VotesVisible(roles, rv)
+	tally := domain.CountVotes(rv.Policy, rv.Eligible, votes)
 	if rv.Tally != nil {
-		out.Tally = *rv.Tally
-	} else {
-		out.Tally = domain.CountVotes(rv.Policy, rv.Eligible, votes)
+		tally = *rv.Tally
 	}
+	out.Tally = domain.TallyFor(out.Visibility, tally)
 	for _, id := range rv.Eligible {
 		out.Eligible = append(out.Eligible, names[id])
 	}
@@ -127,7 +129,7 @@ func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []do
 	voted := map[int64]bool{}
 	for i, v := range votes {
 		voted[v.OrganizationID] = true
-		if v.OrganizationID == by.OrganizationID {
+		if v.OrganizationID == by.OrganizationID && domain.VoteShown(by, roles, rv, v) {
 			out.MyVote = &votes[i] // an organisation always sees its own vote
 		}
 	}
@@ -146,7 +148,7 @@ func reviewState(by domain.Actor, r domain.Request, rv domain.Review, votes []do
 	}
 	open := rv.Open() && r.Status == domain.StatusHCTReview
 	out.CanVote = open && domain.CanRequest(by, domain.ActionVote, r) == nil && rv.IsEligible(by.OrganizationID)
-	out.CanClose = open && domain.CanRequest(by, domain.ActionCloseReview, r) == nil && domain.CanCloseEarly(out.Tally)
+	out.CanClose = open && domain.CanRequest(by, domain.ActionCloseReview, r) == nil && domain.CanCloseEarly(rv, tally)
 	out.CanReopen = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReopenReview, r) == nil &&
 		!rv.Reopening && rv.Tally != nil && !rv.Tally.QuorumMet
 	out.CanDecide = r.Status == domain.StatusHCDecision && domain.CanRequest(by, domain.ActionReject, r) == nil
@@ -325,7 +327,7 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64) (domain.
 			return err
 		}
 		t := domain.CountVotes(rv.Policy, rv.Eligible, votes)
-		if !domain.CanCloseEarly(t) {
+		if !domain.CanCloseEarly(rv, t) {
 			return domain.Errorf(domain.CodeConflict, "review.cannot_close_early")
 		}
 		now := s.now()
