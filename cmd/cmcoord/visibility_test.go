@@ -99,6 +99,9 @@ type channel struct {
 	// for all requests (nil request).
 	perRequest bool
 	read       func(t *testing.T, v reader, b *built) string
+	// hrddpRecord: the channel is the HRDDP record itself, shown whole
+	// only to the roles that may see HRDDP records (domain.CanSeeHRDDP).
+	hrddpRecord bool
 }
 
 type visMatrix struct {
@@ -108,10 +111,11 @@ type visMatrix struct {
 	op       domain.Operation
 	admin    domain.Actor
 	officer  domain.Actor
-	owner    domain.Actor // the requester who creates every request
+	owner    domain.Actor // the requester who creates every request but one
+	unOwner  domain.Actor // a requester of a UN entity, whose request needs an HRDDP assessment
 	hctA     domain.Actor // HCT member of organisation A (a reader too)
 	orgB     domain.Organization
-	viewers  []reader
+	readers  []reader
 	requests []*built
 	canaries []canary
 }
@@ -134,7 +138,7 @@ func TestVisibilityMatrix(t *testing.T) {
 	for _, ch := range channels {
 		results[ch.name] = map[string]map[string]map[string]obs{}
 		carried[ch.name] = map[string]bool{}
-		for _, v := range m.viewers {
+		for _, v := range m.readers {
 			texts := map[*built]string{}
 			if ch.perRequest {
 				for _, b := range m.requests {
@@ -147,7 +151,8 @@ func TestVisibilityMatrix(t *testing.T) {
 				}
 			}
 			for _, c := range m.canaries {
-				o := obs{shown: strings.Contains(texts[c.on], c.text), allowed: c.allowed(v, ch.kind)}
+				allowed := c.allowed(v, ch.kind) && (!ch.hrddpRecord || domain.CanSeeHRDDP(v.actor.RolesIn(m.op.ID)))
+				o := obs{shown: strings.Contains(texts[c.on], c.text), allowed: allowed}
 				if results[ch.name][c.field] == nil {
 					results[ch.name][c.field] = map[string]map[string]obs{}
 				}
@@ -255,10 +260,15 @@ func newMatrix(t *testing.T) *visMatrix {
 		if !ok {
 			orgID = root.OrganizationID
 		}
-		m.viewers = append(m.viewers, m.member(t, string(role), orgID, role))
+		m.readers = append(m.readers, m.member(t, string(role), orgID, role))
 	}
-	m.viewers = append(m.viewers, m.member(t, "requester-other-org", other.ID, domain.RoleRequester))
-	for _, v := range m.viewers {
+	m.readers = append(m.readers, m.member(t, "requester-other-org", other.ID, domain.RoleRequester))
+	un, err := a.directory.CreateOrganization(ctx, m.admin, domain.Organization{Name: "UN Entity U", Acronym: "UNU", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.unOwner = m.user(t, "requester-un", un.ID, domain.RoleRequester).actor
+	for _, v := range m.readers {
 		switch {
 		case v.name == string(domain.RoleRequester):
 			m.owner = v.actor
@@ -371,18 +381,25 @@ func (m *visMatrix) buildEveryStatus(t *testing.T) {
 		return 0
 	})
 	for _, p := range plans {
-		m.requests = append(m.requests, m.build(t, p.status, p.path))
+		m.requests = append(m.requests, m.build(t, p.status, p.path, false))
 	}
+	// And a request whose HRDDP assessment exists (LR18 yes from a UN
+	// entity), with a canary in every field of the assessment.
+	m.requests = append(m.requests, m.build(t, domain.StatusSubmitted, pathTo(domain.StatusDraft, domain.StatusSubmitted), true))
 }
 
 // build creates a request with canaries, takes it along path and records
 // its canaries with who may see them.
-func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Transition) *built {
+func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Transition, hrddp bool) *built {
 	t.Helper()
 	ctx := t.Context()
 	a := m.app
 	now := m.clock.now()
 	tag := strings.ReplaceAll(string(status), "_", "")
+	owner := m.owner
+	if hrddp {
+		tag, owner = tag+"hrddp", m.unOwner
+	}
 	zq := func(field string) string { return "zq" + field + "x" + tag + "qz" }
 	in := fixture.Request(zq("title"), now)
 	in.Need, in.Capability = zq("need"), zq("capability")
@@ -391,30 +408,44 @@ func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Tran
 		Phone: "+99 " + strconv.Itoa(1000000+len(m.requests)*7919)}
 	in.Checklist["LR19"] = domain.Answer{Value: "yes", Note: zq("lr19")}
 	in.Checklist["LR18"] = domain.Answer{Value: "no", Note: zq("lr18")}
+	if hrddp {
+		in.Checklist["LR18"] = domain.Answer{Value: "yes", Note: zq("lr18")}
+	}
 	in.Escort = domain.Escort{NeedCriticality: zq("escortneed"), ResponsibleAuthority: zq("escortauthority"),
 		SecurityAssessment: zq("escortassessment"), DiscontinuationPlan: zq("escortplan"), CommonPositionConsulted: true, Compensation: "none"}
 	if slices.ContainsFunc(path, func(tr domain.Transition) bool { return tr.Action == domain.ActionExpire }) {
 		in.RequiredBy = now.Add(49 * time.Hour).UTC().Truncate(time.Minute)
 	}
-	r, _, err := a.requests.Create(ctx, m.owner, m.op.Code, in, "")
+	r, _, err := a.requests.Create(ctx, owner, m.op.Code, in, "")
 	if err != nil {
 		t.Fatalf("%s: create: %v", status, err)
 	}
 	b := &built{status: status, id: r.ID}
-	if _, err := a.requests.AddComment(ctx, m.owner, r.ID, zq("comment")); err != nil {
+	if _, err := a.requests.AddComment(ctx, owner, r.ID, zq("comment")); err != nil {
 		t.Fatalf("%s: comment: %v", status, err)
 	}
 	// A voter of organisation B of its own per request, so that its name
 	// is a canary of this request only.
 	voterB := m.user(t, "zqvoterbx"+tag+"qz", m.orgB.ID, domain.RoleHCTMember)
 	for _, tr := range path {
-		cur, err := a.requests.Get(ctx, m.owner, r.ID)
+		cur, err := a.requests.Get(ctx, owner, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m.step(t, status, tr.Action, cur.Request, voterB.actor, zq)
+		m.step(t, status, tr.Action, owner, cur.Request, voterB.actor, zq)
 	}
-	d, err := a.requests.Get(ctx, m.owner, r.ID)
+	var assessment *domain.Assessment
+	if hrddp {
+		assessment = &domain.Assessment{ReceivingEntity: zq("hrddpentity"), SupportDescription: zq("hrddpsupport"),
+			SupportCategory: "logistical", GraveViolations: zq("hrddpviolations"), Accountability: zq("hrddpaccountability"),
+			RiskLevel: "medium", BenefitsAndRisks: zq("hrddpbenefits"), Mitigation: zq("hrddpmitigation"),
+			Communication: zq("hrddpcommunication"), MonitoringPlan: zq("hrddpmonitoring"), InterventionProcess: zq("hrddpintervention"),
+			Outcome: "support_with_mitigation", CountryMechanismRef: zq("hrddpref")}
+		if _, err := a.lifecycle.Assess(ctx, m.role(t, domain.RoleHRDDPReviewer), r.ID, *assessment); err != nil {
+			t.Fatalf("assess: %v", err)
+		}
+	}
+	d, err := a.requests.Get(ctx, owner, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,19 +453,19 @@ func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Tran
 		t.Fatalf("built %s, want %s", d.Request.Status, status)
 	}
 	b.req = d.Request
-	rs, err := a.reviews.State(ctx, m.owner, r.ID)
+	rs, err := a.reviews.State(ctx, owner, r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.review, b.hasRev = rs.Review, rs.Exists
-	m.plant(b, zq, in, voterB)
+	m.plant(b, zq, in, voterB, assessment)
 	return b
 }
 
 // step takes action on request r (building status), with the role the
 // table gives it; opening a review casts a vote per eligible
 // organisation, each with a canary comment.
-func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Action, r domain.Request, voterB domain.Actor, zq func(string) string) {
+func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Action, owner domain.Actor, r domain.Request, voterB domain.Actor, zq func(string) string) {
 	t.Helper()
 	ctx := t.Context()
 	a := m.app
@@ -442,7 +473,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 	in := domain.TransitionInput{Version: r.Version, Reason: "Matrix step.", CivilianReference: "LogCluster SRF-1"}
 	switch action {
 	case domain.ActionSubmit, domain.ActionWithdraw:
-		_, err = a.requests.Transition(ctx, m.owner, r.ID, action, in)
+		_, err = a.requests.Transition(ctx, owner, r.ID, action, in)
 	case domain.ActionReturn, domain.ActionRedirect, domain.ActionReturnReview:
 		_, err = a.requests.Transition(ctx, m.officer, r.ID, action, in)
 	case domain.ActionOpenReview:
@@ -461,7 +492,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		if action == domain.ActionReject {
 			outcome = domain.StatusRejected
 		}
-		_, err = a.reviews.Decide(ctx, m.hc(t), r.ID, service.DecisionInput{Version: r.Version, Outcome: outcome, Rationale: "Matrix decision."})
+		_, err = a.reviews.Decide(ctx, m.role(t, domain.RoleHC), r.ID, service.DecisionInput{Version: r.Version, Outcome: outcome, Rationale: "Matrix decision."})
 	case domain.ActionExpire:
 		m.clock.advance(50 * time.Hour)
 		_, err = a.reviews.RunDue(ctx)
@@ -490,20 +521,21 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 	}
 }
 
-func (m *visMatrix) hc(t *testing.T) domain.Actor {
+// role returns the matrix's member holding role.
+func (m *visMatrix) role(t *testing.T, role domain.Role) domain.Actor {
 	t.Helper()
-	for _, v := range m.viewers {
-		if v.name == string(domain.RoleHC) {
+	for _, v := range m.readers {
+		if v.name == string(role) {
 			return v.actor
 		}
 	}
-	t.Fatal("no HC")
+	t.Fatalf("no %s", role)
 	return domain.Actor{}
 }
 
 // plant records b's canaries and who may see each, from the domain's
 // visibility functions.
-func (m *visMatrix) plant(b *built, zq func(string) string, in domain.Request, voterB reader) {
+func (m *visMatrix) plant(b *built, zq func(string) string, in domain.Request, voterB reader, assessment *domain.Assessment) {
 	r := b.req
 	// onChannel: the request reaches v on ch at all — seen on screen, or
 	// exported to a member who may export.
@@ -527,6 +559,17 @@ func (m *visMatrix) plant(b *built, zq func(string) string, in domain.Request, v
 	}
 	for _, f := range []string{"escortneed", "escortauthority", "escortassessment", "escortplan", "lr18", "lr19"} {
 		m.canaries = append(m.canaries, canary{field: f, text: zq(f), on: b, allowed: guarded(domain.GuardEscort)})
+	}
+	if assessment != nil {
+		for f, text := range map[string]string{"hrddpentity": assessment.ReceivingEntity, "hrddpsupport": assessment.SupportDescription,
+			"hrddpviolations": assessment.GraveViolations, "hrddpaccountability": assessment.Accountability,
+			"hrddpbenefits": assessment.BenefitsAndRisks, "hrddpmitigation": assessment.Mitigation,
+			"hrddpcommunication": assessment.Communication, "hrddpmonitoring": assessment.MonitoringPlan,
+			"hrddpintervention": assessment.InterventionProcess, "hrddpref": assessment.CountryMechanismRef} {
+			m.canaries = append(m.canaries, canary{field: f, text: text, on: b, allowed: func(v reader, ch domain.Channel) bool {
+				return ch == domain.ChannelScreen && onChannel(v, ch) && domain.CanSeeHRDDP(v.actor.RolesIn(m.op.ID))
+			}})
+		}
 	}
 	if !b.hasRev {
 		return
@@ -592,6 +635,9 @@ func (m *visMatrix) channels(outboxes map[string]string) []channel {
 		{name: "api-review", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/review"))},
 		{name: "api-events", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/events"))},
 		{name: "api-comments", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/comments"))},
+		{name: "api-lifecycle", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/lifecycle"))},
+		{name: "api-hrddp", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/hrddp")), hrddpRecord: true},
+		{name: "hrddp-page", kind: domain.ChannelScreen, complete: true, perRequest: true, read: web(req("/hrddp")), hrddpRecord: true},
 		{name: "notifications", kind: domain.ChannelScreen, read: func(t *testing.T, v reader, _ *built) string {
 			return m.get(t, v.client, "", "/notifications")
 		}},
