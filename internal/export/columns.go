@@ -45,9 +45,9 @@ type Col[R any] struct {
 	Labels string
 	// Restricted columns hold personal contact details: never in the
 	// public variant, and blank on rows whose contact the caller may not
-	// see (the service blanks Request.POC per row with
-	// domain.ActionViewContact), so the column set is the same for every
-	// caller of the restricted variant.
+	// see (the service passes each row through domain.RequestFor, which
+	// blanks Request.POC by domain.GuardContact), so the column set is the
+	// same for every caller of the restricted variant.
 	Restricted bool
 	// Public columns are safe for the public (HDX) variant: codes,
 	// dates, numbers, the reference and the requesting organisation's

@@ -198,8 +198,8 @@ func (s *Requests) memberOperation(ctx context.Context, by domain.Actor, code st
 	return op, nil
 }
 
-// Get returns request id as by may see it (the contact blanked when by
-// may not see it), with its evaluation.
+// Get returns request id as by may see it on screen (domain.RequestFor:
+// the contact blanked when by may not see it), with its evaluation.
 func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
@@ -554,8 +554,8 @@ func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, comment
 	return out, err
 }
 
-// Events returns request id's audit trail (the contact redacted for
-// callers who may not see it).
+// Events returns request id's audit trail, each event as by may see it
+// (domain.EventFor).
 func (s *Requests) Events(ctx context.Context, by domain.Actor, id int64) ([]domain.Event, error) {
 	d, err := s.Detail(ctx, by, id)
 	return d.Events, err
