@@ -155,7 +155,13 @@ const Hidden = "(hidden)"
 // verifies); a redacted one keeps its stored hash, which then vouches for
 // the stored payload, not for the one shown.
 func EventFor(a Actor, r Request, e Event, ch Channel, reviews map[int64]Review) Event {
-	if !mayCarryGuarded(e) {
+	var hide []Guard
+	for _, g := range Guards {
+		if !Sees(a, r, g, ch) {
+			hide = append(hide, g)
+		}
+	}
+	if !mayCarryGuarded(e, len(hide) > 0) {
 		return e
 	}
 	dec := json.NewDecoder(bytes.NewReader(e.Payload))
@@ -165,8 +171,8 @@ func EventFor(a Actor, r Request, e Event, ch Channel, reviews map[int64]Review)
 		return e
 	}
 	changed := false
-	for _, g := range Guards {
-		if !Sees(a, r, g, ch) && hideGuard(p, g) {
+	for _, g := range hide {
+		if hideGuard(p, g) {
 			changed = true
 		}
 	}
@@ -208,12 +214,17 @@ func EventFor(a Actor, r Request, e Event, ch Channel, reviews map[int64]Review)
 }
 
 // mayCarryGuarded is a cheap look at e before decoding its payload: only
-// snapshots, edits, votes and review events carry anything guarded.
-func mayCarryGuarded(e Event) bool {
+// votes and review events (votes, tally) may carry what a review seals,
+// and only snapshots and edits guarded fields (when guards apply).
+func mayCarryGuarded(e Event, guards bool) bool {
+	keys := []string{`"votes"`, `"tally"`}
+	if guards {
+		keys = append(keys, `"poc"`, `"escort"`, `"checklist"`, `"changes"`)
+	}
 	if e.Action == EventVote {
 		return true
 	}
-	for _, key := range []string{`"poc"`, `"escort"`, `"checklist"`, `"changes"`, `"votes"`, `"tally"`} {
+	for _, key := range keys {
 		if bytes.Contains(e.Payload, []byte(key)) {
 			return true
 		}
