@@ -27,12 +27,14 @@ import (
 
 // The visibility matrix (issue #13 point 3, STYLE R38): one request in
 // every status, built through the services, with a canary planted in
-// every guarded field — the request's free text, the point of contact,
-// the escort criteria and the guarded checklist answers, the votes'
-// comments and a voter's name, a comment. Every role then reads every
-// channel — the request page, the decision record, the API's request,
-// review, events and comments, the notifications page, the e-mails, and
-// the exports (CSV, JSON, XLSX, and the public CSV and JSON) — and each
+// every guarded field — the request's free text (a draft's is private to
+// its organisation), the point of contact, the escort criteria and the
+// guarded checklist answers, the votes' comments and a voter's name, a
+// comment, the HRDDP assessment. Every role then reads every channel —
+// the request page, the decision record, the API's request, review,
+// events, comments, lifecycle and HRDDP record, the HRDDP page, the home
+// page and the request lists, the notifications page, the e-mails, and
+// the exports (CSV, JSON, XLSX, and their public variants) — and each
 // canary must appear exactly where the domain's visibility functions say
 // (domain.CanRequest, Sees, VoteShown, Can for exports) and nowhere else.
 //
@@ -638,6 +640,14 @@ func (m *visMatrix) channels(outboxes map[string]string) []channel {
 		{name: "api-lifecycle", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/lifecycle"))},
 		{name: "api-hrddp", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/hrddp")), hrddpRecord: true},
 		{name: "hrddp-page", kind: domain.ChannelScreen, complete: true, perRequest: true, read: web(req("/hrddp")), hrddpRecord: true},
+		// Lists and home queues show some requests only: checked for leaks.
+		{name: "home", kind: domain.ChannelScreen, read: func(t *testing.T, v reader, _ *built) string { return m.get(t, v.client, "", "/") }},
+		{name: "list", kind: domain.ChannelScreen, read: func(t *testing.T, v reader, _ *built) string {
+			return m.get(t, v.client, "", "/operations/"+m.op.Code+"/requests")
+		}},
+		{name: "api-list", kind: domain.ChannelScreen, read: func(t *testing.T, v reader, _ *built) string {
+			return m.get(t, nil, v.token, "/api/v1/operations/"+m.op.Code+"/requests")
+		}},
 		{name: "notifications", kind: domain.ChannelScreen, read: func(t *testing.T, v reader, _ *built) string {
 			return m.get(t, v.client, "", "/notifications")
 		}},
