@@ -147,14 +147,16 @@ func TestBrowserLifecycle(t *testing.T) {
 
 	// The escort request: no review before the HRDDP assessment.
 	escortPage := srv.URL + "/requests/" + strconv.FormatInt(escort.ID, 10)
+	// The control is not offered; the page says why in its place.
 	b.Do(
 		chromedp.Navigate(escortPage),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
-		browser.ClickAndLoad(`[data-testid="review-open-submit"]`),
-		chromedp.WaitVisible(chromedp.CSS(`.error-page`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-blocked"]`)),
 	)
-	if got := text(`main`); !strings.Contains(got, "Human Rights Due Diligence") {
-		t.Errorf("opening the review before the assessment says %q", got)
+	if got := text(`[data-testid="review-blocked"]`); !strings.Contains(got, "Human Rights Due Diligence") {
+		t.Errorf("before the assessment the review panel says %q", got)
+	}
+	if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="review-open"]').length`)); n != 0 {
+		t.Error("opening the review is offered before the assessment")
 	}
 	b.Do(browser.ClickAndLoad(`[data-testid="signout"]`), chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)))
 

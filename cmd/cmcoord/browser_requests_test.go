@@ -169,7 +169,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	reason := "Say which commercial operators you asked."
 	b.Do(
 		chromedp.Click(chromedp.CSS(`[data-testid="screen-`+ref+`"] a`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="review-open"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="action-return"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="action-return"] summary`)),
 		chromedp.SendKeys(chromedp.CSS(`#return-reason`), reason),
 		browser.ClickAndLoad(`[data-testid="do-return"]`),

@@ -42,6 +42,13 @@ type app struct {
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
 // and wires the services and faces. The caller closes the app.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	return newAppAt(ctx, cfg, log, time.Now)
+}
+
+// newAppAt is newApp with the clock of the request workflow (requests,
+// reviews and their deadlines, lifecycle, reports, notifications): tests
+// move it on to reach deadlines.
+func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errNoDatabase
 	}
@@ -90,14 +97,14 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, err
 	} else {
 		log.Info("e-mail disabled: set SMTP_URL to send notifications by e-mail")
 	}
-	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log)
-	notifications := service.NewNotifications(st, time.Now, log)
-	requests := service.NewRequests(st, time.Now, log).WithNotifier(notifier)
-	reviews := service.NewReviews(st, time.Now, log, notifier)
+	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log).WithClock(now)
+	notifications := service.NewNotifications(st, now, log)
+	requests := service.NewRequests(st, now, log).WithNotifier(notifier)
+	reviews := service.NewReviews(st, now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
-	lifecycle := service.NewLifecycle(st, time.Now, log)
-	summary := service.NewSummary(st, time.Now, log)
-	exports := service.NewExports(st, time.Now, log).WithCatalog(catalog)
+	lifecycle := service.NewLifecycle(st, now, log)
+	summary := service.NewSummary(st, now, log)
+	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
 		Summary: summary, Exports: exports})
 	return &app{

@@ -57,8 +57,8 @@ func (a *API) handleCommentUpdate(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, http.StatusOK, newCommentDTO(c))
 }
 
-// handleEventList answers the request's audit trail in chain order, the
-// contact redacted where the caller may not see it.
+// handleEventList answers the request's audit trail in chain order, each
+// event as the caller may see it (domain.EventFor).
 func (a *API) handleEventList(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -481,7 +481,8 @@ func newCommentDTO(c domain.Comment) commentDTO {
 // eventDTO is one entry of the audit trail. Hashes are lowercase hex;
 // Hash is the SHA-256 over PrevHash and the event's canonical content,
 // so each event vouches for every one before it. Actor is null for
-// cmcoord's own (system) events.
+// cmcoord's own (system) events, and for a vote the caller may not see
+// (domain.EventFor: the event then says only that a vote was recorded).
 type eventDTO struct {
 	ID       int64           `json:"id"`
 	Seq      int             `json:"seq"`

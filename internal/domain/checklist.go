@@ -56,6 +56,8 @@ type ChecklistItem struct {
 	Source    string
 	Field     string // for AnswerField items: the request field that answers it
 	ByOfficer bool   // filled by the CMCoord officer at screening, not the requester
+	// Guard, when set, restricts who sees the item's answer (Sees).
+	Guard Guard
 }
 
 // Question returns the i18n key of the item's question.
@@ -83,8 +85,8 @@ var Checklist = []ChecklistItem{
 	{ID: "LR15", Answer: AnswerYesNoUnknown, Gate: GateJustify, Source: "MCDA Guidelines; IASC Reference Paper (distinction)"},
 	{ID: "LR16", Answer: AnswerYesNo, Gate: GateInfo, Source: "IASC 1995 principle 6"},
 	{ID: "LR17", Answer: AnswerYesNo, Gate: GateInfo, ByOfficer: true, Source: "IASC 1995 principle 4; Oslo Guidelines (codes of conduct)"},
-	{ID: "LR18", Answer: AnswerYesNo, Gate: GateInfo, Source: "UN Human Rights Due Diligence Policy (HRDDP)"},
-	{ID: "LR19", Answer: AnswerYesNo, Gate: GateInfo, Source: "IASC Non-Binding Guidelines on the Use of Armed Escorts (2013)"},
+	{ID: "LR18", Answer: AnswerYesNo, Gate: GateInfo, Guard: GuardEscort, Source: "UN Human Rights Due Diligence Policy (HRDDP)"},
+	{ID: "LR19", Answer: AnswerYesNo, Gate: GateInfo, Guard: GuardEscort, Source: "IASC Non-Binding Guidelines on the Use of Armed Escorts (2013)"},
 }
 
 // ChecklistItemByID returns the item with id.

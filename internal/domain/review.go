@@ -42,6 +42,9 @@ type Review struct {
 	OpenedAt time.Time
 	Deadline time.Time
 	ClosedAt time.Time // zero while open
+	// Cancelled marks a review that ended without a tally: the request
+	// left the review (returned, withdrawn, expired) before it closed.
+	Cancelled bool
 	// Tally is frozen at close.
 	Tally *Tally
 	// Reopening marks a review re-opened after a failed quorum; such a
@@ -242,11 +245,15 @@ const (
 )
 
 // VotesVisible returns what a member with roles sees of r's votes:
-// before a sealed review closes, HCT members see the turnout only and
-// the officer and the HC also who has not voted; nobody sees values.
-// Unsealed or closed, everyone in the operation sees everything.
+// while a sealed review is open, HCT members (and everyone else) see the
+// turnout only, and the officer and the HC also who has not voted;
+// nobody sees values. A sealed review that was cancelled (the request
+// left it before it closed) stays sealed for good: a cancellation never
+// reveals values, comments or voters. Unsealed, or closed with its tally,
+// everyone in the operation sees everything.
 func VotesVisible(roles RoleSet, r Review) VoteVisibility {
-	if !r.Open() || !r.Policy.SealedVotes {
+	sealed := r.Policy.SealedVotes && (r.Open() || r.Cancelled)
+	if !sealed {
 		return SeeValues
 	}
 	if roles.Has(RoleOfficer) || roles.Has(RoleHC) {
@@ -256,8 +263,31 @@ func VotesVisible(roles RoleSet, r Review) VoteVisibility {
 }
 
 // CanCloseEarly reports whether the officer may close r before its
-// deadline: every eligible organisation voted, or quorum is met.
-func CanCloseEarly(t Tally) bool { return t.AllVoted() || t.QuorumMet }
+// deadline, given its live tally t.
+//
+// Whether the control is offered must not tell the officer anything they
+// may not see. Quorum counts neither abstentions nor recusals, so "quorum
+// met" is a function of the vote values: on a sealed review, offering
+// "close early" on quorum would reveal, e.g., that the last vote was an
+// abstention. So the rule reads only what the officer is entitled to see
+// (VotesVisible). With the values visible (an unsealed review): every
+// eligible organisation voted, or quorum is met. While the votes are
+// sealed to the officer: every eligible organisation voted, or the
+// turnout alone reaches the quorum percent of the eligible
+// organisations. The turnout ratio is never below the quorum ratio, so
+// the control is offered whenever quorum is met, and also when
+// abstentions or recusals leave it unmet — the officer then closes
+// knowing only the turnout, and a review that fails quorum may be
+// re-opened once.
+func CanCloseEarly(r Review, t Tally) bool {
+	if t.AllVoted() {
+		return true
+	}
+	if VotesVisible(RoleSet{RoleOfficer}, r) != SeeValues {
+		return t.Eligible > 0 && t.Voted*100 >= r.Policy.QuorumPercent*t.Eligible
+	}
+	return t.QuorumMet
+}
 
 // Decision is the Humanitarian Coordinator's reasoned decision.
 type Decision struct {

@@ -162,6 +162,10 @@ func TestVotesVisible(t *testing.T) {
 	closed := open
 	closed.ClosedAt = time.Now()
 	unsealed := domain.Review{Policy: domain.ReviewPolicy{SealedVotes: false}}
+	cancelled := closed
+	cancelled.Cancelled = true
+	cancelledUnsealed := unsealed
+	cancelledUnsealed.ClosedAt, cancelledUnsealed.Cancelled = time.Now(), true
 	tests := []struct {
 		name   string
 		roles  domain.RoleSet
@@ -175,6 +179,9 @@ func TestVotesVisible(t *testing.T) {
 		{"HCSealed", domain.RoleSet{domain.RoleHC}, open, domain.SeeNonVoter},
 		{"HCTMemberClosed", domain.RoleSet{domain.RoleHCTMember}, closed, domain.SeeValues},
 		{"HCTMemberUnsealed", domain.RoleSet{domain.RoleHCTMember}, unsealed, domain.SeeValues},
+		{"HCTMemberCancelled", domain.RoleSet{domain.RoleHCTMember}, cancelled, domain.SeeTurnout},
+		{"OfficerCancelled", domain.RoleSet{domain.RoleOfficer}, cancelled, domain.SeeNonVoter},
+		{"HCTMemberCancelledUnsealed", domain.RoleSet{domain.RoleHCTMember}, cancelledUnsealed, domain.SeeValues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

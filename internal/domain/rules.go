@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // The rulebook: every permission and every workflow transition is one
 // row of Rules, and Can is the only function that reads it. The services
@@ -140,9 +143,9 @@ func InOperation(opID int64) Subject { return Subject{OperationID: opID} }
 // OnRequest is request r as a subject, without facts.
 func OnRequest(r Request) Subject { return Subject{OperationID: r.OperationID, Request: &r} }
 
-// Guard is a rule's condition beyond roles and states. It returns nil
-// when the action may be taken, otherwise an *Error saying why.
-type Guard func(a Actor, s Subject) error
+// GuardFunc is a rule's condition beyond roles and states. It returns
+// nil when the action may be taken, otherwise an *Error saying why.
+type GuardFunc func(a Actor, s Subject) error
 
 // Rule is one row of the rulebook.
 type Rule struct {
@@ -166,7 +169,7 @@ type Rule struct {
 	NeedsReference bool
 	// Needs are the facts Guard reads.
 	Needs Fact
-	Guard Guard
+	Guard GuardFunc
 	// WrongState is the message key when From does not hold
 	// (default "request.wrong_state").
 	WrongState string
@@ -351,55 +354,77 @@ const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | Fac
 // rule's guard does not allow it now. Checks run in that order, so a
 // probe of something invisible always reads as missing.
 func Can(a Actor, action Action, s Subject) error {
+	rule, err := canBeforeGuard(a, action, s)
+	if err != nil || rule.Guard == nil {
+		return err
+	}
+	if missing := rule.Needs &^ s.Known; missing != 0 {
+		return fmt.Errorf("domain: %s needs facts %b the caller did not load", action, missing)
+	}
+	return rule.Guard(a, s)
+}
+
+// Blocked returns why a may not take action on s now when only the
+// rule's guard stands in the way (visible, role held, status right): the
+// reason a page shows in place of the control, so that someone who would
+// expect it learns what is missing. It returns nil otherwise.
+func Blocked(a Actor, action Action, s Subject) error {
+	rule, err := canBeforeGuard(a, action, s)
+	if err != nil || rule.Guard == nil {
+		return nil
+	}
+	var e *Error
+	if err := Can(a, action, s); errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// canBeforeGuard is Can up to the rule's guard.
+func canBeforeGuard(a Actor, action Action, s Subject) (Rule, error) {
 	if a.Anonymous() {
-		return Errorf(CodeUnauthorized, "error.unauthorized")
+		return Rule{}, Errorf(CodeUnauthorized, "error.unauthorized")
 	}
 	rule, ok := RuleFor(action)
 	if !ok {
-		return Errorf(CodeForbidden, "error.forbidden") // unknown actions are denied
+		return rule, Errorf(CodeForbidden, "error.forbidden") // unknown actions are denied
 	}
 	switch rule.Scope {
 	case ScopeInstance:
 		if rule.Admin && a.IsAdmin {
-			return nil
+			return rule, nil
 		}
-		return Errorf(CodeForbidden, "error.forbidden")
+		return rule, Errorf(CodeForbidden, "error.forbidden")
 	case ScopeOperation:
 		if !(rule.Admin && a.IsAdmin) {
 			roles := a.RolesIn(s.OperationID)
 			if len(roles) == 0 {
-				return Errorf(CodeNotFound, "error.not_found")
+				return rule, Errorf(CodeNotFound, "error.not_found")
 			}
 			if !holdsAny(roles, rule.Roles) {
-				return Errorf(CodeForbidden, "error.forbidden")
+				return rule, Errorf(CodeForbidden, "error.forbidden")
 			}
 		}
 	default:
 		if s.Request == nil {
-			return fmt.Errorf("domain: %s needs a request", action)
+			return rule, fmt.Errorf("domain: %s needs a request", action)
 		}
 		r := *s.Request
 		if !visible(a, r) {
-			return Errorf(CodeNotFound, "error.not_found")
+			return rule, Errorf(CodeNotFound, "error.not_found")
 		}
 		if !mayAs(a, r, rule.Roles) {
-			return Errorf(CodeForbidden, "error.forbidden")
+			return rule, Errorf(CodeForbidden, "error.forbidden")
 		}
 		if len(rule.From) > 0 && !oneOf(r.Status, rule.From) {
 			key := rule.WrongState
 			if key == "" {
 				key = "request.wrong_state"
 			}
-			return Errorf(CodeConflict, "%s", key)
+			return rule, Errorf(CodeConflict, "%s", key)
 		}
 	}
-	if rule.Guard == nil {
-		return nil
-	}
-	if missing := rule.Needs &^ s.Known; missing != 0 {
-		return fmt.Errorf("domain: %s needs facts %b the caller did not load", action, missing)
-	}
-	return rule.Guard(a, s)
+	return rule, nil
 }
 
 // Allowed is Can as a boolean, for deciding what a page offers.
@@ -525,7 +550,7 @@ func mayCloseEarly(_ Actor, s Subject) error {
 	if s.Review == nil || !s.Review.Open() {
 		return Errorf(CodeConflict, "review.closed")
 	}
-	if !CanCloseEarly(s.Tally) {
+	if !CanCloseEarly(*s.Review, s.Tally) {
 		return Errorf(CodeConflict, "review.cannot_close_early")
 	}
 	return nil

@@ -45,13 +45,15 @@ type Col[R any] struct {
 	Labels string
 	// Restricted columns hold personal contact details: never in the
 	// public variant, and blank on rows whose contact the caller may not
-	// see (the service blanks Request.POC per row with
-	// domain.ActionViewContact), so the column set is the same for every
-	// caller of the restricted variant.
+	// see (the service passes each row through domain.RequestFor, which
+	// blanks Request.POC by domain.GuardContact), so the column set is the
+	// same for every caller of the restricted variant.
 	Restricted bool
 	// Public columns are safe for the public (HDX) variant: codes,
-	// organisation names, admin-1/2 places and dates — no free text, no
-	// exact places or coordinates, no contacts.
+	// dates, numbers, the reference and the requesting organisation's
+	// directory name — no free text typed into a request (title, need,
+	// capability, place and admin names, the hand-over organisation), no
+	// coordinates, no contacts.
 	Public bool
 	// Width is the XLSX column width in characters.
 	Width float64
@@ -86,7 +88,7 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.RequestingOrgName }},
 	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +v_ocha_clusters", Public: true, Width: 14, Labels: "sector.",
 		Value: func(r Row) any { return strings.Join(r.Request.Sectors, ";") }},
-	{Key: "capability", Header: "Capability", HXL: "#capacity +type", Public: true, Width: 30,
+	{Key: "capability", Header: "Capability", HXL: "#capacity +type", Width: 30,
 		Value: func(r Row) any { return r.Request.Capability }},
 	{Key: "support_type", Header: "Support type", HXL: "#modality +name", Public: true, Width: 14, Labels: "support_type.",
 		Value: func(r Row) any { return string(r.Request.SupportType) }},
@@ -96,7 +98,7 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.PeopleTargeted }},
 	{Key: "origin_name", Header: "From", HXL: "#loc +name +origin", Width: 24,
 		Value: func(r Row) any { return r.Request.Origin.Name }},
-	{Key: "origin_adm1_name", Header: "From (adm1)", HXL: "#adm1 +name +origin", Public: true, Width: 18,
+	{Key: "origin_adm1_name", Header: "From (adm1)", HXL: "#adm1 +name +origin", Width: 18,
 		Value: func(r Row) any { return r.Request.Origin.Adm1Name }},
 	{Key: "origin_adm1_pcode", Header: "From (adm1 p-code)", HXL: "#adm1 +code +v_pcode +origin", Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.Origin.Adm1PCode }},
@@ -106,7 +108,7 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.Origin.Lon }},
 	{Key: "destination_name", Header: "To", HXL: "#loc +name +dest", Width: 24,
 		Value: func(r Row) any { return r.Request.Destination.Name }},
-	{Key: "destination_adm1_name", Header: "To (adm1)", HXL: "#adm1 +name +dest", Public: true, Width: 18,
+	{Key: "destination_adm1_name", Header: "To (adm1)", HXL: "#adm1 +name +dest", Width: 18,
 		Value: func(r Row) any { return r.Request.Destination.Adm1Name }},
 	{Key: "destination_adm1_pcode", Header: "To (adm1 p-code)", HXL: "#adm1 +code +v_pcode +dest", Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.Destination.Adm1PCode }},
@@ -134,7 +136,7 @@ var Columns = []Column{
 		Value: func(r Row) any { return decidedIf(r, "rejected") }},
 	{Key: "hours_to_decision", Header: "Hours to decision", HXL: "#indicator +num +hours_to_decision", Kind: Float, Public: true, Width: 10,
 		Value: hoursToDecision},
-	{Key: "handover_org", Header: "Hand-over to", HXL: "#org +name +handover", Public: true, Width: 24,
+	{Key: "handover_org", Header: "Hand-over to", HXL: "#org +name +handover", Width: 24,
 		Value: func(r Row) any { return r.Request.ExitStrategy.Organization }},
 	{Key: "handover_date", Header: "Hand-over date", HXL: "#date +handover", Kind: Date, Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.ExitStrategy.Date }},

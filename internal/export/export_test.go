@@ -7,7 +7,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -493,5 +495,96 @@ func TestXLSX_Sheets(t *testing.T) {
 	ev := cells(export.SheetEvents)
 	if ev["#meta +hash"][0] != strings.Repeat("ab", 32) || ev["#meta +hash +prev"][0] != "" || ev["#meta +payload"][0] != `{"title":"x"}` {
 		t.Errorf("events = %v", ev)
+	}
+}
+
+// codeFields are the request's fields of Go type string that hold codes,
+// p-codes or names from the directory rather than text someone typed;
+// every other string of a request is free text.
+var codeFields = map[string]bool{"Reference": true, "RequestingOrgName": true, "Adm1PCode": true, "Adm2PCode": true,
+	"Compensation": true, "Option": true, "Result": true, "Value": true}
+
+// plantFreeText puts a distinct canary in every free-text string reached
+// from v (struct fields, slice elements, map values) and returns them.
+func plantFreeText(v reflect.Value, path string, out *[]string) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			plantFreeText(v.Elem(), path, out)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.Type.Kind() == reflect.String && (f.Type != reflect.TypeOf("") || codeFields[f.Name]) {
+				continue // a named string type is a code (Status, Priority…)
+			}
+			plantFreeText(v.Field(i), path+"."+f.Name, out)
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			plantFreeText(v.Index(i), path+"["+strconv.Itoa(i)+"]", out)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			elem := reflect.New(v.Type().Elem()).Elem()
+			elem.Set(v.MapIndex(k))
+			plantFreeText(elem, path+"["+k.String()+"]", out)
+			v.SetMapIndex(k, elem)
+		}
+	case reflect.String:
+		if v.Type() == reflect.TypeOf("") && v.CanSet() {
+			c := "cnry" + strings.NewReplacer(".", "", "[", "", "]", "").Replace(path) + "qz"
+			v.SetString(c)
+			*out = append(*out, c)
+		}
+	}
+}
+
+// TestPublic_NoFreeText: the public variant carries no free text — a
+// canary in every free-text field of a request (found by walking the
+// request's type, so a new field is covered the day it is added) reaches
+// neither its CSV nor its JSON, and each reaches the restricted variant
+// only through a column that is not public.
+func TestPublic_NoFreeText(t *testing.T) {
+	row := tricky()
+	row.Request.Sectors = nil // codes
+	var canaries []string
+	plantFreeText(reflect.ValueOf(&row.Request), "", &canaries)
+	if len(canaries) == 0 {
+		t.Fatal("no free-text field found")
+	}
+	for _, format := range []string{"csv", "json"} {
+		for _, public := range []bool{true, false} {
+			var buf bytes.Buffer
+			o := export.Options{Public: public}
+			var w export.Writer
+			var err error
+			if format == "csv" {
+				w, err = export.NewCSVWriter(&buf, o)
+			} else {
+				w, err = export.NewJSONWriter(&buf, o)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(row); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			found := 0
+			for _, c := range canaries {
+				if strings.Contains(buf.String(), c) {
+					found++
+					if public {
+						t.Errorf("public %s carries free text %s", format, c)
+					}
+				}
+			}
+			if !public && found == 0 {
+				t.Errorf("the restricted %s carries none of the canaries: the test plants them where no column reads", format)
+			}
+		}
 	}
 }

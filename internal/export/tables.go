@@ -21,8 +21,8 @@ type ReviewRow struct {
 	Outcome string
 }
 
-// VoteRow is one organisation's current vote in a review whose votes the
-// caller may see (domain.VotesVisible).
+// VoteRow is one organisation's current vote, one the caller may see
+// (domain.VoteShown).
 type VoteRow struct {
 	Reference string
 	Round     int

@@ -66,10 +66,10 @@ type ExportOptions struct {
 	// HXLKeys keys JSON objects by hashtag (#date+reported).
 	HXLKeys bool
 	// Public is the aggregate-safe variant for HDX: only export.Column
-	// Public columns (codes, organisation names, admin-1/2 p-codes and
-	// names, dates, status and decision), no drafts, no contacts, no
-	// free text (title, need, task description), no place names or
-	// coordinates.
+	// Public columns (codes, the requesting organisation's name, admin-1/2
+	// p-codes, dates, numbers, status and decision), no drafts, no
+	// contacts, no free text (title, need, capability, task description,
+	// place and admin names, hand-over organisation), no coordinates.
 	Public bool
 	// Labels are languages (ISO 639-1, of the catalogue) whose label
 	// column follows each coded column; the codes stay language-neutral.
@@ -85,16 +85,19 @@ type ExportOptions struct {
 // (cmcoord_officer, hc, viewer); CodeInvalid for a bad filter or format.
 //
 // Visibility is that of Requests.List: drafts only of by's organisation
-// when by is also a requester (none in the public variant); the contact
-// is blank on every row whose contact by may not see
-// (domain.ActionViewContact). HRDDP data is never exported.
+// when by is also a requester (none in the public variant); each row is
+// the request as by sees it on the channel (domain.RequestFor with
+// ChannelExport or ChannelPublic): the contact blank where by may not
+// see it, the escort criteria and HRDDP-related answers never. HRDDP
+// records are never exported.
 //
 // XLSX workbooks other than the public variant have three more sheets
 // for the same requests (export.ReviewColumns, VoteColumns,
-// EventColumns): the reviews with their frozen tallies, the votes of the
-// reviews whose votes by may see (domain.VotesVisible: never a sealed
-// review's before it closes), and the audit events, the contact redacted
-// from their payloads as on the request page.
+// EventColumns): the reviews with their frozen tallies, the votes by may
+// see (domain.VoteShown: never a sealed review's before it closes, nor a
+// cancelled one's), and the audit events as by sees them in an export
+// (domain.EventFor): the events sheet never carries what the requests
+// sheet withholds.
 func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, f ExportFilter, format string, w io.Writer, o ExportOptions) error {
 	if by.Anonymous() {
 		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
@@ -122,6 +125,10 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		sf.OrgID = by.OrganizationID // unreachable with export roles today; kept as List has it
 	}
 	xo := export.Options{Public: o.Public, HXLKeys: o.HXLKeys}
+	ch := domain.ChannelExport
+	if o.Public {
+		ch = domain.ChannelPublic
+	}
 	if xo.Labels, err = s.labellers(o.Labels); err != nil {
 		return err
 	}
@@ -147,11 +154,7 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 			return err
 		}
 		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
-			r := rec.Request
-			if o.Public || domain.Can(by, domain.ActionViewContact, domain.OnRequest(r)) != nil {
-				r.POC = domain.Contact{}
-			}
-			r.Escort = domain.Escort{} // HRDDP-related answers never leave
+			r, _ := domain.RequestFor(by, rec.Request, ch)
 			return out.Write(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
 				Outcome: rec.Outcome, DecidedAt: rec.DecidedAt})
 		})
@@ -173,7 +176,12 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 	if err != nil {
 		return err
 	}
+	// What the events sheet needs of each review to show its events
+	// (domain.EventFor reads the policy and whether it is open or
+	// cancelled): a few bytes a review, not its voter lists.
+	seen := map[int64]domain.Review{}
 	err = st.EachReview(ctx, sf, func(ref domain.Request, rv domain.Review, outcome string) error {
+		seen[rv.ID] = domain.Review{ID: rv.ID, RequestID: rv.RequestID, Policy: rv.Policy, ClosedAt: rv.ClosedAt, Cancelled: rv.Cancelled}
 		return reviews.Write(export.ReviewRow{Reference: ref.Reference, Review: rv, Outcome: outcome})
 	})
 	if err != nil {
@@ -184,7 +192,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 		return err
 	}
 	err = st.EachVote(ctx, sf, func(ref domain.Request, rv domain.Review, v domain.Vote) error {
-		if domain.VotesVisible(roles, rv) != domain.SeeValues {
+		if !domain.VoteShown(by, roles, rv, v) {
 			return nil
 		}
 		return votes.Write(export.VoteRow{Reference: ref.Reference, Round: rv.Round, Vote: v})
@@ -197,9 +205,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 		return err
 	}
 	return st.EachExportEvent(ctx, sf, func(ref domain.Request, e domain.Event) error {
-		if domain.Can(by, domain.ActionViewContact, domain.OnRequest(ref)) != nil {
-			e.Payload = redactContact(e.Payload)
-		}
+		e = domain.EventFor(by, ref, e, domain.ChannelExport, seen)
 		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})
 	})
 }

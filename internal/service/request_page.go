@@ -46,12 +46,7 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	subj.Consent, subj.Assessment, subj.Voters = data.Consent, data.Assessment, data.HCTOrganizations
 	subj.Known = domain.AllFacts
 	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
-	p.Comments, p.Events = data.Comments, data.Events
-	if p.ContactHidden {
-		for i := range p.Events {
-			p.Events[i].Payload = redactContact(p.Events[i].Payload)
-		}
-	}
+	p.Comments, p.Events = data.Comments, eventsFor(by, p.Request, data.Events, data.Reviews)
 	if data.HasReview {
 		p.Review = reviewState(by, subj, data.Votes, data.OrgNames, data.VoteHistory, data.Decision, data.HasDecision)
 	}

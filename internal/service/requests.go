@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -50,7 +49,11 @@ type RequestDetail struct {
 	NeedsUrgencyReason bool
 	// Actions are the request actions the caller may take now
 	// (domain.AvailableActions): the controls a page shows.
-	Actions    []domain.Action
+	Actions []domain.Action
+	// Blocked are the request actions the caller would take but for the
+	// rule's guard, with why (domain.Blocked): what a page says in place
+	// of the control.
+	Blocked    map[domain.Action]error
 	CanEdit    bool
 	CanComment bool
 	// ContactHidden: the caller may not see the point of contact, which
@@ -201,8 +204,8 @@ func (s *Requests) memberOperation(ctx context.Context, by domain.Actor, code st
 	return op, nil
 }
 
-// Get returns request id as by may see it (the contact blanked when by
-// may not see it), with its evaluation.
+// Get returns request id as by may see it on screen (domain.RequestFor:
+// the contact blanked when by may not see it), with its evaluation.
 func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
 	r, err := s.store.GetRequest(ctx, id)
 	if err != nil {
@@ -214,7 +217,8 @@ func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestD
 	return s.detail(ctx, by, r)
 }
 
-// Detail is Get with the comments and the audit trail.
+// Detail is Get with the comments and the audit trail, each event as by
+// may see it (domain.EventFor).
 func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
 	d, err := s.Get(ctx, by, id)
 	if err != nil {
@@ -223,15 +227,29 @@ func (s *Requests) Detail(ctx context.Context, by domain.Actor, id int64) (Reque
 	if d.Comments, err = s.store.ListComments(ctx, id); err != nil {
 		return d, err
 	}
-	if d.Events, err = s.store.ListEvents(ctx, id); err != nil {
+	events, err := s.store.ListEvents(ctx, id)
+	if err != nil {
 		return d, err
 	}
-	if d.ContactHidden {
-		for i := range d.Events {
-			d.Events[i].Payload = redactContact(d.Events[i].Payload)
-		}
+	reviews, err := s.store.ListReviews(ctx, id)
+	if err != nil {
+		return d, err
 	}
+	d.Events = eventsFor(by, d.Request, events, reviews)
 	return d, nil
+}
+
+// eventsFor returns the events of request r (as by sees it) as by sees
+// them on screen; reviews are r's reviews.
+func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews []domain.Review) []domain.Event {
+	byID := make(map[int64]domain.Review, len(reviews))
+	for _, rv := range reviews {
+		byID[rv.ID] = rv
+	}
+	for i := range events {
+		events[i] = domain.EventFor(by, r, events[i], domain.ChannelScreen, byID)
+	}
+	return events
 }
 
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
@@ -257,12 +275,19 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
 		Actions:            domain.AvailableActions(by, subj),
 	}
+	for _, rule := range domain.Rules {
+		if err := domain.Blocked(by, rule.Action, subj); rule.Scope == domain.ScopeRequest && err != nil {
+			if d.Blocked == nil {
+				d.Blocked = map[domain.Action]error{}
+			}
+			d.Blocked[rule.Action] = err
+		}
+	}
 	d.CanEdit = d.Can(domain.ActionEditRequest)
 	d.CanComment = d.Can(domain.ActionComment)
-	if !d.Can(domain.ActionViewContact) {
-		d.Request.POC = domain.Contact{}
-		d.ContactHidden = true
-	}
+	var hidden []domain.Guard
+	d.Request, hidden = domain.RequestFor(by, r, domain.ChannelScreen)
+	d.ContactHidden = slices.Contains(hidden, domain.GuardContact)
 	return d
 }
 
@@ -549,8 +574,8 @@ func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, comment
 	return out, err
 }
 
-// Events returns request id's audit trail (the contact redacted for
-// callers who may not see it).
+// Events returns request id's audit trail, each event as by may see it
+// (domain.EventFor).
 func (s *Requests) Events(ctx context.Context, by domain.Actor, id int64) ([]domain.Event, error) {
 	d, err := s.Detail(ctx, by, id)
 	return d.Events, err
@@ -631,31 +656,6 @@ func appendEvent(ctx context.Context, st *store.Store, requestID, actorID int64,
 
 // readOnlySnapshot reads many rows as of one moment.
 var readOnlySnapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-
-// redactContact blanks the point of contact in an event's payload (the
-// "poc" of a creation snapshot, and poc changes of an edit), for callers
-// who may not see contact details.
-func redactContact(payload []byte) []byte {
-	var m map[string]any
-	if err := json.Unmarshal(payload, &m); err != nil {
-		return payload
-	}
-	if _, ok := m["poc"]; ok {
-		m["poc"] = "(hidden)"
-	}
-	if changes, ok := m["changes"].([]any); ok {
-		for _, c := range changes {
-			if cm, ok := c.(map[string]any); ok && cm["field"] == "poc" {
-				cm["old"], cm["new"] = "(hidden)", "(hidden)"
-			}
-		}
-	}
-	out, err := domain.CanonicalJSON(m)
-	if err != nil {
-		return payload
-	}
-	return out
-}
 
 // AuditReport is the outcome of verifying every audit chain.
 type AuditReport struct {

@@ -49,7 +49,9 @@ type ReviewState struct {
 	Review     domain.Review
 	Exists     bool
 	Visibility domain.VoteVisibility
-	Tally      domain.Tally // live while open, frozen once closed; counts only (values per Visibility)
+	// Tally is live while open, frozen once closed, and as Visibility
+	// allows (domain.TallyFor): the turnout only while sealed.
+	Tally domain.Tally
 	// Votes are shown only with SeeValues; NotVoted (organisation names)
 	// from SeeNonVoter.
 	Votes    []domain.Vote
@@ -115,11 +117,11 @@ func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, name
 	out := ReviewState{Review: rv, Exists: true}
 	roles := by.RolesIn(r.OperationID)
 	out.Visibility = domain.VotesVisible(roles, rv)
+	tally := domain.CountVotes(rv.Policy, rv.Eligible, votes)
 	if rv.Tally != nil {
-		out.Tally = *rv.Tally
-	} else {
-		out.Tally = domain.CountVotes(rv.Policy, rv.Eligible, votes)
+		tally = *rv.Tally
 	}
+	out.Tally = domain.TallyFor(out.Visibility, tally)
 	for _, id := range rv.Eligible {
 		out.Eligible = append(out.Eligible, names[id])
 	}
@@ -129,7 +131,7 @@ func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, name
 	voted := map[int64]bool{}
 	for i, v := range votes {
 		voted[v.OrganizationID] = true
-		if v.OrganizationID == by.OrganizationID {
+		if v.OrganizationID == by.OrganizationID && domain.VoteShown(by, roles, rv, v) {
 			out.MyVote = &votes[i] // an organisation always sees its own vote
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -239,6 +240,60 @@ func TestReturnDuringReviewCancelsIt(t *testing.T) {
 	st, _ := f.reviews.State(ctx, f.officer, r.ID)
 	if rv.Round != 2 || st.Tally.Voted != 0 {
 		t.Fatalf("the resubmitted request's review: round %d, tally %+v (votes must not carry over)", rv.Round, st.Tally)
+	}
+}
+
+// TestCancelledReviewStaysSealed: for every way a person takes a request
+// out of its review without closing it (the workflow's rows from
+// hct_review other than the close), the sealed votes stay sealed for
+// good: nobody sees values, comments, the history or a tally beyond the
+// turnout, and the trail names no voter — except the voting
+// organisation, which sees its own vote.
+func TestCancelledReviewStaysSealed(t *testing.T) {
+	t.Parallel()
+	for _, tr := range domain.Transitions() {
+		if !slices.Contains(tr.From, domain.StatusHCTReview) || tr.To == domain.StatusHCDecision || len(tr.Roles) == 0 {
+			continue
+		}
+		t.Run(string(tr.Action), func(t *testing.T) {
+			t.Parallel()
+			f := newReviewFixture(t, 2)
+			ctx := t.Context()
+			r := f.submitted(t, "Sealed")
+			f.open(t, r)
+			const secret = "never revealed by a cancellation"
+			if _, err := f.reviews.Vote(ctx, f.hct[0], r.ID, service.VoteInput{Value: domain.VoteObject, Comment: secret}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.reqs.Transition(ctx, f.officer, r.ID, tr.Action, domain.TransitionInput{Version: r.Version, Reason: "Leaving the review."}); err != nil {
+				t.Fatal(err)
+			}
+			readers := map[string]domain.Actor{"voter": f.hct[0], "other-hct": f.hct[1], "own-hct": f.ownHCT, "officer": f.officer,
+				"hc": f.hc, "requester": f.requester}
+			for name, a := range readers {
+				st, err := f.reviews.State(ctx, a, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				own := a.OrganizationID == f.hct[0].OrganizationID
+				if !st.Review.Cancelled || st.Visibility == domain.SeeValues || st.Votes != nil || st.History != nil ||
+					st.Tally != (domain.Tally{Eligible: 2, Voted: 1}) || (st.MyVote != nil) != own {
+					t.Errorf("%s sees the cancelled review as %+v", name, st)
+				}
+				evs, err := f.reqs.Events(ctx, a, r.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range evs {
+					if contains(e.Payload, secret) || contains(e.Payload, "object") {
+						t.Errorf("%s: the trail reveals the vote: %s", name, e.Payload)
+					}
+					if e.Action == domain.EventVote && !own && e.ActorID != 0 {
+						t.Errorf("%s: the trail names the voter of a sealed vote: %+v", name, e)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -206,24 +206,26 @@ func (s *Store) EachReview(ctx context.Context, f ExportFilter, fn func(ref doma
 
 // EachVote calls fn with each current vote in the reviews of the requests
 // f selects, with its request (refCols) and its review (ID, round, sealed,
-// closed time: what domain.VotesVisible reads), streaming.
+// closed time, cancelled: what domain.VotesVisible reads), streaming.
 func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain.Request, rv domain.Review, v domain.Vote) error) error {
 	where, args := exportWhere(f)
-	q := `SELECT ` + refCols + `, rv.id, rv.round, rv.sealed, rv.closed_at, ` + voteCols + `
+	q := `SELECT ` + refCols + `, rv.id, rv.round, rv.sealed, rv.closed_at, rv.outcome, ` + voteCols + `
 	      FROM votes v JOIN reviews rv ON rv.id = v.review_id JOIN requests r ON r.id = rv.request_id
 	      JOIN organizations o ON o.id = v.organization_id JOIN users u ON u.id = v.cast_by
 	      WHERE ` + where + ` ORDER BY r.number, r.id, rv.round, o.name`
 	return s.eachRow(ctx, "export votes", q, args, func(rows pgx.Rows) error {
 		var (
-			ref    domain.Request
-			rv     domain.Review
-			closed *time.Time
+			ref     domain.Request
+			rv      domain.Review
+			closed  *time.Time
+			outcome *string
 		)
-		v, err := scanVote(prefixRow{rows, append(scanRef(&ref), &rv.ID, &rv.Round, &rv.Policy.SealedVotes, &closed)})
+		v, err := scanVote(prefixRow{rows, append(scanRef(&ref), &rv.ID, &rv.Round, &rv.Policy.SealedVotes, &closed, &outcome)})
 		if err != nil {
 			return dbErr(err, "export votes")
 		}
 		rv.ClosedAt = deref(closed)
+		rv.Cancelled = outcome != nil && *outcome == "cancelled"
 		return fn(ref, rv, v)
 	})
 }

@@ -19,8 +19,11 @@ type RequestPageData struct {
 	// The latest review, if any (HasReview), with its current votes, the
 	// names of its eligible and recused organisations, and its vote
 	// history once it is closed (nil while it is open).
-	Review      domain.Review
-	HasReview   bool
+	Review    domain.Review
+	HasReview bool
+	// Reviews are every review of the request, by round (the events of
+	// earlier rounds are shown as their own review's votes allow).
+	Reviews     []domain.Review
 	Votes       []domain.Vote
 	OrgNames    map[int64]string
 	VoteHistory []domain.Vote
@@ -46,7 +49,7 @@ const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY r
 
 // RequestPage reads what the request page shows of request r in one
 // batch: the same queries as GetOperation, GetOrganization, ListComments,
-// ListEvents, LatestReview, ListVotes, OrganizationNames, VoteHistory,
+// ListEvents, LatestReview, ListReviews, ListVotes, OrganizationNames, VoteHistory,
 // LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover,
 // GetAssessment and HCTOrganizations, sent together. r is the
 // request as already read (and its visibility checked) by the caller.
@@ -78,6 +81,10 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Review, out.HasReview = rv, err == nil
 		return err
 	})
+	b.Queue(reviewsSQL, id).Query(func(rows pgx.Rows) (err error) {
+		out.Reviews, err = pgx.CollectRows(rows, scanReview)
+		return err
+	})
 	b.Queue(`SELECT `+voteCols+` FROM votes v JOIN organizations o ON o.id = v.organization_id
 		JOIN users u ON u.id = v.cast_by WHERE v.review_id = `+latestReviewID+` ORDER BY o.name`, id).Query(func(rows pgx.Rows) (err error) {
 		out.Votes, err = pgx.CollectRows(rows, scanVote)
@@ -97,8 +104,9 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 			})
 			return err
 		})
-	// The history only of a closed review: the one VoteHistory would be
-	// asked for (votes are visible to everyone once a review closes).
+	// The history only of a closed (or cancelled) review: the one
+	// VoteHistory would be asked for; the service shows it only as
+	// domain.VotesVisible allows.
 	b.Queue(`SELECT `+voteCols+` FROM vote_history v JOIN organizations o ON o.id = v.organization_id
 		JOIN users u ON u.id = v.cast_by
 		WHERE v.review_id = (SELECT lr.id FROM (SELECT id, closed_at FROM reviews WHERE request_id = $1

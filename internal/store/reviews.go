@@ -12,7 +12,7 @@ import (
 )
 
 const reviewCols = `id, request_id, round, quorum_percent, pass_rule, sealed, eligible, recused, opened_by,
-	opened_at, deadline, closed_at, tally, reopening, reminded_at`
+	opened_at, deadline, closed_at, tally, reopening, reminded_at, outcome`
 
 func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 	var (
@@ -20,13 +20,15 @@ func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 		closed   *time.Time
 		reminded *time.Time
 		tally    []byte
+		outcome  *string
 	)
 	err := row.Scan(&rv.ID, &rv.RequestID, &rv.Round, &rv.Policy.QuorumPercent, &rv.Policy.PassRule, &rv.Policy.SealedVotes,
-		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded)
+		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded, &outcome)
 	if err != nil {
 		return rv, err
 	}
 	rv.ClosedAt, rv.RemindedAt = deref(closed), deref(reminded)
+	rv.Cancelled = outcome != nil && *outcome == "cancelled"
 	if tally != nil {
 		rv.Tally = &domain.Tally{}
 		if err := json.Unmarshal(tally, rv.Tally); err != nil {
@@ -78,6 +80,15 @@ func nonNil(s []int64) []int64 {
 }
 
 const latestReviewSQL = `SELECT ` + reviewCols + ` FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1`
+
+const reviewsSQL = `SELECT ` + reviewCols + ` FROM reviews WHERE request_id = $1 ORDER BY round`
+
+// ListReviews returns every review of request requestID, by round.
+func (s *Store) ListReviews(ctx context.Context, requestID int64) ([]domain.Review, error) {
+	rows, _ := s.db.Query(ctx, reviewsSQL, requestID)
+	out, err := pgx.CollectRows(rows, scanReview)
+	return out, dbErr(err, "reviews of request %d", requestID)
+}
 
 // LatestReview returns request requestID's most recent review, if any.
 func (s *Store) LatestReview(ctx context.Context, requestID int64) (domain.Review, bool, error) {

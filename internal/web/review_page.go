@@ -37,8 +37,13 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	if slices.Contains(d.Actions, domain.ActionOpenReview) {
 		p.OpenForm = s.reviewOpenForm(ctx, f, st.form == "review", base+"/review", version, "review.open", "review.open_hint")
 	}
+	for _, act := range []domain.Action{domain.ActionOpenReview, domain.ActionCloseReview, domain.ActionReopenReview, domain.ActionApprove} {
+		if err := d.Blocked[act]; err != nil {
+			p.Blocked = append(p.Blocked, i18n.T(ctx, domain.ErrorMessage(err)))
+		}
+	}
 	if !rs.Exists {
-		if p.OpenForm == nil {
+		if p.OpenForm == nil && len(p.Blocked) == 0 {
 			return nil
 		}
 		return p

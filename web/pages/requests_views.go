@@ -359,7 +359,10 @@ func (e EventView) Short() string {
 type ReviewPanel struct {
 	// OpenForm lets the officer open the review of a submitted request.
 	OpenForm *ReviewOpenForm
-	Exists   bool
+	// Blocked says why a step the viewer would otherwise take is not
+	// offered now (e.g. opening the review awaits the HRDDP assessment).
+	Blocked []string
+	Exists  bool
 	Round    string
 	Open     bool
 	Deadline string
