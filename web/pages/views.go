@@ -310,7 +310,16 @@ type MemberRow struct {
 	Roles        []string // translated, for reading
 	Action       string   // where the role form posts
 	RemoveAction string
-	RoleChecks   RoleChecks
+	// CanEdit shows the role form, offering RoleChecks: the roles the
+	// reader may change. FixedRoles are the member's others, shown
+	// read-only in the form.
+	CanEdit    bool
+	RoleChecks RoleChecks
+	FixedRoles []string // translated
+	// NotEditable says, translated, why there is no role form.
+	NotEditable string
+	// CanRemove shows the remove button.
+	CanRemove bool
 }
 
 // RoleChecks is a group of role checkboxes in a fieldset.
