@@ -75,6 +75,19 @@ func TestOpenAPI_Responses(t *testing.T) {
 	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(u.ID, 10),
 		Token: f.adminToken}, 204)
 	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/999999", Token: f.adminToken}, 422)
+	// The rulebook refuses a change of one's own roles, naming the field.
+	check("PUT /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(f.admin.UserID, 10),
+		Token: f.adminToken, Body: map[string]any{"roles": []string{"hc"}}}, 403)
+
+	// Everything above was logged: a page of one, then the next.
+	first := check("GET /audit/directory", req{Path: "/audit/directory?limit=1", Token: f.adminToken}, 200)
+	if first["next_before"] == nil {
+		t.Fatalf("directory log page of one has no next page: %v", first)
+	}
+	check("GET /audit/directory", req{Path: fmt.Sprintf("/audit/directory?before=%v", first["next_before"]), Token: f.adminToken}, 200)
+	check("GET /audit/directory", req{Path: "/audit/directory?before=x", Token: f.adminToken}, 422)
+	check("GET /audit/directory", req{Path: "/audit/directory", Token: member}, 403)
+	check("GET /audit/directory", req{Path: "/audit/directory"}, 401)
 }
 
 // checkContract calls route (method and documented path) as rq and

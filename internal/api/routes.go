@@ -44,6 +44,8 @@ func (a *API) Routes() http.Handler {
 		r.Patch("/users/{id}", a.handle(a.handleUserUpdate))
 		r.Post("/users/{id}/password-link", a.handle(a.handleUserPasswordLink))
 
+		r.Get("/audit/directory", a.handle(a.handleDirectoryLog))
+
 		r.Get("/operations", a.handle(a.handleOperationList))
 		r.Post("/operations", a.handle(a.handleOperationCreate))
 		r.Get("/operations/{code}", a.handle(a.handleOperationShow))

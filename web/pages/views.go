@@ -343,3 +343,21 @@ type RoleCheck struct {
 	Label   string // translated
 	Checked bool
 }
+
+// AdminAuditView is one page of the directory log.
+type AdminAuditView struct {
+	Shell     components.Shell
+	Rows      []AdminAuditRow
+	OlderURL  string // "" on the last page
+	NewestURL string // "" on the first page
+}
+
+// AdminAuditRow is one entry of the directory log, ready to read.
+type AdminAuditRow struct {
+	Seq     string
+	When    string   // in the reader's language
+	Actor   string   // a name, or "command line"
+	Action  string   // translated
+	Target  string   // kind (translated), label and ID
+	Details []string // one change or field per line
+}
