@@ -258,6 +258,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/operations/{code}":                      inOperation(401, 200, true, members...),
 	"PATCH /api/v1/operations/{code}":                    inOperation(401, 200, true),
 	"GET /api/v1/operations/{code}/members":              inOperation(401, 200, true, officer),
+	"POST /api/v1/operations/{code}/members":             inOperation(401, 422, true, officer),
 	"PUT /api/v1/operations/{code}/members/{user_id}":    inOperation(401, 422, true, officer),
 	"DELETE /api/v1/operations/{code}/members/{user_id}": inOperation(401, 204, true, officer),
 }

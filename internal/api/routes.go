@@ -51,6 +51,7 @@ func (a *API) Routes() http.Handler {
 		r.Get("/operations/{code}", a.handle(a.handleOperationShow))
 		r.Patch("/operations/{code}", a.handle(a.handleOperationUpdate))
 		r.Get("/operations/{code}/members", a.handle(a.handleMemberList))
+		r.Post("/operations/{code}/members", a.handle(a.handleMemberAdd))
 		r.Put("/operations/{code}/members/{user_id}", a.handle(a.handleMemberSet))
 		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
 		r.Get("/operations/{code}/requests", a.handle(a.handleRequestList))
