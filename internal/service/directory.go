@@ -12,7 +12,9 @@ import (
 )
 
 // Directory owns organisations, users, operations and memberships: who
-// exists and who holds which roles where. Every method asks domain.Can.
+// exists and who holds which roles where. Every method with an actor asks
+// domain.Can (role changes domain.CanSetRoles), and every change is
+// appended to the directory log in its own transaction (inLog).
 type Directory struct {
 	store  *store.Store
 	access *Access
