@@ -167,6 +167,7 @@ var matrix = map[string]expect{
 	"GET /admin/users/{id}":                            adminOnly(see, 200),
 	"POST /admin/users/{id}":                           adminOnly(see, 422),
 	"POST /admin/users/{id}/password-link":             adminOnly(see, 201),
+	"GET /admin/audit":                                 adminOnly(see, 200),
 	"GET /admin/operations":                            adminOnly(see, 200),
 	"GET /admin/operations/new":                        adminOnly(see, 200),
 	"POST /admin/operations/new":                       adminOnly(see, 422),
@@ -192,6 +193,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/users/{id}":                adminOnly(401, 200),
 	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
 	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
+	"GET /api/v1/audit/directory":           adminOnly(401, 200),
 	// Requests. {id} is a submitted request of the requester's
 	// organisation, {comment_id} a comment on it by someone else. Empty
 	// posts carry no version: a transition the caller may take is then
@@ -261,6 +263,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/operations/{code}":                      inOperation(401, 200, true, members...),
 	"PATCH /api/v1/operations/{code}":                    inOperation(401, 200, true),
 	"GET /api/v1/operations/{code}/members":              inOperation(401, 200, true, officer),
+	"POST /api/v1/operations/{code}/members":             inOperation(401, 422, true, officer),
 	"PUT /api/v1/operations/{code}/members/{user_id}":    inOperation(401, 422, true, officer),
 	"DELETE /api/v1/operations/{code}/members/{user_id}": inOperation(401, 204, true, officer),
 }

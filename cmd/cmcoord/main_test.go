@@ -403,4 +403,44 @@ func TestRunAuditVerify(t *testing.T) {
 	if err != errAuditBroken || !strings.Contains(out, fmt.Sprintf("event %d (seq 2)", id)) {
 		t.Fatalf("audit verify after tampering: %v, %q; want a break at event %d", err, out, id)
 	}
+	if !strings.Contains(out, "OK: ") || !strings.Contains(out, "directory log entries verify") {
+		t.Errorf("the intact directory log is not reported as such: %q", out)
+	}
+}
+
+// TestRunAuditVerifyDirectoryLog: `cmcoord audit verify` checks the
+// directory log too (the demo's organisations, users, operations and
+// memberships are all in it), and fails, naming the entry, once one is
+// altered behind the append-only trigger's back by a superuser.
+func TestRunAuditVerifyDirectoryLog(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	if _, err := runCmd(t, "demo", "-database-url", url); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "audit", "verify", "-database-url", url)
+	if err != nil || !strings.Contains(out, "directory log entries verify") || strings.Contains(out, "OK: 0 directory") {
+		t.Fatalf("audit verify on intact data: %v, %q", err, out)
+	}
+	pool := testdb.Pool(t, url)
+	var id, seq int64
+	if err := pool.QueryRow(t.Context(), `SELECT id, seq FROM directory_events WHERE action = 'member.added' ORDER BY seq LIMIT 1`).Scan(&id, &seq); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), `DELETE FROM directory_events WHERE id = $1`, id); err == nil {
+		t.Fatal("a directory log entry was deleted with the append-only trigger on")
+	}
+	for _, q := range []string{
+		`ALTER TABLE directory_events DISABLE TRIGGER directory_events_append_only`,
+		`UPDATE directory_events SET payload = replace(payload, '"requester"', '"hc"') WHERE id = ` + strconv.FormatInt(id, 10),
+		`ALTER TABLE directory_events ENABLE TRIGGER directory_events_append_only`,
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = runCmd(t, "audit", "verify", "-database-url", url)
+	if err != errAuditBroken || !strings.Contains(out, fmt.Sprintf("directory log, entry %d (seq %d)", id, seq)) {
+		t.Fatalf("audit verify after tampering: %v, %q; want a break at entry %d", err, out, id)
+	}
 }

@@ -75,6 +75,40 @@ func TestOpenAPI_Responses(t *testing.T) {
 	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(u.ID, 10),
 		Token: f.adminToken}, 204)
 	check("DELETE /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/999999", Token: f.adminToken}, 422)
+	// Adding by e-mail: confirmed for an admin, the same unconfirmed
+	// answer for an officer whether or not the address has an account.
+	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: f.adminToken,
+		Body: map[string]any{"email": "new@example.org", "roles": []string{"cmcoord_officer"}}}, 202)
+	officerUser, err := f.dir.GetUser(t.Context(), f.admin, int64(usr["id"].(float64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	officer := f.mustToken(t, officerUser)
+	for _, email := range []string{"nobody@example.org", "member@example.org"} {
+		if got := check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: officer,
+			Body: map[string]any{"email": email, "roles": []string{"viewer"}}}, 202); got["confirmed"] != false {
+			t.Errorf("officer adding %s: %v, want confirmed false", email, got)
+		}
+	}
+	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: officer,
+		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"hc"}}}, 403)
+	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: f.adminToken,
+		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"viewer"}}}, 422)
+	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: member,
+		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"viewer"}}}, 403)
+	// The rulebook refuses a change of one's own roles, naming the field.
+	check("PUT /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(f.admin.UserID, 10),
+		Token: f.adminToken, Body: map[string]any{"roles": []string{"hc"}}}, 403)
+
+	// Everything above was logged: a page of one, then the next.
+	first := check("GET /audit/directory", req{Path: "/audit/directory?limit=1", Token: f.adminToken}, 200)
+	if first["next_before"] == nil {
+		t.Fatalf("directory log page of one has no next page: %v", first)
+	}
+	check("GET /audit/directory", req{Path: fmt.Sprintf("/audit/directory?before=%v", first["next_before"]), Token: f.adminToken}, 200)
+	check("GET /audit/directory", req{Path: "/audit/directory?before=x", Token: f.adminToken}, 422)
+	check("GET /audit/directory", req{Path: "/audit/directory", Token: member}, 403)
+	check("GET /audit/directory", req{Path: "/audit/directory"}, 401)
 }
 
 // checkContract calls route (method and documented path) as rq and

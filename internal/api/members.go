@@ -14,6 +14,40 @@ type memberInput struct {
 	Roles *[]string `json:"roles"`
 }
 
+// memberAddInput is the body of POST /operations/{code}/members: roles
+// to add to the account with this e-mail address.
+type memberAddInput struct {
+	Email string   `json:"email"`
+	Roles []string `json:"roles"`
+}
+
+// memberAddDTO answers an addition by e-mail. Confirmed is true only for
+// callers who may browse the user directory (administrators); anyone
+// else gets false whether or not the address has an account, so the
+// answer reveals nothing about accounts outside the operation.
+type memberAddDTO struct {
+	Confirmed bool `json:"confirmed"`
+}
+
+// handleMemberAdd adds roles to the account with the given address
+// (never removes one) and answers 202: the addition happened if the
+// address belongs to an enabled account.
+func (a *API) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
+	var in memberAddInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	roles, err := domain.NewRoleSet(in.Roles...)
+	if err != nil {
+		return err
+	}
+	confirmed, err := a.directory.SetMemberByEmail(r.Context(), actor(r), chi.URLParam(r, "code"), in.Email, roles)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, memberAddDTO{Confirmed: confirmed})
+}
+
 func (a *API) handleMemberList(w http.ResponseWriter, r *http.Request) error {
 	_, members, err := a.directory.ListMembers(r.Context(), actor(r), chi.URLParam(r, "code"))
 	if err != nil {

@@ -40,6 +40,8 @@ func TestMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	outsider := f.mustUser(t, "outsider@example.org") // a member of no operation
+
 	members := func(t *testing.T, token, code string) map[int64][]string {
 		t.Helper()
 		got := decode[struct {
@@ -55,6 +57,7 @@ func TestMembers(t *testing.T) {
 	t.Run("OKOfficerSetsOwnOperation", func(t *testing.T) {
 		t.Parallel()
 		u := f.mustUser(t, "new.member@example.org")
+		f.mustMember(t, "OWN", u, domain.RoleRequester)
 		got := decode[memberJSON](t, f.call(t, req{Method: "PUT", Path: fmt.Sprintf("/operations/OWN/members/%d", u.ID), Token: officer,
 			Body: map[string]any{"roles": []string{"viewer", "hct_member", "viewer"}}}).want(t, http.StatusOK))
 		if got.User.ID != u.ID || got.User.Email != u.Email || got.User.Organization.ID != f.org.ID || got.User.Organization.Acronym != f.org.Acronym {
@@ -115,12 +118,18 @@ func TestMembers(t *testing.T) {
 		{"ErrRequesterOtherOperationList", "GET", "/operations/OTHER/members", requester, nil, http.StatusNotFound, "not_found", nil},
 		{"ErrNoSuchOperation", "GET", "/operations/NOPE/members", f.adminToken, nil, http.StatusNotFound, "not_found", nil},
 		{"ErrBadUserID", "PUT", "/operations/OWN/members/abc", officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
-		{"ErrUnknownUser", "PUT", "/operations/OWN/members/999999", officer, map[string]any{"roles": []string{"viewer"}},
+		// Officers do not browse the directory: a user outside the
+		// operation is as missing as an ID nobody has. Admins are told.
+		{"ErrOfficerUnknownUser", "PUT", "/operations/OWN/members/999999", officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
+		{"ErrOfficerOutsider", "PUT", fmt.Sprintf("/operations/OWN/members/%d", outsider.ID), officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
+		{"ErrOfficerOutsiderDelete", "DELETE", fmt.Sprintf("/operations/OWN/members/%d", outsider.ID), officer, nil, http.StatusNotFound, "not_found", nil},
+		{"ErrOfficerDisabledOutsider", "PUT", fmt.Sprintf("/operations/OWN/members/%d", disabled.ID), officer, map[string]any{"roles": []string{"viewer"}}, http.StatusNotFound, "not_found", nil},
+		{"ErrUnknownUser", "PUT", "/operations/OWN/members/999999", f.adminToken, map[string]any{"roles": []string{"viewer"}},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"user": "member.unknown_user_id"}},
 		{"ErrRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.required"}},
 		{"ErrRequesterRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), requester, map[string]any{}, http.StatusForbidden, "forbidden", nil},
-		{"ErrDisabledUser", "PUT", fmt.Sprintf("/operations/OWN/members/%d", disabled.ID), officer, map[string]any{"roles": []string{"viewer"}},
+		{"ErrDisabledUser", "PUT", fmt.Sprintf("/operations/OWN/members/%d", disabled.ID), f.adminToken, map[string]any{"roles": []string{"viewer"}},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"user": "member.user_disabled"}},
 		{"ErrUnknownRole", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{"roles": []string{"general"}},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.role"}},

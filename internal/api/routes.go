@@ -56,11 +56,14 @@ func (a *API) Routes() http.Handler {
 		r.Patch("/users/{id}", a.handle(a.handleUserUpdate))
 		r.Post("/users/{id}/password-link", a.handle(a.handleUserPasswordLink))
 
+		r.Get("/audit/directory", a.handle(a.handleDirectoryLog))
+
 		r.Get("/operations", a.handle(a.handleOperationList))
 		r.Post("/operations", a.handle(a.handleOperationCreate))
 		r.Get("/operations/{code}", a.handle(a.handleOperationShow))
 		r.Patch("/operations/{code}", a.handle(a.handleOperationUpdate))
 		r.Get("/operations/{code}/members", a.handle(a.handleMemberList))
+		r.Post("/operations/{code}/members", a.handle(a.handleMemberAdd))
 		r.Put("/operations/{code}/members/{user_id}", a.handle(a.handleMemberSet))
 		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
 		r.Get("/operations/{code}/requests", a.handle(a.handleRequestList))

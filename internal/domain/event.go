@@ -81,20 +81,12 @@ type ChainBreak struct {
 // VerifyNext checks e as the successor of prev (nil for the first event
 // of a chain) and returns a non-nil break when it does not verify.
 func VerifyNext(prev *Event, e Event) *ChainBreak {
-	brk := func(problem string) *ChainBreak {
-		return &ChainBreak{RequestID: e.RequestID, Seq: e.Seq, EventID: e.ID, Problem: problem}
-	}
 	wantSeq, wantPrev := 1, []byte(nil)
 	if prev != nil {
 		wantSeq, wantPrev = prev.Seq+1, prev.Hash
 	}
-	switch {
-	case e.Seq != wantSeq:
-		return brk(fmt.Sprintf("sequence %d, expected %d (an event is missing)", e.Seq, wantSeq))
-	case !bytes.Equal(e.PrevHash, wantPrev):
-		return brk("previous hash does not match the event before it")
-	case !bytes.Equal(e.Hash, e.ComputeHash()):
-		return brk("content does not match its hash (the event was altered)")
+	if p := chainProblem(int64(e.Seq), int64(wantSeq), e.PrevHash, wantPrev, e.Hash, e.ComputeHash()); p != "" {
+		return &ChainBreak{RequestID: e.RequestID, Seq: e.Seq, EventID: e.ID, Problem: p}
 	}
 	return nil
 }

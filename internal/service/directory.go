@@ -2,7 +2,9 @@ package service
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -10,7 +12,9 @@ import (
 )
 
 // Directory owns organisations, users, operations and memberships: who
-// exists and who holds which roles where. Every method asks domain.Can.
+// exists and who holds which roles where. Every method with an actor asks
+// domain.Can (role changes domain.CanSetRoles), and every change is
+// appended to the directory log in its own transaction (inLog).
 type Directory struct {
 	store  *store.Store
 	access *Access
@@ -50,8 +54,15 @@ func (d *Directory) CreateOrganization(ctx context.Context, by domain.Actor, o d
 	if err := domain.ValidateOrganization(o); err != nil {
 		return domain.Organization{}, err
 	}
-	out, err := d.store.CreateOrganization(ctx, o, d.now())
-	return out, fieldConflict(err, "name", "organization.name_taken")
+	var out domain.Organization
+	err := d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		var err error
+		if out, err = st.CreateOrganization(ctx, o, d.now()); err != nil {
+			return logEntry{}, fieldConflict(err, "name", "organization.name_taken")
+		}
+		return created(domain.DirOrganizationCreated, domain.TargetOrganization, out.ID, out.Name, domain.OrganizationAudit(out)), nil
+	})
+	return out, err
 }
 
 // UpdateOrganization saves o (admins only).
@@ -63,8 +74,19 @@ func (d *Directory) UpdateOrganization(ctx context.Context, by domain.Actor, o d
 	if err := domain.ValidateOrganization(o); err != nil {
 		return domain.Organization{}, err
 	}
-	out, err := d.store.UpdateOrganization(ctx, o, d.now())
-	return out, fieldConflict(err, "name", "organization.name_taken")
+	var out domain.Organization
+	err := d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		old, err := st.GetOrganization(ctx, o.ID)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if out, err = st.UpdateOrganization(ctx, o, d.now()); err != nil {
+			return logEntry{}, fieldConflict(err, "name", "organization.name_taken")
+		}
+		return updated(domain.DirOrganizationUpdated, domain.TargetOrganization, out.ID, out.Name,
+			domain.OrganizationAudit(old), domain.OrganizationAudit(out)), nil
+	})
+	return out, err
 }
 
 // fieldConflict turns a unique-constraint conflict into a message on the
@@ -107,7 +129,7 @@ func (d *Directory) CreateUser(ctx context.Context, by domain.Actor, in NewUser)
 	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return domain.User{}, "", err
 	}
-	return d.createUser(ctx, in)
+	return d.createUser(ctx, by, in)
 }
 
 // requireOrganization returns a field error on organization_id unless
@@ -120,7 +142,7 @@ func (d *Directory) requireOrganization(ctx context.Context, id int64) error {
 	return err
 }
 
-func (d *Directory) createUser(ctx context.Context, in NewUser) (domain.User, string, error) {
+func (d *Directory) createUser(ctx context.Context, by domain.Actor, in NewUser) (domain.User, string, error) {
 	u := in.User
 	domain.NormalizeUser(&u)
 	err := domain.ValidateUser(u)
@@ -141,16 +163,21 @@ func (d *Directory) createUser(ctx context.Context, in NewUser) (domain.User, st
 	}
 	var out domain.User
 	var secret string
-	err = d.store.InTx(ctx, func(st *store.Store) error {
+	err = d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
 		var err error
 		out, err = st.CreateUser(ctx, u, hash, d.now())
 		if err != nil {
-			return fieldConflict(err, "email", "user.email_taken")
+			return logEntry{}, fieldConflict(err, "email", "user.email_taken")
 		}
+		record := domain.UserAudit(out)
+		record["password"] = "set"
 		if hash == "" {
-			secret, err = d.access.newPasswordLink(ctx, st, out.ID)
+			record["password"] = "link"
+			if secret, err = d.access.newPasswordLink(ctx, st, out.ID); err != nil {
+				return logEntry{}, err
+			}
 		}
-		return err
+		return created(domain.DirUserCreated, domain.TargetUser, out.ID, out.Email, record), nil
 	})
 	return out, secret, err
 }
@@ -196,16 +223,22 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 		return domain.User{}, err
 	}
 	var out domain.User
-	err := d.store.InTx(ctx, func(st *store.Store) error {
-		var err error
+	err := d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		old, err := st.GetUser(ctx, u.ID)
+		if err != nil {
+			return logEntry{}, err
+		}
 		now := d.now()
 		if out, err = st.UpdateUser(ctx, u, now); err != nil {
-			return fieldConflict(err, "email", "user.email_taken")
+			return logEntry{}, fieldConflict(err, "email", "user.email_taken")
 		}
 		if out.Disabled {
-			return st.RevokeAllAPITokens(ctx, out.ID, now)
+			if err := st.RevokeAllAPITokens(ctx, out.ID, now); err != nil {
+				return logEntry{}, err
+			}
 		}
-		return nil
+		return updated(domain.UserEditAction(old, out), domain.TargetUser, out.ID, out.Email,
+			domain.UserAudit(old), domain.UserAudit(out)), nil
 	})
 	return out, err
 }
@@ -216,14 +249,18 @@ func (d *Directory) IssuePasswordLink(ctx context.Context, by domain.Actor, id i
 	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return "", err
 	}
-	if _, err := d.store.GetUser(ctx, id); err != nil {
-		return "", err
-	}
 	var secret string
-	err := d.store.InTx(ctx, func(st *store.Store) error {
-		var err error
-		secret, err = d.access.newPasswordLink(ctx, st, id)
-		return err
+	err := d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		u, err := st.GetUser(ctx, id)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if secret, err = d.access.newPasswordLink(ctx, st, id); err != nil {
+			return logEntry{}, err
+		}
+		// The log says a link was issued, never the link.
+		return logEntry{action: domain.DirPasswordLinkIssued, target: domain.Target{Kind: domain.TargetUser, ID: id},
+			payload: map[string]any{"label": u.Email}}, nil
 	})
 	return secret, err
 }
@@ -245,12 +282,19 @@ func (d *Directory) CreateAdmin(ctx context.Context, email, name, password, orgN
 		if err := domain.ValidateOrganization(o); err != nil {
 			return domain.User{}, err
 		}
-		org, err = d.store.CreateOrganization(ctx, o, d.now())
+		// The operator at the command line is no user: no actor.
+		err = d.inLog(ctx, domain.Actor{}, func(st *store.Store) (logEntry, error) {
+			var err error
+			if org, err = st.CreateOrganization(ctx, o, d.now()); err != nil {
+				return logEntry{}, err
+			}
+			return created(domain.DirOrganizationCreated, domain.TargetOrganization, org.ID, org.Name, domain.OrganizationAudit(org)), nil
+		})
 	}
 	if err != nil {
 		return domain.User{}, err
 	}
-	u, _, err := d.createUser(ctx, NewUser{
+	u, _, err := d.createUser(ctx, domain.Actor{}, NewUser{
 		User:     domain.User{Email: email, Name: name, OrganizationID: org.ID, Language: "en", IsAdmin: true},
 		Password: password,
 	})
@@ -314,8 +358,15 @@ func (d *Directory) CreateOperation(ctx context.Context, by domain.Actor, o doma
 	if err := domain.ValidateOperation(o); err != nil {
 		return domain.Operation{}, err
 	}
-	out, err := d.store.CreateOperation(ctx, o, d.now())
-	return out, fieldConflict(err, "code", "operation.code_taken")
+	var out domain.Operation
+	err := d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		var err error
+		if out, err = st.CreateOperation(ctx, o, d.now()); err != nil {
+			return logEntry{}, fieldConflict(err, "code", "operation.code_taken")
+		}
+		return created(domain.DirOperationCreated, domain.TargetOperation, out.ID, out.Code, domain.OperationAudit(out)), nil
+	})
+	return out, err
 }
 
 // UpdateOperation saves o, identified by its current code (admins only).
@@ -332,8 +383,19 @@ func (d *Directory) UpdateOperation(ctx context.Context, by domain.Actor, code s
 	if err := domain.ValidateOperation(o); err != nil {
 		return domain.Operation{}, err
 	}
-	out, err := d.store.UpdateOperation(ctx, o, d.now())
-	return out, fieldConflict(err, "code", "operation.code_taken")
+	var out domain.Operation
+	err = d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		old, err := st.GetOperation(ctx, o.ID)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if out, err = st.UpdateOperation(ctx, o, d.now()); err != nil {
+			return logEntry{}, fieldConflict(err, "code", "operation.code_taken")
+		}
+		return updated(domain.DirOperationUpdated, domain.TargetOperation, out.ID, out.Code,
+			domain.OperationAudit(old), domain.OperationAudit(out)), nil
+	})
+	return out, err
 }
 
 // ListMembers returns the members of operation code (admins and the
@@ -361,24 +423,85 @@ func (d *Directory) visibleOperation(ctx context.Context, by domain.Actor, code 
 }
 
 // SetMember gives user userID exactly roles in operation code; an empty
-// set removes them. Admins may do this anywhere, officers in their own
-// operations only. A disabled user cannot be added.
+// set removes them. It is the API's PUT and DELETE. domain.CanSetRoles
+// decides who may change which roles (separation of duties: nobody
+// changes their own, HC, HRDDP reviewer and officer roles are the
+// administrator's); every change is logged in the directory log in the
+// same transaction. A disabled user is given no new role.
+//
+// Only those who may browse the user directory (administrators) learn
+// whether a user ID exists: to anyone else a user who is not a member of
+// the operation is CodeNotFound, exactly like an ID nobody has.
 func (d *Directory) SetMember(ctx context.Context, by domain.Actor, code string, userID int64, roles domain.RoleSet) error {
+	_, err := d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(int64, domain.RoleSet) domain.RoleSet { return roles })
+	return err
+}
+
+// SetMemberFromForm is SetMember for a form that offers only the roles
+// domain.GrantableRoles lists: posted are the ticked roles, and the
+// member's other roles stay as they are (domain.RolesFromForm). So an
+// officer editing a member who is also HC changes the roles they manage
+// and leaves HC alone; a ticked role the form did not offer is refused.
+// It returns the member's roles after the change (none: removed).
+func (d *Directory) SetMemberFromForm(ctx context.Context, by domain.Actor, code string, userID int64, posted domain.RoleSet) (domain.RoleSet, error) {
+	return d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(opID int64, current domain.RoleSet) domain.RoleSet {
+		return domain.RolesFromForm(by, opID, userID, current, posted)
+	})
+}
+
+// setMember changes user userID's roles in operation code to what
+// wanted makes of the current ones, in one transaction that holds the
+// directory log's lock, the membership row, and appends the change.
+// With hideOutsiders, a user who is not a member of the operation is
+// CodeNotFound, as one who does not exist. It returns the roles after
+// the change.
+func (d *Directory) setMember(ctx context.Context, by domain.Actor, code string, userID int64, hideOutsiders bool,
+	wanted func(opID int64, current domain.RoleSet) domain.RoleSet) (domain.RoleSet, error) {
 	op, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	u, err := d.store.GetUser(ctx, userID)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.unknown_user_id"}}
-	}
-	if err != nil {
-		return err
-	}
-	if u.Disabled && len(roles) > 0 {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.user_disabled"}}
-	}
-	return d.store.SetMembership(ctx, op.ID, userID, roles, d.now())
+	var next domain.RoleSet
+	err = d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		current, err := st.MembershipRoles(ctx, op.ID, userID)
+		if err != nil {
+			return logEntry{}, err
+		}
+		u, err := st.GetUser(ctx, userID)
+		if hideOutsiders && (err == nil || domain.ErrorCode(err) == domain.CodeNotFound) && len(current) == 0 {
+			return logEntry{}, domain.Errorf(domain.CodeNotFound, "error.not_found")
+		}
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return logEntry{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.unknown_user_id"}}
+		}
+		if err != nil {
+			return logEntry{}, err
+		}
+		next = wanted(op.ID, current)
+		if err := domain.CanSetRoles(by, op.ID, userID, current, next); err != nil {
+			return logEntry{}, err
+		}
+		if u.Disabled && len(domain.Granted(current, next)) > 0 {
+			return logEntry{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"user": "member.user_disabled"}}
+		}
+		action := domain.MembershipAction(current, next)
+		if action == "" {
+			return logEntry{}, nil
+		}
+		if err := st.SetMembership(ctx, op.ID, userID, next, d.now()); err != nil {
+			return logEntry{}, err
+		}
+		return logEntry{action: action, target: domain.Target{Kind: domain.TargetUser, ID: userID}, opID: op.ID,
+			payload: map[string]any{"label": u.Email, "operation": op.Code, "old": current.Strings(), "new": next.Strings(),
+				"granted": domain.Granted(current, next).Strings(), "removed": domain.Removed(current, next).Strings()}}, nil
+	})
+	return next, err
+}
+
+// browsesUsers reports whether by may read the whole user directory
+// (and so may be told whether an account exists).
+func (d *Directory) browsesUsers(by domain.Actor) bool {
+	return domain.Allowed(by, domain.ActionManageUsers, domain.OnInstance())
 }
 
 // SetMemberRoles is SetMember for role names as a client sent them: nil
@@ -398,26 +521,173 @@ func (d *Directory) SetMemberRoles(ctx context.Context, by domain.Actor, code st
 	return d.SetMember(ctx, by, code, userID, roles)
 }
 
-// SetMemberByEmail is SetMember for the user with email, as an officer
-// knows their colleagues by address, not by ID.
-func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code, email string, roles domain.RoleSet) error {
-	if _, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers); err != nil {
-		return err
-	}
-	u, err := d.store.GetUserByEmail(ctx, domain.NormalizeEmail(email))
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"email": "member.unknown_user"}}
-	}
+// SetMemberByEmail adds roles to those the user with email holds in
+// operation code (an officer knows colleagues by address, not by ID); it
+// never removes one.
+//
+// It reports confirmed = true when it may say that the account exists
+// and now holds the roles: to those who may browse the user directory
+// (administrators), who also get field errors for an unknown or disabled
+// address. Anyone else (an officer) gets the same answer — success, not
+// confirmed — whether or not an enabled account has this address, and
+// nothing happens when none has: adding by e-mail reveals nothing about
+// accounts outside the operation. Whatever does not depend on the
+// account (no roles, a role they may not grant, their own address) is
+// refused the same way for everyone.
+func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code, email string, roles domain.RoleSet) (confirmed bool, err error) {
+	op, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(roles) == 0 {
-		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "member.no_roles"}}
+		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "member.no_roles"}}
 	}
-	err = d.SetMember(ctx, by, code, u.ID, roles)
+	email = domain.NormalizeEmail(email)
+	if strings.EqualFold(email, by.Email) {
+		return false, domain.CanSetRoles(by, op.ID, by.UserID, nil, roles) // grant.self
+	}
+	if err := domain.CanSetRoles(by, op.ID, 0, nil, roles); err != nil { // 0: someone else, unknown yet
+		return false, err
+	}
+	browses := d.browsesUsers(by)
+	u, err := d.store.GetUserByEmail(ctx, email)
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound && browses:
+		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"email": "member.unknown_user"}}
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+		return false, nil
+	case err != nil:
+		return false, err
+	case u.Disabled && !browses:
+		return false, nil
+	}
+	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) domain.RoleSet {
+		return current.Union(roles)
+	})
 	var e *domain.Error
 	if asErr(err, &e) && e.Fields["user"] != "" {
 		e.Fields = map[string]string{"email": e.Fields["user"]}
 	}
-	return err
+	return browses && err == nil, err
+}
+
+// logEntry is the directory log entry a change makes; the zero value
+// (no action) logs nothing.
+type logEntry struct {
+	action  string
+	target  domain.Target
+	opID    int64
+	payload map[string]any
+}
+
+// created is the entry of a new record: its label (name, e-mail or code,
+// for the reader) and its fields as they were stored.
+func created(action string, kind domain.TargetKind, id int64, label string, record map[string]any) logEntry {
+	return logEntry{action: action, target: domain.Target{Kind: kind, ID: id},
+		payload: map[string]any{"label": label, "record": record}}
+}
+
+// updated is the entry of an edit from old to new, or none when the edit
+// changed nothing.
+func updated(action string, kind domain.TargetKind, id int64, label string, old, new map[string]any) logEntry {
+	changes := domain.FieldChanges(old, new)
+	if len(changes) == 0 {
+		return logEntry{}
+	}
+	return logEntry{action: action, target: domain.Target{Kind: kind, ID: id},
+		payload: map[string]any{"label": label, "changes": changes}}
+}
+
+// inLog runs fn in one transaction holding the directory log's lock and
+// appends the entry fn returns, so a change and its log entry commit
+// together or not at all. by is the actor recorded (the zero Actor for
+// the command line).
+func (d *Directory) inLog(ctx context.Context, by domain.Actor, fn func(st *store.Store) (logEntry, error)) error {
+	return d.store.InTx(ctx, func(st *store.Store) error {
+		prev, err := st.LastDirectoryEvent(ctx)
+		if err != nil {
+			return err
+		}
+		entry, err := fn(st)
+		if err != nil || entry.action == "" {
+			return err
+		}
+		e, err := domain.NewDirectoryEvent(prev, domain.DirectoryEvent{ActorID: by.UserID, Action: entry.action,
+			Target: entry.target, OperationID: entry.opID}, entry.payload, d.now())
+		if err != nil {
+			return err
+		}
+		_, err = st.InsertDirectoryEvent(ctx, e)
+		return err
+	})
+}
+
+// DirectoryLogPage is one page of the directory log, newest first.
+type DirectoryLogPage struct {
+	Items []domain.DirectoryEvent
+	// Before, passed back, fetches the next (older) page; 0 on the last.
+	Before int64
+}
+
+// DirectoryLogPageSize is how many entries a page of the log holds at most.
+const DirectoryLogPageSize = 50
+
+// DirectoryLog returns a page of the directory log, entries with seq
+// below before (0: the newest), at most limit (1 to DirectoryLogPageSize;
+// anything else means DirectoryLogPageSize). The log names users and
+// their e-mail addresses, so only those who manage users may read it.
+func (d *Directory) DirectoryLog(ctx context.Context, by domain.Actor, before int64, limit int) (DirectoryLogPage, error) {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
+		return DirectoryLogPage{}, err
+	}
+	if limit < 1 || limit > DirectoryLogPageSize {
+		limit = DirectoryLogPageSize
+	}
+	if before < 0 {
+		before = 0
+	}
+	// One more than asked says whether an older page exists.
+	items, err := d.store.ListDirectoryEvents(ctx, before, limit+1)
+	if err != nil {
+		return DirectoryLogPage{}, err
+	}
+	var page DirectoryLogPage
+	if len(items) > limit {
+		items = items[:limit]
+		page.Before = items[limit-1].Seq
+	}
+	page.Items = items
+	return page, nil
+}
+
+// DirectoryLogReport is the outcome of verifying the directory log.
+type DirectoryLogReport struct {
+	Events int // entries checked
+	Break  *domain.ChainBreak
+}
+
+// VerifyDirectoryLog walks the directory log's chain, streaming, in one
+// snapshot, and stops at the first entry that does not verify.
+func (d *Directory) VerifyDirectoryLog(ctx context.Context) (DirectoryLogReport, error) {
+	var (
+		rep  DirectoryLogReport
+		prev *domain.DirectoryEvent
+	)
+	errStop := errors.New("stop")
+	err := d.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		return st.EachDirectoryEvent(ctx, func(e domain.DirectoryEvent) error {
+			rep.Events++
+			if brk := domain.VerifyDirectoryNext(prev, e); brk != nil {
+				rep.Break = brk
+				return errStop
+			}
+			ev := e
+			prev = &ev
+			return nil
+		})
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return rep, err
 }

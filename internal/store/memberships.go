@@ -23,6 +23,21 @@ func (s *Store) SetMembership(ctx context.Context, opID, userID int64, roles dom
 	return dbErr(err, "set member %d of operation %d", userID, opID)
 }
 
+// MembershipRoles returns user userID's roles in operation opID (none
+// when they are not a member), holding the membership's row lock until
+// the transaction ends.
+func (s *Store) MembershipRoles(ctx context.Context, opID, userID int64) (domain.RoleSet, error) {
+	rows, _ := s.db.Query(ctx, `SELECT roles FROM memberships WHERE operation_id = $1 AND user_id = $2 FOR UPDATE`, opID, userID)
+	names, err := pgx.CollectRows(rows, pgx.RowTo[[]string])
+	if err != nil {
+		return nil, dbErr(err, "roles of member %d of operation %d", userID, opID)
+	}
+	if len(names) == 0 {
+		return domain.RoleSet{}, nil
+	}
+	return domain.NewRoleSet(names[0]...)
+}
+
 // Member is one row of an operation's member list.
 type Member struct {
 	User         domain.User

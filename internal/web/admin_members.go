@@ -51,8 +51,15 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		id := strconv.FormatInt(m.User.ID, 10)
 		row := pages.MemberRow{ID: id, Name: m.User.Name, Organization: m.Organization.Name, Email: m.User.Email,
 			Disabled: m.User.Disabled, Action: membersURL(op.Code) + "/" + id, RemoveAction: membersURL(op.Code) + "/" + id + "/remove"}
+		// The form offers exactly the roles the service lets a change
+		// (domain.GrantableRoles); the member's other roles are shown
+		// read-only and left as they are.
+		grantable := domain.GrantableRoles(a, op.ID, m.User.ID)
 		for _, role := range m.Roles {
 			row.Roles = append(row.Roles, i18n.T(ctx, "role."+string(role)))
+			if !grantable.Has(role) {
+				row.FixedRoles = append(row.FixedRoles, i18n.T(ctx, "role."+string(role)))
+			}
 		}
 		checked := m.Roles.Strings()
 		var rowErr string
@@ -60,7 +67,13 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 			checked = r.PostForm["roles"]
 			rowErr = firstMessage(f, "roles", "user")
 		}
-		row.RoleChecks = roleChecks(r, "roles-"+id, i18n.T(ctx, "members.roles_of", "Name", m.User.Name), checked, rowErr)
+		row.CanEdit = len(grantable) > 0
+		removeErr := domain.CanSetRoles(a, op.ID, m.User.ID, m.Roles, nil)
+		row.CanRemove = removeErr == nil
+		if !row.CanEdit {
+			row.NotEditable = i18n.T(ctx, fieldMessage(removeErr, "roles"))
+		}
+		row.RoleChecks = roleChecks(r, "roles-"+id, i18n.T(ctx, "members.roles_of", "Name", m.User.Name), grantable, checked, rowErr)
 		v.Rows = append(v.Rows, row)
 	}
 	// The add form keeps its values only when it was the one sent.
@@ -73,7 +86,9 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	v.AddEmail = addForm.field("email", "members.email", "email", true)
 	v.AddEmail.Inputmode = "email"
 	v.AddEmail.Autocomplete = "off"
-	v.AddRoles = roleChecks(r, "roles", i18n.T(ctx, "members.roles"), addChecked, addForm.errs["roles"])
+	// Adding grants roles to someone else (never the actor: the service
+	// refuses their own address whatever the roles).
+	v.AddRoles = roleChecks(r, "roles", i18n.T(ctx, "members.roles"), domain.GrantableRoles(a, op.ID, 0), addChecked, addForm.errs["roles"])
 	addForm.rendered("roles", v.AddRoles.Legend) // the summary links to the fieldset
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Members(v))
@@ -89,14 +104,15 @@ func firstMessage(f *form, fields ...string) string {
 	return ""
 }
 
-// roleChecks builds a fieldset of role checkboxes with ids under id.
-func roleChecks(r *http.Request, id, legend string, checked []string, errMsg string) pages.RoleChecks {
+// roleChecks builds a fieldset of checkboxes, ids under id, for the
+// roles offered.
+func roleChecks(r *http.Request, id, legend string, offered domain.RoleSet, checked []string, errMsg string) pages.RoleChecks {
 	on := map[string]bool{}
 	for _, c := range checked {
 		on[c] = true
 	}
 	v := pages.RoleChecks{Name: "roles", ID: id, Legend: legend, Error: errMsg}
-	for _, role := range domain.AllRoles {
+	for _, role := range offered {
 		v.Options = append(v.Options, pages.RoleCheck{ID: id + "-" + string(role), Value: string(role),
 			Label: i18n.T(r.Context(), "role."+string(role)), Checked: on[string(role)]})
 	}
@@ -104,10 +120,16 @@ func roleChecks(r *http.Request, id, legend string, checked []string, errMsg str
 }
 
 // memberMutation is the outcome of a member form: success goes back to
-// the list with a flash; a rule failure re-shows the page with 422.
+// the list with a flash; a rule failure re-shows the page with 422, a
+// refused role change with 403.
 func (s *Server) memberMutation(w http.ResponseWriter, r *http.Request, err error, postedUser int64, flash string) error {
-	if domain.ErrorCode(err) == domain.CodeInvalid {
+	switch code := domain.ErrorCode(err); {
+	case code == domain.CodeInvalid:
 		return s.renderMembers(w, r, http.StatusUnprocessableEntity, err, postedUser)
+	case code == domain.CodeForbidden && fieldMessage(err, "roles") != domain.ErrorMessage(err):
+		// A role change the rulebook refuses (one's own roles, a role
+		// only an administrator grants): shown at the roles, with 403.
+		return s.renderMembers(w, r, http.StatusForbidden, err, postedUser)
 	}
 	if err != nil {
 		return err
@@ -130,14 +152,21 @@ func (s *Server) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	// message like any other, and re-rendering the page still asks the
 	// service who may see it.
 	roles, err := domain.NewRoleSet(r.PostForm["roles"]...)
+	confirmed := false
 	if err == nil {
-		err = s.directory.SetMemberByEmail(r.Context(), actor(r), code, r.PostForm.Get("email"), roles)
+		confirmed, err = s.directory.SetMemberByEmail(r.Context(), actor(r), code, r.PostForm.Get("email"), roles)
 	}
-	return s.memberMutation(w, r, err, 0, "member.added")
+	// Unconfirmed, the answer is the same whether or not the address
+	// belongs to an account (see SetMemberByEmail).
+	flash := "member.added_if_account"
+	if confirmed {
+		flash = "member.added"
+	}
+	return s.memberMutation(w, r, err, 0, flash)
 }
 
-// handleMemberUpdate sets a member's roles; unchecking every role removes
-// the member, as the service defines.
+// handleMemberUpdate sets the roles the form offers; the member's other
+// roles stay. Unchecking every role removes a member who has no other.
 func (s *Server) handleMemberUpdate(w http.ResponseWriter, r *http.Request) error {
 	code, err := pathCode(r)
 	if err != nil {
@@ -151,11 +180,13 @@ func (s *Server) handleMemberUpdate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	roles, err := domain.NewRoleSet(r.PostForm["roles"]...)
+	var after domain.RoleSet
 	if err == nil {
-		err = memberPathErr(s.directory.SetMember(r.Context(), actor(r), code, userID, roles))
+		after, err = s.directory.SetMemberFromForm(r.Context(), actor(r), code, userID, roles)
+		err = memberPathErr(err)
 	}
 	flash := "member.saved"
-	if len(roles) == 0 {
+	if len(after) == 0 {
 		flash = "member.removed"
 	}
 	return s.memberMutation(w, r, err, userID, flash)
@@ -183,4 +214,14 @@ func memberPathErr(err error) error {
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
 	return err
+}
+
+// fieldMessage returns the i18n key of err's message on field, or its
+// message when it names no such field.
+func fieldMessage(err error, field string) string {
+	var e *domain.Error
+	if errors.As(err, &e) && e.Fields[field] != "" {
+		return e.Fields[field]
+	}
+	return domain.ErrorMessage(err)
 }

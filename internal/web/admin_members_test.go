@@ -40,7 +40,7 @@ func TestMembers(t *testing.T) {
 		r = f.post(t, c, "/operations/OPA/members", url.Values{"email": {"BEA@example.org"}, "roles": {"requester", "viewer"}})
 		wantRedirect(t, r, "/operations/OPA/members")
 		d = doc(t, f.get(t, c, "/operations/OPA/members"))
-		wantFlashText(t, d, "added")
+		wantFlashText(t, d, "If this address belongs to an active account") // an officer is never told whether it does
 		id := strconv.FormatInt(bea.ID, 10)
 		row := testid(d, "member-"+id)
 		if got := row.Find(`[data-testid="member-roles"]`).Text(); got != "Requester, Viewer" {

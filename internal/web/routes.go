@@ -124,6 +124,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/admin/users/{id}", s.handle(s.handleUserEdit))
 		r.Post("/admin/users/{id}", s.handle(s.handleUserUpdate))
 		r.Post("/admin/users/{id}/password-link", s.handle(s.handleUserPasswordLink))
+		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
 		r.Get("/admin/operations", s.handle(s.handleOperationList))
 		r.Get("/admin/operations/new", s.handle(s.handleOperationNew))
 		r.Post("/admin/operations/new", s.handle(s.handleOperationCreate))

@@ -361,8 +361,8 @@ type ReviewPanel struct {
 	OpenForm *ReviewOpenForm
 	// Blocked says why a step the viewer would otherwise take is not
 	// offered now (e.g. opening the review awaits the HRDDP assessment).
-	Blocked []string
-	Exists  bool
+	Blocked  []string
+	Exists   bool
 	Round    string
 	Open     bool
 	Deadline string

@@ -310,7 +310,16 @@ type MemberRow struct {
 	Roles        []string // translated, for reading
 	Action       string   // where the role form posts
 	RemoveAction string
-	RoleChecks   RoleChecks
+	// CanEdit shows the role form, offering RoleChecks: the roles the
+	// reader may change. FixedRoles are the member's others, shown
+	// read-only in the form.
+	CanEdit    bool
+	RoleChecks RoleChecks
+	FixedRoles []string // translated
+	// NotEditable says, translated, why there is no role form.
+	NotEditable string
+	// CanRemove shows the remove button.
+	CanRemove bool
 }
 
 // RoleChecks is a group of role checkboxes in a fieldset.
@@ -333,4 +342,22 @@ type RoleCheck struct {
 	Value   string
 	Label   string // translated
 	Checked bool
+}
+
+// AdminAuditView is one page of the directory log.
+type AdminAuditView struct {
+	Shell     components.Shell
+	Rows      []AdminAuditRow
+	OlderURL  string // "" on the last page
+	NewestURL string // "" on the first page
+}
+
+// AdminAuditRow is one entry of the directory log, ready to read.
+type AdminAuditRow struct {
+	Seq     string
+	When    string   // in the reader's language
+	Actor   string   // a name, or "command line"
+	Action  string   // translated
+	Target  string   // kind (translated), label and ID
+	Details []string // one change or field per line
 }

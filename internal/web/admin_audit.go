@@ -1,0 +1,89 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/web/pages"
+)
+
+// auditURL is the directory log page.
+const auditURL = "/admin/audit"
+
+// handleDirectoryLog shows a page of the directory log (administrators
+// only, as the service decides). ?before=N pages back; anything that is
+// not a positive number means the newest page.
+func (s *Server) handleDirectoryLog(w http.ResponseWriter, r *http.Request) error {
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	page, err := s.directory.DirectoryLog(r.Context(), actor(r), before, 0)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	v := pages.AdminAuditView{Shell: s.shell(w, r, i18n.T(ctx, "dirlog.title"))}
+	for _, e := range page.Items {
+		v.Rows = append(v.Rows, dirlogRow(ctx, e))
+	}
+	if page.Before > 0 {
+		v.OlderURL = auditURL + "?before=" + strconv.FormatInt(page.Before, 10)
+	}
+	if before > 0 {
+		v.NewestURL = auditURL
+	}
+	return s.render(w, r, http.StatusOK, pages.AdminAudit(v))
+}
+
+// dirlogRow makes an entry readable: translated action and kind, and the
+// payload as one line per change, field or role.
+func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow {
+	var p struct {
+		Label     string          `json:"label"`
+		Operation string          `json:"operation"`
+		Record    map[string]any  `json:"record"`
+		Changes   []domain.Change `json:"changes"`
+		Granted   []string        `json:"granted"`
+		Removed   []string        `json:"removed"`
+	}
+	_ = json.Unmarshal(e.Payload, &p) // stored by cmcoord as canonical JSON; a field it lacks stays empty
+	row := pages.AdminAuditRow{
+		Seq:    strconv.FormatInt(e.Seq, 10),
+		When:   displayTime(ctx, e.At),
+		Actor:  e.ActorName,
+		Action: i18n.T(ctx, "dirlog.action."+e.Action),
+		Target: fmt.Sprintf("%s %s (#%d)", i18n.T(ctx, "dirlog.kind."+string(e.Target.Kind)), p.Label, e.Target.ID),
+	}
+	if e.ActorID == 0 {
+		row.Actor = i18n.T(ctx, "dirlog.command_line")
+	}
+	if p.Operation != "" {
+		row.Details = append(row.Details, i18n.T(ctx, "dirlog.kind.operation")+": "+p.Operation)
+	}
+	for _, r := range p.Granted {
+		row.Details = append(row.Details, "+ "+i18n.T(ctx, "role."+r))
+	}
+	for _, r := range p.Removed {
+		row.Details = append(row.Details, "− "+i18n.T(ctx, "role."+r))
+	}
+	for _, c := range p.Changes {
+		row.Details = append(row.Details, fmt.Sprintf("%s: %v → %v", c.Field, c.Old, c.New))
+	}
+	fields := make([]string, 0, len(p.Record))
+	for k := range p.Record {
+		fields = append(fields, k)
+	}
+	sort.Strings(fields)
+	for _, k := range fields {
+		row.Details = append(row.Details, fmt.Sprintf("%s: %v", k, p.Record[k]))
+	}
+	for i, d := range row.Details {
+		row.Details[i] = strings.TrimSpace(d)
+	}
+	return row
+}
