@@ -46,6 +46,7 @@ type fixture struct {
 	org        domain.Organization // the default organisation
 	admin      domain.Actor
 	adminToken string
+	contract   *contract // the served OpenAPI document every call is checked against
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -66,6 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	reqs := service.NewRequests(st, clk.now, log)
 	reviews := service.NewReviews(st, clk.now, log, nil)
 	life := service.NewLifecycle(st, clk.now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)})
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -73,7 +75,8 @@ func newFixture(t *testing.T) *fixture {
 		Directory: dir,
 		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)}).Routes(),
+		API:       jsonAPI.Routes(),
+		APIErrors: jsonAPI.WriteError,
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
@@ -81,6 +84,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
+	f.mustContract(t)
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
 	if err != nil {
@@ -189,7 +193,8 @@ type response struct {
 	Body   []byte
 }
 
-// call sends rq to /api/v1 + rq.Path.
+// call sends rq to /api/v1 + rq.Path, and checks the exchange against the
+// served OpenAPI document (contractTransport).
 func (f *fixture) call(t *testing.T, rq req) response {
 	t.Helper()
 	var body io.Reader
@@ -217,11 +222,7 @@ func (f *fixture) call(t *testing.T, rq req) response {
 	for k, v := range rq.Header {
 		r.Header.Set(k, v)
 	}
-	c := rq.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(r)
+	resp, err := f.contractClient(t, rq.Client).Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}
