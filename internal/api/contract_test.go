@@ -85,7 +85,7 @@ func TestOpenAPI_Responses(t *testing.T) {
 func (f *fixture) checkContract(t *testing.T, route string, rq req, status int) map[string]any {
 	t.Helper()
 	method, path, _ := strings.Cut(route, " ")
-	if item := f.contract.doc.Paths.Value(path); item == nil || item.GetOperation(method) == nil {
+	if item := f.contract.Doc.Paths.Value(path); item == nil || item.GetOperation(method) == nil {
 		t.Fatalf("%s is not documented", route)
 	}
 	rq.Method = method

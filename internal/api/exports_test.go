@@ -62,7 +62,7 @@ func (f *fixture) page(t *testing.T, c *http.Client, path string) response {
 	if c == nil {
 		c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	resp, err := f.contractClient(t, c).Get(f.srv.URL + path)
+	resp, err := f.contract.Client(t, c).Get(f.srv.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}

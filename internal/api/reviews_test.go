@@ -487,7 +487,7 @@ func (f *fixture) post(t *testing.T, token, path string, body any) (int, error) 
 	}
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Authorization", "Bearer "+token)
-	resp, err := f.contractClient(t, nil).Do(r)
+	resp, err := f.contract.Client(t, nil).Do(r)
 	if err != nil {
 		return 0, err
 	}

@@ -1,4 +1,9 @@
-package api_test
+// Package apicontract checks HTTP exchanges with the JSON API against the
+// OpenAPI document the server serves, with kin-openapi (a maintained
+// validator of OpenAPI 3.1 and JSON Schema 2020-12): the document stays the
+// contract, and every test request is a test of it. The API tests and the
+// authorization matrix send their requests through Transport.
+package apicontract
 
 import (
 	"bytes"
@@ -10,7 +15,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,35 +26,32 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 )
 
-// The API tests talk to the server through contractTransport, which checks
-// every exchange under /api/v1 against the OpenAPI document the server
-// serves, with kin-openapi (a maintained validator of OpenAPI 3.1 and JSON
-// Schema 2020-12) rather than a hand-written subset of JSON Schema: the
-// document stays the contract, and every test request is a test of it.
+// Prefix is where the web server mounts the API.
+const Prefix = "/api/v1"
 
-// apiPrefix is where the web server mounts the API.
-const apiPrefix = "/api/v1"
-
-// contract is a loaded OpenAPI document with its router.
-type contract struct {
-	doc    *openapi3.T
+// Contract is a loaded OpenAPI document with its router.
+type Contract struct {
+	Doc    *openapi3.T
 	router routers.Router
 	errors *openapi3.Schema // the error envelope, for paths no operation has
 }
 
 // contracts caches loaded documents by their content: every fixture
 // fetches the served document, but it is parsed once per distinct text.
-var contracts sync.Map // [sha256.Size]byte → func() (*contract, error)
+var contracts sync.Map // [sha256.Size]byte → func() (*Contract, error)
 
-// validated counts the exchanges checked in this test binary, for TestMain.
-var validated struct {
-	exchanges atomic.Int64
-}
+// checked counts the exchanges Transport checked in this test binary.
+var checked atomic.Int64
 
-// loadContract parses and validates the served document raw, made strict
-// by strictObjects, and builds its router.
-func loadContract(raw []byte) (*contract, error) {
-	load, _ := contracts.LoadOrStore(sha256.Sum256(raw), sync.OnceValues(func() (*contract, error) {
+// Checked returns how many exchanges the Transports counting them have
+// checked so far in this test binary.
+func Checked() int64 { return checked.Load() }
+
+// Load parses the document raw, closes its objects (strictObjects),
+// validates it (every example against its schema too) and builds its
+// router. A document is loaded once per test binary.
+func Load(raw []byte) (*Contract, error) {
+	load, _ := contracts.LoadOrStore(sha256.Sum256(raw), sync.OnceValues(func() (*Contract, error) {
 		strict, err := strictObjects(raw)
 		if err != nil {
 			return nil, err
@@ -71,9 +72,9 @@ func loadContract(raw []byte) (*contract, error) {
 		if envelope == nil || envelope.Value == nil {
 			return nil, errors.New("the served OpenAPI document has no Error schema")
 		}
-		return &contract{doc: doc, router: router, errors: envelope.Value}, nil
+		return &Contract{Doc: doc, router: router, errors: envelope.Value}, nil
 	}))
-	return load.(func() (*contract, error))()
+	return load.(func() (*Contract, error))()
 }
 
 // strictObjects returns the document raw with every object schema closed:
@@ -175,8 +176,8 @@ func strictObjects(raw []byte) ([]byte, error) {
 	return json.Marshal(doc)
 }
 
-// contractTransport sends requests through base and checks every exchange
-// under /api/v1 against c, reporting mismatches to t:
+// Transport sends requests through Base and checks every exchange under
+// /api/v1 against Contract, reporting mismatches to T:
 //   - the request must fit its operation (parameters, credentials, body),
 //     unless the server refused it: tests send malformed requests on
 //     purpose, and a request the document forbids must not succeed;
@@ -184,19 +185,20 @@ func strictObjects(raw []byte) ([]byte, error) {
 //     body must fit that status's schema exactly;
 //   - a path or method no operation has must be answered 404 or 405 with
 //     the error envelope.
-type contractTransport struct {
-	base  http.RoundTripper
-	c     *contract
-	t     testing.TB
-	count bool // add the exchange to validated (the fixture's calls, not the harness's own tests)
+type Transport struct {
+	Base     http.RoundTripper // nil: http.DefaultTransport
+	Contract *Contract
+	T        testing.TB
+	Count    bool // add the exchange to Checked
 }
 
-func (ct contractTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := ct.base
+// RoundTrip sends r and checks the exchange.
+func (ct Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := ct.Base
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if !strings.HasPrefix(r.URL.Path, apiPrefix+"/") {
+	if !strings.HasPrefix(r.URL.Path, Prefix+"/") {
 		return base.RoundTrip(r)
 	}
 	var reqBody []byte
@@ -219,17 +221,18 @@ func (ct contractTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(respBody))
-	if ct.count {
-		validated.exchanges.Add(1)
+	if ct.Count {
+		checked.Add(1)
 	}
-	for _, problem := range ct.c.check(r, reqBody, resp, respBody) {
-		ct.t.Errorf("OpenAPI: %s %s → %d: %s", r.Method, r.URL.RequestURI(), resp.StatusCode, problem)
+	for _, problem := range ct.Contract.Check(r, reqBody, resp, respBody) {
+		ct.T.Errorf("OpenAPI: %s %s → %d: %s", r.Method, r.URL.RequestURI(), resp.StatusCode, problem)
 	}
 	return resp, nil
 }
 
-// check returns how the exchange departs from the document.
-func (c *contract) check(r *http.Request, reqBody []byte, resp *http.Response, respBody []byte) []string {
+// Check returns how the exchange departs from the document: r (whose body
+// is reqBody) answered with resp (whose body is respBody).
+func (c *Contract) Check(r *http.Request, reqBody []byte, resp *http.Response, respBody []byte) []string {
 	ctx := context.Background()
 	// The router matches the document's relative server URL against the
 	// path only.
@@ -275,7 +278,7 @@ func (c *contract) check(r *http.Request, reqBody []byte, resp *http.Response, r
 
 // checkUnrouted checks the answer to a path or method the document does
 // not have: 404 or 405, as the error envelope.
-func (c *contract) checkUnrouted(routeErr error, resp *http.Response, body []byte) []string {
+func (c *Contract) checkUnrouted(routeErr error, resp *http.Response, body []byte) []string {
 	want := http.StatusNotFound
 	if errors.Is(routeErr, routers.ErrMethodNotAllowed) {
 		want = http.StatusMethodNotAllowed
@@ -313,21 +316,21 @@ func hasCredentials(_ context.Context, in *openapi3filter.AuthenticationInput) e
 	return fmt.Errorf("no %s credential", in.SecuritySchemeName)
 }
 
-// contractClient returns c (nil: a plain client) sending through a
-// contractTransport reporting to t. The copy shares c's cookie jar.
-func (f *fixture) contractClient(t testing.TB, c *http.Client) *http.Client {
+// Client returns c (nil: a plain client) sending through a counting
+// Transport reporting to t. The copy shares c's cookie jar.
+func (ct *Contract) Client(t testing.TB, c *http.Client) *http.Client {
 	var out http.Client
 	if c != nil {
 		out = *c
 	}
-	out.Transport = contractTransport{base: out.Transport, c: f.contract, t: t, count: true}
+	out.Transport = Transport{Base: out.Transport, Contract: ct, T: t, Count: true}
 	return &out
 }
 
-// mustContract fetches the document the server serves and loads it.
-func (f *fixture) mustContract(t testing.TB) {
+// Fetch loads the document the server at baseURL serves.
+func Fetch(t testing.TB, baseURL string) *Contract {
 	t.Helper()
-	resp, err := http.Get(f.srv.URL + apiPrefix + "/openapi.json")
+	resp, err := http.Get(baseURL + Prefix + "/openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,18 +340,11 @@ func (f *fixture) mustContract(t testing.TB) {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s/openapi.json: status %d", apiPrefix, resp.StatusCode)
+		t.Fatalf("GET %s/openapi.json: status %d", Prefix, resp.StatusCode)
 	}
-	if f.contract, err = loadContract(raw); err != nil {
+	c, err := Load(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestMain reports how many exchanges the tests checked against the
-// document.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	fmt.Printf("OpenAPI contract: %d API calls of the tests checked (request and response) against the served document\n",
-		validated.exchanges.Load())
-	os.Exit(code)
+	return c
 }

@@ -1,4 +1,4 @@
-package api_test
+package apicontract
 
 import (
 	"bytes"
@@ -17,15 +17,18 @@ import (
 	"github.com/cmcoord/cmcoord/internal/api"
 )
 
+// The tests are inside the package, to check single exchanges without a
+// server; they load the document the API serves.
+
 // servedContract loads the document the API serves, without a database.
-func servedContract(t *testing.T) *contract {
+func servedContract(t *testing.T) *Contract {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	api.New(api.Options{}).Routes().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /openapi.json: status %d", rec.Code)
 	}
-	c, err := loadContract(rec.Body.Bytes())
+	c, err := Load(rec.Body.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +49,10 @@ type exchange struct {
 
 // documentedExchanges walks every operation and every documented status
 // with a JSON example (or no content at all).
-func documentedExchanges(t *testing.T, c *contract) []exchange {
+func documentedExchanges(t *testing.T, c *Contract) []exchange {
 	t.Helper()
 	var out []exchange
-	for path, item := range c.doc.Paths.Map() {
+	for path, item := range c.Doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			filled := path
 			for _, p := range op.Parameters {
@@ -123,8 +126,8 @@ func roundTrip(t *testing.T, v any) any {
 }
 
 // run checks x, with body in place of x's example, as the transport would.
-func (c *contract) run(x exchange, status int, body any, rawBody []byte) []string {
-	r := httptest.NewRequest(x.method, apiPrefix+x.path, bytes.NewReader(x.reqBody))
+func (c *Contract) run(x exchange, status int, body any, rawBody []byte) []string {
+	r := httptest.NewRequest(x.method, Prefix+x.path, bytes.NewReader(x.reqBody))
 	r.Header.Set("Authorization", "Bearer cmc_test")
 	if x.reqBody != nil {
 		r.Header.Set("Content-Type", "application/json")
@@ -136,15 +139,15 @@ func (c *contract) run(x exchange, status int, body any, rawBody []byte) []strin
 	if rawBody != nil {
 		resp.Header.Set("Content-Type", x.contentType)
 	}
-	return c.check(r, x.reqBody, resp, rawBody)
+	return c.Check(r, x.reqBody, resp, rawBody)
 }
 
-// TestContractHarness walks every documented answer of every operation:
+// TestCheck walks every documented answer of every operation:
 // the document's own example passes the harness, and the same answer with
 // an undocumented field, a field of the wrong type, a missing required
 // field, an undocumented status or a body where none is documented (or
 // none where one is) does not. So the harness cannot pass silently.
-func TestContractHarness(t *testing.T) {
+func TestCheck(t *testing.T) {
 	t.Parallel()
 	c := servedContract(t)
 	for _, x := range documentedExchanges(t, c) {
@@ -180,11 +183,11 @@ func TestContractHarness(t *testing.T) {
 	}
 }
 
-// TestContractHarness_Transport sends answers through contractTransport
+// TestTransport sends answers through Transport
 // and checks it reports them to the test: a nested undocumented field, an
 // answer to a path the document lacks that is not the error envelope,
 // and a request the document forbids that the server accepted.
-func TestContractHarness_Transport(t *testing.T) {
+func TestTransport(t *testing.T) {
 	t.Parallel()
 	c := servedContract(t)
 	member := map[string]any{"user": map[string]any{"id": 7, "email": "a@example.org", "name": "A",
@@ -211,8 +214,8 @@ func TestContractHarness_Transport(t *testing.T) {
 					Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}}, nil
 			})
 			rec := &recordingTB{TB: t}
-			client := &http.Client{Transport: contractTransport{base: fake, c: c, t: rec}}
-			r, err := http.NewRequest(tt.method, "http://api.test"+apiPrefix+tt.path, strings.NewReader(tt.reqBody))
+			client := &http.Client{Transport: Transport{Base: fake, Contract: c, T: rec}}
+			r, err := http.NewRequest(tt.method, "http://api.test"+Prefix+tt.path, strings.NewReader(tt.reqBody))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,8 +261,8 @@ func (r *recordingTB) errors() string {
 }
 
 // responseSchema is the schema of x's documented body.
-func responseSchema(c *contract, x exchange) *openapi3.Schema {
-	route, _, err := c.router.FindRoute(httptest.NewRequest(x.method, apiPrefix+x.path, nil))
+func responseSchema(c *Contract, x exchange) *openapi3.Schema {
+	route, _, err := c.router.FindRoute(httptest.NewRequest(x.method, Prefix+x.path, nil))
 	if err != nil {
 		panic(err)
 	}
@@ -268,7 +271,7 @@ func responseSchema(c *contract, x exchange) *openapi3.Schema {
 
 // isFreeForm reports whether x's body is an object the document leaves
 // open on purpose (the document itself).
-func isFreeForm(c *contract, x exchange) bool {
+func isFreeForm(c *Contract, x exchange) bool {
 	s := responseSchema(c, x)
 	return len(s.Properties) == 0 && len(s.AllOf) == 0
 }
