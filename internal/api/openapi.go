@@ -6,7 +6,8 @@ import (
 )
 
 // openAPIDocument describes every route of Routes; openapi_test.go fails
-// when the two drift apart.
+// when the two drift apart, and every API call of the tests is checked
+// against it (internal/testutil/apicontract).
 //
 //go:embed openapi.json
 var openAPIDocument []byte
