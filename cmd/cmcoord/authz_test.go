@@ -19,6 +19,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	webassets "github.com/cmcoord/cmcoord/web"
@@ -277,6 +278,9 @@ type authzFixture struct {
 	// reset restores what a previous caller's request may have changed
 	// (the target's membership), so every answer stands on its own.
 	reset func(t *testing.T)
+	// contract is the served OpenAPI document every API answer is checked
+	// against (apicontract.Transport).
+	contract *apicontract.Contract
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -318,7 +322,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		}
 		return u
 	}
-	f := &authzFixture{srv: srv, clients: map[caller]*http.Client{}, tokens: map[caller]string{}}
+	f := &authzFixture{srv: srv, clients: map[caller]*http.Client{}, tokens: map[caller]string{},
+		contract: apicontract.Fetch(t, srv.URL)}
 	emails := map[caller]string{admin: "admin@example.org"}
 	for _, m := range members {
 		u := newUser(string(m) + "@example.org")
@@ -519,6 +524,9 @@ func (f *authzFixture) check(t *testing.T, route string, want expect) {
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			}
 		}
+		if api {
+			cl = f.contract.Client(t, cl)
+		}
 		f.reset(t)
 		resp, err := cl.Do(req)
 		if err != nil {
@@ -559,7 +567,7 @@ func TestAPICrossOrigin(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Sec-Fetch-Site", tt.site)
-		resp, err := f.clients[requester].Do(req)
+		resp, err := f.contract.Client(t, f.clients[requester]).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 	"github.com/cmcoord/cmcoord/internal/testutil/browser"
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 )
@@ -202,7 +203,7 @@ func TestBrowserReview(t *testing.T) {
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := apicontract.Fetch(t, srv.URL).Client(t, nil).Do(req) // the answer must be the documented 409
 	if err != nil {
 		t.Fatal(err)
 	}

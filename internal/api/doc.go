@@ -3,7 +3,9 @@
 // names, and one error envelope. Handlers parse the request, call one
 // service method, convert the result to a DTO and write it; rules live in
 // domain, transactions in service. The contract is documented in the
-// embedded openapi.json, which a test keeps in step with the routes.
+// embedded openapi.json, which a test keeps in step with the routes; every
+// API call of the tests is checked against the served document
+// (internal/testutil/apicontract, with kin-openapi).
 //
 // It imports service, domain, reqctx and i18n. It imports store only for
 // the record types services return (store.APIToken, store.Member) and

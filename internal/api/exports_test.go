@@ -35,6 +35,8 @@ func withExports(t *testing.T, f *fixture) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
 	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog)
+	jsonAPI := api.New(api.Options{Log: log, Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews,
+		Lifecycle: f.life, Exports: exports})
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -43,11 +45,11 @@ func withExports(t *testing.T, f *fixture) {
 		Requests:  f.reqs,
 		Exports:   exports,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false),
-		API: api.New(api.Options{Log: log, Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews,
-			Lifecycle: f.life, Exports: exports}).Routes(),
-		Catalog: catalog,
-		Metrics: metrics.New(f.pool),
-		Version: "test",
+		API:       jsonAPI.Routes(),
+		APIErrors: jsonAPI.WriteError,
+		Catalog:   catalog,
+		Metrics:   metrics.New(f.pool),
+		Version:   "test",
 	})
 	f.srv.Close()
 	f.srv = httptest.NewServer(s.Routes())
@@ -60,7 +62,7 @@ func (f *fixture) page(t *testing.T, c *http.Client, path string) response {
 	if c == nil {
 		c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
-	resp, err := c.Get(f.srv.URL + path)
+	resp, err := f.contract.Client(t, c).Get(f.srv.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,14 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,10 +25,20 @@ import (
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	"github.com/cmcoord/cmcoord/internal/web"
 	"github.com/cmcoord/cmcoord/migrations"
 )
+
+// TestMain reports how many API calls the tests checked against the
+// served OpenAPI document (see fixture.call).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	fmt.Printf("OpenAPI contract: %d API calls of the tests checked (request and response) against the served document\n",
+		apicontract.Checked())
+	os.Exit(code)
+}
 
 // testPassword is every fixture user's password.
 const testPassword = "correct horse battery staple"
@@ -46,6 +58,7 @@ type fixture struct {
 	org        domain.Organization // the default organisation
 	admin      domain.Actor
 	adminToken string
+	contract   *apicontract.Contract // the served OpenAPI document every call is checked against
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -66,6 +79,7 @@ func newFixture(t *testing.T) *fixture {
 	reqs := service.NewRequests(st, clk.now, log)
 	reviews := service.NewReviews(st, clk.now, log, nil)
 	life := service.NewLifecycle(st, clk.now, log)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)})
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -73,7 +87,8 @@ func newFixture(t *testing.T) *fixture {
 		Directory: dir,
 		Requests:  reqs,
 		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)}).Routes(),
+		API:       jsonAPI.Routes(),
+		APIErrors: jsonAPI.WriteError,
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",
@@ -81,6 +96,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(s.Routes())
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
+	f.contract = apicontract.Fetch(t, srv.URL)
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
 	if err != nil {
@@ -189,7 +205,8 @@ type response struct {
 	Body   []byte
 }
 
-// call sends rq to /api/v1 + rq.Path.
+// call sends rq to /api/v1 + rq.Path, and checks the exchange against the
+// served OpenAPI document (contractTransport).
 func (f *fixture) call(t *testing.T, rq req) response {
 	t.Helper()
 	var body io.Reader
@@ -217,11 +234,7 @@ func (f *fixture) call(t *testing.T, rq req) response {
 	for k, v := range rq.Header {
 		r.Header.Set(k, v)
 	}
-	c := rq.Client
-	if c == nil {
-		c = http.DefaultClient
-	}
-	resp, err := c.Do(r)
+	resp, err := f.contract.Client(t, rq.Client).Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}

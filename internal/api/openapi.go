@@ -18,7 +18,9 @@ import (
 // rulebook — the generic transitions' paths, the status and action enums
 // — is not written there but derived from domain.Rules by buildOpenAPI,
 // so a row added to the rulebook is documented with no other edit.
-// openapi_test.go fails when the document and Routes drift apart.
+// openapi_test.go fails when the document and Routes drift apart, and
+// every API call of the tests is checked against the served document
+// (internal/testutil/apicontract).
 //
 //go:embed openapi.json
 var openAPIBase []byte

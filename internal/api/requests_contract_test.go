@@ -12,14 +12,13 @@ import (
 func TestOpenAPI_RequestResponses(t *testing.T) {
 	t.Parallel()
 	f := newRequestsFixture(t)
-	d := loadDoc(t)
 	succeeded := map[string]bool{}
 	check := func(route string, rq req, status int) map[string]any {
 		t.Helper()
 		if status < 300 {
 			succeeded[route] = true
 		}
-		return f.checkContract(t, d, route, rq, status)
+		return f.checkContract(t, route, rq, status)
 	}
 	id := func(m map[string]any) string { return fmt.Sprint(int64(m["id"].(float64))) }
 	const ops = "/operations/NPL-EQ/requests"
@@ -96,7 +95,7 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("GET /operations/{code}/requests", req{Path: ops, Token: f.adminToken}, 404)
 	check("GET /operations/{code}/requests", req{Path: ops}, 401)
 
-	for route, op := range d.operations() {
+	for route, op := range loadDoc(t).operations() {
 		if reviewRoute(op) || lifecycleRoute(op) || exportRoute(op) {
 			continue // TestOpenAPI_ReviewResponses, TestOpenAPI_LifecycleResponses and TestExportRequests_Matrix drive those
 		}

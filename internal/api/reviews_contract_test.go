@@ -22,14 +22,13 @@ func reviewRoute(op map[string]any) bool {
 func TestOpenAPI_ReviewResponses(t *testing.T) {
 	t.Parallel()
 	f := newReviewsFixture(t)
-	d := loadDoc(t)
 	succeeded := map[string]bool{}
 	check := func(route string, rq req, status int) map[string]any {
 		t.Helper()
 		if status < 300 {
 			succeeded[route] = true
 		}
-		return f.checkContract(t, d, route, rq, status)
+		return f.checkContract(t, route, rq, status)
 	}
 	id := f.mustSubmitted(t, "Contract")
 	p := fmt.Sprintf("/requests/%d", id)
@@ -89,7 +88,7 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.officer,
 		Body: map[string]any{"version": 1, "reason": "Again."}}, 409)
 
-	for route, op := range d.operations() {
+	for route, op := range loadDoc(t).operations() {
 		if reviewRoute(op) && !succeeded[route] {
 			t.Errorf("%s was not driven to success", route)
 		}

@@ -12,7 +12,6 @@ import (
 func TestSummaryAPI(t *testing.T) {
 	t.Parallel()
 	f := newRequestsFixture(t)
-	d := loadDoc(t)
 	ctx := t.Context()
 	for _, title := range []string{"Airlift", "Sealift"} {
 		r, _, err := f.reqs.Create(ctx, f.requesterActor, f.op.Code, fx.Request(title, f.clock.now()), "")
@@ -24,7 +23,7 @@ func TestSummaryAPI(t *testing.T) {
 		}
 	}
 	const route, path = "GET /operations/{code}/summary", "/operations/NPL-EQ/summary"
-	got := f.checkContract(t, d, route, req{Path: path, Token: f.viewer}, 200)
+	got := f.checkContract(t, route, req{Path: path, Token: f.viewer}, 200)
 	if got["submitted"] != 2.0 || got["operation"] != "NPL-EQ" || got["approval_rate"] != nil || got["median_hours_to_decision"] != nil {
 		t.Errorf("summary = %v", got)
 	}
@@ -34,11 +33,11 @@ func TestSummaryAPI(t *testing.T) {
 	if sec, _ := got["by_sector"].([]any); len(sec) != 2 {
 		t.Errorf("by_sector = %v", got["by_sector"])
 	}
-	f.checkContract(t, d, route, req{Path: path + "?from=2020-01-01&to=2020-01-31", Token: f.officer}, 200)
-	f.checkContract(t, d, route, req{Path: path}, 401)
-	f.checkContract(t, d, route, req{Path: path, Token: f.requester}, 403)
-	f.checkContract(t, d, route, req{Path: path, Token: f.adminToken}, 404) // admin, not a member
-	f.checkContract(t, d, route, req{Path: "/operations/NOPE/summary", Token: f.officer}, 404)
-	f.checkContract(t, d, route, req{Path: path + "?from=2026-02-30", Token: f.officer}, 422)
-	f.checkContract(t, d, route, req{Path: path + "?from=2026-03-01&to=2026-02-01", Token: f.officer}, 422)
+	f.checkContract(t, route, req{Path: path + "?from=2020-01-01&to=2020-01-31", Token: f.officer}, 200)
+	f.checkContract(t, route, req{Path: path}, 401)
+	f.checkContract(t, route, req{Path: path, Token: f.requester}, 403)
+	f.checkContract(t, route, req{Path: path, Token: f.adminToken}, 404) // admin, not a member
+	f.checkContract(t, route, req{Path: "/operations/NOPE/summary", Token: f.officer}, 404)
+	f.checkContract(t, route, req{Path: path + "?from=2026-02-30", Token: f.officer}, 422)
+	f.checkContract(t, route, req{Path: path + "?from=2026-03-01&to=2026-02-01", Token: f.officer}, 422)
 }

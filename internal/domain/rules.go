@@ -21,10 +21,13 @@ const (
 	ActionManageOrganizations Action = "organizations.manage"
 	ActionManageUsers         Action = "users.manage"
 	ActionCreateOperation     Action = "operations.create"
-	ActionViewOperation       Action = "operation.view"
-	ActionEditOperation       Action = "operation.edit"
-	ActionViewMembers         Action = "operation.members.view"
-	ActionManageMembers       Action = "operation.members.manage"
+	// ActionViewDirectoryLog reads the directory's audit log (grants,
+	// account and admin edits).
+	ActionViewDirectoryLog Action = "directory.log.view"
+	ActionViewOperation    Action = "operation.view"
+	ActionEditOperation    Action = "operation.edit"
+	ActionViewMembers      Action = "operation.members.view"
+	ActionManageMembers    Action = "operation.members.manage"
 	// ActionScreenRequests opens the operation's screening queue.
 	ActionScreenRequests Action = "operation.screening"
 	// ActionViewSummary opens the operation summary (counts only).
@@ -210,6 +213,7 @@ var Rules = []Rule{
 	{Action: ActionManageOrganizations, Scope: ScopeInstance, Admin: true},
 	{Action: ActionManageUsers, Scope: ScopeInstance, Admin: true},
 	{Action: ActionCreateOperation, Scope: ScopeInstance, Admin: true},
+	{Action: ActionViewDirectoryLog, Scope: ScopeInstance, Admin: true},
 
 	{Action: ActionViewOperation, Scope: ScopeOperation, Admin: true, Roles: AllRoles},
 	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},

@@ -637,7 +637,7 @@ const DirectoryLogPageSize = 50
 // anything else means DirectoryLogPageSize). The log names users and
 // their e-mail addresses, so only those who manage users may read it.
 func (d *Directory) DirectoryLog(ctx context.Context, by domain.Actor, before int64, limit int) (DirectoryLogPage, error) {
-	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
+	if err := domain.Can(by, domain.ActionViewDirectoryLog, domain.OnInstance()); err != nil {
 		return DirectoryLogPage{}, err
 	}
 	if limit < 1 || limit > DirectoryLogPageSize {

@@ -191,7 +191,7 @@ var adminSections = []struct {
 	{"organizations", domain.ActionManageOrganizations, "/admin/organizations"},
 	{"users", domain.ActionManageUsers, "/admin/users"},
 	{"operations", domain.ActionCreateOperation, "/admin/operations"},
-	{"audit", domain.ActionManageUsers, auditURL}, // the log names users: the user managers' page
+	{"audit", domain.ActionViewDirectoryLog, auditURL},
 }
 
 // handleAdminIndex links to the administration's lists. Someone allowed
