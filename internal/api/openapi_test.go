@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/api"
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 )
 
@@ -262,5 +263,54 @@ func TestOpenAPI_Served(t *testing.T) {
 	}
 	if rec.Body.String() != string(api.OpenAPI()) {
 		t.Error("served document differs from the embedded one")
+	}
+}
+
+// TestOpenAPI_FromRulebook: what the document says of the workflow is the
+// rulebook's — the status and action enums and a route per generic
+// transition, with the roles and states of its row.
+func TestOpenAPI_FromRulebook(t *testing.T) {
+	t.Parallel()
+	d := loadDoc(t)
+	enum := func(schema string) []string {
+		s := d.deref(t, map[string]any{"$ref": "#/components/schemas/" + schema})
+		var out []string
+		for _, v := range s["enum"].([]any) {
+			out = append(out, v.(string))
+		}
+		return out
+	}
+	var statuses, actions []string
+	for _, s := range domain.Statuses {
+		statuses = append(statuses, string(s))
+	}
+	for _, tr := range domain.Transitions() {
+		actions = append(actions, string(tr.Action))
+	}
+	if got := enum("RequestStatus"); !slices.Equal(got, statuses) {
+		t.Errorf("RequestStatus enum = %v, want %v", got, statuses)
+	}
+	if got := enum("RequestAction"); !slices.Equal(got, actions) {
+		t.Errorf("RequestAction enum = %v, want %v", got, actions)
+	}
+	ops := d.operations()
+	for _, tr := range domain.GenericTransitions() {
+		op, ok := ops["POST /requests/{id}/"+tr.Path]
+		if !ok {
+			t.Errorf("%s: POST /requests/{id}/%s is not documented", tr.Action, tr.Path)
+			continue
+		}
+		desc, _ := op["description"].(string)
+		for _, want := range append([]string{string(tr.To)}, func() []string {
+			var s []string
+			for _, f := range tr.From {
+				s = append(s, string(f))
+			}
+			return s
+		}()...) {
+			if !strings.Contains(desc, want) {
+				t.Errorf("%s: the description does not name status %s", tr.Action, want)
+			}
+		}
 	}
 }

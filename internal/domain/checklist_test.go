@@ -124,24 +124,17 @@ var (
 
 func TestChecklistData(t *testing.T) {
 	t.Parallel()
-	if len(domain.Checklist) != 19 {
-		t.Fatalf("len(Checklist) = %d, want 19", len(domain.Checklist))
-	}
-	wantGates := map[string]domain.Gate{
-		"LR1": domain.GateHard, "LR2": domain.GateHard, "LR3": domain.GateHard, "LR4": domain.GateHard,
-		"LR5": domain.GateJustify, "LR6": domain.GateHard, "LR7": domain.GateHard, "LR8": domain.GateHard,
-		"LR9": domain.GateHard, "LR10": domain.GateJustify, "LR11": domain.GateHard, "LR12": domain.GateJustify,
-		"LR13": domain.GateJustify, "LR14": domain.GateJustify, "LR15": domain.GateJustify, "LR16": domain.GateInfo,
-		"LR17": domain.GateInfo, "LR18": domain.GateInfo, "LR19": domain.GateInfo,
-	}
+	// The table is the source: this checks its shape (ids in order, a
+	// known gate, a source), not a copy of its rows.
+	gates := []domain.Gate{domain.GateHard, domain.GateJustify, domain.GateInfo}
 	for i, c := range domain.Checklist {
 		id := fmt.Sprintf("LR%d", i+1)
 		if c.ID != id {
 			t.Errorf("Checklist[%d].ID = %q, want %q", i, c.ID, id)
 			continue
 		}
-		if c.Gate != wantGates[id] {
-			t.Errorf("%s Gate = %q, want %q", id, c.Gate, wantGates[id])
+		if !slices.Contains(gates, c.Gate) {
+			t.Errorf("%s Gate = %q, not one of %v", id, c.Gate, gates)
 		}
 		if c.Source == "" {
 			t.Errorf("%s has no Source", id)

@@ -528,7 +528,7 @@ func mayAs(a Actor, r Request, roles []Role) bool {
 
 func operationOpen(_ Actor, s Subject) error {
 	if s.Operation.Closed {
-		return Errorf(CodeConflict, "operation.closed")
+		return Errorf(CodeConflict, "operation.closed_to_requests")
 	}
 	return nil
 }

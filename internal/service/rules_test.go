@@ -109,6 +109,7 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 // in each of several organisations) on a private database.
 type demoWorld struct {
 	st     *store.Store
+	dir    *service.Directory
 	reqs   *service.Requests
 	revs   *service.Reviews
 	life   *service.Lifecycle
@@ -123,10 +124,10 @@ func newDemoWorld(t *testing.T) *demoWorld {
 	st := store.New(pool)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	access := service.NewAccess(st, time.Now, log)
-	w := &demoWorld{st: st, reqs: service.NewRequests(st, time.Now, log), revs: service.NewReviews(st, time.Now, log, nil),
+	w := &demoWorld{st: st, dir: service.NewDirectory(st, access, time.Now, log), reqs: service.NewRequests(st, time.Now, log), revs: service.NewReviews(st, time.Now, log, nil),
 		life: service.NewLifecycle(st, time.Now, log)}
 	if _, err := demo.Load(ctx, demo.Services{System: service.NewSystem(st, migrations.Latest(), time.Now, log), Access: access,
-		Directory: service.NewDirectory(st, access, time.Now, log), Requests: w.reqs, Reviews: w.revs, Lifecycle: w.life}); err != nil {
+		Directory: w.dir, Requests: w.reqs, Reviews: w.revs, Lifecycle: w.life}); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range demo.Logins() {
@@ -204,5 +205,52 @@ func TestRulebook_PageAgreesWithServices(t *testing.T) {
 	// The demo reaches most statuses; the walk is only as good as that.
 	if len(statuses) < len(domain.Statuses)/2 {
 		t.Errorf("the demo covers %d statuses, fewer than half", len(statuses))
+	}
+}
+
+// TestRulebook_ClosedOperation: once its operation is closed, no new
+// request and no extension — on the page (the control gives way to the
+// reason) and in the use cases alike.
+func TestRulebook_ClosedOperation(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	w := newDemoWorld(t)
+	var (
+		by  domain.Actor
+		req domain.Request
+	)
+	for _, id := range w.ids {
+		for _, a := range w.actors {
+			if p, err := w.reqs.Page(ctx, a, id); err == nil && p.Can(domain.ActionExtend) {
+				by, req = a, p.Request
+			}
+		}
+	}
+	if req.ID == 0 {
+		t.Fatal("the demo has no request its requester may extend")
+	}
+	admin := w.actors[slices.IndexFunc(w.actors, func(a domain.Actor) bool { return a.IsAdmin })]
+	op, err := w.st.GetOperation(ctx, req.OperationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op.Closed = true
+	if _, err := w.dir.UpdateOperation(ctx, admin, op.Code, op); err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.reqs.Page(ctx, by, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Can(domain.ActionExtend) || domain.ErrorMessage(p.Blocked[domain.ActionExtend]) != "operation.closed_to_requests" {
+		t.Errorf("closed operation: extension offered %v, blocked %v", p.Can(domain.ActionExtend), p.Blocked[domain.ActionExtend])
+	}
+	_, _, err = w.reqs.Extend(ctx, by, req.ID, req.EndDate.AddDate(0, 1, 0), "")
+	if domain.ErrorCode(err) != domain.CodeConflict || domain.ErrorMessage(err) != "operation.closed_to_requests" {
+		t.Errorf("Extend on a closed operation = %v, want operation.closed", err)
+	}
+	_, _, err = w.reqs.Create(ctx, by, op.Code, domain.Request{Title: "New"}, "")
+	if domain.ErrorMessage(err) != "operation.closed_to_requests" {
+		t.Errorf("Create on a closed operation = %v, want operation.closed", err)
 	}
 }

@@ -87,6 +87,12 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	// approval sit in their section (lifecyclePanel).
 	v.Actions = append(s.genericForms(ctx, f, d.RequestDetail, domain.StageRequest, st.form),
 		s.genericForms(ctx, f, d.RequestDetail, domain.StageReview, st.form)...)
+	// Steps of this section the viewer would take but for their guard: say why.
+	for _, act := range []domain.Action{domain.ActionExtend, domain.ActionRecordBriefing} {
+		if err := d.Blocked[act]; err != nil {
+			v.Blocked = append(v.Blocked, i18n.T(ctx, domain.ErrorMessage(err)))
+		}
+	}
 	if d.Can(domain.ActionExtend) {
 		ef := &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
 		if st.form == "extend" {
@@ -572,12 +578,12 @@ func (s *Server) handleRecord(w http.ResponseWriter, r *http.Request) error {
 
 // readOnly removes every form and action from a request page view.
 func readOnly(v *pages.RequestPageView) {
-	v.Actions, v.EditURL, v.Extend, v.Briefing, v.CommentForm, v.Errors = nil, "", nil, nil, nil, nil
+	v.Actions, v.EditURL, v.Extend, v.Briefing, v.CommentForm, v.Errors, v.Blocked = nil, "", nil, nil, nil, nil, nil
 	for i := range v.Comments {
 		v.Comments[i].EditURL = ""
 	}
 	if p := v.Review; p != nil {
-		p.OpenForm, p.VoteForm, p.CloseURL, p.ReopenForm, p.DecideForm = nil, nil, "", nil, nil
+		p.OpenForm, p.VoteForm, p.CloseURL, p.ReopenForm, p.DecideForm, p.Blocked = nil, nil, "", nil, nil, nil
 		if !p.Exists && p.Decision == nil {
 			v.Review = nil
 		}

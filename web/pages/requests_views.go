@@ -230,6 +230,9 @@ type RequestPageView struct {
 	// Extend asks for more time for an approved task (requester); nil
 	// when not offered.
 	Extend *ExtendForm
+	// Blocked says why steps the viewer would otherwise take are not
+	// offered now (e.g. an extension in a closed operation).
+	Blocked []string
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
 	// Review is the HCT review panel, nil when there is nothing to show.
