@@ -358,7 +358,7 @@ func (m *visMatrix) buildEveryStatus(t *testing.T) {
 	}
 	var plans []plan
 	toReview := pathTo(domain.StatusDraft, domain.StatusHCTReview)
-	for _, st := range domain.Statuses {
+	for _, st := range domain.Statuses() {
 		p := pathTo(domain.StatusDraft, st)
 		if st != domain.StatusHCTReview {
 			if fromReview := pathTo(domain.StatusHCTReview, st); fromReview != nil {

@@ -90,8 +90,8 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 		paths[p] = map[string]any{"post": transitionOperation(t, en, examples)}
 	}
 
-	statuses := make([]any, len(domain.Statuses))
-	for i, s := range domain.Statuses {
+	statuses := make([]any, len(domain.Statuses()))
+	for i, s := range domain.Statuses() {
 		statuses[i] = string(s)
 	}
 	status, _ := schemas["RequestStatus"].(map[string]any)

@@ -281,7 +281,7 @@ func TestOpenAPI_FromRulebook(t *testing.T) {
 		return out
 	}
 	var statuses, actions []string
-	for _, s := range domain.Statuses {
+	for _, s := range domain.Statuses() {
 		statuses = append(statuses, string(s))
 	}
 	for _, tr := range domain.Transitions() {

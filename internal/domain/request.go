@@ -525,7 +525,7 @@ func NormalizeFilter(f *RequestFilter) error {
 		fe.add("q", "field.too_long")
 	}
 	for _, s := range f.Statuses {
-		if !oneOf(s, Statuses) {
+		if !oneOf(s, Statuses()) {
 			fe.add("status", "field.choose")
 		}
 	}

@@ -111,7 +111,7 @@ func TestCan_InvisibleIsMissing(t *testing.T) {
 		if rule.Scope != domain.ScopeRequest {
 			continue
 		}
-		for _, st := range domain.Statuses {
+		for _, st := range domain.Statuses() {
 			r := requestIn(st)
 			s := allow(r, rule.Action)
 			blind := []domain.Actor{requesterB, outsider}
@@ -138,7 +138,7 @@ func TestApply_AgreesWithCan(t *testing.T) {
 	t.Parallel()
 	actors := []domain.Actor{anonymous, requesterA, requesterB, requesterBHCT, officer, hcActor, hctMember, hrddp, viewer, outsider}
 	for _, tr := range domain.Transitions() {
-		for _, st := range domain.Statuses {
+		for _, st := range domain.Statuses() {
 			for _, a := range actors {
 				name := fmt.Sprintf("%s/%s/%d", tr.Action, st, a.UserID)
 				r := requestIn(st)

@@ -66,7 +66,7 @@ func visRequest(status domain.Status) domain.Request {
 func TestRequestForWalksGuards(t *testing.T) {
 	t.Parallel()
 	for name, a := range visViewers() {
-		for _, st := range domain.Statuses {
+		for _, st := range domain.Statuses() {
 			for _, ch := range domain.Channels {
 				t.Run(fmt.Sprintf("%s/%s/%s", name, st, ch), func(t *testing.T) {
 					t.Parallel()
@@ -111,7 +111,7 @@ func containsGuard(gs []domain.Guard, g domain.Guard) bool {
 func TestSeesNeverWithoutTheRequest(t *testing.T) {
 	t.Parallel()
 	for name, a := range visViewers() {
-		for _, st := range domain.Statuses {
+		for _, st := range domain.Statuses() {
 			r := visRequest(st)
 			for _, g := range domain.Guards {
 				for _, ch := range domain.Channels {
@@ -139,7 +139,7 @@ func TestEventForSnapshotsAndEdits(t *testing.T) {
 	snapshot := visEvent(t, domain.EventCreated, domain.Snapshot(cur))
 	edit := visEvent(t, domain.EventEdited, map[string]any{"changes": domain.Diff(old, cur)})
 	for name, a := range visViewers() {
-		for _, st := range domain.Statuses {
+		for _, st := range domain.Statuses() {
 			r := cur
 			r.Status = st
 			for _, ch := range domain.Channels {

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Status is where a request stands in the workflow (PRODUCT.md §4).
 type Status string
@@ -25,10 +28,30 @@ const (
 	StatusCancelled          Status = "cancelled"
 )
 
-// Statuses lists every status in workflow order.
-var Statuses = []Status{StatusDraft, StatusSubmitted, StatusReturned, StatusRedirected, StatusHCTReview,
-	StatusHCDecision, StatusApproved, StatusRejected, StatusWithdrawn, StatusExpired, StatusTasked,
-	StatusDeclinedByProvider, StatusInExecution, StatusCompleted, StatusHandedOver, StatusCancelled}
+// Statuses lists every status the rulebook names, in workflow order: a
+// new request's status first, then each status in the order the
+// transitions reach it (breadth first, ties in table order). A status is
+// added by the row that leads to it.
+func Statuses() []Status {
+	out := []Status{StatusDraft}
+	for i := 0; i < len(out); i++ {
+		for _, t := range Transitions() {
+			if slices.Contains(t.From, out[i]) && !slices.Contains(out, t.To) {
+				out = append(out, t.To)
+			}
+		}
+	}
+	// Statuses named only as a starting point (unreachable: a table
+	// error the tests report) still belong to the vocabulary.
+	for _, t := range Transitions() {
+		for _, f := range t.From {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
 
 // Terminal reports whether no transition leaves s.
 func (s Status) Terminal() bool {

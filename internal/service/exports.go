@@ -237,7 +237,7 @@ func (s *Exports) labellers(langs []string) ([]export.Labeller, error) {
 func exportStoreFilter(f ExportFilter) (store.ExportFilter, error) {
 	fields := map[string]string{}
 	for _, st := range f.Statuses {
-		if !slices.Contains(domain.Statuses, st) {
+		if !slices.Contains(domain.Statuses(), st) {
 			fields["status"] = "field.choose"
 		}
 	}

@@ -120,7 +120,7 @@ func newExportBench(b *testing.B, sizes []int) exportBench {
 
 	// Every status but draft: an officer sees no other organisation's
 	// drafts, and all the requests are to be exported.
-	statuses := slices.DeleteFunc(slices.Clone(domain.Statuses), func(s domain.Status) bool { return s == domain.StatusDraft })
+	statuses := slices.DeleteFunc(slices.Clone(domain.Statuses()), func(s domain.Status) bool { return s == domain.StatusDraft })
 	// The events copy the template's creation snapshot (package seed).
 	var snapshot string
 	must(pool.QueryRow(ctx, `SELECT payload FROM events WHERE request_id = $1 AND seq = 1`, tpl.ID).Scan(&snapshot))

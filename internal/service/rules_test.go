@@ -203,7 +203,7 @@ func TestRulebook_PageAgreesWithServices(t *testing.T) {
 		}
 	}
 	// The demo reaches most statuses; the walk is only as good as that.
-	if len(statuses) < len(domain.Statuses)/2 {
+	if len(statuses) < len(domain.Statuses())/2 {
 		t.Errorf("the demo covers %d statuses, fewer than half", len(statuses))
 	}
 }

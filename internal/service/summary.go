@@ -112,7 +112,7 @@ func (s *Summary) Summary(ctx context.Context, by domain.Actor, opCode string, f
 			Fields: map[string]string{"from": "summary.range_too_long"}}
 	}
 	var open []string
-	for _, st := range domain.Statuses {
+	for _, st := range domain.Statuses() {
 		if !st.Terminal() {
 			open = append(open, string(st))
 		}

@@ -117,8 +117,8 @@ func TestSummaryExportForm(t *testing.T) {
 			t.Errorf("input %q (name %q) has no label", id, in.AttrOr("name", ""))
 		}
 	})
-	if got := testid(d, "field-export-status").Find(`input[name="status"]`).Length(); got != len(domain.Statuses) {
-		t.Errorf("%d status boxes, want %d", got, len(domain.Statuses))
+	if got := testid(d, "field-export-status").Find(`input[name="status"]`).Length(); got != len(domain.Statuses()) {
+		t.Errorf("%d status boxes, want %d", got, len(domain.Statuses()))
 	}
 	today := f.clock.Now().UTC().Format("2006-01-02")
 	q := formQuery(form)

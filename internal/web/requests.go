@@ -103,7 +103,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) error
 			fm.errs[field] = i18n.T(ctx, key)
 		}
 	}
-	statusField := fm.choice("status", "request.status", false, codeOptions(ctx, "status.", domain.Statuses))
+	statusField := fm.choice("status", "request.status", false, codeOptions(ctx, "status.", domain.Statuses()))
 	v.Filter = pages.RequestFilterView{
 		Action:       base,
 		Q:            fm.field("q", "requests.search", "search", false),

@@ -252,7 +252,7 @@ func summaryExport(ctx context.Context, code string, from, to time.Time, languag
 		return f
 	}
 	e.Status = pages.RoleChecks{Name: "status", ID: "export-status", Legend: i18n.T(ctx, "reports.statuses")}
-	for _, st := range domain.Statuses {
+	for _, st := range domain.Statuses() {
 		e.Status.Options = append(e.Status.Options, pages.RoleCheck{ID: "export-status-" + string(st),
 			Value: string(st), Label: i18n.T(ctx, "status."+string(st))})
 	}

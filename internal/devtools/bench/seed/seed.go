@@ -58,7 +58,7 @@ type RequestsInput struct {
 	// before it.
 	Now time.Time
 	// Statuses are the statuses spread over the requests; nil for every
-	// status of the workflow (domain.Statuses), drafts included. An
+	// status of the workflow (domain.Statuses()), drafts included. An
 	// export benchmark leaves out domain.StatusDraft so that an officer,
 	// who sees no other organisation's drafts, exports every request.
 	Statuses []domain.Status
@@ -144,11 +144,11 @@ func Requests(ctx context.Context, pool *pgxpool.Pool, in RequestsInput) (first,
 	}
 	from := in.Statuses
 	if len(from) == 0 {
-		from = domain.Statuses
+		from = domain.Statuses()
 	}
 	statuses := make([]string, len(from))
 	for i, s := range from {
-		if !slices.Contains(domain.Statuses, s) {
+		if !slices.Contains(domain.Statuses(), s) {
 			return 0, 0, fmt.Errorf("seed: unknown status %q", s)
 		}
 		statuses[i] = string(s)
