@@ -6,6 +6,6 @@
 // embedded openapi.json, which a test keeps in step with the routes.
 //
 // It imports service, domain, reqctx and i18n. It imports store only for
-// the record types services return (store.APIToken, store.Member) and
+// the record types services return (domain.APIToken, domain.Member) and
 // never calls it.
 package api

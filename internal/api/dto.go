@@ -9,7 +9,6 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
-	"github.com/cmcoord/cmcoord/internal/store"
 )
 
 // The DTOs below are the API's contract, documented in openapi.json. They
@@ -150,7 +149,7 @@ type memberDTO struct {
 	Roles []string      `json:"roles"`
 }
 
-func newMemberDTO(m store.Member) memberDTO {
+func newMemberDTO(m domain.Member) memberDTO {
 	return memberDTO{
 		User: memberUserDTO{ID: m.User.ID, Name: m.User.Name, Email: m.User.Email,
 			Organization: organizationRefDTO{ID: m.Organization.ID, Name: m.Organization.Name, Acronym: m.Organization.Acronym}},
@@ -172,7 +171,7 @@ type tokenDTO struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-func newTokenDTO(t store.APIToken) tokenDTO {
+func newTokenDTO(t domain.APIToken) tokenDTO {
 	return tokenDTO{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: utc(t.CreatedAt),
 		LastUsedAt: utcPtr(t.LastUsedAt), RevokedAt: utcPtr(t.RevokedAt)}
 }

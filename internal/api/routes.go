@@ -6,6 +6,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/httpface"
 )
 
 // requestTimeout bounds one API request, as pageTimeout bounds a page.
@@ -86,7 +88,7 @@ func (a *API) Routes() http.Handler {
 	})
 
 	// Exports stream for longer than requestTimeout allows.
-	r.With(a.requireUser, middleware.Timeout(exportTimeout)).
+	r.With(a.requireUser, middleware.Timeout(httpface.ExportTimeout)).
 		Get("/operations/{code}/exports/requests.{format}", a.handle(a.handleExportRequests))
 	return r
 }

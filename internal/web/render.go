@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -28,17 +29,6 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 			s.renderError(w, r, err)
 		}
 	}
-}
-
-// statusOf maps error codes to HTTP statuses; anything else is a 500.
-var statusOf = map[domain.Code]int{
-	domain.CodeInvalid:      http.StatusUnprocessableEntity,
-	domain.CodeNotFound:     http.StatusNotFound,
-	domain.CodeForbidden:    http.StatusForbidden,
-	domain.CodeConflict:     http.StatusConflict,
-	domain.CodeUnauthorized: http.StatusUnauthorized,
-	domain.CodeMalformed:    http.StatusBadRequest,
-	domain.CodeRateLimited:  http.StatusTooManyRequests,
 }
 
 // titleOf maps a status to the i18n key stem of its error page.
@@ -63,7 +53,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.apiErrors(w, r, err)
 		return
 	}
-	status, ok := statusOf[domain.ErrorCode(err)]
+	status, ok := httpface.Status(domain.ErrorCode(err))
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
 		status = http.StatusGatewayTimeout

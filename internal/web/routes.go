@@ -7,6 +7,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cmcoord/cmcoord/internal/httpface"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/web"
 )
@@ -140,7 +142,7 @@ func (s *Server) Routes() http.Handler {
 	})
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout.
-	r.With(s.requireUser, middleware.Timeout(exportTimeout)).
+	r.With(s.requireUser, middleware.Timeout(httpface.ExportTimeout)).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
 	return r
 }
