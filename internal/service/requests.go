@@ -66,6 +66,13 @@ var errReplay = errors.New("idempotency key already used")
 // With a non-empty idempotency key, a retry with the same key returns the
 // request the first call created (created is then false).
 func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (out domain.Request, created bool, err error) {
+	return s.createIn(ctx, by, opCode, in, key, nil)
+}
+
+// createIn is Create, running within (when not nil) in the creation's
+// transaction after the insert.
+func (s *Requests) createIn(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string,
+	within func(st *store.Store, out domain.Request, now time.Time) error) (out domain.Request, created bool, err error) {
 	op, err := s.memberOperation(ctx, by, opCode)
 	if err != nil {
 		return domain.Request{}, false, err
@@ -88,7 +95,7 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 			return s.replayed(ctx, id, op.ID)
 		}
 	}
-	return s.create(ctx, by, op, in, key, 0, nil)
+	return s.create(ctx, by, op, in, key, 0, within)
 }
 
 // create stores draft in of operation op, extending request extends

@@ -398,12 +398,7 @@ func (s *Server) handleRequestAction(act domain.Action) handlerFunc {
 			http.Redirect(w, r, requestURL(id)+"/edit?check=submit", http.StatusSeeOther)
 			return nil
 		case domain.ErrorCode(err) == domain.CodeInvalid:
-			d, gerr := s.requests.Page(ctx, a, id)
-			if gerr != nil {
-				return gerr
-			}
-			return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-				pageState{form: short, values: r.PostForm, err: err, summary: true})
+			return s.reshowRefused(w, r, id, short, err)
 		}
 		return s.afterConflict(w, r, id, act, err)
 	}
@@ -420,12 +415,7 @@ func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
 	a, ctx := actor(r), r.Context()
 	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
 	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "briefing", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "briefing", err)
 	}
 	if err != nil {
 		return err
@@ -446,12 +436,7 @@ func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) error 
 	a, ctx := actor(r), r.Context()
 	c, err := s.requests.AddComment(ctx, a, id, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "comment", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "comment", err)
 	}
 	if err != nil {
 		return err
@@ -476,12 +461,7 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	a, ctx := actor(r), r.Context()
 	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "comment-" + strconv.FormatInt(cid, 10), values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
 	}
 	if err != nil {
 		return err
@@ -489,6 +469,18 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	s.setFlash(w, components.FlashSuccess, "comments.saved")
 	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(cid, 10), http.StatusSeeOther)
 	return nil
+}
+
+// reshowRefused answers a form on request id's page that the service
+// refused (CodeInvalid): the page again, with 422, what was typed kept
+// and the problems at its fields and in the summary.
+func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64, form string, err error) error {
+	d, gerr := s.requests.Page(r.Context(), actor(r), id)
+	if gerr != nil {
+		return gerr
+	}
+	return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+		pageState{form: form, values: r.PostForm, err: err, summary: true})
 }
 
 func yesNo(ctx context.Context, b bool) string {
@@ -520,11 +512,7 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d, pageState{form: "extend", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "extend", err)
 	}
 	if err != nil {
 		return err
