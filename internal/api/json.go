@@ -160,6 +160,8 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		a.log.WarnContext(ctx, "api request timed out", "request_id", middleware.GetReqID(ctx), "err", err)
 		status, code, de = http.StatusGatewayTimeout, codeTimeout, domain.Errorf(codeTimeout, "error.timeout")
+	case errors.Is(err, httpface.ErrPanic): // logged with its stack
+		status, code, de = http.StatusInternalServerError, domain.CodeInternal, domain.Errorf(domain.CodeInternal, "error.internal")
 	default:
 		a.log.ErrorContext(ctx, "api request failed", "request_id", middleware.GetReqID(ctx),
 			"method", r.Method, "path", r.URL.Path, "err", err)

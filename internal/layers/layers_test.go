@@ -52,7 +52,7 @@ var layers = map[string]layer{
 	// The faces: services, never the store.
 	"internal/web": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics", "web"},
 		forbid: database},
-	"internal/api": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface"},
+	"internal/api": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics"},
 		forbid: database},
 	// Templates and static files display view models.
 	"web":            {forbid: database},

@@ -64,8 +64,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	s.sessions.Put(r.Context(), sessionUserID, u.ID)
-	s.sessions.Put(r.Context(), sessionEpoch, u.SessionEpoch)
+	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
+	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
 	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
 	s.setFlash(w, components.FlashSuccess, "login.welcome")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)

@@ -49,10 +49,6 @@ var titleOf = map[int]string{
 // Internal errors are logged here, once, with the request ID; the user
 // sees the request ID and never the error's text.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	if s.isAPI(r) {
-		s.apiErrors(w, r, err)
-		return
-	}
 	status, ok := httpface.Status(domain.ErrorCode(err))
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
@@ -65,16 +61,12 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	case !ok:
 		status = http.StatusInternalServerError
-		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
+		if !errors.Is(err, httpface.ErrPanic) { // a panic is logged with its stack
+			logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
+		}
 		err = nil // never shown
 	}
 	s.renderErrorPage(w, r, status, err)
-}
-
-// isAPI reports whether r is for the JSON API, whose clients want its
-// error envelope rather than a page.
-func (s *Server) isAPI(r *http.Request) bool {
-	return s.apiErrors != nil && strings.HasPrefix(r.URL.Path, "/api/")
 }
 
 // renderErrorPage writes the error page for status. A *domain.Error's
