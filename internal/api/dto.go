@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 )
@@ -339,6 +340,7 @@ type requestDTO struct {
 	Reference              string               `json:"reference"`
 	Status                 string               `json:"status"`
 	StatusReason           string               `json:"status_reason"`
+	StatusReasonCode       string               `json:"status_reason_code"`
 	CivilianReference      string               `json:"civilian_reference"`
 	Version                int                  `json:"version"`
 	Title                  string               `json:"title"`
@@ -379,7 +381,8 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 	r := d.Request
 	out := requestDTO{
 		ID: r.ID, Operation: operationRefDTO{ID: d.Operation.ID, Code: d.Operation.Code, Name: d.Operation.Name},
-		Reference: r.Reference, Status: string(r.Status), StatusReason: r.StatusReason, CivilianReference: r.CivilianReference,
+		Reference: r.Reference, Status: string(r.Status), StatusReason: httpface.Reason(ctx, r.StatusReasonCode, r.StatusReason),
+		StatusReasonCode: string(r.StatusReasonCode), CivilianReference: r.CivilianReference,
 		Version: r.Version, Title: r.Title,
 		RequestingOrganization: refDTO{ID: r.RequestingOrgID, Name: r.RequestingOrgName},
 		CreatedBy:              refDTO{ID: r.CreatedBy, Name: r.CreatedByName},

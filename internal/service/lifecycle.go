@@ -187,12 +187,11 @@ func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64
 					"date": dateString(c.Date), "reference": c.Reference}, nil
 			}
 			if r.Status == domain.StatusTasked {
-				if err := st.DeclineTasking(ctx, r.ID, now, "The affected State refused consent."); err != nil {
+				if err := st.DeclineTasking(ctx, r.ID, now, "", domain.ReasonConsentRefused); err != nil {
 					return nil, err
 				}
 			}
-			p, err := r.Apply(by, domain.ActionCancel, domain.TransitionInput{Version: r.Version,
-				Reason: "The affected State refused consent (" + c.Authority + ")."}, now)
+			p, err := r.ApplyForReason(by, domain.ActionCancel, r.Version, domain.ReasonConsentRefused, now)
 			if err != nil {
 				return nil, err
 			}
@@ -243,7 +242,7 @@ func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version
 func (s *Lifecycle) Decline(ctx context.Context, by domain.Actor, id int64, version int, reason string) (domain.Request, error) {
 	return s.transition(ctx, by, id, domain.ActionDecline, domain.TransitionInput{Version: version, Reason: reason},
 		func(st *store.Store, r *domain.Request, now time.Time) error {
-			return st.DeclineTasking(ctx, r.ID, now, reason)
+			return st.DeclineTasking(ctx, r.ID, now, reason, "")
 		})
 }
 
@@ -361,8 +360,7 @@ func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a dom
 		}
 		payload := map[string]any{"assessment": "recorded"}
 		if a.Outcome == "no_support" {
-			p, err := r.Apply(by, domain.ActionHRDDPReject, domain.TransitionInput{Version: r.Version,
-				Reason: "The HRDDP assessment concluded that support cannot be given."}, now)
+			p, err := r.ApplyForReason(by, domain.ActionHRDDPReject, r.Version, domain.ReasonHRDDPNoSupport, now)
 			if err != nil {
 				return nil, err
 			}

@@ -95,7 +95,8 @@ const requestCols = `r.id, r.operation_id, r.reference, r.status, r.version, r.t
 	r.created_by, u.name, r.sectors, r.need, r.people_targeted, r.task_category, r.capability, r.support_type,
 	r.task_description, r.origin, r.destination, r.required_by, r.start_date, r.end_date, r.priority,
 	r.urgency_reason, r.civilian_options, r.complementarity, r.exit_strategy, r.poc, r.checklist, r.escort,
-	r.status_reason, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at, coalesce(r.extension_of, 0)`
+	r.status_reason, r.status_reason_code, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at,
+	coalesce(r.extension_of, 0)`
 
 const requestFrom = ` FROM requests r JOIN organizations o ON o.id = r.requesting_org_id JOIN users u ON u.id = r.created_by`
 
@@ -111,7 +112,7 @@ func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
 		&r.RequestingOrgName, &r.CreatedBy, &r.CreatedByName, &r.Sectors, &r.Need, &r.PeopleTargeted,
 		&r.TaskCategory, &r.Capability, &r.SupportType, &r.TaskDescription, &origin, &dest, &requiredBy,
 		&start, &end, &r.Priority, &r.UrgencyReason, &civ, &r.Complementarity, &exit, &poc, &checklist, &escort,
-		&r.StatusReason, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt, &r.ExtensionOf)
+		&r.StatusReason, &r.StatusReasonCode, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt, &r.ExtensionOf)
 	if err != nil {
 		return r, err
 	}
@@ -275,12 +276,12 @@ func (s *Store) UpdateRequest(ctx context.Context, r domain.Request) error {
 		        destination = $13, required_by = $14, start_date = $15, end_date = $16, priority = $17,
 		        urgency_reason = $18, civilian_options = $19, complementarity = $20, exit_strategy = $21, poc = $22,
 		        checklist = $23, escort = $24, status_reason = $25, civilian_reference = $26, submitted_at = $27,
-		        updated_at = $28
+		        updated_at = $28, status_reason_code = $29
 		 WHERE id = $1`,
 		r.ID, r.Status, r.Version, r.Title, r.Sectors, r.Need, r.PeopleTargeted, r.TaskCategory, r.Capability,
 		r.SupportType, r.TaskDescription, origin, dest, nullTime(r.RequiredBy), nullTime(r.StartDate),
 		nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ, r.Complementarity, exit, poc, checklist, escort,
-		r.StatusReason, r.CivilianReference, nullTime(r.SubmittedAt), r.UpdatedAt)
+		r.StatusReason, r.CivilianReference, nullTime(r.SubmittedAt), r.UpdatedAt, r.StatusReasonCode)
 	if err != nil {
 		return dbErr(err, "update request %d", r.ID)
 	}

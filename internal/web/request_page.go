@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -61,7 +62,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		Status: statusBadge(ctx, req.Status), Version: strconv.Itoa(req.Version),
 		OperationURL: "/operations/" + d.Operation.Code, OperationTag: d.Operation.Code,
 		ListURL:      operationRequestsURL(d.Operation.Code),
-		StatusReason: req.StatusReason, CivilianReference: req.CivilianReference,
+		StatusReason: httpface.Reason(ctx, req.StatusReasonCode, req.StatusReason), CivilianReference: req.CivilianReference,
 	}
 	v.Shell = s.shell(w, r, req.Reference+" · "+req.Title)
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.requested_by"), Value: req.RequestingOrgName + " (" + req.CreatedByName + ")"})
@@ -342,14 +343,15 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	ev.Action = i18n.T(ctx, key)
 	var p struct {
 		Reason            string          `json:"reason"`
+		ReasonCode        string          `json:"reason_code"`
 		CivilianReference string          `json:"civilian_reference"`
 		Changes           []domain.Change `json:"changes"`
 		Body              string          `json:"body"`
 		Version           int             `json:"version"`
 	}
 	if json.Unmarshal(e.Payload, &p) == nil {
-		if p.Reason != "" {
-			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", p.Reason))
+		if reason := httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason); reason != "" {
+			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", reason))
 		}
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
