@@ -240,7 +240,7 @@ func exportStoreFilter(f ExportFilter) (store.ExportFilter, error) {
 	if f.Priority != "" && !slices.Contains(domain.Priorities, f.Priority) {
 		fields["priority"] = "field.choose"
 	}
-	sf := store.ExportFilter{Statuses: f.Statuses, Sector: f.Sector, Priority: f.Priority}
+	sf := store.ExportFilter{RequestScope: store.RequestScope{Statuses: f.Statuses, Sector: f.Sector, Priority: f.Priority}}
 	switch f.DateField {
 	case "", "created":
 		sf.DateField = "created_at"

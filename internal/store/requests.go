@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -372,58 +371,29 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	if !ok {
 		spec = sorts[domain.SortUpdated]
 	}
-	var (
-		where = []string{"r.operation_id = $1"}
-		args  = []any{f.OperationID}
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	// Drafts are private to the requesting organisation.
-	where = append(where, "(r.status <> 'draft' OR r.requesting_org_id = "+arg(f.DraftsOf)+")")
-	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, x := range f.Statuses {
-			st[i] = string(x)
-		}
-		if len(st) == 1 {
-			// "= ANY" would keep PostgreSQL from reading the status index in order.
-			where = append(where, "r.status = "+arg(st[0]))
-		} else {
-			where = append(where, "r.status = ANY("+arg(st)+")")
-		}
-	}
-	if f.Sector != "" {
-		where = append(where, "r.sectors @> ARRAY["+arg(f.Sector)+"::text]")
-	}
-	if f.Priority != "" {
-		where = append(where, "r.priority = "+arg(string(f.Priority)))
-	}
+	w := requestWhere(RequestScope{OperationID: f.OperationID, DraftsOf: f.DraftsOf, Statuses: f.Statuses,
+		Sector: f.Sector, Priority: f.Priority, OrgID: f.OrgID})
 	if f.TaskCategory != "" {
-		where = append(where, "r.task_category = "+arg(string(f.TaskCategory)))
-	}
-	if f.OrgID != 0 {
-		where = append(where, "r.requesting_org_id = "+arg(f.OrgID))
+		w.and("r.task_category = " + w.arg(string(f.TaskCategory)))
 	}
 	if f.CreatedBy != 0 {
-		where = append(where, "r.created_by = "+arg(f.CreatedBy))
+		w.and("r.created_by = " + w.arg(f.CreatedBy))
 	}
 	if f.AwaitingVoteOf != 0 {
-		org := arg(f.AwaitingVoteOf)
-		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
-			AND `+org+` = ANY (v.eligible)
-			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = `+org+`))`)
+		org := w.arg(f.AwaitingVoteOf)
+		w.and(`EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND ` + org + ` = ANY (v.eligible)
+			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = ` + org + `))`)
 	}
 	if !f.EndingBy.IsZero() {
-		where = append(where, "r.end_date <= "+arg(domain.DateOf(f.EndingBy))+"::date")
+		w.and("r.end_date <= " + w.arg(domain.DateOf(f.EndingBy)) + "::date")
 	}
 	if !f.ReviewClosingBy.IsZero() {
-		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
-			AND v.deadline <= `+arg(f.ReviewClosingBy)+`)`)
+		w.and(`EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND v.deadline <= ` + w.arg(f.ReviewClosingBy) + `)`)
 	}
 	if f.Query != "" {
-		where = append(where, "r.search @@ websearch_to_tsquery('simple', "+arg(f.Query)+")")
+		w.and("r.search @@ websearch_to_tsquery('simple', " + w.arg(f.Query) + ")")
 	}
 	if f.Cursor != "" {
 		vals, err := decodeCursor(f.Cursor, len(spec.exprs))
@@ -432,13 +402,13 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 		}
 		ph := make([]string, len(vals))
 		for i, v := range vals {
-			ph[i] = arg(v) + "::" + spec.casts[i]
+			ph[i] = w.arg(v) + "::" + spec.casts[i]
 		}
 		op := ">"
 		if spec.desc {
 			op = "<"
 		}
-		where = append(where, "("+strings.Join(spec.exprs, ", ")+") "+op+" ("+strings.Join(ph, ", ")+")")
+		w.and("(" + strings.Join(spec.exprs, ", ") + ") " + op + " (" + strings.Join(ph, ", ") + ")")
 	}
 	dir := " ASC"
 	if spec.desc {
@@ -455,10 +425,10 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	             (SELECT v.deadline FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL), r.end_date,
 	             ARRAY[` + strings.Join(keys, ", ") + `]
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
-	      WHERE ` + strings.Join(where, " AND ") + `
+	      WHERE ` + w.String() + `
 	      ORDER BY ` + strings.Join(order, ", ") + `
-	      LIMIT ` + arg(f.Limit+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	      LIMIT ` + w.arg(f.Limit+1)
+	rows, err := s.db.Query(ctx, q, w.args...)
 	if err != nil {
 		return domain.RequestPage{}, listErr(err, f)
 	}
