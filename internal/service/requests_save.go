@@ -103,3 +103,22 @@ func (s *Requests) submitSaved(ctx context.Context, st *store.Store, by domain.A
 	}
 	return out, nil, err
 }
+
+// Patch changes request id's fields as Edit does (apply sets them on the
+// locked, stored request: the API's merge patch) and returns the request
+// as by now sees it, read in the same transaction: the PATCH's
+// read-modify-write is one use case. Nothing is saved when apply, the
+// rules or the read fail.
+func (s *Requests) Patch(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (RequestDetail, error) {
+	var out RequestDetail
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		tx := s.bound(st)
+		if _, err := tx.Edit(ctx, by, id, version, apply); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Get(ctx, by, id)
+		return err
+	})
+	return out, err
+}

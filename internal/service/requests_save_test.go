@@ -160,3 +160,44 @@ func TestCreateAndSubmit(t *testing.T) {
 		}
 	})
 }
+
+// TestPatch: the API's read-modify-write answers the request as saved,
+// and a refusal at any step (apply, the rules, a stale version) saves
+// nothing and records no event.
+func TestPatch(t *testing.T) {
+	t.Parallel()
+	refusedApply := errors.New("refused by apply")
+	cases := []struct {
+		name    string
+		version func(r domain.Request) int
+		apply   func(*domain.Request) error
+		wantErr bool
+	}{
+		{"saved", func(r domain.Request) int { return r.Version }, func(r *domain.Request) error { r.Title = "Patched"; return nil }, false},
+		{"apply fails", func(r domain.Request) int { return r.Version }, func(r *domain.Request) error { r.Title = "Patched"; return refusedApply }, true},
+		{"rules refuse", func(r domain.Request) int { return r.Version }, func(r *domain.Request) error { r.Title = ""; return nil }, true},
+		{"stale", func(r domain.Request) int { return r.Version + 1 }, func(r *domain.Request) error { r.Title = "Patched"; return nil }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newRequestsFixture(t)
+			r := f.create(t, domain.Request{Title: "Before"})
+			d, err := f.reqs.Patch(t.Context(), f.requester, r.ID, tc.version(r), tc.apply)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && d.Request.Title != "Patched" {
+				t.Errorf("answered title %q, want the patched one", d.Request.Title)
+			}
+			got, gerr := f.reqs.Get(t.Context(), f.requester, r.ID)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			events := f.eventActions(t, r.ID)
+			if tc.wantErr && (got.Request.Title != "Before" || len(events) != 1) {
+				t.Errorf("after a refusal: title %q, events %v", got.Request.Title, events)
+			}
+		})
+	}
+}
