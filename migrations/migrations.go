@@ -133,6 +133,10 @@ func versions() []uint {
 	return out
 }
 
+// Versions lists the embedded migration versions in ascending order
+// (numbers may skip: a version is a file's number).
+func Versions() []uint { return versions() }
+
 // appliedCount is how many embedded migrations are at or below version v.
 func appliedCount(v uint) int {
 	n := 0

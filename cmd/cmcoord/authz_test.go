@@ -295,7 +295,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.close)
-	srv := httptest.NewServer(a.web.Routes())
+	srv := httptest.NewServer(a.handler())
 	t.Cleanup(srv.Close)
 
 	ctx := t.Context()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/config"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/notify"
@@ -37,6 +38,7 @@ type app struct {
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
 	web       *web.Server
+	api       *api.API
 }
 
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
@@ -105,8 +107,11 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	lifecycle := service.NewLifecycle(st, now, log)
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
+	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
+	m := metrics.New(pool)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
-		Summary: summary, Exports: exports})
+		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
+		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies})
 	return &app{
 		log:       log,
 		pool:      pool,
@@ -118,6 +123,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		lifecycle: lifecycle,
 		store:     st,
 		mailer:    mailer,
+		api:       jsonAPI,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
@@ -129,16 +135,20 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Summary:        summary,
 			Exports:        exports,
 			Notifications:  notifications,
-			Sessions:       web.NewSessionManager(sessionStore, cfg.SecureCookies),
+			Sessions:       sessions,
 			Catalog:        catalog,
-			API:            jsonAPI.Routes(),
-			APIErrors:      jsonAPI.WriteError,
-			Metrics:        metrics.New(pool),
+			Metrics:        m,
 			Version:        version(),
 			SecureCookies:  cfg.SecureCookies,
 			TrustedProxies: cfg.TrustedProxies,
 		}),
 	}, nil
+}
+
+// handler is cmcoord's whole HTTP face: the JSON API at /api/v1 with its
+// own middleware stack, the HTML pages everywhere else.
+func (a *app) handler() http.Handler {
+	return httpface.Mux(a.api.Routes(), a.web.Routes())
 }
 
 func (a *app) close() {
@@ -166,7 +176,7 @@ func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(baseURL string)) error {
 	srv := &http.Server{
 		Addr:              cfg.Addr,
-		Handler:           a.web.Routes(),
+		Handler:           a.handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second, // streamed exports extend their own deadline

@@ -5,9 +5,13 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/reqctx"
 	"github.com/cmcoord/cmcoord/internal/service"
 )
@@ -27,6 +31,17 @@ type Options struct {
 	Exports *service.Exports
 	// Summary is the operation summary; nil answers 404 on its route.
 	Summary *service.Summary
+	// Sessions is the browser's session manager (web.NewSessionManager):
+	// the API accepts the session cookie as well as bearer tokens, with
+	// cross-origin protection. nil accepts tokens only.
+	Sessions *scs.SessionManager
+	// Catalog translates messages into the caller's language.
+	Catalog *i18n.Catalog
+	Metrics *metrics.Metrics
+	// SecureCookies sends HSTS; TrustedProxies is how many reverse
+	// proxies append to X-Forwarded-For.
+	SecureCookies  bool
+	TrustedProxies int
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -39,6 +54,7 @@ type API struct {
 	lifecycle *service.Lifecycle
 	exports   *service.Exports
 	summary   *service.Summary
+	stack     httpface.Stack
 }
 
 // New returns the API over the services in o.
@@ -48,6 +64,8 @@ func New(o Options) *API {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.stack = httpface.Stack{Log: a.log, Metrics: o.Metrics, Catalog: o.Catalog, Access: o.Access, Sessions: o.Sessions,
+		SecureCookies: o.SecureCookies, TrustedProxies: o.TrustedProxies}
 	return a
 }
 

@@ -1,5 +1,5 @@
-// Package api is cmcoord's JSON face, mounted by the web server at
-// /api/v1: chi routes, request and response DTOs with stable snake_case
+// Package api is cmcoord's JSON face, mounted at /api/v1 beside the HTML
+// face (httpface.Mux) with its own middleware stack: chi routes, request and response DTOs with stable snake_case
 // names, and one error envelope. Handlers parse the request, call one
 // service method, convert the result to a DTO and write it; rules live in
 // domain, transactions in service. The contract is documented in the
@@ -7,7 +7,6 @@
 // API call of the tests is checked against the served document
 // (internal/testutil/apicontract, with kin-openapi).
 //
-// It imports service, domain, reqctx and i18n. It imports store only for
-// the record types services return (store.APIToken, store.Member) and
-// never calls it.
+// It imports service, domain, httpface, reqctx, metrics and i18n; never
+// store (internal/layers tests it).
 package api

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
-	"github.com/cmcoord/cmcoord/internal/store"
 )
 
 // The DTOs below are the API's contract, documented in openapi.json. They
@@ -150,7 +150,7 @@ type memberDTO struct {
 	Roles []string      `json:"roles"`
 }
 
-func newMemberDTO(m store.Member) memberDTO {
+func newMemberDTO(m domain.Member) memberDTO {
 	return memberDTO{
 		User: memberUserDTO{ID: m.User.ID, Name: m.User.Name, Email: m.User.Email,
 			Organization: organizationRefDTO{ID: m.Organization.ID, Name: m.Organization.Name, Acronym: m.Organization.Acronym}},
@@ -172,7 +172,7 @@ type tokenDTO struct {
 	RevokedAt  *time.Time `json:"revoked_at"`
 }
 
-func newTokenDTO(t store.APIToken) tokenDTO {
+func newTokenDTO(t domain.APIToken) tokenDTO {
 	return tokenDTO{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: utc(t.CreatedAt),
 		LastUsedAt: utcPtr(t.LastUsedAt), RevokedAt: utcPtr(t.RevokedAt)}
 }
@@ -340,6 +340,7 @@ type requestDTO struct {
 	Reference              string               `json:"reference"`
 	Status                 string               `json:"status"`
 	StatusReason           string               `json:"status_reason"`
+	StatusReasonCode       string               `json:"status_reason_code"`
 	CivilianReference      string               `json:"civilian_reference"`
 	Version                int                  `json:"version"`
 	Title                  string               `json:"title"`
@@ -380,7 +381,8 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 	r := d.Request
 	out := requestDTO{
 		ID: r.ID, Operation: operationRefDTO{ID: d.Operation.ID, Code: d.Operation.Code, Name: d.Operation.Name},
-		Reference: r.Reference, Status: string(r.Status), StatusReason: r.StatusReason, CivilianReference: r.CivilianReference,
+		Reference: r.Reference, Status: string(r.Status), StatusReason: httpface.Reason(ctx, r.StatusReasonCode, r.StatusReason),
+		StatusReasonCode: string(r.StatusReasonCode), CivilianReference: r.CivilianReference,
 		Version: r.Version, Title: r.Title,
 		RequestingOrganization: refDTO{ID: r.RequestingOrgID, Name: r.RequestingOrgName},
 		CreatedBy:              refDTO{ID: r.CreatedBy, Name: r.CreatedByName},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -35,8 +36,8 @@ func withExports(t *testing.T, f *fixture) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
 	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog)
-	jsonAPI := api.New(api.Options{Log: log, Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews,
-		Lifecycle: f.life, Exports: exports})
+	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false)
+	m := metrics.New(f.pool)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -44,15 +45,15 @@ func withExports(t *testing.T, f *fixture) {
 		Directory: f.dir,
 		Requests:  f.reqs,
 		Exports:   exports,
-		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false),
-		API:       jsonAPI.Routes(),
-		APIErrors: jsonAPI.WriteError,
+		Sessions:  sessions,
 		Catalog:   catalog,
-		Metrics:   metrics.New(f.pool),
+		Metrics:   m,
 		Version:   "test",
 	})
+	jsonAPI := api.New(api.Options{Log: log, Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews,
+		Lifecycle: f.life, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m})
 	f.srv.Close()
-	f.srv = httptest.NewServer(s.Routes())
+	f.srv = httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(f.srv.Close)
 }
 

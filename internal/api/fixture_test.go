@@ -21,6 +21,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -79,21 +80,22 @@ func newFixture(t *testing.T) *fixture {
 	reqs := service.NewRequests(st, clk.now, log)
 	reviews := service.NewReviews(st, clk.now, log, nil)
 	life := service.NewLifecycle(st, clk.now, log)
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life, Summary: service.NewSummary(st, clk.now, log)})
+	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false)
+	m := metrics.New(pool)
 	s := web.New(web.Options{
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
 		Access:    access,
 		Directory: dir,
 		Requests:  reqs,
-		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:       jsonAPI.Routes(),
-		APIErrors: jsonAPI.WriteError,
+		Sessions:  sessions,
 		Catalog:   catalog,
-		Metrics:   metrics.New(pool),
+		Metrics:   m,
 		Version:   "test",
 	})
-	srv := httptest.NewServer(s.Routes())
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life,
+		Summary: service.NewSummary(st, clk.now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
+	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
 	f.contract = apicontract.Fetch(t, srv.URL)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -71,5 +72,50 @@ func TestWriteError_Internal(t *testing.T) {
 				t.Errorf("log = %q, want one %s line with request_id=req-42", logs.String(), tt.logged)
 			}
 		})
+	}
+}
+
+// TestOwnStack: the API answers what its own middleware refuses — a
+// panic, a cross-origin state-changing request — as the JSON envelope,
+// with the request ID and the security headers, without the HTML face.
+func TestOwnStack(t *testing.T) {
+	t.Parallel()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	a := New(Options{Log: slog.New(slog.NewTextHandler(&logs, nil)), Catalog: catalog})
+	boom := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("secret detail") })
+	h := chi.Chain(a.stack.Middleware(a.WriteError)...).Handler(boom)
+	cross := httptest.NewRequest(http.MethodPost, "/me/tokens", strings.NewReader("{}"))
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	for _, tc := range []struct {
+		name   string
+		req    *http.Request
+		status int
+		code   string
+	}{
+		{"panic", httptest.NewRequest(http.MethodGet, "/me", nil), http.StatusInternalServerError, "internal"},
+		{"cross-origin", cross, http.StatusForbidden, "forbidden"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, tc.req)
+		var env errorEnvelope
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+			t.Fatalf("%s: not the JSON envelope: %v\n%s", tc.name, err, rec.Body)
+		}
+		if rec.Code != tc.status || env.Error.Code != tc.code || env.Error.RequestID == "" {
+			t.Errorf("%s: %d %+v, want %d %s with a request ID", tc.name, rec.Code, env.Error, tc.status, tc.code)
+		}
+		if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: no security headers", tc.name)
+		}
+		if strings.Contains(rec.Body.String(), "secret") {
+			t.Errorf("%s: body leaks the panic", tc.name)
+		}
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("the panic is logged %d times at ERROR, want once:\n%s", n, logs.String())
 	}
 }

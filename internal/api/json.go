@@ -15,6 +15,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 )
 
@@ -114,7 +115,7 @@ func malformed(field, key string) error {
 
 // httpError is a failure of HTTP itself rather than of a domain rule (an
 // unsupported media type, a body too large, a method the path does not
-// accept, a timeout): its status is not in statusOf, but its body is the
+// accept, a timeout): its status is not in httpface.Status, but its body is the
 // same envelope.
 type httpError struct {
 	status int
@@ -124,16 +125,10 @@ type httpError struct {
 
 func (e *httpError) Error() string { return fmt.Sprintf("http %d: %v", e.status, e.err) }
 
-// statusOf maps error codes to HTTP statuses, as in the HTML face;
-// anything else is a 500.
-var statusOf = map[domain.Code]int{
-	domain.CodeInvalid:      http.StatusUnprocessableEntity,
-	domain.CodeNotFound:     http.StatusNotFound,
-	domain.CodeForbidden:    http.StatusForbidden,
-	domain.CodeConflict:     http.StatusConflict,
-	domain.CodeUnauthorized: http.StatusUnauthorized,
-	domain.CodeMalformed:    http.StatusBadRequest,
-	domain.CodeRateLimited:  http.StatusTooManyRequests,
+// known reports whether code has its own HTTP status.
+func known(code domain.Code) bool {
+	_, ok := httpface.Status(code)
+	return ok
 }
 
 // Codes the API adds for failures that are not domain errors.
@@ -159,11 +154,14 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &he):
 		status, code, de = he.status, he.code, he.err
-	case errors.As(err, &de) && statusOf[de.Code] != 0:
-		status, code = statusOf[de.Code], de.Code
+	case errors.As(err, &de) && known(de.Code):
+		status, _ = httpface.Status(de.Code)
+		code = de.Code
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		a.log.WarnContext(ctx, "api request timed out", "request_id", middleware.GetReqID(ctx), "err", err)
 		status, code, de = http.StatusGatewayTimeout, codeTimeout, domain.Errorf(codeTimeout, "error.timeout")
+	case errors.Is(err, httpface.ErrPanic): // logged with its stack
+		status, code, de = http.StatusInternalServerError, domain.CodeInternal, domain.Errorf(domain.CodeInternal, "error.internal")
 	default:
 		a.log.ErrorContext(ctx, "api request failed", "request_id", middleware.GetReqID(ctx),
 			"method", r.Method, "path", r.URL.Path, "err", err)

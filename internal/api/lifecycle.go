@@ -40,7 +40,7 @@ func (a *API) writeLifecycle(w http.ResponseWriter, r *http.Request, id int64) e
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newLifecycleDTO(d.Request, st))
+	return writeJSON(w, http.StatusOK, newLifecycleDTO(r.Context(), d.Request, st))
 }
 
 // handleConsentRecord records (or replaces) the affected State's consent

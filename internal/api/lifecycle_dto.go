@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"math"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/service"
 )
 
@@ -19,7 +21,10 @@ type lifecycleDTO struct {
 	RequestID    int64  `json:"request_id"`
 	Status       string `json:"status"`
 	StatusReason string `json:"status_reason"`
-	Version      int    `json:"version"`
+	// StatusReasonCode is the code of a reason the system stated, whose
+	// text StatusReason holds in the caller's language; "" otherwise.
+	StatusReasonCode string `json:"status_reason_code"`
+	Version          int    `json:"version"`
 	// Timing is "" (on time, or no active task), ending_soon (within 7
 	// days of the end date) or overrun (past it and not completed).
 	Timing                   string       `json:"timing"`
@@ -72,6 +77,9 @@ type taskingDTO struct {
 	StartedAt     *time.Time `json:"started_at"`
 	DeclinedAt    *time.Time `json:"declined_at"`
 	DeclineReason string     `json:"decline_reason"`
+	// DeclineReasonCode is the code of a reason the system stated (a
+	// refused consent), whose text DeclineReason holds; "" otherwise.
+	DeclineReasonCode string `json:"decline_reason_code"`
 }
 
 // reportDTO is one execution report.
@@ -131,9 +139,10 @@ type assessmentDTO struct {
 
 // newLifecycleDTO shows st, the lifecycle of request r. It copies the
 // HRDDP part only when st.CanSeeHRDDP, whatever else st may hold.
-func newLifecycleDTO(r domain.Request, st service.LifecycleState) lifecycleDTO {
+func newLifecycleDTO(ctx context.Context, r domain.Request, st service.LifecycleState) lifecycleDTO {
 	out := lifecycleDTO{
-		RequestID: r.ID, Status: string(r.Status), StatusReason: r.StatusReason, Version: r.Version,
+		RequestID: r.ID, Status: string(r.Status), StatusReason: httpface.Reason(ctx, r.StatusReasonCode, r.StatusReason),
+		StatusReasonCode: string(r.StatusReasonCode), Version: r.Version,
 		Timing: string(st.Timing), ConsentBlocksTasking: st.ConsentBlocks,
 		Taskings: make([]taskingDTO, 0, len(st.Taskings)), Reports: make([]reportDTO, 0, len(st.Reports)),
 		Totals:                   newTotalsDTO(st.Totals, len(st.Reports)),
@@ -149,7 +158,8 @@ func newLifecycleDTO(r domain.Request, st service.LifecycleState) lifecycleDTO {
 	for _, t := range st.Taskings {
 		out.Taskings = append(out.Taskings, taskingDTO{ID: t.ID, ProviderISO3: t.ProviderISO3, Unit: t.Unit,
 			AssetType: t.AssetType, AssetCount: t.AssetCount, PlatformRef: t.PlatformRef, TaskedAt: utc(t.TaskedAt),
-			StartedAt: timeOrNil(t.StartedAt), DeclinedAt: timeOrNil(t.DeclinedAt), DeclineReason: t.DeclineReason})
+			StartedAt: timeOrNil(t.StartedAt), DeclinedAt: timeOrNil(t.DeclinedAt),
+			DeclineReason: httpface.Reason(ctx, t.DeclineReasonCode, t.DeclineReason), DeclineReasonCode: string(t.DeclineReasonCode)})
 	}
 	for _, rep := range st.Reports {
 		out.Reports = append(out.Reports, newReportDTO(rep))

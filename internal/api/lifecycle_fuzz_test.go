@@ -50,7 +50,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 	officer := domain.Actor{UserID: 1, OrganizationID: 1, Roles: map[int64]domain.RoleSet{1: {domain.RoleOfficer}}}
 	show := func(t *testing.T, body []byte, st service.LifecycleState) {
 		t.Helper()
-		if err := writeJSON(httptest.NewRecorder(), http.StatusOK, newLifecycleDTO(request, st)); err != nil {
+		if err := writeJSON(httptest.NewRecorder(), http.StatusOK, newLifecycleDTO(t.Context(), request, st)); err != nil {
 			t.Fatalf("body %q: accepted, but cannot be shown: %v", body, err)
 		}
 	}

@@ -9,17 +9,19 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 )
 
 // lifecycleJSON mirrors the documented Lifecycle.
 type lifecycleJSON struct {
-	RequestID    int64  `json:"request_id"`
-	Status       string `json:"status"`
-	StatusReason string `json:"status_reason"`
-	Version      int    `json:"version"`
-	Timing       string `json:"timing"`
-	Consent      *struct {
+	RequestID        int64  `json:"request_id"`
+	Status           string `json:"status"`
+	StatusReason     string `json:"status_reason"`
+	StatusReasonCode string `json:"status_reason_code"`
+	Version          int    `json:"version"`
+	Timing           string `json:"timing"`
+	Consent          *struct {
 		Status     string    `json:"status"`
 		Authority  string    `json:"authority"`
 		Channel    string    `json:"channel"`
@@ -29,16 +31,17 @@ type lifecycleJSON struct {
 	} `json:"consent"`
 	ConsentBlocksTasking bool `json:"consent_blocks_tasking"`
 	Taskings             []struct {
-		ID            int64      `json:"id"`
-		ProviderISO3  string     `json:"provider_iso3"`
-		Unit          string     `json:"unit"`
-		AssetType     string     `json:"asset_type"`
-		AssetCount    int        `json:"asset_count"`
-		PlatformRef   string     `json:"platform_ref"`
-		TaskedAt      time.Time  `json:"tasked_at"`
-		StartedAt     *time.Time `json:"started_at"`
-		DeclinedAt    *time.Time `json:"declined_at"`
-		DeclineReason string     `json:"decline_reason"`
+		ID                int64      `json:"id"`
+		ProviderISO3      string     `json:"provider_iso3"`
+		Unit              string     `json:"unit"`
+		AssetType         string     `json:"asset_type"`
+		AssetCount        int        `json:"asset_count"`
+		PlatformRef       string     `json:"platform_ref"`
+		TaskedAt          time.Time  `json:"tasked_at"`
+		StartedAt         *time.Time `json:"started_at"`
+		DeclinedAt        *time.Time `json:"declined_at"`
+		DeclineReason     string     `json:"decline_reason"`
+		DeclineReasonCode string     `json:"decline_reason_code"`
 	} `json:"taskings"`
 	Reports []reportJSON `json:"reports"`
 	Totals  struct {
@@ -378,7 +381,7 @@ func TestLifecycle_ConsentRefused(t *testing.T) {
 	id := f.mustApproved(t, "Refused")
 	got := f.mustStep(t, f.officer, id, "consent", map[string]any{"status": "refused", "authority": "Ministry of Home Affairs",
 		"date": today(), "reference": "MoHA/2026/88"})
-	if got.Status != "cancelled" || !strings.Contains(got.StatusReason, "refused consent") || got.Consent == nil ||
+	if got.Status != "cancelled" || got.StatusReasonCode != string(domain.ReasonConsentRefused) || got.Consent == nil ||
 		got.Consent.Status != "refused" || got.CanTask || got.CanConsent || got.CanCancel {
 		t.Errorf("after refusal: %+v", got)
 	}
@@ -386,6 +389,7 @@ func TestLifecycle_ConsentRefused(t *testing.T) {
 		want(t, http.StatusOK)); r.Status != "cancelled" {
 		t.Errorf("request status = %s, want cancelled", r.Status)
 	}
+	wantSystemReason(t, f.fixture, f.requester, id, domain.ReasonConsentRefused)
 	wantMessage(t, f.step(t, f.officer, id, "consent", consentBody).wantError(t, http.StatusConflict, "conflict", nil), "request.wrong_state")
 	wantMessage(t, f.step(t, f.officer, id, "tasking", taskingBody).wantError(t, http.StatusConflict, "conflict", nil), "request.wrong_state")
 }
@@ -512,6 +516,32 @@ func TestLifecycle_HRDDP(t *testing.T) {
 	if r := decode[requestJSON](t, f.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d", refused), Token: unRequester}).
 		want(t, http.StatusOK)); r.Status != "rejected" || r.StatusReason == "" {
 		t.Errorf("after no support: status %s (%q), want rejected", r.Status, r.StatusReason)
+	}
+	wantSystemReason(t, f.fixture, unRequester, refused, domain.ReasonHRDDPNoSupport)
+}
+
+// wantSystemReason checks that request id, as the client with token sees
+// it in each language of the catalogue, carries code and its text in
+// that language, on the request and on its lifecycle. It leaves every
+// user's language changed.
+func wantSystemReason(t *testing.T, f *fixture, token string, id int64, code domain.ReasonCode) {
+	t.Helper()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range domain.Languages {
+		// The profile language decides (every user's: this database is the test's own).
+		if _, err := f.pool.Exec(t.Context(), `UPDATE users SET language = $1`, lang); err != nil {
+			t.Fatal(err)
+		}
+		want := catalog.Localizer(lang).T(code.MessageKey())
+		r := decode[requestJSON](t, f.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d", id), Token: token}).want(t, http.StatusOK))
+		l := decode[lifecycleJSON](t, f.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d/lifecycle", id), Token: token}).want(t, http.StatusOK))
+		if r.StatusReasonCode != string(code) || r.StatusReason != want || l.StatusReasonCode != string(code) || l.StatusReason != want {
+			t.Errorf("%s: request %q %q, lifecycle %q %q; want %q %q", lang, r.StatusReasonCode, r.StatusReason,
+				l.StatusReasonCode, l.StatusReason, code, want)
+		}
 	}
 }
 

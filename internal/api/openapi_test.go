@@ -314,3 +314,40 @@ func TestOpenAPI_FromRulebook(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPI_ReasonCodes ties every documented *_reason_code enum to the
+// domain's list of system reasons (and "" for a person's reason).
+func TestOpenAPI_ReasonCodes(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(api.OpenAPI(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{""}
+	for _, c := range domain.SystemReasons {
+		want = append(want, string(c))
+	}
+	seen := 0
+	for name, s := range doc.Components.Schemas {
+		for prop, p := range s.Properties {
+			if !strings.HasSuffix(prop, "_reason_code") {
+				continue
+			}
+			seen++
+			if !slices.Equal(p.Enum, want) {
+				t.Errorf("%s.%s enum = %q, want %q (domain.SystemReasons)", name, prop, p.Enum, want)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Error("no *_reason_code property documented")
+	}
+}

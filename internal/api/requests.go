@@ -91,10 +91,11 @@ func (a *API) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error 
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := a.requests.Edit(r.Context(), actor(r), id, versionOf(in.Version), in.requestInput.applyTo); err != nil {
+	d, err := a.requests.Patch(r.Context(), actor(r), id, versionOf(in.Version), in.requestInput.applyTo)
+	if err != nil {
 		return err
 	}
-	return a.writeRequest(w, r, id)
+	return writeJSON(w, http.StatusOK, newRequestDTO(r.Context(), d))
 }
 
 // writeRequest answers request id as GET shows it, after a change.

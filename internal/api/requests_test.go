@@ -23,6 +23,7 @@ type requestJSON struct {
 	Reference              string `json:"reference"`
 	Status                 string `json:"status"`
 	StatusReason           string `json:"status_reason"`
+	StatusReasonCode       string `json:"status_reason_code"`
 	CivilianReference      string `json:"civilian_reference"`
 	Version                int    `json:"version"`
 	Title                  string `json:"title"`

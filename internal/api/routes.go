@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 )
 
 // stepPath is the route of a request step with its own handler: the
@@ -23,14 +24,16 @@ func stepPath(action domain.Action) string {
 // requestTimeout bounds one API request, as pageTimeout bounds a page.
 const requestTimeout = 10 * time.Second
 
-// Routes returns the handler of every API route, listed here. The web
-// server mounts it at /api/v1 inside its middleware (request ID, logging,
-// security headers, panic recovery, CSRF, compression, sessions and
-// authentication), so the caller is already in the request context.
+// Routes returns the handler of every API route, listed here, behind the
+// API's own middleware stack (httpface.Stack: request ID, logging,
+// security headers, panic recovery, cross-origin protection, compression,
+// sessions and authentication by token or session), whose failures are
+// answered as the JSON error envelope. httpface.Mux mounts it at /api/v1.
 // Every route but GET /openapi.json needs a signed-in caller; each
 // handler's service call decides, with domain.Can, what they may do.
 func (a *API) Routes() http.Handler {
 	r := chi.NewRouter()
+	r.Use(a.stack.Middleware(a.WriteError)...)
 	r.Use(a.rejectBadToken)
 	r.NotFound(a.handle(a.handleNotFound))
 	r.MethodNotAllowed(a.handle(a.methodNotAllowed(r)))
@@ -97,7 +100,7 @@ func (a *API) Routes() http.Handler {
 	})
 
 	// Exports stream for longer than requestTimeout allows.
-	r.With(a.requireUser, middleware.Timeout(exportTimeout)).
+	r.With(a.requireUser, middleware.Timeout(httpface.ExportTimeout)).
 		Get("/operations/{code}/exports/requests.{format}", a.handle(a.handleExportRequests))
 	return r
 }

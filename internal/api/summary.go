@@ -52,7 +52,7 @@ type mcdaUseDTO struct {
 	Assets       int    `json:"assets"`
 }
 
-func countsDTO(cs []service.SummaryCount) []countDTO {
+func countsDTO(cs []domain.SummaryCount) []countDTO {
 	out := make([]countDTO, len(cs))
 	for i, c := range cs {
 		out[i] = countDTO{Code: c.Code, Count: c.Count}

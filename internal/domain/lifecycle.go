@@ -56,7 +56,10 @@ type Tasking struct {
 	TaskedAt      time.Time
 	DeclinedAt    time.Time // zero unless declined
 	DeclineReason string
-	StartedAt     time.Time // actual start of execution; zero before
+	// DeclineReasonCode is, instead of DeclineReason, a reason the system
+	// stated (a refused consent); "" when a person declined.
+	DeclineReasonCode ReasonCode
+	StartedAt         time.Time // actual start of execution; zero before
 }
 
 // ValidateTasking checks a tasking.

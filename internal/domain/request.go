@@ -172,7 +172,10 @@ type Request struct {
 	// StatusReason is why the request last left the normal path (returned,
 	// redirected, withdrawn); CivilianReference names the civilian service
 	// a redirected request went to (e.g. a Logistics Cluster SRF number).
-	StatusReason      string
+	StatusReason string
+	// StatusReasonCode is, instead of StatusReason, a reason the system
+	// stated (ApplyForReason); "" when a person gave the reason.
+	StatusReasonCode  ReasonCode
 	CivilianReference string
 	SubmittedAt       time.Time // last submission; zero for a draft never submitted
 	// ExtensionOf is the approved request this one extends (a new end
@@ -592,7 +595,7 @@ func NewExtension(r Request, newEnd time.Time) (Request, error) {
 	}
 	e := r
 	e.ID, e.Reference, e.Status, e.Version, e.ExtensionOf = 0, "", StatusDraft, 1, r.ID
-	e.StatusReason, e.CivilianReference, e.SubmittedAt = "", "", time.Time{}
+	e.StatusReason, e.StatusReasonCode, e.CivilianReference, e.SubmittedAt = "", "", "", time.Time{}
 	title := "Extension: " + r.Title
 	if utf8.RuneCountInString(title) > maxTitle {
 		title = string([]rune(title)[:maxTitle])

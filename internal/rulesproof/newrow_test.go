@@ -21,6 +21,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/demo"
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -67,12 +68,13 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 		Reviews: revs, Lifecycle: life}); err != nil {
 		t.Fatal(err)
 	}
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: revs, Lifecycle: life})
-	srv := httptest.NewServer(web.New(web.Options{Log: log, System: system, Access: access, Directory: dir, Requests: reqs,
-		Reviews: revs, Lifecycle: life, Catalog: catalog, Metrics: metrics.New(pool), Version: "test",
-		Notifications: service.NewNotifications(st, time.Now, log),
-		Sessions:      web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
-		API:           jsonAPI.Routes(), APIErrors: jsonAPI.WriteError}).Routes())
+	sessions, m := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false), metrics.New(pool)
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: revs, Lifecycle: life,
+		Sessions: sessions, Catalog: catalog, Metrics: m})
+	pages := web.New(web.Options{Log: log, System: system, Access: access, Directory: dir, Requests: reqs,
+		Reviews: revs, Lifecycle: life, Catalog: catalog, Metrics: m, Version: "test",
+		Notifications: service.NewNotifications(st, time.Now, log), Sessions: sessions})
+	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), pages.Routes()))
 	t.Cleanup(srv.Close)
 	token, _, err := access.IssueTokenForEmail(ctx, "officer@example.org", "rulesproof")
 	if err != nil {

@@ -193,44 +193,44 @@ func newSecret(prefix string) string {
 
 // CreateToken issues a new API token named name for the actor and returns
 // its secret, which is shown once and never stored.
-func (s *Access) CreateToken(ctx context.Context, by domain.Actor, name string) (string, store.APIToken, error) {
+func (s *Access) CreateToken(ctx context.Context, by domain.Actor, name string) (string, domain.APIToken, error) {
 	if by.Anonymous() {
-		return "", store.APIToken{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+		return "", domain.APIToken{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	return s.issueToken(ctx, by.UserID, name)
 }
 
 // IssueTokenForEmail issues a token for the user with email. It is for
 // `cmcoord token create`, run by an operator with database access.
-func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (string, store.APIToken, error) {
+func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (string, domain.APIToken, error) {
 	u, err := s.store.GetUserByEmail(ctx, domain.NormalizeEmail(email))
 	if err != nil {
-		return "", store.APIToken{}, err
+		return "", domain.APIToken{}, err
 	}
 	if u.Disabled {
-		return "", store.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
+		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
 	}
 	return s.issueToken(ctx, u.ID, name)
 }
 
-func (s *Access) issueToken(ctx context.Context, userID int64, name string) (string, store.APIToken, error) {
+func (s *Access) issueToken(ctx context.Context, userID int64, name string) (string, domain.APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		name = "API token"
 	}
 	if len([]rune(name)) > 100 {
-		return "", store.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+		return "", domain.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
 	}
 	secret := newSecret(TokenPrefix)
 	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())
 	if err != nil {
-		return "", store.APIToken{}, err
+		return "", domain.APIToken{}, err
 	}
 	return secret, t, nil
 }
 
 // ListTokens returns the actor's own tokens.
-func (s *Access) ListTokens(ctx context.Context, by domain.Actor) ([]store.APIToken, error) {
+func (s *Access) ListTokens(ctx context.Context, by domain.Actor) ([]domain.APIToken, error) {
 	if by.Anonymous() {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}

@@ -400,7 +400,7 @@ func (d *Directory) UpdateOperation(ctx context.Context, by domain.Actor, code s
 
 // ListMembers returns the members of operation code (admins and the
 // operation's officers: the list holds contact details).
-func (d *Directory) ListMembers(ctx context.Context, by domain.Actor, code string) (domain.Operation, []store.Member, error) {
+func (d *Directory) ListMembers(ctx context.Context, by domain.Actor, code string) (domain.Operation, []domain.Member, error) {
 	op, err := d.visibleOperation(ctx, by, code, domain.ActionViewMembers)
 	if err != nil {
 		return domain.Operation{}, nil, err

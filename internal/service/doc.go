@@ -3,7 +3,11 @@
 // the domain rules, save, append the audit event. The HTML face (web) and
 // the JSON face (api) both call these methods and nothing below them.
 //
-// It imports domain and store; it must not import web, api or net/http.
+// The faces parse HTTP into typed inputs (domain values, ExportFilter);
+// flows of several steps ("save and submit", a PATCH) are one method.
+//
+// It imports domain, store, export and i18n; it must not import web, api,
+// net/http or net/url (internal/layers tests it).
 package service
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -247,7 +246,7 @@ func exportStoreFilter(f ExportFilter) (store.ExportFilter, error) {
 	if f.Priority != "" && !slices.Contains(domain.Priorities, f.Priority) {
 		fields["priority"] = "field.choose"
 	}
-	sf := store.ExportFilter{Statuses: f.Statuses, Sector: f.Sector, Priority: f.Priority}
+	sf := store.ExportFilter{RequestScope: store.RequestScope{Statuses: f.Statuses, Sector: f.Sector, Priority: f.Priority}}
 	switch f.DateField {
 	case "", "created":
 		sf.DateField = "created_at"
@@ -269,83 +268,6 @@ func exportStoreFilter(f ExportFilter) (store.ExportFilter, error) {
 		return sf, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: fields}
 	}
 	return sf, nil
-}
-
-// exportParams are the query parameters of the export routes, and
-// whether each may repeat.
-var exportParams = map[string]bool{"status": true, "sector": false, "priority": false, "date_field": false,
-	"from": false, "to": false, "hxl": false, "public": false, "labels": true}
-
-// ParseExportQuery reads an export route's query, shared by both faces:
-// status (repeatable, or comma-separated), sector, priority, date_field
-// (created or submitted), from and to (YYYY-MM-DD, inclusive), hxl=1 and
-// public=1, labels (languages, repeatable or comma-separated). An unknown or repeated parameter is CodeMalformed (400), so a
-// misspelt filter never silently widens the export; an unreadable value
-// is CodeInvalid naming the parameter. Code lists are checked by
-// Requests.
-func ParseExportQuery(q url.Values) (ExportFilter, ExportOptions, error) {
-	var (
-		f      ExportFilter
-		o      ExportOptions
-		fields = map[string]string{}
-	)
-	for name, vals := range q {
-		repeats, known := exportParams[name]
-		switch {
-		case !known:
-			fields[name] = "field.invalid"
-		case len(vals) > 1 && !repeats:
-			fields[name] = "field.invalid"
-		}
-	}
-	if len(fields) > 0 {
-		return f, o, &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed", Fields: fields}
-	}
-	for _, v := range q["status"] {
-		for st := range strings.SplitSeq(v, ",") {
-			if st = strings.TrimSpace(st); st != "" {
-				f.Statuses = append(f.Statuses, domain.Status(st))
-			}
-		}
-	}
-	for _, v := range q["labels"] {
-		for l := range strings.SplitSeq(v, ",") {
-			if l = strings.TrimSpace(l); l != "" {
-				o.Labels = append(o.Labels, l)
-			}
-		}
-	}
-	f.Sector = q.Get("sector")
-	f.Priority = domain.Priority(q.Get("priority"))
-	f.DateField = q.Get("date_field")
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if v := q.Get(p.name); v != "" {
-			t, err := time.Parse(time.DateOnly, v)
-			if err != nil {
-				fields[p.name] = "field.date"
-			}
-			*p.t = t
-		}
-	}
-	for _, p := range []struct {
-		name string
-		b    *bool
-	}{{"hxl", &o.HXLKeys}, {"public", &o.Public}} {
-		switch q.Get(p.name) {
-		case "", "0", "false":
-		case "1", "true":
-			*p.b = true
-		default:
-			fields[p.name] = "field.invalid"
-		}
-	}
-	if len(fields) > 0 {
-		return f, o, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: fields}
-	}
-	return f, o, nil
 }
 
 // ExportContentType is the media type of an export format.

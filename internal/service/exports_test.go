@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/export"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
@@ -420,4 +421,85 @@ func TestExports_RecordSheets(t *testing.T) {
 			t.Errorf("wrote %d bytes before failing", buf.Len())
 		}
 	})
+}
+
+// TestExports_SelectAsList: an export holds exactly the requests the list
+// shows for the same filter (one WHERE builder), for every role that may
+// export, with no filter, each status, each sector and each priority.
+func TestExports_SelectAsList(t *testing.T) {
+	t.Parallel()
+	f := newExportsFixture(t)
+	ctx := t.Context()
+	// Requests across the filters' values: one per priority, sectors in
+	// turn, some submitted, one returned.
+	for i, p := range domain.Priorities {
+		r := fixture.Request("Spread "+string(p), t0)
+		r.Priority = p
+		r.Sectors = []string{domain.Sectors[i%len(domain.Sectors)]}
+		r = f.create(t, r)
+		if i%2 == 0 {
+			continue // stays a draft
+		}
+		sub, err := f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: r.Version})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturn, domain.TransitionInput{Version: sub.Version, Reason: "More detail."}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	type filter struct {
+		name string
+		list domain.RequestFilter
+		exp  service.ExportFilter
+	}
+	filters := []filter{{name: "none"}}
+	for _, s := range domain.Statuses() {
+		filters = append(filters, filter{"status " + string(s), domain.RequestFilter{Statuses: []domain.Status{s}}, service.ExportFilter{Statuses: []domain.Status{s}}})
+	}
+	for _, s := range domain.Sectors {
+		filters = append(filters, filter{"sector " + s, domain.RequestFilter{Sector: s}, service.ExportFilter{Sector: s}})
+	}
+	for _, p := range domain.Priorities {
+		filters = append(filters, filter{"priority " + string(p), domain.RequestFilter{Priority: p}, service.ExportFilter{Priority: p}})
+	}
+	referenceTag := ""
+	for _, c := range export.Columns {
+		if c.Key == "reference" {
+			referenceTag = c.HXL
+		}
+	}
+	for _, by := range []domain.Actor{f.officer, f.viewer, f.hc} {
+		for _, flt := range filters {
+			var listed []string
+			lf := flt.list
+			for {
+				_, page, err := f.reqs.List(ctx, by, f.op.Code, lf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, it := range page.Items {
+					listed = append(listed, it.Reference)
+				}
+				if page.NextCursor == "" {
+					break
+				}
+				lf.Cursor = page.NextCursor
+			}
+			var exported []string
+			for _, row := range f.exportCSV(t, by, flt.exp, service.ExportOptions{}) {
+				exported = append(exported, row[referenceTag])
+			}
+			slices.Sort(listed)
+			slices.Sort(exported)
+			if !slices.Equal(listed, exported) {
+				t.Errorf("%s, %s: list %v, export %v", by.Name, flt.name, listed, exported)
+			}
+			if flt.name == "none" && len(listed) < 2 {
+				t.Errorf("%s sees %v: the fixture should spread several requests", by.Name, listed)
+			}
+		}
+	}
 }

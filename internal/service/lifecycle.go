@@ -160,12 +160,11 @@ func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64
 			return payload, nil
 		}
 		if r.Status == domain.StatusTasked {
-			if err := st.DeclineTasking(ctx, r.ID, now, "The affected State refused consent."); err != nil {
+			if err := st.DeclineTasking(ctx, r.ID, now, "", domain.ReasonConsentRefused); err != nil {
 				return nil, err
 			}
 		}
-		p, err := r.Apply(by, domain.ActionCancel, subj, domain.TransitionInput{Version: r.Version,
-			Reason: "The affected State refused consent (" + c.Authority + ")."}, now)
+		p, err := r.ApplyForReason(by, domain.ActionCancel, subj, r.Version, domain.ReasonConsentRefused, now)
 		if err != nil {
 			return nil, err
 		}
@@ -262,8 +261,7 @@ func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a dom
 		}
 		payload := map[string]any{"assessment": "recorded"}
 		if a.Outcome == "no_support" {
-			p, err := r.Apply(by, domain.ActionHRDDPReject, subj, domain.TransitionInput{Version: r.Version,
-				Reason: "The HRDDP assessment concluded that support cannot be given."}, now)
+			p, err := r.ApplyForReason(by, domain.ActionHRDDPReject, subj, r.Version, domain.ReasonHRDDPNoSupport, now)
 			if err != nil {
 				return nil, err
 			}

@@ -74,6 +74,13 @@ var errReplay = errors.New("idempotency key already used")
 // With a non-empty idempotency key, a retry with the same key returns the
 // request the first call created (created is then false).
 func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (out domain.Request, created bool, err error) {
+	return s.createIn(ctx, by, opCode, in, key, nil)
+}
+
+// createIn is Create, running within (when not nil) in the creation's
+// transaction after the insert.
+func (s *Requests) createIn(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string,
+	within func(st *store.Store, out domain.Request, now time.Time) error) (out domain.Request, created bool, err error) {
 	op, err := s.memberOperation(ctx, by, opCode)
 	if err != nil {
 		return domain.Request{}, false, err
@@ -93,7 +100,7 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 			return s.replayed(ctx, id, op.ID)
 		}
 	}
-	return s.create(ctx, by, op, in, key, 0, nil)
+	return s.create(ctx, by, op, in, key, 0, within)
 }
 
 // create stores draft in of operation op, extending request extends
@@ -449,7 +456,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 // request's status, in the same transaction: the tasking's own record.
 var transitionEffects = map[domain.Action]func(ctx context.Context, st *store.Store, r domain.Request, in domain.TransitionInput, now time.Time) error{
 	domain.ActionDecline: func(ctx context.Context, st *store.Store, r domain.Request, in domain.TransitionInput, now time.Time) error {
-		return st.DeclineTasking(ctx, r.ID, now, in.Reason)
+		return st.DeclineTasking(ctx, r.ID, now, in.Reason, "")
 	},
 	domain.ActionStartExecution: func(ctx context.Context, st *store.Store, r domain.Request, _ domain.TransitionInput, now time.Time) error {
 		return st.StartTasking(ctx, r.ID, now)

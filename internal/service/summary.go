@@ -24,13 +24,6 @@ func NewSummary(st *store.Store, now func() time.Time, log *slog.Logger) *Summar
 	return &Summary{store: st, now: now, log: log}
 }
 
-// Summary figures, named for the faces (the store computes them).
-type (
-	SummaryCount   = store.SummaryCount
-	SummaryUse     = store.SummaryUse
-	SummaryFigures = store.SummaryFigures
-)
-
 // Summary defaults and limits.
 const (
 	// SummaryDefaultDays is the default period: the last 90 days, today included.
@@ -48,7 +41,7 @@ type OperationSummary struct {
 	Operation domain.Operation
 	From, To  time.Time // dates (midnight UTC)
 	AsOf      time.Time // the clock for the "now" figures
-	SummaryFigures
+	domain.SummaryFigures
 	// Ratios in [0, 1], nil when their denominator is zero.
 	ShareBeforeRequiredBy *float64 // of the decided with a required-by date
 	ShareRedirected       *float64 // of the submitted

@@ -87,7 +87,7 @@ func TestSummaryFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counts := func(cs []service.SummaryCount) string { return fmt.Sprint(cs) }
+	counts := func(cs []domain.SummaryCount) string { return fmt.Sprint(cs) }
 	checks := []struct {
 		name      string
 		got, want any

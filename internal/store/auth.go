@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
 // RecordLoginAttempt appends one sign-in attempt.
@@ -55,27 +57,16 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// APIToken is a token's public record; the secret is never stored.
-type APIToken struct {
-	ID         int64
-	UserID     int64
-	Name       string
-	Prefix     string
-	CreatedAt  time.Time
-	LastUsedAt *time.Time
-	RevokedAt  *time.Time
-}
-
 const apiTokenCols = `id, user_id, name, prefix, created_at, last_used_at, revoked_at`
 
-func scanAPIToken(row pgx.CollectableRow) (APIToken, error) {
-	var t APIToken
+func scanAPIToken(row pgx.CollectableRow) (domain.APIToken, error) {
+	var t domain.APIToken
 	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
 	return t, err
 }
 
 // CreateAPIToken stores a token by the SHA-256 of its secret.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, prefix string, secretHash []byte, now time.Time) (APIToken, error) {
+func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, prefix string, secretHash []byte, now time.Time) (domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx,
 		`INSERT INTO api_tokens (user_id, name, prefix, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
 		 RETURNING `+apiTokenCols, userID, name, prefix, secretHash, now)
@@ -86,7 +77,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, prefix s
 // UseAPIToken finds the live token with this secret hash, records its use
 // (at most once a minute, to spare writes) and returns it. A revoked,
 // unknown or disabled user's token is CodeNotFound.
-func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Time) (APIToken, error) {
+func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Time) (domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx,
 		`UPDATE api_tokens t SET last_used_at = CASE
 		        WHEN t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute' THEN $2::timestamptz ELSE t.last_used_at END
@@ -98,7 +89,7 @@ func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Tim
 }
 
 // ListAPITokens returns user userID's tokens, newest first.
-func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx, `SELECT `+apiTokenCols+` FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC`, userID)
 	out, err := pgx.CollectRows(rows, scanAPIToken)
 	return out, dbErr(err, "list api tokens")

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"time"
 
@@ -11,17 +10,10 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
-// ExportFilter selects the requests of one operation an export holds.
+// ExportFilter selects the requests of one operation an export holds:
+// the scope a list has, and a date range.
 type ExportFilter struct {
-	OperationID int64
-	Statuses    []domain.Status
-	Sector      string
-	Priority    domain.Priority
-	// DraftsOf is the organisation whose drafts are included (the
-	// caller's own, as a requester); 0 includes no drafts.
-	DraftsOf int64
-	// OrgID keeps one requesting organisation's requests; 0 for any.
-	OrgID int64
+	RequestScope
 	// DateField is "submitted_at" or "created_at" (anything else is
 	// created_at); From (inclusive) and To (exclusive) bound it when not
 	// zero.
@@ -121,42 +113,20 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 }
 
 // exportWhere is the SQL condition on requests r (and its arguments)
-// selecting what f selects.
+// selecting what f selects: a list's (requestWhere) within a date range.
 func exportWhere(f ExportFilter) (string, []any) {
-	where := []string{"r.operation_id = $1"}
-	args := []any{f.OperationID}
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	where = append(where, "(r.status <> 'draft' OR r.requesting_org_id = "+arg(f.DraftsOf)+")")
-	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, x := range f.Statuses {
-			st[i] = string(x)
-		}
-		where = append(where, "r.status = ANY("+arg(st)+")")
-	}
-	if f.Sector != "" {
-		where = append(where, "r.sectors @> ARRAY["+arg(f.Sector)+"::text]")
-	}
-	if f.Priority != "" {
-		where = append(where, "r.priority = "+arg(string(f.Priority)))
-	}
-	if f.OrgID != 0 {
-		where = append(where, "r.requesting_org_id = "+arg(f.OrgID))
-	}
+	w := requestWhere(f.RequestScope)
 	col := "r.created_at" // whitelisted, never interpolated from input
 	if f.DateField == "submitted_at" {
 		col = "r.submitted_at"
 	}
 	if !f.From.IsZero() {
-		where = append(where, col+" >= "+arg(f.From))
+		w.and(col + " >= " + w.arg(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, col+" < "+arg(f.To))
+		w.and(col + " < " + w.arg(f.To))
 	}
-	return strings.Join(where, " AND "), args
+	return w.String(), w.args
 }
 
 // refCols are the request columns a review, vote or event row of an

@@ -46,7 +46,7 @@ func (s *Store) SaveConsent(ctx context.Context, requestID int64, c domain.Conse
 }
 
 const taskingCols = `id, request_id, provider_iso3, unit, asset_type, asset_count, platform_ref, tasked_by, tasked_at,
-	declined_at, decline_reason, started_at`
+	declined_at, decline_reason, decline_reason_code, started_at`
 
 func scanTasking(row pgx.CollectableRow) (domain.Tasking, error) {
 	var (
@@ -54,7 +54,7 @@ func scanTasking(row pgx.CollectableRow) (domain.Tasking, error) {
 		declined, started *time.Time
 	)
 	err := row.Scan(&t.ID, &t.RequestID, &t.ProviderISO3, &t.Unit, &t.AssetType, &t.AssetCount, &t.PlatformRef, &t.TaskedBy,
-		&t.TaskedAt, &declined, &t.DeclineReason, &started)
+		&t.TaskedAt, &declined, &t.DeclineReason, &t.DeclineReasonCode, &started)
 	t.DeclinedAt, t.StartedAt = deref(declined), deref(started)
 	return t, err
 }
@@ -77,10 +77,11 @@ func (s *Store) InsertTasking(ctx context.Context, t domain.Tasking) (domain.Tas
 	return out, dbErr(err, "insert tasking")
 }
 
-// DeclineTasking marks request requestID's live tasking declined.
-func (s *Store) DeclineTasking(ctx context.Context, requestID int64, at time.Time, reason string) error {
-	_, err := s.db.Exec(ctx, `UPDATE taskings SET declined_at = $2, decline_reason = $3
-		WHERE request_id = $1 AND declined_at IS NULL`, requestID, at, reason)
+// DeclineTasking marks request requestID's live tasking declined, for a
+// person's reason or, when code is not "", the system's.
+func (s *Store) DeclineTasking(ctx context.Context, requestID int64, at time.Time, reason string, code domain.ReasonCode) error {
+	_, err := s.db.Exec(ctx, `UPDATE taskings SET declined_at = $2, decline_reason = $3, decline_reason_code = $4
+		WHERE request_id = $1 AND declined_at IS NULL`, requestID, at, reason, code)
 	return dbErr(err, "decline tasking of request %d", requestID)
 }
 

@@ -38,23 +38,16 @@ func (s *Store) MembershipRoles(ctx context.Context, opID, userID int64) (domain
 	return domain.NewRoleSet(names[0]...)
 }
 
-// Member is one row of an operation's member list.
-type Member struct {
-	User         domain.User
-	Organization domain.Organization
-	Roles        domain.RoleSet
-}
-
 // ListMembers returns the members of operation opID by name.
-func (s *Store) ListMembers(ctx context.Context, opID int64) ([]Member, error) {
+func (s *Store) ListMembers(ctx context.Context, opID int64) ([]domain.Member, error) {
 	rows, _ := s.db.Query(ctx,
 		`SELECT u.id, u.email, u.name, u.organization_id, u.language, u.is_admin, u.disabled_at IS NOT NULL,
 		        u.password_hash IS NOT NULL, u.session_epoch, u.created_at, u.updated_at,
 		        o.id, o.name, o.acronym, o.type, o.un_entity, o.created_at, o.updated_at, m.roles
 		 FROM memberships m JOIN users u ON u.id = m.user_id JOIN organizations o ON o.id = u.organization_id
 		 WHERE m.operation_id = $1 ORDER BY lower(u.name), u.id`, opID)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Member, error) {
-		var m Member
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Member, error) {
+		var m domain.Member
 		var roles []string
 		u, o := &m.User, &m.Organization
 		err := row.Scan(&u.ID, &u.Email, &u.Name, &u.OrganizationID, &u.Language, &u.IsAdmin, &u.Disabled,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +94,8 @@ const requestCols = `r.id, r.operation_id, r.reference, r.status, r.version, r.t
 	r.created_by, u.name, r.sectors, r.need, r.people_targeted, r.task_category, r.capability, r.support_type,
 	r.task_description, r.origin, r.destination, r.required_by, r.start_date, r.end_date, r.priority,
 	r.urgency_reason, r.civilian_options, r.complementarity, r.exit_strategy, r.poc, r.checklist, r.escort,
-	r.status_reason, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at, coalesce(r.extension_of, 0)`
+	r.status_reason, r.status_reason_code, r.civilian_reference, r.submitted_at, r.created_at, r.updated_at,
+	coalesce(r.extension_of, 0)`
 
 const requestFrom = ` FROM requests r JOIN organizations o ON o.id = r.requesting_org_id JOIN users u ON u.id = r.created_by`
 
@@ -111,7 +111,7 @@ func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
 		&r.RequestingOrgName, &r.CreatedBy, &r.CreatedByName, &r.Sectors, &r.Need, &r.PeopleTargeted,
 		&r.TaskCategory, &r.Capability, &r.SupportType, &r.TaskDescription, &origin, &dest, &requiredBy,
 		&start, &end, &r.Priority, &r.UrgencyReason, &civ, &r.Complementarity, &exit, &poc, &checklist, &escort,
-		&r.StatusReason, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt, &r.ExtensionOf)
+		&r.StatusReason, &r.StatusReasonCode, &r.CivilianReference, &submittedAt, &r.CreatedAt, &r.UpdatedAt, &r.ExtensionOf)
 	if err != nil {
 		return r, err
 	}
@@ -275,12 +275,12 @@ func (s *Store) UpdateRequest(ctx context.Context, r domain.Request) error {
 		        destination = $13, required_by = $14, start_date = $15, end_date = $16, priority = $17,
 		        urgency_reason = $18, civilian_options = $19, complementarity = $20, exit_strategy = $21, poc = $22,
 		        checklist = $23, escort = $24, status_reason = $25, civilian_reference = $26, submitted_at = $27,
-		        updated_at = $28
+		        updated_at = $28, status_reason_code = $29
 		 WHERE id = $1`,
 		r.ID, r.Status, r.Version, r.Title, r.Sectors, r.Need, r.PeopleTargeted, r.TaskCategory, r.Capability,
 		r.SupportType, r.TaskDescription, origin, dest, nullTime(r.RequiredBy), nullTime(r.StartDate),
 		nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ, r.Complementarity, exit, poc, checklist, escort,
-		r.StatusReason, r.CivilianReference, nullTime(r.SubmittedAt), r.UpdatedAt)
+		r.StatusReason, r.CivilianReference, nullTime(r.SubmittedAt), r.UpdatedAt, r.StatusReasonCode)
 	if err != nil {
 		return dbErr(err, "update request %d", r.ID)
 	}
@@ -371,58 +371,29 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	if !ok {
 		spec = sorts[domain.SortUpdated]
 	}
-	var (
-		where = []string{"r.operation_id = $1"}
-		args  = []any{f.OperationID}
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
-	}
-	// Drafts are private to the requesting organisation.
-	where = append(where, "(r.status <> 'draft' OR r.requesting_org_id = "+arg(f.DraftsOf)+")")
-	if len(f.Statuses) > 0 {
-		st := make([]string, len(f.Statuses))
-		for i, x := range f.Statuses {
-			st[i] = string(x)
-		}
-		if len(st) == 1 {
-			// "= ANY" would keep PostgreSQL from reading the status index in order.
-			where = append(where, "r.status = "+arg(st[0]))
-		} else {
-			where = append(where, "r.status = ANY("+arg(st)+")")
-		}
-	}
-	if f.Sector != "" {
-		where = append(where, "r.sectors @> ARRAY["+arg(f.Sector)+"::text]")
-	}
-	if f.Priority != "" {
-		where = append(where, "r.priority = "+arg(string(f.Priority)))
-	}
+	w := requestWhere(RequestScope{OperationID: f.OperationID, DraftsOf: f.DraftsOf, Statuses: f.Statuses,
+		Sector: f.Sector, Priority: f.Priority, OrgID: f.OrgID})
 	if f.TaskCategory != "" {
-		where = append(where, "r.task_category = "+arg(string(f.TaskCategory)))
-	}
-	if f.OrgID != 0 {
-		where = append(where, "r.requesting_org_id = "+arg(f.OrgID))
+		w.and("r.task_category = " + w.arg(string(f.TaskCategory)))
 	}
 	if f.CreatedBy != 0 {
-		where = append(where, "r.created_by = "+arg(f.CreatedBy))
+		w.and("r.created_by = " + w.arg(f.CreatedBy))
 	}
 	if f.AwaitingVoteOf != 0 {
-		org := arg(f.AwaitingVoteOf)
-		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
-			AND `+org+` = ANY (v.eligible)
-			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = `+org+`))`)
+		org := w.arg(f.AwaitingVoteOf)
+		w.and(`EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND ` + org + ` = ANY (v.eligible)
+			AND NOT EXISTS (SELECT 1 FROM votes x WHERE x.review_id = v.id AND x.organization_id = ` + org + `))`)
 	}
 	if !f.EndingBy.IsZero() {
-		where = append(where, "r.end_date <= "+arg(domain.DateOf(f.EndingBy))+"::date")
+		w.and("r.end_date <= " + w.arg(domain.DateOf(f.EndingBy)) + "::date")
 	}
 	if !f.ReviewClosingBy.IsZero() {
-		where = append(where, `EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
-			AND v.deadline <= `+arg(f.ReviewClosingBy)+`)`)
+		w.and(`EXISTS (SELECT 1 FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL
+			AND v.deadline <= ` + w.arg(f.ReviewClosingBy) + `)`)
 	}
 	if f.Query != "" {
-		where = append(where, "r.search @@ websearch_to_tsquery('simple', "+arg(f.Query)+")")
+		w.and("r.search @@ websearch_to_tsquery('simple', " + w.arg(f.Query) + ")")
 	}
 	if f.Cursor != "" {
 		vals, err := decodeCursor(f.Cursor, len(spec.exprs))
@@ -431,13 +402,13 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 		}
 		ph := make([]string, len(vals))
 		for i, v := range vals {
-			ph[i] = arg(v) + "::" + spec.casts[i]
+			ph[i] = w.arg(v) + "::" + spec.casts[i]
 		}
 		op := ">"
 		if spec.desc {
 			op = "<"
 		}
-		where = append(where, "("+strings.Join(spec.exprs, ", ")+") "+op+" ("+strings.Join(ph, ", ")+")")
+		w.and("(" + strings.Join(spec.exprs, ", ") + ") " + op + " (" + strings.Join(ph, ", ") + ")")
 	}
 	dir := " ASC"
 	if spec.desc {
@@ -454,10 +425,10 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	             (SELECT v.deadline FROM reviews v WHERE v.request_id = r.id AND v.closed_at IS NULL), r.end_date,
 	             ARRAY[` + strings.Join(keys, ", ") + `]
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
-	      WHERE ` + strings.Join(where, " AND ") + `
+	      WHERE ` + w.String() + `
 	      ORDER BY ` + strings.Join(order, ", ") + `
-	      LIMIT ` + arg(f.Limit+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	      LIMIT ` + w.arg(f.Limit+1)
+	rows, err := s.db.Query(ctx, q, w.args...)
 	if err != nil {
 		return domain.RequestPage{}, listErr(err, f)
 	}

@@ -61,6 +61,17 @@ func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store
 	return fmt.Errorf("store: transaction gave up after %d serialization retries: %w", maxSerializationRetries, err)
 }
 
+// Savepoint runs fn inside a savepoint of the current transaction: when
+// fn fails, what it wrote is undone and the transaction goes on. Outside a
+// transaction it is InTx.
+func (s *Store) Savepoint(ctx context.Context, fn func(*Store) error) error {
+	tx, ok := s.db.(pgx.Tx)
+	if !ok {
+		return s.InTx(ctx, fn)
+	}
+	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return fn(&Store{db: sp}) })
+}
+
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
 	var one int

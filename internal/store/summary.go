@@ -5,53 +5,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
 )
-
-// SummaryCount is how many requests (or sector mentions) carry one code.
-type SummaryCount struct {
-	Code  string
-	Count int
-}
-
-// SummaryUse is the MCDA used: live (not declined) taskings to one
-// provider State with one asset type, and the assets they committed.
-type SummaryUse struct {
-	ProviderISO3 string
-	AssetType    string
-	Taskings     int
-	Assets       int
-}
-
-// SummaryFigures is an operation's summary over a period, every figure
-// an SQL aggregate. The period figures concern the requests submitted in
-// [From, To); EndingSoon and OpenTooLong are as of Now.
-type SummaryFigures struct {
-	Submitted      int // requests submitted in the period
-	ByStatus       []SummaryCount
-	BySector       []SummaryCount // a request counts once per sector
-	ByTaskCategory []SummaryCount
-	BySupportType  []SummaryCount
-	ByPriority     []SummaryCount
-
-	// Decided: requests of the period with a decision (the latest one
-	// counts); the hours are from submission to that decision, nil
-	// without any decision.
-	Decided     int
-	MedianHours *float64
-	P90Hours    *float64
-	// WithRequiredBy of the decided had a required-by date;
-	// BeforeRequiredBy were decided at or before it.
-	WithRequiredBy   int
-	BeforeRequiredBy int
-	Approved         int
-	Rejected         int
-	Redirected       int // now redirected to a civilian option
-
-	EndingSoon  int // active tasks whose end date falls within the next 7 days
-	OpenTooLong int // not in a terminal status, created more than 8 weeks ago
-
-	MCDA []SummaryUse // taskings made in the period, not declined
-}
 
 // SummaryQuery selects what Summary counts.
 type SummaryQuery struct {
@@ -68,8 +24,8 @@ type SummaryQuery struct {
 
 // Summary computes the operation summary with four aggregate queries;
 // it never reads the requests themselves into memory.
-func (s *Store) Summary(ctx context.Context, q SummaryQuery) (SummaryFigures, error) {
-	var f SummaryFigures
+func (s *Store) Summary(ctx context.Context, q SummaryQuery) (domain.SummaryFigures, error) {
+	var f domain.SummaryFigures
 	if err := s.summaryCounts(ctx, q, &f); err != nil {
 		return f, err
 	}
@@ -118,8 +74,8 @@ func (s *Store) Summary(ctx context.Context, q SummaryQuery) (SummaryFigures, er
 		 GROUP BY t.provider_iso3, t.asset_type
 		 ORDER BY count(*) DESC, t.provider_iso3, t.asset_type`,
 		q.OperationID, q.From, q.To)
-	f.MCDA, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (SummaryUse, error) {
-		var u SummaryUse
+	f.MCDA, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.SummaryUse, error) {
+		var u domain.SummaryUse
 		err := row.Scan(&u.ProviderISO3, &u.AssetType, &u.Taskings, &u.Assets)
 		return u, err
 	})
@@ -131,7 +87,7 @@ func (s *Store) Summary(ctx context.Context, q SummaryQuery) (SummaryFigures, er
 
 // summaryCounts fills the breakdowns by status, sector, task category,
 // support type and priority in one query.
-func (s *Store) summaryCounts(ctx context.Context, q SummaryQuery, f *SummaryFigures) error {
+func (s *Store) summaryCounts(ctx context.Context, q SummaryQuery, f *domain.SummaryFigures) error {
 	rows, _ := s.db.Query(ctx, `
 		WITH c AS (
 		    SELECT status, sectors, task_category, support_type, priority
@@ -151,7 +107,7 @@ func (s *Store) summaryCounts(ctx context.Context, q SummaryQuery, f *SummaryFig
 		q.OperationID, q.From, q.To)
 	var (
 		dim string
-		c   SummaryCount
+		c   domain.SummaryCount
 	)
 	_, err := pgx.ForEachRow(rows, []any{&dim, &c.Code, &c.Count}, func() error {
 		switch dim {

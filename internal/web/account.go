@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -144,7 +145,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	s.sessions.Put(r.Context(), sessionEpoch, u.SessionEpoch)
+	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
 	logger(r.Context()).InfoContext(r.Context(), "password changed", "user_id", u.ID)
 	s.setFlash(w, components.FlashSuccess, "profile.password_changed")
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)

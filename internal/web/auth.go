@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -53,8 +54,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:
-		status := map[domain.Code]int{domain.CodeInvalid: http.StatusUnprocessableEntity,
-			domain.CodeUnauthorized: http.StatusUnauthorized, domain.CodeRateLimited: http.StatusTooManyRequests}[domain.ErrorCode(err)]
+		status, _ := httpface.Status(domain.ErrorCode(err))
 		return s.render(w, r, status, pages.Login(s.loginView(w, r, err)))
 	default:
 		return err
@@ -64,8 +64,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	s.sessions.Put(r.Context(), sessionUserID, u.ID)
-	s.sessions.Put(r.Context(), sessionEpoch, u.SessionEpoch)
+	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
+	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
 	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
 	s.setFlash(w, components.FlashSuccess, "login.welcome")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)

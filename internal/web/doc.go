@@ -3,6 +3,10 @@
 // Handlers parse the request, call one service method, build a view model
 // and render it or redirect; rules live in domain, transactions in service.
 //
-// It imports service, domain, i18n, metrics and the web/... templ
-// packages; it must not import store or run SQL.
+// Its middleware is httpface.Stack's, shared with the JSON API; cmd puts
+// the two faces side by side (httpface.Mux).
+//
+// It imports service, domain, httpface, reqctx, i18n, metrics and the
+// web/... templ packages; it must not import store or run SQL
+// (internal/layers tests it).
 package web

@@ -120,14 +120,6 @@ func (s *Server) handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
-// handleCrossOriginDenied answers a state-changing request that came from
-// another site (a forged form post): 403, with the usual page.
-func (s *Server) handleCrossOriginDenied(w http.ResponseWriter, r *http.Request) error {
-	logger(r.Context()).WarnContext(r.Context(), "cross-origin request refused",
-		"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
-	return domain.Errorf(domain.CodeForbidden, "error.cross_origin")
-}
-
 // countdown says how long until a review's deadline, and when it is.
 func (s *Server) countdown(ctx context.Context, deadline time.Time) string {
 	left := deadline.Sub(s.now())

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-chi/chi/v5/middleware"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -33,7 +33,7 @@ func TestRecoverer(t *testing.T) {
 	var h http.Handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("secret internal detail")
 	})
-	h = middleware.RequestID(s.localize(s.logRequests(s.recoverer(h))))
+	h = chi.Chain(s.stack.Middleware(s.renderError)...).Handler(h)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
 	if rec.Code != http.StatusInternalServerError {
@@ -57,9 +57,9 @@ func TestRecoverer(t *testing.T) {
 func TestInternalErrorHidden(t *testing.T) {
 	t.Parallel()
 	s, logs := newBareServer(t)
-	h := middleware.RequestID(s.localize(s.logRequests(s.handle(func(http.ResponseWriter, *http.Request) error {
+	h := chi.Chain(s.stack.Middleware(s.renderError)...).Handler(s.handle(func(http.ResponseWriter, *http.Request) error {
 		return io.ErrUnexpectedEOF
-	}))))
+	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "unexpected EOF") {

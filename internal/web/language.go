@@ -5,12 +5,9 @@ import (
 	"slices"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/web/components"
 )
-
-// langCookie keeps an anonymous visitor's language choice (and a signed-in
-// user's, for the sign-in page after sign-out).
-const langCookie = "lang"
 
 // autonyms returns each interface language named in itself ("Français"),
 // from the English catalogue, which holds the autonyms.
@@ -21,16 +18,6 @@ func (s *Server) autonyms() []components.Language {
 		out = append(out, components.Language{Code: l, Name: en.T("language." + l)})
 	}
 	return out
-}
-
-// cookieLanguage returns the language the visitor chose with the footer's
-// switcher, or "".
-func cookieLanguage(r *http.Request) string {
-	c, err := r.Cookie(langCookie)
-	if err != nil || !slices.Contains(domain.Languages, c.Value) {
-		return ""
-	}
-	return c.Value
 }
 
 // handleLanguage is the footer's language switcher: it saves a signed-in
@@ -49,7 +36,7 @@ func (s *Server) handleLanguage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
+	http.SetCookie(w, &http.Cookie{Name: httpface.LanguageCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, safeNext(r.PostForm.Get("return")), http.StatusSeeOther)
 	return nil

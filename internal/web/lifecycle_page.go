@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -137,7 +138,7 @@ func taskingRow(ctx context.Context, t domain.Tasking) pages.TaskingRow {
 		Assets: i18n.T(ctx, "lifecycle.tasking.assets_value", "Type", t.AssetType, "Count", t.AssetCount)}
 	switch {
 	case !t.DeclinedAt.IsZero():
-		row.StateCode, row.Reason = "declined", t.DeclineReason
+		row.StateCode, row.Reason = "declined", httpface.Reason(ctx, t.DeclineReasonCode, t.DeclineReason)
 		row.State = i18n.T(ctx, "lifecycle.tasking.state.declined", "At", displayTime(ctx, t.DeclinedAt))
 	case !t.StartedAt.IsZero():
 		row.StateCode = "started"

@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	fx "github.com/cmcoord/cmcoord/internal/testutil/fixture"
 )
@@ -360,4 +361,29 @@ func approvedForExtension(t *testing.T, w *requestWorld) domain.Request {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestSystemReasonLocalized: a refused consent cancels the request for a
+// reason the system states; the page shows it in each reader's language
+// (the requester's profile language, in turn every catalogue language).
+func TestSystemReasonLocalized(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	r := w.approved(t, "Refused consent", w.mustHC(t))
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	wantRedirect(t, w.post(t, w.officer, page+"/consent", url.Values{"status": {"refused"}, "authority": {"NDRRMA"},
+		"channel": {"Letter"}, "date": {w.clock.Now().Format(time.DateOnly)}}), page+"#lifecycle-h")
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range domain.Languages {
+		if err := w.access.SetLanguage(t.Context(), w.requesterActor, lang); err != nil {
+			t.Fatal(err)
+		}
+		want := catalog.Localizer(lang).T(domain.ReasonConsentRefused.MessageKey())
+		if got := testid(doc(t, w.get(t, w.requester, page)), "status-reason").Text(); !strings.Contains(got, want) {
+			t.Errorf("%s: status reason %q, want %q", lang, got, want)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -28,17 +29,6 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 			s.renderError(w, r, err)
 		}
 	}
-}
-
-// statusOf maps error codes to HTTP statuses; anything else is a 500.
-var statusOf = map[domain.Code]int{
-	domain.CodeInvalid:      http.StatusUnprocessableEntity,
-	domain.CodeNotFound:     http.StatusNotFound,
-	domain.CodeForbidden:    http.StatusForbidden,
-	domain.CodeConflict:     http.StatusConflict,
-	domain.CodeUnauthorized: http.StatusUnauthorized,
-	domain.CodeMalformed:    http.StatusBadRequest,
-	domain.CodeRateLimited:  http.StatusTooManyRequests,
 }
 
 // titleOf maps a status to the i18n key stem of its error page.
@@ -59,11 +49,7 @@ var titleOf = map[int]string{
 // Internal errors are logged here, once, with the request ID; the user
 // sees the request ID and never the error's text.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
-	if s.isAPI(r) {
-		s.apiErrors(w, r, err)
-		return
-	}
-	status, ok := statusOf[domain.ErrorCode(err)]
+	status, ok := httpface.Status(domain.ErrorCode(err))
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
 		status = http.StatusGatewayTimeout
@@ -75,16 +61,12 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	case !ok:
 		status = http.StatusInternalServerError
-		logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
+		if !errors.Is(err, httpface.ErrPanic) { // a panic is logged with its stack
+			logger(r.Context()).ErrorContext(r.Context(), "request failed", "err", err)
+		}
 		err = nil // never shown
 	}
 	s.renderErrorPage(w, r, status, err)
-}
-
-// isAPI reports whether r is for the JSON API, whose clients want its
-// error envelope rather than a page.
-func (s *Server) isAPI(r *http.Request) bool {
-	return s.apiErrors != nil && strings.HasPrefix(r.URL.Path, "/api/")
 }
 
 // renderErrorPage writes the error page for status. A *domain.Error's

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -72,7 +73,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		Status: statusBadge(ctx, req.Status), Version: strconv.Itoa(req.Version),
 		OperationURL: "/operations/" + d.Operation.Code, OperationTag: d.Operation.Code,
 		ListURL:      operationRequestsURL(d.Operation.Code),
-		StatusReason: req.StatusReason, CivilianReference: req.CivilianReference,
+		StatusReason: httpface.Reason(ctx, req.StatusReasonCode, req.StatusReason), CivilianReference: req.CivilianReference,
 	}
 	v.Shell = s.shell(w, r, req.Reference+" · "+req.Title)
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.requested_by"), Value: req.RequestingOrgName + " (" + req.CreatedByName + ")"})
@@ -367,14 +368,15 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	ev.Action = i18n.T(ctx, key)
 	var p struct {
 		Reason            string          `json:"reason"`
+		ReasonCode        string          `json:"reason_code"`
 		CivilianReference string          `json:"civilian_reference"`
 		Changes           []domain.Change `json:"changes"`
 		Body              string          `json:"body"`
 		Version           int             `json:"version"`
 	}
 	if json.Unmarshal(e.Payload, &p) == nil {
-		if p.Reason != "" {
-			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", p.Reason))
+		if reason := httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason); reason != "" {
+			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", reason))
 		}
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
@@ -425,12 +427,7 @@ func (s *Server) handleRequestAction(t domain.Rule) handlerFunc {
 			http.Redirect(w, r, requestURL(id)+"/edit?check=submit", http.StatusSeeOther)
 			return nil
 		case domain.ErrorCode(err) == domain.CodeInvalid:
-			d, gerr := s.requests.Page(ctx, a, id)
-			if gerr != nil {
-				return gerr
-			}
-			return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-				pageState{form: short, values: r.PostForm, err: err, summary: true})
+			return s.reshowRefused(w, r, id, short, err)
 		}
 		return s.afterConflict(w, r, id, act, err)
 	}
@@ -447,12 +444,7 @@ func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
 	a, ctx := actor(r), r.Context()
 	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
 	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "briefing", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "briefing", err)
 	}
 	if err != nil {
 		return err
@@ -473,12 +465,7 @@ func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) error 
 	a, ctx := actor(r), r.Context()
 	c, err := s.requests.AddComment(ctx, a, id, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "comment", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "comment", err)
 	}
 	if err != nil {
 		return err
@@ -503,12 +490,7 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	a, ctx := actor(r), r.Context()
 	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-			pageState{form: "comment-" + strconv.FormatInt(cid, 10), values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
 	}
 	if err != nil {
 		return err
@@ -516,6 +498,18 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	s.setFlash(w, components.FlashSuccess, "comments.saved")
 	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(cid, 10), http.StatusSeeOther)
 	return nil
+}
+
+// reshowRefused answers a form on request id's page that the service
+// refused (CodeInvalid): the page again, with 422, what was typed kept
+// and the problems at its fields and in the summary.
+func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64, form string, err error) error {
+	d, gerr := s.requests.Page(r.Context(), actor(r), id)
+	if gerr != nil {
+		return gerr
+	}
+	return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+		pageState{form: form, values: r.PostForm, err: err, summary: true})
 }
 
 func yesNo(ctx context.Context, b bool) string {
@@ -547,11 +541,7 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Page(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d, pageState{form: "extend", values: r.PostForm, err: err, summary: true})
+		return s.reshowRefused(w, r, id, "extend", err)
 	}
 	if err != nil {
 		return err

@@ -260,11 +260,24 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 	}
 	a, ctx := actor(r), r.Context()
 	in, fe, civ := requestInput(r.PostForm)
+	submit := r.PostForm.Get("intent") == "submit"
 	var req domain.Request
 	if err = invalid(fe); err == nil {
-		req, _, err = s.requests.Create(ctx, a, code, in, r.PostForm.Get("idempotency_key"))
+		key := r.PostForm.Get("idempotency_key")
+		if submit {
+			req, _, err = s.requests.CreateAndSubmit(ctx, a, code, in, key)
+		} else {
+			req, _, err = s.requests.Create(ctx, a, code, in, key)
+		}
 	}
-	if domain.ErrorCode(err) == domain.CodeInvalid {
+	var notSubmitted *service.NotSubmittedError
+	switch {
+	case errors.As(err, &notSubmitted):
+		// Saved as a draft; the form says why it cannot be submitted yet.
+		s.setFlash(w, components.FlashWarning, "request.saved_not_submitted")
+		http.Redirect(w, r, requestURL(notSubmitted.Saved.ID)+"/edit?check=submit", http.StatusSeeOther)
+		return nil
+	case domain.ErrorCode(err) == domain.CodeInvalid:
 		// Nothing is lost: the page comes back with what was typed.
 		err = withFieldMessages(requestFieldErrors(err, civ), fe)
 		ev, eerr := s.requests.Evaluate(ctx, a, code, in)
@@ -276,33 +289,16 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 			return oerr
 		}
 		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev)
-	}
-	if err != nil {
+	case err != nil:
 		return err
 	}
-	if r.PostForm.Get("intent") != "submit" {
-		s.setFlash(w, components.FlashSuccess, "request.saved")
-		http.Redirect(w, r, requestURL(req.ID), http.StatusSeeOther)
-		return nil
+	flash := "request.saved"
+	if req.Status != domain.StatusDraft { // submitted now, or by the first of two clicks
+		flash = "request.submitted"
 	}
-	return s.submitAfterSave(w, r, req)
-}
-
-// submitAfterSave submits a request just saved from the form. When the
-// submission is refused, the draft stays saved and the form shows why.
-func (s *Server) submitAfterSave(w http.ResponseWriter, r *http.Request, req domain.Request) error {
-	_, err := s.requests.Transition(r.Context(), actor(r), req.ID, domain.ActionSubmit, domain.TransitionInput{Version: req.Version})
-	switch {
-	case err == nil:
-		s.setFlash(w, components.FlashSuccess, "request.submitted")
-		http.Redirect(w, r, requestURL(req.ID), http.StatusSeeOther)
-		return nil
-	case domain.ErrorCode(err) == domain.CodeInvalid:
-		s.setFlash(w, components.FlashWarning, "request.saved_not_submitted")
-		http.Redirect(w, r, requestURL(req.ID)+"/edit?check=submit", http.StatusSeeOther)
-		return nil
-	}
-	return s.afterConflict(w, r, req.ID, domain.ActionSubmit, err)
+	s.setFlash(w, components.FlashSuccess, flash)
+	http.Redirect(w, r, requestURL(req.ID), http.StatusSeeOther)
+	return nil
 }
 
 // afterConflict turns a conflict from a repeated action (a double click,
@@ -381,6 +377,8 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	return s.render(w, r, status, pages.RequestForm(v))
 }
 
+// handleRequestUpdate saves the form and, for "Save and submit", submits
+// the request in the same transaction (Requests.SaveAndSubmit).
 func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathIDParam(r, "id")
 	if err != nil {
@@ -391,14 +389,31 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 	}
 	a, ctx := actor(r), r.Context()
 	in, fe, civ := requestInput(r.PostForm)
-	var saved domain.Request
-	if err = invalid(fe); err == nil {
-		saved, err = s.requests.Edit(ctx, a, id, 0, func(req *domain.Request) error {
-			replaceRequestFields(req, in)
-			return nil
-		})
+	submit := r.PostForm.Get("intent") == "submit"
+	replace := func(req *domain.Request) error {
+		replaceRequestFields(req, in)
+		return nil
 	}
+	if err = invalid(fe); err == nil {
+		if submit {
+			// The version the requester saw guards against overwriting and
+			// submitting a request someone else has since resubmitted.
+			version, _ := strconv.Atoi(r.PostForm.Get("version"))
+			_, err = s.requests.SaveAndSubmit(ctx, a, id, max(version, 0), replace)
+		} else {
+			_, err = s.requests.Edit(ctx, a, id, 0, replace)
+		}
+	}
+	var notSubmitted *service.NotSubmittedError
 	switch {
+	case errors.As(err, &notSubmitted):
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		f := newForm(r, notSubmitted.Err)
+		f.values = requestValues(d.Request)
+		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, f, d.Evaluation, notSubmitted.Err)
 	case domain.ErrorCode(err) == domain.CodeInvalid:
 		err = withFieldMessages(requestFieldErrors(err, civ), fe)
 		d, gerr := s.requests.Get(ctx, a, id)
@@ -422,30 +437,11 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 	case err != nil:
 		return err
 	}
-	if r.PostForm.Get("intent") != "submit" {
-		s.setFlash(w, components.FlashSuccess, "request.saved")
-		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
-		return nil
+	flash := "request.saved"
+	if submit {
+		flash = "request.submitted"
 	}
-	// The version the requester saw guards against submitting a request
-	// someone else has since resubmitted.
-	if v, perr := strconv.Atoi(r.PostForm.Get("version")); perr == nil && v > 0 {
-		saved.Version = v
-	}
-	_, err = s.requests.Transition(ctx, a, id, domain.ActionSubmit, domain.TransitionInput{Version: saved.Version})
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		d, gerr := s.requests.Get(ctx, a, id)
-		if gerr != nil {
-			return gerr
-		}
-		f := newForm(r, err)
-		f.values = requestValues(d.Request)
-		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, f, d.Evaluation, err)
-	}
-	if err != nil {
-		return s.afterConflict(w, r, id, domain.ActionSubmit, err)
-	}
-	s.setFlash(w, components.FlashSuccess, "request.submitted")
+	s.setFlash(w, components.FlashSuccess, flash)
 	http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
 	return nil
 }

@@ -192,12 +192,7 @@ func (s *Server) reviewAction(form, done string, do func(r *http.Request, a doma
 		a := actor(r)
 		err = do(r, a, id)
 		if domain.ErrorCode(err) == domain.CodeInvalid {
-			d, gerr := s.requests.Page(r.Context(), a, id)
-			if gerr != nil {
-				return gerr
-			}
-			return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-				pageState{form: form, values: r.PostForm, err: err, summary: true})
+			return s.reshowRefused(w, r, id, form, err)
 		}
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cmcoord/cmcoord/internal/httpface"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/web"
 )
@@ -14,23 +16,13 @@ import (
 // pageTimeout bounds an HTML page; exports get their own, longer limit.
 const pageTimeout = 10 * time.Second
 
-// Routes returns the HTTP handler with every route of cmcoord listed here
-// (the JSON API's own routes are listed in internal/api/routes.go and
-// mounted at /api/v1).
+// Routes returns the HTML face with every page route listed here, behind
+// the middleware both faces share (httpface.Stack). The JSON API has its
+// own routes and stack (internal/api/routes.go); httpface.Mux puts the two
+// side by side.
 func (s *Server) Routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(
-		middleware.RequestID,
-		s.clientIP(),
-		s.localize,
-		s.logRequests,
-		s.securityHeaders,
-		s.recoverer,
-		s.csrf.Handler, // refuses cross-origin state-changing requests (403)
-		middleware.Compress(5),
-		s.sessionsMiddleware,
-		s.authenticate,
-	)
+	r.Use(s.stack.Middleware(s.renderError)...)
 	r.NotFound(s.handle(s.handleNotFound))
 	r.MethodNotAllowed(s.handle(s.handleMethodNotAllowed))
 
@@ -44,10 +36,6 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodHead, "/static/*", web.StaticHandler())
 	r.Get("/favicon.ico", s.handleFavicon)
 	r.Get("/robots.txt", s.handleRobots)
-
-	if s.api != nil {
-		r.Mount("/api/v1", s.api)
-	}
 
 	// Pages anyone may open.
 	r.Group(func(r chi.Router) {
@@ -137,7 +125,7 @@ func (s *Server) Routes() http.Handler {
 	})
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout.
-	r.With(s.requireUser, middleware.Timeout(exportTimeout)).
+	r.With(s.requireUser, middleware.Timeout(httpface.ExportTimeout)).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
 	return r
 }

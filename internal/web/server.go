@@ -2,11 +2,11 @@ package web
 
 import (
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -31,15 +31,8 @@ type Options struct {
 	// Notifications is the user's own in-app notifications; nil shows no
 	// count in the header.
 	Notifications *service.Notifications
-	// API is the JSON face, mounted at /api/v1; nil mounts nothing.
-	API http.Handler
-	// APIErrors writes a failure met before the API's own handlers (a
-	// refused cross-origin request, a panic, a failed token lookup) for a
-	// path under /api/ as the API's JSON error envelope; nil writes the
-	// HTML error page there too.
-	APIErrors func(w http.ResponseWriter, r *http.Request, err error)
-	Catalog   *i18n.Catalog
-	Metrics   *metrics.Metrics
+	Catalog       *i18n.Catalog
+	Metrics       *metrics.Metrics
 	// Version is the build version shown in the footer.
 	Version string
 	// SecureCookies marks cookies Secure and sends HSTS; set it when
@@ -65,15 +58,13 @@ type Server struct {
 	exports        *service.Exports
 	summary        *service.Summary
 	sessions       *scs.SessionManager
-	api            http.Handler
-	apiErrors      func(http.ResponseWriter, *http.Request, error)
 	catalog        *i18n.Catalog
 	languages      []components.Language // the footer's switcher, without Current
 	metrics        *metrics.Metrics
 	version        string
 	secureCookies  bool
 	trustedProxies int
-	csrf           *http.CrossOriginProtection
+	stack          httpface.Stack
 	now            func() time.Time
 }
 
@@ -92,14 +83,11 @@ func New(o Options) *Server {
 		exports:        o.Exports,
 		summary:        o.Summary,
 		sessions:       o.Sessions,
-		api:            o.API,
-		apiErrors:      o.APIErrors,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
 		version:        o.Version,
 		secureCookies:  o.SecureCookies,
 		trustedProxies: o.TrustedProxies,
-		csrf:           http.NewCrossOriginProtection(),
 		now:            o.Now,
 	}
 	if s.now == nil {
@@ -114,6 +102,8 @@ func New(o Options) *Server {
 	if s.catalog != nil {
 		s.languages = s.autonyms()
 	}
-	s.csrf.SetDenyHandler(s.handle(s.handleCrossOriginDenied))
+	s.stack = httpface.Stack{Log: s.log, Metrics: s.metrics, Catalog: s.catalog, Access: s.access, Sessions: s.sessions,
+		SecureCookies: s.secureCookies, TrustedProxies: s.trustedProxies, Sessionless: sessionless,
+		QuietRoutes: quietRoutes, SecretRoutes: secretRoutes}
 	return s
 }

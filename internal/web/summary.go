@@ -121,7 +121,7 @@ func (s *Server) summaryCharts(ctx context.Context, sum service.OperationSummary
 			return code
 		}
 	}
-	countChart := func(id, title, prefix string, counts []service.SummaryCount) pages.SummaryChart {
+	countChart := func(id, title, prefix string, counts []domain.SummaryCount) pages.SummaryChart {
 		rows := make([]chartRow, len(counts))
 		for i, c := range counts {
 			rows[i] = chartRow{label: label(prefix)(c.Code), n: c.Count, values: []string{i18n.FromContext(ctx).Number(c.Count)}}
@@ -227,7 +227,7 @@ func (s *Server) reportLinks(a domain.Actor, op domain.Operation) pages.ReportLi
 // summaryExport is the download form of operation code, its dates
 // prefilled with the summary's period (on the submission date, as the
 // summary counts). Input names are the export query's
-// (service.ParseExportQuery); ids are prefixed so they differ from the
+// (httpface.ParseExportQuery); ids are prefixed so they differ from the
 // period form's.
 func summaryExport(ctx context.Context, code string, from, to time.Time, languages []components.Language) *pages.SummaryExport {
 	base := "/operations/" + code + "/exports/requests."

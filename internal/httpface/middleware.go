@@ -1,0 +1,304 @@
+package httpface
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/reqctx"
+	"github.com/cmcoord/cmcoord/internal/service"
+)
+
+// Fail writes a failure the way one face answers: the HTML error page, or
+// the JSON error envelope.
+type Fail func(w http.ResponseWriter, r *http.Request, err error)
+
+// Stack is what the middleware both faces run needs. Each face builds
+// its own stack from it (Middleware), with its own way to fail.
+type Stack struct {
+	Log      *slog.Logger
+	Metrics  *metrics.Metrics
+	Catalog  *i18n.Catalog
+	Access   *service.Access
+	Sessions *scs.SessionManager // nil: no session cookie is read
+	// SecureCookies sends HSTS (cmcoord served over TLS).
+	SecureCookies bool
+	// TrustedProxies is how many reverse proxies append to X-Forwarded-For.
+	TrustedProxies int
+	// Sessionless reports paths that never touch the session store
+	// (static files, probes); nil is none.
+	Sessionless func(path string) bool
+	// QuietRoutes are logged at debug level; SecretRoutes hold a secret in
+	// their path and are logged by route pattern (a one-time link).
+	QuietRoutes, SecretRoutes []string
+}
+
+// Middleware returns the stack of a face, in order: request ID, client
+// address, language, request log and metrics, security headers, panic
+// recovery, cross-origin protection of state-changing requests (the
+// browser's cookie session must not be ridden from another site),
+// compression, the session and authentication by bearer token or session.
+// fail answers what the stack refuses.
+func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
+	}
+	if s.Metrics == nil {
+		s.Metrics = metrics.New(nil)
+	}
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Logger(r.Context()).WarnContext(r.Context(), "cross-origin request refused",
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		fail(w, r, domain.Errorf(domain.CodeForbidden, "error.cross_origin"))
+	}))
+	return []func(http.Handler) http.Handler{
+		middleware.RequestID,
+		s.clientIP(),
+		s.localize,
+		s.logRequests,
+		s.securityHeaders,
+		recoverer(fail),
+		csrf.Handler,
+		middleware.Compress(5),
+		s.sessions,
+		s.authenticate(fail),
+	}
+}
+
+// contentSecurityPolicy allows only this origin's own scripts, styles and
+// images: no inline script, no style attributes, no third parties, no
+// framing, forms posting only here.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// securityHeaders sets the headers every response carries.
+func (s Stack) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), payment=(), usb=(), interest-cohort=()")
+		if s.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP records the client address: the peer's, or the one the
+// trusted proxies reported in X-Forwarded-For. Never chi's RealIP, which
+// trusts any header.
+func (s Stack) clientIP() func(http.Handler) http.Handler {
+	if s.TrustedProxies > 0 {
+		return middleware.ClientIPFromXFFTrustedProxies(s.TrustedProxies)
+	}
+	return middleware.ClientIPFromRemoteAddr
+}
+
+// LanguageCookie keeps an anonymous visitor's language choice (and a
+// signed-in user's, for the sign-in page after sign-out).
+const LanguageCookie = "lang"
+
+// CookieLanguage returns the language the visitor chose with the footer's
+// switcher, or "".
+func CookieLanguage(r *http.Request) string {
+	c, err := r.Cookie(LanguageCookie)
+	if err != nil || !slices.Contains(domain.Languages, c.Value) {
+		return ""
+	}
+	return c.Value
+}
+
+// localize puts the request's Localizer in the context: the language the
+// visitor chose (a cookie), else the Accept-Language header; authenticate
+// then puts a signed-in user's profile language first.
+func (s Stack) localize(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Catalog == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		l := s.Catalog.Localizer(CookieLanguage(r), r.Header.Get("Accept-Language"))
+		w.Header().Add("Vary", "Accept-Language, Cookie")
+		next.ServeHTTP(w, r.WithContext(i18n.WithLocalizer(r.Context(), l)))
+	})
+}
+
+type loggerKey struct{}
+
+// Logger returns the request-scoped logger (with request_id), or the
+// default logger outside a request.
+func Logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// logRequests puts a request-scoped logger in the context, then writes
+// one line per request and records its metrics, keyed by route pattern.
+func (s Stack) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		log := s.Log.With("request_id", middleware.GetReqID(r.Context()))
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), loggerKey{}, log)))
+		d := time.Since(start)
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		s.Metrics.ObserveHTTP(r.Method, route, status, d)
+		level := slog.LevelInfo
+		if slices.Contains(s.QuietRoutes, route) {
+			level = slog.LevelDebug
+		}
+		path := r.URL.Path
+		if slices.Contains(s.SecretRoutes, route) {
+			path = route // the path itself is a credential
+		}
+		log.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method),
+			slog.String("route", route),
+			slog.String("path", path),
+			slog.Int("status_code", status),
+			slog.Int("bytes", ww.BytesWritten()),
+			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+			slog.String("client_ip", middleware.GetClientIP(r.Context())),
+		)
+	})
+}
+
+// ErrPanic stands for a recovered panic (already logged with its stack).
+var ErrPanic = errors.New("handler panicked")
+
+// recoverer turns a panic into a logged error with its stack and the
+// face's 500 answer (when nothing was written yet). http.ErrAbortHandler
+// is re-raised, as net/http expects.
+func recoverer(fail Fail) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			defer func() {
+				rec := recover()
+				if rec == nil {
+					return
+				}
+				if rec == http.ErrAbortHandler {
+					panic(rec)
+				}
+				Logger(r.Context()).ErrorContext(r.Context(), "panic",
+					"err", fmt.Sprint(rec), "stack", strings.TrimSpace(string(debug.Stack())))
+				if ww.Status() != 0 {
+					return // headers are gone; the client sees a cut response
+				}
+				fail(ww, r, ErrPanic)
+			}()
+			next.ServeHTTP(ww, r)
+		})
+	}
+}
+
+// Session keys.
+const (
+	SessionUserID = "user_id"
+	SessionEpoch  = "epoch"
+)
+
+// sessions loads and saves the session around every request but the
+// sessionless ones.
+func (s Stack) sessions(next http.Handler) http.Handler {
+	if s.Sessions == nil {
+		return next
+	}
+	withSession := s.Sessions.LoadAndSave(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Sessionless != nil && s.Sessionless(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		withSession.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves who is asking — an API bearer token or the session
+// — and puts it in the context (reqctx). A session whose user was
+// disabled, or that predates a password change, is destroyed here. The
+// request's language follows the user's choice.
+func (s Stack) authenticate(fail Fail) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s.Access == nil || s.Sessionless != nil && s.Sessionless(r.URL.Path) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			ctx := r.Context()
+			var auth reqctx.Auth
+			if h := r.Header.Get("Authorization"); h != "" {
+				token, ok := strings.CutPrefix(h, "Bearer ")
+				if !ok {
+					auth.TokenErr = domain.Errorf(domain.CodeUnauthorized, "token.invalid")
+				} else if a, err := s.Access.ActorForToken(ctx, strings.TrimSpace(token)); err == nil {
+					auth = reqctx.Auth{Actor: a, Via: reqctx.ViaToken}
+				} else if domain.ErrorCode(err) == domain.CodeUnauthorized {
+					auth.TokenErr = err
+				} else {
+					fail(w, r, err)
+					return
+				}
+			} else if s.Sessions != nil {
+				if id := s.Sessions.GetInt64(ctx, SessionUserID); id != 0 {
+					a, err := s.Access.Actor(ctx, id, s.Sessions.GetInt64(ctx, SessionEpoch))
+					switch {
+					case err == nil:
+						auth = reqctx.Auth{Actor: a, Via: reqctx.ViaSession}
+					case domain.ErrorCode(err) == domain.CodeUnauthorized:
+						if err := s.Sessions.Destroy(ctx); err != nil {
+							fail(w, r, err)
+							return
+						}
+					default:
+						fail(w, r, err)
+						return
+					}
+				}
+			}
+			ctx = reqctx.With(ctx, auth)
+			if lang := auth.Actor.Language; lang != "" && s.Catalog != nil {
+				ctx = i18n.WithLocalizer(ctx, s.Catalog.Localizer(lang, r.Header.Get("Accept-Language")))
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// Mux is cmcoord's top-level router: the JSON API at /api/v1, with its
+// own middleware stack, and every other path to the HTML face.
+func Mux(api, web http.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Mount("/api/v1", api)
+	r.Mount("/", web)
+	return r
+}

@@ -1,0 +1,26 @@
+package httpface
+
+import (
+	"net/http"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// statusOf maps error codes to HTTP statuses for both faces (STYLE R18);
+// anything else is a 500.
+var statusOf = map[domain.Code]int{
+	domain.CodeInvalid:      http.StatusUnprocessableEntity,
+	domain.CodeNotFound:     http.StatusNotFound,
+	domain.CodeForbidden:    http.StatusForbidden,
+	domain.CodeConflict:     http.StatusConflict,
+	domain.CodeUnauthorized: http.StatusUnauthorized,
+	domain.CodeMalformed:    http.StatusBadRequest,
+	domain.CodeRateLimited:  http.StatusTooManyRequests,
+}
+
+// Status returns the HTTP status of an error code, and false for a code
+// with none (an internal error: 500).
+func Status(code domain.Code) (int, bool) {
+	s, ok := statusOf[code]
+	return s, ok
+}

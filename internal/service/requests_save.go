@@ -1,0 +1,124 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// NotSubmittedError is returned by the "save and submit" use cases when
+// the draft was saved but its submission refused (CodeInvalid: a failing
+// checklist item or a missing field). Nothing typed is lost: the draft
+// holds it; nothing of the submission was written. Err is the refusal,
+// listing the failing items; domain.ErrorCode sees through to it.
+type NotSubmittedError struct {
+	Saved domain.Request // the draft as saved
+	Err   error
+}
+
+func (e *NotSubmittedError) Error() string { return "saved, not submitted: " + e.Err.Error() }
+func (e *NotSubmittedError) Unwrap() error { return e.Err }
+
+// bound returns the service running on st, the store of a transaction
+// already open, so that its use cases join that transaction.
+func (s *Requests) bound(st *store.Store) *Requests {
+	c := *s
+	c.store = st
+	return &c
+}
+
+// SaveAndSubmit edits request id as Edit does, then submits it, in one
+// transaction. version, when not 0, is the version the requester saw: a
+// request moved on since is CodeConflict and nothing is saved. A refused
+// submission (CodeInvalid) keeps the saved draft and returns
+// *NotSubmittedError; any other failure of either step leaves the request
+// as it was, with no event.
+func (s *Requests) SaveAndSubmit(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (domain.Request, error) {
+	var (
+		out     domain.Request
+		refused error
+	)
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		saved, err := s.bound(st).Edit(ctx, by, id, version, apply)
+		if err != nil {
+			return err
+		}
+		out, refused, err = s.submitSaved(ctx, st, by, saved)
+		return err
+	})
+	if err != nil {
+		return domain.Request{}, err
+	}
+	if refused != nil {
+		return out, &NotSubmittedError{Saved: out, Err: refused}
+	}
+	return out, nil
+}
+
+// CreateAndSubmit creates a draft as Create does, then submits it, in one
+// transaction. A refused submission (CodeInvalid) keeps the new draft and
+// returns *NotSubmittedError; any other failure of the submission creates
+// nothing. A retry with the same idempotency key returns the request the
+// first call created, as it now stands (created false), without submitting
+// it again.
+func (s *Requests) CreateAndSubmit(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (domain.Request, bool, error) {
+	var (
+		submitted domain.Request
+		refused   error
+	)
+	out, created, err := s.createIn(ctx, by, opCode, in, key, func(st *store.Store, saved domain.Request, _ time.Time) error {
+		var err error
+		submitted, refused, err = s.submitSaved(ctx, st, by, saved)
+		return err
+	})
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if !created {
+		return out, false, nil // a replay: the first call submitted, or not
+	}
+	if refused != nil {
+		return out, true, &NotSubmittedError{Saved: out, Err: refused}
+	}
+	return submitted, true, nil
+}
+
+// submitSaved submits saved inside the transaction of st, in a savepoint:
+// a refusal (CodeInvalid) undoes whatever the submission began and is
+// returned as refused, leaving the saved draft to commit; any other
+// failure is err, and rolls the whole transaction back.
+func (s *Requests) submitSaved(ctx context.Context, st *store.Store, by domain.Actor, saved domain.Request) (out domain.Request, refused, err error) {
+	out = saved
+	err = st.Savepoint(ctx, func(sp *store.Store) error {
+		sub, err := s.bound(sp).Transition(ctx, by, saved.ID, domain.ActionSubmit, domain.TransitionInput{Version: saved.Version})
+		if err == nil {
+			out = sub
+		}
+		return err
+	})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		return saved, err, nil
+	}
+	return out, nil, err
+}
+
+// Patch changes request id's fields as Edit does (apply sets them on the
+// locked, stored request: the API's merge patch) and returns the request
+// as by now sees it, read in the same transaction: the PATCH's
+// read-modify-write is one use case. Nothing is saved when apply, the
+// rules or the read fail.
+func (s *Requests) Patch(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (RequestDetail, error) {
+	var out RequestDetail
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		tx := s.bound(st)
+		if _, err := tx.Edit(ctx, by, id, version, apply); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.Get(ctx, by, id)
+		return err
+	})
+	return out, err
+}
