@@ -11,7 +11,7 @@ import (
 
 // The HCT review and the HC's decision (PRODUCT.md §4, Voting) over
 // service.Reviews. The service decides who may do what with
-// domain.CanRequest: a request the caller cannot see is 404, one they
+// domain.Can: a request the caller cannot see is 404, one they
 // see but may not act on 403, a wrong state or a stale version 409.
 
 // handleReviewShow answers the request's latest review as the caller may

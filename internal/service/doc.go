@@ -1,6 +1,7 @@
 // Package service holds cmcoord's use cases. Each exported method is one
 // use case and, when it changes data, one transaction: lock, decide with
-// the domain rules, save, append the audit event. The HTML face (web) and
+// the domain rules (authorize: the facts a rule's guard reads, loaded by
+// subject, then domain.Can), save, append the audit event. The HTML face (web) and
 // the JSON face (api) both call these methods and nothing below them.
 //
 // The faces parse HTTP into typed inputs (domain values, ExportFilter);
