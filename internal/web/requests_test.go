@@ -312,8 +312,11 @@ func TestRequestWorkflowPages(t *testing.T) {
 		t.Error("the form does not say why it was returned")
 	}
 
-	// Resubmitted (version 2), then redirected to a civilian option.
-	form := web.RequestFormValues(fx.Request("Bridge repair", w.clock.Now()))
+	// Resubmitted unchanged (version 2), then redirected to a civilian
+	// option. The form holds the request as stored: a fixture built again
+	// now could differ (its required-by time is now + 5 days, to the
+	// minute) and add an edit to the timeline.
+	form := web.RequestFormValues(r)
 	form.Set("intent", "submit")
 	form.Set("version", "1")
 	wantRedirect(t, w.post(t, w.requester, page+"/edit", form), page)
@@ -330,6 +333,7 @@ func TestRequestWorkflowPages(t *testing.T) {
 	// The timeline: created, submitted, returned, submitted, redirected.
 	events := d.Find(`[data-testid^="event-"]`)
 	if events.Length() != 5 {
+		events.Each(func(i int, e *goquery.Selection) { t.Logf("event %d: %s", i, strings.Join(strings.Fields(e.Text()), " ")) })
 		t.Fatalf("timeline has %d events, want 5", events.Length())
 	}
 	if !strings.Contains(events.Eq(2).Text(), reason) {
