@@ -109,15 +109,36 @@ const (
 	FactConsent                     // Subject.Consent
 	FactAssessment                  // Subject.Assessment (HRDDP)
 	FactVoters                      // Subject.Voters (the operation's HCT organisations)
+	FactRequest                     // Subject.Request: the whole request, not only its Ref
 )
+
+// RequestRef is what the rulebook reads of a request to decide who may
+// see it and act on it before any guard: who owns it, where, and its
+// status. Readers that scan only part of a request (exports) hand the
+// rules a RequestRef, never a half-filled Request.
+type RequestRef struct {
+	ID              int64
+	Reference       string
+	OperationID     int64
+	RequestingOrgID int64
+	Status          Status
+}
+
+// Ref returns what the rulebook reads of r.
+func (r Request) Ref() RequestRef {
+	return RequestRef{ID: r.ID, Reference: r.Reference, OperationID: r.OperationID, RequestingOrgID: r.RequestingOrgID, Status: r.Status}
+}
 
 // Subject is what an action is taken on: the instance (zero value), an
 // operation, or a request, with the facts its guards read.
 type Subject struct {
 	OperationID int64
 	Operation   Operation
-	Request     *Request
-	Evaluation  Evaluation
+	// Ref is the request the action is on; Request the whole of it,
+	// known when FactRequest is (OnRequest).
+	Ref        RequestRef
+	Request    *Request
+	Evaluation Evaluation
 	// Review is the request's latest review (nil when none); Tally is its
 	// tally: frozen once closed, of the current votes while open.
 	Review *Review
@@ -143,8 +164,24 @@ func OnOperation(op Operation) Subject {
 // enough for rules that read only the actor's roles there.
 func InOperation(opID int64) Subject { return Subject{OperationID: opID} }
 
-// OnRequest is request r as a subject, without facts.
-func OnRequest(r Request) Subject { return Subject{OperationID: r.OperationID, Request: &r} }
+// OnRequest is request r as a subject, whole (FactRequest), without
+// other facts.
+func OnRequest(r Request) Subject {
+	return Subject{OperationID: r.OperationID, Ref: r.Ref(), Request: &r, Known: FactRequest}
+}
+
+// withRef fills Ref from Request in a subject built by hand.
+func (s Subject) withRef() Subject {
+	if s.Ref.ID == 0 && s.Ref.OperationID == 0 && s.Request != nil {
+		s.Ref = s.Request.Ref()
+	}
+	return s
+}
+
+// OnRef is the request ref names as a subject: enough for the rules
+// without a guard reading the request (seeing it, its contact, acting by
+// role and status).
+func OnRef(ref RequestRef) Subject { return Subject{OperationID: ref.OperationID, Ref: ref} }
 
 // GuardFunc is a rule's condition beyond roles and states. It returns
 // nil when the action may be taken, otherwise an *Error saying why.
@@ -237,7 +274,7 @@ var Rules = []Rule{
 	{Action: ActionVote, Scope: ScopeRequest, Roles: []Role{RoleHCTMember}, From: []Status{StatusHCTReview},
 		Needs: FactReview, Guard: mayVote, WrongState: "review.closed"},
 	{Action: ActionExtend, Scope: ScopeRequest, Roles: requesterOnly, From: taskActive,
-		Needs: FactOperation, Guard: extendable},
+		Needs: FactOperation | FactRequest, Guard: extendable},
 	{Action: ActionRecordConsent, Scope: ScopeRequest, Roles: officer,
 		From: []Status{StatusApproved, StatusTasked, StatusDeclinedByProvider}},
 	{Action: ActionReport, Scope: ScopeRequest, Roles: officer, From: []Status{StatusInExecution}},
@@ -348,7 +385,7 @@ func NeedsOf(actions ...Action) Fact {
 }
 
 // AllFacts are every fact a guard may read.
-const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | FactAssessment | FactVoters
+const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | FactAssessment | FactVoters | FactRequest
 
 // Can decides whether a may take action on s. It returns nil when
 // allowed; CodeUnauthorized for an anonymous actor; CodeNotFound when
@@ -358,6 +395,7 @@ const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | Fac
 // rule's guard does not allow it now. Checks run in that order, so a
 // probe of something invisible always reads as missing.
 func Can(a Actor, action Action, s Subject) error {
+	s = s.withRef()
 	rule, err := canBeforeGuard(a, action, s)
 	if err != nil || rule.Guard == nil {
 		return err
@@ -410,10 +448,10 @@ func canBeforeGuard(a Actor, action Action, s Subject) (Rule, error) {
 			}
 		}
 	default:
-		if s.Request == nil {
+		r := s.withRef().Ref
+		if r.ID == 0 && r.OperationID == 0 {
 			return rule, fmt.Errorf("domain: %s needs a request", action)
 		}
-		r := *s.Request
 		if !visible(a, r) {
 			return rule, Errorf(CodeNotFound, "error.not_found")
 		}
@@ -478,7 +516,7 @@ func holdsAny(held RoleSet, want []Role) bool {
 }
 
 // ownOrg reports whether the request belongs to the actor's organisation.
-func ownOrg(a Actor, r Request) bool {
+func ownOrg(a Actor, r RequestRef) bool {
 	return a.OrganizationID != 0 && a.OrganizationID == r.RequestingOrgID
 }
 
@@ -487,7 +525,7 @@ func ownOrg(a Actor, r Request) bool {
 // role beyond requester (officers, HCT members, the HC, HRDDP reviewers
 // and viewers see the operation's requests). Drafts are private to the
 // requesting organisation's requesters until submitted.
-func visible(a Actor, r Request) bool {
+func visible(a Actor, r RequestRef) bool {
 	roles := a.RolesIn(r.OperationID)
 	own := roles.Has(RoleRequester) && ownOrg(a, r)
 	if r.Status == StatusDraft {
@@ -510,7 +548,7 @@ func SeesAllRequests(roles RoleSet) bool {
 // mayAs reports whether a, holding one of roles in r's operation, may act;
 // the requester role counts only on the actor's own organisation's
 // requests.
-func mayAs(a Actor, r Request, roles []Role) bool {
+func mayAs(a Actor, r RequestRef, roles []Role) bool {
 	held := a.RolesIn(r.OperationID)
 	for _, want := range roles {
 		if !held.Has(want) {
@@ -561,7 +599,7 @@ func mayCloseEarly(_ Actor, s Subject) error {
 }
 
 func reviewMayOpen(_ Actor, s Subject) error {
-	eligible, _ := EligibleOrganizations(s.Voters, s.Request.RequestingOrgID)
+	eligible, _ := EligibleOrganizations(s.Voters, s.Ref.RequestingOrgID)
 	return CheckOpenReview(s.Evaluation, eligible, s.Assessment)
 }
 

@@ -63,13 +63,13 @@ var Guards = []Guard{GuardContact, GuardEscort}
 
 // Sees reports whether a sees content g of request r on channel ch. It
 // is false whenever a may not see r at all.
-func Sees(a Actor, r Request, g Guard, ch Channel) bool {
-	if Can(a, ActionViewRequest, OnRequest(r)) != nil {
+func Sees(a Actor, r RequestRef, g Guard, ch Channel) bool {
+	if Can(a, ActionViewRequest, OnRef(r)) != nil {
 		return false
 	}
 	switch g {
 	case GuardContact:
-		return ch != ChannelPublic && Can(a, ActionViewContact, OnRequest(r)) == nil
+		return ch != ChannelPublic && Can(a, ActionViewContact, OnRef(r)) == nil
 	case GuardEscort:
 		return ch == ChannelScreen
 	}
@@ -94,7 +94,7 @@ func guardedItems(g Guard) []string {
 func RequestFor(a Actor, r Request, ch Channel) (Request, []Guard) {
 	var hidden []Guard
 	for _, g := range Guards {
-		if Sees(a, r, g, ch) {
+		if Sees(a, r.Ref(), g, ch) {
 			continue
 		}
 		hidden = append(hidden, g)
@@ -154,7 +154,7 @@ const Hidden = "(hidden)"
 // An event that loses nothing is returned as it is (its hash still
 // verifies); a redacted one keeps its stored hash, which then vouches for
 // the stored payload, not for the one shown.
-func EventFor(a Actor, r Request, e Event, ch Channel, reviews map[int64]Review) Event {
+func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Review) Event {
 	var hide []Guard
 	for _, g := range Guards {
 		if !Sees(a, r, g, ch) {

@@ -75,7 +75,7 @@ func TestRequestForWalksGuards(t *testing.T) {
 					got, hidden := domain.RequestFor(a, r, ch)
 					text := fmt.Sprintf("%+v", got)
 					for g, list := range canaries {
-						want := domain.Sees(a, r, g, ch)
+						want := domain.Sees(a, r.Ref(), g, ch)
 						for _, c := range list {
 							if strings.Contains(text, c) != want {
 								t.Errorf("%s (guard %s) shown = %v, want %v", c, g, !want, want)
@@ -115,7 +115,7 @@ func TestSeesNeverWithoutTheRequest(t *testing.T) {
 			r := visRequest(st)
 			for _, g := range domain.Guards {
 				for _, ch := range domain.Channels {
-					if domain.Sees(a, r, g, ch) && domain.Can(a, domain.ActionViewRequest, domain.OnRequest(r)) != nil {
+					if domain.Sees(a, r.Ref(), g, ch) && domain.Can(a, domain.ActionViewRequest, domain.OnRequest(r)) != nil {
 						t.Errorf("%s sees %s of a %s request they may not see (%s)", name, g, st, ch)
 					}
 				}
@@ -144,9 +144,9 @@ func TestEventForSnapshotsAndEdits(t *testing.T) {
 			r.Status = st
 			for _, ch := range domain.Channels {
 				for _, e := range []domain.Event{snapshot, edit} {
-					got := domain.EventFor(a, r, e, ch, nil)
+					got := domain.EventFor(a, r.Ref(), e, ch, nil)
 					for g, list := range canaries {
-						want := domain.Sees(a, r, g, ch)
+						want := domain.Sees(a, r.Ref(), g, ch)
 						for _, c := range list {
 							if strings.Contains(string(got.Payload), c) != want {
 								t.Errorf("%s %s %s %s: %s shown = %v, want %v", name, st, ch, e.Action, c, !want, want)
@@ -181,12 +181,12 @@ func TestEventForEditOfGuardedOnly(t *testing.T) {
 	}
 	e := visEvent(t, domain.EventEdited, map[string]any{"changes": domain.Diff(old, cur)})
 	officer := visActor(domain.RoleOfficer, visOtherOrg)
-	got := domain.EventFor(officer, cur, e, domain.ChannelExport, nil)
+	got := domain.EventFor(officer, cur.Ref(), e, domain.ChannelExport, nil)
 	var p struct{ Changes []domain.Change }
 	if err := json.Unmarshal(got.Payload, &p); err != nil || len(p.Changes) != 0 {
 		t.Fatalf("export of a guarded-only edit = %s (%v), want no change listed", got.Payload, err)
 	}
-	if got := domain.EventFor(officer, cur, e, domain.ChannelScreen, nil); string(got.Payload) != string(e.Payload) {
+	if got := domain.EventFor(officer, cur.Ref(), e, domain.ChannelScreen, nil); string(got.Payload) != string(e.Payload) {
 		t.Fatalf("on screen the officer sees %s, want the event as stored", got.Payload)
 	}
 }
@@ -240,7 +240,7 @@ func TestEventForVotes(t *testing.T) {
 			vis := domain.VotesVisible(roles, rv)
 			shown := domain.VoteShown(a, roles, rv, domain.Vote{OrganizationID: visVoterOrg})
 			for _, ch := range domain.Channels {
-				got := domain.EventFor(a, r, vote, ch, reviews)
+				got := domain.EventFor(a, r.Ref(), vote, ch, reviews)
 				var p map[string]any
 				if err := json.Unmarshal(got.Payload, &p); err != nil {
 					t.Fatal(err)
@@ -255,7 +255,7 @@ func TestEventForVotes(t *testing.T) {
 				if _, ok := p["review_id"]; !ok {
 					t.Errorf("%s, %s: the vote event lost its review: %s", rvName, name, got.Payload)
 				}
-				closed := domain.EventFor(a, r, closing, ch, reviews)
+				closed := domain.EventFor(a, r.Ref(), closing, ch, reviews)
 				values := strings.Contains(string(closed.Payload), "CANARY-vote-comment") || strings.Contains(string(closed.Payload), `"abstain"`)
 				if values != (vis == domain.SeeValues) || !strings.Contains(string(closed.Payload), `"voted":3`) {
 					t.Errorf("%s, %s: review event %s; want values %v and the turnout", rvName, name, closed.Payload, vis == domain.SeeValues)
@@ -264,7 +264,7 @@ func TestEventForVotes(t *testing.T) {
 		}
 	}
 	// A review the caller does not know is sealed.
-	got := domain.EventFor(visActor(domain.RoleViewer, visOtherOrg), visRequest(domain.StatusHCTReview), vote, domain.ChannelScreen, nil)
+	got := domain.EventFor(visActor(domain.RoleViewer, visOtherOrg), visRequest(domain.StatusHCTReview).Ref(), vote, domain.ChannelScreen, nil)
 	if got.ActorID != 0 || strings.Contains(string(got.Payload), "organization_id") {
 		t.Fatalf("vote event of an unknown review = %+v %s, want sealed", got, got.Payload)
 	}

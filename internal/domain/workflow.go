@@ -97,7 +97,7 @@ func (r *Request) Apply(a Actor, action Action, s Subject, in TransitionInput, n
 	if !ok {
 		return nil, Errorf(CodeForbidden, "error.forbidden") // not a transition
 	}
-	s.Request, s.OperationID = r, r.OperationID
+	s.Request, s.Ref, s.OperationID, s.Known = r, r.Ref(), r.OperationID, s.Known|FactRequest
 	if err := Can(a, action, s); err != nil {
 		return nil, err
 	}

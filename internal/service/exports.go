@@ -179,7 +179,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 	// (domain.EventFor reads the policy and whether it is open or
 	// cancelled): a few bytes a review, not its voter lists.
 	seen := map[int64]domain.Review{}
-	err = st.EachReview(ctx, sf, func(ref domain.Request, rv domain.Review, outcome string) error {
+	err = st.EachReview(ctx, sf, func(ref domain.RequestRef, rv domain.Review, outcome string) error {
 		seen[rv.ID] = domain.Review{ID: rv.ID, RequestID: rv.RequestID, Policy: rv.Policy, ClosedAt: rv.ClosedAt, Cancelled: rv.Cancelled}
 		return reviews.Write(export.ReviewRow{Reference: ref.Reference, Review: rv, Outcome: outcome})
 	})
@@ -190,7 +190,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 	if err != nil {
 		return err
 	}
-	err = st.EachVote(ctx, sf, func(ref domain.Request, rv domain.Review, v domain.Vote) error {
+	err = st.EachVote(ctx, sf, func(ref domain.RequestRef, rv domain.Review, v domain.Vote) error {
 		if !domain.VoteShown(by, roles, rv, v) {
 			return nil
 		}
@@ -203,7 +203,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 	if err != nil {
 		return err
 	}
-	return st.EachExportEvent(ctx, sf, func(ref domain.Request, e domain.Event) error {
+	return st.EachExportEvent(ctx, sf, func(ref domain.RequestRef, e domain.Event) error {
 		e = domain.EventFor(by, ref, e, domain.ChannelExport, seen)
 		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})
 	})

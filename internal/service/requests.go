@@ -254,7 +254,7 @@ func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews
 		byID[rv.ID] = rv
 	}
 	for i := range events {
-		events[i] = domain.EventFor(by, r, events[i], domain.ChannelScreen, byID)
+		events[i] = domain.EventFor(by, r.Ref(), events[i], domain.ChannelScreen, byID)
 	}
 	return events
 }

@@ -22,6 +22,8 @@ type ExportFilter struct {
 }
 
 // ExportRecord is one exported request with its latest decision.
+// Request holds only the columns an export writes (exportCols): it is
+// data for the writers; the rules are asked about Ref, which is whole.
 type ExportRecord struct {
 	Request   domain.Request
 	Outcome   string // "approved", "rejected" or "" when undecided
@@ -75,6 +77,9 @@ const exportCols = `r.id, r.operation_id, r.reference, r.status, r.title, r.requ
 	r.submitted_at, coalesce(d.outcome, ''), d.decided_at`
 
 // scanExport scans exportCols.
+// Ref is what the rules read of the exported request.
+func (rec ExportRecord) Ref() domain.RequestRef { return rec.Request.Ref() }
+
 func scanExport(rows pgx.Rows) (ExportRecord, error) {
 	var (
 		rec                            ExportRecord
@@ -133,8 +138,8 @@ func exportWhere(f ExportFilter) (string, []any) {
 // export carries: its reference and what the access rules read.
 const refCols = `r.id, r.reference, r.operation_id, r.requesting_org_id, r.status`
 
-// scanRef scans refCols into a partial request.
-func scanRef(r *domain.Request) []any {
+// scanRef scans refCols into a request's ref (what the rules read).
+func scanRef(r *domain.RequestRef) []any {
 	return []any{&r.ID, &r.Reference, &r.OperationID, &r.RequestingOrgID, &r.Status}
 }
 
@@ -156,14 +161,14 @@ func (s *Store) eachRow(ctx context.Context, what, q string, args []any, scan fu
 // EachReview calls fn with each review of the requests f selects, with
 // its request (only the columns of refCols) and how it ended ("closed",
 // "cancelled", "" while open), in reference then round order, streaming.
-func (s *Store) EachReview(ctx context.Context, f ExportFilter, fn func(ref domain.Request, rv domain.Review, outcome string) error) error {
+func (s *Store) EachReview(ctx context.Context, f ExportFilter, fn func(ref domain.RequestRef, rv domain.Review, outcome string) error) error {
 	where, args := exportWhere(f)
 	q := `SELECT ` + refCols + `, coalesce(v.outcome, ''), ` + prefixed("v.", reviewCols) + `
 	      FROM reviews v JOIN requests r ON r.id = v.request_id
 	      WHERE ` + where + ` ORDER BY r.number, r.id, v.round, v.id`
 	return s.eachRow(ctx, "export reviews", q, args, func(rows pgx.Rows) error {
 		var (
-			ref     domain.Request
+			ref     domain.RequestRef
 			outcome string
 		)
 		rv, err := scanReview(prefixRow{rows, append(scanRef(&ref), &outcome)})
@@ -177,7 +182,7 @@ func (s *Store) EachReview(ctx context.Context, f ExportFilter, fn func(ref doma
 // EachVote calls fn with each current vote in the reviews of the requests
 // f selects, with its request (refCols) and its review (ID, round, sealed,
 // closed time, cancelled: what domain.VotesVisible reads), streaming.
-func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain.Request, rv domain.Review, v domain.Vote) error) error {
+func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain.RequestRef, rv domain.Review, v domain.Vote) error) error {
 	where, args := exportWhere(f)
 	q := `SELECT ` + refCols + `, rv.id, rv.round, rv.sealed, rv.closed_at, rv.outcome, ` + voteCols + `
 	      FROM votes v JOIN reviews rv ON rv.id = v.review_id JOIN requests r ON r.id = rv.request_id
@@ -185,7 +190,7 @@ func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain
 	      WHERE ` + where + ` ORDER BY r.number, r.id, rv.round, o.name`
 	return s.eachRow(ctx, "export votes", q, args, func(rows pgx.Rows) error {
 		var (
-			ref     domain.Request
+			ref     domain.RequestRef
 			rv      domain.Review
 			closed  *time.Time
 			outcome *string
@@ -202,13 +207,13 @@ func (s *Store) EachVote(ctx context.Context, f ExportFilter, fn func(ref domain
 
 // EachExportEvent calls fn with each audit event of the requests f
 // selects, with its request (refCols), chain by chain, streaming.
-func (s *Store) EachExportEvent(ctx context.Context, f ExportFilter, fn func(ref domain.Request, e domain.Event) error) error {
+func (s *Store) EachExportEvent(ctx context.Context, f ExportFilter, fn func(ref domain.RequestRef, e domain.Event) error) error {
 	where, args := exportWhere(f)
 	q := `SELECT ` + refCols + `, ` + eventCols + `
 	      FROM events e JOIN requests r ON r.id = e.request_id LEFT JOIN users u ON u.id = e.actor_id
 	      WHERE ` + where + ` ORDER BY r.number, r.id, e.seq`
 	return s.eachRow(ctx, "export events", q, args, func(rows pgx.Rows) error {
-		var ref domain.Request
+		var ref domain.RequestRef
 		e, err := scanEvent(prefixRow{rows, scanRef(&ref)})
 		if err != nil {
 			return dbErr(err, "export events")
