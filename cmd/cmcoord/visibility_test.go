@@ -548,7 +548,9 @@ func (m *visMatrix) plant(b *built, zq func(string) string, in domain.Request, v
 		}})
 	}
 	guarded := func(g domain.Guard) func(v reader, ch domain.Channel) bool {
-		return func(v reader, ch domain.Channel) bool { return onChannel(v, ch) && domain.Sees(v.actor, r.Ref(), g, ch) }
+		return func(v reader, ch domain.Channel) bool {
+			return onChannel(v, ch) && domain.Sees(v.actor, r.Ref(), g, ch)
+		}
 	}
 	for f, text := range map[string]string{"pocname": in.POC.Name, "pocrole": in.POC.Role, "pocemail": in.POC.Email, "pocphone": in.POC.Phone} {
 		m.canaries = append(m.canaries, canary{field: f, text: text, on: b, allowed: guarded(domain.GuardContact)})

@@ -333,7 +333,9 @@ func TestRequestWorkflowPages(t *testing.T) {
 	// The timeline: created, submitted, returned, submitted, redirected.
 	events := d.Find(`[data-testid^="event-"]`)
 	if events.Length() != 5 {
-		events.Each(func(i int, e *goquery.Selection) { t.Logf("event %d: %s", i, strings.Join(strings.Fields(e.Text()), " ")) })
+		events.Each(func(i int, e *goquery.Selection) {
+			t.Logf("event %d: %s", i, strings.Join(strings.Fields(e.Text()), " "))
+		})
 		t.Fatalf("timeline has %d events, want 5", events.Length())
 	}
 	if !strings.Contains(events.Eq(2).Text(), reason) {
