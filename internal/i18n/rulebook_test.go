@@ -1,0 +1,39 @@
+package i18n_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/i18n"
+)
+
+// TestRulebookIsTranslated: every status and step the rulebook names has
+// the texts the pages show for it (TestCataloguesMatchEnglish then holds
+// every language to English's keys): a row added without them fails here,
+// not on a page that shows a key.
+func TestRulebookIsTranslated(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := func(key, why string) {
+		if !cat.Has(key) {
+			t.Errorf("missing %q (%s)", key, why)
+		}
+	}
+	for _, s := range domain.Statuses() {
+		need("status."+string(s), "a status")
+	}
+	for _, r := range domain.Transitions() {
+		if len(r.Roles) > 0 {
+			need("action."+string(r.Action), "a step people take")
+		}
+	}
+	for _, r := range domain.GenericTransitions() {
+		id := strings.ReplaceAll(r.Path, "/", "-")
+		need("action_hint."+id, "the generic form's hint")
+		need("flash."+id+"_done", "the generic step's confirmation")
+	}
+}
