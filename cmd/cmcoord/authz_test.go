@@ -237,6 +237,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/requests/{id}":                 inOperation(401, 200, false, members...),
 	"PATCH /api/v1/requests/{id}":               inOperation(401, http.StatusConflict, false, requester),
 	"POST /api/v1/requests/{id}/briefing":       inOperation(401, 422, false, officer),
+	"POST /api/v1/requests/{id}/extend":         inOperation(401, http.StatusConflict, false, requester),
 	// The review API: no review yet, and `{}` carries no version.
 	"GET /api/v1/requests/{id}/review":         inOperation(401, http.StatusNotFound, false, members...),
 	"POST /api/v1/requests/{id}/review":        inOperation(401, http.StatusConflict, false, officer),

@@ -412,7 +412,7 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 		out.Checklist[id] = answerDTO{Answer: a.Value, Note: a.Note}
 	}
 	for _, act := range d.Actions {
-		if _, ok := domain.TransitionFor(act); ok { // the workflow's steps; can_edit and can_comment say the rest
+		if r, _ := domain.RuleFor(act); r.Step() { // each has a route
 			out.Actions = append(out.Actions, string(act))
 		}
 	}

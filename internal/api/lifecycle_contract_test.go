@@ -34,6 +34,16 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 	p := fmt.Sprintf("/requests/%d", id)
 	v1 := map[string]any{"version": 1}
 
+	// An extension: the requester asks for more time (a new draft).
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.officer, Body: map[string]any{"end_date": "2099-01-01"}}, 403)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.outsider, Body: map[string]any{"end_date": "2099-01-01"}}, 404)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "soon"}}, 422)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2000-01-01"}}, 422)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: `{"end_date": 1}`}, 400)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
+		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 201)
+	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
+		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 200) // the retry: the same draft
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.requester}, 200) // without the HRDDP keys
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.officer}, 200)   // with them
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.outsider}, 404)

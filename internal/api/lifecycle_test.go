@@ -237,7 +237,7 @@ func TestLifecycle_ToHandover(t *testing.T) {
 	// Tasked, declined by the provider, tasked again to another.
 	f.step(t, f.hc, id, "tasking", taskingBody).wantError(t, http.StatusForbidden, "forbidden", nil)
 	wantMessage(t, f.step(t, f.officer, id, "tasking", map[string]any{"provider_iso3": "IND", "unit": "u", "asset_type": "a", "asset_count": 1}).
-		wantError(t, http.StatusConflict, "conflict", nil), "request.stale")
+		wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
 	f.step(t, f.officer, id, "tasking", map[string]any{"version": 1, "provider_iso3": "India", "unit": " ", "asset_count": 0}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"provider_iso3": "field.iso3", "unit": "field.required",
 			"asset_type": "field.required", "asset_count": "tasking.asset_count"})
@@ -268,7 +268,7 @@ func TestLifecycle_ToHandover(t *testing.T) {
 	// Execution, with reports (the officer's) and their totals.
 	f.step(t, f.officer, id, "reports", map[string]any{"date": today()}).wantError(t, http.StatusConflict, "conflict", nil)
 	f.step(t, f.requester, id, "execution", map[string]any{"version": 1}).wantError(t, http.StatusForbidden, "forbidden", nil)
-	wantMessage(t, f.step(t, f.officer, id, "execution", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil), "request.stale")
+	wantMessage(t, f.step(t, f.officer, id, "execution", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
 	got = f.mustStep(t, f.officer, id, "execution", map[string]any{"version": 1})
 	if got.Status != "in_execution" || got.Taskings[1].StartedAt == nil || got.Taskings[0].StartedAt != nil || !got.CanReport ||
 		!got.CanComplete || !got.CanCancel || got.CanStart {

@@ -101,11 +101,11 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 	status["enum"] = statuses
 
 	var actions []any
-	for _, t := range domain.Transitions() {
-		actions = append(actions, string(t.Action))
+	for _, a := range domain.Steps() {
+		actions = append(actions, string(a))
 	}
 	schemas["RequestAction"] = map[string]any{"type": "string", "enum": actions,
-		"description": "A step of the workflow (the rulebook's transitions); the generic ones are POST /requests/{id}/<path>."}
+		"description": "A step a person may take on a request (the rulebook's rows with a route of their own); the generic transitions are POST /requests/{id}/<path>."}
 	if req, ok := schemas["Request"].(map[string]any); ok {
 		if props, ok := req["properties"].(map[string]any); ok {
 			if acts, ok := props["actions"].(map[string]any); ok {

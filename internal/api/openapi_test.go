@@ -284,8 +284,8 @@ func TestOpenAPI_FromRulebook(t *testing.T) {
 	for _, s := range domain.Statuses() {
 		statuses = append(statuses, string(s))
 	}
-	for _, tr := range domain.Transitions() {
-		actions = append(actions, string(tr.Action))
+	for _, a := range domain.Steps() {
+		actions = append(actions, string(a))
 	}
 	if got := enum("RequestStatus"); !slices.Equal(got, statuses) {
 		t.Errorf("RequestStatus enum = %v, want %v", got, statuses)

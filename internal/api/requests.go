@@ -54,6 +54,43 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 	return writeJSON(w, status, newRequestDTO(r.Context(), d))
 }
 
+// handleRequestExtend asks for more time for the task of an approved,
+// tasked or executing request (its requesters): a new draft extending it
+// to end_date, with the last-resort questions LR2–LR7 to answer again,
+// answered as GET shows it (201, Location). A closed operation or a
+// request past those states is 409. Idempotency-Key as on create.
+func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		EndDate string `json:"end_date"`
+	}
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	end, err := dateInput("end_date", in.EndDate)
+	if err != nil {
+		return err
+	}
+	ext, fresh, err := a.requests.Extend(r.Context(), actor(r), id, end, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	d, err := a.requests.Get(r.Context(), actor(r), ext.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", requestURL(r, ext.ID))
+	status := http.StatusCreated
+	if !fresh {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	return writeJSON(w, status, newRequestDTO(r.Context(), d))
+}
+
 // requestURL is the address of request id under the point where the API
 // is mounted (/api/v1), found from the path the caller used.
 func requestURL(r *http.Request, id int64) string {
@@ -122,13 +159,18 @@ func (a *API) handleTransition(t domain.Rule) handlerFunc {
 		}
 		// Every step takes an optional reason (a resubmission's note);
 		// only those that record a civilian reference take one.
+		// Flat bodies: an error names the JSON field, never a Go type.
 		var in redirectInput
-		var body any = &in.transitionInput
 		if t.NeedsReference {
-			body = &in
-		}
-		if err := readJSON(w, r, body); err != nil {
-			return err
+			if err := readJSON(w, r, &in); err != nil {
+				return err
+			}
+		} else {
+			var tin transitionInput
+			if err := readJSON(w, r, &tin); err != nil {
+				return err
+			}
+			in.Version, in.Reason = tin.Version, tin.Reason
 		}
 		_, err = a.requests.Transition(r.Context(), actor(r), id, t.Action,
 			domain.TransitionInput{Version: versionOf(in.Version), Reason: in.Reason, CivilianReference: in.CivilianReference})

@@ -333,14 +333,15 @@ func representable(t time.Time) bool {
 // transitionInput is the body of the workflow's actions: the version the
 // client last saw and, where the action needs one, the reason.
 type transitionInput struct {
-	versionInput
-	Reason string `json:"reason"`
+	Version *int   `json:"version"`
+	Reason  string `json:"reason"`
 }
 
 // redirectInput adds the civilian service the request goes to instead
 // (e.g. a Logistics Cluster SRF number).
 type redirectInput struct {
-	transitionInput
+	Version           *int   `json:"version"`
+	Reason            string `json:"reason"`
 	CivilianReference string `json:"civilian_reference"`
 }
 

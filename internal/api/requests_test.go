@@ -207,7 +207,7 @@ func TestRequests_Create(t *testing.T) {
 		if !got.Evaluation.Complete || len(got.Evaluation.Items) != len(domain.Checklist) {
 			t.Errorf("evaluation = %+v, want complete over every item", got.Evaluation)
 		}
-		if !slices.Equal(got.Actions, []string{"request.submit", "request.withdraw"}) || !got.CanEdit || !got.CanComment {
+		if !slices.Equal(got.Actions, []string{"request.edit", "request.comment", "request.submit", "request.withdraw"}) || !got.CanEdit || !got.CanComment {
 			t.Errorf("actions = %v, can_edit %v, can_comment %v", got.Actions, got.CanEdit, got.CanComment)
 		}
 		if got.StartDate == nil || len(*got.StartDate) != len("2006-01-02") || got.SubmittedAt != nil {
@@ -595,7 +595,7 @@ func TestRequests_Workflow(t *testing.T) {
 		t.Parallel()
 		r := f.mustCreate(t, f.requester, completeBody("Returned and resubmitted"))
 		got := f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 1})
-		if got.Status != "submitted" || got.SubmittedAt == nil || !slices.Equal(got.Actions, []string{"request.withdraw"}) || got.CanEdit {
+		if got.Status != "submitted" || got.SubmittedAt == nil || !slices.Equal(got.Actions, []string{"request.comment", "request.withdraw"}) || got.CanEdit {
 			t.Errorf("after submit: %s, submitted_at %v, actions %v, can_edit %v", got.Status, got.SubmittedAt, got.Actions, got.CanEdit)
 		}
 		act(t, f.requester, r.ID, "submit", map[string]any{"version": 1}).wantError(t, http.StatusConflict, "conflict", nil)
@@ -631,7 +631,7 @@ func TestRequests_Workflow(t *testing.T) {
 			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"civilian_reference": "field.required"})
 		got := f.mustAct(t, f.officer, r.ID, "redirect", map[string]any{"version": 1, "reason": "The Logistics Cluster can fly it.",
 			"civilian_reference": "LC-SRF-0042"})
-		if got.Status != "redirected" || got.CivilianReference != "LC-SRF-0042" || len(got.Actions) != 0 {
+		if got.Status != "redirected" || got.CivilianReference != "LC-SRF-0042" || !slices.Equal(got.Actions, []string{"request.comment"}) {
 			t.Errorf("after redirect: %s %q, actions %v", got.Status, got.CivilianReference, got.Actions)
 		}
 		if mine := get(t, f.requester, r.ID); mine.Status != "redirected" || mine.CivilianReference != "LC-SRF-0042" {
@@ -668,8 +668,8 @@ func TestRequests_Workflow(t *testing.T) {
 		t.Parallel()
 		r := f.mustCreate(t, f.requester, completeBody("Bodies"))
 		e := act(t, f.requester, r.ID, "submit", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil)
-		if e.Error.MessageID != "request.stale" {
-			t.Errorf("submit without version: message_id = %q, want request.stale", e.Error.MessageID)
+		if e.Error.MessageID != "request.version_missing" {
+			t.Errorf("submit without version: message_id = %q, want request.version_missing", e.Error.MessageID)
 		}
 		act(t, f.viewer, r.ID, "submit", map[string]any{}).wantError(t, http.StatusNotFound, "not_found", nil) // a draft
 		act(t, f.requester, r.ID, "submit", map[string]any{"version": 1, "civilian_reference": "x"}).

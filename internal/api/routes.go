@@ -80,6 +80,7 @@ func (a *API) Routes() http.Handler {
 			r.Post("/requests/{id}/"+t.Path, a.handle(a.handleTransition(t)))
 		}
 		r.Post("/requests/{id}/briefing", a.handle(a.handleRequestBriefing))
+		r.Post("/requests/{id}/extend", a.handle(a.handleRequestExtend))
 		r.Get("/requests/{id}/review", a.handle(a.handleReviewShow))
 		r.Post(stepPath(domain.ActionOpenReview), a.handle(a.handleReviewOpen))
 		r.Post(stepPath(domain.ActionCloseReview), a.handle(a.handleReviewClose))

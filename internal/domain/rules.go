@@ -222,6 +222,27 @@ type Rule struct {
 	// reference, so it has its own use case, forms and routes. The others
 	// are taken by one generic use case, form and route each.
 	Custom bool
+	// Reads: the action only decides what may be seen (no step to take).
+	Reads bool
+}
+
+// Step reports whether the rule is something a person does to a request
+// through a route of its own: what a request's available actions list.
+// Reading, and transitions taken only inside another step or by the
+// system, are not steps.
+func (r Rule) Step() bool {
+	return r.Scope == ScopeRequest && !r.Reads && len(r.Roles) > 0 && !(r.Transition() && r.Path == "")
+}
+
+// Steps returns the actions of the rows that are steps, in table order.
+func Steps() []Action {
+	var out []Action
+	for _, r := range Rules {
+		if r.Step() {
+			out = append(out, r.Action)
+		}
+	}
+	return out
 }
 
 // Transition reports whether the rule changes a request's status.
@@ -261,12 +282,12 @@ var Rules = []Rule{
 	{Action: ActionExportRequests, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer}},
 	{Action: ActionCreateRequest, Scope: ScopeOperation, Roles: requesterOnly, Needs: FactOperation, Guard: operationOpen},
 
-	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles},
+	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles, Reads: true},
 	{Action: ActionEditRequest, Scope: ScopeRequest, Roles: requesterOnly, From: []Status{StatusDraft, StatusReturned},
 		WrongState: "request.not_editable"},
 	{Action: ActionComment, Scope: ScopeRequest, Roles: notViewer},
-	{Action: ActionViewContact, Scope: ScopeRequest, Roles: []Role{RoleRequester, RoleOfficer, RoleHC}},
-	{Action: ActionViewHRDDP, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer, RoleHC, RoleOfficer}},
+	{Action: ActionViewContact, Scope: ScopeRequest, Roles: []Role{RoleRequester, RoleOfficer, RoleHC}, Reads: true},
+	{Action: ActionViewHRDDP, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer, RoleHC, RoleOfficer}, Reads: true},
 	// The briefing concerns a task that may still happen: submitted and
 	// not finished.
 	{Action: ActionRecordBriefing, Scope: ScopeRequest, Roles: officer, From: []Status{StatusSubmitted, StatusReturned,

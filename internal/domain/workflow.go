@@ -87,6 +87,19 @@ type TransitionInput struct {
 	CivilianReference string // redirect: the civilian service's reference
 }
 
+// CheckVersion checks the version a person saw against r's: missing (0
+// or less: a client that sent none) or different is a conflict (409), the
+// message saying which, with r's current version.
+func CheckVersion(r Request, saw int) error {
+	switch {
+	case saw <= 0:
+		return &Error{Code: CodeConflict, Message: "request.version_missing", Data: map[string]any{"Version": r.Version}}
+	case saw != r.Version:
+		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+	}
+	return nil
+}
+
 // Apply moves r by action for a at now, after asking Can on r with the
 // facts in s (its Request is r), then checking the version and the
 // transition's own inputs; it returns the event payload to record.
@@ -101,8 +114,8 @@ func (r *Request) Apply(a Actor, action Action, s Subject, in TransitionInput, n
 	if err := Can(a, action, s); err != nil {
 		return nil, err
 	}
-	if in.Version != r.Version {
-		return nil, &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+	if err := CheckVersion(*r, in.Version); err != nil {
+		return nil, err
 	}
 	f := fieldErrors{}
 	// A reason is optional where the step does not need one (a

@@ -180,8 +180,8 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 		if err != nil {
 			return err
 		}
-		if in.Version != r.Version {
-			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		if err := domain.CheckVersion(r, in.Version); err != nil {
+			return err
 		}
 		now := s.now()
 		out, err = s.open(ctx, st, by, &r, subj, in.Deadline, false, now)
@@ -360,8 +360,8 @@ func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in Open
 		if err != nil {
 			return err
 		}
-		if in.Version != r.Version {
-			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		if err := domain.CheckVersion(r, in.Version); err != nil {
+			return err
 		}
 		now := s.now()
 		if out, err = s.open(ctx, st, by, &r, subj, in.Deadline, true, now); err != nil {
@@ -402,8 +402,8 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 		if err != nil {
 			return err
 		}
-		if in.Version != r.Version {
-			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		if err := domain.CheckVersion(r, in.Version); err != nil {
+			return err
 		}
 		rv := *subj.Review
 		now := s.now()
