@@ -204,7 +204,10 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 		return err
 	}
 	return st.EachExportEvent(ctx, sf, func(ref domain.RequestRef, e domain.Event) error {
-		e = domain.EventFor(by, ref, e, domain.ChannelExport, seen)
+		e, ok := domain.EventFor(by, ref, e, domain.ChannelExport, seen)
+		if !ok {
+			return nil
+		}
 		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})
 	})
 }
