@@ -148,6 +148,14 @@ func completeRequestFields(required time.Time) map[string]string {
 }
 
 // completeChecklist answers every checklist item of a natural-disaster
-// request so that it may be submitted, by item ID.
-var completeChecklist = map[string]string{"LR2": "yes", "LR3": "yes", "LR4": "yes", "LR5": "yes", "LR6": "yes", "LR7": "yes", "LR8": "yes",
-	"LR9": "yes", "LR11": "consented", "LR12": "yes", "LR13": "yes", "LR14": "low", "LR15": "no", "LR16": "yes", "LR18": "no", "LR19": "no"}
+// request so that it may be submitted, by item ID: the answer that meets
+// each (the checklist's own Meets).
+var completeChecklist = func() map[string]string {
+	out := map[string]string{}
+	for _, it := range domain.Checklist {
+		if it.Meets != "" && !it.ByOfficer {
+			out[it.ID] = it.Meets
+		}
+	}
+	return out
+}()

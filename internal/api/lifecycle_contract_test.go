@@ -134,7 +134,7 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 	check("GET /requests/{id}/lifecycle", req{Path: h + "/lifecycle", Token: unRequester}, 200)
 
 	for route, op := range loadDoc(t).operations() {
-		if lifecycleRoute(op) && !succeeded[route] {
+		if lifecycleRoute(op) && !succeeded[route] && !genericRoute(route) {
 			t.Errorf("%s was not driven to success", route)
 		}
 	}

@@ -89,7 +89,7 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 		Body: map[string]any{"version": 1, "reason": "Again."}}, 409)
 
 	for route, op := range loadDoc(t).operations() {
-		if reviewRoute(op) && !succeeded[route] {
+		if reviewRoute(op) && !succeeded[route] && !genericRoute(route) {
 			t.Errorf("%s was not driven to success", route)
 		}
 	}

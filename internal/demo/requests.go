@@ -35,7 +35,7 @@ func yes(note string) domain.Answer { return domain.Answer{Value: "yes", Note: n
 // changes what makes it its own.
 func baseRequest(title string, now time.Time, days int) domain.Request {
 	day := domain.DateOf(now)
-	return domain.Request{
+	r := domain.Request{
 		Title:          title,
 		PeopleTargeted: 5000,
 		SupportType:    domain.SupportIndirect,
@@ -57,6 +57,13 @@ func baseRequest(title string, now time.Time, days int) domain.Request {
 			"LR14": {Value: "low"}, "LR15": {Value: "no"}, "LR16": yes(""), "LR18": {Value: "no"}, "LR19": {Value: "no"},
 		},
 	}
+	// Items added to the checklist since: the demo meets them.
+	for _, it := range domain.Checklist {
+		if _, ok := r.Checklist[it.ID]; !ok && it.Meets != "" && !it.ByOfficer {
+			r.Checklist[it.ID] = domain.Answer{Value: it.Meets}
+		}
+	}
+	return r
 }
 
 // demoRequests returns the demo requests: every state this release

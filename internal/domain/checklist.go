@@ -58,6 +58,10 @@ type ChecklistItem struct {
 	ByOfficer bool   // filled by the CMCoord officer at screening, not the requester
 	// Guard, when set, restricts who sees the item's answer (Sees).
 	Guard Guard
+	// Meets is the answer that meets the criterion outright ("" for items
+	// a request field answers): what the form marks before any save, and
+	// what an item with no rule of its own in Evaluate checks against.
+	Meets string
 }
 
 // Question returns the i18n key of the item's question.
@@ -69,24 +73,24 @@ func (c ChecklistItem) Help() string { return "checklist." + c.ID + ".help" }
 // Checklist is LR1–LR19 in order.
 var Checklist = []ChecklistItem{
 	{ID: "LR1", Answer: AnswerField, Field: "need", Gate: GateHard, Source: "Oslo Guidelines para 5; Last-resort pamphlet (OCHA)"},
-	{ID: "LR2", Answer: AnswerYesNo, Gate: GateHard, Source: "Oslo Guidelines para 5; IASC 1995 principle 2; OCHA CMCS"},
-	{ID: "LR3", Answer: AnswerYesNo, Gate: GateHard, Source: "Last-resort pamphlet (unique capability); Oslo Guidelines para 5"},
-	{ID: "LR4", Answer: AnswerYesNo, Gate: GateHard, Source: "Last-resort pamphlet (availability and timeliness)"},
-	{ID: "LR5", Answer: AnswerYesNo, Gate: GateJustify, Source: "Last-resort pamphlet (complement civilian capabilities)"},
-	{ID: "LR6", Answer: AnswerYesNo, Gate: GateHard, Source: "Oslo Guidelines, basic principles (limited in time and scale)"},
-	{ID: "LR7", Answer: AnswerYesNo, Gate: GateHard, Source: "Oslo Guidelines (exit strategy); Last-resort pamphlet (hand back to civilians)"},
-	{ID: "LR8", Answer: AnswerYesNo, Gate: GateHard, Source: "IASC 1995 principle 1; Oslo Guidelines (humanitarian criteria)"},
-	{ID: "LR9", Answer: AnswerYesNo, Gate: GateHard, Source: "IASC 1995 principle 3; Oslo and MCDA Guidelines (overall humanitarian authority)"},
+	{ID: "LR2", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "Oslo Guidelines para 5; IASC 1995 principle 2; OCHA CMCS"},
+	{ID: "LR3", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "Last-resort pamphlet (unique capability); Oslo Guidelines para 5"},
+	{ID: "LR4", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "Last-resort pamphlet (availability and timeliness)"},
+	{ID: "LR5", Answer: AnswerYesNo, Meets: "yes", Gate: GateJustify, Source: "Last-resort pamphlet (complement civilian capabilities)"},
+	{ID: "LR6", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "Oslo Guidelines, basic principles (limited in time and scale)"},
+	{ID: "LR7", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "Oslo Guidelines (exit strategy); Last-resort pamphlet (hand back to civilians)"},
+	{ID: "LR8", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "IASC 1995 principle 1; Oslo Guidelines (humanitarian criteria)"},
+	{ID: "LR9", Answer: AnswerYesNo, Meets: "yes", Gate: GateHard, Source: "IASC 1995 principle 3; Oslo and MCDA Guidelines (overall humanitarian authority)"},
 	{ID: "LR10", Answer: AnswerField, Field: "support_type", Gate: GateJustify, Source: "IASC 1995 principle 5; Oslo Guidelines; MCDA Guidelines"},
-	{ID: "LR11", Answer: AnswerConsent, Gate: GateHard, Source: "Oslo Guidelines (consent of the affected State); OCHA CMCS"},
-	{ID: "LR12", Answer: AnswerYesNoUnknown, Gate: GateJustify, Source: "Oslo Guidelines (at no cost); OCHA CMCS (non-profit basis)"},
-	{ID: "LR13", Answer: AnswerYesNoUnknown, Gate: GateJustify, Source: "Oslo Guidelines (unarmed, national uniform)"},
-	{ID: "LR14", Answer: AnswerRisk, Gate: GateJustify, Source: "Last-resort pamphlet (neutrality, impartiality, independence, access); UN-CMCoord Handbook (Do No Harm)"},
-	{ID: "LR15", Answer: AnswerYesNoUnknown, Gate: GateJustify, Source: "MCDA Guidelines; IASC Reference Paper (distinction)"},
-	{ID: "LR16", Answer: AnswerYesNo, Gate: GateInfo, Source: "IASC 1995 principle 6"},
-	{ID: "LR17", Answer: AnswerYesNo, Gate: GateInfo, ByOfficer: true, Source: "IASC 1995 principle 4; Oslo Guidelines (codes of conduct)"},
-	{ID: "LR18", Answer: AnswerYesNo, Gate: GateInfo, Guard: GuardEscort, Source: "UN Human Rights Due Diligence Policy (HRDDP)"},
-	{ID: "LR19", Answer: AnswerYesNo, Gate: GateInfo, Guard: GuardEscort, Source: "IASC Non-Binding Guidelines on the Use of Armed Escorts (2013)"},
+	{ID: "LR11", Answer: AnswerConsent, Meets: "consented", Gate: GateHard, Source: "Oslo Guidelines (consent of the affected State); OCHA CMCS"},
+	{ID: "LR12", Answer: AnswerYesNoUnknown, Meets: "yes", Gate: GateJustify, Source: "Oslo Guidelines (at no cost); OCHA CMCS (non-profit basis)"},
+	{ID: "LR13", Answer: AnswerYesNoUnknown, Meets: "yes", Gate: GateJustify, Source: "Oslo Guidelines (unarmed, national uniform)"},
+	{ID: "LR14", Answer: AnswerRisk, Meets: "low", Gate: GateJustify, Source: "Last-resort pamphlet (neutrality, impartiality, independence, access); UN-CMCoord Handbook (Do No Harm)"},
+	{ID: "LR15", Answer: AnswerYesNoUnknown, Meets: "no", Gate: GateJustify, Source: "MCDA Guidelines; IASC Reference Paper (distinction)"},
+	{ID: "LR16", Answer: AnswerYesNo, Meets: "yes", Gate: GateInfo, Source: "IASC 1995 principle 6"},
+	{ID: "LR17", Answer: AnswerYesNo, Meets: "yes", Gate: GateInfo, ByOfficer: true, Source: "IASC 1995 principle 4; Oslo Guidelines (codes of conduct)"},
+	{ID: "LR18", Answer: AnswerYesNo, Meets: "no", Gate: GateInfo, Guard: GuardEscort, Source: "UN Human Rights Due Diligence Policy (HRDDP)"},
+	{ID: "LR19", Answer: AnswerYesNo, Meets: "no", Gate: GateInfo, Guard: GuardEscort, Source: "IASC Non-Binding Guidelines on the Use of Armed Escorts (2013)"},
 }
 
 // ChecklistItemByID returns the item with id.
@@ -377,6 +381,24 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 				case !e.CommonPositionConsulted:
 					missing("checklist.reason.escort_common_position")
 				}
+			}
+		default:
+			// An item with no rule of its own follows its row: the
+			// officer's are never the requester's to answer; otherwise
+			// unanswered is missing, Meets meets it, and any other answer
+			// fails its gate.
+			switch {
+			case item.ByOfficer:
+				if a.Value == "" {
+					res.Reason = "checklist.reason.officer_fills"
+				}
+			case a.Value == "":
+				missing("checklist.reason.unanswered")
+			case item.Meets == "" || a.Value == item.Meets:
+			case item.Gate == GateHard:
+				block("checklist.reason.not_met")
+			case item.Gate == GateJustify:
+				justify("checklist.reason.not_met")
 			}
 		}
 		ev.Items = append(ev.Items, res)

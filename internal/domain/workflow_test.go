@@ -499,47 +499,6 @@ func TestCan_CreateRequest(t *testing.T) {
 	}
 }
 
-func TestAvailableActions(t *testing.T) {
-	t.Parallel()
-	A := func(a ...domain.Action) []domain.Action { return a }
-	tests := []struct {
-		name   string
-		actor  domain.Actor
-		status domain.Status
-		want   []domain.Action
-	}{
-		{"RequesterDraft", requesterA, "draft", A(domain.ActionSubmit, domain.ActionWithdraw)},
-		{"RequesterReturned", requesterA, "returned", A(domain.ActionSubmit, domain.ActionWithdraw)},
-		{"RequesterSubmitted", requesterA, "submitted", A(domain.ActionWithdraw)},
-		{"RequesterInExecution", requesterA, "in_execution", A(domain.ActionComplete)},
-		{"OtherOrganizationSubmitted", requesterB, "submitted", nil},
-		{"OtherOrganizationInExecution", requesterB, "in_execution", nil},
-		{"OtherOrganizationHCTInExecution", requesterBHCT, "in_execution", nil},
-		{"OfficerDraft", officer, "draft", nil},
-		{"OfficerSubmitted", officer, "submitted", A(domain.ActionReturn, domain.ActionRedirect, domain.ActionWithdraw, domain.ActionOpenReview)},
-		{"OfficerReview", officer, "hct_review", A(domain.ActionWithdraw, domain.ActionCloseReview, domain.ActionReturnReview)},
-		// Re-opening needs a review that failed quorum (TestCan_GuardsDeclareTheirFacts).
-		{"OfficerDecisionPassed", officer, "hc_decision", A(domain.ActionWithdraw)},
-		{"OfficerApproved", officer, "approved", A(domain.ActionTask, domain.ActionCancel)},
-		{"OfficerTasked", officer, "tasked", A(domain.ActionDecline, domain.ActionStartExecution, domain.ActionCancel)},
-		{"OfficerCompleted", officer, "completed", A(domain.ActionHandOver)},
-		{"OfficerHandedOver", officer, "handed_over", nil},
-		{"HCDecision", hcActor, "hc_decision", A(domain.ActionApprove, domain.ActionReject)},
-		{"HCInExecution", hcActor, "in_execution", A(domain.ActionCancel)},
-		{"HCTMemberReview", hctMember, "hct_review", nil},
-		{"ViewerSubmitted", viewer, "submitted", nil},
-		{"Anonymous", anonymous, "submitted", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := transitionsOnly(domain.AvailableActions(tt.actor, allowAll(requestIn(tt.status)))); !slices.Equal(got, tt.want) {
-				t.Fatalf("AvailableActions = %v, want %v", got, tt.want)
-			}
-		})
-	}
-}
-
 // allowAll is r with facts under which every guard of an action
 // available in r's status passes, as far as one world allows (an open
 // review for hct_review, a closed passed one for hc_decision).

@@ -39,11 +39,52 @@ import (
 var park = domain.Rule{Action: "request.park", Scope: domain.ScopeRequest, From: []domain.Status{domain.StatusSubmitted},
 	To: domain.StatusReturned, Roles: []domain.Role{domain.RoleOfficer}, NeedsReason: true, Path: "park"}
 
+// lr99 is the checklist item this test adds, as a developer would: a
+// yes/no question with a justify gate and no rule of its own in Evaluate.
+var lr99 = domain.ChecklistItem{ID: "LR99", Answer: domain.AnswerYesNo, Gate: domain.GateJustify, Meets: "yes",
+	Source: "A test's own guidance"}
+
 func TestMain(m *testing.M) {
 	// The package's only test process: no other test reads the rulebook
-	// while it grows.
+	// or the checklist while they grow.
 	domain.Rules = append(domain.Rules, park)
+	domain.Checklist = append(domain.Checklist, lr99)
 	os.Exit(m.Run())
+}
+
+// TestNewItemFollowsItsRow: an item with no rule of its own in Evaluate
+// is judged by its row — unanswered is missing, Meets meets it, another
+// answer fails its gate (here: a justification is needed, then given) —
+// and the complete-request fixtures answer it.
+func TestNewItemFollowsItsRow(t *testing.T) {
+	r := fixture.Request("New item", time.Now())
+	if r.Checklist["LR99"].Value != "yes" {
+		t.Fatalf("the fixture does not answer LR99: %v", r.Checklist["LR99"])
+	}
+	result := func(a domain.Answer) domain.ItemResult {
+		r.Checklist["LR99"] = a
+		for _, it := range domain.Evaluate(r, domain.ContextNaturalDisaster, false).Items {
+			if it.ID == "LR99" {
+				return it
+			}
+		}
+		t.Fatal("Evaluate skips LR99")
+		return domain.ItemResult{}
+	}
+	for _, c := range []struct {
+		answer    domain.Answer
+		status    domain.ItemStatus
+		justified bool
+	}{
+		{domain.Answer{}, domain.ItemMissing, false},
+		{domain.Answer{Value: "yes"}, domain.ItemOK, false},
+		{domain.Answer{Value: "no"}, domain.ItemNeedsJustification, false},
+		{domain.Answer{Value: "no", Note: "The cluster is not active here."}, domain.ItemOK, true},
+	} {
+		if got := result(c.answer); got.Status != c.status || got.Justified != c.justified {
+			t.Errorf("LR99 %+v: %s justified %v, want %s justified %v", c.answer, got.Status, got.Justified, c.status, c.justified)
+		}
+	}
 }
 
 // TestNewRowReachesEveryFace adds one row to domain.Rules and finds it in

@@ -187,7 +187,7 @@ func requestRow(ctx context.Context, it domain.RequestSummary) pages.RequestRow 
 }
 
 func statusBadge(ctx context.Context, st domain.Status) pages.StatusBadge {
-	return pages.StatusBadge{Code: string(st), Label: i18n.T(ctx, "status."+string(st))}
+	return pages.StatusBadge{Code: string(st), Label: i18n.T(ctx, "status."+string(st)), Ended: st.Terminal()}
 }
 
 func (s *Server) handleScreening(w http.ResponseWriter, r *http.Request) error {

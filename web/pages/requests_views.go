@@ -64,6 +64,7 @@ type RequestRow struct {
 type StatusBadge struct {
 	Code  string
 	Label string // translated
+	Ended bool   // no step leaves the status (the rulebook's)
 }
 
 // RequestFormView is the one-page request form, new or edit.
