@@ -708,9 +708,9 @@ func invitationRefusal(ctx context.Context, st *store.Store, inv domain.Invitati
 	case err == nil:
 		return "", nil
 	case asErr(err, &e) && e.Fields["roles"] != "":
-		return e.Fields["roles"], nil
+		return e.Fields["roles"], nil // grant.self, grant.admin_only
 	case asErr(err, &e):
-		return e.Message, nil
+		return "invitation.inviter_not_allowed", nil // no longer manages the operation's members
 	}
 	return "", err
 }
