@@ -118,9 +118,11 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 	if !ok {
 		return domain.User{}, errSignInFailed()
 	}
-	// Invitations of this address take effect at its first sign-in.
+	// Invitations of this address take effect at its first sign-in. A
+	// failure rolls them back, pending for the next sign-in, and does not
+	// keep the user out.
 	if err := takeInvitations(ctx, s.store, u, s.now); err != nil {
-		return domain.User{}, err
+		s.log.ErrorContext(ctx, "apply membership invitations at sign-in", "user_id", u.ID, "error", err)
 	}
 	return u, nil
 }
