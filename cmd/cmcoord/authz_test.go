@@ -178,6 +178,8 @@ var matrix = map[string]expect{
 	"POST /operations/{code}/members":                  inOperation(see, 422, true, officer),
 	"POST /operations/{code}/members/{user_id}":        inOperation(see, see, true, officer),
 	"POST /operations/{code}/members/{user_id}/remove": inOperation(see, see, true, officer),
+	// {invitation_id} is pending nowhere: cancelling it changes nothing.
+	"POST /operations/{code}/invitations/{invitation_id}/cancel": inOperation(see, see, true, officer),
 
 	// The JSON API: a bearer token, or the session for same-origin calls.
 	"GET /api/v1/openapi.json":              everyone(200),
@@ -260,14 +262,15 @@ var matrix = map[string]expect{
 	"PATCH /api/v1/requests/{id}/comments/{comment_id}": inOperation(401, 403, false),
 	"GET /api/v1/requests/{id}/events":                  inOperation(401, 200, false, members...),
 
-	"GET /api/v1/operations":                             signedIn(401, 200),
-	"POST /api/v1/operations":                            adminOnly(401, 422),
-	"GET /api/v1/operations/{code}":                      inOperation(401, 200, true, members...),
-	"PATCH /api/v1/operations/{code}":                    inOperation(401, 200, true),
-	"GET /api/v1/operations/{code}/members":              inOperation(401, 200, true, officer),
-	"POST /api/v1/operations/{code}/members":             inOperation(401, 422, true, officer),
-	"PUT /api/v1/operations/{code}/members/{user_id}":    inOperation(401, 422, true, officer),
-	"DELETE /api/v1/operations/{code}/members/{user_id}": inOperation(401, 204, true, officer),
+	"GET /api/v1/operations":                                       signedIn(401, 200),
+	"POST /api/v1/operations":                                      adminOnly(401, 422),
+	"GET /api/v1/operations/{code}":                                inOperation(401, 200, true, members...),
+	"PATCH /api/v1/operations/{code}":                              inOperation(401, 200, true),
+	"GET /api/v1/operations/{code}/members":                        inOperation(401, 200, true, officer),
+	"POST /api/v1/operations/{code}/members":                       inOperation(401, 422, true, officer),
+	"PUT /api/v1/operations/{code}/members/{user_id}":              inOperation(401, 422, true, officer),
+	"DELETE /api/v1/operations/{code}/members/{user_id}":           inOperation(401, 204, true, officer),
+	"DELETE /api/v1/operations/{code}/invitations/{invitation_id}": inOperation(401, 204, true, officer),
 }
 
 // authzFixture holds the running app and one signed-in client per caller.
@@ -394,10 +397,11 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		}
 	}
 	f.params = map[string]string{
-		"code":    "OPA",
-		"user_id": strconv.FormatInt(target.ID, 10),
-		"secret":  "no-such-link",
-		"format":  "csv",
+		"code":          "OPA",
+		"user_id":       strconv.FormatInt(target.ID, 10),
+		"invitation_id": "999999",
+		"secret":        "no-such-link",
+		"format":        "csv",
 		// {id} by the collection it names.
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),
 		"/users/{id}":         strconv.FormatInt(target.ID, 10),

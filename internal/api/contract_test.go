@@ -94,8 +94,13 @@ func TestOpenAPI_Responses(t *testing.T) {
 		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"hc"}}}, 403)
 	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: f.adminToken,
 		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"viewer"}}}, 422)
+	// member@example.org was removed above; the officer's addition is an
+	// invitation pending until they sign in, so they still cannot see the
+	// operation.
 	check("POST /operations/{code}/members", req{Path: "/operations/NPL-EQ-2015/members", Token: member,
-		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"viewer"}}}, 403)
+		Body: map[string]any{"email": "nobody@example.org", "roles": []string{"viewer"}}}, 404)
+	check("DELETE /operations/{code}/invitations/{invitation_id}", req{Path: "/operations/NPL-EQ-2015/invitations/999999", Token: officer}, 204)
+	check("DELETE /operations/{code}/invitations/{invitation_id}", req{Path: "/operations/NPL-EQ-2015/invitations/999999", Token: member}, 404)
 	// The rulebook refuses a change of one's own roles, naming the field.
 	check("PUT /operations/{code}/members/{user_id}", req{Path: "/operations/NPL-EQ-2015/members/" + strconv.FormatInt(f.admin.UserID, 10),
 		Token: f.adminToken, Body: map[string]any{"roles": []string{"hc"}}}, 403)

@@ -158,6 +158,21 @@ func newMemberDTO(m domain.Member) memberDTO {
 	}
 }
 
+// invitationDTO is a pending invitation: an address, the roles it will
+// get, who invited it and when.
+type invitationDTO struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	Roles     []string  `json:"roles"`
+	InvitedBy refDTO    `json:"invited_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func newInvitationDTO(i domain.Invitation) invitationDTO {
+	return invitationDTO{ID: i.ID, Email: i.Email, Roles: roleNames(i.Roles),
+		InvitedBy: refDTO{ID: i.InvitedBy, Name: i.InvitedByName}, CreatedAt: utc(i.CreatedAt)}
+}
+
 // roleNames never returns nil, so the JSON is [] rather than null.
 func roleNames(s domain.RoleSet) []string {
 	return append([]string{}, s.Strings()...)

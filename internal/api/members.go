@@ -30,8 +30,9 @@ type memberAddDTO struct {
 }
 
 // handleMemberAdd adds roles to the account with the given address
-// (never removes one) and answers 202: the addition happened if the
-// address belongs to an enabled account.
+// (never removes one) and answers 202: an administrator's addition has
+// happened (confirmed); anyone else's is a pending invitation, whether
+// or not an account has the address.
 func (a *API) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	var in memberAddInput
 	if err := readJSON(w, r, &in); err != nil {
@@ -48,12 +49,38 @@ func (a *API) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusAccepted, memberAddDTO{Confirmed: confirmed})
 }
 
+// memberListDTO is the member list with the operation's pending
+// invitations, which name an address, never an account.
+type memberListDTO struct {
+	listDTO[memberDTO]
+	Invitations []invitationDTO `json:"invitations"`
+}
+
 func (a *API) handleMemberList(w http.ResponseWriter, r *http.Request) error {
-	_, members, err := a.directory.ListMembers(r.Context(), actor(r), chi.URLParam(r, "code"))
+	code := chi.URLParam(r, "code")
+	_, members, err := a.directory.ListMembers(r.Context(), actor(r), code)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, newList(members, newMemberDTO))
+	invs, err := a.directory.ListInvitations(r.Context(), actor(r), code)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, memberListDTO{listDTO: newList(members, newMemberDTO),
+		Invitations: newList(invs, newInvitationDTO).Items})
+}
+
+// handleInvitationCancel withdraws a pending invitation; one the
+// operation does not have (any more) changes nothing and also answers 204.
+func (a *API) handleInvitationCancel(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "invitation_id")
+	if err != nil {
+		return err
+	}
+	if err := a.directory.CancelInvitation(r.Context(), actor(r), chi.URLParam(r, "code"), id); err != nil {
+		return err
+	}
+	return writeNoContent(w)
 }
 
 // handleMemberSet gives the user exactly the roles in the body and

@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
+	"regexp"
 	"testing"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -144,4 +146,131 @@ func TestMembers(t *testing.T) {
 			f.call(t, req{Method: tt.method, Path: tt.path, Token: tt.token, Body: tt.body}).wantError(t, tt.status, tt.code, tt.fields)
 		})
 	}
+}
+
+// requestID is the one part of an error answer that differs per request.
+var requestID = regexp.MustCompile(`"request_id":"[^"]*"`)
+
+// invitationJSON mirrors the documented Invitation.
+type invitationJSON struct {
+	ID        int64    `json:"id"`
+	Email     string   `json:"email"`
+	Roles     []string `json:"roles"`
+	InvitedBy struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	} `json:"invited_by"`
+	CreatedAt string `json:"created_at"`
+}
+
+type memberListJSON struct {
+	Items       []memberJSON     `json:"items"`
+	Invitations []invitationJSON `json:"invitations"`
+}
+
+// TestMemberInvitations: an officer adding by e-mail gets byte-identical
+// answers for an account outside the operation, a disabled account and
+// an address nobody has, and the member list shows the same invitation
+// for each and nothing of any account until it signs in. Refusals that do
+// not depend on the account are identical too; an invitation can be
+// cancelled.
+func TestMemberInvitations(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	op := f.mustOperation(t, "OWN")
+	officerUser := f.mustUser(t, "officer@example.org")
+	f.mustMember(t, "OWN", officerUser, domain.RoleOfficer)
+	officer := f.mustToken(t, officerUser)
+	outsider := f.mustUser(t, "outsider@example.org")
+	disabled := f.mustUser(t, "disabled@example.org")
+	disabled.Disabled = true
+	if _, err := f.dir.UpdateUser(t.Context(), f.admin, disabled); err != nil {
+		t.Fatal(err)
+	}
+	addresses := []string{outsider.Email, disabled.Email, "nobody@example.org"}
+	list := func(t *testing.T) memberListJSON {
+		t.Helper()
+		return decode[memberListJSON](t, f.call(t, req{Method: "GET", Path: "/operations/OWN/members", Token: officer}).want(t, http.StatusOK))
+	}
+
+	// A role the officer may not grant: the same refusal for every address.
+	for _, r := range domain.AllRoles {
+		if domain.GrantableRoles(f.mustActor(t, officerUser), op.ID, 0).Has(r) {
+			continue
+		}
+		var first []byte
+		for _, email := range addresses {
+			got := f.call(t, req{Method: "POST", Path: "/operations/OWN/members", Token: officer,
+				Body: map[string]any{"email": email, "roles": []string{string(r)}}})
+			got.wantError(t, http.StatusForbidden, "forbidden", map[string]string{"roles": "grant.admin_only"})
+			body := requestID.ReplaceAll(got.Body, nil) // each answer names its own request
+			if first == nil {
+				first = body
+			} else if !bytes.Equal(body, first) {
+				t.Errorf("%s for %s: %s, for %s: %s", r, email, got.Body, addresses[0], first)
+			}
+		}
+	}
+	if got := list(t); len(got.Invitations) != 0 {
+		t.Errorf("refused additions left invitations %+v", got.Invitations)
+	}
+
+	var first []byte
+	for _, email := range addresses {
+		got := f.call(t, req{Method: "POST", Path: "/operations/OWN/members", Token: officer,
+			Body: map[string]any{"email": email, "roles": []string{"viewer"}}}).want(t, http.StatusAccepted)
+		if first == nil {
+			first = got.Body
+		} else if !bytes.Equal(got.Body, first) {
+			t.Errorf("answer for %s: %s, for %s: %s", email, got.Body, addresses[0], first)
+		}
+	}
+	if string(first) != `{"confirmed":false}`+"\n" && string(first) != `{"confirmed":false}` {
+		t.Errorf("answer = %q", first)
+	}
+	got := list(t)
+	if len(got.Items) != 1 || got.Items[0].User.ID != officerUser.ID {
+		t.Errorf("members = %+v, want only the officer", got.Items)
+	}
+	byEmail := map[string]invitationJSON{}
+	for _, inv := range got.Invitations {
+		byEmail[inv.Email] = inv
+	}
+	var shape string
+	for _, email := range addresses {
+		inv, ok := byEmail[email]
+		if !ok {
+			t.Fatalf("no invitation of %s in %+v", email, got.Invitations)
+		}
+		// Identical but for the id, the address and the time.
+		inv.ID, inv.Email, inv.CreatedAt = 0, "", ""
+		s := fmt.Sprintf("%+v", inv)
+		if shape == "" {
+			shape = s
+		} else if s != shape {
+			t.Errorf("invitation of %s = %s, want %s", email, s, shape)
+		}
+		if inv.InvitedBy.ID != officerUser.ID || len(inv.Roles) != 1 || inv.Roles[0] != "viewer" {
+			t.Errorf("invitation of %s = %+v", email, inv)
+		}
+	}
+
+	// Signing in accepts the invitation: the account appears as a member.
+	f.signIn(t, outsider.Email)
+	got = list(t)
+	if len(got.Items) != 2 || len(got.Invitations) != len(addresses)-1 {
+		t.Errorf("after sign-in: members %+v, invitations %+v", got.Items, got.Invitations)
+	}
+
+	// Cancel: by the officer; a member who may not manage members is refused.
+	cancel := byEmail["nobody@example.org"].ID
+	path := fmt.Sprintf("/operations/OWN/invitations/%d", cancel)
+	f.call(t, req{Method: "DELETE", Path: path, Token: officer}).want(t, http.StatusNoContent)
+	f.call(t, req{Method: "DELETE", Path: path, Token: officer}).want(t, http.StatusNoContent)
+	for _, inv := range list(t).Invitations {
+		if inv.ID == cancel {
+			t.Errorf("cancelled invitation still listed: %+v", inv)
+		}
+	}
+	f.call(t, req{Method: "DELETE", Path: "/operations/OWN/invitations/abc", Token: officer}).wantError(t, http.StatusNotFound, "not_found", nil)
 }

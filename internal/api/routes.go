@@ -69,6 +69,7 @@ func (a *API) Routes() http.Handler {
 		r.Post("/operations/{code}/members", a.handle(a.handleMemberAdd))
 		r.Put("/operations/{code}/members/{user_id}", a.handle(a.handleMemberSet))
 		r.Delete("/operations/{code}/members/{user_id}", a.handle(a.handleMemberRemove))
+		r.Delete("/operations/{code}/invitations/{invitation_id}", a.handle(a.handleInvitationCancel))
 		r.Get("/operations/{code}/requests", a.handle(a.handleRequestList))
 		r.Post("/operations/{code}/requests", a.handle(a.handleRequestCreate))
 		r.Get("/operations/{code}/summary", a.handle(a.handleSummaryShow))

@@ -188,15 +188,32 @@ func NormalizeUser(u *User) {
 	}
 }
 
+// checkEmail adds a field error unless v is one plain address.
+func checkEmail(f fieldErrors, field, v string) {
+	checkText(f, field, v, 254, true)
+	if _, ok := f[field]; !ok {
+		if a, err := mail.ParseAddress(v); err != nil || a.Address != v || !strings.Contains(v[strings.LastIndex(v, "@"):], ".") {
+			f.add(field, "field.email")
+		}
+	}
+}
+
+// InvitationEmail is the form in which an invitation keeps an address:
+// trimmed and lower-cased, as accounts are matched (lower(email)).
+func InvitationEmail(s string) string { return strings.ToLower(NormalizeEmail(s)) }
+
+// ValidateEmail returns a CodeInvalid error on field unless email is one
+// plain address, as an account's must be.
+func ValidateEmail(field, email string) error {
+	f := fieldErrors{}
+	checkEmail(f, field, email)
+	return f.err()
+}
+
 // ValidateUser returns a CodeInvalid error naming each bad field.
 func ValidateUser(u User) error {
 	f := fieldErrors{}
-	checkText(f, "email", u.Email, 254, true)
-	if _, ok := f["email"]; !ok {
-		if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email || !strings.Contains(u.Email[strings.LastIndex(u.Email, "@"):], ".") {
-			f.add("email", "field.email")
-		}
-	}
+	checkEmail(f, "email", u.Email)
 	checkText(f, "name", u.Name, 200, true)
 	if u.OrganizationID <= 0 {
 		f.add("organization_id", "field.choose")

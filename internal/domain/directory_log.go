@@ -63,13 +63,23 @@ const (
 	DirMemberAdded         = "member.added"
 	DirMemberChanged       = "member.roles_changed"
 	DirMemberRemoved       = "member.removed"
+	// An officer's addition by e-mail, recorded as a pending invitation.
+	DirMemberInvited = "member.invited"
+	// The invited account signed in or was created: the roles are granted.
+	DirInvitationAccepted = "member.invitation_accepted"
+	// An officer or administrator withdrew the invitation.
+	DirInvitationCancelled = "member.invitation_cancelled"
+	// The grant rule refused the invitation when it was to take effect
+	// (e.g. the inviter is no longer an officer): it is deleted unapplied.
+	DirInvitationDropped = "member.invitation_dropped"
 )
 
 // DirectoryActions lists every directory log action, for the faces that
 // label them.
 var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, DirUserCreated, DirUserUpdated,
 	DirUserDisabled, DirUserEnabled, DirPasswordLinkIssued, DirOperationCreated, DirOperationUpdated,
-	DirMemberAdded, DirMemberChanged, DirMemberRemoved}
+	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
+	DirInvitationCancelled, DirInvitationDropped}
 
 // MembershipAction names the directory event of a role change from
 // current to wanted, or "" when nothing changes.

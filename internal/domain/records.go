@@ -23,6 +23,21 @@ type Member struct {
 	Roles        RoleSet
 }
 
+// Invitation is a pending grant of roles in an operation to whoever
+// holds an e-mail address: what an officer's addition by e-mail records,
+// since they may not learn whether an account has the address. It names
+// the address and its inviter only, never an account.
+type Invitation struct {
+	ID          int64
+	OperationID int64
+	Email       string // InvitationEmail form
+	Roles       RoleSet
+	InvitedBy   int64
+	// InvitedByName is the inviter's name, for the member list.
+	InvitedByName string
+	CreatedAt     time.Time
+}
+
 // SummaryCount is how many requests (or sector mentions) carry one code.
 type SummaryCount struct {
 	Code  string

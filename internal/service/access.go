@@ -65,7 +65,8 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // within 15 minutes for the account or the address is refused with
 // CodeRateLimited (without checking the password) until enough failures
 // age out; every attempt is recorded in the database, so the limit holds
-// across instances.
+// across instances. A successful sign-in applies the account's pending
+// membership invitations (see Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
 	f := map[string]string{}
@@ -116,6 +117,12 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 	}
 	if !ok {
 		return domain.User{}, errSignInFailed()
+	}
+	// Invitations of this address take effect at its first sign-in. A
+	// failure rolls them back, pending for the next sign-in, and does not
+	// keep the user out.
+	if err := takeInvitations(ctx, s.store, u, s.now); err != nil {
+		s.log.ErrorContext(ctx, "apply membership invitations at sign-in", "user_id", u.ID, "error", err)
 	}
 	return u, nil
 }

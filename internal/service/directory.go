@@ -163,21 +163,24 @@ func (d *Directory) createUser(ctx context.Context, by domain.Actor, in NewUser)
 	}
 	var out domain.User
 	var secret string
-	err = d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+	// The account's pending invitations take effect with it, in the
+	// same transaction, logged after its creation.
+	err = d.inLogAll(ctx, by, func(st *store.Store) ([]logEntry, error) {
 		var err error
 		out, err = st.CreateUser(ctx, u, hash, d.now())
 		if err != nil {
-			return logEntry{}, fieldConflict(err, "email", "user.email_taken")
+			return nil, fieldConflict(err, "email", "user.email_taken")
 		}
 		record := domain.UserAudit(out)
 		record["password"] = "set"
 		if hash == "" {
 			record["password"] = "link"
 			if secret, err = d.access.newPasswordLink(ctx, st, out.ID); err != nil {
-				return logEntry{}, err
+				return nil, err
 			}
 		}
-		return created(domain.DirUserCreated, domain.TargetUser, out.ID, out.Email, record), nil
+		accepted, err := acceptInvitations(ctx, st, out, d.now())
+		return append([]logEntry{created(domain.DirUserCreated, domain.TargetUser, out.ID, out.Email, record)}, accepted...), err
 	})
 	return out, secret, err
 }
@@ -525,15 +528,16 @@ func (d *Directory) SetMemberRoles(ctx context.Context, by domain.Actor, code st
 // operation code (an officer knows colleagues by address, not by ID); it
 // never removes one.
 //
-// It reports confirmed = true when it may say that the account exists
-// and now holds the roles: to those who may browse the user directory
-// (administrators), who also get field errors for an unknown or disabled
-// address. Anyone else (an officer) gets the same answer — success, not
-// confirmed — whether or not an enabled account has this address, and
-// nothing happens when none has: adding by e-mail reveals nothing about
-// accounts outside the operation. Whatever does not depend on the
-// account (no roles, a role they may not grant, their own address) is
-// refused the same way for everyone.
+// Only those who may browse the user directory (administrators) add at
+// once: they get confirmed = true, and field errors for an unknown or
+// disabled address. Anyone else (an officer) never has the address
+// looked up: their addition is recorded as a pending invitation
+// (invite), which takes effect when an account with the address signs in
+// or is created, and they get confirmed = false whether or not an
+// account has it. So adding by e-mail reveals nothing about accounts
+// outside the operation. Whatever does not depend on the account (no
+// roles, a malformed address, a role they may not grant, their own
+// address) is refused the same way for everyone.
 func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code, email string, roles domain.RoleSet) (confirmed bool, err error) {
 	op, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers)
 	if err != nil {
@@ -543,23 +547,24 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "member.no_roles"}}
 	}
 	email = domain.NormalizeEmail(email)
+	if err := domain.ValidateEmail("email", email); err != nil {
+		return false, err
+	}
 	if strings.EqualFold(email, by.Email) {
 		return false, domain.CanSetRoles(by, op.ID, by.UserID, nil, roles) // grant.self
 	}
 	if err := domain.CanSetRoles(by, op.ID, 0, nil, roles); err != nil { // 0: someone else, unknown yet
 		return false, err
 	}
-	browses := d.browsesUsers(by)
+	if !d.browsesUsers(by) {
+		return false, d.invite(ctx, by, op, email, roles)
+	}
 	u, err := d.store.GetUserByEmail(ctx, email)
 	switch {
-	case domain.ErrorCode(err) == domain.CodeNotFound && browses:
-		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"email": "member.unknown_user"}}
 	case domain.ErrorCode(err) == domain.CodeNotFound:
-		return false, nil
+		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"email": "member.unknown_user"}}
 	case err != nil:
 		return false, err
-	case u.Disabled && !browses:
-		return false, nil
 	}
 	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) domain.RoleSet {
 		return current.Union(roles)
@@ -568,12 +573,170 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	if asErr(err, &e) && e.Fields["user"] != "" {
 		e.Fields = map[string]string{"email": e.Fields["user"]}
 	}
-	return browses && err == nil, err
+	return err == nil, err
+}
+
+// invite records by's invitation of email to operation op with roles,
+// and logs it, in one transaction; an invitation of the address already
+// pending there gains the roles (union) and becomes by's. It reads no
+// account.
+func (d *Directory) invite(ctx context.Context, by domain.Actor, op domain.Operation, email string, roles domain.RoleSet) error {
+	email = domain.InvitationEmail(email)
+	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		old, err := st.PendingInvitation(ctx, op.ID, email)
+		switch {
+		case domain.ErrorCode(err) == domain.CodeNotFound:
+			old = domain.Invitation{Roles: domain.RoleSet{}}
+		case err != nil:
+			return logEntry{}, err
+		}
+		inv, err := st.SaveInvitation(ctx, domain.Invitation{OperationID: op.ID, Email: email,
+			Roles: old.Roles.Union(roles), InvitedBy: by.UserID}, d.now())
+		if err != nil {
+			return logEntry{}, err
+		}
+		return invitationEntry(domain.DirMemberInvited, op.Code, inv, domain.Granted(old.Roles, inv.Roles)), nil
+	})
+}
+
+// invitationEntry is the log entry of an invitation's event that names
+// the operation, not an account: granted are the roles the event adds.
+func invitationEntry(action, opCode string, inv domain.Invitation, granted domain.RoleSet) logEntry {
+	return logEntry{action: action, target: domain.Target{Kind: domain.TargetOperation, ID: inv.OperationID}, opID: inv.OperationID,
+		payload: map[string]any{"label": opCode, "operation": opCode, "email": inv.Email, "invitation": inv.ID,
+			"invited_by": inv.InvitedBy, "roles": inv.Roles.Strings(), "granted": append([]string{}, granted.Strings()...)}}
+}
+
+// ListInvitations returns the pending invitations to operation code, to
+// those who may read its member list. They name an address and its
+// inviter, never an account: the list looks the same whether or not an
+// account has the address.
+func (d *Directory) ListInvitations(ctx context.Context, by domain.Actor, code string) ([]domain.Invitation, error) {
+	op, err := d.visibleOperation(ctx, by, code, domain.ActionViewMembers)
+	if err != nil {
+		return nil, err
+	}
+	return d.store.ListInvitations(ctx, op.ID)
+}
+
+// CancelInvitation withdraws invitation id to operation code, for those
+// who may remove the roles it would grant (domain.CanSetRoles: the
+// operation's officers, administrators), and logs it. Cancelling an
+// invitation the operation does not have changes nothing, like removing
+// a non-member.
+func (d *Directory) CancelInvitation(ctx context.Context, by domain.Actor, code string, id int64) error {
+	op, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers)
+	if err != nil {
+		return err
+	}
+	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		inv, err := st.DeleteInvitation(ctx, op.ID, id)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return logEntry{}, nil
+		}
+		if err != nil {
+			return logEntry{}, err
+		}
+		// Refused, the transaction rolls the deletion back.
+		if err := domain.CanSetRoles(by, op.ID, 0, inv.Roles, nil); err != nil {
+			return logEntry{}, err
+		}
+		return invitationEntry(domain.DirInvitationCancelled, op.Code, inv, nil), nil
+	})
+}
+
+// acceptInvitations gives enabled account u the roles of every pending
+// invitation of its address, in st's transaction, and returns the log
+// entries: each grant (the union with u's current roles) passes
+// domain.CanSetRoles with the inviter as the actor, as it is now; one
+// the rule refuses (the inviter lost the role, or was disabled) is
+// dropped with the reason. Every invitation taken is deleted. A disabled
+// account takes nothing: its invitations stay pending.
+func acceptInvitations(ctx context.Context, st *store.Store, u domain.User, now time.Time) ([]logEntry, error) {
+	if u.Disabled {
+		return nil, nil
+	}
+	invs, codes, err := st.TakeInvitations(ctx, u.Email)
+	if err != nil {
+		return nil, err
+	}
+	var out []logEntry
+	for _, inv := range invs {
+		current, err := st.MembershipRoles(ctx, inv.OperationID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		next := current.Union(inv.Roles)
+		entry := logEntry{actor: inv.InvitedBy, target: domain.Target{Kind: domain.TargetUser, ID: u.ID}, opID: inv.OperationID,
+			payload: map[string]any{"label": u.Email, "operation": codes[inv.OperationID], "invitation": inv.ID,
+				"invited_at": inv.CreatedAt.UTC().Format(time.RFC3339Nano), "roles": inv.Roles.Strings()}}
+		reason, err := invitationRefusal(ctx, st, inv, u, current, next)
+		if err != nil {
+			return nil, err
+		}
+		if reason != "" {
+			entry.action = domain.DirInvitationDropped
+			entry.payload["reason"] = reason
+			out = append(out, entry)
+			continue
+		}
+		if err := st.SetMembership(ctx, inv.OperationID, u.ID, next, now); err != nil {
+			return nil, err
+		}
+		entry.action = domain.DirInvitationAccepted
+		entry.payload["old"], entry.payload["new"] = current.Strings(), next.Strings()
+		entry.payload["granted"] = append([]string{}, domain.Granted(current, next).Strings()...)
+		out = append(out, entry)
+	}
+	return out, nil
+}
+
+// invitationRefusal returns why the grant rule refuses invitation inv's
+// change of u's roles from current to next, as the inviter stands now
+// (an i18n key), or "" when it allows it.
+func invitationRefusal(ctx context.Context, st *store.Store, inv domain.Invitation, u domain.User, current, next domain.RoleSet) (string, error) {
+	inviter, ms, err := st.UserWithMemberships(ctx, inv.InvitedBy)
+	if err != nil {
+		return "", err
+	}
+	if inviter.Disabled {
+		return "invitation.inviter_disabled", nil
+	}
+	err = domain.CanSetRoles(actorOf(inviter, ms), inv.OperationID, u.ID, current, next)
+	var e *domain.Error
+	switch {
+	case err == nil:
+		return "", nil
+	case asErr(err, &e) && e.Fields["roles"] != "":
+		return e.Fields["roles"], nil // grant.self, grant.admin_only
+	case asErr(err, &e):
+		return "invitation.inviter_not_allowed", nil // no longer manages the operation's members
+	}
+	return "", err
+}
+
+// takeInvitations applies u's pending invitations (acceptInvitations) in
+// one transaction with their log entries. It is the sign-in's step: it
+// costs one indexed read when there are none.
+func takeInvitations(ctx context.Context, s *store.Store, u domain.User, now func() time.Time) error {
+	if u.Disabled {
+		return nil
+	}
+	pending, err := s.HasInvitations(ctx, u.Email)
+	if err != nil || !pending {
+		return err
+	}
+	return inDirectoryLog(ctx, s, now, func(st *store.Store) ([]logEntry, error) {
+		return acceptInvitations(ctx, st, u, now())
+	})
 }
 
 // logEntry is the directory log entry a change makes; the zero value
 // (no action) logs nothing.
 type logEntry struct {
+	// actor is the user recorded as acting (0: the command line); inLog
+	// sets it to its by.
+	actor   int64
 	action  string
 	target  domain.Target
 	opID    int64
@@ -603,22 +766,54 @@ func updated(action string, kind domain.TargetKind, id int64, label string, old,
 // together or not at all. by is the actor recorded (the zero Actor for
 // the command line).
 func (d *Directory) inLog(ctx context.Context, by domain.Actor, fn func(st *store.Store) (logEntry, error)) error {
-	return d.store.InTx(ctx, func(st *store.Store) error {
+	return d.inLogAll(ctx, by, func(st *store.Store) ([]logEntry, error) {
+		e, err := fn(st)
+		return []logEntry{e}, err
+	})
+}
+
+// inLogAll is inLog for a change that makes several entries; an entry
+// without its own actor is by's.
+func (d *Directory) inLogAll(ctx context.Context, by domain.Actor, fn func(st *store.Store) ([]logEntry, error)) error {
+	return inDirectoryLog(ctx, d.store, d.now, func(st *store.Store) ([]logEntry, error) {
+		entries, err := fn(st)
+		for i := range entries {
+			if entries[i].actor == 0 {
+				entries[i].actor = by.UserID
+			}
+		}
+		return entries, err
+	})
+}
+
+// inDirectoryLog runs fn in one transaction holding the directory log's
+// lock and appends, in order, the entries fn returns (those without an
+// action are skipped).
+func inDirectoryLog(ctx context.Context, s *store.Store, now func() time.Time, fn func(st *store.Store) ([]logEntry, error)) error {
+	return s.InTx(ctx, func(st *store.Store) error {
 		prev, err := st.LastDirectoryEvent(ctx)
 		if err != nil {
 			return err
 		}
-		entry, err := fn(st)
-		if err != nil || entry.action == "" {
-			return err
-		}
-		e, err := domain.NewDirectoryEvent(prev, domain.DirectoryEvent{ActorID: by.UserID, Action: entry.action,
-			Target: entry.target, OperationID: entry.opID}, entry.payload, d.now())
+		entries, err := fn(st)
 		if err != nil {
 			return err
 		}
-		_, err = st.InsertDirectoryEvent(ctx, e)
-		return err
+		for _, entry := range entries {
+			if entry.action == "" {
+				continue
+			}
+			e, err := domain.NewDirectoryEvent(prev, domain.DirectoryEvent{ActorID: entry.actor, Action: entry.action,
+				Target: entry.target, OperationID: entry.opID}, entry.payload, now())
+			if err != nil {
+				return err
+			}
+			if e, err = st.InsertDirectoryEvent(ctx, e); err != nil {
+				return err
+			}
+			prev = &e
+		}
+		return nil
 	})
 }
 

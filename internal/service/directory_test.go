@@ -1,9 +1,12 @@
 package service_test
 
 import (
+	"cmp"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -253,11 +256,196 @@ func TestSetMemberFromForm(t *testing.T) {
 	}
 }
 
-// TestSetMemberByEmail_NoEnumeration: an officer adding by e-mail gets
-// the same answer, and the directory the same state, for an address
-// nobody has and for a disabled account; an enabled account is added.
-// Administrators are told which it was.
-func TestSetMemberByEmail_NoEnumeration(t *testing.T) {
+// TestSetMemberByEmail_Invitations: an officer adding by e-mail never
+// has the address looked up. An account outside the operation, a
+// disabled account and an address nobody has get the same answer, the
+// same invitation and the same log entry, and nobody gains a role; the
+// account gains it when it signs in, or when an administrator creates
+// it, through the grant rule as the inviter stands then. Administrators
+// add at once and are told.
+func TestSetMemberByEmail_Invitations(t *testing.T) {
+	t.Parallel()
+	f := newGrantsFixture(t)
+	ctx := t.Context()
+	officerUser := f.actors["member_"+string(domain.RoleOfficer)]
+	officer := f.actor(t, officerUser)
+	outsider, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "out@example.org", Name: "Out",
+		OrganizationID: f.target.OrganizationID}, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := f.target
+	disabled.Disabled = true
+	if _, err := f.dir.UpdateUser(ctx, f.admin, disabled); err != nil {
+		t.Fatal(err)
+	}
+	viewer := domain.RoleSet{domain.RoleViewer}
+	addresses := []string{"OUT@example.org ", disabled.Email, "nobody@example.org"}
+	payloads := map[string]string{}
+	for _, email := range addresses {
+		before := f.newest(t)
+		confirmed, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", email, viewer)
+		if err != nil || confirmed {
+			t.Errorf("officer adds %s: confirmed %v, %v; want the uniform unconfirmed success", email, confirmed, err)
+		}
+		e := f.newest(t)
+		if e.Seq != before.Seq+1 || e.Action != domain.DirMemberInvited || e.ActorID != officer.UserID ||
+			e.Target != (domain.Target{Kind: domain.TargetOperation, ID: f.opA.ID}) {
+			t.Errorf("officer adds %s: logged %+v", email, e)
+		}
+		// The entry names the address and the invitation, nothing of an account.
+		var p map[string]any
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		delete(p, "email")
+		delete(p, "invitation")
+		body, _ := json.Marshal(p)
+		payloads[email] = string(body)
+	}
+	for _, email := range addresses {
+		if payloads[email] != payloads[addresses[0]] {
+			t.Errorf("log entry of %s = %s, of %s = %s", email, payloads[email], addresses[0], payloads[addresses[0]])
+		}
+	}
+	for _, u := range []domain.User{outsider, disabled} {
+		if got := f.roles(t, u); len(got) != 0 {
+			t.Errorf("%s became a member with %v before signing in", u.Email, got)
+		}
+	}
+	invs := f.invitations(t, officer)
+	if len(invs) != len(addresses) {
+		t.Fatalf("invitations = %+v, want one per address", invs)
+	}
+	for _, inv := range invs {
+		if !slices.Equal(inv.Roles, viewer) || inv.InvitedBy != officer.UserID || inv.InvitedByName != officerUser.Name ||
+			inv.Email != domain.InvitationEmail(inv.Email) {
+			t.Errorf("invitation %+v", inv)
+		}
+	}
+	// Inviting again adds roles to the one invitation.
+	if _, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "Nobody@example.org", domain.RoleSet{domain.RoleHCTMember}); err != nil {
+		t.Fatal(err)
+	}
+	if inv := f.invitationOf(t, officer, "nobody@example.org"); !slices.Equal(inv.Roles, domain.RoleSet{domain.RoleHCTMember, domain.RoleViewer}) {
+		t.Errorf("re-invited roles = %v, want the union", inv.Roles)
+	}
+	if got := len(f.invitations(t, officer)); got != len(addresses) {
+		t.Errorf("re-inviting made %d invitations, want %d", got, len(addresses))
+	}
+
+	t.Run("SignInAccepts", func(t *testing.T) {
+		f.mustSet(t, "OPA", outsider, domain.RoleRequester) // held already: the grant is a union
+		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9"); err != nil {
+			t.Fatal(err)
+		}
+		if got := f.roles(t, outsider); !slices.Equal(got, domain.RoleSet{domain.RoleRequester, domain.RoleViewer}) {
+			t.Errorf("roles after sign-in = %v, want requester and viewer", got)
+		}
+		e := f.newest(t)
+		if e.Action != domain.DirInvitationAccepted || e.ActorID != officer.UserID || e.Target != (domain.Target{Kind: domain.TargetUser, ID: outsider.ID}) ||
+			!strings.Contains(string(e.Payload), `"granted":["viewer"]`) {
+			t.Errorf("acceptance logged as %+v %s", e, e.Payload)
+		}
+		if inv := f.invitationOf(t, officer, outsider.Email); inv.ID != 0 {
+			t.Errorf("accepted invitation still pending: %+v", inv)
+		}
+		// A second sign-in has nothing to take.
+		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9"); err != nil {
+			t.Fatal(err)
+		}
+		if after := f.newest(t); after.Seq != e.Seq {
+			t.Errorf("second sign-in logged %+v", after)
+		}
+	})
+
+	t.Run("DisabledTakesNothing", func(t *testing.T) {
+		if _, err := f.access.SignIn(ctx, disabled.Email, pw, "10.0.0.9"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Errorf("disabled sign-in: %v", err)
+		}
+		if got := f.roles(t, disabled); len(got) != 0 {
+			t.Errorf("disabled account has %v", got)
+		}
+		if inv := f.invitationOf(t, officer, disabled.Email); inv.ID == 0 {
+			t.Error("the disabled account's invitation is gone")
+		}
+	})
+
+	t.Run("CreatedAccountAccepts", func(t *testing.T) {
+		u, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "nobody@EXAMPLE.org", Name: "New",
+			OrganizationID: f.target.OrganizationID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.roles(t, u); !slices.Equal(got, domain.RoleSet{domain.RoleHCTMember, domain.RoleViewer}) {
+			t.Errorf("created account's roles = %v", got)
+		}
+		if e := f.newest(t); e.Action != domain.DirInvitationAccepted || e.ActorID != officer.UserID || e.Target.ID != u.ID {
+			t.Errorf("newest entry %+v", e)
+		}
+	})
+
+	t.Run("Cancel", func(t *testing.T) {
+		if _, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "later@example.org", viewer); err != nil {
+			t.Fatal(err)
+		}
+		inv := f.invitationOf(t, officer, "later@example.org")
+		for kind, u := range f.actors {
+			if kind == "admin" || kind == "member_"+string(domain.RoleOfficer) {
+				continue
+			}
+			want := domain.CodeForbidden
+			if kind == "officer_elsewhere" {
+				want = domain.CodeNotFound
+			}
+			if err := f.dir.CancelInvitation(ctx, f.actor(t, u), "OPA", inv.ID); domain.ErrorCode(err) != want {
+				t.Errorf("%s cancels: %v, want %s", kind, err, want)
+			}
+		}
+		if err := f.dir.CancelInvitation(ctx, officer, "OPA", inv.ID); err != nil {
+			t.Fatal(err)
+		}
+		e := f.newest(t)
+		if e.Action != domain.DirInvitationCancelled || e.ActorID != officer.UserID {
+			t.Errorf("cancellation logged as %+v", e)
+		}
+		if got := f.invitationOf(t, officer, "later@example.org"); got.ID != 0 {
+			t.Errorf("cancelled invitation still pending: %+v", got)
+		}
+		// Again: nothing to cancel, nothing logged.
+		if err := f.dir.CancelInvitation(ctx, officer, "OPA", inv.ID); err != nil || f.newest(t).Seq != e.Seq {
+			t.Errorf("cancelling again: %v", err)
+		}
+	})
+
+	t.Run("DroppedWhenTheInviterMayNoLonger", func(t *testing.T) {
+		if _, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "late@example.org", viewer); err != nil {
+			t.Fatal(err)
+		}
+		f.mustSet(t, "OPA", officerUser, domain.RoleViewer) // no longer an officer
+		u, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "late@example.org", Name: "Late",
+			OrganizationID: f.target.OrganizationID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.roles(t, u); len(got) != 0 {
+			t.Errorf("roles granted by a former officer: %v", got)
+		}
+		e := f.newest(t)
+		if e.Action != domain.DirInvitationDropped || !strings.Contains(string(e.Payload), `"reason":"invitation.inviter_not_allowed"`) {
+			t.Errorf("drop logged as %+v %s", e, e.Payload)
+		}
+		if _, ms, err := f.dir.ListMembers(ctx, f.admin, "OPA"); err != nil {
+			t.Fatal(err)
+		} else if invs, err := f.dir.ListInvitations(ctx, f.admin, "OPA"); err != nil || slices.ContainsFunc(invs, func(i domain.Invitation) bool { return i.Email == u.Email }) {
+			t.Errorf("dropped invitation still pending (%d members): %+v, %v", len(ms), invs, err)
+		}
+	})
+}
+
+// TestSetMemberByEmail_Refusals: what does not depend on any account is
+// refused the same way for every address; administrators are told.
+func TestSetMemberByEmail_Refusals(t *testing.T) {
 	t.Parallel()
 	f := newGrantsFixture(t)
 	ctx := t.Context()
@@ -267,47 +455,59 @@ func TestSetMemberByEmail_NoEnumeration(t *testing.T) {
 	if _, err := f.dir.UpdateUser(ctx, f.admin, disabled); err != nil {
 		t.Fatal(err)
 	}
-	viewer := domain.RoleSet{domain.RoleViewer}
+	outsider := f.actors["officer_elsewhere"]
 	before := f.newest(t)
-	for _, email := range []string{"nobody@example.org", disabled.Email} {
-		confirmed, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", email, viewer)
-		if err != nil || confirmed {
-			t.Errorf("officer adds %s: confirmed %v, %v; want the uniform unconfirmed success", email, confirmed, err)
+	for _, email := range []string{"nobody@example.org", disabled.Email, outsider.Email} {
+		for _, r := range domain.AllRoles {
+			_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", email, domain.RoleSet{r})
+			if domain.GrantableRoles(officer, f.opA.ID, 0).Has(r) {
+				continue
+			}
+			wantCode(t, err, domain.CodeForbidden, "grant.refused")
 		}
+		_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", email, nil)
+		wantCode(t, err, domain.CodeInvalid, "error.invalid")
 	}
-	if after := f.newest(t); after.Seq != before.Seq {
-		t.Errorf("adding no account logged %+v", after)
+	_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "not an address", domain.RoleSet{domain.RoleViewer})
+	wantCode(t, err, domain.CodeInvalid, "error.invalid")
+	_, err = f.dir.SetMemberByEmail(ctx, officer, "OPA", officer.Email, domain.RoleSet{domain.RoleViewer})
+	wantCode(t, err, domain.CodeForbidden, "grant.refused")
+	// Only the grantable roles were recorded, as invitations.
+	if got := f.newest(t); got.Seq <= before.Seq || got.Action != domain.DirMemberInvited {
+		t.Errorf("newest entry %+v", got)
 	}
-	if got := f.roles(t, disabled); len(got) != 0 {
-		t.Errorf("disabled account became a member with %v", got)
+	// Administrators browse the directory anyway: they add at once and are told.
+	_, err = f.dir.SetMemberByEmail(ctx, f.admin, "OPA", "nobody@example.org", domain.RoleSet{domain.RoleViewer})
+	wantCode(t, err, domain.CodeInvalid, "error.invalid")
+	_, err = f.dir.SetMemberByEmail(ctx, f.admin, "OPA", disabled.Email, domain.RoleSet{domain.RoleViewer})
+	wantCode(t, err, domain.CodeInvalid, "error.invalid")
+	if confirmed, err := f.dir.SetMemberByEmail(ctx, f.admin, "OPA", outsider.Email, domain.RoleSet{domain.RoleHC}); err != nil || !confirmed {
+		t.Errorf("admin adds HC: confirmed %v, %v", confirmed, err)
 	}
-	newcomer, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "new@example.org", Name: "New", OrganizationID: disabled.OrganizationID}})
+	if got := f.roles(t, outsider); !slices.Equal(got, domain.RoleSet{domain.RoleHC}) {
+		t.Errorf("admin's addition: roles %v", got)
+	}
+}
+
+// invitations returns OPA's pending invitations as by reads them.
+func (f *grantsFixture) invitations(t *testing.T, by domain.Actor) []domain.Invitation {
+	t.Helper()
+	invs, err := f.dir.ListInvitations(t.Context(), by, "OPA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	confirmed, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "NEW@example.org", viewer)
-	if err != nil || confirmed {
-		t.Errorf("officer adds an account: confirmed %v, %v; want the same answer as for none", confirmed, err)
+	return invs
+}
+
+// invitationOf returns OPA's pending invitation of email (zero: none).
+func (f *grantsFixture) invitationOf(t *testing.T, by domain.Actor, email string) domain.Invitation {
+	t.Helper()
+	for _, inv := range f.invitations(t, by) {
+		if inv.Email == domain.InvitationEmail(email) {
+			return inv
+		}
 	}
-	if got := f.roles(t, newcomer); !slices.Equal(got, viewer) {
-		t.Errorf("newcomer's roles = %v, want viewer", got)
-	}
-	// Refusals that do not depend on any account are the same for all.
-	for _, email := range []string{"nobody@example.org", newcomer.Email} {
-		_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", email, domain.RoleSet{domain.RoleHC})
-		wantCode(t, err, domain.CodeForbidden, "grant.refused")
-	}
-	_, err = f.dir.SetMemberByEmail(ctx, officer, "OPA", officer.Email, viewer)
-	wantCode(t, err, domain.CodeForbidden, "grant.refused")
-	// Administrators browse the directory anyway: they are told.
-	_, err = f.dir.SetMemberByEmail(ctx, f.admin, "OPA", "nobody@example.org", viewer)
-	wantCode(t, err, domain.CodeInvalid, "error.invalid")
-	if confirmed, err := f.dir.SetMemberByEmail(ctx, f.admin, "OPA", newcomer.Email, domain.RoleSet{domain.RoleHC}); err != nil || !confirmed {
-		t.Errorf("admin adds HC: confirmed %v, %v", confirmed, err)
-	}
-	if got := f.roles(t, newcomer); !slices.Equal(got, domain.RoleSet{domain.RoleHC, domain.RoleViewer}) {
-		t.Errorf("adding never removes: roles %v", got)
-	}
+	return domain.Invitation{}
 }
 
 // TestDirectoryLog_EveryChange: each administrator's change appends one
@@ -321,65 +521,98 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	officer := f.actor(t, f.actors["member_"+string(domain.RoleOfficer)])
+	invite := func() error {
+		_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "x@example.org", domain.RoleSet{domain.RoleViewer})
+		return err
+	}
 	steps := []struct {
 		action string
 		target domain.TargetKind
 		do     func() error
+		// by is the actor logged (0: f.admin); entries how many the step
+		// appends (0: one), the last being action.
+		by, entries int64
 	}{
-		{domain.DirOrganizationCreated, domain.TargetOrganization, func() error {
+		{action: domain.DirOrganizationCreated, target: domain.TargetOrganization, do: func() error {
 			_, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "WFP", Acronym: "WFP", Type: domain.OrgUNAgency})
 			return err
 		}},
-		{domain.DirOrganizationUpdated, domain.TargetOrganization, func() error {
+		{action: domain.DirOrganizationUpdated, target: domain.TargetOrganization, do: func() error {
 			o := org
 			o.Acronym = "OCHA2"
 			_, err := f.dir.UpdateOrganization(ctx, f.admin, o)
 			return err
 		}},
-		{domain.DirUserCreated, domain.TargetUser, func() error {
-			_, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "x@example.org", Name: "X", OrganizationID: org.ID}})
+		{action: domain.DirUserCreated, target: domain.TargetUser, do: func() error {
+			_, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "x@example.org", Name: "X", OrganizationID: org.ID}, Password: pw})
 			return err
 		}},
-		{domain.DirUserUpdated, domain.TargetUser, func() error {
+		{action: domain.DirMemberInvited, target: domain.TargetOperation, do: invite, by: officer.UserID},
+		{action: domain.DirInvitationCancelled, target: domain.TargetOperation, by: officer.UserID, do: func() error {
+			invs, err := f.dir.ListInvitations(ctx, officer, "OPA")
+			if err != nil || len(invs) != 1 {
+				t.Fatalf("invitations %+v, %v", invs, err)
+			}
+			return f.dir.CancelInvitation(ctx, officer, "OPA", invs[0].ID)
+		}},
+		{action: domain.DirMemberInvited, target: domain.TargetOperation, do: invite, by: officer.UserID},
+		{action: domain.DirInvitationAccepted, target: domain.TargetUser, by: officer.UserID, do: func() error {
+			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1")
+			return err
+		}},
+		{action: domain.DirMemberInvited, target: domain.TargetOperation, by: officer.UserID, do: func() error {
+			_, err := f.dir.SetMemberByEmail(ctx, officer, "OPA", "x@example.org", domain.RoleSet{domain.RoleHCTMember})
+			return err
+		}},
+		// The officer is demoted (one entry), then the invitee signs in.
+		{action: domain.DirInvitationDropped, target: domain.TargetUser, by: officer.UserID, entries: 2, do: func() error {
+			if err := f.dir.SetMember(ctx, f.admin, "OPA", officer.UserID, domain.RoleSet{domain.RoleViewer}); err != nil {
+				return err
+			}
+			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1")
+			return err
+		}},
+		{action: domain.DirUserUpdated, target: domain.TargetUser, do: func() error {
 			u := f.target
 			u.Name = "Renamed"
 			_, err := f.dir.UpdateUser(ctx, f.admin, u)
 			return err
 		}},
-		{domain.DirUserDisabled, domain.TargetUser, func() error {
+		{action: domain.DirUserDisabled, target: domain.TargetUser, do: func() error {
 			u := f.target
 			u.Name, u.Disabled = "Renamed", true
 			_, err := f.dir.UpdateUser(ctx, f.admin, u)
 			return err
 		}},
-		{domain.DirUserEnabled, domain.TargetUser, func() error {
+		{action: domain.DirUserEnabled, target: domain.TargetUser, do: func() error {
 			u := f.target
 			u.Name = "Renamed"
 			_, err := f.dir.UpdateUser(ctx, f.admin, u)
 			return err
 		}},
-		{domain.DirPasswordLinkIssued, domain.TargetUser, func() error {
+		{action: domain.DirPasswordLinkIssued, target: domain.TargetUser, do: func() error {
 			_, err := f.dir.IssuePasswordLink(ctx, f.admin, f.target.ID)
 			return err
 		}},
-		{domain.DirOperationCreated, domain.TargetOperation, func() error {
+		{action: domain.DirOperationCreated, target: domain.TargetOperation, do: func() error {
 			_, err := f.dir.CreateOperation(ctx, f.admin, domain.Operation{Code: "OPC", Name: "C", CountryISO3: "NPL",
 				Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48})
 			return err
 		}},
-		{domain.DirOperationUpdated, domain.TargetOperation, func() error {
+		{action: domain.DirOperationUpdated, target: domain.TargetOperation, do: func() error {
 			op := f.opA
 			op.Name = "Renamed"
 			_, err := f.dir.UpdateOperation(ctx, f.admin, "OPA", op)
 			return err
 		}},
-		{domain.DirMemberAdded, domain.TargetUser, func() error {
+		{action: domain.DirMemberAdded, target: domain.TargetUser, do: func() error {
 			return f.dir.SetMember(ctx, f.admin, "OPA", f.target.ID, domain.RoleSet{domain.RoleViewer})
 		}},
-		{domain.DirMemberChanged, domain.TargetUser, func() error {
+		{action: domain.DirMemberChanged, target: domain.TargetUser, do: func() error {
 			return f.dir.SetMember(ctx, f.admin, "OPA", f.target.ID, domain.RoleSet{domain.RoleHC})
 		}},
-		{domain.DirMemberRemoved, domain.TargetUser, func() error {
+		{action: domain.DirMemberRemoved, target: domain.TargetUser, do: func() error {
 			return f.dir.SetMember(ctx, f.admin, "OPA", f.target.ID, nil)
 		}},
 	}
@@ -390,7 +623,8 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 			t.Fatalf("%s: %v", s.action, err)
 		}
 		e := f.newest(t)
-		if e.Seq != before.Seq+1 || e.Action != s.action || e.Target.Kind != s.target || e.ActorID != f.admin.UserID {
+		by, entries := cmp.Or(s.by, f.admin.UserID), cmp.Or(s.entries, 1)
+		if e.Seq != before.Seq+entries || e.Action != s.action || e.Target.Kind != s.target || e.ActorID != by {
 			t.Errorf("%s: newest entry %+v (seq before %d)", s.action, e, before.Seq)
 		}
 		done[s.action] = true

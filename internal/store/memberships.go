@@ -104,3 +104,97 @@ func (s *Store) UserWithMemberships(ctx context.Context, id int64) (domain.User,
 	err := s.db.SendBatch(ctx, b).Close()
 	return u, ms, dbErr(err, "get user %d with memberships", id)
 }
+
+const invitationCols = `i.id, i.operation_id, i.email, i.roles, i.invited_by, coalesce(u.name, ''), i.created_at`
+
+func scanInvitation(row pgx.CollectableRow) (domain.Invitation, error) {
+	var (
+		inv   domain.Invitation
+		roles []string
+	)
+	err := row.Scan(&inv.ID, &inv.OperationID, &inv.Email, &roles, &inv.InvitedBy, &inv.InvitedByName, &inv.CreatedAt)
+	if err != nil {
+		return inv, err
+	}
+	inv.Roles, err = domain.NewRoleSet(roles...)
+	return inv, err
+}
+
+// PendingInvitation returns the invitation of email (InvitationEmail
+// form) to operation opID, holding its row lock until the transaction
+// ends; CodeNotFound when there is none.
+func (s *Store) PendingInvitation(ctx context.Context, opID int64, email string) (domain.Invitation, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+invitationCols+` FROM membership_invitations i LEFT JOIN users u ON u.id = i.invited_by
+		 WHERE i.operation_id = $1 AND i.email = $2 FOR UPDATE OF i`, opID, email)
+	out, err := pgx.CollectExactlyOneRow(rows, scanInvitation)
+	return out, dbErr(err, "invitation of operation %d", opID)
+}
+
+// SaveInvitation records inv (operation, e-mail, roles, inviter) at now,
+// replacing the operation's invitation of the same address, and returns
+// it as stored.
+func (s *Store) SaveInvitation(ctx context.Context, inv domain.Invitation, now time.Time) (domain.Invitation, error) {
+	rows, _ := s.db.Query(ctx,
+		`WITH i AS (
+		   INSERT INTO membership_invitations (operation_id, email, roles, invited_by, created_at) VALUES ($1, $2, $3, $4, $5)
+		   ON CONFLICT (operation_id, email) DO UPDATE
+		     SET roles = EXCLUDED.roles, invited_by = EXCLUDED.invited_by, created_at = EXCLUDED.created_at
+		   RETURNING *)
+		 SELECT `+invitationCols+` FROM i LEFT JOIN users u ON u.id = i.invited_by`,
+		inv.OperationID, inv.Email, inv.Roles.Strings(), inv.InvitedBy, now)
+	out, err := pgx.CollectExactlyOneRow(rows, scanInvitation)
+	return out, dbErr(err, "save invitation to operation %d", inv.OperationID)
+}
+
+// ListInvitations returns the pending invitations to operation opID, by
+// address.
+func (s *Store) ListInvitations(ctx context.Context, opID int64) ([]domain.Invitation, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+invitationCols+` FROM membership_invitations i LEFT JOIN users u ON u.id = i.invited_by
+		 WHERE i.operation_id = $1 ORDER BY i.email, i.id`, opID)
+	out, err := pgx.CollectRows(rows, scanInvitation)
+	return out, dbErr(err, "list invitations of operation %d", opID)
+}
+
+// DeleteInvitation deletes invitation id of operation opID and returns
+// it; CodeNotFound when the operation has no such invitation.
+func (s *Store) DeleteInvitation(ctx context.Context, opID, id int64) (domain.Invitation, error) {
+	rows, _ := s.db.Query(ctx,
+		`WITH i AS (DELETE FROM membership_invitations WHERE operation_id = $1 AND id = $2 RETURNING *)
+		 SELECT `+invitationCols+` FROM i LEFT JOIN users u ON u.id = i.invited_by`, opID, id)
+	out, err := pgx.CollectExactlyOneRow(rows, scanInvitation)
+	return out, dbErr(err, "delete invitation %d", id)
+}
+
+// TakeInvitations deletes every pending invitation of email (compared
+// as InvitationEmail) and returns them, by operation, with the operation
+// codes by id.
+func (s *Store) TakeInvitations(ctx context.Context, email string) ([]domain.Invitation, map[int64]string, error) {
+	rows, _ := s.db.Query(ctx,
+		`WITH i AS (DELETE FROM membership_invitations WHERE email = lower(btrim($1)) RETURNING *)
+		 SELECT `+invitationCols+`, o.code FROM i LEFT JOIN users u ON u.id = i.invited_by JOIN operations o ON o.id = i.operation_id
+		 ORDER BY i.operation_id`, email)
+	codes := map[int64]string{}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Invitation, error) {
+		var (
+			inv   domain.Invitation
+			roles []string
+			code  string
+		)
+		err := row.Scan(&inv.ID, &inv.OperationID, &inv.Email, &roles, &inv.InvitedBy, &inv.InvitedByName, &inv.CreatedAt, &code)
+		if err != nil {
+			return inv, err
+		}
+		codes[inv.OperationID] = code
+		inv.Roles, err = domain.NewRoleSet(roles...)
+		return inv, err
+	})
+	return out, codes, dbErr(err, "take invitations")
+}
+
+// HasInvitations reports whether email (compared as InvitationEmail) has
+// a pending invitation to any operation.
+func (s *Store) HasInvitations(ctx context.Context, email string) (bool, error) {
+	var ok bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM membership_invitations WHERE email = lower(btrim($1)))`, email).Scan(&ok)
+	return ok, dbErr(err, "invitations pending")
+}

@@ -50,6 +50,8 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 		Changes   []domain.Change `json:"changes"`
 		Granted   []string        `json:"granted"`
 		Removed   []string        `json:"removed"`
+		Email     string          `json:"email"`  // an invitation's address
+		Reason    string          `json:"reason"` // why an invitation was dropped (an i18n key)
 	}
 	_ = json.Unmarshal(e.Payload, &p) // stored by cmcoord as canonical JSON; a field it lacks stays empty
 	row := pages.AdminAuditRow{
@@ -64,6 +66,12 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 	}
 	if p.Operation != "" {
 		row.Details = append(row.Details, i18n.T(ctx, "dirlog.kind.operation")+": "+p.Operation)
+	}
+	if p.Email != "" {
+		row.Details = append(row.Details, i18n.T(ctx, "user.email")+": "+p.Email)
+	}
+	if p.Reason != "" {
+		row.Details = append(row.Details, i18n.T(ctx, "dirlog.reason", "Reason", i18n.T(ctx, p.Reason)))
 	}
 	for _, r := range p.Granted {
 		row.Details = append(row.Details, "+ "+i18n.T(ctx, "role."+r))

@@ -16,6 +16,9 @@ import (
 // membersURL is the member page of operation code.
 func membersURL(code string) string { return "/operations/" + code + "/members" }
 
+// invitationURL is invitation id of operation code.
+func invitationURL(code, id string) string { return "/operations/" + code + "/invitations/" + id }
+
 // handleMemberList shows an operation's members (admins and the
 // operation's officers; the service answers 404 to those who cannot see
 // the operation and 403 to its other members).
@@ -75,6 +78,23 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 		}
 		row.RoleChecks = roleChecks(r, "roles-"+id, i18n.T(ctx, "members.roles_of", "Name", m.User.Name), grantable, checked, rowErr)
 		v.Rows = append(v.Rows, row)
+	}
+	invs, ierr := s.directory.ListInvitations(ctx, a, code)
+	if ierr != nil {
+		return ierr
+	}
+	for _, inv := range invs {
+		id := strconv.FormatInt(inv.ID, 10)
+		row := pages.InvitationRow{ID: id, Email: inv.Email, InvitedBy: inv.InvitedByName, At: displayTime(ctx, inv.CreatedAt)}
+		for _, role := range inv.Roles {
+			row.Roles = append(row.Roles, i18n.T(ctx, "role."+string(role)))
+		}
+		// Cancelling removes the roles the invitation would grant: the
+		// button shows when the rule would let the reader do that.
+		if domain.CanSetRoles(a, op.ID, 0, inv.Roles, nil) == nil {
+			row.CancelAction = invitationURL(op.Code, id) + "/cancel"
+		}
+		v.Invitations = append(v.Invitations, row)
 	}
 	// The add form keeps its values only when it was the one sent.
 	addForm := prefilledForm(r, nil)
@@ -156,9 +176,10 @@ func (s *Server) handleMemberAdd(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		confirmed, err = s.directory.SetMemberByEmail(r.Context(), actor(r), code, r.PostForm.Get("email"), roles)
 	}
-	// Unconfirmed, the answer is the same whether or not the address
-	// belongs to an account (see SetMemberByEmail).
-	flash := "member.added_if_account"
+	// Unconfirmed, the addition is an invitation, and the answer is the
+	// same whether or not the address belongs to an account (see
+	// SetMemberByEmail).
+	flash := "member.invited"
 	if confirmed {
 		flash = "member.added"
 	}
@@ -224,4 +245,19 @@ func fieldMessage(err error, field string) string {
 		return e.Fields[field]
 	}
 	return domain.ErrorMessage(err)
+}
+
+// handleInvitationCancel withdraws a pending invitation; one the
+// operation no longer has changes nothing.
+func (s *Server) handleInvitationCancel(w http.ResponseWriter, r *http.Request) error {
+	code, err := pathCode(r)
+	if err != nil {
+		return err
+	}
+	id, err := pathIDParam(r, "invitation_id")
+	if err != nil {
+		return err
+	}
+	err = s.directory.CancelInvitation(r.Context(), actor(r), code, id)
+	return s.memberMutation(w, r, err, 0, "invitation.cancelled")
 }

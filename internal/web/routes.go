@@ -122,6 +122,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/members", s.handle(s.handleMemberAdd))
 		r.Post("/operations/{code}/members/{user_id}", s.handle(s.handleMemberUpdate))
 		r.Post("/operations/{code}/members/{user_id}/remove", s.handle(s.handleMemberRemove))
+		r.Post("/operations/{code}/invitations/{invitation_id}/cancel", s.handle(s.handleInvitationCancel))
 	})
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout.

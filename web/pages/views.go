@@ -293,11 +293,14 @@ type MembersView struct {
 	Name         string
 	OperationURL string
 	Rows         []MemberRow
-	CanManage    bool
-	AddAction    string
-	AddEmail     components.Field
-	AddRoles     RoleChecks
-	Errors       []components.FormError
+	// Invitations are the pending invitations, which name an address,
+	// never an account.
+	Invitations []InvitationRow
+	CanManage   bool
+	AddAction   string
+	AddEmail    components.Field
+	AddRoles    RoleChecks
+	Errors      []components.FormError
 }
 
 // MemberRow is one member of the operation.
@@ -320,6 +323,17 @@ type MemberRow struct {
 	NotEditable string
 	// CanRemove shows the remove button.
 	CanRemove bool
+}
+
+// InvitationRow is one pending invitation to the operation.
+type InvitationRow struct {
+	ID        string
+	Email     string
+	Roles     []string // translated
+	InvitedBy string
+	At        string // formatted for the reader
+	// CancelAction is where the cancel button posts; empty: no button.
+	CancelAction string
 }
 
 // RoleChecks is a group of role checkboxes in a fieldset.
