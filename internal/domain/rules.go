@@ -266,7 +266,9 @@ var (
 )
 
 // Rules is the rulebook. Adding a step is one row here plus its
-// translations (action.<Action> and flash.<Path>_done).
+// translations: action.<Action>, and for a generic step action_hint.<id>
+// and flash.<id>_done (<id>: Path with "/" as "-"); a new status also
+// status.<status> (docs/architecture.md, "How to extend").
 var Rules = []Rule{
 	{Action: ActionManageOrganizations, Scope: ScopeInstance, Admin: true},
 	{Action: ActionManageUsers, Scope: ScopeInstance, Admin: true},
