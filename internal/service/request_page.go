@@ -36,15 +36,7 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	}
 	// Every fact the rulebook's guards read, from the batch: what the
 	// page offers is what the services would accept.
-	subj := domain.OnRequest(r)
-	subj.Operation = data.Operation
-	subj.Evaluation = domain.Evaluate(r, data.Operation.Context, data.Organization.UNEntity)
-	if data.HasReview {
-		rv := data.Review
-		subj.Review, subj.Tally = &rv, tallyOf(rv, data.Votes)
-	}
-	subj.Consent, subj.Assessment, subj.Voters = data.Consent, data.Assessment, data.HCTOrganizations
-	subj.Known = domain.AllFacts
+	subj := subjectOf(r, data.RequestFactsData)
 	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
 	p.Comments, p.Events = data.Comments, eventsFor(by, p.Request, data.Events, data.Reviews)
 	if data.HasReview {

@@ -11,6 +11,9 @@ import (
 // need read from st: the one place that loads what the rulebook's
 // guards read, so a rule never decides on a half-loaded request.
 func subject(ctx context.Context, st *store.Store, r domain.Request, need domain.Fact) (domain.Subject, error) {
+	if need|domain.FactRequest == domain.AllFacts {
+		return allFacts(ctx, st, r)
+	}
 	s := domain.OnRequest(r)
 	if need&(domain.FactOperation|domain.FactEvaluation) != 0 {
 		op, err := st.GetOperation(ctx, r.OperationID)
@@ -64,6 +67,30 @@ func subject(ctx context.Context, st *store.Store, r domain.Request, need domain
 		s.Voters, s.Known = orgs, s.Known|domain.FactVoters
 	}
 	return s, nil
+}
+
+// allFacts is subject with every fact, read in one round trip.
+func allFacts(ctx context.Context, st *store.Store, r domain.Request) (domain.Subject, error) {
+	data, err := st.RequestFacts(ctx, r)
+	if err != nil {
+		return domain.OnRequest(r), err
+	}
+	return subjectOf(r, data), nil
+}
+
+// subjectOf is r as a subject with every fact, from data (read by
+// RequestFacts, or with the request page's batch).
+func subjectOf(r domain.Request, data store.RequestFactsData) domain.Subject {
+	s := domain.OnRequest(r)
+	s.Operation = data.Operation
+	s.Evaluation = domain.Evaluate(r, data.Operation.Context, data.Organization.UNEntity)
+	if data.HasReview {
+		rv := data.Review
+		s.Review, s.Tally = &rv, tallyOf(rv, data.Votes)
+	}
+	s.Consent, s.Assessment, s.Voters = data.Consent, data.Assessment, data.HCTOrganizations
+	s.Known = domain.AllFacts
+	return s
 }
 
 // tallyOf is review rv's tally: frozen once closed, of votes (its

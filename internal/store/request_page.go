@@ -11,36 +11,29 @@ import (
 // RequestPageData is everything the request page shows around a request,
 // read by RequestPage in one round trip.
 type RequestPageData struct {
-	Operation    domain.Operation
-	Organization domain.Organization // the requesting organisation
-	Comments     []domain.Comment
-	Events       []domain.Event
+	// RequestFactsData: the operation, the requesting organisation, the
+	// latest review with its current votes, the consent, the HRDDP
+	// assessment and the operation's HCT organisations (what the
+	// rulebook's guards read; the assessment is shown only to those who
+	// may see HRDDP records).
+	RequestFactsData
+	Comments []domain.Comment
+	Events   []domain.Event
 
-	// The latest review, if any (HasReview), with its current votes, the
-	// names of its eligible and recused organisations, and its vote
-	// history once it is closed (nil while it is open).
-	Review    domain.Review
-	HasReview bool
 	// Reviews are every review of the request, by round (the events of
-	// earlier rounds are shown as their own review's votes allow).
+	// earlier rounds are shown as their own review's votes allow); the
+	// names of the latest one's eligible and recused organisations, and
+	// its vote history once it is closed (nil while it is open).
 	Reviews     []domain.Review
-	Votes       []domain.Vote
 	OrgNames    map[int64]string
 	VoteHistory []domain.Vote
 	// The latest decision, if any (HasDecision).
 	Decision    domain.Decision
 	HasDecision bool
 
-	Consent  *domain.Consent
 	Taskings []domain.Tasking
 	Reports  []domain.ExecutionReport
 	Handover *domain.Handover
-	// Assessment is nil when there is none. It is read whoever asks, for
-	// the rulebook's guards; the service shows it only to those who may
-	// see HRDDP records.
-	Assessment *domain.Assessment
-	// HCTOrganizations would vote if a review opened now.
-	HCTOrganizations []int64
 }
 
 // The latest review of request $1 (as LatestReview), for the batch's
@@ -57,14 +50,7 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 	var out RequestPageData
 	id := r.ID
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, r.OperationID).Query(func(rows pgx.Rows) (err error) {
-		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
-		return err
-	})
-	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, r.RequestingOrgID).Query(func(rows pgx.Rows) (err error) {
-		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
-		return err
-	})
+	queueFacts(b, r, &out.RequestFactsData)
 	b.Queue(commentsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Comments, err = pgx.CollectRows(rows, scanComment)
 		return err
@@ -73,21 +59,8 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Events, err = pgx.CollectRows(rows, scanEvent)
 		return err
 	})
-	b.Queue(latestReviewSQL, id).Query(func(rows pgx.Rows) error {
-		rv, err := pgx.CollectExactlyOneRow(rows, scanReview)
-		if err == pgx.ErrNoRows {
-			return nil
-		}
-		out.Review, out.HasReview = rv, err == nil
-		return err
-	})
 	b.Queue(reviewsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Reviews, err = pgx.CollectRows(rows, scanReview)
-		return err
-	})
-	b.Queue(`SELECT `+voteCols+` FROM votes v JOIN organizations o ON o.id = v.organization_id
-		JOIN users u ON u.id = v.cast_by WHERE v.review_id = `+latestReviewID+` ORDER BY o.name`, id).Query(func(rows pgx.Rows) (err error) {
-		out.Votes, err = pgx.CollectRows(rows, scanVote)
 		return err
 	})
 	b.Queue(`SELECT id, name FROM organizations WHERE id = ANY (
@@ -119,10 +92,6 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Decision, out.HasDecision, err = scanDecision(row)
 		return err
 	})
-	b.Queue(consentSQL, id).QueryRow(func(row pgx.Row) (err error) {
-		out.Consent, err = scanConsent(row)
-		return err
-	})
 	b.Queue(taskingsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Taskings, err = pgx.CollectRows(rows, scanTasking)
 		return err
@@ -135,6 +104,64 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Handover, err = scanHandover(row)
 		return err
 	})
+	err := s.db.SendBatch(ctx, b).Close()
+	return out, dbErr(err, "request page of request %d", id)
+}
+
+// RequestFactsData is what the rulebook's guards read of a request
+// beyond the request itself (domain.AllFacts).
+type RequestFactsData struct {
+	Operation    domain.Operation
+	Organization domain.Organization
+	// The latest review, if any (HasReview), and its current votes.
+	Review    domain.Review
+	HasReview bool
+	Votes     []domain.Vote
+	// Consent and Assessment are nil when none is recorded.
+	Consent          *domain.Consent
+	Assessment       *domain.Assessment
+	HCTOrganizations []int64
+}
+
+// RequestFacts reads RequestFactsData of request r in one batch: the same
+// queries as GetOperation, GetOrganization, LatestReview, ListVotes,
+// GetConsent, GetAssessment and HCTOrganizations, sent together.
+func (s *Store) RequestFacts(ctx context.Context, r domain.Request) (RequestFactsData, error) {
+	var out RequestFactsData
+	b := &pgx.Batch{}
+	queueFacts(b, r, &out)
+	err := s.db.SendBatch(ctx, b).Close()
+	return out, dbErr(err, "facts of request %d", r.ID)
+}
+
+// queueFacts queues on b the queries of RequestFactsData of r, into out.
+func queueFacts(b *pgx.Batch, r domain.Request, out *RequestFactsData) {
+	id := r.ID
+	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, r.OperationID).Query(func(rows pgx.Rows) (err error) {
+		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
+		return err
+	})
+	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, r.RequestingOrgID).Query(func(rows pgx.Rows) (err error) {
+		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
+		return err
+	})
+	b.Queue(latestReviewSQL, id).Query(func(rows pgx.Rows) error {
+		rv, err := pgx.CollectExactlyOneRow(rows, scanReview)
+		if err == pgx.ErrNoRows {
+			return nil
+		}
+		out.Review, out.HasReview = rv, err == nil
+		return err
+	})
+	b.Queue(`SELECT `+voteCols+` FROM votes v JOIN organizations o ON o.id = v.organization_id
+		JOIN users u ON u.id = v.cast_by WHERE v.review_id = `+latestReviewID+` ORDER BY o.name`, id).Query(func(rows pgx.Rows) (err error) {
+		out.Votes, err = pgx.CollectRows(rows, scanVote)
+		return err
+	})
+	b.Queue(consentSQL, id).QueryRow(func(row pgx.Row) (err error) {
+		out.Consent, err = scanConsent(row)
+		return err
+	})
 	b.Queue(assessmentSQL, id).QueryRow(func(row pgx.Row) (err error) {
 		out.Assessment, err = scanAssessment(row)
 		return err
@@ -143,6 +170,4 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		return err
 	})
-	err := s.db.SendBatch(ctx, b).Close()
-	return out, dbErr(err, "request page of request %d", id)
 }
