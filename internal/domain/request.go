@@ -596,11 +596,8 @@ func NewExtension(r Request, newEnd time.Time) (Request, error) {
 	e := r
 	e.ID, e.Reference, e.Status, e.Version, e.ExtensionOf = 0, "", StatusDraft, 1, r.ID
 	e.StatusReason, e.StatusReasonCode, e.CivilianReference, e.SubmittedAt = "", "", "", time.Time{}
-	title := "Extension: " + r.Title
-	if utf8.RuneCountInString(title) > maxTitle {
-		title = string([]rune(title)[:maxTitle])
-	}
-	e.Title = title
+	// The title stays the original's: the page says it is an extension
+	// (ExtensionOf) in the reader's language, never stored English.
 	e.StartDate = r.EndDate.AddDate(0, 0, 1)
 	e.EndDate = newEnd
 	e.RequiredBy = e.StartDate

@@ -335,6 +335,12 @@ func TestExtensionPage(t *testing.T) {
 	if byAttr(d, "id", "checklist.LR2-yes").AttrOr("checked", "x") != "x" {
 		t.Error("LR2 carried over to the extension")
 	}
+	// The draft keeps the original's title; its page says, in the
+	// reader's language, which request it extends.
+	d = doc(t, w.get(t, w.requester, strings.TrimSuffix(loc, "/edit")))
+	if href := testid(d, "extension-of").AttrOr("href", ""); href != page {
+		t.Errorf("the extension links to %q, want %q", href, page)
+	}
 }
 
 // approvedForExtension takes a complete request to approval through the

@@ -81,6 +81,10 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.submitted_at"), Value: displayTime(ctx, req.SubmittedAt)})
 	}
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.updated"), Value: displayTime(ctx, req.UpdatedAt)})
+	if req.ExtensionOf != 0 {
+		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.extension_of"), Value: i18n.T(ctx, "request.extension_of_link"),
+			URL: requestURL(req.ExtensionOf)})
+	}
 	if d.CanEdit {
 		v.EditURL = requestURL(req.ID) + "/edit"
 	}

@@ -259,6 +259,8 @@ type RecordInfo struct {
 type Fact struct {
 	Label string
 	Value string
+	// URL, when set, links the value.
+	URL string
 	// Long marks free text, shown with its line breaks.
 	Long bool
 }
