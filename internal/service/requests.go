@@ -286,7 +286,10 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 		Actions:            domain.AvailableActions(by, subj),
 	}
 	for _, rule := range domain.Rules {
-		if err := domain.Blocked(by, rule.Action, subj); rule.Scope == domain.ScopeRequest && err != nil {
+		if rule.Scope != domain.ScopeRequest || rule.Guard == nil {
+			continue
+		}
+		if err := domain.Blocked(by, rule.Action, subj); err != nil {
 			if d.Blocked == nil {
 				d.Blocked = map[domain.Action]error{}
 			}
