@@ -93,6 +93,16 @@ var Checklist = []ChecklistItem{
 	{ID: "LR19", Answer: AnswerYesNo, Meets: "no", Gate: GateInfo, Guard: GuardEscort, Source: "IASC Non-Binding Guidelines on the Use of Armed Escorts (2013)"},
 }
 
+// TakesNote reports whether the requester gives a note with the item: a
+// justification where a failing answer may be justified, or the detail
+// an answer calls for. Every item the requester answers takes one; an
+// item a request field answers takes one when its gate lets a failure be
+// justified (LR10: direct support outside a complex emergency); the
+// officer's items take none from the requester.
+func (it ChecklistItem) TakesNote() bool {
+	return !it.ByOfficer && (it.Answer != AnswerField || it.Gate == GateJustify)
+}
+
 // ChecklistItemByID returns the item with id.
 func ChecklistItemByID(id string) (ChecklistItem, bool) {
 	for _, c := range Checklist {

@@ -155,10 +155,13 @@ func requestInput(v url.Values) (r domain.Request, fe map[string]string, civ []s
 		civ = append(civ, opt)
 	}
 	for _, item := range domain.Checklist {
-		if item.Answer == domain.AnswerField || item.ByOfficer {
+		if !item.TakesNote() {
 			continue
 		}
-		a := domain.Answer{Value: v.Get("checklist." + item.ID), Note: v.Get("checklist." + item.ID + ".note")}
+		a := domain.Answer{Note: v.Get("checklist." + item.ID + ".note")}
+		if item.Answer != domain.AnswerField {
+			a.Value = v.Get("checklist." + item.ID)
+		}
 		if a.Value != "" || a.Note != "" {
 			r.Checklist[item.ID] = a
 		}
@@ -316,10 +319,18 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 		Result: itemBadge(ctx, res), ByOfficer: item.ByOfficer,
 	}
 	key := "checklist." + item.ID
+	note := func() {
+		iv.Note = f.field(key+".note", "request_form.item_note", "textarea", false)
+		iv.Note.Maxlength = 2000
+		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
+	}
 	switch {
 	case item.Answer == domain.AnswerField:
 		iv.FieldURL = "#" + item.Field
 		iv.FieldName = i18n.T(ctx, "request."+item.Field)
+		if item.TakesNote() {
+			note()
+		}
 	case item.ByOfficer:
 		if a := f.values.Get(key); a != "" {
 			iv.Answer = i18n.T(ctx, "answer."+a)
@@ -330,9 +341,7 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 			iv.Choices = append(iv.Choices, pages.Choice{ID: key + "-" + val, Value: val,
 				Label: answerLabel(ctx, item.Answer, val), Checked: cur == val})
 		}
-		iv.Note = f.field(key+".note", "request_form.item_note", "textarea", false)
-		iv.Note.Maxlength = 2000
-		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
+		note()
 		iv.Error = f.errs[key]
 		f.rendered(key, item.ID)
 	}

@@ -1,0 +1,115 @@
+package web_test
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	fx "github.com/cmcoord/cmcoord/internal/testutil/fixture"
+	"github.com/cmcoord/cmcoord/internal/web"
+)
+
+// candidates are the answers an item may be given: its type's values, or
+// for an item a request field answers, that field's vocabulary.
+func candidates(item domain.ChecklistItem) []func(*domain.Request) {
+	var out []func(*domain.Request)
+	switch item.Field {
+	case "support_type":
+		for _, st := range domain.SupportTypes {
+			out = append(out, func(r *domain.Request) { r.SupportType = st })
+		}
+		return out
+	}
+	for _, v := range item.Answer.Values() {
+		out = append(out, func(r *domain.Request) { r.Checklist[item.ID] = domain.Answer{Value: v} })
+	}
+	return out
+}
+
+// TestEveryJustificationCanBeGiven walks the checklist from domain: for
+// every item, operation context and answer whose failure the rules let a
+// justification cover, the request form offers the note, a request with
+// it is submitted from the form, and saving the form again changes
+// nothing (the note survives).
+func TestEveryJustificationCanBeGiven(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	codes := map[domain.Context]string{}
+	for i, c := range domain.Contexts {
+		code := fmt.Sprintf("JUS-%d", i)
+		w.mustOperation(t, code, c)
+		w.mustMember(t, code, w.requesterUser, domain.RoleRequester)
+		codes[c] = code
+	}
+	requester := w.mustActor(t, w.requesterUser) // with the new memberships
+	cases := 0
+	for _, c := range domain.Contexts {
+		for _, item := range domain.Checklist {
+			for i, set := range candidates(item) {
+				r := fx.Request(fmt.Sprintf("%s %s %d", c, item.ID, i), w.clock.Now())
+				set(&r)
+				ev, err := w.reqs.Evaluate(t.Context(), requester, codes[c], r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := ev.Item(item.ID)
+				if res.Status != domain.ItemNeedsJustification {
+					continue
+				}
+				cases++
+				if !item.TakesNote() {
+					t.Errorf("%s in %s needs a justification the form cannot take", item.ID, c)
+					continue
+				}
+				note := "Justified: " + item.ID + " in " + string(c)
+				a := r.Checklist[item.ID]
+				a.Note = note
+				r.Checklist[item.ID] = a
+				form := web.RequestFormValues(r)
+				form.Set("idempotency_key", fmt.Sprintf("j-%s-%s-%d", c, item.ID, i))
+				// Saved as a draft first, then saved again unchanged.
+				resp := w.post(t, w.requester, "/operations/"+codes[c]+"/requests/new", form)
+				wantStatus(t, resp, http.StatusSeeOther)
+				page := resp.Header.Get("Location")
+				id, err := strconv.ParseInt(strings.TrimPrefix(page, "/requests/"), 10, 64)
+				if err != nil {
+					t.Fatalf("%s in %s: created at %q", item.ID, c, page)
+				}
+				d := doc(t, w.get(t, w.requester, page+"/edit"))
+				if byAttr(d, "name", "checklist."+item.ID+".note").Length() != 1 {
+					t.Errorf("%s in %s: the form has no note for it", item.ID, c)
+				}
+				saved, err := w.reqs.Detail(t.Context(), requester, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				events := len(saved.Events)
+				again := web.RequestFormValues(saved.Request)
+				again.Set("version", strconv.Itoa(saved.Request.Version))
+				wantRedirect(t, w.post(t, w.requester, page+"/edit", again), page)
+				after, err := w.reqs.Detail(t.Context(), requester, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(after.Events) != events || after.Request.Checklist[item.ID].Note != note {
+					t.Errorf("%s in %s: a second save recorded %d events (had %d), note %q", item.ID, c,
+						len(after.Events), events, after.Request.Checklist[item.ID].Note)
+				}
+				// Submitted from the form.
+				again.Set("intent", "submit")
+				wantRedirect(t, w.post(t, w.requester, page+"/edit", again), page)
+				got, err := w.reqs.Get(t.Context(), requester, id)
+				if err != nil || got.Request.Status != domain.StatusSubmitted {
+					t.Errorf("%s in %s: after submitting from the form: %v %v", item.ID, c, got.Request.Status, err)
+				}
+			}
+		}
+	}
+	if cases == 0 {
+		t.Fatal("no item needs a justification in any context: the walk proves nothing")
+	}
+	t.Logf("%d (item, context, answer) cases need a justification; each given on the form and submitted", cases)
+}
