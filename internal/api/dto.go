@@ -312,6 +312,7 @@ type escortDTO struct {
 type checklistItemDTO struct {
 	ID              string `json:"id"`
 	Status          string `json:"status"`
+	State           string `json:"state"`
 	Gate            string `json:"gate"`
 	Reason          string `json:"reason,omitempty"`
 	ReasonMessageID string `json:"reason_message_id,omitempty"`
@@ -328,7 +329,7 @@ type evaluationDTO struct {
 func newEvaluationDTO(ctx context.Context, e domain.Evaluation) evaluationDTO {
 	out := evaluationDTO{Complete: e.Complete(), Items: []checklistItemDTO{}, Flags: []string{}}
 	for _, it := range e.Items {
-		out.Items = append(out.Items, checklistItemDTO{ID: it.ID, Status: string(it.Status), Gate: string(it.Gate),
+		out.Items = append(out.Items, checklistItemDTO{ID: it.ID, Status: string(it.Status), State: string(it.State()), Gate: string(it.Gate),
 			Reason: translate(ctx, it.Reason), ReasonMessageID: it.Reason, Justified: it.Justified, Warning: it.Warning})
 	}
 	for _, f := range e.Flags {

@@ -100,6 +100,19 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 	}
 	status["enum"] = statuses
 
+	// The checklist item states readers are told.
+	var states []any
+	for _, st := range domain.ItemStates {
+		states = append(states, string(st))
+	}
+	if item, ok := schemas["ChecklistItemResult"].(map[string]any); ok {
+		if props, ok := item["properties"].(map[string]any); ok {
+			if st, ok := props["state"].(map[string]any); ok {
+				st["enum"] = states
+			}
+		}
+	}
+
 	var actions []any
 	for _, a := range domain.Steps() {
 		actions = append(actions, string(a))

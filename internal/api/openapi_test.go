@@ -293,6 +293,18 @@ func TestOpenAPI_FromRulebook(t *testing.T) {
 	if got := enum("RequestAction"); !slices.Equal(got, actions) {
 		t.Errorf("RequestAction enum = %v, want %v", got, actions)
 	}
+	var states []string
+	for _, st := range domain.ItemStates {
+		states = append(states, string(st))
+	}
+	item := d.deref(t, map[string]any{"$ref": "#/components/schemas/ChecklistItemResult"})
+	var got []string
+	for _, v := range item["properties"].(map[string]any)["state"].(map[string]any)["enum"].([]any) {
+		got = append(got, v.(string))
+	}
+	if !slices.Equal(got, states) {
+		t.Errorf("ChecklistItemResult.state enum = %v, want %v", got, states)
+	}
 	ops := d.operations()
 	for _, tr := range domain.GenericTransitions() {
 		op, ok := ops["POST /requests/{id}/"+tr.Path]

@@ -138,6 +138,41 @@ type ItemResult struct {
 	Warning   bool
 }
 
+// ItemState is how an item stands, as readers are told it: a justified
+// failure is never "met", and an item the officer answers is awaiting
+// the officer until answered.
+type ItemState string
+
+// Item states.
+const (
+	StateMet                ItemState = "met"
+	StateJustified          ItemState = "justified"           // a failing answer whose justification is written
+	StateNeedsJustification ItemState = "needs_justification" // a failing answer without one
+	StateMissing            ItemState = "missing"
+	StateBlocking           ItemState = "blocking"
+	StateAwaitingOfficer    ItemState = "awaiting_officer"
+)
+
+// ItemStates lists every state in display order.
+var ItemStates = []ItemState{StateMet, StateJustified, StateNeedsJustification, StateMissing, StateBlocking, StateAwaitingOfficer}
+
+// State is r's state for readers (page, record, API).
+func (r ItemResult) State() ItemState {
+	switch {
+	case r.Status == ItemMissing:
+		return StateMissing
+	case r.Status == ItemBlocked:
+		return StateBlocking
+	case r.Status == ItemNeedsJustification:
+		return StateNeedsJustification
+	case r.Justified:
+		return StateJustified
+	case r.Reason == "checklist.reason.officer_fills":
+		return StateAwaitingOfficer
+	}
+	return StateMet
+}
+
 // Flag is something the screening officer and the reviewers must weigh.
 type Flag string
 

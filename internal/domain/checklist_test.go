@@ -552,3 +552,32 @@ func TestEvaluate_Pure(t *testing.T) {
 		t.Error("Evaluate changed its request")
 	}
 }
+
+// TestItemResult_State: a justified failure reads justified, never met;
+// an item the officer answers reads awaiting the officer until answered
+// (walked over every item, context and answer of the checklist).
+func TestItemResult_State(t *testing.T) {
+	t.Parallel()
+	for _, ctx := range domain.Contexts {
+		for _, item := range domain.Checklist {
+			for _, v := range append(item.Answer.Values(), "") {
+				for _, note := range []string{"", "Because."} {
+					r := complete()
+					r.Checklist[item.ID] = domain.Answer{Value: v, Note: note}
+					res := domain.Evaluate(r, ctx, false).Item(item.ID)
+					st := res.State()
+					switch {
+					case res.Justified && st != domain.StateJustified:
+						t.Errorf("%s=%q %q in %s: justified, state %s", item.ID, v, note, ctx, st)
+					case st == domain.StateMet && (res.Status != domain.ItemOK || res.Justified):
+						t.Errorf("%s=%q in %s: state met for %+v", item.ID, v, ctx, res)
+					case item.ByOfficer && v == "" && st != domain.StateAwaitingOfficer:
+						t.Errorf("%s unanswered in %s: state %s, want awaiting_officer", item.ID, ctx, st)
+					case !slices.Contains(domain.ItemStates, st):
+						t.Errorf("%s: state %q is not listed", item.ID, st)
+					}
+				}
+			}
+		}
+	}
+}

@@ -105,6 +105,15 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 				if err != nil || got.Request.Status != domain.StatusSubmitted {
 					t.Errorf("%s in %s: after submitting from the form: %v %v", item.ID, c, got.Request.Status, err)
 				}
+				// The page and the record show it justified, never met,
+				// with the justification.
+				for _, p := range []string{page, page + "/record"} {
+					li := testid(doc(t, w.get(t, w.requester, p)), "eval-"+item.ID)
+					if !li.HasClass("eval-justified") || !strings.Contains(li.Text(), note) {
+						t.Errorf("%s in %s on %s: %q (class %q), want justified with the note", item.ID, c, p,
+							strings.Join(strings.Fields(li.Text()), " "), li.AttrOr("class", ""))
+					}
+				}
 			}
 		}
 	}

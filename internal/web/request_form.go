@@ -368,7 +368,8 @@ func answerLabel(ctx context.Context, t domain.AnswerType, val string) string {
 }
 
 func itemBadge(ctx context.Context, res domain.ItemResult) pages.ItemBadge {
-	b := pages.ItemBadge{Code: string(res.Status), Label: i18n.T(ctx, "checklist.status."+string(res.Status)), Warning: res.Warning}
+	st := res.State()
+	b := pages.ItemBadge{Code: string(st), Label: i18n.T(ctx, "checklist.state."+string(st)), Warning: res.Warning}
 	if res.Reason != "" {
 		b.Reason = i18n.T(ctx, res.Reason)
 	}
