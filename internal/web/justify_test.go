@@ -122,3 +122,27 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 	}
 	t.Logf("%d (item, context, answer) cases need a justification; each given on the form and submitted", cases)
 }
+
+// TestFormSaysWhatMeetsEachItem: before any save, the new-request form
+// marks, for every item the requester answers, the one answer that meets
+// it (the checklist's Meets) and no other.
+func TestFormSaysWhatMeetsEachItem(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	d := doc(t, w.get(t, w.requester, "/operations/"+w.op.Code+"/requests/new"))
+	for _, item := range domain.Checklist {
+		marks := testid(d, "meets-"+item.ID)
+		switch {
+		case item.Meets == "" || item.ByOfficer:
+			if marks.Length() != 0 {
+				t.Errorf("%s: %d answers marked, want none", item.ID, marks.Length())
+			}
+		case marks.Length() != 1:
+			t.Errorf("%s: %d answers marked, want 1", item.ID, marks.Length())
+		default:
+			if forID := marks.Parent().AttrOr("for", ""); forID != "checklist."+item.ID+"-"+item.Meets {
+				t.Errorf("%s: the mark is on %q, want the answer %q", item.ID, forID, item.Meets)
+			}
+		}
+	}
+}

@@ -339,7 +339,7 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 		cur := f.values.Get(key)
 		for _, val := range item.Answer.Values() {
 			iv.Choices = append(iv.Choices, pages.Choice{ID: key + "-" + val, Value: val,
-				Label: answerLabel(ctx, item.Answer, val), Checked: cur == val})
+				Label: answerLabel(ctx, item.Answer, val), Checked: cur == val, Meets: val == item.Meets})
 		}
 		note()
 		iv.Error = f.errs[key]

@@ -172,6 +172,8 @@ type Choice struct {
 	Value   string
 	Label   string
 	Checked bool
+	// Meets: this answer meets the criterion (said before any save).
+	Meets bool
 }
 
 // ItemBadge is an item's evaluation, said in words.
