@@ -154,11 +154,7 @@ const Hidden = "(hidden)"
 // An event that loses nothing is returned as it is (its hash still
 // verifies); a redacted one keeps its stored hash, which then vouches for
 // the stored payload, not for the one shown.
-//
-// The second result is false for an event a may not see at all: a change
-// of a vote a may not see (how often an organisation changed its vote is
-// part of the vote).
-func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Review) (Event, bool) {
+func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Review) Event {
 	var hide []Guard
 	for _, g := range Guards {
 		if !Sees(a, r, g, ch) {
@@ -166,13 +162,13 @@ func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Revi
 		}
 	}
 	if !mayCarryGuarded(e, len(hide) > 0) {
-		return e, true
+		return e
 	}
 	dec := json.NewDecoder(bytes.NewReader(e.Payload))
 	dec.UseNumber()
 	var p map[string]any
 	if err := dec.Decode(&p); err != nil || p == nil {
-		return e, true
+		return e
 	}
 	changed := false
 	for _, g := range hide {
@@ -190,9 +186,6 @@ func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Revi
 		if e.Action == EventVote {
 			org, _ := int64Of(p["organization_id"])
 			if !VoteShown(a, roles, rv, Vote{OrganizationID: org}) {
-				if changed, _ := p["changed"].(bool); changed {
-					return Event{}, false
-				}
 				p = map[string]any{"review_id": p["review_id"]}
 				if vis >= SeeNonVoter {
 					p["organization_id"] = org
@@ -212,12 +205,12 @@ func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Revi
 		}
 	}
 	if !changed {
-		return e, true
+		return e
 	}
 	if body, err := CanonicalJSON(p); err == nil {
 		e.Payload = body
 	}
-	return e, true
+	return e
 }
 
 // mayCarryGuarded is a cheap look at e before decoding its payload: only

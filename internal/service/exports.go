@@ -204,10 +204,7 @@ func writeRecordSheets(ctx context.Context, st *store.Store, x *export.XLSXWrite
 		return err
 	}
 	return st.EachExportEvent(ctx, sf, func(ref domain.RequestRef, e domain.Event) error {
-		e, ok := domain.EventFor(by, ref, e, domain.ChannelExport, seen)
-		if !ok {
-			return nil
-		}
+		e = domain.EventFor(by, ref, e, domain.ChannelExport, seen)
 		return events.Write(export.EventRow{Reference: ref.Reference, Event: e})
 	})
 }

@@ -253,13 +253,10 @@ func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews
 	for _, rv := range reviews {
 		byID[rv.ID] = rv
 	}
-	out := events[:0]
-	for _, e := range events {
-		if e, ok := domain.EventFor(by, r.Ref(), e, domain.ChannelScreen, byID); ok {
-			out = append(out, e)
-		}
+	for i := range events {
+		events[i] = domain.EventFor(by, r.Ref(), events[i], domain.ChannelScreen, byID)
 	}
-	return out
+	return events
 }
 
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
