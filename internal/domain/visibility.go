@@ -184,6 +184,12 @@ func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Revi
 		}
 		vis := VotesVisible(roles, rv)
 		if e.Action == EventVote {
+			// Every vote event stays in the trail, a change as much as a
+			// first vote: each reader's trail must show every recorded
+			// action, in sequence, with a chain that verifies. So while a
+			// review is sealed a reader sees how many vote events there
+			// were, never their values, comments, voters or which were
+			// changes.
 			org, _ := int64Of(p["organization_id"])
 			if !VoteShown(a, roles, rv, Vote{OrganizationID: org}) {
 				p = map[string]any{"review_id": p["review_id"]}
