@@ -498,24 +498,3 @@ func TestCan_CreateRequest(t *testing.T) {
 		})
 	}
 }
-
-// allowAll is r with facts under which every guard of an action
-// available in r's status passes, as far as one world allows (an open
-// review for hct_review, a closed passed one for hc_decision).
-func allowAll(r domain.Request) domain.Subject {
-	switch r.Status {
-	case domain.StatusHCDecision:
-		return allow(r, domain.ActionApprove)
-	}
-	return allow(r, domain.ActionVote)
-}
-
-func transitionsOnly(actions []domain.Action) []domain.Action {
-	var out []domain.Action
-	for _, a := range actions {
-		if _, ok := domain.TransitionFor(a); ok {
-			out = append(out, a)
-		}
-	}
-	return out
-}

@@ -74,10 +74,7 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 				resp := w.post(t, w.requester, "/operations/"+codes[c]+"/requests/new", form)
 				wantStatus(t, resp, http.StatusSeeOther)
 				page := resp.Header.Get("Location")
-				id, err := strconv.ParseInt(strings.TrimPrefix(page, "/requests/"), 10, 64)
-				if err != nil {
-					t.Fatalf("%s in %s: created at %q", item.ID, c, page)
-				}
+				id := requestID(t, page)
 				d := doc(t, w.get(t, w.requester, page+"/edit"))
 				if byAttr(d, "name", "checklist."+item.ID+".note").Length() != 1 {
 					t.Errorf("%s in %s: the form has no note for it", item.ID, c)
