@@ -32,20 +32,11 @@ func GrantableRoles(a Actor, opID, target int64) RoleSet {
 	held := a.RolesIn(opID)
 	var out RoleSet
 	for _, r := range AllRoles {
-		if a.IsAdmin || anyHeld(held, Grants[r]) {
+		if a.IsAdmin || holdsAny(held, Grants[r]) {
 			out = append(out, r)
 		}
 	}
 	return out
-}
-
-func anyHeld(held RoleSet, by []Role) bool {
-	for _, r := range by {
-		if held.Has(r) {
-			return true
-		}
-	}
-	return false
 }
 
 // CanSetRoles decides whether a may change user target's roles in

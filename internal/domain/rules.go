@@ -387,15 +387,6 @@ func TransitionFor(action Action) (Rule, bool) {
 	return r, ok && r.Transition()
 }
 
-// Actions lists every action of the rulebook, in table order.
-func Actions() []Action {
-	out := make([]Action, len(Rules))
-	for i, r := range Rules {
-		out[i] = r.Action
-	}
-	return out
-}
-
 // NeedsOf returns the facts the guards of actions read.
 func NeedsOf(actions ...Action) Fact {
 	var f Fact
@@ -443,6 +434,24 @@ func Blocked(a Actor, action Action, s Subject) error {
 		return e
 	}
 	return nil
+}
+
+// BlockedActions returns, for each request action a would take on s but
+// for its guard, why not (Blocked): what pages say in place of controls.
+func BlockedActions(a Actor, s Subject) map[Action]error {
+	var out map[Action]error
+	for _, r := range Rules {
+		if r.Scope != ScopeRequest || r.Guard == nil {
+			continue
+		}
+		if err := Blocked(a, r.Action, s); err != nil {
+			if out == nil {
+				out = map[Action]error{}
+			}
+			out[r.Action] = err
+		}
+	}
+	return out
 }
 
 // canBeforeGuard is Can up to the rule's guard.
@@ -509,24 +518,11 @@ func AvailableActions(a Actor, s Subject) []Action {
 }
 
 // CanSeeHRDDP reports whether a member holding roles may see HRDDP
-// records: the roles of ActionViewHRDDP, for the channels that filter a
-// list by role (exports) rather than ask about one request.
+// records: the roles of ActionViewHRDDP's row, for a reader that asks by
+// role rather than about one request.
 func CanSeeHRDDP(roles RoleSet) bool {
 	r, _ := RuleFor(ActionViewHRDDP)
 	return holdsAny(roles, r.Roles)
-}
-
-// SeesContacts reports whether a member of a request's operation holding
-// roles sees its point of contact; requesters see only their own
-// organisation's (ownOrg).
-func SeesContacts(roles RoleSet, ownOrg bool) bool {
-	r, _ := RuleFor(ActionViewContact)
-	for _, want := range r.Roles {
-		if roles.Has(want) && (want != RoleRequester || ownOrg) {
-			return true
-		}
-	}
-	return false
 }
 
 func holdsAny(held RoleSet, want []Role) bool {

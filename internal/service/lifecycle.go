@@ -97,10 +97,10 @@ func lifecycleState(by domain.Actor, s domain.Subject, taskings []domain.Tasking
 	out.Totals = domain.Totals(out.Reports)
 	out.Timing = domain.TimingOf(r, now)
 	out.CanConsent = can(domain.ActionRecordConsent)
-	taskErr := domain.Can(by, domain.ActionTask, s)
-	out.CanTask = taskErr == nil
-	// The viewer could task but for the consent: the page says why.
-	out.ConsentBlocks = domain.ErrorMessage(taskErr) == "tasking.consent_needed"
+	out.CanTask = can(domain.ActionTask)
+	// The viewer could task but for its guard, the consent: the page
+	// says why.
+	out.ConsentBlocks = domain.Blocked(by, domain.ActionTask, s) != nil
 	out.CanReport = can(domain.ActionReport)
 	out.CanHandOver = can(domain.ActionHandOver)
 	out.ExitStrategyOf = r.ExitStrategy.Organization

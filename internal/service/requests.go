@@ -282,17 +282,7 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
 		Actions:            domain.AvailableActions(by, subj),
 	}
-	for _, rule := range domain.Rules {
-		if rule.Scope != domain.ScopeRequest || rule.Guard == nil {
-			continue
-		}
-		if err := domain.Blocked(by, rule.Action, subj); err != nil {
-			if d.Blocked == nil {
-				d.Blocked = map[domain.Action]error{}
-			}
-			d.Blocked[rule.Action] = err
-		}
-	}
+	d.Blocked = domain.BlockedActions(by, subj)
 	d.CanEdit = d.Can(domain.ActionEditRequest)
 	d.CanComment = d.Can(domain.ActionComment)
 	var hidden []domain.Guard

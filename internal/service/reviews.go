@@ -199,21 +199,18 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 
 // open inserts the review of r (locked, its opening allowed on subj by
 // domain.Can): the eligible organisations, deadline and rules frozen now.
+// subj carries every fact (the opening rules' guards read them): the
+// operation's rules, its HCT organisations and the latest review.
 func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, subj domain.Subject, deadline time.Time, reopening bool, now time.Time) (domain.Review, error) {
-	op, err := st.GetOperation(ctx, r.OperationID)
-	if err != nil {
-		return domain.Review{}, err
-	}
+	op := subj.Operation
 	eligible, recused := domain.EligibleOrganizations(subj.Voters, r.RequestingOrgID)
 	dl, err := domain.ReviewDeadline(op.Policy, r.Priority, deadline, now)
 	if err != nil {
 		return domain.Review{}, err
 	}
 	round := 1
-	if prev, ok, err := st.LatestReview(ctx, r.ID); err != nil {
-		return domain.Review{}, err
-	} else if ok {
-		round = prev.Round + 1
+	if subj.Review != nil {
+		round = subj.Review.Round + 1
 	}
 	return st.InsertReview(ctx, domain.Review{RequestID: r.ID, Round: round, Policy: op.Policy, Eligible: eligible,
 		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening})

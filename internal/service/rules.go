@@ -8,65 +8,15 @@ import (
 )
 
 // subject returns request r as a subject of domain.Can with the facts
-// need read from st: the one place that loads what the rulebook's
-// guards read, so a rule never decides on a half-loaded request.
+// need: none beyond the request itself when need asks for none,
+// otherwise every fact, read in one round trip (store.RequestFacts).
+// It is the one place that loads what the rulebook's guards read, so a
+// rule never decides on a half-loaded request.
 func subject(ctx context.Context, st *store.Store, r domain.Request, need domain.Fact) (domain.Subject, error) {
-	if need|domain.FactRequest == domain.AllFacts {
-		return allFacts(ctx, st, r)
+	if need&^domain.FactRequest == 0 {
+		return domain.OnRequest(r), nil
 	}
-	s := domain.OnRequest(r)
-	if need&(domain.FactOperation|domain.FactEvaluation) != 0 {
-		op, err := st.GetOperation(ctx, r.OperationID)
-		if err != nil {
-			return s, err
-		}
-		s.Operation, s.Known = op, s.Known|domain.FactOperation
-		if need&domain.FactEvaluation != 0 {
-			org, err := st.GetOrganization(ctx, r.RequestingOrgID)
-			if err != nil {
-				return s, err
-			}
-			s.Evaluation, s.Known = domain.Evaluate(r, op.Context, org.UNEntity), s.Known|domain.FactEvaluation
-		}
-	}
-	if need&domain.FactReview != 0 {
-		rv, ok, err := st.LatestReview(ctx, r.ID)
-		if err != nil {
-			return s, err
-		}
-		if ok {
-			var votes []domain.Vote
-			if rv.Open() {
-				if votes, err = st.ListVotes(ctx, rv.ID); err != nil {
-					return s, err
-				}
-			}
-			s.Review, s.Tally = &rv, tallyOf(rv, votes)
-		}
-		s.Known |= domain.FactReview
-	}
-	if need&domain.FactConsent != 0 {
-		c, err := st.GetConsent(ctx, r.ID)
-		if err != nil {
-			return s, err
-		}
-		s.Consent, s.Known = c, s.Known|domain.FactConsent
-	}
-	if need&domain.FactAssessment != 0 {
-		a, err := st.GetAssessment(ctx, r.ID)
-		if err != nil {
-			return s, err
-		}
-		s.Assessment, s.Known = a, s.Known|domain.FactAssessment
-	}
-	if need&domain.FactVoters != 0 {
-		orgs, err := st.HCTOrganizations(ctx, r.OperationID)
-		if err != nil {
-			return s, err
-		}
-		s.Voters, s.Known = orgs, s.Known|domain.FactVoters
-	}
-	return s, nil
+	return allFacts(ctx, st, r)
 }
 
 // allFacts is subject with every fact, read in one round trip.
