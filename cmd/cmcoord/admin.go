@@ -18,23 +18,40 @@ import (
 )
 
 // adminOpts are the flags of `cmcoord admin create`.
-type adminOpts struct{ email, name, org string }
+type adminOpts struct {
+	email, name string
+	org         domain.Organization
+	orgType     string
+}
 
 func (o *adminOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.email, "email", "", "e-mail address (required)")
 	fs.StringVar(&o.name, "name", "", "full name (required)")
-	fs.StringVar(&o.org, "org", "", `organisation name (created when missing; default "cmcoord administrators")`)
+	fs.StringVar(&o.org.Name, "org", "", `organisation name (created when missing; default "cmcoord administrators")`)
+	fs.StringVar(&o.org.Acronym, "org-acronym", "", "the organisation's acronym, when it is created (default: its initials)")
+	fs.StringVar(&o.orgType, "org-type", string(domain.OrgOther), "the organisation's type, when it is created: "+orgTypeList())
+	fs.BoolVar(&o.org.UNEntity, "org-un", false, "the organisation, when it is created, is a UN entity")
 }
 
-// run handles `cmcoord admin create -email E -name N [-org NAME]`:
+// orgTypeList names the organisation types the -org-type flag takes.
+func orgTypeList() string {
+	names := make([]string, len(domain.OrgTypes))
+	for i, t := range domain.OrgTypes {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+// run handles `cmcoord admin create -email E -name N [-org NAME …]`:
 // it creates a global administrator, reading the password from stdin
 // (prompted twice without echo on a terminal; the first line otherwise,
 // so scripts can pipe it).
 func (o *adminOpts) run(ctx context.Context, e env, cfg config.Config, _ []string) error {
-	email, name, org := &o.email, &o.name, &o.org
+	email, name, org := &o.email, &o.name, o.org
 	if *email == "" || *name == "" {
 		return errors.New("admin create: -email and -name are required")
 	}
+	org.Type = domain.OrgType(o.orgType)
 	password, err := readPassword(e)
 	if err != nil {
 		return err
@@ -46,7 +63,7 @@ func (o *adminOpts) run(ctx context.Context, e env, cfg config.Config, _ []strin
 		return err
 	}
 	defer a.close()
-	u, err := a.directory.CreateAdmin(ctx, *email, *name, password, *org)
+	u, err := a.directory.CreateAdmin(ctx, *email, *name, password, org)
 	if err != nil {
 		return describe(err)
 	}

@@ -304,7 +304,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 
 	ctx := t.Context()
 	const pw = "matrix password 1"
-	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", pw, "OCHA")
+	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

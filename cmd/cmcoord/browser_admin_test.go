@@ -20,7 +20,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "correct horse battery staple", "OCHA")
+	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "correct horse battery staple", domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ const fieldReadyPassword = "correct horse battery staple"
 func fieldReady(t *testing.T, svc testServices) map[string]domain.Actor {
 	t.Helper()
 	ctx := t.Context()
-	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", fieldReadyPassword, "OCHA")
+	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", fieldReadyPassword, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

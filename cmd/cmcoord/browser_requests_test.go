@@ -23,7 +23,7 @@ func TestBrowserRequestFlow(t *testing.T) {
 	svc := services(t, srv.DB)
 	ctx := t.Context()
 	const pw = "correct horse battery staple"
-	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, "OCHA")
+	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

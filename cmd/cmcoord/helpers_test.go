@@ -83,7 +83,7 @@ type ssdMember struct {
 func ssdOperation(t *testing.T, svc testServices, members map[string]ssdMember) map[string]domain.Actor {
 	t.Helper()
 	ctx := t.Context()
-	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", browserPassword, "OCHA")
+	root, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", browserPassword, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,7 +234,7 @@ func newMatrix(t *testing.T) *visMatrix {
 	m := &visMatrix{app: a, clock: clock, srv: httptest.NewServer(a.web.Routes())}
 	t.Cleanup(m.srv.Close)
 
-	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", matrixPassword, "OCHA")
+	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", matrixPassword, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
 	f.contract = apicontract.Fetch(t, srv.URL)
 
-	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
+	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatalf("create admin: %v", err)
 	}

@@ -110,7 +110,7 @@ var operations = []domain.Operation{
 // load creates the demo records through the services, as an admin would.
 func load(ctx context.Context, svc Services) error {
 	admin := people[0]
-	u, err := svc.Directory.CreateAdmin(ctx, admin.email, admin.name, Password, organizations[0].Name)
+	u, err := svc.Directory.CreateAdmin(ctx, admin.email, admin.name, Password, organizations[0])
 	if err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}

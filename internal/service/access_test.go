@@ -37,7 +37,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	access := service.NewAccess(st, c.now, log)
 	dir := service.NewDirectory(st, access, c.now, log)
 	ctx := t.Context()
-	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada", pw, "")
+	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada", pw, domain.Organization{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -269,18 +269,26 @@ func (d *Directory) IssuePasswordLink(ctx context.Context, by domain.Actor, id i
 }
 
 // CreateAdmin creates a global admin with a password, in organisation
-// orgName (created, type "other", when missing). It is for `cmcoord admin
-// create`, run by an operator with database access.
-func (d *Directory) CreateAdmin(ctx context.Context, email, name, password, orgName string) (domain.User, error) {
+// home, found by name or created as given (named "cmcoord administrators"
+// when unnamed; type "other" and an acronym of its initials when those are
+// not given). It is for `cmcoord admin create`, run by an operator with
+// database access, and for the demo data.
+func (d *Directory) CreateAdmin(ctx context.Context, email, name, password string, home domain.Organization) (domain.User, error) {
 	if password == "" {
 		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"password": "field.required"}}
 	}
-	if orgName == "" {
-		orgName = "cmcoord administrators"
+	if home.Name == "" {
+		home.Name = "cmcoord administrators"
 	}
-	org, err := d.store.GetOrganizationByName(ctx, orgName)
+	org, err := d.store.GetOrganizationByName(ctx, home.Name)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
-		o := domain.Organization{Name: orgName, Acronym: acronymOf(orgName), Type: domain.OrgOther}
+		o := home
+		if o.Acronym == "" {
+			o.Acronym = acronymOf(o.Name)
+		}
+		if o.Type == "" {
+			o.Type = domain.OrgOther
+		}
 		domain.NormalizeOrganization(&o)
 		if err := domain.ValidateOrganization(o); err != nil {
 			return domain.User{}, err

@@ -42,7 +42,7 @@ func newGrantsFixture(t *testing.T) *grantsFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	access := service.NewAccess(st, c.now, log)
 	f := &grantsFixture{pool: pool, dir: service.NewDirectory(st, access, c.now, log), access: access, actors: map[string]domain.User{}}
-	root, err := f.dir.CreateAdmin(ctx, "root@example.org", "Root", pw, "OCHA")
+	root, err := f.dir.CreateAdmin(ctx, "root@example.org", "Root", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func newExportBench(b *testing.B, sizes []int) exportBench {
 		must(err)
 		return a
 	}
-	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada Admin", password, "OCHA")
+	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada Admin", password, domain.Organization{Name: "OCHA"})
 	must(err)
 	admin := actor(adminUser)
 

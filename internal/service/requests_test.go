@@ -44,7 +44,7 @@ func newRequestsFixture(t *testing.T) *requestsFixture {
 	access := service.NewAccess(st, c.now, log)
 	dir := service.NewDirectory(st, access, c.now, log)
 	f := &requestsFixture{pool: pool, clock: c, reqs: service.NewRequests(st, c.now, log), dir: dir, access: access}
-	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada", pw, "OCHA")
+	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -194,11 +194,9 @@ var adminSections = []struct {
 	{"audit", domain.ActionViewDirectoryLog, auditURL},
 }
 
-// handleAdminIndex links to the administration's lists. Someone allowed
-// none of them gets 403, as on the lists themselves.
-func (s *Server) handleAdminIndex(w http.ResponseWriter, r *http.Request) error {
-	a := actor(r)
-	ctx := r.Context()
+// adminLinks are the sections of the administration a may use; none for
+// anyone but administrators.
+func adminLinks(ctx context.Context, a domain.Actor) []pages.AdminLink {
 	var links []pages.AdminLink
 	for _, sec := range adminSections {
 		if domain.Allowed(a, sec.action, domain.OnInstance()) {
@@ -206,6 +204,15 @@ func (s *Server) handleAdminIndex(w http.ResponseWriter, r *http.Request) error 
 				Label: i18n.T(ctx, "admin."+sec.id), Description: i18n.T(ctx, "admin."+sec.id+".description")})
 		}
 	}
+	return links
+}
+
+// handleAdminIndex links to the administration's lists. Someone allowed
+// none of them gets 403, as on the lists themselves.
+func (s *Server) handleAdminIndex(w http.ResponseWriter, r *http.Request) error {
+	a := actor(r)
+	ctx := r.Context()
+	links := adminLinks(ctx, a)
 	if len(links) == 0 {
 		return domain.Can(a, adminSections[0].action, domain.OnInstance())
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/web"
 )
 
 func TestAdminUsers(t *testing.T) {
@@ -272,5 +273,37 @@ func TestAdminBadIDs(t *testing.T) {
 		"/admin/organizations/new": {"name": {"\xff"}, "acronym": {"X"}, "type": {"other"}},
 	} {
 		wantStatus(t, f.post(t, c, path, form), http.StatusBadRequest)
+	}
+}
+
+// TestHomeLeadsAdministratorsToAdministration: an administrator's home
+// lists every part of the administration they may open (the same table
+// as the administration's own home), even when they are a member of no
+// operation, and never tells them to ask a focal point to be added; a
+// user who is neither sees that advice and no administration.
+func TestHomeLeadsAdministratorsToAdministration(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustUser(t, "lone@example.org", 0)
+	home := doc(t, f.get(t, f.signIn(t, "admin@example.org"), "/"))
+	panel := testid(home, "admin-home")
+	if panel.Length() != 1 {
+		t.Fatal("the administrator's home has no administration panel")
+	}
+	for _, sec := range web.AdminSections() {
+		want := domain.Allowed(f.admin, sec.Action, domain.OnInstance())
+		if got := panel.Find(`a[href="`+sec.URL+`"]`).Length() == 1; got != want {
+			t.Errorf("section %s: linked %v, allowed %v", sec.ID, got, want)
+		}
+	}
+	if testid(home, "no-operations").Length() != 0 {
+		t.Error("the administrator is told to ask a focal point to be added to an operation")
+	}
+	lone := doc(t, f.get(t, f.signIn(t, "lone@example.org"), "/"))
+	if testid(lone, "admin-home").Length() != 0 {
+		t.Error("a user who is no administrator sees the administration panel")
+	}
+	if testid(lone, "no-operations").Length() != 1 {
+		t.Error("a user of no operation is not told how to be added")
 	}
 }

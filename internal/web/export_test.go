@@ -9,3 +9,19 @@ import (
 // RequestFormValues is r as the request form posts it, for tests that
 // fill the form without a browser.
 func RequestFormValues(r domain.Request) url.Values { return requestValues(r) }
+
+// AdminSection is one part of the administration, for tests that walk
+// them.
+type AdminSection struct {
+	ID, URL string
+	Action  domain.Action
+}
+
+// AdminSections lists the administration's parts, as the pages do.
+func AdminSections() []AdminSection {
+	out := make([]AdminSection, len(adminSections))
+	for i, s := range adminSections {
+		out[i] = AdminSection{ID: s.id, URL: s.url, Action: s.action}
+	}
+	return out
+}

@@ -128,7 +128,7 @@ func (c *testClock) Advance(d time.Duration) {
 // organisation; call it before the helpers that need an admin.
 func (f *fixture) withAdmin(t *testing.T) *fixture {
 	t.Helper()
-	u, err := f.dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, "OCHA")
+	u, err := f.dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatalf("create admin: %v", err)
 	}

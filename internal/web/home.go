@@ -22,7 +22,8 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := pages.DashboardView{Shell: s.shell(w, r, i18n.T(r.Context(), "dashboard.title")), Name: a.Name}
+	v := pages.DashboardView{Shell: s.shell(w, r, i18n.T(r.Context(), "dashboard.title")), Name: a.Name,
+		Admin: adminLinks(r.Context(), a)}
 	for _, op := range ops {
 		if !a.IsMember(op.ID) {
 			continue // admins see every operation in the admin pages, not here

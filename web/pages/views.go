@@ -41,6 +41,9 @@ type DashboardView struct {
 	Shell      components.Shell
 	Name       string
 	Operations []OperationCard
+	// Admin are the parts of the administration the user may open: an
+	// administrator's work starts there, not in an operation.
+	Admin []AdminLink
 }
 
 // OperationCard summarises one operation for one member.
