@@ -175,6 +175,14 @@ func TestLifecyclePages(t *testing.T) {
 	if !strings.Contains(testid(d, "timeline").Text(), "Execution report filed by ") {
 		t.Error("the execution reports are not in the timeline")
 	}
+	// The printed record carries what OCHA's reports count: the consent,
+	// each tasking (provider State, unit, assets, date), the reports'
+	// totals and the hand-over.
+	rec := doc(t, w.get(t, w.hct, page+"/record"))
+	if testid(rec, "consent").Length() != 1 || testid(rec, "taskings").Find("tbody tr").Length() != 2 ||
+		testid(rec, "report-totals").Length() != 1 || !strings.Contains(testid(rec, "handover").Text(), "Nepal Red Cross") {
+		t.Errorf("the record lacks lifecycle facts: %q", testid(rec, "lifecycle").Text())
+	}
 }
 
 // TestLifecycleTimingAndCancel flags a task ending within 7 days, then
