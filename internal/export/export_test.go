@@ -397,6 +397,22 @@ func TestXLSX_ReRead(t *testing.T) {
 	if wd, _ := f.GetColWidth("requests", "A"); wd != 16 {
 		t.Errorf("width A = %v", wd)
 	}
+	// Sectors: one +list cell; hours: a number shown with its decimal.
+	for i, h := range rows[1] {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 3)
+		switch h {
+		case "#sector +cluster +code +list +v_ocha_clusters":
+			if v, _ := f.GetCellValue("requests", cell); v != "LOG, HEA" {
+				t.Errorf("sectors cell = %q", v)
+			}
+		case "#indicator +num +hours_to_decision":
+			raw, _ := f.GetCellValue("requests", cell, excelize.Options{RawCellValue: true})
+			shown, _ := f.GetCellValue("requests", cell)
+			if raw != "30" || shown != "30.0" {
+				t.Errorf("hours cell raw %q shown %q, want 30 shown 30.0", raw, shown)
+			}
+		}
+	}
 }
 
 // TestXLSX_Sheets: the reviews, votes and events sheets follow the

@@ -286,8 +286,6 @@ type SignatureBlock struct {
 type Fact struct {
 	Label string
 	Value string
-	// URL, when set, links the value.
-	URL string
 	// Long marks free text, shown with its line breaks.
 	Long bool
 }
