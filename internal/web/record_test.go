@@ -56,7 +56,7 @@ func TestDecisionRecord(t *testing.T) {
 	// navigation, the whole vote history unfolded, events as sentences
 	// naming who acted, and the HC's signature block.
 	head := testid(d, "record-operation").Text()
-	if !strings.Contains(head, "Operation NPL-EQ (NPL-EQ)") || testid(d, "record-country").Text() != "NPL" {
+	if !strings.Contains(head, "Operation NPL-EQ (NPL-EQ)") || testid(d, "record-country").Text() != "Nepal (NPL)" {
 		t.Errorf("record head = %q", head)
 	}
 	if links := d.Find("main a"); links.Length() != 0 {

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -183,7 +186,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		readOnly(&v)
 		op := d.Operation
 		v.Record = &pages.RecordInfo{Generated: displayTime(ctx, s.now()), By: a.Name,
-			Operation: op.Name + " (" + op.Code + ")", Country: op.CountryISO3, GLIDE: op.GLIDE,
+			Operation: op.Name + " (" + op.Code + ")", Country: countryName(ctx, op.CountryISO3), GLIDE: op.GLIDE,
 			Signature: pages.SignatureBlock{Role: i18n.T(ctx, "record.signature.role_hc")}}
 		if dec := d.Review.Decision; dec != nil {
 			v.Record.Signature.Name, v.Record.Signature.Date = dec.DecidedByName, displayTime(ctx, dec.DecidedAt)
@@ -193,6 +196,21 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.RecordURL = requestURL(req.ID) + "/record"
 	}
 	return s.render(w, r, status, pages.RequestPage(v))
+}
+
+// countryName is the country of ISO 3166-1 alpha-3 code iso3 in the
+// reader's language, with the code ("Népal (NPL)"); the code alone when
+// the code is unknown.
+func countryName(ctx context.Context, iso3 string) string {
+	region, err := language.ParseRegion(iso3)
+	if err != nil {
+		return iso3
+	}
+	name := display.Regions(language.Make(i18n.FromContext(ctx).Lang())).Name(region)
+	if name == "" {
+		return iso3
+	}
+	return name + " (" + iso3 + ")"
 }
 
 // endings are the statuses that end a request without an outcome: the
