@@ -510,6 +510,9 @@ func TestXLSX_Sheets(t *testing.T) {
 		t.Error("a comment starting with = became a formula")
 	}
 	ev := cells(export.SheetEvents)
+	if ev["#meta +action +name +i_fr"][0] != "fr:record.event.request.created" {
+		t.Errorf("event label = %q", ev["#meta +action +name +i_fr"])
+	}
 	if ev["#meta +hash"][0] != strings.Repeat("ab", 32) || ev["#meta +hash +prev"][0] != "" || ev["#meta +payload"][0] != `{"title":"x"}` {
 		t.Errorf("events = %v", ev)
 	}

@@ -409,7 +409,7 @@ func eventSentence(ctx context.Context, e domain.Event) string {
 // eventView is one event of the trail, with what its payload says in
 // words: the reason, the fields an edit changed, a reference.
 func eventView(ctx context.Context, e domain.Event) pages.EventView {
-	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), Actor: e.ActorName, At: displayTime(ctx, e.At),
+	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), At: displayTime(ctx, e.At),
 		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
 	ev.Action = eventSentence(ctx, e)
 	var p struct {

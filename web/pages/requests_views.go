@@ -348,8 +348,7 @@ type CommentForm struct {
 // EventView is one entry of the audit trail.
 type EventView struct {
 	Seq     string
-	Action  string // translated
-	Actor   string
+	Action  string // what happened and who did it, in record language ("Approved by Hugo")
 	At      string
 	Details []string // translated lines: reason, changed fields…
 	Hash    string   // hex
