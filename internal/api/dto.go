@@ -391,6 +391,20 @@ type requestDTO struct {
 	SubmittedAt            *time.Time           `json:"submitted_at"`
 	CreatedAt              time.Time            `json:"created_at"`
 	UpdatedAt              time.Time            `json:"updated_at"`
+	ExtensionOf            *requestLinkDTO      `json:"extension_of"`
+	Extensions             []requestLinkDTO     `json:"extensions"`
+}
+
+// requestLinkDTO is a request linked as an extension or as the request
+// extended.
+type requestLinkDTO struct {
+	ID        int64  `json:"id"`
+	Reference string `json:"reference"`
+	Status    string `json:"status"`
+}
+
+func newRequestLinkDTO(ref domain.RequestRef) requestLinkDTO {
+	return requestLinkDTO{ID: ref.ID, Reference: ref.Reference, Status: string(ref.Status)}
 }
 
 func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
@@ -431,6 +445,14 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 		if r, _ := domain.RuleFor(act); r.Step() { // each has a route
 			out.Actions = append(out.Actions, string(act))
 		}
+	}
+	if d.ExtensionOf != nil {
+		l := newRequestLinkDTO(*d.ExtensionOf)
+		out.ExtensionOf = &l
+	}
+	out.Extensions = make([]requestLinkDTO, 0, len(d.Extensions))
+	for _, e := range d.Extensions {
+		out.Extensions = append(out.Extensions, newRequestLinkDTO(e))
 	}
 	return out
 }

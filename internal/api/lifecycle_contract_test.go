@@ -40,8 +40,22 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "soon"}}, 422)
 	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2000-01-01"}}, 422)
 	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: `{"end_date": 1}`}, 400)
-	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
+	ext := check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
 		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 201)
+	// Linked both ways: the extension names what it extends, the original
+	// lists its extensions — to those who may see them (a draft stays with
+	// its organisation).
+	if eo, _ := ext["extension_of"].(map[string]any); eo == nil || eo["id"] != float64(id) || eo["status"] != string(domain.StatusApproved) {
+		t.Errorf("the extension's extension_of = %v", ext["extension_of"])
+	}
+	orig := check("GET /requests/{id}", req{Path: p, Token: f.requester}, 200)
+	if exts, _ := orig["extensions"].([]any); len(exts) != 1 || exts[0].(map[string]any)["id"] != ext["id"] ||
+		exts[0].(map[string]any)["reference"] != ext["reference"] || orig["extension_of"] != nil {
+		t.Errorf("the original's links = %v, %v", orig["extensions"], orig["extension_of"])
+	}
+	if exts, _ := check("GET /requests/{id}", req{Path: p, Token: f.officer}, 200)["extensions"].([]any); len(exts) != 0 {
+		t.Errorf("the officer sees the requester's draft extension: %v", exts)
+	}
 	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
 		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 200) // the retry: the same draft
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.requester}, 200) // without the HRDDP keys

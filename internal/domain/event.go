@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -40,6 +41,22 @@ const (
 	EventReport        = "request.execution_reported"
 	EventAssessment    = "request.hrddp_assessed" // records that an assessment exists, never its content
 )
+
+// EventKinds lists the event actions above: the events that are not
+// transitions.
+var EventKinds = []string{EventCreated, EventEdited, EventComment, EventCommentEdited, EventBriefing, EventVote,
+	EventConsent, EventExtension, EventReport, EventAssessment}
+
+// EventActions returns every action an audit event carries: the event
+// kinds, then the rulebook's transitions (each transition appends an
+// event named after its action). The record's sentences follow it.
+func EventActions() []string {
+	out := slices.Clone(EventKinds)
+	for _, r := range Transitions() {
+		out = append(out, string(r.Action))
+	}
+	return out
+}
 
 // NewEvent returns the next event of a chain whose last event is prev
 // (nil for the first): it fixes the time to microseconds (what the

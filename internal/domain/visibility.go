@@ -69,7 +69,21 @@ func Sees(a Actor, r RequestRef, g Guard, ch Channel) bool {
 	}
 	switch g {
 	case GuardContact:
-		return ch != ChannelPublic && Can(a, ActionViewContact, OnRef(r)) == nil
+		return ChannelCarries(ch, g) && Can(a, ActionViewContact, OnRef(r)) == nil
+	case GuardEscort:
+		return ChannelCarries(ch, g)
+	}
+	return false // an unknown guard hides
+}
+
+// ChannelCarries reports whether channel ch may carry content g to anyone
+// at all: the contact everywhere but the public variant, the escort
+// content on screen only. Sees decides each reader within it; what a file
+// has columns for follows it (export.ChecklistColumns).
+func ChannelCarries(ch Channel, g Guard) bool {
+	switch g {
+	case GuardContact:
+		return ch != ChannelPublic
 	case GuardEscort:
 		return ch == ChannelScreen
 	}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -8,7 +9,8 @@ import (
 )
 
 // Row is one request as the tracker exports it: the request and what the
-// row needs beyond it (the operation's country, the latest decision).
+// row needs beyond it (the operation's country, the latest decision, the
+// checklist's verdict, what happened after approval).
 type Row struct {
 	Request     domain.Request
 	CountryISO3 string
@@ -17,6 +19,32 @@ type Row struct {
 	// DecidedAt when it was taken.
 	Outcome   string
 	DecidedAt time.Time
+	// ExtensionOf is the reference of the request this one extends; ""
+	// for an original request.
+	ExtensionOf string
+	// Evaluation is the checklist's verdict on the whole request
+	// (domain.Evaluate); the items a reader may not see in a file are
+	// never columns (ChecklistColumns).
+	Evaluation domain.Evaluation
+	Lifecycle  Lifecycle
+}
+
+// Lifecycle is what the tracker counts of a request after approval
+// (domain lifecycle.go): the consent, the current tasking, the hand-over
+// and the execution reports' totals.
+type Lifecycle struct {
+	// Consent is the recorded consent status (domain.ConsentStatuses), ""
+	// when none is recorded.
+	Consent string
+	// Tasking is the live tasking, or the latest declined one when none
+	// is live; nil when the request was never tasked.
+	Tasking *domain.Tasking
+	// Handover is the recorded hand-over, nil before it.
+	Handover *domain.Handover
+	// Reports is the number of execution reports; Totals their sums
+	// (domain.Totals).
+	Reports int
+	Totals  domain.ExecutionReport
 }
 
 // Kind is how a column's values are typed, which decides how each
@@ -30,6 +58,10 @@ const (
 	Float                // a *float64; nil is blank
 	Date                 // a time.Time, written as YYYY-MM-DD (UTC); zero is blank
 	DateTime             // a time.Time, written as RFC 3339 in UTC; zero is blank
+	// List is a []string: a JSON array; in CSV and XLSX one cell of the
+	// values joined by ", ", under a hashtag with HXL's +list attribute
+	// (the form HXL tools split back, e.g. libhxl's Row.get(parsed=True)).
+	List
 )
 
 // Col is one column of an exported table whose rows are R.
@@ -57,7 +89,10 @@ type Col[R any] struct {
 	Public bool
 	// Width is the XLSX column width in characters.
 	Width float64
-	Value func(R) any
+	// Decimals is the number of decimals a Float is written with (0: as
+	// many as it has).
+	Decimals int
+	Value    func(R) any
 }
 
 // Column is one column of the RFA tracker.
@@ -68,8 +103,12 @@ type Column = Col[Row]
 // custom attributes (legal in HXL 1.1) on core hashtags next, and an x_
 // extension hashtag only for priority, which no core hashtag covers
 // (#severity means crisis severity). Multiple sectors are joined with
-// ";". HRDDP data and HCT votes are never columns.
-var Columns = []Column{
+// ", " under +list (Kind List). HRDDP data and HCT votes are never
+// columns; the checklist's columns (ChecklistColumns) come from
+// domain.Checklist, one state and one justification column per item.
+var Columns = slices.Concat(requestColumns, lifecycleColumns, ChecklistColumns(), contactColumns)
+
+var requestColumns = []Column{
 	{Key: "reference", Header: "RFA ID", HXL: "#meta +id", Public: true, Width: 16,
 		Value: func(r Row) any { return r.Request.Reference }},
 	{Key: "country_code", Header: "Country", HXL: "#country +code +v_iso3", Public: true, Width: 8,
@@ -86,8 +125,8 @@ var Columns = []Column{
 		Value: func(r Row) any { return r.Request.Need }},
 	{Key: "requesting_org", Header: "Requesting org", HXL: "#org +name +requester", Public: true, Width: 24,
 		Value: func(r Row) any { return r.Request.RequestingOrgName }},
-	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +v_ocha_clusters", Public: true, Width: 14, Labels: "sector.",
-		Value: func(r Row) any { return strings.Join(r.Request.Sectors, ";") }},
+	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +list +v_ocha_clusters", Kind: List, Public: true, Width: 14, Labels: "sector.",
+		Value: func(r Row) any { return r.Request.Sectors }},
 	{Key: "capability", Header: "Capability", HXL: "#capacity +type", Width: 30,
 		Value: func(r Row) any { return r.Request.Capability }},
 	{Key: "support_type", Header: "Support type", HXL: "#modality +name", Public: true, Width: 14, Labels: "support_type.",
@@ -134,12 +173,133 @@ var Columns = []Column{
 		Value: func(r Row) any { return decidedIf(r, "approved") }},
 	{Key: "rejected_at", Header: "Rejected", HXL: "#date +rejected", Kind: DateTime, Public: true, Width: 20,
 		Value: func(r Row) any { return decidedIf(r, "rejected") }},
-	{Key: "hours_to_decision", Header: "Hours to decision", HXL: "#indicator +num +hours_to_decision", Kind: Float, Public: true, Width: 10,
+	{Key: "hours_to_decision", Header: "Hours to decision", HXL: "#indicator +num +hours_to_decision", Kind: Float, Decimals: 1, Public: true, Width: 10,
 		Value: hoursToDecision},
+	{Key: "extension_of", Header: "Extends", HXL: "#meta +id +extends", Public: true, Width: 16,
+		Value: func(r Row) any { return r.ExtensionOf }},
 	{Key: "handover_org", Header: "Hand-over to", HXL: "#org +name +handover", Width: 24,
 		Value: func(r Row) any { return r.Request.ExitStrategy.Organization }},
 	{Key: "handover_date", Header: "Hand-over date", HXL: "#date +handover", Kind: Date, Public: true, Width: 12,
 		Value: func(r Row) any { return r.Request.ExitStrategy.Date }},
+}
+
+// lifecycleColumns are what OCHA's reports count after approval: the
+// affected State's consent, the provider and its assets, the tasking,
+// execution and hand-over dates, and the execution reports' totals
+// (domain-notes §e.1, §e.3). The provider's unit, the asset type and the
+// hand-over organisation are typed text, so not public.
+var lifecycleColumns = []Column{
+	{Key: "consent_status", Header: "Consent", HXL: "#x_consent +name", Width: 14, Labels: "consent.",
+		Value: func(r Row) any { return r.Lifecycle.Consent }},
+	{Key: "provider_iso3", Header: "Provider country", HXL: "#country +code +v_iso3 +provider", Public: true, Width: 8,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.ProviderISO3 }) }},
+	{Key: "provider_unit", Header: "Provider unit", HXL: "#org +name +provider", Width: 24,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.Unit }) }},
+	{Key: "asset_type", Header: "Asset type", HXL: "#capacity +type +provided", Width: 20,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.AssetType }) }},
+	{Key: "asset_count", Header: "Assets", HXL: "#capacity +num +provided", Kind: Int, Public: true, Width: 8,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.AssetCount }) }},
+	{Key: "tasked_at", Header: "Tasked", HXL: "#date +tasked", Kind: DateTime, Public: true, Width: 20,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.TaskedAt }) }},
+	{Key: "tasking_declined_at", Header: "Tasking declined", HXL: "#date +tasked +declined", Kind: DateTime, Public: true, Width: 20,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.DeclinedAt }) }},
+	{Key: "execution_started_at", Header: "Execution started", HXL: "#date +start +executed", Kind: DateTime, Public: true, Width: 20,
+		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.StartedAt }) }},
+	{Key: "handed_over_to", Header: "Handed over to", HXL: "#org +name +handover +done", Width: 24,
+		Value: func(r Row) any {
+			if h := r.Lifecycle.Handover; h != nil {
+				return h.Organization
+			}
+			return ""
+		}},
+	{Key: "handed_over_on", Header: "Handed over", HXL: "#date +handover +done", Kind: Date, Public: true, Width: 12,
+		Value: func(r Row) any {
+			if h := r.Lifecycle.Handover; h != nil {
+				return h.Date
+			}
+			return time.Time{}
+		}},
+	{Key: "reports", Header: "Execution reports", HXL: "#output +num +reports", Kind: Int, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Reports) }},
+	{Key: "sorties", Header: "Sorties", HXL: "#output +num +sorties", Kind: Int, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Sorties) }},
+	{Key: "flight_hours", Header: "Flight hours", HXL: "#output +num +flight_hours", Kind: Float, Decimals: 1, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedFloat(r, r.Lifecycle.Totals.FlightHours) }},
+	{Key: "tonnes", Header: "Tonnes", HXL: "#output +num +tonnes", Kind: Float, Decimals: 2, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedFloat(r, r.Lifecycle.Totals.Tonnes) }},
+	{Key: "passengers", Header: "Passengers", HXL: "#output +num +passengers", Kind: Int, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Passengers) }},
+	{Key: "medevacs", Header: "Medevacs", HXL: "#output +num +medevacs", Kind: Int, Public: true, Width: 10,
+		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Medevacs) }},
+	{Key: "people_reached", Header: "People reached", HXL: "#reached +ind", Kind: Int, Public: true, Width: 12,
+		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.PeopleReached) }},
+}
+
+// tasking returns v of r's tasking, or the zero value of the column's
+// kind when r was never tasked.
+func tasking(r Row, v func(*domain.Tasking) any) any {
+	if r.Lifecycle.Tasking == nil {
+		return v(&domain.Tasking{})
+	}
+	return v(r.Lifecycle.Tasking)
+}
+
+// reportedInt and reportedFloat return a total of r's execution reports
+// as a figure (0 is a figure once something is reported), or blank
+// before any report.
+func reportedInt(r Row, n int) any {
+	if r.Lifecycle.Reports == 0 {
+		return (*int)(nil)
+	}
+	return &n
+}
+
+func reportedFloat(r Row, f float64) any {
+	if r.Lifecycle.Reports == 0 {
+		return (*float64)(nil)
+	}
+	return &f
+}
+
+// ChecklistColumns are the last-resort checklist's columns, derived from
+// domain.Checklist: for each item a file may carry (its Guard, if any, is
+// carried on domain.ChannelExport), its state as readers are told it
+// (domain.ItemResult.State: met, justified, needs_justification,
+// missing, blocking, awaiting_officer) and the justification written for
+// a justified failure. Not public: the vetting stays with the operation.
+func ChecklistColumns() []Column {
+	var out []Column
+	for _, it := range domain.Checklist {
+		if it.Guard != "" && !domain.ChannelCarries(domain.ChannelExport, it.Guard) {
+			continue
+		}
+		id, attr := it.ID, strings.ToLower(it.ID)
+		out = append(out,
+			Column{Key: attr + "_state", Header: id + " state", HXL: "#status +lastresort +" + attr, Width: 14, Labels: "checklist.state.",
+				Value: func(r Row) any { return string(itemState(r, id)) }},
+			Column{Key: attr + "_justification", Header: id + " justification", HXL: "#description +lastresort +justification +" + attr, Width: 40,
+				Value: func(r Row) any {
+					if itemState(r, id) != domain.StateJustified {
+						return ""
+					}
+					return r.Request.Checklist[id].Note
+				}})
+	}
+	return out
+}
+
+// itemState is item id's state in r's evaluation, "" when not evaluated.
+func itemState(r Row, id string) domain.ItemState {
+	for _, res := range r.Evaluation.Items {
+		if res.ID == id {
+			return res.State()
+		}
+	}
+	return ""
+}
+
+// contactColumns are the point of contact: restricted.
+var contactColumns = []Column{
 	{Key: "contact_name", Header: "Contact", HXL: "#contact +name", Restricted: true, Width: 20,
 		Value: func(r Row) any { return r.Request.POC.Name }},
 	{Key: "contact_email", Header: "Contact email", HXL: "#contact +email", Restricted: true, Width: 24,
@@ -212,7 +372,7 @@ func withLabels[R any](cols []Col[R], ls []Labeller) []Col[R] {
 
 // labelColumns returns c's label columns, one per labeller: header
 // "<header> [<lang>]", key "<key>_label_<lang>", and c's hashtag without
-// its code and vocabulary attributes, with +name and the HXL language
+// its code, list and vocabulary attributes, with +name and the HXL language
 // attribute +i_<lang> ("#sector +cluster +code +v_ocha_clusters" →
 // "#sector +cluster +name +i_fr").
 func labelColumns[R any](c Col[R], ls []Labeller) []Col[R] {
@@ -228,12 +388,17 @@ func labelColumns[R any](c Col[R], ls []Labeller) []Col[R] {
 			HXL:    labelHXL(c.HXL, l.Lang),
 			Public: c.Public, Restricted: c.Restricted, Width: c.Width + 8,
 			Value: func(r R) any {
-				code, _ := value(r).(string)
-				if code == "" {
-					return ""
+				var codes []string
+				switch v := value(r).(type) {
+				case string:
+					if v != "" {
+						codes = []string{v}
+					}
+				case []string:
+					codes = v
 				}
-				parts := strings.Split(code, ";")
-				for i, p := range parts {
+				parts := make([]string, len(codes))
+				for i, p := range codes {
 					parts[i] = t(prefix + p)
 				}
 				return strings.Join(parts, "; ")
@@ -243,12 +408,14 @@ func labelColumns[R any](c Col[R], ls []Labeller) []Col[R] {
 	return out
 }
 
-// labelHXL is the hashtag of a label column in language lang.
+// labelHXL is the hashtag of a label column in language lang. A list's
+// labels are joined by "; " for people (a label may hold a comma), so the
+// label column has no +list: tools split the code column.
 func labelHXL(spec, lang string) string {
 	fields := strings.Fields(spec)
 	out := []string{fields[0]}
 	for _, a := range fields[1:] {
-		if a == "+code" || a == "+name" || strings.HasPrefix(a, "+v_") {
+		if a == "+code" || a == "+name" || a == "+list" || strings.HasPrefix(a, "+v_") {
 			continue
 		}
 		out = append(out, a)

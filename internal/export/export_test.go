@@ -113,7 +113,8 @@ func labels(langs ...string) []export.Labeller {
 func TestColumns_HXLGrammar(t *testing.T) {
 	core := map[string]bool{"#meta": true, "#country": true, "#crisis": true, "#activity": true, "#description": true,
 		"#org": true, "#sector": true, "#capacity": true, "#modality": true, "#targeted": true, "#loc": true,
-		"#adm1": true, "#adm2": true, "#geo": true, "#date": true, "#status": true, "#indicator": true, "#contact": true}
+		"#adm1": true, "#adm2": true, "#geo": true, "#date": true, "#status": true, "#indicator": true, "#contact": true,
+		"#output": true, "#reached": true}
 	keyRe := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	tables := map[string][]spec{
 		"requests":        specsOf(export.Select(export.Options{})),
@@ -180,7 +181,7 @@ func TestLabels(t *testing.T) {
 		at[h] = i
 	}
 	for _, c := range []struct{ hxl, header, value string }{
-		{"#sector +cluster +code +v_ocha_clusters", "Cluster code", "LOG;HEA"},
+		{"#sector +cluster +code +list +v_ocha_clusters", "Cluster code", "LOG, HEA"},
 		{"#sector +cluster +name +i_fr", "Cluster code [fr]", "fr:sector.LOG; fr:sector.HEA"},
 		{"#sector +cluster +name +i_ar", "Cluster code [ar]", "ar:sector.LOG; ar:sector.HEA"},
 		{"#status +name", "Status", "approved"},
@@ -244,29 +245,29 @@ func TestCSV_RoundTrip(t *testing.T) {
 		got[h] = recs[2][i]
 	}
 	want := map[string]string{
-		"#meta +id":                               "SDN-RFA-0001",
-		"#activity +name":                         `Airlift "urgent", phase 1`,
-		"#description +need":                      "line one\nline two, with comma\nand CRLF", // encoding/csv reads \r\n as \n
-		"#description":                            `'=HYPERLINK("http://evil","x")`,
-		"#capacity +type":                         "'+cmd|' /C calc'!A0",
-		"#org +name +requester":                   "Médecins Sans Frontières",
-		"#sector +cluster +code +v_ocha_clusters": "LOG;HEA",
-		"#loc +name +origin":                      "'-minus start",
-		"#adm1 +name +origin":                     "'@at start",
-		"#geo +lat +origin":                       "-12.5",
-		"#loc +name +dest":                        "الفاشر",
-		"#adm1 +name +dest":                       "شمال دارفور",
-		"#date +reported":                         "2026-03-01T08:30:00Z",
-		"#date +start":                            "2026-03-05",
-		"#date +end":                              "",
-		"#date +approved":                         "2026-03-02T14:30:00Z",
-		"#date +rejected":                         "",
-		"#indicator +num +hours_to_decision":      "30",
-		"#targeted +ind":                          "1200",
-		"#org +name +handover":                    "'\tWFP",
-		"#contact +name":                          "Zoë Ñandú",
-		"#contact +phone":                         "'+249 1 555",
-		"#x_priority":                             "high",
+		"#meta +id":             "SDN-RFA-0001",
+		"#activity +name":       `Airlift "urgent", phase 1`,
+		"#description +need":    "line one\nline two, with comma\nand CRLF", // encoding/csv reads \r\n as \n
+		"#description":          `'=HYPERLINK("http://evil","x")`,
+		"#capacity +type":       "'+cmd|' /C calc'!A0",
+		"#org +name +requester": "Médecins Sans Frontières",
+		"#sector +cluster +code +list +v_ocha_clusters": "LOG, HEA",
+		"#loc +name +origin":                            "'-minus start",
+		"#adm1 +name +origin":                           "'@at start",
+		"#geo +lat +origin":                             "-12.5",
+		"#loc +name +dest":                              "الفاشر",
+		"#adm1 +name +dest":                             "شمال دارفور",
+		"#date +reported":                               "2026-03-01T08:30:00Z",
+		"#date +start":                                  "2026-03-05",
+		"#date +end":                                    "",
+		"#date +approved":                               "2026-03-02T14:30:00Z",
+		"#date +rejected":                               "",
+		"#indicator +num +hours_to_decision":            "30.0",
+		"#targeted +ind":                                "1200",
+		"#org +name +handover":                          "'\tWFP",
+		"#contact +name":                                "Zoë Ñandú",
+		"#contact +phone":                               "+249 1 555", // a phone number, not a formula
+		"#x_priority":                                   "high",
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -396,6 +397,22 @@ func TestXLSX_ReRead(t *testing.T) {
 	if wd, _ := f.GetColWidth("requests", "A"); wd != 16 {
 		t.Errorf("width A = %v", wd)
 	}
+	// Sectors: one +list cell; hours: a number shown with its decimal.
+	for i, h := range rows[1] {
+		cell, _ := excelize.CoordinatesToCellName(i+1, 3)
+		switch h {
+		case "#sector +cluster +code +list +v_ocha_clusters":
+			if v, _ := f.GetCellValue("requests", cell); v != "LOG, HEA" {
+				t.Errorf("sectors cell = %q", v)
+			}
+		case "#indicator +num +hours_to_decision":
+			raw, _ := f.GetCellValue("requests", cell, excelize.Options{RawCellValue: true})
+			shown, _ := f.GetCellValue("requests", cell)
+			if raw != "30" || shown != "30.0" {
+				t.Errorf("hours cell raw %q shown %q, want 30 shown 30.0", raw, shown)
+			}
+		}
+	}
 }
 
 // TestXLSX_Sheets: the reviews, votes and events sheets follow the
@@ -493,6 +510,9 @@ func TestXLSX_Sheets(t *testing.T) {
 		t.Error("a comment starting with = became a formula")
 	}
 	ev := cells(export.SheetEvents)
+	if ev["#meta +action +name +i_fr"][0] != "fr:record.event.request.created" {
+		t.Errorf("event label = %q", ev["#meta +action +name +i_fr"])
+	}
 	if ev["#meta +hash"][0] != strings.Repeat("ab", 32) || ev["#meta +hash +prev"][0] != "" || ev["#meta +payload"][0] != `{"title":"x"}` {
 		t.Errorf("events = %v", ev)
 	}
@@ -502,7 +522,7 @@ func TestXLSX_Sheets(t *testing.T) {
 // p-codes or names from the directory rather than text someone typed;
 // every other string of a request is free text.
 var codeFields = map[string]bool{"Reference": true, "RequestingOrgName": true, "Adm1PCode": true, "Adm2PCode": true,
-	"Compensation": true, "Option": true, "Result": true, "Value": true}
+	"Compensation": true, "Option": true, "Result": true, "Value": true, "Consent": true, "ProviderISO3": true}
 
 // plantFreeText puts a distinct canary in every free-text string reached
 // from v (struct fields, slice elements, map values) and returns them.
@@ -546,10 +566,11 @@ func plantFreeText(v reflect.Value, path string, out *[]string) {
 // neither its CSV nor its JSON, and each reaches the restricted variant
 // only through a column that is not public.
 func TestPublic_NoFreeText(t *testing.T) {
-	row := tricky()
+	row := full()
 	row.Request.Sectors = nil // codes
 	var canaries []string
 	plantFreeText(reflect.ValueOf(&row.Request), "", &canaries)
+	plantFreeText(reflect.ValueOf(&row.Lifecycle), "Lifecycle", &canaries)
 	if len(canaries) == 0 {
 		t.Fatal("no free-text field found")
 	}
@@ -585,6 +606,264 @@ func TestPublic_NoFreeText(t *testing.T) {
 			if !public && found == 0 {
 				t.Errorf("the restricted %s carries none of the canaries: the test plants them where no column reads", format)
 			}
+		}
+	}
+}
+
+// full is tricky's request through its whole lifecycle: every checklist
+// item evaluated (their states cycling through domain.ItemStates, every
+// item answered with a note), an extension, consent, a tasking, reports
+// and the hand-over.
+func full() export.Row {
+	r := tricky()
+	r.ExtensionOf = "SDN-RFA-0000"
+	r.Request.Destination.Lat, r.Request.Destination.Lon = f64(13.63), f64(25.35)
+	r.Request.RequiredBy = r.Request.SubmittedAt.Add(72 * time.Hour)
+	r.Request.ExitStrategy.Date = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
+	r.Request.Checklist = map[string]domain.Answer{}
+	for i, it := range domain.Checklist {
+		state := domain.ItemStates[i%len(domain.ItemStates)]
+		r.Evaluation.Items = append(r.Evaluation.Items, resultIn(it.ID, state))
+		r.Request.Checklist[it.ID] = domain.Answer{Value: "yes", Note: "why " + it.ID}
+	}
+	tasked := r.DecidedAt.Add(2 * time.Hour)
+	r.Lifecycle = export.Lifecycle{
+		Consent: "consented",
+		Tasking: &domain.Tasking{ProviderISO3: "NOR", Unit: "Royal Norwegian Air Force 720 Sqn", AssetType: "Bell 412 helicopter",
+			AssetCount: 2, TaskedAt: tasked, DeclinedAt: tasked.Add(time.Hour), StartedAt: tasked.Add(24 * time.Hour)},
+		Handover: &domain.Handover{Organization: "WFP", Date: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)},
+		Reports:  2,
+		Totals:   domain.ExecutionReport{Sorties: 12, FlightHours: 30.5, Tonnes: 40.25, Passengers: 80, Medevacs: 3, PeopleReached: 5000},
+	}
+	return r
+}
+
+// resultIn is an item result whose State is s.
+func resultIn(id string, s domain.ItemState) domain.ItemResult {
+	res := domain.ItemResult{ID: id, Status: domain.ItemOK}
+	switch s {
+	case domain.StateJustified:
+		res.Justified = true
+	case domain.StateNeedsJustification:
+		res.Status = domain.ItemNeedsJustification
+	case domain.StateMissing:
+		res.Status = domain.ItemMissing
+	case domain.StateBlocking:
+		res.Status = domain.ItemBlocked
+	case domain.StateAwaitingOfficer:
+		res.Reason = "checklist.reason.officer_fills"
+	}
+	if res.State() != s {
+		panic("resultIn: no result in state " + string(s))
+	}
+	return res
+}
+
+// csvRows writes rows as CSV with o and returns the data rows keyed by
+// column key, and the hashtag row.
+func csvRows(t *testing.T, o export.Options, rows ...export.Row) ([]map[string]string, []string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := export.NewCSVWriter(&buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols := export.Select(o)
+	var out []map[string]string
+	for _, rec := range recs[2:] {
+		m := map[string]string{}
+		for i, c := range cols {
+			m[c.Key] = rec[i]
+		}
+		out = append(out, m)
+	}
+	return out, recs[1]
+}
+
+// TestColumns_FullLifecycle: a request through its whole lifecycle has a
+// value in every column of the tracker, labels included, but the ones
+// another outcome fills (a rejection date) and the justification of an
+// item that is not justified.
+func TestColumns_FullLifecycle(t *testing.T) {
+	rows, _ := csvRows(t, export.Options{Labels: labels("fr")}, full())
+	blankable := map[string]bool{"rejected_at": true, "end_date": true, "origin_adm1_pcode": true}
+	for _, c := range export.Select(export.Options{Labels: labels("fr")}) {
+		if strings.HasSuffix(c.Key, "_justification") || strings.Contains(c.Key, "_justification_label_") {
+			continue // TestColumns_ItemStates
+		}
+		if rows[0][c.Key] == "" && !blankable[c.Key] {
+			t.Errorf("%s (%s) is blank for a full-lifecycle request", c.Key, c.HXL)
+		}
+	}
+	want := map[string]string{
+		"extension_of": "SDN-RFA-0000", "consent_status": "consented", "consent_status_label_fr": "fr:consent.consented",
+		"provider_iso3": "NOR", "provider_unit": "Royal Norwegian Air Force 720 Sqn", "asset_type": "Bell 412 helicopter",
+		"asset_count": "2", "tasked_at": "2026-03-02T16:30:00Z", "execution_started_at": "2026-03-03T16:30:00Z",
+		"handed_over_to": "WFP", "handed_over_on": "2026-04-01", "reports": "2", "sorties": "12", "flight_hours": "30.5",
+		"tonnes": "40.25", "passengers": "80", "medevacs": "3", "people_reached": "5000", "hours_to_decision": "30.0",
+		"sector_codes": "LOG, HEA", "sector_codes_label_fr": "fr:sector.LOG; fr:sector.HEA",
+	}
+	for k, v := range want {
+		if rows[0][k] != v {
+			t.Errorf("%s = %q, want %q", k, rows[0][k], v)
+		}
+	}
+	// Before anything happened after approval: blank, not zero.
+	r := tricky()
+	rows, _ = csvRows(t, export.Options{}, r)
+	for _, k := range []string{"consent_status", "provider_iso3", "asset_count", "tasked_at", "handed_over_on", "reports", "sorties", "tonnes", "extension_of"} {
+		if rows[0][k] != "" {
+			t.Errorf("untasked %s = %q, want blank", k, rows[0][k])
+		}
+	}
+	// A report of nothing is a 0, not a blank.
+	r.Lifecycle.Reports = 1
+	rows, _ = csvRows(t, export.Options{}, r)
+	if rows[0]["sorties"] != "0" || rows[0]["tonnes"] != "0.00" {
+		t.Errorf("a report of nothing: sorties %q tonnes %q, want 0 and 0.00", rows[0]["sorties"], rows[0]["tonnes"])
+	}
+}
+
+// TestColumns_ItemStates walks domain.Checklist and domain.ItemStates:
+// every item a file may carry has a state and a justification column,
+// every state appears as itself (with its label), the justification only
+// where the item is justified; items whose guard never leaves the screen
+// have no column.
+func TestColumns_ItemStates(t *testing.T) {
+	keys := map[string]bool{}
+	for _, c := range export.Columns {
+		keys[c.Key] = true
+	}
+	for _, it := range domain.Checklist {
+		k := strings.ToLower(it.ID)
+		carried := it.Guard == "" || domain.ChannelCarries(domain.ChannelExport, it.Guard)
+		if keys[k+"_state"] != carried || keys[k+"_justification"] != carried {
+			t.Errorf("%s: columns %v, want %v (guard %q)", it.ID, keys[k+"_state"], carried, it.Guard)
+		}
+	}
+	for shift := range domain.ItemStates { // every item in every state
+		row := full()
+		seen := map[domain.ItemState]bool{}
+		for i := range row.Evaluation.Items {
+			row.Evaluation.Items[i] = resultIn(row.Evaluation.Items[i].ID, domain.ItemStates[(i+shift)%len(domain.ItemStates)])
+		}
+		rows, _ := csvRows(t, export.Options{Labels: labels("ar")}, row)
+		for i, it := range domain.Checklist {
+			k := strings.ToLower(it.ID)
+			if !keys[k+"_state"] {
+				continue
+			}
+			state := domain.ItemStates[(i+shift)%len(domain.ItemStates)]
+			seen[state] = true
+			if got := rows[0][k+"_state"]; got != string(state) {
+				t.Errorf("%s in %s: state %q", it.ID, state, got)
+			}
+			if got := rows[0][k+"_state_label_ar"]; got != "ar:checklist.state."+string(state) {
+				t.Errorf("%s in %s: label %q", it.ID, state, got)
+			}
+			want := ""
+			if state == domain.StateJustified {
+				want = "why " + it.ID
+			}
+			if got := rows[0][k+"_justification"]; got != want {
+				t.Errorf("%s in %s: justification %q, want %q", it.ID, state, got, want)
+			}
+		}
+		if shift == len(domain.ItemStates)-1 {
+			for _, s := range domain.ItemStates {
+				if !seen[s] {
+					t.Errorf("state %s never exported", s)
+				}
+			}
+		}
+	}
+}
+
+// TestGuard_Formulas: every cell a spreadsheet would read as a formula —
+// a leading = + - @ or their full-width forms, a tab, a carriage return —
+// is defused, but a phone number's leading + is kept, in every text
+// column of the CSV.
+func TestGuard_Formulas(t *testing.T) {
+	for in, want := range map[string]string{
+		"+249 1 555":          "+249 1 555",
+		"+44 (0)20 7946-0958": "+44 (0)20 7946-0958",
+		"+1.555.123.4567":     "+1.555.123.4567",
+		"+cmd|' /C calc'!A0":  "'+cmd|' /C calc'!A0",
+		"+1+HYPERLINK(\"x\")": "'+1+HYPERLINK(\"x\")",
+		"+":                   "'+",
+		"=1+1":                "'=1+1",
+		"-2+3":                "'-2+3",
+		"@SUM(A1)":            "'@SUM(A1)",
+		"＝HYPERLINK(\"x\")":   "'＝HYPERLINK(\"x\")",
+		"＋249 1 555":          "'＋249 1 555",
+		"－1":                  "'－1",
+		"＠SUM(A1)":            "'＠SUM(A1)",
+		"\tWFP":               "'\tWFP",
+		"\rWFP":               "'WFP", // encoding/csv reads a lone \r back as nothing
+		"WFP +1":              "WFP +1",
+		"00249 1 555":         "00249 1 555",
+		"الفاشر":              "الفاشر",
+	} {
+		r := tricky()
+		r.Request.POC.Phone, r.Request.Capability = in, in
+		rows, _ := csvRows(t, export.Options{}, r)
+		if got := rows[0]["contact_phone"]; got != want {
+			t.Errorf("phone %q written %q, want %q", in, got, want)
+		}
+		if got := rows[0]["capability"]; got != want {
+			t.Errorf("capability %q written %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestJSON_ListsAndNumbers: sectors are a JSON array (empty, not null,
+// when none), hours to decision a number with its decimal, a report's
+// totals numbers.
+func TestJSON_ListsAndNumbers(t *testing.T) {
+	for _, hxl := range []bool{false, true} {
+		var buf bytes.Buffer
+		w, err := export.NewJSONWriter(&buf, export.Options{HXLKeys: hxl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		none := full()
+		none.Request.Sectors = []string{}
+		for _, r := range []export.Row{full(), none} {
+			if err := w.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), `:30.0,`) {
+			t.Errorf("hours to decision not written with its decimal:\n%s", buf.String())
+		}
+		var got []map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+			t.Fatalf("%v\n%s", err, buf.Bytes())
+		}
+		sk, tk := "sector_codes", "tonnes"
+		if hxl {
+			sk, tk = "#sector+cluster+code+list+v_ocha_clusters", "#output+num+tonnes"
+		}
+		if !reflect.DeepEqual(got[0][sk], []any{"LOG", "HEA"}) || !reflect.DeepEqual(got[1][sk], []any{}) {
+			t.Errorf("sectors = %#v, %#v", got[0][sk], got[1][sk])
+		}
+		if got[0][tk] != 40.25 {
+			t.Errorf("tonnes = %#v", got[0][tk])
 		}
 	}
 }

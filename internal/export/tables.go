@@ -114,7 +114,8 @@ var VoteColumns = []Col[VoteRow]{
 
 // EventColumns is the "events" sheet: the audit trail, each event with
 // its payload (canonical JSON, as hashed) and its hash, so a reader can
-// check the chain as `cmcoord audit verify` does.
+// check the chain as `cmcoord audit verify` does. The action's label
+// columns read as the record does ("Approved").
 var EventColumns = []Col[EventRow]{
 	{Key: "reference", Header: "RFA ID", HXL: "#meta +id", Width: 16,
 		Value: func(r EventRow) any { return r.Reference }},
@@ -124,7 +125,7 @@ var EventColumns = []Col[EventRow]{
 		Value: func(r EventRow) any { return r.Event.At }},
 	{Key: "actor", Header: "By", HXL: "#meta +actor +name", Width: 24,
 		Value: func(r EventRow) any { return r.Event.ActorName }},
-	{Key: "action", Header: "Action", HXL: "#meta +action", Width: 24,
+	{Key: "action", Header: "Action", HXL: "#meta +action", Width: 24, Labels: "record.event.",
 		Value: func(r EventRow) any { return r.Event.Action }},
 	{Key: "payload", Header: "Details (JSON)", HXL: "#meta +payload", Width: 60,
 		Value: func(r EventRow) any { return string(r.Event.Payload) }},

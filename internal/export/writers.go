@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Writer writes an export one row at a time: Write per row, then Close,
@@ -39,7 +41,13 @@ func format[R any](c Col[R], row R) string {
 		if v == nil {
 			return ""
 		}
-		return strconv.FormatFloat(*v, 'f', -1, 64)
+		prec := -1
+		if c.Decimals > 0 {
+			prec = c.Decimals
+		}
+		return strconv.FormatFloat(*v, 'f', prec, 64)
+	case []string:
+		return strings.Join(v, ", ")
 	case time.Time:
 		if v.IsZero() {
 			return ""
@@ -53,20 +61,33 @@ func format[R any](c Col[R], row R) string {
 }
 
 // guard defuses formula injection (CWE-1236, OWASP "CSV injection"): a
-// cell a spreadsheet would read as a formula (leading = + - @, tab or
-// carriage return) is prefixed with a single quote. Numbers and dates
-// written by format never start so, except a negative coordinate, which
-// is a number and left alone.
+// cell a spreadsheet would read as a formula (leading = + - @, their
+// full-width forms ＝ ＋ － ＠, which some spreadsheets fold to ASCII, tab
+// or carriage return) is prefixed with a single quote. A phone number
+// (phoneRe: + then digits, spaces and separators, no letters, so no
+// function can be called) is left intact. Numbers and dates written by
+// format never start so, except a negative coordinate, which is a number
+// and left alone.
 func guard(k Kind, s string) string {
 	if s == "" || k != Text {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	r, _ := utf8.DecodeRuneInString(s)
+	switch r {
+	case '+':
+		if phoneRe.MatchString(s) {
+			return s
+		}
+		return "'" + s
+	case '=', '-', '@', '\t', '\r', '＝', '＋', '－', '＠':
 		return "'" + s
 	}
 	return s
 }
+
+// phoneRe is a phone number in international form: a leading + and
+// digits with spaces, dots, dashes, slashes and parentheses.
+var phoneRe = regexp.MustCompile(`^\+[0-9][0-9 ./()-]*$`)
 
 // CSVWriter writes the RFA tracker as CSV: the English header row, the
 // HXL hashtag row right under it, then one row per request (UTF-8,
@@ -171,6 +192,15 @@ func (x *JSONWriter) Write(row Row) error {
 		s := format(c, row)
 		var err error
 		switch {
+		case c.Kind == List:
+			var b []byte
+			list, _ := c.Value(row).([]string)
+			if list == nil {
+				list = []string{}
+			}
+			if b, err = json.Marshal(list); err == nil {
+				_, err = x.bw.Write(b)
+			}
 		case s == "":
 			_, err = x.bw.WriteString("null")
 		case c.Kind == Int || c.Kind == Float:

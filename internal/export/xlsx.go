@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -33,6 +34,7 @@ type XLSXWriter struct {
 	bold     int          // style IDs
 	date     int
 	dateTm   int
+	decimals map[int]int // number style by Col.Decimals (1, 2)
 }
 
 // NewXLSXWriter starts a workbook that Close writes to w.
@@ -56,6 +58,12 @@ func NewXLSXWriter(w io.Writer, o Options) (*XLSXWriter, error) {
 	}
 	if x.bold, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}}); err != nil {
 		return fail(err)
+	}
+	x.decimals = map[int]int{}
+	for n, format := range map[int]string{1: "0.0", 2: "0.00"} {
+		if x.decimals[n], err = f.NewStyle(&excelize.Style{CustomNumFmt: &format}); err != nil {
+			return fail(err)
+		}
 	}
 	if x.requests, err = newTable(x, SheetRequests, Select(o)); err != nil {
 		return fail(err)
@@ -142,6 +150,13 @@ func (t *Table[R]) Write(row R) error {
 		case *float64:
 			if val != nil {
 				v = *val
+				if style, ok := t.x.decimals[c.Decimals]; ok {
+					v = excelize.Cell{StyleID: style, Value: *val}
+				}
+			}
+		case []string:
+			if len(val) > 0 {
+				v = strings.Join(val, ", ")
 			}
 		case time.Time:
 			if !val.IsZero() {

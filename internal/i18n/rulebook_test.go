@@ -31,6 +31,9 @@ func TestRulebookIsTranslated(t *testing.T) {
 			need("action."+string(r.Action), "a step people take")
 		}
 	}
+	for _, a := range domain.EventActions() {
+		need("record.event."+a, "what an audit event records, in record language")
+	}
 	for _, r := range domain.GenericTransitions() {
 		id := strings.ReplaceAll(r.Path, "/", "-")
 		need("action_hint."+id, "the generic form's hint")

@@ -39,6 +39,7 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	subj := subjectOf(r, data.RequestFactsData)
 	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
 	p.Comments, p.Events = data.Comments, eventsFor(by, p.Request, data.Events, data.Reviews)
+	p.ExtensionOf, p.Extensions = linksFor(by, data.Links)
 	if data.HasReview {
 		p.Review = reviewState(by, subj, data.Votes, data.OrgNames, data.VoteHistory, data.Decision, data.HasDecision)
 	}

@@ -61,6 +61,11 @@ type RequestDetail struct {
 	ContactHidden bool
 	Comments      []domain.Comment
 	Events        []domain.Event
+	// ExtensionOf is the request this one extends (nil for an original,
+	// or one the caller may not see); Extensions the requests extending
+	// it that the caller may see (another organisation's drafts are not).
+	ExtensionOf *domain.RequestRef
+	Extensions  []domain.RequestRef
 }
 
 // Can reports whether the caller may take action on the request now.
@@ -268,7 +273,32 @@ func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request
 	if err != nil {
 		return RequestDetail{}, err
 	}
-	return s.detailOf(by, subj, org), nil
+	links, err := s.store.RequestLinks(ctx, r)
+	if err != nil {
+		return RequestDetail{}, err
+	}
+	d := s.detailOf(by, subj, org)
+	d.ExtensionOf, d.Extensions = linksFor(by, links)
+	return d, nil
+}
+
+// linksFor is what by may see of a request's extension links: each
+// linked request only when by may view it.
+func linksFor(by domain.Actor, l store.RequestLinks) (*domain.RequestRef, []domain.RequestRef) {
+	sees := func(ref domain.RequestRef) bool {
+		return domain.Can(by, domain.ActionViewRequest, domain.OnRef(ref)) == nil
+	}
+	var parent *domain.RequestRef
+	if l.ExtensionOf != nil && sees(*l.ExtensionOf) {
+		parent = l.ExtensionOf
+	}
+	var exts []domain.RequestRef
+	for _, e := range l.Extensions {
+		if sees(e) {
+			exts = append(exts, e)
+		}
+	}
+	return parent, exts
 }
 
 // detailOf is request subj.Request, requested by org, as by may see it

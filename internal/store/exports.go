@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -21,13 +22,32 @@ type ExportFilter struct {
 	From, To  time.Time
 }
 
-// ExportRecord is one exported request with its latest decision.
-// Request holds only the columns an export writes (exportCols): it is
-// data for the writers; the rules are asked about Ref, which is whole.
+// ExportRecord is one exported request with its latest decision and
+// what the tracker counts of it. Request holds only the columns an
+// export writes and the checklist evaluation reads (exportCols): it is
+// data for the writers and domain.Evaluate; the rules are asked about
+// Ref, which is whole.
 type ExportRecord struct {
 	Request   domain.Request
 	Outcome   string // "approved", "rejected" or "" when undecided
 	DecidedAt time.Time
+	// UNEntity: the requesting organisation is a UN entity (what
+	// domain.Evaluate reads of it).
+	UNEntity bool
+	// ExtensionOf is the reference of the request Request extends, "" for
+	// an original.
+	ExtensionOf string
+	// Consent is the recorded consent status, "" when none.
+	Consent string
+	// Tasking is the live tasking, or the latest declined one when none
+	// is live; nil when never tasked.
+	Tasking *domain.Tasking
+	// Handover is the recorded hand-over, nil before it.
+	Handover *domain.Handover
+	// Reports is the number of execution reports; Totals their sums, as
+	// domain.Totals adds them.
+	Reports int
+	Totals  domain.ExecutionReport
 }
 
 // ForLongRead prepares the current transaction for a read of every row of
@@ -49,6 +69,17 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
 	      LEFT JOIN LATERAL (SELECT x.outcome, x.decided_at FROM decisions x WHERE x.request_id = r.id
 	                         ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) d ON true
+	      LEFT JOIN requests parent ON parent.id = r.extension_of
+	      LEFT JOIN consents c ON c.request_id = r.id
+	      LEFT JOIN LATERAL (SELECT t.provider_iso3, t.unit, t.asset_type, t.asset_count, t.tasked_at, t.declined_at, t.started_at
+	                         FROM taskings t WHERE t.request_id = r.id
+	                         ORDER BY t.declined_at IS NULL DESC, t.id DESC LIMIT 1) t ON true
+	      LEFT JOIN handovers h ON h.request_id = r.id
+	      LEFT JOIN LATERAL (SELECT count(*)::int AS n, coalesce(sum(e.sorties), 0)::int AS sorties,
+	                                coalesce(sum(e.flight_hours), 0)::float8 AS flight_hours, coalesce(sum(e.tonnes), 0)::float8 AS tonnes,
+	                                coalesce(sum(e.passengers), 0)::int AS passengers, coalesce(sum(e.medevacs), 0)::int AS medevacs,
+	                                coalesce(sum(e.people_reached), 0)::int AS people_reached
+	                         FROM execution_reports e WHERE e.request_id = r.id) e ON true
 	      WHERE ` + where + `
 	      ORDER BY r.number, r.id`
 	return s.eachRow(ctx, "export requests", q, args, func(rows pgx.Rows) error {
@@ -62,8 +93,12 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 
 // exportCols are the request columns an export row reads, with the parts
 // of the JSON columns it needs taken out by PostgreSQL: decoding whole
-// JSON documents in Go was most of a CSV export's time. The request's
-// checklist, civilian options, escort and free-text reasons are not read.
+// JSON documents in Go was most of a CSV export's time. Of the JSON
+// documents only what domain.Evaluate reads is decoded (the checklist,
+// the civilian options, the escort); the free-text reasons are not read.
+// Then the requesting organisation's UN flag, the extended request's
+// reference, the consent, the tasking, the hand-over and the reports'
+// totals (EachRequest's joins).
 const exportCols = `r.id, r.operation_id, r.reference, r.status, r.title, r.requesting_org_id, o.name,
 	r.sectors, r.need, r.people_targeted, r.task_category, r.capability, r.support_type, r.task_description,
 	coalesce(r.origin->>'name', ''), coalesce(r.origin->>'adm1_name', ''), coalesce(r.origin->>'adm1_pcode', ''),
@@ -74,12 +109,17 @@ const exportCols = `r.id, r.operation_id, r.reference, r.status, r.title, r.requ
 	r.required_by, r.start_date, r.end_date, r.priority,
 	coalesce(r.exit_strategy->>'organization', ''), coalesce(r.exit_strategy->>'date', ''),
 	coalesce(r.poc->>'name', ''), coalesce(r.poc->>'email', ''), coalesce(r.poc->>'phone', ''),
-	r.submitted_at, coalesce(d.outcome, ''), d.decided_at`
+	r.submitted_at, coalesce(d.outcome, ''), d.decided_at,
+	r.checklist, r.civilian_options, r.complementarity, r.escort,
+	o.un_entity, coalesce(parent.reference, ''), coalesce(c.status, ''),
+	t.provider_iso3, t.unit, t.asset_type, t.asset_count, t.tasked_at, t.declined_at, t.started_at,
+	h.organization, h.date,
+	e.n, e.sorties, e.flight_hours, e.tonnes, e.passengers, e.medevacs, e.people_reached`
 
-// scanExport scans exportCols.
 // Ref is what the rules read of the exported request.
 func (rec ExportRecord) Ref() domain.RequestRef { return rec.Request.Ref() }
 
+// scanExport scans exportCols.
 func scanExport(rows pgx.Rows) (ExportRecord, error) {
 	var (
 		rec                            ExportRecord
@@ -87,6 +127,13 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 		requiredBy, submitted, decided *time.Time
 		start, end                     *time.Time
 		exitDate                       string
+		checklist, civ, escort         []byte
+		provider, unit, assetType      *string
+		assetCount                     *int
+		tasked, declined, started      *time.Time
+		handoverOrg                    *string
+		handoverDate                   *time.Time
+		tot                            = &rec.Totals
 	)
 	err := rows.Scan(&r.ID, &r.OperationID, &r.Reference, &r.Status, &r.Title, &r.RequestingOrgID, &r.RequestingOrgName,
 		&r.Sectors, &r.Need, &r.PeopleTargeted, &r.TaskCategory, &r.Capability, &r.SupportType, &r.TaskDescription,
@@ -95,7 +142,12 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 		&r.Destination.Lat, &r.Destination.Lon,
 		&requiredBy, &start, &end, &r.Priority,
 		&r.ExitStrategy.Organization, &exitDate, &r.POC.Name, &r.POC.Email, &r.POC.Phone,
-		&submitted, &rec.Outcome, &decided)
+		&submitted, &rec.Outcome, &decided,
+		&checklist, &civ, &r.Complementarity, &escort,
+		&rec.UNEntity, &rec.ExtensionOf, &rec.Consent,
+		&provider, &unit, &assetType, &assetCount, &tasked, &declined, &started,
+		&handoverOrg, &handoverDate,
+		&rec.Reports, &tot.Sorties, &tot.FlightHours, &tot.Tonnes, &tot.Passengers, &tot.Medevacs, &tot.PeopleReached)
 	if err != nil {
 		return rec, err
 	}
@@ -113,6 +165,16 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 	}
 	if r.Sectors == nil {
 		r.Sectors = []string{}
+	}
+	if r.Checklist, r.CivilianOptions, r.Escort, err = decodeEvaluated(checklist, civ, escort); err != nil {
+		return rec, fmt.Errorf("decode request %d: %w", r.ID, err)
+	}
+	if provider != nil {
+		rec.Tasking = &domain.Tasking{RequestID: r.ID, ProviderISO3: *provider, Unit: *unit, AssetType: *assetType,
+			AssetCount: *assetCount, TaskedAt: deref(tasked), DeclinedAt: deref(declined), StartedAt: deref(started)}
+	}
+	if handoverOrg != nil {
+		rec.Handover = &domain.Handover{Organization: *handoverOrg, Date: deref(handoverDate)}
 	}
 	return rec, nil
 }

@@ -34,6 +34,10 @@ type RequestPageData struct {
 	Taskings []domain.Tasking
 	Reports  []domain.ExecutionReport
 	Handover *domain.Handover
+
+	// Links: the request r extends and the requests extending it
+	// (RequestLinks).
+	Links RequestLinks
 }
 
 // The latest review of request $1 (as LatestReview), for the batch's
@@ -44,7 +48,7 @@ const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY r
 // batch: the same queries as GetOperation, GetOrganization, ListComments,
 // ListEvents, LatestReview, ListReviews, ListVotes, OrganizationNames, VoteHistory,
 // LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover,
-// GetAssessment and HCTOrganizations, sent together. r is the
+// GetAssessment, HCTOrganizations and RequestLinks, sent together. r is the
 // request as already read (and its visibility checked) by the caller.
 func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageData, error) {
 	var out RequestPageData
@@ -104,6 +108,7 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Handover, err = scanHandover(row)
 		return err
 	})
+	queueLinks(b, r, &out.Links)
 	err := s.db.SendBatch(ctx, b).Close()
 	return out, dbErr(err, "request page of request %d", id)
 }
@@ -168,6 +173,48 @@ func queueFacts(b *pgx.Batch, r domain.Request, out *RequestFactsData) {
 	})
 	b.Queue(hctOrganizationsSQL, r.OperationID).Query(func(rows pgx.Rows) (err error) {
 		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+}
+
+// RequestLinks are a request's extension links (migration 000008): the
+// request it extends and the requests extending it, each as the rules
+// read it (who may see it is the caller's to decide).
+type RequestLinks struct {
+	ExtensionOf *domain.RequestRef // nil for an original request
+	Extensions  []domain.RequestRef
+}
+
+// linksSQL reads the request $2 extends and those extending $1, the
+// parent first (is_parent), then the extensions in creation order.
+const linksSQL = `SELECT ` + refCols + `, coalesce(r.id = $2, false) AS is_parent FROM requests r
+	WHERE r.extension_of = $1 OR r.id = $2 ORDER BY is_parent DESC, r.id`
+
+// RequestLinks returns request r's extension links.
+func (s *Store) RequestLinks(ctx context.Context, r domain.Request) (RequestLinks, error) {
+	var out RequestLinks
+	b := &pgx.Batch{}
+	queueLinks(b, r, &out)
+	err := s.db.SendBatch(ctx, b).Close()
+	return out, dbErr(err, "links of request %d", r.ID)
+}
+
+// queueLinks queues on b the query of r's links, into out.
+func queueLinks(b *pgx.Batch, r domain.Request, out *RequestLinks) {
+	b.Queue(linksSQL, r.ID, nullID(r.ExtensionOf)).Query(func(rows pgx.Rows) error {
+		var (
+			ref    domain.RequestRef
+			parent bool
+		)
+		_, err := pgx.ForEachRow(rows, append(scanRef(&ref), &parent), func() error {
+			if parent {
+				p := ref
+				out.ExtensionOf = &p
+			} else {
+				out.Extensions = append(out.Extensions, ref)
+			}
+			return nil
+		})
 		return err
 	})
 }

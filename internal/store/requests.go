@@ -149,17 +149,51 @@ func scanRequest(row pgx.CollectableRow) (domain.Request, error) {
 		}
 	}
 	r.POC = domain.Contact(c)
-	r.Checklist = make(map[string]domain.Answer, len(ans))
-	for id, a := range ans {
-		r.Checklist[id] = domain.Answer(a)
-	}
-	r.Escort = domain.Escort{NeedCriticality: esc.NeedCriticality, ResponsibleAuthority: esc.ResponsibleAuthority,
-		SecurityAssessment: esc.SecurityAssessment, DiscontinuationPlan: esc.DiscontinuationPlan,
-		CommonPositionConsulted: esc.CommonPosition, Compensation: esc.Compensation}
+	r.Checklist = answers(ans)
+	r.Escort = esc.domain()
 	if r.Sectors == nil {
 		r.Sectors = []string{}
 	}
 	return r, nil
+}
+
+// answers is a stored checklist as the domain's.
+func answers(ans map[string]answerJSON) map[string]domain.Answer {
+	out := make(map[string]domain.Answer, len(ans))
+	for id, a := range ans {
+		out[id] = domain.Answer(a)
+	}
+	return out
+}
+
+func (esc escortJSON) domain() domain.Escort {
+	return domain.Escort{NeedCriticality: esc.NeedCriticality, ResponsibleAuthority: esc.ResponsibleAuthority,
+		SecurityAssessment: esc.SecurityAssessment, DiscontinuationPlan: esc.DiscontinuationPlan,
+		CommonPositionConsulted: esc.CommonPosition, Compensation: esc.Compensation}
+}
+
+// decodeEvaluated decodes the stored JSON documents that domain.Evaluate
+// reads beyond plain columns: the checklist, the civilian options and the
+// escort.
+func decodeEvaluated(checklist, civ, escort []byte) (map[string]domain.Answer, []domain.CivilianCheck, domain.Escort, error) {
+	var (
+		ans  map[string]answerJSON
+		civs []civilianJSON
+		esc  escortJSON
+	)
+	for _, p := range []struct {
+		raw []byte
+		v   any
+	}{{checklist, &ans}, {civ, &civs}, {escort, &esc}} {
+		if err := json.Unmarshal(p.raw, p.v); err != nil {
+			return nil, nil, domain.Escort{}, err
+		}
+	}
+	var checks []domain.CivilianCheck
+	for _, x := range civs {
+		checks = append(checks, domain.CivilianCheck(x))
+	}
+	return answers(ans), checks, esc.domain(), nil
 }
 
 func deref(t *time.Time) time.Time {

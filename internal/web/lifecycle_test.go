@@ -172,8 +172,16 @@ func TestLifecyclePages(t *testing.T) {
 	if testid(d, "lifecycle").Find("form").Length() != 0 {
 		t.Error("steps are offered after the hand-over")
 	}
-	if !strings.Contains(testid(d, "timeline").Text(), "Reported on the execution") {
+	if !strings.Contains(testid(d, "timeline").Text(), "Execution report filed by ") {
 		t.Error("the execution reports are not in the timeline")
+	}
+	// The printed record carries what OCHA's reports count: the consent,
+	// each tasking (provider State, unit, assets, date), the reports'
+	// totals and the hand-over.
+	rec := doc(t, w.get(t, w.hct, page+"/record"))
+	if testid(rec, "consent").Length() != 1 || testid(rec, "taskings").Find("tbody tr").Length() != 2 ||
+		testid(rec, "report-totals").Length() != 1 || !strings.Contains(testid(rec, "handover").Text(), "Nepal Red Cross") {
+		t.Errorf("the record lacks lifecycle facts: %q", testid(rec, "lifecycle").Text())
 	}
 }
 
@@ -340,6 +348,22 @@ func TestExtensionPage(t *testing.T) {
 	d = doc(t, w.get(t, w.requester, strings.TrimSuffix(loc, "/edit")))
 	if href := testid(d, "extension-of").AttrOr("href", ""); href != page {
 		t.Errorf("the extension links to %q, want %q", href, page)
+	}
+	if got := testid(d, "extension-of").Text(); !strings.HasPrefix(got, r.Reference+" (") {
+		t.Errorf("the extension names %q, want %s with its status", got, r.Reference)
+	}
+	// The original lists it, to its organisation; the officer does not
+	// see another organisation's draft, so neither its link.
+	ext := strings.TrimSuffix(loc, "/edit")
+	if href := testid(doc(t, w.get(t, w.requester, page)), "extension").AttrOr("href", ""); href != ext {
+		t.Errorf("the original links to its extension at %q, want %q", href, ext)
+	}
+	if testid(doc(t, w.get(t, w.officer, page)), "extension").Length() != 0 {
+		t.Error("the officer sees a link to the requester's draft extension")
+	}
+	// The record names it too, as text: a printed record has no links.
+	if l := testid(doc(t, w.get(t, w.requester, page+"/record")), "extension"); l.Length() != 1 || l.Is("a") {
+		t.Errorf("the record's extension = %d, a link: %v", l.Length(), l.Is("a"))
 	}
 }
 

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -81,9 +84,15 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.submitted_at"), Value: displayTime(ctx, req.SubmittedAt)})
 	}
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.updated"), Value: displayTime(ctx, req.UpdatedAt)})
-	if req.ExtensionOf != 0 {
-		v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.extension_of"), Value: i18n.T(ctx, "request.extension_of_link"),
-			URL: requestURL(req.ExtensionOf)})
+	link := func(ref domain.RequestRef) pages.Link {
+		return pages.Link{Text: ref.Reference + " (" + i18n.T(ctx, "status."+string(ref.Status)) + ")", URL: requestURL(ref.ID)}
+	}
+	if d.ExtensionOf != nil {
+		l := link(*d.ExtensionOf)
+		v.ExtensionOf = &l
+	}
+	for _, e := range d.Extensions {
+		v.Extensions = append(v.Extensions, link(e))
 	}
 	if d.CanEdit {
 		v.EditURL = requestURL(req.ID) + "/edit"
@@ -175,12 +184,33 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	}
 	if st.record {
 		readOnly(&v)
-		v.Record = &pages.RecordInfo{Generated: displayTime(ctx, s.now()), By: a.Name}
+		op := d.Operation
+		v.Record = &pages.RecordInfo{Generated: displayTime(ctx, s.now()), By: a.Name,
+			Operation: op.Name + " (" + op.Code + ")", Country: countryName(ctx, op.CountryISO3), GLIDE: op.GLIDE,
+			Signature: pages.SignatureBlock{Role: i18n.T(ctx, "record.signature.role_hc")}}
+		if dec := d.Review.Decision; dec != nil {
+			v.Record.Signature.Name, v.Record.Signature.Date = dec.DecidedByName, displayTime(ctx, dec.DecidedAt)
+		}
 		v.Shell.Title = i18n.T(ctx, "record.title", "Reference", req.Reference)
 	} else {
 		v.RecordURL = requestURL(req.ID) + "/record"
 	}
 	return s.render(w, r, status, pages.RequestPage(v))
+}
+
+// countryName is the country of ISO 3166-1 alpha-3 code iso3 in the
+// reader's language, with the code ("Népal (NPL)"); the code alone when
+// the code is unknown.
+func countryName(ctx context.Context, iso3 string) string {
+	region, err := language.ParseRegion(iso3)
+	if err != nil {
+		return iso3
+	}
+	name := display.Regions(language.Make(i18n.FromContext(ctx).Lang())).Name(region)
+	if name == "" {
+		return iso3
+	}
+	return name + " (" + iso3 + ")"
 }
 
 // endings are the statuses that end a request without an outcome: the
@@ -360,16 +390,28 @@ func locationText(l domain.Location) string {
 	return s
 }
 
+// eventSentence is what event e records, in record language ("Approved
+// by Hugo"): the sentence of its action (record.event.<action>, one per
+// domain.EventActions) with who took it; a step the system takes on its
+// own says so; an event whose actor the reader may not see (a sealed
+// vote, domain.EventFor) names nobody.
+func eventSentence(ctx context.Context, e domain.Event) string {
+	what := i18n.T(ctx, "record.event."+e.Action)
+	if e.ActorName != "" {
+		return i18n.T(ctx, "record.by", "What", what, "Who", e.ActorName)
+	}
+	if r, ok := domain.RuleFor(domain.Action(e.Action)); ok && r.System && e.ActorID == 0 {
+		return i18n.T(ctx, "record.by_system", "What", what)
+	}
+	return what
+}
+
 // eventView is one event of the trail, with what its payload says in
 // words: the reason, the fields an edit changed, a reference.
 func eventView(ctx context.Context, e domain.Event) pages.EventView {
-	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), Actor: e.ActorName, At: displayTime(ctx, e.At),
+	ev := pages.EventView{Seq: strconv.Itoa(e.Seq), At: displayTime(ctx, e.At),
 		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
-	key := "event." + e.Action
-	if _, isTransition := domain.TransitionFor(domain.Action(e.Action)); isTransition {
-		key = "action." + e.Action
-	}
-	ev.Action = i18n.T(ctx, key)
+	ev.Action = eventSentence(ctx, e)
 	var p struct {
 		Reason            string          `json:"reason"`
 		ReasonCode        string          `json:"reason_code"`
@@ -570,7 +612,8 @@ func (s *Server) handleRecord(w http.ResponseWriter, r *http.Request) error {
 	return s.renderRequestPage(w, r, http.StatusOK, d, pageState{record: true})
 }
 
-// readOnly removes every form and action from a request page view.
+// readOnly removes every form, action and navigation link from a
+// request page view: the printed decision record.
 func readOnly(v *pages.RequestPageView) {
 	v.Actions, v.EditURL, v.Extend, v.Briefing, v.CommentForm, v.Errors, v.Blocked = nil, "", nil, nil, nil, nil, nil
 	for i := range v.Comments {
@@ -578,11 +621,15 @@ func readOnly(v *pages.RequestPageView) {
 	}
 	if p := v.Review; p != nil {
 		p.OpenForm, p.VoteForm, p.CloseURL, p.ReopenForm, p.DecideForm, p.Blocked = nil, nil, "", nil, nil, nil
+		p.FullHistory = true // printed whole: a record folds nothing away
 		if !p.Exists && p.Decision == nil {
 			v.Review = nil
 		}
 	}
 	if l := v.Lifecycle; l != nil {
 		l.ConsentForm, l.TaskForm, l.ReportForm, l.HandoverForm, l.Steps = nil, nil, nil, nil, nil
+		if l.HRDDP != nil {
+			l.HRDDP.URL = "" // a printed record has no navigation
+		}
 	}
 }

@@ -249,20 +249,43 @@ type RequestPageView struct {
 	// to it from the request page.
 	Record    *RecordInfo
 	RecordURL string
+	// ExtensionOf is the request this one extends (nil for an original);
+	// Extensions the requests extending it, each the viewer may see.
+	ExtensionOf *Link
+	Extensions  []Link
 }
 
-// RecordInfo heads the printable decision record.
+// Link is a linked request: its reference and status, and its address
+// (the record prints it as text).
+type Link struct {
+	Text string
+	URL  string
+}
+
+// RecordInfo heads the printable decision record: who printed it when,
+// the operation and its country, and the HC's signature block.
 type RecordInfo struct {
 	Generated string
 	By        string
+	Operation string // name (code)
+	Country   string // ISO 3166-1 alpha-3
+	GLIDE     string // "" when the operation has none
+	Signature SignatureBlock
+}
+
+// SignatureBlock is the HC's block on the record: the name and date of
+// the decision when one is taken (blank lines to fill by hand before),
+// the role, and a line to sign on.
+type SignatureBlock struct {
+	Name string
+	Role string
+	Date string
 }
 
 // Fact is one label and value.
 type Fact struct {
 	Label string
 	Value string
-	// URL, when set, links the value.
-	URL string
 	// Long marks free text, shown with its line breaks.
 	Long bool
 }
@@ -325,8 +348,7 @@ type CommentForm struct {
 // EventView is one entry of the audit trail.
 type EventView struct {
 	Seq     string
-	Action  string // translated
-	Actor   string
+	Action  string // what happened and who did it, in record language ("Approved by Hugo")
 	At      string
 	Details []string // translated lines: reason, changed fields…
 	Hash    string   // hex
@@ -387,12 +409,14 @@ type ReviewPanel struct {
 	Result     string // passed / failed, after close
 	ResultCode string
 	History    []VoteRow
-	MyVote     string // the viewer's organisation's vote, translated
-	VoteForm   *VoteForm
-	CloseURL   string
-	ReopenForm *ReviewOpenForm
-	Decision   *DecisionView
-	DecideForm *DecisionForm
+	// FullHistory shows History in full, not folded (the record).
+	FullHistory bool
+	MyVote      string // the viewer's organisation's vote, translated
+	VoteForm    *VoteForm
+	CloseURL    string
+	ReopenForm  *ReviewOpenForm
+	Decision    *DecisionView
+	DecideForm  *DecisionForm
 }
 
 // ReviewOpenForm opens (or re-opens) a review.
