@@ -64,7 +64,12 @@ type requestJSON struct {
 		} `json:"items"`
 		Flags []string `json:"flags"`
 	} `json:"evaluation"`
-	Actions     []string   `json:"actions"`
+	Actions        []string `json:"actions"`
+	BlockedActions []struct {
+		Action          string `json:"action"`
+		Reason          string `json:"reason"`
+		ReasonMessageID string `json:"reason_message_id"`
+	} `json:"blocked_actions"`
 	CanEdit     bool       `json:"can_edit"`
 	CanComment  bool       `json:"can_comment"`
 	SubmittedAt *time.Time `json:"submitted_at"`
@@ -667,7 +672,8 @@ func TestRequests_Workflow(t *testing.T) {
 	t.Run("ErrBodies", func(t *testing.T) {
 		t.Parallel()
 		r := f.mustCreate(t, f.requester, completeBody("Bodies"))
-		e := act(t, f.requester, r.ID, "submit", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil)
+		e := act(t, f.requester, r.ID, "submit", map[string]any{}).wantError(t, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"})
 		if e.Error.MessageID != "request.version_missing" {
 			t.Errorf("submit without version: message_id = %q, want request.version_missing", e.Error.MessageID)
 		}

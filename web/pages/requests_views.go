@@ -390,7 +390,9 @@ type ReviewPanel struct {
 	MyVote     string // the viewer's organisation's vote, translated
 	VoteForm   *VoteForm
 	CloseURL   string
-	ReopenForm *ReviewOpenForm
+	// CloseVersion is the request's version, sent with the close.
+	CloseVersion string
+	ReopenForm   *ReviewOpenForm
 	Decision   *DecisionView
 	DecideForm *DecisionForm
 }
