@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -66,20 +67,21 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, reflect.TypeOf(v))
 	}
 	// Exactly one value: anything but white space after it is malformed.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return decodeError(err)
+			return decodeError(err, reflect.TypeOf(v))
 		}
 		return malformed("body", "field.invalid")
 	}
 	return nil
 }
 
-// decodeError turns a decoding failure into the error the client sees.
-func decodeError(err error) error {
+// decodeError turns a failure to decode into a value of type into the
+// error the client sees, naming the field by its path in the body.
+func decodeError(err error, into reflect.Type) error {
 	var (
 		tooLarge  *http.MaxBytesError
 		typeErr   *json.UnmarshalTypeError
@@ -93,7 +95,7 @@ func decodeError(err error) error {
 	case errors.Is(err, io.EOF):
 		return malformed("body", "field.required")
 	case errors.As(err, &typeErr):
-		field := typeErr.Field // the dotted path, e.g. review_policy.quorum_percent
+		field := jsonPath(into, typeErr.Field) // the dotted path, e.g. review_policy.quorum_percent
 		if field == "" {
 			field = "body"
 		}
@@ -106,6 +108,41 @@ func decodeError(err error) error {
 		return malformed(strings.TrimSuffix(name, `"`), "field.invalid")
 	}
 	return malformed("body", "field.invalid")
+}
+
+// jsonPath is encoding/json's dotted path of a field in a value of type
+// t as the body names it: the Go name of an embedded struct (requestPatch
+// embeds requestInput) is no key of the body, so it is dropped — an
+// error names the API's fields, never a Go identifier.
+func jsonPath(t reflect.Type, path string) string {
+	embedded := map[string]bool{}
+	embeddedNames(t, embedded, map[reflect.Type]bool{})
+	var out []string
+	for _, p := range strings.Split(path, ".") {
+		if p != "" && !embedded[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// embeddedNames adds to names the Go names of the untagged embedded
+// structs anywhere in t.
+func embeddedNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]bool) {
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || seen[t] {
+		return
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Tag.Get("json") == "" {
+			names[sf.Name] = true
+		}
+		embeddedNames(sf.Type, names, seen)
+	}
 }
 
 // malformed is a CodeMalformed error naming the field at fault.

@@ -64,9 +64,7 @@ func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var in struct {
-		EndDate string `json:"end_date"`
-	}
+	var in extendInput
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}

@@ -346,6 +346,12 @@ type redirectInput struct {
 	CivilianReference string `json:"civilian_reference"`
 }
 
+// extendInput is the body of POST /requests/{id}/extend: the new end
+// date (YYYY-MM-DD).
+type extendInput struct {
+	EndDate string `json:"end_date"`
+}
+
 // briefingInput is the officer's answer to LR17.
 type briefingInput struct {
 	Answer string `json:"answer"`

@@ -529,9 +529,12 @@ func TestRequests_Update(t *testing.T) {
 		code   string
 		fields map[string]string
 	}{
-		// No version is never the current one (409, with it in the message).
-		{"ErrNoVersion", f.requester, map[string]any{"title": "x"}, http.StatusConflict, "conflict", nil},
-		{"ErrZeroVersion", f.requester, map[string]any{"version": 0, "title": "x"}, http.StatusConflict, "conflict", nil},
+		// No version: "version required" (400, naming the field, with the
+		// current one in the message).
+		{"ErrNoVersion", f.requester, map[string]any{"title": "x"}, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"}},
+		{"ErrZeroVersion", f.requester, map[string]any{"version": 0, "title": "x"}, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"}},
 		{"ErrNoVersionOutsider", f.outsider, map[string]any{"title": "x"}, http.StatusNotFound, "not_found", nil},
 		{"ErrVersionType", f.requester, map[string]any{"version": "1"}, http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
 		{"ErrRules", f.requester, map[string]any{"version": 1, "title": "", "poc": map[string]any{"phone": "call me"},
