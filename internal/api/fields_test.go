@@ -47,6 +47,12 @@ func fieldProbes(t reflect.Type) []probe {
 	return out
 }
 
+// objectProbes are the probes of an object of struct type t: its fields'
+// and an unknown key.
+func objectProbes(t reflect.Type) []probe {
+	return append(fieldProbes(t), probe{path: "zz_unknown", body: map[string]any{"zz_unknown": 1}})
+}
+
 // valueProbes returns the probes of a value of type t: one of the wrong
 // type for the value itself, and, for an object, a list of objects or a
 // map, those of what it holds.
@@ -70,11 +76,11 @@ func valueProbes(t reflect.Type) []probe {
 		if t == reflect.TypeFor[time.Time]() {
 			return []probe{{body: true}}
 		}
-		return append([]probe{{body: "not an object"}}, fieldProbes(t)...)
+		return append([]probe{{body: "not an object"}}, objectProbes(t)...)
 	case reflect.Slice:
 		out := []probe{{body: "not a list"}}
 		if t.Elem().Kind() == reflect.Struct {
-			for _, p := range fieldProbes(t.Elem()) {
+			for _, p := range objectProbes(t.Elem()) {
 				out = append(out, probe{path: p.path, body: []any{p.body}})
 			}
 		}
@@ -106,7 +112,8 @@ func join(a, b string) string {
 // walked by reflection down nested objects, lists and the checklist, sent
 // with a value of the wrong type is refused 400 naming exactly that field
 // by its JSON path (origin.lat, checklist.LR4.note) — the API's field
-// names, never a Go identifier — and an unknown key is refused naming it.
+// names, never a Go identifier — and an unknown key, at any depth, is
+// refused naming its path (origin.zz_unknown).
 func TestInputErrors_NameJSONFields(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
@@ -143,8 +150,7 @@ func TestInputErrors_NameJSONFields(t *testing.T) {
 		method, route, _ := strings.Cut(key, " ")
 		path := params.Replace(route)
 		in := reflect.TypeOf(types[key])
-		probes := append(fieldProbes(in), probe{path: "zz_unknown", body: map[string]any{"zz_unknown": 1}})
-		for _, p := range probes {
+		for _, p := range objectProbes(in) {
 			r := f.call(t, req{Method: method, Path: path, Token: f.adminToken, Body: p.body})
 			what := fmt.Sprintf("%s with %v", key, p.body)
 			if r.Status != http.StatusBadRequest {
