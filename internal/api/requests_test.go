@@ -274,7 +274,7 @@ func TestRequests_Create(t *testing.T) {
 		{"ErrUnknownField", f.requester, "", map[string]any{"title": "x", "colour": "blue"},
 			http.StatusBadRequest, "malformed", map[string]string{"colour": "field.invalid"}},
 		{"ErrUnknownNestedField", f.requester, "", map[string]any{"title": "x", "origin": map[string]any{"nmae": "x"}},
-			http.StatusBadRequest, "malformed", map[string]string{"nmae": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"origin.nmae": "field.invalid"}},
 		{"ErrVersionOnCreate", f.requester, "", map[string]any{"title": "x", "version": 1},
 			http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
 		{"ErrWrongType", f.requester, "", map[string]any{"title": 5}, http.StatusBadRequest, "malformed", map[string]string{"title": "field.invalid"}},
