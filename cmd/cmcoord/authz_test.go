@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -101,24 +102,39 @@ func hrddpPage() expect {
 	return e
 }
 
+// hrddpPost: a refused assessment comes back as the HRDDP page, which
+// exists only for who may see HRDDP records (404 for the others, as the
+// page); the officer and the HC see it with why (403).
+func hrddpPost() expect {
+	e := inOperation(see, http.StatusConflict, false, hrddp)
+	for _, c := range []caller{requester, hctMember, viewer} {
+		e[c] = http.StatusNotFound
+	}
+	return e
+}
+
 // The generic transitions' routes, page and API, are the rulebook's:
 // their rows are derived from it, so a new row is checked the day it is
 // added. The fixture's request is submitted with no version sent: whoever
-// may take the step is told it is stale or in the wrong state (409) —
-// except a step to where the request already is, which the page reads
-// as done (303).
+// may take the step is told the version is required (400) or, for a step
+// from another state, that it is in the wrong state (409) — except a
+// step to where the request already is, which the page reads as done
+// (303). A refusal on the page comes back as the request page.
 func init() {
 	for _, t := range domain.GenericTransitions() {
 		roles := make([]caller, len(t.Roles))
 		for i, r := range t.Roles {
 			roles[i] = caller(r)
 		}
-		page := http.StatusConflict
+		page, api := http.StatusConflict, http.StatusConflict
+		if slices.Contains(t.From, domain.StatusSubmitted) {
+			page, api = http.StatusBadRequest, http.StatusBadRequest // the right state, but no version
+		}
 		if t.To == domain.StatusSubmitted {
 			page = see
 		}
 		matrix["POST /requests/{id}/"+t.Path] = inOperation(see, page, false, roles...)
-		matrix["POST /api/v1/requests/{id}/"+t.Path] = inOperation(401, http.StatusConflict, false, roles...)
+		matrix["POST /api/v1/requests/{id}/"+t.Path] = inOperation(401, api, false, roles...)
 	}
 }
 
@@ -231,7 +247,7 @@ var matrix = map[string]expect{
 	// HRDDP records: hidden (404) from every role but the reviewer, the HC
 	// and the officer; only the reviewer records, and this request needs none.
 	"GET /requests/{id}/hrddp":                  hrddpPage(),
-	"POST /requests/{id}/hrddp":                 inOperation(see, http.StatusConflict, false, hrddp),
+	"POST /requests/{id}/hrddp":                 hrddpPost(),
 	"POST /requests/{id}/comments":              inOperation(see, 422, false, requester, officer, hctMember, hc, hrddp),
 	"POST /requests/{id}/comments/{comment_id}": inOperation(see, 403, false),
 	"GET /api/v1/operations/{code}/requests":    inOperation(401, 200, false, members...),

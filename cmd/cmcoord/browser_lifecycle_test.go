@@ -48,7 +48,7 @@ func TestBrowserLifecycle(t *testing.T) {
 	if _, err := svc.reviews.Vote(ctx, actors["hana@example.org"], r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], r.ID); err != nil {
+	if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.reviews.Decide(ctx, actors["hc@example.org"], r.ID, service.DecisionInput{Version: 1, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {

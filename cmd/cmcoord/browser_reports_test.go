@@ -53,7 +53,7 @@ func TestBrowserReports(t *testing.T) {
 	if _, err := svc.reviews.Vote(ctx, actors["hana@example.org"], r.ID, service.VoteInput{Value: domain.VoteSupport, Comment: comment}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], r.ID); err != nil {
+	if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.reviews.Decide(ctx, actors["hc@example.org"], r.ID, service.DecisionInput{Version: 1,

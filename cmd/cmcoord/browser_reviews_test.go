@@ -156,7 +156,7 @@ func TestBrowserReview(t *testing.T) {
 		if _, err := svc.reviews.Vote(ctx, actors["hugo@example.org"], id, v); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], id); err != nil {
+		if _, err := svc.reviews.Close(ctx, actors["omar@example.org"], id, 1); err != nil {
 			t.Fatal(err)
 		}
 	}

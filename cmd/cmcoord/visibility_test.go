@@ -488,7 +488,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		}
 		_, err = a.reviews.Vote(ctx, voterB, r.ID, service.VoteInput{Value: domain.VoteSupport, Comment: zq("voteb")})
 	case domain.ActionCloseReview:
-		_, err = a.reviews.Close(ctx, m.officer, r.ID)
+		_, err = a.reviews.Close(ctx, m.officer, r.ID, r.Version)
 	case domain.ActionApprove, domain.ActionReject:
 		outcome := domain.StatusApproved
 		if action == domain.ActionReject {

@@ -386,6 +386,7 @@ type requestDTO struct {
 	Evaluation             evaluationDTO        `json:"evaluation"`
 	NeedsUrgencyReason     bool                 `json:"needs_urgency_reason"`
 	Actions                []string             `json:"actions"`
+	BlockedActions         []blockedActionDTO   `json:"blocked_actions"`
 	CanEdit                bool                 `json:"can_edit"`
 	CanComment             bool                 `json:"can_comment"`
 	SubmittedAt            *time.Time           `json:"submitted_at"`
@@ -429,7 +430,7 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 			SecurityAssessment: r.Escort.SecurityAssessment, DiscontinuationPlan: r.Escort.DiscontinuationPlan,
 			CommonPosition: r.Escort.CommonPositionConsulted, Compensation: r.Escort.Compensation},
 		Evaluation: newEvaluationDTO(ctx, d.Evaluation), NeedsUrgencyReason: d.NeedsUrgencyReason,
-		Actions: []string{}, CanEdit: d.CanEdit, CanComment: d.CanComment,
+		Actions: []string{}, BlockedActions: []blockedActionDTO{}, CanEdit: d.CanEdit, CanComment: d.CanComment,
 		SubmittedAt: timeOrNil(r.SubmittedAt), CreatedAt: utc(r.CreatedAt), UpdatedAt: utc(r.UpdatedAt),
 	}
 	for _, c := range r.CivilianOptions {
@@ -454,7 +455,23 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 	for _, e := range d.Extensions {
 		out.Extensions = append(out.Extensions, newRequestLinkDTO(e))
 	}
+	for _, r := range domain.Rules { // table order
+		if err := d.Blocked[r.Action]; err != nil && r.Step() {
+			id := domain.ErrorMessage(err)
+			out.BlockedActions = append(out.BlockedActions, blockedActionDTO{Action: string(r.Action),
+				Reason: translate(ctx, id), ReasonMessageID: id})
+		}
+	}
 	return out
+}
+
+// blockedActionDTO is a step the caller would take now but for its
+// guard (domain.BlockedActions), with why: what a page says in place of
+// the control. Taking it is refused with that very message.
+type blockedActionDTO struct {
+	Action          string `json:"action"`
+	Reason          string `json:"reason"`
+	ReasonMessageID string `json:"reason_message_id"`
 }
 
 // requestSummaryDTO is a request as lists show it.

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -63,23 +66,28 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			err: &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed",
 				Fields: map[string]string{"content_type": "field.invalid"}}}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return decodeError(err, nil, nil)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return decodeError(err, reflect.TypeOf(v), body)
 	}
 	// Exactly one value: anything but white space after it is malformed.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		if err != nil {
-			return decodeError(err)
+			return decodeError(err, reflect.TypeOf(v), body)
 		}
 		return malformed("body", "field.invalid")
 	}
 	return nil
 }
 
-// decodeError turns a decoding failure into the error the client sees.
-func decodeError(err error) error {
+// decodeError turns a failure to decode body into a value of type into
+// the error the client sees, naming the field by its path in the body.
+func decodeError(err error, into reflect.Type, body []byte) error {
 	var (
 		tooLarge  *http.MaxBytesError
 		typeErr   *json.UnmarshalTypeError
@@ -93,7 +101,7 @@ func decodeError(err error) error {
 	case errors.Is(err, io.EOF):
 		return malformed("body", "field.required")
 	case errors.As(err, &typeErr):
-		field := typeErr.Field // the dotted path, e.g. review_policy.quorum_percent
+		field := jsonPath(into, typeErr.Field) // the dotted path, e.g. review_policy.quorum_percent
 		if field == "" {
 			field = "body"
 		}
@@ -101,11 +109,125 @@ func decodeError(err error) error {
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return malformed("body", "field.invalid")
 	}
-	// encoding/json has no type for an unknown field, only this text.
+	// encoding/json has no type for an unknown field, only this text,
+	// and no path: the body, read again, gives it (origin.colour).
 	if name, ok := strings.CutPrefix(err.Error(), `json: unknown field "`); ok {
+		var raw any
+		if json.Unmarshal(body, &raw) == nil {
+			if path, found := unknownKey(raw, into); found {
+				return malformed(path, "field.invalid")
+			}
+		}
 		return malformed(strings.TrimSuffix(name, `"`), "field.invalid")
 	}
 	return malformed("body", "field.invalid")
+}
+
+// jsonPath is encoding/json's dotted path of a field in a value of type
+// t as the body names it: the Go name of an embedded struct (requestPatch
+// embeds requestInput) is no key of the body, so it is dropped — an
+// error names the API's fields, never a Go identifier.
+func jsonPath(t reflect.Type, path string) string {
+	embedded := map[string]bool{}
+	embeddedNames(t, embedded, map[reflect.Type]bool{})
+	var out []string
+	for _, p := range strings.Split(path, ".") {
+		if p != "" && !embedded[p] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// unknownKey returns the dotted path of the first key in v (a decoded
+// JSON value) that type t has no field for, as encoding/json matches
+// them (its name, or its Go name, in any case; an embedded struct's
+// fields are its parent's; optional[T] holds a T).
+func unknownKey(v any, t reflect.Type) (string, bool) {
+	for t.Kind() == reflect.Pointer || (t.Kind() == reflect.Struct && strings.HasPrefix(t.Name(), "optional[")) {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+			continue
+		}
+		f, _ := t.FieldByName("v")
+		t = f.Type
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		for _, k := range keys {
+			var (
+				sub   reflect.Type
+				found bool
+			)
+			switch t.Kind() {
+			case reflect.Map:
+				sub, found = t.Elem(), true
+			case reflect.Struct:
+				sub, found = fieldType(t, k)
+			default:
+				return "", false
+			}
+			if !found {
+				return k, true
+			}
+			if p, ok := unknownKey(v[k], sub); ok {
+				return k + "." + p, true
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for _, e := range v {
+				if p, ok := unknownKey(e, t.Elem()); ok {
+					return p, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// fieldType returns the type of struct t's field that JSON key k sets.
+func fieldType(t reflect.Type, k string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		name := strings.Split(sf.Tag.Get("json"), ",")[0]
+		if sf.Anonymous && name == "" {
+			if ft, ok := fieldType(sf.Type, k); ok {
+				return ft, true
+			}
+			continue
+		}
+		if !sf.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		if strings.EqualFold(name, k) {
+			return sf.Type, true
+		}
+	}
+	return nil, false
+}
+
+// embeddedNames adds to names the Go names of the untagged embedded
+// structs anywhere in t.
+func embeddedNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]bool) {
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct || seen[t] {
+		return
+	}
+	seen[t] = true
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous && sf.Tag.Get("json") == "" {
+			names[sf.Name] = true
+		}
+		embeddedNames(sf.Type, names, seen)
+	}
 }
 
 // malformed is a CodeMalformed error naming the field at fault.

@@ -189,7 +189,7 @@ func (a *API) handleAssessmentPut(w http.ResponseWriter, r *http.Request) error 
 }
 
 // versionInput is the body of the steps that need nothing but the
-// version the client last saw (missing or stale is 409).
+// version the client last saw (missing is 400, stale 409).
 type versionInput struct {
 	Version *int `json:"version"`
 }

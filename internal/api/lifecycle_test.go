@@ -150,7 +150,7 @@ func (f *lifecycleFixture) mustApproved(t *testing.T, title string) int64 {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.reviews.Close(ctx, f.actorOf(t, f.officer), id); err != nil {
+	if _, err := f.reviews.Close(ctx, f.actorOf(t, f.officer), id, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.reviews.Decide(ctx, f.actorOf(t, f.hc), id, service.DecisionInput{Version: 1, Outcome: domain.StatusApproved,
@@ -237,7 +237,7 @@ func TestLifecycle_ToHandover(t *testing.T) {
 	// Tasked, declined by the provider, tasked again to another.
 	f.step(t, f.hc, id, "tasking", taskingBody).wantError(t, http.StatusForbidden, "forbidden", nil)
 	wantMessage(t, f.step(t, f.officer, id, "tasking", map[string]any{"provider_iso3": "IND", "unit": "u", "asset_type": "a", "asset_count": 1}).
-		wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
+		wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 	f.step(t, f.officer, id, "tasking", map[string]any{"version": 1, "provider_iso3": "India", "unit": " ", "asset_count": 0}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"provider_iso3": "field.iso3", "unit": "field.required",
 			"asset_type": "field.required", "asset_count": "tasking.asset_count"})
@@ -268,7 +268,7 @@ func TestLifecycle_ToHandover(t *testing.T) {
 	// Execution, with reports (the officer's) and their totals.
 	f.step(t, f.officer, id, "reports", map[string]any{"date": today()}).wantError(t, http.StatusConflict, "conflict", nil)
 	f.step(t, f.requester, id, "execution", map[string]any{"version": 1}).wantError(t, http.StatusForbidden, "forbidden", nil)
-	wantMessage(t, f.step(t, f.officer, id, "execution", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
+	wantMessage(t, f.step(t, f.officer, id, "execution", map[string]any{}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 	got = f.mustStep(t, f.officer, id, "execution", map[string]any{"version": 1})
 	if got.Status != "in_execution" || got.Taskings[1].StartedAt == nil || got.Taskings[0].StartedAt != nil || !got.CanReport ||
 		!got.CanComplete || !got.CanCancel || got.CanStart {

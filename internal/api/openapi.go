@@ -158,7 +158,7 @@ func transitionOperation(t domain.Rule, en *i18n.Localizer, examples map[string]
 		desc += " A reason is required (422 without)."
 		example["reason"] = "…"
 	}
-	desc += " Wrong state, or a stale or missing version: 409."
+	desc += " Wrong state, or a stale version: 409; a missing version: 400 (`request.version_missing`, field `version`)."
 	body, tag, answer, answerDesc := "Transition", "requests", "Request", "The request after the action."
 	if t.NeedsReference {
 		body = "Redirect"

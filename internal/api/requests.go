@@ -64,9 +64,7 @@ func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var in struct {
-		EndDate string `json:"end_date"`
-	}
+	var in extendInput
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -118,7 +116,7 @@ func (a *API) handleRequestShow(w http.ResponseWriter, r *http.Request) error {
 
 // handleRequestUpdate merges the body into the stored draft or returned
 // request (requestInput) in one transaction, after the service has
-// decided the caller may edit it; a stale or missing version is 409.
+// decided the caller may edit it; a stale version is 409, a missing one 400.
 func (a *API) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -147,8 +145,8 @@ func (a *API) writeRequest(w http.ResponseWriter, r *http.Request, id int64) err
 // handleTransition takes the generic transition t (domain.Rule.Generic)
 // on the request named in the path: the body is the version the client
 // last saw, with the reason and the civilian reference where t records
-// them. Wrong state or a stale (or missing) version is 409; a missing
-// reason 422; a submission failing its checklist or required fields 422
+// them. Wrong state or a stale version is 409; a missing version 400; a
+// missing reason 422; a submission failing its checklist or required fields 422
 // listing the failing items. The answer is the request, or its lifecycle
 // for the steps after approval.
 func (a *API) handleTransition(t domain.Rule) handlerFunc {

@@ -46,7 +46,7 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester,
 		Body: map[string]any{"version": 1, "title": "Contract 2", "checklist": map[string]any{"LR16": nil}}}, 200)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 9}}, 409)
-	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"title": "x"}}, 409) // no version
+	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"title": "x"}}, 400) // no version: required
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 1, "title": ""}}, 422)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 1, "x": 1}}, 400)
 	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 1}}, 422)

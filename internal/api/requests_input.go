@@ -110,7 +110,8 @@ type requestInput struct {
 }
 
 // requestPatch is the body of PATCH /requests/{id}: the fields to change
-// and the version the client last saw (required; 409 when stale).
+// and the version the client last saw (required: 400 when missing, 409
+// when stale).
 type requestPatch struct {
 	requestInput
 	Version *int `json:"version"`
@@ -345,6 +346,12 @@ type redirectInput struct {
 	CivilianReference string `json:"civilian_reference"`
 }
 
+// extendInput is the body of POST /requests/{id}/extend: the new end
+// date (YYYY-MM-DD).
+type extendInput struct {
+	EndDate string `json:"end_date"`
+}
+
 // briefingInput is the officer's answer to LR17.
 type briefingInput struct {
 	Answer string `json:"answer"`
@@ -360,10 +367,11 @@ type commentInput struct {
 const staleVersion = -1
 
 // versionOf returns the version a change says it was based on. A body
-// without one (or with one below 1) is stale: the service answers 409
-// with the current version, after deciding whether the caller may act at
-// all, so who may not see the request still gets 404 and who may not act
-// 403. (0 would tell Requests.Edit not to check.)
+// without one (or with one below 1) is missing it: the service answers
+// 400 "version required" naming the field (domain.CheckVersion), after
+// deciding whether the caller may act at all, so who may not see the
+// request still gets 404, who may not act 403 and a wrong state 409.
+// (0 would tell Requests.Edit not to check.)
 func versionOf(v *int) int {
 	if v == nil || *v < 1 {
 		return staleVersion

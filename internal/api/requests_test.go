@@ -64,7 +64,12 @@ type requestJSON struct {
 		} `json:"items"`
 		Flags []string `json:"flags"`
 	} `json:"evaluation"`
-	Actions     []string   `json:"actions"`
+	Actions        []string `json:"actions"`
+	BlockedActions []struct {
+		Action          string `json:"action"`
+		Reason          string `json:"reason"`
+		ReasonMessageID string `json:"reason_message_id"`
+	} `json:"blocked_actions"`
 	CanEdit     bool       `json:"can_edit"`
 	CanComment  bool       `json:"can_comment"`
 	SubmittedAt *time.Time `json:"submitted_at"`
@@ -269,7 +274,7 @@ func TestRequests_Create(t *testing.T) {
 		{"ErrUnknownField", f.requester, "", map[string]any{"title": "x", "colour": "blue"},
 			http.StatusBadRequest, "malformed", map[string]string{"colour": "field.invalid"}},
 		{"ErrUnknownNestedField", f.requester, "", map[string]any{"title": "x", "origin": map[string]any{"nmae": "x"}},
-			http.StatusBadRequest, "malformed", map[string]string{"nmae": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"origin.nmae": "field.invalid"}},
 		{"ErrVersionOnCreate", f.requester, "", map[string]any{"title": "x", "version": 1},
 			http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
 		{"ErrWrongType", f.requester, "", map[string]any{"title": 5}, http.StatusBadRequest, "malformed", map[string]string{"title": "field.invalid"}},
@@ -524,9 +529,12 @@ func TestRequests_Update(t *testing.T) {
 		code   string
 		fields map[string]string
 	}{
-		// No version is never the current one (409, with it in the message).
-		{"ErrNoVersion", f.requester, map[string]any{"title": "x"}, http.StatusConflict, "conflict", nil},
-		{"ErrZeroVersion", f.requester, map[string]any{"version": 0, "title": "x"}, http.StatusConflict, "conflict", nil},
+		// No version: "version required" (400, naming the field, with the
+		// current one in the message).
+		{"ErrNoVersion", f.requester, map[string]any{"title": "x"}, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"}},
+		{"ErrZeroVersion", f.requester, map[string]any{"version": 0, "title": "x"}, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"}},
 		{"ErrNoVersionOutsider", f.outsider, map[string]any{"title": "x"}, http.StatusNotFound, "not_found", nil},
 		{"ErrVersionType", f.requester, map[string]any{"version": "1"}, http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
 		{"ErrRules", f.requester, map[string]any{"version": 1, "title": "", "poc": map[string]any{"phone": "call me"},
@@ -667,7 +675,8 @@ func TestRequests_Workflow(t *testing.T) {
 	t.Run("ErrBodies", func(t *testing.T) {
 		t.Parallel()
 		r := f.mustCreate(t, f.requester, completeBody("Bodies"))
-		e := act(t, f.requester, r.ID, "submit", map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil)
+		e := act(t, f.requester, r.ID, "submit", map[string]any{}).wantError(t, http.StatusBadRequest, "malformed",
+			map[string]string{"version": "field.version_required"})
 		if e.Error.MessageID != "request.version_missing" {
 			t.Errorf("submit without version: message_id = %q, want request.version_missing", e.Error.MessageID)
 		}

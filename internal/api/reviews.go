@@ -43,7 +43,7 @@ func (a *API) writeReview(w http.ResponseWriter, r *http.Request, status int, id
 
 // handleReviewOpen opens the HCT review of a submitted request (the
 // officer): the eligible organisations, the operation's rules and the
-// deadline are frozen now. A stale or missing version is 409.
+// deadline are frozen now. A stale version is 409, a missing one 400.
 func (a *API) handleReviewOpen(w http.ResponseWriter, r *http.Request) error {
 	return a.openReview(w, r, a.reviews.Open)
 }
@@ -77,20 +77,18 @@ func (a *API) openReview(w http.ResponseWriter, r *http.Request,
 
 // handleReviewClose closes an open review before its deadline (the
 // officer), once every eligible organisation voted or quorum is met; the
-// tally is frozen and the votes become visible. The body, when there is
-// one, must be the empty object.
+// tally is frozen and the votes become visible. The body is the version
+// the client last saw, as for every step.
 func (a *API) handleReviewClose(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if r.ContentLength != 0 {
-		var none struct{}
-		if err := readJSON(w, r, &none); err != nil {
-			return err
-		}
+	var in versionInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
 	}
-	if _, err := a.reviews.Close(r.Context(), actor(r), id); err != nil {
+	if _, err := a.reviews.Close(r.Context(), actor(r), id, versionOf(in.Version)); err != nil {
 		return err
 	}
 	return a.writeReview(w, r, http.StatusOK, id)
@@ -150,8 +148,8 @@ func (a *API) handleDecisionCreate(w http.ResponseWriter, r *http.Request) error
 }
 
 // openInput is the body of POST /requests/{id}/review and of
-// /review/reopen: the version the client last saw (missing or stale is
-// 409, as for every workflow action) and an optional deadline in RFC
+// /review/reopen: the version the client last saw (missing is 400,
+// stale 409, as for every workflow action) and an optional deadline in RFC
 // 3339; absent, null or "" takes the operation's review hours.
 type openInput struct {
 	Version  *int    `json:"version"`

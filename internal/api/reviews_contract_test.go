@@ -38,7 +38,7 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.viewer, Body: map[string]any{"version": 1}}, 403)
 	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.officer, Body: map[string]any{"version": 1, "deadline": "soon"}}, 422)
 	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.officer, Body: map[string]any{"version": 1, "x": 1}}, 400)
-	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.officer, Body: map[string]any{}}, 409)
+	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.officer, Body: map[string]any{}}, 400) // version required
 	check("POST /requests/{id}/review", req{Path: p + "/review", Token: f.officer,
 		Body: map[string]any{"version": 1, "deadline": time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)}}, 201)
 	check("PUT /requests/{id}/vote", vote(f.hctA, map[string]any{"value": "support_with_conditions", "comment": "Daylight only."}), 200)
@@ -52,11 +52,12 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("GET /requests/{id}/review", req{Path: p + "/review", Token: f.outsider}, 404)
 	check("GET /requests/{id}/review", req{Path: p + "/review"}, 401)
 	check("POST /requests/{id}/review/reopen", req{Path: p + "/review/reopen", Token: f.officer, Body: map[string]any{"version": 1}}, 409)
-	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.hc}, 403)
+	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.hc, Body: map[string]any{"version": 1}}, 403)
 	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{"now": true}}, 400)
-	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{}}, 200)
+	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{}}, 400) // version required
+	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{"version": 1}}, 200)
 	check("PUT /requests/{id}/vote", vote(f.hctB, map[string]any{"value": "support"}), 409)
-	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer}, 409)
+	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{"version": 1}}, 409)
 	check("GET /requests/{id}/review", req{Path: p + "/review", Token: f.viewer}, 200) // votes, tally, history
 	check("POST /requests/{id}/decision", req{Path: p + "/decision", Token: f.officer,
 		Body: map[string]any{"version": 1, "outcome": "approved", "rationale": "x"}}, 403)

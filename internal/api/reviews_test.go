@@ -148,7 +148,8 @@ func (f *reviewsFixture) mustVote(t *testing.T, token string, id int64, value, c
 
 func (f *reviewsFixture) close(t *testing.T, id int64) response {
 	t.Helper()
-	return f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review/close", id), Token: f.officer})
+	return f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review/close", id), Token: f.officer,
+		Body: map[string]any{"version": 1}})
 }
 
 func (f *reviewsFixture) decide(t *testing.T, id int64, body map[string]any) response {
@@ -285,7 +286,7 @@ func TestReviews_Lifecycle(t *testing.T) {
 	f.vote(t, f.viewer, id, "support", "").wantError(t, http.StatusForbidden, "forbidden", nil)
 	f.vote(t, f.officer, id, "support", "").wantError(t, http.StatusForbidden, "forbidden", nil)
 	f.vote(t, f.outsider, id, "support", "").wantError(t, http.StatusNotFound, "not_found", nil)
-	f.call(t, req{Method: "POST", Path: p + "/review/close", Token: f.hc}).wantError(t, http.StatusForbidden, "forbidden", nil)
+	f.call(t, req{Method: "POST", Path: p + "/review/close", Token: f.hc, Body: map[string]any{"version": 1}}).wantError(t, http.StatusForbidden, "forbidden", nil)
 
 	// Close: the votes and the tally become visible to everyone.
 	closed := decode[reviewJSON](t, f.close(t, id).want(t, http.StatusOK))
@@ -320,7 +321,7 @@ func TestReviews_Lifecycle(t *testing.T) {
 	f.call(t, req{Method: "POST", Path: p + "/decision", Token: f.officer,
 		Body: map[string]any{"version": 1, "outcome": "approved", "rationale": "x"}}).wantError(t, http.StatusForbidden, "forbidden", nil)
 	wantMessage(t, f.decide(t, id, map[string]any{"outcome": "approved", "rationale": "No version"}).
-		wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
+		wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 	d := decode[decisionJSON](t, f.decide(t, id, map[string]any{"version": 1, "outcome": "approved",
 		"rationale": "No civilian heavy-lift capacity before the road reopens.", "conditions": "Daylight flights only."}).
 		want(t, http.StatusCreated))
@@ -408,7 +409,7 @@ func TestReviews_Reopen(t *testing.T) {
 	}
 	f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review/reopen", id), Token: f.hc,
 		Body: map[string]any{"version": 1}}).wantError(t, http.StatusForbidden, "forbidden", nil)
-	wantMessage(t, reopen(map[string]any{}).wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
+	wantMessage(t, reopen(map[string]any{}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 	reopen(map[string]any{"version": 1, "deadline": "next week"}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"deadline": "field.invalid"})
 
@@ -519,7 +520,7 @@ func TestReviews_OpenDeadline(t *testing.T) {
 			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"deadline": c.key})
 	}
 	open(map[string]any{"version": 1, "deadline": 24}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"deadline": "field.invalid"})
-	wantMessage(t, open(map[string]any{"deadline": nil}).wantError(t, http.StatusConflict, "conflict", nil), "request.version_missing")
+	wantMessage(t, open(map[string]any{"deadline": nil}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 
 	deadline := now.Add(36 * time.Hour).Truncate(time.Minute)
 	// A deadline in another zone is stored and shown in UTC.
@@ -562,7 +563,7 @@ func TestReviews_Authorization(t *testing.T) {
 		want         []int
 	}{
 		{"GET", "/review", []int{401, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
-		{"POST", "/review", []int{401, 403, 409, 403, 403, 403, 403, 403, 404, 404, 404}},
+		{"POST", "/review", []int{401, 403, 400, 403, 403, 403, 403, 403, 404, 404, 404}}, // the officer: version required
 		{"PUT", "/vote", []int{401, 403, 403, 409, 409, 403, 403, 403, 404, 404, 404}},
 		{"POST", "/review/close", []int{401, 403, 409, 403, 403, 403, 403, 403, 404, 404, 404}},
 		{"POST", "/review/reopen", []int{401, 403, 409, 403, 403, 403, 403, 403, 404, 404, 404}},

@@ -300,7 +300,7 @@ func reviewStep(ctx context.Context, rv *service.Reviews, by domain.Actor, r dom
 	case "vote":
 		_, err = rv.Vote(ctx, by, r.ID, service.VoteInput{Value: domain.VoteValue(s.reference), Comment: s.text})
 	case "close":
-		_, err = rv.Close(ctx, by, r.ID)
+		_, err = rv.Close(ctx, by, r.ID, r.Version)
 	case "approve", "reject":
 		outcome := domain.StatusApproved
 		if s.action == "reject" {

@@ -216,7 +216,9 @@ type Rule struct {
 	// Path is the URL segment of a request step, the same on the page and
 	// in the API: POST /requests/{id}/<Path>. Empty: no route of its own
 	// (taken by the system, or inside another step).
-	Path  string
+	Path string
+	// Stage places the step on the faces (its form, or why it is not
+	// offered, in that section of the request page).
 	Stage Stage
 	// Custom: the step takes more than a version, a reason and a
 	// reference, so it has its own use case, forms and routes. The others
@@ -295,7 +297,7 @@ var Rules = []Rule{
 	{Action: ActionRecordBriefing, Scope: ScopeRequest, Roles: officer, From: []Status{StatusSubmitted, StatusReturned,
 		StatusHCTReview, StatusHCDecision, StatusApproved, StatusTasked, StatusDeclinedByProvider, StatusInExecution, StatusCompleted}},
 	{Action: ActionVote, Scope: ScopeRequest, Roles: []Role{RoleHCTMember}, From: []Status{StatusHCTReview},
-		Needs: FactReview, Guard: mayVote, WrongState: "review.closed"},
+		Needs: FactReview, Guard: mayVote, WrongState: "review.closed", Stage: StageReview},
 	{Action: ActionExtend, Scope: ScopeRequest, Roles: requesterOnly, From: taskActive,
 		Needs: FactOperation | FactRequest, Guard: extendable},
 	{Action: ActionRecordConsent, Scope: ScopeRequest, Roles: officer,

@@ -87,17 +87,25 @@ type TransitionInput struct {
 	CivilianReference string // redirect: the civilian service's reference
 }
 
-// CheckVersion checks the version a person saw against r's: missing (0
-// or less: a client that sent none) or different is a conflict (409), the
-// message saying which, with r's current version.
+// CheckVersion checks the version a person saw against r's. A missing
+// one (0 or less: a client that sent none) is a malformed step (400),
+// naming the field: "version required"; a different one is a conflict
+// (409, request.stale) with r's current version.
 func CheckVersion(r Request, saw int) error {
 	switch {
 	case saw <= 0:
-		return &Error{Code: CodeConflict, Message: "request.version_missing", Data: map[string]any{"Version": r.Version}}
+		return VersionRequired(r)
 	case saw != r.Version:
 		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
 	}
 	return nil
+}
+
+// VersionRequired is the refusal of a step sent without the version the
+// person saw: CodeMalformed naming the field version.
+func VersionRequired(r Request) error {
+	return &Error{Code: CodeMalformed, Message: "request.version_missing", Data: map[string]any{"Version": r.Version},
+		Fields: map[string]string{"version": "field.version_required"}}
 }
 
 // Apply moves r by action for a at now, after asking Can on r with the

@@ -321,7 +321,7 @@ func TestExports_RecordSheets(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.reviews.Close(ctx, f.officer, closed.ID); err != nil {
+	if _, err := f.reviews.Close(ctx, f.officer, closed.ID, closed.Version); err != nil {
 		t.Fatal(err)
 	}
 	sealed := f.submitted(t, "Airlift, sealed review")

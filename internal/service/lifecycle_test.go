@@ -39,7 +39,7 @@ func (f *lifeFixture) approved(t *testing.T, title string) domain.Request {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.reviews.Decide(ctx, f.hc, r.ID, service.DecisionInput{Version: r.Version, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {

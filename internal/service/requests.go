@@ -339,7 +339,8 @@ func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string,
 
 // Edit changes request id's fields: apply sets them on the stored request
 // (the HTML form replaces them all, the API's PATCH only those it names).
-// version, when not 0, must be the request's current version. The edit's
+// version, when not 0, must be the request's current version (below 0:
+// missing, domain.CheckVersion). The edit's
 // event lists every changed field with its old and new value; an edit
 // that changes nothing records nothing.
 func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (domain.Request, error) {
@@ -352,8 +353,10 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		if err := domain.Can(by, domain.ActionEditRequest, domain.OnRequest(r)); err != nil {
 			return err
 		}
-		if version != 0 && version != r.Version {
-			return &domain.Error{Code: domain.CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		if version != 0 {
+			if err := domain.CheckVersion(r, version); err != nil {
+				return err
+			}
 		}
 		old := cloneRequest(r)
 		if err := apply(&r); err != nil {

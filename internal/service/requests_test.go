@@ -172,7 +172,7 @@ func TestRequestLifecycle(t *testing.T) {
 		t.Fatalf("return = %s %q, %v", r.Status, r.StatusReason, err)
 	}
 	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 0})
-	wantCode(t, err, domain.CodeConflict, "request.version_missing")
+	wantCode(t, err, domain.CodeMalformed, "request.version_missing")
 	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 2})
 	wantCode(t, err, domain.CodeConflict, "request.stale")
 	r, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1})

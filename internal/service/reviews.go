@@ -281,8 +281,9 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 }
 
 // Close closes request id's open review early (the officer), once every
-// eligible organisation voted or quorum is met.
-func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64) (domain.Tally, error) {
+// eligible organisation voted or quorum is met; version is the request's
+// version the officer saw, as for every step.
+func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64, version int) (domain.Tally, error) {
 	var out domain.Tally
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -300,7 +301,7 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64) (domain.
 		}
 		t := domain.CountVotes(rv.Policy, rv.Eligible, votes)
 		now := s.now()
-		payload, err := r.Apply(by, domain.ActionCloseReview, subj, domain.TransitionInput{Version: r.Version}, now)
+		payload, err := r.Apply(by, domain.ActionCloseReview, subj, domain.TransitionInput{Version: version}, now)
 		if err != nil {
 			return err
 		}

@@ -103,7 +103,7 @@ func TestReviewLifecycle(t *testing.T) {
 	_, err = f.reviews.Vote(ctx, f.hct[0], r.ID, service.VoteInput{Value: domain.VoteObject})
 	wantCode(t, err, domain.CodeInvalid, "")
 	// Too early to close: nobody voted.
-	_, err = f.reviews.Close(ctx, f.officer, r.ID)
+	_, err = f.reviews.Close(ctx, f.officer, r.ID, r.Version)
 	wantCode(t, err, domain.CodeConflict, "review.cannot_close_early")
 
 	if _, err := f.reviews.Vote(ctx, f.hct[0], r.ID, service.VoteInput{Value: domain.VoteObject, Comment: "Trucks can go"}); err != nil {
@@ -136,7 +136,7 @@ func TestReviewLifecycle(t *testing.T) {
 		}
 	}
 
-	tally, err := f.reviews.Close(ctx, f.officer, r.ID)
+	tally, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +391,7 @@ func TestConcurrentVotes(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				if _, err := f.reviews.Close(context.Background(), f.officer, r.ID); err != nil {
+				if _, err := f.reviews.Close(context.Background(), f.officer, r.ID, r.Version); err != nil {
 					t.Errorf("close: %v", err)
 				}
 			}()
@@ -515,7 +515,7 @@ func TestReviewNotices(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
 	if count(f.hc.UserID, domain.NoticeReviewClosed) != 1 || count(f.officer.UserID, domain.NoticeReviewClosed) != 1 {

@@ -57,7 +57,7 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			return err
 		},
 		domain.ActionCloseReview: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, err := revs.Close(ctx, by, r.ID)
+			_, err := revs.Close(ctx, by, r.ID, r.Version)
 			return err
 		},
 		domain.ActionReopenReview: func(ctx context.Context, by domain.Actor, r domain.Request) error {

@@ -50,7 +50,7 @@ func TestSummaryFigures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+		if _, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version); err != nil {
 			t.Fatal(err)
 		}
 	}

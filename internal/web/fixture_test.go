@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -42,6 +43,7 @@ type fixture struct {
 	org    domain.Organization // the fixture's default organisation
 	admin  domain.Actor        // a global admin, for setting things up
 	logs   *logBuffer          // everything the server logged
+	routes chi.Routes          // the HTML face's router, to walk its routes
 }
 
 // logBuffer collects log output from concurrent handlers.
@@ -100,9 +102,11 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 
 		Notifications: service.NewNotifications(st, clock.Now, log),
 	})
-	srv := httptest.NewServer(s.Routes())
+	h := s.Routes()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, revs: revs, clock: clock, logs: logs}
+	routes, _ := h.(chi.Routes)
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, revs: revs, clock: clock, logs: logs, routes: routes}
 }
 
 // testClock is the request service's and the pages' clock: the real time

@@ -187,8 +187,10 @@ func (s *Server) handleHRDDPAssess(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	_, err = s.lifecycle.Assess(r.Context(), actor(r), id, assessmentInput(r.PostForm))
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.renderHRDDPPage(w, r, http.StatusUnprocessableEntity, id, r.PostForm, err)
+	if status, ok := refusedStatus(err); ok {
+		// Its own page again, with what was typed and why (a wrong state:
+		// the request moved on; no role: the page says so).
+		return s.renderHRDDPPage(w, r, status, id, r.PostForm, err)
 	}
 	if err != nil {
 		return err

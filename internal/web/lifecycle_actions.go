@@ -87,11 +87,8 @@ func (s *Server) lifecycleAction(form, done string, do func(r *http.Request, a d
 		}
 		a := actor(r)
 		err = do(r, a, id)
-		if domain.ErrorCode(err) == domain.CodeInvalid {
-			return s.reshowRefused(w, r, id, form, err)
-		}
 		if err != nil {
-			return err
+			return s.reshowRefused(w, r, id, form, err)
 		}
 		s.setFlash(w, components.FlashSuccess, done)
 		http.Redirect(w, r, requestURL(id)+"#lifecycle-h", http.StatusSeeOther)

@@ -95,9 +95,10 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestPage, st pageS
 	}
 	if ls.CanTask {
 		p.TaskForm = taskForm(ctx, formFor("tasking", url.Values{}), base+"/tasking", version, st.form == "tasking")
-	} else if ls.ConsentBlocks {
-		// The viewer could task but for the consent: say why the form is missing.
-		p.TaskBlocked = i18n.T(ctx, "lifecycle.task_blocked")
+	} else {
+		// Steps of this section the viewer would take but for their guard
+		// (tasking before the consent): say why the form is missing.
+		p.TaskBlocked = strings.Join(blockedIn(ctx, d.RequestDetail, domain.StageLifecycle), " ")
 	}
 	if ls.CanReport {
 		p.ReportForm = reportForm(ctx, formFor("report", url.Values{"date": {formDate(s.now())}}), base+"/report", st.form == "report")

@@ -102,11 +102,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	v.Actions = append(s.genericForms(ctx, f, d.RequestDetail, domain.StageRequest, st.form),
 		s.genericForms(ctx, f, d.RequestDetail, domain.StageReview, st.form)...)
 	// Steps of this section the viewer would take but for their guard: say why.
-	for _, act := range []domain.Action{domain.ActionExtend, domain.ActionRecordBriefing} {
-		if err := d.Blocked[act]; err != nil {
-			v.Blocked = append(v.Blocked, i18n.T(ctx, domain.ErrorMessage(err)))
-		}
-	}
+	v.Blocked = blockedIn(ctx, d.RequestDetail, domain.StageRequest)
 	if d.Can(domain.ActionExtend) {
 		ef := &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
 		if st.form == "extend" {
@@ -211,6 +207,24 @@ func countryName(ctx context.Context, iso3 string) string {
 		return iso3
 	}
 	return name + " (" + iso3 + ")"
+}
+
+// blockedIn says, in table order and once each, why the steps of stage
+// that the viewer would take now but for their rule's guard
+// (RequestDetail.Blocked, domain.BlockedActions) are not offered: what
+// the page shows in that section in place of their controls.
+func blockedIn(ctx context.Context, d service.RequestDetail, stage domain.Stage) []string {
+	var out []string
+	for _, r := range domain.Rules {
+		err := d.Blocked[r.Action]
+		if err == nil || r.Stage != stage {
+			continue
+		}
+		if why := i18n.T(ctx, domain.ErrorMessage(err)); !slices.Contains(out, why) {
+			out = append(out, why)
+		}
+	}
+	return out
 }
 
 // endings are the statuses that end a request without an outcome: the
@@ -472,10 +486,11 @@ func (s *Server) handleRequestAction(t domain.Rule) handlerFunc {
 			s.setFlash(w, components.FlashWarning, "request.not_submitted")
 			http.Redirect(w, r, requestURL(id)+"/edit?check=submit", http.StatusSeeOther)
 			return nil
-		case domain.ErrorCode(err) == domain.CodeInvalid:
+		}
+		if err := s.afterConflict(w, r, id, act, err); err != nil {
 			return s.reshowRefused(w, r, id, short, err)
 		}
-		return s.afterConflict(w, r, id, act, err)
+		return nil
 	}
 }
 
@@ -489,11 +504,8 @@ func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, ctx := actor(r), r.Context()
 	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
-	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); domain.ErrorCode(err) == domain.CodeInvalid {
+	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); err != nil {
 		return s.reshowRefused(w, r, id, "briefing", err)
-	}
-	if err != nil {
-		return err
 	}
 	s.setFlash(w, components.FlashSuccess, "briefing.saved")
 	http.Redirect(w, r, requestURL(id)+"#briefing-h", http.StatusSeeOther)
@@ -510,11 +522,8 @@ func (s *Server) handleCommentAdd(w http.ResponseWriter, r *http.Request) error 
 	}
 	a, ctx := actor(r), r.Context()
 	c, err := s.requests.AddComment(ctx, a, id, r.PostForm.Get("body"))
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.reshowRefused(w, r, id, "comment", err)
-	}
 	if err != nil {
-		return err
+		return s.reshowRefused(w, r, id, "comment", err)
 	}
 	s.setFlash(w, components.FlashSuccess, "comments.added")
 	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
@@ -535,11 +544,8 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 	}
 	a, ctx := actor(r), r.Context()
 	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
-	}
 	if err != nil {
-		return err
+		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
 	}
 	s.setFlash(w, components.FlashSuccess, "comments.saved")
 	http.Redirect(w, r, requestURL(id)+"#comment-"+strconv.FormatInt(cid, 10), http.StatusSeeOther)
@@ -547,15 +553,33 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 }
 
 // reshowRefused answers a form on request id's page that the service
-// refused (CodeInvalid): the page again, with 422, what was typed kept
-// and the problems at its fields and in the summary.
+// refused for a reason the person can see and act on — a rule on what
+// they typed (422), a missing version (400), a role they lack (403), the
+// wrong state, a guard or a stale version (409): the request page again,
+// as it now stands, with the refusal's status, what was typed kept and
+// the reason in the summary and at its fields; never a bare error page.
+// Anything else (not found, signed out, an internal failure) is returned
+// as it is, for the error page.
 func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64, form string, err error) error {
+	status, ok := refusedStatus(err)
+	if !ok {
+		return err
+	}
 	d, gerr := s.requests.Page(r.Context(), actor(r), id)
 	if gerr != nil {
 		return gerr
 	}
-	return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
-		pageState{form: form, values: r.PostForm, err: err, summary: true})
+	return s.renderRequestPage(w, r, status, d, pageState{form: form, values: r.PostForm, err: err, summary: true})
+}
+
+// refusedStatus returns the status of a refusal that reshowRefused shows
+// on the request page, and false for any other error.
+func refusedStatus(err error) (int, bool) {
+	switch code := domain.ErrorCode(err); code {
+	case domain.CodeInvalid, domain.CodeMalformed, domain.CodeForbidden, domain.CodeConflict:
+		return httpface.Status(code)
+	}
+	return 0, false
 }
 
 func yesNo(ctx context.Context, b bool) string {
@@ -586,11 +610,8 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
 	}
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.reshowRefused(w, r, id, "extend", err)
-	}
 	if err != nil {
-		return err
+		return s.reshowRefused(w, r, id, "extend", err)
 	}
 	s.setFlash(w, components.FlashSuccess, "extension.created")
 	http.Redirect(w, r, requestURL(ext.ID)+"/edit", http.StatusSeeOther)

@@ -104,7 +104,7 @@ func TestRequestPageQueryCount(t *testing.T) {
 			t.Fatalf("vote: %v", err)
 		}
 	}
-	if _, err := w.revs.Close(ctx, officer, big.ID); err != nil {
+	if _, err := w.revs.Close(ctx, officer, big.ID, big.Version); err != nil {
 		t.Fatalf("close review: %v", err)
 	}
 	if _, err := w.revs.Decide(ctx, hcActor, big.ID, service.DecisionInput{Version: big.Version, Outcome: domain.StatusApproved,

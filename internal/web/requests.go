@@ -435,7 +435,7 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
 		return nil
 	case err != nil:
-		return err
+		return s.reshowRefused(w, r, id, "", err) // e.g. not theirs to edit: the request page says why
 	}
 	flash := "request.saved"
 	if submit {

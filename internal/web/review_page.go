@@ -37,11 +37,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	if slices.Contains(d.Actions, domain.ActionOpenReview) {
 		p.OpenForm = s.reviewOpenForm(ctx, f, st.form == "review", base+"/review", version, "review.open", "review.open_hint")
 	}
-	for _, act := range []domain.Action{domain.ActionOpenReview, domain.ActionCloseReview, domain.ActionReopenReview, domain.ActionApprove} {
-		if err := d.Blocked[act]; err != nil {
-			p.Blocked = append(p.Blocked, i18n.T(ctx, domain.ErrorMessage(err)))
-		}
-	}
+	p.Blocked = blockedIn(ctx, d.RequestDetail, domain.StageReview)
 	if !rs.Exists {
 		if p.OpenForm == nil && len(p.Blocked) == 0 {
 			return nil
@@ -98,7 +94,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 		p.VoteForm = voteForm(ctx, f, base+"/vote", rs.MyVote, st.form == "vote")
 	}
 	if rs.CanClose {
-		p.CloseURL = base + "/review/close"
+		p.CloseURL, p.CloseVersion = base+"/review/close", version
 	}
 	if rs.CanReopen {
 		p.ReopenForm = s.reviewOpenForm(ctx, f, st.form == "reopen", base+"/review/reopen", version, "review.reopen", "review.reopen_hint")
@@ -191,11 +187,8 @@ func (s *Server) reviewAction(form, done string, do func(r *http.Request, a doma
 		}
 		a := actor(r)
 		err = do(r, a, id)
-		if domain.ErrorCode(err) == domain.CodeInvalid {
-			return s.reshowRefused(w, r, id, form, err)
-		}
 		if err != nil {
-			return err
+			return s.reshowRefused(w, r, id, form, err)
 		}
 		s.setFlash(w, components.FlashSuccess, done)
 		http.Redirect(w, r, requestURL(id)+"#review-h", http.StatusSeeOther)
@@ -250,7 +243,7 @@ func (s *Server) handleVote() handlerFunc {
 
 func (s *Server) handleReviewClose() handlerFunc {
 	return s.reviewAction("close", "review.closed_flash", func(r *http.Request, a domain.Actor, id int64) error {
-		_, err := s.reviews.Close(r.Context(), a, id)
+		_, err := s.reviews.Close(r.Context(), a, id, formVersion(r.PostForm))
 		return err
 	})
 }

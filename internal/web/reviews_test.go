@@ -61,7 +61,7 @@ func TestReviewPages(t *testing.T) {
 	if testid(d, "close-review").Length() != 1 {
 		t.Fatal("the officer cannot close a review everyone voted in")
 	}
-	wantRedirect(t, w.post(t, w.officer, page+"/review/close", url.Values{}), page+"#review-h")
+	wantRedirect(t, w.post(t, w.officer, page+"/review/close", url.Values{"version": {"1"}}), page+"#review-h")
 	d = doc(t, w.get(t, w.hct, page))
 	if testid(d, "review-result").Text() != "Passed" || !strings.Contains(testid(d, "votes").Text(), "Unarmed crew") {
 		t.Errorf("after close: %q", testid(d, "review").Text())

@@ -414,9 +414,11 @@ type ReviewPanel struct {
 	MyVote      string // the viewer's organisation's vote, translated
 	VoteForm    *VoteForm
 	CloseURL    string
-	ReopenForm  *ReviewOpenForm
-	Decision    *DecisionView
-	DecideForm  *DecisionForm
+	// CloseVersion is the request's version, sent with the close.
+	CloseVersion string
+	ReopenForm   *ReviewOpenForm
+	Decision     *DecisionView
+	DecideForm   *DecisionForm
 }
 
 // ReviewOpenForm opens (or re-opens) a review.
