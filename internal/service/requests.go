@@ -40,9 +40,9 @@ func NewRequests(st *store.Store, now func() time.Time, log *slog.Logger) *Reque
 // RequestDetail is a request with what its page needs: the operation,
 // the checklist's evaluation, the history and what the caller may do.
 type RequestDetail struct {
-	Request    domain.Request
-	Operation  domain.Operation
-	UNEntity   bool // the requesting organisation is a UN entity (HRDDP applies)
+	Request   domain.Request
+	Operation domain.Operation
+	UNEntity  bool // the requesting organisation is a UN entity (HRDDP applies)
 	// Evaluation is the checklist's verdict given Recorded, what was
 	// recorded since the answers (consent, HRDDP assessment).
 	Evaluation domain.Evaluation
@@ -281,7 +281,7 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 	r, op := *subj.Request, subj.Operation
 	d := RequestDetail{
 		Request: r, Operation: op, UNEntity: org.UNEntity,
-		Evaluation:         subj.Evaluation, Recorded: recordedOf(subj),
+		Evaluation: subj.Evaluation, Recorded: recordedOf(subj),
 		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
 		Actions:            domain.AvailableActions(by, subj),
 	}
