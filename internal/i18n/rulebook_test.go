@@ -31,6 +31,14 @@ func TestRulebookIsTranslated(t *testing.T) {
 			need("action."+string(r.Action), "a step people take")
 		}
 	}
+	for _, r := range domain.Transitions() {
+		if r.StatesReason() {
+			need(domain.ReasonLabelKey(r.Action), "the label of the step's reason")
+		}
+	}
+	for _, c := range domain.SystemReasons {
+		need(c.MessageKey(), "a reason the system states")
+	}
 	for _, r := range domain.GenericTransitions() {
 		id := strings.ReplaceAll(r.Path, "/", "-")
 		need("action_hint."+id, "the generic form's hint")

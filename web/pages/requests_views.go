@@ -220,8 +220,13 @@ type RequestPageView struct {
 	OperationURL string
 	OperationTag string
 	ListURL      string
-	// StatusReason explains a return, redirection or withdrawal.
+	// StatusReason is why the step that led to the current status was
+	// taken (a return's reason, a decision's rationale, an expiry's
+	// cause), under that step's label, at its time; empty when that step
+	// stated none.
 	StatusReason      string
+	StatusReasonLabel string
+	StatusReasonAt    string
 	CivilianReference string
 	Meta              []Fact // requested by, created, submitted, updated
 	Sections          []FactGroup
