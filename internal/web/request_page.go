@@ -72,7 +72,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		ID: strconv.FormatInt(req.ID, 10), Reference: req.Reference, Title: req.Title,
 		Status: statusBadge(ctx, req.Status), Version: strconv.Itoa(req.Version),
 		OperationURL: "/operations/" + d.Operation.Code, OperationTag: d.Operation.Code,
-		ListURL:      operationRequestsURL(d.Operation.Code),
+		ListURL:           operationRequestsURL(d.Operation.Code),
 		CivilianReference: req.CivilianReference,
 	}
 	// The reason shown with the status is the step's that led to it, under
