@@ -281,6 +281,7 @@ func TestRenderEveryKind(t *testing.T) {
 		domain.NoticeReviewClosed:   {"Outcome": "passed", "Turnout": "5/7"},
 		domain.NoticeDecision:       {"Outcome": "rejected"},
 		domain.NoticeReturned:       {"Reason": "Too vague."},
+		domain.NoticeExpired:        {"Deadline": "2026-11-30T09:00:00Z"},
 	}
 	want := map[domain.NoticeKind][]string{
 		domain.NoticeReviewOpened:   {"vote before 30 Nov 2026, 09:00 UTC"},
@@ -288,6 +289,7 @@ func TestRenderEveryKind(t *testing.T) {
 		domain.NoticeReviewClosed:   {"has closed: the review passed", "voted: 5/7"},
 		domain.NoticeDecision:       {": rejected."},
 		domain.NoticeReturned:       {"Reason: Too vague."},
+		domain.NoticeExpired:        {"expired", "30 Nov 2026, 09:00 UTC"},
 	}
 	for _, kind := range domain.NoticeKinds {
 		subject, body := n.Render("en", domain.Notice{Kind: kind, RequestID: 42, Reference: "NPL-RFA-0042",

@@ -379,12 +379,15 @@ type ReviewPanel struct {
 	Round    string
 	Open     bool
 	Deadline string
-	Closed   string
-	Rules    string   // translated summary: quorum, pass rule, sealed
-	Eligible []string // organisation names
-	Recused  []string
-	Turnout  string // "2 of 5 organisations have voted"
-	NotVoted []string
+	// AfterNeed, while the review is open, says that the request's
+	// required-by time comes before its deadline.
+	AfterNeed string
+	Closed    string
+	Rules     string   // translated summary: quorum, pass rule, sealed
+	Eligible  []string // organisation names
+	Recused   []string
+	Turnout   string // "2 of 5 organisations have voted"
+	NotVoted  []string
 	// Votes, with their comments, objections first; empty while sealed.
 	Votes      []VoteRow
 	Sealed     bool   // the values are hidden now
@@ -405,8 +408,11 @@ type ReviewOpenForm struct {
 	URL      string
 	Version  string
 	Deadline components.Field
-	Submit   string
-	Hint     string
+	// AfterRequiredBy confirms a deadline after the required-by time;
+	// nil when the request has none.
+	AfterRequiredBy *components.Field
+	Submit          string
+	Hint            string
 }
 
 // VoteRow is one organisation's vote.
