@@ -318,6 +318,14 @@ func TestRenderEveryKind(t *testing.T) {
 			t.Errorf("%s: the deadline is not %q:\n%s\n%s", lang, want, subject, body)
 		}
 	}
+	// A review closing after the request's need tells the voters so, in their language.
+	for lang, want := range map[string]string{"en": "needed by 29 Nov 2026, 18:00 UTC, before the review closes", "fr": "29 nov. 2026 à 18:00 UTC"} {
+		_, body := n.Render(lang, domain.Notice{Kind: domain.NoticeReviewOpened, Reference: "NPL-RFA-0042",
+			Data: map[string]string{"Deadline": "2026-11-30T09:00:00Z", "RequiredBy": "2026-11-29T18:00:00Z"}})
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the need is not told: %q\n%s", lang, want, body)
+		}
+	}
 	long := strings.Repeat("é", 400)
 	if subject, _ := n.Render("en", domain.Notice{Kind: domain.NoticeReturned, Title: long}); len([]rune(subject)) != 300 {
 		t.Errorf("a long subject has %d characters, want 300", len([]rune(subject)))

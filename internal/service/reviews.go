@@ -244,8 +244,13 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 	if err != nil {
 		return err
 	}
+	data := map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}
+	if domain.ClosesAfterNeed(rv.Deadline, r.RequiredBy) {
+		// Voters are told the request is needed before the review closes.
+		data["RequiredBy"] = r.RequiredBy.UTC().Format(time.RFC3339)
+	}
 	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: voters, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
+		Recipients: voters, Data: data})
 }
 
 func nonNilIDs(ids []int64) []int64 {
