@@ -78,7 +78,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	// The reason shown with the status is the step's that led to it, under
 	// that step's label: a later step never shows an earlier one's.
 	if st, ok := domain.StatusStep(d.Events); ok {
-		if why := httpface.Reason(ctx, st.ReasonCode, st.Reason); why != "" {
+		if why := httpface.Reason(ctx, st.ReasonCode, st.Reason, "RequiredBy", displayTime(ctx, req.RequiredBy)); why != "" {
 			v.StatusReason, v.StatusReasonAt = why, displayTime(ctx, st.Event.At)
 			v.StatusReasonLabel = i18n.T(ctx, domain.ReasonLabelKey(st.Action))
 		}

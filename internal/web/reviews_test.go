@@ -116,7 +116,7 @@ func TestReviewDeadlineAfterNeedPage(t *testing.T) {
 	if !strings.HasPrefix(pageStatus(d), "Expired") {
 		t.Fatalf("status %q", pageStatus(d))
 	}
-	wantStepReason(t, d, "Expired:", "The required-by time passed before the request was decided.")
+	wantStepReason(t, d, "Expired:", "The required-by time ("+r.RequiredBy.UTC().Format("2 Jan 2006, 15:04")+" UTC) passed before the request was decided.")
 	if testid(d, "status-reason-at").Text() == "" {
 		t.Error("the page does not say when it expired")
 	}
