@@ -480,7 +480,9 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		_, err = a.requests.Transition(ctx, m.officer, r.ID, action, in)
 	case domain.ActionOpenReview:
 		if _, err = a.reviews.Open(ctx, m.officer, r.ID, service.OpenInput{Version: r.Version,
-			Deadline: m.clock.now().Add(29 * 24 * time.Hour)}); err != nil {
+			// Past the required-by time, confirmed: the matrix expires a
+			// request under review.
+			Deadline: m.clock.now().Add(29 * 24 * time.Hour), AfterRequiredBy: true}); err != nil {
 			break
 		}
 		if _, err = a.reviews.Vote(ctx, m.hctA, r.ID, service.VoteInput{Value: domain.VoteSupportConditions, Comment: zq("votea")}); err != nil {

@@ -44,7 +44,7 @@ func TestEveryJustificationCanBeGivenByAPI(t *testing.T) {
 			for i, set := range sets {
 				r := rfa.Request(fmt.Sprintf("%s %s %d", c, item.ID, i), time.Now())
 				set(&r)
-				ev, err := f.reqs.Evaluate(t.Context(), requester, codes[c], r)
+				ev, err := f.reqs.Evaluate(t.Context(), requester, codes[c], r, domain.Recorded{})
 				if err != nil {
 					t.Fatal(err)
 				}

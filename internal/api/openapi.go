@@ -113,6 +113,21 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 		}
 	}
 
+	// The flags an evaluation raises: derived, so a new flag is documented.
+	var flags []any
+	for _, f := range domain.Flags {
+		flags = append(flags, string(f))
+	}
+	if ev, ok := schemas["Evaluation"].(map[string]any); ok {
+		if props, ok := ev["properties"].(map[string]any); ok {
+			if fl, ok := props["flags"].(map[string]any); ok {
+				if items, ok := fl["items"].(map[string]any); ok {
+					items["enum"] = flags
+				}
+			}
+		}
+	}
+
 	var actions []any
 	for _, a := range domain.Steps() {
 		actions = append(actions, string(a))

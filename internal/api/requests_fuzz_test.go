@@ -55,7 +55,7 @@ func FuzzRequestBody(f *testing.F) {
 				domain.NormalizeRequest(&got)
 				_ = domain.ValidateDraft(got)
 				// Whatever was accepted can be shown again.
-				d := service.RequestDetail{Request: got, Evaluation: domain.Evaluate(got, domain.ContextComplexEmergency, true)}
+				d := service.RequestDetail{Request: got, Evaluation: domain.Evaluate(got, domain.ContextComplexEmergency, true, domain.Recorded{})}
 				if werr := writeJSON(httptest.NewRecorder(), http.StatusOK, newRequestDTO(r.Context(), d)); werr != nil {
 					t.Fatalf("body %q: accepted, but cannot be shown: %v", body, werr)
 				}

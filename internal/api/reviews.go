@@ -154,12 +154,15 @@ func (a *API) handleDecisionCreate(w http.ResponseWriter, r *http.Request) error
 type openInput struct {
 	Version  *int    `json:"version"`
 	Deadline *string `json:"deadline"`
+	// AfterRequiredBy confirms a deadline after the request's required-by
+	// time (422 on deadline without it).
+	AfterRequiredBy bool `json:"after_required_by"`
 }
 
 // serviceInput checks the deadline's format (422 field.invalid); whether
 // it is in the future and close enough is the domain's to decide.
 func (in openInput) serviceInput() (service.OpenInput, error) {
-	out := service.OpenInput{Version: versionOf(in.Version)}
+	out := service.OpenInput{Version: versionOf(in.Version), AfterRequiredBy: in.AfterRequiredBy}
 	if in.Deadline == nil || *in.Deadline == "" {
 		return out, nil
 	}

@@ -80,7 +80,11 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.hc, Body: map[string]any{"version": 1}}, 403)
 	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer,
 		Body: map[string]any{"version": 1, "deadline": "2000-01-01T00:00:00Z"}}, 422)
-	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer, Body: map[string]any{"version": 1}}, 201)
+	// The operation's 72 hours from now end after the required-by time:
+	// refused until the officer confirms.
+	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer, Body: map[string]any{"version": 1}}, 422)
+	check("POST /requests/{id}/review/reopen", req{Path: q + "/review/reopen", Token: f.officer,
+		Body: map[string]any{"version": 1, "after_required_by": true}}, 201)
 	// Returned mid-review: the review is cancelled.
 	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.hc, Body: map[string]any{"version": 1, "reason": "x"}}, 403)
 	check("POST /requests/{id}/review/return", req{Path: q + "/review/return", Token: f.officer, Body: map[string]any{"version": 1}}, 422)

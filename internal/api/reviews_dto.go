@@ -16,31 +16,35 @@ import (
 // is absent, never null or empty, so nothing sealed can leak through a
 // zero count.
 type reviewDTO struct {
-	ID            int64        `json:"id"`
-	RequestID     int64        `json:"request_id"`
-	Round         int          `json:"round"`
-	State         string       `json:"state"` // open, closed or cancelled
-	Reopening     bool         `json:"reopening"`
-	OpenedAt      time.Time    `json:"opened_at"`
-	Deadline      time.Time    `json:"deadline"`
-	ClosedAt      *time.Time   `json:"closed_at"`
-	QuorumPercent int          `json:"quorum_percent"`
-	PassRule      string       `json:"pass_rule"`
-	Sealed        bool         `json:"sealed"`
-	Visibility    string       `json:"visibility"`
-	Eligible      []string     `json:"eligible"`
-	Recused       []string     `json:"recused"`
-	Turnout       turnoutDTO   `json:"turnout"`
-	NotVoted      []string     `json:"not_voted,omitzero"`
-	Votes         []voteDTO    `json:"votes,omitzero"`
-	Tally         *tallyDTO    `json:"tally,omitzero"`
-	History       []voteDTO    `json:"history,omitzero"`
-	MyVote        *voteDTO     `json:"my_vote"`
-	CanVote       bool         `json:"can_vote"`
-	CanClose      bool         `json:"can_close"`
-	CanReopen     bool         `json:"can_reopen"`
-	CanDecide     bool         `json:"can_decide"`
-	Decision      *decisionDTO `json:"decision"`
+	ID        int64     `json:"id"`
+	RequestID int64     `json:"request_id"`
+	Round     int       `json:"round"`
+	State     string    `json:"state"` // open, closed or cancelled
+	Reopening bool      `json:"reopening"`
+	OpenedAt  time.Time `json:"opened_at"`
+	Deadline  time.Time `json:"deadline"`
+	// ClosesAfterRequiredBy: the request's required-by time comes before
+	// the deadline, so it may expire undecided first.
+	ClosesAfterRequiredBy bool         `json:"closes_after_required_by"`
+	RemindAt              time.Time    `json:"remind_at"`
+	ClosedAt              *time.Time   `json:"closed_at"`
+	QuorumPercent         int          `json:"quorum_percent"`
+	PassRule              string       `json:"pass_rule"`
+	Sealed                bool         `json:"sealed"`
+	Visibility            string       `json:"visibility"`
+	Eligible              []string     `json:"eligible"`
+	Recused               []string     `json:"recused"`
+	Turnout               turnoutDTO   `json:"turnout"`
+	NotVoted              []string     `json:"not_voted,omitzero"`
+	Votes                 []voteDTO    `json:"votes,omitzero"`
+	Tally                 *tallyDTO    `json:"tally,omitzero"`
+	History               []voteDTO    `json:"history,omitzero"`
+	MyVote                *voteDTO     `json:"my_vote"`
+	CanVote               bool         `json:"can_vote"`
+	CanClose              bool         `json:"can_close"`
+	CanReopen             bool         `json:"can_reopen"`
+	CanDecide             bool         `json:"can_decide"`
+	Decision              *decisionDTO `json:"decision"`
 }
 
 // turnoutDTO is how many of the eligible organisations have voted (any
@@ -99,6 +103,7 @@ func newReviewDTO(requestID int64, st service.ReviewState) reviewDTO {
 	out := reviewDTO{
 		ID: rv.ID, RequestID: requestID, Round: rv.Round, State: reviewState(rv), Reopening: rv.Reopening,
 		OpenedAt: utc(rv.OpenedAt), Deadline: utc(rv.Deadline), ClosedAt: timeOrNil(rv.ClosedAt),
+		ClosesAfterRequiredBy: st.ClosesAfterNeed, RemindAt: utc(rv.RemindAt),
 		QuorumPercent: rv.Policy.QuorumPercent, PassRule: string(rv.Policy.PassRule), Sealed: rv.Policy.SealedVotes,
 		Visibility: visibilityNames[st.Visibility],
 		Eligible:   append([]string{}, st.Eligible...), Recused: append([]string{}, st.RecusedOrgs...),

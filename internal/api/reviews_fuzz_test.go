@@ -46,7 +46,7 @@ func FuzzReviewBodies(f *testing.F) {
 		if err == nil {
 			var si service.OpenInput
 			if si, err = open.serviceInput(); err == nil && !si.Deadline.IsZero() {
-				_, err = domain.ReviewDeadline(domain.DefaultReviewPolicy, domain.PriorityNormal, si.Deadline, now)
+				_, err = domain.ReviewDeadline(domain.DefaultReviewPolicy, domain.Request{}, domain.DeadlineChoice{Explicit: si.Deadline, AfterRequiredBy: si.AfterRequiredBy}, now)
 			}
 		}
 		wantClientError(t, a, r, body, err)

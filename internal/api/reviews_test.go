@@ -23,6 +23,8 @@ type reviewJSON struct {
 	Reopening     bool       `json:"reopening"`
 	OpenedAt      time.Time  `json:"opened_at"`
 	Deadline      time.Time  `json:"deadline"`
+	AfterNeed     bool       `json:"closes_after_required_by"`
+	RemindAt      time.Time  `json:"remind_at"`
 	ClosedAt      *time.Time `json:"closed_at"`
 	QuorumPercent int        `json:"quorum_percent"`
 	PassRule      string     `json:"pass_rule"`
@@ -637,4 +639,27 @@ func TestReviews_Malformed(t *testing.T) {
 	f.call(t, req{Method: "GET", Path: "/requests/abc/review", Token: f.officer}).wantError(t, http.StatusNotFound, "not_found", nil)
 	f.call(t, req{Method: "DELETE", Path: fmt.Sprintf("/requests/%d/review", open), Token: f.officer}).
 		wantError(t, http.StatusMethodNotAllowed, "method_not_allowed", nil)
+}
+
+// TestReviews_DeadlineAfterRequiredBy: a deadline after the request's
+// required-by time is refused at "deadline" unless after_required_by
+// confirms it; the review then says so to every reader, and its
+// reminder falls in its second half.
+func TestReviews_DeadlineAfterRequiredBy(t *testing.T) {
+	t.Parallel()
+	f := newReviewsFixture(t)
+	id := f.mustSubmitted(t, "Needed soon")
+	p := fmt.Sprintf("/requests/%d", id)
+	r := decode[requestJSON](t, f.call(t, req{Method: "GET", Path: p, Token: f.officer}).want(t, http.StatusOK))
+	late := r.RequiredBy.Add(time.Hour).UTC().Format(time.RFC3339)
+	f.call(t, req{Method: "POST", Path: p + "/review", Token: f.officer, Body: map[string]any{"version": 1, "deadline": late}}).
+		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"deadline": "review.deadline_after_required_by"})
+	rv := decode[reviewJSON](t, f.call(t, req{Method: "POST", Path: p + "/review", Token: f.officer,
+		Body: map[string]any{"version": 1, "deadline": late, "after_required_by": true}}).want(t, http.StatusCreated))
+	if !rv.AfterNeed || rv.RemindAt.Before(rv.OpenedAt.Add(rv.Deadline.Sub(rv.OpenedAt)/2)) || rv.RemindAt.After(rv.Deadline) {
+		t.Errorf("review = after need %v, opened %v, remind %v, deadline %v", rv.AfterNeed, rv.OpenedAt, rv.RemindAt, rv.Deadline)
+	}
+	if v, _ := f.review(t, f.hctB, id); !v.AfterNeed {
+		t.Error("the voter is not told the review closes after the need")
+	}
 }

@@ -184,10 +184,27 @@ const (
 	FlagArmedEscort   Flag = "armed_escort"   // LR19 is yes
 	FlagHRDDP         Flag = "hrddp"          // LR18 is yes and the requester is a UN entity: an assessment is required
 	FlagNoConsent     Flag = "consent_open"   // LR11 is pending: consent is needed before tasking
+	// FlagHRDDPAssessed: the HRDDP applies and its assessment is recorded.
+	FlagHRDDPAssessed Flag = "hrddp_assessed"
 )
 
 // Flags lists every flag in display order.
-var Flags = []Flag{FlagHRDDP, FlagArmedEscort, FlagHighRisk, FlagDirectSupport, FlagJustified, FlagNoConsent}
+var Flags = []Flag{FlagHRDDP, FlagHRDDPAssessed, FlagArmedEscort, FlagHighRisk, FlagDirectSupport, FlagJustified, FlagNoConsent}
+
+// Recorded is what was recorded on a request after its answers: the
+// affected State's consent as the officer recorded it, and whether the
+// HRDDP assessment exists. Evaluate reads them, so a warning the answers
+// raised (consent pending, an assessment required) stands only while
+// what settles it is not recorded. A draft has none.
+type Recorded struct {
+	Consent  *Consent
+	Assessed bool
+}
+
+// Settles is, for each flag a recorded fact settles, that fact: the
+// flag is raised only while the fact is not recorded (what Evaluate
+// applies, and what its tests walk).
+var Settles = map[Flag]Fact{FlagNoConsent: FactConsent, FlagHRDDP: FactAssessment}
 
 // Evaluation is the checklist's verdict on a request.
 type Evaluation struct {
@@ -233,10 +250,13 @@ func (e Evaluation) Count(s ItemStatus) int {
 	return n
 }
 
-// Evaluate applies the checklist to r in an operation of context ctx.
+// Evaluate applies the checklist to r in an operation of context ctx,
+// given what was recorded on r since (rec: consent, HRDDP assessment).
 // unEntity says whether the requesting organisation is a UN entity (the
-// HRDDP applies to UN entities only). It is a pure function.
-func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
+// HRDDP applies to UN entities only). It is a pure function: every
+// warning and reason it returns is a function of the current answers
+// and records, never of an earlier state.
+func Evaluate(r Request, ctx Context, unEntity bool, rec Recorded) Evaluation {
 	var ev Evaluation
 	flags := map[Flag]bool{}
 	complex := ctx == ContextComplexEmergency
@@ -344,14 +364,27 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 				flags[FlagDirectSupport] = true
 			}
 		case "LR11":
-			switch a.Value {
-			case "":
+			// The consent the officer recorded, once there is one,
+			// supersedes the requester's answer.
+			consent, recorded := a.Value, rec.Consent != nil
+			if recorded {
+				consent = rec.Consent.Status
+			}
+			switch {
+			case consent == "":
 				missing("checklist.reason.unanswered")
-			case "refused":
+			case consent == "refused":
 				block("checklist.reason.consent_refused")
-			case "pending":
+			case consent == "pending" && recorded:
+				res.Reason, res.Warning = "checklist.reason.consent_recorded_pending", true
+				flags[FlagNoConsent] = true
+			case consent == "pending":
 				res.Reason, res.Warning = "checklist.reason.consent_pending", true
 				flags[FlagNoConsent] = true
+			case consent == "requested" && recorded:
+				// Tasking may go ahead (ConsentAllowsTasking), but the
+				// State has not consented yet.
+				res.Reason, res.Warning = "checklist.reason.consent_requested", true
 			}
 		case "LR12":
 			switch a.Value {
@@ -402,6 +435,9 @@ func Evaluate(r Request, ctx Context, unEntity bool) Evaluation {
 				missing("checklist.reason.unanswered")
 			case a.Value == "yes" && a.Note == "":
 				missing("checklist.reason.support_given_missing")
+			case (a.Value == "yes" || EscortCompensated(r)) && unEntity && rec.Assessed:
+				res.Reason, res.Warning = "checklist.reason.hrddp_assessed", true
+				flags[FlagHRDDPAssessed] = true
 			case a.Value == "yes" && unEntity:
 				res.Reason, res.Warning = "checklist.reason.hrddp_required", true
 				flags[FlagHRDDP] = true

@@ -16,7 +16,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Run(string(ctx), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if ev := domain.Evaluate(r, ctx, true); !ev.Complete() {
+				if ev := domain.Evaluate(r, ctx, true, domain.Recorded{}); !ev.Complete() {
 					b.Fatalf("fixture request is not complete in %s: %+v", ctx, ev.Failing())
 				}
 			}

@@ -186,7 +186,7 @@ func TestEvaluate_CompleteIsAllOK(t *testing.T) {
 	t.Parallel()
 	for _, ctx := range allContexts {
 		for _, un := range []bool{false, true} {
-			ev := domain.Evaluate(complete(), ctx, un)
+			ev := domain.Evaluate(complete(), ctx, un, domain.Recorded{})
 			if len(ev.Items) != len(domain.Checklist) {
 				t.Fatalf("%s: %d items, want %d", ctx, len(ev.Items), len(domain.Checklist))
 			}
@@ -231,7 +231,7 @@ func (c itemCase) run(t *testing.T) {
 			t.Parallel()
 			r := complete()
 			c.edit(&r)
-			ev := domain.Evaluate(r, ctx, c.unEntity)
+			ev := domain.Evaluate(r, ctx, c.unEntity, domain.Recorded{})
 			want := c.want
 			want.ID = c.id
 			if got := ev.Item(c.id); got != want {
@@ -471,21 +471,21 @@ func TestEvaluate_FlagsOrderAndCombination(t *testing.T) {
 	r.Checklist["LR14"] = domain.Answer{Value: "high", Note: "Perception risk"}
 	r.Checklist["LR18"] = domain.Answer{Value: "yes", Note: "Fuel"}
 	r.Checklist["LR19"] = domain.Answer{Value: "yes"}
-	ev := domain.Evaluate(r, domain.ContextNaturalDisaster, true)
+	ev := domain.Evaluate(r, domain.ContextNaturalDisaster, true, domain.Recorded{})
 	// Flags come in the order of domain.Flags, whatever the item order.
 	want := []domain.Flag{domain.FlagHRDDP, domain.FlagArmedEscort, domain.FlagHighRisk, domain.FlagDirectSupport, domain.FlagJustified, domain.FlagNoConsent}
 	if !slices.Equal(ev.Flags, want) {
 		t.Fatalf("Flags = %v, want %v", ev.Flags, want)
 	}
-	if !slices.Equal(domain.Flags, want) {
-		t.Fatalf("domain.Flags = %v, want %v", domain.Flags, want)
+	if all := slices.DeleteFunc(slices.Clone(domain.Flags), func(f domain.Flag) bool { return f == domain.FlagHRDDPAssessed }); !slices.Equal(all, want) {
+		t.Fatalf("domain.Flags = %v, want %v and hrddp_assessed", domain.Flags, want)
 	}
 	for _, f := range want {
 		if !ev.Has(f) {
 			t.Errorf("Has(%s) = false", f)
 		}
 	}
-	if domain.Evaluate(complete(), domain.ContextMixed, true).Has(domain.FlagHRDDP) {
+	if domain.Evaluate(complete(), domain.ContextMixed, true, domain.Recorded{}).Has(domain.FlagHRDDP) {
 		t.Error("complete request has the hrddp flag")
 	}
 	// LR19 lacks the escort criteria: the only failing item.
@@ -503,7 +503,7 @@ func TestEvaluation_Helpers(t *testing.T) {
 	r.Checklist["LR14"] = domain.Answer{Value: "high", Note: "x"} // LR14 justified: ok
 	delete(r.Checklist, "LR16")                                   // LR16 missing
 	delete(r.Checklist, "LR17")                                   // LR17 ok (officer fills)
-	ev := domain.Evaluate(r, domain.ContextComplexEmergency, false)
+	ev := domain.Evaluate(r, domain.ContextComplexEmergency, false, domain.Recorded{})
 	if ev.Complete() {
 		t.Error("Complete = true, want false")
 	}
@@ -543,8 +543,8 @@ func TestEvaluate_Pure(t *testing.T) {
 	r.Checklist["LR14"] = domain.Answer{Value: "high"}
 	before := complete()
 	before.Checklist["LR14"] = domain.Answer{Value: "high"}
-	a := domain.Evaluate(r, domain.ContextMixed, true)
-	b := domain.Evaluate(r, domain.ContextMixed, true)
+	a := domain.Evaluate(r, domain.ContextMixed, true, domain.Recorded{})
+	b := domain.Evaluate(r, domain.ContextMixed, true, domain.Recorded{})
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("two evaluations differ: %+v, %+v", a, b)
 	}
@@ -564,7 +564,7 @@ func TestItemResult_State(t *testing.T) {
 				for _, note := range []string{"", "Because."} {
 					r := complete()
 					r.Checklist[item.ID] = domain.Answer{Value: v, Note: note}
-					res := domain.Evaluate(r, ctx, false).Item(item.ID)
+					res := domain.Evaluate(r, ctx, false, domain.Recorded{}).Item(item.ID)
 					st := res.State()
 					switch {
 					case res.Justified && st != domain.StateJustified:
@@ -576,6 +576,94 @@ func TestItemResult_State(t *testing.T) {
 					case !slices.Contains(domain.ItemStates, st):
 						t.Errorf("%s: state %q is not listed", item.ID, st)
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestEvaluate_WarningsAreCurrent walks every flag the checklist raises:
+// each is raised by its answer; a flag a recorded fact settles
+// (domain.Settles) is gone once the fact is recorded, and so is the
+// reason its items gave; a flag of the request's own answers stays
+// whatever is recorded, and goes when the answer changes.
+func TestEvaluate_WarningsAreCurrent(t *testing.T) {
+	t.Parallel()
+	// raise sets the answers that raise each flag on a complete request.
+	raise := map[domain.Flag]func(r *domain.Request){
+		domain.FlagHRDDP:         func(r *domain.Request) { r.Checklist["LR18"] = domain.Answer{Value: "yes", Note: "Fuel"} },
+		domain.FlagHRDDPAssessed: func(r *domain.Request) { r.Checklist["LR18"] = domain.Answer{Value: "yes", Note: "Fuel"} },
+		domain.FlagArmedEscort:   func(r *domain.Request) { r.Checklist["LR19"] = domain.Answer{Value: "yes"} },
+		domain.FlagHighRisk:      func(r *domain.Request) { r.Checklist["LR14"] = domain.Answer{Value: "high", Note: "Perception"} },
+		domain.FlagDirectSupport: func(r *domain.Request) {
+			r.SupportType, r.Checklist["LR10"] = domain.SupportDirect, domain.Answer{Note: "Field hospital"}
+		},
+		domain.FlagJustified: func(r *domain.Request) { r.Checklist["LR12"] = domain.Answer{Value: "unknown", Note: "Cost unknown"} },
+		domain.FlagNoConsent: func(r *domain.Request) { r.Checklist["LR11"] = domain.Answer{Value: "pending"} },
+	}
+	// recorded is every way a fact can be recorded, with whether the
+	// settled flag should still stand under it.
+	type record struct {
+		name  string
+		rec   domain.Recorded
+		still bool
+	}
+	records := map[domain.Fact][]record{
+		domain.FactAssessment: {{name: "assessed", rec: domain.Recorded{Assessed: true}}},
+	}
+	for _, s := range domain.ConsentStatuses {
+		// Only a consent recorded as pending leaves it pending.
+		records[domain.FactConsent] = append(records[domain.FactConsent],
+			record{name: "consent " + s, rec: domain.Recorded{Consent: &domain.Consent{Status: s}}, still: s == "pending"})
+	}
+	everything := domain.Recorded{Consent: &domain.Consent{Status: "consented"}, Assessed: true}
+	for _, flag := range domain.Flags {
+		set, ok := raise[flag]
+		if !ok {
+			t.Errorf("flag %s: no answer raises it in this test", flag)
+			continue
+		}
+		r := complete()
+		set(&r)
+		before := domain.Evaluate(r, domain.ContextMixed, true, domain.Recorded{})
+		fact, settled := domain.Settles[flag]
+		if flag == domain.FlagHRDDPAssessed {
+			// Raised by the record itself, in place of FlagHRDDP.
+			if before.Has(flag) {
+				t.Errorf("%s raised before the assessment", flag)
+			}
+			if after := domain.Evaluate(r, domain.ContextMixed, true, domain.Recorded{Assessed: true}); !after.Has(flag) || !domain.HRDDPRequired(after) {
+				t.Errorf("%s: not raised once assessed (flags %v)", flag, after.Flags)
+			}
+			continue
+		}
+		if !before.Has(flag) {
+			t.Errorf("%s: not raised by its answer (flags %v)", flag, before.Flags)
+			continue
+		}
+		if !settled {
+			if after := domain.Evaluate(r, domain.ContextMixed, true, everything); !after.Has(flag) {
+				t.Errorf("%s: a record cleared a flag of the request's own answers", flag)
+			}
+			if domain.Evaluate(complete(), domain.ContextMixed, true, domain.Recorded{}).Has(flag) {
+				t.Errorf("%s: still raised once the answer changed", flag)
+			}
+			continue
+		}
+		if len(records[fact]) == 0 {
+			t.Errorf("%s: settled by fact %b that this test cannot record", flag, fact)
+		}
+		for _, c := range records[fact] {
+			after := domain.Evaluate(r, domain.ContextMixed, true, c.rec)
+			if after.Has(flag) != c.still {
+				t.Errorf("%s after %s: raised = %v, want %v", flag, c.name, after.Has(flag), c.still)
+			}
+			if c.still {
+				continue
+			}
+			for _, it := range before.Items {
+				if it.Warning && it.Reason != "" && after.Item(it.ID).Reason == it.Reason {
+					t.Errorf("%s after %s: %s still says %s", flag, c.name, it.ID, it.Reason)
 				}
 			}
 		}

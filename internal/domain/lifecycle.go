@@ -246,5 +246,10 @@ func ValidateAssessment(a Assessment) error {
 }
 
 // HRDDPRequired reports whether request r needs an assessment before its
-// HCT review: the checklist raised the HRDDP flag.
-func HRDDPRequired(ev Evaluation) bool { return ev.Has(FlagHRDDP) }
+// HCT review: the checklist raised the HRDDP flag, whether the assessment
+// is still missing (FlagHRDDP) or recorded (FlagHRDDPAssessed).
+func HRDDPRequired(ev Evaluation) bool { return ev.Has(FlagHRDDP) || ev.Has(FlagHRDDPAssessed) }
+
+// AssessmentMissing reports whether the HRDDP assessment the checklist
+// requires is still to be recorded.
+func AssessmentMissing(ev Evaluation) bool { return ev.Has(FlagHRDDP) }

@@ -10,10 +10,13 @@ const (
 	NoticeReviewClosed   NoticeKind = "review_closed"   // to the HC and the officers
 	NoticeDecision       NoticeKind = "decision"        // to the requester and the officers
 	NoticeReturned       NoticeKind = "returned"        // to the requester
+	// NoticeExpired: the required-by time passed undecided; to the
+	// requester, the officers and the open review's voters.
+	NoticeExpired NoticeKind = "expired"
 )
 
 // NoticeKinds lists every kind.
-var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned}
+var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired}
 
 // Notice is one event to tell a set of users about, in-app and by
 // e-mail. Data holds the values its message needs (Deadline, Outcome,

@@ -15,10 +15,26 @@ const (
 	// ReasonHRDDPNoSupport: the HRDDP assessment concluded that support
 	// cannot be given, which rejects the request.
 	ReasonHRDDPNoSupport ReasonCode = "hrddp_no_support"
+	// ReasonRequiredByPassed: the required-by time passed before the
+	// request was decided, which expires it.
+	ReasonRequiredByPassed ReasonCode = "required_by_passed"
 )
 
 // SystemReasons lists every ReasonCode.
-var SystemReasons = []ReasonCode{ReasonConsentRefused, ReasonHRDDPNoSupport}
+var SystemReasons = []ReasonCode{ReasonConsentRefused, ReasonHRDDPNoSupport, ReasonRequiredByPassed}
+
+// systemStepReasons is the reason the system states when it takes a
+// step on its own (ApplySystem).
+var systemStepReasons = map[Action]ReasonCode{ActionExpire: ReasonRequiredByPassed}
+
+// StatesReason reports whether the step records why it was taken: a
+// person's reason or rationale (NeedsReason), or the system's own.
+func (r Rule) StatesReason() bool { return r.NeedsReason || systemStepReasons[r.Action] != "" }
+
+// ReasonLabelKey is the i18n key of the label a step's reason is shown
+// under, with that step only: a return's reason, a decision's rationale,
+// a provider's decline, an expiry's cause.
+func ReasonLabelKey(a Action) string { return "reason_label." + string(a) }
 
 // MessageKey is the i18n key of the reason's text.
 func (c ReasonCode) MessageKey() string { return "reason." + string(c) }
@@ -33,6 +49,8 @@ func (r *Request) ApplyForReason(by Actor, action Action, s Subject, version int
 	}
 	delete(payload, "reason")
 	payload["reason_code"] = string(code)
+	// Taken inside another step's event: name it (StepOf).
+	payload["action"] = string(action)
 	r.StatusReason, r.StatusReasonCode = "", code
 	return payload, nil
 }

@@ -274,7 +274,7 @@ func TestNormalizeRequest(t *testing.T) {
 	if err := domain.ValidateDraft(c); err != nil {
 		t.Errorf("ValidateDraft(normalized complete) = %v", err)
 	}
-	if !domain.Evaluate(c, domain.ContextComplexEmergency, true).Complete() {
+	if !domain.Evaluate(c, domain.ContextComplexEmergency, true, domain.Recorded{}).Complete() {
 		t.Error("normalized complete request no longer evaluates complete")
 	}
 }
@@ -300,7 +300,7 @@ func TestDateOf(t *testing.T) {
 func TestCheckSubmittable(t *testing.T) {
 	t.Parallel()
 	check := func(r domain.Request, op domain.Operation, now time.Time) error {
-		return domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, false), now)
+		return domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, false, domain.Recorded{}), now)
 	}
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
@@ -462,7 +462,7 @@ func TestCheckSubmittable(t *testing.T) {
 	})
 	t.Run("EmptyRequestNamesEverything", func(t *testing.T) {
 		t.Parallel()
-		err := domain.CheckSubmittable(domain.Request{}, testOperation, domain.Evaluate(domain.Request{}, domain.ContextMixed, false), testNow)
+		err := domain.CheckSubmittable(domain.Request{}, testOperation, domain.Evaluate(domain.Request{}, domain.ContextMixed, false, domain.Recorded{}), testNow)
 		got := fieldsOf(t, err)
 		for _, tt := range required {
 			if got[tt.field] != "field.required" {

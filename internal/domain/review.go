@@ -49,8 +49,12 @@ type Review struct {
 	Tally *Tally
 	// Reopening marks a review re-opened after a failed quorum; such a
 	// review cannot be re-opened again.
-	Reopening  bool
-	RemindedAt time.Time // zero until the reminder went out
+	Reopening bool
+	// RemindAt is when the organisations that have not voted are
+	// reminded (ReminderAt, fixed at opening); RemindedAt is zero until
+	// the reminder went out.
+	RemindAt   time.Time
+	RemindedAt time.Time
 }
 
 // Open reports whether the review still takes votes at now.
@@ -164,25 +168,62 @@ func CountVotes(policy ReviewPolicy, eligible []int64, votes []Vote) Tally {
 // AllVoted reports whether every eligible organisation has voted.
 func (t Tally) AllVoted() bool { return t.Voted == t.Eligible }
 
-// ReviewDeadline is when a review opened at now closes: explicit when
-// given (it must be after now and no later than 30 days), otherwise the
-// operation's review hours, or its urgent hours for a life-saving
-// request.
-func ReviewDeadline(p ReviewPolicy, priority Priority, explicit, now time.Time) (time.Time, error) {
-	if !explicit.IsZero() {
-		switch {
-		case !explicit.After(now):
-			return time.Time{}, invalidField("deadline", "review.deadline_past")
-		case explicit.Sub(now) > MaxReviewTime:
-			return time.Time{}, invalidField("deadline", "review.deadline_too_far")
+// DeadlineChoice is what the officer chooses of a review's deadline
+// when opening it.
+type DeadlineChoice struct {
+	// Explicit is the deadline; zero takes the operation's review hours.
+	Explicit time.Time
+	// AfterRequiredBy confirms a deadline after the request's required-by
+	// time: the request may expire undecided while its review is open.
+	AfterRequiredBy bool
+}
+
+// ReviewDeadline is when a review of r opened at now closes: explicit
+// when given (it must be after now and no later than 30 days), otherwise
+// the operation's review hours, or its urgent hours for a life-saving
+// request. A deadline after r's required-by time (ClosesAfterNeed) is
+// refused unless the officer confirmed it (AfterRequiredBy).
+func ReviewDeadline(p ReviewPolicy, r Request, c DeadlineChoice, now time.Time) (time.Time, error) {
+	dl := now.UTC().Truncate(time.Minute)
+	switch explicit := c.Explicit; {
+	case explicit.IsZero():
+		hours := p.ReviewHours
+		if r.Priority == PriorityLifesaving {
+			hours = p.UrgentReviewHours
 		}
-		return explicit.UTC().Truncate(time.Minute), nil
+		dl = dl.Add(time.Duration(hours) * time.Hour)
+	case !explicit.After(now):
+		return time.Time{}, invalidField("deadline", "review.deadline_past")
+	case explicit.Sub(now) > MaxReviewTime:
+		return time.Time{}, invalidField("deadline", "review.deadline_too_far")
+	default:
+		dl = explicit.UTC().Truncate(time.Minute)
 	}
-	hours := p.ReviewHours
-	if priority == PriorityLifesaving {
-		hours = p.UrgentReviewHours
+	if ClosesAfterNeed(dl, r.RequiredBy) && !c.AfterRequiredBy {
+		return time.Time{}, invalidField("deadline", "review.deadline_after_required_by")
 	}
-	return now.UTC().Truncate(time.Minute).Add(time.Duration(hours) * time.Hour), nil
+	return dl, nil
+}
+
+// ClosesAfterNeed reports whether a review closing at deadline closes
+// after the request's required-by time (zero: none): the request would
+// expire undecided if the review ran its course. Voters are told so.
+func ClosesAfterNeed(deadline, requiredBy time.Time) bool {
+	return !requiredBy.IsZero() && deadline.After(requiredBy)
+}
+
+// ReminderShare is the part of a review, from its opening, in which no
+// reminder goes out: a reminder comes at the earliest half-way through.
+const ReminderShare = 2
+
+// ReminderAt is when a review opened at opened and closing at deadline
+// reminds the organisations that have not voted: before its deadline by
+// before, but never in the first half of the review — a 6-hour review
+// with a 12-hour notice reminds 3 hours before it closes, not a minute
+// after it opened.
+func ReminderAt(opened, deadline time.Time, before time.Duration) time.Time {
+	lead := max(min(before, deadline.Sub(opened)/ReminderShare), 0)
+	return deadline.Add(-lead)
 }
 
 // MaxReviewTime bounds an explicit review deadline.

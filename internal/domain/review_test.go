@@ -114,23 +114,34 @@ func TestReviewDeadline(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 12, 2, 10, 30, 15, 0, time.UTC)
 	p := domain.ReviewPolicy{ReviewHours: 72, UrgentReviewHours: 12}
+	needed := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC) // 2 days and 1.5 hours after now
 	tests := []struct {
-		name     string
-		priority domain.Priority
-		explicit time.Time
-		want     time.Time
-		field    string
+		name       string
+		priority   domain.Priority
+		requiredBy time.Time
+		choice     domain.DeadlineChoice
+		want       time.Time
+		field      string
 	}{
-		{"Normal", domain.PriorityHigh, time.Time{}, time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC), ""},
-		{"LifesavingIsUrgent", domain.PriorityLifesaving, time.Time{}, time.Date(2026, 12, 2, 22, 30, 0, 0, time.UTC), ""},
-		{"Explicit", domain.PriorityNormal, now.Add(36 * time.Hour), time.Date(2026, 12, 3, 22, 30, 0, 0, time.UTC), ""},
-		{"ExplicitPast", domain.PriorityNormal, now.Add(-time.Minute), time.Time{}, "deadline"},
-		{"ExplicitTooFar", domain.PriorityNormal, now.Add(31 * 24 * time.Hour), time.Time{}, "deadline"},
+		{"Normal", domain.PriorityHigh, time.Time{}, domain.DeadlineChoice{}, time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC), ""},
+		{"LifesavingIsUrgent", domain.PriorityLifesaving, time.Time{}, domain.DeadlineChoice{}, time.Date(2026, 12, 2, 22, 30, 0, 0, time.UTC), ""},
+		{"Explicit", domain.PriorityNormal, time.Time{}, domain.DeadlineChoice{Explicit: now.Add(36 * time.Hour)}, time.Date(2026, 12, 3, 22, 30, 0, 0, time.UTC), ""},
+		{"ExplicitPast", domain.PriorityNormal, time.Time{}, domain.DeadlineChoice{Explicit: now.Add(-time.Minute)}, time.Time{}, "deadline"},
+		{"ExplicitTooFar", domain.PriorityNormal, time.Time{}, domain.DeadlineChoice{Explicit: now.Add(31 * 24 * time.Hour)}, time.Time{}, "deadline"},
+		// The required-by time bounds the deadline, default or chosen,
+		// unless the officer confirms.
+		{"DefaultAfterNeed", domain.PriorityNormal, needed, domain.DeadlineChoice{}, time.Time{}, "deadline"},
+		{"DefaultAfterNeedConfirmed", domain.PriorityNormal, needed, domain.DeadlineChoice{AfterRequiredBy: true}, time.Date(2026, 12, 5, 10, 30, 0, 0, time.UTC), ""},
+		{"UrgentBeforeNeed", domain.PriorityLifesaving, needed, domain.DeadlineChoice{}, time.Date(2026, 12, 2, 22, 30, 0, 0, time.UTC), ""},
+		{"ExplicitAtNeed", domain.PriorityNormal, needed, domain.DeadlineChoice{Explicit: needed}, needed, ""},
+		{"ExplicitAfterNeed", domain.PriorityNormal, needed, domain.DeadlineChoice{Explicit: needed.Add(time.Minute)}, time.Time{}, "deadline"},
+		{"ExplicitAfterNeedConfirmed", domain.PriorityNormal, needed, domain.DeadlineChoice{Explicit: needed.Add(time.Minute), AfterRequiredBy: true}, needed.Add(time.Minute), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := domain.ReviewDeadline(p, tt.priority, tt.explicit, now)
+			r := domain.Request{Priority: tt.priority, RequiredBy: tt.requiredBy}
+			got, err := domain.ReviewDeadline(p, r, tt.choice, now)
 			if tt.field != "" {
 				if e, ok := err.(*domain.Error); !ok || e.Fields[tt.field] == "" {
 					t.Fatalf("err = %v, want a message on %s", err, tt.field)
@@ -139,6 +150,43 @@ func TestReviewDeadline(t *testing.T) {
 			}
 			if err != nil || !got.Equal(tt.want) {
 				t.Fatalf("ReviewDeadline = %v, %v; want %v", got, err, tt.want)
+			}
+			if domain.ClosesAfterNeed(got, r.RequiredBy) != tt.choice.AfterRequiredBy {
+				t.Errorf("ClosesAfterNeed = %v, want %v (confirmed exactly when it closes after the need)", !tt.choice.AfterRequiredBy, tt.choice.AfterRequiredBy)
+			}
+		})
+	}
+}
+
+// TestReminderAt: a reminder comes ReminderBefore ahead of the deadline,
+// but never in the first half of the review, whatever its length.
+func TestReminderAt(t *testing.T) {
+	t.Parallel()
+	opened := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		duration time.Duration
+		before   time.Duration
+		want     time.Duration // after opening
+	}{
+		{"LongReviewRemindsBefore", 72 * time.Hour, 12 * time.Hour, 60 * time.Hour},
+		{"ExactlyTwiceTheNotice", 24 * time.Hour, 12 * time.Hour, 12 * time.Hour},
+		{"ShortReviewHalfWay", 6 * time.Hour, 12 * time.Hour, 3 * time.Hour},
+		{"UrgentReviewHalfWay", 12 * time.Hour, 12 * time.Hour, 6 * time.Hour},
+		{"OneHourReview", time.Hour, 12 * time.Hour, 30 * time.Minute},
+		{"NoNotice", 6 * time.Hour, 0, 6 * time.Hour},
+		{"DeadlineBeforeOpening", -time.Hour, 12 * time.Hour, -time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deadline := opened.Add(tt.duration)
+			got := domain.ReminderAt(opened, deadline, tt.before)
+			if want := opened.Add(tt.want); !got.Equal(want) {
+				t.Fatalf("ReminderAt = %v, want %v", got, want)
+			}
+			if tt.duration > 0 && (got.Before(opened.Add(tt.duration/domain.ReminderShare)) || got.After(deadline)) {
+				t.Errorf("ReminderAt %v outside the second half of the review", got)
 			}
 		})
 	}

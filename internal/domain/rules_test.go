@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -152,6 +153,66 @@ func TestApply_AgreesWithCan(t *testing.T) {
 				}
 				if listed != (canErr == nil) {
 					t.Errorf("%s: listed = %v, Can = %v", name, listed, canErr)
+				}
+			}
+		}
+	}
+}
+
+// TestApply_ReasonBelongsToItsStep walks every transition of the
+// rulebook, from every status it leaves, on a request still carrying
+// the reason of the step before (a person's and a system's): after it,
+// the request carries the step's own reason when the step states one
+// (StatesReason), and none otherwise — a later step never inherits an
+// earlier step's reason; and every step that states a reason is one
+// StatusStep can find in the trail.
+func TestApply_ReasonBelongsToItsStep(t *testing.T) {
+	t.Parallel()
+	const why = "The step's own reason"
+	for _, tr := range domain.Transitions() {
+		for _, from := range tr.From {
+			for _, stale := range []domain.Request{{StatusReason: "An earlier step's reason"}, {StatusReasonCode: domain.ReasonConsentRefused}} {
+				name := fmt.Sprintf("%s from %s after %q%q", tr.Action, from, stale.StatusReason, stale.StatusReasonCode)
+				r := requestIn(from)
+				r.StatusReason, r.StatusReasonCode = stale.StatusReason, stale.StatusReasonCode
+				var payload map[string]any
+				var err error
+				if len(tr.Roles) == 0 {
+					payload, err = r.ApplySystem(tr.Action, testNow)
+				} else {
+					payload, err = r.Apply(roleActor(tr.Roles[0]), tr.Action, allow(r, tr.Action), domain.TransitionInput{Version: r.Version, Reason: why, CivilianReference: "SRF-1"}, testNow)
+				}
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				switch {
+				case tr.NeedsReason:
+					if r.StatusReason != why || r.StatusReasonCode != "" || payload["reason"] != why {
+						t.Errorf("%s: reason %q code %q payload %v, want its own", name, r.StatusReason, r.StatusReasonCode, payload)
+					}
+				case tr.StatesReason():
+					if r.StatusReason != "" || r.StatusReasonCode == "" || payload["reason_code"] != string(r.StatusReasonCode) {
+						t.Errorf("%s: reason %q code %q payload %v, want the system's code", name, r.StatusReason, r.StatusReasonCode, payload)
+					}
+				default:
+					if r.StatusReason != "" || r.StatusReasonCode != "" {
+						t.Errorf("%s: inherited reason %q code %q", name, r.StatusReason, r.StatusReasonCode)
+					}
+				}
+				// The trail's step for the status is this one, with its
+				// reason, whether its own event or taken inside another's.
+				body, _ := json.Marshal(payload)
+				nested, _ := json.Marshal(map[string]any{"status": "recorded", "inside": payload})
+				earlier := domain.Event{Action: string(domain.ActionReturn), Payload: []byte(`{"from":"submitted","to":"returned","reason":"Earlier"}`)}
+				for _, e := range []domain.Event{{Action: string(tr.Action), Payload: body}, {Action: domain.EventConsent, Payload: nested}} {
+					if e.Action == domain.EventConsent && payload["action"] == nil {
+						continue // only steps taken inside another name themselves
+					}
+					st, ok := domain.StatusStep([]domain.Event{earlier, e, {Action: domain.EventComment, Payload: []byte(`{"body":"x"}`)}})
+					if !ok || st.Action != tr.Action || st.Reason != r.StatusReason || st.ReasonCode != r.StatusReasonCode {
+						t.Errorf("%s: StatusStep in %s = %+v, %v", name, e.Action, st, ok)
+					}
 				}
 			}
 		}

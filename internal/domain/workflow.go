@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -146,13 +147,16 @@ func (r *Request) Apply(a Actor, action Action, s Subject, in TransitionInput, n
 			r.Version++
 		}
 		r.SubmittedAt = now
-		r.StatusReason, r.CivilianReference = "", ""
+		r.CivilianReference = ""
 		payload["version"] = r.Version
 	}
 	if t.NeedsReference {
 		r.CivilianReference = in.CivilianReference
 		payload["civilian_reference"] = in.CivilianReference
 	}
+	// A reason belongs to the step that gave it: every step replaces the
+	// last one's, with its own or with none.
+	r.StatusReason, r.StatusReasonCode = "", ""
 	if t.NeedsReason {
 		r.StatusReason = in.Reason
 	}
@@ -173,6 +177,89 @@ func (r *Request) ApplySystem(action Action, now time.Time) (map[string]any, err
 		return nil, Errorf(CodeConflict, "request.wrong_state")
 	}
 	payload := map[string]any{"from": string(r.Status), "to": string(t.To), "by": "system"}
+	// As in Apply, the step's own reason (the system's, if it states
+	// one) replaces the last step's.
+	r.StatusReason, r.StatusReasonCode = "", systemStepReasons[action]
+	if code := r.StatusReasonCode; code != "" {
+		payload["reason_code"] = string(code)
+	}
 	r.Status, r.UpdatedAt = t.To, now
 	return payload, nil
+}
+
+// Step is a transition as the audit trail records it: the step, the
+// reason it stated (a person's words or the system's code) and the
+// event that records it (its time and actor).
+type Step struct {
+	Action     Action
+	Reason     string
+	ReasonCode ReasonCode
+	Event      Event
+}
+
+// StepOf returns the transition event e records: e itself when its
+// action is a transition, or one taken inside it (a refused consent's
+// cancellation, an HRDDP "no support" rejection: a payload member with
+// "from" and "to").
+func StepOf(e Event) (Step, bool) {
+	type recorded struct {
+		Action     Action     `json:"action"`
+		From       Status     `json:"from"`
+		To         Status     `json:"to"`
+		Reason     string     `json:"reason"`
+		ReasonCode ReasonCode `json:"reason_code"`
+	}
+	step := func(p recorded) (Step, bool) {
+		out := Step{Action: p.Action, Event: e}
+		// Only a step that states a reason has one (not a resubmission's
+		// note).
+		if t, _ := TransitionFor(p.Action); t.StatesReason() {
+			out.Reason, out.ReasonCode = p.Reason, p.ReasonCode
+		}
+		return out, true
+	}
+	if _, ok := TransitionFor(Action(e.Action)); ok {
+		var p recorded
+		_ = json.Unmarshal(e.Payload, &p)
+		p.Action = Action(e.Action)
+		return step(p)
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(e.Payload, &members) != nil {
+		return Step{}, false
+	}
+	for _, raw := range members {
+		var p recorded
+		if json.Unmarshal(raw, &p) != nil || p.To == "" || p.From == "" {
+			continue
+		}
+		if p.Action == "" {
+			p.Action = transitionBetween(p.From, p.To)
+		}
+		return step(p)
+	}
+	return Step{}, false
+}
+
+// transitionBetween is the first transition from from to to.
+func transitionBetween(from, to Status) Action {
+	for _, t := range Transitions() {
+		if t.To == to && slices.Contains(t.From, from) {
+			return t.Action
+		}
+	}
+	return ""
+}
+
+// StatusStep returns, of a request's events in order, the step that led
+// it to its current status (the last transition recorded): the reason a
+// page shows with the status is that step's, under its label
+// (ReasonLabelKey), at its time.
+func StatusStep(events []Event) (Step, bool) {
+	for i := len(events) - 1; i >= 0; i-- {
+		if st, ok := StepOf(events[i]); ok {
+			return st, true
+		}
+	}
+	return Step{}, false
 }

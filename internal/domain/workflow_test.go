@@ -227,13 +227,13 @@ func TestApply_EveryRow(t *testing.T) {
 					if payload["from"] != string(from) || payload["to"] != string(tr.To) || payload["reason"] != in.Reason {
 						t.Errorf("payload = %v", payload)
 					}
+					// The reason is the step's own, or none: never the
+					// earlier step's (TestApply_ReasonBelongsToItsStep).
 					switch {
 					case tr.NeedsReason && r.StatusReason != in.Reason:
 						t.Errorf("StatusReason = %q, want %q", r.StatusReason, in.Reason)
-					case tr.Action == domain.ActionSubmit && r.StatusReason != "":
-						t.Errorf("StatusReason = %q after submission, want empty", r.StatusReason)
-					case !tr.NeedsReason && tr.Action != domain.ActionSubmit && r.StatusReason != "earlier reason":
-						t.Errorf("StatusReason = %q, want it kept", r.StatusReason)
+					case !tr.NeedsReason && r.StatusReason != "":
+						t.Errorf("StatusReason = %q, want none (the earlier step's is not this one's)", r.StatusReason)
 					}
 				})
 			}

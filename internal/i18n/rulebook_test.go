@@ -34,6 +34,14 @@ func TestRulebookIsTranslated(t *testing.T) {
 	for _, a := range domain.EventActions() {
 		need("record.event."+a, "what an audit event records, in record language")
 	}
+	for _, r := range domain.Transitions() {
+		if r.StatesReason() {
+			need(domain.ReasonLabelKey(r.Action), "the label of the step's reason")
+		}
+	}
+	for _, c := range domain.SystemReasons {
+		need(c.MessageKey(), "a reason the system states")
+	}
 	for _, r := range domain.GenericTransitions() {
 		id := strings.ReplaceAll(r.Path, "/", "-")
 		need("action_hint."+id, "the generic form's hint")

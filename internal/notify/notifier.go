@@ -107,7 +107,7 @@ func dedupe(ids []int64) []int64 {
 // fields are the template fields every notify.* message may use; a field
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
-	"Reason", "Turnout", "Conditions", "Rationale"}
+	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300
@@ -134,7 +134,7 @@ func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body stri
 	if o := vals["Outcome"]; o != "" && n.catalog.Has("notify.outcome."+o) {
 		vals["Outcome"] = loc.T("notify.outcome." + o)
 	}
-	vals["Deadline"] = loc.StoredTime(vals["Deadline"])
+	vals["Deadline"], vals["RequiredBy"] = loc.StoredTime(vals["Deadline"]), loc.StoredTime(vals["RequiredBy"])
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)

@@ -281,6 +281,7 @@ func TestRenderEveryKind(t *testing.T) {
 		domain.NoticeReviewClosed:   {"Outcome": "passed", "Turnout": "5/7"},
 		domain.NoticeDecision:       {"Outcome": "rejected"},
 		domain.NoticeReturned:       {"Reason": "Too vague."},
+		domain.NoticeExpired:        {"Deadline": "2026-11-30T09:00:00Z"},
 	}
 	want := map[domain.NoticeKind][]string{
 		domain.NoticeReviewOpened:   {"vote before 30 Nov 2026, 09:00 UTC"},
@@ -288,6 +289,7 @@ func TestRenderEveryKind(t *testing.T) {
 		domain.NoticeReviewClosed:   {"has closed: the review passed", "voted: 5/7"},
 		domain.NoticeDecision:       {": rejected."},
 		domain.NoticeReturned:       {"Reason: Too vague."},
+		domain.NoticeExpired:        {"expired", "30 Nov 2026, 09:00 UTC"},
 	}
 	for _, kind := range domain.NoticeKinds {
 		subject, body := n.Render("en", domain.Notice{Kind: kind, RequestID: 42, Reference: "NPL-RFA-0042",
@@ -314,6 +316,14 @@ func TestRenderEveryKind(t *testing.T) {
 			Data: map[string]string{"Deadline": "2026-11-30T09:00:00Z"}})
 		if !strings.Contains(subject+body, want) {
 			t.Errorf("%s: the deadline is not %q:\n%s\n%s", lang, want, subject, body)
+		}
+	}
+	// A review closing after the request's need tells the voters so, in their language.
+	for lang, want := range map[string]string{"en": "needed by 29 Nov 2026, 18:00 UTC, before the review closes", "fr": "29 nov. 2026 à 18:00 UTC"} {
+		_, body := n.Render(lang, domain.Notice{Kind: domain.NoticeReviewOpened, Reference: "NPL-RFA-0042",
+			Data: map[string]string{"Deadline": "2026-11-30T09:00:00Z", "RequiredBy": "2026-11-29T18:00:00Z"}})
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the need is not told: %q\n%s", lang, want, body)
 		}
 	}
 	long := strings.Repeat("é", 400)

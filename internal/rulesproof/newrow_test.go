@@ -63,7 +63,7 @@ func TestNewItemFollowsItsRow(t *testing.T) {
 	}
 	result := func(a domain.Answer) domain.ItemResult {
 		r.Checklist["LR99"] = a
-		for _, it := range domain.Evaluate(r, domain.ContextNaturalDisaster, false).Items {
+		for _, it := range domain.Evaluate(r, domain.ContextNaturalDisaster, false, domain.Recorded{}).Items {
 			if it.ID == "LR99" {
 				return it
 			}

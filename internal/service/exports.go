@@ -153,9 +153,10 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 			return err
 		}
 		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
-			// The checklist's verdict on the whole request, as the page
-			// gives it; the row then as by sees it on the channel.
-			ev := domain.Evaluate(rec.Request, op.Context, rec.UNEntity)
+			// The checklist's verdict on the whole request and what was
+			// recorded on it, as the page gives it; the row then as by
+			// sees it on the channel.
+			ev := domain.Evaluate(rec.Request, op.Context, rec.UNEntity, rec.Recorded())
 			r, _ := domain.RequestFor(by, rec.Request, ch)
 			return out.Write(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
 				Outcome: rec.Outcome, DecidedAt: rec.DecidedAt, ExtensionOf: rec.ExtensionOf, Evaluation: ev,

@@ -530,7 +530,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.reviews.Close(ctx, f.officer, r.ID); err != nil {
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.t = f.clock.t.Add(90 * time.Minute)
@@ -604,7 +604,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 	}
 	row := rowOf(r.Reference)
 	full, _ := f.reqs.Get(ctx, f.officer, r.ID)
-	ev := domain.Evaluate(full.Request, f.op.Context, false)
+	ev := full.Evaluation // with what was recorded (consent, assessment), as the export reads it
 	for _, c := range cols {
 		switch {
 		case c.Key == "rejected_at" || c.Key == "tasking_declined_at" || c.Key == "extension_of" || c.Key == "crisis_code" ||

@@ -118,6 +118,51 @@ func TestLifecycleToHandover(t *testing.T) {
 	}
 }
 
+// TestConsentSettlesWarning: the consent-pending warning of a request
+// answered "pending" stands until the officer records a consent that
+// settles it, on the request as every reader gets it (Get).
+func TestConsentSettlesWarning(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	req := fixture.Request("Consent pending", f.clock.now())
+	req.Checklist["LR11"] = domain.Answer{Value: "pending"}
+	r := f.create(t, req)
+	r, err := f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: r.Version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.open(t, r)
+	for _, a := range f.hct {
+		if _, err := f.reviews.Vote(ctx, a, r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.reviews.Decide(ctx, f.hc, r.ID, service.DecisionInput{Version: r.Version, Outcome: domain.StatusApproved, Rationale: "Passed."}); err != nil {
+		t.Fatal(err)
+	}
+	flags := func() domain.Evaluation {
+		t.Helper()
+		d, err := f.reqs.Get(ctx, f.requester, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.Evaluation
+	}
+	if ev := flags(); !ev.Has(domain.FlagNoConsent) || ev.Item("LR11").Reason != "checklist.reason.consent_pending" {
+		t.Fatalf("before consent: %v %+v", ev.Flags, ev.Item("LR11"))
+	}
+	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := flags(); ev.Has(domain.FlagNoConsent) || ev.Item("LR11").Warning || ev.Item("LR11").State() != domain.StateMet {
+		t.Fatalf("after consent: %v %+v", ev.Flags, ev.Item("LR11"))
+	}
+}
+
 func TestConsentRefusedCancels(t *testing.T) {
 	t.Parallel()
 	f := newLifeFixture(t)
@@ -198,6 +243,9 @@ func TestHRDDPAssessment(t *testing.T) {
 		GraveViolations: "OHCHR 2025 report: none attributed to this unit", Accountability: "Military justice cases opened in 2025",
 		RiskLevel: "medium", BenefitsAndRisks: "Food reaches 40,000 people", MonitoringPlan: "Monthly review with the mission HR section",
 		InterventionProcess: "Suspend fuel on any credible allegation", Outcome: "support_with_mitigation"}
+	if d, err := f.reqs.Get(ctx, f.officer, r.ID); err != nil || !d.Evaluation.Has(domain.FlagHRDDP) {
+		t.Fatalf("before the assessment: flags %v, %v", d.Evaluation.Flags, err)
+	}
 	_, err = f.life.Assess(ctx, f.officer, r.ID, a)
 	wantCode(t, err, domain.CodeForbidden, "")
 	_, err = f.life.Assess(ctx, f.hrddp, r.ID, a)
@@ -205,6 +253,14 @@ func TestHRDDPAssessment(t *testing.T) {
 	a.Mitigation = "Fuel delivered only at checkpoints; monitoring by the HR section"
 	if _, err := f.life.Assess(ctx, f.hrddp, r.ID, a); err != nil {
 		t.Fatal(err)
+	}
+	// The warning is the current state's: "required" gives way to "recorded".
+	if d, err := f.reqs.Get(ctx, f.officer, r.ID); err != nil || d.Evaluation.Has(domain.FlagHRDDP) || !d.Evaluation.Has(domain.FlagHRDDPAssessed) ||
+		d.Evaluation.Item("LR18").Reason != "checklist.reason.hrddp_assessed" {
+		t.Fatalf("after the assessment: flags %v, LR18 %+v, %v", d.Evaluation.Flags, d.Evaluation.Item("LR18"), err)
+	}
+	if q, err := f.reqs.Queue(ctx, f.hrddp, f.op.ID, domain.QueueAwaitingAssessment); err != nil || len(q) != 0 {
+		t.Fatalf("awaiting assessment after it = %+v, %v", q, err)
 	}
 	for who, sees := range map[string]domain.Actor{"officer": f.officer, "hc": f.hc, "hrddp": f.hrddp} {
 		st, err := f.life.State(ctx, sees, r.ID)

@@ -40,10 +40,13 @@ func NewRequests(st *store.Store, now func() time.Time, log *slog.Logger) *Reque
 // RequestDetail is a request with what its page needs: the operation,
 // the checklist's evaluation, the history and what the caller may do.
 type RequestDetail struct {
-	Request    domain.Request
-	Operation  domain.Operation
-	UNEntity   bool // the requesting organisation is a UN entity (HRDDP applies)
+	Request   domain.Request
+	Operation domain.Operation
+	UNEntity  bool // the requesting organisation is a UN entity (HRDDP applies)
+	// Evaluation is the checklist's verdict given Recorded, what was
+	// recorded since the answers (consent, HRDDP assessment).
 	Evaluation domain.Evaluation
+	Recorded   domain.Recorded
 	// NeedsUrgencyReason: submitted now, the request would give less
 	// notice than the operation's lead time.
 	NeedsUrgencyReason bool
@@ -308,7 +311,7 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 	r, op := *subj.Request, subj.Operation
 	d := RequestDetail{
 		Request: r, Operation: op, UNEntity: org.UNEntity,
-		Evaluation:         subj.Evaluation,
+		Evaluation: subj.Evaluation, Recorded: recordedOf(subj),
 		NeedsUrgencyReason: domain.NeedsUrgencyReason(r, op, s.now()),
 		Actions:            domain.AvailableActions(by, subj),
 	}
@@ -322,9 +325,10 @@ func (s *Requests) detailOf(by domain.Actor, subj domain.Subject, org domain.Org
 }
 
 // Evaluate returns the checklist's evaluation of r as it would stand in
-// operation opCode for by's organisation, without saving anything (the
+// operation opCode for by's organisation, given rec (what was recorded on
+// the saved request; none for a new one), without saving anything (the
 // form's live evaluation of unsaved answers).
-func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string, r domain.Request) (domain.Evaluation, error) {
+func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string, r domain.Request, rec domain.Recorded) (domain.Evaluation, error) {
 	op, err := s.memberOperation(ctx, by, opCode)
 	if err != nil {
 		return domain.Evaluation{}, err
@@ -334,7 +338,7 @@ func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string,
 		return domain.Evaluation{}, err
 	}
 	domain.NormalizeRequest(&r)
-	return domain.Evaluate(r, op.Context, org.UNEntity), nil
+	return domain.Evaluate(r, op.Context, org.UNEntity, rec), nil
 }
 
 // Edit changes request id's fields: apply sets them on the stored request
@@ -780,10 +784,15 @@ func (s *Requests) Screening(ctx context.Context, by domain.Actor, opCode, curso
 	for _, r := range full {
 		byID[r.ID] = r
 	}
+	// Submitted requests have no consent yet; an assessment they may.
+	assessed, err := s.store.AssessedRequests(ctx, ids)
+	if err != nil {
+		return op, nil, "", err
+	}
 	out := make([]ScreeningItem, len(page.Items))
 	for i, it := range page.Items {
 		r := byID[it.ID]
-		out[i] = ScreeningItem{Summary: it, Evaluation: domain.Evaluate(r, op.Context, un[r.RequestingOrgID])}
+		out[i] = ScreeningItem{Summary: it, Evaluation: domain.Evaluate(r, op.Context, un[r.RequestingOrgID], domain.Recorded{Assessed: assessed[r.ID]})}
 	}
 	return op, out, page.NextCursor, nil
 }
@@ -820,7 +829,7 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 		}
 		need := map[int64]bool{}
 		for _, r := range full {
-			need[r.ID] = domain.HRDDPRequired(domain.Evaluate(r, op.Context, un[r.RequestingOrgID])) && !assessed[r.ID]
+			need[r.ID] = domain.AssessmentMissing(domain.Evaluate(r, op.Context, un[r.RequestingOrgID], domain.Recorded{Assessed: assessed[r.ID]}))
 		}
 		for _, it := range page.Items {
 			if need[it.ID] && len(out) < QueueLimit {

@@ -28,7 +28,8 @@ type Reviews struct {
 	log    *slog.Logger
 	notify Notifier
 	// ReminderBefore is how long before the deadline the reminder goes
-	// to organisations that have not voted.
+	// to organisations that have not voted, at most: never in the first
+	// half of a review (domain.ReminderAt).
 	ReminderBefore time.Duration
 }
 
@@ -66,6 +67,10 @@ type ReviewState struct {
 	CanDecide   bool
 	Eligible    []string // organisation names
 	RecusedOrgs []string
+	// ClosesAfterNeed: the review closes after the request's required-by
+	// time (domain.ClosesAfterNeed), so the request may expire undecided
+	// first; what voters are told.
+	ClosesAfterNeed bool
 }
 
 // State returns request id's latest review as by may see it.
@@ -114,7 +119,7 @@ func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r
 func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, names map[int64]string,
 	history []domain.Vote, d domain.Decision, hasDecision bool) ReviewState {
 	r, rv := *subj.Request, *subj.Review
-	out := ReviewState{Review: rv, Exists: true}
+	out := ReviewState{Review: rv, Exists: true, ClosesAfterNeed: domain.ClosesAfterNeed(rv.Deadline, r.RequiredBy)}
 	roles := by.RolesIn(r.OperationID)
 	out.Visibility = domain.VotesVisible(roles, rv)
 	tally := domain.CountVotes(rv.Policy, rv.Eligible, votes)
@@ -163,6 +168,9 @@ func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, name
 type OpenInput struct {
 	Version  int
 	Deadline time.Time // zero: the operation's review hours
+	// AfterRequiredBy confirms a deadline after the request's required-by
+	// time (domain.ReviewDeadline refuses it otherwise).
+	AfterRequiredBy bool
 }
 
 // Open starts the HCT review of submitted request id: the deadline, the
@@ -184,7 +192,7 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 			return err
 		}
 		now := s.now()
-		out, err = s.open(ctx, st, by, &r, subj, in.Deadline, false, now)
+		out, err = s.open(ctx, st, by, &r, subj, in, false, now)
 		if err != nil {
 			return err
 		}
@@ -201,10 +209,10 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 // domain.Can): the eligible organisations, deadline and rules frozen now.
 // subj carries every fact (the opening rules' guards read them): the
 // operation's rules, its HCT organisations and the latest review.
-func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, subj domain.Subject, deadline time.Time, reopening bool, now time.Time) (domain.Review, error) {
+func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r *domain.Request, subj domain.Subject, in OpenInput, reopening bool, now time.Time) (domain.Review, error) {
 	op := subj.Operation
 	eligible, recused := domain.EligibleOrganizations(subj.Voters, r.RequestingOrgID)
-	dl, err := domain.ReviewDeadline(op.Policy, r.Priority, deadline, now)
+	dl, err := domain.ReviewDeadline(op.Policy, *r, domain.DeadlineChoice{Explicit: in.Deadline, AfterRequiredBy: in.AfterRequiredBy}, now)
 	if err != nil {
 		return domain.Review{}, err
 	}
@@ -213,7 +221,8 @@ func (s *Reviews) open(ctx context.Context, st *store.Store, by domain.Actor, r 
 		round = subj.Review.Round + 1
 	}
 	return st.InsertReview(ctx, domain.Review{RequestID: r.ID, Round: round, Policy: op.Policy, Eligible: eligible,
-		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening})
+		Recused: recused, OpenedBy: by.UserID, OpenedAt: now, Deadline: dl, Reopening: reopening,
+		RemindAt: domain.ReminderAt(now, dl, s.ReminderBefore)})
 }
 
 func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, rv domain.Review, payload map[string]any, action domain.Action, now time.Time) error {
@@ -222,6 +231,10 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 	}
 	payload["review_id"], payload["round"] = rv.ID, rv.Round
 	payload["deadline"] = rv.Deadline.UTC().Format(time.RFC3339)
+	if domain.ClosesAfterNeed(rv.Deadline, r.RequiredBy) {
+		// The officer confirmed a review that closes after the need.
+		payload["after_required_by"] = r.RequiredBy.UTC().Format(time.RFC3339)
+	}
 	payload["eligible"], payload["recused"] = rv.Eligible, nonNilIDs(rv.Recused)
 	payload["quorum_percent"], payload["pass_rule"], payload["sealed"] = rv.Policy.QuorumPercent, string(rv.Policy.PassRule), rv.Policy.SealedVotes
 	if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
@@ -231,8 +244,13 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 	if err != nil {
 		return err
 	}
+	data := map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}
+	if domain.ClosesAfterNeed(rv.Deadline, r.RequiredBy) {
+		// Voters are told the request is needed before the review closes.
+		data["RequiredBy"] = r.RequiredBy.UTC().Format(time.RFC3339)
+	}
 	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: voters, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
+		Recipients: voters, Data: data})
 }
 
 func nonNilIDs(ids []int64) []int64 {
@@ -362,7 +380,7 @@ func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in Open
 			return err
 		}
 		now := s.now()
-		if out, err = s.open(ctx, st, by, &r, subj, in.Deadline, true, now); err != nil {
+		if out, err = s.open(ctx, st, by, &r, subj, in, true, now); err != nil {
 			return err
 		}
 		payload, err := r.Apply(by, domain.ActionReopenReview, subj, domain.TransitionInput{Version: r.Version}, now)
@@ -516,7 +534,7 @@ func (s *Reviews) remindOne(ctx context.Context) (int, error) {
 	n := 0
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		now := s.now()
-		rvs, err := st.ClaimReminders(ctx, now, s.ReminderBefore, 1)
+		rvs, err := st.ClaimReminders(ctx, now, 1)
 		if err != nil || len(rvs) == 0 {
 			return err
 		}
@@ -574,6 +592,14 @@ func (s *Reviews) expireOne(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
+		// Never silent: the requester, the officers and, when a review
+		// was open, its voters are told why and when.
+		to := []int64{r.CreatedBy}
+		officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+		if err != nil {
+			return err
+		}
+		to = append(to, officers...)
 		if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
 			return err
 		} else if ok && rv.Open() {
@@ -581,12 +607,23 @@ func (s *Reviews) expireOne(ctx context.Context) (int, error) {
 				return err
 			}
 			payload["review_id"] = rv.ID
+			voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
+			if err != nil {
+				return err
+			}
+			to = append(to, voters...)
 		}
+		payload["required_by"] = r.RequiredBy.UTC().Format(time.RFC3339)
 		if err := st.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
 		n = 1
-		return appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now)
+		if err := appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now); err != nil {
+			return err
+		}
+		// Deadline: the required-by time that passed.
+		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeExpired, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+			Recipients: to, Data: map[string]string{"Deadline": r.RequiredBy.UTC().Format(time.RFC3339)}})
 	})
 	return n, err
 }

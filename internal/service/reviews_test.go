@@ -540,3 +540,121 @@ func TestReviewNotices(t *testing.T) {
 		t.Errorf("outbox has %d messages with a link (%v)", mails, err)
 	}
 }
+
+// TestReviewDeadlineRespectsRequiredBy: a deadline after the request's
+// required-by time is refused at the deadline unless the officer
+// confirms it; confirmed, the trail records it and every reader of the
+// review is told the request may expire first.
+func TestReviewDeadlineRespectsRequiredBy(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, 2)
+	ctx := t.Context()
+	r := f.submitted(t, "Needed before the review ends")
+	late := r.RequiredBy.Add(time.Hour)
+	_, err := f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: late})
+	wantCode(t, err, domain.CodeInvalid, "")
+	if e, _ := err.(*domain.Error); e.Fields["deadline"] != "review.deadline_after_required_by" {
+		t.Fatalf("refusal = %v, want it at the deadline", err)
+	}
+	if _, err := f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: late, AfterRequiredBy: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range append([]domain.Actor{f.officer, f.hc, f.requester}, f.hct...) {
+		st, err := f.reviews.State(ctx, who, r.ID)
+		if err != nil || !st.ClosesAfterNeed {
+			t.Errorf("user %d is not told the review closes after the need: %+v, %v", who.UserID, st.ClosesAfterNeed, err)
+		}
+	}
+	evs, err := f.reqs.Events(ctx, f.officer, r.ID)
+	if err != nil || !strings.Contains(string(evs[len(evs)-1].Payload), `"after_required_by"`) {
+		t.Fatalf("the confirmation is not in the trail: %v", err)
+	}
+	// A deadline before the need needs no confirmation, and says nothing.
+	r2 := f.submitted(t, "In time")
+	f.open(t, r2)
+	if st, _ := f.reviews.State(ctx, f.officer, r2.ID); st.ClosesAfterNeed {
+		t.Error("a review closing before the need is flagged")
+	}
+}
+
+// TestExpiryIsNotSilent: a request whose required-by time passes during
+// its review expires with the system's reason, and the requester, the
+// officers and the review's voters (not the recused organisation) are
+// told; its review is cancelled.
+func TestExpiryIsNotSilent(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, 2)
+	ctx := t.Context()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n := notify.New(catalog, true, "https://cmcoord.example.org", log)
+	f.reviews = service.NewReviews(store.New(f.pool), f.clock.now, log, n)
+	r := f.submitted(t, "Too late")
+	if _, err := f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: r.RequiredBy.Add(time.Hour), AfterRequiredBy: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = r.RequiredBy.Add(time.Minute)
+	if rep, err := f.reviews.RunDue(ctx); err != nil || rep.Expired != 1 {
+		t.Fatalf("RunDue = %+v, %v", rep, err)
+	}
+	d, err := f.reqs.Get(ctx, f.requester, r.ID)
+	if err != nil || d.Request.Status != domain.StatusExpired || d.Request.StatusReasonCode != domain.ReasonRequiredByPassed {
+		t.Fatalf("after expiry: %s %q, %v", d.Request.Status, d.Request.StatusReasonCode, err)
+	}
+	count := func(userID int64) int {
+		t.Helper()
+		var c int
+		if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2 AND request_id = $3`,
+			userID, string(domain.NoticeExpired), r.ID).Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, who := range append([]domain.Actor{f.requester, f.officer}, f.hct...) {
+		if count(who.UserID) != 1 {
+			t.Errorf("user %d was not told of the expiry", who.UserID)
+		}
+	}
+	if count(f.ownHCT.UserID) != 0 || count(f.hc.UserID) != 0 {
+		t.Error("the expiry was told to someone with no part in it")
+	}
+	st, _ := f.reviews.State(ctx, f.officer, r.ID)
+	if st.Review.Open() || !st.Review.Cancelled {
+		t.Errorf("the review is not cancelled: %+v", st.Review)
+	}
+}
+
+// TestReminderNeverEarly: a 6-hour review with the 12-hour notice is
+// not reminded a minute after it opens, but half-way through; a long
+// review 12 hours before its deadline.
+func TestReminderNeverEarly(t *testing.T) {
+	t.Parallel()
+	f := newReviewFixture(t, 1)
+	ctx := t.Context()
+	t0 := f.clock.t
+	short := f.submitted(t, "Short review")
+	if _, err := f.reviews.Open(ctx, f.officer, short.ID, service.OpenInput{Version: short.Version, Deadline: t0.Add(6 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	long := f.submitted(t, "Long review")
+	f.open(t, long) // the operation's 72 hours
+	for _, c := range []struct {
+		after    time.Duration
+		reminded int
+	}{
+		{time.Minute, 0},
+		{3*time.Hour - time.Minute, 0},
+		{3*time.Hour + time.Minute, 1}, // the short one, half-way
+		{60*time.Hour - time.Minute, 0},
+		{60*time.Hour + time.Minute, 1}, // the long one, 12 hours before
+	} {
+		f.clock.t = t0.Add(c.after)
+		rep, err := f.reviews.RunDue(ctx)
+		if err != nil || rep.Reminded != c.reminded {
+			t.Errorf("%v after opening: RunDue = %+v, %v; want %d reminded", c.after, rep, err, c.reminded)
+		}
+	}
+}

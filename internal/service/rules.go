@@ -33,14 +33,20 @@ func allFacts(ctx context.Context, st *store.Store, r domain.Request) (domain.Su
 func subjectOf(r domain.Request, data store.RequestFactsData) domain.Subject {
 	s := domain.OnRequest(r)
 	s.Operation = data.Operation
-	s.Evaluation = domain.Evaluate(r, data.Operation.Context, data.Organization.UNEntity)
 	if data.HasReview {
 		rv := data.Review
 		s.Review, s.Tally = &rv, tallyOf(rv, data.Votes)
 	}
 	s.Consent, s.Assessment, s.Voters = data.Consent, data.Assessment, data.HCTOrganizations
+	s.Evaluation = domain.Evaluate(r, data.Operation.Context, data.Organization.UNEntity, recordedOf(s))
 	s.Known = domain.AllFacts
 	return s
+}
+
+// recordedOf is what was recorded on subject s's request after its
+// answers, for the checklist's evaluation.
+func recordedOf(s domain.Subject) domain.Recorded {
+	return domain.Recorded{Consent: s.Consent, Assessed: s.Assessment != nil}
 }
 
 // tallyOf is review rv's tally: frozen once closed, of votes (its

@@ -39,6 +39,8 @@ type ExportRecord struct {
 	ExtensionOf string
 	// Consent is the recorded consent status, "" when none.
 	Consent string
+	// Assessed: an HRDDP risk assessment is recorded.
+	Assessed bool
 	// Tasking is the live tasking, or the latest declined one when none
 	// is live; nil when never tasked.
 	Tasking *domain.Tasking
@@ -112,12 +114,24 @@ const exportCols = `r.id, r.operation_id, r.reference, r.status, r.title, r.requ
 	r.submitted_at, coalesce(d.outcome, ''), d.decided_at,
 	r.checklist, r.civilian_options, r.complementarity, r.escort,
 	o.un_entity, coalesce(parent.reference, ''), coalesce(c.status, ''),
+	EXISTS (SELECT 1 FROM hrddp_assessments a WHERE a.request_id = r.id),
 	t.provider_iso3, t.unit, t.asset_type, t.asset_count, t.tasked_at, t.declined_at, t.started_at,
 	h.organization, h.date,
 	e.n, e.sorties, e.flight_hours, e.tonnes, e.passengers, e.medevacs, e.people_reached`
 
 // Ref is what the rules read of the exported request.
 func (rec ExportRecord) Ref() domain.RequestRef { return rec.Request.Ref() }
+
+// Recorded is what was recorded on the request after its answers, as
+// domain.Evaluate reads it: the consent's status and whether an HRDDP
+// assessment exists.
+func (rec ExportRecord) Recorded() domain.Recorded {
+	out := domain.Recorded{Assessed: rec.Assessed}
+	if rec.Consent != "" {
+		out.Consent = &domain.Consent{Status: rec.Consent}
+	}
+	return out
+}
 
 // scanExport scans exportCols.
 func scanExport(rows pgx.Rows) (ExportRecord, error) {
@@ -144,7 +158,7 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 		&r.ExitStrategy.Organization, &exitDate, &r.POC.Name, &r.POC.Email, &r.POC.Phone,
 		&submitted, &rec.Outcome, &decided,
 		&checklist, &civ, &r.Complementarity, &escort,
-		&rec.UNEntity, &rec.ExtensionOf, &rec.Consent,
+		&rec.UNEntity, &rec.ExtensionOf, &rec.Consent, &rec.Assessed,
 		&provider, &unit, &assetType, &assetCount, &tasked, &declined, &started,
 		&handoverOrg, &handoverDate,
 		&rec.Reports, &tot.Sorties, &tot.FlightHours, &tot.Tonnes, &tot.Passengers, &tot.Medevacs, &tot.PeopleReached)

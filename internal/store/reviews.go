@@ -12,7 +12,7 @@ import (
 )
 
 const reviewCols = `id, request_id, round, quorum_percent, pass_rule, sealed, eligible, recused, opened_by,
-	opened_at, deadline, closed_at, tally, reopening, reminded_at, outcome`
+	opened_at, deadline, closed_at, tally, reopening, reminded_at, outcome, remind_at`
 
 func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 	var (
@@ -23,7 +23,7 @@ func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 		outcome  *string
 	)
 	err := row.Scan(&rv.ID, &rv.RequestID, &rv.Round, &rv.Policy.QuorumPercent, &rv.Policy.PassRule, &rv.Policy.SealedVotes,
-		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded, &outcome)
+		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded, &outcome, &rv.RemindAt)
 	if err != nil {
 		return rv, err
 	}
@@ -65,9 +65,9 @@ func (s *Store) MembersWithRole(ctx context.Context, opID int64, role domain.Rol
 // InsertReview stores a new open review.
 func (s *Store) InsertReview(ctx context.Context, rv domain.Review) (domain.Review, error) {
 	rows, _ := s.db.Query(ctx, `INSERT INTO reviews (request_id, round, quorum_percent, pass_rule, sealed, eligible, recused,
-		opened_by, opened_at, deadline, reopening) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+reviewCols,
+		opened_by, opened_at, deadline, reopening, remind_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+reviewCols,
 		rv.RequestID, rv.Round, rv.Policy.QuorumPercent, rv.Policy.PassRule, rv.Policy.SealedVotes, rv.Eligible, nonNil(rv.Recused),
-		rv.OpenedBy, rv.OpenedAt, rv.Deadline, rv.Reopening)
+		rv.OpenedBy, rv.OpenedAt, rv.Deadline, rv.Reopening, rv.RemindAt)
 	out, err := pgx.CollectExactlyOneRow(rows, scanReview)
 	return out, dbErr(err, "insert review of request %d", rv.RequestID)
 }
@@ -136,11 +136,12 @@ func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int) (
 }
 
 // ClaimReminders returns, as ClaimDueReviews, open reviews not yet
-// reminded whose deadline is within before of now.
-func (s *Store) ClaimReminders(ctx context.Context, now time.Time, before time.Duration, limit int) ([]domain.Review, error) {
+// reminded whose reminder time (Review.RemindAt, fixed at opening) has
+// come, before their deadline.
+func (s *Store) ClaimReminders(ctx context.Context, now time.Time, limit int) ([]domain.Review, error) {
 	rows, _ := s.db.Query(ctx, `SELECT `+reviewCols+` FROM reviews WHERE closed_at IS NULL AND reminded_at IS NULL
-		AND deadline > $1 AND deadline <= $1 + $2::interval ORDER BY deadline LIMIT $3 FOR UPDATE SKIP LOCKED`,
-		now, before.String(), limit)
+		AND remind_at <= $1 AND deadline > $1 ORDER BY remind_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		now, limit)
 	out, err := pgx.CollectRows(rows, scanReview)
 	return out, dbErr(err, "reviews to remind")
 }

@@ -51,7 +51,7 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 			for i, set := range candidates(item) {
 				r := fx.Request(fmt.Sprintf("%s %s %d", c, item.ID, i), w.clock.Now())
 				set(&r)
-				ev, err := w.reqs.Evaluate(t.Context(), requester, codes[c], r)
+				ev, err := w.reqs.Evaluate(t.Context(), requester, codes[c], r, domain.Recorded{})
 				if err != nil {
 					t.Fatal(err)
 				}

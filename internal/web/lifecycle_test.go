@@ -49,6 +49,22 @@ func (w *requestWorld) approved(t *testing.T, title string, head domain.Actor) d
 
 func pageStatus(d *goquery.Document) string { return testid(d, "status").First().Text() }
 
+// wantStepReason checks the reason page d shows with its status: the
+// step's label and its words, or none when both are empty.
+func wantStepReason(t *testing.T, d *goquery.Document, label, reason string) {
+	t.Helper()
+	got := testid(d, "status-reason")
+	if label == "" {
+		if got.Length() != 0 {
+			t.Errorf("a reason shown with a step that gave none: %q", got.Text())
+		}
+		return
+	}
+	if l := strings.TrimSpace(testid(d, "status-reason-label").Text()); l != label || !strings.Contains(got.Text(), reason) {
+		t.Errorf("status reason = %q under %q, want %q under %q", got.Text(), l, reason, label)
+	}
+}
+
 // TestLifecyclePages walks a request from approval to hand-over on the
 // request page, as the officer: no tasking before consent, consent,
 // tasking, a decline and a new tasking, execution with reports, the
@@ -63,6 +79,8 @@ func TestLifecyclePages(t *testing.T) {
 
 	// No consent yet: the tasking form is not offered, and a forged post is refused.
 	d := doc(t, w.get(t, w.officer, page))
+	// The approval's rationale reads as the HC's rationale, not a "Reason".
+	wantStepReason(t, d, "The HC's rationale for approving:", "No civilian helicopter can reach the valley.")
 	if testid(d, "lifecycle").Length() != 1 || testid(d, "tasking-form").Length() != 0 {
 		t.Fatalf("before consent the officer sees: %q", testid(d, "lifecycle").Text())
 	}
@@ -115,9 +133,12 @@ func TestLifecyclePages(t *testing.T) {
 	if !strings.HasPrefix(pageStatus(d), "Declined by the provider") || !strings.Contains(testid(d, "tasking-declined").Text(), "grounded") {
 		t.Fatalf("after the decline: %s, %q", pageStatus(d), testid(d, "taskings").Text())
 	}
+	wantStepReason(t, d, "Declined by the provider because:", "Both helicopters grounded for maintenance.")
 	task.Set("provider_iso3", "CHN")
 	task.Set("unit", "PLA Air Force transport unit")
 	wantRedirect(t, w.post(t, w.officer, page+"/tasking", task), back)
+	// The new tasking has no reason of its own: the decline's is not its headline.
+	wantStepReason(t, doc(t, w.get(t, w.officer, page)), "", "")
 
 	// Execution: started, two reports (one refused first), completed.
 	wantRedirect(t, w.post(t, w.officer, page+"/execution", url.Values{"version": {v}}), back)
@@ -166,6 +187,7 @@ func TestLifecyclePages(t *testing.T) {
 	if !strings.HasPrefix(pageStatus(d), "Handed over") || !strings.Contains(testid(d, "handover").Text(), "Nepal Red Cross") {
 		t.Errorf("after the hand-over: %s, %q", pageStatus(d), testid(d, "handover").Text())
 	}
+	wantStepReason(t, d, "", "")
 	if got := testid(d, "taskings").Find("tbody tr").Length(); got != 2 {
 		t.Errorf("%d taskings shown, want 2", got)
 	}

@@ -45,7 +45,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 
 // summaryFields are the template fields the notifications.kind.* messages
 // may use; one a notification lacks reads as empty.
-var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout"}
+var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy"}
 
 func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pages.NotificationItem {
 	item := pages.NotificationItem{
@@ -74,7 +74,8 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 	if o := vals["Outcome"]; o != "" && s.catalog.Has("notify.outcome."+o) {
 		vals["Outcome"] = i18n.T(ctx, "notify.outcome."+o)
 	}
-	vals["Deadline"] = i18n.FromContext(ctx).StoredTime(vals["Deadline"])
+	loc := i18n.FromContext(ctx)
+	vals["Deadline"], vals["RequiredBy"] = loc.StoredTime(vals["Deadline"]), loc.StoredTime(vals["RequiredBy"])
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)

@@ -75,8 +75,16 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		ID: strconv.FormatInt(req.ID, 10), Reference: req.Reference, Title: req.Title,
 		Status: statusBadge(ctx, req.Status), Version: strconv.Itoa(req.Version),
 		OperationURL: "/operations/" + d.Operation.Code, OperationTag: d.Operation.Code,
-		ListURL:      operationRequestsURL(d.Operation.Code),
-		StatusReason: httpface.Reason(ctx, req.StatusReasonCode, req.StatusReason), CivilianReference: req.CivilianReference,
+		ListURL:           operationRequestsURL(d.Operation.Code),
+		CivilianReference: req.CivilianReference,
+	}
+	// The reason shown with the status is the step's that led to it, under
+	// that step's label: a later step never shows an earlier one's.
+	if st, ok := domain.StatusStep(d.Events); ok {
+		if why := httpface.Reason(ctx, st.ReasonCode, st.Reason, "RequiredBy", displayTime(ctx, req.RequiredBy)); why != "" {
+			v.StatusReason, v.StatusReasonAt = why, displayTime(ctx, st.Event.At)
+			v.StatusReasonLabel = i18n.T(ctx, domain.ReasonLabelKey(st.Action))
+		}
 	}
 	v.Shell = s.shell(w, r, req.Reference+" · "+req.Title)
 	v.Meta = append(v.Meta, pages.Fact{Label: i18n.T(ctx, "request.requested_by"), Value: req.RequestingOrgName + " (" + req.CreatedByName + ")"})
@@ -427,17 +435,20 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
 	ev.Action = eventSentence(ctx, e)
 	var p struct {
-		Reason            string          `json:"reason"`
-		ReasonCode        string          `json:"reason_code"`
 		CivilianReference string          `json:"civilian_reference"`
 		Changes           []domain.Change `json:"changes"`
 		Body              string          `json:"body"`
 		Version           int             `json:"version"`
 	}
+	// A step's reason under the step's own label (a rationale reads as a
+	// rationale), also when taken inside another event; any other
+	// reason (a resubmission's note) as a reason.
+	if st, ok := domain.StepOf(e); ok && (st.Reason != "" || st.ReasonCode != "") {
+		ev.Details = append(ev.Details, i18n.T(ctx, domain.ReasonLabelKey(st.Action))+" "+httpface.Reason(ctx, st.ReasonCode, st.Reason))
+	} else if reason := eventReason(ctx, e); reason != "" {
+		ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", reason))
+	}
 	if json.Unmarshal(e.Payload, &p) == nil {
-		if reason := httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason); reason != "" {
-			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", reason))
-		}
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
 		}
@@ -453,6 +464,19 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 		}
 	}
 	return ev
+}
+
+// eventReason is the reason event e's step stated, in the reader's
+// language: a person's words, or the system's reason code translated.
+func eventReason(ctx context.Context, e domain.Event) string {
+	var p struct {
+		Reason     string `json:"reason"`
+		ReasonCode string `json:"reason_code"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return ""
+	}
+	return httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason)
 }
 
 // ---- Actions ----

@@ -225,7 +225,7 @@ func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	a, ctx := actor(r), r.Context()
-	ev, err := s.requests.Evaluate(ctx, a, code, domain.Request{})
+	ev, err := s.requests.Evaluate(ctx, a, code, domain.Request{}, domain.Recorded{})
 	if err != nil {
 		return err
 	}
@@ -280,7 +280,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 	case domain.ErrorCode(err) == domain.CodeInvalid:
 		// Nothing is lost: the page comes back with what was typed.
 		err = withFieldMessages(requestFieldErrors(err, civ), fe)
-		ev, eerr := s.requests.Evaluate(ctx, a, code, in)
+		ev, eerr := s.requests.Evaluate(ctx, a, code, in, domain.Recorded{})
 		if eerr != nil {
 			return eerr
 		}
@@ -420,7 +420,7 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		if gerr != nil {
 			return gerr
 		}
-		ev, eerr := s.requests.Evaluate(ctx, a, d.Operation.Code, in)
+		ev, eerr := s.requests.Evaluate(ctx, a, d.Operation.Code, in, d.Recorded)
 		if eerr != nil {
 			return eerr
 		}

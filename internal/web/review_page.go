@@ -35,7 +35,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	base := requestURL(req.ID)
 	version := strconv.Itoa(req.Version)
 	if slices.Contains(d.Actions, domain.ActionOpenReview) {
-		p.OpenForm = s.reviewOpenForm(ctx, f, st.form == "review", base+"/review", version, "review.open", "review.open_hint")
+		p.OpenForm = s.reviewOpenForm(ctx, f, st.form == "review", base+"/review", version, "review.open", "review.open_hint", req.RequiredBy)
 	}
 	p.Blocked = blockedIn(ctx, d.RequestDetail, domain.StageReview)
 	if !rs.Exists {
@@ -50,6 +50,9 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	p.Deadline = displayTime(ctx, rv.Deadline)
 	if !rv.Open() {
 		p.Closed = displayTime(ctx, rv.ClosedAt)
+	} else if rs.ClosesAfterNeed {
+		// Voters see that the request expires before the review closes.
+		p.AfterNeed = i18n.T(ctx, "review.closes_after_need", "RequiredBy", displayTime(ctx, req.RequiredBy), "Deadline", p.Deadline)
 	}
 	sealed := i18n.T(ctx, "common.no")
 	if rv.Policy.SealedVotes {
@@ -97,7 +100,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 		p.CloseURL, p.CloseVersion = base+"/review/close", version
 	}
 	if rs.CanReopen {
-		p.ReopenForm = s.reviewOpenForm(ctx, f, st.form == "reopen", base+"/review/reopen", version, "review.reopen", "review.reopen_hint")
+		p.ReopenForm = s.reviewOpenForm(ctx, f, st.form == "reopen", base+"/review/reopen", version, "review.reopen", "review.reopen_hint", req.RequiredBy)
 	}
 	if rs.Decision != nil {
 		dd := rs.Decision
@@ -120,15 +123,29 @@ func voteRow(ctx context.Context, v domain.Vote) pages.VoteRow {
 		Comment: v.Comment, By: v.CastByName, At: displayTime(ctx, v.CastAt)}
 }
 
-func (s *Server) reviewOpenForm(ctx context.Context, f *form, failed bool, url, version, submitKey, hintKey string) *pages.ReviewOpenForm {
+// reviewOpenForm is the form that opens (or re-opens) a review of a
+// request needed by requiredBy: a deadline, and the officer's
+// confirmation that it may close after the required-by time
+// (domain.ReviewDeadline refuses it otherwise).
+func (s *Server) reviewOpenForm(ctx context.Context, f *form, failed bool, url, version, submitKey, hintKey string, requiredBy time.Time) *pages.ReviewOpenForm {
 	vals := f
 	if !failed {
 		vals = &form{ctx: ctx, values: map[string][]string{}, errs: map[string]string{}}
 	}
+	prefix := strings.ReplaceAll(submitKey, ".", "-")
 	dl := vals.field("deadline", "review.deadline_field", "datetime-local", false)
 	dl.Hint = i18n.T(ctx, "review.deadline_hint")
-	dl.ID, dl.Name = strings.ReplaceAll(submitKey, ".", "-")+"-deadline", "deadline"
-	return &pages.ReviewOpenForm{URL: url, Version: version, Deadline: dl, Submit: i18n.T(ctx, submitKey), Hint: i18n.T(ctx, hintKey)}
+	dl.ID, dl.Name = prefix+"-deadline", "deadline"
+	out := &pages.ReviewOpenForm{URL: url, Version: version, Deadline: dl, Submit: i18n.T(ctx, submitKey), Hint: i18n.T(ctx, hintKey)}
+	if !requiredBy.IsZero() {
+		c := vals.field("after_required_by", "review.after_required_by", "checkbox", false)
+		c.Label = i18n.T(ctx, "review.after_required_by", "RequiredBy", displayTime(ctx, requiredBy))
+		c.Hint = i18n.T(ctx, "review.after_required_by_hint")
+		c.ID, c.Name = prefix+"-after_required_by", "after_required_by"
+		c.Checked = vals.values.Get("after_required_by") == "true"
+		out.AfterRequiredBy = &c
+	}
+	return out
 }
 
 func voteForm(ctx context.Context, f *form, url string, mine *domain.Vote, failed bool) *pages.VoteForm {
@@ -216,7 +233,8 @@ func (s *Server) handleReviewOpen() handlerFunc {
 			return err
 		}
 		v, _ := strconv.Atoi(r.PostForm.Get("version"))
-		_, err = s.reviews.Open(r.Context(), a, id, service.OpenInput{Version: v, Deadline: dl})
+		_, err = s.reviews.Open(r.Context(), a, id, service.OpenInput{Version: v, Deadline: dl,
+			AfterRequiredBy: r.PostForm.Get("after_required_by") == "true"})
 		return err
 	})
 }
@@ -228,7 +246,8 @@ func (s *Server) handleReviewReopen() handlerFunc {
 			return err
 		}
 		v, _ := strconv.Atoi(r.PostForm.Get("version"))
-		_, err = s.reviews.Reopen(r.Context(), a, id, service.OpenInput{Version: v, Deadline: dl})
+		_, err = s.reviews.Reopen(r.Context(), a, id, service.OpenInput{Version: v, Deadline: dl,
+			AfterRequiredBy: r.PostForm.Get("after_required_by") == "true"})
 		return err
 	})
 }

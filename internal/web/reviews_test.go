@@ -83,3 +83,41 @@ func TestReviewPages(t *testing.T) {
 	}
 	wantStatus(t, w.post(t, hc, page+"/decision", url.Values{"version": {"1"}, "outcome": {"rejected"}, "rationale": {"again"}}), http.StatusConflict)
 }
+
+// TestReviewDeadlineAfterNeedPage: the open-review form refuses a
+// deadline after the request's required-by time next to the deadline,
+// keeps what was typed, and takes it once the officer ticks the
+// confirmation; voters then read that the request is needed before the
+// review closes. When the required-by time passes, the page says why and
+// when the request expired.
+func TestReviewDeadlineAfterNeedPage(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	r := w.submitted(t, "Needed soon")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	late := r.RequiredBy.Add(time.Hour).UTC().Format("2006-01-02T15:04")
+	resp := w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}, "deadline": {late}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	d := doc(t, resp)
+	wantFieldError(t, d, "review-open-deadline", "after the request's required-by time")
+	wantValue(t, d, "review-open-deadline", late)
+	if byAttr(d, "id", "review-open-after_required_by").Length() != 1 {
+		t.Fatal("the form offers no confirmation")
+	}
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}, "deadline": {late}, "after_required_by": {"true"}}), page+"#review-h")
+	if got := testid(doc(t, w.get(t, w.hct, page)), "review-after-need").Text(); !strings.Contains(got, "expires undecided") {
+		t.Errorf("the voter is not told the request is needed before the review closes: %q", got)
+	}
+	w.clock.Advance(r.RequiredBy.Sub(w.clock.Now()) + time.Minute)
+	if rep, err := w.revs.RunDue(t.Context()); err != nil || rep.Expired != 1 {
+		t.Fatalf("RunDue = %+v, %v", rep, err)
+	}
+	d = doc(t, w.get(t, w.requester, page))
+	if !strings.HasPrefix(pageStatus(d), "Expired") {
+		t.Fatalf("status %q", pageStatus(d))
+	}
+	wantStepReason(t, d, "Expired:", "The required-by time ("+r.RequiredBy.UTC().Format("2 Jan 2006, 15:04")+" UTC) passed before the request was decided.")
+	if testid(d, "status-reason-at").Text() == "" {
+		t.Error("the page does not say when it expired")
+	}
+}

@@ -220,8 +220,13 @@ type RequestPageView struct {
 	OperationURL string
 	OperationTag string
 	ListURL      string
-	// StatusReason explains a return, redirection or withdrawal.
+	// StatusReason is why the step that led to the current status was
+	// taken (a return's reason, a decision's rationale, an expiry's
+	// cause), under that step's label, at its time; empty when that step
+	// stated none.
 	StatusReason      string
+	StatusReasonLabel string
+	StatusReasonAt    string
 	CivilianReference string
 	Meta              []Fact // requested by, created, submitted, updated
 	Sections          []FactGroup
@@ -396,12 +401,15 @@ type ReviewPanel struct {
 	Round    string
 	Open     bool
 	Deadline string
-	Closed   string
-	Rules    string   // translated summary: quorum, pass rule, sealed
-	Eligible []string // organisation names
-	Recused  []string
-	Turnout  string // "2 of 5 organisations have voted"
-	NotVoted []string
+	// AfterNeed, while the review is open, says that the request's
+	// required-by time comes before its deadline.
+	AfterNeed string
+	Closed    string
+	Rules     string   // translated summary: quorum, pass rule, sealed
+	Eligible  []string // organisation names
+	Recused   []string
+	Turnout   string // "2 of 5 organisations have voted"
+	NotVoted  []string
 	// Votes, with their comments, objections first; empty while sealed.
 	Votes      []VoteRow
 	Sealed     bool   // the values are hidden now
@@ -426,8 +434,11 @@ type ReviewOpenForm struct {
 	URL      string
 	Version  string
 	Deadline components.Field
-	Submit   string
-	Hint     string
+	// AfterRequiredBy confirms a deadline after the required-by time;
+	// nil when the request has none.
+	AfterRequiredBy *components.Field
+	Submit          string
+	Hint            string
 }
 
 // VoteRow is one organisation's vote.
