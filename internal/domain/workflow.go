@@ -95,7 +95,8 @@ func CheckVersion(r Request, saw int) error {
 	case saw <= 0:
 		return &Error{Code: CodeConflict, Message: "request.version_missing", Data: map[string]any{"Version": r.Version}}
 	case saw != r.Version:
-		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version},
+			Conflict: &Conflict{Version: r.Version}}
 	}
 	return nil
 }

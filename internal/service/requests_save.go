@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -30,8 +31,8 @@ func (s *Requests) bound(st *store.Store) *Requests {
 }
 
 // SaveAndSubmit edits request id as Edit does, then submits it, in one
-// transaction. version, when not 0, is the version the requester saw: a
-// request moved on since is CodeConflict and nothing is saved. A refused
+// transaction. version is the version the requester saw: a request moved
+// on since is CodeConflict (listing what changed) and nothing is saved. A refused
 // submission (CodeInvalid) keeps the saved draft and returns
 // *NotSubmittedError; any other failure of either step leaves the request
 // as it was, with no event.
@@ -48,6 +49,15 @@ func (s *Requests) SaveAndSubmit(ctx context.Context, by domain.Actor, id int64,
 		out, refused, err = s.submitSaved(ctx, st, by, saved)
 		return err
 	})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// The save itself was refused: say at once what the submission
+		// would refuse too.
+		if r, gerr := s.store.GetRequest(ctx, id); gerr == nil {
+			if yours, aerr := edited(r, apply); aerr == nil {
+				err = s.withSubmitProblems(ctx, by, r.OperationID, yours, err)
+			}
+		}
+	}
 	if err != nil {
 		return domain.Request{}, err
 	}
@@ -73,6 +83,13 @@ func (s *Requests) CreateAndSubmit(ctx context.Context, by domain.Actor, opCode 
 		submitted, refused, err = s.submitSaved(ctx, st, by, saved)
 		return err
 	})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// The draft itself was refused: say at once what the submission
+		// would refuse too.
+		if op, oerr := s.memberOperation(ctx, by, opCode); oerr == nil {
+			err = s.withSubmitProblems(ctx, by, op.ID, in, err)
+		}
+	}
 	if err != nil {
 		return domain.Request{}, false, err
 	}
@@ -83,6 +100,26 @@ func (s *Requests) CreateAndSubmit(ctx context.Context, by domain.Actor, opCode 
 		return out, true, &NotSubmittedError{Saved: out, Err: refused}
 	}
 	return submitted, true, nil
+}
+
+// withSubmitProblems adds to refused, a save refused as invalid on its
+// way to a submission, what would then stop submitting r in operation
+// opID (domain.WithSubmitProblems): every problem in one answer.
+func (s *Requests) withSubmitProblems(ctx context.Context, by domain.Actor, opID int64, r domain.Request, refused error) error {
+	var de *domain.Error
+	if !errors.As(refused, &de) || de.Code != domain.CodeInvalid {
+		return refused
+	}
+	op, err := s.store.GetOperation(ctx, opID)
+	if err != nil {
+		return refused
+	}
+	org, err := s.store.GetOrganization(ctx, by.OrganizationID)
+	if err != nil {
+		return refused
+	}
+	domain.NormalizeRequest(&r)
+	return domain.WithSubmitProblems(de, domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, org.UNEntity), s.now()))
 }
 
 // submitSaved submits saved inside the transaction of st, in a savepoint:

@@ -237,12 +237,13 @@ func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := prefilledForm(r, url.Values{"idempotency_key": {newIdempotencyKey()}})
-	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev)
+	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev, nil)
 }
 
-func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status int, op domain.Operation, f *form, ev domain.Evaluation) error {
+func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status int, op domain.Operation, f *form, ev domain.Evaluation, problems error) error {
 	ctx := r.Context()
-	v := s.requestFormView(ctx, f, ev, nil)
+	v := s.requestFormView(ctx, f, ev, problemItems(problems))
+	v.Errors = append(v.Errors, itemErrors(ctx, problems)...)
 	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
@@ -288,7 +289,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		if oerr != nil {
 			return oerr
 		}
-		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev)
+		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev, err)
 	case err != nil:
 		return err
 	}
@@ -347,23 +348,10 @@ func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, status int, d service.RequestDetail, f *form, ev domain.Evaluation, problems error) error {
 	ctx := r.Context()
-	items := map[string]domain.ItemProblem{}
-	var de *domain.Error
-	if errors.As(problems, &de) {
-		for _, it := range de.Items {
-			items[it.ID] = it
-		}
-	}
-	v := s.requestFormView(ctx, f, ev, items)
-	if len(items) > 0 {
-		// Link each failing item from the error summary.
-		for _, it := range de.Items {
-			msg := i18n.T(ctx, "checklist."+it.ID+".title") + ": " + i18n.T(ctx, "checklist.status."+it.Status)
-			if it.Reason != "" {
-				msg += ": " + i18n.T(ctx, it.Reason)
-			}
-			v.Errors = append(v.Errors, components.FormError{FieldID: "item-" + it.ID, Message: msg})
-		}
+	v := s.requestFormView(ctx, f, ev, problemItems(problems))
+	v.Errors = append(v.Errors, itemErrors(ctx, problems)...)
+	if de := (*domain.Error)(nil); errors.As(problems, &de) && de.Conflict != nil {
+		v.Conflict = conflictView(ctx, f, de)
 	}
 	v.Heading = i18n.T(ctx, "request.edit_named", "Reference", d.Request.Reference)
 	v.Reference, v.Status = d.Request.Reference, statusBadge(ctx, d.Request.Status)
@@ -377,8 +365,43 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	return s.render(w, r, status, pages.RequestForm(v))
 }
 
+// problemItems indexes the failing checklist items of a refused
+// submission by ID.
+func problemItems(problems error) map[string]domain.ItemProblem {
+	items := map[string]domain.ItemProblem{}
+	var de *domain.Error
+	if errors.As(problems, &de) {
+		for _, it := range de.Items {
+			items[it.ID] = it
+		}
+	}
+	return items
+}
+
+// itemErrors links each failing item of a refused submission from the
+// error summary.
+func itemErrors(ctx context.Context, problems error) []components.FormError {
+	var de *domain.Error
+	if !errors.As(problems, &de) {
+		return nil
+	}
+	var out []components.FormError
+	for _, it := range de.Items {
+		msg := i18n.T(ctx, "checklist."+it.ID+".title") + ": " + i18n.T(ctx, "checklist.status."+it.Status)
+		if it.Reason != "" {
+			msg += ": " + i18n.T(ctx, it.Reason)
+		}
+		out = append(out, components.FormError{FieldID: "item-" + it.ID, Message: msg})
+	}
+	return out
+}
+
 // handleRequestUpdate saves the form and, for "Save and submit", submits
-// the request in the same transaction (Requests.SaveAndSubmit).
+// the request in the same transaction (Requests.SaveAndSubmit). Both carry
+// the version the form was loaded with: if someone saved the request
+// since, nothing is saved and the form comes back with what was typed,
+// the current version and what the other person changed, to compare and
+// save again.
 func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathIDParam(r, "id")
 	if err != nil {
@@ -394,17 +417,18 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		replaceRequestFields(req, in)
 		return nil
 	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	if err = invalid(fe); err == nil {
 		if submit {
-			// The version the requester saw guards against overwriting and
-			// submitting a request someone else has since resubmitted.
-			version, _ := strconv.Atoi(r.PostForm.Get("version"))
 			_, err = s.requests.SaveAndSubmit(ctx, a, id, max(version, 0), replace)
 		} else {
-			_, err = s.requests.Edit(ctx, a, id, 0, replace)
+			_, err = s.requests.Edit(ctx, a, id, max(version, 0), replace)
 		}
 	}
-	var notSubmitted *service.NotSubmittedError
+	var (
+		notSubmitted *service.NotSubmittedError
+		de           *domain.Error
+	)
 	switch {
 	case errors.As(err, &notSubmitted):
 		d, gerr := s.requests.Get(ctx, a, id)
@@ -424,7 +448,19 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		if eerr != nil {
 			return eerr
 		}
-		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, nil)
+		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, err)
+	case errors.As(err, &de) && de.Conflict != nil:
+		// Saved by someone else meanwhile: the form again, with what was
+		// typed, the current version and the other person's changes.
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		ev, eerr := s.requests.Evaluate(ctx, a, d.Operation.Code, in)
+		if eerr != nil {
+			return eerr
+		}
+		return s.renderEditRequest(w, r, http.StatusConflict, d, newForm(r, nil), ev, de)
 	case domain.ErrorCode(err) == domain.CodeConflict:
 		// Submitted, returned or withdrawn meanwhile (or a double click
 		// on "Save and submit"): show the request as it now stands.
