@@ -237,6 +237,15 @@ func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := prefilledForm(r, url.Values{"idempotency_key": {newIdempotencyKey()}})
+	if kept, ok := s.keptValues(r); ok {
+		// Typed before the session ended: shown again, to check and save.
+		in, _, _ := requestInput(kept)
+		if ev, err = s.requests.Evaluate(ctx, a, code, in); err != nil {
+			return err
+		}
+		f = prefilledForm(r, kept)
+		f.notice = i18n.T(ctx, "kept.check_and_save")
+	}
 	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev, nil)
 }
 
@@ -244,6 +253,7 @@ func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status
 	ctx := r.Context()
 	v := s.requestFormView(ctx, f, ev, problemItems(problems))
 	v.Errors = append(v.Errors, itemErrors(ctx, problems)...)
+	v.Notice = f.notice
 	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
@@ -335,6 +345,22 @@ func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := prefilledForm(r, requestValues(d.Request))
+	if kept, ok := s.keptValues(r); ok {
+		// Typed before the session ended: shown again with the version it
+		// was loaded with, so that saving it still says what anyone else
+		// changed since.
+		in, _, _ := requestInput(kept)
+		ev, err := s.requests.Evaluate(ctx, a, d.Operation.Code, in)
+		if err != nil {
+			return err
+		}
+		f = prefilledForm(r, kept)
+		f.notice = i18n.T(ctx, "kept.check_and_save")
+		if v := keptVersion(kept); v > 0 {
+			d.Request.Version = v
+		}
+		return s.renderEditRequest(w, r, http.StatusOK, d, f, ev, nil)
+	}
 	var problems error
 	if r.URL.Query().Get("check") == "submit" {
 		// After "Save and submit" was refused: say why, at each field and item.
@@ -361,6 +387,9 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	v.Version = strconv.Itoa(d.Request.Version)
 	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {
 		v.Notice = i18n.T(ctx, "request.returned_because", "Reason", d.Request.StatusReason)
+	}
+	if f.notice != "" {
+		v.Notice = f.notice
 	}
 	return s.render(w, r, status, pages.RequestForm(v))
 }
@@ -449,9 +478,10 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 			return eerr
 		}
 		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, err)
-	case errors.As(err, &de) && de.Conflict != nil:
-		// Saved by someone else meanwhile: the form again, with what was
-		// typed, the current version and the other person's changes.
+	case errors.As(err, &de) && (de.Conflict != nil || de.Message == "request.version_missing"):
+		// Saved by someone else meanwhile (or posted without the version
+		// it was loaded with): the form again, with what was typed, the
+		// current version and the other person's changes.
 		d, gerr := s.requests.Get(ctx, a, id)
 		if gerr != nil {
 			return gerr
@@ -460,7 +490,11 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		if eerr != nil {
 			return eerr
 		}
-		return s.renderEditRequest(w, r, http.StatusConflict, d, newForm(r, nil), ev, de)
+		f := newForm(r, nil)
+		if de.Conflict == nil {
+			f = newForm(r, de)
+		}
+		return s.renderEditRequest(w, r, http.StatusConflict, d, f, ev, de)
 	case domain.ErrorCode(err) == domain.CodeConflict:
 		// Submitted, returned or withdrawn meanwhile (or a double click
 		// on "Save and submit"): show the request as it now stands.
