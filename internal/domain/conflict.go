@@ -136,3 +136,20 @@ func orEmpty(v any) any {
 	}
 	return v
 }
+
+// EditedMeanwhile is the refusal of an administrator's change to an
+// object (an organisation, a user, an operation) that someone saved after
+// the form was loaded: now and yours are the object's administered fields
+// as stored and as the change would leave them (OrganizationAudit,
+// UserAudit, OperationAudit); each field where they differ is listed with
+// both, so that nothing is overwritten unseen.
+func EditedMeanwhile(now, yours map[string]any) *Error {
+	c := &Conflict{Changes: []FieldChange{}}
+	for k, v := range now {
+		if !sameValue(v, yours[k]) {
+			c.Changes = append(c.Changes, FieldChange{Field: k, Now: flatField(k, v)[k], Yours: flatField(k, yours[k])[k]})
+		}
+	}
+	sort.Slice(c.Changes, func(i, j int) bool { return c.Changes[i].Field < c.Changes[j].Field })
+	return &Error{Code: CodeConflict, Message: "directory.edited_meanwhile", Conflict: c}
+}

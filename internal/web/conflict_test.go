@@ -15,9 +15,13 @@ import (
 )
 
 // requestFormOf is what a browser submits for the request form as
+// rendered.
+func requestFormOf(d *goquery.Document) url.Values { return formOf(d, "request-form") }
+
+// formOf is what a browser submits for the form with data-testid id as
 // rendered: formQuery plus each textarea's text and each ticked radio.
-func requestFormOf(d *goquery.Document) url.Values {
-	form := d.Find(`[data-testid="request-form"]`)
+func formOf(d *goquery.Document, id string) url.Values {
+	form := d.Find(`[data-testid="` + id + `"]`)
 	q := url.Values{}
 	form.Find("input[name]").Each(func(_ int, in *goquery.Selection) {
 		name, val := in.AttrOr("name", ""), in.AttrOr("value", "")
@@ -46,9 +50,12 @@ func requestFormOf(d *goquery.Document) url.Values {
 
 // requestInputs lists the names of the request form's inputs, in page
 // order, once each, without the hidden ones.
-func requestInputs(d *goquery.Document) []string {
+func requestInputs(d *goquery.Document) []string { return inputsOf(d, "request-form") }
+
+// inputsOf lists the names of the inputs of the form with data-testid id.
+func inputsOf(d *goquery.Document, id string) []string {
 	var out []string
-	d.Find(`[data-testid="request-form"]`).Find("input[name], textarea[name], select[name]").Each(func(_ int, in *goquery.Selection) {
+	d.Find(`[data-testid="` + id + `"]`).Find("input[name], textarea[name], select[name]").Each(func(_ int, in *goquery.Selection) {
 		name := in.AttrOr("name", "")
 		if in.AttrOr("type", "") == "hidden" || name == "intent" || slices.Contains(out, name) {
 			return
@@ -63,12 +70,18 @@ func requestInputs(d *goquery.Document) []string {
 // sector) or derived from the current value.
 func changeInput(t *testing.T, d *goquery.Document, v url.Values, name string) url.Values {
 	t.Helper()
+	return changeInputIn(t, d, "request-form", v, name)
+}
+
+// changeInputIn is changeInput in the form with data-testid id.
+func changeInputIn(t *testing.T, d *goquery.Document, id string, v url.Values, name string) url.Values {
+	t.Helper()
 	out := url.Values{}
 	for k, vs := range v {
 		out[k] = slices.Clone(vs)
 	}
 	cur := v.Get(name)
-	el := d.Find(`[data-testid="request-form"] [name="` + name + `"]`)
+	el := d.Find(`[data-testid="` + id + `"] [name="` + name + `"]`)
 	other := func(vals []string) string {
 		for _, x := range vals {
 			if x != "" && x != cur {

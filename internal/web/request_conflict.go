@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
+	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -55,6 +58,11 @@ func conflictValue(ctx context.Context, field string, v any) string {
 		return i18n.T(ctx, "conflict.empty")
 	case float64:
 		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return i18n.T(ctx, "answer.yes")
+		}
+		return i18n.T(ctx, "answer.no")
 	case []any:
 		parts := make([]string, 0, len(x))
 		for _, e := range x {
@@ -104,4 +112,33 @@ func conflictValue(ctx context.Context, field string, v any) string {
 		return x
 	}
 	return ""
+}
+
+// savedToken is an object's updated_at as an edit form carries it (the
+// hidden "updated" field): the save it shows, to refuse overwriting a
+// later one.
+func savedToken(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// savedAt reads the "updated" field back; zero when absent or unreadable.
+func savedAt(v url.Values) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, v.Get("updated"))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// staleForm returns the refusal in err of a save someone else's
+// preceded, or nil.
+func staleForm(err error) *domain.Error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Conflict != nil {
+		return de
+	}
+	return nil
 }
