@@ -509,6 +509,26 @@ type Comment struct {
 	EditedAt   time.Time // zero when never edited
 }
 
+// SavedAt is when the comment was last saved: its correction, or its
+// posting. An edit form carries it, to refuse overwriting a later save.
+func (c Comment) SavedAt() time.Time {
+	if !c.EditedAt.IsZero() {
+		return c.EditedAt
+	}
+	return c.CreatedAt
+}
+
+// CommentEditedMeanwhile is the refusal of a correction of a comment
+// that was corrected again after the editor opened it (another window):
+// the text now is in the message and in the conflict, beside the
+// editor's, which the form keeps.
+func CommentEditedMeanwhile(now, yours string) *Error {
+	e := EditedMeanwhile(map[string]any{"body": now}, map[string]any{"body": yours})
+	e.Message, e.Data = "comment.changed_meanwhile", map[string]any{"Body": now}
+	e.Fields = map[string]string{"body": "comment.changed_meanwhile_field"}
+	return e
+}
+
 // CommentEditWindow is how long a comment's author may correct it.
 const CommentEditWindow = 15 * time.Minute
 

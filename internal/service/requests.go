@@ -568,8 +568,11 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 }
 
 // EditComment corrects comment commentID of request id: its author only,
-// within domain.CommentEditWindow; the event keeps the old text.
-func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, commentID int64, body string) (domain.Comment, error) {
+// within domain.CommentEditWindow; the event keeps the old text. seen,
+// when not zero, is when the comment was saved as the editor saw it
+// (domain.Comment.SavedAt): corrected since (in another window), nothing
+// is saved and the refusal holds the text now.
+func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, commentID int64, body string, seen time.Time) (domain.Comment, error) {
 	var out domain.Comment
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -592,6 +595,9 @@ func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, comment
 		}
 		if err := domain.ValidateComment(body); err != nil {
 			return err
+		}
+		if !seen.IsZero() && !seen.Equal(c.SavedAt()) && body != c.Body {
+			return domain.CommentEditedMeanwhile(c.Body, body)
 		}
 		old := c.Body
 		c.Body, c.EditedAt = body, now

@@ -243,14 +243,14 @@ func TestRequestWithdrawAndComments(t *testing.T) {
 	}
 	_, err = f.reqs.AddComment(ctx, f.officer, r.ID, "   ")
 	wantCode(t, err, domain.CodeInvalid, "")
-	_, err = f.reqs.EditComment(ctx, f.requester, r.ID, c.ID, "hijack")
+	_, err = f.reqs.EditComment(ctx, f.requester, r.ID, c.ID, "hijack", time.Time{})
 	wantCode(t, err, domain.CodeForbidden, "comment.not_author")
 	f.clock.t = t0.Add(10 * time.Minute)
-	if _, err := f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "Is the airstrip lit at night?"); err != nil {
+	if _, err := f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "Is the airstrip lit at night?", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.t = t0.Add(16 * time.Minute)
-	_, err = f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "too late")
+	_, err = f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "too late", time.Time{})
 	wantCode(t, err, domain.CodeConflict, "comment.locked")
 
 	r, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionWithdraw, domain.TransitionInput{Version: 1, Reason: "Road reopened."})

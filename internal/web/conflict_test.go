@@ -240,3 +240,48 @@ func TestRequestFormTwoTabs(t *testing.T) {
 func errorsOf(d *goquery.Document) string {
 	return strings.TrimSpace(testid(d, "error-summary").Text() + " " + testid(d, "page-title").Text())
 }
+
+// TestCommentCorrectionTwoWindows: a comment corrected in one window is
+// not overwritten from another opened before: the second save is refused
+// (409) with the text now shown and the second window's text kept;
+// saving again replaces it, deliberately.
+func TestCommentCorrectionTwoWindows(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	r := w.submitted(t, "Field hospital")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	wantStatus(t, w.post(t, w.hct, page+"/comments", url.Values{"body": {"First text."}}), http.StatusSeeOther)
+	d := doc(t, w.get(t, w.hct, page))
+	id := strings.TrimPrefix(d.Find(`[data-testid^="comment-"][id^="comment-"]`).AttrOr("id", ""), "comment-")
+	editForm := func(d *goquery.Document) url.Values {
+		q := url.Values{}
+		form := d.Find(`form[action="` + page + "/comments/" + id + `"]`)
+		form.Find("input[name]").Each(func(_ int, in *goquery.Selection) { q.Set(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+		form.Find("textarea[name]").Each(func(_ int, ta *goquery.Selection) { q.Set(ta.AttrOr("name", ""), strings.TrimPrefix(ta.Text(), "\n")) })
+		return q
+	}
+	tabA, tabB := editForm(d), editForm(doc(t, w.get(t, w.hct, page)))
+	if tabA.Get("updated") == "" {
+		t.Fatal("the correction form carries no saved-at")
+	}
+	tabA.Set("body", "Second text, from window A.")
+	wantStatus(t, w.post(t, w.hct, page+"/comments/"+id, tabA), http.StatusSeeOther)
+	tabB.Set("body", "Third text, from window B.")
+	res := w.post(t, w.hct, page+"/comments/"+id, tabB)
+	wantStatus(t, res, http.StatusConflict)
+	cd := doc(t, res)
+	if !strings.Contains(testid(cd, "error-summary").Text(), "Second text, from window A.") {
+		t.Errorf("the refusal does not show the text now: %q", testid(cd, "error-summary").Text())
+	}
+	kept := editForm(cd)
+	if kept.Get("body") != tabB.Get("body") || kept.Get("updated") == tabB.Get("updated") {
+		t.Errorf("after the conflict the form holds %q (saved-at %q), want window B's text with the new save", kept.Get("body"), kept.Get("updated"))
+	}
+	if !strings.Contains(doc(t, w.get(t, w.hct, page)).Find("#comment-"+id).Text(), "window A") {
+		t.Fatal("window B's stale save was stored")
+	}
+	wantStatus(t, w.post(t, w.hct, page+"/comments/"+id, kept), http.StatusSeeOther)
+	if !strings.Contains(doc(t, w.get(t, w.hct, page)).Find("#comment-"+id).Text(), "window B") {
+		t.Error("saving again did not apply window B's text")
+	}
+}

@@ -127,6 +127,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 			cv.EditURL = requestURL(req.ID) + "/comments/" + cv.ID
 			key := "comment-" + cv.ID
 			ff := prefilledForm(r, url.Values{"body": {c.Body}})
+			cv.Saved = savedToken(c.SavedAt())
 			if st.form == key {
 				ff = newForm(r, st.err)
 				ff.values = st.values
@@ -492,8 +493,10 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	a, ctx := actor(r), r.Context()
-	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
-	if domain.ErrorCode(err) == domain.CodeInvalid {
+	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"), savedAt(r.PostForm))
+	if domain.ErrorCode(err) == domain.CodeInvalid || staleForm(err) != nil {
+		// Refused, or corrected meanwhile in another window: the page
+		// again with what was typed, and the text now.
 		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
 	}
 	if err != nil {
@@ -512,7 +515,11 @@ func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64,
 	if gerr != nil {
 		return gerr
 	}
-	return s.renderRequestPage(w, r, http.StatusUnprocessableEntity, d,
+	status := http.StatusUnprocessableEntity
+	if staleForm(err) != nil {
+		status = http.StatusConflict
+	}
+	return s.renderRequestPage(w, r, status, d,
 		pageState{form: form, values: r.PostForm, err: err, summary: true})
 }
 

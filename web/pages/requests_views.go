@@ -329,6 +329,9 @@ type CommentView struct {
 	// EditURL is set while its author may still correct it.
 	EditURL  string
 	EditBody components.Field
+	// Saved is when the comment was saved as shown (a hidden field): a
+	// correction saved since in another window is not overwritten.
+	Saved    string
 	EditOpen bool
 }
 
