@@ -50,6 +50,16 @@ func (s *Store) StashForm(ctx context.Context, markerHash, idHash []byte, path, 
 	return tag.RowsAffected() == 1, nil
 }
 
+// PruneFormStashes deletes the kept forms and browser markers expired at
+// now.
+func (s *Store) PruneFormStashes(ctx context.Context, now time.Time) error {
+	if _, err := s.db.Exec(ctx, `DELETE FROM form_stashes WHERE expires_at <= $1`, now); err != nil {
+		return dbErr(err, "prune form stashes")
+	}
+	_, err := s.db.Exec(ctx, `DELETE FROM browser_markers WHERE expires_at <= $1`, now)
+	return dbErr(err, "prune browser markers")
+}
+
 // TakeFormStash removes the stash idHash and returns its user, path and
 // body, with ok false when there is none or it has expired.
 func (s *Store) TakeFormStash(ctx context.Context, idHash []byte, now time.Time) (userID int64, path, body string, ok bool, err error) {
