@@ -122,6 +122,33 @@ func (s *Requests) withSubmitProblems(ctx context.Context, by domain.Actor, opID
 	return domain.WithSubmitProblems(de, domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, org.UNEntity), s.now()))
 }
 
+// Check returns every problem of in, a request typed in operation opCode
+// that could not even be read whole (a date that is not one), without
+// saving anything: what a draft save would refuse and, with submit, what
+// the submission would refuse too. The face lays its own parse messages
+// over it, so one answer still reports every problem. nil: none.
+func (s *Requests) Check(ctx context.Context, by domain.Actor, opCode string, in domain.Request, submit bool) error {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return err
+	}
+	domain.NormalizeRequest(&in)
+	draft := domain.ValidateDraft(in)
+	if !submit {
+		return draft
+	}
+	org, err := s.store.GetOrganization(ctx, by.OrganizationID)
+	if err != nil {
+		return err
+	}
+	sub := domain.CheckSubmittable(in, op, domain.Evaluate(in, op.Context, org.UNEntity), s.now())
+	var de *domain.Error
+	if !errors.As(draft, &de) {
+		return sub
+	}
+	return domain.WithSubmitProblems(de, sub)
+}
+
 // submitSaved submits saved inside the transaction of st, in a savepoint:
 // a refusal (CodeInvalid) undoes whatever the submission began and is
 // returned as refused, leaving the saved draft to commit; any other

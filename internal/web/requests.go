@@ -280,6 +280,8 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		} else {
 			req, _, err = s.requests.Create(ctx, a, code, in, key)
 		}
+	} else if cerr := s.requests.Check(ctx, a, code, in, submit); domain.ErrorCode(cerr) == domain.CodeInvalid {
+		err = cerr // every other problem too, in the same answer; the parse messages go over it below
 	}
 	var notSubmitted *service.NotSubmittedError
 	switch {
@@ -452,6 +454,10 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 			_, err = s.requests.SaveAndSubmit(ctx, a, id, max(version, 0), replace)
 		} else {
 			_, err = s.requests.Edit(ctx, a, id, max(version, 0), replace)
+		}
+	} else if d, gerr := s.requests.Get(ctx, a, id); gerr == nil {
+		if cerr := s.requests.Check(ctx, a, d.Operation.Code, in, submit); domain.ErrorCode(cerr) == domain.CodeInvalid {
+			err = cerr // every other problem too, in the same answer; the parse messages go over it below
 		}
 	}
 	var (
