@@ -1,4 +1,4 @@
--- 000013_form_stashes: what was typed in a form whose session ended
+-- 000014_form_stashes: what was typed in a form whose session ended
 -- before it was posted, kept for the same user to get back after signing
 -- in again (issue 14, "no lost work").
 
