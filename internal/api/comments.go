@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"time"
 )
 
 // handleCommentList answers a request's comments, oldest first, to
@@ -50,7 +51,7 @@ func (a *API) handleCommentUpdate(w http.ResponseWriter, r *http.Request) error 
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	c, err := a.requests.EditComment(r.Context(), actor(r), id, commentID, in.Body)
+	c, err := a.requests.EditComment(r.Context(), actor(r), id, commentID, in.Body, time.Time{})
 	if err != nil {
 		return err
 	}

@@ -106,10 +106,10 @@ func TestEvents(t *testing.T) {
 	r := f.mustCreate(t, f.requester, completeBody("Audited"))
 	f.call(t, req{Method: "PATCH", Path: fmt.Sprintf("/requests/%d", r.ID), Token: f.requester,
 		Body: map[string]any{"version": 1, "title": "Audited <again> & again"}}).want(t, http.StatusOK)
-	f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 1})
+	f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 2})
 	f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/comments", r.ID), Token: f.officer,
 		Body: map[string]any{"body": "Checked with the Logistics Cluster."}}).want(t, http.StatusCreated)
-	f.mustAct(t, f.officer, r.ID, "return", map[string]any{"version": 1, "reason": "Add the landing site."})
+	f.mustAct(t, f.officer, r.ID, "return", map[string]any{"version": 2, "reason": "Add the landing site."})
 
 	got := decode[struct {
 		Items []eventJSON `json:"items"`

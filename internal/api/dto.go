@@ -31,8 +31,18 @@ type errorDTO struct {
 	FieldMessageIDs map[string]string `json:"field_message_ids,omitempty"`
 	// Items lists failing numbered items (the checklist items that stop
 	// a submission), each with its status and reason.
-	Items     []errorItemDTO `json:"items,omitempty"`
-	RequestID string         `json:"request_id,omitempty"`
+	Items []errorItemDTO `json:"items,omitempty"`
+	// Conflict is, on a stale version (409), the version the object is
+	// at now and, for an edit, what changed since the version sent.
+	Conflict  *conflictDTO `json:"conflict,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+}
+
+// conflictDTO is domain.Conflict: the current version and the fields
+// changed since the version a stale change was based on.
+type conflictDTO struct {
+	Version int                  `json:"version"`
+	Changes []domain.FieldChange `json:"changes,omitempty"`
 }
 
 // errorItemDTO is one failing item of an error: its ID (LR4), status

@@ -284,6 +284,14 @@ type apiError struct {
 			Reason          string `json:"reason"`
 			ReasonMessageID string `json:"reason_message_id"`
 		} `json:"items"`
+		Conflict *struct {
+			Version int `json:"version"`
+			Changes []struct {
+				Field string `json:"field"`
+				Now   any    `json:"now"`
+				Yours any    `json:"yours"`
+			} `json:"changes"`
+		} `json:"conflict"`
 		RequestID string `json:"request_id"`
 	} `json:"error"`
 }

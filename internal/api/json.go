@@ -310,6 +310,9 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Items = append(body.Items, errorItemDTO{ID: it.ID, Status: it.Status,
 			Reason: translate(ctx, it.Reason), ReasonMessageID: it.Reason})
 	}
+	if c := de.Conflict; c != nil {
+		body.Conflict = &conflictDTO{Version: c.Version, Changes: c.Changes}
+	}
 	if werr := writeJSON(w, status, errorEnvelope{Error: body}); werr != nil {
 		a.log.ErrorContext(ctx, "api write error", "request_id", middleware.GetReqID(ctx), "err", werr)
 		http.Error(w, http.StatusText(status), status)

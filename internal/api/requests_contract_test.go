@@ -46,23 +46,25 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester,
 		Body: map[string]any{"version": 1, "title": "Contract 2", "checklist": map[string]any{"LR16": nil}}}, 200)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 9}}, 409)
+	// Saved over since version 1:
+	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 1, "title": "Stale"}}, 409)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"title": "x"}}, 400) // no version: required
-	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 1, "title": ""}}, 422)
+	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 2, "title": ""}}, 422)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 1, "x": 1}}, 400)
-	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 1}}, 422)
+	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 2}}, 422)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.requester,
-		Body: map[string]any{"version": 1, "checklist": map[string]any{"LR16": map[string]any{"answer": "yes"}}}}, 200)
+		Body: map[string]any{"version": 2, "checklist": map[string]any{"LR16": map[string]any{"answer": "yes"}}}}, 200)
 
 	// A second request goes the other ways: redirected, withdrawn.
 	other := check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: completeBody("Other")}, 201)
 	q := "/requests/" + id(other)
-	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 1}}, 200)
-	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 1}}, 409)
+	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 3}}, 200)
+	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 3}}, 409)
 	check("POST /requests/{id}/submit", req{Path: q + "/submit", Token: f.requester, Body: map[string]any{"version": 1}}, 200)
 	check("PATCH /requests/{id}", req{Path: p, Token: f.officer, Body: map[string]any{"version": 1, "title": "x"}}, 403)
-	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 1}}, 422)
-	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.requester, Body: map[string]any{"version": 1, "reason": "x"}}, 403)
-	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 1, "reason": "Coordinates?"}}, 200)
+	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 3}}, 422)
+	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.requester, Body: map[string]any{"version": 3, "reason": "x"}}, 403)
+	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 3, "reason": "Coordinates?"}}, 200)
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.officer, Body: map[string]any{"answer": "yes"}}, 200)
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.officer, Body: map[string]any{"answer": "?"}}, 422)
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.requester, Body: map[string]any{"answer": "yes"}}, 403)
@@ -70,8 +72,8 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 		Body: map[string]any{"version": 1, "reason": "LC flies it", "civilian_reference": "LC-SRF-1"}}, 200)
 	check("POST /requests/{id}/redirect", req{Path: q + "/redirect", Token: f.officer,
 		Body: map[string]any{"version": 1, "reason": "again", "civilian_reference": "LC-SRF-1"}}, 409)
-	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 1, "reason": "Road open."}}, 200)
-	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 1, "reason": "x"}}, 409)
+	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 3, "reason": "Road open."}}, 200)
+	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 3, "reason": "x"}}, 409)
 
 	c := check("POST /requests/{id}/comments", req{Path: p + "/comments", Token: f.officer, Body: map[string]any{"body": "Noted."}}, 201)
 	check("POST /requests/{id}/comments", req{Path: p + "/comments", Token: f.viewer, Body: map[string]any{"body": "Hi"}}, 403)

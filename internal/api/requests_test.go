@@ -268,7 +268,7 @@ func TestRequests_Create(t *testing.T) {
 		{"ErrRules", f.requester, "", map[string]any{"title": "", "task_category": "submarine", "sectors": []string{"XYZ"},
 			"poc": map[string]any{"email": "not-an-address"}, "origin": map[string]any{"lat": 95, "lon": 10},
 			"checklist": map[string]any{"LR2": map[string]any{"answer": "maybe"}, "LR99": map[string]any{"answer": "yes"}}},
-			http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "field.required", "task_category": "field.choose",
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "request.required.title", "task_category": "field.choose",
 				"sectors": "field.choose", "poc.email": "field.email", "origin.lat": "request.latitude_range",
 				"checklist.LR2": "field.choose", "checklist": "checklist.unknown_item"}},
 		{"ErrUnknownField", f.requester, "", map[string]any{"title": "x", "colour": "blue"},
@@ -475,8 +475,8 @@ func TestRequests_Update(t *testing.T) {
 		if got.Checklist["LR2"] != before.Checklist["LR2"] || len(got.Checklist) != len(before.Checklist)-1 {
 			t.Errorf("checklist = %v, want the other items untouched", got.Checklist)
 		}
-		if got.Version != 1 || got.Evaluation.Complete {
-			t.Errorf("version %d, complete %v; want 1, and LR16 now missing", got.Version, got.Evaluation.Complete)
+		if got.Version != 2 || got.Evaluation.Complete {
+			t.Errorf("version %d, complete %v; want 2 (a saved edit), and LR16 now missing", got.Version, got.Evaluation.Complete)
 		}
 	})
 	t.Run("OKClear", func(t *testing.T) {
@@ -539,7 +539,7 @@ func TestRequests_Update(t *testing.T) {
 		{"ErrVersionType", f.requester, map[string]any{"version": "1"}, http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
 		{"ErrRules", f.requester, map[string]any{"version": 1, "title": "", "poc": map[string]any{"phone": "call me"},
 			"end_date": "2020-01-01", "destination": map[string]any{"lat": nil}},
-			http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "field.required", "poc.phone": "field.phone",
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "request.required.title", "poc.phone": "field.phone",
 				"end_date": "request.end_before_start", "destination.lat": "request.coordinates_pair"}},
 		{"ErrDate", f.requester, map[string]any{"version": 1, "required_by": "2026-01-01"}, http.StatusUnprocessableEntity, "invalid",
 			map[string]string{"required_by": "field.invalid"}},
@@ -581,7 +581,7 @@ func TestRequests_Workflow(t *testing.T) {
 		delete(body, "need")
 		r := f.mustCreate(t, f.requester, body)
 		e := act(t, f.requester, r.ID, "submit", map[string]any{"version": 1}).
-			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"need": "field.required"})
+			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"need": "request.required.need"})
 		if e.Error.MessageID != "request.not_submittable" || len(e.Error.Items) == 0 {
 			t.Fatalf("error = %+v, want request.not_submittable with items", e.Error)
 		}
@@ -622,9 +622,9 @@ func TestRequests_Workflow(t *testing.T) {
 		}
 		f.call(t, req{Method: "PATCH", Path: fmt.Sprintf("/requests/%d", r.ID), Token: f.requester,
 			Body: map[string]any{"version": 1, "destination": map[string]any{"lat": 28.2, "lon": 85.5}}}).want(t, http.StatusOK)
-		again := f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 1, "reason": "Coordinates added."})
-		if again.Status != "submitted" || again.Version != 2 || again.StatusReason != "" {
-			t.Errorf("after resubmission: %s v%d %q, want submitted v2 without the return reason", again.Status, again.Version, again.StatusReason)
+		again := f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 2, "reason": "Coordinates added."})
+		if again.Status != "submitted" || again.Version != 3 || again.StatusReason != "" {
+			t.Errorf("after resubmission: %s v%d %q, want submitted v3 (edited, then resubmitted) without the return reason", again.Status, again.Version, again.StatusReason)
 		}
 		e := act(t, f.officer, r.ID, "return", map[string]any{"version": 1, "reason": "Stale view"}).wantError(t, http.StatusConflict, "conflict", nil)
 		if e.Error.MessageID != "request.stale" {

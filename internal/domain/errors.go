@@ -33,6 +33,9 @@ type Error struct {
 	// Items lists problems that belong to numbered items rather than to
 	// one input field: the failing checklist items of a submission.
 	Items []ItemProblem
+	// Conflict is, on a stale edit, the version the object is at now and
+	// what changed since the version the editor saw.
+	Conflict *Conflict
 }
 
 // ItemProblem is one failing item: its ID (LR4), its status and the i18n

@@ -110,6 +110,19 @@ func (s RoleSet) symmetricDiff(o RoleSet) RoleSet {
 	return out
 }
 
+// SameRoles reports whether a and b hold the same roles, in any order.
+func SameRoles(a, b RoleSet) bool { return len(a.symmetricDiff(b)) == 0 }
+
+// RolesEditedMeanwhile is the refusal of a member form's change when the
+// member's roles are no longer those the form showed (seen): someone
+// changed them since. The roles now and the change's are listed, and the
+// message is said at the form's roles.
+func RolesEditedMeanwhile(now, yours RoleSet) *Error {
+	e := EditedMeanwhile(map[string]any{"roles": now.Strings()}, map[string]any{"roles": yours.Strings()})
+	e.Fields = map[string]string{"roles": "member.changed_meanwhile"}
+	return e
+}
+
 // Granted returns the roles wanted adds to current.
 func Granted(current, wanted RoleSet) RoleSet { return wanted.minus(current) }
 

@@ -1,10 +1,12 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -144,7 +146,7 @@ type Request struct {
 	OperationID        int64
 	Reference          string // {ISO3}-RFA-{NNNN}, numbered per operation
 	Status             Status
-	Version            int // 1 at creation; +1 at every resubmission
+	Version            int // 1 at creation; +1 at every saved edit and every resubmission
 	Title              string
 	RequestingOrgID    int64
 	RequestingOrgName  string // read-only, joined for display
@@ -263,7 +265,10 @@ func DateOf(t time.Time) time.Time {
 // business, not a draft's.
 func ValidateDraft(r Request) error {
 	f := fieldErrors{}
-	checkText(f, "title", r.Title, maxTitle, true)
+	checkText(f, "title", r.Title, maxTitle, false)
+	if strings.TrimSpace(r.Title) == "" {
+		f.add("title", requiredTitle.Message()) // even a draft needs a title
+	}
 	for _, s := range r.Sectors {
 		if !oneOf(s, Sectors) {
 			f.add("sectors", "field.choose")
@@ -380,6 +385,71 @@ func validateLocation(f fieldErrors, prefix string, l Location) {
 	}
 }
 
+// RequiredField is a field a request must have before it is submitted,
+// and how to tell it is missing. Its message (Message) says what to
+// give, for this field: "Choose at least one sector", never "Enter a
+// value".
+type RequiredField struct {
+	Field   string // as the form's input and the API name it
+	Missing func(Request) bool
+}
+
+// Message is the i18n key of the field's message when it is missing.
+func (f RequiredField) Message() string { return "request.required." + f.Field }
+
+// requiredTitle is the one field a draft needs to be saved at all.
+var requiredTitle = RequiredField{"title", func(r Request) bool { return strings.TrimSpace(r.Title) == "" }}
+
+// RequiredFields lists, in the form's order, every field a request must
+// have before submission (PRODUCT.md §2). CheckSubmittable reads it;
+// the form's labels and the tests walk it.
+var RequiredFields = []RequiredField{
+	requiredTitle,
+	{"need", func(r Request) bool { return r.Need == "" }},
+	{"sectors", func(r Request) bool { return len(r.Sectors) == 0 }},
+	{"priority", func(r Request) bool { return r.Priority == "" }},
+	{"required_by", func(r Request) bool { return r.RequiredBy.IsZero() }},
+	{"task_category", func(r Request) bool { return r.TaskCategory == "" }},
+	{"capability", func(r Request) bool { return r.Capability == "" }},
+	{"support_type", func(r Request) bool { return r.SupportType == "" }},
+	{"task_description", func(r Request) bool { return r.TaskDescription == "" }},
+	{"start_date", func(r Request) bool { return r.StartDate.IsZero() }},
+	{"end_date", func(r Request) bool { return r.EndDate.IsZero() }},
+	{"destination.name", func(r Request) bool { return r.Destination.Name == "" }},
+	{"civilian_options", func(r Request) bool { return len(r.CivilianOptions) == 0 }},
+	{"complementarity", func(r Request) bool { return r.Complementarity == "" }},
+	{"exit_strategy.organization", func(r Request) bool { return r.ExitStrategy.Organization == "" }},
+	{"exit_strategy.date", func(r Request) bool { return r.ExitStrategy.Date.IsZero() }},
+	{"exit_strategy.plan", func(r Request) bool { return r.ExitStrategy.Plan == "" }},
+	{"poc.name", func(r Request) bool { return r.POC.Name == "" }},
+	{"poc.role", func(r Request) bool { return r.POC.Role == "" }},
+	{"poc.phone", func(r Request) bool { return r.POC.Phone == "" }},
+	{"poc.email", func(r Request) bool { return r.POC.Email == "" }},
+}
+
+// WithSubmitProblems adds to refused — a save refused as invalid on its
+// way to a submission (a draft without a title) — the problems that
+// would then stop the submission (submit, CheckSubmittable's answer or
+// nil), so one answer reports every problem at once. The save's message
+// for a field comes first.
+func WithSubmitProblems(refused *Error, submit error) *Error {
+	var sub *Error
+	if !errors.As(submit, &sub) || sub.Code != CodeInvalid {
+		return refused
+	}
+	out := *refused
+	out.Message = sub.Message
+	out.Fields = fieldErrors{}
+	for k, v := range refused.Fields {
+		out.Fields[k] = v
+	}
+	for k, v := range sub.Fields {
+		fieldErrors(out.Fields).add(k, v)
+	}
+	out.Items = append(slices.Clone(refused.Items), sub.Items...)
+	return &out
+}
+
 // CheckSubmittable returns a CodeInvalid error naming every field that
 // must be filled before submission, plus the rules that depend on the
 // time of submission (required-by in the future, the operation's lead
@@ -391,19 +461,9 @@ func CheckSubmittable(r Request, op Operation, eval Evaluation, now time.Time) e
 	} else {
 		f = fieldErrors{}
 	}
-	required := map[string]bool{
-		"need": r.Need != "", "task_category": r.TaskCategory != "", "capability": r.Capability != "",
-		"support_type": r.SupportType != "", "task_description": r.TaskDescription != "",
-		"destination.name": r.Destination.Name != "", "required_by": !r.RequiredBy.IsZero(),
-		"start_date": !r.StartDate.IsZero(), "end_date": !r.EndDate.IsZero(), "priority": r.Priority != "",
-		"complementarity": r.Complementarity != "", "exit_strategy.organization": r.ExitStrategy.Organization != "",
-		"exit_strategy.date": !r.ExitStrategy.Date.IsZero(), "exit_strategy.plan": r.ExitStrategy.Plan != "",
-		"poc.name": r.POC.Name != "", "poc.role": r.POC.Role != "", "poc.phone": r.POC.Phone != "", "poc.email": r.POC.Email != "",
-		"sectors": len(r.Sectors) > 0, "civilian_options": len(r.CivilianOptions) > 0,
-	}
-	for field, ok := range required {
-		if !ok {
-			f.add(field, "field.required")
+	for _, rf := range RequiredFields {
+		if rf.Missing(r) {
+			f.add(rf.Field, rf.Message())
 		}
 	}
 	if !r.RequiredBy.IsZero() {
@@ -447,6 +507,26 @@ type Comment struct {
 	Body       string
 	CreatedAt  time.Time
 	EditedAt   time.Time // zero when never edited
+}
+
+// SavedAt is when the comment was last saved: its correction, or its
+// posting. An edit form carries it, to refuse overwriting a later save.
+func (c Comment) SavedAt() time.Time {
+	if !c.EditedAt.IsZero() {
+		return c.EditedAt
+	}
+	return c.CreatedAt
+}
+
+// CommentEditedMeanwhile is the refusal of a correction of a comment
+// that was corrected again after the editor opened it (another window):
+// the text now is in the message and in the conflict, beside the
+// editor's, which the form keeps.
+func CommentEditedMeanwhile(now, yours string) *Error {
+	e := EditedMeanwhile(map[string]any{"body": now}, map[string]any{"body": yours})
+	e.Message, e.Data = "comment.changed_meanwhile", map[string]any{"Body": now}
+	e.Fields = map[string]string{"body": "comment.changed_meanwhile_field"}
+	return e
 }
 
 // CommentEditWindow is how long a comment's author may correct it.

@@ -51,8 +51,8 @@ func TestValidateDraft(t *testing.T) {
 		want map[string]string // nil: valid
 	}{
 		// Title: required, at most 120 characters.
-		{"TitleEmpty", func(r *domain.Request) { r.Title = "" }, F("title", "field.required")},
-		{"TitleBlank", func(r *domain.Request) { r.Title = " \t " }, F("title", "field.required")},
+		{"TitleEmpty", func(r *domain.Request) { r.Title = "" }, F("title", "request.required.title")},
+		{"TitleBlank", func(r *domain.Request) { r.Title = " \t " }, F("title", "request.required.title")},
 		{"Title120Characters", func(r *domain.Request) { r.Title = long(120) }, nil},
 		{"Title121Characters", func(r *domain.Request) { r.Title = long(121) }, F("title", "field.too_long")},
 		{"TitleInvalidUTF8", func(r *domain.Request) { r.Title = "Airlift \xff" }, F("title", "field.invalid")},
@@ -167,7 +167,7 @@ func TestValidateDraft(t *testing.T) {
 		// Several problems are all reported.
 		{"Several", func(r *domain.Request) {
 			r.Title, r.Sectors, r.POC.Email, r.StartDate, r.EndDate = "", []string{"XX"}, "x", day(10), day(8)
-		}, F("title", "field.required", "sectors", "field.choose", "poc.email", "field.email", "end_date", "request.end_before_start")},
+		}, F("title", "request.required.title", "sectors", "field.choose", "poc.email", "field.email", "end_date", "request.end_before_start")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -342,7 +342,7 @@ func TestCheckSubmittable(t *testing.T) {
 			r := complete()
 			tt.edit(&r)
 			err := check(r, testOperation, testNow)
-			if got, want := fieldsOf(t, err), map[string]string{tt.field: "field.required"}; !reflect.DeepEqual(got, want) {
+			if got, want := fieldsOf(t, err), map[string]string{tt.field: "request.required." + tt.field}; !reflect.DeepEqual(got, want) {
 				t.Errorf("Fields = %v, want %v", got, want)
 			}
 			var e *domain.Error
@@ -455,7 +455,7 @@ func TestCheckSubmittable(t *testing.T) {
 		r.POC.Email = "not an address"
 		r.Need = ""
 		err := check(r, testOperation, testNow)
-		want := map[string]string{"poc.email": "field.email", "need": "field.required"}
+		want := map[string]string{"poc.email": "field.email", "need": "request.required.need"}
 		if got := fieldsOf(t, err); !reflect.DeepEqual(got, want) {
 			t.Errorf("Fields = %v, want %v", got, want)
 		}
@@ -465,8 +465,8 @@ func TestCheckSubmittable(t *testing.T) {
 		err := domain.CheckSubmittable(domain.Request{}, testOperation, domain.Evaluate(domain.Request{}, domain.ContextMixed, false, domain.Recorded{}), testNow)
 		got := fieldsOf(t, err)
 		for _, tt := range required {
-			if got[tt.field] != "field.required" {
-				t.Errorf("Fields[%s] = %q, want field.required", tt.field, got[tt.field])
+			if got[tt.field] != "request.required."+tt.field {
+				t.Errorf("Fields[%s] = %q, want request.required.%s", tt.field, got[tt.field], tt.field)
 			}
 		}
 		var e *domain.Error
@@ -579,5 +579,34 @@ func TestNormalizeFilter(t *testing.T) {
 		"task_category": "field.choose", "sort": "field.choose", "q": "field.too_long"}
 	if got := fieldsOf(t, domain.NormalizeFilter(&bad)); !reflect.DeepEqual(got, want) {
 		t.Errorf("Fields = %v, want %v", got, want)
+	}
+}
+
+// TestRequiredFields_OnePassSpecific walks domain.RequiredFields: an
+// empty request is refused once with every required field, each with its
+// own message (request.required.<field>, never the generic
+// field.required), and each field, alone missing from a complete request,
+// is the only one named.
+func TestRequiredFields_OnePassSpecific(t *testing.T) {
+	t.Parallel()
+	err := domain.CheckSubmittable(domain.Request{}, testOperation, domain.Evaluate(domain.Request{}, testOperation.Context, false, domain.Recorded{}), testNow)
+	got := fieldsOf(t, err)
+	for _, rf := range domain.RequiredFields {
+		if got[rf.Field] != rf.Message() {
+			t.Errorf("empty request: %s = %q, want %q", rf.Field, got[rf.Field], rf.Message())
+		}
+	}
+	for field, key := range got {
+		if key == "field.required" {
+			t.Errorf("%s has the generic message field.required", field)
+		}
+	}
+	for _, rf := range domain.RequiredFields {
+		if !rf.Missing(domain.Request{}) {
+			t.Errorf("%s is not missing from an empty request", rf.Field)
+		}
+		if rf.Missing(complete()) {
+			t.Errorf("%s is missing from a complete request", rf.Field)
+		}
 	}
 }

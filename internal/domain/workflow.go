@@ -97,7 +97,8 @@ func CheckVersion(r Request, saw int) error {
 	case saw <= 0:
 		return VersionRequired(r)
 	case saw != r.Version:
-		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version}}
+		return &Error{Code: CodeConflict, Message: "request.stale", Data: map[string]any{"Version": r.Version},
+			Conflict: &Conflict{Version: r.Version}}
 	}
 	return nil
 }

@@ -65,7 +65,9 @@ func (d *Directory) CreateOrganization(ctx context.Context, by domain.Actor, o d
 	return out, err
 }
 
-// UpdateOrganization saves o (admins only).
+// UpdateOrganization saves o (admins only). o.UpdatedAt, when set, is
+// when the organisation was saved as the editor loaded it: saved since,
+// the change is refused (domain.EditedMeanwhile).
 func (d *Directory) UpdateOrganization(ctx context.Context, by domain.Actor, o domain.Organization) (domain.Organization, error) {
 	if err := domain.Can(by, domain.ActionManageOrganizations, domain.OnInstance()); err != nil {
 		return domain.Organization{}, err
@@ -80,6 +82,9 @@ func (d *Directory) UpdateOrganization(ctx context.Context, by domain.Actor, o d
 		if err != nil {
 			return logEntry{}, err
 		}
+		if stale(o.UpdatedAt, old.UpdatedAt) {
+			return logEntry{}, domain.EditedMeanwhile(domain.OrganizationAudit(old), domain.OrganizationAudit(o))
+		}
 		if out, err = st.UpdateOrganization(ctx, o, d.now()); err != nil {
 			return logEntry{}, fieldConflict(err, "name", "organization.name_taken")
 		}
@@ -87,6 +92,14 @@ func (d *Directory) UpdateOrganization(ctx context.Context, by domain.Actor, o d
 			domain.OrganizationAudit(old), domain.OrganizationAudit(out)), nil
 	})
 	return out, err
+}
+
+// stale reports whether a change based on the object as saved at seen
+// (its updated_at when the form was loaded; zero when the caller sent
+// none) would overwrite a later save, saved at cur. The directory log's
+// lock (inLog) serialises the check with every other change.
+func stale(seen, cur time.Time) bool {
+	return !seen.IsZero() && !seen.Equal(cur)
 }
 
 // fieldConflict turns a unique-constraint conflict into a message on the
@@ -206,7 +219,8 @@ func mergeInvalid(a, b error) error {
 	return ea
 }
 
-// UpdateUser saves an admin's edit of u. Disabling a user ends every
+// UpdateUser saves an admin's edit of u (u.UpdatedAt, when set, as in
+// UpdateOrganization). Disabling a user ends every
 // session (the epoch changes) and revokes every API token, in one
 // transaction. An admin cannot disable or demote themselves, so the
 // instance never loses its last way in by accident.
@@ -230,6 +244,9 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 		old, err := st.GetUser(ctx, u.ID)
 		if err != nil {
 			return logEntry{}, err
+		}
+		if stale(u.UpdatedAt, old.UpdatedAt) {
+			return logEntry{}, domain.EditedMeanwhile(domain.UserAudit(old), domain.UserAudit(u))
 		}
 		now := d.now()
 		if out, err = st.UpdateUser(ctx, u, now); err != nil {
@@ -380,7 +397,10 @@ func (d *Directory) CreateOperation(ctx context.Context, by domain.Actor, o doma
 	return out, err
 }
 
-// UpdateOperation saves o, identified by its current code (admins only).
+// UpdateOperation saves o, identified by its current code (admins
+// only). o.UpdatedAt, when set, is when the operation was saved as the
+// editor loaded it: saved since, the change is refused
+// (domain.EditedMeanwhile).
 func (d *Directory) UpdateOperation(ctx context.Context, by domain.Actor, code string, o domain.Operation) (domain.Operation, error) {
 	cur, err := d.GetOperation(ctx, by, code)
 	if err != nil {
@@ -399,6 +419,9 @@ func (d *Directory) UpdateOperation(ctx context.Context, by domain.Actor, code s
 		old, err := st.GetOperation(ctx, o.ID)
 		if err != nil {
 			return logEntry{}, err
+		}
+		if stale(o.UpdatedAt, old.UpdatedAt) {
+			return logEntry{}, domain.EditedMeanwhile(domain.OperationAudit(old), domain.OperationAudit(o))
 		}
 		if out, err = st.UpdateOperation(ctx, o, d.now()); err != nil {
 			return logEntry{}, fieldConflict(err, "code", "operation.code_taken")
@@ -444,7 +467,7 @@ func (d *Directory) visibleOperation(ctx context.Context, by domain.Actor, code 
 // whether a user ID exists: to anyone else a user who is not a member of
 // the operation is CodeNotFound, exactly like an ID nobody has.
 func (d *Directory) SetMember(ctx context.Context, by domain.Actor, code string, userID int64, roles domain.RoleSet) error {
-	_, err := d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(int64, domain.RoleSet) domain.RoleSet { return roles })
+	_, err := d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(int64, domain.RoleSet) (domain.RoleSet, error) { return roles, nil })
 	return err
 }
 
@@ -453,10 +476,16 @@ func (d *Directory) SetMember(ctx context.Context, by domain.Actor, code string,
 // member's other roles stay as they are (domain.RolesFromForm). So an
 // officer editing a member who is also HC changes the roles they manage
 // and leaves HC alone; a ticked role the form did not offer is refused.
-// It returns the member's roles after the change (none: removed).
-func (d *Directory) SetMemberFromForm(ctx context.Context, by domain.Actor, code string, userID int64, posted domain.RoleSet) (domain.RoleSet, error) {
-	return d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(opID int64, current domain.RoleSet) domain.RoleSet {
-		return domain.RolesFromForm(by, opID, userID, current, posted)
+// It returns the member's roles after the change (none: removed). seen,
+// when not nil, are the member's roles as the form showed them: changed
+// since, nothing is saved (domain.RolesEditedMeanwhile).
+func (d *Directory) SetMemberFromForm(ctx context.Context, by domain.Actor, code string, userID int64, posted, seen domain.RoleSet) (domain.RoleSet, error) {
+	return d.setMember(ctx, by, code, userID, !d.browsesUsers(by), func(opID int64, current domain.RoleSet) (domain.RoleSet, error) {
+		next := domain.RolesFromForm(by, opID, userID, current, posted)
+		if seen != nil && !domain.SameRoles(seen, current) && !domain.SameRoles(next, current) {
+			return nil, domain.RolesEditedMeanwhile(current, next)
+		}
+		return next, nil
 	})
 }
 
@@ -467,7 +496,7 @@ func (d *Directory) SetMemberFromForm(ctx context.Context, by domain.Actor, code
 // CodeNotFound, as one who does not exist. It returns the roles after
 // the change.
 func (d *Directory) setMember(ctx context.Context, by domain.Actor, code string, userID int64, hideOutsiders bool,
-	wanted func(opID int64, current domain.RoleSet) domain.RoleSet) (domain.RoleSet, error) {
+	wanted func(opID int64, current domain.RoleSet) (domain.RoleSet, error)) (domain.RoleSet, error) {
 	op, err := d.visibleOperation(ctx, by, code, domain.ActionManageMembers)
 	if err != nil {
 		return nil, err
@@ -488,7 +517,9 @@ func (d *Directory) setMember(ctx context.Context, by domain.Actor, code string,
 		if err != nil {
 			return logEntry{}, err
 		}
-		next = wanted(op.ID, current)
+		if next, err = wanted(op.ID, current); err != nil {
+			return logEntry{}, err
+		}
 		if err := domain.CanSetRoles(by, op.ID, userID, current, next); err != nil {
 			return logEntry{}, err
 		}
@@ -574,8 +605,8 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	case err != nil:
 		return false, err
 	}
-	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) domain.RoleSet {
-		return current.Union(roles)
+	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) (domain.RoleSet, error) {
+		return current.Union(roles), nil
 	})
 	var e *domain.Error
 	if asErr(err, &e) && e.Fields["user"] != "" {

@@ -238,15 +238,15 @@ func TestSetMemberFromForm(t *testing.T) {
 	f := newGrantsFixture(t)
 	officer := f.actor(t, f.actors["member_"+string(domain.RoleOfficer)])
 	f.mustSet(t, "OPA", f.target, domain.RoleHC, domain.RoleViewer)
-	after, err := f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, domain.RoleSet{domain.RoleRequester})
+	after, err := f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, domain.RoleSet{domain.RoleRequester}, nil)
 	if err != nil || !slices.Equal(after, domain.RoleSet{domain.RoleRequester, domain.RoleHC}) {
 		t.Fatalf("SetMemberFromForm = %v, %v; want requester and HC kept", after, err)
 	}
-	after, err = f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, nil)
+	after, err = f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, nil, nil)
 	if err != nil || !slices.Equal(after, domain.RoleSet{domain.RoleHC}) {
 		t.Fatalf("unticking all = %v, %v; want HC kept", after, err)
 	}
-	_, err = f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, domain.RoleSet{domain.RoleHRDDPReviewer})
+	_, err = f.dir.SetMemberFromForm(t.Context(), officer, "OPA", f.target.ID, domain.RoleSet{domain.RoleHRDDPReviewer}, nil)
 	wantCode(t, err, domain.CodeForbidden, "grant.refused")
 	// The API's exact set may not strip HC either.
 	wantCode(t, f.dir.SetMember(t.Context(), officer, "OPA", f.target.ID, domain.RoleSet{domain.RoleViewer}), domain.CodeForbidden, "grant.refused")

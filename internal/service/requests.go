@@ -343,10 +343,12 @@ func (s *Requests) Evaluate(ctx context.Context, by domain.Actor, opCode string,
 
 // Edit changes request id's fields: apply sets them on the stored request
 // (the HTML form replaces them all, the API's PATCH only those it names).
-// version, when not 0, must be the request's current version (below 0:
-// missing, domain.CheckVersion). The edit's
-// event lists every changed field with its old and new value; an edit
-// that changes nothing records nothing.
+// version must be the request's current version (the one the editor
+// loaded; none is CodeMalformed, domain.CheckVersion): an older one is CodeConflict with domain.StaleEdit's list of
+// what changed since, and nothing is saved. A saved edit moves the
+// version on by one; its event lists every changed field with its old and
+// new value and the new version; an edit that changes nothing records
+// nothing and keeps the version.
 func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version int, apply func(*domain.Request) error) (domain.Request, error) {
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
@@ -357,21 +359,30 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		if err := domain.Can(by, domain.ActionEditRequest, domain.OnRequest(r)); err != nil {
 			return err
 		}
-		if version != 0 {
-			if err := domain.CheckVersion(r, version); err != nil {
+		if version > 0 && version < r.Version {
+			// Someone saved since: refuse, saying what they changed, so
+			// nothing is overwritten unseen.
+			yours, aerr := edited(r, apply)
+			if aerr != nil {
+				yours = r
+			} else if len(domain.Diff(r, yours)) == 0 {
+				out = r // already as this edit would leave it (a repeated save)
+				return nil
+			}
+			events, err := st.ListEvents(ctx, id)
+			if err != nil {
 				return err
 			}
+			return domain.StaleEdit(r, version, events, yours)
+		}
+		if err := domain.CheckVersion(r, version); err != nil {
+			return err // none given, or one the request never had
 		}
 		old := cloneRequest(r)
-		if err := apply(&r); err != nil {
+		r, err = edited(r, apply)
+		if err != nil {
 			return err
 		}
-		// Fields the requester does not own stay as they were.
-		r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
-		r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
-		r.StatusReason, r.CivilianReference, r.ExtensionOf = old.StatusReason, old.CivilianReference, old.ExtensionOf
-		r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
-		domain.NormalizeRequest(&r)
 		if err := domain.ValidateDraft(r); err != nil {
 			return err
 		}
@@ -381,7 +392,7 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 			return nil
 		}
 		now := s.now()
-		r.UpdatedAt = now
+		r.UpdatedAt, r.Version = now, old.Version+1
 		if err := st.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
@@ -389,6 +400,22 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		return appendEvent(ctx, st, r.ID, by.UserID, domain.EventEdited, map[string]any{"changes": changes, "version": r.Version}, now)
 	})
 	return out, err
+}
+
+// edited returns r as apply leaves it, normalised, with the fields the
+// requester does not own as they were.
+func edited(r domain.Request, apply func(*domain.Request) error) (domain.Request, error) {
+	old := cloneRequest(r)
+	r = cloneRequest(r)
+	if err := apply(&r); err != nil {
+		return r, err
+	}
+	r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
+	r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
+	r.StatusReason, r.CivilianReference, r.ExtensionOf = old.StatusReason, old.CivilianReference, old.ExtensionOf
+	r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
+	domain.NormalizeRequest(&r)
+	return r, nil
 }
 
 // cloneRequest copies r deeply enough that changing the copy's slices
@@ -575,8 +602,11 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 }
 
 // EditComment corrects comment commentID of request id: its author only,
-// within domain.CommentEditWindow; the event keeps the old text.
-func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, commentID int64, body string) (domain.Comment, error) {
+// within domain.CommentEditWindow; the event keeps the old text. seen,
+// when not zero, is when the comment was saved as the editor saw it
+// (domain.Comment.SavedAt): corrected since (in another window), nothing
+// is saved and the refusal holds the text now.
+func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, commentID int64, body string, seen time.Time) (domain.Comment, error) {
 	var out domain.Comment
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -599,6 +629,9 @@ func (s *Requests) EditComment(ctx context.Context, by domain.Actor, id, comment
 		}
 		if err := domain.ValidateComment(body); err != nil {
 			return err
+		}
+		if !seen.IsZero() && !seen.Equal(c.SavedAt()) && body != c.Body {
+			return domain.CommentEditedMeanwhile(c.Body, body)
 		}
 		old := c.Body
 		c.Body, c.EditedAt = body, now

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -30,8 +31,8 @@ func (s *Requests) bound(st *store.Store) *Requests {
 }
 
 // SaveAndSubmit edits request id as Edit does, then submits it, in one
-// transaction. version, when not 0, is the version the requester saw: a
-// request moved on since is CodeConflict and nothing is saved. A refused
+// transaction. version is the version the requester saw: a request moved
+// on since is CodeConflict (listing what changed) and nothing is saved. A refused
 // submission (CodeInvalid) keeps the saved draft and returns
 // *NotSubmittedError; any other failure of either step leaves the request
 // as it was, with no event.
@@ -48,6 +49,15 @@ func (s *Requests) SaveAndSubmit(ctx context.Context, by domain.Actor, id int64,
 		out, refused, err = s.submitSaved(ctx, st, by, saved)
 		return err
 	})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// The save itself was refused: say at once what the submission
+		// would refuse too.
+		if r, gerr := s.store.GetRequest(ctx, id); gerr == nil {
+			if yours, aerr := edited(r, apply); aerr == nil {
+				err = s.withSubmitProblems(ctx, by, r.OperationID, yours, s.recorded(ctx, id), err)
+			}
+		}
+	}
 	if err != nil {
 		return domain.Request{}, err
 	}
@@ -73,6 +83,13 @@ func (s *Requests) CreateAndSubmit(ctx context.Context, by domain.Actor, opCode 
 		submitted, refused, err = s.submitSaved(ctx, st, by, saved)
 		return err
 	})
+	if domain.ErrorCode(err) == domain.CodeInvalid {
+		// The draft itself was refused: say at once what the submission
+		// would refuse too.
+		if op, oerr := s.memberOperation(ctx, by, opCode); oerr == nil {
+			err = s.withSubmitProblems(ctx, by, op.ID, in, domain.Recorded{}, err)
+		}
+	}
 	if err != nil {
 		return domain.Request{}, false, err
 	}
@@ -83,6 +100,66 @@ func (s *Requests) CreateAndSubmit(ctx context.Context, by domain.Actor, opCode 
 		return out, true, &NotSubmittedError{Saved: out, Err: refused}
 	}
 	return submitted, true, nil
+}
+
+// withSubmitProblems adds to refused, a save refused as invalid on its
+// way to a submission, what would then stop submitting r in operation
+// opID given what was recorded on it (domain.WithSubmitProblems): every
+// problem in one answer.
+func (s *Requests) withSubmitProblems(ctx context.Context, by domain.Actor, opID int64, r domain.Request, rec domain.Recorded, refused error) error {
+	var de *domain.Error
+	if !errors.As(refused, &de) || de.Code != domain.CodeInvalid {
+		return refused
+	}
+	op, err := s.store.GetOperation(ctx, opID)
+	if err != nil {
+		return refused
+	}
+	org, err := s.store.GetOrganization(ctx, by.OrganizationID)
+	if err != nil {
+		return refused
+	}
+	domain.NormalizeRequest(&r)
+	return domain.WithSubmitProblems(de, domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, org.UNEntity, rec), s.now()))
+}
+
+// recorded is what was recorded on request id since its answers (consent,
+// HRDDP assessment), for a problem report; a failed read reports as if
+// nothing were (the report is advice on a refused save, never a decision).
+func (s *Requests) recorded(ctx context.Context, id int64) domain.Recorded {
+	var out domain.Recorded
+	out.Consent, _ = s.store.GetConsent(ctx, id)
+	a, _ := s.store.GetAssessment(ctx, id)
+	out.Assessed = a != nil
+	return out
+}
+
+// Check returns every problem of in, a request typed in operation opCode
+// (with rec, what was recorded on it, none for a new one) that could not
+// even be read whole (a date that is not one), without
+// saving anything: what a draft save would refuse and, with submit, what
+// the submission would refuse too. The face lays its own parse messages
+// over it, so one answer still reports every problem. nil: none.
+func (s *Requests) Check(ctx context.Context, by domain.Actor, opCode string, in domain.Request, rec domain.Recorded, submit bool) error {
+	op, err := s.memberOperation(ctx, by, opCode)
+	if err != nil {
+		return err
+	}
+	domain.NormalizeRequest(&in)
+	draft := domain.ValidateDraft(in)
+	if !submit {
+		return draft
+	}
+	org, err := s.store.GetOrganization(ctx, by.OrganizationID)
+	if err != nil {
+		return err
+	}
+	sub := domain.CheckSubmittable(in, op, domain.Evaluate(in, op.Context, org.UNEntity, rec), s.now())
+	var de *domain.Error
+	if !errors.As(draft, &de) {
+		return sub
+	}
+	return domain.WithSubmitProblems(de, sub)
 }
 
 // submitSaved submits saved inside the transaction of st, in a savepoint:

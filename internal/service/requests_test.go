@@ -153,36 +153,39 @@ func TestRequestLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
+	if r.Version != 2 {
+		t.Fatalf("edited version = %d, want 2 (every saved edit moves the version on)", r.Version)
+	}
+	if _, err := f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 2}); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
 	// A second submit (a double click) is a conflict, never a second event.
-	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1})
+	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 2})
 	wantCode(t, err, domain.CodeConflict, "request.wrong_state")
 
 	// Submitted requests are no longer editable.
-	_, err = f.reqs.Edit(ctx, f.requester, r.ID, 0, func(x *domain.Request) error { x.Title = "Changed"; return nil })
+	_, err = f.reqs.Edit(ctx, f.requester, r.ID, 2, func(x *domain.Request) error { x.Title = "Changed"; return nil })
 	wantCode(t, err, domain.CodeConflict, "request.not_editable")
 
-	// The officer returns it with a reason; the requester resubmits as version 2.
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturn, domain.TransitionInput{Version: 1})
+	// The officer returns it with a reason; the requester resubmits as version 3.
+	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturn, domain.TransitionInput{Version: 2})
 	wantCode(t, err, domain.CodeInvalid, "")
-	r, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturn, domain.TransitionInput{Version: 1, Reason: "Say why UNHAS cannot fly."})
+	r, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturn, domain.TransitionInput{Version: 2, Reason: "Say why UNHAS cannot fly."})
 	if err != nil || r.Status != domain.StatusReturned || r.StatusReason != "Say why UNHAS cannot fly." {
 		t.Fatalf("return = %s %q, %v", r.Status, r.StatusReason, err)
 	}
 	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 0})
 	wantCode(t, err, domain.CodeMalformed, "request.version_missing")
-	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 2})
+	_, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 3})
 	wantCode(t, err, domain.CodeConflict, "request.stale")
-	r, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1})
-	if err != nil || r.Version != 2 || r.Status != domain.StatusSubmitted {
+	r, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 2})
+	if err != nil || r.Version != 3 || r.Status != domain.StatusSubmitted {
 		t.Fatalf("resubmit = v%d %s, %v", r.Version, r.Status, err)
 	}
 	// The officer redirects it to the Logistics Cluster.
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionRedirect, domain.TransitionInput{Version: 2, Reason: "Logistics Cluster can fly it."})
+	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionRedirect, domain.TransitionInput{Version: 3, Reason: "Logistics Cluster can fly it."})
 	wantCode(t, err, domain.CodeInvalid, "")
-	r, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionRedirect, domain.TransitionInput{Version: 2, Reason: "Logistics Cluster can fly it.", CivilianReference: "SRF-NPL-0042"})
+	r, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionRedirect, domain.TransitionInput{Version: 3, Reason: "Logistics Cluster can fly it.", CivilianReference: "SRF-NPL-0042"})
 	if err != nil || r.Status != domain.StatusRedirected {
 		t.Fatalf("redirect = %s, %v", r.Status, err)
 	}
@@ -240,14 +243,14 @@ func TestRequestWithdrawAndComments(t *testing.T) {
 	}
 	_, err = f.reqs.AddComment(ctx, f.officer, r.ID, "   ")
 	wantCode(t, err, domain.CodeInvalid, "")
-	_, err = f.reqs.EditComment(ctx, f.requester, r.ID, c.ID, "hijack")
+	_, err = f.reqs.EditComment(ctx, f.requester, r.ID, c.ID, "hijack", time.Time{})
 	wantCode(t, err, domain.CodeForbidden, "comment.not_author")
 	f.clock.t = t0.Add(10 * time.Minute)
-	if _, err := f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "Is the airstrip lit at night?"); err != nil {
+	if _, err := f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "Is the airstrip lit at night?", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.t = t0.Add(16 * time.Minute)
-	_, err = f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "too late")
+	_, err = f.reqs.EditComment(ctx, f.officer, r.ID, c.ID, "too late", time.Time{})
 	wantCode(t, err, domain.CodeConflict, "comment.locked")
 
 	r, err = f.reqs.Transition(ctx, f.requester, r.ID, domain.ActionWithdraw, domain.TransitionInput{Version: 1, Reason: "Road reopened."})

@@ -77,14 +77,18 @@ func (s *System) ReleaseDemoClaim(ctx context.Context) error {
 }
 
 // HousekeepingInterval is how often a serving instance prunes expired
-// sessions and old sign-in attempts.
+// sessions, old sign-in attempts and expired kept forms.
 const HousekeepingInterval = 30 * time.Minute
 
-// Housekeep deletes expired sessions and sign-in attempts too old to
-// count towards throttling. It is safe to run from several instances.
+// Housekeep deletes expired sessions, sign-in attempts too old to count
+// towards throttling, and expired kept forms and browser markers. It is
+// safe to run from several instances.
 func (s *System) Housekeep(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.PruneSessions(ctx, now); err != nil {
+		return err
+	}
+	if err := s.store.PruneFormStashes(ctx, now); err != nil {
 		return err
 	}
 	return s.store.PruneLoginAttempts(ctx, now.Add(-24*time.Hour))

@@ -66,7 +66,7 @@ func withFieldMessages(err error, fe map[string]string) error {
 	if len(fe) == 0 || !errors.As(err, &e) || e.Code != domain.CodeInvalid {
 		return err
 	}
-	out := &domain.Error{Code: e.Code, Message: e.Message, Data: e.Data, Fields: map[string]string{}}
+	out := &domain.Error{Code: e.Code, Message: e.Message, Data: e.Data, Fields: map[string]string{}, Items: e.Items}
 	for k, v := range e.Fields {
 		out.Fields[k] = v
 	}

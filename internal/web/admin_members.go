@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -53,7 +54,8 @@ func (s *Server) renderMembers(w http.ResponseWriter, r *http.Request, status in
 	for _, m := range members {
 		id := strconv.FormatInt(m.User.ID, 10)
 		row := pages.MemberRow{ID: id, Name: m.User.Name, Organization: m.Organization.Name, Email: m.User.Email,
-			Disabled: m.User.Disabled, Action: membersURL(op.Code) + "/" + id, RemoveAction: membersURL(op.Code) + "/" + id + "/remove"}
+			Disabled: m.User.Disabled, Action: membersURL(op.Code) + "/" + id, RemoveAction: membersURL(op.Code) + "/" + id + "/remove",
+			SeenRoles: strings.Join(m.Roles.Strings(), " ")}
 		// The form offers exactly the roles the service lets a change
 		// (domain.GrantableRoles); the member's other roles are shown
 		// read-only and left as they are.
@@ -146,6 +148,10 @@ func (s *Server) memberMutation(w http.ResponseWriter, r *http.Request, err erro
 	switch code := domain.ErrorCode(err); {
 	case code == domain.CodeInvalid:
 		return s.renderMembers(w, r, http.StatusUnprocessableEntity, err, postedUser)
+	case staleForm(err) != nil:
+		// The member's roles changed since the page was loaded: the page
+		// again, their roles now beside the choice kept in the form.
+		return s.renderMembers(w, r, http.StatusConflict, err, postedUser)
 	case code == domain.CodeForbidden && fieldMessage(err, "roles") != domain.ErrorMessage(err):
 		// A role change the rulebook refuses (one's own roles, a role
 		// only an administrator grants): shown at the roles, with 403.
@@ -201,9 +207,16 @@ func (s *Server) handleMemberUpdate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	roles, err := domain.NewRoleSet(r.PostForm["roles"]...)
+	var seen domain.RoleSet // the roles the form showed; nil: unchecked
+	if err == nil && r.PostForm.Has("seen_roles") {
+		seen, err = domain.NewRoleSet(strings.Fields(r.PostForm.Get("seen_roles"))...)
+		if seen == nil {
+			seen = domain.RoleSet{}
+		}
+	}
 	var after domain.RoleSet
 	if err == nil {
-		after, err = s.directory.SetMemberFromForm(r.Context(), actor(r), code, userID, roles)
+		after, err = s.directory.SetMemberFromForm(r.Context(), actor(r), code, userID, roles, seen)
 		err = memberPathErr(err)
 	}
 	flash := "member.saved"

@@ -44,6 +44,7 @@ func operationValues(op domain.Operation) url.Values {
 		"pass_rule": {string(p.PassRule)}, "review_hours": {strconv.Itoa(p.ReviewHours)},
 		"urgent_review_hours": {strconv.Itoa(p.UrgentReviewHours)}, "sealed_votes": {boolValue(p.SealedVotes)},
 		"lead_time_hours": {strconv.Itoa(op.LeadTimeHours)}, "closed": {boolValue(op.Closed)},
+		"updated": {savedToken(op.UpdatedAt)},
 	}
 }
 
@@ -122,6 +123,7 @@ func (s *Server) operationFormView(w http.ResponseWriter, r *http.Request, f *fo
 	v.Closed = f.check("closed", "operation.closed_field")
 	v.Closed.Hint = i18n.T(ctx, "operation.closed_hint")
 	v.Errors = f.summary()
+	v.Saved = f.values.Get("updated")
 	return v
 }
 
@@ -184,7 +186,21 @@ func (s *Server) handleOperationUpdate(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	in, fe := operationInput(r.PostForm)
+	in.UpdatedAt = savedAt(r.PostForm)
 	out, err := s.directory.UpdateOperation(r.Context(), actor(r), code, in)
+	if de := staleForm(err); de != nil {
+		// Saved by someone else since the form was loaded: the form
+		// again with what was typed, what differs, and the new save.
+		cur, gerr := s.directory.GetOperation(r.Context(), actor(r), code)
+		if gerr != nil {
+			return gerr
+		}
+		f := newForm(r, nil)
+		f.values.Set("updated", savedToken(cur.UpdatedAt))
+		v := s.operationFormView(w, r, f, code)
+		v.Conflict = conflictView(r.Context(), f, de)
+		return s.render(w, r, http.StatusConflict, pages.AdminOperationForm(v))
+	}
 	if err = withFieldMessages(err, fe); domain.ErrorCode(err) == domain.CodeInvalid {
 		v := s.operationFormView(w, r, newForm(r, err), code)
 		return s.render(w, r, http.StatusUnprocessableEntity, pages.AdminOperationForm(v))

@@ -36,13 +36,14 @@ func (s *Server) handleOrganizationList(w http.ResponseWriter, r *http.Request) 
 
 // organizationValues is o as a form shows it.
 func organizationValues(o domain.Organization) url.Values {
-	return url.Values{"name": {o.Name}, "acronym": {o.Acronym}, "type": {string(o.Type)}, "un_entity": {boolValue(o.UNEntity)}}
+	return url.Values{"name": {o.Name}, "acronym": {o.Acronym}, "type": {string(o.Type)}, "un_entity": {boolValue(o.UNEntity)},
+		"updated": {savedToken(o.UpdatedAt)}}
 }
 
 // organizationInput reads the organisation form.
 func organizationInput(v url.Values) domain.Organization {
 	return domain.Organization{Name: v.Get("name"), Acronym: v.Get("acronym"),
-		Type: domain.OrgType(strings.TrimSpace(v.Get("type"))), UNEntity: formBool(v, "un_entity")}
+		Type: domain.OrgType(strings.TrimSpace(v.Get("type"))), UNEntity: formBool(v, "un_entity"), UpdatedAt: savedAt(v)}
 }
 
 // organizationFormView builds the create (id 0) or edit form.
@@ -65,6 +66,7 @@ func (s *Server) organizationFormView(w http.ResponseWriter, r *http.Request, f 
 	v.UNEntity = f.check("un_entity", "organization.un_entity")
 	v.UNEntity.Hint = i18n.T(ctx, "organization.un_entity_hint")
 	v.Errors = f.summary()
+	v.Saved = f.values.Get("updated")
 	return v
 }
 
@@ -125,6 +127,19 @@ func (s *Server) handleOrganizationUpdate(w http.ResponseWriter, r *http.Request
 	o := organizationInput(r.PostForm)
 	o.ID = id
 	_, err = s.directory.UpdateOrganization(r.Context(), actor(r), o)
+	if de := staleForm(err); de != nil {
+		// Saved by someone else since the form was loaded: the form
+		// again with what was typed, what differs, and the new save.
+		cur, gerr := s.directory.GetOrganization(r.Context(), actor(r), id)
+		if gerr != nil {
+			return gerr
+		}
+		f := newForm(r, nil)
+		f.values.Set("updated", savedToken(cur.UpdatedAt))
+		v := s.organizationFormView(w, r, f, id)
+		v.Conflict = conflictView(r.Context(), f, de)
+		return s.render(w, r, http.StatusConflict, pages.AdminOrganizationForm(v))
+	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		v := s.organizationFormView(w, r, newForm(r, err), id)
 		return s.render(w, r, http.StatusUnprocessableEntity, pages.AdminOrganizationForm(v))

@@ -45,7 +45,7 @@ func userValues(u domain.User) url.Values {
 		org = strconv.FormatInt(u.OrganizationID, 10)
 	}
 	return url.Values{"email": {u.Email}, "name": {u.Name}, "organization_id": {org}, "language": {u.Language},
-		"is_admin": {boolValue(u.IsAdmin)}, "disabled": {boolValue(u.Disabled)}}
+		"is_admin": {boolValue(u.IsAdmin)}, "disabled": {boolValue(u.Disabled)}, "updated": {savedToken(u.UpdatedAt)}}
 }
 
 // userInput reads the user form. An organisation that is not a number is
@@ -53,7 +53,8 @@ func userValues(u domain.User) url.Values {
 func userInput(v url.Values) domain.User {
 	org, _ := strconv.ParseInt(strings.TrimSpace(v.Get("organization_id")), 10, 64)
 	return domain.User{Email: v.Get("email"), Name: v.Get("name"), OrganizationID: org,
-		Language: strings.TrimSpace(v.Get("language")), IsAdmin: formBool(v, "is_admin"), Disabled: formBool(v, "disabled")}
+		Language: strings.TrimSpace(v.Get("language")), IsAdmin: formBool(v, "is_admin"), Disabled: formBool(v, "disabled"),
+		UpdatedAt: savedAt(v)}
 }
 
 // userFormView builds the create form (u.ID 0) or the edit form of u.
@@ -96,6 +97,7 @@ func (s *Server) userFormView(w http.ResponseWriter, r *http.Request, f *form, u
 		v.Disabled.Hint = i18n.T(ctx, "user.disabled_hint")
 	}
 	v.Errors = f.summary()
+	v.Saved = f.values.Get("updated")
 	return v
 }
 
@@ -190,6 +192,23 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 	in := userInput(r.PostForm)
 	in.ID = id
 	out, err := s.directory.UpdateUser(r.Context(), a, in)
+	if de := staleForm(err); de != nil {
+		// Saved by someone else since the form was loaded: the form
+		// again with what was typed, what differs, and the new save.
+		cur, gerr := s.directory.GetUser(r.Context(), a, id)
+		if gerr != nil {
+			return gerr
+		}
+		orgs, lerr := s.directory.ListOrganizations(r.Context(), a)
+		if lerr != nil {
+			return lerr
+		}
+		f := newForm(r, nil)
+		f.values.Set("updated", savedToken(cur.UpdatedAt))
+		v := s.userFormView(w, r, f, cur, orgs)
+		v.Conflict = conflictView(r.Context(), f, de)
+		return s.render(w, r, http.StatusConflict, pages.AdminUserForm(v))
+	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		// The form needs what is stored (the password state) beside what
 		// was typed.

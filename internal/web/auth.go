@@ -67,6 +67,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
 	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
 	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
+	kept, err := s.afterSignIn(w, r, u.ID)
+	if err != nil {
+		return err
+	}
+	if kept != "" { // back to the form typed before the session ended
+		s.setFlash(w, components.FlashInfo, "kept.restored")
+		http.Redirect(w, r, kept, http.StatusSeeOther)
+		return nil
+	}
 	s.setFlash(w, components.FlashSuccess, "login.welcome")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 	return nil
@@ -77,6 +86,11 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.Destroy(r.Context()); err != nil {
 		return err
 	}
+	// Signed out on purpose: nothing typed here afterwards is theirs.
+	if err := s.access.ForgetBrowser(r.Context(), cookieValue(r, markerCookie)); err != nil {
+		return err
+	}
+	s.setCookie(w, markerCookie, "", -1)
 	s.setFlash(w, components.FlashInfo, "logout.done")
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil

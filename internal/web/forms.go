@@ -45,6 +45,7 @@ type form struct {
 	order  []string          // fields in the order they were rendered
 	labels map[string]string // field → its translated label, named in the summary
 	top    string            // a problem not tied to one field, translated
+	notice string            // an explanation above the form, translated ("" for none)
 }
 
 // newForm returns a form for r's posted values and err's field messages

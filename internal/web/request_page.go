@@ -140,6 +140,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 			cv.EditURL = requestURL(req.ID) + "/comments/" + cv.ID
 			key := "comment-" + cv.ID
 			ff := prefilledForm(r, url.Values{"body": {c.Body}})
+			cv.Saved = savedToken(c.SavedAt())
 			if st.form == key {
 				ff = newForm(r, st.err)
 				ff.values = st.values
@@ -567,8 +568,10 @@ func (s *Server) handleCommentEdit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	a, ctx := actor(r), r.Context()
-	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"))
+	_, err = s.requests.EditComment(ctx, a, id, cid, r.PostForm.Get("body"), savedAt(r.PostForm))
 	if err != nil {
+		// Refused, or corrected meanwhile in another window: the page
+		// again with what was typed, and the text now.
 		return s.reshowRefused(w, r, id, "comment-"+strconv.FormatInt(cid, 10), err)
 	}
 	s.setFlash(w, components.FlashSuccess, "comments.saved")

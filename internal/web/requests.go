@@ -237,12 +237,23 @@ func (s *Server) handleRequestNew(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	f := prefilledForm(r, url.Values{"idempotency_key": {newIdempotencyKey()}})
-	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev)
+	if kept, ok := s.keptValues(r); ok {
+		// Typed before the session ended: shown again, to check and save.
+		in, _, _ := requestInput(kept)
+		if ev, err = s.requests.Evaluate(ctx, a, code, in, domain.Recorded{}); err != nil {
+			return err
+		}
+		f = prefilledForm(r, kept)
+		f.notice = i18n.T(ctx, "kept.check_and_save")
+	}
+	return s.renderNewRequest(w, r, http.StatusOK, op, f, ev, nil)
 }
 
-func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status int, op domain.Operation, f *form, ev domain.Evaluation) error {
+func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status int, op domain.Operation, f *form, ev domain.Evaluation, problems error) error {
 	ctx := r.Context()
-	v := s.requestFormView(ctx, f, ev, nil)
+	v := s.requestFormView(ctx, f, ev, problemItems(problems))
+	v.Errors = append(v.Errors, itemErrors(ctx, problems)...)
+	v.Notice = f.notice
 	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
@@ -269,6 +280,8 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		} else {
 			req, _, err = s.requests.Create(ctx, a, code, in, key)
 		}
+	} else if cerr := s.requests.Check(ctx, a, code, in, domain.Recorded{}, submit); domain.ErrorCode(cerr) == domain.CodeInvalid {
+		err = cerr // every other problem too, in the same answer; the parse messages go over it below
 	}
 	var notSubmitted *service.NotSubmittedError
 	switch {
@@ -288,7 +301,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		if oerr != nil {
 			return oerr
 		}
-		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev)
+		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev, err)
 	case err != nil:
 		return err
 	}
@@ -334,6 +347,22 @@ func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	f := prefilledForm(r, requestValues(d.Request))
+	if kept, ok := s.keptValues(r); ok {
+		// Typed before the session ended: shown again with the version it
+		// was loaded with, so that saving it still says what anyone else
+		// changed since.
+		in, _, _ := requestInput(kept)
+		ev, err := s.requests.Evaluate(ctx, a, d.Operation.Code, in, d.Recorded)
+		if err != nil {
+			return err
+		}
+		f = prefilledForm(r, kept)
+		f.notice = i18n.T(ctx, "kept.check_and_save")
+		if v := keptVersion(kept); v > 0 {
+			d.Request.Version = v
+		}
+		return s.renderEditRequest(w, r, http.StatusOK, d, f, ev, nil)
+	}
 	var problems error
 	if r.URL.Query().Get("check") == "submit" {
 		// After "Save and submit" was refused: say why, at each field and item.
@@ -347,23 +376,10 @@ func (s *Server) handleRequestEdit(w http.ResponseWriter, r *http.Request) error
 
 func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, status int, d service.RequestDetail, f *form, ev domain.Evaluation, problems error) error {
 	ctx := r.Context()
-	items := map[string]domain.ItemProblem{}
-	var de *domain.Error
-	if errors.As(problems, &de) {
-		for _, it := range de.Items {
-			items[it.ID] = it
-		}
-	}
-	v := s.requestFormView(ctx, f, ev, items)
-	if len(items) > 0 {
-		// Link each failing item from the error summary.
-		for _, it := range de.Items {
-			msg := i18n.T(ctx, "checklist."+it.ID+".title") + ": " + i18n.T(ctx, "checklist.status."+it.Status)
-			if it.Reason != "" {
-				msg += ": " + i18n.T(ctx, it.Reason)
-			}
-			v.Errors = append(v.Errors, components.FormError{FieldID: "item-" + it.ID, Message: msg})
-		}
+	v := s.requestFormView(ctx, f, ev, problemItems(problems))
+	v.Errors = append(v.Errors, itemErrors(ctx, problems)...)
+	if de := (*domain.Error)(nil); errors.As(problems, &de) && de.Conflict != nil {
+		v.Conflict = conflictView(ctx, f, de)
 	}
 	v.Heading = i18n.T(ctx, "request.edit_named", "Reference", d.Request.Reference)
 	v.Reference, v.Status = d.Request.Reference, statusBadge(ctx, d.Request.Status)
@@ -374,11 +390,49 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {
 		v.Notice = i18n.T(ctx, "request.returned_because", "Reason", d.Request.StatusReason)
 	}
+	if f.notice != "" {
+		v.Notice = f.notice
+	}
 	return s.render(w, r, status, pages.RequestForm(v))
 }
 
+// problemItems indexes the failing checklist items of a refused
+// submission by ID.
+func problemItems(problems error) map[string]domain.ItemProblem {
+	items := map[string]domain.ItemProblem{}
+	var de *domain.Error
+	if errors.As(problems, &de) {
+		for _, it := range de.Items {
+			items[it.ID] = it
+		}
+	}
+	return items
+}
+
+// itemErrors links each failing item of a refused submission from the
+// error summary.
+func itemErrors(ctx context.Context, problems error) []components.FormError {
+	var de *domain.Error
+	if !errors.As(problems, &de) {
+		return nil
+	}
+	var out []components.FormError
+	for _, it := range de.Items {
+		msg := i18n.T(ctx, "checklist."+it.ID+".title") + ": " + i18n.T(ctx, "checklist.status."+it.Status)
+		if it.Reason != "" {
+			msg += ": " + i18n.T(ctx, it.Reason)
+		}
+		out = append(out, components.FormError{FieldID: "item-" + it.ID, Message: msg})
+	}
+	return out
+}
+
 // handleRequestUpdate saves the form and, for "Save and submit", submits
-// the request in the same transaction (Requests.SaveAndSubmit).
+// the request in the same transaction (Requests.SaveAndSubmit). Both carry
+// the version the form was loaded with: if someone saved the request
+// since, nothing is saved and the form comes back with what was typed,
+// the current version and what the other person changed, to compare and
+// save again.
 func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathIDParam(r, "id")
 	if err != nil {
@@ -394,17 +448,22 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		replaceRequestFields(req, in)
 		return nil
 	}
+	version, _ := strconv.Atoi(r.PostForm.Get("version"))
 	if err = invalid(fe); err == nil {
 		if submit {
-			// The version the requester saw guards against overwriting and
-			// submitting a request someone else has since resubmitted.
-			version, _ := strconv.Atoi(r.PostForm.Get("version"))
 			_, err = s.requests.SaveAndSubmit(ctx, a, id, max(version, 0), replace)
 		} else {
-			_, err = s.requests.Edit(ctx, a, id, 0, replace)
+			_, err = s.requests.Edit(ctx, a, id, max(version, 0), replace)
+		}
+	} else if d, gerr := s.requests.Get(ctx, a, id); gerr == nil {
+		if cerr := s.requests.Check(ctx, a, d.Operation.Code, in, d.Recorded, submit); domain.ErrorCode(cerr) == domain.CodeInvalid {
+			err = cerr // every other problem too, in the same answer; the parse messages go over it below
 		}
 	}
-	var notSubmitted *service.NotSubmittedError
+	var (
+		notSubmitted *service.NotSubmittedError
+		de           *domain.Error
+	)
 	switch {
 	case errors.As(err, &notSubmitted):
 		d, gerr := s.requests.Get(ctx, a, id)
@@ -424,7 +483,24 @@ func (s *Server) handleRequestUpdate(w http.ResponseWriter, r *http.Request) err
 		if eerr != nil {
 			return eerr
 		}
-		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, nil)
+		return s.renderEditRequest(w, r, http.StatusUnprocessableEntity, d, newForm(r, err), ev, err)
+	case errors.As(err, &de) && (de.Conflict != nil || de.Message == "request.version_missing"):
+		// Saved by someone else meanwhile (or posted without the version
+		// it was loaded with): the form again, with what was typed, the
+		// current version and the other person's changes.
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
+		}
+		ev, eerr := s.requests.Evaluate(ctx, a, d.Operation.Code, in, d.Recorded)
+		if eerr != nil {
+			return eerr
+		}
+		f := newForm(r, nil)
+		if de.Conflict == nil {
+			f = newForm(r, de)
+		}
+		return s.renderEditRequest(w, r, http.StatusConflict, d, f, ev, de)
 	case domain.ErrorCode(err) == domain.CodeConflict:
 		// Submitted, returned or withdrawn meanwhile (or a double click
 		// on "Save and submit"): show the request as it now stands.

@@ -214,7 +214,7 @@ func TestRequestSubmitShowsFailingItems(t *testing.T) {
 	if href := testid(d, "error-summary").Find(`a[href="#item-LR3"]`).Length(); href != 1 {
 		t.Error("the summary does not link to the failing item")
 	}
-	wantFieldError(t, d, "need", "Enter a value")
+	wantFieldError(t, d, "need", "Describe the humanitarian need.")
 	// The answers given were saved even though the submission was refused.
 	got, err := w.reqs.Get(t.Context(), w.requesterActor, r.ID)
 	if err != nil {
@@ -228,7 +228,7 @@ func TestRequestSubmitShowsFailingItems(t *testing.T) {
 	full := fx.Request("Half done", w.clock.Now())
 	form = web.RequestFormValues(full)
 	form.Set("intent", "submit")
-	form.Set("version", strconv.Itoa(r.Version))
+	form.Set("version", strconv.Itoa(got.Request.Version)) // as the form shown after the refusal carries
 	wantRedirect(t, w.post(t, w.requester, edit, form), "/requests/"+strconv.FormatInt(r.ID, 10))
 	got, _ = w.reqs.Get(t.Context(), w.requesterActor, r.ID)
 	if got.Request.Status != domain.StatusSubmitted {

@@ -50,6 +50,14 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/set-password/{secret}", s.handle(s.handleSetPassword))
 	})
 
+	// The request form's saves: posted after the session ended, what was
+	// typed is kept and comes back after signing in (keepTyping).
+	r.Group(func(r chi.Router) {
+		r.Use(s.keepTyping, s.requireUser, middleware.Timeout(pageTimeout))
+		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
+		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
+	})
+
 	// Pages for signed-in users; each handler's service call decides, with
 	// domain.Can, what this user may see and do.
 	r.Group(func(r chi.Router) {
@@ -60,13 +68,11 @@ func (s *Server) Routes() http.Handler {
 		// Requests for assistance: list, screening, form, page, actions.
 		r.Get("/operations/{code}/requests", s.handle(s.handleRequestList))
 		r.Get("/operations/{code}/requests/new", s.handle(s.handleRequestNew))
-		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
 		r.Get("/operations/{code}/screening", s.handle(s.handleScreening))
 		r.Get("/operations/{code}/summary", s.handle(s.handleSummary))
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
 		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
-		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
 		// One route per generic transition of the rulebook.
 		for _, t := range domain.GenericTransitions() {
 			r.Post("/requests/{id}/"+t.Path, s.handle(s.handleRequestAction(t)))

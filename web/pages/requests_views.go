@@ -83,6 +83,9 @@ type RequestFormView struct {
 	Errors         []components.FormError
 	// Notice is a translated explanation above the form ("" for none).
 	Notice string
+	// Conflict is, after a save refused because someone saved first, what
+	// they changed: the form below holds what was typed and the new version.
+	Conflict ConflictView
 
 	Title          components.Field
 	Sectors        RoleChecks
@@ -121,6 +124,19 @@ type RequestFormView struct {
 	POCRole  components.Field
 	POCPhone components.Field
 	POCEmail components.Field
+}
+
+// ConflictView explains a save refused because someone else saved the
+// request first (Message, "" for none) and lists what they changed.
+type ConflictView struct {
+	Message string
+	Rows    []ConflictRow
+}
+
+// ConflictRow is one field someone else changed: its label, the input it
+// links to, its value now and the value in the form (what was typed).
+type ConflictRow struct {
+	FieldID, Label, Now, Yours string
 }
 
 // LocationFields are an origin's or destination's inputs.
@@ -341,6 +357,9 @@ type CommentView struct {
 	// EditURL is set while its author may still correct it.
 	EditURL  string
 	EditBody components.Field
+	// Saved is when the comment was saved as shown (a hidden field): a
+	// correction saved since in another window is not overwritten.
+	Saved    string
 	EditOpen bool
 }
 

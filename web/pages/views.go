@@ -184,6 +184,7 @@ type AdminOrganizationRow struct {
 
 // AdminOrganizationFormView creates or edits an organisation.
 type AdminOrganizationFormView struct {
+	EditGuard
 	Shell    components.Shell
 	Title    string // translated page heading
 	Action   string
@@ -216,6 +217,7 @@ type AdminUserRow struct {
 // AdminUserFormView creates (Password shown) or edits (Disabled shown) a
 // user.
 type AdminUserFormView struct {
+	EditGuard
 	Shell        components.Shell
 	Title        string
 	Action       string
@@ -268,6 +270,7 @@ type AdminOperationRow struct {
 
 // AdminOperationFormView creates or edits an operation.
 type AdminOperationFormView struct {
+	EditGuard
 	Shell             components.Shell
 	Title             string
 	Action            string
@@ -315,6 +318,9 @@ type MemberRow struct {
 	Disabled     bool
 	Roles        []string // translated, for reading
 	Action       string   // where the role form posts
+	// SeenRoles are the member's roles as the form shows them (a hidden
+	// field): changed by someone else since, a save is refused.
+	SeenRoles    string
 	RemoveAction string
 	// CanEdit shows the role form, offering RoleChecks: the roles the
 	// reader may change. FixedRoles are the member's others, shown
@@ -377,4 +383,13 @@ type AdminAuditRow struct {
 	Action  string   // translated
 	Target  string   // kind (translated), label and ID
 	Details []string // one change or field per line
+}
+
+// EditGuard is what an edit form of an object saved in place carries
+// against overwriting someone else's save: Saved, when the object was
+// saved as the form shows it (a hidden field, "" on a create form), and,
+// after a save refused because someone saved since, what differs.
+type EditGuard struct {
+	Saved    string
+	Conflict ConflictView
 }
