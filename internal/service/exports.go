@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -152,7 +154,11 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		if err := st.ForLongRead(ctx); err != nil {
 			return err
 		}
-		err := st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
+		// Reading rows and writing them each take a core's worth of work:
+		// one goroutine reads while another evaluates and writes.
+		err := pipelined(func(put func(store.ExportRecord) error) error {
+			return st.EachRequest(ctx, sf, put)
+		}, func(rec store.ExportRecord) error {
 			// The checklist's verdict on the whole request and what was
 			// recorded on it, as the page gives it; the row then as by
 			// sees it on the channel.
@@ -306,4 +312,57 @@ func ExportFileName(opCode, format string, o ExportOptions, now time.Time) strin
 		name += "-hxl"
 	}
 	return name + "-" + now.UTC().Format("20060102") + "." + format
+}
+
+// errPipeStopped stops a pipeline's reader once its user has failed.
+var errPipeStopped = errors.New("pipeline stopped")
+
+// pipelined runs each, which reads items in order and hands each to put,
+// and use, which takes them in the same order, on two goroutines with a
+// bounded buffer between them, so memory stays flat. The first failure
+// stops both: use's error (or a panic in it, as an error) wins over the
+// reader's, which is then only that it was stopped.
+func pipelined[T any](each func(put func(T) error) error, use func(T) error) error {
+	items := make(chan T, 256)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var useErr error
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				useErr = fmt.Errorf("export row: panic: %v", p)
+				close(stop)
+				for range items { // until the reader sees stop
+				}
+			}
+		}()
+		for it := range items {
+			if useErr = use(it); useErr != nil {
+				close(stop)
+				for range items { // until the reader sees stop
+				}
+				return
+			}
+		}
+	}()
+	err := each(func(it T) error {
+		select {
+		case <-stop:
+			return errPipeStopped
+		default:
+		}
+		select {
+		case items <- it:
+			return nil
+		case <-stop:
+			return errPipeStopped
+		}
+	})
+	close(items)
+	<-done
+	if useErr != nil {
+		return useErr
+	}
+	return err
 }

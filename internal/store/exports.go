@@ -71,6 +71,13 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
 	      LEFT JOIN LATERAL (SELECT x.outcome, x.decided_at FROM decisions x WHERE x.request_id = r.id
 	                         ORDER BY x.decided_at DESC, x.id DESC LIMIT 1) d ON true
+	      LEFT JOIN LATERAL (SELECT array_agg(j.key) AS ids, array_agg(coalesce(j.value->>'value', '')) AS vals,
+	                                array_agg(coalesce(j.value->>'note', '')) AS notes
+	                         FROM jsonb_each(r.checklist) j) ck ON true
+	      LEFT JOIN LATERAL (SELECT array_agg(coalesce(c.value->>'option', '') ORDER BY c.n) AS options,
+	                                array_agg(coalesce(c.value->>'result', '') ORDER BY c.n) AS results,
+	                                array_agg(coalesce(c.value->>'note', '') ORDER BY c.n) AS notes
+	                         FROM jsonb_array_elements(r.civilian_options) WITH ORDINALITY c(value, n)) cv ON true
 	      LEFT JOIN requests parent ON parent.id = r.extension_of
 	      LEFT JOIN consents c ON c.request_id = r.id
 	      LEFT JOIN LATERAL (SELECT t.provider_iso3, t.unit, t.asset_type, t.asset_count, t.tasked_at, t.declined_at, t.started_at
@@ -96,8 +103,10 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 // exportCols are the request columns an export row reads, with the parts
 // of the JSON columns it needs taken out by PostgreSQL: decoding whole
 // JSON documents in Go was most of a CSV export's time. Of the JSON
-// documents only what domain.Evaluate reads is decoded (the checklist,
-// the civilian options, the escort); the free-text reasons are not read.
+// documents only what domain.Evaluate reads is read, taken apart by
+// PostgreSQL: the checklist and the civilian options as arrays (the joins
+// ck and cv), the escort's fields; the free-text reasons are not read.
+// Nothing is decoded from JSON in Go.
 // Then the requesting organisation's UN flag, the extended request's
 // reference, the consent, the tasking, the hand-over and the reports'
 // totals (EachRequest's joins).
@@ -112,7 +121,10 @@ const exportCols = `r.id, r.operation_id, r.reference, r.status, r.title, r.requ
 	coalesce(r.exit_strategy->>'organization', ''), coalesce(r.exit_strategy->>'date', ''),
 	coalesce(r.poc->>'name', ''), coalesce(r.poc->>'email', ''), coalesce(r.poc->>'phone', ''),
 	r.submitted_at, coalesce(d.outcome, ''), d.decided_at,
-	r.checklist, r.civilian_options, r.complementarity, r.escort,
+	ck.ids, ck.vals, ck.notes, cv.options, cv.results, cv.notes, r.complementarity,
+	coalesce(r.escort->>'need_criticality', ''), coalesce(r.escort->>'responsible_authority', ''),
+	coalesce(r.escort->>'security_assessment', ''), coalesce(r.escort->>'discontinuation_plan', ''),
+	coalesce((r.escort->>'common_position_consulted')::boolean, false), coalesce(r.escort->>'compensation', ''),
 	o.un_entity, coalesce(parent.reference, ''), coalesce(c.status, ''),
 	EXISTS (SELECT 1 FROM hrddp_assessments a WHERE a.request_id = r.id),
 	t.provider_iso3, t.unit, t.asset_type, t.asset_count, t.tasked_at, t.declined_at, t.started_at,
@@ -141,7 +153,9 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 		requiredBy, submitted, decided *time.Time
 		start, end                     *time.Time
 		exitDate                       string
-		checklist, civ, escort         []byte
+		ckIDs, ckValues, ckNotes       []string
+		civOpts, civResults, civNotes  []string
+		esc                            = &r.Escort
 		provider, unit, assetType      *string
 		assetCount                     *int
 		tasked, declined, started      *time.Time
@@ -157,7 +171,9 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 		&requiredBy, &start, &end, &r.Priority,
 		&r.ExitStrategy.Organization, &exitDate, &r.POC.Name, &r.POC.Email, &r.POC.Phone,
 		&submitted, &rec.Outcome, &decided,
-		&checklist, &civ, &r.Complementarity, &escort,
+		&ckIDs, &ckValues, &ckNotes, &civOpts, &civResults, &civNotes, &r.Complementarity,
+		&esc.NeedCriticality, &esc.ResponsibleAuthority, &esc.SecurityAssessment, &esc.DiscontinuationPlan,
+		&esc.CommonPositionConsulted, &esc.Compensation,
 		&rec.UNEntity, &rec.ExtensionOf, &rec.Consent, &rec.Assessed,
 		&provider, &unit, &assetType, &assetCount, &tasked, &declined, &started,
 		&handoverOrg, &handoverDate,
@@ -180,7 +196,10 @@ func scanExport(rows pgx.Rows) (ExportRecord, error) {
 	if r.Sectors == nil {
 		r.Sectors = []string{}
 	}
-	if r.Checklist, r.CivilianOptions, r.Escort, err = decodeEvaluated(checklist, civ, escort); err != nil {
+	if r.Checklist, err = checklistOf(ckIDs, ckValues, ckNotes); err != nil {
+		return rec, fmt.Errorf("checklist of request %d: %w", r.ID, err)
+	}
+	if r.CivilianOptions, err = civilianOf(civOpts, civResults, civNotes); err != nil {
 		return rec, fmt.Errorf("decode request %d: %w", r.ID, err)
 	}
 	if provider != nil {

@@ -172,28 +172,31 @@ func (esc escortJSON) domain() domain.Escort {
 		CommonPositionConsulted: esc.CommonPosition, Compensation: esc.Compensation}
 }
 
-// decodeEvaluated decodes the stored JSON documents that domain.Evaluate
-// reads beyond plain columns: the checklist, the civilian options and the
-// escort.
-func decodeEvaluated(checklist, civ, escort []byte) (map[string]domain.Answer, []domain.CivilianCheck, domain.Escort, error) {
-	var (
-		ans  map[string]answerJSON
-		civs []civilianJSON
-		esc  escortJSON
-	)
-	for _, p := range []struct {
-		raw []byte
-		v   any
-	}{{checklist, &ans}, {civ, &civs}, {escort, &esc}} {
-		if err := json.Unmarshal(p.raw, p.v); err != nil {
-			return nil, nil, domain.Escort{}, err
-		}
+// checklistOf is the checklist from its items' ids, answers and notes, as
+// PostgreSQL takes them out of the stored document (exportCols): decoding
+// the document in Go was most of an export's time.
+func checklistOf(ids, values, notes []string) (map[string]domain.Answer, error) {
+	if len(values) != len(ids) || len(notes) != len(ids) {
+		return nil, fmt.Errorf("checklist: %d items, %d answers, %d notes", len(ids), len(values), len(notes))
 	}
-	var checks []domain.CivilianCheck
-	for _, x := range civs {
-		checks = append(checks, domain.CivilianCheck(x))
+	out := make(map[string]domain.Answer, len(ids))
+	for i, id := range ids {
+		out[id] = domain.Answer{Value: values[i], Note: notes[i]}
 	}
-	return answers(ans), checks, esc.domain(), nil
+	return out, nil
+}
+
+// civilianOf is the civilian options from their options, results and
+// notes, taken out of the stored document as checklistOf's are.
+func civilianOf(options, results, notes []string) ([]domain.CivilianCheck, error) {
+	if len(results) != len(options) || len(notes) != len(options) {
+		return nil, fmt.Errorf("civilian options: %d options, %d results, %d notes", len(options), len(results), len(notes))
+	}
+	var out []domain.CivilianCheck
+	for i, o := range options {
+		out = append(out, domain.CivilianCheck{Option: o, Result: results[i], Note: notes[i]})
+	}
+	return out, nil
 }
 
 func deref(t *time.Time) time.Time {
