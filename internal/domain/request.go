@@ -397,6 +397,29 @@ type RequiredField struct {
 // Message is the i18n key of the field's message when it is missing.
 func (f RequiredField) Message() string { return "request.required." + f.Field }
 
+// Requirement is when a request's field must be filled.
+type Requirement int
+
+const (
+	RequiredNever    Requirement = iota // optional
+	RequiredToSubmit                    // before submission (RequiredFields)
+	RequiredToSave                      // even to save a draft (the title)
+)
+
+// RequirementOf says when field must be filled, from the same table
+// ValidateDraft and CheckSubmittable apply: what the form's labels say.
+func RequirementOf(field string) Requirement {
+	if field == requiredTitle.Field {
+		return RequiredToSave
+	}
+	for _, rf := range RequiredFields {
+		if rf.Field == field {
+			return RequiredToSubmit
+		}
+	}
+	return RequiredNever
+}
+
 // requiredTitle is the one field a draft needs to be saved at all.
 var requiredTitle = RequiredField{"title", func(r Request) bool { return strings.TrimSpace(r.Title) == "" }}
 

@@ -46,6 +46,9 @@ type form struct {
 	labels map[string]string // field → its translated label, named in the summary
 	top    string            // a problem not tied to one field, translated
 	notice string            // an explanation above the form, translated ("" for none)
+	// need, when set, says when each field must be filled (the request
+	// form: domain.RequirementOf); its fields' markers follow it.
+	need func(id string) domain.Requirement
 }
 
 // newForm returns a form for r's posted values and err's field messages
@@ -71,8 +74,13 @@ func newForm(r *http.Request, err error) *form {
 func (f *form) field(id, labelKey, typ string, required bool) components.Field {
 	label := i18n.T(f.ctx, labelKey)
 	f.rendered(id, label)
-	return components.Field{ID: id, Label: label, Type: typ, Value: f.values.Get(id),
+	fl := components.Field{ID: id, Label: label, Type: typ, Value: f.values.Get(id),
 		Error: f.errs[id], Required: required}
+	if f.need != nil {
+		n := f.need(id)
+		fl.Required, fl.NeededToSubmit = n == domain.RequiredToSave, n == domain.RequiredToSubmit
+	}
+	return fl
 }
 
 // rendered records that the page shows input or group id, labelled

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"strconv"
 	"strings"
@@ -139,6 +140,49 @@ func TestFormSaysWhatMeetsEachItem(t *testing.T) {
 		default:
 			if forID := marks.Parent().AttrOr("for", ""); forID != "checklist."+item.ID+"-"+item.Meets {
 				t.Errorf("%s: the mark is on %q, want the answer %q", item.ID, forID, item.Meets)
+			}
+		}
+	}
+}
+
+// TestFormLabelsSayWhatIsRequired walks every field and group of the
+// request form, new and being edited: its label says "needed to submit"
+// exactly when the submission rule requires it (domain.RequirementOf,
+// the table CheckSubmittable applies), the title (needed even for a
+// draft) is a required input with no marker, and no other field is
+// marked needed. Every field of the rule's table is on the form.
+func TestFormLabelsSayWhatIsRequired(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	draft := w.create(t, domain.Request{Title: "A draft to edit"})
+	for _, path := range []string{"/operations/" + w.op.Code + "/requests/new", "/requests/" + strconv.FormatInt(draft.ID, 10) + "/edit"} {
+		d := doc(t, w.get(t, w.requester, path))
+		seen := map[string]bool{}
+		testid(d, "request-form").Find(`[data-testid^="field-"]`).Each(func(_ int, s *goquery.Selection) {
+			id := strings.TrimPrefix(s.AttrOr("data-testid", ""), "field-")
+			seen[id] = true
+			label := s.Find("label, legend").First()
+			needed := label.Find(`[data-testid="needed"]`).Length() == 1
+			optional := label.Find(`[data-testid="optional"]`).Length() == 1
+			switch domain.RequirementOf(id) {
+			case domain.RequiredToSubmit:
+				if !needed || optional {
+					t.Errorf("%s %s: a submission needs it; label %q", path, id, strings.TrimSpace(label.Text()))
+				}
+			case domain.RequiredToSave:
+				if needed || optional || s.Find("[required]").Length() != 1 {
+					t.Errorf("%s %s: even a draft needs it; label %q, required input %d", path, id,
+						strings.TrimSpace(label.Text()), s.Find("[required]").Length())
+				}
+			default:
+				if needed {
+					t.Errorf("%s %s: marked needed, the rule does not require it", path, id)
+				}
+			}
+		})
+		for _, rf := range domain.RequiredFields {
+			if !seen[rf.Field] {
+				t.Errorf("%s: the required field %s is not on the form", path, rf.Field)
 			}
 		}
 	}

@@ -212,10 +212,12 @@ func requestFieldErrors(err error, civ []string) error {
 // requestFormView builds the form over f's values with the evaluation
 // ev (of the saved request, or of the values just posted).
 func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluation, items map[string]domain.ItemProblem) pages.RequestFormView {
-	quiet := func(fl components.Field) components.Field { fl.Quiet = true; return fl }
-	area := func(id, label string, needed bool, max int) components.Field {
+	// Each label says when its field must be filled, from the rule that
+	// checks it (domain.RequirementOf), never typed here.
+	f.need = domain.RequirementOf
+	area := func(id, label string, max int) components.Field {
 		fl := f.field(id, label, "textarea", false)
-		fl.Maxlength, fl.Quiet = max, needed
+		fl.Maxlength = max
 		return fl
 	}
 	hint := func(fl components.Field, key string) components.Field { fl.Hint = i18n.T(ctx, key); return fl }
@@ -223,9 +225,10 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 		Version:        f.values.Get("version"),
 		IdempotencyKey: f.values.Get("idempotency_key"),
 	}
-	v.Title = hint(f.text("title", "request.title", true, 120), "request.title_hint")
-	v.Need = hint(area("need", "request.need", true, 4000), "request.need_hint")
-	v.Sectors = pages.RoleChecks{Name: "sectors", ID: "sectors", Legend: i18n.T(ctx, "request.sectors"), Error: f.errs["sectors"]}
+	v.Title = hint(f.text("title", "request.title", false, 120), "request.title_hint")
+	v.Need = hint(area("need", "request.need", 4000), "request.need_hint")
+	v.Sectors = pages.RoleChecks{Name: "sectors", ID: "sectors", Legend: i18n.T(ctx, "request.sectors"), Error: f.errs["sectors"],
+		NeededToSubmit: f.need("sectors") == domain.RequiredToSubmit}
 	f.rendered("sectors", v.Sectors.Legend)
 	chosen := map[string]bool{}
 	for _, s := range f.values["sectors"] {
@@ -237,22 +240,22 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 	}
 	v.PeopleTargeted = f.text("people_targeted", "request.people_targeted", false, 12)
 	v.PeopleTargeted.Inputmode = "numeric"
-	v.Priority = quiet(f.choice("priority", "request.priority", false, codeOptions(ctx, "priority.", domain.Priorities)))
-	v.RequiredBy = hint(quiet(f.field("required_by", "request.required_by", "datetime-local", false)), "request.required_by_hint")
-	v.UrgencyReason = hint(area("urgency_reason", "request.urgency_reason", false, 2000), "request.urgency_reason_hint")
+	v.Priority = f.choice("priority", "request.priority", false, codeOptions(ctx, "priority.", domain.Priorities))
+	v.RequiredBy = hint(f.field("required_by", "request.required_by", "datetime-local", false), "request.required_by_hint")
+	v.UrgencyReason = hint(area("urgency_reason", "request.urgency_reason", 2000), "request.urgency_reason_hint")
+	v.UrgencyReason.Quiet = true // needed for short notice only, as its hint says
 
-	v.TaskCategory = quiet(f.choice("task_category", "request.task_category", false, codeOptions(ctx, "task_category.", domain.TaskCategories)))
-	v.Capability = hint(area("capability", "request.capability", true, 4000), "request.capability_hint")
-	v.SupportType = quiet(f.choice("support_type", "request.support_type", false, codeOptions(ctx, "support_type.", domain.SupportTypes)))
+	v.TaskCategory = f.choice("task_category", "request.task_category", false, codeOptions(ctx, "task_category.", domain.TaskCategories))
+	v.Capability = hint(area("capability", "request.capability", 4000), "request.capability_hint")
+	v.SupportType = f.choice("support_type", "request.support_type", false, codeOptions(ctx, "support_type.", domain.SupportTypes))
 	v.SupportType.Hint = i18n.T(ctx, "request.support_type_hint")
-	v.TaskDescription = hint(area("task_description", "request.task_description", true, 4000), "request.task_description_hint")
-	v.StartDate = quiet(f.field("start_date", "request.start_date", "date", false))
-	v.EndDate = quiet(f.field("end_date", "request.end_date", "date", false))
+	v.TaskDescription = hint(area("task_description", "request.task_description", 4000), "request.task_description_hint")
+	v.StartDate = f.field("start_date", "request.start_date", "date", false)
+	v.EndDate = f.field("end_date", "request.end_date", "date", false)
 
-	loc := func(prefix, legend string, needName bool) pages.LocationFields {
+	loc := func(prefix, legend string) pages.LocationFields {
 		l := pages.LocationFields{Legend: i18n.T(ctx, legend)}
 		l.Name = f.text(prefix+".name", "location.name", false, 200)
-		l.Name.Quiet = needName
 		l.Adm1 = f.text(prefix+".adm1_name", "location.adm1_name", false, 200)
 		l.Adm1P = hint(f.text(prefix+".adm1_pcode", "location.adm1_pcode", false, 20), "location.pcode_hint")
 		l.Adm2 = f.text(prefix+".adm2_name", "location.adm2_name", false, 200)
@@ -263,11 +266,12 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 		l.Lon.Inputmode = "decimal"
 		return l
 	}
-	v.Origin = loc("origin", "request.origin", false)
-	v.Destination = loc("destination", "request.destination", true)
+	v.Origin = loc("origin", "request.origin")
+	v.Destination = loc("destination", "request.destination")
 
 	v.CivilianLegend, v.CivilianID = i18n.T(ctx, "request.civilian_options"), "civilian_options"
 	v.CivilianError = f.errs["civilian_options"]
+	v.CivilianNeeded = f.need("civilian_options") == domain.RequiredToSubmit
 	f.rendered("civilian_options", v.CivilianLegend)
 	for _, opt := range domain.CivilianOptions {
 		res := f.choice("civilian."+opt+".result", "request.civilian_result", false,
@@ -277,10 +281,10 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 		note.Maxlength = 2000
 		v.Civilian = append(v.Civilian, pages.CivilianRow{Label: i18n.T(ctx, "civilian_option."+opt), Result: res, Note: note})
 	}
-	v.Complementarity = hint(area("complementarity", "request.complementarity", true, 4000), "request.complementarity_hint")
-	v.ExitOrganization = quiet(f.text("exit_strategy.organization", "request.exit_organization", false, 200))
-	v.ExitDate = quiet(f.field("exit_strategy.date", "request.exit_date", "date", false))
-	v.ExitPlan = area("exit_strategy.plan", "request.exit_plan", true, 4000)
+	v.Complementarity = hint(area("complementarity", "request.complementarity", 4000), "request.complementarity_hint")
+	v.ExitOrganization = f.text("exit_strategy.organization", "request.exit_organization", false, 200)
+	v.ExitDate = f.field("exit_strategy.date", "request.exit_date", "date", false)
+	v.ExitPlan = area("exit_strategy.plan", "request.exit_plan", 4000)
 
 	for _, item := range domain.Checklist {
 		v.Checklist = append(v.Checklist, s.checklistItemView(ctx, f, item, ev.Item(item.ID), items[item.ID]))
@@ -298,12 +302,12 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 	comp := f.choice("escort.compensation", "request.escort_compensation", false, codeOptions(ctx, "escort_compensation.", domain.EscortCompensations))
 	comp.Hint = i18n.T(ctx, "request.escort_compensation_hint")
 	v.Escort = append(v.Escort, f.check("escort.common_position_consulted", "request.escort_common_position"), comp)
-	v.POCName = quiet(f.text("poc.name", "request.poc_name", false, 200))
+	v.POCName = f.text("poc.name", "request.poc_name", false, 200)
 	v.POCName.Autocomplete = "name"
-	v.POCRole = quiet(f.text("poc.role", "request.poc_role", false, 200))
-	v.POCPhone = quiet(f.field("poc.phone", "request.poc_phone", "tel", false))
+	v.POCRole = f.text("poc.role", "request.poc_role", false, 200)
+	v.POCPhone = f.field("poc.phone", "request.poc_phone", "tel", false)
 	v.POCPhone.Autocomplete = "tel"
-	v.POCEmail = quiet(f.field("poc.email", "request.poc_email", "email", false))
+	v.POCEmail = f.field("poc.email", "request.poc_email", "email", false)
 	v.POCEmail.Autocomplete = "email"
 	v.Evaluation = evaluationView(ctx, ev, f.values, true)
 	v.Errors = f.summary()

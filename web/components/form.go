@@ -14,8 +14,11 @@ type Field struct {
 	// Hint is translated help shown under the label, or "".
 	Hint     string
 	Required bool
-	// Quiet hides the "optional" marker of a field that is not required
-	// now but will be later (a draft's fields needed for submission).
+	// NeededToSubmit marks a field a draft may leave empty but a
+	// submission needs (domain.RequirementOf).
+	NeededToSubmit bool
+	// Quiet hides the "optional" marker of a field whose need depends on
+	// other answers (its hint or the checklist says when).
 	Quiet        bool
 	Autocomplete string
 	Options      []Option // for selects

@@ -106,6 +106,7 @@ type RequestFormView struct {
 	Destination LocationFields
 
 	CivilianLegend  string
+	CivilianNeeded  bool // a submission needs a civilian option checked
 	CivilianID      string
 	CivilianError   string
 	Civilian        []CivilianRow

@@ -354,6 +354,9 @@ type RoleChecks struct {
 	ID string
 	// Error is the translated problem with the group, or "".
 	Error string
+	// NeededToSubmit marks a group a submission needs (the request's
+	// sectors).
+	NeededToSubmit bool
 }
 
 // ErrorID is the id of the group's error message.
