@@ -240,6 +240,18 @@ func (e Evaluation) Complete() bool { return len(e.Failing()) == 0 }
 func (e Evaluation) Has(f Flag) bool { return oneOf(f, e.Flags) }
 
 // Count returns how many items have status s.
+// CountState is the number of e's items in state s (ItemResult.State):
+// what a summary counts, so a justified item never counts as met.
+func (e Evaluation) CountState(s ItemState) int {
+	n := 0
+	for _, it := range e.Items {
+		if it.State() == s {
+			n++
+		}
+	}
+	return n
+}
+
 func (e Evaluation) Count(s ItemStatus) int {
 	n := 0
 	for _, it := range e.Items {

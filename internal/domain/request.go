@@ -225,6 +225,10 @@ func NormalizeRequest(r *Request) {
 	if sectors == nil {
 		sectors = []string{}
 	}
+	// In the list's order, whatever order they came in: the same
+	// choice saved from the form or the API is the same request, and an
+	// unchanged save changes nothing.
+	slices.SortStableFunc(sectors, func(a, b string) int { return rank(Sectors, a) - rank(Sectors, b) })
 	r.Sectors = sectors
 	var checks []CivilianCheck
 	for _, c := range r.CivilianOptions {
@@ -234,6 +238,9 @@ func NormalizeRequest(r *Request) {
 		}
 		checks = append(checks, c)
 	}
+	slices.SortStableFunc(checks, func(a, b CivilianCheck) int {
+		return rank(CivilianOptions, a.Option) - rank(CivilianOptions, b.Option)
+	})
 	r.CivilianOptions = checks
 	answers := map[string]Answer{}
 	for id, a := range r.Checklist {
@@ -713,4 +720,13 @@ func NewExtension(r Request, newEnd time.Time) (Request, error) {
 		}
 	}
 	return e, nil
+}
+
+// rank is v's place in list, after every listed value when not listed
+// (an unknown code, which validation refuses, keeps its place at the end).
+func rank(list []string, v string) int {
+	if i := slices.Index(list, v); i >= 0 {
+		return i
+	}
+	return len(list)
 }

@@ -610,3 +610,26 @@ func TestRequiredFields_OnePassSpecific(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeRequest_ListOrder: the same sectors and civilian options
+// chosen in any order (the API's, the form's) normalise to one request,
+// so an unchanged save from another face changes nothing (Diff empty).
+func TestNormalizeRequest_ListOrder(t *testing.T) {
+	forward := domain.Request{Title: "x", Sectors: slices.Clone(domain.Sectors)}
+	for _, o := range domain.CivilianOptions {
+		forward.CivilianOptions = append(forward.CivilianOptions, domain.CivilianCheck{Option: o, Result: "unavailable", Note: o})
+	}
+	backward := forward
+	backward.Sectors = slices.Clone(forward.Sectors)
+	slices.Reverse(backward.Sectors)
+	backward.CivilianOptions = slices.Clone(forward.CivilianOptions)
+	slices.Reverse(backward.CivilianOptions)
+	domain.NormalizeRequest(&forward)
+	domain.NormalizeRequest(&backward)
+	if !slices.Equal(forward.Sectors, domain.Sectors) {
+		t.Errorf("sectors in the list's order normalise to %v", forward.Sectors)
+	}
+	if d := domain.Diff(forward, backward); len(d) != 0 {
+		t.Errorf("the same choices in reverse order differ: %v", d)
+	}
+}

@@ -65,6 +65,17 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 					t.Errorf("%s in %s needs a justification the form cannot take", item.ID, c)
 					continue
 				}
+				// Without its justification, the form's label says the
+				// note is needed to submit.
+				bare, _, err := w.reqs.Create(t.Context(), requester, codes[c], r, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				label := testid(doc(t, w.get(t, w.requester, "/requests/"+strconv.FormatInt(bare.ID, 10)+"/edit")),
+					"field-checklist."+item.ID+".note").Find("label")
+				if label.Find(`[data-testid="needed"]`).Length() != 1 {
+					t.Errorf("%s in %s: the missing justification's label reads %q", item.ID, c, strings.TrimSpace(label.Text()))
+				}
 				note := "Justified: " + item.ID + " in " + string(c)
 				a := r.Checklist[item.ID]
 				a.Note = note
@@ -105,11 +116,23 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 				}
 				// The page and the record show it justified, never met,
 				// with the justification.
+				// The summary counts each state as the items show it: a
+				// justified or awaiting item never counted as met.
 				for _, p := range []string{page, page + "/record"} {
-					li := testid(doc(t, w.get(t, w.requester, p)), "eval-"+item.ID)
+					pd := doc(t, w.get(t, w.requester, p))
+					li := testid(pd, "eval-"+item.ID)
 					if !li.HasClass("eval-justified") || !strings.Contains(li.Text(), note) {
 						t.Errorf("%s in %s on %s: %q (class %q), want justified with the note", item.ID, c, p,
 							strings.Join(strings.Fields(li.Text()), " "), li.AttrOr("class", ""))
+					}
+					summary := testid(pd, "evaluation-summary")
+					for _, st := range domain.ItemStates {
+						n := testid(pd, "evaluation").Find(`li.eval-` + string(st)).Length()
+						count := summary.Find(`[data-testid="count-` + string(st) + `"]`)
+						if got := count.Length() == 1 && strings.Contains(count.Text(), ": "+strconv.Itoa(n)); got != (n > 0) {
+							t.Errorf("%s in %s on %s: %d items %s, the summary says %q", item.ID, c, p, n, st,
+								strings.Join(strings.Fields(summary.Text()), " "))
+						}
 					}
 				}
 			}

@@ -327,6 +327,11 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 		iv.Note = f.field(key+".note", "request_form.item_note", "textarea", false)
 		iv.Note.Maxlength = 2000
 		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
+		// Needed exactly while the checklist asks for a justification
+		// (the item's state, from the same rule); otherwise its need
+		// depends on the answer, as the hint says.
+		iv.Note.NeededToSubmit = res.State() == domain.StateNeedsJustification
+		iv.Note.Quiet = !iv.Note.NeededToSubmit
 	}
 	switch {
 	case item.Answer == domain.AnswerField:
@@ -398,9 +403,14 @@ func evaluationView(ctx context.Context, ev domain.Evaluation, values url.Values
 		}
 		out.Items = append(out.Items, it)
 	}
-	out.Summary = i18n.T(ctx, "evaluation.counts",
-		"OK", ev.Count(domain.ItemOK), "Missing", ev.Count(domain.ItemMissing),
-		"Blocked", ev.Count(domain.ItemBlocked), "Justify", ev.Count(domain.ItemNeedsJustification))
+	// Each state with its count, in the table's order: what is met, what
+	// is waived with a justification, what waits — never one for another.
+	for _, st := range domain.ItemStates {
+		if n := ev.CountState(st); n > 0 {
+			out.Counts = append(out.Counts, pages.StateCount{Code: string(st),
+				Text: i18n.T(ctx, "evaluation.count", "State", i18n.T(ctx, "checklist.state."+string(st)), "Count", n)})
+		}
+	}
 	return out
 }
 

@@ -206,8 +206,9 @@ type EvaluationView struct {
 	Items    []EvaluationItem
 	Flags    []FlagView
 	Complete bool
-	// Summary counts the items by status, translated.
-	Summary string
+	// Counts are the items in each state that has any, in the states'
+	// order, translated ("Justified: 2").
+	Counts []StateCount
 }
 
 // EvaluationItem is one item of the verdict, linking to its answer.
@@ -507,4 +508,10 @@ type ExtendForm struct {
 	IdempotencyKey string
 	EndDate        components.Field
 	Hint           string
+}
+
+// StateCount is how many checklist items are in one state.
+type StateCount struct {
+	Code string // domain.ItemState
+	Text string // translated, with the number
 }
