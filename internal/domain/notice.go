@@ -13,10 +13,13 @@ const (
 	// NoticeExpired: the required-by time passed undecided; to the
 	// requester, the officers and the open review's voters.
 	NoticeExpired NoticeKind = "expired"
+	// NoticeReviewCancelled: a step (return, withdrawal) took the request
+	// out of an open review; to that review's voters, whose ballot is void.
+	NoticeReviewCancelled NoticeKind = "review_cancelled"
 )
 
 // NoticeKinds lists every kind.
-var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired}
+var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled}
 
 // Notice is one event to tell a set of users about, in-app and by
 // e-mail. Data holds the values its message needs (Deadline, Outcome,

@@ -479,6 +479,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		if err := st.UpdateRequest(ctx, r); err != nil {
 			return err
 		}
+		var cancelled *domain.Review
 		if from == domain.StatusHCTReview {
 			// Leaving the review (returned, withdrawn): it is cancelled and
 			// its votes never carry over to a changed request.
@@ -489,6 +490,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 					return err
 				}
 				payload["review_id"] = rv.ID
+				cancelled = &rv
 			}
 		}
 		if effect := transitionEffects[action]; effect != nil {
@@ -500,7 +502,22 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
 			return err
 		}
-		if r.Status == domain.StatusReturned && s.notify != nil {
+		if s.notify == nil {
+			return nil
+		}
+		if cancelled != nil {
+			// The voters are told their ballot is void, and why.
+			voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, cancelled.Eligible)
+			if err != nil {
+				return err
+			}
+			err = s.notify.Notify(ctx, st, domain.Notice{Kind: domain.NoticeReviewCancelled, RequestID: r.ID, Reference: r.Reference,
+				Title: r.Title, Recipients: voters, Data: map[string]string{"Reason": r.StatusReason}})
+			if err != nil {
+				return err
+			}
+		}
+		if r.Status == domain.StatusReturned {
 			return s.notify.Notify(ctx, st, domain.Notice{Kind: domain.NoticeReturned, RequestID: r.ID, Reference: r.Reference,
 				Title: r.Title, Recipients: []int64{r.CreatedBy}, Data: map[string]string{"Reason": r.StatusReason}})
 		}

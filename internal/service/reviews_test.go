@@ -658,3 +658,75 @@ func TestReminderNeverEarly(t *testing.T) {
 		}
 	}
 }
+
+// TestLeavingReviewTellsVoters walks every generic step of the rulebook
+// that takes a request out of an open HCT review (return, withdrawals):
+// the review is cancelled and each voting organisation's HCT members are
+// told their ballot is void, with the step's reason; the recused
+// organisation's member and the HC are not.
+func TestLeavingReviewTellsVoters(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	walked := 0
+	for _, rule := range domain.GenericTransitions() {
+		if !slices.Contains(rule.From, domain.StatusHCTReview) || rule.To == domain.StatusHCTReview {
+			continue
+		}
+		t.Run(string(rule.Action), func(t *testing.T) {
+			f := newReviewFixture(t, 2)
+			catalog, err := i18n.Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			f.reqs = f.reqs.WithNotifier(notify.New(catalog, true, "https://cmcoord.example.org", log))
+			r := f.submitted(t, "Leaves the review")
+			f.open(t, r)
+			cur, err := f.reqs.Get(ctx, f.officer, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var by domain.Actor
+			for _, who := range []domain.Actor{f.requester, f.officer, f.hc} {
+				if domain.Can(who, rule.Action, domain.OnRequest(cur.Request)) == nil {
+					by = who
+					break
+				}
+			}
+			if by.UserID == 0 {
+				t.Fatalf("no fixture actor may take %s: add one", rule.Action)
+			}
+			in := domain.TransitionInput{Version: cur.Request.Version}
+			if rule.NeedsReason {
+				in.Reason = "Leaving: " + string(rule.Action)
+			}
+			if rule.NeedsReference {
+				in.CivilianReference = "LOG-CLUSTER-1"
+			}
+			if _, err := f.reqs.Transition(ctx, by, r.ID, rule.Action, in); err != nil {
+				t.Fatal(err)
+			}
+			count := func(userID int64) int {
+				t.Helper()
+				var c int
+				if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = $2 AND request_id = $3`,
+					userID, string(domain.NoticeReviewCancelled), r.ID).Scan(&c); err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			for _, who := range f.hct {
+				if count(who.UserID) != 1 {
+					t.Errorf("voter %d was not told the review was cancelled", who.UserID)
+				}
+			}
+			if count(f.ownHCT.UserID) != 0 || count(f.hc.UserID) != 0 {
+				t.Error("the cancellation was told to someone who had no vote in it")
+			}
+		})
+		walked++
+	}
+	if walked == 0 {
+		t.Fatal("no generic step leaves an HCT review: the walk proves nothing")
+	}
+}
