@@ -69,6 +69,10 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 				qi.Due = s.taskEnd(ctx, it.EndDate)
 			case !it.ReviewDeadline.IsZero():
 				qi.Due = s.countdown(ctx, it.ReviewDeadline)
+				if domain.ClosesAfterNeed(it.ReviewDeadline, it.RequiredBy) {
+					// Needed before the review closes: it expires first.
+					qi.Expires = i18n.T(ctx, "queue.expires_first", "At", displayTime(ctx, it.RequiredBy))
+				}
 			}
 			qv.Items = append(qv.Items, qi)
 		}

@@ -108,8 +108,27 @@ func TestReviewDeadlineAfterNeedPage(t *testing.T) {
 	if got := testid(doc(t, w.get(t, w.hct, page)), "review-after-need").Text(); !strings.Contains(got, "expires undecided") {
 		t.Errorf("the voter is not told the request is needed before the review closes: %q", got)
 	}
+	// So does their home, in the queue of reviews awaiting their vote;
+	// a review that closes in time carries no such warning.
+	inTime := w.submitted(t, "Needed later")
+	wantRedirect(t, w.post(t, w.officer, "/requests/"+strconv.FormatInt(inTime.ID, 10)+"/review", url.Values{"version": {"1"},
+		"deadline": {inTime.RequiredBy.Add(-time.Hour).UTC().Format("2006-01-02T15:04")}}), "/requests/"+strconv.FormatInt(inTime.ID, 10)+"#review-h")
+	home := doc(t, w.get(t, w.hct, "/"))
+	for _, c := range []struct {
+		r    domain.Request
+		warn bool
+	}{{r, true}, {inTime, false}} {
+		li := home.Find(`a[href="/requests/` + strconv.FormatInt(c.r.ID, 10) + `"]`).Parent()
+		if li.Length() == 0 {
+			t.Fatalf("%s is not in the voter's queue", c.r.Reference)
+		}
+		if got := li.Find(`[data-testid="expires-first"]`).Length() == 1; got != c.warn {
+			t.Errorf("%s: warned it expires before the review closes %v, want %v (%q)", c.r.Reference, got, c.warn,
+				strings.Join(strings.Fields(li.Text()), " "))
+		}
+	}
 	w.clock.Advance(r.RequiredBy.Sub(w.clock.Now()) + time.Minute)
-	if rep, err := w.revs.RunDue(t.Context()); err != nil || rep.Expired != 1 {
+	if rep, err := w.revs.RunDue(t.Context()); err != nil || rep.Expired == 0 {
 		t.Fatalf("RunDue = %+v, %v", rep, err)
 	}
 	d = doc(t, w.get(t, w.requester, page))

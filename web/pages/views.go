@@ -77,6 +77,9 @@ type QueueItem struct {
 	URL       string
 	// Due is the open review's countdown and deadline, "" when none.
 	Due string
+	// Expires warns that the request expires (its required-by time)
+	// before the review closes, translated; "" when it does not.
+	Expires string
 }
 
 // OperationView is an operation's page.
