@@ -136,6 +136,10 @@ type ItemResult struct {
 	Reason    string
 	Justified bool
 	Warning   bool
+	// Recorded is the answer recorded since the request's (LR11: the
+	// consent the officer recorded), which the item was judged on
+	// instead; "" when the request's own answer stands.
+	Recorded string
 }
 
 // ItemState is how an item stands, as readers are told it: a justified
@@ -381,6 +385,7 @@ func Evaluate(r Request, ctx Context, unEntity bool, rec Recorded) Evaluation {
 			consent, recorded := a.Value, rec.Consent != nil
 			if recorded {
 				consent = rec.Consent.Status
+				res.Recorded = consent
 			}
 			switch {
 			case consent == "":

@@ -669,3 +669,20 @@ func TestEvaluate_WarningsAreCurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluate_RecordedAnswerShown: once the officer records a consent,
+// LR11 is judged on it, and the result says which answer that was, for
+// every status the officer may record; before, the request's own stands.
+func TestEvaluate_RecordedAnswerShown(t *testing.T) {
+	r := complete()
+	r.Checklist["LR11"] = domain.Answer{Value: "consented"}
+	if got := domain.Evaluate(r, domain.ContextNaturalDisaster, false, domain.Recorded{}).Item("LR11").Recorded; got != "" {
+		t.Errorf("nothing recorded, yet LR11 says %q was", got)
+	}
+	for _, s := range domain.ConsentStatuses {
+		ev := domain.Evaluate(r, domain.ContextNaturalDisaster, false, domain.Recorded{Consent: &domain.Consent{Status: s}})
+		if got := ev.Item("LR11").Recorded; got != s {
+			t.Errorf("consent %s recorded: LR11 says %q", s, got)
+		}
+	}
+}

@@ -398,6 +398,11 @@ func evaluationView(ctx context.Context, ev domain.Evaluation, values url.Values
 		if val := values.Get("checklist." + res.ID); val != "" && item.Answer != domain.AnswerField {
 			it.Answer = answerLabel(ctx, item.Answer, val)
 		}
+		if res.Recorded != "" {
+			// What was recorded since supersedes the request's answer,
+			// and the item was judged on it: shown as such.
+			it.Answer = i18n.T(ctx, "evaluation.recorded_answer", "Answer", answerLabel(ctx, item.Answer, res.Recorded))
+		}
 		if !links {
 			it.Note = values.Get("checklist." + res.ID + ".note")
 		}
