@@ -257,7 +257,7 @@ type RequestPageView struct {
 	Extend *ExtendForm
 	// Blocked says why steps the viewer would otherwise take are not
 	// offered now (e.g. an extension in a closed operation).
-	Blocked []string
+	Blocked []BlockedStep
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
 	// Review is the HCT review panel, nil when there is nothing to show.
@@ -507,4 +507,12 @@ type ExtendForm struct {
 	IdempotencyKey string
 	EndDate        components.Field
 	Hint           string
+}
+
+// BlockedStep is why a step the viewer would otherwise take is not
+// offered now, said in place of its control; FixURL, when set, is where
+// what stops it is fixed (the request's form, its problems marked).
+type BlockedStep struct {
+	Reason string
+	FixURL string
 }
