@@ -240,8 +240,7 @@ func (w *actionWalk) situations() []situation {
 			return id
 		}
 	}
-	return []situation{
-		{"draft", func(t *testing.T) int64 { return w.mustCreate(t, w.requester, completeBody("Walked draft")).ID }},
+	return append(w.drafts(), []situation{
 		{"submitted", submitted},
 		{"submitted, HRDDP assessment pending", hrddpSubmitted},
 		{"submitted, HRDDP assessed", assessed},
@@ -278,7 +277,42 @@ func (w *actionWalk) situations() []situation {
 			return id
 		}},
 		{"cancelled", then(approved, w.hc, domain.ActionCancel)},
+	}...)
+}
+
+// drafts returns drafts of the requester's: a complete one, whose
+// requester is offered request.submit, and one for each reason
+// CheckSubmittable gives (a required field missing, a blocking checklist
+// item, a required-by in the past; the domain's TestSubmitGuard walks
+// every field and item), on which submit is not offered and
+// blocked_actions says why. draftProblems names, per situation, the
+// field or checklist item the refused submission must name ("" for the
+// complete draft).
+func (w *actionWalk) drafts() []situation {
+	draft := func(change func(body map[string]any)) func(t *testing.T) int64 {
+		return func(t *testing.T) int64 {
+			body := completeBody("Walked draft")
+			change(body)
+			return w.mustCreate(t, w.requester, body).ID
+		}
 	}
+	return []situation{
+		{"draft", draft(func(map[string]any) {})},
+		{"draft, a required field missing", draft(func(b map[string]any) { delete(b, "need") })},
+		{"draft, a blocking checklist item", draft(func(b map[string]any) {
+			b["checklist"].(map[string]any)["LR2"] = map[string]any{"answer": "no"} // a civilian alternative exists
+		})},
+		{"draft, required-by in the past", draft(func(b map[string]any) {
+			b["required_by"] = w.clock.now().Add(-time.Hour).Format(time.RFC3339)
+		})},
+	}
+}
+
+var draftProblems = map[string]string{
+	"draft":                            "",
+	"draft, a required field missing":  "need",
+	"draft, a blocking checklist item": "LR2",
+	"draft, required-by in the past":   "required_by",
 }
 
 // TestActions_AdvertisedSucceed: for a request in every state of the
@@ -370,6 +404,19 @@ func TestActions_AdvertisedSucceed(t *testing.T) {
 					}
 				}
 			}
+			// The requester's drafts: submit offered exactly when the draft
+			// is complete, and otherwise blocked with why.
+			if p, ok := draftProblems[s.name]; ok && c.token == w.requester {
+				_, isBlocked := blocked[domain.ActionSubmit]
+				offered := slices.Contains(advertised, domain.ActionSubmit)
+				if offered != (p == "") || isBlocked != (p != "") {
+					t.Errorf("%s as %s: submit offered %v, blocked %v (%s)", s.name, c.name, offered, isBlocked,
+						blocked[domain.ActionSubmit])
+				}
+				if p != "" && blocked[domain.ActionSubmit] != "request.not_submittable" {
+					t.Errorf("%s as %s: submit blocked with %q, want request.not_submittable", s.name, c.name, blocked[domain.ActionSubmit])
+				}
+			}
 			// What is not advertised is refused, and changes nothing; a
 			// refusal by a condition beyond role and status (a guard) is
 			// the one blocked_actions gave, so the caller was told why.
@@ -387,10 +434,22 @@ func TestActions_AdvertisedSucceed(t *testing.T) {
 					base = s.build(t) // start again from the state
 					continue
 				}
-				why := decode[apiError](t, r).Error.MessageID
+				e := decode[apiError](t, r).Error
+				why := e.MessageID
 				if want, ok := blocked[action]; ok {
 					if why != want {
 						t.Errorf("%s as %s: %s blocked with %s, refused with %s", s.name, c.name, action, want, why)
+					}
+					// A submission refused by its guard still names every
+					// problem, the draft's own among them.
+					if p := draftProblems[s.name]; action == domain.ActionSubmit && p != "" {
+						named := e.Fields[p] != ""
+						for _, it := range e.Items {
+							named = named || it.ID == p
+						}
+						if r.Status != http.StatusUnprocessableEntity || !named {
+							t.Errorf("%s as %s: submit refused %d %+v, want 422 naming %s", s.name, c.name, r.Status, e, p)
+						}
 					}
 					continue
 				}

@@ -467,9 +467,8 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 	}
 	for _, r := range domain.Rules { // table order
 		if err := d.Blocked[r.Action]; err != nil && r.Step() {
-			id := domain.ErrorMessage(err)
 			out.BlockedActions = append(out.BlockedActions, blockedActionDTO{Action: string(r.Action),
-				Reason: translate(ctx, id), ReasonMessageID: id})
+				Reason: httpface.Message(ctx, err), ReasonMessageID: domain.ErrorMessage(err)})
 		}
 	}
 	return out

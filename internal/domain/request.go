@@ -477,6 +477,7 @@ func WithSubmitProblems(refused *Error, submit error) *Error {
 		fieldErrors(out.Fields).add(k, v)
 	}
 	out.Items = append(slices.Clone(refused.Items), sub.Items...)
+	out.Data = problemCount(out)
 	return &out
 }
 
@@ -512,7 +513,16 @@ func CheckSubmittable(r Request, op Operation, eval Evaluation, now time.Time) e
 	for _, it := range failing {
 		e.Items = append(e.Items, ItemProblem{ID: it.ID, Status: string(it.Status), Reason: it.Reason})
 	}
+	e.Data = problemCount(*e)
 	return e
+}
+
+// problemCount is the template data of request.not_submittable: how many
+// problems e names (its fields and its items), so that the message reads
+// the same wherever it is shown — above the form that marks each one, in
+// place of the request page's submit control, in the API.
+func problemCount(e Error) map[string]any {
+	return map[string]any{"Count": len(e.Fields) + len(e.Items)}
 }
 
 // NeedsUrgencyReason reports whether the request, were it submitted at

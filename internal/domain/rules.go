@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // The rulebook: every permission and every workflow transition is one
@@ -110,6 +111,7 @@ const (
 	FactAssessment                  // Subject.Assessment (HRDDP)
 	FactVoters                      // Subject.Voters (the operation's HCT organisations)
 	FactRequest                     // Subject.Request: the whole request, not only its Ref
+	FactTime                        // Subject.Now: the time the action would be taken
 )
 
 // RequestRef is what the rulebook reads of a request to decide who may
@@ -148,6 +150,9 @@ type Subject struct {
 	Assessment *Assessment
 	// Voters are the organisations that would vote if a review opened now.
 	Voters []int64
+	// Now is the time the action would be taken (the caller's clock), for
+	// rules that depend on it (a required-by still ahead).
+	Now time.Time
 	// Known says which facts the caller loaded.
 	Known Fact
 }
@@ -307,7 +312,8 @@ var Rules = []Rule{
 		Needs: FactEvaluation, Guard: hrddpNeeded},
 
 	{Action: ActionSubmit, Scope: ScopeRequest, From: []Status{StatusDraft, StatusReturned}, To: StatusSubmitted,
-		Roles: requesterOnly, Path: "submit"},
+		Roles: requesterOnly, Needs: FactRequest | FactOperation | FactEvaluation | FactTime, Guard: submittable,
+		Path: "submit"},
 	{Action: ActionReturn, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusReturned,
 		Roles: officer, NeedsReason: true, Path: "return"},
 	{Action: ActionRedirect, Scope: ScopeRequest, From: []Status{StatusSubmitted}, To: StatusRedirected,
@@ -401,14 +407,15 @@ func NeedsOf(actions ...Action) Fact {
 }
 
 // AllFacts are every fact a guard may read.
-const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | FactAssessment | FactVoters | FactRequest
+const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | FactAssessment | FactVoters | FactRequest | FactTime
 
 // Can decides whether a may take action on s. It returns nil when
 // allowed; CodeUnauthorized for an anonymous actor; CodeNotFound when
 // the operation or request is not visible to a, so that its existence
 // does not leak; CodeForbidden when it is visible but a's roles do not
 // allow the action; CodeConflict when the request's status or the
-// rule's guard does not allow it now. Checks run in that order, so a
+// rule's guard does not allow it now (CodeInvalid when the guard finds
+// the request itself incomplete: submission). Checks run in that order, so a
 // probe of something invisible always reads as missing.
 func Can(a Actor, action Action, s Subject) error {
 	s = s.withRef()
@@ -658,6 +665,14 @@ func consentAllowsTasking(_ Actor, s Subject) error {
 		return Errorf(CodeConflict, "tasking.consent_needed")
 	}
 	return nil
+}
+
+// submittable lets a request be submitted only when it is complete
+// (CheckSubmittable at s.Now). Its refusal is CheckSubmittable's own
+// (CodeInvalid): the use case answers with every field and checklist item
+// to fix, and a page says, in place of the control, how many there are.
+func submittable(_ Actor, s Subject) error {
+	return CheckSubmittable(*s.Request, s.Operation, s.Evaluation, s.Now)
 }
 
 func hrddpNeeded(_ Actor, s Subject) error {

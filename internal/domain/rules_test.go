@@ -2,9 +2,12 @@ package domain_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
@@ -216,5 +219,82 @@ func TestApply_ReasonBelongsToItsStep(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSubmitGuard: the rulebook offers submission exactly when
+// CheckSubmittable accepts the request, walking every checklist item ×
+// operation context × answer (with and without a note), every required
+// field missing and the time rules, on a draft and a returned request:
+// when it does not, submit is not among AvailableActions, BlockedActions
+// gives CheckSubmittable's own error (every field and item, with their
+// count), and Can refuses with it. Without the time (FactTime) the guard
+// does not decide.
+func TestSubmitGuard(t *testing.T) {
+	t.Parallel()
+	type variant struct {
+		name string
+		op   domain.Operation
+		edit func(*domain.Request)
+	}
+	var variants []variant
+	for _, ctx := range domain.Contexts {
+		op := testOperation
+		op.Context = ctx
+		variants = append(variants, variant{fmt.Sprintf("complete in %s", ctx), op, func(*domain.Request) {}})
+		for _, it := range domain.Checklist {
+			for _, v := range append(it.Answer.Values(), "") {
+				for _, note := range []string{"", "Explained."} {
+					variants = append(variants, variant{fmt.Sprintf("%s=%q note %q in %s", it.ID, v, note, ctx), op,
+						func(r *domain.Request) { r.Checklist[it.ID] = domain.Answer{Value: v, Note: note} }})
+				}
+			}
+		}
+	}
+	// Every required field missing (TestCheckSubmittable takes them one
+	// by one).
+	variants = append(variants, variant{"only a title", testOperation, func(r *domain.Request) {
+		*r = domain.Request{ID: r.ID, OperationID: r.OperationID, RequestingOrgID: r.RequestingOrgID, Status: r.Status,
+			Version: r.Version, Title: "Only a title"}
+	}})
+	for _, d := range []time.Duration{-time.Hour, 0, time.Hour, 72 * time.Hour} {
+		variants = append(variants, variant{fmt.Sprintf("required-by now%+v", d), testOperation,
+			func(r *domain.Request) { r.RequiredBy, r.UrgencyReason = testNow.Add(d), "" }})
+	}
+	var offered, blocked int
+	for _, st := range []domain.Status{domain.StatusDraft, domain.StatusReturned} {
+		for _, v := range variants {
+			r := requestIn(st)
+			v.edit(&r)
+			s := allow(r, domain.ActionSubmit)
+			s.Operation = v.op
+			s.Evaluation = domain.Evaluate(r, v.op.Context, false, domain.Recorded{})
+			want := domain.CheckSubmittable(r, v.op, s.Evaluation, testNow)
+			listed := slices.Contains(domain.AvailableActions(requesterA, s), domain.ActionSubmit)
+			why := domain.BlockedActions(requesterA, s)[domain.ActionSubmit]
+			canErr := domain.Can(requesterA, domain.ActionSubmit, s)
+			name := fmt.Sprintf("%s/%s", st, v.name)
+			switch {
+			case want == nil && (!listed || why != nil || canErr != nil):
+				t.Errorf("%s: submittable, yet listed %v, blocked %v, Can %v", name, listed, why, canErr)
+			case want != nil && (listed || !reflect.DeepEqual(why, want) || !reflect.DeepEqual(canErr, want)):
+				t.Errorf("%s: CheckSubmittable = %v, yet listed %v, blocked %v, Can %v", name, want, listed, why, canErr)
+			case want == nil:
+				offered++
+			default:
+				blocked++
+				var e *domain.Error
+				if !errors.As(want, &e) || e.Data["Count"] != len(e.Fields)+len(e.Items) || e.Data["Count"] == 0 {
+					t.Errorf("%s: the refusal does not count its problems: %+v", name, e)
+				}
+			}
+			s.Known &^= domain.FactTime
+			if slices.Contains(domain.AvailableActions(requesterA, s), domain.ActionSubmit) {
+				t.Errorf("%s: submit listed without the time", name)
+			}
+		}
+	}
+	if offered == 0 || blocked == 0 {
+		t.Errorf("the walk offered submit %d times and blocked it %d times; want both", offered, blocked)
 	}
 }

@@ -113,8 +113,8 @@ func VersionRequired(r Request) error {
 // Apply moves r by action for a at now, after asking Can on r with the
 // facts in s (its Request is r), then checking the version and the
 // transition's own inputs; it returns the event payload to record.
-// Submission's guards (fields and checklist) are checked by the caller
-// with CheckSubmittable before Apply.
+// Submission's guard (CheckSubmittable: fields and checklist) reads
+// s's Operation, Evaluation and Now.
 func (r *Request) Apply(a Actor, action Action, s Subject, in TransitionInput, now time.Time) (map[string]any, error) {
 	t, ok := TransitionFor(action)
 	if !ok {

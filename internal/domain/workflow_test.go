@@ -56,6 +56,7 @@ func allow(r domain.Request, action domain.Action) domain.Subject {
 	s := domain.OnRequest(r)
 	s.Known = domain.AllFacts
 	s.Operation = domain.Operation{ID: r.OperationID}
+	s.Now = testNow
 	s.Voters = []int64{testOrgB, testOrgOC}
 	s.Consent = &domain.Consent{Status: "consented"}
 	s.Evaluation = domain.Evaluation{Flags: []domain.Flag{domain.FlagHRDDP}}

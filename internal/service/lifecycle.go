@@ -61,7 +61,7 @@ func (s *Lifecycle) State(ctx context.Context, by domain.Actor, id int64) (Lifec
 	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return out, err
 	}
-	subj, err := subject(ctx, s.store, r, domain.AllFacts)
+	subj, err := subject(ctx, s.store, r, domain.AllFacts, s.now())
 	if err != nil {
 		return out, err
 	}
@@ -122,7 +122,7 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action 
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, action, r)
+		subj, err := authorize(ctx, st, by, action, r, s.now())
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	}
 	// Every fact the rulebook's guards read, from the batch: what the
 	// page offers is what the services would accept.
-	subj := subjectOf(r, data.RequestFactsData)
+	subj := subjectOf(r, data.RequestFactsData, s.now())
 	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
 	p.Comments, p.Events = data.Comments, eventsFor(by, p.Request, data.Events, data.Reviews)
 	p.ExtensionOf, p.Extensions = linksFor(by, data.Links)

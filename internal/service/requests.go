@@ -268,7 +268,7 @@ func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews
 }
 
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
-	subj, err := subject(ctx, s.store, r, domain.AllFacts)
+	subj, err := subject(ctx, s.store, r, domain.AllFacts, s.now())
 	if err != nil {
 		return RequestDetail{}, err
 	}
@@ -431,9 +431,10 @@ func cloneRequest(r domain.Request) domain.Request {
 // Transition takes a generic transition (domain.Rule.Generic: submit,
 // return, redirect, withdraw, decline, start, completion, cancel, and any
 // row added to the rulebook) on request id for by. It locks the row,
-// asks domain.Can (CodeConflict when the state moved on), checks the
-// version and, for a submission, the required fields and the checklist
-// (CodeInvalid listing the failing items); then it saves the new status,
+// asks domain.Can (CodeConflict when the state moved on; for a
+// submission, the rule's guard checks the required fields and the
+// checklist: CodeInvalid listing every problem) and checks the version;
+// then it saves the new status,
 // runs the step's effects and appends the event.
 func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, action domain.Action, in domain.TransitionInput) (domain.Request, error) {
 	if t, ok := domain.RuleFor(action); !ok || !t.Generic() {
@@ -447,22 +448,26 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		if err != nil {
 			return err
 		}
+		now := s.now()
 		need := domain.NeedsOf(action)
 		if action == domain.ActionSubmit {
-			need |= domain.FactEvaluation
+			need |= domain.FactEvaluation // its flags go into the event
 		}
-		subj, err := subject(ctx, st, r, need)
+		subj, err := subject(ctx, st, r, need, now)
 		if err != nil {
 			return err
 		}
 		if err := domain.Can(by, action, subj); err != nil {
-			return err
-		}
-		now := s.now()
-		if action == domain.ActionSubmit && in.Version == r.Version { // a stale submission is a conflict first
-			if err := domain.CheckSubmittable(r, subj.Operation, subj.Evaluation, now); err != nil {
-				return err
+			// When only the rule's guard stands in the way (a submission
+			// of an incomplete request: CheckSubmittable's answer, every
+			// field and item), a stale or versionless step is told so
+			// first: what it would refuse may have changed meanwhile.
+			if domain.Blocked(by, action, subj) != nil {
+				if verr := domain.CheckVersion(r, in.Version); verr != nil {
+					return verr
+				}
 			}
+			return err
 		}
 		from := r.Status
 		payload, err := r.Apply(by, action, subj, in, now)
@@ -547,7 +552,7 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 		if err != nil {
 			return err
 		}
-		if _, err := authorize(ctx, st, by, domain.ActionRecordBriefing, r); err != nil {
+		if _, err := authorize(ctx, st, by, domain.ActionRecordBriefing, r, s.now()); err != nil {
 			return err
 		}
 		item, _ := domain.ChecklistItemByID("LR17")
@@ -904,7 +909,7 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 	if err != nil {
 		return domain.Request{}, false, err
 	}
-	subj, err := authorize(ctx, s.store, by, domain.ActionExtend, orig)
+	subj, err := authorize(ctx, s.store, by, domain.ActionExtend, orig, s.now())
 	if err != nil {
 		return domain.Request{}, false, err
 	}
@@ -926,7 +931,7 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 		if err != nil {
 			return err
 		}
-		if _, err := authorize(ctx, st, by, domain.ActionExtend, locked); err != nil { // moved on since it was read
+		if _, err := authorize(ctx, st, by, domain.ActionExtend, locked, s.now()); err != nil { // moved on since it was read
 			return err
 		}
 		return appendEvent(ctx, st, orig.ID, by.UserID, domain.EventExtension, map[string]any{

@@ -86,7 +86,7 @@ func (s *Reviews) State(ctx context.Context, by domain.Actor, id int64) (ReviewS
 }
 
 func (s *Reviews) state(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request) (ReviewState, error) {
-	subj, err := subject(ctx, st, r, domain.AllFacts)
+	subj, err := subject(ctx, st, r, domain.AllFacts, s.now())
 	if err != nil || subj.Review == nil {
 		return ReviewState{}, err
 	}
@@ -184,7 +184,7 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, domain.ActionOpenReview, r)
+		subj, err := authorize(ctx, st, by, domain.ActionOpenReview, r, s.now())
 		if err != nil {
 			return err
 		}
@@ -275,7 +275,7 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, domain.ActionVote, r)
+		subj, err := authorize(ctx, st, by, domain.ActionVote, r, s.now())
 		if err != nil {
 			return err
 		}
@@ -308,7 +308,7 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64, version 
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, domain.ActionCloseReview, r)
+		subj, err := authorize(ctx, st, by, domain.ActionCloseReview, r, s.now())
 		if err != nil {
 			return err
 		}
@@ -372,7 +372,7 @@ func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in Open
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, domain.ActionReopenReview, r)
+		subj, err := authorize(ctx, st, by, domain.ActionReopenReview, r, s.now())
 		if err != nil {
 			return err
 		}
@@ -414,7 +414,7 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 		if in.Outcome == domain.StatusApproved {
 			action = domain.ActionApprove
 		}
-		subj, err := authorize(ctx, st, by, action, r)
+		subj, err := authorize(ctx, st, by, action, r, s.now())
 		if err != nil {
 			return err
 		}

@@ -173,7 +173,7 @@ func TestRulebook_PageAgreesWithServices(t *testing.T) {
 			t.Fatal(err)
 		}
 		statuses[r.Status] = true
-		subj, err := service.Subject(ctx, w.st, r, domain.AllFacts)
+		subj, err := service.Subject(ctx, w.st, r, domain.AllFacts, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

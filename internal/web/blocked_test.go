@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	fx "github.com/cmcoord/cmcoord/internal/testutil/fixture"
@@ -18,7 +19,9 @@ import (
 // closed operation) and for every member of the operation, each step the
 // rulebook says they would take but for its guard (domain.BlockedActions,
 // through Requests.Page) is not offered and the page says why, in words;
-// and no guard's reason is shown to a member it does not block.
+// and no guard's reason is shown to a member it does not block. An
+// incomplete draft's submission is blocked with its count of problems and
+// a link to the form that marks them.
 func TestBlockedStepsSayWhy(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -65,6 +68,11 @@ func TestBlockedStepsSayWhy(t *testing.T) {
 		t.Fatal(err)
 	}
 	approved := w.approved(t, "Approved, no consent", head)
+	incomplete := fx.Request("Incomplete draft", w.clock.Now())
+	incomplete.Checklist["LR2"] = domain.Answer{Value: "no"} // a civilian alternative exists: blocks
+	incomplete.Need = ""
+	draft := w.create(t, incomplete)
+	readCtx := i18n.WithLocalizer(ctx, en)
 	closedOp := w.approved(t, "Approved in a closed operation", head)
 
 	check := func(t *testing.T, ids ...int64) map[domain.Action]bool {
@@ -84,16 +92,23 @@ func TestBlockedStepsSayWhy(t *testing.T) {
 					if p.Can(act) {
 						t.Errorf("%s on %d: %s offered and blocked", name, id, act)
 					}
-					msg := strings.Join(strings.Fields(en.T(domain.ErrorMessage(why))), " ")
+					msg := strings.Join(strings.Fields(httpface.Message(readCtx, why)), " ")
 					if !strings.Contains(text, msg) {
 						t.Errorf("%s on %d: %s is blocked (%s) but the page does not say %q", name, id, act, domain.ErrorMessage(why), msg)
+					}
+					fix := testid(d, "action-blocked-fix")
+					if act == domain.ActionSubmit && (p.Can(domain.ActionEditRequest) != (fix.Length() == 1) ||
+						fix.AttrOr("href", "") != "/requests/"+strconv.FormatInt(id, 10)+"/edit?check=submit" ||
+						testid(d, "action-submit").Length() != 0) {
+						t.Errorf("%s on %d: submission blocked; the page links to the form %d times (%q), offers it %d times",
+							name, id, fix.Length(), fix.AttrOr("href", ""), testid(d, "action-submit").Length())
 					}
 				}
 			}
 		}
 		return seen
 	}
-	seen := check(t, pending.ID, inReview.ID, approved.ID)
+	seen := check(t, pending.ID, inReview.ID, approved.ID, draft.ID)
 	op := w.op
 	op.Closed = true
 	if _, err := w.dir.UpdateOperation(ctx, w.admin, op.Code, op); err != nil {
@@ -102,7 +117,7 @@ func TestBlockedStepsSayWhy(t *testing.T) {
 	for act := range check(t, closedOp.ID) {
 		seen[act] = true
 	}
-	for _, act := range []domain.Action{domain.ActionOpenReview, domain.ActionVote, domain.ActionTask, domain.ActionExtend} {
+	for _, act := range []domain.Action{domain.ActionSubmit, domain.ActionOpenReview, domain.ActionVote, domain.ActionTask, domain.ActionExtend} {
 		if !seen[act] {
 			t.Errorf("%s: never blocked in the walk", act)
 		}

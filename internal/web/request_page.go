@@ -110,7 +110,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	v.Actions = append(s.genericForms(ctx, f, d.RequestDetail, domain.StageRequest, st.form),
 		s.genericForms(ctx, f, d.RequestDetail, domain.StageReview, st.form)...)
 	// Steps of this section the viewer would take but for their guard: say why.
-	v.Blocked = blockedIn(ctx, d.RequestDetail, domain.StageRequest)
+	v.Blocked = blockedSteps(ctx, d.RequestDetail, domain.StageRequest)
 	if d.Can(domain.ActionExtend) {
 		ef := &form{ctx: ctx, values: url.Values{}, errs: map[string]string{}}
 		if st.form == "extend" {
@@ -224,13 +224,28 @@ func countryName(ctx context.Context, iso3 string) string {
 // the page shows in that section in place of their controls.
 func blockedIn(ctx context.Context, d service.RequestDetail, stage domain.Stage) []string {
 	var out []string
+	for _, b := range blockedSteps(ctx, d, stage) {
+		out = append(out, b.Reason)
+	}
+	return out
+}
+
+// blockedSteps is blockedIn with, for a step refused because the request
+// itself is incomplete (CodeInvalid: a submission) and a viewer who may
+// edit it, a link to the form that marks each problem.
+func blockedSteps(ctx context.Context, d service.RequestDetail, stage domain.Stage) []pages.BlockedStep {
+	var out []pages.BlockedStep
 	for _, r := range domain.Rules {
 		err := d.Blocked[r.Action]
 		if err == nil || r.Stage != stage {
 			continue
 		}
-		if why := i18n.T(ctx, domain.ErrorMessage(err)); !slices.Contains(out, why) {
-			out = append(out, why)
+		b := pages.BlockedStep{Reason: httpface.Message(ctx, err)}
+		if domain.ErrorCode(err) == domain.CodeInvalid && d.CanEdit {
+			b.FixURL = requestURL(d.Request.ID) + "/edit?check=submit"
+		}
+		if !slices.ContainsFunc(out, func(o pages.BlockedStep) bool { return o.Reason == b.Reason }) {
+			out = append(out, b)
 		}
 	}
 	return out

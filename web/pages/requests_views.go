@@ -258,7 +258,7 @@ type RequestPageView struct {
 	Extend *ExtendForm
 	// Blocked says why steps the viewer would otherwise take are not
 	// offered now (e.g. an extension in a closed operation).
-	Blocked []string
+	Blocked []BlockedStep
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
 	// Review is the HCT review panel, nil when there is nothing to show.
@@ -514,4 +514,12 @@ type ExtendForm struct {
 type StateCount struct {
 	Code string // domain.ItemState
 	Text string // translated, with the number
+}
+
+// BlockedStep is why a step the viewer would otherwise take is not
+// offered now, said in place of its control; FixURL, when set, is where
+// what stops it is fixed (the request's form, its problems marked).
+type BlockedStep struct {
+	Reason string
+	FixURL string
 }
