@@ -34,7 +34,9 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 	}
 	var draft domain.Request
 	if err := in.applyTo(&draft); err != nil {
-		return err
+		// A value that cannot be read: every other problem of the draft
+		// too, in one answer, as the page does.
+		return domain.WithUnreadable(err, a.requests.Check(r.Context(), actor(r), chi.URLParam(r, "code"), draft, domain.Recorded{}, false))
 	}
 	created, fresh, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, r.Header.Get("Idempotency-Key"))
 	if err != nil {

@@ -381,7 +381,9 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		old := cloneRequest(r)
 		r, err = edited(r, apply)
 		if err != nil {
-			return err
+			// A value apply could not read: every other problem too,
+			// in the same answer.
+			return domain.WithUnreadable(err, domain.ValidateDraft(r))
 		}
 		if err := domain.ValidateDraft(r); err != nil {
 			return err
@@ -403,19 +405,18 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 }
 
 // edited returns r as apply leaves it, normalised, with the fields the
-// requester does not own as they were.
+// requester does not own as they were — also when apply fails (a value
+// it could not read), so the rest can still be checked.
 func edited(r domain.Request, apply func(*domain.Request) error) (domain.Request, error) {
 	old := cloneRequest(r)
 	r = cloneRequest(r)
-	if err := apply(&r); err != nil {
-		return r, err
-	}
+	err := apply(&r)
 	r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
 	r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
 	r.StatusReason, r.CivilianReference, r.ExtensionOf = old.StatusReason, old.CivilianReference, old.ExtensionOf
 	r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
 	domain.NormalizeRequest(&r)
-	return r, nil
+	return r, err
 }
 
 // cloneRequest copies r deeply enough that changing the copy's slices
