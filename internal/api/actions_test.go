@@ -211,7 +211,7 @@ func (w *actionWalk) situations() []situation {
 	}
 	consented := func(t *testing.T) int64 {
 		id := approved(t)
-		_, err := w.life.RecordConsent(t.Context(), officer(t), id, domain.Consent{Status: "consented", Authority: "NDRRMA",
+		_, err := w.life.RecordConsent(t.Context(), officer(t), id, version(t, id), domain.Consent{Status: "consented", Authority: "NDRRMA",
 			Date: domain.DateOf(w.clock.now())})
 		must(t, err)
 		return id

@@ -432,13 +432,15 @@ type redirectInput struct {
 // extendInput is the body of POST /requests/{id}/extend: the new end
 // date (YYYY-MM-DD).
 type extendInput struct {
+	Version *int   `json:"version"`
 	EndDate string `json:"end_date"`
 }
 
 // briefingInput is the officer's answer to LR17.
 type briefingInput struct {
-	Answer string `json:"answer"`
-	Note   string `json:"note"`
+	Version *int   `json:"version"`
+	Answer  string `json:"answer"`
+	Note    string `json:"note"`
 }
 
 // commentInput is the body of POST and PATCH on comments.
@@ -460,6 +462,17 @@ func versionOf(v *int) int {
 		return staleVersion
 	}
 	return *v
+}
+
+// givenVersion returns the version a step that only adds a record says
+// it was based on, 0 when none: optional, but checked when given (a
+// stale one is 409, domain.CheckStepVersion); one below 1 is one the
+// request never had (400, as missing where it is required).
+func givenVersion(v *int) int {
+	if v == nil {
+		return 0
+	}
+	return versionOf(v)
 }
 
 // invalid is a CodeInvalid error naming the field at fault.

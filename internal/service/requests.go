@@ -523,8 +523,9 @@ var transitionEffects = map[domain.Action]func(ctx context.Context, st *store.St
 
 // RecordBriefing records the officer's answer to LR17 (the providing
 // force was briefed on humanitarian principles) on a request under
-// screening or later.
-func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64, a domain.Answer) (domain.Request, error) {
+// screening or later; version, when given (above 0), must be the
+// request's.
+func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64, version int, a domain.Answer) (domain.Request, error) {
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -532,6 +533,9 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 			return err
 		}
 		if _, err := authorize(ctx, st, by, domain.ActionRecordBriefing, r); err != nil {
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionRecordBriefing, r, version); err != nil {
 			return err
 		}
 		item, _ := domain.ChecklistItemByID("LR17")
@@ -882,14 +886,18 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 // last-resort questions LR2–LR7 and the civilian options to answer again;
 // it goes through screening, the HCT review and the HC's decision like
 // any request, while the current tasking continues until its own end
-// date. The original's trail records the extension.
-func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd time.Time, key string) (domain.Request, bool, error) {
+// date. The original's trail records the extension. version, when given
+// (above 0), must be the original's.
+func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, version int, newEnd time.Time, key string) (domain.Request, bool, error) {
 	orig, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		return domain.Request{}, false, err
 	}
 	subj, err := authorize(ctx, s.store, by, domain.ActionExtend, orig)
 	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if err := domain.CheckStepVersion(domain.ActionExtend, orig, version); err != nil {
 		return domain.Request{}, false, err
 	}
 	op := subj.Operation
@@ -911,6 +919,9 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 			return err
 		}
 		if _, err := authorize(ctx, st, by, domain.ActionExtend, locked); err != nil { // moved on since it was read
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionExtend, locked, version); err != nil {
 			return err
 		}
 		return appendEvent(ctx, st, orig.ID, by.UserID, domain.EventExtension, map[string]any{
