@@ -229,14 +229,16 @@ type Rule struct {
 	// Within are the transitions the step may take inside it (a refused
 	// consent cancels the request): it may change the request's status.
 	Within []Action
+	// NewVersion: the step moves the request's version on (an edit).
+	NewVersion bool
 }
 
 // NeedsVersion reports whether the step must be sent with the version of
 // the request the person saw (CheckStepVersion): it may change the
-// request's status — a transition, or a step taking one Within. The
-// other steps only add a record; a version they are sent with is still
-// checked.
-func (r Rule) NeedsVersion() bool { return r.Transition() || len(r.Within) > 0 }
+// request's status — a transition, or a step taking one Within — or its
+// version (an edit). The other steps only add a record; a version they
+// are sent with is still checked.
+func (r Rule) NeedsVersion() bool { return r.Transition() || len(r.Within) > 0 || r.NewVersion }
 
 // CheckStepVersion checks saw, the version of r a step by action was
 // sent with (0: none): required where the rule NeedsVersion (400 version
@@ -311,7 +313,7 @@ var Rules = []Rule{
 
 	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles, Reads: true},
 	{Action: ActionEditRequest, Scope: ScopeRequest, Roles: requesterOnly, From: []Status{StatusDraft, StatusReturned},
-		WrongState: "request.not_editable"},
+		WrongState: "request.not_editable", NewVersion: true},
 	{Action: ActionComment, Scope: ScopeRequest, Roles: notViewer},
 	{Action: ActionViewContact, Scope: ScopeRequest, Roles: []Role{RoleRequester, RoleOfficer, RoleHC}, Reads: true},
 	{Action: ActionViewHRDDP, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer, RoleHC, RoleOfficer}, Reads: true},
