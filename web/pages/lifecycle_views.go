@@ -170,5 +170,5 @@ type HRDDPPageView struct {
 type AssessmentForm struct {
 	URL     string
 	Version string // "no support" rejects the request: the step needs it
-	Fields []components.Field
+	Fields  []components.Field
 }
