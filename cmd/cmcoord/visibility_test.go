@@ -443,7 +443,11 @@ func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Rule
 			RiskLevel: "medium", BenefitsAndRisks: zq("hrddpbenefits"), Mitigation: zq("hrddpmitigation"),
 			Communication: zq("hrddpcommunication"), MonitoringPlan: zq("hrddpmonitoring"), InterventionProcess: zq("hrddpintervention"),
 			Outcome: "support_with_mitigation", CountryMechanismRef: zq("hrddpref")}
-		if _, err := a.lifecycle.Assess(ctx, m.role(t, domain.RoleHRDDPReviewer), r.ID, *assessment); err != nil {
+		cur, err := a.requests.Get(ctx, owner, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.lifecycle.Assess(ctx, m.role(t, domain.RoleHRDDPReviewer), r.ID, cur.Request.Version, *assessment); err != nil {
 			t.Fatalf("assess: %v", err)
 		}
 	}
@@ -501,7 +505,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		m.clock.advance(50 * time.Hour)
 		_, err = a.reviews.RunDue(ctx)
 	case domain.ActionTask:
-		if _, err = a.lifecycle.RecordConsent(ctx, m.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA",
+		if _, err = a.lifecycle.RecordConsent(ctx, m.officer, r.ID, r.Version, domain.Consent{Status: "consented", Authority: "NDRRMA",
 			Channel: "Letter", Date: m.clock.now(), Reference: "NDRRMA/1"}); err != nil {
 			break
 		}

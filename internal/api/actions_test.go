@@ -43,14 +43,14 @@ func (w *actionWalk) stepInputs(version int) map[domain.Action]stepCall {
 	return map[domain.Action]stepCall{
 		domain.ActionEditRequest:    {"PATCH", "", map[string]any{"version": version, "title": "Edited by the walk"}},
 		domain.ActionComment:        {"POST", "/comments", map[string]any{"body": "Probe."}},
-		domain.ActionRecordBriefing: {"POST", "/briefing", map[string]any{"answer": "yes", "note": "Briefed on 2 May."}},
-		domain.ActionVote:           {"PUT", "/vote", map[string]any{"value": "support"}},
-		domain.ActionExtend: {"POST", "/extend", map[string]any{
+		domain.ActionRecordBriefing: {"POST", "/briefing", map[string]any{"version": version, "answer": "yes", "note": "Briefed on 2 May."}},
+		domain.ActionVote:           {"PUT", "/vote", map[string]any{"version": version, "value": "support"}},
+		domain.ActionExtend: {"POST", "/extend", map[string]any{"version": version,
 			"end_date": time.Now().UTC().AddDate(0, 0, 60).Format(time.DateOnly)}},
-		domain.ActionRecordConsent: {"PUT", "/consent", map[string]any{"status": "consented", "authority": "NDRRMA",
+		domain.ActionRecordConsent: {"PUT", "/consent", map[string]any{"version": version, "status": "consented", "authority": "NDRRMA",
 			"channel": "Letter", "date": today}},
-		domain.ActionReport:       {"POST", "/reports", map[string]any{"date": today, "sorties": 2}},
-		domain.ActionAssess:       {"PUT", "/hrddp", lowRiskAssessment()},
+		domain.ActionReport:       {"POST", "/reports", map[string]any{"version": version, "date": today, "sorties": 2}},
+		domain.ActionAssess:       {"PUT", "/hrddp", withVersion(lowRiskAssessment(), version)},
 		domain.ActionOpenReview:   {"POST", "", map[string]any{"version": version}},
 		domain.ActionCloseReview:  {"POST", "", map[string]any{"version": version}},
 		domain.ActionReopenReview: {"POST", "", map[string]any{"version": version}},
@@ -63,6 +63,12 @@ func (w *actionWalk) stepInputs(version int) map[domain.Action]stepCall {
 		domain.ActionHandOver: {"POST", "", map[string]any{"version": version, "organization": "WFP road convoys",
 			"date": today}},
 	}
+}
+
+// withVersion is body with the request's version the caller saw.
+func withVersion(body map[string]any, version int) map[string]any {
+	body["version"] = version
+	return body
 }
 
 // lowRiskAssessment is an HRDDP assessment that supports the request.
@@ -211,7 +217,7 @@ func (w *actionWalk) situations() []situation {
 	}
 	consented := func(t *testing.T) int64 {
 		id := approved(t)
-		_, err := w.life.RecordConsent(t.Context(), officer(t), id, domain.Consent{Status: "consented", Authority: "NDRRMA",
+		_, err := w.life.RecordConsent(t.Context(), officer(t), id, version(t, id), domain.Consent{Status: "consented", Authority: "NDRRMA",
 			Date: domain.DateOf(w.clock.now())})
 		must(t, err)
 		return id
@@ -315,6 +321,46 @@ var draftProblems = map[string]string{
 	"draft, required-by in the past":   "required_by",
 }
 
+func what(situation, caller string) string { return situation + " as " + caller }
+
+// checkVersion takes action on request id, at version now, as c with a
+// version that is not the request's (409 request.stale) and, where the
+// step needs one (domain.Rule.NeedsVersion: it may change the status or
+// the version), without one (400 request.version_missing naming the
+// field version); either leaves the request as it was. The step's body
+// carries the version (each step accepts it).
+func checkVersion(t *testing.T, w *actionWalk, c actionCaller, action domain.Action, id int64, now int, where string) {
+	t.Helper()
+	rule, _ := domain.RuleFor(action)
+	sc := w.stepFor(t, action, id, now)
+	if _, ok := sc.body["version"]; !ok {
+		t.Errorf("%s: %s: the step's body carries no version", where, action)
+		return
+	}
+	stale := now + 1
+	if now > 1 {
+		stale = now - 1
+	}
+	sc.body["version"] = stale
+	r := w.call(t, req{Method: sc.method, Path: sc.path, Token: c.token, Body: sc.body})
+	if e := decode[apiError](t, r); r.Status != http.StatusConflict {
+		t.Errorf("%s: %s with version %d (now %d): %d %s, want 409", where, action, stale, now, r.Status, e.Error.MessageID)
+	}
+	if rule.NeedsVersion() {
+		delete(sc.body, "version")
+		r := w.call(t, req{Method: sc.method, Path: sc.path, Token: c.token, Body: sc.body})
+		if e := decode[apiError](t, r); r.Status != http.StatusBadRequest || e.Error.MessageID != "request.version_missing" ||
+			e.Error.FieldMessageIDs["version"] == "" {
+			t.Errorf("%s: %s without a version: %d %s %v, want 400 request.version_missing naming version", where, action,
+				r.Status, e.Error.MessageID, e.Error.FieldMessageIDs)
+		}
+	}
+	got := decode[requestJSON](t, w.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d", id), Token: c.token}).want(t, http.StatusOK))
+	if got.Version != now {
+		t.Errorf("%s: %s refused for its version, yet the request moved to version %d (was %d)", where, action, got.Version, now)
+	}
+}
+
 // TestActions_AdvertisedSucceed: for a request in every state of the
 // workflow (every status, and the states its guards tell apart) and for
 // every caller — each role of the operation, an HCT member of the
@@ -324,7 +370,10 @@ var draftProblems = map[string]string{
 // succeeds: every advertised action, called with valid input on a fresh
 // request in that state, answers 2xx; every step not advertised is
 // refused with a 4xx. Every step of the rulebook is advertised, and
-// succeeds, somewhere in the walk.
+// succeeds, somewhere in the walk. Every step (comments are none) accepts
+// the version: a version that is not the request's is 409, and one
+// missing is 400 where the step may change the status or the version
+// (checkVersion).
 func TestActions_AdvertisedSucceed(t *testing.T) {
 	t.Parallel()
 	w := &actionWalk{lifecycleFixture: newLifecycleFixture(t)}
@@ -464,6 +513,9 @@ func TestActions_AdvertisedSucceed(t *testing.T) {
 				if fresh == nil || !slices.Contains(fresh.Actions, string(action)) {
 					t.Errorf("%s as %s: %s advertised on one request and not on another in the same state", s.name, c.name, action)
 					continue
+				}
+				if action != domain.ActionComment { // a comment is no step on the request
+					checkVersion(t, w, c, action, id, fresh.Version, what(s.name, c.name))
 				}
 				r := take(t, c, action, id, fresh.Version)
 				if r.Status < 200 || r.Status > 299 {

@@ -81,7 +81,7 @@ func TestComments(t *testing.T) {
 	edit(f.officer, first.ID, map[string]any{"body": "  "}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"body": "field.required"})
 	edit(f.officer, first.ID, map[string]any{"text": "x"}).
-		wantError(t, http.StatusBadRequest, "malformed", map[string]string{"text": "field.invalid"})
+		wantError(t, http.StatusBadRequest, "malformed", map[string]string{"text": "field.unknown"})
 	edit(f.officer, 999999, map[string]any{"body": "x"}).wantError(t, http.StatusNotFound, "not_found", nil)
 	// A comment of another request is not found under this one.
 	other := f.mustCreate(t, f.requester, completeBody("Other"))

@@ -43,3 +43,10 @@ func BodyTypes() map[string]any {
 	}
 	return out
 }
+
+// OnePassBodies are the routes whose body is a request's fields
+// (requestInput): a value of the wrong type there is a field problem
+// (422) reported with every other, not a 400.
+func OnePassBodies() []string {
+	return []string{"POST /operations/{code}/requests", "PATCH /requests/{id}"}
+}

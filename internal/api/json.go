@@ -105,7 +105,7 @@ func decodeError(err error, into reflect.Type, body []byte) error {
 		if field == "" {
 			field = "body"
 		}
-		return malformed(field, "field.invalid")
+		return malformed(field, typeMessage(typeErr.Type))
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return malformed("body", "field.invalid")
 	}
@@ -115,12 +115,39 @@ func decodeError(err error, into reflect.Type, body []byte) error {
 		var raw any
 		if json.Unmarshal(body, &raw) == nil {
 			if path, found := unknownKey(raw, into); found {
-				return malformed(path, "field.invalid")
+				return malformed(path, "field.unknown")
 			}
 		}
-		return malformed(strings.TrimSuffix(name, `"`), "field.invalid")
+		return malformed(strings.TrimSuffix(name, `"`), "field.unknown")
 	}
 	return malformed("body", "field.invalid")
+}
+
+// typeMessage is the message for a JSON value that is not of type t,
+// the type its field holds: what to send instead.
+func typeMessage(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "field.invalid"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "field.number"
+	case reflect.Float32, reflect.Float64:
+		return "field.float"
+	case reflect.String:
+		return "field.text"
+	case reflect.Bool:
+		return "field.boolean"
+	case reflect.Slice, reflect.Array:
+		return "field.list"
+	case reflect.Struct, reflect.Map:
+		return "field.object"
+	}
+	return "field.invalid"
 }
 
 // jsonPath is encoding/json's dotted path of a field in a value of type

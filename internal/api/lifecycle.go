@@ -59,7 +59,7 @@ func (a *API) handleConsentRecord(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, err := a.lifecycle.RecordConsent(r.Context(), actor(r), id, c); err != nil {
+	if _, err := a.lifecycle.RecordConsent(r.Context(), actor(r), id, versionOf(in.Version), c); err != nil {
 		return err
 	}
 	return a.writeLifecycle(w, r, id)
@@ -102,7 +102,7 @@ func (a *API) handleReportCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	by := actor(r)
-	saved, err := a.lifecycle.Report(r.Context(), by, id, rep)
+	saved, err := a.lifecycle.Report(r.Context(), by, id, givenVersion(in.Version), rep)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (a *API) handleAssessmentPut(w http.ResponseWriter, r *http.Request) error 
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := a.lifecycle.Assess(r.Context(), actor(r), id, in.assessment()); err != nil {
+	if _, err := a.lifecycle.Assess(r.Context(), actor(r), id, versionOf(in.Version), in.assessment()); err != nil {
 		return err
 	}
 	return a.writeAssessment(w, r, id)
@@ -198,6 +198,7 @@ type versionInput struct {
 // of domain.ConsentStatuses; the authority is required to consent or
 // refuse, the date (YYYY-MM-DD) unless consent is not applicable.
 type consentInput struct {
+	Version   *int   `json:"version"`
 	Status    string `json:"status"`
 	Authority string `json:"authority"`
 	Channel   string `json:"channel"`
@@ -230,6 +231,7 @@ type taskingInput struct {
 // reportInput is the body of POST /requests/{id}/reports: what the asset
 // did on one date. Counts missing are 0.
 type reportInput struct {
+	Version       *int    `json:"version"`
 	Date          string  `json:"date"`
 	Sorties       int     `json:"sorties"`
 	FlightHours   float64 `json:"flight_hours"`
@@ -272,6 +274,7 @@ func (in handoverInput) handover() (domain.Handover, error) {
 // assessmentInput is the body of PUT /requests/{id}/hrddp: every field of
 // the assessment of domain-notes §f.3.
 type assessmentInput struct {
+	Version             *int   `json:"version"`
 	ReceivingEntity     string `json:"receiving_entity"`
 	SupportDescription  string `json:"support_description"`
 	SupportCategory     string `json:"support_category"`

@@ -65,7 +65,8 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 	check("POST /requests/{id}/tasking", req{Path: p + "/tasking", Token: f.officer, Body: taskingBody}, 409) // no consent yet
 	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.viewer, Body: consentBody}, 403)
 	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.outsider, Body: consentBody}, 404)
-	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.officer, Body: map[string]any{"status": "consented"}}, 422)
+	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.officer, Body: map[string]any{"version": 1, "status": "consented"}}, 422)
+	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.officer, Body: map[string]any{"status": "consented"}}, 400) // version required: a refusal cancels
 	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.officer, Body: `{"status": true}`}, 400)
 	check("PUT /requests/{id}/consent", req{Path: p + "/consent", Token: f.officer, Body: "{}",
 		Header: map[string]string{"Content-Type": "text/plain"}}, 415)
@@ -114,7 +115,7 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 	check("POST /requests/{id}/cancel", req{Path: c + "/cancel", Token: f.hc,
 		Body: map[string]any{"version": 1, "reason": "Civilian capacity now available: last resort ended."}}, 200)
 	r := fmt.Sprintf("/requests/%d", f.mustApproved(t, "Refused"))
-	check("PUT /requests/{id}/consent", req{Path: r + "/consent", Token: f.officer, Body: map[string]any{"status": "refused",
+	check("PUT /requests/{id}/consent", req{Path: r + "/consent", Token: f.officer, Body: map[string]any{"version": 1, "status": "refused",
 		"authority": "Ministry of Home Affairs", "date": today()}}, 200)
 	check("PUT /requests/{id}/consent", req{Path: r + "/consent", Token: f.officer, Body: consentBody}, 409)
 

@@ -188,7 +188,7 @@ func (f *lifecycleFixture) mustStep(t *testing.T, token string, id int64, verb s
 func today() string { return time.Now().UTC().Format(time.DateOnly) }
 
 var (
-	consentBody = map[string]any{"status": "consented", "authority": "NDRRMA", "channel": "Letter to the NEOC",
+	consentBody = map[string]any{"version": 1, "status": "consented", "authority": "NDRRMA", "channel": "Letter to the NEOC",
 		"date": "2026-05-02", "reference": "NDRRMA/2026/114"}
 	taskingBody = map[string]any{"version": 1, "provider_iso3": "ind", "unit": "Air Force 152 Helicopter Unit",
 		"asset_type": "Mi-17 helicopter", "asset_count": 2, "platform_ref": "MNMCC-0042"}
@@ -219,11 +219,11 @@ func TestLifecycle_ToHandover(t *testing.T) {
 	f.step(t, f.requester, id, "consent", consentBody).wantError(t, http.StatusForbidden, "forbidden", nil)
 	f.step(t, f.hc, id, "consent", consentBody).wantError(t, http.StatusForbidden, "forbidden", nil)
 	f.step(t, f.outsider, id, "consent", consentBody).wantError(t, http.StatusNotFound, "not_found", nil)
-	f.step(t, f.officer, id, "consent", map[string]any{"status": "consented"}).wantError(t, http.StatusUnprocessableEntity, "invalid",
+	f.step(t, f.officer, id, "consent", map[string]any{"version": 1, "status": "consented"}).wantError(t, http.StatusUnprocessableEntity, "invalid",
 		map[string]string{"authority": "field.required", "date": "field.required"})
 	f.step(t, f.officer, id, "consent", map[string]any{"status": "granted", "date": "02/05/2026"}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"date": "field.invalid"})
-	f.step(t, f.officer, id, "consent", map[string]any{"status": "granted", "date": "2026-05-02"}).
+	f.step(t, f.officer, id, "consent", map[string]any{"version": 1, "status": "granted", "date": "2026-05-02"}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"status": "field.choose"})
 	got = f.mustStep(t, f.officer, id, "consent", consentBody)
 	if c := got.Consent; c == nil || c.Status != "consented" || c.Authority != "NDRRMA" || c.Channel != "Letter to the NEOC" ||
@@ -365,7 +365,7 @@ func TestLifecycle_Cancel(t *testing.T) {
 	}
 
 	tasked := f.mustApproved(t, "Cancelled when tasked")
-	f.mustStep(t, f.officer, tasked, "consent", map[string]any{"status": "requested", "date": today()})
+	f.mustStep(t, f.officer, tasked, "consent", map[string]any{"version": 1, "status": "requested", "date": today()})
 	f.mustStep(t, f.officer, tasked, "tasking", taskingBody)
 	if got := f.mustStep(t, f.officer, tasked, "cancel", map[string]any{"version": 1, "reason": ended}); got.Status != "cancelled" {
 		t.Errorf("status = %s, want cancelled", got.Status)
@@ -379,7 +379,7 @@ func TestLifecycle_ConsentRefused(t *testing.T) {
 	t.Parallel()
 	f := newLifecycleFixture(t)
 	id := f.mustApproved(t, "Refused")
-	got := f.mustStep(t, f.officer, id, "consent", map[string]any{"status": "refused", "authority": "Ministry of Home Affairs",
+	got := f.mustStep(t, f.officer, id, "consent", map[string]any{"version": 1, "status": "refused", "authority": "Ministry of Home Affairs",
 		"date": today(), "reference": "MoHA/2026/88"})
 	if got.Status != "cancelled" || got.StatusReasonCode != string(domain.ReasonConsentRefused) || got.Consent == nil ||
 		got.Consent.Status != "refused" || got.CanTask || got.CanConsent || got.CanCancel {
@@ -398,6 +398,7 @@ func TestLifecycle_ConsentRefused(t *testing.T) {
 // risk requires.
 func hrddpBody(outcome string) map[string]any {
 	return map[string]any{
+		"version":               1,
 		"receiving_entity":      "3rd Infantry Division",
 		"support_description":   "Fuel for escort vehicles",
 		"support_category":      "logistical",
@@ -451,7 +452,7 @@ func TestLifecycle_HRDDP(t *testing.T) {
 	f.step(t, unRequester, id, "hrddp", body).wantError(t, http.StatusForbidden, "forbidden", nil)
 	f.step(t, f.outsider, id, "hrddp", body).wantError(t, http.StatusNotFound, "not_found", nil)
 	f.step(t, f.hrddp, id, "hrddp", body).wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"mitigation": "field.required"})
-	f.step(t, f.hrddp, id, "hrddp", map[string]any{"risk_level": "extreme", "support_category": "fuel", "outcome": "maybe"}).
+	f.step(t, f.hrddp, id, "hrddp", map[string]any{"version": 1, "risk_level": "extreme", "support_category": "fuel", "outcome": "maybe"}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"risk_level": "field.choose", "support_category": "field.choose",
 			"outcome": "field.choose", "receiving_entity": "field.required", "monitoring_plan": "field.required"})
 	const mitigation = "Fuel handed over only at checkpoints; monitoring by the human rights section"

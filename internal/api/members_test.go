@@ -138,7 +138,7 @@ func TestMembers(t *testing.T) {
 		{"ErrRolesMissing", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"roles": "field.required"}},
 		{"ErrRolesNotAList", "PUT", fmt.Sprintf(someone, "OWN"), officer, map[string]any{"roles": "viewer"},
-			http.StatusBadRequest, "malformed", map[string]string{"roles": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"roles": "field.list"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,7 +64,7 @@ func TestOperations_Create(t *testing.T) {
 		{"ErrNotAdmin", user, map[string]any{"code": "MINE", "name": "Mine", "country_iso3": "NPL", "context": "mixed"},
 			http.StatusForbidden, "forbidden", nil},
 		{"ErrWrongType", f.adminToken, map[string]any{"code": "NPL-2", "review_policy": map[string]any{"quorum_percent": "half"}},
-			http.StatusBadRequest, "malformed", map[string]string{"review_policy.quorum_percent": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"review_policy.quorum_percent": "field.number"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,7 +34,9 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 	}
 	var draft domain.Request
 	if err := in.applyTo(&draft); err != nil {
-		return err
+		// A value that cannot be read: every other problem of the draft
+		// too, in one answer, as the page does.
+		return domain.WithUnreadable(err, a.requests.Check(r.Context(), actor(r), chi.URLParam(r, "code"), draft, domain.Recorded{}, false))
 	}
 	created, fresh, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, r.Header.Get("Idempotency-Key"))
 	if err != nil {
@@ -72,7 +74,7 @@ func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ext, fresh, err := a.requests.Extend(r.Context(), actor(r), id, end, r.Header.Get("Idempotency-Key"))
+	ext, fresh, err := a.requests.Extend(r.Context(), actor(r), id, givenVersion(in.Version), end, r.Header.Get("Idempotency-Key"))
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,7 @@ func (a *API) handleRequestBriefing(w http.ResponseWriter, r *http.Request) erro
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := a.requests.RecordBriefing(r.Context(), actor(r), id, domain.Answer{Value: in.Answer, Note: in.Note}); err != nil {
+	if _, err := a.requests.RecordBriefing(r.Context(), actor(r), id, givenVersion(in.Version), domain.Answer{Value: in.Answer, Note: in.Note}); err != nil {
 		return err
 	}
 	return a.writeRequest(w, r, id)

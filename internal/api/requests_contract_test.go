@@ -31,7 +31,8 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: map[string]any{"title": "Keyed"},
 		Header: map[string]string{"Idempotency-Key": "k"}}, 200)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: map[string]any{"title": ""}}, 422)
-	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: `{"title": 1}`}, 400)
+	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: `{"title": 1}`}, 422)
+	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: `{"title": "x", "colour": 1}`}, 400)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.officer, Body: map[string]any{"title": "x"}}, 403)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.adminToken, Body: map[string]any{"title": "x"}}, 404)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: "{}",

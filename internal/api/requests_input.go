@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"time"
 
@@ -15,12 +17,16 @@ import (
 // (RFC 7396): absent leaves the value as it is, null clears it, anything
 // else sets it; objects merge key by key and arrays are replaced whole.
 // What is inside is decoded as strictly as the body itself, so an
-// unknown key at any depth is refused and a value of the wrong type is
-// reported with its dotted path (origin.lat, checklist.LR4.note).
+// unknown key at any depth is refused (400). A value of the wrong type
+// (a string for a number) is kept as unreadable: the key is then read as
+// absent and unreadable reports it with its dotted path (origin.lat,
+// checklist.LR4.note), together with every other problem of the body,
+// as the page reports a date that is not one.
 type optional[T any] struct {
-	set  bool // the key was present
-	null bool // … as null
-	v    T    // the value; T's zero value for null
+	set  bool                     // the key was present
+	null bool                     // … as null
+	v    T                        // the value; T's zero value for null
+	bad  *json.UnmarshalTypeError // the value, or one inside it at bad.Field, is of the wrong type
 }
 
 // UnmarshalJSON records that the key was present. encoding/json calls it
@@ -33,7 +39,80 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(&o.v)
+	err := dec.Decode(&o.v)
+	var typeErr *json.UnmarshalTypeError
+	if !errors.As(err, &typeErr) {
+		return err
+	}
+	// encoding/json reports the first wrong type and drops an unknown
+	// key met after it: look for one, a typo is never ignored.
+	var raw any
+	if json.Unmarshal(b, &raw) == nil {
+		if path, found := unknownKey(raw, reflect.TypeFor[T]()); found {
+			return fmt.Errorf("json: unknown field %q", path)
+		}
+	}
+	*o = optional[T]{bad: typeErr}
+	return nil
+}
+
+// unreadable returns the path below o's key and the message of a value
+// of the wrong type in it, and what o holds, to look further into.
+func (o optional[T]) unreadable() (path, msg string, bad bool, inner any) {
+	if o.bad != nil {
+		return o.bad.Field, typeMessage(o.bad.Type), true, nil
+	}
+	return "", "", false, o.v
+}
+
+// unreadable adds to fields, by JSON path below path, the message of
+// every value in v (a decoded body, walked down its objects and maps)
+// that was of the wrong type.
+func unreadable(v reflect.Value, path string, fields map[string]string) {
+	if v.IsValid() && v.CanInterface() {
+		if o, ok := v.Interface().(interface {
+			unreadable() (string, string, bool, any)
+		}); ok {
+			sub, msg, bad, inner := o.unreadable()
+			if bad {
+				fields[joinPath(path, sub)] = msg
+				return
+			}
+			v = reflect.ValueOf(inner)
+		}
+	}
+	if !v.IsValid() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			sf := t.Field(i)
+			name := strings.Split(sf.Tag.Get("json"), ",")[0]
+			switch {
+			case !sf.IsExported() || name == "-":
+			case sf.Anonymous && name == "":
+				unreadable(v.Field(i), path, fields)
+			default:
+				unreadable(v.Field(i), joinPath(path, name), fields)
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			unreadable(v.MapIndex(k), joinPath(path, k.String()), fields)
+		}
+	}
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	if b == "" {
+		return a
+	}
+	return a + "." + b
 }
 
 // setTo copies o into *to when present (null stores the zero value).
@@ -230,13 +309,17 @@ func (in escortInput) applyTo(e *domain.Escort) {
 	setTo(&e.Compensation, in.Compensation)
 }
 
-// applyTo sets the keys present in in on r. Only the formats of dates
-// and times are checked here (CodeInvalid naming each field); every
-// other rule is the domain's, checked by the service after the merge.
+// applyTo sets the keys present in in on r. Only what cannot be read is
+// checked here — a value of the wrong JSON type, a date or a time that
+// is not one (CodeInvalid naming each field by its JSON path; the key is
+// left as it was); every other rule is the domain's, checked by the
+// service after the merge, which reports these with every other problem
+// (domain.WithUnreadable).
 // The checklist merges item by item: an item given as null is removed,
 // an item given as an object changes only the keys it names.
 func (in requestInput) applyTo(r *domain.Request) error {
 	fields := map[string]string{}
+	unreadable(reflect.ValueOf(in), "", fields)
 	setTo(&r.Title, in.Title)
 	if in.Sectors.set {
 		r.Sectors = append([]string{}, in.Sectors.v...)
@@ -300,7 +383,7 @@ func setDate(fields map[string]string, name string, to *time.Time, o optional[st
 	}
 	d, err := time.Parse(time.DateOnly, o.v)
 	if err != nil || !representable(d) {
-		fields[name] = "field.invalid"
+		fields[name] = "field.date"
 		return
 	}
 	*to = d
@@ -317,7 +400,7 @@ func setTime(fields map[string]string, name string, to *time.Time, o optional[st
 	}
 	t, err := time.Parse(time.RFC3339, o.v)
 	if err != nil || !representable(t) {
-		fields[name] = "field.invalid"
+		fields[name] = "field.rfc3339"
 		return
 	}
 	*to = t.UTC()
@@ -349,13 +432,15 @@ type redirectInput struct {
 // extendInput is the body of POST /requests/{id}/extend: the new end
 // date (YYYY-MM-DD).
 type extendInput struct {
+	Version *int   `json:"version"`
 	EndDate string `json:"end_date"`
 }
 
 // briefingInput is the officer's answer to LR17.
 type briefingInput struct {
-	Answer string `json:"answer"`
-	Note   string `json:"note"`
+	Version *int   `json:"version"`
+	Answer  string `json:"answer"`
+	Note    string `json:"note"`
 }
 
 // commentInput is the body of POST and PATCH on comments.
@@ -377,6 +462,17 @@ func versionOf(v *int) int {
 		return staleVersion
 	}
 	return *v
+}
+
+// givenVersion returns the version a step that only adds a record says
+// it was based on, 0 when none: optional, but checked when given (a
+// stale one is 409, domain.CheckStepVersion); one below 1 is one the
+// request never had (400, as missing where it is required).
+func givenVersion(v *int) int {
+	if v == nil {
+		return 0
+	}
+	return versionOf(v)
 }
 
 // invalid is a CodeInvalid error naming the field at fault.

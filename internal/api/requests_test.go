@@ -263,8 +263,8 @@ func TestRequests_Create(t *testing.T) {
 		{"ErrNoOperation", f.requester, "/operations/NOPE/requests", map[string]any{"title": "Mine"}, http.StatusNotFound, "not_found", nil},
 		{"ErrInvalid", f.requester, "", map[string]any{"title": "", "task_category": "submarine", "start_date": "2026-02-30",
 			"required_by": "tomorrow", "exit_strategy": map[string]any{"date": "31/12/2026"}},
-			http.StatusUnprocessableEntity, "invalid", map[string]string{"start_date": "field.invalid", "required_by": "field.invalid",
-				"exit_strategy.date": "field.invalid"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"start_date": "field.date", "required_by": "field.rfc3339",
+				"exit_strategy.date": "field.date", "task_category": "field.choose", "title": "request.required.title"}},
 		{"ErrRules", f.requester, "", map[string]any{"title": "", "task_category": "submarine", "sectors": []string{"XYZ"},
 			"poc": map[string]any{"email": "not-an-address"}, "origin": map[string]any{"lat": 95, "lon": 10},
 			"checklist": map[string]any{"LR2": map[string]any{"answer": "maybe"}, "LR99": map[string]any{"answer": "yes"}}},
@@ -272,20 +272,22 @@ func TestRequests_Create(t *testing.T) {
 				"sectors": "field.choose", "poc.email": "field.email", "origin.lat": "request.latitude_range",
 				"checklist.LR2": "field.choose", "checklist": "checklist.unknown_item"}},
 		{"ErrUnknownField", f.requester, "", map[string]any{"title": "x", "colour": "blue"},
-			http.StatusBadRequest, "malformed", map[string]string{"colour": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"colour": "field.unknown"}},
 		{"ErrUnknownNestedField", f.requester, "", map[string]any{"title": "x", "origin": map[string]any{"nmae": "x"}},
-			http.StatusBadRequest, "malformed", map[string]string{"origin.nmae": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"origin.nmae": "field.unknown"}},
 		{"ErrVersionOnCreate", f.requester, "", map[string]any{"title": "x", "version": 1},
-			http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
-		{"ErrWrongType", f.requester, "", map[string]any{"title": 5}, http.StatusBadRequest, "malformed", map[string]string{"title": "field.invalid"}},
+			http.StatusBadRequest, "malformed", map[string]string{"version": "field.unknown"}},
+		// A value of the wrong type is a field problem, with every other
+		// (here the missing title).
+		{"ErrWrongType", f.requester, "", map[string]any{"title": 5}, http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "field.text"}},
 		{"ErrWrongNestedType", f.requester, "", map[string]any{"origin": map[string]any{"lat": "north"}},
-			http.StatusBadRequest, "malformed", map[string]string{"origin.lat": "field.invalid"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"origin.lat": "field.float", "title": "request.required.title"}},
 		{"ErrWrongChecklistType", f.requester, "", map[string]any{"checklist": map[string]any{"LR4": map[string]any{"note": 4}}},
-			http.StatusBadRequest, "malformed", map[string]string{"checklist.LR4.note": "field.invalid"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"checklist.LR4.note": "field.text", "title": "request.required.title"}},
 		{"ErrChecklistNotObject", f.requester, "", map[string]any{"checklist": []string{"LR2"}},
-			http.StatusBadRequest, "malformed", map[string]string{"checklist": "field.invalid"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"checklist": "field.object", "title": "request.required.title"}},
 		{"ErrPeopleFraction", f.requester, "", map[string]any{"people_targeted": 1.5},
-			http.StatusBadRequest, "malformed", map[string]string{"people_targeted": "field.invalid"}},
+			http.StatusUnprocessableEntity, "invalid", map[string]string{"people_targeted": "field.number", "title": "request.required.title"}},
 		{"ErrSyntax", f.requester, "", `{"title": "x",`, http.StatusBadRequest, "malformed", map[string]string{"body": "field.invalid"}},
 		{"ErrKeyTooLong", f.requester, "", map[string]any{"title": "x"}, http.StatusUnprocessableEntity, "invalid",
 			map[string]string{"idempotency_key": "field.too_long"}},
@@ -536,15 +538,15 @@ func TestRequests_Update(t *testing.T) {
 		{"ErrZeroVersion", f.requester, map[string]any{"version": 0, "title": "x"}, http.StatusBadRequest, "malformed",
 			map[string]string{"version": "field.version_required"}},
 		{"ErrNoVersionOutsider", f.outsider, map[string]any{"title": "x"}, http.StatusNotFound, "not_found", nil},
-		{"ErrVersionType", f.requester, map[string]any{"version": "1"}, http.StatusBadRequest, "malformed", map[string]string{"version": "field.invalid"}},
+		{"ErrVersionType", f.requester, map[string]any{"version": "1"}, http.StatusBadRequest, "malformed", map[string]string{"version": "field.number"}},
 		{"ErrRules", f.requester, map[string]any{"version": 1, "title": "", "poc": map[string]any{"phone": "call me"},
 			"end_date": "2020-01-01", "destination": map[string]any{"lat": nil}},
 			http.StatusUnprocessableEntity, "invalid", map[string]string{"title": "request.required.title", "poc.phone": "field.phone",
 				"end_date": "request.end_before_start", "destination.lat": "request.coordinates_pair"}},
 		{"ErrDate", f.requester, map[string]any{"version": 1, "required_by": "2026-01-01"}, http.StatusUnprocessableEntity, "invalid",
-			map[string]string{"required_by": "field.invalid"}},
+			map[string]string{"required_by": "field.rfc3339"}},
 		{"ErrUnknownField", f.requester, map[string]any{"version": 1, "status": "approved"}, http.StatusBadRequest, "malformed",
-			map[string]string{"status": "field.invalid"}},
+			map[string]string{"status": "field.unknown"}},
 		{"ErrOutsider", f.outsider, map[string]any{"version": 1, "title": "Mine"}, http.StatusNotFound, "not_found", nil},
 		{"ErrOfficer", f.officer, map[string]any{"version": 1, "title": "Mine"}, http.StatusNotFound, "not_found", nil}, // a draft is private
 	}
@@ -682,9 +684,9 @@ func TestRequests_Workflow(t *testing.T) {
 		}
 		act(t, f.viewer, r.ID, "submit", map[string]any{}).wantError(t, http.StatusNotFound, "not_found", nil) // a draft
 		act(t, f.requester, r.ID, "submit", map[string]any{"version": 1, "civilian_reference": "x"}).
-			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"civilian_reference": "field.invalid"})
+			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"civilian_reference": "field.unknown"})
 		act(t, f.requester, r.ID, "withdraw", map[string]any{"version": 1, "reason": []string{"x"}}).
-			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"reason": "field.invalid"})
+			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"reason": "field.text"})
 		act(t, f.requester, 999999, "submit", map[string]any{"version": 1}).wantError(t, http.StatusNotFound, "not_found", nil)
 	})
 }

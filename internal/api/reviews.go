@@ -107,7 +107,7 @@ func (a *API) handleVoteCast(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	by := actor(r)
-	v, err := a.reviews.Vote(r.Context(), by, id, service.VoteInput{Value: domain.VoteValue(in.Value), Comment: in.Comment})
+	v, err := a.reviews.Vote(r.Context(), by, id, service.VoteInput{Value: domain.VoteValue(in.Value), Comment: in.Comment, Version: givenVersion(in.Version)})
 	if err != nil {
 		return err
 	}
@@ -178,6 +178,7 @@ func (in openInput) serviceInput() (service.OpenInput, error) {
 // domain.VoteValues; the comment holds the conditions
 // (support_with_conditions) or the reason (object), required for those.
 type voteInput struct {
+	Version *int   `json:"version"`
 	Value   string `json:"value"`
 	Comment string `json:"comment"`
 }

@@ -521,7 +521,7 @@ func TestReviews_OpenDeadline(t *testing.T) {
 		open(map[string]any{"version": 1, "deadline": c.deadline}).
 			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"deadline": c.key})
 	}
-	open(map[string]any{"version": 1, "deadline": 24}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"deadline": "field.invalid"})
+	open(map[string]any{"version": 1, "deadline": 24}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"deadline": "field.text"})
 	wantMessage(t, open(map[string]any{"deadline": nil}).wantError(t, http.StatusBadRequest, "malformed", map[string]string{"version": "field.version_required"}), "request.version_missing")
 
 	deadline := now.Add(36 * time.Hour).Truncate(time.Minute)
@@ -613,7 +613,7 @@ func TestReviews_Malformed(t *testing.T) {
 		`{"version": 1, "deadline": "soon"}`, `{"version": 1, "deadline": "2026-13-01T00:00:00Z"}`, `{"version": 1, "deadline": "9999-12-31T23:59:59-05:00"}`,
 		`{"value": 1}`, `{"value": "support", "comment": ["x"]}`, `{"value": "SUPPORT"}`, `{"value": "object", "comment": ""}`,
 		`{"value": "support", "comment": "` + strings.Repeat("x", 2001) + `"}`, `{"value": "support"} {"value": "object"}`,
-		`{"value": "support", "version": 1}`, `{"outcome": "approved"}`, `{"version": 1, "outcome": "approved", "rationale": 7}`,
+		`{"value": "support", "version": 999}`, `{"outcome": "approved"}`, `{"version": 1, "outcome": "approved", "rationale": 7}`,
 		`{"version": 1, "outcome": "approved", "rationale": "ok", "conditions": null, "extra": 1}`, `{"version": 1, "title": "\u0000"}`,
 	}
 	for _, rt := range routes {

@@ -216,7 +216,7 @@ func TestUsers_Update(t *testing.T) {
 		t.Parallel()
 		f.call(t, req{Method: "PATCH", Path: fmt.Sprintf("/users/%d", f.admin.UserID), Token: f.adminToken,
 			Body: map[string]any{"password": testPassword}}).
-			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"password": "field.invalid"})
+			wantError(t, http.StatusBadRequest, "malformed", map[string]string{"password": "field.unknown"})
 	})
 	t.Run("ErrNotAdmin", func(t *testing.T) {
 		t.Parallel()

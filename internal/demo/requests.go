@@ -316,7 +316,7 @@ func lifecycleStep(ctx context.Context, lc *service.Lifecycle, rq *service.Reque
 	var err error
 	switch s.action {
 	case "consent":
-		_, err = lc.RecordConsent(ctx, by, r.ID, domain.Consent{Status: "consented", Authority: s.text, Channel: "Letter",
+		_, err = lc.RecordConsent(ctx, by, r.ID, r.Version, domain.Consent{Status: "consented", Authority: s.text, Channel: "Letter",
 			Date: domain.DateOf(now), Reference: s.reference})
 	case "task":
 		_, err = lc.Task(ctx, by, r.ID, r.Version, domain.Tasking{ProviderISO3: s.text, Unit: s.reference, AssetType: "Mi-17 helicopter",
@@ -326,7 +326,7 @@ func lifecycleStep(ctx context.Context, lc *service.Lifecycle, rq *service.Reque
 	case "start":
 		_, err = rq.Transition(ctx, by, r.ID, domain.ActionStartExecution, domain.TransitionInput{Version: r.Version})
 	case "report":
-		_, err = lc.Report(ctx, by, r.ID, domain.ExecutionReport{Date: now, Sorties: 8, FlightHours: 11.5, Tonnes: 6,
+		_, err = lc.Report(ctx, by, r.ID, r.Version, domain.ExecutionReport{Date: now, Sorties: 8, FlightHours: 11.5, Tonnes: 6,
 			Passengers: 40, Medevacs: 3, PeopleReached: 2500, Notes: "Teams and equipment delivered to Chautara."})
 	case "complete":
 		_, err = rq.Transition(ctx, by, r.ID, domain.ActionComplete, domain.TransitionInput{Version: r.Version})

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/mail"
 	"regexp"
@@ -478,6 +479,36 @@ func WithSubmitProblems(refused *Error, submit error) *Error {
 	}
 	out.Items = append(slices.Clone(refused.Items), sub.Items...)
 	out.Data = problemCount(out)
+	return &out
+}
+
+// WithUnreadable lays unreadable — the values of an input that could not
+// even be read (a date that is not one, a number sent as text), as a
+// CodeInvalid error naming each field — over rest, the problems of the
+// input as far as it was read (nil or a CodeInvalid error), so one answer
+// reports every problem, on the page and in the API. A field's reading
+// message wins: what was typed there never reached the rules. A rest
+// that is another error (not found, forbidden) is returned as it is.
+func WithUnreadable(unreadable, rest error) error {
+	var read, other *Error
+	if unreadable == nil {
+		return rest
+	}
+	if !errors.As(unreadable, &read) || read.Code != CodeInvalid || len(read.Fields) == 0 {
+		return unreadable
+	}
+	if rest == nil {
+		return read
+	}
+	if !errors.As(rest, &other) || other.Code != CodeInvalid {
+		return rest
+	}
+	out := *other
+	out.Fields = maps.Clone(other.Fields)
+	if out.Fields == nil {
+		out.Fields = fieldErrors{}
+	}
+	maps.Copy(out.Fields, read.Fields)
 	return &out
 }
 

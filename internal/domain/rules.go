@@ -231,6 +231,31 @@ type Rule struct {
 	Custom bool
 	// Reads: the action only decides what may be seen (no step to take).
 	Reads bool
+	// Within are the transitions the step may take inside it (a refused
+	// consent cancels the request): it may change the request's status.
+	Within []Action
+	// NewVersion: the step moves the request's version on (an edit).
+	NewVersion bool
+}
+
+// NeedsVersion reports whether the step must be sent with the version of
+// the request the person saw (CheckStepVersion): it may change the
+// request's status — a transition, or a step taking one Within — or its
+// version (an edit). The other steps only add a record; a version they
+// are sent with is still checked.
+func (r Rule) NeedsVersion() bool { return r.Transition() || len(r.Within) > 0 || r.NewVersion }
+
+// CheckStepVersion checks saw, the version of r a step by action was
+// sent with (0: none): required where the rule NeedsVersion (400 version
+// required, CheckVersion), otherwise checked when given — a stale one is
+// 409 either way, so nobody acts on a request they have not seen as it
+// is.
+func CheckStepVersion(action Action, r Request, saw int) error {
+	rule, _ := RuleFor(action)
+	if saw == 0 && !rule.NeedsVersion() {
+		return nil
+	}
+	return CheckVersion(r, saw)
 }
 
 // Step reports whether the rule is something a person does to a request
@@ -293,7 +318,7 @@ var Rules = []Rule{
 
 	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles, Reads: true},
 	{Action: ActionEditRequest, Scope: ScopeRequest, Roles: requesterOnly, From: []Status{StatusDraft, StatusReturned},
-		WrongState: "request.not_editable"},
+		WrongState: "request.not_editable", NewVersion: true},
 	{Action: ActionComment, Scope: ScopeRequest, Roles: notViewer},
 	{Action: ActionViewContact, Scope: ScopeRequest, Roles: []Role{RoleRequester, RoleOfficer, RoleHC}, Reads: true},
 	{Action: ActionViewHRDDP, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer, RoleHC, RoleOfficer}, Reads: true},
@@ -306,10 +331,10 @@ var Rules = []Rule{
 	{Action: ActionExtend, Scope: ScopeRequest, Roles: requesterOnly, From: taskActive,
 		Needs: FactOperation | FactRequest, Guard: extendable},
 	{Action: ActionRecordConsent, Scope: ScopeRequest, Roles: officer,
-		From: []Status{StatusApproved, StatusTasked, StatusDeclinedByProvider}},
+		From: []Status{StatusApproved, StatusTasked, StatusDeclinedByProvider}, Within: []Action{ActionCancel}},
 	{Action: ActionReport, Scope: ScopeRequest, Roles: officer, From: []Status{StatusInExecution}},
 	{Action: ActionAssess, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer}, From: []Status{StatusSubmitted},
-		Needs: FactEvaluation, Guard: hrddpNeeded},
+		Needs: FactEvaluation, Guard: hrddpNeeded, Within: []Action{ActionHRDDPReject}},
 
 	{Action: ActionSubmit, Scope: ScopeRequest, From: []Status{StatusDraft, StatusReturned}, To: StatusSubmitted,
 		Roles: requesterOnly, Needs: FactRequest | FactOperation | FactEvaluation | FactTime, Guard: submittable,

@@ -298,3 +298,46 @@ func TestSubmitGuard(t *testing.T) {
 		t.Errorf("the walk offered submit %d times and blocked it %d times; want both", offered, blocked)
 	}
 }
+
+// TestCheckStepVersion walks every step of the rulebook: a step taking a
+// transition within it names real transitions; every step that may
+// change the status or the version (NeedsVersion) refuses none (400
+// request.version_missing) and a stale one (409); every other step
+// accepts none and refuses a stale one.
+func TestCheckStepVersion(t *testing.T) {
+	t.Parallel()
+	r := domain.Request{Version: 3}
+	for _, rule := range domain.Rules {
+		for _, w := range rule.Within {
+			if tr, ok := domain.RuleFor(w); !ok || !tr.Transition() {
+				t.Errorf("%s: Within names %s, no transition", rule.Action, w)
+			}
+		}
+		if !rule.Step() {
+			continue
+		}
+		if rule.Transition() && !rule.NeedsVersion() {
+			t.Errorf("%s: a transition that does not need the version", rule.Action)
+		}
+		if err := domain.CheckStepVersion(rule.Action, r, 2); domain.ErrorCode(err) != domain.CodeConflict {
+			t.Errorf("%s with a stale version: %v, want a conflict", rule.Action, err)
+		}
+		if err := domain.CheckStepVersion(rule.Action, r, 3); err != nil {
+			t.Errorf("%s with the current version: %v", rule.Action, err)
+		}
+		err := domain.CheckStepVersion(rule.Action, r, 0)
+		if rule.NeedsVersion() {
+			var de *domain.Error
+			if !errors.As(err, &de) || de.Code != domain.CodeMalformed || de.Message != "request.version_missing" || de.Fields["version"] == "" {
+				t.Errorf("%s without a version: %v, want version required", rule.Action, err)
+			}
+		} else if err != nil {
+			t.Errorf("%s only adds a record, yet without a version: %v", rule.Action, err)
+		}
+	}
+	for _, a := range []domain.Action{domain.ActionRecordConsent, domain.ActionAssess, domain.ActionEditRequest} {
+		if rule, _ := domain.RuleFor(a); !rule.NeedsVersion() {
+			t.Errorf("%s may change the status or the version, yet does not need it", a)
+		}
+	}
+}

@@ -544,7 +544,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()})
+	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()})
 	step(err)
 	_, err = f.life.Task(ctx, f.officer, r.ID, v, tasking)
 	step(err)
@@ -560,7 +560,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
 		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
 	} {
-		_, err = f.life.Report(ctx, f.officer, r.ID, rep)
+		_, err = f.life.Report(ctx, f.officer, r.ID, 0, rep)
 		step(err)
 	}
 	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionComplete, domain.TransitionInput{Version: v})
@@ -568,12 +568,12 @@ func TestExports_FullLifecycle(t *testing.T) {
 	_, err = f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "wfp road convoys", Date: f.clock.now()})
 	step(err)
 	cur, _ := f.reqs.Get(ctx, f.requester, r.ID)
-	ext, _, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "")
+	ext, _, err := f.reqs.Extend(ctx, f.requester, r.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "")
 	if domain.ErrorCode(err) == domain.CodeConflict {
 		// A handed-over task is not extended: extend a second approved one.
 		a := f.approved(t, "Needs longer")
 		cur, _ = f.reqs.Get(ctx, f.requester, a.ID)
-		ext, _, err = f.reqs.Extend(ctx, f.requester, a.ID, cur.Request.EndDate.AddDate(0, 0, 10), "")
+		ext, _, err = f.reqs.Extend(ctx, f.requester, a.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "")
 	}
 	step(err)
 	parent, _ := f.reqs.Get(ctx, f.requester, ext.ExtensionOf)

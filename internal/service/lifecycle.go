@@ -112,9 +112,11 @@ func lifecycleState(by domain.Actor, s domain.Subject, taskings []domain.Tasking
 func (l LifecycleState) Can(action domain.Action) bool { return slices.Contains(l.Actions, action) }
 
 // step runs one lifecycle step on request id: lock, ask domain.Can
-// whether by may take action (with the facts its guard reads), run do,
-// save the request and append the event.
-func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action domain.Action, event string,
+// whether by may take action (with the facts its guard reads), check
+// version, the request's version by saw (domain.CheckStepVersion:
+// required where the step may change the status), run do, save the
+// request and append the event.
+func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, version int, action domain.Action, event string,
 	do func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error)) (domain.Request, error) {
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
@@ -124,6 +126,9 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action 
 		}
 		subj, err := authorize(ctx, st, by, action, r, s.now())
 		if err != nil {
+			return err
+		}
+		if err := domain.CheckStepVersion(action, r, version); err != nil {
 			return err
 		}
 		now := s.now()
@@ -141,9 +146,10 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, action 
 }
 
 // RecordConsent records the affected State's consent (officer). A refusal
-// ends the request: it is cancelled with that reason.
-func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64, c domain.Consent) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionRecordConsent, domain.EventConsent, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
+// ends the request: it is cancelled with that reason. version is the
+// request's version the officer saw (required).
+func (s *Lifecycle) RecordConsent(ctx context.Context, by domain.Actor, id int64, version int, c domain.Consent) (domain.Request, error) {
+	return s.step(ctx, by, id, version, domain.ActionRecordConsent, domain.EventConsent, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateConsent(c); err != nil {
 			return nil, err
 		}
@@ -183,7 +189,7 @@ func dateString(t time.Time) string {
 // Task sends an approved (or declined) request to a provider (officer);
 // refused until consent is requested or given.
 func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version int, t domain.Tasking) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionTask, string(domain.ActionTask), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
+	return s.step(ctx, by, id, version, domain.ActionTask, string(domain.ActionTask), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		domain.NormalizeTasking(&t)
 		if err := domain.ValidateTasking(t); err != nil {
 			return nil, err
@@ -203,10 +209,11 @@ func (s *Lifecycle) Task(ctx context.Context, by domain.Actor, id int64, version
 	})
 }
 
-// Report adds an execution report (officer, while in execution).
-func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, rep domain.ExecutionReport) (domain.ExecutionReport, error) {
+// Report adds an execution report (officer, while in execution);
+// version, when given (above 0), must be the request's.
+func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, version int, rep domain.ExecutionReport) (domain.ExecutionReport, error) {
 	var out domain.ExecutionReport
-	_, err := s.step(ctx, by, id, domain.ActionReport, domain.EventReport, func(st *store.Store, r *domain.Request, _ domain.Subject, now time.Time) (map[string]any, error) {
+	_, err := s.step(ctx, by, id, version, domain.ActionReport, domain.EventReport, func(st *store.Store, r *domain.Request, _ domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateReport(rep, now); err != nil {
 			return nil, err
 		}
@@ -226,7 +233,7 @@ func (s *Lifecycle) Report(ctx context.Context, by domain.Actor, id int64, rep d
 // HandOver records the hand-over to civilians (officer): the terminal
 // success state.
 func (s *Lifecycle) HandOver(ctx context.Context, by domain.Actor, id int64, version int, h domain.Handover) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionHandOver, string(domain.ActionHandOver), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
+	return s.step(ctx, by, id, version, domain.ActionHandOver, string(domain.ActionHandOver), func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateHandover(h, *r); err != nil {
 			return nil, err
 		}
@@ -250,8 +257,9 @@ func (s *Lifecycle) HandOver(ctx context.Context, by domain.Actor, id int64, ver
 // request that needs one; "no support" rejects the request. The audit
 // event says that an assessment was recorded, never its content: HRDDP
 // records are for the HRDDP reviewer, the HC and the officer only.
-func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, a domain.Assessment) (domain.Request, error) {
-	return s.step(ctx, by, id, domain.ActionAssess, domain.EventAssessment, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
+// version is the request's version the reviewer saw (required).
+func (s *Lifecycle) Assess(ctx context.Context, by domain.Actor, id int64, version int, a domain.Assessment) (domain.Request, error) {
+	return s.step(ctx, by, id, version, domain.ActionAssess, domain.EventAssessment, func(st *store.Store, r *domain.Request, subj domain.Subject, now time.Time) (map[string]any, error) {
 		if err := domain.ValidateAssessment(a); err != nil {
 			return nil, err
 		}

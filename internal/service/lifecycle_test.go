@@ -60,11 +60,11 @@ func TestLifecycleToHandover(t *testing.T) {
 	// No tasking without consent requested or given.
 	_, err := f.life.Task(ctx, f.officer, r.ID, v, tasking)
 	wantCode(t, err, domain.CodeConflict, "tasking.consent_needed")
-	_, err = f.life.RecordConsent(ctx, f.requester, r.ID, domain.Consent{Status: "consented"})
+	_, err = f.life.RecordConsent(ctx, f.requester, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented"})
 	wantCode(t, err, domain.CodeForbidden, "")
-	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented"})
+	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented"})
 	wantCode(t, err, domain.CodeInvalid, "")
-	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA",
+	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented", Authority: "NDRRMA",
 		Channel: "Letter", Date: f.clock.now(), Reference: "NDRRMA/2026/114"}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +90,11 @@ func TestLifecycleToHandover(t *testing.T) {
 		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
 		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
 	} {
-		if _, err := f.life.Report(ctx, f.officer, r.ID, rep); err != nil {
+		if _, err := f.life.Report(ctx, f.officer, r.ID, 0, rep); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = f.life.Report(ctx, f.officer, r.ID, domain.ExecutionReport{Date: f.clock.now().Add(72 * time.Hour)})
+	_, err = f.life.Report(ctx, f.officer, r.ID, 0, domain.ExecutionReport{Date: f.clock.now().Add(72 * time.Hour)})
 	wantCode(t, err, domain.CodeInvalid, "")
 	if _, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionComplete, domain.TransitionInput{Version: v}); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestConsentSettlesWarning(t *testing.T) {
 	if ev := flags(); !ev.Has(domain.FlagNoConsent) || ev.Item("LR11").Reason != "checklist.reason.consent_pending" {
 		t.Fatalf("before consent: %v %+v", ev.Flags, ev.Item("LR11"))
 	}
-	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()}); err != nil {
+	if _, err := f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := flags(); ev.Has(domain.FlagNoConsent) || ev.Item("LR11").Warning || ev.Item("LR11").State() != domain.StateMet {
@@ -167,7 +167,7 @@ func TestConsentRefusedCancels(t *testing.T) {
 	t.Parallel()
 	f := newLifeFixture(t)
 	r := f.approved(t, "Refused")
-	got, err := f.life.RecordConsent(t.Context(), f.officer, r.ID, domain.Consent{Status: "refused", Authority: "Ministry of Home Affairs", Date: f.clock.now()})
+	got, err := f.life.RecordConsent(t.Context(), f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "refused", Authority: "Ministry of Home Affairs", Date: f.clock.now()})
 	// The system's reason is a code, never a sentence in one language.
 	if err != nil || got.Status != domain.StatusCancelled || got.StatusReasonCode != domain.ReasonConsentRefused || got.StatusReason != "" {
 		t.Fatalf("after refusal: %s %q %q, %v", got.Status, got.StatusReasonCode, got.StatusReason, err)
@@ -246,12 +246,12 @@ func TestHRDDPAssessment(t *testing.T) {
 	if d, err := f.reqs.Get(ctx, f.officer, r.ID); err != nil || !d.Evaluation.Has(domain.FlagHRDDP) {
 		t.Fatalf("before the assessment: flags %v, %v", d.Evaluation.Flags, err)
 	}
-	_, err = f.life.Assess(ctx, f.officer, r.ID, a)
+	_, err = f.life.Assess(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), a)
 	wantCode(t, err, domain.CodeForbidden, "")
-	_, err = f.life.Assess(ctx, f.hrddp, r.ID, a)
+	_, err = f.life.Assess(ctx, f.hrddp, r.ID, nowVersion(t, f.reqs, r.ID), a)
 	wantCode(t, err, domain.CodeInvalid, "") // medium risk needs mitigation
 	a.Mitigation = "Fuel delivered only at checkpoints; monitoring by the HR section"
-	if _, err := f.life.Assess(ctx, f.hrddp, r.ID, a); err != nil {
+	if _, err := f.life.Assess(ctx, f.hrddp, r.ID, nowVersion(t, f.reqs, r.ID), a); err != nil {
 		t.Fatal(err)
 	}
 	// The warning is the current state's: "required" gives way to "recorded".
@@ -287,7 +287,7 @@ func TestHRDDPAssessment(t *testing.T) {
 	// "No support" rejects the request.
 	r2 := escorted("Escort refused")
 	a.Outcome = "no_support"
-	got, err := f.life.Assess(ctx, f.hrddp, r2.ID, a)
+	got, err := f.life.Assess(ctx, f.hrddp, r2.ID, nowVersion(t, f.reqs, r2.ID), a)
 	if err != nil || got.Status != domain.StatusRejected {
 		t.Fatalf("no support: %s, %v", got.Status, err)
 	}
@@ -302,11 +302,11 @@ func TestExtension(t *testing.T) {
 	ctx := t.Context()
 	r := f.approved(t, "Needs longer")
 	cur, _ := f.reqs.Get(ctx, f.requester, r.ID)
-	_, _, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate, "")
+	_, _, err := f.reqs.Extend(ctx, f.requester, r.ID, 0, cur.Request.EndDate, "")
 	wantCode(t, err, domain.CodeInvalid, "")
-	_, _, err = f.reqs.Extend(ctx, f.officer, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "")
+	_, _, err = f.reqs.Extend(ctx, f.officer, r.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "")
 	wantCode(t, err, domain.CodeForbidden, "")
-	ext, created, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
+	ext, created, err := f.reqs.Extend(ctx, f.requester, r.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
 	if err != nil || !created {
 		t.Fatalf("extend = %v, %v", created, err)
 	}
@@ -319,7 +319,7 @@ func TestExtension(t *testing.T) {
 			t.Errorf("%s carried over to the extension", id)
 		}
 	}
-	again, created, err := f.reqs.Extend(ctx, f.requester, r.ID, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
+	again, created, err := f.reqs.Extend(ctx, f.requester, r.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "ext-1")
 	if err != nil || created || again.ID != ext.ID {
 		t.Fatalf("a repeated extension made another: %v %v %v", again.ID, created, err)
 	}
@@ -335,4 +335,15 @@ func TestExtension(t *testing.T) {
 	if evs[len(evs)-1].Action != domain.EventExtension {
 		t.Fatalf("the original's trail ends with %s", evs[len(evs)-1].Action)
 	}
+}
+
+// nowVersion is request id's version now, read by its system's eyes (a
+// step that may change the status must be sent with it).
+func nowVersion(t *testing.T, reqs *service.Requests, id int64) int {
+	t.Helper()
+	v, err := reqs.CurrentVersion(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

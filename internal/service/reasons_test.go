@@ -92,7 +92,7 @@ func TestReasonBelongsToItsStep(t *testing.T) {
 	}
 	consent := func(id int64) {
 		t.Helper()
-		if _, err := f.life.RecordConsent(ctx, f.officer, id, domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()}); err != nil {
+		if _, err := f.life.RecordConsent(ctx, f.officer, id, nowVersion(t, f.reqs, id), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -156,7 +156,7 @@ func TestReasonBelongsToItsStep(t *testing.T) {
 	if _, err := f.reqs.Transition(ctx, rq, h.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.life.Assess(ctx, f.hrddp, h.ID, domain.Assessment{ReceivingEntity: "Unit", SupportDescription: "Fuel", SupportCategory: "logistical",
+	if _, err := f.life.Assess(ctx, f.hrddp, h.ID, nowVersion(t, f.reqs, h.ID), domain.Assessment{ReceivingEntity: "Unit", SupportDescription: "Fuel", SupportCategory: "logistical",
 		GraveViolations: "Reported", Accountability: "None", RiskLevel: "high", BenefitsAndRisks: "Risky", Mitigation: "None possible",
 		MonitoringPlan: "n/a", InterventionProcess: "n/a", Outcome: "no_support"}); err != nil {
 		t.Fatal(err)

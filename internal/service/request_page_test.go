@@ -64,7 +64,7 @@ func TestPageMatchesSeparateReads(t *testing.T) {
 	check("under review", r.ID)
 
 	a := f.approved(t, "Approved lift")
-	if _, err := f.life.RecordConsent(ctx, f.officer, a.ID, domain.Consent{Status: "consented", Authority: "NDRRMA",
+	if _, err := f.life.RecordConsent(ctx, f.officer, a.ID, nowVersion(t, f.reqs, a.ID), domain.Consent{Status: "consented", Authority: "NDRRMA",
 		Channel: "Letter", Date: f.clock.now(), Reference: "NDRRMA/2026/114"}); err != nil {
 		t.Fatal(err)
 	}

@@ -381,7 +381,9 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 		old := cloneRequest(r)
 		r, err = edited(r, apply)
 		if err != nil {
-			return err
+			// A value apply could not read: every other problem too,
+			// in the same answer.
+			return domain.WithUnreadable(err, domain.ValidateDraft(r))
 		}
 		if err := domain.ValidateDraft(r); err != nil {
 			return err
@@ -403,19 +405,18 @@ func (s *Requests) Edit(ctx context.Context, by domain.Actor, id int64, version 
 }
 
 // edited returns r as apply leaves it, normalised, with the fields the
-// requester does not own as they were.
+// requester does not own as they were — also when apply fails (a value
+// it could not read), so the rest can still be checked.
 func edited(r domain.Request, apply func(*domain.Request) error) (domain.Request, error) {
 	old := cloneRequest(r)
 	r = cloneRequest(r)
-	if err := apply(&r); err != nil {
-		return r, err
-	}
+	err := apply(&r)
 	r.ID, r.OperationID, r.Reference, r.Status, r.Version = old.ID, old.OperationID, old.Reference, old.Status, old.Version
 	r.RequestingOrgID, r.CreatedBy, r.SubmittedAt, r.CreatedAt = old.RequestingOrgID, old.CreatedBy, old.SubmittedAt, old.CreatedAt
 	r.StatusReason, r.CivilianReference, r.ExtensionOf = old.StatusReason, old.CivilianReference, old.ExtensionOf
 	r.Checklist = withoutOfficerAnswers(r.Checklist, old.Checklist)
 	domain.NormalizeRequest(&r)
-	return r, nil
+	return r, err
 }
 
 // cloneRequest copies r deeply enough that changing the copy's slices
@@ -544,8 +545,9 @@ var transitionEffects = map[domain.Action]func(ctx context.Context, st *store.St
 
 // RecordBriefing records the officer's answer to LR17 (the providing
 // force was briefed on humanitarian principles) on a request under
-// screening or later.
-func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64, a domain.Answer) (domain.Request, error) {
+// screening or later; version, when given (above 0), must be the
+// request's.
+func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64, version int, a domain.Answer) (domain.Request, error) {
 	var out domain.Request
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -553,6 +555,9 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 			return err
 		}
 		if _, err := authorize(ctx, st, by, domain.ActionRecordBriefing, r, s.now()); err != nil {
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionRecordBriefing, r, version); err != nil {
 			return err
 		}
 		item, _ := domain.ChecklistItemByID("LR17")
@@ -903,14 +908,18 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 // last-resort questions LR2–LR7 and the civilian options to answer again;
 // it goes through screening, the HCT review and the HC's decision like
 // any request, while the current tasking continues until its own end
-// date. The original's trail records the extension.
-func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd time.Time, key string) (domain.Request, bool, error) {
+// date. The original's trail records the extension. version, when given
+// (above 0), must be the original's.
+func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, version int, newEnd time.Time, key string) (domain.Request, bool, error) {
 	orig, err := s.store.GetRequest(ctx, id)
 	if err != nil {
 		return domain.Request{}, false, err
 	}
 	subj, err := authorize(ctx, s.store, by, domain.ActionExtend, orig, s.now())
 	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if err := domain.CheckStepVersion(domain.ActionExtend, orig, version); err != nil {
 		return domain.Request{}, false, err
 	}
 	op := subj.Operation
@@ -932,6 +941,9 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, newEnd
 			return err
 		}
 		if _, err := authorize(ctx, st, by, domain.ActionExtend, locked, s.now()); err != nil { // moved on since it was read
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionExtend, locked, version); err != nil {
 			return err
 		}
 		return appendEvent(ctx, st, orig.ID, by.UserID, domain.EventExtension, map[string]any{

@@ -260,10 +260,12 @@ func nonNilIDs(ids []int64) []int64 {
 	return ids
 }
 
-// VoteInput is an HCT member's vote for their organisation.
+// VoteInput is an HCT member's vote for their organisation; Version,
+// when given (above 0), must be the request's.
 type VoteInput struct {
 	Value   domain.VoteValue
 	Comment string
+	Version int
 }
 
 // Vote casts or changes by's organisation's vote on request id's open
@@ -277,6 +279,9 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 		}
 		subj, err := authorize(ctx, st, by, domain.ActionVote, r, s.now())
 		if err != nil {
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionVote, r, in.Version); err != nil {
 			return err
 		}
 		rv := *subj.Review

@@ -41,11 +41,11 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			return err
 		},
 		domain.ActionRecordBriefing: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, err := reqs.RecordBriefing(ctx, by, r.ID, domain.Answer{Value: "yes"})
+			_, err := reqs.RecordBriefing(ctx, by, r.ID, 0, domain.Answer{Value: "yes"})
 			return err
 		},
 		domain.ActionExtend: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, _, err := reqs.Extend(ctx, by, r.ID, day.AddDate(1, 0, 0), "")
+			_, _, err := reqs.Extend(ctx, by, r.ID, 0, day.AddDate(1, 0, 0), "")
 			return err
 		},
 		domain.ActionVote: func(ctx context.Context, by domain.Actor, r domain.Request) error {
@@ -73,7 +73,7 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			return err
 		},
 		domain.ActionRecordConsent: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, err := life.RecordConsent(ctx, by, r.ID, domain.Consent{Status: "consented", Authority: "NDMA", Date: day})
+			_, err := life.RecordConsent(ctx, by, r.ID, r.Version, domain.Consent{Status: "consented", Authority: "NDMA", Date: day})
 			return err
 		},
 		domain.ActionTask: func(ctx context.Context, by domain.Actor, r domain.Request) error {
@@ -81,7 +81,7 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			return err
 		},
 		domain.ActionReport: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, err := life.Report(ctx, by, r.ID, domain.ExecutionReport{Date: day})
+			_, err := life.Report(ctx, by, r.ID, 0, domain.ExecutionReport{Date: day})
 			return err
 		},
 		domain.ActionHandOver: func(ctx context.Context, by domain.Actor, r domain.Request) error {
@@ -89,7 +89,7 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			return err
 		},
 		domain.ActionAssess: func(ctx context.Context, by domain.Actor, r domain.Request) error {
-			_, err := life.Assess(ctx, by, r.ID, domain.Assessment{ReceivingEntity: "e", SupportDescription: "d",
+			_, err := life.Assess(ctx, by, r.ID, r.Version, domain.Assessment{ReceivingEntity: "e", SupportDescription: "d",
 				SupportCategory: "logistical", GraveViolations: "g", Accountability: "a", RiskLevel: "low",
 				BenefitsAndRisks: "b", MonitoringPlan: "m", InterventionProcess: "i", Outcome: "support"})
 			return err
@@ -245,7 +245,7 @@ func TestRulebook_ClosedOperation(t *testing.T) {
 	if p.Can(domain.ActionExtend) || domain.ErrorMessage(p.Blocked[domain.ActionExtend]) != "operation.closed_to_requests" {
 		t.Errorf("closed operation: extension offered %v, blocked %v", p.Can(domain.ActionExtend), p.Blocked[domain.ActionExtend])
 	}
-	_, _, err = w.reqs.Extend(ctx, by, req.ID, req.EndDate.AddDate(0, 1, 0), "")
+	_, _, err = w.reqs.Extend(ctx, by, req.ID, 0, req.EndDate.AddDate(0, 1, 0), "")
 	if domain.ErrorCode(err) != domain.CodeConflict || domain.ErrorMessage(err) != "operation.closed_to_requests" {
 		t.Errorf("Extend on a closed operation = %v, want operation.closed", err)
 	}

@@ -59,7 +59,7 @@ func TestSummaryFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.t = t0.Add(11 * time.Hour)
-	if _, err := f.life.RecordConsent(ctx, f.officer, a.ID, domain.Consent{Status: "consented", Authority: "NDRRMA",
+	if _, err := f.life.RecordConsent(ctx, f.officer, a.ID, nowVersion(t, f.reqs, a.ID), domain.Consent{Status: "consented", Authority: "NDRRMA",
 		Channel: "Letter", Date: f.clock.now(), Reference: "NDRRMA/2026/114"}); err != nil {
 		t.Fatal(err)
 	}

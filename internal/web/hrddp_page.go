@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -168,7 +169,7 @@ func (s *Server) renderHRDDPPage(w http.ResponseWriter, r *http.Request, status 
 		f.values = values
 	}
 	if ls.CanAssess {
-		v.Form = &pages.AssessmentForm{URL: requestURL(req.ID) + "/hrddp", Fields: assessmentFields(ctx, f)}
+		v.Form = &pages.AssessmentForm{URL: requestURL(req.ID) + "/hrddp", Version: strconv.Itoa(req.Version), Fields: assessmentFields(ctx, f)}
 	}
 	if ferr != nil {
 		v.Errors = f.summary()
@@ -186,7 +187,7 @@ func (s *Server) handleHRDDPAssess(w http.ResponseWriter, r *http.Request) error
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	_, err = s.lifecycle.Assess(r.Context(), actor(r), id, assessmentInput(r.PostForm))
+	_, err = s.lifecycle.Assess(r.Context(), actor(r), id, formVersion(r.PostForm), assessmentInput(r.PostForm))
 	if status, ok := refusedStatus(err); ok {
 		// Its own page again, with what was typed and why (a wrong state:
 		// the request moved on; no role: the page says so).

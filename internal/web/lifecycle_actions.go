@@ -68,7 +68,7 @@ func formDay(v url.Values, field string, fe map[string]string) time.Time {
 }
 
 func formVersion(v url.Values) int {
-	n, _ := strconv.Atoi(v.Get("version")) // a missing version is stale (409)
+	n, _ := strconv.Atoi(v.Get("version")) // 0, none: refused where the step needs it (domain.CheckStepVersion)
 	return n
 }
 
@@ -106,7 +106,7 @@ func (s *Server) handleConsent() handlerFunc {
 			// would be dropped without a word, so it is refused here.
 			return invalid(fe)
 		}
-		_, err := s.lifecycle.RecordConsent(r.Context(), a, id, c)
+		_, err := s.lifecycle.RecordConsent(r.Context(), a, id, formVersion(v), c)
 		return withFieldMessages(err, fe)
 	})
 }
@@ -128,7 +128,7 @@ func (s *Server) handleReport() handlerFunc {
 			FlightHours: formDecimal(v, "flight_hours", fe), Tonnes: formDecimal(v, "tonnes", fe),
 			Passengers: formCount(v, "passengers", fe), Medevacs: formCount(v, "medevacs", fe),
 			PeopleReached: formCount(v, "people_reached", fe), Incidents: v.Get("incidents"), Notes: v.Get("notes")}
-		_, err := s.lifecycle.Report(r.Context(), a, id, rep)
+		_, err := s.lifecycle.Report(r.Context(), a, id, formVersion(v), rep)
 		return withFieldMessages(err, fe)
 	})
 }

@@ -91,7 +91,7 @@ func (s *Server) lifecyclePanel(r *http.Request, d service.RequestPage, st pageS
 			cur = url.Values{"status": {c.Status}, "authority": {c.Authority}, "channel": {c.Channel},
 				"date": {formDate(c.Date)}, "reference": {c.Reference}}
 		}
-		p.ConsentForm = consentForm(ctx, formFor("consent", cur), base+"/consent", st.form == "consent")
+		p.ConsentForm = consentForm(ctx, formFor("consent", cur), base+"/consent", version, st.form == "consent")
 	}
 	if ls.CanTask {
 		p.TaskForm = taskForm(ctx, formFor("tasking", url.Values{}), base+"/tasking", version, st.form == "tasking")
@@ -168,8 +168,8 @@ func prefixed(fl components.Field, formID string) components.Field {
 	return fl
 }
 
-func consentForm(ctx context.Context, f *form, url string, failed bool) *pages.ConsentForm {
-	cf := &pages.ConsentForm{URL: url, Open: failed}
+func consentForm(ctx context.Context, f *form, url, version string, failed bool) *pages.ConsentForm {
+	cf := &pages.ConsentForm{URL: url, Version: version, Open: failed}
 	cf.Status = prefixed(f.choice("status", "lifecycle.consent_status", true, codeOptions(ctx, "consent.", domain.ConsentStatuses)), "consent")
 	cf.Status.Hint = i18n.T(ctx, "lifecycle.consent_status_hint")
 	cf.Authority = prefixed(f.text("authority", "lifecycle.consent_authority", false, 200), "consent")

@@ -95,8 +95,17 @@ func TestLifecyclePages(t *testing.T) {
 	}
 	wantStatus(t, w.post(t, w.requester, page+"/consent", url.Values{"status": {"consented"}}), http.StatusForbidden)
 
+	// Consent posts the version it was loaded with: a refusal cancels
+	// the request, so a post without one is refused (400) and records
+	// nothing.
+	if got := d.Find(`[data-testid="consent-form"] input[name="version"]`).AttrOr("value", ""); got != v {
+		t.Errorf("the consent form carries version %q, want %s", got, v)
+	}
+	wantStatus(t, w.post(t, w.officer, page+"/consent", url.Values{"status": {"refused"}, "authority": {"NDRRMA"},
+		"date": {w.clock.Now().Format(time.DateOnly)}}), http.StatusBadRequest)
+
 	// Consent: given without its authority is refused at the field, then recorded.
-	consent := url.Values{"status": {"consented"}, "channel": {"Letter"}, "date": {w.clock.Now().Format(time.DateOnly)},
+	consent := url.Values{"version": {v}, "status": {"consented"}, "channel": {"Letter"}, "date": {w.clock.Now().Format(time.DateOnly)},
 		"reference": {"NDRRMA/2026/114"}}
 	resp := w.post(t, w.officer, page+"/consent", consent)
 	wantStatus(t, resp, http.StatusUnprocessableEntity)
@@ -296,7 +305,10 @@ func TestHRDDPPage(t *testing.T) {
 		t.Fatal("the HRDDP reviewer has no form, or no help on mitigation")
 	}
 	secret := "Battalion 7 named in the 2025 OHCHR report"
-	form := url.Values{"receiving_entity": {"Army aviation wing"}, "support_description": {"20,000 l of jet fuel"},
+	if got := d.Find(`[data-testid="assessment-form"] input[name="version"]`).AttrOr("value", ""); got != "1" {
+		t.Errorf("the assessment form carries version %q, want 1 (\"no support\" rejects: the step needs it)", got)
+	}
+	form := url.Values{"version": {"1"}, "receiving_entity": {"Army aviation wing"}, "support_description": {"20,000 l of jet fuel"},
 		"support_category": {"logistical"}, "grave_violations": {secret}, "accountability": {"Court martial opened"},
 		"risk_level": {"medium"}, "benefits_and_risks": {"Reach 12,000 people cut off"}, "monitoring_plan": {"Monthly review"},
 		"intervention_process": {"Suspend on any credible report"}, "outcome": {"support_with_mitigation"}}
@@ -424,7 +436,7 @@ func TestSystemReasonLocalized(t *testing.T) {
 	w := newRequestWorld(t)
 	r := w.approved(t, "Refused consent", w.mustHC(t))
 	page := "/requests/" + strconv.FormatInt(r.ID, 10)
-	wantRedirect(t, w.post(t, w.officer, page+"/consent", url.Values{"status": {"refused"}, "authority": {"NDRRMA"},
+	wantRedirect(t, w.post(t, w.officer, page+"/consent", url.Values{"version": {strconv.Itoa(r.Version)}, "status": {"refused"}, "authority": {"NDRRMA"},
 		"channel": {"Letter"}, "date": {w.clock.Now().Format(time.DateOnly)}}), page+"#lifecycle-h")
 	catalog, err := i18n.Load()
 	if err != nil {

@@ -544,7 +544,7 @@ func (s *Server) handleBriefing(w http.ResponseWriter, r *http.Request) error {
 	}
 	a, ctx := actor(r), r.Context()
 	ans := domain.Answer{Value: r.PostForm.Get("checklist.LR17"), Note: r.PostForm.Get("checklist.LR17.note")}
-	if _, err = s.requests.RecordBriefing(ctx, a, id, ans); err != nil {
+	if _, err = s.requests.RecordBriefing(ctx, a, id, formVersion(r.PostForm), ans); err != nil {
 		return s.reshowRefused(w, r, id, "briefing", err)
 	}
 	s.setFlash(w, components.FlashSuccess, "briefing.saved")
@@ -650,7 +650,7 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ext domain.Request
 	if err == nil {
-		ext, _, err = s.requests.Extend(ctx, a, id, end, r.PostForm.Get("idempotency_key"))
+		ext, _, err = s.requests.Extend(ctx, a, id, formVersion(r.PostForm), end, r.PostForm.Get("idempotency_key"))
 	}
 	if err != nil {
 		return s.reshowRefused(w, r, id, "extend", err)

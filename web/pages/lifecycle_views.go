@@ -87,6 +87,7 @@ type HandoverView struct {
 // ConsentForm records the affected State's consent.
 type ConsentForm struct {
 	URL       string
+	Version   string // a refused consent cancels the request: the step needs it
 	Status    components.Field
 	Authority components.Field
 	Channel   components.Field
@@ -167,6 +168,7 @@ type HRDDPPageView struct {
 
 // AssessmentForm is every field of the HRDDP assessment.
 type AssessmentForm struct {
-	URL    string
-	Fields []components.Field
+	URL     string
+	Version string // "no support" rejects the request: the step needs it
+	Fields  []components.Field
 }
