@@ -154,21 +154,22 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		if err := st.ForLongRead(ctx); err != nil {
 			return err
 		}
-		// Reading rows and writing them each take a core's worth of work:
-		// one goroutine reads while another evaluates and writes.
-		err := pipelined(func(put func(store.ExportRecord) error) error {
-			return st.EachRequest(ctx, sf, put)
-		}, func(rec store.ExportRecord) error {
-			// The checklist's verdict on the whole request and what was
-			// recorded on it, as the page gives it; the row then as by
-			// sees it on the channel.
-			ev := domain.Evaluate(rec.Request, op.Context, rec.UNEntity, rec.Recorded())
-			r, _ := domain.RequestFor(by, rec.Request, ch)
-			return out.Write(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
-				Outcome: rec.Outcome, DecidedAt: rec.DecidedAt, ExtensionOf: rec.ExtensionOf, Evaluation: ev,
-				Lifecycle: export.Lifecycle{Consent: rec.Consent, Tasking: rec.Tasking, Handover: rec.Handover,
-					Reports: rec.Reports, Totals: rec.Totals}})
-		})
+		// Reading and judging rows, and writing them, each take about a
+		// core's worth of work: one goroutine reads and evaluates while
+		// another writes.
+		err := pipelined(func(put func(export.Row) error) error {
+			return st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
+				// The checklist's verdict on the whole request and what
+				// was recorded on it, as the page gives it; the row then
+				// as by sees it on the channel.
+				ev := domain.Evaluate(rec.Request, op.Context, rec.UNEntity, rec.Recorded())
+				r, _ := domain.RequestFor(by, rec.Request, ch)
+				return put(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
+					Outcome: rec.Outcome, DecidedAt: rec.DecidedAt, ExtensionOf: rec.ExtensionOf, Evaluation: ev,
+					Lifecycle: export.Lifecycle{Consent: rec.Consent, Tasking: rec.Tasking, Handover: rec.Handover,
+						Reports: rec.Reports, Totals: rec.Totals}})
+			})
+		}, out.Write)
 		if err != nil || xlsx == nil || o.Public {
 			return err
 		}
