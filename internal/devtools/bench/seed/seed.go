@@ -198,7 +198,7 @@ type requestRow struct {
 	id, createdBy       int64
 	status              string
 	created, updated    time.Time
-	events, firstEventN int
+	events              int
 }
 
 // Events appends total events to the requests with IDs first..last (the
