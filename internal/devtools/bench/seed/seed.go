@@ -195,10 +195,10 @@ func Requests(ctx context.Context, pool *pgxpool.Pool, in RequestsInput) (first,
 
 // requestRow is what Events needs to know of a request.
 type requestRow struct {
-	id, createdBy       int64
-	status              string
-	created, updated    time.Time
-	events              int
+	id, createdBy    int64
+	status           string
+	created, updated time.Time
+	events           int
 }
 
 // Events appends total events to the requests with IDs first..last (the
