@@ -347,20 +347,23 @@ func pipelined[T any](each func(put func(T) error) error, use func(T) error) err
 			}
 		}
 	}()
-	err := each(func(it T) error {
-		select {
-		case <-stop:
-			return errPipeStopped
-		default:
-		}
-		select {
-		case items <- it:
-			return nil
-		case <-stop:
-			return errPipeStopped
-		}
-	})
-	close(items)
+	var err error
+	func() {
+		defer close(items) // even if each panics: the writer then ends too
+		err = each(func(it T) error {
+			select {
+			case <-stop:
+				return errPipeStopped
+			default:
+			}
+			select {
+			case items <- it:
+				return nil
+			case <-stop:
+				return errPipeStopped
+			}
+		})
+	}()
 	<-done
 	if useErr != nil {
 		return useErr
