@@ -91,6 +91,11 @@ func TestEveryJustificationCanBeGiven(t *testing.T) {
 				if byAttr(d, "name", "checklist."+item.ID+".note").Length() != 1 {
 					t.Errorf("%s in %s: the form has no note for it", item.ID, c)
 				}
+				// Given, the justification is still what the item stands
+				// on: its label still says it is needed.
+				if l := testid(d, "field-checklist."+item.ID+".note").Find("label"); l.Find(`[data-testid="needed"]`).Length() != 1 {
+					t.Errorf("%s in %s: the given justification's label reads %q", item.ID, c, strings.TrimSpace(l.Text()))
+				}
 				saved, err := w.reqs.Detail(t.Context(), requester, id)
 				if err != nil {
 					t.Fatal(err)

@@ -243,7 +243,10 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 	v.Priority = f.choice("priority", "request.priority", false, codeOptions(ctx, "priority.", domain.Priorities))
 	v.RequiredBy = hint(f.field("required_by", "request.required_by", "datetime-local", false), "request.required_by_hint")
 	v.UrgencyReason = hint(area("urgency_reason", "request.urgency_reason", 2000), "request.urgency_reason_hint")
-	v.UrgencyReason.Quiet = true // needed for short notice only, as its hint says
+	// Needed for short notice only, as its hint says; marked needed once
+	// the submission rule has asked for it.
+	v.UrgencyReason.NeededToSubmit = f.errs["urgency_reason"] != ""
+	v.UrgencyReason.Quiet = !v.UrgencyReason.NeededToSubmit
 
 	v.TaskCategory = f.choice("task_category", "request.task_category", false, codeOptions(ctx, "task_category.", domain.TaskCategories))
 	v.Capability = hint(area("capability", "request.capability", 4000), "request.capability_hint")
@@ -326,11 +329,16 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 	note := func() {
 		iv.Note = f.field(key+".note", "request_form.item_note", "textarea", false)
 		iv.Note.Maxlength = 2000
-		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
-		// Needed exactly while the checklist asks for a justification
-		// (the item's state, from the same rule); otherwise its need
-		// depends on the answer, as the hint says.
-		iv.Note.NeededToSubmit = res.State() == domain.StateNeedsJustification
+		// Where the context lets a failing answer be justified, the
+		// note is that justification; elsewhere it is only a note.
+		iv.Note.Hint = i18n.T(ctx, "request_form.item_note_plain_hint")
+		if res.Gate == domain.GateJustify {
+			iv.Note.Hint = i18n.T(ctx, "request_form.item_note_hint")
+		}
+		// Needed exactly while the item stands on its justification or
+		// asks for one (the item's state, from the same rule); otherwise
+		// its need depends on the answer, as the hint says.
+		iv.Note.NeededToSubmit = res.Justified || res.State() == domain.StateNeedsJustification
 		iv.Note.Quiet = !iv.Note.NeededToSubmit
 	}
 	switch {

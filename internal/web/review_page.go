@@ -49,7 +49,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	p.Round = strconv.Itoa(rv.Round)
 	p.Deadline = displayTime(ctx, rv.Deadline)
 	if !rv.Open() {
-		p.Closed = displayTime(ctx, rv.ClosedAt)
+		p.Closed, p.Cancelled = displayTime(ctx, rv.ClosedAt), rv.Cancelled
 	} else if rs.ClosesAfterNeed {
 		// Voters see that the request expires before the review closes.
 		p.AfterNeed = i18n.T(ctx, "review.closes_after_need", "RequiredBy", displayTime(ctx, req.RequiredBy), "Deadline", p.Deadline)

@@ -140,3 +140,31 @@ func TestReviewDeadlineAfterNeedPage(t *testing.T) {
 		t.Error("the page does not say when it expired")
 	}
 }
+
+// TestCancelledReviewSaysSo: a review the request left before it closed
+// (returned during review) reads as cancelled, with when, and its sealed
+// votes are said to stay sealed and count for nothing, never that they
+// are sealed "until the review closes".
+func TestCancelledReviewSaysSo(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	r := w.submitted(t, "Returned during review")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {strconv.Itoa(r.Version)},
+		"deadline": {r.RequiredBy.Add(-time.Hour).UTC().Format("2006-01-02T15:04")}}), page+"#review-h")
+	cur, err := w.reqs.Get(t.Context(), w.requesterActor, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := w.post(t, w.officer, page+"/review/return", url.Values{"version": {strconv.Itoa(cur.Request.Version)},
+		"reason": {"The HCT asks for the fuel plan."}})
+	wantStatus(t, resp, http.StatusSeeOther)
+	d := doc(t, w.get(t, w.hct, page))
+	if testid(d, "review-cancelled").Length() != 1 {
+		t.Error("the cancelled review does not say it was cancelled")
+	}
+	// The operation's votes are sealed (domain.DefaultReviewPolicy).
+	if got := testid(d, "sealed").Text(); !strings.Contains(got, "cancelled") {
+		t.Errorf("the cancelled review's sealed note reads %q", got)
+	}
+}

@@ -434,6 +434,9 @@ type ReviewPanel struct {
 	// Votes, with their comments, objections first; empty while sealed.
 	Votes      []VoteRow
 	Sealed     bool   // the values are hidden now
+	// Cancelled: the request left the review before it closed (Closed is
+	// then when); its votes stay sealed and count for nothing.
+	Cancelled bool
 	Tally      string // counts by value, when visible
 	Result     string // passed / failed, after close
 	ResultCode string
