@@ -432,11 +432,11 @@ type ReviewPanel struct {
 	Turnout   string // "2 of 5 organisations have voted"
 	NotVoted  []string
 	// Votes, with their comments, objections first; empty while sealed.
-	Votes      []VoteRow
-	Sealed     bool   // the values are hidden now
+	Votes  []VoteRow
+	Sealed bool // the values are hidden now
 	// Cancelled: the request left the review before it closed (Closed is
 	// then when); its votes stay sealed and count for nothing.
-	Cancelled bool
+	Cancelled  bool
 	Tally      string // counts by value, when visible
 	Result     string // passed / failed, after close
 	ResultCode string
