@@ -54,7 +54,11 @@ func (s *Requests) SaveAndSubmit(ctx context.Context, by domain.Actor, id int64,
 		// would refuse too.
 		if r, gerr := s.store.GetRequest(ctx, id); gerr == nil {
 			if yours, aerr := edited(r, apply); aerr == nil {
-				err = s.withSubmitProblems(ctx, by, r.OperationID, yours, s.recorded(ctx, id), err)
+				// What was recorded on it, as the rules read it; a failed
+				// read reports as if nothing were (the report is advice on
+				// a refused save, never a decision).
+				subj, _ := subject(ctx, s.store, r, domain.FactConsent|domain.FactAssessment, s.now())
+				err = s.withSubmitProblems(ctx, by, r.OperationID, yours, recordedOf(subj), err)
 			}
 		}
 	}
@@ -121,17 +125,6 @@ func (s *Requests) withSubmitProblems(ctx context.Context, by domain.Actor, opID
 	}
 	domain.NormalizeRequest(&r)
 	return domain.WithSubmitProblems(de, domain.CheckSubmittable(r, op, domain.Evaluate(r, op.Context, org.UNEntity, rec), s.now()))
-}
-
-// recorded is what was recorded on request id since its answers (consent,
-// HRDDP assessment), for a problem report; a failed read reports as if
-// nothing were (the report is advice on a refused save, never a decision).
-func (s *Requests) recorded(ctx context.Context, id int64) domain.Recorded {
-	var out domain.Recorded
-	out.Consent, _ = s.store.GetConsent(ctx, id)
-	a, _ := s.store.GetAssessment(ctx, id)
-	out.Assessed = a != nil
-	return out
 }
 
 // Check returns every problem of in, a request typed in operation opCode
