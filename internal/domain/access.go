@@ -70,6 +70,10 @@ type Actor struct {
 	Roles map[int64]RoleSet
 	// Operations lists the user's operations (ID, code), sorted by code.
 	Operations []OperationRef
+	// Address is the client address of the request the actor acts in
+	// (set by the faces' authentication; "" for the command line). The
+	// security log records it with every entry.
+	Address string
 }
 
 // OperationRef names an operation the actor belongs to.

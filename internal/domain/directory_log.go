@@ -74,12 +74,34 @@ const (
 	DirInvitationDropped = "member.invitation_dropped"
 )
 
+// Account security events (ASVS V7): the same log and chain, so one
+// tamper-evident record holds every change to who may do what and every
+// credential event. Each names its user as the target (ID 0, with the
+// e-mail typed as the label, for a sign-in to an address with no
+// account); the payload's "address" is the client address.
+const (
+	DirSignedIn        = "account.signed_in"
+	DirSignInFailed    = "account.sign_in_failed"
+	DirLockedOut       = "account.locked_out" // the failure that starts a lockout
+	DirPasswordChanged = "account.password_changed"
+	DirPasswordSet     = "account.password_set" // through a set-password link
+	DirSessionsEnded   = "account.sessions_ended"
+	DirTokenCreated    = "account.token_created"
+	DirTokenRevoked    = "account.token_revoked"
+	DirFactorEnrolled  = "account.factor_enrolled"
+	DirFactorRemoved   = "account.factor_removed"
+	DirRecoveryUsed    = "account.recovery_code_used"
+	DirSSOLinked       = "account.sso_linked"
+)
+
 // DirectoryActions lists every directory log action, for the faces that
 // label them.
 var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, DirUserCreated, DirUserUpdated,
 	DirUserDisabled, DirUserEnabled, DirPasswordLinkIssued, DirOperationCreated, DirOperationUpdated,
 	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
-	DirInvitationCancelled, DirInvitationDropped}
+	DirInvitationCancelled, DirInvitationDropped,
+	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
+	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked}
 
 // MembershipAction names the directory event of a role change from
 // current to wanted, or "" when nothing changes.

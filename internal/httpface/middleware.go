@@ -160,7 +160,9 @@ func (s Stack) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		log := s.Log.With("request_id", middleware.GetReqID(r.Context()))
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-		next.ServeHTTP(ww, r.WithContext(context.WithValue(r.Context(), loggerKey{}, log)))
+		who := new(int64) // authenticate fills it in: the request line names the user
+		ctx := context.WithValue(context.WithValue(r.Context(), loggerKey{}, log), userKey{}, who)
+		next.ServeHTTP(ww, r.WithContext(ctx))
 		d := time.Since(start)
 		status := ww.Status()
 		if status == 0 {
@@ -187,9 +189,14 @@ func (s Stack) logRequests(next http.Handler) http.Handler {
 			slog.Int("bytes", ww.BytesWritten()),
 			slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 			slog.String("client_ip", middleware.GetClientIP(r.Context())),
+			slog.Int64("user_id", *who),
 		)
 	})
 }
+
+// userKey holds the *int64 logRequests reads after the request: the id
+// of the user authenticate found, 0 for an anonymous caller.
+type userKey struct{}
 
 // ErrPanic stands for a recovered panic (already logged with its stack).
 var ErrPanic = errors.New("handler panicked")
@@ -284,6 +291,10 @@ func (s Stack) authenticate(fail Fail) func(http.Handler) http.Handler {
 						return
 					}
 				}
+			}
+			auth.Actor.Address = middleware.GetClientIP(ctx)
+			if who, ok := ctx.Value(userKey{}).(*int64); ok {
+				*who = auth.Actor.UserID
 			}
 			ctx = reqctx.With(ctx, auth)
 			if lang := auth.Actor.Language; lang != "" && s.Catalog != nil {

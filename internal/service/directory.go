@@ -780,6 +780,10 @@ type logEntry struct {
 	target  domain.Target
 	opID    int64
 	payload map[string]any
+	// address is the client address the change came from ("" for the
+	// command line); inLogAll sets it to its by's. It is kept in the
+	// payload, under "address", so it is part of the hashed content.
+	address string
 }
 
 // created is the entry of a new record: its label (name, e-mail or code,
@@ -820,6 +824,9 @@ func (d *Directory) inLogAll(ctx context.Context, by domain.Actor, fn func(st *s
 			if entries[i].actor == 0 {
 				entries[i].actor = by.UserID
 			}
+			if entries[i].address == "" {
+				entries[i].address = by.Address
+			}
 		}
 		return entries, err
 	})
@@ -841,6 +848,12 @@ func inDirectoryLog(ctx context.Context, s *store.Store, now func() time.Time, f
 		for _, entry := range entries {
 			if entry.action == "" {
 				continue
+			}
+			if entry.address != "" {
+				if entry.payload == nil {
+					entry.payload = map[string]any{}
+				}
+				entry.payload["address"] = entry.address
 			}
 			e, err := domain.NewDirectoryEvent(prev, domain.DirectoryEvent{ActorID: entry.actor, Action: entry.action,
 				Target: entry.target, OperationID: entry.opID}, entry.payload, now())
@@ -924,4 +937,27 @@ func (d *Directory) VerifyDirectoryLog(ctx context.Context) (DirectoryLogReport,
 		err = nil
 	}
 	return rep, err
+}
+
+// accountEntry is the security log entry of an event of user u's account
+// (sign-in, password, token, factor, single sign-on); extra goes into the
+// payload beside the user's e-mail as label.
+func accountEntry(action string, u domain.User, extra map[string]any) logEntry {
+	payload := map[string]any{"label": u.Email}
+	for k, v := range extra {
+		payload[k] = v
+	}
+	return logEntry{actor: u.ID, action: action, target: domain.Target{Kind: domain.TargetUser, ID: u.ID}, payload: payload}
+}
+
+// logAccount appends entries to the security log (the directory log's
+// chain) on st, from address: in the caller's transaction when st is one,
+// so the event and the change it records commit together.
+func logAccount(ctx context.Context, st *store.Store, now func() time.Time, address string, entries ...logEntry) error {
+	for i := range entries {
+		if entries[i].address == "" {
+			entries[i].address = address
+		}
+	}
+	return inDirectoryLog(ctx, st, now, func(*store.Store) ([]logEntry, error) { return entries, nil })
 }

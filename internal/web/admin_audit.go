@@ -52,6 +52,7 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 		Removed   []string        `json:"removed"`
 		Email     string          `json:"email"`  // an invitation's address
 		Reason    string          `json:"reason"` // why an invitation was dropped (an i18n key)
+		Address   string          `json:"address"` // the client address the change came from
 	}
 	_ = json.Unmarshal(e.Payload, &p) // stored by cmcoord as canonical JSON; a field it lacks stays empty
 	row := pages.AdminAuditRow{
@@ -69,6 +70,9 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 	}
 	if p.Email != "" {
 		row.Details = append(row.Details, i18n.T(ctx, "user.email")+": "+p.Email)
+	}
+	if p.Address != "" {
+		row.Details = append(row.Details, i18n.T(ctx, "dirlog.address")+": "+p.Address)
 	}
 	if p.Reason != "" {
 		row.Details = append(row.Details, i18n.T(ctx, "dirlog.reason", "Reason", i18n.T(ctx, p.Reason)))

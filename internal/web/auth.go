@@ -59,6 +59,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return err
 	}
+	return s.startSession(w, r, u, r.PostForm.Get("next"))
+}
+
+// startSession signs u in on this browser once every check of their
+// sign-in has passed (password, or the organisation's identity
+// provider), and sends them on to next (a local path) or to the form
+// they were typing when their last session ended.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string) error {
 	// A new session token on sign-in: a token planted before cannot be
 	// ridden afterwards (no session fixation).
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
@@ -77,7 +85,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.setFlash(w, components.FlashSuccess, "login.welcome")
-	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
 }
 
