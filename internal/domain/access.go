@@ -74,6 +74,10 @@ type Actor struct {
 	// (set by the faces' authentication; "" for the command line). The
 	// security log records it with every entry.
 	Address string
+	// ReadOnly is set when the actor authenticated with a read-only API
+	// token: the faces' authentication refuses every request that is not
+	// a safe method (GET, HEAD), so no write ever reaches a service.
+	ReadOnly bool
 }
 
 // OperationRef names an operation the actor belongs to.

@@ -224,24 +224,6 @@ func ValidateUser(u User) error {
 	return f.err()
 }
 
-// MinPasswordLength follows NIST SP 800-63B for user-chosen secrets used
-// without a second factor (at least 8; we ask 12 because cmcoord guards
-// decisions about armed forces).
-const MinPasswordLength = 12
-
-// ValidatePassword checks a new password's length (64 runes at most, so
-// hashing cost stays bounded).
-func ValidatePassword(field, pw string) error {
-	f := fieldErrors{}
-	switch n := utf8.RuneCountInString(pw); {
-	case n < MinPasswordLength:
-		f.add(field, "field.password_short")
-	case n > 128:
-		f.add(field, "field.too_long")
-	}
-	return f.err()
-}
-
 // NormalizeOperation upper-cases codes and trims text.
 func NormalizeOperation(o *Operation) {
 	o.Code = strings.ToUpper(strings.TrimSpace(o.Code))

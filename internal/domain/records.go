@@ -14,6 +14,16 @@ type APIToken struct {
 	CreatedAt  time.Time
 	LastUsedAt *time.Time
 	RevokedAt  *time.Time
+	// Scope is what the token may do: TokenRead (safe methods only) or
+	// TokenFull.
+	Scope TokenScope
+	// ExpiresAt is when the token stops working; nil never.
+	ExpiresAt *time.Time
+}
+
+// Live reports whether t works at now: not revoked and not expired.
+func (t APIToken) Live(now time.Time) bool {
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt))
 }
 
 // Member is one row of an operation's member list.

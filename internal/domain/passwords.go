@@ -1,0 +1,173 @@
+package domain
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Password rules (NIST SP 800-63B §5.1.1.2, ASVS V2.1): a length range
+// and no composition rules; a password on the list of common and
+// breached passwords, a trivial repeat or sequence, or one built on the
+// user's own name or e-mail is refused with a message saying why.
+const (
+	// MinPasswordLength is more than NIST's 8 for memorised secrets
+	// because cmcoord guards decisions about armed forces.
+	MinPasswordLength = 12
+	// MaxPasswordLength bounds hashing cost; NIST asks at least 64.
+	MaxPasswordLength = 128
+)
+
+// commonPasswordsGz is the list of common passwords, one a line, lower
+// case, gzipped: the 47,023 passwords of zxcvbn's password frequency data
+// (Mark Burnett's 10 million password corpus, as in SecLists'
+// 10-million-password-list), taken from github.com/trustelem/zxcvbn
+// v1.0.1 data/passwords.txt (MIT licence, © 2018 Vincent Vanackere and
+// Trustelem; the data © Dropbox, MIT). See docs/security.md.
+//
+//go:embed common_passwords.txt.gz
+var commonPasswordsGz []byte
+
+var commonPasswords = sync.OnceValue(func() []string {
+	zr, err := gzip.NewReader(bytes.NewReader(commonPasswordsGz))
+	if err != nil {
+		panic("domain: common password list: " + err.Error()) // the embedded file is part of the build
+	}
+	var out []string
+	sc := bufio.NewScanner(zr)
+	for sc.Scan() {
+		if w := strings.TrimSpace(sc.Text()); w != "" {
+			out = append(out, w)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		panic("domain: common password list: " + err.Error())
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+})
+
+// NormalizePassword is a password as it is hashed and checked: Unicode
+// NFKC (NIST SP 800-63B §5.1.1.2), so the same password typed on two
+// keyboards that compose characters differently is the same password.
+func NormalizePassword(pw string) string { return norm.NFKC.String(pw) }
+
+// ValidatePassword checks a new password on field; personal are the words
+// of the account it is for (its e-mail address, its name), which the
+// password must not be built on. The messages are password.* keys.
+func ValidatePassword(field, pw string, personal ...string) error {
+	f := fieldErrors{}
+	pw = NormalizePassword(pw)
+	switch n := utf8.RuneCountInString(pw); {
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+		f.add(field, "field.invalid")
+	case n < MinPasswordLength:
+		f.add(field, "field.password_short")
+	case n > MaxPasswordLength:
+		f.add(field, "password.too_long")
+	case CommonPassword(pw):
+		f.add(field, "password.common")
+	case predictable(pw):
+		f.add(field, "password.predictable")
+	case personalPassword(pw, personal):
+		f.add(field, "password.personal")
+	}
+	return f.err()
+}
+
+// compact is pw in lower case without white space: how it is compared
+// with the lists.
+func compact(pw string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, pw)
+}
+
+// CommonPassword reports whether pw, ignoring case and spaces, is on the
+// list, or is a listed password with only digits and symbols around it
+// ("Password2024!", "123monkey456").
+func CommonPassword(pw string) bool {
+	list := commonPasswords()
+	listed := func(w string) bool {
+		_, ok := slices.BinarySearch(list, w)
+		return ok
+	}
+	c := compact(pw)
+	if listed(c) || listed(strings.ToLower(pw)) {
+		return true
+	}
+	core := strings.TrimFunc(c, func(r rune) bool { return !unicode.IsLetter(r) })
+	return core != c && core != "" && listed(core)
+}
+
+// predictable reports whether pw is one short unit repeated
+// ("abcabcabcabc", "aaaaaaaaaaaa") or a run of consecutive characters
+// ("123456789012", "abcdefghijkl", descending too).
+func predictable(pw string) bool {
+	r := []rune(compact(pw))
+	n := len(r)
+	for unit := 1; unit <= n/2; unit++ {
+		repeated := true
+		for i := unit; i < n && repeated; i++ {
+			repeated = r[i] == r[i-unit]
+		}
+		if repeated {
+			return true
+		}
+	}
+	step := func(a, b rune) rune {
+		if d := b - a; d == 1 || d == -1 {
+			return d
+		}
+		if a == '9' && b == '0' { // 7890…
+			return 1
+		}
+		if a == '0' && b == '9' {
+			return -1
+		}
+		return 0
+	}
+	d := step(r[0], r[1])
+	for i := 2; i < n && d != 0; i++ {
+		if step(r[i-1], r[i]) != d {
+			d = 0
+		}
+	}
+	return d != 0
+}
+
+// personalPassword reports whether pw contains the account's e-mail
+// address or its part before the @, or the whole name, or is one word of
+// the name: context-specific words the first guesses of an attacker who
+// knows the account try. Words under four characters are not checked.
+func personalPassword(pw string, personal []string) bool {
+	c := compact(pw)
+	for _, p := range personal {
+		words := []string{compact(p)}
+		if at := strings.LastIndex(p, "@"); at > 0 {
+			words = append(words, compact(p[:at]))
+		}
+		for _, w := range words {
+			if utf8.RuneCountInString(w) >= 4 && strings.Contains(c, w) {
+				return true
+			}
+		}
+		for _, w := range strings.Fields(p) {
+			if utf8.RuneCountInString(w) >= 4 && compact(w) == c {
+				return true
+			}
+		}
+	}
+	return false
+}
