@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -100,15 +101,21 @@ func readPassword(e env) (string, error) {
 }
 
 // tokenOpts are the flags of `cmcoord token create`.
-type tokenOpts struct{ email, name string }
+type tokenOpts struct {
+	email, name, scope string
+	days               int
+}
 
 func (o *tokenOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.email, "email", "", "the user's e-mail address (required)")
 	fs.StringVar(&o.name, "name", "command line", "a name to recognise the token by")
+	fs.StringVar(&o.scope, "scope", "full", "what the token may do: read (GET and HEAD only) or full")
+	fs.IntVar(&o.days, "expires-days", 0, "days until the token stops working; 0 never")
 }
 
-// run handles `cmcoord token create -email E [-name N]`: it prints a
-// new API token for the user once; only its hash is stored.
+// run handles `cmcoord token create -email E [-name N] [-scope S]
+// [-expires-days D]`: it prints a new API token for the user once; only
+// its hash is stored.
 func (o *tokenOpts) run(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	email, name := &o.email, &o.name
 	if *email == "" {
@@ -121,7 +128,12 @@ func (o *tokenOpts) run(ctx context.Context, e env, cfg config.Config, _ []strin
 		return err
 	}
 	defer a.close()
-	secret, tok, err := a.access.IssueTokenForEmail(ctx, *email, *name)
+	t := domain.NewToken{Name: *name, Scope: domain.TokenScope(o.scope)}
+	if o.days > 0 {
+		at := time.Now().Add(time.Duration(o.days) * 24 * time.Hour)
+		t.ExpiresAt = &at
+	}
+	secret, tok, err := a.access.IssueTokenForEmail(ctx, *email, t)
 	if err != nil {
 		return describe(err)
 	}
@@ -143,6 +155,12 @@ func describe(err error) error {
 		"field.required":       "a value is missing",
 		"field.email":          "not a valid e-mail address",
 		"field.password_short": "the password is too short (at least 12 characters)",
+		"password.too_long":    "the password is too long (at most 128 characters)",
+		"password.common":      "the password is on the list of common or breached passwords",
+		"password.predictable": "the password is a repeat or a sequence",
+		"password.personal":    "the password contains the account's name or e-mail address",
+		"field.choose":         "not one of the allowed values",
+		"token.expiry_range":   "the expiry must be in the future and within five years",
 	}
 	var parts []string
 	if m, ok := msg[de.Message]; ok {

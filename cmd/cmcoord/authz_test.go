@@ -361,7 +361,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
 		t.Fatal(err)
 	}
-	targetToken, _, err := a.access.IssueTokenForEmail(ctx, target.Email, "target")
+	targetToken, _, err := a.access.IssueTokenForEmail(ctx, target.Email, domain.NewToken{Name: "target", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +378,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 			t.Fatalf("sign in %s: %d", c, resp.StatusCode)
 		}
 		f.clients[c] = cl
-		secret, _, err := a.access.IssueTokenForEmail(ctx, email, "matrix")
+		secret, _, err := a.access.IssueTokenForEmail(ctx, email, domain.NewToken{Name: "matrix", Scope: domain.TokenFull})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -192,7 +192,7 @@ func TestBrowserReview(t *testing.T) {
 	if got := text(`[data-testid="review-result"]`); !strings.HasPrefix(got, "Not passed") {
 		t.Errorf("review result = %q", got)
 	}
-	token, _, err := svc.access.IssueTokenForEmail(ctx, "hc@example.org", "browser test")
+	token, _, err := svc.access.IssueTokenForEmail(ctx, "hc@example.org", domain.NewToken{Name: "browser test", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,6 +100,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		log.Info("e-mail disabled: set SMTP_URL to send notifications by e-mail")
 	}
 	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log).WithClock(now)
+	access.WithNotifier(notifier) // a new password or token is told to its user
 	notifications := service.NewNotifications(st, now, log)
 	requests := service.NewRequests(st, now, log).WithNotifier(notifier)
 	reviews := service.NewReviews(st, now, log, notifier)

@@ -298,7 +298,7 @@ func (m *visMatrix) member(t *testing.T, name string, orgID int64, roles ...doma
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in %s: %d", name, resp.StatusCode)
 	}
-	if v.token, _, err = m.app.access.IssueTokenForEmail(t.Context(), v.email, "matrix"); err != nil {
+	if v.token, _, err = m.app.access.IssueTokenForEmail(t.Context(), v.email, domain.NewToken{Name: "matrix", Scope: domain.TokenFull}); err != nil {
 		t.Fatal(err)
 	}
 	return v

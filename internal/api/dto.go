@@ -195,11 +195,13 @@ type tokenDTO struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	Scope      string     `json:"scope"`
+	ExpiresAt  *time.Time `json:"expires_at"`
 }
 
 func newTokenDTO(t domain.APIToken) tokenDTO {
 	return tokenDTO{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: utc(t.CreatedAt),
-		LastUsedAt: utcPtr(t.LastUsedAt), RevokedAt: utcPtr(t.RevokedAt)}
+		LastUsedAt: utcPtr(t.LastUsedAt), RevokedAt: utcPtr(t.RevokedAt), Scope: string(t.Scope), ExpiresAt: utcPtr(t.ExpiresAt)}
 }
 
 // createdTokenDTO is a new token with its secret, shown this once.

@@ -143,7 +143,7 @@ func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
 // mustToken issues an API token for u, as POST /me/tokens would.
 func (f *fixture) mustToken(t *testing.T, u domain.User) string {
 	t.Helper()
-	secret, _, err := f.access.CreateToken(t.Context(), f.mustActor(t, u), "test")
+	secret, _, err := f.access.IssueTokenForEmail(t.Context(), u.Email, domain.NewToken{Name: "test", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatalf("token for %s: %v", u.Email, err)
 	}

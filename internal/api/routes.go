@@ -58,6 +58,7 @@ func (a *API) Routes() http.Handler {
 		r.Get("/users/{id}", a.handle(a.handleUserShow))
 		r.Patch("/users/{id}", a.handle(a.handleUserUpdate))
 		r.Post("/users/{id}/password-link", a.handle(a.handleUserPasswordLink))
+		r.Post("/users/{id}/sign-out", a.handle(a.handleUserSignOut))
 
 		r.Get("/audit/directory", a.handle(a.handleDirectoryLog))
 

@@ -2,11 +2,19 @@ package api
 
 import (
 	"net/http"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
 )
 
 // tokenInput is the body of POST /me/tokens.
 type tokenInput struct {
 	Name string `json:"name"`
+	// Scope defaults to read: a token does the least unless asked.
+	Scope           string     `json:"scope"`
+	ExpiresAt       *time.Time `json:"expires_at"`
+	CurrentPassword string     `json:"current_password"`
 }
 
 func (a *API) handleTokenList(w http.ResponseWriter, r *http.Request) error {
@@ -24,7 +32,12 @@ func (a *API) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	secret, t, err := a.access.CreateToken(r.Context(), actor(r), in.Name)
+	if in.Scope == "" {
+		in.Scope = string(domain.TokenRead)
+	}
+	secret, t, err := a.access.CreateToken(r.Context(), actor(r), service.TokenRequest{
+		NewToken:        domain.NewToken{Name: in.Name, Scope: domain.TokenScope(in.Scope), ExpiresAt: in.ExpiresAt},
+		CurrentPassword: in.CurrentPassword})
 	if err != nil {
 		return err
 	}

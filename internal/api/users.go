@@ -126,3 +126,16 @@ func (a *API) handleUserPasswordLink(w http.ResponseWriter, r *http.Request) err
 	}
 	return writeJSON(w, http.StatusOK, passwordLinkDTO{SetPasswordURL: setPasswordURL(r, secret)})
 }
+
+// handleUserSignOut ends every session of the user and revokes every API
+// token of theirs (admins only).
+func (a *API) handleUserSignOut(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := a.directory.EndSessions(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	return writeNoContent(w)
+}

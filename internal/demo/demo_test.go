@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
@@ -27,7 +28,7 @@ func TestOrganizationsAsDeclared(t *testing.T) {
 		Directory: dir, Requests: service.NewRequests(st, time.Now, log)}); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := access.IssueTokenForEmail(ctx, people[0].email, "demo test")
+	tok, _, err := access.IssueTokenForEmail(ctx, people[0].email, domain.NewToken{Name: "demo test", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,25 @@ const (
 	NoticeReviewCancelled NoticeKind = "review_cancelled"
 )
 
+// Account notices (issue 15): a credential of the recipient's own account
+// changed. They concern no request; their Data holds At (RFC 3339) and
+// Address (the client address the change came from), never a secret.
+const (
+	NoticeAccountPassword NoticeKind = "account_password" // changed, or set through a link
+	NoticeAccountToken    NoticeKind = "account_token"    // an API token was created (TokenName, Scope, Expires)
+	NoticeAccountFactor   NoticeKind = "account_factor"   // a second factor was added
+)
+
 // NoticeKinds lists every kind.
-var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled}
+var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled,
+	NoticeAccountPassword, NoticeAccountToken, NoticeAccountFactor}
+
+// AccountNoticeKinds lists the kinds that tell of the recipient's own
+// account rather than a request.
+var AccountNoticeKinds = []NoticeKind{NoticeAccountPassword, NoticeAccountToken, NoticeAccountFactor}
+
+// Account reports whether k tells of the recipient's own account.
+func (k NoticeKind) Account() bool { return oneOf(k, AccountNoticeKinds) }
 
 // Notice is one event to tell a set of users about, in-app and by
 // e-mail. Data holds the values its message needs (Deadline, Outcome,

@@ -20,14 +20,14 @@ func TestValidatePassword(t *testing.T) {
 		{"", "field.password_short"},
 		{"elevenchars", "field.password_short"},
 		{strings.Repeat("x", 5) + "ü" + strings.Repeat("y", 5), "field.password_short"}, // 11 runes, 12 bytes
-		{strings.Repeat("abcé", 32) + "z", "password.too_long"},                             // 129 runes
+		{strings.Repeat("abcé", 32) + "z", "password.too_long"},                         // 129 runes
 		{"qwerty123456", "password.common"},
-		{"QWERTY123456", "password.common"},         // case-insensitive
-		{"1qaz2wsx3edc", "password.common"},         // on the list as is
-		{"Password2024!", "password.common"},        // a listed word with digits and symbols round it
-		{"123monkey456789", "password.common"},      // the same, in front
-		{"leave me alone", "password.common"},       // spaces ignored
-		{"ＬｅａｖｅＭｅＡｌｏｎｅ", "password.common"}, // full-width letters: NFKC first
+		{"QWERTY123456", "password.common"},    // case-insensitive
+		{"1qaz2wsx3edc", "password.common"},    // on the list as is
+		{"Password2024!", "password.common"},   // a listed word with digits and symbols round it
+		{"123monkey456789", "password.common"}, // the same, in front
+		{"leave me alone", "password.common"},  // spaces ignored
+		{"ＬｅａｖｅＭｅＡｌｏｎｅ", "password.common"},    // full-width letters: NFKC first
 		{"aaaaaaaaaaaa", "password.predictable"},
 		{"abcabcabcabc", "password.predictable"},
 		{"123456789012", "password.predictable"},
@@ -38,7 +38,7 @@ func TestValidatePassword(t *testing.T) {
 		{"correct horse battery staple", ""},
 		{"cmcoord demo pass", ""},
 		{"خمسة عشر حرفا هنا", ""},
-		{"mariachi band at noon", ""}, // a name word inside a longer password is fine
+		{"mariachi band at noon", ""},             // a name word inside a longer password is fine
 		{strings.Repeat("abcé", 31) + "zyxw", ""}, // exactly 128 runes
 	}
 	for _, c := range cases {

@@ -292,6 +292,12 @@ func (s Stack) authenticate(fail Fail) func(http.Handler) http.Handler {
 					}
 				}
 			}
+			// A read-only token reads: every other method is refused here,
+			// the one place, before any handler or service runs.
+			if auth.Actor.ReadOnly && !domain.SafeMethod(r.Method) {
+				fail(w, r, domain.Errorf(domain.CodeForbidden, "token.read_only"))
+				return
+			}
 			auth.Actor.Address = middleware.GetClientIP(ctx)
 			if who, ok := ctx.Value(userKey{}).(*int64); ok {
 				*who = auth.Actor.UserID

@@ -107,7 +107,7 @@ func dedupe(ids []int64) []int64 {
 // fields are the template fields every notify.* message may use; a field
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
-	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy"}
+	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300
@@ -119,7 +119,13 @@ const maxSubject = 300
 func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body string) {
 	loc := n.catalog.Localizer(lang)
 	link := n.baseURL + "/notifications"
-	if notice.RequestID != 0 {
+	linkKey, footerKey := "notify.link", "notify.footer"
+	switch {
+	case notice.Kind.Account():
+		// An account notice links to the profile, never to anything that
+		// signs in or carries a secret.
+		link, linkKey, footerKey = n.baseURL+"/profile", "notify.account_link", "notify.account_footer"
+	case notice.RequestID != 0:
 		link = n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10)
 	}
 	vals := make(map[string]string, len(fields)+len(notice.Data))
@@ -134,7 +140,12 @@ func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body stri
 	if o := vals["Outcome"]; o != "" && n.catalog.Has("notify.outcome."+o) {
 		vals["Outcome"] = loc.T("notify.outcome." + o)
 	}
-	vals["Deadline"], vals["RequiredBy"] = loc.StoredTime(vals["Deadline"]), loc.StoredTime(vals["RequiredBy"])
+	if sc := vals["Scope"]; sc != "" && n.catalog.Has("notify.scope."+sc) {
+		vals["Scope"] = loc.T("notify.scope." + sc)
+	}
+	for _, k := range []string{"Deadline", "RequiredBy", "At", "Expires"} {
+		vals[k] = loc.StoredTime(vals[k])
+	}
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)
@@ -142,7 +153,7 @@ func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body stri
 	kind := string(notice.Kind)
 	subject = oneLine(loc.T("notify."+kind+".subject", kv...), maxSubject)
 	body = strings.TrimSpace(loc.T("notify."+kind+".body", kv...)) + "\n\n" +
-		loc.T("notify.link", kv...) + "\n\n-- \n" + loc.T("notify.footer", kv...) + "\n"
+		loc.T(linkKey, kv...) + "\n\n-- \n" + loc.T(footerKey, kv...) + "\n"
 	return subject, body
 }
 

@@ -117,7 +117,7 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 		Notifications: service.NewNotifications(st, time.Now, log), Sessions: sessions})
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), pages.Routes()))
 	t.Cleanup(srv.Close)
-	token, _, err := access.IssueTokenForEmail(ctx, "officer@example.org", "rulesproof")
+	token, _, err := access.IssueTokenForEmail(ctx, "officer@example.org", domain.NewToken{Name: "rulesproof", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 
 func mustActor(t *testing.T, access *service.Access, email string) domain.Actor {
 	t.Helper()
-	tok, _, err := access.IssueTokenForEmail(t.Context(), email, "actor")
+	tok, _, err := access.IssueTokenForEmail(t.Context(), email, domain.NewToken{Name: "actor", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,13 +22,27 @@ import (
 // server responsive when many people sign in at once.
 var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
-// HashPassword returns the argon2id PHC string of pw.
+// HashPassword returns the argon2id PHC string of pw, NFKC-normalised
+// (domain.NormalizePassword).
 func HashPassword(pw string) (string, error) {
-	h, err := argon2id.CreateHash(pw, passwordParams)
+	h, err := argon2id.CreateHash(domain.NormalizePassword(pw), passwordParams)
 	if err != nil {
 		return "", fmt.Errorf("hash password: %w", err)
 	}
 	return h, nil
+}
+
+// verifyPassword compares pw with hash. Passwords are hashed
+// NFKC-normalised; a hash made before normalisation (a password whose
+// typed form NFKC changes, set before issue 15) is also tried with pw as
+// typed, so no existing password stops working.
+func verifyPassword(pw, hash string) (bool, error) {
+	n := domain.NormalizePassword(pw)
+	ok, err := argon2id.ComparePasswordAndHash(n, hash)
+	if err != nil || ok || n == pw {
+		return ok, err
+	}
+	return argon2id.ComparePasswordAndHash(pw, hash)
 }
 
 // TokenPrefix starts every API token, so leaked tokens are recognisable
@@ -45,6 +59,14 @@ type Access struct {
 	now       func() time.Time
 	log       *slog.Logger
 	dummyHash string // compared against when the account does not exist
+	notify    Notifier
+}
+
+// WithNotifier makes the service tell users of their account's credential
+// changes (password, new token), in-app and by e-mail; it returns s.
+func (s *Access) WithNotifier(n Notifier) *Access {
+	s.notify = n
+	return s
 }
 
 // NewAccess returns the Access service.
@@ -103,7 +125,7 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 	}
 	ok := false
 	if hash != "" {
-		ok, err = argon2id.ComparePasswordAndHash(password, hash)
+		ok, err = verifyPassword(password, hash)
 		if err != nil {
 			return domain.User{}, fmt.Errorf("sign in: compare hash of user %d: %w", u.ID, err)
 		}
@@ -183,7 +205,9 @@ func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor,
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	return s.actorFor(ctx, u)
+	a, err := s.actorFor(ctx, u)
+	a.ReadOnly = t.Scope != domain.TokenFull
+	return a, err
 }
 
 func hashSecret(secret string) []byte {
@@ -198,18 +222,61 @@ func newSecret(prefix string) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// CreateToken issues a new API token named name for the actor and returns
-// its secret, which is shown once and never stored.
-func (s *Access) CreateToken(ctx context.Context, by domain.Actor, name string) (string, domain.APIToken, error) {
-	if by.Anonymous() {
-		return "", domain.APIToken{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+// TokenRequest is what a user asks a token with.
+type TokenRequest struct {
+	domain.NewToken
+	// CurrentPassword re-authenticates the user: a session or token that
+	// was stolen cannot mint a credential without the password.
+	CurrentPassword string
+}
+
+// CreateToken issues a new API token for the actor and returns its
+// secret, which is shown once and never stored. The actor proves they
+// are the account's owner with its current password (a user with no
+// password yet cannot create tokens); domain.CheckNewToken decides the
+// rest (a read-only token creates none). The token, its security log
+// entry and the notice to the user commit together.
+func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenRequest) (string, domain.APIToken, error) {
+	now := s.now()
+	in.Name = strings.TrimSpace(in.Name)
+	if err := domain.CheckNewToken(by, in.NewToken, now); err != nil {
+		return "", domain.APIToken{}, err
 	}
-	return s.issueToken(ctx, by.UserID, name)
+	if err := s.checkCurrentPassword(ctx, by.UserID, in.CurrentPassword, "token.needs_password"); err != nil {
+		return "", domain.APIToken{}, err
+	}
+	u, err := s.store.GetUser(ctx, by.UserID)
+	if err != nil {
+		return "", domain.APIToken{}, err
+	}
+	return s.issueToken(ctx, u, in.NewToken, by.Address)
+}
+
+// checkCurrentPassword is nil when pw is user id's password; otherwise a
+// field error on current_password (noPassword when the user has none).
+func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassword string) error {
+	wrong := func(key string) error {
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": key}}
+	}
+	hash, err := s.store.PasswordHash(ctx, id)
+	if err != nil {
+		return err
+	}
+	if hash == "" {
+		return wrong(noPassword)
+	}
+	if pw == "" {
+		return wrong("field.required")
+	}
+	if ok, err := verifyPassword(pw, hash); err != nil || !ok {
+		return wrong("password.wrong")
+	}
+	return nil
 }
 
 // IssueTokenForEmail issues a token for the user with email. It is for
 // `cmcoord token create`, run by an operator with database access.
-func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (string, domain.APIToken, error) {
+func (s *Access) IssueTokenForEmail(ctx context.Context, email string, t domain.NewToken) (string, domain.APIToken, error) {
 	u, err := s.store.GetUserByEmail(ctx, domain.NormalizeEmail(email))
 	if err != nil {
 		return "", domain.APIToken{}, err
@@ -217,23 +284,61 @@ func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (st
 	if u.Disabled {
 		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
 	}
-	return s.issueToken(ctx, u.ID, name)
+	t.Name = strings.TrimSpace(t.Name)
+	if err := domain.CheckNewToken(domain.Actor{UserID: u.ID}, t, s.now()); err != nil {
+		return "", domain.APIToken{}, err
+	}
+	return s.issueToken(ctx, u, t, "")
 }
 
-func (s *Access) issueToken(ctx context.Context, userID int64, name string) (string, domain.APIToken, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "API token"
-	}
-	if len([]rune(name)) > 100 {
-		return "", domain.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+// issueToken stores token t for u, records it in the security log and
+// tells u, in one transaction.
+func (s *Access) issueToken(ctx context.Context, u domain.User, t domain.NewToken, address string) (string, domain.APIToken, error) {
+	if t.Name == "" {
+		t.Name = "API token"
 	}
 	secret := newSecret(TokenPrefix)
-	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())
+	var out domain.APIToken
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		now := s.now()
+		var err error
+		out, err = st.CreateAPIToken(ctx, domain.APIToken{UserID: u.ID, Name: t.Name, Prefix: secret[:12],
+			Scope: t.Scope, ExpiresAt: t.ExpiresAt, CreatedAt: now}, hashSecret(secret))
+		if err != nil {
+			return err
+		}
+		if err := logAccount(ctx, st, s.now, address, accountEntry(domain.DirTokenCreated, u, tokenAudit(out))); err != nil {
+			return err
+		}
+		data := map[string]string{"TokenName": out.Name, "Scope": string(out.Scope)}
+		if out.ExpiresAt != nil {
+			data["Expires"] = out.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		return notifyAccount(ctx, st, s.notify, now, u, domain.NoticeAccountToken, address, data)
+	})
 	if err != nil {
 		return "", domain.APIToken{}, err
 	}
-	return secret, t, nil
+	return secret, out, nil
+}
+
+// tokenAudit is what the security log records of a token: never its
+// secret or hash.
+func tokenAudit(t domain.APIToken) map[string]any {
+	m := map[string]any{"token_id": t.ID, "name": t.Name, "prefix": t.Prefix, "scope": string(t.Scope)}
+	if t.ExpiresAt != nil {
+		m["expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return m
+}
+
+// tokenIDs lists the IDs of ts, for the security log.
+func tokenIDs(ts []domain.APIToken) []int64 {
+	out := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.ID)
+	}
+	return out
 }
 
 // ListTokens returns the actor's own tokens.
@@ -244,13 +349,24 @@ func (s *Access) ListTokens(ctx context.Context, by domain.Actor) ([]domain.APIT
 	return s.store.ListAPITokens(ctx, by.UserID)
 }
 
-// RevokeToken revokes one of the actor's tokens; another user's token is
-// CodeNotFound.
+// RevokeToken revokes one of the actor's tokens and records it in the
+// security log (once: revoking a revoked token changes nothing); another
+// user's token is CodeNotFound.
 func (s *Access) RevokeToken(ctx context.Context, by domain.Actor, id int64) error {
 	if by.Anonymous() {
 		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	return s.store.RevokeAPIToken(ctx, by.UserID, id, s.now())
+	return s.store.InTx(ctx, func(st *store.Store) error {
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		revoked, err := st.RevokeAPITokensOf(ctx, by.UserID, []int64{id}, s.now())
+		if err != nil || len(revoked) == 0 {
+			return err // not found, or revoked before
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirTokenRevoked, u, tokenAudit(revoked[0])))
+	})
 }
 
 // SetLanguage changes the actor's interface language.
@@ -267,31 +383,60 @@ func (s *Access) SetLanguage(ctx context.Context, by domain.Actor, lang string) 
 }
 
 // ChangePassword replaces the actor's password after checking the current
-// one. Every other session of the actor ends (the epoch changes); the
-// caller renews its own session with the returned user.
-func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, next string) (domain.User, error) {
+// one. Every credential of the actor ends with the old password, in one
+// transaction: every session (the epoch changes; the caller renews its
+// own with the returned user) and every API token but those in keep,
+// which the user chose to keep on the form (by default none). It is
+// recorded in the security log and the user is told, in-app and by
+// e-mail.
+func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, next string, keep []int64) (domain.User, error) {
 	if by.Anonymous() {
 		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	hash, err := s.store.PasswordHash(ctx, by.UserID)
-	if err != nil {
+	if by.ReadOnly {
+		return domain.User{}, domain.Errorf(domain.CodeForbidden, "token.read_only")
+	}
+	if err := s.checkCurrentPassword(ctx, by.UserID, current, "password.wrong"); err != nil {
 		return domain.User{}, err
 	}
-	ok, err := argon2id.ComparePasswordAndHash(current, hash)
-	if err != nil || !ok {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": "password.wrong"}}
-	}
-	if err := domain.ValidatePassword("new_password", next); err != nil {
+	if err := domain.ValidatePassword("new_password", next, by.Email, by.Name); err != nil {
 		return domain.User{}, err
 	}
 	newHash, err := HashPassword(next)
 	if err != nil {
 		return domain.User{}, err
 	}
-	if err := s.store.SetPassword(ctx, by.UserID, newHash, s.now()); err != nil {
+	var out domain.User
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		out, err = s.endCredentials(ctx, st, by.UserID, newHash, keep, domain.DirPasswordChanged, by.Address)
+		return err
+	})
+	return out, err
+}
+
+// endCredentials is every credential-ending change of a user's own
+// password, on st (a transaction): it stores hash (ending every session),
+// revokes every token but those in keep, records action in the security
+// log and tells the user. It returns the user as they now are.
+func (s *Access) endCredentials(ctx context.Context, st *store.Store, userID int64, hash string, keep []int64,
+	action string, address string) (domain.User, error) {
+	now := s.now()
+	if err := st.SetPassword(ctx, userID, hash, now); err != nil {
 		return domain.User{}, err
 	}
-	return s.store.GetUser(ctx, by.UserID)
+	revoked, err := st.RevokeAPITokensExcept(ctx, userID, keep, now)
+	if err != nil {
+		return domain.User{}, err
+	}
+	u, err := st.GetUser(ctx, userID)
+	if err != nil {
+		return domain.User{}, err
+	}
+	entry := accountEntry(action, u, map[string]any{"sessions_ended": true, "tokens_revoked": tokenIDs(revoked)})
+	if err := logAccount(ctx, st, s.now, address, entry); err != nil {
+		return domain.User{}, err
+	}
+	return u, notifyAccount(ctx, st, s.notify, now, u, domain.NoticeAccountPassword, address, nil)
 }
 
 // PasswordLinkUser returns the user a live set-password link belongs to;
@@ -306,9 +451,16 @@ func (s *Access) PasswordLinkUser(ctx context.Context, secret string) (domain.Us
 
 // SetPasswordWithLink sets the password of the link's user and uses up
 // the link, in one transaction (a link works once, even when two tabs
-// submit it together).
-func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password string) (domain.User, error) {
-	if err := domain.ValidatePassword("password", password); err != nil {
+// submit it together). Like a change, it ends every session and revokes
+// every API token (a reset keeps none: whoever lost the password may have
+// lost them too), is recorded and told to the user. address is the
+// client's.
+func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password, address string) (domain.User, error) {
+	u, err := s.PasswordLinkUser(ctx, secret)
+	if err != nil {
+		return domain.User{}, err
+	}
+	if err := domain.ValidatePassword("password", password, u.Email, u.Name); err != nil {
 		return domain.User{}, err
 	}
 	hash, err := HashPassword(password)
@@ -325,10 +477,7 @@ func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password strin
 		if err := st.UsePasswordLink(ctx, hashSecret(secret), now); err != nil {
 			return err
 		}
-		if err := st.SetPassword(ctx, id, hash, now); err != nil {
-			return err
-		}
-		out, err = st.GetUser(ctx, id)
+		out, err = s.endCredentials(ctx, st, id, hash, nil, domain.DirPasswordSet, address)
 		return err
 	})
 	return out, err

@@ -183,7 +183,7 @@ func TestSessionsEndWhenDisabled(t *testing.T) {
 	t.Parallel()
 	f := newAccessFixture(t)
 	ctx := t.Context()
-	secret, _, err := f.access.IssueTokenForEmail(ctx, "ana@wfp.org", "ci")
+	secret, _, err := f.access.IssueTokenForEmail(ctx, "ana@wfp.org", domain.NewToken{Name: "ci", Scope: domain.TokenFull})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret, tok, err := f.access.CreateToken(ctx, ana, " laptop ")
+	secret, tok, err := f.access.CreateToken(ctx, ana, service.TokenRequest{CurrentPassword: pw, NewToken: domain.NewToken{Name: " laptop ", Scope: domain.TokenFull}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,16 +270,16 @@ func TestPasswordLink(t *testing.T) {
 	if got, err := f.access.PasswordLinkUser(ctx, secret); err != nil || got.ID != u.ID {
 		t.Fatalf("PasswordLinkUser = %v, %v", got.ID, err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, "short"); domain.ErrorCode(err) != domain.CodeInvalid {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, "short", "10.0.0.9"); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("short password = %v, want invalid", err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw); err != nil {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.9"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.access.SignIn(ctx, "bo@wfp.org", pw, "10.0.0.1"); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.9"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("second use of the link = %v, want not_found", err)
 	}
 	// A new link replaces an unused one, and links expire.

@@ -252,15 +252,49 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 		if out, err = st.UpdateUser(ctx, u, now); err != nil {
 			return logEntry{}, fieldConflict(err, "email", "user.email_taken")
 		}
+		var revoked []domain.APIToken
 		if out.Disabled {
-			if err := st.RevokeAllAPITokens(ctx, out.ID, now); err != nil {
+			// The store moved the epoch on (every session ends); every
+			// token ends with them.
+			if revoked, err = st.RevokeAPITokensExcept(ctx, out.ID, nil, now); err != nil {
 				return logEntry{}, err
 			}
 		}
-		return updated(domain.UserEditAction(old, out), domain.TargetUser, out.ID, out.Email,
-			domain.UserAudit(old), domain.UserAudit(out)), nil
+		e := updated(domain.UserEditAction(old, out), domain.TargetUser, out.ID, out.Email,
+			domain.UserAudit(old), domain.UserAudit(out))
+		if len(revoked) > 0 && e.payload != nil {
+			e.payload["tokens_revoked"] = tokenIDs(revoked)
+		}
+		return e, nil
 	})
 	return out, err
+}
+
+// EndSessions is an administrator's "sign out everywhere" for user id:
+// every session of the user ends (the epoch changes) and every API token
+// is revoked, in one transaction with its security log entry. The user
+// may sign in again with their password; an administrator who suspects
+// the password too issues a set-password link or disables the account.
+func (d *Directory) EndSessions(ctx context.Context, by domain.Actor, id int64) error {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
+		return err
+	}
+	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		u, err := st.GetUser(ctx, id)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if _, err := st.EndSessions(ctx, id); err != nil {
+			return logEntry{}, err
+		}
+		revoked, err := st.RevokeAPITokensExcept(ctx, id, nil, d.now())
+		if err != nil {
+			return logEntry{}, err
+		}
+		// The administrator is the entry's actor (inLog), the user its target.
+		return logEntry{action: domain.DirSessionsEnded, target: domain.Target{Kind: domain.TargetUser, ID: id},
+			payload: map[string]any{"label": u.Email, "tokens_revoked": tokenIDs(revoked)}}, nil
+	})
 }
 
 // IssuePasswordLink creates a new one-time set-password link for user id

@@ -131,7 +131,7 @@ func newDemoWorld(t *testing.T) *demoWorld {
 		t.Fatal(err)
 	}
 	for _, l := range demo.Logins() {
-		tok, _, err := access.IssueTokenForEmail(ctx, l.Email, "rules")
+		tok, _, err := access.IssueTokenForEmail(ctx, l.Email, domain.NewToken{Name: "rules", Scope: domain.TokenFull})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,33 +57,36 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-const apiTokenCols = `id, user_id, name, prefix, created_at, last_used_at, revoked_at`
+const apiTokenCols = `id, user_id, name, prefix, created_at, last_used_at, revoked_at, scope, expires_at`
 
 func scanAPIToken(row pgx.CollectableRow) (domain.APIToken, error) {
 	var t domain.APIToken
-	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt)
+	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.CreatedAt, &t.LastUsedAt, &t.RevokedAt, &t.Scope, &t.ExpiresAt)
 	return t, err
 }
 
-// CreateAPIToken stores a token by the SHA-256 of its secret.
-func (s *Store) CreateAPIToken(ctx context.Context, userID int64, name, prefix string, secretHash []byte, now time.Time) (domain.APIToken, error) {
+// CreateAPIToken stores token t of user t.UserID (name, prefix, scope,
+// expiry) by the SHA-256 of its secret.
+func (s *Store) CreateAPIToken(ctx context.Context, t domain.APIToken, secretHash []byte) (domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx,
-		`INSERT INTO api_tokens (user_id, name, prefix, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
-		 RETURNING `+apiTokenCols, userID, name, prefix, secretHash, now)
+		`INSERT INTO api_tokens (user_id, name, prefix, secret_hash, created_at, scope, expires_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)
+		 RETURNING `+apiTokenCols, t.UserID, t.Name, t.Prefix, secretHash, t.CreatedAt, t.Scope, t.ExpiresAt)
 	out, err := pgx.CollectExactlyOneRow(rows, scanAPIToken)
 	return out, dbErr(err, "create api token")
 }
 
 // UseAPIToken finds the live token with this secret hash, records its use
 // (at most once a minute, to spare writes) and returns it. A revoked,
-// unknown or disabled user's token is CodeNotFound.
+// expired, unknown or disabled user's token is CodeNotFound.
 func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Time) (domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx,
 		`UPDATE api_tokens t SET last_used_at = CASE
 		        WHEN t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute' THEN $2::timestamptz ELSE t.last_used_at END
 		 FROM users u
-		 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND u.id = t.user_id AND u.disabled_at IS NULL
-		 RETURNING t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at`, secretHash, now)
+		 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
+		   AND u.id = t.user_id AND u.disabled_at IS NULL
+		 RETURNING t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.scope, t.expires_at`, secretHash, now)
 	out, err := pgx.CollectExactlyOneRow(rows, scanAPIToken)
 	return out, dbErr(err, "use api token")
 }
@@ -95,21 +98,52 @@ func (s *Store) ListAPITokens(ctx context.Context, userID int64) ([]domain.APITo
 	return out, dbErr(err, "list api tokens")
 }
 
-// RevokeAPIToken revokes token id of user userID. Another user's token is
-// CodeNotFound.
-func (s *Store) RevokeAPIToken(ctx context.Context, userID, id int64, now time.Time) error {
-	tag, err := s.db.Exec(ctx,
-		`UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND user_id = $2`, id, userID, now)
-	if err == nil && tag.RowsAffected() == 0 {
-		err = pgx.ErrNoRows
+// RevokeAPITokensOf revokes the unrevoked tokens of user userID whose IDs
+// are in ids and returns them. When it revokes none and one of ids names
+// no token of the user, it is CodeNotFound (another user's token is
+// missing, not forbidden).
+func (s *Store) RevokeAPITokensOf(ctx context.Context, userID int64, ids []int64, now time.Time) ([]domain.APIToken, error) {
+	rows, _ := s.db.Query(ctx,
+		`UPDATE api_tokens SET revoked_at = $3 WHERE user_id = $1 AND id = ANY($2) AND revoked_at IS NULL
+		 RETURNING `+apiTokenCols, userID, ids, now)
+	out, err := pgx.CollectRows(rows, scanAPIToken)
+	if err != nil || len(out) > 0 {
+		return out, dbErr(err, "revoke api tokens of user %d", userID)
 	}
-	return dbErr(err, "revoke api token %d", id)
+	var n int
+	if err := s.db.QueryRow(ctx, `SELECT count(*) FROM api_tokens WHERE user_id = $1 AND id = ANY($2)`, userID, ids).Scan(&n); err != nil {
+		return nil, dbErr(err, "count api tokens of user %d", userID)
+	}
+	if n < len(ids) {
+		return nil, dbErr(pgx.ErrNoRows, "revoke api tokens of user %d", userID)
+	}
+	return nil, nil
 }
 
-// RevokeAllAPITokens revokes every live token of user userID.
-func (s *Store) RevokeAllAPITokens(ctx context.Context, userID int64, now time.Time) error {
-	_, err := s.db.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, now)
-	return dbErr(err, "revoke api tokens of user %d", userID)
+// RevokeAPITokensExcept revokes every unrevoked token of user userID but
+// those whose IDs are in keep (none: all), and returns those it revoked.
+func (s *Store) RevokeAPITokensExcept(ctx context.Context, userID int64, keep []int64, now time.Time) ([]domain.APIToken, error) {
+	if keep == nil {
+		keep = []int64{}
+	}
+	rows, _ := s.db.Query(ctx,
+		`UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL AND NOT (id = ANY($3))
+		 RETURNING `+apiTokenCols, userID, now, keep)
+	out, err := pgx.CollectRows(rows, scanAPIToken)
+	return out, dbErr(err, "revoke api tokens of user %d", userID)
+}
+
+// EndSessions moves user userID's session epoch on, which ends every
+// session begun before (the faces compare a session's epoch with the
+// user's on every request), and returns the new epoch.
+// It leaves updated_at alone: the profile an administrator edits is
+// unchanged.
+func (s *Store) EndSessions(ctx context.Context, userID int64) (int64, error) {
+	var epoch int64
+	err := s.db.QueryRow(ctx,
+		`UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch`,
+		userID).Scan(&epoch)
+	return epoch, dbErr(err, "end sessions of user %d", userID)
 }
 
 // CreatePasswordLink stores a one-time set-password link by its secret's

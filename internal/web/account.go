@@ -3,11 +3,14 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -36,11 +39,13 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		return lerr
 	}
 	f := newForm(r, err)
-	values := url.Values{"language": {a.Language}}
+	values := url.Values{"language": {a.Language}, "token_scope": {string(domain.TokenRead)}, "token_expires": {"90"}}
 	if r.Method == http.MethodPost && newToken == nil {
 		values = r.PostForm // what was typed in the form that failed
-		if values.Get("language") == "" {
-			values.Set("language", a.Language)
+		for k, v := range map[string]string{"language": a.Language, "token_scope": string(domain.TokenRead), "token_expires": "90"} {
+			if values.Get(k) == "" {
+				values.Set(k, v)
+			}
 		}
 	}
 	f.values = values
@@ -71,9 +76,41 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	v.TokenName = f.text("token_name", "token.name", false, 100)
 	v.TokenName.Hint = i18n.T(ctx, "token.name_hint")
 	v.TokenName.Autocomplete = "off"
+	var scopes []components.Option
+	for _, sc := range domain.TokenScopes {
+		scopes = append(scopes, components.Option{Value: string(sc), Label: i18n.T(ctx, "credentials.scope_"+string(sc))})
+	}
+	v.TokenScope = f.choice("token_scope", "credentials.scope", true, scopes)
+	v.TokenScope.Hint = i18n.T(ctx, "credentials.scope_hint")
+	var lifetimes []components.Option
+	for _, days := range domain.TokenLifetimes {
+		o := components.Option{Value: strconv.Itoa(days), Label: components.N(ctx, "credentials.expires_days", days)}
+		if days == 0 {
+			o = components.Option{Value: "never", Label: i18n.T(ctx, "credentials.expires_never")}
+		}
+		lifetimes = append(lifetimes, o)
+	}
+	v.TokenExpires = f.choice("token_expires", "credentials.expires", true, lifetimes)
+	v.TokenPassword = passwordField(f, "token_password", "credentials.token_password", "current-password")
+	v.TokenPassword.Hint = i18n.T(ctx, "credentials.token_password_hint")
+	kept := map[string]bool{}
+	if r.Method == http.MethodPost {
+		for _, id := range r.PostForm["keep_token"] {
+			kept[id] = true
+		}
+	}
+	now := s.now()
 	for _, t := range tokens {
 		id := strconv.FormatInt(t.ID, 10)
-		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(ctx, t.CreatedAt)}
+		if t.Live(now) {
+			v.KeepTokens = append(v.KeepTokens, pages.KeepToken{ID: id, Label: t.Name + " (" + t.Prefix + "…)", Checked: kept[id]})
+		}
+		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(ctx, t.CreatedAt),
+			Scope: i18n.T(ctx, "credentials.scope_"+string(t.Scope)), Expires: i18n.T(ctx, "credentials.expires_never")}
+		if t.ExpiresAt != nil {
+			row.Expires = displayTime(ctx, *t.ExpiresAt)
+			row.Expired = !now.Before(*t.ExpiresAt)
+		}
 		if t.LastUsedAt != nil {
 			row.LastUsed = displayTime(ctx, *t.LastUsedAt)
 		}
@@ -132,7 +169,13 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 	if next != confirm {
 		err = joinInvalid(domain.ValidatePassword("new_password", next), errPasswordMismatch("password_confirm"))
 	} else {
-		u, err = s.access.ChangePassword(r.Context(), actor(r), r.PostForm.Get("current_password"), next)
+		var keep []int64
+		for _, v := range r.PostForm["keep_token"] {
+			if id, perr := strconv.ParseInt(v, 10, 64); perr == nil {
+				keep = append(keep, id)
+			}
+		}
+		u, err = s.access.ChangePassword(r.Context(), actor(r), r.PostForm.Get("current_password"), next, keep)
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
@@ -158,9 +201,25 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	secret, t, err := s.access.CreateToken(r.Context(), actor(r), r.PostForm.Get("token_name"))
+	in := service.TokenRequest{CurrentPassword: r.PostForm.Get("token_password"), NewToken: domain.NewToken{
+		Name: r.PostForm.Get("token_name"), Scope: domain.TokenScope(r.PostForm.Get("token_scope"))}}
+	switch days := r.PostForm.Get("token_expires"); days {
+	case "never":
+	default:
+		n, perr := strconv.Atoi(days)
+		if perr != nil || !slices.Contains(domain.TokenLifetimes, n) || n == 0 {
+			err := &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"token_expires": "field.choose"}}
+			return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
+		}
+		at := s.now().Add(time.Duration(n) * 24 * time.Hour)
+		in.ExpiresAt = &at
+	}
+	secret, t, err := s.access.CreateToken(r.Context(), actor(r), in)
 	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.renderProfile(w, r, http.StatusUnprocessableEntity, renameField(err, "name", "token_name"), nil)
+		for from, to := range map[string]string{"name": "token_name", "scope": "token_scope", "expires_at": "token_expires", "current_password": "token_password"} {
+			err = renameField(err, from, to)
+		}
+		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
 	}
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -20,8 +21,13 @@ func linkErr(err error) error {
 	return err
 }
 
-// renderSetPassword renders the set-password form for the link's user u.
+// renderSetPassword renders the set-password form for the link's user u,
+// in u's profile language unless the visitor chose another with the
+// language switcher (or is signed in, when their own applies).
 func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, status int, u domain.User, err error) error {
+	if httpface.CookieLanguage(r) == "" && actor(r).Anonymous() && s.catalog != nil {
+		r = r.WithContext(i18n.WithLocalizer(r.Context(), s.catalog.Localizer(u.Language, r.Header.Get("Accept-Language"))))
+	}
 	ctx := r.Context()
 	f := newForm(r, err)
 	pw := f.field("password", "set_password.password", "password", true)
@@ -65,7 +71,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) error
 	if pw != confirm {
 		err = joinInvalid(domain.ValidatePassword("password", pw), errPasswordMismatch("password_confirm"))
 	} else {
-		_, err = s.access.SetPasswordWithLink(r.Context(), secret, pw)
+		_, err = s.access.SetPasswordWithLink(r.Context(), secret, pw, actor(r).Address)
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		// The link was not used up; show its form again (or the 404 if

@@ -74,6 +74,7 @@ func (s *Server) userFormView(w http.ResponseWriter, r *http.Request, f *form, u
 		v.Editing = true
 		v.HasPassword = u.HasPassword
 		v.PasswordLinkURL = "/admin/users/" + id + "/password-link"
+		v.SignOutURL = "/admin/users/" + id + "/sign-out"
 	}
 	v.Shell = s.shell(w, r, v.Title)
 	v.Email = f.field("email", "user.email", "email", true)
@@ -252,4 +253,20 @@ func (s *Server) handleUserPasswordLink(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	return s.renderPasswordLink(w, r, "user.link_issued_title", u, secret)
+}
+
+// handleUserSignOut is an administrator's "sign out everywhere": every
+// session of the user ends and every API token of theirs is revoked (the
+// service does both, in one transaction, and logs it).
+func (s *Server) handleUserSignOut(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathIDParam(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.directory.EndSessions(r.Context(), actor(r), id); err != nil {
+		return err
+	}
+	s.setFlash(w, components.FlashSuccess, "credentials.signed_out_flash")
+	http.Redirect(w, r, "/admin/users/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	return nil
 }

@@ -45,7 +45,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 
 // summaryFields are the template fields the notifications.kind.* messages
 // may use; one a notification lacks reads as empty.
-var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy"}
+var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName"}
 
 func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pages.NotificationItem {
 	item := pages.NotificationItem{
@@ -60,7 +60,10 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 	if item.Unread {
 		item.State = i18n.T(ctx, "notifications.state_unread")
 	}
-	if n.RequestID != 0 {
+	switch {
+	case n.Kind.Account():
+		item.URL, item.Title = "/profile", i18n.T(ctx, "notifications.account_title")
+	case n.RequestID != 0:
 		item.URL = "/requests/" + strconv.FormatInt(n.RequestID, 10)
 	}
 	vals := make(map[string]string, len(summaryFields)+len(n.Data))
@@ -75,7 +78,9 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 		vals["Outcome"] = i18n.T(ctx, "notify.outcome."+o)
 	}
 	loc := i18n.FromContext(ctx)
-	vals["Deadline"], vals["RequiredBy"] = loc.StoredTime(vals["Deadline"]), loc.StoredTime(vals["RequiredBy"])
+	for _, k := range []string{"Deadline", "RequiredBy", "At"} {
+		vals[k] = loc.StoredTime(vals[k])
+	}
 	kv := make([]any, 0, 2*len(vals))
 	for k, v := range vals {
 		kv = append(kv, k, v)

@@ -118,6 +118,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/admin/users/{id}", s.handle(s.handleUserEdit))
 		r.Post("/admin/users/{id}", s.handle(s.handleUserUpdate))
 		r.Post("/admin/users/{id}/password-link", s.handle(s.handleUserPasswordLink))
+		r.Post("/admin/users/{id}/sign-out", s.handle(s.handleUserSignOut))
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
 		r.Get("/admin/operations", s.handle(s.handleOperationList))
 		r.Get("/admin/operations/new", s.handle(s.handleOperationNew))

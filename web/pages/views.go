@@ -122,8 +122,14 @@ type ProfileView struct {
 	CurrentPassword components.Field
 	NewPassword     components.Field
 	ConfirmPassword components.Field
-	TokenName       components.Field
-	Tokens          []TokenRow
+	// KeepTokens are the live API tokens the password form offers to
+	// keep, each unticked unless the user ticked it in the form just sent.
+	KeepTokens    []KeepToken
+	TokenName     components.Field
+	TokenScope    components.Field
+	TokenExpires  components.Field
+	TokenPassword components.Field
+	Tokens        []TokenRow
 	// NewToken is the token just created, shown once; nil otherwise.
 	NewToken *NewToken
 	Errors   []components.FormError
@@ -145,8 +151,19 @@ type TokenRow struct {
 	Created  string
 	LastUsed string // "" when never used
 	Revoked  string // when it was revoked, "" while live
+	Scope    string // translated
+	Expires  string // when it stops working, translated "never" when it does not
+	Expired  bool   // the expiry passed (and it was not revoked)
 	// RevokeURL is where the revoke button posts; "" for a revoked token.
 	RevokeURL string
+}
+
+// KeepToken is one checkbox of the password form: a live API token the
+// user may keep through the change.
+type KeepToken struct {
+	ID      string
+	Label   string // its name and prefix
+	Checked bool
 }
 
 // NewToken is a freshly created API token with its secret.
@@ -238,7 +255,9 @@ type AdminUserFormView struct {
 	Editing         bool
 	HasPassword     bool
 	PasswordLinkURL string
-	Errors          []components.FormError
+	// SignOutURL is where "sign out everywhere" posts (editing only).
+	SignOutURL string
+	Errors     []components.FormError
 }
 
 // AdminPasswordLinkView shows a one-time set-password link to the admin,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/demo"
 	"github.com/cmcoord/cmcoord/internal/devtools/bench/seed"
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/pgserver"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
@@ -235,7 +236,7 @@ func (db *benchDB) load(ctx context.Context, pool *pgxpool.Pool, st *store.Store
 		email string
 		token *string
 	}{{officerEmail, &db.officerToken}, {requesterEmail, &db.requesterToken}} {
-		if *u.token, _, err = access.IssueTokenForEmail(ctx, u.email, "bench "+time.Now().Format(time.RFC3339)); err != nil {
+		if *u.token, _, err = access.IssueTokenForEmail(ctx, u.email, domain.NewToken{Name: "bench " + time.Now().Format(time.RFC3339), Scope: domain.TokenFull}); err != nil {
 			return fmt.Errorf("token for %s: %w", u.email, err)
 		}
 	}
