@@ -292,6 +292,9 @@ func TestRenderEveryKind(t *testing.T) {
 		domain.NoticeExpired:        {"expired", "30 Nov 2026, 09:00 UTC"},
 	}
 	for _, kind := range domain.NoticeKinds {
+		if kind.Account() {
+			continue // TestRenderAccountKinds
+		}
 		subject, body := n.Render("en", domain.Notice{Kind: kind, RequestID: 42, Reference: "NPL-RFA-0042",
 			Title: "Airlift\r\nBcc: evil@example.org", Data: data[kind]})
 		if strings.Contains(subject, "notify.") || strings.Contains(body, "notify.") ||
@@ -329,5 +332,48 @@ func TestRenderEveryKind(t *testing.T) {
 	long := strings.Repeat("é", 400)
 	if subject, _ := n.Render("en", domain.Notice{Kind: domain.NoticeReturned, Title: long}); len([]rune(subject)) != 300 {
 		t.Errorf("a long subject has %d characters, want 300", len([]rune(subject)))
+	}
+}
+
+// TestRenderAccountKinds renders each account notice in every language:
+// whole (no missing message or hole), saying when and from where, with
+// the profile link and never a request's, and no secret.
+func TestRenderAccountKinds(t *testing.T) {
+	t.Parallel()
+	n := notify.New(mustCatalog(t), true, "https://cmcoord.example.org", nil)
+	data := map[domain.NoticeKind]map[string]string{
+		domain.NoticeAccountPassword: {},
+		domain.NoticeAccountToken:    {"TokenName": "reporting script", "Scope": "read", "Expires": "2026-12-31T00:00:00Z"},
+		domain.NoticeAccountFactor:   {},
+	}
+	for _, lang := range []string{"en", "fr", "es", "ar"} {
+		for _, kind := range domain.AccountNoticeKinds {
+			d := map[string]string{"At": "2026-11-30T09:00:00Z", "Address": "203.0.113.7"}
+			for k, v := range data[kind] {
+				d[k] = v
+			}
+			subject, body := n.Render(lang, domain.Notice{Kind: kind, Recipients: []int64{1}, Data: d})
+			if strings.Contains(subject+body, "notify.") || strings.Contains(subject+body, "<no value>") || subject == "" {
+				t.Errorf("%s %s: subject %q, body:\n%s", lang, kind, subject, body)
+			}
+			for _, w := range []string{"203.0.113.7", "https://cmcoord.example.org/profile"} {
+				if !strings.Contains(body, w) {
+					t.Errorf("%s %s: body lacks %q:\n%s", lang, kind, w, body)
+				}
+			}
+			if strings.Contains(body, "2026-11-30T09:00:00Z") || strings.Contains(body, "/requests/") {
+				t.Errorf("%s %s: the time is not in words, or a request is linked:\n%s", lang, kind, body)
+			}
+			if kind == domain.NoticeAccountToken && (!strings.Contains(body, "reporting script") || strings.Contains(body, "cmc_")) {
+				t.Errorf("%s: the token notice lacks the name or shows a secret:\n%s", lang, body)
+			}
+		}
+	}
+	_, body := n.Render("en", domain.Notice{Kind: domain.NoticeAccountToken, Data: map[string]string{"At": "2026-11-30T09:00:00Z",
+		"Address": "203.0.113.7", "TokenName": "ci", "Scope": "read", "Expires": "2026-12-31T00:00:00Z"}})
+	for _, w := range []string{"30 Nov 2026, 09:00 UTC", "read only", "expires on 31 Dec 2026"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("token notice lacks %q:\n%s", w, body)
+		}
 	}
 }

@@ -629,6 +629,51 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		}
 		done[s.action] = true
 	}
+	// The account's own credential events (issue 15): the user is the
+	// actor, but for an administrator's "sign out everywhere".
+	xu, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := f.actor(t, xu)
+	var tok domain.APIToken
+	account := []struct {
+		action      string
+		by, entries int64
+		do          func() error
+	}{
+		{domain.DirTokenCreated, x.UserID, 1, func() (err error) {
+			_, tok, err = f.access.CreateToken(ctx, x, service.TokenRequest{CurrentPassword: pw,
+				NewToken: domain.NewToken{Name: "ci", Scope: domain.TokenRead}})
+			return err
+		}},
+		{domain.DirTokenRevoked, x.UserID, 1, func() error { return f.access.RevokeToken(ctx, x, tok.ID) }},
+		{domain.DirPasswordChanged, x.UserID, 1, func() error {
+			_, err := f.access.ChangePassword(ctx, x, pw, "another long passphrase", nil)
+			return err
+		}},
+		{domain.DirSessionsEnded, f.admin.UserID, 1, func() error { return f.dir.EndSessions(ctx, f.admin, x.UserID) }},
+		// The administrator issues a link (one entry), the user uses it.
+		{domain.DirPasswordSet, x.UserID, 2, func() error {
+			secret, err := f.dir.IssuePasswordLink(ctx, f.admin, x.UserID)
+			if err != nil {
+				return err
+			}
+			_, err = f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.2")
+			return err
+		}},
+	}
+	for _, s := range account {
+		before := f.newest(t)
+		if err := s.do(); err != nil {
+			t.Fatalf("%s: %v", s.action, err)
+		}
+		e := f.newest(t)
+		if e.Seq != before.Seq+s.entries || e.Action != s.action || e.Target != (domain.Target{Kind: domain.TargetUser, ID: x.UserID}) || e.ActorID != s.by {
+			t.Errorf("%s: newest entry %+v (seq before %d)", s.action, e, before.Seq)
+		}
+		done[s.action] = true
+	}
 	for _, a := range domain.DirectoryActions {
 		if !done[a] {
 			t.Errorf("action %s is never exercised here", a)

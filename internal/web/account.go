@@ -78,7 +78,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	v.TokenName.Autocomplete = "off"
 	var scopes []components.Option
 	for _, sc := range domain.TokenScopes {
-		scopes = append(scopes, components.Option{Value: string(sc), Label: i18n.T(ctx, "credentials.scope_"+string(sc))})
+		scopes = append(scopes, components.Option{Value: string(sc), Label: i18n.T(ctx, scopeKey(sc))})
 	}
 	v.TokenScope = f.choice("token_scope", "credentials.scope", true, scopes)
 	v.TokenScope.Hint = i18n.T(ctx, "credentials.scope_hint")
@@ -106,7 +106,7 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 			v.KeepTokens = append(v.KeepTokens, pages.KeepToken{ID: id, Label: t.Name + " (" + t.Prefix + "…)", Checked: kept[id]})
 		}
 		row := pages.TokenRow{ID: id, Name: t.Name, Prefix: t.Prefix, Created: displayTime(ctx, t.CreatedAt),
-			Scope: i18n.T(ctx, "credentials.scope_"+string(t.Scope)), Expires: i18n.T(ctx, "credentials.expires_never")}
+			Scope: i18n.T(ctx, scopeKey(t.Scope)), Expires: i18n.T(ctx, "credentials.expires_never")}
 		if t.ExpiresAt != nil {
 			row.Expires = displayTime(ctx, *t.ExpiresAt)
 			row.Expired = !now.Before(*t.ExpiresAt)
@@ -242,3 +242,6 @@ func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
 }
+
+// scopeKey is the message naming token scope sc.
+func scopeKey(sc domain.TokenScope) string { return "credentials.scope_" + string(sc) }
