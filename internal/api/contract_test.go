@@ -32,8 +32,11 @@ func TestOpenAPI_Responses(t *testing.T) {
 	check("GET /openapi.json", req{Path: "/openapi.json"}, 200)
 	check("GET /me", req{Path: "/me", Token: member}, 200)
 	check("GET /me", req{Path: "/me"}, 401)
-	tok := check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci"}}, 201)
+	tok := check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci", "current_password": testPassword}}, 201)
+	check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci", "scope": "full",
+		"expires_at": "2099-01-01T00:00:00Z", "current_password": testPassword}}, 422) // beyond five years
 	check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: `{"name": 1}`}, 400)
+	check("POST /me/tokens", req{Path: "/me/tokens", Token: tok["token"].(string), Body: map[string]any{"current_password": testPassword}}, 403) // read-only
 	check("GET /me/tokens", req{Path: "/me/tokens", Token: member}, 200)
 	check("DELETE /me/tokens/{id}", req{Path: "/me/tokens/" + id(tok), Token: member}, 204)
 	check("DELETE /me/tokens/{id}", req{Path: "/me/tokens/999999", Token: member}, 404)
@@ -57,6 +60,9 @@ func TestOpenAPI_Responses(t *testing.T) {
 	check("GET /users/{id}", req{Path: "/users/" + id(usr), Token: f.adminToken}, 200)
 	check("PATCH /users/{id}", req{Path: "/users/" + id(usr), Token: f.adminToken, Body: map[string]any{"language": "ar"}}, 200)
 	check("POST /users/{id}/password-link", req{Path: "/users/" + id(usr) + "/password-link", Token: f.adminToken}, 200)
+	check("POST /users/{id}/sign-out", req{Path: "/users/" + id(usr) + "/sign-out", Token: f.adminToken}, 204)
+	check("POST /users/{id}/sign-out", req{Path: "/users/" + id(usr) + "/sign-out", Token: member}, 403)
+	check("POST /users/{id}/sign-out", req{Path: "/users/999999/sign-out", Token: f.adminToken}, 404)
 
 	check("POST /operations", req{Path: "/operations", Token: f.adminToken,
 		Body: map[string]any{"code": "HTI-EQ-2021", "name": "Haiti", "country_iso3": "HTI", "context": "mixed"}}, 201)

@@ -12,9 +12,10 @@ import (
 type tokenInput struct {
 	Name string `json:"name"`
 	// Scope defaults to read: a token does the least unless asked.
-	Scope           string     `json:"scope"`
-	ExpiresAt       *time.Time `json:"expires_at"`
-	CurrentPassword string     `json:"current_password"`
+	Scope string `json:"scope"`
+	// ExpiresAt is RFC 3339; null or absent never expires.
+	ExpiresAt       *string `json:"expires_at"`
+	CurrentPassword string  `json:"current_password"`
 }
 
 func (a *API) handleTokenList(w http.ResponseWriter, r *http.Request) error {
@@ -35,8 +36,16 @@ func (a *API) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
 	if in.Scope == "" {
 		in.Scope = string(domain.TokenRead)
 	}
+	var expires *time.Time
+	if in.ExpiresAt != nil {
+		at, err := time.Parse(time.RFC3339, *in.ExpiresAt)
+		if err != nil || !representable(at) {
+			return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"expires_at": "field.rfc3339"}}
+		}
+		expires = &at
+	}
 	secret, t, err := a.access.CreateToken(r.Context(), actor(r), service.TokenRequest{
-		NewToken:        domain.NewToken{Name: in.Name, Scope: domain.TokenScope(in.Scope), ExpiresAt: in.ExpiresAt},
+		NewToken:        domain.NewToken{Name: in.Name, Scope: domain.TokenScope(in.Scope), ExpiresAt: expires},
 		CurrentPassword: in.CurrentPassword})
 	if err != nil {
 		return err

@@ -279,6 +279,11 @@ func (d *Directory) EndSessions(ctx context.Context, by domain.Actor, id int64) 
 	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
 		return err
 	}
+	if id == by.UserID {
+		// Not on oneself: it would end the very session asking, and an
+		// administrator's own credentials end with their password change.
+		return domain.Errorf(domain.CodeForbidden, "credentials.sign_out_self")
+	}
 	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
 		u, err := st.GetUser(ctx, id)
 		if err != nil {
