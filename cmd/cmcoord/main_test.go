@@ -178,7 +178,7 @@ func TestRunDemo(t *testing.T) {
 	}
 	// Requests in every state this release knows, in every operation; the
 	// officer sees all but drafts, and the audit trail verifies.
-	reqs := service.NewRequests(store.New(testdb.Pool(t, url)), time.Now, discardLogger())
+	reqs := service.NewRequests(store.New(testdb.Pool(t, url)), time.Now, discardLogger()).WithActionLimits(nil)
 	officer := demoActor(t, svc, "officer@example.org")
 	states := map[domain.Status]int{}
 	for _, code := range []string{"NPL-EQ-DEMO", "SSD-CE-DEMO", "MOZ-TC-DEMO"} {

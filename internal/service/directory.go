@@ -170,7 +170,7 @@ func (d *Directory) createUser(ctx context.Context, by domain.Actor, in NewUser)
 	}
 	hash := ""
 	if in.Password != "" {
-		if hash, err = HashPassword(in.Password); err != nil {
+		if hash, err = HashPassword(ctx, in.Password); err != nil {
 			return domain.User{}, "", err
 		}
 	}

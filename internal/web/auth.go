@@ -55,6 +55,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.render(w, r, status, pages.Login(s.loginView(w, r, err)))
 	default:
 		return err
