@@ -219,7 +219,7 @@ func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPe
 		if u.Email == "" {
 			u.Email = slug // no account is known: the entry names the provider
 		}
-		e := accountEntry(domain.DirSignInFailed, u, map[string]any{"method": "sso", "provider": slug, "reason": reason})
+		e := accountEntry(domain.DirSignInFailed, u, map[string]any{"method": "sso", "provider": slug, "reason": "sso.refused." + reason})
 		if lerr := logAccount(ctx, s.store, s.now, address, e); lerr != nil {
 			return domain.User{}, lerr
 		}

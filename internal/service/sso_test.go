@@ -106,7 +106,7 @@ func (f *ssoFixture) wantRefused(t *testing.T, err error, reason string, id int6
 		t.Fatalf("refusal = %v (reason %q), want reason %q", err, got, reason)
 	}
 	f.wantLog(t, id, domain.DirSignInFailed)
-	if p := payloadOf(t, f.newest(t, 1)[0]); p["reason"] != reason {
+	if p := payloadOf(t, f.newest(t, 1)[0]); p["reason"] != "sso.refused."+reason {
 		t.Errorf("failure payload %v, want reason %q", p, reason)
 	}
 }
