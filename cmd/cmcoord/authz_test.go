@@ -166,7 +166,7 @@ var matrix = map[string]expect{
 
 	// Single sign-on: the fixture's provider does not exist; a callback
 	// without a sign-in started in this browser is refused.
-	"POST /login/sso/{slug}":         everyone(404),
+	"GET /login/sso/{slug}":          everyone(404),
 	"GET /login/sso/{slug}/callback": everyone(401),
 
 	// The signed-in user's own profile; {id} is another user's token.

@@ -46,7 +46,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/language", s.handle(s.handleLanguage))
 
 		// Single sign-on: start at a provider, and its way back.
-		r.Post("/login/sso/{slug}", s.handle(s.handleSSOBegin))
+		r.Get("/login/sso/{slug}", s.handle(s.handleSSOBegin))
 		r.Get("/login/sso/{slug}/callback", s.handle(s.handleSSOCallback))
 
 		// Setting a password through a one-time link.

@@ -27,9 +27,10 @@ func (s *Server) ssoRedirectURL(slug string) string {
 	return s.baseURL + "/login/sso/" + url.PathEscape(slug) + "/callback"
 }
 
-// ssoButtons are the sign-in page's "Sign in with …" forms, one per
-// enabled provider. A failure to list them leaves the password form.
-func (s *Server) ssoButtons(ctx context.Context) []pages.SSOButton {
+// ssoButtons are the sign-in page's "Sign in with …" links, one per
+// enabled provider, carrying next. A failure to list them leaves the
+// password form.
+func (s *Server) ssoButtons(ctx context.Context, next string) []pages.SSOButton {
 	if s.sso == nil {
 		return nil
 	}
@@ -40,24 +41,24 @@ func (s *Server) ssoButtons(ctx context.Context) []pages.SSOButton {
 	}
 	out := make([]pages.SSOButton, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, pages.SSOButton{Slug: p.Slug, Action: "/login/sso/" + url.PathEscape(p.Slug),
+		out = append(out, pages.SSOButton{Slug: p.Slug, URL: "/login/sso/" + url.PathEscape(p.Slug) + "?next=" + url.QueryEscape(next),
 			Label: i18n.T(ctx, "sso.sign_in_with", "Name", p.Name)})
 	}
 	return out
 }
 
-// handleSSOBegin starts a sign-in at provider {slug}: a form post (no
-// script needed) that keeps the flow's secrets in the session and sends
-// the browser to the provider.
+// handleSSOBegin starts a sign-in at provider {slug}: a plain link (no
+// script needed; a form could not be used, as the page's CSP lets forms
+// post and redirect only to cmcoord) that keeps the flow's secrets in the
+// session and sends the browser to the provider. Starting a flow changes
+// nothing but this browser's pending sign-in: a sign-in needs the
+// person's own credentials at the provider and this session's state.
 func (s *Server) handleSSOBegin(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
 	if s.sso == nil {
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
 	slug := chi.URLParam(r, "slug")
-	authURL, pend, err := s.sso.Begin(r.Context(), slug, s.ssoRedirectURL(slug), safeNext(r.PostForm.Get("next")))
+	authURL, pend, err := s.sso.Begin(r.Context(), slug, s.ssoRedirectURL(slug), safeNext(r.URL.Query().Get("next")))
 	if domain.SSORefusalReason(err) != "" {
 		return s.ssoRefused(w, r, err)
 	}

@@ -38,11 +38,11 @@ type LoginView struct {
 	SSO []SSOButton
 }
 
-// SSOButton is one "Sign in with …" form of the sign-in page.
+// SSOButton is one "Sign in with …" link of the sign-in page.
 type SSOButton struct {
-	Slug   string
-	Action string // the form's target: /login/sso/{slug}
-	Label  string // translated
+	Slug  string
+	URL   string // /login/sso/{slug}?next=…
+	Label string // translated
 }
 
 // DashboardView is the home page of a signed-in user.
