@@ -287,4 +287,3 @@ func TestSSOProviders(t *testing.T) {
 		t.Errorf("stale edit: %v", err)
 	}
 }
-
