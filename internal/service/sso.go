@@ -148,7 +148,13 @@ type SSOPending struct {
 	Nonce    string `json:"nonce"`
 	Verifier string `json:"verifier"`
 	Next     string `json:"next"`
+	// Started bounds the flow: a callback after SSOPendingLifetime is
+	// refused as if no sign-in had been started.
+	Started time.Time `json:"started"`
 }
+
+// SSOPendingLifetime is how long a sign-in started at a provider may take.
+const SSOPendingLifetime = 15 * time.Minute
 
 // SSOCallback is what the provider sent back to the redirect URL.
 type SSOCallback struct {
@@ -198,7 +204,8 @@ func (s *SSO) Begin(ctx context.Context, slug, redirectURL, next string) (string
 	if err != nil {
 		return "", SSOPending{}, err
 	}
-	pend := SSOPending{Provider: p.Slug, State: newSecret(""), Nonce: newSecret(""), Verifier: oauth2.GenerateVerifier(), Next: next}
+	pend := SSOPending{Provider: p.Slug, State: newSecret(""), Nonce: newSecret(""), Verifier: oauth2.GenerateVerifier(), Next: next,
+		Started: s.now()}
 	url := oauthConfig(p, secret, op, redirectURL).AuthCodeURL(pend.State, oauth2.S256ChallengeOption(pend.Verifier), oidc.Nonce(pend.Nonce))
 	return url, pend, nil
 }
@@ -225,7 +232,8 @@ func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPe
 		}
 		return domain.User{}, domain.SSORefusal(reason)
 	}
-	if pend.State == "" || pend.Provider != slug || subtle.ConstantTimeCompare([]byte(pend.State), []byte(cb.State)) != 1 {
+	if pend.State == "" || pend.Provider != slug || subtle.ConstantTimeCompare([]byte(pend.State), []byte(cb.State)) != 1 ||
+		s.now().Sub(pend.Started) > SSOPendingLifetime {
 		return refused(domain.SSORefusedState, domain.User{}, nil)
 	}
 	if cb.Error != "" || cb.Code == "" {

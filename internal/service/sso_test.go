@@ -191,6 +191,9 @@ func TestSSO(t *testing.T) {
 		{"state", domain.SSORefusedState, func(_ *service.SSOPending, cb *service.SSOCallback) { cb.State += "x" }},
 		{"no state kept", domain.SSORefusedState, func(p *service.SSOPending, _ *service.SSOCallback) { *p = service.SSOPending{} }},
 		{"other provider's flow", domain.SSORefusedState, func(p *service.SSOPending, _ *service.SSOCallback) { p.Provider = "other" }},
+		{"too late", domain.SSORefusedState, func(p *service.SSOPending, _ *service.SSOCallback) {
+			p.Started = p.Started.Add(-service.SSOPendingLifetime - time.Second)
+		}},
 		{"nonce", domain.SSORefusedProvider, func(p *service.SSOPending, _ *service.SSOCallback) { p.Nonce += "x" }},
 		{"PKCE verifier", domain.SSORefusedProvider, func(p *service.SSOPending, _ *service.SSOCallback) { p.Verifier += "x" }},
 		{"code", domain.SSORefusedProvider, func(_ *service.SSOPending, cb *service.SSOCallback) { cb.Code += "x" }},
