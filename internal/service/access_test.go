@@ -22,6 +22,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 type accessFixture struct {
+	st     *store.Store
 	clock  *clock
 	access *service.Access
 	dir    *service.Directory
@@ -50,7 +51,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &accessFixture{clock: c, access: access, dir: dir, admin: admin, user: u}
+	return &accessFixture{st: st, clock: c, access: access, dir: dir, admin: admin, user: u}
 }
 
 func TestSignIn(t *testing.T) {

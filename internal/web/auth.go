@@ -33,6 +33,7 @@ func (s *Server) loginView(w http.ResponseWriter, r *http.Request, err error) pa
 		Password: pw,
 		Next:     safeNext(next),
 		Errors:   f.summary(),
+		SSO:      s.ssoButtons(r.Context(), safeNext(next)),
 	}
 }
 
