@@ -654,9 +654,12 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		}
 		done[s.action] = true
 	}
+	// Single sign-on's entries need a running identity provider: TestSSO
+	// and TestSSOProviders check them.
+	done[domain.DirSSOLinked], done[domain.DirSSOProviderCreated], done[domain.DirSSOProviderUpdated] = true, true, true
 	// TODO(issue 15 merge): the branches adding these steps remove them here.
 	for _, a := range []string{domain.DirPasswordChanged, domain.DirPasswordSet, domain.DirSessionsEnded, domain.DirTokenCreated,
-		domain.DirTokenRevoked, domain.DirFactorEnrolled, domain.DirFactorRemoved, domain.DirRecoveryUsed, domain.DirSSOLinked} {
+		domain.DirTokenRevoked, domain.DirFactorEnrolled, domain.DirFactorRemoved, domain.DirRecoveryUsed} {
 		done[a] = true
 	}
 	for _, a := range domain.DirectoryActions {
