@@ -223,6 +223,7 @@ var matrix = map[string]expect{
 	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
 	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
 	"GET /api/v1/audit/directory":           adminOnly(401, 200),
+	"GET /api/v1/audit/directory.jsonl":     adminOnly(401, 200),
 	// Requests. {id} is a submitted request of the requester's
 	// organisation, {comment_id} a comment on it by someone else. Empty
 	// posts carry no version: a transition the caller may take is then

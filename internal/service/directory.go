@@ -989,3 +989,15 @@ func logAccount(ctx context.Context, st *store.Store, now func() time.Time, addr
 	}
 	return inDirectoryLog(ctx, st, now, func(*store.Store) ([]logEntry, error) { return entries, nil })
 }
+
+// EachDirectoryEvent calls fn with every entry of the directory log (the
+// security log) in chain order, from one snapshot, streaming: the
+// administrators' JSON-lines export.
+func (d *Directory) EachDirectoryEvent(ctx context.Context, by domain.Actor, fn func(domain.DirectoryEvent) error) error {
+	if err := domain.Can(by, domain.ActionViewDirectoryLog, domain.OnInstance()); err != nil {
+		return err
+	}
+	return d.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		return st.EachDirectoryEvent(ctx, fn)
+	})
+}
