@@ -53,6 +53,7 @@ type fixture struct {
 	access     *service.Access
 	dir        *service.Directory
 	reqs       *service.Requests
+	exports    *service.Exports // withExports's
 	reviews    *service.Reviews
 	life       *service.Lifecycle
 	clock      *clock              // the requests, reviews and lifecycle services'; time.Now until advanced
@@ -77,7 +78,9 @@ func newFixture(t *testing.T) *fixture {
 	access := service.NewAccess(st, time.Now, log)
 	dir := service.NewDirectory(st, access, time.Now, log)
 	clk := &clock{}
-	reqs := service.NewRequests(st, clk.now, log)
+	// Fixtures seed data faster than any person would: the per-user
+	// limits are off here, on in TestBusinessLimits.
+	reqs := service.NewRequests(st, clk.now, log).WithActionLimits(nil)
 	reviews := service.NewReviews(st, clk.now, log, nil)
 	life := service.NewLifecycle(st, clk.now, log)
 	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false)

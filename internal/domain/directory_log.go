@@ -38,10 +38,11 @@ const (
 	TargetOrganization TargetKind = "organization"
 	TargetUser         TargetKind = "user"
 	TargetOperation    TargetKind = "operation"
+	TargetSSOProvider  TargetKind = "sso_provider"
 )
 
 // TargetKinds lists every target kind.
-var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation}
+var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation, TargetSSOProvider}
 
 // Target is the record a directory event concerns.
 type Target struct {
@@ -101,7 +102,8 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
 	DirInvitationCancelled, DirInvitationDropped,
 	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
-	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked}
+	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
+	DirSSOProviderCreated, DirSSOProviderUpdated}
 
 // MembershipAction names the directory event of a role change from
 // current to wanted, or "" when nothing changes.
