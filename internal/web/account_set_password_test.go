@@ -89,3 +89,37 @@ func TestSetPasswordLink(t *testing.T) {
 	r = f.post(t, f.client(t), "/login", url.Values{"email": {"cleo@example.org"}, "password": {"another long password"}})
 	wantStatus(t, r, http.StatusUnauthorized)
 }
+
+// TestSetPasswordPage_LanguageAndRules: the page speaks the language of
+// the user the link belongs to, unless the visitor chose another with the
+// switcher; a common password is refused next to the field, in that
+// language; the reset ends the user's sessions and tokens.
+func TestSetPasswordPage_LanguageAndRules(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	admin := f.signIn(t, "admin@example.org")
+	r := f.post(t, admin, "/admin/users/new", url.Values{"email": {"dora@example.org"}, "name": {"Dora Nueva"},
+		"organization_id": {strconv.FormatInt(f.org.ID, 10)}, "language": {"es"}})
+	wantStatus(t, r, http.StatusCreated)
+	path := strings.TrimPrefix(strings.TrimSpace(testid(doc(t, r), "password-link-secret").Text()), f.srv.URL)
+
+	c := f.client(t)
+	d := doc(t, f.get(t, c, path))
+	if got := d.Find("html").AttrOr("lang", ""); got != "es" {
+		t.Errorf("the link's page is in %q, want the user's es", got)
+	}
+	r = f.post(t, c, path, url.Values{"password": {"qwerty123456"}, "password_confirm": {"qwerty123456"}})
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	d = doc(t, r)
+	if got := d.Find("html").AttrOr("lang", ""); got != "es" {
+		t.Errorf("the refused form is in %q, want es", got)
+	}
+	wantFieldError(t, d, "password", "contraseñas comunes")
+	// The visitor's own choice wins.
+	fr := f.client(t)
+	u, _ := url.Parse(f.srv.URL)
+	fr.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "fr", Path: "/"}})
+	if got := doc(t, f.get(t, fr, path)).Find("html").AttrOr("lang", ""); got != "fr" {
+		t.Errorf("with the switcher's fr the page is in %q", got)
+	}
+}

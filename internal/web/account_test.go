@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -93,8 +94,41 @@ func TestProfile(t *testing.T) {
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		wantFieldError(t, doc(t, r), "new_password", "at least 12")
 
+		r = f.post(t, here, "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {"Password2024!"}, "password_confirm": {"Password2024!"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantFieldError(t, doc(t, r), "new_password", "common or breached")
+		r = f.post(t, here, "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {"ana@example.org"}, "password_confirm": {"ana@example.org"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantFieldError(t, doc(t, r), "new_password", "e-mail address")
+
+		// Two live tokens are offered to keep, neither ticked; one is kept.
+		keep, kept, err := f.access.IssueTokenForEmail(t.Context(), "ana@example.org", domain.NewToken{Name: "Keep me", Scope: domain.TokenRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		drop, _, err := f.access.IssueTokenForEmail(t.Context(), "ana@example.org", domain.NewToken{Name: "Drop me", Scope: domain.TokenFull})
+		if err != nil {
+			t.Fatal(err)
+		}
+		boxes := doc(t, f.get(t, here, "/profile")).Find(`[data-testid="keep-tokens"] input[type="checkbox"]`)
+		if boxes.Length() != 2 || boxes.Filter("[checked]").Length() != 0 {
+			t.Errorf("%d keep boxes (%d ticked), want 2 unticked", boxes.Length(), boxes.Filter("[checked]").Length())
+		}
+		keepID := strconv.FormatInt(kept.ID, 10)
+		r = f.post(t, here, "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {"short"}, "password_confirm": {"short"}, "keep_token": {keepID}})
+		if testid(doc(t, r), "keep-token-"+keepID).AttrOr("checked", "none") == "none" {
+			t.Error("a refused form forgot the token the user chose to keep")
+		}
+
 		before := sessionCookie(t, f, here).Value
-		wantRedirect(t, f.post(t, here, "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "password_confirm": {next}}), "/profile")
+		wantRedirect(t, f.post(t, here, "/profile/password", url.Values{"current_password": {testPassword}, "new_password": {next}, "password_confirm": {next},
+			"keep_token": {keepID}}), "/profile")
+		if _, err := f.access.ActorForToken(t.Context(), keep); err != nil {
+			t.Errorf("the kept token: %v", err)
+		}
+		if _, err := f.access.ActorForToken(t.Context(), drop); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Errorf("the token not kept: %v, want unauthorized", err)
+		}
 		if sessionCookie(t, f, here).Value == before {
 			t.Error("the session token was not renewed after the password change")
 		}
@@ -103,6 +137,9 @@ func TestProfile(t *testing.T) {
 		wantFlashText(t, doc(t, r), "password is changed")
 		wantRedirect(t, f.get(t, elsewhere, "/profile"), "/login?next=%2Fprofile")
 		wantStatus(t, f.post(t, f.client(t), "/login", url.Values{"email": {"ana@example.org"}, "password": {next}}), http.StatusSeeOther)
+		if notes := doc(t, f.get(t, here, "/notifications")).Find(`[data-testid="notification-summary"]`).Text(); !strings.Contains(notes, "Your password was changed") {
+			t.Errorf("notifications = %q, want the password change", notes)
+		}
 	})
 
 	t.Run("Tokens", func(t *testing.T) {
@@ -113,9 +150,23 @@ func TestProfile(t *testing.T) {
 		if testid(doc(t, f.get(t, c, "/profile")), "no-tokens").Length() != 1 {
 			t.Error("no 'no tokens' message")
 		}
-		r := f.post(t, c, "/profile/tokens", url.Values{"token_name": {"Sync script"}})
+		d := doc(t, f.get(t, c, "/profile"))
+		// Least by default: read-only, 90 days.
+		if sc, ex := selected(d, "token_scope"), selected(d, "token_expires"); sc != "read" || ex != "90" {
+			t.Errorf("token form defaults: scope %q, expiry %q; want read, 90", sc, ex)
+		}
+		r := f.post(t, c, "/profile/tokens", url.Values{"token_name": {"Sync script"}, "token_scope": {"full"}, "token_expires": {"never"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantFieldError(t, doc(t, r), "token_password", "Enter")
+		r = f.post(t, c, "/profile/tokens", url.Values{"token_name": {"Sync script"}, "token_scope": {"full"}, "token_expires": {"never"},
+			"token_password": {"not my password"}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantFieldError(t, doc(t, r), "token_password", "not right")
+		wantValue(t, doc(t, r), "token_name", "Sync script")
+		r = f.post(t, c, "/profile/tokens", url.Values{"token_name": {"Sync script"}, "token_scope": {"full"}, "token_expires": {"never"},
+			"token_password": {testPassword}})
 		wantStatus(t, r, http.StatusCreated)
-		d := doc(t, r)
+		d = doc(t, r)
 		secret := strings.TrimSpace(testid(d, "new-token-secret").Text())
 		if !strings.HasPrefix(secret, "cmc_") {
 			t.Fatalf("secret = %q", secret)
@@ -139,6 +190,9 @@ func TestProfile(t *testing.T) {
 		if got := strings.TrimSpace(row.Find(`[data-testid="token-status"]`).Text()); got != "Active" {
 			t.Errorf("status = %q", got)
 		}
+		if sc, ex := strings.TrimSpace(row.Find(`[data-testid="token-scope"]`).Text()), strings.TrimSpace(row.Find(`[data-testid="token-expires"]`).Text()); sc != "Read and write" || ex != "Never" {
+			t.Errorf("scope %q, expiry %q; want Read and write, Never", sc, ex)
+		}
 		action := row.Find(`form`).AttrOr("action", "")
 		wantRedirect(t, f.post(t, c, action, url.Values{}), "/profile")
 		d = doc(t, f.get(t, c, "/profile"))
@@ -158,9 +212,30 @@ func TestProfile(t *testing.T) {
 		f.mustUser(t, "bea@example.org", 0)
 		wantStatus(t, f.post(t, f.signIn(t, "bea@example.org"), action, url.Values{}), http.StatusNotFound)
 
-		r = f.post(t, c, "/profile/tokens", url.Values{"token_name": {strings.Repeat("x", 101)}})
+		r = f.post(t, c, "/profile/tokens", url.Values{"token_name": {strings.Repeat("x", 101)}, "token_scope": {"read"}, "token_expires": {"30"}, "token_password": {testPassword}})
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		wantFieldError(t, doc(t, r), "token_name", "too long")
+		r = f.post(t, c, "/profile/tokens", url.Values{"token_scope": {"read"}, "token_expires": {"7"}, "token_password": {testPassword}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantFieldError(t, doc(t, r), "token_expires", "Choose")
+
+		// A read-only token for 30 days: its row says so, and it reads but does not write.
+		r = f.post(t, c, "/profile/tokens", url.Values{"token_name": {"Reader"}, "token_scope": {"read"}, "token_expires": {"30"}, "token_password": {testPassword}})
+		wantStatus(t, r, http.StatusCreated)
+		reader := strings.TrimSpace(testid(doc(t, r), "new-token-secret").Text())
+		a, err := f.access.ActorForToken(t.Context(), reader)
+		if err != nil || !a.ReadOnly {
+			t.Errorf("the read-only token's actor: %+v, %v", a, err)
+		}
+		row = doc(t, f.get(t, c, "/profile")).Find(`[data-testid="tokens"] tbody tr`).First()
+		if sc, ex := strings.TrimSpace(row.Find(`[data-testid="token-scope"]`).Text()), row.Find(`[data-testid="token-expires"]`).Text(); sc != "Read only" || ex == "Never" {
+			t.Errorf("scope %q, expiry %q; want Read only, a date", sc, ex)
+		}
+		// Each new token was told to its user.
+		notes := doc(t, f.get(t, c, "/notifications")).Find(`[data-testid="notification-summary"]`).Text()
+		if strings.Count(notes, "new API token") != 2 {
+			t.Errorf("notifications = %q, want two new-token notices", notes)
+		}
 	})
 
 	t.Run("ErrAnonymous", func(t *testing.T) {

@@ -182,6 +182,37 @@ func TestAdminUsers(t *testing.T) {
 		wantStatus(t, r, http.StatusUnauthorized)
 	})
 
+	t.Run("SignOutEverywhere", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t).withAdmin(t)
+		u := f.mustUser(t, "bea@example.org", 0)
+		bea := f.signIn(t, "bea@example.org")
+		secret, _, err := f.access.IssueTokenForEmail(t.Context(), u.Email, domain.NewToken{Name: "script", Scope: domain.TokenRead})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := f.signIn(t, "admin@example.org")
+		page := "/admin/users/" + strconv.FormatInt(u.ID, 10)
+		action := testid(doc(t, f.get(t, c, page)), "sign-out-panel").Find("form").AttrOr("action", "")
+		if action != page+"/sign-out" {
+			t.Fatalf("sign-out form posts to %q", action)
+		}
+		// Only administrators: Bea herself cannot.
+		wantStatus(t, f.post(t, bea, action, url.Values{}), http.StatusForbidden)
+		wantRedirect(t, f.post(t, c, action, url.Values{}), page)
+		wantFlashText(t, doc(t, f.get(t, c, page)), "signed out everywhere")
+		wantRedirect(t, f.get(t, bea, "/profile"), "/login?next=%2Fprofile")
+		if _, err := f.access.ActorForToken(t.Context(), secret); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Errorf("token after sign-out everywhere: %v", err)
+		}
+		// She signs in again with her password; the admin's own session lives on.
+		f.signIn(t, "bea@example.org")
+		wantStatus(t, f.get(t, c, page), http.StatusOK)
+		// Not on oneself.
+		admins := "/admin/users/" + strconv.FormatInt(f.admin.UserID, 10)
+		wantStatus(t, f.post(t, c, admins+"/sign-out", url.Values{}), http.StatusForbidden)
+	})
+
 	t.Run("NewPasswordLink", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t).withAdmin(t)

@@ -19,6 +19,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/metrics"
+	"github.com/cmcoord/cmcoord/internal/notify"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
@@ -80,7 +81,8 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	st := store.New(pool)
-	access := service.NewAccess(st, time.Now, log)
+	// Account changes are told in-app (e-mail off), as serve does.
+	access := service.NewAccess(st, time.Now, log).WithNotifier(notify.New(catalog, false, "", log))
 	dir := service.NewDirectory(st, access, time.Now, log)
 	clock := &testClock{}
 	// Fixtures seed data faster than any person would: the per-user
