@@ -225,8 +225,8 @@ func (s *Access) issueToken(ctx context.Context, userID int64, name string) (str
 	if name == "" {
 		name = "API token"
 	}
-	if len([]rune(name)) > 100 {
-		return "", domain.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+	if err := domain.ValidateTokenName(name); err != nil {
+		return "", domain.APIToken{}, err
 	}
 	secret := newSecret(TokenPrefix)
 	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())
