@@ -2,7 +2,9 @@ package domain
 
 import (
 	"sort"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sign-in throttling: the sixth failed sign-in within LoginWindow, for one
@@ -29,4 +31,19 @@ func LoginWait(failures []time.Time, now time.Time) time.Duration {
 	// Enough of the oldest failures must age out to leave MaxLoginFailures-1.
 	until := recent[len(recent)-MaxLoginFailures].Add(LoginWindow)
 	return until.Sub(now)
+}
+
+// ValidateSignIn checks what a sign-in form gives before anything is
+// looked up: an address and a password, each text PostgreSQL can hold
+// (no NUL, only UTF-8).
+func ValidateSignIn(email, password string) error {
+	f := fieldErrors{}
+	checkText(f, "email", email, 254, true)
+	switch {
+	case password == "":
+		f.add("password", "field.required")
+	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):
+		f.add("password", "field.invalid")
+	}
+	return f.err()
 }

@@ -69,15 +69,8 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // membership invitations (see Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
-	f := map[string]string{}
-	if email == "" {
-		f["email"] = "field.required"
-	}
-	if password == "" {
-		f["password"] = "field.required"
-	}
-	if len(f) > 0 {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
+	if err := domain.ValidateSignIn(email, password); err != nil {
+		return domain.User{}, err
 	}
 	now := s.now()
 	byAccount, byAddress, err := s.store.RecentLoginFailures(ctx, email, clientIP, now.Add(-domain.LoginWindow))
