@@ -1,9 +1,9 @@
 package web
 
 import (
-	"slices"
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
