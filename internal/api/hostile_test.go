@@ -20,15 +20,6 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
-// hostileStrings are JSON texts sent in every text field: NUL alone and
-// inside a text (PostgreSQL's text and jsonb store neither), a lone
-// surrogate (decoded as U+FFFD), a right-to-left override, control
-// characters, a text far past any limit, blank and empty.
-var hostileStrings = []string{
-	`"\u0000"`, `"a note\u0000with a NUL"`, `"\ud800"`, `"\u202eexe.txt"`, `"\u0001\u001b[2J\u007f\t"`,
-	`"` + strings.Repeat("x", 100_000) + `"`, `"   "`, `""`,
-}
-
 // hostileValues are JSON texts sent in every field, whatever it holds:
 // null, the wrong kinds, numbers no Go number holds, and nesting past the
 // decoder's depth.
@@ -404,7 +395,7 @@ func TestHostileInput_NoServerError(t *testing.T) {
 		for _, l := range leaves(reflect.TypeOf(types[key]), nil) {
 			values := hostileValues
 			if l.text {
-				values = append(slices.Clone(hostileStrings), hostileValues...)
+				values = append(slices.Clone(api.HostileTexts()), hostileValues...)
 			}
 			for _, v := range values {
 				try(fmt.Sprintf("%s = %.40s", l, v), with(t, tg.body, l.path, v), l.text && strings.HasPrefix(v, `"`) && hasNUL(v), l.String())
