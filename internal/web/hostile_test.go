@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -259,4 +260,80 @@ func TestHostileForms_NeverServerError(t *testing.T) {
 		}
 	}
 	t.Logf("%d forms walked", len(walked))
+}
+
+// TestHostileQueries_NeverServerError: every GET route of the HTML face
+// with a NUL (%00) in each path parameter, and every field of every
+// search or filter form (method get) those pages render, sent with a NUL,
+// control characters or a long text, answers a page that is not a 5xx.
+func TestHostileQueries_NeverServerError(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	id := strconv.FormatInt(w.submitted(t, "Probed by queries").ID, 10)
+	admin := w.signIn(t, "admin@example.org")
+	fill := func(route, param, with string) string {
+		parts := strings.Split(route, "/")
+		for i, p := range parts {
+			switch {
+			case p == param:
+				parts[i] = with
+			case p == "{code}":
+				parts[i] = "NPL-EQ"
+			case strings.HasPrefix(p, "{"):
+				parts[i] = id
+			case strings.Contains(p, "{format}"):
+				parts[i] = strings.Replace(p, "{format}", "csv", 1)
+			}
+		}
+		return strings.Join(parts, "/")
+	}
+	var pages []string
+	err := chi.Walk(w.routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		if method != http.MethodGet || strings.HasPrefix(route, "/static") {
+			return nil
+		}
+		pages = append(pages, fill(route, "", ""))
+		for _, p := range strings.Split(route, "/") {
+			if strings.HasPrefix(p, "{") {
+				path := fill(route, p, "a%00b")
+				for name, c := range map[string]*http.Client{"officer": w.officer, "admin": admin} {
+					if r := w.get(t, c, path); r.StatusCode >= 500 {
+						t.Errorf("GET %s as %s: status %d", path, name, r.StatusCode)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms := 0
+	for _, page := range pages {
+		for name, c := range map[string]*http.Client{"officer": w.officer, "admin": admin} {
+			r := w.get(t, c, page)
+			if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+				continue
+			}
+			doc(t, r).Find(`form`).Each(func(_ int, s *goquery.Selection) {
+				if !strings.EqualFold(s.AttrOr("method", "get"), "get") {
+					return
+				}
+				forms++
+				action := s.AttrOr("action", page)
+				s.Find("input[name], select[name], textarea[name]").Each(func(_ int, in *goquery.Selection) {
+					for _, v := range []string{"a\x00b", "\x00", "\x01\x1b[2J\u202e", strings.Repeat("x", 5000)} {
+						q := url.Values{in.AttrOr("name", ""): {v}}
+						if r := w.get(t, c, action+"?"+q.Encode()); r.StatusCode >= 500 {
+							t.Errorf("GET %s?%s=%q as %s: status %d", action, in.AttrOr("name", ""), v, name, r.StatusCode)
+						}
+					}
+				})
+			})
+		}
+	}
+	if forms == 0 {
+		t.Error("no search or filter form found on any page")
+	}
+	t.Logf("%d GET routes, %d search and filter forms", len(pages), forms)
 }
