@@ -74,15 +74,8 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
-	f := map[string]string{}
-	if email == "" {
-		f["email"] = "field.required"
-	}
-	if password == "" {
-		f["password"] = "field.required"
-	}
-	if len(f) > 0 {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
+	if err := domain.ValidateSignIn(email, password); err != nil {
+		return domain.User{}, err
 	}
 	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
 		domain.Slot{Limit: domain.LimitSignInAccount, Key: email}, domain.Slot{Limit: domain.LimitSignInAddress, Key: clientIP})
@@ -259,8 +252,8 @@ func (s *Access) issueToken(ctx context.Context, userID int64, name string) (str
 	if name == "" {
 		name = "API token"
 	}
-	if len([]rune(name)) > 100 {
-		return "", domain.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+	if err := domain.ValidateTokenName(name); err != nil {
+		return "", domain.APIToken{}, err
 	}
 	secret := newSecret(TokenPrefix)
 	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())

@@ -303,8 +303,9 @@ func TestCrossOrigin(t *testing.T) {
 }
 
 // TestBadBytes sends text PostgreSQL cannot store (bytes that are not
-// UTF-8, NUL) to pages that would pass it on: each answers with a 4xx
-// page, never a 500.
+// UTF-8, NUL) to pages that would pass it on: a form shows itself again
+// (422) with the message next to the field, as the API names it; a path
+// that names nothing is a 404 page; never a 500.
 func TestBadBytes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t).withAdmin(t)
@@ -316,19 +317,25 @@ func TestBadBytes(t *testing.T) {
 		path   string
 		form   url.Values
 		want   int
+		field  string // the input whose message the form shows; "" for an error page
 	}{
-		{"LoginEmailNotUTF8", "POST", "/login", url.Values{"email": {"a\xffb@example.org"}, "password": {"x"}}, http.StatusBadRequest},
-		{"LoginEmailNUL", "POST", "/login", url.Values{"email": {"a\x00b@example.org"}, "password": {"x"}}, http.StatusBadRequest},
-		{"OperationCodeNotUTF8", "GET", "/operations/%FF", nil, http.StatusNotFound},
-		{"OperationEditNotUTF8", "GET", "/operations/%FF/edit", nil, http.StatusNotFound},
-		{"OrganizationNameNotUTF8", "POST", "/admin/organizations/new", url.Values{"name": {"\xfe\xff"}, "type": {"ngo"}}, http.StatusBadRequest},
+		{"LoginEmailNotUTF8", "POST", "/login", url.Values{"email": {"a\xffb@example.org"}, "password": {"x"}}, http.StatusUnprocessableEntity, "email"},
+		{"LoginEmailNUL", "POST", "/login", url.Values{"email": {"a\x00b@example.org"}, "password": {"x"}}, http.StatusUnprocessableEntity, "email"},
+		{"LoginPasswordNUL", "POST", "/login", url.Values{"email": {"a@example.org"}, "password": {"x\x00"}}, http.StatusUnprocessableEntity, "password"},
+		{"OperationCodeNotUTF8", "GET", "/operations/%FF", nil, http.StatusNotFound, ""},
+		{"OperationEditNotUTF8", "GET", "/operations/%FF/edit", nil, http.StatusNotFound, ""},
+		{"OrganizationNameNotUTF8", "POST", "/admin/organizations/new", url.Values{"name": {"\xfe\xff"}, "type": {"ngo"}}, http.StatusUnprocessableEntity, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := f.send(t, admin, tt.method, tt.path, tt.form)
 			wantStatus(t, r, tt.want)
-			if doc(t, r).Find(`[data-testid="error-page"]`).Length() != 1 {
+			d := doc(t, r)
+			if tt.field == "" && d.Find(`[data-testid="error-page"]`).Length() != 1 {
 				t.Errorf("%s %s: no error page in the answer", tt.method, tt.path)
+			}
+			if tt.field != "" && strings.TrimSpace(testid(d, "error-"+tt.field).Text()) == "" {
+				t.Errorf("%s %s: no message next to %s", tt.method, tt.path, tt.field)
 			}
 		})
 	}
