@@ -109,7 +109,8 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
-	sessions.IdleTimeout, sessions.Lifetime = cfg.SessionIdle, cfg.SessionLifetime
+	sessions.Lifetime = cfg.SessionLifetime
+	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
 	m := metrics.New(pool)
 	// /metrics on the main listener only behind its token, and never when
 	// it has a listener of its own (serve).

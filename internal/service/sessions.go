@@ -21,14 +21,37 @@ func (s *Access) StartSession(ctx context.Context, u domain.User, token, address
 	})
 }
 
-// SeeSession checks, on every request a browser session authenticates,
-// that the session with token is still recorded — one ended from
-// another browser is gone even when a request in flight wrote it back —
-// and notes when and from where it was last seen (at most every
-// domain.SessionSeenEvery). An unrecorded session is CodeUnauthorized:
-// the caller ends it.
+// sighting is a request of the session with token from address, now.
+func (s *Access) sighting(token, address string) store.SessionSighting {
+	return store.SessionSighting{Token: token, Address: address, Now: s.now(),
+		Every: domain.SessionSeenInterval(s.SessionIdle), Idle: s.SessionIdle}
+}
+
+// SessionActor is Actor for a request of a browser session (token, from
+// address), in the same round trip checking that the session is still
+// recorded — one ended from another browser is gone even if a request
+// in flight wrote it back to the store — and not idle for SessionIdle,
+// and noting when and from where it was last seen (at most every
+// domain.SessionSeenInterval). A session ended, idle, of a disabled user
+// or of an older epoch is CodeUnauthorized: the caller ends it.
+func (s *Access) SessionActor(ctx context.Context, userID, epoch int64, token, address string) (domain.Actor, error) {
+	u, ms, err := s.store.UserForSession(ctx, userID, s.sighting(token, address))
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.Disabled || u.SessionEpoch != epoch {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return actorOf(u, ms), nil
+}
+
+// SeeSession is SessionActor's check of the session alone: CodeUnauthorized
+// when the session with token is ended or idle.
 func (s *Access) SeeSession(ctx context.Context, token, address string) error {
-	err := s.store.SeeUserSession(ctx, token, address, s.now(), domain.SessionSeenEvery)
+	err := s.store.SeeUserSession(ctx, s.sighting(token, address))
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
@@ -46,7 +69,7 @@ func (s *Access) ListSessions(ctx context.Context, by domain.Actor, currentToken
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.store.ListUserSessions(ctx, by.UserID, s.now())
+	out, err := s.store.ListUserSessions(ctx, by.UserID, s.now(), s.SessionIdle)
 	for i := range out {
 		out[i].Current = out[i].ID == current
 	}

@@ -31,16 +31,16 @@ func SessionCookieName(secure bool) string {
 
 // NewSessionManager returns the server-side session manager on store (the
 // PostgreSQL store in production and tests). A session ends
-// domain.DefaultSessionLifetime after sign-in, or after
-// domain.DefaultSessionIdle without a request, whichever comes first
-// (the caller may set Lifetime and IdleTimeout from its configuration).
-// The cookie is HttpOnly, SameSite=Lax, host-only with Path=/ and, when
-// secure, Secure under the __Host- prefix.
+// domain.DefaultSessionLifetime after sign-in (the caller may set
+// Lifetime from its configuration). The idle timeout is not scs's
+// IdleTimeout, which rewrites the session row on every request: the
+// session's last sighting, written at most once a minute, measures it
+// (service.Access.SessionActor). The cookie is HttpOnly, SameSite=Lax,
+// host-only with Path=/ and, when secure, Secure under the __Host- prefix.
 func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = store
 	m.Lifetime = domain.DefaultSessionLifetime
-	m.IdleTimeout = domain.DefaultSessionIdle
 	m.Cookie.Name = SessionCookieName(secure)
 	m.Cookie.Domain = "" // host-only: never shared with other subdomains
 	m.Cookie.HttpOnly = true
