@@ -137,7 +137,7 @@ func TestBrowserSessions(t *testing.T) {
 		}
 	}
 	b.Do(
-		browser.ClickAndLoad(`[data-testid="session-` + strconv.FormatInt(phoneID, 10) + `"] [data-testid="session-end"]`),
+		browser.ClickAndLoad(`[data-testid="session-`+strconv.FormatInt(phoneID, 10)+`"] [data-testid="session-end"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
 	)
 	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="flash"]`))); !strings.Contains(got, "session was ended") {
