@@ -15,9 +15,16 @@ import (
 // session store) as u's, begun now from address by the browser that sent
 // userAgent. The web face calls it where a sign-in becomes a session.
 func (s *Access) StartSession(ctx context.Context, u domain.User, token, address, userAgent string) (domain.UserSession, error) {
-	now := s.now()
+	// What a browser sends is kept as printable text only: the header may
+	// hold anything, and a sign-in must not fail on it.
+	userAgent = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(userAgent, ""))
 	return s.store.CreateUserSession(ctx, token, u.SessionEpoch, domain.UserSession{
-		UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: now,
+		UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: s.now(),
 	})
 }
 
