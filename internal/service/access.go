@@ -47,6 +47,9 @@ type Access struct {
 	now       func() time.Time
 	log       *slog.Logger
 	dummyHash string // compared against when the account does not exist
+	// SessionIdle ends a browser session after this long without a
+	// request (domain.DefaultSessionIdle unless set).
+	SessionIdle time.Duration
 }
 
 // NewAccess returns the Access service.
@@ -55,7 +58,7 @@ func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access 
 	if err != nil {
 		panic(err) // only fails if the system's random source fails
 	}
-	return &Access{store: st, now: now, log: log, dummyHash: dummy}
+	return &Access{store: st, now: now, log: log, dummyHash: dummy, SessionIdle: domain.DefaultSessionIdle}
 }
 
 // errSignInFailed is the one answer for an unknown e-mail, a wrong

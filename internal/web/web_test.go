@@ -15,6 +15,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/web"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
 
@@ -249,17 +250,24 @@ func TestHealth(t *testing.T) {
 	})
 }
 
+// TestMetrics: /metrics is served here only behind its bearer token
+// (MetricsToken), keyed by route pattern; without a token it is not
+// served at all (cmd's TestMetricsAccess walks every configuration).
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, testdb.New(t))
+	const token = "metrics-token-0123456789"
+	srv := newFixtureOn(t, testdb.New(t), func(o *web.Options) { o.MetricsToken = token }).srv
 	do(t, "GET", srv.URL+"/", nil)
 	do(t, "GET", srv.URL+"/missing-1", nil)
 	do(t, "GET", srv.URL+"/missing-2", nil)
-	r := do(t, "GET", srv.URL+"/metrics", nil)
+	wantStatus(t, do(t, "GET", srv.URL+"/metrics", nil), http.StatusUnauthorized)
+	wantStatus(t, do(t, "GET", srv.URL+"/metrics", map[string]string{"Authorization": "Bearer nope"}), http.StatusUnauthorized)
+	r := do(t, "GET", srv.URL+"/metrics", map[string]string{"Authorization": "Bearer " + token})
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{
 		`cmcoord_http_requests_total{code="200",method="GET",route="/"} 1`,
 		`cmcoord_http_requests_total{code="404",method="GET",route="unmatched"} 2`,
+		`cmcoord_http_requests_total{code="401",method="GET",route="/metrics"} 2`,
 		`cmcoord_http_request_duration_seconds_bucket{method="GET",route="/",le="0.05"}`,
 		`cmcoord_pgxpool_total_connections`,
 		`cmcoord_pgxpool_acquire_total`,
@@ -272,6 +280,8 @@ func TestMetrics(t *testing.T) {
 	if strings.Contains(r.body, "missing-1") {
 		t.Error("/metrics labels carry raw paths; they must use route patterns")
 	}
+	wantStatus(t, do(t, "GET", newServer(t, testdb.New(t)).URL+"/metrics", map[string]string{"Authorization": "Bearer " + token}),
+		http.StatusNotFound)
 }
 
 // TestCrossOrigin proves a forged state-changing request is refused with

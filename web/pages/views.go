@@ -133,6 +133,7 @@ type ProfileView struct {
 	ConfirmPassword components.Field
 	TokenName       components.Field
 	Tokens          []TokenRow
+	Sessions        SessionsView
 	// NewToken is the token just created, shown once; nil otherwise.
 	NewToken *NewToken
 	Errors   []components.FormError
