@@ -51,7 +51,11 @@ func CheckNewToken(by Actor, t NewToken, now time.Time) error {
 		return Errorf(CodeForbidden, "token.read_only")
 	}
 	f := fieldErrors{}
-	checkText(f, "name", t.Name, 100, false)
+	if err, ok := ValidateTokenName(t.Name).(*Error); ok && err != nil {
+		for k, v := range err.Fields {
+			f.add(k, v)
+		}
+	}
 	if !oneOf(t.Scope, TokenScopes) {
 		f.add("scope", "field.choose")
 	}

@@ -158,6 +158,14 @@ func checkText(f fieldErrors, field, v string, max int, required bool) {
 	}
 }
 
+// ValidateTokenName checks an API token's name, as its owner gave it
+// (the service names a token given no name).
+func ValidateTokenName(name string) error {
+	f := fieldErrors{}
+	checkText(f, "name", name, 100, false)
+	return f.err()
+}
+
 // NormalizeOrganization trims o's text fields.
 func NormalizeOrganization(o *Organization) {
 	o.Name = strings.TrimSpace(o.Name)

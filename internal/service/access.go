@@ -49,6 +49,9 @@ type Access struct {
 	log       *slog.Logger
 	dummyHash string // compared against when the account does not exist
 	notify    Notifier
+	// SessionIdle ends a browser session after this long without a
+	// request (domain.DefaultSessionIdle unless set).
+	SessionIdle time.Duration
 }
 
 // WithNotifier makes the service tell users of their account's credential
@@ -64,7 +67,7 @@ func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access 
 	if err != nil {
 		panic(err) // only fails if the system's random source fails
 	}
-	return &Access{store: st, now: now, log: log, dummyHash: dummy}
+	return &Access{store: st, now: now, log: log, dummyHash: dummy, SessionIdle: domain.DefaultSessionIdle}
 }
 
 // errSignInFailed is the one answer for an unknown e-mail, a wrong
@@ -83,15 +86,8 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
-	f := map[string]string{}
-	if email == "" {
-		f["email"] = "field.required"
-	}
-	if password == "" {
-		f["password"] = "field.required"
-	}
-	if len(f) > 0 {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
+	if err := domain.ValidateSignIn(email, password); err != nil {
+		return domain.User{}, err
 	}
 	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
 		domain.Slot{Limit: domain.LimitSignInAccount, Key: email}, domain.Slot{Limit: domain.LimitSignInAddress, Key: clientIP})
@@ -465,6 +461,11 @@ func (s *Access) endCredentials(ctx context.Context, st *store.Store, userID int
 	action string, address string) (domain.User, error) {
 	now := s.now()
 	if err := st.SetPassword(ctx, userID, hash, now); err != nil {
+		return domain.User{}, err
+	}
+	// The epoch ends every session; the recorded ones go too, so the
+	// session list shows none of them (the caller records its renewed one).
+	if _, err := st.EndOtherUserSessions(ctx, userID, 0); err != nil {
 		return domain.User{}, err
 	}
 	revoked, err := st.RevokeAPITokensExcept(ctx, userID, keep, now)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -287,6 +288,9 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 			if revoked, err = st.RevokeAPITokensExcept(ctx, out.ID, nil, now); err != nil {
 				return logEntry{}, err
 			}
+			if _, err := st.EndOtherUserSessions(ctx, out.ID, 0); err != nil {
+				return logEntry{}, err
+			}
 		}
 		e := updated(domain.UserEditAction(old, out), domain.TargetUser, out.ID, out.Email,
 			domain.UserAudit(old), domain.UserAudit(out))
@@ -318,6 +322,9 @@ func (d *Directory) EndSessions(ctx context.Context, by domain.Actor, id int64) 
 			return logEntry{}, err
 		}
 		if _, err := st.EndSessions(ctx, id); err != nil {
+			return logEntry{}, err
+		}
+		if _, err := st.EndOtherUserSessions(ctx, id, 0); err != nil {
 			return logEntry{}, err
 		}
 		revoked, err := st.RevokeAPITokensExcept(ctx, id, nil, d.now())
@@ -649,12 +656,18 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	if err != nil {
 		return false, err
 	}
-	if len(roles) == 0 {
-		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "member.no_roles"}}
-	}
+	// Every problem at once: the address and the roles.
 	email = domain.NormalizeEmail(email)
-	if err := domain.ValidateEmail("email", email); err != nil {
-		return false, err
+	fields := map[string]string{}
+	var e *domain.Error
+	if asErr(domain.ValidateEmail("email", email), &e) {
+		maps.Copy(fields, e.Fields)
+	}
+	if len(roles) == 0 {
+		fields["roles"] = "member.no_roles"
+	}
+	if len(fields) > 0 {
+		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: fields}
 	}
 	if strings.EqualFold(email, by.Email) {
 		return false, domain.CanSetRoles(by, op.ID, by.UserID, nil, roles) // grant.self
@@ -675,7 +688,6 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) (domain.RoleSet, error) {
 		return current.Union(roles), nil
 	})
-	var e *domain.Error
 	if asErr(err, &e) && e.Fields["user"] != "" {
 		e.Fields = map[string]string{"email": e.Fields["user"]}
 	}

@@ -617,6 +617,12 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 			_, err := f.dir.IssuePasswordLink(ctx, f.admin, f.target.ID)
 			return err
 		}},
+		// A user signing out their other sessions (here none, with an API
+		// token's "" as the current one): recorded all the same.
+		{action: domain.DirSessionsEnded, target: domain.TargetUser, do: func() error {
+			_, err := f.access.EndOtherSessions(ctx, f.admin, "")
+			return err
+		}},
 		{action: domain.DirOperationCreated, target: domain.TargetOperation, do: func() error {
 			_, err := f.dir.CreateOperation(ctx, f.admin, domain.Operation{Code: "OPC", Name: "C", CountryISO3: "NPL",
 				Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48})

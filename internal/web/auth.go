@@ -76,6 +76,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.U
 	}
 	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
 	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
+	if err := s.recordSession(r, u); err != nil {
+		return err
+	}
 	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
 	kept, err := s.afterSignIn(w, r, u.ID)
 	if err != nil {
@@ -89,6 +92,18 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.U
 	s.setFlash(w, components.FlashSuccess, "login.welcome")
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 	return nil
+}
+
+// recordSession writes this browser's renewed session to the store now
+// (rather than when the response starts) and records it as u's, with
+// the browser and address, for the profile's list of sessions.
+func (s *Server) recordSession(r *http.Request, u domain.User) error {
+	token, _, err := s.sessions.Commit(r.Context())
+	if err != nil {
+		return err
+	}
+	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent())
+	return err
 }
 
 // handleLogout ends the session everywhere it is stored.

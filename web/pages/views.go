@@ -139,6 +139,7 @@ type ProfileView struct {
 	TokenExpires  components.Field
 	TokenPassword components.Field
 	Tokens        []TokenRow
+	Sessions      SessionsView
 	// NewToken is the token just created, shown once; nil otherwise.
 	NewToken *NewToken
 	Errors   []components.FormError
