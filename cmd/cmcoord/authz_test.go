@@ -172,7 +172,7 @@ var matrix = map[string]expect{
 	"GET /profile":                     signedIn(see, 200),
 	"POST /profile/language":           signedIn(see, 422),
 	"POST /profile/password":           signedIn(see, 422),
-	"POST /profile/tokens":             signedIn(see, 201),
+	"POST /profile/tokens":             signedIn(see, 422), // the current password is needed
 	"POST /profile/tokens/{id}/revoke": signedIn(see, 404),
 	// Someone else's session is 404; ending one's other sessions leaves
 	// the caller's own (the matrix goes on with it).
@@ -197,6 +197,7 @@ var matrix = map[string]expect{
 	"GET /admin/users/{id}":                            adminOnly(see, 200),
 	"POST /admin/users/{id}":                           adminOnly(see, 422),
 	"POST /admin/users/{id}/password-link":             adminOnly(see, 201),
+	"POST /admin/users/{id}/sign-out":                  adminOnly(see, see),
 	"GET /admin/audit":                                 adminOnly(see, 200),
 	"GET /admin/operations":                            adminOnly(see, 200),
 	"GET /admin/operations/new":                        adminOnly(see, 200),
@@ -214,7 +215,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/openapi.json":              everyone(200),
 	"GET /api/v1/me":                        signedIn(401, 200),
 	"GET /api/v1/me/tokens":                 signedIn(401, 200),
-	"POST /api/v1/me/tokens":                signedIn(401, 201),
+	"POST /api/v1/me/tokens":                signedIn(401, 422), // the current password is needed
 	"DELETE /api/v1/me/tokens/{id}":         signedIn(401, 404),
 	"GET /api/v1/me/sessions":               signedIn(401, 200),
 	"DELETE /api/v1/me/sessions/{id}":       signedIn(401, 404),
@@ -227,6 +228,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/users/{id}":                adminOnly(401, 200),
 	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
 	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
+	"POST /api/v1/users/{id}/sign-out":      adminOnly(401, 204),
 	"GET /api/v1/audit/directory":           adminOnly(401, 200),
 	"GET /api/v1/audit/directory.jsonl":     adminOnly(401, 200),
 	// Requests. {id} is a submitted request of the requester's
@@ -613,7 +615,7 @@ func TestAPICrossOrigin(t *testing.T) {
 		site string
 		want int
 	}{{"cross-site", http.StatusForbidden}, {"same-origin", http.StatusCreated}} {
-		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/me/tokens", strings.NewReader(`{"name":"laptop"}`))
+		req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v1/me/tokens", strings.NewReader(`{"name":"laptop","current_password":"matrix password 1"}`))
 		if err != nil {
 			t.Fatal(err)
 		}

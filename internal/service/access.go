@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 
@@ -276,6 +277,22 @@ func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenReque
 	return s.issueToken(ctx, u, in.NewToken, by.Address)
 }
 
+// currentPasswordShape refuses, without any check against the hash (and
+// so without spending a slot), a current password that is missing or
+// could never have been set (not UTF-8, a NUL).
+func currentPasswordShape(pw string) error {
+	key := ""
+	switch {
+	case pw == "":
+		key = "field.required"
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+		key = "field.invalid"
+	default:
+		return nil
+	}
+	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": key}}
+}
+
 // checkCurrentPassword is nil when pw is user id's password; otherwise a
 // field error on current_password (noPassword when the user has none).
 // It is checked as at sign-in: a slot of domain.LimitPasswordCheck is
@@ -291,8 +308,8 @@ func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassw
 	if hash == "" {
 		return wrong(noPassword)
 	}
-	if pw == "" {
-		return wrong("field.required")
+	if err := currentPasswordShape(pw); err != nil {
+		return err
 	}
 	try, err := reserve(ctx, s.store, s.now(), "password.throttled",
 		domain.Slot{Limit: domain.LimitPasswordCheck, Key: userKey(id)})
@@ -434,8 +451,9 @@ func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, n
 	if by.ReadOnly {
 		return domain.User{}, domain.Errorf(domain.CodeForbidden, "token.read_only")
 	}
-	// The new password first: a refused one spends no password check.
-	if err := domain.ValidatePassword("new_password", next, by.Email, by.Name); err != nil {
+	// Every problem of the form at once, and a refused new password
+	// spends no password check.
+	if err := mergeInvalid(currentPasswordShape(current), domain.ValidatePassword("new_password", next, by.Email, by.Name)); err != nil {
 		return domain.User{}, err
 	}
 	if err := s.checkCurrentPassword(ctx, by.UserID, current, "password.wrong"); err != nil {

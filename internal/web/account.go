@@ -214,7 +214,13 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 	default:
 		n, perr := strconv.Atoi(days)
 		if perr != nil || !slices.Contains(domain.TokenLifetimes, n) || n == 0 {
-			err := &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"token_expires": "field.choose"}}
+			// Not one of the offered expiries: said with the rest of the
+			// form's problems (the rule's, without creating anything).
+			err := joinInvalid(&domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"token_expires": "field.choose"}},
+				domain.CheckNewToken(actor(r), in.NewToken, s.now()))
+			for from, to := range map[string]string{"name": "token_name", "scope": "token_scope"} {
+				err = renameField(err, from, to)
+			}
 			return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
 		}
 		at := s.now().Add(time.Duration(n) * 24 * time.Hour)
