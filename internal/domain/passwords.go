@@ -31,7 +31,8 @@ const (
 // (Mark Burnett's 10 million password corpus, as in SecLists'
 // 10-million-password-list), taken from github.com/trustelem/zxcvbn
 // v1.0.1 data/passwords.txt (MIT licence, © 2018 Vincent Vanackere and
-// Trustelem; the data © Dropbox, MIT). See docs/security.md.
+// Trustelem; the data © Dropbox, MIT): common_passwords.NOTICE says how
+// to regenerate it.
 //
 //go:embed common_passwords.txt.gz
 var commonPasswordsGz []byte
