@@ -369,6 +369,14 @@ func TestRenderAccountKinds(t *testing.T) {
 			}
 		}
 	}
+	// A token issued at the command line has no client address: the
+	// sentence says nothing of one.
+	for _, lang := range []string{"en", "fr", "es", "ar"} {
+		subject, body := n.Render(lang, domain.Notice{Kind: domain.NoticeAccountToken, Data: map[string]string{"At": "2026-11-30T09:00:00Z", "TokenName": "ci", "Scope": "full"}})
+		if strings.Contains(subject+body, " .") || strings.Contains(body, "()") || strings.Contains(body, " ،") {
+			t.Errorf("%s: a hole where the address would be:\n%s", lang, body)
+		}
+	}
 	_, body := n.Render("en", domain.Notice{Kind: domain.NoticeAccountToken, Data: map[string]string{"At": "2026-11-30T09:00:00Z",
 		"Address": "203.0.113.7", "TokenName": "ci", "Scope": "read", "Expires": "2026-12-31T00:00:00Z"}})
 	for _, w := range []string{"30 Nov 2026, 09:00 UTC", "read only", "expires on 31 Dec 2026"} {

@@ -274,7 +274,7 @@ func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenReque
 	if err != nil {
 		return "", domain.APIToken{}, err
 	}
-	return s.issueToken(ctx, u, in.NewToken, by.Address)
+	return s.issueToken(ctx, u, in.NewToken, u.ID, by.Address)
 }
 
 // currentPasswordShape refuses, without any check against the hash (and
@@ -343,12 +343,13 @@ func (s *Access) IssueTokenForEmail(ctx context.Context, email string, t domain.
 	if err := domain.CheckNewToken(domain.Actor{UserID: u.ID}, t, s.now()); err != nil {
 		return "", domain.APIToken{}, err
 	}
-	return s.issueToken(ctx, u, t, "")
+	return s.issueToken(ctx, u, t, 0, "")
 }
 
-// issueToken stores token t for u, records it in the security log and
+// issueToken stores token t for u, records it in the security log (as
+// done by actorID: u's, or 0 for the operator at the command line) and
 // tells u, in one transaction.
-func (s *Access) issueToken(ctx context.Context, u domain.User, t domain.NewToken, address string) (string, domain.APIToken, error) {
+func (s *Access) issueToken(ctx context.Context, u domain.User, t domain.NewToken, actorID int64, address string) (string, domain.APIToken, error) {
 	if t.Name == "" {
 		t.Name = "API token"
 	}
@@ -362,7 +363,9 @@ func (s *Access) issueToken(ctx context.Context, u domain.User, t domain.NewToke
 		if err != nil {
 			return err
 		}
-		if err := logAccount(ctx, st, s.now, address, accountEntry(domain.DirTokenCreated, u, tokenAudit(out))); err != nil {
+		entry := accountEntry(domain.DirTokenCreated, u, tokenAudit(out))
+		entry.actor = actorID
+		if err := logAccount(ctx, st, s.now, address, entry); err != nil {
 			return err
 		}
 		data := map[string]string{"TokenName": out.Name, "Scope": string(out.Scope)}
