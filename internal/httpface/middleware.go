@@ -277,7 +277,7 @@ func (s Stack) authenticate(fail Fail) func(http.Handler) http.Handler {
 				}
 			} else if s.Sessions != nil {
 				if id := s.Sessions.GetInt64(ctx, SessionUserID); id != 0 {
-					a, err := s.Access.Actor(ctx, id, s.Sessions.GetInt64(ctx, SessionEpoch))
+					a, err := s.Access.SessionActor(ctx, id, s.Sessions.GetInt64(ctx, SessionEpoch))
 					switch {
 					case err == nil:
 						auth = reqctx.Auth{Actor: a, Via: reqctx.ViaSession}

@@ -179,11 +179,16 @@ func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor,
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	u, err := s.store.GetUser(ctx, t.UserID)
+	// The second factor cannot be skipped through the API: a user the
+	// rule requires to have one cannot use their tokens until they enrol.
+	u, ms, has, err := s.store.UserForSession(ctx, t.UserID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	return s.actorFor(ctx, u)
+	if !has && domain.NeedsSecondFactor(u, ms) {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "token.factor_required")
+	}
+	return actorOf(u, ms), nil
 }
 
 func hashSecret(secret string) []byte {

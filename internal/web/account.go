@@ -84,6 +84,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		}
 		v.Tokens = append(v.Tokens, row)
 	}
+	if v.Factor, lerr = s.factorPanel(r, f); lerr != nil {
+		return lerr
+	}
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Profile(v))
 }

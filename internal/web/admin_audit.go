@@ -50,8 +50,8 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 		Changes   []domain.Change `json:"changes"`
 		Granted   []string        `json:"granted"`
 		Removed   []string        `json:"removed"`
-		Email     string          `json:"email"`  // an invitation's address
-		Reason    string          `json:"reason"` // why an invitation was dropped (an i18n key)
+		Email     string          `json:"email"`   // an invitation's address
+		Reason    string          `json:"reason"`  // why an invitation was dropped (an i18n key)
 		Address   string          `json:"address"` // the client address the change came from
 	}
 	_ = json.Unmarshal(e.Payload, &p) // stored by cmcoord as canonical JSON; a field it lacks stays empty

@@ -64,28 +64,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 
 // startSession signs u in on this browser once every check of their
 // sign-in has passed (password, or the organisation's identity
-// provider), and sends them on to next (a local path) or to the form
-// they were typing when their last session ended.
+// provider, then the second factor when they have one or the rule
+// requires one: openSession diverts to that step otherwise), and sends
+// them on to next (a local path), to the form they were typing when their
+// last session ended, or to the second step.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string) error {
-	// A new session token on sign-in: a token planted before cannot be
-	// ridden afterwards (no session fixation).
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
-	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
-	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
-	kept, err := s.afterSignIn(w, r, u.ID)
+	dest, err := s.openSession(w, r, u, next)
 	if err != nil {
 		return err
 	}
-	if kept != "" { // back to the form typed before the session ended
-		s.setFlash(w, components.FlashInfo, "kept.restored")
-		http.Redirect(w, r, kept, http.StatusSeeOther)
-		return nil
-	}
-	s.setFlash(w, components.FlashSuccess, "login.welcome")
-	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil
 }
 

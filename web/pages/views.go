@@ -124,6 +124,8 @@ type ProfileView struct {
 	ConfirmPassword components.Field
 	TokenName       components.Field
 	Tokens          []TokenRow
+	// Factor is the second factor's section.
+	Factor FactorPanel
 	// NewToken is the token just created, shown once; nil otherwise.
 	NewToken *NewToken
 	Errors   []components.FormError
@@ -238,7 +240,9 @@ type AdminUserFormView struct {
 	Editing         bool
 	HasPassword     bool
 	PasswordLinkURL string
-	Errors          []components.FormError
+	// Factor is the user's second factor (the edit page only).
+	Factor *UserFactorView
+	Errors []components.FormError
 }
 
 // AdminPasswordLinkView shows a one-time set-password link to the admin,
@@ -289,6 +293,8 @@ type AdminOperationFormView struct {
 	ReviewHours       components.Field
 	UrgentReviewHours components.Field
 	SealedVotes       components.Field
+	// RequireSecondFactor is the operation's second-factor policy.
+	RequireSecondFactor components.Field
 	LeadTimeHours     components.Field
 	Closed            components.Field
 	Errors            []components.FormError

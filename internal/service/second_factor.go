@@ -1,0 +1,419 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base32"
+	"fmt"
+	"image/png"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// The second factor: TOTP (RFC 6238, pquerna/otp) with single-use
+// recovery codes. The rule of who needs one is domain.NeedsSecondFactor;
+// the faces decide nothing.
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// totpOpts are the TOTP parameters of domain (SHA-1, six digits, 30 s).
+var totpOpts = totp.ValidateOpts{Period: uint(domain.TOTPPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// qrSize is the QR code's width and height in pixels.
+const qrSize = 240
+
+func errFactorCode(key string) error {
+	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"code": key}}
+}
+
+// SecondFactor returns user userID's factor as the pages show it: whether
+// one is confirmed, whether the rule requires one, how many recovery
+// codes are left.
+func (s *Access) SecondFactor(ctx context.Context, userID int64) (domain.SecondFactor, error) {
+	u, ms, err := s.store.UserWithMemberships(ctx, userID)
+	if err != nil {
+		return domain.SecondFactor{}, err
+	}
+	f, err := s.store.SecondFactorOf(ctx, userID)
+	if err != nil {
+		return domain.SecondFactor{}, err
+	}
+	f.Required = domain.NeedsSecondFactor(u, ms)
+	return f, nil
+}
+
+// PendingUser returns the user of a sign-in waiting for its second step,
+// as long as their account is still enabled and in the epoch the
+// password was accepted in; otherwise CodeUnauthorized.
+func (s *Access) PendingUser(ctx context.Context, userID, epoch int64) (domain.User, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if domain.ErrorCode(err) == domain.CodeNotFound || err == nil && (u.Disabled || u.SessionEpoch != epoch) {
+		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return u, err
+}
+
+// Enrolment returns user userID's pending factor — the secret, its
+// otpauth URI and QR code — creating one when there is none. A user with
+// a confirmed factor has nothing pending: CodeConflict.
+func (s *Access) Enrolment(ctx context.Context, userID int64) (domain.Enrolment, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return domain.Enrolment{}, err
+	}
+	f, err := s.store.GetFactor(ctx, userID, false)
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+		secret := make([]byte, 20)
+		_, _ = rand.Read(secret)
+		if f, err = s.store.SavePendingFactor(ctx, userID, b32.EncodeToString(secret), s.now()); err != nil {
+			return domain.Enrolment{}, err
+		}
+	case err != nil:
+		return domain.Enrolment{}, err
+	case f.ConfirmedAt != nil:
+		return domain.Enrolment{}, domain.Errorf(domain.CodeConflict, "factor.already_enrolled")
+	}
+	return enrolmentOf(u, f.Secret)
+}
+
+// enrolmentOf is what an authenticator app needs of secret for user u.
+func enrolmentOf(u domain.User, secret string) (domain.Enrolment, error) {
+	raw, err := b32.DecodeString(secret)
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("decode factor secret of user %d: %w", u.ID, err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: domain.TOTPIssuer, AccountName: u.Email, Secret: raw,
+		Period: totpOpts.Period, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("totp key of user %d: %w", u.ID, err)
+	}
+	img, err := key.Image(qrSize, qrSize)
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("qr code of user %d: %w", u.ID, err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return domain.Enrolment{}, fmt.Errorf("qr code png of user %d: %w", u.ID, err)
+	}
+	return domain.Enrolment{Secret: key.Secret(), URI: key.URL(), QR: buf.Bytes()}, nil
+}
+
+// ConfirmEnrolment confirms user userID's pending factor with a code of
+// it and returns the factor's recovery codes, shown this once. The
+// enrolment is in the security log, from address.
+func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, address string) ([]string, error) {
+	if err := s.throttleSecondFactor(ctx, userID); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		f, err := st.GetFactor(ctx, userID, true)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Errorf(domain.CodeConflict, "factor.no_enrolment")
+		}
+		if err != nil {
+			return err
+		}
+		if f.ConfirmedAt != nil {
+			return domain.Errorf(domain.CodeConflict, "factor.already_enrolled")
+		}
+		now := s.now()
+		step, err := matchTOTP(f, code, now)
+		if err != nil {
+			return err
+		}
+		if err := st.ConfirmFactor(ctx, userID, step, now); err != nil {
+			return err
+		}
+		if codes, err = newRecoveryCodes(ctx, st, userID, now); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirFactorEnrolled, u, nil))
+	})
+	return codes, err
+}
+
+// VerifySecondFactor checks the second step of user userID's sign-in: a
+// current TOTP code not used before, or an unused recovery code (used up
+// by this). Attempts are throttled per user like passwords, each
+// reserved before the code is checked, so parallel guesses cannot pass
+// the limit. A recovery code's use is in the security log.
+func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, address string) error {
+	if err := s.throttleSecondFactor(ctx, userID); err != nil {
+		return err
+	}
+	return s.checkFactorCode(ctx, userID, code, address, true)
+}
+
+// checkFactorCode checks code against user userID's confirmed factor (a
+// TOTP code; a recovery code too when recovery). A wrong code is in the
+// security log as a failed sign-in step.
+func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, address string, recovery bool) error {
+	var wrong error
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		f, err := st.GetFactor(ctx, userID, true)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Errorf(domain.CodeConflict, "factor.none")
+		}
+		if err != nil {
+			return err
+		}
+		if f.ConfirmedAt == nil {
+			return domain.Errorf(domain.CodeConflict, "factor.none")
+		}
+		now := s.now()
+		if rc, ok := recoveryCodeOf(code); ok && recovery {
+			used, err := st.UseRecoveryCode(ctx, userID, hashSecret(rc), now)
+			if err != nil {
+				return err
+			}
+			if !used {
+				wrong = errFactorCode("factor.code_wrong")
+				return nil
+			}
+			if err := st.UseFactorStep(ctx, userID, 0); err != nil { // clears the failures
+				return err
+			}
+			left, err := st.SecondFactorOf(ctx, userID)
+			if err != nil {
+				return err
+			}
+			u, err := st.GetUser(ctx, userID)
+			if err != nil {
+				return err
+			}
+			return logAccount(ctx, st, s.now, address, accountEntry(domain.DirRecoveryUsed, u, map[string]any{"left": left.RecoveryLeft}))
+		}
+		step, err := matchTOTP(f, code, now)
+		if domain.ErrorCode(err) == domain.CodeInvalid {
+			wrong = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return st.UseFactorStep(ctx, userID, step)
+	})
+	if err != nil {
+		return err
+	}
+	if wrong != nil {
+		u, err := s.store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := logAccount(ctx, s.store, s.now, address, accountEntry(domain.DirSignInFailed, u, map[string]any{"step": "second_factor"})); err != nil {
+			return err
+		}
+		return wrong
+	}
+	return nil
+}
+
+// throttleSecondFactor reserves one attempt at user userID's second
+// factor before its code is checked: the attempt beyond
+// domain.MaxFactorFailures within domain.FactorWindow is CodeRateLimited
+// and its code never checked. The reservation is its own atomic update
+// (committed whatever the check finds); a correct code clears the count.
+//
+// HOOK: this is the second factor's own limiter until the generic
+// PostgreSQL limiter (internal/domain/limits.go, table rate_events)
+// lands; then it becomes that limiter's second-factor row, reserved the
+// same way.
+func (s *Access) throttleSecondFactor(ctx context.Context, userID int64) error {
+	now := s.now()
+	n, since, err := s.store.ReserveFactorAttempt(ctx, userID, now, domain.FactorWindow)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Errorf(domain.CodeConflict, "factor.none")
+	}
+	if err != nil {
+		return err
+	}
+	if n > domain.MaxFactorFailures {
+		wait := since.Add(domain.FactorWindow).Sub(now)
+		minutes := max(1, int(math.Ceil(wait.Minutes())))
+		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID, "wait_minutes", minutes)
+		return &domain.Error{Code: domain.CodeRateLimited, Message: "login.throttled", Data: map[string]any{"Count": minutes}}
+	}
+	return nil
+}
+
+// matchTOTP returns the time step of f whose code is code at now, within
+// domain.TOTPSkew steps either side; a wrong code, or one of a step at or
+// before f's last used one (a replay), is CodeInvalid.
+func matchTOTP(f store.Factor, code string, now time.Time) (int64, error) {
+	code = strings.Join(strings.Fields(code), "")
+	if len(code) != domain.TOTPDigits || strings.Trim(code, "0123456789") != "" {
+		return 0, errFactorCode("factor.code_wrong")
+	}
+	period := int64(domain.TOTPPeriod / time.Second)
+	current := now.Unix() / period
+	for step := current - domain.TOTPSkew; step <= current+domain.TOTPSkew; step++ {
+		want, err := totp.GenerateCodeCustom(f.Secret, time.Unix(step*period, 0), totpOpts)
+		if err != nil {
+			return 0, fmt.Errorf("totp code of user %d: %w", f.UserID, err)
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			if step <= f.LastUsedStep {
+				return 0, errFactorCode("factor.code_used")
+			}
+			return step, nil
+		}
+	}
+	return 0, errFactorCode("factor.code_wrong")
+}
+
+// recoveryCodeOf returns code normalised as a recovery code (16 base32
+// characters, case, spaces and dashes ignored), and whether it is one.
+func recoveryCodeOf(code string) (string, bool) {
+	c := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(c) != 16 {
+		return "", false
+	}
+	if _, err := b32.DecodeString(c); err != nil {
+		return "", false
+	}
+	return c, true
+}
+
+// newRecoveryCodes replaces user userID's recovery codes by
+// domain.RecoveryCodeCount new ones (80 random bits each, shown as four
+// groups of four) and returns them; only their SHA-256 is stored.
+func newRecoveryCodes(ctx context.Context, st *store.Store, userID int64, now time.Time) ([]string, error) {
+	codes := make([]string, domain.RecoveryCodeCount)
+	hashes := make([][]byte, domain.RecoveryCodeCount)
+	for i := range codes {
+		b := make([]byte, 10)
+		_, _ = rand.Read(b)
+		c := b32.EncodeToString(b) // 16 characters
+		hashes[i] = hashSecret(c)
+		codes[i] = c[0:4] + "-" + c[4:8] + "-" + c[8:12] + "-" + c[12:16]
+	}
+	return codes, st.ReplaceRecoveryCodes(ctx, userID, hashes, now)
+}
+
+// RegenerateRecoveryCodes replaces the actor's recovery codes, given a
+// current TOTP code (throttled as at sign-in), and returns the new ones,
+// shown this once.
+func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, code string) ([]string, error) {
+	if by.Anonymous() {
+		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
+		return nil, err
+	}
+	if err := s.checkFactorCode(ctx, by.UserID, code, by.Address, false); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		var err error
+		if codes, err = newRecoveryCodes(ctx, st, by.UserID, s.now()); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirRecoveryRegenerated, u, nil))
+	})
+	return codes, err
+}
+
+// RemoveSecondFactor removes the actor's factor, given a current TOTP
+// code; refused (CodeConflict) while the rule requires them to have one.
+func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	f, err := s.SecondFactor(ctx, by.UserID)
+	if err != nil {
+		return err
+	}
+	if !f.Enrolled {
+		return domain.Errorf(domain.CodeConflict, "factor.none")
+	}
+	if f.Required {
+		return domain.Errorf(domain.CodeConflict, "factor.required")
+	}
+	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
+		return err
+	}
+	if err := s.checkFactorCode(ctx, by.UserID, code, by.Address, false); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(st *store.Store) error {
+		if err := st.DeleteFactor(ctx, by.UserID); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, nil))
+	})
+}
+
+// SessionActor is Actor for a request's session: also CodeUnauthorized
+// (the session ends) when the rule now requires the user to have a second
+// factor and they have none — made an administrator or an officer of an
+// operation that requires one since they signed in, or their factor reset
+// — so they sign in again and enrol.
+func (s *Access) SessionActor(ctx context.Context, userID, epoch int64) (domain.Actor, error) {
+	u, ms, has, err := s.store.UserForSession(ctx, userID)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	if u.Disabled || u.SessionEpoch != epoch || !has && domain.NeedsSecondFactor(u, ms) {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return actorOf(u, ms), nil
+}
+
+// ResetSecondFactor removes user userID's factor and recovery codes for
+// them (lost phone; administrators only) and ends their sessions: when
+// the rule requires a factor of them, they enrol again at their next
+// sign-in. The reset is in the security log, by the administrator.
+func (d *Directory) ResetSecondFactor(ctx context.Context, by domain.Actor, userID int64) error {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
+		return err
+	}
+	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		u, err := st.GetUser(ctx, userID)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if _, err := st.GetFactor(ctx, userID, true); err != nil {
+			if domain.ErrorCode(err) == domain.CodeNotFound {
+				return logEntry{}, domain.Errorf(domain.CodeConflict, "factor.none")
+			}
+			return logEntry{}, err
+		}
+		if err := st.DeleteFactor(ctx, userID); err != nil {
+			return logEntry{}, err
+		}
+		if err := st.EndUserSessions(ctx, userID, d.now()); err != nil {
+			return logEntry{}, err
+		}
+		e := accountEntry(domain.DirFactorRemoved, u, map[string]any{"reset": true})
+		e.actor = by.UserID
+		return e, nil
+	})
+}
