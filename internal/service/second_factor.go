@@ -112,6 +112,9 @@ func enrolmentOf(u domain.User, secret string) (domain.Enrolment, error) {
 // it and returns the factor's recovery codes, shown this once. The
 // enrolment is in the security log, from address.
 func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, address string) ([]string, error) {
+	if err := codeShape(code, false); err != nil {
+		return nil, err
+	}
 	if err := s.throttleSecondFactor(ctx, userID); err != nil {
 		return nil, err
 	}
@@ -153,6 +156,9 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 // reserved before the code is checked, so parallel guesses cannot pass
 // the limit. A recovery code's use is in the security log.
 func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, address string) error {
+	if err := codeShape(code, true); err != nil {
+		return err
+	}
 	if err := s.throttleSecondFactor(ctx, userID); err != nil {
 		return err
 	}
@@ -277,6 +283,22 @@ func matchTOTP(f store.Factor, code string, now time.Time) (int64, error) {
 	return 0, errFactorCode("factor.code_wrong")
 }
 
+// codeShape refuses, before any attempt is counted or any secret read,
+// what cannot be a code: six digits (or, when recovery, a recovery code).
+func codeShape(code string, recovery bool) error {
+	c := strings.Join(strings.Fields(code), "")
+	if c == "" {
+		return errFactorCode("field.required")
+	}
+	if len(c) == domain.TOTPDigits && strings.Trim(c, "0123456789") == "" {
+		return nil
+	}
+	if _, ok := recoveryCodeOf(code); ok && recovery {
+		return nil
+	}
+	return errFactorCode("factor.code_wrong")
+}
+
 // recoveryCodeOf returns code normalised as a recovery code (16 base32
 // characters, case, spaces and dashes ignored), and whether it is one.
 func recoveryCodeOf(code string) (string, bool) {
@@ -312,6 +334,9 @@ func newRecoveryCodes(ctx context.Context, st *store.Store, userID int64, now ti
 func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, code string) ([]string, error) {
 	if by.Anonymous() {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err := codeShape(code, false); err != nil {
+		return nil, err
 	}
 	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
 		return nil, err
@@ -349,6 +374,9 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 	}
 	if f.Required {
 		return domain.Errorf(domain.CodeConflict, "factor.required")
+	}
+	if err := codeShape(code, false); err != nil {
+		return err
 	}
 	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
 		return err

@@ -168,7 +168,6 @@ func (s *Store) UserForSession(ctx context.Context, id int64) (domain.User, []do
 	return u, ms, has, dbErr(err, "get user %d for session", id)
 }
 
-
 // EndUserSessions bumps user userID's session epoch: every session of
 // theirs ends at its next request.
 func (s *Store) EndUserSessions(ctx context.Context, userID int64, now time.Time) error {

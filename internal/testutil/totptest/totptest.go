@@ -81,6 +81,15 @@ func (d *Device) now() time.Time {
 // were, the clock moves on (or the device waits) one step.
 func (d *Device) Code(t testing.TB) string {
 	t.Helper()
+	c, err := d.Next()
+	if err != nil {
+		t.Fatalf("totp code: %v", err)
+	}
+	return c
+}
+
+// Next is Code for where no test is at hand (a browser action).
+func (d *Device) Next() (string, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	period := int64(domain.TOTPPeriod / time.Second)
@@ -89,7 +98,7 @@ func (d *Device) Code(t testing.TB) string {
 		step := max(d.last+1, cur)
 		if step <= cur+domain.TOTPSkew {
 			d.last = step
-			return CodeAt(t, d.secret, time.Unix(step*period, 0))
+			return totp.GenerateCodeCustom(d.secret, time.Unix(step*period, 0), opts)
 		}
 		if d.clock != nil {
 			d.clock.Advance(domain.TOTPPeriod)
