@@ -143,6 +143,8 @@ func describe(err error) error {
 		"field.required":       "a value is missing",
 		"field.email":          "not a valid e-mail address",
 		"field.password_short": "the password is too short (at least 12 characters)",
+		"token.factor_required": "the user must set up a second factor first: " +
+			"sign in on the web, where the set-up page follows the password",
 	}
 	var parts []string
 	if m, ok := msg[de.Message]; ok {

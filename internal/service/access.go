@@ -222,6 +222,12 @@ func (s *Access) IssueTokenForEmail(ctx context.Context, email, name string) (st
 	if u.Disabled {
 		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
 	}
+	// A token would not work (ActorForToken) until the user enrols.
+	if f, err := s.SecondFactor(ctx, u.ID); err != nil {
+		return "", domain.APIToken{}, err
+	} else if f.Required && !f.Enrolled {
+		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "token.factor_required")
+	}
 	return s.issueToken(ctx, u.ID, name)
 }
 
