@@ -7,17 +7,15 @@
 -- pending (the secret shown, no code typed yet); the secret of a
 -- confirmed factor is never shown again. last_used_step is the RFC 6238
 -- time step of the last code accepted: a code of that step or an earlier
--- one is refused (no replay). failed_* count wrong codes in a window, the
--- second factor's own throttle.
+-- one is refused (no replay). Wrong codes are limited by the generic
+-- limiter (domain.LimitSecondFactor, table rate_events).
 CREATE TABLE user_factors (
     user_id        bigint      PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     -- The shared secret, base32 (RFC 4648, no padding), 160 bits.
     secret         text        NOT NULL CHECK (secret ~ '^[A-Z2-7]{32}$'),
     created_at     timestamptz NOT NULL,
     confirmed_at   timestamptz CHECK (confirmed_at IS NULL OR confirmed_at >= created_at),
-    last_used_step bigint      NOT NULL DEFAULT 0 CHECK (last_used_step >= 0),
-    failed_count   integer     NOT NULL DEFAULT 0 CHECK (failed_count >= 0),
-    failed_since   timestamptz
+    last_used_step bigint      NOT NULL DEFAULT 0 CHECK (last_used_step >= 0)
 );
 
 -- Ten single-use recovery codes per confirmed factor, by the SHA-256 of

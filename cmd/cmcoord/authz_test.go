@@ -213,6 +213,11 @@ var matrix = map[string]expect{
 	"GET /set-password/{secret}":  everyone(404),
 	"POST /set-password/{secret}": everyone(404),
 
+	// Single sign-on: the fixture's provider does not exist; a callback
+	// without a sign-in started in this browser is refused.
+	"GET /login/sso/{slug}":          everyone(404),
+	"GET /login/sso/{slug}/callback": everyone(401),
+
 	// The signed-in user's own profile; {id} is another user's token.
 	"GET /profile":                     signedIn(see, 200),
 	"POST /profile/language":           signedIn(see, 422),
@@ -222,6 +227,11 @@ var matrix = map[string]expect{
 
 	// Administration: global admins only.
 	"GET /admin":                                       adminOnly(see, 200),
+	"GET /admin/sso":                                   adminOnly(see, 200),
+	"GET /admin/sso/new":                               adminOnly(see, 200),
+	"POST /admin/sso/new":                              adminOnly(see, 422),
+	"GET /admin/sso/{id}":                              adminOnly(see, 404),
+	"POST /admin/sso/{id}":                             adminOnly(see, 422),
 	"GET /admin/organizations":                         adminOnly(see, 200),
 	"GET /admin/organizations/new":                     adminOnly(see, 200),
 	"POST /admin/organizations/new":                    adminOnly(see, 422),
@@ -262,6 +272,7 @@ var matrix = map[string]expect{
 	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
 	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
 	"GET /api/v1/audit/directory":           adminOnly(401, 200),
+	"GET /api/v1/audit/directory.jsonl":     adminOnly(401, 200),
 	// Requests. {id} is a submitted request of the requester's
 	// organisation, {comment_id} a comment on it by someone else. Empty
 	// posts carry no version: a transition the caller may take is then
@@ -503,6 +514,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"user_id":       strconv.FormatInt(target.ID, 10),
 		"invitation_id": "999999",
 		"secret":        "no-such-link",
+		"slug":          "no-such-provider",
+		"/sso/{id}":     "999999",
 		"format":        "csv",
 		// {id} by the collection it names.
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),

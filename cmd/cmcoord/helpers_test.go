@@ -32,7 +32,7 @@ func services(t *testing.T, dbURL string) testServices {
 	log := discardLogger()
 	access := service.NewAccess(st, time.Now, log)
 	return testServices{access: access, directory: service.NewDirectory(st, access, time.Now, log),
-		requests: service.NewRequests(st, time.Now, log), reviews: service.NewReviews(st, time.Now, log, nil)}
+		requests: service.NewRequests(st, time.Now, log).WithActionLimits(nil), reviews: service.NewReviews(st, time.Now, log, nil)}
 }
 
 func listen(t *testing.T) net.Listener {

@@ -58,8 +58,9 @@ type testServer struct {
 
 // startServer runs `cmcoord serve` in-process on a random port against a
 // fresh database. The server is shut down gracefully when t ends, and the
-// test fails if that shutdown fails.
-func startServer(t *testing.T) testServer {
+// test fails if that shutdown fails. args are more flags of serve; one
+// given twice takes its last value.
+func startServer(t *testing.T, args ...string) testServer {
 	t.Helper()
 	dbURL := testdb.URL(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,7 +69,7 @@ func startServer(t *testing.T) testServer {
 	var out, logs syncBuffer
 	go func() {
 		done <- run(ctx, env{
-			args:   []string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-log-format", "json"},
+			args:   append([]string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-log-format", "json"}, args...),
 			getenv: noEnv, stdin: strings.NewReader(""), stdout: &out, stderr: &logs,
 			ready: func(u string) { ready <- u },
 		})
@@ -178,7 +179,7 @@ func TestRunDemo(t *testing.T) {
 	}
 	// Requests in every state this release knows, in every operation; the
 	// officer sees all but drafts, and the audit trail verifies.
-	reqs := service.NewRequests(store.New(testdb.Pool(t, url)), time.Now, discardLogger())
+	reqs := service.NewRequests(store.New(testdb.Pool(t, url)), time.Now, discardLogger()).WithActionLimits(nil)
 	officer := demoActor(t, svc, "officer@example.org")
 	states := map[domain.Status]int{}
 	for _, code := range []string{"NPL-EQ-DEMO", "SSD-CE-DEMO", "MOZ-TC-DEMO"} {

@@ -86,6 +86,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
 	access := service.NewAccess(st, time.Now, log)
 	directory := service.NewDirectory(st, access, time.Now, log)
+	sso := service.NewSSO(st, directory, time.Now, log)
 	// Notices go in-app always and by e-mail when SMTP_URL is set; they are
 	// written in the transaction of their change, and the e-mail outbox is
 	// drained by a background worker (serve).
@@ -129,6 +130,8 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			System:         system,
 			Access:         access,
 			Directory:      directory,
+			SSO:            sso,
+			BaseURL:        cfg.BaseURL,
 			Requests:       requests,
 			Reviews:        reviews,
 			Lifecycle:      lifecycle,

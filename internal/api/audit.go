@@ -91,3 +91,24 @@ func (a *API) handleDirectoryLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
+
+// handleDirectoryLogLines streams the whole directory log (the security
+// log) as JSON lines, oldest first, one entry per line as in
+// GET /audit/directory (administrators only): for a SIEM or an archive.
+// An error before the first line is the JSON error envelope; one after
+// it cuts the stream (the last line is then incomplete JSON).
+func (a *API) handleDirectoryLogLines(w http.ResponseWriter, r *http.Request) error {
+	by := actor(r)
+	if err := domain.Can(by, domain.ActionViewDirectoryLog, domain.OnInstance()); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/jsonl; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="cmcoord-security-log.jsonl"`)
+	h.Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return a.directory.EachDirectoryEvent(r.Context(), by, func(e domain.DirectoryEvent) error {
+		return enc.Encode(newDirectoryEventDTO(e))
+	})
+}

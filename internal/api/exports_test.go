@@ -35,7 +35,8 @@ func withExports(t *testing.T, f *fixture) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
-	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog)
+	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog).WithActionLimits(nil)
+	f.exports = exports
 	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false)
 	m := metrics.New(f.pool)
 	s := web.New(web.Options{
@@ -52,9 +53,27 @@ func withExports(t *testing.T, f *fixture) {
 	})
 	jsonAPI := api.New(api.Options{Log: log, Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews,
 		Lifecycle: f.life, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m})
-	f.srv.Close()
+	if f.srv != nil {
+		f.srv.Close()
+	}
 	f.srv = httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(f.srv.Close)
+}
+
+// sibling is another instance of f's server: its own services over the
+// same database, as a second cmcoord process behind a load balancer.
+func (f *fixture) sibling(t *testing.T) *fixture {
+	t.Helper()
+	g := *f
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st := store.New(f.pool)
+	g.access = service.NewAccess(st, f.authClock.Now, log)
+	g.dir = service.NewDirectory(st, g.access, f.authClock.Now, log)
+	g.reqs = service.NewRequests(st, f.clock.now, log)
+	g.srv = nil
+	withExports(t, &g)
+	g.exports.WithActionLimits(domain.ActionLimits)
+	return &g
 }
 
 // page fetches path from the HTML face with client c (nil: anonymous).

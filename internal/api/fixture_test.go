@@ -54,6 +54,7 @@ type fixture struct {
 	access     *service.Access
 	dir        *service.Directory
 	reqs       *service.Requests
+	exports    *service.Exports // withExports's
 	reviews    *service.Reviews
 	life       *service.Lifecycle
 	clock      *clock              // the requests, reviews and lifecycle services'; time.Now until advanced
@@ -64,8 +65,14 @@ type fixture struct {
 	// authClock is the access and directory services' clock; devices
 	// are the second factors the fixture enrolled, by e-mail.
 	authClock *totptest.Clock
-	devicesMu sync.Mutex
-	devices   map[string]*totptest.Device
+	devices   *deviceBook
+}
+
+// deviceBook holds the fixture's second factors, by e-mail (shared by
+// a sibling instance).
+type deviceBook struct {
+	mu sync.Mutex
+	m  map[string]*totptest.Device
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -84,7 +91,9 @@ func newFixture(t *testing.T) *fixture {
 	access := service.NewAccess(st, authClock.Now, log)
 	dir := service.NewDirectory(st, access, authClock.Now, log)
 	clk := &clock{}
-	reqs := service.NewRequests(st, clk.now, log)
+	// Fixtures seed data faster than any person would: the per-user
+	// limits are off here, on in TestBusinessLimits.
+	reqs := service.NewRequests(st, clk.now, log).WithActionLimits(nil)
 	reviews := service.NewReviews(st, clk.now, log, nil)
 	life := service.NewLifecycle(st, clk.now, log)
 	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false)
@@ -105,7 +114,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,
-		authClock: authClock, devices: map[string]*totptest.Device{}}
+		authClock: authClock, devices: &deviceBook{m: map[string]*totptest.Device{}}}
 	f.contract = apicontract.Fetch(t, srv.URL)
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, domain.Organization{Name: "OCHA"})
@@ -353,9 +362,9 @@ func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 		t.Fatalf("sign in as %s: status = %d, want 303", email, resp.StatusCode)
 	}
 	if resp.Header.Get("Location") == "/login/2fa" {
-		f.devicesMu.Lock()
-		d := f.devices[strings.ToLower(email)]
-		f.devicesMu.Unlock()
+		f.devices.mu.Lock()
+		d := f.devices.m[strings.ToLower(email)]
+		f.devices.mu.Unlock()
 		if d == nil {
 			t.Fatalf("sign in as %s: asked for a code, but the test enrolled no device", email)
 		}
@@ -385,8 +394,8 @@ func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 func (f *fixture) enrol(t *testing.T, u domain.User) *totptest.Device {
 	t.Helper()
 	d, _ := totptest.Enrol(t, f.access, u.ID, f.authClock)
-	f.devicesMu.Lock()
-	defer f.devicesMu.Unlock()
-	f.devices[strings.ToLower(u.Email)] = d
+	f.devices.mu.Lock()
+	defer f.devices.mu.Unlock()
+	f.devices.m[strings.ToLower(u.Email)] = d
 	return d
 }

@@ -316,6 +316,7 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		status, code, de = http.StatusInternalServerError, domain.CodeInternal, domain.Errorf(domain.CodeInternal, "error.internal")
 	}
+	httpface.SetRetryAfter(w.Header(), err)
 	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", bearerChallenge)
 	}

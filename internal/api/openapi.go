@@ -141,6 +141,9 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 			}
 		}
 	}
+	if err := documentLimits(paths); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -238,4 +241,58 @@ func camel(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// limitedOperations names the API operation of each business action
+// with a per-user limit (domain.ActionLimits); openapi_test.go fails when
+// a limited action has none.
+var limitedOperations = map[domain.Action]string{
+	domain.ActionCreateRequest:  "requestCreate",
+	domain.ActionComment:        "commentCreate",
+	domain.ActionExportRequests: "exportRequests",
+}
+
+// documentLimits adds the 429 answer, with the limit itself, to every
+// operation of a limited action.
+func documentLimits(paths map[string]any) error {
+	for action := range domain.ActionLimits {
+		if _, ok := limitedOperations[action]; !ok {
+			return fmt.Errorf("api: the limited action %s has no operation in limitedOperations", action)
+		}
+	}
+	found := map[string]bool{}
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for _, o := range ops {
+			op, _ := o.(map[string]any)
+			id, _ := op["operationId"].(string)
+			for action, opID := range limitedOperations {
+				if opID != id {
+					continue
+				}
+				l := domain.ActionLimits[action]
+				responses, _ := op["responses"].(map[string]any)
+				if responses == nil {
+					return fmt.Errorf("api: openapi.json: %s has no responses", id)
+				}
+				responses["429"] = map[string]any{
+					"description": fmt.Sprintf("More than %d in %s by the same user (limit %s, kept across instances): nothing was done; retry after Retry-After seconds.",
+						l.Max, l.Window, l.Name),
+					"headers": map[string]any{"Retry-After": map[string]any{"$ref": "#/components/headers/RetryAfter"}},
+					"content": map[string]any{"application/json": map[string]any{
+						"schema": map[string]any{"$ref": "#/components/schemas/Error"},
+						"example": map[string]any{"error": map[string]any{"code": "rate_limited",
+							"message":    "You have done this many times in a short while. Nothing was saved; what you typed is still here. Wait 1 minute and try again.",
+							"message_id": "limit.action", "request_id": "api-host/Xk3v9QaB-000042"}}}},
+				}
+				found[id] = true
+			}
+		}
+	}
+	for action, id := range limitedOperations {
+		if !found[id] {
+			return fmt.Errorf("api: openapi.json has no operation %s for the limited action %s", id, action)
+		}
+	}
+	return nil
 }

@@ -101,6 +101,7 @@ type requestsFixture struct {
 	requester, outsider, officer, viewer   string
 	requesterActor                         domain.Actor
 	requesterUser, officerUser, viewerUser domain.User
+	target                                 int64 // a request some tests act on
 }
 
 func newRequestsFixture(t *testing.T) *requestsFixture {

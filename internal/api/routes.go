@@ -60,6 +60,7 @@ func (a *API) Routes() http.Handler {
 		r.Post("/users/{id}/password-link", a.handle(a.handleUserPasswordLink))
 
 		r.Get("/audit/directory", a.handle(a.handleDirectoryLog))
+		r.Get("/audit/directory.jsonl", a.handle(a.handleDirectoryLogLines))
 
 		r.Get("/operations", a.handle(a.handleOperationList))
 		r.Post("/operations", a.handle(a.handleOperationCreate))

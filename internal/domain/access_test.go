@@ -80,7 +80,9 @@ func TestNewRoleSet(t *testing.T) {
 	}
 }
 
-func TestLoginWait(t *testing.T) {
+// TestLimitWait walks the sliding window of a limit of five in 15 minutes
+// (the sign-in limit per account).
+func TestLimitWait(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 	ago := func(mins ...int) []time.Time {
@@ -106,8 +108,8 @@ func TestLoginWait(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := domain.LoginWait(tt.failures, now); got != tt.want {
-				t.Fatalf("LoginWait = %v, want %v", got, tt.want)
+			if got := domain.LimitSignInAccount.Wait(tt.failures, now); got != tt.want {
+				t.Fatalf("Wait = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -38,10 +38,11 @@ const (
 	TargetOrganization TargetKind = "organization"
 	TargetUser         TargetKind = "user"
 	TargetOperation    TargetKind = "operation"
+	TargetSSOProvider  TargetKind = "sso_provider"
 )
 
 // TargetKinds lists every target kind.
-var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation}
+var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation, TargetSSOProvider}
 
 // Target is the record a directory event concerns.
 type Target struct {
@@ -104,6 +105,7 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirInvitationCancelled, DirInvitationDropped,
 	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
+	DirSSOProviderCreated, DirSSOProviderUpdated,
 	DirRecoveryRegenerated}
 
 // MembershipAction names the directory event of a role change from

@@ -22,14 +22,6 @@ const (
 	SecondStepLifetime = 5 * time.Minute
 )
 
-// Second-factor throttling, like passwords': the sixth wrong code within
-// FactorWindow waits until the window has passed. Attempts are reserved
-// before a code is checked.
-const (
-	MaxFactorFailures = 5
-	FactorWindow      = 15 * time.Minute
-)
-
 // SecondFactorRoles are the roles an operation's policy requires a second
 // factor of (the operation's RequireSecondFactor).
 var SecondFactorRoles = []Role{RoleOfficer, RoleHC}

@@ -1,7 +1,9 @@
 package httpface
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
@@ -23,4 +25,16 @@ var statusOf = map[domain.Code]int{
 func Status(code domain.Code) (int, bool) {
 	s, ok := statusOf[code]
 	return s, ok
+}
+
+// SetRetryAfter sets Retry-After (in seconds) on the answer to a refused
+// attempt (domain.RateLimited), on either face.
+func SetRetryAfter(h http.Header, err error) {
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeRateLimited {
+		return
+	}
+	if secs, ok := de.Data["Seconds"].(int); ok && secs > 0 {
+		h.Set("Retry-After", strconv.Itoa(secs))
+	}
 }

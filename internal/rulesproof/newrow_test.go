@@ -102,7 +102,7 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
 	access := service.NewAccess(st, time.Now, log)
 	dir := service.NewDirectory(st, access, time.Now, log)
-	reqs := service.NewRequests(st, time.Now, log)
+	reqs := service.NewRequests(st, time.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, time.Now, log, nil)
 	life := service.NewLifecycle(st, time.Now, log)
 	if _, err := demo.Load(ctx, demo.Services{System: system, Access: access, Directory: dir, Requests: reqs,

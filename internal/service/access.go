@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
-	"math"
 	"strings"
 	"time"
 
@@ -22,13 +21,16 @@ import (
 // server responsive when many people sign in at once.
 var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 
-// HashPassword returns the argon2id PHC string of pw.
-func HashPassword(pw string) (string, error) {
-	h, err := argon2id.CreateHash(pw, passwordParams)
-	if err != nil {
-		return "", fmt.Errorf("hash password: %w", err)
-	}
-	return h, nil
+// HashPassword returns the argon2id PHC string of pw, computed in a slot
+// of the hash gate (or errBusy).
+func HashPassword(ctx context.Context, pw string) (h string, err error) {
+	err = gate.do(ctx, func() error {
+		if h, err = argon2id.CreateHash(pw, passwordParams); err != nil {
+			return fmt.Errorf("hash password: %w", err)
+		}
+		return nil
+	})
+	return h, err
 }
 
 // TokenPrefix starts every API token, so leaked tokens are recognisable
@@ -49,7 +51,7 @@ type Access struct {
 
 // NewAccess returns the Access service.
 func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access {
-	dummy, err := HashPassword("not a real password, only here to spend the same time")
+	dummy, err := argon2id.CreateHash("not a real password, only here to spend the same time", passwordParams)
 	if err != nil {
 		panic(err) // only fails if the system's random source fails
 	}
@@ -61,12 +63,15 @@ func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access 
 // answer never reveals which accounts exist.
 func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "login.failed") }
 
-// SignIn checks email and password from clientIP. The sixth failure
-// within 15 minutes for the account or the address is refused with
-// CodeRateLimited (without checking the password) until enough failures
-// age out; every attempt is recorded in the database, so the limit holds
-// across instances. A successful sign-in applies the account's pending
-// membership invitations (see Directory.SetMemberByEmail).
+// SignIn checks email and password from clientIP. An attempt first
+// reserves a slot in the account's and the address's sign-in limits
+// (domain.LimitSignInAccount, LimitSignInAddress), atomically and across
+// instances, and only then checks the password: a full bucket is
+// CodeRateLimited without a check, however many attempts arrive at once.
+// A success gives the slots back and clears the account's failures. The
+// outcome goes to the security log. A successful sign-in applies the
+// account's pending membership invitations (see
+// Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
 	f := map[string]string{}
@@ -79,21 +84,19 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 	if len(f) > 0 {
 		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
 	}
-	now := s.now()
-	byAccount, byAddress, err := s.store.RecentLoginFailures(ctx, email, clientIP, now.Add(-domain.LoginWindow))
+	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
+		domain.Slot{Limit: domain.LimitSignInAccount, Key: email}, domain.Slot{Limit: domain.LimitSignInAddress, Key: clientIP})
 	if err != nil {
+		if domain.ErrorCode(err) == domain.CodeRateLimited {
+			s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP)
+		}
 		return domain.User{}, err
-	}
-	if wait := max(domain.LoginWait(byAccount, now), domain.LoginWait(byAddress, now)); wait > 0 {
-		minutes := int(math.Ceil(wait.Minutes()))
-		s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP, "wait_minutes", minutes)
-		return domain.User{}, &domain.Error{Code: domain.CodeRateLimited, Message: "login.throttled",
-			Data: map[string]any{"Count": minutes}}
 	}
 	u, err := s.store.GetUserByEmail(ctx, email)
 	hash := ""
 	switch {
 	case domain.ErrorCode(err) == domain.CodeNotFound:
+		u = domain.User{Email: email}
 	case err != nil:
 		return domain.User{}, err
 	case !u.Disabled:
@@ -101,22 +104,34 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 			return domain.User{}, err
 		}
 	}
-	ok := false
-	if hash != "" {
-		ok, err = argon2id.ComparePasswordAndHash(password, hash)
-		if err != nil {
-			return domain.User{}, fmt.Errorf("sign in: compare hash of user %d: %w", u.ID, err)
+	ok, err := s.checkPassword(ctx, password, hash)
+	if err != nil {
+		if aerr := try.abandoned(ctx); aerr != nil {
+			s.log.ErrorContext(ctx, "give back a sign-in slot", "error", aerr)
 		}
-	} else {
-		// Spend the same time as a real comparison, so timing does not
-		// reveal whether the account exists.
-		_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
-	}
-	if err := s.store.RecordLoginAttempt(ctx, email, clientIP, ok, now); err != nil {
 		return domain.User{}, err
 	}
 	if !ok {
+		entries := []logEntry{accountEntry(domain.DirSignInFailed, u, nil)}
+		if filled := try.filled(); len(filled) > 0 {
+			entries = append(entries, accountEntry(domain.DirLockedOut, u, map[string]any{"limits": filled}))
+		}
+		for i := range entries {
+			entries[i].actor = 0 // whoever typed it is not known to be the account's owner
+		}
+		if err := logAccount(ctx, s.store, s.now, clientIP, entries...); err != nil {
+			return domain.User{}, err
+		}
 		return domain.User{}, errSignInFailed()
+	}
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		if err := st.Succeeded(ctx, try.IDs, try.slots...); err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, clientIP, accountEntry(domain.DirSignedIn, u, map[string]any{"method": "password"}))
+	})
+	if err != nil {
+		return domain.User{}, err
 	}
 	// Invitations of this address take effect at its first sign-in. A
 	// failure rolls them back, pending for the next sign-in, and does not
@@ -125,6 +140,25 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 		s.log.ErrorContext(ctx, "apply membership invitations at sign-in", "user_id", u.ID, "error", err)
 	}
 	return u, nil
+}
+
+// checkPassword compares password with the argon2id hash in a slot of
+// the hash gate. An empty hash (no account, a disabled one, one without a
+// password yet) is compared with a dummy hash, to spend the same time,
+// and is never a match.
+func (s *Access) checkPassword(ctx context.Context, password, hash string) (ok bool, err error) {
+	err = gate.do(ctx, func() error {
+		if hash == "" {
+			_, _ = argon2id.ComparePasswordAndHash(password, s.dummyHash)
+			return nil
+		}
+		ok, err = argon2id.ComparePasswordAndHash(password, hash)
+		if err != nil {
+			return fmt.Errorf("compare password hash: %w", err)
+		}
+		return nil
+	})
+	return ok, err
 }
 
 // Actor loads the signed-in user userID with their roles. A session that
@@ -284,18 +318,34 @@ func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, n
 	if by.Anonymous() {
 		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
+	if err := domain.ValidatePassword("new_password", next); err != nil {
+		return domain.User{}, err
+	}
 	hash, err := s.store.PasswordHash(ctx, by.UserID)
 	if err != nil {
 		return domain.User{}, err
 	}
-	ok, err := argon2id.ComparePasswordAndHash(current, hash)
-	if err != nil || !ok {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": "password.wrong"}}
-	}
-	if err := domain.ValidatePassword("new_password", next); err != nil {
+	// The current password is checked as at sign-in: a slot reserved
+	// first, so a stolen session cannot guess it at speed.
+	try, err := reserve(ctx, s.store, s.now(), "password.throttled",
+		domain.Slot{Limit: domain.LimitPasswordCheck, Key: userKey(by.UserID)})
+	if err != nil {
 		return domain.User{}, err
 	}
-	newHash, err := HashPassword(next)
+	ok, err := s.checkPassword(ctx, current, hash)
+	if err != nil {
+		if aerr := try.abandoned(ctx); aerr != nil {
+			s.log.ErrorContext(ctx, "give back a password slot", "error", aerr)
+		}
+		return domain.User{}, err
+	}
+	if !ok {
+		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": "password.wrong"}}
+	}
+	if err := try.succeeded(ctx); err != nil {
+		return domain.User{}, err
+	}
+	newHash, err := HashPassword(ctx, next)
 	if err != nil {
 		return domain.User{}, err
 	}
@@ -318,11 +368,27 @@ func (s *Access) PasswordLinkUser(ctx context.Context, secret string) (domain.Us
 // SetPasswordWithLink sets the password of the link's user and uses up
 // the link, in one transaction (a link works once, even when two tabs
 // submit it together).
-func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password string) (domain.User, error) {
+//
+// A link is checked as a password is: a slot of the address's limit is
+// reserved first (domain.LimitPasswordLink) and given back when the link
+// is live, so unknown links cannot be tried at speed, and the new
+// password is hashed in a slot of the hash gate.
+func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password, clientIP string) (domain.User, error) {
 	if err := domain.ValidatePassword("password", password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := HashPassword(password)
+	try, err := reserve(ctx, s.store, s.now(), "password.link_throttled",
+		domain.Slot{Limit: domain.LimitPasswordLink, Key: clientIP})
+	if err != nil {
+		return domain.User{}, err
+	}
+	if _, err := s.store.PasswordLinkUser(ctx, hashSecret(secret), s.now(), false); err != nil {
+		return domain.User{}, err // a failure: the slot stays counted
+	}
+	if err := try.succeeded(ctx); err != nil {
+		return domain.User{}, err
+	}
+	hash, err := HashPassword(ctx, password)
 	if err != nil {
 		return domain.User{}, err
 	}

@@ -22,6 +22,7 @@ type clock struct{ t time.Time }
 func (c *clock) now() time.Time { return c.t }
 
 type accessFixture struct {
+	st     *store.Store
 	clock  *clock
 	access *service.Access
 	dir    *service.Directory
@@ -50,7 +51,7 @@ func newAccessFixture(t *testing.T) *accessFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &accessFixture{clock: c, access: access, dir: dir, admin: admin, user: u}
+	return &accessFixture{st: st, clock: c, access: access, dir: dir, admin: admin, user: u}
 }
 
 func TestSignIn(t *testing.T) {
@@ -120,7 +121,7 @@ func TestSignInThrottle(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
 		ctx := t.Context()
-		for i := range domain.MaxLoginFailures {
+		for i := range domain.LimitSignInAccount.Max {
 			f.clock.t = t0.Add(time.Duration(i) * time.Minute)
 			ip := "10.0.1." + string(rune('1'+i)) // a different address each time
 			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", ip); domain.ErrorCode(err) != domain.CodeUnauthorized {
@@ -146,7 +147,7 @@ func TestSignInThrottle(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
 		ctx := t.Context()
-		for i := range domain.MaxLoginFailures {
+		for i := range domain.LimitSignInAddress.Max {
 			email := strings.Repeat("x", i+1) + "@nowhere.org"
 			if _, err := f.access.SignIn(ctx, email, "wrong password!", "10.0.0.66"); domain.ErrorCode(err) != domain.CodeUnauthorized {
 				t.Fatalf("failure %d: %v", i+1, err)
@@ -163,7 +164,7 @@ func TestSignInThrottle(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
 		ctx := t.Context()
-		for i := range domain.MaxLoginFailures - 1 {
+		for i := range domain.LimitSignInAccount.Max - 1 {
 			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", "10.0.2."+string(rune('1'+i))); err == nil {
 				t.Fatal("wrong password accepted")
 			}
@@ -270,16 +271,16 @@ func TestPasswordLink(t *testing.T) {
 	if got, err := f.access.PasswordLinkUser(ctx, secret); err != nil || got.ID != u.ID {
 		t.Fatalf("PasswordLinkUser = %v, %v", got.ID, err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, "short"); domain.ErrorCode(err) != domain.CodeInvalid {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, "short", "10.0.0.1"); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("short password = %v, want invalid", err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw); err != nil {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.access.SignIn(ctx, "bo@wfp.org", pw, "10.0.0.1"); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
-	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("second use of the link = %v, want not_found", err)
 	}
 	// A new link replaces an unused one, and links expire.

@@ -133,6 +133,10 @@ type NewUser struct {
 	// Password is the initial password; when empty, a one-time
 	// set-password link is created instead.
 	Password string
+	// SSO, when set, is the slug of the identity provider that
+	// provisions the account: it signs in there, so it gets neither a
+	// password nor a set-password link.
+	SSO string
 }
 
 // CreateUser creates a user (admins only). Without an initial password it
@@ -156,6 +160,24 @@ func (d *Directory) requireOrganization(ctx context.Context, id int64) error {
 }
 
 func (d *Directory) createUser(ctx context.Context, by domain.Actor, in NewUser) (domain.User, string, error) {
+	u, hash, err := d.prepareUser(ctx, in)
+	if err != nil {
+		return domain.User{}, "", err
+	}
+	var out domain.User
+	var secret string
+	err = d.inLogAll(ctx, by, func(st *store.Store) ([]logEntry, error) {
+		var entries []logEntry
+		out, secret, entries, err = d.insertUser(ctx, st, u, hash, in.SSO)
+		return entries, err
+	})
+	return out, secret, err
+}
+
+// prepareUser normalises and checks a new account, its organisation and
+// its password, and hashes the password (outside any transaction: it is
+// slow on purpose).
+func (d *Directory) prepareUser(ctx context.Context, in NewUser) (domain.User, string, error) {
 	u := in.User
 	domain.NormalizeUser(&u)
 	err := domain.ValidateUser(u)
@@ -170,32 +192,38 @@ func (d *Directory) createUser(ctx context.Context, by domain.Actor, in NewUser)
 	}
 	hash := ""
 	if in.Password != "" {
-		if hash, err = HashPassword(in.Password); err != nil {
+		if hash, err = HashPassword(ctx, in.Password); err != nil {
 			return domain.User{}, "", err
 		}
 	}
-	var out domain.User
+	return u, hash, nil
+}
+
+// insertUser creates the prepared account u on st (a transaction holding
+// the directory log's lock) and returns its log entries: its creation,
+// then its pending invitations, which take effect with it. Without a
+// password hash or an identity provider (sso, a slug), it gets a
+// set-password link, whose secret it returns.
+func (d *Directory) insertUser(ctx context.Context, st *store.Store, u domain.User, hash, sso string) (domain.User, string, []logEntry, error) {
+	out, err := st.CreateUser(ctx, u, hash, d.now())
+	if err != nil {
+		return domain.User{}, "", nil, fieldConflict(err, "email", "user.email_taken")
+	}
+	record := domain.UserAudit(out)
+	record["password"] = "set"
 	var secret string
-	// The account's pending invitations take effect with it, in the
-	// same transaction, logged after its creation.
-	err = d.inLogAll(ctx, by, func(st *store.Store) ([]logEntry, error) {
-		var err error
-		out, err = st.CreateUser(ctx, u, hash, d.now())
-		if err != nil {
-			return nil, fieldConflict(err, "email", "user.email_taken")
+	switch {
+	case sso != "":
+		record["password"] = "none"
+		record["sso"] = sso
+	case hash == "":
+		record["password"] = "link"
+		if secret, err = d.access.newPasswordLink(ctx, st, out.ID); err != nil {
+			return domain.User{}, "", nil, err
 		}
-		record := domain.UserAudit(out)
-		record["password"] = "set"
-		if hash == "" {
-			record["password"] = "link"
-			if secret, err = d.access.newPasswordLink(ctx, st, out.ID); err != nil {
-				return nil, err
-			}
-		}
-		accepted, err := acceptInvitations(ctx, st, out, d.now())
-		return append([]logEntry{created(domain.DirUserCreated, domain.TargetUser, out.ID, out.Email, record)}, accepted...), err
-	})
-	return out, secret, err
+	}
+	accepted, err := acceptInvitations(ctx, st, out, d.now())
+	return out, secret, append([]logEntry{created(domain.DirUserCreated, domain.TargetUser, out.ID, out.Email, record)}, accepted...), err
 }
 
 // mergeInvalid joins the field messages of two CodeInvalid errors.
@@ -960,4 +988,16 @@ func logAccount(ctx context.Context, st *store.Store, now func() time.Time, addr
 		}
 	}
 	return inDirectoryLog(ctx, st, now, func(*store.Store) ([]logEntry, error) { return entries, nil })
+}
+
+// EachDirectoryEvent calls fn with every entry of the directory log (the
+// security log) in chain order, from one snapshot, streaming: the
+// administrators' JSON-lines export.
+func (d *Directory) EachDirectoryEvent(ctx context.Context, by domain.Actor, fn func(domain.DirectoryEvent) error) error {
+	if err := domain.Can(by, domain.ActionViewDirectoryLog, domain.OnInstance()); err != nil {
+		return err
+	}
+	return d.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		return st.EachDirectoryEvent(ctx, fn)
+	})
 }

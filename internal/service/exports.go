@@ -27,11 +27,20 @@ type Exports struct {
 	now     func() time.Time
 	log     *slog.Logger
 	catalog *i18n.Catalog // labels; nil offers none
+	limits  actionLimits
 }
 
 // NewExports returns the Exports service.
 func NewExports(st *store.Store, now func() time.Time, log *slog.Logger) *Exports {
-	return &Exports{store: st, now: now, log: log}
+	return &Exports{store: st, now: now, log: log, limits: domain.ActionLimits}
+}
+
+// WithActionLimits replaces the per-user limit on exports
+// (domain.ActionLimits); nil turns it off, for a test fixture that
+// downloads in a loop. It returns s.
+func (s *Exports) WithActionLimits(l map[domain.Action]domain.Limit) *Exports {
+	s.limits = l
+	return s
 }
 
 // WithCatalog gives the exports the catalogue their label columns
@@ -117,6 +126,9 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 	}
 	if !slices.Contains(ExportFormats, format) {
 		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"format": "field.choose"}}
+	}
+	if err := s.limits.limitAction(ctx, s.store, by, domain.ActionExportRequests, s.now()); err != nil {
+		return err
 	}
 	sf.OperationID = op.ID
 	if roles.Has(domain.RoleRequester) && !o.Public {

@@ -62,7 +62,7 @@ func newExportBench(b *testing.B, sizes []int) exportBench {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	access := service.NewAccess(st, time.Now, quiet)
 	dir := service.NewDirectory(st, access, time.Now, quiet)
-	reqs := service.NewRequests(st, time.Now, quiet)
+	reqs := service.NewRequests(st, time.Now, quiet).WithActionLimits(nil)
 	actor := func(u domain.User) domain.Actor {
 		b.Helper()
 		a, err := access.Actor(ctx, u.ID, u.SessionEpoch)
@@ -124,7 +124,7 @@ func newExportBench(b *testing.B, sizes []int) exportBench {
 	// The events copy the template's creation snapshot (package seed).
 	var snapshot string
 	must(pool.QueryRow(ctx, `SELECT payload FROM events WHERE request_id = $1 AND seq = 1`, tpl.ID).Scan(&snapshot))
-	f := exportBench{exports: service.NewExports(st, time.Now, quiet), officer: officer}
+	f := exportBench{exports: service.NewExports(st, time.Now, quiet).WithActionLimits(nil), officer: officer}
 	for i, n := range sizes {
 		first, last, err := seed.Requests(ctx, pool, seed.RequestsInput{TemplateID: tpl.ID, Operations: []int64{opIDs[i+1]},
 			Authors: authors, Count: n, Now: time.Now(), Statuses: statuses})

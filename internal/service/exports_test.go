@@ -38,7 +38,7 @@ func newExportsFixture(t *testing.T) *exportsFixture {
 	t.Helper()
 	rf := newRequestsFixture(t)
 	f := &exportsFixture{requestsFixture: rf,
-		exports: service.NewExports(store.New(rf.pool), rf.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))}
+		exports: service.NewExports(store.New(rf.pool), rf.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t)).WithActionLimits(nil)}
 	r := f.create(t, fixture.Request("Airlift to Upper Valley", t0))
 	var err error
 	if f.submitted, err = f.reqs.Transition(t.Context(), f.requester, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
@@ -312,7 +312,7 @@ func TestExports_RecordSheets(t *testing.T) {
 	t.Parallel()
 	f := newReviewFixture(t, 2)
 	ctx := t.Context()
-	exports := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))
+	exports := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t)).WithActionLimits(nil)
 	viewer := f.member(t, "vera@example.org", f.officer.OrganizationID, domain.RoleViewer)
 	closed := f.submitted(t, "Airlift, closed review")
 	f.open(t, closed)
@@ -516,7 +516,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 	t.Parallel()
 	f := newLifeFixture(t)
 	ctx := t.Context()
-	ex := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))
+	ex := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t)).WithActionLimits(nil)
 	draft := fixture.Request("Justified airlift", f.clock.now())
 	draft.Checklist["LR12"] = domain.Answer{Value: "no", Note: "Fuel is charged at cost; no civilian carrier flies there."}
 	r := f.create(t, draft)

@@ -23,6 +23,15 @@ type Requests struct {
 	now    func() time.Time
 	log    *slog.Logger
 	notify Notifier
+	limits actionLimits
+}
+
+// WithActionLimits replaces the per-user limits of the service's business
+// actions (domain.ActionLimits); nil turns them off, for a test fixture
+// that seeds data. It returns s.
+func (s *Requests) WithActionLimits(l map[domain.Action]domain.Limit) *Requests {
+	s.limits = l
+	return s
 }
 
 // WithNotifier makes the service tell requesters when their request is
@@ -34,7 +43,7 @@ func (s *Requests) WithNotifier(n Notifier) *Requests {
 
 // NewRequests returns the Requests service.
 func NewRequests(st *store.Store, now func() time.Time, log *slog.Logger) *Requests {
-	return &Requests{store: st, now: now, log: log}
+	return &Requests{store: st, now: now, log: log, limits: domain.ActionLimits}
 }
 
 // RequestDetail is a request with what its page needs: the operation,
@@ -127,6 +136,9 @@ func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operat
 	r.OperationID, r.RequestingOrgID, r.CreatedBy = op.ID, by.OrganizationID, by.UserID
 	r.Status, r.Version, r.CreatedAt, r.UpdatedAt = domain.StatusDraft, 1, now, now
 	err = s.store.InTx(ctx, func(st *store.Store) error {
+		if err := s.limits.limitAction(ctx, st, by, domain.ActionCreateRequest, now); err != nil {
+			return err
+		}
 		n, err := st.NextRequestNumber(ctx, op.ID)
 		if err != nil {
 			return err
@@ -619,6 +631,9 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 				}
 				break
 			}
+		}
+		if err := s.limits.limitAction(ctx, st, by, domain.ActionComment, now); err != nil {
+			return err
 		}
 		if out, err = st.InsertComment(ctx, domain.Comment{RequestID: id, AuthorID: by.UserID, Body: body, CreatedAt: now}); err != nil {
 			return err

@@ -43,7 +43,7 @@ func newRequestsFixture(t *testing.T) *requestsFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	access := service.NewAccess(st, c.now, log)
 	dir := service.NewDirectory(st, access, c.now, log)
-	f := &requestsFixture{pool: pool, clock: c, reqs: service.NewRequests(st, c.now, log), dir: dir, access: access}
+	f := &requestsFixture{pool: pool, clock: c, reqs: service.NewRequests(st, c.now, log).WithActionLimits(nil), dir: dir, access: access}
 	adminUser, err := dir.CreateAdmin(ctx, "admin@example.org", "Ada", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)

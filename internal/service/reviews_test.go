@@ -491,7 +491,7 @@ func TestReviewNotices(t *testing.T) {
 	n := notify.New(catalog, true, "https://cmcoord.example.org", log)
 	st := store.New(f.pool)
 	f.reviews = service.NewReviews(st, f.clock.now, log, n)
-	f.reqs = service.NewRequests(st, f.clock.now, log).WithNotifier(n)
+	f.reqs = service.NewRequests(st, f.clock.now, log).WithNotifier(n).WithActionLimits(nil)
 	count := func(userID int64, kind domain.NoticeKind) int {
 		t.Helper()
 		var c int

@@ -124,7 +124,7 @@ func newDemoWorld(t *testing.T) *demoWorld {
 	st := store.New(pool)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	access := service.NewAccess(st, time.Now, log)
-	w := &demoWorld{st: st, dir: service.NewDirectory(st, access, time.Now, log), reqs: service.NewRequests(st, time.Now, log), revs: service.NewReviews(st, time.Now, log, nil),
+	w := &demoWorld{st: st, dir: service.NewDirectory(st, access, time.Now, log), reqs: service.NewRequests(st, time.Now, log).WithActionLimits(nil), revs: service.NewReviews(st, time.Now, log, nil),
 		life: service.NewLifecycle(st, time.Now, log)}
 	if _, err := demo.Load(ctx, demo.Services{System: service.NewSystem(st, migrations.Latest(), time.Now, log), Access: access,
 		Directory: w.dir, Requests: w.reqs, Reviews: w.revs, Lifecycle: w.life}); err != nil {

@@ -8,7 +8,6 @@ import (
 	"encoding/base32"
 	"fmt"
 	"image/png"
-	"math"
 	"strings"
 	"time"
 
@@ -115,11 +114,12 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 	if err := codeShape(code, false); err != nil {
 		return nil, err
 	}
-	if err := s.throttleSecondFactor(ctx, userID); err != nil {
+	try, err := s.throttleSecondFactor(ctx, userID)
+	if err != nil {
 		return nil, err
 	}
 	var codes []string
-	err := s.store.InTx(ctx, func(st *store.Store) error {
+	err = s.store.InTx(ctx, func(st *store.Store) error {
 		f, err := st.GetFactor(ctx, userID, true)
 		if domain.ErrorCode(err) == domain.CodeNotFound {
 			return domain.Errorf(domain.CodeConflict, "factor.no_enrolment")
@@ -147,7 +147,7 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 		}
 		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirFactorEnrolled, u, nil))
 	})
-	return codes, err
+	return codes, s.settle(ctx, try, err)
 }
 
 // VerifySecondFactor checks the second step of user userID's sign-in: a
@@ -159,10 +159,11 @@ func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, add
 	if err := codeShape(code, true); err != nil {
 		return err
 	}
-	if err := s.throttleSecondFactor(ctx, userID); err != nil {
+	try, err := s.throttleSecondFactor(ctx, userID)
+	if err != nil {
 		return err
 	}
-	return s.checkFactorCode(ctx, userID, code, address, true)
+	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true))
 }
 
 // checkFactorCode checks code against user userID's confirmed factor (a
@@ -190,9 +191,6 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 			if !used {
 				wrong = errFactorCode("factor.code_wrong")
 				return nil
-			}
-			if err := st.UseFactorStep(ctx, userID, 0); err != nil { // clears the failures
-				return err
 			}
 			left, err := st.SecondFactorOf(ctx, userID)
 			if err != nil {
@@ -230,32 +228,33 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 	return nil
 }
 
-// throttleSecondFactor reserves one attempt at user userID's second
-// factor before its code is checked: the attempt beyond
-// domain.MaxFactorFailures within domain.FactorWindow is CodeRateLimited
-// and its code never checked. The reservation is its own atomic update
-// (committed whatever the check finds); a correct code clears the count.
-//
-// HOOK: this is the second factor's own limiter until the generic
-// PostgreSQL limiter (internal/domain/limits.go, table rate_events)
-// lands; then it becomes that limiter's second-factor row, reserved the
-// same way.
-func (s *Access) throttleSecondFactor(ctx context.Context, userID int64) error {
-	now := s.now()
-	n, since, err := s.store.ReserveFactorAttempt(ctx, userID, now, domain.FactorWindow)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return domain.Errorf(domain.CodeConflict, "factor.none")
+// throttleSecondFactor reserves user userID's slot of
+// domain.LimitSecondFactor before a code is checked, in its own committed
+// transaction (store.Reserve locks the bucket, so parallel guesses are
+// counted one after the other): a full bucket is CodeRateLimited and the
+// code is never checked. The caller settles it: succeeded on a right
+// code (which clears the failures), nothing on a wrong one (it counts).
+func (s *Access) throttleSecondFactor(ctx context.Context, userID int64) (*attempt, error) {
+	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
+		domain.Slot{Limit: domain.LimitSecondFactor, Key: userKey(userID)})
+	if domain.ErrorCode(err) == domain.CodeRateLimited {
+		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID)
 	}
+	return try, err
+}
+
+// settle records the outcome of a throttled attempt: a right code gives
+// its slot back and clears the earlier failures; a wrong one keeps it.
+func (s *Access) settle(ctx context.Context, try *attempt, err error) error {
 	if err != nil {
+		if domain.ErrorCode(err) != domain.CodeInvalid { // not a wrong code: not an attempt
+			if aerr := try.abandoned(ctx); aerr != nil {
+				s.log.ErrorContext(ctx, "give back a second-factor slot", "error", aerr)
+			}
+		}
 		return err
 	}
-	if n > domain.MaxFactorFailures {
-		wait := since.Add(domain.FactorWindow).Sub(now)
-		minutes := max(1, int(math.Ceil(wait.Minutes())))
-		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID, "wait_minutes", minutes)
-		return &domain.Error{Code: domain.CodeRateLimited, Message: "login.throttled", Data: map[string]any{"Count": minutes}}
-	}
-	return nil
+	return try.succeeded(ctx)
 }
 
 // matchTOTP returns the time step of f whose code is code at now, within
@@ -338,14 +337,15 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 	if err := codeShape(code, false); err != nil {
 		return nil, err
 	}
-	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
+	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.checkFactorCode(ctx, by.UserID, code, by.Address, false); err != nil {
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
 		return nil, err
 	}
 	var codes []string
-	err := s.store.InTx(ctx, func(st *store.Store) error {
+	err = s.store.InTx(ctx, func(st *store.Store) error {
 		var err error
 		if codes, err = newRecoveryCodes(ctx, st, by.UserID, s.now()); err != nil {
 			return err
@@ -378,10 +378,11 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 	if err := codeShape(code, false); err != nil {
 		return err
 	}
-	if err := s.throttleSecondFactor(ctx, by.UserID); err != nil {
+	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	if err != nil {
 		return err
 	}
-	if err := s.checkFactorCode(ctx, by.UserID, code, by.Address, false); err != nil {
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(st *store.Store) error {

@@ -233,7 +233,7 @@ func (f *accessFixture) actor(t *testing.T) domain.Actor {
 }
 
 // TestSecondFactorThrottle: wrong codes sent in parallel are reserved one
-// by one before any is checked: at most MaxFactorFailures are checked,
+// by one before any is checked: at most LimitSecondFactor.Max are checked,
 // the rest are refused (429) unchecked — and so is then the right code,
 // until the window has passed.
 func TestSecondFactorThrottle(t *testing.T) {
@@ -263,15 +263,15 @@ func TestSecondFactorThrottle(t *testing.T) {
 			t.Fatalf("answer %q, want invalid or rate limited", c)
 		}
 	}
-	if checked != domain.MaxFactorFailures || limited != n-domain.MaxFactorFailures {
-		t.Fatalf("%d checked, %d refused unchecked; want %d and %d", checked, limited, domain.MaxFactorFailures, n-domain.MaxFactorFailures)
+	if checked != domain.LimitSecondFactor.Max || limited != n-domain.LimitSecondFactor.Max {
+		t.Fatalf("%d checked, %d refused unchecked; want %d and %d", checked, limited, domain.LimitSecondFactor.Max, n-domain.LimitSecondFactor.Max)
 	}
-	if n := strings.Count(strings.Join(f.actions(t), " "), domain.DirSignInFailed); n != domain.MaxFactorFailures {
-		t.Fatalf("log holds %d failed codes, want %d (the refused ones were never checked)", n, domain.MaxFactorFailures)
+	if n := strings.Count(strings.Join(f.actions(t), " "), domain.DirSignInFailed); n != domain.LimitSecondFactor.Max {
+		t.Fatalf("log holds %d failed codes, want %d (the refused ones were never checked)", n, domain.LimitSecondFactor.Max)
 	}
 	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, right, ""), domain.CodeRateLimited, "")
 	// Once the window has passed, the right code passes and clears the count.
-	f.clock.t = f.clock.t.Add(domain.FactorWindow)
+	f.clock.t = f.clock.t.Add(domain.LimitSecondFactor.Window)
 	if err := f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret, f.clock.t), ""); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}

@@ -91,7 +91,7 @@ func (s *System) Housekeep(ctx context.Context) error {
 	if err := s.store.PruneFormStashes(ctx, now); err != nil {
 		return err
 	}
-	return s.store.PruneLoginAttempts(ctx, now.Add(-24*time.Hour))
+	return s.store.PruneRateEvents(ctx, now.Add(-24*time.Hour)) // longer ago than any limit's window
 }
 
 // RunHousekeeping calls Housekeep every interval until ctx is done,

@@ -91,9 +91,9 @@ func TestSystemHousekeep(t *testing.T) {
 	ctx := t.Context()
 	for _, q := range []string{
 		`INSERT INTO sessions (token, data, expiry) VALUES ('expired', '\x00', $1::timestamptz - interval '1 second'), ('live', '\x00', $1::timestamptz + interval '1 hour')`,
-		`INSERT INTO login_attempts (email, client_ip, succeeded, attempted_at) VALUES
-		   ('old@example.org', '192.0.2.1', false, $1::timestamptz - interval '25 hours'),
-		   ('recent@example.org', '192.0.2.1', false, $1::timestamptz - interval '10 minutes')`,
+		`INSERT INTO rate_events (bucket, at) VALUES
+		   ('sign_in.account:old@example.org', $1::timestamptz - interval '25 hours'),
+		   ('sign_in.account:recent@example.org', $1::timestamptz - interval '10 minutes')`,
 	} {
 		if _, err := pool.Exec(ctx, q, t0); err != nil {
 			t.Fatal(err)
@@ -106,10 +106,10 @@ func TestSystemHousekeep(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT string_agg(token, ',' ORDER BY token) FROM sessions`).Scan(&sessions); err != nil {
 		t.Fatal(err)
 	}
-	if err := pool.QueryRow(ctx, `SELECT string_agg(email, ',' ORDER BY email) FROM login_attempts`).Scan(&attempts); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT string_agg(bucket, ',' ORDER BY bucket) FROM rate_events`).Scan(&attempts); err != nil {
 		t.Fatal(err)
 	}
-	if sessions != "live" || attempts != "recent@example.org" {
+	if sessions != "live" || attempts != "sign_in.account:recent@example.org" {
 		t.Errorf("after Housekeep: sessions %q, attempts %q; want only the live session and the recent attempt", sessions, attempts)
 	}
 }

@@ -10,42 +10,6 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
-// RecordLoginAttempt appends one sign-in attempt.
-func (s *Store) RecordLoginAttempt(ctx context.Context, email, clientIP string, succeeded bool, now time.Time) error {
-	_, err := s.db.Exec(ctx,
-		`INSERT INTO login_attempts (email, client_ip, succeeded, attempted_at) VALUES (lower($1), $2, $3, $4)`,
-		truncate(email, 254), truncate(clientIP, 64), succeeded, now)
-	return dbErr(err, "record login attempt")
-}
-
-// RecentLoginFailures returns the times of failed sign-ins since `since`
-// for the account email (after its last success, which clears them) and
-// from the address clientIP.
-func (s *Store) RecentLoginFailures(ctx context.Context, email, clientIP string, since time.Time) (byAccount, byAddress []time.Time, err error) {
-	rows, _ := s.db.Query(ctx,
-		`SELECT attempted_at FROM login_attempts
-		 WHERE email = lower($1) AND NOT succeeded AND attempted_at >= $2
-		   AND attempted_at > coalesce((SELECT max(attempted_at) FROM login_attempts
-		                                WHERE email = lower($1) AND succeeded AND attempted_at >= $2), '-infinity')
-		 ORDER BY attempted_at`, truncate(email, 254), since)
-	byAccount, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
-	if err != nil {
-		return nil, nil, dbErr(err, "login failures by account")
-	}
-	rows, _ = s.db.Query(ctx,
-		`SELECT attempted_at FROM login_attempts
-		 WHERE client_ip = $1 AND NOT succeeded AND attempted_at >= $2 ORDER BY attempted_at`,
-		truncate(clientIP, 64), since)
-	byAddress, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
-	return byAccount, byAddress, dbErr(err, "login failures by address")
-}
-
-// PruneLoginAttempts deletes attempts older than before.
-func (s *Store) PruneLoginAttempts(ctx context.Context, before time.Time) error {
-	_, err := s.db.Exec(ctx, `DELETE FROM login_attempts WHERE attempted_at < $1`, before)
-	return dbErr(err, "prune login attempts")
-}
-
 // truncate cuts s to at most n bytes without splitting a character.
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -46,7 +46,7 @@ func (s *Store) SavePendingFactor(ctx context.Context, userID int64, secret stri
 	rows, _ := s.db.Query(ctx,
 		`INSERT INTO user_factors (user_id, secret, created_at) VALUES ($1, $2, $3)
 		 ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = EXCLUDED.created_at,
-		        last_used_step = 0, failed_count = 0, failed_since = NULL
+		        last_used_step = 0
 		   WHERE user_factors.confirmed_at IS NULL
 		 RETURNING `+factorCols, userID, secret, now)
 	out, err := pgx.CollectExactlyOneRow(rows, scanFactor)
@@ -60,36 +60,15 @@ func (s *Store) SavePendingFactor(ctx context.Context, userID int64, secret stri
 // as its last used step.
 func (s *Store) ConfirmFactor(ctx context.Context, userID, step int64, now time.Time) error {
 	_, err := s.db.Exec(ctx,
-		`UPDATE user_factors SET confirmed_at = $3, last_used_step = $2, failed_count = 0, failed_since = NULL
-		 WHERE user_id = $1`, userID, step, now)
+		`UPDATE user_factors SET confirmed_at = $3, last_used_step = $2 WHERE user_id = $1`, userID, step, now)
 	return dbErr(err, "confirm factor of user %d", userID)
 }
 
-// UseFactorStep records step as user userID's last accepted TOTP step
-// and clears their failures.
+// UseFactorStep records step as user userID's last accepted TOTP step.
 func (s *Store) UseFactorStep(ctx context.Context, userID, step int64) error {
 	_, err := s.db.Exec(ctx,
-		`UPDATE user_factors SET last_used_step = greatest(last_used_step, $2), failed_count = 0, failed_since = NULL
-		 WHERE user_id = $1`, userID, step)
+		`UPDATE user_factors SET last_used_step = greatest(last_used_step, $2) WHERE user_id = $1`, userID, step)
 	return dbErr(err, "use factor step of user %d", userID)
-}
-
-// ReserveFactorAttempt counts one attempt at user userID's second factor
-// at now, atomically (the row is locked by the update, so parallel
-// attempts are counted one after the other), and returns how many
-// attempts the current window holds, this one included. A window older
-// than window starts again at this attempt. CodeNotFound: no factor.
-func (s *Store) ReserveFactorAttempt(ctx context.Context, userID int64, now time.Time, window time.Duration) (int, time.Time, error) {
-	var (
-		n     int
-		since time.Time
-	)
-	err := s.db.QueryRow(ctx,
-		`UPDATE user_factors SET
-		        failed_count = CASE WHEN failed_since > $2::timestamptz - $3 * interval '1 second' THEN failed_count + 1 ELSE 1 END,
-		        failed_since = CASE WHEN failed_since > $2::timestamptz - $3 * interval '1 second' THEN failed_since ELSE $2::timestamptz END
-		 WHERE user_id = $1 RETURNING failed_count, failed_since`, userID, now, window.Seconds()).Scan(&n, &since)
-	return n, since, dbErr(err, "reserve factor attempt of user %d", userID)
 }
 
 // DeleteFactor removes user userID's factor and its recovery codes.

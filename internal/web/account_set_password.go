@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -65,7 +66,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) error
 	if pw != confirm {
 		err = joinInvalid(domain.ValidatePassword("password", pw), errPasswordMismatch("password_confirm"))
 	} else {
-		_, err = s.access.SetPasswordWithLink(r.Context(), secret, pw)
+		_, err = s.access.SetPasswordWithLink(r.Context(), secret, pw, middleware.GetClientIP(r.Context()))
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		// The link was not used up; show its form again (or the 404 if

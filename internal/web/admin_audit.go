@@ -62,7 +62,10 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 		Action: i18n.T(ctx, "dirlog.action."+e.Action),
 		Target: fmt.Sprintf("%s %s (#%d)", i18n.T(ctx, "dirlog.kind."+string(e.Target.Kind)), p.Label, e.Target.ID),
 	}
-	if e.ActorID == 0 {
+	switch {
+	case e.ActorID == 0 && p.Address != "": // a sign-in attempt: nobody is signed in yet
+		row.Actor = i18n.T(ctx, "dirlog.anonymous")
+	case e.ActorID == 0:
 		row.Actor = i18n.T(ctx, "dirlog.command_line")
 	}
 	if p.Operation != "" {

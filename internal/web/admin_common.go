@@ -192,6 +192,7 @@ var adminSections = []struct {
 	{"users", domain.ActionManageUsers, "/admin/users"},
 	{"operations", domain.ActionCreateOperation, "/admin/operations"},
 	{"audit", domain.ActionViewDirectoryLog, auditURL},
+	{"sso", domain.ActionManageUsers, "/admin/sso"},
 }
 
 // adminLinks are the sections of the administration a may use; none for

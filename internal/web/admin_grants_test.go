@@ -153,7 +153,13 @@ func TestDirectoryLogPage(t *testing.T) {
 		t.Error("the administration home does not link the directory log")
 	}
 	d := doc(t, f.get(t, admin, "/admin/audit"))
-	first := testid(d, "dirlog").Find("tbody tr").First()
+	// Newest first: the admin's sign-in, with its address, then the last
+	// organisation created.
+	signIn := testid(d, "dirlog").Find("tbody tr").First()
+	if !strings.Contains(signIn.Text(), "Signed in") || !strings.Contains(signIn.Text(), "Address: 127.0.0.1") {
+		t.Errorf("newest entry = %q, want the sign-in with its address", signIn.Text())
+	}
+	first := signIn.Next()
 	if !strings.Contains(first.Find(`[data-testid="dirlog-action"]`).Text(), "Organisation created") ||
 		!strings.Contains(first.Find(`[data-testid="dirlog-actor"]`).Text(), "Ada Admin") {
 		t.Errorf("newest entry = %q", first.Text())

@@ -33,6 +33,7 @@ func (s *Server) loginView(w http.ResponseWriter, r *http.Request, err error) pa
 		Password: pw,
 		Next:     safeNext(next),
 		Errors:   f.summary(),
+		SSO:      s.ssoButtons(r.Context(), safeNext(next)),
 	}
 }
 
@@ -55,6 +56,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.render(w, r, status, pages.Login(s.loginView(w, r, err)))
 	default:
 		return err

@@ -118,7 +118,7 @@ func TestSignIn(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t).withAdmin(t)
 		f.mustUser(t, "ana@example.org", 0)
-		for i := range domain.MaxLoginFailures {
+		for i := range domain.LimitSignInAccount.Max {
 			r := f.post(t, f.client(t), "/login", url.Values{"email": {"ana@example.org"}, "password": {"wrong"}})
 			if r.StatusCode != http.StatusUnauthorized {
 				t.Fatalf("failure %d: status %d", i+1, r.StatusCode)

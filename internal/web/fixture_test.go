@@ -34,17 +34,18 @@ const testPassword = "correct horse battery staple"
 // an admin and helpers to build organisations, users and operations
 // through the services (never SQL).
 type fixture struct {
-	srv    *httptest.Server
-	pool   *pgxpool.Pool
-	access *service.Access
-	dir    *service.Directory
-	reqs   *service.Requests
-	revs   *service.Reviews
-	clock  *testClock
-	org    domain.Organization // the fixture's default organisation
-	admin  domain.Actor        // a global admin, for setting things up
-	logs   *logBuffer          // everything the server logged
-	routes chi.Routes          // the HTML face's router, to walk its routes
+	srv     *httptest.Server
+	pool    *pgxpool.Pool
+	access  *service.Access
+	dir     *service.Directory
+	reqs    *service.Requests
+	exports *service.Exports
+	revs    *service.Reviews
+	clock   *testClock
+	org     domain.Organization // the fixture's default organisation
+	admin   domain.Actor        // a global admin, for setting things up
+	logs    *logBuffer          // everything the server logged
+	routes  chi.Routes          // the HTML face's router, to walk its routes
 	// authClock is the access and directory services' clock: real time,
 	// moved on a TOTP step when a test signs in faster than codes change.
 	authClock *totptest.Clock
@@ -89,14 +90,17 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	access := service.NewAccess(st, authClock.Now, log)
 	dir := service.NewDirectory(st, access, authClock.Now, log)
 	clock := &testClock{}
-	reqs := service.NewRequests(st, clock.Now, log)
+	// Fixtures seed data faster than any person would: the per-user
+	// limits are off here, on in TestBusinessLimitsLoseNothing.
+	reqs := service.NewRequests(st, clock.Now, log).WithActionLimits(nil)
+	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
 	s := web.New(web.Options{
 		Requests:  reqs,
 		Reviews:   revs,
 		Lifecycle: service.NewLifecycle(st, clock.Now, log),
 		Summary:   service.NewSummary(st, clock.Now, log),
-		Exports:   service.NewExports(st, clock.Now, log),
+		Exports:   exports,
 		Now:       clock.Now,
 		Log:       log,
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
@@ -113,7 +117,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, revs: revs, clock: clock, logs: logs, routes: routes,
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, clock: clock, logs: logs, routes: routes,
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 

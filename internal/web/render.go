@@ -50,6 +50,7 @@ var titleOf = map[int]string{
 // sees the request ID and never the error's text.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	status, ok := httpface.Status(domain.ErrorCode(err))
+	httpface.SetRetryAfter(w.Header(), err)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
 		status = http.StatusGatewayTimeout

@@ -607,6 +607,7 @@ func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64,
 	if !ok {
 		return err
 	}
+	httpface.SetRetryAfter(w.Header(), err)
 	d, gerr := s.requests.Page(r.Context(), actor(r), id)
 	if gerr != nil {
 		return gerr
@@ -618,7 +619,7 @@ func (s *Server) reshowRefused(w http.ResponseWriter, r *http.Request, id int64,
 // on the request page, and false for any other error.
 func refusedStatus(err error) (int, bool) {
 	switch code := domain.ErrorCode(err); code {
-	case domain.CodeInvalid, domain.CodeMalformed, domain.CodeForbidden, domain.CodeConflict:
+	case domain.CodeInvalid, domain.CodeMalformed, domain.CodeForbidden, domain.CodeConflict, domain.CodeRateLimited:
 		return httpface.Status(code)
 	}
 	return 0, false

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -290,9 +291,14 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		s.setFlash(w, components.FlashWarning, "request.saved_not_submitted")
 		http.Redirect(w, r, requestURL(notSubmitted.Saved.ID)+"/edit?check=submit", http.StatusSeeOther)
 		return nil
-	case domain.ErrorCode(err) == domain.CodeInvalid:
-		// Nothing is lost: the page comes back with what was typed.
-		err = withFieldMessages(requestFieldErrors(err, civ), fe)
+	case domain.ErrorCode(err) == domain.CodeInvalid || domain.ErrorCode(err) == domain.CodeRateLimited:
+		// Nothing is lost: the page comes back with what was typed (and,
+		// when the user's draft limit refused it, says how long to wait).
+		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
+		if domain.ErrorCode(err) == domain.CodeInvalid {
+			err = withFieldMessages(requestFieldErrors(err, civ), fe)
+		}
 		ev, eerr := s.requests.Evaluate(ctx, a, code, in, domain.Recorded{})
 		if eerr != nil {
 			return eerr
@@ -301,7 +307,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 		if oerr != nil {
 			return oerr
 		}
-		return s.renderNewRequest(w, r, http.StatusUnprocessableEntity, op, newForm(r, err), ev, err)
+		return s.renderNewRequest(w, r, status, op, newForm(r, err), ev, err)
 	case err != nil:
 		return err
 	}

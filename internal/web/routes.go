@@ -53,6 +53,10 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/login/cancel", s.handle(s.handleSignInCancel))
 		r.Post("/language", s.handle(s.handleLanguage))
 
+		// Single sign-on: start at a provider, and its way back.
+		r.Get("/login/sso/{slug}", s.handle(s.handleSSOBegin))
+		r.Get("/login/sso/{slug}/callback", s.handle(s.handleSSOCallback))
+
 		// Setting a password through a one-time link.
 		r.Get("/set-password/{secret}", s.handle(s.handleSetPasswordShow))
 		r.Post("/set-password/{secret}", s.handle(s.handleSetPassword))
@@ -133,6 +137,11 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/admin/users/{id}/password-link", s.handle(s.handleUserPasswordLink))
 		r.Post("/admin/users/{id}/factor-reset", s.handle(s.handleUserFactorReset))
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
+		r.Get("/admin/sso", s.handle(s.handleSSOProviderList))
+		r.Get("/admin/sso/new", s.handle(s.handleSSOProviderNew))
+		r.Post("/admin/sso/new", s.handle(s.handleSSOProviderCreate))
+		r.Get("/admin/sso/{id}", s.handle(s.handleSSOProviderEdit))
+		r.Post("/admin/sso/{id}", s.handle(s.handleSSOProviderUpdate))
 		r.Get("/admin/operations", s.handle(s.handleOperationList))
 		r.Get("/admin/operations/new", s.handle(s.handleOperationNew))
 		r.Post("/admin/operations/new", s.handle(s.handleOperationCreate))

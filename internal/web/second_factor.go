@@ -182,6 +182,7 @@ func (s *Server) handleSecondStep(w http.ResponseWriter, r *http.Request) error 
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.renderSecondStep(w, r, status, err)
 	case domain.CodeConflict: // the factor was reset meanwhile: start again
 		s.clearPending(r.Context())
@@ -291,6 +292,7 @@ func (s *Server) handleSignInEnrol(w http.ResponseWriter, r *http.Request) error
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.renderEnrol(w, r, status, p.user.ID, true, "/login/enrol", err)
 	case domain.CodeConflict:
 		s.clearPending(r.Context())
@@ -339,6 +341,7 @@ func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.renderEnrol(w, r, status, a.UserID, false, "/profile/factor", err)
 	default:
 		return err
@@ -357,6 +360,7 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.renderProfile(w, r, status, renameField(err, "code", "regenerate_code"), nil)
 	default:
 		return err
@@ -374,6 +378,7 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
 		status, _ := httpface.Status(domain.ErrorCode(err))
+		httpface.SetRetryAfter(w.Header(), err)
 		return s.renderProfile(w, r, status, renameField(err, "code", "remove_code"), nil)
 	default:
 		return err

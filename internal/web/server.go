@@ -2,6 +2,7 @@ package web
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -19,6 +20,12 @@ type Options struct {
 	System    *service.System
 	Access    *service.Access
 	Directory *service.Directory
+	// SSO is single sign-on with organisations' identity providers; nil
+	// offers none.
+	SSO *service.SSO
+	// BaseURL is the address users reach cmcoord at (-base-url): the
+	// identity providers' redirect URL starts with it.
+	BaseURL   string
 	Requests  *service.Requests
 	Reviews   *service.Reviews
 	Lifecycle *service.Lifecycle
@@ -51,6 +58,8 @@ type Server struct {
 	system         *service.System
 	access         *service.Access
 	directory      *service.Directory
+	sso            *service.SSO
+	baseURL        string
 	requests       *service.Requests
 	notifications  *service.Notifications
 	reviews        *service.Reviews
@@ -76,6 +85,8 @@ func New(o Options) *Server {
 		system:         o.System,
 		access:         o.Access,
 		directory:      o.Directory,
+		sso:            o.SSO,
+		baseURL:        strings.TrimRight(o.BaseURL, "/"),
 		requests:       o.Requests,
 		notifications:  o.Notifications,
 		reviews:        o.Reviews,

@@ -34,6 +34,15 @@ type LoginView struct {
 	Password components.Field
 	Next     string // where to go after signing in (a local path)
 	Errors   []components.FormError
+	// SSO are the enabled identity providers' sign-in buttons.
+	SSO []SSOButton
+}
+
+// SSOButton is one "Sign in with …" link of the sign-in page.
+type SSOButton struct {
+	Slug  string
+	URL   string // /login/sso/{slug}?next=…
+	Label string // translated
 }
 
 // DashboardView is the home page of a signed-in user.
@@ -404,4 +413,29 @@ type AdminAuditRow struct {
 type EditGuard struct {
 	Saved    string
 	Conflict ConflictView
+}
+
+// AdminSSOProvidersView lists the identity providers.
+type AdminSSOProvidersView struct {
+	Shell components.Shell
+	Rows  []AdminSSOProviderRow
+}
+
+// AdminSSOProviderRow is one provider in the list.
+type AdminSSOProviderRow struct {
+	ID, Name, Slug, Issuer string
+	Enabled, Provisions    bool
+	RedirectURL            string // to register at the provider
+	EditURL                string
+}
+
+// AdminSSOProviderFormView creates or edits a provider. Secret is always
+// empty: a stored secret is never shown back.
+type AdminSSOProviderFormView struct {
+	EditGuard
+	Shell                                components.Shell
+	Title, Action, Submit                string // translated heading and button; the form's target
+	Name, Slug, Issuer, ClientID, Secret components.Field
+	Enabled, Provision                   components.Field
+	Errors                               []components.FormError
 }

@@ -1,0 +1,96 @@
+package domain
+
+import (
+	"slices"
+	"time"
+)
+
+// Limit bounds how often one key (an account, an address, a user) may do
+// one thing: at most Max counted events within the sliding Window. Every
+// limit is kept in PostgreSQL, so it holds across instances, and a slot is
+// reserved atomically before the work it guards (a password check, a
+// draft), so a burst of parallel attempts cannot walk through it.
+type Limit struct {
+	// Name is the limit's bucket prefix and its name in logs and docs.
+	Name   string
+	Max    int
+	Window time.Duration
+	// FailuresOnly limits failed attempts: a successful attempt gives its
+	// slot back, and one on a ClearOnSuccess limit also clears the key's
+	// earlier failures (a user who got their password right starts again).
+	FailuresOnly   bool
+	ClearOnSuccess bool
+	// Scope says what the key is: "account" (an e-mail typed at sign-in),
+	// "address" (the client address), "user" (a signed-in user's ID).
+	Scope string
+}
+
+// The limits. Sign-in failures count per account and per address; the
+// address allows more, since a field office's staff share one satellite
+// link's address. Every other place a password or a second factor is
+// checked is limited per user; business actions per user.
+var (
+	LimitSignInAccount = Limit{Name: "sign_in.account", Max: 5, Window: 15 * time.Minute,
+		FailuresOnly: true, ClearOnSuccess: true, Scope: "account"}
+	LimitSignInAddress = Limit{Name: "sign_in.address", Max: 20, Window: 15 * time.Minute,
+		FailuresOnly: true, Scope: "address"}
+	LimitPasswordCheck = Limit{Name: "password.current", Max: 5, Window: 15 * time.Minute,
+		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
+	LimitPasswordLink = Limit{Name: "password.link", Max: 10, Window: 15 * time.Minute,
+		FailuresOnly: true, Scope: "address"}
+	LimitSecondFactor = Limit{Name: "second_factor", Max: 5, Window: 15 * time.Minute,
+		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
+
+	LimitDrafts   = Limit{Name: "request.create", Max: 20, Window: time.Minute, Scope: "user"}
+	LimitComments = Limit{Name: "comment.create", Max: 30, Window: time.Minute, Scope: "user"}
+	LimitExports  = Limit{Name: "export", Max: 30, Window: time.Minute, Scope: "user"}
+)
+
+// Limits lists every limit, for the documentation and the tests.
+var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitPasswordCheck, LimitPasswordLink,
+	LimitSecondFactor, LimitDrafts, LimitComments, LimitExports}
+
+// ActionLimits is the limit on each business action a user takes, by the
+// rulebook's action: the service reserves a slot in the action's own
+// transaction, so a refused or failed action does not count.
+var ActionLimits = map[Action]Limit{
+	ActionCreateRequest:  LimitDrafts,
+	ActionComment:        LimitComments,
+	ActionExportRequests: LimitExports,
+}
+
+// Slot is one key of one limit: the bucket an attempt reserves.
+type Slot struct {
+	Limit Limit
+	Key   string
+}
+
+// Bucket is the slot's stored key.
+func (s Slot) Bucket() string { return s.Limit.Name + ":" + s.Key }
+
+// Wait returns how long a new event must wait given the times of the
+// counted events in the bucket at now; zero means it may go ahead.
+// Events outside the window are ignored.
+func (l Limit) Wait(counted []time.Time, now time.Time) time.Duration {
+	var recent []time.Time
+	for _, t := range counted {
+		if !t.After(now) && now.Sub(t) < l.Window {
+			recent = append(recent, t)
+		}
+	}
+	if len(recent) < l.Max {
+		return 0
+	}
+	slices.SortFunc(recent, func(a, b time.Time) int { return a.Compare(b) })
+	// Enough of the oldest events must age out to leave Max-1.
+	return recent[len(recent)-l.Max].Add(l.Window).Sub(now)
+}
+
+// RateLimited is the error of a refused attempt: message is its i18n key,
+// whose template gets the wait in whole minutes (Count) and seconds
+// (Seconds); the faces send Retry-After from Seconds.
+func RateLimited(message string, wait time.Duration) *Error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &Error{Code: CodeRateLimited, Message: message,
+		Data: map[string]any{"Count": (secs + 59) / 60, "Seconds": secs}}
+}

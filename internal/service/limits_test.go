@@ -1,0 +1,164 @@
+package service_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+)
+
+// TestEveryPasswordCheckHoldsUnderABurst walks every place a secret is
+// checked — sign-in (per account and per address), the current password
+// on the change form, the set-password link — and fires a burst of
+// parallel wrong attempts at each: at most the limit's Max are checked
+// (answered "wrong"), every other one is refused before the check with
+// CodeRateLimited, and the right secret is refused too while the bucket
+// is full.
+func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
+	t.Parallel()
+	const burst = 40
+	type place struct {
+		limit domain.Limit
+		// wrong makes one wrong attempt (i is its number), right the
+		// right one; checked says an answer came from a check.
+		wrong, right func(ctx context.Context, f *accessFixture, i int) error
+		checked      func(err error) bool
+	}
+	unauthorized := func(err error) bool { return domain.ErrorCode(err) == domain.CodeUnauthorized }
+	places := map[string]place{
+		"SignInAccount": {limit: domain.LimitSignInAccount,
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", fmt.Sprintf("10.1.%d.%d", i/200, i%200))
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.9.9.9")
+				return err
+			},
+			checked: unauthorized},
+		"SignInAddress": {limit: domain.LimitSignInAddress,
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				_, err := f.access.SignIn(ctx, fmt.Sprintf("nobody%d@nowhere.org", i), "wrong password!", "10.0.0.66")
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66")
+				return err
+			},
+			checked: unauthorized},
+		"CurrentPassword": {limit: domain.LimitPasswordCheck,
+			wrong: func(ctx context.Context, f *accessFixture, _ int) error {
+				_, err := f.access.ChangePassword(ctx, f.anaActor(t), "wrong password!", "a brand new passphrase")
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				_, err := f.access.ChangePassword(ctx, f.anaActor(t), pw, "a brand new passphrase")
+				return err
+			},
+			checked: func(err error) bool { return fieldsOf(err)["current_password"] == "password.wrong" }},
+		"SetPasswordLink": {limit: domain.LimitPasswordLink,
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				_, err := f.access.SetPasswordWithLink(ctx, fmt.Sprintf("guessed-link-%d", i), "a brand new passphrase", "10.0.0.77")
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				secret, err := f.dir.IssuePasswordLink(ctx, f.admin, f.user.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = f.access.SetPasswordWithLink(ctx, secret, "a brand new passphrase", "10.0.0.77")
+				return err
+			},
+			checked: func(err error) bool { return domain.ErrorCode(err) == domain.CodeNotFound }},
+	}
+	for _, l := range domain.Limits {
+		if l.FailuresOnly {
+			found := false
+			for _, p := range places {
+				found = found || p.limit.Name == l.Name
+			}
+			if !found {
+				t.Errorf("limit %s guards a secret check this test does not walk", l.Name)
+			}
+		}
+	}
+	for name, p := range places {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newAccessFixture(t)
+			ctx := t.Context()
+			var wg sync.WaitGroup
+			errs := make([]error, burst)
+			for i := range burst {
+				wg.Go(func() { errs[i] = p.wrong(ctx, f, i) })
+			}
+			wg.Wait()
+			checked, limited, busy := 0, 0, 0
+			for i, err := range errs {
+				switch {
+				case p.checked(err):
+					checked++
+				case isBusy(err): // the hash gate turned it away: no check, no slot
+					busy++
+				case domain.ErrorCode(err) == domain.CodeRateLimited:
+					limited++
+				default:
+					t.Errorf("attempt %d: %v", i, err)
+				}
+			}
+			if checked > p.limit.Max {
+				t.Fatalf("%d parallel attempts: %d checked (%d limited, %d busy); want at most %d checked",
+					burst, checked, limited, busy, p.limit.Max)
+			}
+			// Whatever the gate turned away, the bucket fills at exactly Max.
+			for i := burst; checked < p.limit.Max; i++ {
+				if err := p.wrong(ctx, f, i); p.checked(err) {
+					checked++
+				} else if !isBusy(err) {
+					t.Fatalf("attempt %d after %d checks = %v", i, checked, err)
+				}
+			}
+			if err := p.wrong(ctx, f, 2*burst); domain.ErrorCode(err) != domain.CodeRateLimited || isBusy(err) {
+				t.Fatalf("attempt after %d checks = %v, want rate_limited", checked, err)
+			}
+			if err := p.right(ctx, f, 0); domain.ErrorCode(err) != domain.CodeRateLimited {
+				t.Fatalf("right secret while the bucket is full = %v, want rate_limited", err)
+			}
+			var de *domain.Error
+			if asDomainError(p.right(ctx, f, 0), &de) && (de.Data["Seconds"].(int) <= 0 || de.Data["Seconds"].(int) > int(p.limit.Window.Seconds())) {
+				t.Fatalf("wait %v outside the window", de.Data)
+			}
+			f.clock.t = f.clock.t.Add(p.limit.Window)
+			if err := p.right(ctx, f, 0); err != nil {
+				t.Fatalf("right secret after the window: %v", err)
+			}
+		})
+	}
+}
+
+// anaActor is the fixture's user as signed in now.
+func (f *accessFixture) anaActor(t *testing.T) domain.Actor {
+	t.Helper()
+	a, err := f.access.Actor(context.Background(), f.user.ID, f.user.SessionEpoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// isBusy says err is the hash gate's "busy, try again".
+func isBusy(err error) bool {
+	var de *domain.Error
+	return asDomainError(err, &de) && de.Message == "server.busy"
+}
+
+// fieldsOf is the field problems of a domain error (nil for any other).
+func fieldsOf(err error) map[string]string {
+	var de *domain.Error
+	if !asDomainError(err, &de) {
+		return nil
+	}
+	return de.Fields
+}
