@@ -173,7 +173,6 @@ func init() {
 var matrix = map[string]expect{
 	"GET /healthz":     everyone(200),
 	"GET /readyz":      everyone(200),
-	"GET /metrics":     everyone(200),
 	"GET /static/*":    everyone(200),
 	"HEAD /static/*":   everyone(200),
 	"GET /favicon.ico": everyone(http.StatusMovedPermanently),
@@ -224,6 +223,10 @@ var matrix = map[string]expect{
 	"POST /profile/password":           signedIn(see, 422),
 	"POST /profile/tokens":             signedIn(see, 201),
 	"POST /profile/tokens/{id}/revoke": signedIn(see, 404),
+	// Someone else's session is 404; ending one's other sessions leaves
+	// the caller's own (the matrix goes on with it).
+	"POST /profile/sessions/{id}/end":   signedIn(see, 404),
+	"POST /profile/sessions/end-others": signedIn(see, see),
 
 	// Administration: global admins only.
 	"GET /admin":                                       adminOnly(see, 200),
@@ -262,6 +265,8 @@ var matrix = map[string]expect{
 	"GET /api/v1/me/tokens":                 signedIn(401, 200),
 	"POST /api/v1/me/tokens":                signedIn(401, 201),
 	"DELETE /api/v1/me/tokens/{id}":         signedIn(401, 404),
+	"GET /api/v1/me/sessions":               signedIn(401, 200),
+	"DELETE /api/v1/me/sessions/{id}":       signedIn(401, 404),
 	"GET /api/v1/organizations":             signedIn(401, 200),
 	"POST /api/v1/organizations":            adminOnly(401, 422),
 	"GET /api/v1/organizations/{id}":        signedIn(401, 200),
@@ -462,6 +467,18 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		t.Fatal(err)
 	}
 	_ = targetToken
+	// The target signs in once: routes on a session act on theirs.
+	{
+		resp, err := http.PostForm(srv.URL+"/login", url.Values{"email": {target.Email}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	targetSessions, err := a.access.ListSessions(ctx, mustActorFor(t, a, target), "")
+	if err != nil || len(targetSessions) != 1 {
+		t.Fatalf("the target's sessions: %v, %v", targetSessions, err)
+	}
 	for c, email := range emails {
 		jar, _ := cookiejar.New(nil)
 		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -520,7 +537,8 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		// {id} by the collection it names.
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),
 		"/users/{id}":         strconv.FormatInt(target.ID, 10),
-		"/tokens/{id}":        strconv.FormatInt(toks[0].ID, 10), // someone else's token
+		"/tokens/{id}":        strconv.FormatInt(toks[0].ID, 10),           // someone else's token
+		"/sessions/{id}":      strconv.FormatInt(targetSessions[0].ID, 10), // someone else's session
 		"/requests/{id}":      strconv.FormatInt(req.ID, 10),
 		"comment_id":          strconv.FormatInt(comment.ID, 10),
 	}

@@ -50,6 +50,11 @@ func runDev(ctx context.Context, e env, cfg config.Config, _ []string) error {
 		}()
 	}
 	cfg.DatabaseURL = dbURL
+	if cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		// Development: the metrics on a loopback port of their own,
+		// printed with the URL, never on the address pages are served at.
+		cfg.MetricsAddr = "127.0.0.1:0"
+	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

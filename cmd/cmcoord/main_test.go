@@ -54,6 +54,8 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 type testServer struct {
 	URL string // base URL, http://127.0.0.1:port
 	DB  string // its database, for setting up data through the services
+	// Out is what the server printed on its standard output.
+	Out *syncBuffer
 }
 
 // startServer runs `cmcoord serve` in-process on a random port against a
@@ -66,11 +68,12 @@ func startServer(t *testing.T, args ...string) testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var out, logs syncBuffer
+	var logs syncBuffer
+	out := new(syncBuffer)
 	go func() {
 		done <- run(ctx, env{
 			args:   append([]string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-log-format", "json"}, args...),
-			getenv: noEnv, stdin: strings.NewReader(""), stdout: &out, stderr: &logs,
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: out, stderr: &logs,
 			ready: func(u string) { ready <- u },
 		})
 	}()
@@ -93,7 +96,7 @@ func startServer(t *testing.T, args ...string) testServer {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return testServer{URL: base, DB: dbURL}
+	return testServer{URL: base, DB: dbURL, Out: out}
 }
 
 func TestRunUsage(t *testing.T) {
@@ -331,7 +334,9 @@ func TestServeGracefulShutdown(t *testing.T) {
 func TestServeEndpoints(t *testing.T) {
 	t.Parallel()
 	base := startServer(t).URL
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200, "/nope": 404} {
+	// /metrics is not served to anyone without -metrics-addr or
+	// -metrics-token (TestMetricsAccess).
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 404, "/": 200, "/nope": 404} {
 		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
@@ -376,7 +381,8 @@ func TestDevBanner(t *testing.T) {
 		t.Fatalf("dev: %v\n%s", err, logs.String())
 	}
 	banner := out.String()
-	for _, want := range []string{"Demo data loaded.", "serving at " + base, "requester@example.org", demo.Password, "Database: " + redactURL(dbURL)} {
+	for _, want := range []string{"Demo data loaded.", "serving at " + base, "requester@example.org", demo.Password, "Database: " + redactURL(dbURL),
+		"Metrics: http://127.0.0.1:"} { // make run's metrics: a loopback port of their own
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}

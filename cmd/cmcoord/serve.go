@@ -37,6 +37,7 @@ type app struct {
 	lifecycle *service.Lifecycle
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
+	metrics   *metrics.Metrics
 	web       *web.Server
 	api       *api.API
 }
@@ -109,7 +110,15 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
+	sessions.Lifetime = cfg.SessionLifetime
+	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
 	m := metrics.New(pool)
+	// /metrics on the main listener only behind its token, and never when
+	// it has a listener of its own (serve).
+	mainMetricsToken := cfg.MetricsToken
+	if cfg.MetricsAddr != "" {
+		mainMetricsToken = ""
+	}
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies})
@@ -124,6 +133,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		lifecycle: lifecycle,
 		store:     st,
 		mailer:    mailer,
+		metrics:   m,
 		api:       jsonAPI,
 		web: web.New(web.Options{
 			Log:            log,
@@ -141,6 +151,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Sessions:       sessions,
 			Catalog:        catalog,
 			Metrics:        m,
+			MetricsToken:   mainMetricsToken,
 			Version:        version(),
 			SecureCookies:  cfg.SecureCookies,
 			TrustedProxies: cfg.TrustedProxies,
@@ -193,6 +204,34 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	}
 	baseURL := "http://" + ln.Addr().String()
 	a.log.Info("listening", "url", baseURL, "version", version())
+	// The metrics' own listener, when configured, is opened now too, so a
+	// taken port fails the start rather than later.
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	metricsWhere := "off (set -metrics-addr or -metrics-token to scrape them)"
+	switch {
+	case cfg.MetricsAddr != "":
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on %s (-metrics-addr): %w", cfg.MetricsAddr, err)
+		}
+		metricsSrv = &http.Server{
+			Handler:           a.metrics.Mux(cfg.MetricsToken),
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		}
+		metricsWhere = "http://" + metricsLn.Addr().String() + metrics.Path
+		if cfg.MetricsToken != "" {
+			metricsWhere += " (with the bearer token of -metrics-token)"
+		}
+	case cfg.MetricsToken != "":
+		metricsWhere = baseURL + metrics.Path + " (with the bearer token of -metrics-token)"
+	}
+	a.log.Info("metrics", "at", metricsWhere)
 	if host, _, _ := net.SplitHostPort(cfg.Addr); !cfg.SecureCookies && !isLoopback(host) {
 		a.log.Warn("listening beyond this machine without -secure-cookies: serve cmcoord behind TLS and set CMCOORD_SECURE_COOKIES=true")
 	}
@@ -201,6 +240,7 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	} else {
 		fmt.Fprintf(e.stdout, "cmcoord is serving at %s (Ctrl-C to stop)\n", baseURL)
 	}
+	fmt.Fprintf(e.stdout, "  Metrics: %s\n", metricsWhere)
 	if e.ready != nil {
 		e.ready(baseURL)
 	}
@@ -227,7 +267,25 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		}()
 		defer func() { stopHousekeeping(); <-mailDone }()
 	}
-	return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
+	if metricsSrv == nil {
+		return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)
+	}
+	// Two listeners: both drain on shutdown, and if either fails the
+	// other stops too.
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	metricsDone := make(chan error, 1)
+	go func() {
+		err := serveUntilDone(sctx, metricsSrv, metricsLn, cfg.ShutdownTimeout, a.log.With("listener", "metrics"))
+		stop()
+		metricsDone <- err
+	}()
+	err = serveUntilDone(sctx, srv, ln, cfg.ShutdownTimeout, a.log)
+	stop()
+	if merr := <-metricsDone; merr != nil {
+		err = errors.Join(err, fmt.Errorf("metrics listener: %w", merr))
+	}
+	return err
 }
 
 // serveUntilDone serves srv on ln until ctx is done, then shuts down

@@ -361,21 +361,11 @@ func checkVersion(t *testing.T, w *actionWalk, c actionCaller, action domain.Act
 	}
 }
 
-// TestActions_AdvertisedSucceed: for a request in every state of the
-// workflow (every status, and the states its guards tell apart) and for
-// every caller — each role of the operation, an HCT member of the
-// requesting organisation, a requester of another organisation, an
-// administrator and a user of no operation — the API's list of what the
-// caller may do (`actions` of GET /requests/{id}) is exactly what
-// succeeds: every advertised action, called with valid input on a fresh
-// request in that state, answers 2xx; every step not advertised is
-// refused with a 4xx. Every step of the rulebook is advertised, and
-// succeeds, somewhere in the walk. Every step (comments are none) accepts
-// the version: a version that is not the request's is 409, and one
-// missing is 400 where the step may change the status or the version
-// (checkVersion).
-func TestActions_AdvertisedSucceed(t *testing.T) {
-	t.Parallel()
+// newActionWalk is the lifecycle fixture with a UN requester and a user
+// of no operation, and the callers of the walks: one holding each role
+// of the operation, and those holding none.
+func newActionWalk(t *testing.T) (*actionWalk, []actionCaller) {
+	t.Helper()
 	w := &actionWalk{lifecycleFixture: newLifecycleFixture(t)}
 	un, err := w.dir.CreateOrganization(t.Context(), w.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA",
 		Type: domain.OrgUNAgency, UNEntity: true})
@@ -404,6 +394,25 @@ func TestActions_AdvertisedSucceed(t *testing.T) {
 			t.Errorf("no caller holds %s", role)
 		}
 	}
+	return w, callers
+}
+
+// TestActions_AdvertisedSucceed: for a request in every state of the
+// workflow (every status, and the states its guards tell apart) and for
+// every caller — each role of the operation, an HCT member of the
+// requesting organisation, a requester of another organisation, an
+// administrator and a user of no operation — the API's list of what the
+// caller may do (`actions` of GET /requests/{id}) is exactly what
+// succeeds: every advertised action, called with valid input on a fresh
+// request in that state, answers 2xx; every step not advertised is
+// refused with a 4xx. Every step of the rulebook is advertised, and
+// succeeds, somewhere in the walk. Every step (comments are none) accepts
+// the version: a version that is not the request's is 409, and one
+// missing is 400 where the step may change the status or the version
+// (checkVersion).
+func TestActions_AdvertisedSucceed(t *testing.T) {
+	t.Parallel()
+	w, callers := newActionWalk(t)
 	steps := domain.Steps()
 	for _, s := range steps {
 		if r, _ := domain.RuleFor(s); !r.Generic() {

@@ -54,13 +54,14 @@ type API struct {
 	lifecycle *service.Lifecycle
 	exports   *service.Exports
 	summary   *service.Summary
+	sessions  *scs.SessionManager // nil: tokens only
 	stack     httpface.Stack
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
 	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports,
-		summary: o.Summary}
+		summary: o.Summary, sessions: o.Sessions}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

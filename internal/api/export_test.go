@@ -50,3 +50,7 @@ func BodyTypes() map[string]any {
 func OnePassBodies() []string {
 	return []string{"POST /operations/{code}/requests", "PATCH /requests/{id}"}
 }
+
+// HostileStrings are the hostile texts the fuzz seeds and the walk of
+// every route send in every text field.
+func HostileTexts() []string { return hostileStrings }

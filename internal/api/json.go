@@ -257,6 +257,21 @@ func embeddedNames(t reflect.Type, names map[string]bool, seen map[reflect.Type]
 	}
 }
 
+// renameFields returns err with its fields named by rename: where the
+// body names a field otherwise than the domain and the form do.
+func renameFields(err error, rename func(field string) string) error {
+	var de *domain.Error
+	if !errors.As(err, &de) || len(de.Fields) == 0 {
+		return err
+	}
+	out := *de
+	out.Fields = make(map[string]string, len(de.Fields))
+	for field, key := range de.Fields {
+		out.Fields[rename(field)] = key
+	}
+	return &out
+}
+
 // malformed is a CodeMalformed error naming the field at fault.
 func malformed(field, key string) error {
 	return &domain.Error{Code: domain.CodeMalformed, Message: "error.malformed", Fields: map[string]string{field: key}}

@@ -38,9 +38,10 @@ var lifecycleBodySeeds = []string{
 // consent, tasking, transition, report, hand-over and assessment bodies
 // and to the checks the API and the domain make of them before anything
 // is stored: never a panic, every failure a domain or HTTP error that the
-// envelope shows as a 4xx, and whatever is accepted can be shown again.
+// envelope shows as a 4xx, whatever is accepted can be shown again and
+// holds no NUL.
 func FuzzLifecycleBodies(f *testing.F) {
-	for _, s := range lifecycleBodySeeds {
+	for _, s := range withHostile(lifecycleBodySeeds) {
 		f.Add([]byte(s))
 	}
 	a := New(Options{})
@@ -67,6 +68,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 			var c domain.Consent
 			if c, err = consent.consent(); err == nil {
 				if err = domain.ValidateConsent(c); err == nil {
+					wantNoNUL(t, body, c)
 					show(t, body, service.LifecycleState{Consent: &c})
 				}
 			}
@@ -80,6 +82,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 				AssetCount: tasking.AssetCount, PlatformRef: tasking.PlatformRef}
 			domain.NormalizeTasking(&tk)
 			if err = domain.ValidateTasking(tk); err == nil {
+				wantNoNUL(t, body, tk)
 				show(t, body, service.LifecycleState{Taskings: []domain.Tasking{tk}})
 			}
 		}
@@ -91,6 +94,9 @@ func FuzzLifecycleBodies(f *testing.F) {
 			rq := request
 			_, err = rq.Apply(officer, domain.ActionCancel, domain.OnRequest(rq),
 				domain.TransitionInput{Version: versionOf(tr.Version), Reason: tr.Reason}, now)
+			if err == nil {
+				wantNoNUL(t, body, tr)
+			}
 		}
 		wantClientError(t, a, r, body, err)
 
@@ -104,6 +110,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 			var er domain.ExecutionReport
 			if er, err = rep.report(); err == nil {
 				if err = domain.ValidateReport(er, now); err == nil {
+					wantNoNUL(t, body, er)
 					er.Date = domain.DateOf(er.Date)
 					show(t, body, service.LifecycleState{Reports: []domain.ExecutionReport{er, er},
 						Totals: domain.Totals([]domain.ExecutionReport{er, er})})
@@ -118,6 +125,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 			var h domain.Handover
 			if h, err = ho.handover(); err == nil {
 				if err = domain.ValidateHandover(h, request); err == nil {
+					wantNoNUL(t, body, h)
 					show(t, body, service.LifecycleState{Handover: &h})
 				}
 			}
@@ -129,6 +137,7 @@ func FuzzLifecycleBodies(f *testing.F) {
 		if err == nil {
 			asm := as.assessment()
 			if err = domain.ValidateAssessment(asm); err == nil {
+				wantNoNUL(t, body, asm)
 				show(t, body, service.LifecycleState{CanSeeHRDDP: true, HRDDPRequired: true, Assessment: &asm})
 				if werr := writeJSON(httptest.NewRecorder(), http.StatusOK, newAssessmentDTO(asm)); werr != nil {
 					t.Fatalf("body %q: accepted, but cannot be shown: %v", body, werr)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"reflect"
 
 	"github.com/go-chi/chi/v5"
 
@@ -76,7 +77,7 @@ func (a *API) handleOperationCreate(w http.ResponseWriter, r *http.Request) erro
 	base := domain.Operation{Policy: domain.DefaultReviewPolicy, LeadTimeHours: defaultLeadTimeHours}
 	op, err := a.directory.CreateOperation(r.Context(), actor(r), in.applyTo(base))
 	if err != nil {
-		return err
+		return policyFields(err)
 	}
 	return writeJSON(w, http.StatusCreated, newOperationDTO(op))
 }
@@ -104,7 +105,19 @@ func (a *API) handleOperationUpdate(w http.ResponseWriter, r *http.Request) erro
 	}
 	op, err := a.directory.UpdateOperation(r.Context(), actor(r), code, in.applyTo(cur))
 	if err != nil {
-		return err
+		return policyFields(err)
 	}
 	return writeJSON(w, http.StatusOK, newOperationDTO(op))
+}
+
+// policyFields names the review policy's fields in err as the body does
+// (review_policy.quorum_percent): the domain names them as the form does.
+func policyFields(err error) error {
+	t := reflect.TypeFor[reviewPolicyInput]()
+	return renameFields(err, func(field string) string {
+		if _, ok := fieldType(t, field); ok {
+			return "review_policy." + field
+		}
+		return field
+	})
 }

@@ -196,7 +196,13 @@ func (a *API) handleRequestBriefing(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if _, err := a.requests.RecordBriefing(r.Context(), actor(r), id, givenVersion(in.Version), domain.Answer{Value: in.Answer, Note: in.Note}); err != nil {
-		return err
+		// The domain names the answer as the request's checklist does.
+		return renameFields(err, func(field string) string {
+			if body, ok := briefingFields[field]; ok {
+				return body
+			}
+			return field
+		})
 	}
 	return a.writeRequest(w, r, id)
 }

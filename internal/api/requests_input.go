@@ -443,6 +443,10 @@ type briefingInput struct {
 	Note    string `json:"note"`
 }
 
+// briefingFields are the briefing body's fields by the name the domain
+// (and the page's form) gives them.
+var briefingFields = map[string]string{"checklist.LR17": "answer", "checklist.LR17.note": "note"}
+
 // commentInput is the body of POST and PATCH on comments.
 type commentInput struct {
 	Body string `json:"body"`

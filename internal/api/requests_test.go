@@ -669,7 +669,7 @@ func TestRequests_Workflow(t *testing.T) {
 		f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 1})
 		act(t, f.requester, r.ID, "briefing", map[string]any{"answer": "yes"}).wantError(t, http.StatusForbidden, "forbidden", nil)
 		act(t, f.officer, r.ID, "briefing", map[string]any{"answer": "perhaps"}).
-			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"checklist.LR17": "field.choose"})
+			wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"answer": "field.choose"})
 		got := f.mustAct(t, f.officer, r.ID, "briefing", map[string]any{"answer": "yes", "note": "Briefed at the HuMOCC on 3 May."})
 		if lr17 := got.Checklist["LR17"]; lr17.Answer != "yes" || lr17.Note != "Briefed at the HuMOCC on 3 May." {
 			t.Errorf("LR17 = %+v", lr17)

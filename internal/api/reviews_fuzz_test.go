@@ -27,10 +27,11 @@ var reviewBodySeeds = []string{
 
 // FuzzReviewBodies feeds arbitrary bytes to the decoders of the open,
 // vote and decision bodies and to the checks the API and the domain
-// make of them before anything is stored: never a panic, and every
-// failure a domain or HTTP error that the envelope shows as a 4xx.
+// make of them before anything is stored: never a panic, every failure
+// a domain or HTTP error that the envelope shows as a 4xx, and nothing
+// accepted holds a NUL.
 func FuzzReviewBodies(f *testing.F) {
-	for _, s := range reviewBodySeeds {
+	for _, s := range withHostile(reviewBodySeeds) {
 		f.Add([]byte(s))
 	}
 	a := New(Options{})
@@ -54,7 +55,9 @@ func FuzzReviewBodies(f *testing.F) {
 		var vote voteInput
 		r, err = read(&vote)
 		if err == nil {
-			err = domain.ValidateVote(domain.VoteValue(vote.Value), vote.Comment)
+			if err = domain.ValidateVote(domain.VoteValue(vote.Value), vote.Comment); err == nil {
+				wantNoNUL(t, body, vote)
+			}
 		}
 		wantClientError(t, a, r, body, err)
 
@@ -64,6 +67,7 @@ func FuzzReviewBodies(f *testing.F) {
 			d := domain.Decision{Outcome: domain.Status(dec.Outcome), Rationale: dec.Rationale, Conditions: dec.Conditions,
 				DecidedAt: now}
 			if err = domain.ValidateDecision(d); err == nil {
+				wantNoNUL(t, body, d)
 				// Whatever was accepted can be shown again.
 				if werr := writeJSON(httptest.NewRecorder(), http.StatusCreated, newDecisionDTO(d)); werr != nil {
 					t.Fatalf("body %q: accepted, but cannot be shown: %v", body, werr)

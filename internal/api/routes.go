@@ -47,6 +47,8 @@ func (a *API) Routes() http.Handler {
 		r.Get("/me/tokens", a.handle(a.handleTokenList))
 		r.Post("/me/tokens", a.handle(a.handleTokenCreate))
 		r.Delete("/me/tokens/{id}", a.handle(a.handleTokenRevoke))
+		r.Get("/me/sessions", a.handle(a.handleSessionList))
+		r.Delete("/me/sessions/{id}", a.handle(a.handleSessionEnd))
 
 		r.Get("/organizations", a.handle(a.handleOrganizationList))
 		r.Post("/organizations", a.handle(a.handleOrganizationCreate))

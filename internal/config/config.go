@@ -59,7 +59,25 @@ type Config struct {
 	// BaseURL is the address users reach cmcoord at, for links in e-mail:
 	// -base-url, BASE_URL, "http://127.0.0.1:8080".
 	BaseURL string
+	// SessionIdle ends a browser session after this long without a
+	// request: -session-idle, CMCOORD_SESSION_IDLE, 2h.
+	SessionIdle time.Duration
+	// SessionLifetime ends a browser session this long after sign-in,
+	// however busy: -session-lifetime, CMCOORD_SESSION_LIFETIME, 12h.
+	SessionLifetime time.Duration
+	// MetricsAddr, when set, is the only listen address serving /metrics
+	// (its own server; the main one answers 404 there): -metrics-addr,
+	// CMCOORD_METRICS_ADDR, "".
+	MetricsAddr string
+	// MetricsToken, when set, is required as "Authorization: Bearer
+	// <token>" wherever /metrics is served, and puts /metrics on the main
+	// listener when MetricsAddr is empty. With neither, no listener serves
+	// /metrics: -metrics-token, CMCOORD_METRICS_TOKEN, "".
+	MetricsToken string
 }
+
+// MinMetricsToken is the shortest metrics token accepted.
+const MinMetricsToken = 16
 
 // Load parses args (the arguments after the subcommand name) with getenv
 // as the fallback for unset flags, validates the result and returns it
@@ -85,7 +103,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		}
 		return def
 	}
-	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder string
+	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder, idle, lifetime string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
 	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
@@ -98,6 +116,10 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", "http://127.0.0.1:8080"), "address users reach cmcoord at, for links in e-mail (BASE_URL)")
 	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
+	fs.StringVar(&idle, "session-idle", env("CMCOORD_SESSION_IDLE", "2h"), "end a browser session after this long without a request (CMCOORD_SESSION_IDLE)")
+	fs.StringVar(&lifetime, "session-lifetime", env("CMCOORD_SESSION_LIFETIME", "12h"), "end a browser session this long after sign-in (CMCOORD_SESSION_LIFETIME)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CMCOORD_METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9464 (CMCOORD_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("CMCOORD_METRICS_TOKEN", ""), "require this bearer token for /metrics, and serve it on the main address when -metrics-addr is empty (CMCOORD_METRICS_TOKEN)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
 	// Boolean flags are parsed from strings so that "-keep-db" alone, and
 	// "-keep-db=false" against an environment "true", both work.
@@ -131,6 +153,21 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if c.ReviewReminder, err = time.ParseDuration(reminder); err != nil || c.ReviewReminder <= 0 {
 		errs = append(errs, fmt.Errorf("-review-reminder: %q is not a positive duration such as 12h", reminder))
+	}
+	if c.SessionIdle, err = time.ParseDuration(idle); err != nil || c.SessionIdle < time.Minute {
+		errs = append(errs, fmt.Errorf("-session-idle: %q is not a duration of a minute or more, such as 2h", idle))
+	}
+	if c.SessionLifetime, err = time.ParseDuration(lifetime); err != nil || c.SessionLifetime < time.Minute {
+		errs = append(errs, fmt.Errorf("-session-lifetime: %q is not a duration of a minute or more, such as 12h", lifetime))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("-metrics-addr: %q is not host:port", c.MetricsAddr))
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
+		// Never repeat the token: it is a secret.
+		errs = append(errs, fmt.Errorf("-metrics-token: shorter than %d characters", MinMetricsToken))
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("-addr: %q is not host:port", c.Addr))

@@ -163,6 +163,14 @@ func checkText(f fieldErrors, field, v string, max int, required bool) {
 	}
 }
 
+// ValidateTokenName checks an API token's name, as its owner gave it
+// (the service names a token given no name).
+func ValidateTokenName(name string) error {
+	f := fieldErrors{}
+	checkText(f, "name", name, 100, false)
+	return f.err()
+}
+
 // NormalizeOrganization trims o's text fields.
 func NormalizeOrganization(o *Organization) {
 	o.Name = strings.TrimSpace(o.Name)
@@ -243,6 +251,8 @@ func ValidatePassword(field, pw string) error {
 		f.add(field, "field.password_short")
 	case n > 128:
 		f.add(field, "field.too_long")
+	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
+		f.add(field, "field.invalid")
 	}
 	return f.err()
 }

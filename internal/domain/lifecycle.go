@@ -153,9 +153,8 @@ func ValidateHandover(h Handover, r Request) error {
 	if h.Date.IsZero() {
 		f.add("date", "field.required")
 	}
-	if h.Organization != "" && !strings.EqualFold(strings.TrimSpace(h.Organization), strings.TrimSpace(r.ExitStrategy.Organization)) {
-		checkText(f, "reason", h.Reason, maxNote, true)
-	}
+	changed := h.Organization != "" && !strings.EqualFold(strings.TrimSpace(h.Organization), strings.TrimSpace(r.ExitStrategy.Organization))
+	checkText(f, "reason", h.Reason, maxNote, changed)
 	return f.err()
 }
 

@@ -277,7 +277,11 @@ func (s Stack) authenticate(fail Fail) func(http.Handler) http.Handler {
 				}
 			} else if s.Sessions != nil {
 				if id := s.Sessions.GetInt64(ctx, SessionUserID); id != 0 {
-					a, err := s.Access.SessionActor(ctx, id, s.Sessions.GetInt64(ctx, SessionEpoch))
+					// A session ended from another browser, idle too long, or
+					// from before sessions were recorded is refused like a
+					// stale epoch.
+					a, err := s.Access.SessionActor(ctx, id, s.Sessions.GetInt64(ctx, SessionEpoch),
+						s.Sessions.Token(ctx), middleware.GetClientIP(ctx))
 					switch {
 					case err == nil:
 						auth = reqctx.Auth{Actor: a, Via: reqctx.ViaSession}

@@ -6,8 +6,11 @@
 package metrics
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -117,4 +120,38 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.constructingConns, float64(s.ConstructingConns()))
 	gauge(c.totalConns, float64(s.TotalConns()))
 	gauge(c.maxConns, float64(s.MaxConns()))
+}
+
+// RequireBearer lets through only requests that carry "Authorization:
+// Bearer <token>"; anything else is 401 with nothing said about why.
+// The comparison takes the same time however much of the token matches
+// (both sides are hashed first, so not even the length shows).
+func RequireBearer(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Path is where the metrics are served.
+const Path = "/metrics"
+
+// Mux serves the metrics at Path, behind token when it is not "", and
+// 404 everywhere else: the whole of a listener of its own
+// (-metrics-addr).
+func (m *Metrics) Mux(token string) http.Handler {
+	h := m.Handler()
+	if token != "" {
+		h = RequireBearer(token, h)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET "+Path, h)
+	return mux
 }

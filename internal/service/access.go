@@ -47,6 +47,9 @@ type Access struct {
 	now       func() time.Time
 	log       *slog.Logger
 	dummyHash string // compared against when the account does not exist
+	// SessionIdle ends a browser session after this long without a
+	// request (domain.DefaultSessionIdle unless set).
+	SessionIdle time.Duration
 }
 
 // NewAccess returns the Access service.
@@ -55,7 +58,7 @@ func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access 
 	if err != nil {
 		panic(err) // only fails if the system's random source fails
 	}
-	return &Access{store: st, now: now, log: log, dummyHash: dummy}
+	return &Access{store: st, now: now, log: log, dummyHash: dummy, SessionIdle: domain.DefaultSessionIdle}
 }
 
 // errSignInFailed is the one answer for an unknown e-mail, a wrong
@@ -74,15 +77,8 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // Directory.SetMemberByEmail).
 func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
-	f := map[string]string{}
-	if email == "" {
-		f["email"] = "field.required"
-	}
-	if password == "" {
-		f["password"] = "field.required"
-	}
-	if len(f) > 0 {
-		return domain.User{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: f}
+	if err := domain.ValidateSignIn(email, password); err != nil {
+		return domain.User{}, err
 	}
 	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
 		domain.Slot{Limit: domain.LimitSignInAccount, Key: email}, domain.Slot{Limit: domain.LimitSignInAddress, Key: clientIP})
@@ -215,7 +211,7 @@ func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor,
 	}
 	// The second factor cannot be skipped through the API: a user the
 	// rule requires to have one cannot use their tokens until they enrol.
-	u, ms, has, err := s.store.UserForSession(ctx, t.UserID)
+	u, ms, has, err := s.store.UserWithFactor(ctx, t.UserID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
@@ -270,8 +266,8 @@ func (s *Access) issueToken(ctx context.Context, userID int64, name string) (str
 	if name == "" {
 		name = "API token"
 	}
-	if len([]rune(name)) > 100 {
-		return "", domain.APIToken{}, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"name": "field.too_long"}}
+	if err := domain.ValidateTokenName(name); err != nil {
+		return "", domain.APIToken{}, err
 	}
 	secret := newSecret(TokenPrefix)
 	t, err := s.store.CreateAPIToken(ctx, userID, name, secret[:12], hashSecret(secret), s.now())

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -610,12 +611,18 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	if err != nil {
 		return false, err
 	}
-	if len(roles) == 0 {
-		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"roles": "member.no_roles"}}
-	}
+	// Every problem at once: the address and the roles.
 	email = domain.NormalizeEmail(email)
-	if err := domain.ValidateEmail("email", email); err != nil {
-		return false, err
+	fields := map[string]string{}
+	var e *domain.Error
+	if asErr(domain.ValidateEmail("email", email), &e) {
+		maps.Copy(fields, e.Fields)
+	}
+	if len(roles) == 0 {
+		fields["roles"] = "member.no_roles"
+	}
+	if len(fields) > 0 {
+		return false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: fields}
 	}
 	if strings.EqualFold(email, by.Email) {
 		return false, domain.CanSetRoles(by, op.ID, by.UserID, nil, roles) // grant.self
@@ -636,7 +643,6 @@ func (d *Directory) SetMemberByEmail(ctx context.Context, by domain.Actor, code,
 	_, err = d.setMember(ctx, by, code, u.ID, false, func(_ int64, current domain.RoleSet) (domain.RoleSet, error) {
 		return current.Union(roles), nil
 	})
-	var e *domain.Error
 	if asErr(err, &e) && e.Fields["user"] != "" {
 		e.Fields = map[string]string{"email": e.Fields["user"]}
 	}

@@ -580,10 +580,18 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 		}
 		r.Checklist[item.ID] = a
 		domain.NormalizeRequest(&r)
+		// Every problem at once: the answer the officer must choose, and
+		// what the request's rules say of the note.
+		err = domain.ValidateDraft(r)
 		if a.Value == "" || !slices.Contains(item.Answer.Values(), a.Value) {
-			return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"checklist.LR17": "field.choose"}}
+			fields := map[string]string{}
+			if de := (*domain.Error)(nil); errors.As(err, &de) {
+				maps.Copy(fields, de.Fields)
+			}
+			fields["checklist.LR17"] = "field.choose"
+			return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: fields}
 		}
-		if err := domain.ValidateDraft(r); err != nil {
+		if err != nil {
 			return err
 		}
 		changes := domain.Diff(old, r)

@@ -397,25 +397,6 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 	})
 }
 
-// SessionActor is Actor for a request's session: also CodeUnauthorized
-// (the session ends) when the rule now requires the user to have a second
-// factor and they have none — made an administrator or an officer of an
-// operation that requires one since they signed in, or their factor reset
-// — so they sign in again and enrol.
-func (s *Access) SessionActor(ctx context.Context, userID, epoch int64) (domain.Actor, error) {
-	u, ms, has, err := s.store.UserForSession(ctx, userID)
-	if domain.ErrorCode(err) == domain.CodeNotFound {
-		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
-	}
-	if err != nil {
-		return domain.Actor{}, err
-	}
-	if u.Disabled || u.SessionEpoch != epoch || !has && domain.NeedsSecondFactor(u, ms) {
-		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
-	}
-	return actorOf(u, ms), nil
-}
-
 // ResetSecondFactor removes user userID's factor and recovery codes for
 // them (lost phone; administrators only) and ends their sessions: when
 // the rule requires a factor of them, they enrol again at their next

@@ -17,12 +17,15 @@ type System struct {
 	schemaVersion uint
 	now           func() time.Time
 	log           *slog.Logger
+	// SessionIdle is the browser sessions' idle timeout: housekeeping
+	// prunes sessions unused that long (domain.DefaultSessionIdle unless set).
+	SessionIdle time.Duration
 }
 
 // NewSystem returns a System over st that expects the database schema at
 // schemaVersion (the binary's newest migration).
 func NewSystem(st *store.Store, schemaVersion uint, now func() time.Time, log *slog.Logger) *System {
-	return &System{store: st, schemaVersion: schemaVersion, now: now, log: log}
+	return &System{store: st, schemaVersion: schemaVersion, now: now, log: log, SessionIdle: domain.DefaultSessionIdle}
 }
 
 // Ready returns nil when the database answers and its schema is exactly
@@ -80,12 +83,15 @@ func (s *System) ReleaseDemoClaim(ctx context.Context) error {
 // sessions, old sign-in attempts and expired kept forms.
 const HousekeepingInterval = 30 * time.Minute
 
-// Housekeep deletes expired sessions, sign-in attempts too old to count
+// Housekeep deletes expired and idle sessions, sign-in attempts too old to count
 // towards throttling, and expired kept forms and browser markers. It is
 // safe to run from several instances.
 func (s *System) Housekeep(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.PruneSessions(ctx, now); err != nil {
+		return err
+	}
+	if err := s.store.PruneIdleSessions(ctx, now.Add(-s.SessionIdle)); err != nil {
 		return err
 	}
 	if err := s.store.PruneFormStashes(ctx, now); err != nil {

@@ -16,6 +16,9 @@ const (
 	pgCheckViolation  = "23514"
 	pgFKViolation     = "23503"
 	pgBadEncoding     = "22021" // character_not_in_repertoire: bytes that are not UTF-8, or NUL
+	pgUntranslatable  = "22P05" // untranslatable_character: \u0000 in jsonb
+	pgBadText         = "22P02" // invalid_text_representation: a value its column's type cannot read
+	pgTooLarge        = "54000" // program_limit_exceeded: e.g. a text too long for an index
 )
 
 // dbErr translates a database error into a *domain.Error where the cause
@@ -30,8 +33,10 @@ func dbErr(err error, format string, args ...any) error {
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	case errors.As(err, &pgErr) && (pgErr.Code == pgUniqueViolation || pgErr.Code == pgCheckViolation || pgErr.Code == pgFKViolation):
 		return domain.Errorf(domain.CodeConflict, "conflict.%s", pgErr.ConstraintName)
-	case errors.As(err, &pgErr) && pgErr.Code == pgBadEncoding:
-		// The faces refuse such text first; this keeps a missed path a 400.
+	case errors.As(err, &pgErr) && (pgErr.Code == pgBadEncoding || pgErr.Code == pgUntranslatable ||
+		pgErr.Code == pgBadText || pgErr.Code == pgTooLarge):
+		// The domain's checks refuse such input first, naming the field;
+		// this keeps a path they miss a 400, never a 500.
 		return domain.Errorf(domain.CodeMalformed, "error.malformed")
 	}
 	return fmt.Errorf("store: %s: %w", fmt.Sprintf(format, args...), err)

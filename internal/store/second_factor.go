@@ -122,11 +122,11 @@ func (s *Store) SecondFactorOf(ctx context.Context, userID int64) (domain.Second
 	return out, nil
 }
 
-// UserForSession returns user id (as GetUser), their memberships (as
+// UserWithFactor returns user id (as GetUser), their memberships (as
 // ListMemberships) and whether they have a confirmed second factor, in
-// one round trip: all a request needs to know who is asking and whether
-// their sign-in still meets the second-factor rule.
-func (s *Store) UserForSession(ctx context.Context, id int64) (domain.User, []domain.Membership, bool, error) {
+// one round trip: all an API token's request needs to know who is asking
+// and whether they still meet the second-factor rule.
+func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []domain.Membership, bool, error) {
 	var (
 		u   domain.User
 		ms  []domain.Membership
@@ -141,11 +141,13 @@ func (s *Store) UserForSession(ctx context.Context, id int64) (domain.User, []do
 		ms, err = collectMemberships(rows, id)
 		return err
 	})
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM user_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`, id).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&has) })
+	b.Queue(hasFactorSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&has) })
 	err := s.db.SendBatch(ctx, b).Close()
-	return u, ms, has, dbErr(err, "get user %d for session", id)
+	return u, ms, has, dbErr(err, "get user %d with factor", id)
 }
+
+// hasFactorSQL says whether user $1 has a confirmed second factor.
+const hasFactorSQL = `SELECT EXISTS (SELECT 1 FROM user_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`
 
 // EndUserSessions bumps user userID's session epoch: every session of
 // theirs ends at its next request.

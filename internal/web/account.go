@@ -84,6 +84,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		}
 		v.Tokens = append(v.Tokens, row)
 	}
+	if v.Sessions, lerr = s.sessionsView(r); lerr != nil {
+		return lerr
+	}
 	if v.Factor, lerr = s.factorPanel(r, f); lerr != nil {
 		return lerr
 	}
@@ -149,6 +152,9 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
+	if err := s.recordSession(r, u); err != nil {
+		return err
+	}
 	logger(r.Context()).InfoContext(r.Context(), "password changed", "user_id", u.ID)
 	s.setFlash(w, components.FlashSuccess, "profile.password_changed")
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)

@@ -265,14 +265,21 @@ func TestAdminBadIDs(t *testing.T) {
 	form := url.Values{"email": {"x@example.org"}, "name": {"X"}, "organization_id": {strconv.FormatInt(f.org.ID, 10)}, "language": {"en"}}
 	wantStatus(t, f.post(t, c, "/admin/users/999999", form), http.StatusNotFound)
 
-	// Bytes that are not UTF-8 are a malformed request, never a database
-	// error shown as a 500.
-	for path, form := range map[string]url.Values{
-		"/profile/tokens":          {"token_name": {"\xff\xfe"}},
-		"/operations/OPA/members":  {"email": {"a\xff@example.org"}, "roles": {"viewer"}},
-		"/admin/organizations/new": {"name": {"\xff"}, "acronym": {"X"}, "type": {"other"}},
+	// Bytes that are not UTF-8 are refused at the field, on the form shown
+	// again, never a database error shown as a 500.
+	for path, tc := range map[string]struct {
+		form  url.Values
+		field string
+	}{
+		"/profile/tokens":          {url.Values{"token_name": {"\xff\xfe"}}, "token_name"},
+		"/operations/OPA/members":  {url.Values{"email": {"a\xff@example.org"}, "roles": {"viewer"}}, "email"},
+		"/admin/organizations/new": {url.Values{"name": {"\xff"}, "acronym": {"X"}, "type": {"other"}}, "name"},
 	} {
-		wantStatus(t, f.post(t, c, path, form), http.StatusBadRequest)
+		r := f.post(t, c, path, tc.form)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		if strings.TrimSpace(testid(doc(t, r), "error-"+tc.field).Text()) == "" {
+			t.Errorf("POST %s: no message next to %s", path, tc.field)
+		}
 	}
 }
 

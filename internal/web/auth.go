@@ -79,6 +79,18 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.U
 	return nil
 }
 
+// recordSession writes this browser's renewed session to the store now
+// (rather than when the response starts) and records it as u's, with
+// the browser and address, for the profile's list of sessions.
+func (s *Server) recordSession(r *http.Request, u domain.User) error {
+	token, _, err := s.sessions.Commit(r.Context())
+	if err != nil {
+		return err
+	}
+	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent())
+	return err
+}
+
 // handleLogout ends the session everywhere it is stored.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.Destroy(r.Context()); err != nil {

@@ -76,7 +76,9 @@ func newFixture(t *testing.T) *fixture {
 	return newFixtureOn(t, testdb.New(t))
 }
 
-func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
+// newFixtureOn is newFixture on pool; opts adjust the server's options
+// (secure cookies, session timeouts, …) before it is built.
+func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) *fixture {
 	t.Helper()
 	catalog, err := i18n.Load()
 	if err != nil {
@@ -95,7 +97,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 	reqs := service.NewRequests(st, clock.Now, log).WithActionLimits(nil)
 	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
-	s := web.New(web.Options{
+	o := web.Options{
 		Requests:  reqs,
 		Reviews:   revs,
 		Lifecycle: service.NewLifecycle(st, clock.Now, log),
@@ -112,7 +114,11 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool) *fixture {
 		Version:   "test",
 
 		Notifications: service.NewNotifications(st, clock.Now, log),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := web.New(o)
 	h := s.Routes()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

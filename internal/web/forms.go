@@ -24,15 +24,9 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return domain.Errorf(domain.CodeMalformed, "error.malformed")
 	}
-	// Bytes that are not UTF-8, and NUL, are a malformed request (400), refused here
-	// rather than by PostgreSQL.
-	for _, vs := range r.Form {
-		for _, v := range vs {
-			if !validText(v) {
-				return domain.Errorf(domain.CodeMalformed, "error.malformed")
-			}
-		}
-	}
+	// Bytes that are not UTF-8, and NUL, are left to the domain's checks,
+	// which refuse them in every text field as the API's are, naming the
+	// field next to it on the form shown again.
 	return nil
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -375,6 +376,9 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 
 // answerLabel translates an answer value of an item of type t.
 func answerLabel(ctx context.Context, t domain.AnswerType, val string) string {
+	if !slices.Contains(t.Values(), val) {
+		return "" // no answer the item takes (a hand-made post): its field says so
+	}
 	switch t {
 	case domain.AnswerConsent:
 		return i18n.T(ctx, "consent."+val)

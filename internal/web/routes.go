@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/httpface"
+	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/web"
@@ -29,7 +30,9 @@ func (s *Server) Routes() http.Handler {
 	// Operations: no page shell, no session.
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
-	r.Method(http.MethodGet, "/metrics", s.metrics.Handler())
+	if s.metricsToken != "" { // else on its own listener, or nowhere
+		r.Method(http.MethodGet, metrics.Path, metrics.RequireBearer(s.metricsToken, s.metrics.Handler()))
+	}
 
 	// Static files, content-hashed and cached for a year.
 	r.Method(http.MethodGet, "/static/*", web.StaticHandler())
@@ -105,7 +108,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/requests/{id}/comments", s.handle(s.handleCommentAdd))
 		r.Post("/requests/{id}/comments/{comment_id}", s.handle(s.handleCommentEdit))
 
-		// The user's own profile: language, password, API tokens.
+		// The user's own profile: language, password, sessions, API tokens.
 		r.Get("/profile", s.handle(s.handleProfileShow))
 		r.Post("/profile/language", s.handle(s.handleLanguageUpdate))
 		r.Post("/profile/password", s.handle(s.handlePasswordChange))
@@ -116,6 +119,8 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/profile/factor", s.handle(s.handleFactorEnrol))
 		r.Post("/profile/factor/recovery-codes", s.handle(s.handleRecoveryRegenerate))
 		r.Post("/profile/factor/remove", s.handle(s.handleFactorRemove))
+		r.Post("/profile/sessions/{id}/end", s.handle(s.handleSessionEnd))
+		r.Post("/profile/sessions/end-others", s.handle(s.handleSessionsEndOthers))
 
 		// The user's own notifications.
 		r.Get("/notifications", s.handle(s.handleNotificationList))

@@ -77,6 +77,9 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.Us
 	}
 	s.sessions.Put(ctx, httpface.SessionUserID, u.ID)
 	s.sessions.Put(ctx, httpface.SessionEpoch, u.SessionEpoch)
+	if err := s.recordSession(r, u); err != nil {
+		return "", err
+	}
 	logger(ctx).InfoContext(ctx, "signed in", "user_id", u.ID)
 	kept, err := s.afterSignIn(w, r, u.ID)
 	if err != nil {

@@ -246,3 +246,26 @@ func TestProfileSecondFactor(t *testing.T) {
 		t.Error("the user page still shows a factor")
 	}
 }
+
+// TestPolicyEndsSessions: turning an operation's policy on ends the
+// sessions of its officers who have no factor (the rule holds for the
+// whole session, not only at sign-in); they enrol at their next sign-in.
+func TestPolicyEndsSessions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	op := f.mustOperation(t, "NPL-EQ", domain.ContextNaturalDisaster)
+	omar := f.mustUser(t, "omar@example.org", 0)
+	f.mustMember(t, op.Code, omar, domain.RoleOfficer)
+	c := f.signIn(t, "omar@example.org")
+	if !f.signedInAs(t, c, "omar@example.org") {
+		t.Fatal("not signed in")
+	}
+	op.RequireSecondFactor = true
+	if _, err := f.dir.UpdateOperation(t.Context(), f.admin, op.Code, op); err != nil {
+		t.Fatal(err)
+	}
+	if f.signedInAs(t, c, "omar@example.org") {
+		t.Fatal("still signed in without the factor the operation now requires")
+	}
+	wantRedirect(t, f.post(t, f.client(t), "/login", url.Values{"email": {"omar@example.org"}, "password": {testPassword}}), "/login/enrol")
+}

@@ -40,6 +40,10 @@ type Options struct {
 	Notifications *service.Notifications
 	Catalog       *i18n.Catalog
 	Metrics       *metrics.Metrics
+	// MetricsToken, when set, serves /metrics here to callers that send
+	// it as a bearer token (401 to anyone else); empty, /metrics is not
+	// served here (404): nothing diagnostic for anonymous callers.
+	MetricsToken string
 	// Version is the build version shown in the footer.
 	Version string
 	// SecureCookies marks cookies Secure and sends HSTS; set it when
@@ -70,6 +74,7 @@ type Server struct {
 	catalog        *i18n.Catalog
 	languages      []components.Language // the footer's switcher, without Current
 	metrics        *metrics.Metrics
+	metricsToken   string
 	version        string
 	secureCookies  bool
 	trustedProxies int
@@ -96,6 +101,7 @@ func New(o Options) *Server {
 		sessions:       o.Sessions,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
+		metricsToken:   o.MetricsToken,
 		version:        o.Version,
 		secureCookies:  o.SecureCookies,
 		trustedProxies: o.TrustedProxies,

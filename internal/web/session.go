@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -11,17 +10,39 @@ import (
 	"github.com/cmcoord/cmcoord/internal/reqctx"
 )
 
-// SessionLifetime is how long a sign-in lasts: a working day in the field.
-const SessionLifetime = 12 * time.Hour
+// SessionCookie names the session cookie over plain HTTP (development);
+// served over TLS it is SecureSessionCookie.
+const (
+	SessionCookie = "cmcoord_session"
+	// SecureSessionCookie's __Host- prefix makes browsers accept it only
+	// Secure, from an HTTPS origin, with Path=/ and no Domain: no sibling
+	// or parent domain can set or shadow it (ASVS 3.4.4).
+	SecureSessionCookie = "__Host-cmcoord_session"
+)
+
+// SessionCookieName is the session cookie's name when cookies are
+// secure (served over TLS) or not.
+func SessionCookieName(secure bool) string {
+	if secure {
+		return SecureSessionCookie
+	}
+	return SessionCookie
+}
 
 // NewSessionManager returns the server-side session manager on store (the
-// PostgreSQL store in production and tests). The cookie is HttpOnly,
-// SameSite=Lax and, when secure, Secure.
+// PostgreSQL store in production and tests). A session ends
+// domain.DefaultSessionLifetime after sign-in (the caller may set
+// Lifetime from its configuration). The idle timeout is not scs's
+// IdleTimeout, which rewrites the session row on every request: the
+// session's last sighting, written at most once a minute, measures it
+// (service.Access.SessionActor). The cookie is HttpOnly, SameSite=Lax,
+// host-only with Path=/ and, when secure, Secure under the __Host- prefix.
 func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = store
-	m.Lifetime = SessionLifetime
-	m.Cookie.Name = "cmcoord_session"
+	m.Lifetime = domain.DefaultSessionLifetime
+	m.Cookie.Name = SessionCookieName(secure)
+	m.Cookie.Domain = "" // host-only: never shared with other subdomains
 	m.Cookie.HttpOnly = true
 	m.Cookie.SameSite = http.SameSiteLaxMode
 	m.Cookie.Secure = secure

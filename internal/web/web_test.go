@@ -15,6 +15,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/web"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
 
@@ -249,17 +250,24 @@ func TestHealth(t *testing.T) {
 	})
 }
 
+// TestMetrics: /metrics is served here only behind its bearer token
+// (MetricsToken), keyed by route pattern; without a token it is not
+// served at all (cmd's TestMetricsAccess walks every configuration).
 func TestMetrics(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, testdb.New(t))
+	const token = "metrics-token-0123456789"
+	srv := newFixtureOn(t, testdb.New(t), func(o *web.Options) { o.MetricsToken = token }).srv
 	do(t, "GET", srv.URL+"/", nil)
 	do(t, "GET", srv.URL+"/missing-1", nil)
 	do(t, "GET", srv.URL+"/missing-2", nil)
-	r := do(t, "GET", srv.URL+"/metrics", nil)
+	wantStatus(t, do(t, "GET", srv.URL+"/metrics", nil), http.StatusUnauthorized)
+	wantStatus(t, do(t, "GET", srv.URL+"/metrics", map[string]string{"Authorization": "Bearer nope"}), http.StatusUnauthorized)
+	r := do(t, "GET", srv.URL+"/metrics", map[string]string{"Authorization": "Bearer " + token})
 	wantStatus(t, r, http.StatusOK)
 	for _, want := range []string{
 		`cmcoord_http_requests_total{code="200",method="GET",route="/"} 1`,
 		`cmcoord_http_requests_total{code="404",method="GET",route="unmatched"} 2`,
+		`cmcoord_http_requests_total{code="401",method="GET",route="/metrics"} 2`,
 		`cmcoord_http_request_duration_seconds_bucket{method="GET",route="/",le="0.05"}`,
 		`cmcoord_pgxpool_total_connections`,
 		`cmcoord_pgxpool_acquire_total`,
@@ -272,6 +280,8 @@ func TestMetrics(t *testing.T) {
 	if strings.Contains(r.body, "missing-1") {
 		t.Error("/metrics labels carry raw paths; they must use route patterns")
 	}
+	wantStatus(t, do(t, "GET", newServer(t, testdb.New(t)).URL+"/metrics", map[string]string{"Authorization": "Bearer " + token}),
+		http.StatusNotFound)
 }
 
 // TestCrossOrigin proves a forged state-changing request is refused with
@@ -303,8 +313,9 @@ func TestCrossOrigin(t *testing.T) {
 }
 
 // TestBadBytes sends text PostgreSQL cannot store (bytes that are not
-// UTF-8, NUL) to pages that would pass it on: each answers with a 4xx
-// page, never a 500.
+// UTF-8, NUL) to pages that would pass it on: a form shows itself again
+// (422) with the message next to the field, as the API names it; a path
+// that names nothing is a 404 page; never a 500.
 func TestBadBytes(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t).withAdmin(t)
@@ -316,19 +327,25 @@ func TestBadBytes(t *testing.T) {
 		path   string
 		form   url.Values
 		want   int
+		field  string // the input whose message the form shows; "" for an error page
 	}{
-		{"LoginEmailNotUTF8", "POST", "/login", url.Values{"email": {"a\xffb@example.org"}, "password": {"x"}}, http.StatusBadRequest},
-		{"LoginEmailNUL", "POST", "/login", url.Values{"email": {"a\x00b@example.org"}, "password": {"x"}}, http.StatusBadRequest},
-		{"OperationCodeNotUTF8", "GET", "/operations/%FF", nil, http.StatusNotFound},
-		{"OperationEditNotUTF8", "GET", "/operations/%FF/edit", nil, http.StatusNotFound},
-		{"OrganizationNameNotUTF8", "POST", "/admin/organizations/new", url.Values{"name": {"\xfe\xff"}, "type": {"ngo"}}, http.StatusBadRequest},
+		{"LoginEmailNotUTF8", "POST", "/login", url.Values{"email": {"a\xffb@example.org"}, "password": {"x"}}, http.StatusUnprocessableEntity, "email"},
+		{"LoginEmailNUL", "POST", "/login", url.Values{"email": {"a\x00b@example.org"}, "password": {"x"}}, http.StatusUnprocessableEntity, "email"},
+		{"LoginPasswordNUL", "POST", "/login", url.Values{"email": {"a@example.org"}, "password": {"x\x00"}}, http.StatusUnprocessableEntity, "password"},
+		{"OperationCodeNotUTF8", "GET", "/operations/%FF", nil, http.StatusNotFound, ""},
+		{"OperationEditNotUTF8", "GET", "/operations/%FF/edit", nil, http.StatusNotFound, ""},
+		{"OrganizationNameNotUTF8", "POST", "/admin/organizations/new", url.Values{"name": {"\xfe\xff"}, "type": {"ngo"}}, http.StatusUnprocessableEntity, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := f.send(t, admin, tt.method, tt.path, tt.form)
 			wantStatus(t, r, tt.want)
-			if doc(t, r).Find(`[data-testid="error-page"]`).Length() != 1 {
+			d := doc(t, r)
+			if tt.field == "" && d.Find(`[data-testid="error-page"]`).Length() != 1 {
 				t.Errorf("%s %s: no error page in the answer", tt.method, tt.path)
+			}
+			if tt.field != "" && strings.TrimSpace(testid(d, "error-"+tt.field).Text()) == "" {
+				t.Errorf("%s %s: no message next to %s", tt.method, tt.path, tt.field)
 			}
 		})
 	}

@@ -133,6 +133,7 @@ type ProfileView struct {
 	ConfirmPassword components.Field
 	TokenName       components.Field
 	Tokens          []TokenRow
+	Sessions        SessionsView
 	// Factor is the second factor's section.
 	Factor FactorPanel
 	// NewToken is the token just created, shown once; nil otherwise.
@@ -304,9 +305,9 @@ type AdminOperationFormView struct {
 	SealedVotes       components.Field
 	// RequireSecondFactor is the operation's second-factor policy.
 	RequireSecondFactor components.Field
-	LeadTimeHours     components.Field
-	Closed            components.Field
-	Errors            []components.FormError
+	LeadTimeHours       components.Field
+	Closed              components.Field
+	Errors              []components.FormError
 }
 
 // MembersView is an operation's member list with, for those who may
