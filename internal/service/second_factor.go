@@ -145,6 +145,9 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 		if err != nil {
 			return err
 		}
+		if err := notifyFactorChange(ctx, st, u, domain.DirFactorEnrolled); err != nil {
+			return err
+		}
 		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirFactorEnrolled, u, nil))
 	})
 	return codes, s.settle(ctx, try, err)
@@ -354,6 +357,9 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 		if err != nil {
 			return err
 		}
+		if err := notifyFactorChange(ctx, st, u, domain.DirRecoveryRegenerated); err != nil {
+			return err
+		}
 		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirRecoveryRegenerated, u, nil))
 	})
 	return codes, err
@@ -393,6 +399,9 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 		if err != nil {
 			return err
 		}
+		if err := notifyFactorChange(ctx, st, u, domain.DirFactorRemoved); err != nil {
+			return err
+		}
 		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, nil))
 	})
 }
@@ -422,8 +431,22 @@ func (d *Directory) ResetSecondFactor(ctx context.Context, by domain.Actor, user
 		if err := st.EndUserSessions(ctx, userID, d.now()); err != nil {
 			return logEntry{}, err
 		}
+		if err := notifyFactorChange(ctx, st, u, domain.DirFactorRemoved); err != nil {
+			return logEntry{}, err
+		}
 		e := accountEntry(domain.DirFactorRemoved, u, map[string]any{"reset": true})
 		e.actor = by.UserID
 		return e, nil
 	})
+}
+
+// notifyFactorChange tells user u, in-app and by e-mail, that their
+// second factor changed (action: enrolled, removed or reset, recovery
+// codes replaced; ASVS 2.2.3, 2.5.5), in the transaction of the change.
+//
+// HOOK(i15-cred): the account-notification helper (notifyAccount, with a
+// "new second factor" kind) is on branch i15-cred, not on main yet; once
+// merged, this calls it. Until then it sends nothing.
+func notifyFactorChange(ctx context.Context, st *store.Store, u domain.User, action string) error {
+	return nil
 }

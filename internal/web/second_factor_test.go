@@ -72,6 +72,27 @@ func TestSignInSecondStep(t *testing.T) {
 		t.Errorf("a replayed code is not explained:\n%.600s", r.body)
 	}
 
+	t.Run("Throttled", func(t *testing.T) {
+		dan := f.mustUser(t, "dan@example.org", 0)
+		dd := f.enrol(t, dan)
+		c := f.client(t)
+		wantRedirect(t, f.post(t, c, "/login", url.Values{"email": {"dan@example.org"}, "password": {testPassword}}), "/login/2fa")
+		right := dd.Code(t)
+		bad := []byte(right)
+		bad[0] = '0' + (bad[0]-'0'+5)%10
+		for range domain.LimitSecondFactor.Max {
+			wantStatus(t, f.post(t, c, "/login/2fa", url.Values{"code": {string(bad)}}), http.StatusUnprocessableEntity)
+		}
+		r := f.post(t, c, "/login/2fa", url.Values{"code": {right}})
+		wantStatus(t, r, http.StatusTooManyRequests)
+		if r.Header.Get("Retry-After") == "" || testid(doc(t, r), "factor-form").Length() != 1 {
+			t.Errorf("throttled second step: Retry-After %q, form again %v", r.Header.Get("Retry-After"), testid(doc(t, r), "factor-form").Length())
+		}
+		if f.signedInAs(t, c, "dan@example.org") {
+			t.Fatal("signed in past the limit")
+		}
+	})
+
 	t.Run("RecoveryCode", func(t *testing.T) {
 		bea := f.mustUser(t, "bea@example.org", 0)
 		_, codes := totptest.Enrol(t, f.access, bea.ID, f.authClock)
