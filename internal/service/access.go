@@ -314,7 +314,8 @@ func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, n
 	if by.Anonymous() {
 		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	if err := domain.ValidatePassword("new_password", next); err != nil {
+	// Every problem of the form at once, before a slot is taken.
+	if err := mergeInvalid(domain.ValidateCurrentPassword(current), domain.ValidatePassword("new_password", next)); err != nil {
 		return domain.User{}, err
 	}
 	hash, err := s.store.PasswordHash(ctx, by.UserID)
