@@ -120,13 +120,9 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 		}
 		return domain.User{}, errSignInFailed()
 	}
-	err = s.store.InTx(ctx, func(st *store.Store) error {
-		if err := st.Succeeded(ctx, try.IDs, try.slots...); err != nil {
-			return err
-		}
-		return logAccount(ctx, st, s.now, clientIP, accountEntry(domain.DirSignedIn, u, map[string]any{"method": "password"}))
-	})
-	if err != nil {
+	// The sign-in itself is logged when its session opens
+	// (StartSession), after the second factor when one is asked.
+	if err := try.succeeded(ctx); err != nil {
 		return domain.User{}, err
 	}
 	// Invitations of this address take effect at its first sign-in. A

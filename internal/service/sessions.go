@@ -14,7 +14,11 @@ import (
 // StartSession records the browser session with token (already in the
 // session store) as u's, begun now from address by the browser that sent
 // userAgent. The web face calls it where a sign-in becomes a session.
-func (s *Access) StartSession(ctx context.Context, u domain.User, token, address, userAgent string) (domain.UserSession, error) {
+//
+// The session's opening is the sign-in: it is logged (DirSignedIn) in the
+// same transaction, with how — the first factor's method ("password",
+// "sso" and the provider) and the second factor, when one was asked.
+func (s *Access) StartSession(ctx context.Context, u domain.User, token, address, userAgent string, how SignInMethod) (domain.UserSession, error) {
 	// What a browser sends is kept as printable text only: the header may
 	// hold anything, and a sign-in must not fail on it.
 	userAgent = strings.Map(func(r rune) rune {
@@ -23,9 +27,40 @@ func (s *Access) StartSession(ctx context.Context, u domain.User, token, address
 		}
 		return r
 	}, strings.ToValidUTF8(userAgent, ""))
-	return s.store.CreateUserSession(ctx, token, u.SessionEpoch, domain.UserSession{
-		UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: s.now(),
+	var out domain.UserSession
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		var err error
+		out, err = st.CreateUserSession(ctx, token, u.SessionEpoch, domain.UserSession{
+			UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: s.now(),
+		})
+		if err != nil || how.Method == "" {
+			return err
+		}
+		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirSignedIn, u, how.payload()))
 	})
+	return out, err
+}
+
+// SignInMethod is how a sign-in was made: the first factor (Method,
+// "password" or "sso", with the Provider's slug) and whether a second
+// factor (a code, or a recovery code — logged on its own) was passed. The
+// zero value is a session renewed without a sign-in (after a password
+// change): nothing is logged for it.
+type SignInMethod struct {
+	Method       string `json:"method"`
+	Provider     string `json:"provider,omitempty"`
+	SecondFactor bool   `json:"second_factor,omitempty"`
+}
+
+func (m SignInMethod) payload() map[string]any {
+	p := map[string]any{"method": m.Method}
+	if m.Provider != "" {
+		p["provider"] = m.Provider
+	}
+	if m.SecondFactor {
+		p["second_factor"] = true
+	}
+	return p
 }
 
 // sighting is a request of the session with token from address, now.

@@ -8,6 +8,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -152,7 +153,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
-	if err := s.recordSession(r, u); err != nil {
+	if err := s.recordSession(r, u, service.SignInMethod{}); err != nil { // renewed, not a sign-in
 		return err
 	}
 	logger(r.Context()).InfoContext(r.Context(), "password changed", "user_id", u.ID)

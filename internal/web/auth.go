@@ -9,6 +9,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -61,7 +62,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return err
 	}
-	return s.startSession(w, r, u, r.PostForm.Get("next"))
+	return s.startSession(w, r, u, r.PostForm.Get("next"), service.SignInMethod{Method: "password"})
 }
 
 // startSession signs u in on this browser once every check of their
@@ -70,8 +71,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 // requires one: openSession diverts to that step otherwise), and sends
 // them on to next (a local path), to the form they were typing when their
 // last session ended, or to the second step.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string) error {
-	dest, err := s.openSession(w, r, u, next)
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) error {
+	dest, err := s.openSession(w, r, u, next, how)
 	if err != nil {
 		return err
 	}
@@ -82,12 +83,12 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.U
 // recordSession writes this browser's renewed session to the store now
 // (rather than when the response starts) and records it as u's, with
 // the browser and address, for the profile's list of sessions.
-func (s *Server) recordSession(r *http.Request, u domain.User) error {
+func (s *Server) recordSession(r *http.Request, u domain.User, how service.SignInMethod) error {
 	token, _, err := s.sessions.Commit(r.Context())
 	if err != nil {
 		return err
 	}
-	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent())
+	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent(), how)
 	return err
 }
 

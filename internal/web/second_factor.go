@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -25,6 +27,7 @@ const (
 	sessionPendingEpoch = "pending_epoch"
 	sessionPendingUntil = "pending_until" // Unix seconds
 	sessionPendingNext  = "pending_next"
+	sessionPendingHow   = "pending_how"   // the first factor's service.SignInMethod, as JSON
 	sessionPendingEnrol = "pending_enrol" // the user must enrol first
 )
 
@@ -45,7 +48,7 @@ func secondStepPassed(r *http.Request, userID int64) bool {
 // returns where to go — unless u has a second factor, or the rule
 // requires one of them, and this request has not passed it: then the
 // sign-in is left pending and it returns the second step's page.
-func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.User, next string) (string, error) {
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) (string, error) {
 	ctx := r.Context()
 	if !secondStepPassed(r, u.ID) {
 		f, err := s.access.SecondFactor(ctx, u.ID)
@@ -63,6 +66,9 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.Us
 			s.sessions.Put(ctx, sessionPendingUntil, s.now().Add(domain.SecondStepLifetime).Unix())
 			s.sessions.Put(ctx, sessionPendingNext, safeNext(next))
 			s.sessions.Put(ctx, sessionPendingEnrol, !f.Enrolled)
+			if b, err := json.Marshal(how); err == nil {
+				s.sessions.Put(ctx, sessionPendingHow, string(b))
+			}
 			if !f.Enrolled {
 				return "/login/enrol", nil
 			}
@@ -77,7 +83,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.Us
 	}
 	s.sessions.Put(ctx, httpface.SessionUserID, u.ID)
 	s.sessions.Put(ctx, httpface.SessionEpoch, u.SessionEpoch)
-	if err := s.recordSession(r, u); err != nil {
+	if err := s.recordSession(r, u, how); err != nil {
 		return "", err
 	}
 	logger(ctx).InfoContext(ctx, "signed in", "user_id", u.ID)
@@ -94,7 +100,7 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.Us
 }
 
 func (s *Server) clearPending(ctx context.Context) {
-	for _, k := range []string{sessionPendingUser, sessionPendingEpoch, sessionPendingUntil, sessionPendingNext, sessionPendingEnrol} {
+	for _, k := range []string{sessionPendingUser, sessionPendingEpoch, sessionPendingUntil, sessionPendingNext, sessionPendingEnrol, sessionPendingHow} {
 		s.sessions.Remove(ctx, k)
 	}
 }
@@ -104,6 +110,7 @@ type pendingSignIn struct {
 	user  domain.User
 	next  string
 	enrol bool
+	how   service.SignInMethod // the first factor; SecondFactor set
 }
 
 // pending returns this browser's pending sign-in. None, one past its
@@ -131,8 +138,11 @@ func (s *Server) pending(w http.ResponseWriter, r *http.Request) (pendingSignIn,
 	if err != nil {
 		return pendingSignIn{}, false, err
 	}
+	how := service.SignInMethod{Method: "password"}
+	_ = json.Unmarshal([]byte(s.sessions.GetString(ctx, sessionPendingHow)), &how) // written below by openSession
+	how.SecondFactor = true
 	return pendingSignIn{user: u, next: s.sessions.GetString(ctx, sessionPendingNext),
-		enrol: s.sessions.GetBool(ctx, sessionPendingEnrol)}, true, nil
+		enrol: s.sessions.GetBool(ctx, sessionPendingEnrol), how: how}, true, nil
 }
 
 // codeField is the one-time code input.
@@ -194,7 +204,7 @@ func (s *Server) handleSecondStep(w http.ResponseWriter, r *http.Request) error 
 	default:
 		return err
 	}
-	return s.startSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next)
+	return s.startSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next, p.how)
 }
 
 // handleSignInCancel abandons a pending sign-in.
@@ -304,7 +314,7 @@ func (s *Server) handleSignInEnrol(w http.ResponseWriter, r *http.Request) error
 	default:
 		return err
 	}
-	dest, err := s.openSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next)
+	dest, err := s.openSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next, p.how)
 	if err != nil {
 		return err
 	}
