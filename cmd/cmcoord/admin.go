@@ -161,6 +161,8 @@ func describe(err error) error {
 		"password.personal":    "the password contains the account's name or e-mail address",
 		"field.choose":         "not one of the allowed values",
 		"token.expiry_range":   "the expiry must be in the future and within five years",
+		"token.factor_required": "the user must set up a second factor first: " +
+			"sign in on the web, where the set-up page follows the password",
 	}
 	var parts []string
 	if m, ok := msg[de.Message]; ok {

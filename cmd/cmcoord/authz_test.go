@@ -23,6 +23,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
 
@@ -39,9 +40,18 @@ const (
 	viewer    caller = "viewer"
 	outsider  caller = "officer_elsewhere" // an officer of another operation only
 	admin     caller = "admin"             // a global admin, member of no operation
+	// Sign-ins whose password was accepted and whose second step was not
+	// (issue 15.3): they get what an anonymous visitor gets, but for the
+	// second step's own pages. Their API calls use the session cookie
+	// (they have no token).
+	pending   caller = "password_only" // a requester in OPA with a second factor, code not typed
+	enrolling caller = "must_enrol"    // an officer of OPC, which requires a factor, with none
 )
 
-var callers = []caller{anon, requester, officer, hctMember, hc, hrddp, viewer, outsider, admin}
+var callers = []caller{anon, requester, officer, hctMember, hc, hrddp, viewer, outsider, admin, pending, enrolling}
+
+// passwordOnly are the callers whose sign-in stopped at the second step.
+var passwordOnly = []caller{pending, enrolling}
 
 // members are the callers with a role in operation OPA.
 var members = []caller{requester, officer, hctMember, hc, hrddp, viewer}
@@ -63,6 +73,25 @@ func everyone(code int) expect {
 func signedIn(anonCode, code int) expect {
 	e := everyone(code)
 	e[anon] = anonCode
+	for _, c := range passwordOnly {
+		e[c] = anonCode
+	}
+	return e
+}
+
+// stepPage: a page of the second step of a sign-in answers code to
+// caller c, and sends everyone else (signed in or not) to sign in.
+func stepPage(codes map[caller]int) expect {
+	e := everyone(see)
+	for c, code := range codes {
+		e[c] = code
+	}
+	return e
+}
+
+// withAdmin is e with the admin's answer changed to code.
+func withAdmin(e expect, code int) expect {
+	e[admin] = code
 	return e
 }
 
@@ -142,18 +171,38 @@ func init() {
 // sent empty (a caller who may act gets the validation answer, 422); API
 // bodies are `{}`. A route missing here fails the test.
 var matrix = map[string]expect{
-	"GET /healthz":           everyone(200),
-	"GET /readyz":            everyone(200),
-	"GET /static/*":          everyone(200),
-	"HEAD /static/*":         everyone(200),
-	"GET /favicon.ico":       everyone(http.StatusMovedPermanently),
-	"GET /robots.txt":        everyone(200),
-	"GET /":                  everyone(200),
-	"GET /login":             signedIn(200, see),
-	"POST /login":            everyone(http.StatusUnprocessableEntity),
-	"POST /language":         everyone(http.StatusUnprocessableEntity),
-	"POST /logout":           signedIn(see, see),
-	"GET /operations/{code}": inOperation(see, 200, true, members...),
+	"GET /healthz":     everyone(200),
+	"GET /readyz":      everyone(200),
+	"GET /static/*":    everyone(200),
+	"HEAD /static/*":   everyone(200),
+	"GET /favicon.ico": everyone(http.StatusMovedPermanently),
+	"GET /robots.txt":  everyone(200),
+	"GET /":            everyone(200),
+	"GET /login":       signedIn(200, see),
+	"POST /login":      everyone(http.StatusUnprocessableEntity),
+	"POST /language":   everyone(http.StatusUnprocessableEntity),
+	"POST /logout":     signedIn(see, see),
+
+	// The second step of a sign-in (second_factor.go): only a sign-in
+	// waiting for it gets anything; an empty code is 422; the pending
+	// sign-in with a factor is sent from enrolment to its code and back.
+	"GET /login/2fa":          stepPage(map[caller]int{pending: 200}),
+	"POST /login/2fa":         stepPage(map[caller]int{pending: 422}),
+	"GET /login/enrol":        stepPage(map[caller]int{enrolling: 200}),
+	"GET /login/enrol/qr.png": stepPage(map[caller]int{enrolling: 200, pending: 404}),
+	"POST /login/enrol":       stepPage(map[caller]int{enrolling: 422}),
+	"POST /login/cancel":      everyone(see),
+	// The signed-in user's own second factor: the admin has one already
+	// (so nothing to enrol: 303 and 409); removing one is refused to whom
+	// has none and to whom the rule requires one (409).
+	"GET /profile/factor":                 withAdmin(signedIn(see, 200), see),
+	"GET /profile/factor/qr.png":          withAdmin(signedIn(see, 200), http.StatusConflict),
+	"POST /profile/factor":                withAdmin(signedIn(see, 422), http.StatusConflict),
+	"POST /profile/factor/recovery-codes": signedIn(see, 422),
+	"POST /profile/factor/remove":         signedIn(see, http.StatusConflict),
+	// {id} has no factor to reset.
+	"POST /admin/users/{id}/factor-reset": adminOnly(see, http.StatusConflict),
+	"GET /operations/{code}":              inOperation(see, 200, true, members...),
 
 	// Everyone signed in sees only their own notifications.
 	"GET /notifications":       signedIn(see, 200),
@@ -319,6 +368,10 @@ type authzFixture struct {
 	// contract is the served OpenAPI document every API answer is checked
 	// against (apicontract.Transport).
 	contract *apicontract.Contract
+	// passwordStep signs a passwordOnly caller in anew, up to the second
+	// step only (a fresh pending sign-in for every request: none expires
+	// during the walk, and none is used up by the one before).
+	passwordStep func(t *testing.T, c caller)
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -346,9 +399,12 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, code := range []string{"OPA", "OPB"} {
+	devices := map[caller]*totptest.Device{}
+	devices[admin], _ = totptest.Enrol(t, a.access, root.ID, nil) // administrators need one
+	for _, code := range []string{"OPA", "OPB", "OPC"} {
 		if _, err := a.directory.CreateOperation(ctx, by, domain.Operation{Code: code, Name: code, CountryISO3: "NPL",
-			Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
+			Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48,
+			RequireSecondFactor: code == "OPC"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -374,6 +430,35 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	emails[outsider] = out.Email
 	if err := a.directory.SetMember(ctx, by, "OPB", out.ID, domain.RoleSet{domain.RoleOfficer}); err != nil {
 		t.Fatal(err)
+	}
+	// Password only: a requester of OPA with a factor, and an officer of
+	// OPC (which requires one) without.
+	pu := newUser("pending@example.org")
+	if err := a.directory.SetMember(ctx, by, "OPA", pu.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+		t.Fatal(err)
+	}
+	totptest.Enrol(t, a.access, pu.ID, nil)
+	eu := newUser("enrolling@example.org")
+	if err := a.directory.SetMember(ctx, by, "OPC", eu.ID, domain.RoleSet{domain.RoleOfficer}); err != nil {
+		t.Fatal(err)
+	}
+	f.passwordStep = func(t *testing.T, c caller) {
+		t.Helper()
+		email, want := pu.Email, "/login/2fa"
+		if c == enrolling {
+			email, want = eu.Email, "/login/enrol"
+		}
+		jar, _ := cookiejar.New(nil)
+		cl := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := cl.PostForm(srv.URL+"/login", url.Values{"email": {email}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != see || resp.Header.Get("Location") != want {
+			t.Fatalf("password step of %s: %d to %q, want 303 to %s", c, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+		f.clients[c] = cl
 	}
 	target := newUser("target@example.org") // the user routes act on; never a caller
 	if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
@@ -407,6 +492,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		if resp.StatusCode != see {
 			t.Fatalf("sign in %s: %d", c, resp.StatusCode)
 		}
+		secondStep(t, cl, srv.URL, resp.Header.Get("Location"), devices[c])
 		f.clients[c] = cl
 		secret, _, err := a.access.IssueTokenForEmail(ctx, email, domain.NewToken{Name: "matrix", Scope: domain.TokenFull})
 		if err != nil {
@@ -525,7 +611,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("route %s has no expectation in the authorization matrix", route)
 			continue
 		}
-		if route == "POST /logout" {
+		if route == "POST /logout" || route == "POST /login/cancel" {
 			logout = append(logout, route)
 			continue
 		}
@@ -562,9 +648,14 @@ func (f *authzFixture) check(t *testing.T, route string, want expect) {
 		}
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		cl := http.DefaultClient
+		if slices.Contains(passwordOnly, c) {
+			f.passwordStep(t, c)
+		}
 		switch {
 		case c == anon:
 			cl = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		case api && slices.Contains(passwordOnly, c):
+			cl = f.clients[c] // the session cookie: all a password-only sign-in has
 		case api:
 			req.Header.Set("Authorization", "Bearer "+f.tokens[c])
 			cl = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

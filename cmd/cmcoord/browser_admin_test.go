@@ -28,6 +28,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	device := enrol(t, svc, admin)
 	if _, err := svc.directory.CreateOperation(ctx, by, domain.Operation{Code: "NPL-EQ-2015", Name: "Nepal earthquake",
 		CountryISO3: "NPL", Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 		}
 	}
 	b.Do(
-		signIn(srv.URL, "admin@example.org", "correct horse battery staple"),
+		signInWithCode(srv.URL, "admin@example.org", "correct horse battery staple", device),
 	)
 
 	// Create a user through the admin form.

@@ -58,8 +58,10 @@ func TestBrowserSSO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := svc.directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: "ana@wfp.org", Name: "Ana Requester",
-		OrganizationID: admin.OrganizationID, Language: "en"}, Password: browserPassword}); err != nil {
+	device := enrol(t, svc, admin) // administrators need a second factor
+	ana, _, err := svc.directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: "ana@wfp.org", Name: "Ana Requester",
+		OrganizationID: admin.OrganizationID, Language: "en"}, Password: browserPassword})
+	if err != nil {
 		t.Fatal(err)
 	}
 	op := oidcop.Start(t, srv.URL+"/login/sso/acme/callback",
@@ -68,7 +70,7 @@ func TestBrowserSSO(t *testing.T) {
 
 	b := browser.New(t)
 	b.Do(
-		signIn(srv.URL, "admin@example.org", browserPassword),
+		signInWithCode(srv.URL, "admin@example.org", browserPassword, device),
 		chromedp.Navigate(srv.URL+"/admin"),
 		browser.ClickAndLoad(`[data-testid="admin-link-sso"] a`),
 		browser.ClickAndLoad(`[data-testid="new-sso-provider"]`),
@@ -116,5 +118,26 @@ func TestBrowserSSO(t *testing.T) {
 		t.Error("the refused person is signed in")
 	}
 	b.SaveArtifacts("sso-unverified")
+
+	// With a second factor, the provider is the first step only: the code
+	// follows, and nothing is open before it.
+	anaDevice := enrol(t, svc, ana)
+	atProvider(b, t, `[data-testid="sso-acme"]`, "ana", "idp pass", `[data-testid="factor-form"]`)
+	b.Do(
+		chromedp.Navigate(srv.URL+"/profile"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
+		chromedp.Navigate(srv.URL+"/login/2fa"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="factor-form"]`)),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			code, err := anaDevice.Next()
+			if err != nil {
+				return err
+			}
+			_, err = chromedp.SendKeys(chromedp.CSS(`#code`), code)(ctx, tg)
+			return err
+		}),
+		browser.ClickAndLoad(`[data-testid="factor-submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
+	)
 	b.NoConsoleErrors()
 }

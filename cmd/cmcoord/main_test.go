@@ -260,9 +260,17 @@ func TestRunAdminAndToken(t *testing.T) {
 		t.Fatal("admin create without -email succeeded")
 	}
 	svc := services(t, url)
-	if _, err := svc.access.SignIn(t.Context(), "root@example.org", "a long enough password", "127.0.0.1"); err != nil {
+	root, err := svc.access.SignIn(t.Context(), "root@example.org", "a long enough password", "127.0.0.1")
+	if err != nil {
 		t.Fatalf("sign in as the new admin: %v", err)
 	}
+	// An administrator's token works once they have a second factor:
+	// until then none is issued.
+	if _, err := run1("", "token", "create", "-database-url", url, "-email", "root@example.org", "-name", "ci"); err == nil ||
+		!strings.Contains(err.Error(), "second factor") {
+		t.Fatalf("token for an administrator without a second factor: err = %v, want refused", err)
+	}
+	enrol(t, svc, root)
 	out, err = run1("", "token", "create", "-database-url", url, "-email", "root@example.org", "-name", "ci")
 	token := strings.TrimSpace(out)
 	if err != nil || !strings.HasPrefix(token, "cmc_") || strings.Contains(token, " ") {

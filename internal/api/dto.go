@@ -135,8 +135,10 @@ type operationDTO struct {
 	ReviewPolicy  reviewPolicyDTO `json:"review_policy"`
 	LeadTimeHours int             `json:"lead_time_hours"`
 	Closed        bool            `json:"closed"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
+	// RequireSecondFactor: its officers and HC sign in with a second factor.
+	RequireSecondFactor bool      `json:"require_second_factor"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
 func newOperationDTO(o domain.Operation) operationDTO {
@@ -145,7 +147,8 @@ func newOperationDTO(o domain.Operation) operationDTO {
 		Context: string(o.Context),
 		ReviewPolicy: reviewPolicyDTO{QuorumPercent: p.QuorumPercent, PassRule: string(p.PassRule),
 			ReviewHours: p.ReviewHours, UrgentReviewHours: p.UrgentReviewHours, SealedVotes: p.SealedVotes},
-		LeadTimeHours: o.LeadTimeHours, Closed: o.Closed, CreatedAt: utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt)}
+		LeadTimeHours: o.LeadTimeHours, Closed: o.Closed, RequireSecondFactor: o.RequireSecondFactor,
+		CreatedAt: utc(o.CreatedAt), UpdatedAt: utc(o.UpdatedAt)}
 }
 
 type memberUserDTO struct {

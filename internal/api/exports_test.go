@@ -67,8 +67,8 @@ func (f *fixture) sibling(t *testing.T) *fixture {
 	g := *f
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
-	g.access = service.NewAccess(st, time.Now, log)
-	g.dir = service.NewDirectory(st, g.access, time.Now, log)
+	g.access = service.NewAccess(st, f.authClock.Now, log)
+	g.dir = service.NewDirectory(st, g.access, f.authClock.Now, log)
 	g.reqs = service.NewRequests(st, f.clock.now, log)
 	g.srv = nil
 	withExports(t, &g)

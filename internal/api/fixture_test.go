@@ -28,6 +28,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/apicontract"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
 	"github.com/cmcoord/cmcoord/internal/web"
 	"github.com/cmcoord/cmcoord/migrations"
 )
@@ -61,6 +62,17 @@ type fixture struct {
 	admin      domain.Actor
 	adminToken string
 	contract   *apicontract.Contract // the served OpenAPI document every call is checked against
+	// authClock is the access and directory services' clock; devices
+	// are the second factors the fixture enrolled, by e-mail.
+	authClock *totptest.Clock
+	devices   *deviceBook
+}
+
+// deviceBook holds the fixture's second factors, by e-mail (shared by
+// a sibling instance).
+type deviceBook struct {
+	mu sync.Mutex
+	m  map[string]*totptest.Device
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -75,8 +87,9 @@ func newFixture(t *testing.T) *fixture {
 	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(pool)
-	access := service.NewAccess(st, time.Now, log)
-	dir := service.NewDirectory(st, access, time.Now, log)
+	authClock := &totptest.Clock{}
+	access := service.NewAccess(st, authClock.Now, log)
+	dir := service.NewDirectory(st, access, authClock.Now, log)
 	clk := &clock{}
 	// Fixtures seed data faster than any person would: the per-user
 	// limits are off here, on in TestBusinessLimits.
@@ -100,7 +113,8 @@ func newFixture(t *testing.T) *fixture {
 		Summary: service.NewSummary(st, clk.now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk}
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,
+		authClock: authClock, devices: &deviceBook{m: map[string]*totptest.Device{}}}
 	f.contract = apicontract.Fetch(t, srv.URL)
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, domain.Organization{Name: "OCHA"})
@@ -108,6 +122,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("create admin: %v", err)
 	}
 	f.admin = f.mustActor(t, u)
+	f.enrol(t, u) // administrators need a second factor, for their tokens too
 	if f.org, err = dir.GetOrganization(t.Context(), f.admin, u.OrganizationID); err != nil {
 		t.Fatal(err)
 	}
@@ -346,5 +361,41 @@ func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in as %s: status = %d, want 303", email, resp.StatusCode)
 	}
+	if resp.Header.Get("Location") == "/login/2fa" {
+		f.devices.mu.Lock()
+		d := f.devices.m[strings.ToLower(email)]
+		f.devices.mu.Unlock()
+		if d == nil {
+			t.Fatalf("sign in as %s: asked for a code, but the test enrolled no device", email)
+		}
+		form := url.Values{"code": {d.Code(t)}}
+		r, err := http.NewRequest(http.MethodPost, f.srv.URL+"/login/2fa", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := c.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Fatalf("second step of %s: status = %d to %q", email, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	} else if resp.Header.Get("Location") == "/login/enrol" {
+		t.Fatalf("sign in as %s: must enrol a second factor first (fixture.enrol)", email)
+	}
 	return c
+}
+
+// enrol gives u a second factor through the service; signIn then types
+// its codes.
+func (f *fixture) enrol(t *testing.T, u domain.User) *totptest.Device {
+	t.Helper()
+	d, _ := totptest.Enrol(t, f.access, u.ID, f.authClock)
+	f.devices.mu.Lock()
+	defer f.devices.mu.Unlock()
+	f.devices.m[strings.ToLower(u.Email)] = d
+	return d
 }

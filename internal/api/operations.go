@@ -26,6 +26,8 @@ type operationInput struct {
 	ReviewPolicy  *reviewPolicyInput `json:"review_policy"`
 	LeadTimeHours *int               `json:"lead_time_hours"`
 	Closed        *bool              `json:"closed"`
+	// RequireSecondFactor: its officers and HC sign in with a second factor.
+	RequireSecondFactor *bool `json:"require_second_factor"`
 }
 
 type reviewPolicyInput struct {
@@ -55,6 +57,7 @@ func (in operationInput) applyTo(o domain.Operation) domain.Operation {
 	}
 	set(&o.LeadTimeHours, in.LeadTimeHours)
 	set(&o.Closed, in.Closed)
+	set(&o.RequireSecondFactor, in.RequireSecondFactor)
 	return o
 }
 

@@ -84,7 +84,7 @@ var organizations = []domain.Organization{
 }
 
 var people = []person{
-	{"admin@example.org", "Aditi Admin", "OCHA", "", "en", "administrator: organisations, users, operations"},
+	{"admin@example.org", "Aditi Admin", "OCHA", "", "en", "administrator: organisations, users, operations (sets up a second factor, an authenticator app, at first sign-in)"},
 	{"requester@example.org", "Ram Requester", "World Food Programme", domain.RoleRequester, "en", "requester: drafts and submits requests for WFP"},
 	{"field@example.org", "Fatima Field", "Save the Children International", domain.RoleRequester, "en", "requester for Save the Children (sees only its requests)"},
 	{"officer@example.org", "Olivia Officer", "UN Office for the Coordination of Humanitarian Affairs", domain.RoleOfficer, "en", "CMCoord officer: screens, runs reviews, exports"},

@@ -111,8 +111,11 @@ type Operation struct {
 	// is required; sooner needs an urgency reason.
 	LeadTimeHours int
 	Closed        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// RequireSecondFactor makes its CMCoord officers and HC sign in with a
+	// second factor (NeedsSecondFactor).
+	RequireSecondFactor bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Membership gives a user roles in one operation.
@@ -122,6 +125,8 @@ type Membership struct {
 	OperationName string
 	UserID        int64
 	Roles         RoleSet
+	// RequireSecondFactor is the operation's policy (Operation.RequireSecondFactor).
+	RequireSecondFactor bool
 }
 
 var (

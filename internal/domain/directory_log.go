@@ -92,7 +92,9 @@ const (
 	DirFactorEnrolled  = "account.factor_enrolled"
 	DirFactorRemoved   = "account.factor_removed"
 	DirRecoveryUsed    = "account.recovery_code_used"
-	DirSSOLinked       = "account.sso_linked"
+	// New recovery codes replace the old ones (the user, with a current code).
+	DirRecoveryRegenerated = "account.recovery_codes_regenerated"
+	DirSSOLinked           = "account.sso_linked"
 )
 
 // DirectoryActions lists every directory log action, for the faces that
@@ -103,7 +105,8 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirInvitationCancelled, DirInvitationDropped,
 	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
-	DirSSOProviderCreated, DirSSOProviderUpdated}
+	DirSSOProviderCreated, DirSSOProviderUpdated,
+	DirRecoveryRegenerated}
 
 // MembershipAction names the directory event of a role change from
 // current to wanted, or "" when nothing changes.
@@ -209,7 +212,8 @@ func OperationAudit(o Operation) map[string]any {
 	return map[string]any{"code": o.Code, "name": o.Name, "country_iso3": o.CountryISO3, "glide": o.GLIDE,
 		"context": string(o.Context), "quorum_percent": p.QuorumPercent, "pass_rule": string(p.PassRule),
 		"review_hours": p.ReviewHours, "urgent_review_hours": p.UrgentReviewHours, "sealed_votes": p.SealedVotes,
-		"lead_time_hours": o.LeadTimeHours, "closed": o.Closed}
+		"lead_time_hours": o.LeadTimeHours, "closed": o.Closed,
+		"require_second_factor": o.RequireSecondFactor}
 }
 
 // FieldChanges returns the fields whose values differ between old and

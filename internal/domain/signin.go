@@ -11,11 +11,24 @@ import (
 func ValidateSignIn(email, password string) error {
 	f := fieldErrors{}
 	checkText(f, "email", email, 254, true)
-	switch {
-	case password == "":
-		f.add("password", "field.required")
-	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):
-		f.add("password", "field.invalid")
-	}
+	checkSecret(f, "password", password)
 	return f.err()
+}
+
+// ValidateCurrentPassword checks the current password typed to confirm a
+// change, as a sign-in's, before it is compared.
+func ValidateCurrentPassword(password string) error {
+	f := fieldErrors{}
+	checkSecret(f, "current_password", password)
+	return f.err()
+}
+
+// checkSecret refuses an empty secret, or one that is not text.
+func checkSecret(f fieldErrors, field, secret string) {
+	switch {
+	case secret == "":
+		f.add(field, "field.required")
+	case !utf8.ValidString(secret) || strings.ContainsRune(secret, 0):
+		f.add(field, "field.invalid")
+	}
 }

@@ -369,6 +369,20 @@ func TestRenderAccountKinds(t *testing.T) {
 			}
 		}
 	}
+	// The factor notice says which change: added, removed, new recovery codes.
+	subjects := map[string]bool{}
+	for _, change := range []string{domain.DirFactorEnrolled, domain.DirFactorRemoved, domain.DirRecoveryRegenerated} {
+		for _, lang := range []string{"en", "fr", "es", "ar"} {
+			subject, body := n.Render(lang, domain.Notice{Kind: domain.NoticeAccountFactor, Data: map[string]string{"At": "2026-11-30T09:00:00Z", "Address": "203.0.113.7", "Change": change}})
+			if strings.Contains(subject+body, "notify.") || !strings.Contains(body, "203.0.113.7") {
+				t.Errorf("%s %s: %q\n%s", lang, change, subject, body)
+			}
+			subjects[lang+subject] = true
+		}
+	}
+	if len(subjects) != 12 {
+		t.Errorf("%d different factor subjects, want 12 (3 changes × 4 languages)", len(subjects))
+	}
 	// A token issued at the command line has no client address: the
 	// sentence says nothing of one.
 	for _, lang := range []string{"en", "fr", "es", "ar"} {

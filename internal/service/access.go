@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/alexedwards/argon2id"
 
@@ -130,13 +129,9 @@ func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (
 		}
 		return domain.User{}, errSignInFailed()
 	}
-	err = s.store.InTx(ctx, func(st *store.Store) error {
-		if err := st.Succeeded(ctx, try.IDs, try.slots...); err != nil {
-			return err
-		}
-		return logAccount(ctx, st, s.now, clientIP, accountEntry(domain.DirSignedIn, u, map[string]any{"method": "password"}))
-	})
-	if err != nil {
+	// The sign-in itself is logged when its session opens
+	// (StartSession), after the second factor when one is asked.
+	if err := try.succeeded(ctx); err != nil {
 		return domain.User{}, err
 	}
 	// Invitations of this address take effect at its first sign-in. A
@@ -226,13 +221,18 @@ func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor,
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	u, err := s.store.GetUser(ctx, t.UserID)
+	// The second factor cannot be skipped through the API: a user the
+	// rule requires to have one cannot use their tokens until they enrol.
+	u, ms, has, err := s.store.UserWithFactor(ctx, t.UserID)
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	a, err := s.actorFor(ctx, u)
+	if !has && domain.NeedsSecondFactor(u, ms) {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "token.factor_required")
+	}
+	a := actorOf(u, ms)
 	a.ReadOnly = t.Scope != domain.TokenFull
-	return a, err
+	return a, nil
 }
 
 func hashSecret(secret string) []byte {
@@ -277,22 +277,6 @@ func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenReque
 	return s.issueToken(ctx, u, in.NewToken, u.ID, by.Address)
 }
 
-// currentPasswordShape refuses, without any check against the hash (and
-// so without spending a slot), a current password that is missing or
-// could never have been set (not UTF-8, a NUL).
-func currentPasswordShape(pw string) error {
-	key := ""
-	switch {
-	case pw == "":
-		key = "field.required"
-	case !utf8.ValidString(pw) || strings.ContainsRune(pw, 0):
-		key = "field.invalid"
-	default:
-		return nil
-	}
-	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": key}}
-}
-
 // checkCurrentPassword is nil when pw is user id's password; otherwise a
 // field error on current_password (noPassword when the user has none).
 // It is checked as at sign-in: a slot of domain.LimitPasswordCheck is
@@ -308,7 +292,7 @@ func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassw
 	if hash == "" {
 		return wrong(noPassword)
 	}
-	if err := currentPasswordShape(pw); err != nil {
+	if err := domain.ValidateCurrentPassword(pw); err != nil {
 		return err
 	}
 	try, err := reserve(ctx, s.store, s.now(), "password.throttled",
@@ -338,6 +322,12 @@ func (s *Access) IssueTokenForEmail(ctx context.Context, email string, t domain.
 	}
 	if u.Disabled {
 		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "user.disabled")
+	}
+	// A token would not work (ActorForToken) until the user enrols.
+	if f, err := s.SecondFactor(ctx, u.ID); err != nil {
+		return "", domain.APIToken{}, err
+	} else if f.Required && !f.Enrolled {
+		return "", domain.APIToken{}, domain.Errorf(domain.CodeConflict, "token.factor_required")
 	}
 	t.Name = strings.TrimSpace(t.Name)
 	if err := domain.CheckNewToken(domain.Actor{UserID: u.ID}, t, s.now()); err != nil {
@@ -454,9 +444,8 @@ func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, n
 	if by.ReadOnly {
 		return domain.User{}, domain.Errorf(domain.CodeForbidden, "token.read_only")
 	}
-	// Every problem of the form at once, and a refused new password
-	// spends no password check.
-	if err := mergeInvalid(currentPasswordShape(current), domain.ValidatePassword("new_password", next, by.Email, by.Name)); err != nil {
+	// Every problem of the form at once, before a slot is taken.
+	if err := mergeInvalid(domain.ValidateCurrentPassword(current), domain.ValidatePassword("new_password", next, by.Email, by.Name)); err != nil {
 		return domain.User{}, err
 	}
 	if err := s.checkCurrentPassword(ctx, by.UserID, current, "password.wrong"); err != nil {

@@ -5,9 +5,28 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
 )
+
+// factorKeys holds each SecondFactor fixture's key, by fixture.
+var factorKeys sync.Map
+
+// wrongCode is a six-digit code of no step the server accepts at f's time.
+func wrongCode(t *testing.T, f *accessFixture) string {
+	secret, _ := factorKeys.Load(f)
+	near := map[string]bool{}
+	for s := -1; s <= 1; s++ {
+		near[totptest.CodeAt(t, secret.(string), f.clock.t.Add(time.Duration(s)*domain.TOTPPeriod))] = true
+	}
+	for n := 0; ; n++ {
+		if c := fmt.Sprintf("%06d", n); !near[c] {
+			return c
+		}
+	}
+}
 
 // TestEveryPasswordCheckHoldsUnderABurst walks every place a secret is
 // checked — sign-in (per account and per address), the current password
@@ -21,6 +40,8 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 	const burst = 40
 	type place struct {
 		limit domain.Limit
+		// setup, when set, prepares each fixture before the burst.
+		setup func(t *testing.T, f *accessFixture)
 		// wrong makes one wrong attempt (i is its number), right the
 		// right one; checked says an answer came from a check.
 		wrong, right func(ctx context.Context, f *accessFixture, i int) error
@@ -72,6 +93,19 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				return err
 			},
 			checked: func(err error) bool { return domain.ErrorCode(err) == domain.CodeNotFound }},
+		"SecondFactor": {limit: domain.LimitSecondFactor,
+			setup: func(t *testing.T, f *accessFixture) {
+				secret, _ := f.enrolAt(t, f.user.ID)
+				factorKeys.Store(f, secret)
+			},
+			wrong: func(ctx context.Context, f *accessFixture, _ int) error {
+				return f.access.VerifySecondFactor(ctx, f.user.ID, wrongCode(t, f), "10.0.0.88")
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				secret, _ := factorKeys.Load(f)
+				return f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret.(string), f.clock.t), "10.0.0.88")
+			},
+			checked: func(err error) bool { return fieldsOf(err)["code"] == "factor.code_wrong" }},
 	}
 	for _, l := range domain.Limits {
 		if l.FailuresOnly {
@@ -89,6 +123,9 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 			t.Parallel()
 			f := newAccessFixture(t)
 			ctx := t.Context()
+			if p.setup != nil {
+				p.setup(t, f)
+			}
 			var wg sync.WaitGroup
 			errs := make([]error, burst)
 			for i := range burst {

@@ -15,6 +15,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
 	"github.com/cmcoord/cmcoord/migrations"
 )
 
@@ -131,6 +132,17 @@ func newDemoWorld(t *testing.T) *demoWorld {
 		t.Fatal(err)
 	}
 	for _, l := range demo.Logins() {
+		// The demo enrols nobody: whom the rule requires a second factor
+		// of (the administrator) sets one up before their token works.
+		u, err := access.SignIn(ctx, l.Email, l.Password, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sf, err := access.SecondFactor(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		} else if sf.Required {
+			totptest.Enrol(t, access, u.ID, nil)
+		}
 		tok, _, err := access.IssueTokenForEmail(ctx, l.Email, domain.NewToken{Name: "rules", Scope: domain.TokenFull})
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,11 @@ import (
 // StartSession records the browser session with token (already in the
 // session store) as u's, begun now from address by the browser that sent
 // userAgent. The web face calls it where a sign-in becomes a session.
-func (s *Access) StartSession(ctx context.Context, u domain.User, token, address, userAgent string) (domain.UserSession, error) {
+//
+// The session's opening is the sign-in: it is logged (DirSignedIn) in the
+// same transaction, with how — the first factor's method ("password",
+// "sso" and the provider) and the second factor, when one was asked.
+func (s *Access) StartSession(ctx context.Context, u domain.User, token, address, userAgent string, how SignInMethod) (domain.UserSession, error) {
 	// What a browser sends is kept as printable text only: the header may
 	// hold anything, and a sign-in must not fail on it.
 	userAgent = strings.Map(func(r rune) rune {
@@ -23,9 +27,40 @@ func (s *Access) StartSession(ctx context.Context, u domain.User, token, address
 		}
 		return r
 	}, strings.ToValidUTF8(userAgent, ""))
-	return s.store.CreateUserSession(ctx, token, u.SessionEpoch, domain.UserSession{
-		UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: s.now(),
+	var out domain.UserSession
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		var err error
+		out, err = st.CreateUserSession(ctx, token, u.SessionEpoch, domain.UserSession{
+			UserID: u.ID, Device: DeviceLabel(userAgent), UserAgent: userAgent, Address: address, CreatedAt: s.now(),
+		})
+		if err != nil || how.Method == "" {
+			return err
+		}
+		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirSignedIn, u, how.payload()))
 	})
+	return out, err
+}
+
+// SignInMethod is how a sign-in was made: the first factor (Method,
+// "password" or "sso", with the Provider's slug) and whether a second
+// factor (a code, or a recovery code — logged on its own) was passed. The
+// zero value is a session renewed without a sign-in (after a password
+// change): nothing is logged for it.
+type SignInMethod struct {
+	Method       string `json:"method"`
+	Provider     string `json:"provider,omitempty"`
+	SecondFactor bool   `json:"second_factor,omitempty"`
+}
+
+func (m SignInMethod) payload() map[string]any {
+	p := map[string]any{"method": m.Method}
+	if m.Provider != "" {
+		p["provider"] = m.Provider
+	}
+	if m.SecondFactor {
+		p["second_factor"] = true
+	}
+	return p
 }
 
 // sighting is a request of the session with token from address, now.
@@ -42,14 +77,18 @@ func (s *Access) sighting(token, address string) store.SessionSighting {
 // domain.SessionSeenInterval). A session ended, idle, of a disabled user
 // or of an older epoch is CodeUnauthorized: the caller ends it.
 func (s *Access) SessionActor(ctx context.Context, userID, epoch int64, token, address string) (domain.Actor, error) {
-	u, ms, err := s.store.UserForSession(ctx, userID, s.sighting(token, address))
+	u, ms, hasFactor, err := s.store.UserForSession(ctx, userID, s.sighting(token, address))
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	if err != nil {
 		return domain.Actor{}, err
 	}
-	if u.Disabled || u.SessionEpoch != epoch {
+	// The second-factor rule holds for the whole session: a user made an
+	// administrator or an officer of an operation that requires a factor
+	// since they signed in, or whose factor was reset, has no factor the
+	// rule now requires — the session ends, and they enrol at sign-in.
+	if u.Disabled || u.SessionEpoch != epoch || !hasFactor && domain.NeedsSecondFactor(u, ms) {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	return actorOf(u, ms), nil

@@ -216,8 +216,9 @@ func (s *SSO) Begin(ctx context.Context, slug, redirectURL, next string) (string
 // audience, expiry, signature, pend's nonce), and then SSODecide picks
 // the account. It returns the user to sign in; a refusal is
 // domain.SSORefusal's error, recorded in the security log
-// (DirSignInFailed with the reason) like a success (DirSignedIn, method
-// "sso"), in the transaction of any link or account it makes.
+// (DirSignInFailed with the reason); a link or an account it makes is
+// logged in its transaction, and the sign-in itself when its session
+// opens (Access.StartSession, method "sso").
 func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPending, cb SSOCallback, address string) (domain.User, error) {
 	refused := func(reason string, u domain.User, err error) (domain.User, error) {
 		if err != nil {
@@ -303,20 +304,17 @@ func (s *SSO) account(ctx context.Context, st *store.Store, p domain.SSOProvider
 		return domain.User{}, "", nil, err
 	}
 	outcome, reason := domain.SSODecide(c, linked, byEmail, emailLinkedHere, p.ProvisionOrgID)
-	signedIn := func(u domain.User) logEntry {
-		return accountEntry(domain.DirSignedIn, u, map[string]any{"method": "sso", "provider": p.Slug})
-	}
 	linkedEntry := func(u domain.User) logEntry {
 		return accountEntry(domain.DirSSOLinked, u, map[string]any{"provider": p.Slug, "subject": c.Subject})
 	}
 	switch outcome {
 	case domain.SSOSignIn:
-		return *linked, "", []logEntry{signedIn(*linked)}, nil
+		return *linked, "", nil, nil
 	case domain.SSOLink:
 		if err := st.CreateSSOIdentity(ctx, p.ID, c.Subject, byEmail.ID, s.now()); err != nil {
 			return domain.User{}, "", nil, err
 		}
-		return *byEmail, "", []logEntry{linkedEntry(*byEmail), signedIn(*byEmail)}, nil
+		return *byEmail, "", []logEntry{linkedEntry(*byEmail)}, nil
 	case domain.SSOProvision:
 		nu, _, err := s.directory.prepareUser(ctx, NewUser{User: domain.User{Email: c.Email, Name: domain.SSOAccountName(c),
 			OrganizationID: p.ProvisionOrgID}, SSO: p.Slug})
@@ -330,7 +328,7 @@ func (s *SSO) account(ctx context.Context, st *store.Store, p domain.SSOProvider
 		if err := st.CreateSSOIdentity(ctx, p.ID, c.Subject, out.ID, s.now()); err != nil {
 			return domain.User{}, "", nil, err
 		}
-		return out, "", append(entries, linkedEntry(out), signedIn(out)), nil
+		return out, "", append(entries, linkedEntry(out)), nil
 	}
 	if linked != nil {
 		return *linked, reason, nil, nil

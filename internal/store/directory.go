@@ -158,13 +158,14 @@ func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 }
 
 const operationCols = `id, code, name, country_iso3, coalesce(glide, ''), context, quorum_percent, pass_rule,
-	review_hours, urgent_review_hours, sealed_votes, lead_time_hours, closed_at IS NOT NULL, created_at, updated_at`
+	review_hours, urgent_review_hours, sealed_votes, lead_time_hours, closed_at IS NOT NULL, require_second_factor,
+	created_at, updated_at`
 
 func scanOperation(row pgx.CollectableRow) (domain.Operation, error) {
 	var o domain.Operation
 	err := row.Scan(&o.ID, &o.Code, &o.Name, &o.CountryISO3, &o.GLIDE, &o.Context, &o.Policy.QuorumPercent,
 		&o.Policy.PassRule, &o.Policy.ReviewHours, &o.Policy.UrgentReviewHours, &o.Policy.SealedVotes,
-		&o.LeadTimeHours, &o.Closed, &o.CreatedAt, &o.UpdatedAt)
+		&o.LeadTimeHours, &o.Closed, &o.RequireSecondFactor, &o.CreatedAt, &o.UpdatedAt)
 	return o, err
 }
 
@@ -173,11 +174,11 @@ func scanOperation(row pgx.CollectableRow) (domain.Operation, error) {
 func (s *Store) CreateOperation(ctx context.Context, o domain.Operation, now time.Time) (domain.Operation, error) {
 	rows, _ := s.db.Query(ctx,
 		`INSERT INTO operations (code, name, country_iso3, glide, context, quorum_percent, pass_rule,
-		        review_hours, urgent_review_hours, sealed_votes, lead_time_hours, closed_at, created_at, updated_at)
-		 VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10, $11, CASE WHEN $12 THEN $13::timestamptz END, $13, $13)
+		        review_hours, urgent_review_hours, sealed_votes, lead_time_hours, closed_at, require_second_factor, created_at, updated_at)
+		 VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7, $8, $9, $10, $11, CASE WHEN $12 THEN $13::timestamptz END, $14, $13, $13)
 		 RETURNING `+operationCols,
 		o.Code, o.Name, o.CountryISO3, o.GLIDE, o.Context, o.Policy.QuorumPercent, o.Policy.PassRule,
-		o.Policy.ReviewHours, o.Policy.UrgentReviewHours, o.Policy.SealedVotes, o.LeadTimeHours, o.Closed, now)
+		o.Policy.ReviewHours, o.Policy.UrgentReviewHours, o.Policy.SealedVotes, o.LeadTimeHours, o.Closed, now, o.RequireSecondFactor)
 	out, err := pgx.CollectExactlyOneRow(rows, scanOperation)
 	return out, dbErr(err, "create operation")
 }
@@ -188,10 +189,11 @@ func (s *Store) UpdateOperation(ctx context.Context, o domain.Operation, now tim
 		`UPDATE operations SET code = $2, name = $3, country_iso3 = $4, glide = NULLIF($5, ''), context = $6,
 		        quorum_percent = $7, pass_rule = $8, review_hours = $9, urgent_review_hours = $10,
 		        sealed_votes = $11, lead_time_hours = $12,
-		        closed_at = CASE WHEN $13 THEN coalesce(closed_at, $14) END, updated_at = $14
+		        closed_at = CASE WHEN $13 THEN coalesce(closed_at, $14) END, updated_at = $14,
+		        require_second_factor = $15
 		 WHERE id = $1 RETURNING `+operationCols,
 		o.ID, o.Code, o.Name, o.CountryISO3, o.GLIDE, o.Context, o.Policy.QuorumPercent, o.Policy.PassRule,
-		o.Policy.ReviewHours, o.Policy.UrgentReviewHours, o.Policy.SealedVotes, o.LeadTimeHours, o.Closed, now)
+		o.Policy.ReviewHours, o.Policy.UrgentReviewHours, o.Policy.SealedVotes, o.LeadTimeHours, o.Closed, now, o.RequireSecondFactor)
 	out, err := pgx.CollectExactlyOneRow(rows, scanOperation)
 	return out, dbErr(err, "update operation %d", o.ID)
 }

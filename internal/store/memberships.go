@@ -62,7 +62,7 @@ func (s *Store) ListMembers(ctx context.Context, opID int64) ([]domain.Member, e
 	return out, dbErr(err, "list members of operation %d", opID)
 }
 
-const membershipsSQL = `SELECT o.id, o.code, o.name, m.roles FROM memberships m JOIN operations o ON o.id = m.operation_id
+const membershipsSQL = `SELECT o.id, o.code, o.name, m.roles, o.require_second_factor FROM memberships m JOIN operations o ON o.id = m.operation_id
 		 WHERE m.user_id = $1 ORDER BY o.code`
 
 // ListMemberships returns user userID's memberships, by operation code.
@@ -76,7 +76,7 @@ func collectMemberships(rows pgx.Rows, userID int64) ([]domain.Membership, error
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
 		m := domain.Membership{UserID: userID}
 		var roles []string
-		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles); err != nil {
+		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles, &m.RequireSecondFactor); err != nil {
 			return m, err
 		}
 		var err error

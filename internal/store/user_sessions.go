@@ -73,10 +73,11 @@ func (s *Store) SeeUserSession(ctx context.Context, v SessionSighting) error {
 // UserForSession is UserWithMemberships for the user of a browser
 // session, with SeeUserSession in the same round trip: CodeNotFound when
 // the session is unrecorded or idle, or the user is gone.
-func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting) (domain.User, []domain.Membership, error) {
+func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting) (domain.User, []domain.Membership, bool, error) {
 	var (
-		u  domain.User
-		ms []domain.Membership
+		u         domain.User
+		ms        []domain.Membership
+		hasFactor bool
 	)
 	b := &pgx.Batch{}
 	b.Queue(seeSessionSQL, v.args()...).Query(func(rows pgx.Rows) error {
@@ -91,8 +92,9 @@ func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting)
 		ms, err = collectMemberships(rows, id)
 		return err
 	})
+	b.Queue(hasFactorSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&hasFactor) })
 	err := s.db.SendBatch(ctx, b).Close()
-	return u, ms, dbErr(err, "get user %d of a session", id)
+	return u, ms, hasFactor, dbErr(err, "get user %d of a session", id)
 }
 
 // ListUserSessions returns user userID's live sessions (not yet expired

@@ -124,6 +124,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 	if v.Sessions, lerr = s.sessionsView(r); lerr != nil {
 		return lerr
 	}
+	if v.Factor, lerr = s.factorPanel(r, f); lerr != nil {
+		return lerr
+	}
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Profile(v))
 }
@@ -192,7 +195,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
-	if err := s.recordSession(r, u); err != nil {
+	if err := s.recordSession(r, u, service.SignInMethod{}); err != nil { // renewed, not a sign-in
 		return err
 	}
 	logger(r.Context()).InfoContext(r.Context(), "password changed", "user_id", u.ID)

@@ -44,7 +44,8 @@ func operationValues(op domain.Operation) url.Values {
 		"pass_rule": {string(p.PassRule)}, "review_hours": {strconv.Itoa(p.ReviewHours)},
 		"urgent_review_hours": {strconv.Itoa(p.UrgentReviewHours)}, "sealed_votes": {boolValue(p.SealedVotes)},
 		"lead_time_hours": {strconv.Itoa(op.LeadTimeHours)}, "closed": {boolValue(op.Closed)},
-		"updated": {savedToken(op.UpdatedAt)},
+		"require_second_factor": {boolValue(op.RequireSecondFactor)},
+		"updated":               {savedToken(op.UpdatedAt)},
 	}
 }
 
@@ -77,6 +78,8 @@ func operationInput(v url.Values) (domain.Operation, map[string]string) {
 		},
 		LeadTimeHours: num("lead_time_hours"),
 		Closed:        formBool(v, "closed"),
+
+		RequireSecondFactor: formBool(v, "require_second_factor"),
 	}
 	return op, fe
 }
@@ -120,6 +123,8 @@ func (s *Server) operationFormView(w http.ResponseWriter, r *http.Request, f *fo
 	v.SealedVotes.Hint = i18n.T(ctx, "operation.sealed_hint")
 	v.LeadTimeHours = number("lead_time_hours", "operation.lead_time_field", true)
 	v.LeadTimeHours.Hint = i18n.T(ctx, "operation.lead_time_hint")
+	v.RequireSecondFactor = f.check("require_second_factor", "operation.require_second_factor")
+	v.RequireSecondFactor.Hint = i18n.T(ctx, "operation.require_second_factor_hint")
 	v.Closed = f.check("closed", "operation.closed_field")
 	v.Closed.Hint = i18n.T(ctx, "operation.closed_hint")
 	v.Errors = f.summary()

@@ -175,6 +175,11 @@ func (s *Server) handleUserEdit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := s.userFormView(w, r, prefilledForm(r, userValues(u)), u, orgs)
+	factor, err := s.userFactor(r, u.ID)
+	if err != nil {
+		return err
+	}
+	v.Factor = &factor
 	return s.render(w, r, http.StatusOK, pages.AdminUserForm(v))
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -61,48 +62,33 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return err
 	}
-	return s.startSession(w, r, u, r.PostForm.Get("next"))
+	return s.startSession(w, r, u, r.PostForm.Get("next"), service.SignInMethod{Method: "password"})
 }
 
 // startSession signs u in on this browser once every check of their
 // sign-in has passed (password, or the organisation's identity
-// provider), and sends them on to next (a local path) or to the form
-// they were typing when their last session ended.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string) error {
-	// A new session token on sign-in: a token planted before cannot be
-	// ridden afterwards (no session fixation).
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.sessions.Put(r.Context(), httpface.SessionUserID, u.ID)
-	s.sessions.Put(r.Context(), httpface.SessionEpoch, u.SessionEpoch)
-	if err := s.recordSession(r, u); err != nil {
-		return err
-	}
-	logger(r.Context()).InfoContext(r.Context(), "signed in", "user_id", u.ID)
-	kept, err := s.afterSignIn(w, r, u.ID)
+// provider, then the second factor when they have one or the rule
+// requires one: openSession diverts to that step otherwise), and sends
+// them on to next (a local path), to the form they were typing when their
+// last session ended, or to the second step.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) error {
+	dest, err := s.openSession(w, r, u, next, how)
 	if err != nil {
 		return err
 	}
-	if kept != "" { // back to the form typed before the session ended
-		s.setFlash(w, components.FlashInfo, "kept.restored")
-		http.Redirect(w, r, kept, http.StatusSeeOther)
-		return nil
-	}
-	s.setFlash(w, components.FlashSuccess, "login.welcome")
-	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil
 }
 
 // recordSession writes this browser's renewed session to the store now
 // (rather than when the response starts) and records it as u's, with
 // the browser and address, for the profile's list of sessions.
-func (s *Server) recordSession(r *http.Request, u domain.User) error {
+func (s *Server) recordSession(r *http.Request, u domain.User, how service.SignInMethod) error {
 	token, _, err := s.sessions.Commit(r.Context())
 	if err != nil {
 		return err
 	}
-	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent())
+	_, err = s.access.StartSession(r.Context(), u, token, middleware.GetClientIP(r.Context()), r.UserAgent(), how)
 	return err
 }
 

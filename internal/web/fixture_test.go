@@ -23,6 +23,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
 	"github.com/cmcoord/cmcoord/internal/web"
 	"github.com/cmcoord/cmcoord/migrations"
 )
@@ -46,6 +47,11 @@ type fixture struct {
 	admin   domain.Actor        // a global admin, for setting things up
 	logs    *logBuffer          // everything the server logged
 	routes  chi.Routes          // the HTML face's router, to walk its routes
+	// authClock is the access and directory services' clock: real time,
+	// moved on a TOTP step when a test signs in faster than codes change.
+	authClock *totptest.Clock
+	devicesMu sync.Mutex
+	devices   map[string]*totptest.Device // second factors, by e-mail
 }
 
 // logBuffer collects log output from concurrent handlers.
@@ -83,9 +89,10 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	st := store.New(pool)
+	authClock := &totptest.Clock{}
 	// Account changes are told in-app (e-mail off), as serve does.
-	access := service.NewAccess(st, time.Now, log).WithNotifier(notify.New(catalog, false, "", log))
-	dir := service.NewDirectory(st, access, time.Now, log)
+	access := service.NewAccess(st, authClock.Now, log).WithNotifier(notify.New(catalog, false, "", log))
+	dir := service.NewDirectory(st, access, authClock.Now, log)
 	clock := &testClock{}
 	// Fixtures seed data faster than any person would: the per-user
 	// limits are off here, on in TestBusinessLimitsLoseNothing.
@@ -118,7 +125,8 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, clock: clock, logs: logs, routes: routes}
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, clock: clock, logs: logs, routes: routes,
+		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 
 // testClock is the request service's and the pages' clock: the real time
@@ -149,6 +157,7 @@ func (f *fixture) withAdmin(t *testing.T) *fixture {
 		t.Fatalf("create admin: %v", err)
 	}
 	f.admin = f.mustActor(t, u)
+	f.enrol(t, u) // administrators need a second factor
 	f.org, err = f.dir.GetOrganization(t.Context(), f.admin, u.OrganizationID)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +228,9 @@ func (f *fixture) client(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// signIn returns a client signed in as email with testPassword.
+// signIn returns a client signed in as email with testPassword and,
+// when the user has a second factor or needs one, its code (enrolling
+// through the pages first when needed).
 func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 	t.Helper()
 	c := f.client(t)
@@ -227,7 +238,58 @@ func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 	if r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in as %s: status %d\n%.400s", email, r.StatusCode, r.body)
 	}
+	f.secondStep(t, c, email, r)
 	return c
+}
+
+// enrol gives u a second factor through the service; signIn then types
+// its codes.
+func (f *fixture) enrol(t *testing.T, u domain.User) *totptest.Device {
+	t.Helper()
+	d, _ := totptest.Enrol(t, f.access, u.ID, f.authClock)
+	f.devicesMu.Lock()
+	defer f.devicesMu.Unlock()
+	f.devices[strings.ToLower(u.Email)] = d
+	return d
+}
+
+// device is email's authenticator, or nil.
+func (f *fixture) device(email string) *totptest.Device {
+	f.devicesMu.Lock()
+	defer f.devicesMu.Unlock()
+	return f.devices[strings.ToLower(email)]
+}
+
+// secondStep completes the sign-in of c as email whose password answer
+// was r: the code of email's device at /login/2fa, or an enrolment
+// through the pages at /login/enrol (reading the key the page shows).
+func (f *fixture) secondStep(t *testing.T, c *http.Client, email string, r response) {
+	t.Helper()
+	switch r.Header.Get("Location") {
+	case "/login/2fa":
+		d := f.device(email)
+		if d == nil {
+			t.Fatalf("sign in as %s: asked for a code, but the test enrolled no device", email)
+		}
+		r = f.post(t, c, "/login/2fa", url.Values{"code": {d.Code(t)}})
+		if r.StatusCode != http.StatusSeeOther || strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Fatalf("second step of %s: status %d to %q\n%.400s", email, r.StatusCode, r.Header.Get("Location"), r.body)
+		}
+	case "/login/enrol":
+		page := doc(t, f.get(t, c, "/login/enrol"))
+		secret := testid(page, "factor-secret").Text()
+		if secret == "" {
+			t.Fatalf("enrolment of %s: no key on the page", email)
+		}
+		d := totptest.NewDevice(secret, f.authClock)
+		r = f.post(t, c, "/login/enrol", url.Values{"code": {d.Code(t)}})
+		if r.StatusCode != http.StatusOK || testid(doc(t, r), "recovery-code").Length() != domain.RecoveryCodeCount {
+			t.Fatalf("enrolment of %s: status %d\n%.400s", email, r.StatusCode, r.body)
+		}
+		f.devicesMu.Lock()
+		f.devices[strings.ToLower(email)] = d
+		f.devicesMu.Unlock()
+	}
 }
 
 // get and post send same-origin requests, as a browser on the site would.

@@ -46,6 +46,14 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/", s.handle(s.handleHome))
 		r.Get("/login", s.handle(s.handleLoginShow))
 		r.Post("/login", s.handle(s.handleLogin))
+		// The second step of a sign-in whose password was accepted:
+		// open only to that pending sign-in (second_factor.go).
+		r.Get("/login/2fa", s.handle(s.handleSecondStepShow))
+		r.Post("/login/2fa", s.handle(s.handleSecondStep))
+		r.Get("/login/enrol", s.handle(s.handleSignInEnrolShow))
+		r.Get("/login/enrol/qr.png", s.handle(s.handleSignInEnrolQR))
+		r.Post("/login/enrol", s.handle(s.handleSignInEnrol))
+		r.Post("/login/cancel", s.handle(s.handleSignInCancel))
 		r.Post("/language", s.handle(s.handleLanguage))
 
 		// Single sign-on: start at a provider, and its way back.
@@ -106,6 +114,11 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/profile/password", s.handle(s.handlePasswordChange))
 		r.Post("/profile/tokens", s.handle(s.handleTokenCreate))
 		r.Post("/profile/tokens/{id}/revoke", s.handle(s.handleTokenRevoke))
+		r.Get("/profile/factor", s.handle(s.handleFactorEnrolShow))
+		r.Get("/profile/factor/qr.png", s.handle(s.handleFactorEnrolQR))
+		r.Post("/profile/factor", s.handle(s.handleFactorEnrol))
+		r.Post("/profile/factor/recovery-codes", s.handle(s.handleRecoveryRegenerate))
+		r.Post("/profile/factor/remove", s.handle(s.handleFactorRemove))
 		r.Post("/profile/sessions/{id}/end", s.handle(s.handleSessionEnd))
 		r.Post("/profile/sessions/end-others", s.handle(s.handleSessionsEndOthers))
 
@@ -128,6 +141,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/admin/users/{id}", s.handle(s.handleUserUpdate))
 		r.Post("/admin/users/{id}/password-link", s.handle(s.handleUserPasswordLink))
 		r.Post("/admin/users/{id}/sign-out", s.handle(s.handleUserSignOut))
+		r.Post("/admin/users/{id}/factor-reset", s.handle(s.handleUserFactorReset))
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
 		r.Get("/admin/sso", s.handle(s.handleSSOProviderList))
 		r.Get("/admin/sso/new", s.handle(s.handleSSOProviderNew))

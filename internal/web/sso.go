@@ -98,7 +98,7 @@ func (s *Server) handleSSOCallback(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return s.startSession(w, r, u, pend.Next)
+	return s.startSession(w, r, u, pend.Next, service.SignInMethod{Method: "sso", Provider: slug})
 }
 
 // ssoRefused shows the sign-in page with the refusal's message.

@@ -140,6 +140,8 @@ type ProfileView struct {
 	TokenPassword components.Field
 	Tokens        []TokenRow
 	Sessions      SessionsView
+	// Factor is the second factor's section.
+	Factor FactorPanel
 	// NewToken is the token just created, shown once; nil otherwise.
 	NewToken *NewToken
 	Errors   []components.FormError
@@ -267,7 +269,9 @@ type AdminUserFormView struct {
 	PasswordLinkURL string
 	// SignOutURL is where "sign out everywhere" posts (editing only).
 	SignOutURL string
-	Errors     []components.FormError
+	// Factor is the user's second factor (the edit page only).
+	Factor *UserFactorView
+	Errors []components.FormError
 }
 
 // AdminPasswordLinkView shows a one-time set-password link to the admin,
@@ -318,9 +322,11 @@ type AdminOperationFormView struct {
 	ReviewHours       components.Field
 	UrgentReviewHours components.Field
 	SealedVotes       components.Field
-	LeadTimeHours     components.Field
-	Closed            components.Field
-	Errors            []components.FormError
+	// RequireSecondFactor is the operation's second-factor policy.
+	RequireSecondFactor components.Field
+	LeadTimeHours       components.Field
+	Closed              components.Field
+	Errors              []components.FormError
 }
 
 // MembersView is an operation's member list with, for those who may

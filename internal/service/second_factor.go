@@ -1,0 +1,449 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base32"
+	"fmt"
+	"image/png"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/store"
+)
+
+// The second factor: TOTP (RFC 6238, pquerna/otp) with single-use
+// recovery codes. The rule of who needs one is domain.NeedsSecondFactor;
+// the faces decide nothing.
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// totpOpts are the TOTP parameters of domain (SHA-1, six digits, 30 s).
+var totpOpts = totp.ValidateOpts{Period: uint(domain.TOTPPeriod / time.Second), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// qrSize is the QR code's width and height in pixels.
+const qrSize = 240
+
+func errFactorCode(key string) error {
+	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"code": key}}
+}
+
+// SecondFactor returns user userID's factor as the pages show it: whether
+// one is confirmed, whether the rule requires one, how many recovery
+// codes are left.
+func (s *Access) SecondFactor(ctx context.Context, userID int64) (domain.SecondFactor, error) {
+	u, ms, err := s.store.UserWithMemberships(ctx, userID)
+	if err != nil {
+		return domain.SecondFactor{}, err
+	}
+	f, err := s.store.SecondFactorOf(ctx, userID)
+	if err != nil {
+		return domain.SecondFactor{}, err
+	}
+	f.Required = domain.NeedsSecondFactor(u, ms)
+	return f, nil
+}
+
+// PendingUser returns the user of a sign-in waiting for its second step,
+// as long as their account is still enabled and in the epoch the
+// password was accepted in; otherwise CodeUnauthorized.
+func (s *Access) PendingUser(ctx context.Context, userID, epoch int64) (domain.User, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if domain.ErrorCode(err) == domain.CodeNotFound || err == nil && (u.Disabled || u.SessionEpoch != epoch) {
+		return domain.User{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	return u, err
+}
+
+// Enrolment returns user userID's pending factor — the secret, its
+// otpauth URI and QR code — creating one when there is none. A user with
+// a confirmed factor has nothing pending: CodeConflict.
+func (s *Access) Enrolment(ctx context.Context, userID int64) (domain.Enrolment, error) {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return domain.Enrolment{}, err
+	}
+	f, err := s.store.GetFactor(ctx, userID, false)
+	switch {
+	case domain.ErrorCode(err) == domain.CodeNotFound:
+		secret := make([]byte, 20)
+		_, _ = rand.Read(secret)
+		if f, err = s.store.SavePendingFactor(ctx, userID, b32.EncodeToString(secret), s.now()); err != nil {
+			return domain.Enrolment{}, err
+		}
+	case err != nil:
+		return domain.Enrolment{}, err
+	case f.ConfirmedAt != nil:
+		return domain.Enrolment{}, domain.Errorf(domain.CodeConflict, "factor.already_enrolled")
+	}
+	return enrolmentOf(u, f.Secret)
+}
+
+// enrolmentOf is what an authenticator app needs of secret for user u.
+func enrolmentOf(u domain.User, secret string) (domain.Enrolment, error) {
+	raw, err := b32.DecodeString(secret)
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("decode factor secret of user %d: %w", u.ID, err)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: domain.TOTPIssuer, AccountName: u.Email, Secret: raw,
+		Period: totpOpts.Period, Digits: totpOpts.Digits, Algorithm: totpOpts.Algorithm})
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("totp key of user %d: %w", u.ID, err)
+	}
+	img, err := key.Image(qrSize, qrSize)
+	if err != nil {
+		return domain.Enrolment{}, fmt.Errorf("qr code of user %d: %w", u.ID, err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return domain.Enrolment{}, fmt.Errorf("qr code png of user %d: %w", u.ID, err)
+	}
+	return domain.Enrolment{Secret: key.Secret(), URI: key.URL(), QR: buf.Bytes()}, nil
+}
+
+// ConfirmEnrolment confirms user userID's pending factor with a code of
+// it and returns the factor's recovery codes, shown this once. The
+// enrolment is in the security log, from address.
+func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, address string) ([]string, error) {
+	if err := codeShape(code, false); err != nil {
+		return nil, err
+	}
+	try, err := s.throttleSecondFactor(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		f, err := st.GetFactor(ctx, userID, true)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Errorf(domain.CodeConflict, "factor.no_enrolment")
+		}
+		if err != nil {
+			return err
+		}
+		if f.ConfirmedAt != nil {
+			return domain.Errorf(domain.CodeConflict, "factor.already_enrolled")
+		}
+		now := s.now()
+		step, err := matchTOTP(f, code, now)
+		if err != nil {
+			return err
+		}
+		if err := st.ConfirmFactor(ctx, userID, step, now); err != nil {
+			return err
+		}
+		if codes, err = newRecoveryCodes(ctx, st, userID, now); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := notifyFactorChange(ctx, st, s.notify, now, u, domain.DirFactorEnrolled, address); err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirFactorEnrolled, u, nil))
+	})
+	return codes, s.settle(ctx, try, err)
+}
+
+// VerifySecondFactor checks the second step of user userID's sign-in: a
+// current TOTP code not used before, or an unused recovery code (used up
+// by this). Attempts are throttled per user like passwords, each
+// reserved before the code is checked, so parallel guesses cannot pass
+// the limit. A recovery code's use is in the security log.
+func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, address string) error {
+	if err := codeShape(code, true); err != nil {
+		return err
+	}
+	try, err := s.throttleSecondFactor(ctx, userID)
+	if err != nil {
+		return err
+	}
+	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true))
+}
+
+// checkFactorCode checks code against user userID's confirmed factor (a
+// TOTP code; a recovery code too when recovery). A wrong code is in the
+// security log as a failed sign-in step.
+func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, address string, recovery bool) error {
+	var wrong error
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		f, err := st.GetFactor(ctx, userID, true)
+		if domain.ErrorCode(err) == domain.CodeNotFound {
+			return domain.Errorf(domain.CodeConflict, "factor.none")
+		}
+		if err != nil {
+			return err
+		}
+		if f.ConfirmedAt == nil {
+			return domain.Errorf(domain.CodeConflict, "factor.none")
+		}
+		now := s.now()
+		if rc, ok := recoveryCodeOf(code); ok && recovery {
+			used, err := st.UseRecoveryCode(ctx, userID, hashSecret(rc), now)
+			if err != nil {
+				return err
+			}
+			if !used {
+				wrong = errFactorCode("factor.code_wrong")
+				return nil
+			}
+			left, err := st.SecondFactorOf(ctx, userID)
+			if err != nil {
+				return err
+			}
+			u, err := st.GetUser(ctx, userID)
+			if err != nil {
+				return err
+			}
+			return logAccount(ctx, st, s.now, address, accountEntry(domain.DirRecoveryUsed, u, map[string]any{"left": left.RecoveryLeft}))
+		}
+		step, err := matchTOTP(f, code, now)
+		if domain.ErrorCode(err) == domain.CodeInvalid {
+			wrong = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return st.UseFactorStep(ctx, userID, step)
+	})
+	if err != nil {
+		return err
+	}
+	if wrong != nil {
+		u, err := s.store.GetUser(ctx, userID)
+		if err != nil {
+			return err
+		}
+		if err := logAccount(ctx, s.store, s.now, address, accountEntry(domain.DirSignInFailed, u, map[string]any{"step": "second_factor"})); err != nil {
+			return err
+		}
+		return wrong
+	}
+	return nil
+}
+
+// throttleSecondFactor reserves user userID's slot of
+// domain.LimitSecondFactor before a code is checked, in its own committed
+// transaction (store.Reserve locks the bucket, so parallel guesses are
+// counted one after the other): a full bucket is CodeRateLimited and the
+// code is never checked. The caller settles it: succeeded on a right
+// code (which clears the failures), nothing on a wrong one (it counts).
+func (s *Access) throttleSecondFactor(ctx context.Context, userID int64) (*attempt, error) {
+	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
+		domain.Slot{Limit: domain.LimitSecondFactor, Key: userKey(userID)})
+	if domain.ErrorCode(err) == domain.CodeRateLimited {
+		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID)
+	}
+	return try, err
+}
+
+// settle records the outcome of a throttled attempt: a right code gives
+// its slot back and clears the earlier failures; a wrong one keeps it.
+func (s *Access) settle(ctx context.Context, try *attempt, err error) error {
+	if err != nil {
+		if domain.ErrorCode(err) != domain.CodeInvalid { // not a wrong code: not an attempt
+			if aerr := try.abandoned(ctx); aerr != nil {
+				s.log.ErrorContext(ctx, "give back a second-factor slot", "error", aerr)
+			}
+		}
+		return err
+	}
+	return try.succeeded(ctx)
+}
+
+// matchTOTP returns the time step of f whose code is code at now, within
+// domain.TOTPSkew steps either side; a wrong code, or one of a step at or
+// before f's last used one (a replay), is CodeInvalid.
+func matchTOTP(f store.Factor, code string, now time.Time) (int64, error) {
+	code = strings.Join(strings.Fields(code), "")
+	if len(code) != domain.TOTPDigits || strings.Trim(code, "0123456789") != "" {
+		return 0, errFactorCode("factor.code_wrong")
+	}
+	period := int64(domain.TOTPPeriod / time.Second)
+	current := now.Unix() / period
+	for step := current - domain.TOTPSkew; step <= current+domain.TOTPSkew; step++ {
+		want, err := totp.GenerateCodeCustom(f.Secret, time.Unix(step*period, 0), totpOpts)
+		if err != nil {
+			return 0, fmt.Errorf("totp code of user %d: %w", f.UserID, err)
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			if step <= f.LastUsedStep {
+				return 0, errFactorCode("factor.code_used")
+			}
+			return step, nil
+		}
+	}
+	return 0, errFactorCode("factor.code_wrong")
+}
+
+// codeShape refuses, before any attempt is counted or any secret read,
+// what cannot be a code: six digits (or, when recovery, a recovery code).
+func codeShape(code string, recovery bool) error {
+	c := strings.Join(strings.Fields(code), "")
+	if c == "" {
+		return errFactorCode("field.required")
+	}
+	if len(c) == domain.TOTPDigits && strings.Trim(c, "0123456789") == "" {
+		return nil
+	}
+	if _, ok := recoveryCodeOf(code); ok && recovery {
+		return nil
+	}
+	return errFactorCode("factor.code_wrong")
+}
+
+// recoveryCodeOf returns code normalised as a recovery code (16 base32
+// characters, case, spaces and dashes ignored), and whether it is one.
+func recoveryCodeOf(code string) (string, bool) {
+	c := strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(code))
+	if len(c) != 16 {
+		return "", false
+	}
+	if _, err := b32.DecodeString(c); err != nil {
+		return "", false
+	}
+	return c, true
+}
+
+// newRecoveryCodes replaces user userID's recovery codes by
+// domain.RecoveryCodeCount new ones (80 random bits each, shown as four
+// groups of four) and returns them; only their SHA-256 is stored.
+func newRecoveryCodes(ctx context.Context, st *store.Store, userID int64, now time.Time) ([]string, error) {
+	codes := make([]string, domain.RecoveryCodeCount)
+	hashes := make([][]byte, domain.RecoveryCodeCount)
+	for i := range codes {
+		b := make([]byte, 10)
+		_, _ = rand.Read(b)
+		c := b32.EncodeToString(b) // 16 characters
+		hashes[i] = hashSecret(c)
+		codes[i] = c[0:4] + "-" + c[4:8] + "-" + c[8:12] + "-" + c[12:16]
+	}
+	return codes, st.ReplaceRecoveryCodes(ctx, userID, hashes, now)
+}
+
+// RegenerateRecoveryCodes replaces the actor's recovery codes, given a
+// current TOTP code (throttled as at sign-in), and returns the new ones,
+// shown this once.
+func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, code string) ([]string, error) {
+	if by.Anonymous() {
+		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err := codeShape(code, false); err != nil {
+		return nil, err
+	}
+	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
+		return nil, err
+	}
+	var codes []string
+	err = s.store.InTx(ctx, func(st *store.Store) error {
+		var err error
+		if codes, err = newRecoveryCodes(ctx, st, by.UserID, s.now()); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		if err := notifyFactorChange(ctx, st, s.notify, s.now(), u, domain.DirRecoveryRegenerated, by.Address); err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirRecoveryRegenerated, u, nil))
+	})
+	return codes, err
+}
+
+// RemoveSecondFactor removes the actor's factor, given a current TOTP
+// code; refused (CodeConflict) while the rule requires them to have one.
+func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	f, err := s.SecondFactor(ctx, by.UserID)
+	if err != nil {
+		return err
+	}
+	if !f.Enrolled {
+		return domain.Errorf(domain.CodeConflict, "factor.none")
+	}
+	if f.Required {
+		return domain.Errorf(domain.CodeConflict, "factor.required")
+	}
+	if err := codeShape(code, false); err != nil {
+		return err
+	}
+	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(st *store.Store) error {
+		if err := st.DeleteFactor(ctx, by.UserID); err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		if err := notifyFactorChange(ctx, st, s.notify, s.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, nil))
+	})
+}
+
+// ResetSecondFactor removes user userID's factor and recovery codes for
+// them (lost phone; administrators only) and ends their sessions: when
+// the rule requires a factor of them, they enrol again at their next
+// sign-in. The reset is in the security log, by the administrator.
+func (d *Directory) ResetSecondFactor(ctx context.Context, by domain.Actor, userID int64) error {
+	if err := domain.Can(by, domain.ActionManageUsers, domain.OnInstance()); err != nil {
+		return err
+	}
+	return d.inLog(ctx, by, func(st *store.Store) (logEntry, error) {
+		u, err := st.GetUser(ctx, userID)
+		if err != nil {
+			return logEntry{}, err
+		}
+		if _, err := st.GetFactor(ctx, userID, true); err != nil {
+			if domain.ErrorCode(err) == domain.CodeNotFound {
+				return logEntry{}, domain.Errorf(domain.CodeConflict, "factor.none")
+			}
+			return logEntry{}, err
+		}
+		if err := st.DeleteFactor(ctx, userID); err != nil {
+			return logEntry{}, err
+		}
+		if err := st.EndUserSessions(ctx, userID, d.now()); err != nil {
+			return logEntry{}, err
+		}
+		if err := notifyFactorChange(ctx, st, d.access.notify, d.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
+			return logEntry{}, err
+		}
+		e := accountEntry(domain.DirFactorRemoved, u, map[string]any{"reset": true})
+		e.actor = by.UserID
+		return e, nil
+	})
+}
+
+// notifyFactorChange tells user u, in-app and by e-mail, that their
+// second factor changed (action: enrolled, removed or reset, recovery
+// codes replaced; ASVS 2.2.3, 2.5.5), in the transaction of the change,
+// through the one account-notice helper (notifyAccount).
+func notifyFactorChange(ctx context.Context, st *store.Store, n Notifier, now time.Time, u domain.User, action, address string) error {
+	return notifyAccount(ctx, st, n, now, u, domain.NoticeAccountFactor, address, map[string]string{"Change": action})
+}
