@@ -79,7 +79,7 @@ func documentedExchanges(t *testing.T, c *Contract) []exchange {
 					continue
 				}
 				for ct, media := range resp.Value.Content {
-					if strings.HasPrefix(ct, "application/json") && media.Example != nil {
+					if (ct == "application/json" || strings.HasPrefix(ct, "application/json;")) && media.Example != nil { // not JSON lines
 						x.contentType, x.body = "application/json; charset=utf-8", roundTrip(t, media.Example)
 						out = append(out, x)
 					}
