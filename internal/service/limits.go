@@ -26,7 +26,10 @@ type hashGate struct {
 }
 
 func newHashGate(n int) *hashGate {
-	return &hashGate{slots: make(chan struct{}, n), queue: int64(4 * n), wait: 3 * time.Second}
+	// Waiting costs a goroutine, not a hash's memory: the queue is long
+	// enough for a busy office's morning (and a parallel test suite), and
+	// still bounded, so a flood is turned away at once.
+	return &hashGate{slots: make(chan struct{}, n), queue: int64(32 * n), wait: 10 * time.Second}
 }
 
 // gate is the process's hash gate: one slot per core.

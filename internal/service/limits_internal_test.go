@@ -16,7 +16,7 @@ import (
 // after the gate's wait.
 func TestHashGate(t *testing.T) {
 	t.Parallel()
-	const slots, callers = 2, 40
+	const slots, callers = 2, 100
 	g := newHashGate(slots)
 	g.wait = 200 * time.Millisecond
 	release := make(chan struct{})
