@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/cmcoord/cmcoord/internal/testutil/testclock"
+
 	"archive/zip"
 	"bytes"
 	"fmt"
@@ -13,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,23 +45,8 @@ import (
 // channel that shows a canary to one reader must show it to every reader
 // allowed to see it, and to nobody else.
 
-// matrixClock is the workflow's clock: the real time moved on by advance.
-type matrixClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *matrixClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *matrixClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
+// matrixClock is the workflow's clock: the real time moved on by Advance.
+type matrixClock = testclock.Clock
 
 // reader is one reader of the matrix: a member with one role.
 type reader struct {
@@ -226,7 +212,7 @@ func newMatrix(t *testing.T) *visMatrix {
 		t.Fatal(err)
 	}
 	clock := &matrixClock{}
-	a, err := newAppAt(ctx, cfg, discardLogger(), clock.now)
+	a, err := newAppAt(ctx, cfg, discardLogger(), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +382,7 @@ func (m *visMatrix) build(t *testing.T, status domain.Status, path []domain.Rule
 	t.Helper()
 	ctx := t.Context()
 	a := m.app
-	now := m.clock.now()
+	now := m.clock.Now()
 	tag := strings.ReplaceAll(string(status), "_", "")
 	owner := m.owner
 	if hrddp {
@@ -486,7 +472,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		if _, err = a.reviews.Open(ctx, m.officer, r.ID, service.OpenInput{Version: r.Version,
 			// Past the required-by time, confirmed: the matrix expires a
 			// request under review.
-			Deadline: m.clock.now().Add(29 * 24 * time.Hour), AfterRequiredBy: true}); err != nil {
+			Deadline: m.clock.Now().Add(29 * 24 * time.Hour), AfterRequiredBy: true}); err != nil {
 			break
 		}
 		if _, err = a.reviews.Vote(ctx, m.hctA, r.ID, service.VoteInput{Value: domain.VoteSupportConditions, Comment: zq("votea")}); err != nil {
@@ -502,11 +488,11 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 		}
 		_, err = a.reviews.Decide(ctx, m.role(t, domain.RoleHC), r.ID, service.DecisionInput{Version: r.Version, Outcome: outcome, Rationale: "Matrix decision."})
 	case domain.ActionExpire:
-		m.clock.advance(50 * time.Hour)
+		m.clock.Advance(50 * time.Hour)
 		_, err = a.reviews.RunDue(ctx)
 	case domain.ActionTask:
 		if _, err = a.lifecycle.RecordConsent(ctx, m.officer, r.ID, r.Version, domain.Consent{Status: "consented", Authority: "NDRRMA",
-			Channel: "Letter", Date: m.clock.now(), Reference: "NDRRMA/1"}); err != nil {
+			Channel: "Letter", Date: m.clock.Now(), Reference: "NDRRMA/1"}); err != nil {
 			break
 		}
 		_, err = a.lifecycle.Task(ctx, m.officer, r.ID, r.Version, domain.Tasking{ProviderISO3: "IND", Unit: "Unit",
@@ -514,7 +500,7 @@ func (m *visMatrix) step(t *testing.T, status domain.Status, action domain.Actio
 	case domain.ActionDecline, domain.ActionStartExecution, domain.ActionComplete, domain.ActionCancel:
 		_, err = a.requests.Transition(ctx, m.officer, r.ID, action, in)
 	case domain.ActionHandOver:
-		_, err = a.lifecycle.HandOver(ctx, m.officer, r.ID, r.Version, domain.Handover{Organization: r.ExitStrategy.Organization, Date: m.clock.now()})
+		_, err = a.lifecycle.HandOver(ctx, m.officer, r.ID, r.Version, domain.Handover{Organization: r.ExitStrategy.Organization, Date: m.clock.Now()})
 	default:
 		t.Fatalf("building %s: the matrix has no step for %s; add one", status, action)
 	}
@@ -595,7 +581,7 @@ func (m *visMatrix) outboxes(t *testing.T) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := m.app.store.InTx(t.Context(), func(st *store.Store) error {
-		msgs, err := st.ClaimDueOutbox(t.Context(), m.clock.now().Add(time.Hour), 100000)
+		msgs, err := st.ClaimDueOutbox(t.Context(), m.clock.Now().Add(time.Hour), 100000)
 		for _, msg := range msgs {
 			out[msg.To] += msg.Subject + "\n" + msg.Body + "\n"
 		}

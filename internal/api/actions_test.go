@@ -162,8 +162,8 @@ func (w *actionWalk) situations() []situation {
 	// back, so that what is built next is built now.
 	runDue := func(t *testing.T, d time.Duration) {
 		t.Helper()
-		w.clock.advance(d)
-		defer w.clock.advance(-d)
+		w.clock.Advance(d)
+		defer w.clock.Advance(-d)
 		_, err := w.reviews.RunDue(t.Context())
 		must(t, err)
 	}
@@ -203,7 +203,7 @@ func (w *actionWalk) situations() []situation {
 	noQuorum := func(t *testing.T) int64 {
 		id := submitted(t)
 		_, err := w.reviews.Open(t.Context(), officer(t), id, service.OpenInput{Version: version(t, id),
-			Deadline: w.clock.now().Add(24 * time.Hour)})
+			Deadline: w.clock.Now().Add(24 * time.Hour)})
 		must(t, err)
 		runDue(t, 25*time.Hour)
 		return id
@@ -218,7 +218,7 @@ func (w *actionWalk) situations() []situation {
 	consented := func(t *testing.T) int64 {
 		id := approved(t)
 		_, err := w.life.RecordConsent(t.Context(), officer(t), id, version(t, id), domain.Consent{Status: "consented", Authority: "NDRRMA",
-			Date: domain.DateOf(w.clock.now())})
+			Date: domain.DateOf(w.clock.Now())})
 		must(t, err)
 		return id
 	}
@@ -278,7 +278,7 @@ func (w *actionWalk) situations() []situation {
 		{"handed_over", func(t *testing.T) int64 {
 			id := completed(t)
 			_, err := w.life.HandOver(t.Context(), officer(t), id, version(t, id), domain.Handover{
-				Organization: "WFP road convoys", Date: domain.DateOf(w.clock.now())})
+				Organization: "WFP road convoys", Date: domain.DateOf(w.clock.Now())})
 			must(t, err)
 			return id
 		}},
@@ -309,7 +309,7 @@ func (w *actionWalk) drafts() []situation {
 			b["checklist"].(map[string]any)["LR2"] = map[string]any{"answer": "no"} // a civilian alternative exists
 		})},
 		{"draft, required-by in the past", draft(func(b map[string]any) {
-			b["required_by"] = w.clock.now().Add(-time.Hour).Format(time.RFC3339)
+			b["required_by"] = w.clock.Now().Add(-time.Hour).Format(time.RFC3339)
 		})},
 	}
 }

@@ -89,7 +89,7 @@ func TestComments(t *testing.T) {
 	f.call(t, req{Method: "PATCH", Path: fmt.Sprintf("/requests/%d/comments/%d", other.ID, first.ID), Token: f.officer,
 		Body: map[string]any{"body": "x"}}).wantError(t, http.StatusNotFound, "not_found", nil)
 
-	f.clock.advance(domain.CommentEditWindow + time.Minute)
+	f.clock.Advance(domain.CommentEditWindow + time.Minute)
 	e = edit(f.officer, first.ID, map[string]any{"body": "Too late"}).wantError(t, http.StatusConflict, "conflict", nil)
 	if e.Error.MessageID != "comment.locked" {
 		t.Errorf("message_id = %q, want comment.locked", e.Error.MessageID)

@@ -35,7 +35,7 @@ func withExports(t *testing.T, f *fixture) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	st := store.New(f.pool)
-	exports := service.NewExports(st, f.clock.now, log).WithCatalog(catalog).WithActionLimits(nil)
+	exports := service.NewExports(st, f.clock.Now, log).WithCatalog(catalog).WithActionLimits(nil)
 	f.exports = exports
 	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false)
 	m := metrics.New(f.pool)
@@ -69,7 +69,7 @@ func (f *fixture) sibling(t *testing.T) *fixture {
 	st := store.New(f.pool)
 	g.access = service.NewAccess(st, f.authClock.Now, log)
 	g.dir = service.NewDirectory(st, g.access, f.authClock.Now, log)
-	g.reqs = service.NewRequests(st, f.clock.now, log)
+	g.reqs = service.NewRequests(st, f.clock.Now, log)
 	g.srv = nil
 	withExports(t, &g)
 	g.exports.WithActionLimits(domain.ActionLimits)
@@ -114,7 +114,7 @@ func TestExportRequests_Matrix(t *testing.T) {
 	}
 	// One submitted request, with a contact.
 	reqr := f.mustActor(t, users["requester"])
-	r, _, err := f.reqs.Create(t.Context(), reqr, op.Code, reqfixture.Request("Airlift", f.clock.now()), "")
+	r, _, err := f.reqs.Create(t.Context(), reqr, op.Code, reqfixture.Request("Airlift", f.clock.Now()), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"github.com/cmcoord/cmcoord/internal/testutil/testclock"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -93,9 +95,9 @@ func newFixture(t *testing.T) *fixture {
 	clk := &clock{}
 	// Fixtures seed data faster than any person would: the per-user
 	// limits are off here, on in TestBusinessLimits.
-	reqs := service.NewRequests(st, clk.now, log).WithActionLimits(nil)
-	reviews := service.NewReviews(st, clk.now, log, nil)
-	life := service.NewLifecycle(st, clk.now, log)
+	reqs := service.NewRequests(st, clk.Now, log).WithActionLimits(nil)
+	reviews := service.NewReviews(st, clk.Now, log, nil)
+	life := service.NewLifecycle(st, clk.Now, log)
 	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false)
 	m := metrics.New(pool)
 	s := web.New(web.Options{
@@ -110,7 +112,7 @@ func newFixture(t *testing.T) *fixture {
 		Version:   "test",
 	})
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life,
-		Summary: service.NewSummary(st, clk.now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
+		Summary: service.NewSummary(st, clk.Now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,
@@ -130,24 +132,9 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-// clock is a settable "now" for the requests service, so a test can move
-// past the comment edit window. It follows the real time.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
+// clock is the settable "now" of the services, so a test can move past
+// the comment edit window (testclock.Clock).
+type clock = testclock.Clock
 
 func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
 	t.Helper()

@@ -555,11 +555,11 @@ func TestLifecycle_Timing(t *testing.T) {
 	if got, _ := f.lifecycle(t, f.viewer, id); got.Timing != "" {
 		t.Fatalf("timing = %q, want on time", got.Timing)
 	}
-	f.clock.advance(14 * 24 * time.Hour)
+	f.clock.Advance(14 * 24 * time.Hour)
 	if got, _ := f.lifecycle(t, f.viewer, id); got.Timing != "ending_soon" {
 		t.Errorf("timing = %q, want ending_soon", got.Timing)
 	}
-	f.clock.advance(7 * 24 * time.Hour)
+	f.clock.Advance(7 * 24 * time.Hour)
 	if got, _ := f.lifecycle(t, f.viewer, id); got.Timing != "overrun" {
 		t.Errorf("timing = %q, want overrun", got.Timing)
 	}

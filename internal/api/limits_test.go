@@ -78,7 +78,7 @@ func TestBusinessLimits(t *testing.T) {
 				t.Fatalf("second instance answered %d, want 429", got)
 			}
 			d.do(f, other, 0).want(t, d.ok)
-			f.clock.advance(limit.Window)
+			f.clock.Advance(limit.Window)
 			d.do(f, who, limit.Max+1).want(t, d.ok)
 		})
 	}

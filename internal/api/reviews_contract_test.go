@@ -73,7 +73,7 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	qid := f.mustSubmitted(t, "Re-opened")
 	q := fmt.Sprintf("/requests/%d", qid)
 	first := f.mustOpen(t, qid)
-	f.clock.advance(first.Deadline.Sub(first.OpenedAt) + time.Minute)
+	f.clock.Advance(first.Deadline.Sub(first.OpenedAt) + time.Minute)
 	if _, err := f.reviews.RunDue(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -398,7 +398,7 @@ func TestReviews_Reopen(t *testing.T) {
 	wantMessage(t, reopen(map[string]any{"version": 1}).wantError(t, http.StatusConflict, "conflict", nil), "request.wrong_state")
 	wantMessage(t, f.close(t, id).wantError(t, http.StatusConflict, "conflict", nil), "review.cannot_close_early")
 
-	f.clock.advance(first.Deadline.Sub(first.OpenedAt) + time.Minute)
+	f.clock.Advance(first.Deadline.Sub(first.OpenedAt) + time.Minute)
 	if rep, err := f.reviews.RunDue(t.Context()); err != nil || rep.Closed != 1 {
 		t.Fatalf("RunDue = %+v, %v; want one review closed", rep, err)
 	}
@@ -415,7 +415,7 @@ func TestReviews_Reopen(t *testing.T) {
 	reopen(map[string]any{"version": 1, "deadline": "next week"}).
 		wantError(t, http.StatusUnprocessableEntity, "invalid", map[string]string{"deadline": "field.invalid"})
 
-	deadline := f.clock.now().Add(2 * time.Hour).UTC().Truncate(time.Minute)
+	deadline := f.clock.Now().Add(2 * time.Hour).UTC().Truncate(time.Minute)
 	r := reopen(map[string]any{"version": 1, "deadline": deadline.Format(time.RFC3339)}).want(t, http.StatusCreated)
 	second := decode[reviewJSON](t, r)
 	if second.Round != 2 || !second.Reopening || second.State != "open" || !second.Deadline.Equal(deadline) ||
@@ -424,7 +424,7 @@ func TestReviews_Reopen(t *testing.T) {
 	}
 	f.mustVote(t, f.hctA, id, "abstain", "")
 
-	f.clock.advance(3 * time.Hour)
+	f.clock.Advance(3 * time.Hour)
 	if rep, err := f.reviews.RunDue(t.Context()); err != nil || rep.Closed != 1 {
 		t.Fatalf("RunDue = %+v, %v; want one review closed", rep, err)
 	}
@@ -507,7 +507,7 @@ func TestReviews_OpenDeadline(t *testing.T) {
 		t.Helper()
 		return f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review", id), Token: f.officer, Body: body})
 	}
-	now := f.clock.now().UTC()
+	now := f.clock.Now().UTC()
 	for _, c := range []struct {
 		deadline any
 		key      string

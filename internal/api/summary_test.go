@@ -14,7 +14,7 @@ func TestSummaryAPI(t *testing.T) {
 	f := newRequestsFixture(t)
 	ctx := t.Context()
 	for _, title := range []string{"Airlift", "Sealift"} {
-		r, _, err := f.reqs.Create(ctx, f.requesterActor, f.op.Code, fx.Request(title, f.clock.now()), "")
+		r, _, err := f.reqs.Create(ctx, f.requesterActor, f.op.Code, fx.Request(title, f.clock.Now()), "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -127,23 +127,34 @@ func (s *Store) SecondFactorOf(ctx context.Context, userID int64) (domain.Second
 // one round trip: all an API token's request needs to know who is asking
 // and whether they still meet the second-factor rule.
 func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []domain.Membership, bool, error) {
-	var (
-		u   domain.User
-		ms  []domain.Membership
-		has bool
-	)
 	b := &pgx.Batch{}
+	w := queueUserWithFactor(b, id)
+	err := s.db.SendBatch(ctx, b).Close()
+	return w.user, w.memberships, w.hasFactor, dbErr(err, "get user %d with factor", id)
+}
+
+// userWithFactor is what queueUserWithFactor reads.
+type userWithFactor struct {
+	user        domain.User
+	memberships []domain.Membership
+	hasFactor   bool
+}
+
+// queueUserWithFactor queues on b the reads of user id, their memberships
+// and whether they have a confirmed second factor, into the result it
+// returns (filled when the batch is sent).
+func queueUserWithFactor(b *pgx.Batch, id int64) *userWithFactor {
+	out := &userWithFactor{}
 	b.Queue(`SELECT `+userCols+` FROM users WHERE id = $1`, id).Query(func(rows pgx.Rows) (err error) {
-		u, err = pgx.CollectExactlyOneRow(rows, scanUser)
+		out.user, err = pgx.CollectExactlyOneRow(rows, scanUser)
 		return err
 	})
 	b.Queue(membershipsSQL, id).Query(func(rows pgx.Rows) (err error) {
-		ms, err = collectMemberships(rows, id)
+		out.memberships, err = collectMemberships(rows, id)
 		return err
 	})
-	b.Queue(hasFactorSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&has) })
-	err := s.db.SendBatch(ctx, b).Close()
-	return u, ms, has, dbErr(err, "get user %d with factor", id)
+	b.Queue(hasFactorSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&out.hasFactor) })
+	return out
 }
 
 // hasFactorSQL says whether user $1 has a confirmed second factor.

@@ -74,27 +74,14 @@ func (s *Store) SeeUserSession(ctx context.Context, v SessionSighting) error {
 // session, with SeeUserSession in the same round trip: CodeNotFound when
 // the session is unrecorded or idle, or the user is gone.
 func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting) (domain.User, []domain.Membership, bool, error) {
-	var (
-		u         domain.User
-		ms        []domain.Membership
-		hasFactor bool
-	)
 	b := &pgx.Batch{}
 	b.Queue(seeSessionSQL, v.args()...).Query(func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
 		return err
 	})
-	b.Queue(`SELECT `+userCols+` FROM users WHERE id = $1`, id).Query(func(rows pgx.Rows) (err error) {
-		u, err = pgx.CollectExactlyOneRow(rows, scanUser)
-		return err
-	})
-	b.Queue(membershipsSQL, id).Query(func(rows pgx.Rows) (err error) {
-		ms, err = collectMemberships(rows, id)
-		return err
-	})
-	b.Queue(hasFactorSQL, id).QueryRow(func(row pgx.Row) error { return row.Scan(&hasFactor) })
+	w := queueUserWithFactor(b, id)
 	err := s.db.SendBatch(ctx, b).Close()
-	return u, ms, hasFactor, dbErr(err, "get user %d of a session", id)
+	return w.user, w.memberships, w.hasFactor, dbErr(err, "get user %d of a session", id)
 }
 
 // ListUserSessions returns user userID's live sessions (not yet expired

@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"github.com/cmcoord/cmcoord/internal/testutil/testclock"
+
 	"io"
 	"log/slog"
 	"net/http"
@@ -129,24 +131,8 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 
-// testClock is the request service's and the pages' clock: the real time
-// moved on by Advance, so tests can pass the comment edit window.
-type testClock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
+// testClock is the services' clock in the fixture.
+type testClock = testclock.Clock
 
 // withAdmin creates the fixture's admin (admin@example.org) and default
 // organisation; call it before the helpers that need an admin.

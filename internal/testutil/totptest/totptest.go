@@ -7,6 +7,8 @@
 package totptest
 
 import (
+	"github.com/cmcoord/cmcoord/internal/testutil/testclock"
+
 	"context"
 	"strings"
 	"sync"
@@ -31,25 +33,8 @@ func CodeAt(t testing.TB, secret string, at time.Time) string {
 	return c
 }
 
-// Clock is a "now" that follows the real time and that tests can move on.
-type Clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-// Now is the real time moved on by every Advance.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.offset += d
-}
+// Clock is the tests' clock (testclock.Clock), which a Device follows.
+type Clock = testclock.Clock
 
 // Device is an authenticator app holding one key.
 type Device struct {
