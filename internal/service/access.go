@@ -189,14 +189,6 @@ func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, 
 	return actorOf(u, ms), nil
 }
 
-func (s *Access) actorFor(ctx context.Context, u domain.User) (domain.Actor, error) {
-	ms, err := s.store.ListMemberships(ctx, u.ID)
-	if err != nil {
-		return domain.Actor{}, err
-	}
-	return actorOf(u, ms), nil
-}
-
 // actorOf is user u with their memberships ms.
 func actorOf(u domain.User, ms []domain.Membership) domain.Actor {
 	a := domain.Actor{UserID: u.ID, OrganizationID: u.OrganizationID, Name: u.Name, Email: u.Email,
