@@ -15,7 +15,7 @@ func TestRequestLogNamesTheUser(t *testing.T) {
 	u := f.mustUser(t, "ana@example.org", 0)
 	c := f.signIn(t, "ana@example.org")
 	wantStatus(t, f.get(t, c, "/profile"), 200)
-	wantStatus(t, f.get(t, nil, "/login"), 200)
+	wantStatus(t, f.get(t, f.client(t), "/login"), 200)
 	lines := strings.Split(f.logs.String(), "\n")
 	find := func(route, user string) bool {
 		for _, l := range lines {
