@@ -63,7 +63,7 @@ func TestUsers_Create(t *testing.T) {
 		if m == nil {
 			t.Fatalf("set_password_url = %q, want %s", got.SetPasswordURL, setPasswordURL)
 		}
-		u, err := f.access.PasswordLinkUser(t.Context(), m[1])
+		u, err := f.access.PasswordLinkUser(t.Context(), m[1], "10.0.0.1")
 		if err != nil {
 			t.Fatalf("PasswordLinkUser(secret of set_password_url): %v", err)
 		}
@@ -185,10 +185,10 @@ func TestUsers_Update(t *testing.T) {
 		if m1 == nil || m2 == nil {
 			t.Fatalf("set_password_url = %q, %q, want %s", first.SetPasswordURL, second.SetPasswordURL, setPasswordURL)
 		}
-		if _, err := f.access.PasswordLinkUser(t.Context(), m1[1]); domain.ErrorCode(err) != domain.CodeNotFound {
+		if _, err := f.access.PasswordLinkUser(t.Context(), m1[1], "10.0.0.1"); domain.ErrorCode(err) != domain.CodeNotFound {
 			t.Errorf("first link after a second was issued: err = %v, want not_found", err)
 		}
-		if got, err := f.access.PasswordLinkUser(t.Context(), m2[1]); err != nil || got.ID != u.ID {
+		if got, err := f.access.PasswordLinkUser(t.Context(), m2[1], "10.0.0.1"); err != nil || got.ID != u.ID {
 			t.Errorf("second link: user %d, err %v, want user %d", got.ID, err, u.ID)
 		}
 	})

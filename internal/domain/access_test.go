@@ -103,7 +103,9 @@ func TestLimitWait(t *testing.T) {
 		{"OldFailuresIgnored", ago(1, 2, 3, 4, 15, 20), 0},
 		{"SixFailures", ago(1, 2, 3, 4, 5, 14), 10 * time.Minute},
 		{"ExactlyAtWindowEdge", ago(0, 1, 2, 3, 15), 0},
-		{"FutureIgnored", append(ago(1, 2, 3, 4), now.Add(time.Minute)), 0},
+		// An event after now (another instance's clock) counts: the wait
+		// runs from the oldest of the last five.
+		{"FutureCounts", append(ago(1, 2, 3, 4), now.Add(time.Minute)), 11 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -70,11 +70,13 @@ func (s Slot) Bucket() string { return s.Limit.Name + ":" + s.Key }
 
 // Wait returns how long a new event must wait given the times of the
 // counted events in the bucket at now; zero means it may go ahead.
-// Events outside the window are ignored.
+// Events older than the window are ignored; events after now count (an
+// instance whose clock read a moment later, or that read it before
+// waiting for the bucket's lock, recorded them).
 func (l Limit) Wait(counted []time.Time, now time.Time) time.Duration {
 	var recent []time.Time
 	for _, t := range counted {
-		if !t.After(now) && now.Sub(t) < l.Window {
+		if now.Sub(t) < l.Window {
 			recent = append(recent, t)
 		}
 	}
@@ -83,7 +85,7 @@ func (l Limit) Wait(counted []time.Time, now time.Time) time.Duration {
 	}
 	slices.SortFunc(recent, func(a, b time.Time) int { return a.Compare(b) })
 	// Enough of the oldest events must age out to leave Max-1.
-	return recent[len(recent)-l.Max].Add(l.Window).Sub(now)
+	return max(recent[len(recent)-l.Max].Add(l.Window).Sub(now), time.Second)
 }
 
 // RateLimited is the error of a refused attempt: message is its i18n key,

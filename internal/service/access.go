@@ -486,31 +486,12 @@ func (s *Access) endCredentials(ctx context.Context, st *store.Store, userID int
 }
 
 // PasswordLinkUser returns the user a live set-password link belongs to;
-// a used, expired or unknown link is CodeNotFound.
-func (s *Access) PasswordLinkUser(ctx context.Context, secret string) (domain.User, error) {
-	id, err := s.store.PasswordLinkUser(ctx, hashSecret(secret), s.now(), false)
-	if err != nil {
-		return domain.User{}, err
-	}
-	return s.store.GetUser(ctx, id)
-}
-
-// SetPasswordWithLink sets the password of the link's user and uses up
-// the link, in one transaction (a link works once, even when two tabs
-// submit it together). Like a change, it ends every session and revokes
-// every API token (a reset keeps none: whoever lost the password may have
-// lost them too), is recorded and told to the user. clientIP is the
-// client's address.
-//
-// A link is checked as a password is: a slot of the address's limit is
-// reserved first (domain.LimitPasswordLink) and given back when the link
-// is live, so unknown links cannot be tried at speed; the new password is
-// then checked against the link's user (not their name or e-mail) and
-// hashed in a slot of the hash gate.
-func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password, clientIP string) (domain.User, error) {
-	if err := domain.ValidatePassword("password", password); err != nil {
-		return domain.User{}, err // refused before the link is tried: no slot spent
-	}
+// a used, expired or unknown link is CodeNotFound. A link is checked as
+// a password is: a slot of the address's limit (domain.LimitPasswordLink)
+// is reserved first and given back when the link is live, so unknown
+// links cannot be tried at speed, whether by opening them or posting to
+// them.
+func (s *Access) PasswordLinkUser(ctx context.Context, secret, clientIP string) (domain.User, error) {
 	try, err := reserve(ctx, s.store, s.now(), "password.link_throttled",
 		domain.Slot{Limit: domain.LimitPasswordLink, Key: clientIP})
 	if err != nil {
@@ -523,7 +504,22 @@ func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password, clie
 	if err := try.succeeded(ctx); err != nil {
 		return domain.User{}, err
 	}
-	u, err := s.store.GetUser(ctx, id)
+	return s.store.GetUser(ctx, id)
+}
+
+// SetPasswordWithLink sets the password of the link's user and uses up
+// the link, in one transaction (a link works once, even when two tabs
+// submit it together). Like a change, it ends every session and revokes
+// every API token (a reset keeps none: whoever lost the password may have
+// lost them too), is recorded and told to the user. clientIP is the
+// client's address.
+//
+// The link is checked first, as PasswordLinkUser does (throttled per
+// address, whatever the password), so no answer says whether an unknown
+// link is live; the new password is then checked against the link's
+// user (not their name or e-mail) and hashed in a slot of the hash gate.
+func (s *Access) SetPasswordWithLink(ctx context.Context, secret, password, clientIP string) (domain.User, error) {
+	u, err := s.PasswordLinkUser(ctx, secret, clientIP)
 	if err != nil {
 		return domain.User{}, err
 	}

@@ -268,7 +268,7 @@ func TestPasswordLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := f.access.PasswordLinkUser(ctx, secret); err != nil || got.ID != u.ID {
+	if got, err := f.access.PasswordLinkUser(ctx, secret, "10.0.0.1"); err != nil || got.ID != u.ID {
 		t.Fatalf("PasswordLinkUser = %v, %v", got.ID, err)
 	}
 	if _, err := f.access.SetPasswordWithLink(ctx, secret, "short", "10.0.0.9"); domain.ErrorCode(err) != domain.CodeInvalid {
@@ -292,11 +292,11 @@ func TestPasswordLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.access.PasswordLinkUser(ctx, old); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := f.access.PasswordLinkUser(ctx, old, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("replaced link = %v, want not_found", err)
 	}
 	f.clock.t = t0.Add(service.PasswordLinkLifetime + time.Minute)
-	if _, err := f.access.PasswordLinkUser(ctx, newer); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := f.access.PasswordLinkUser(ctx, newer, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("expired link = %v, want not_found", err)
 	}
 }

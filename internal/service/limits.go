@@ -28,8 +28,10 @@ type hashGate struct {
 func newHashGate(n int) *hashGate {
 	// Waiting costs a goroutine, not a hash's memory: the queue is long
 	// enough for a busy office's morning (and a parallel test suite), and
-	// still bounded, so a flood is turned away at once.
-	return &hashGate{slots: make(chan struct{}, n), queue: int64(32 * n), wait: 10 * time.Second}
+	// still bounded, so a flood is turned away at once; a waiter gives up
+	// well within the request's own timeout, so the answer is a 429, not
+	// a timeout.
+	return &hashGate{slots: make(chan struct{}, n), queue: int64(32 * n), wait: 4 * time.Second}
 }
 
 // gate is the process's hash gate: one slot per core.
@@ -100,11 +102,19 @@ func (a *attempt) filled() []string {
 
 // succeeded settles a successful attempt (its slots given back where the
 // limit counts failures only).
-func (a *attempt) succeeded(ctx context.Context) error { return a.st.Succeeded(ctx, a.IDs, a.slots...) }
+//
+// Settling outlives the request's context: a slot must be given back
+// even when the caller has given up (a timed-out request), or it would
+// count as a failure against the user.
+func (a *attempt) succeeded(ctx context.Context) error {
+	return a.st.Succeeded(context.WithoutCancel(ctx), a.IDs, a.slots...)
+}
 
 // abandoned gives the slots back when the attempt never got to its check
 // (the hash gate was busy): it was neither a success nor a failure.
-func (a *attempt) abandoned(ctx context.Context) error { return a.st.Release(ctx, a.IDs) }
+func (a *attempt) abandoned(ctx context.Context) error {
+	return a.st.Release(context.WithoutCancel(ctx), a.IDs)
+}
 
 // actionLimits is the per-user limits a service applies to business
 // actions: domain.ActionLimits, unless a test fixture that seeds data

@@ -81,7 +81,13 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 			checked: func(err error) bool { return fieldsOf(err)["current_password"] == "password.wrong" }},
 		"SetPasswordLink": {limit: domain.LimitPasswordLink,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
-				_, err := f.access.SetPasswordWithLink(ctx, fmt.Sprintf("guessed-link-%d", i), "a brand new passphrase", "10.0.0.77")
+				// Half with a password the rule refuses: the link is
+				// checked first, so no answer tells a live link apart.
+				pw := "a brand new passphrase"
+				if i%2 == 1 {
+					pw = "short"
+				}
+				_, err := f.access.SetPasswordWithLink(ctx, fmt.Sprintf("guessed-link-%d", i), pw, "10.0.0.77")
 				return err
 			},
 			right: func(ctx context.Context, f *accessFixture, _ int) error {
@@ -106,6 +112,20 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				return f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret.(string), f.clock.t), "10.0.0.88")
 			},
 			checked: func(err error) bool { return fieldsOf(err)["code"] == "factor.code_wrong" }},
+		"OpenPasswordLink": {limit: domain.LimitPasswordLink,
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				_, err := f.access.PasswordLinkUser(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.78")
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				secret, err := f.dir.IssuePasswordLink(ctx, f.admin, f.user.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = f.access.PasswordLinkUser(ctx, secret, "10.0.0.78")
+				return err
+			},
+			checked: func(err error) bool { return domain.ErrorCode(err) == domain.CodeNotFound }},
 	}
 	for _, l := range domain.Limits {
 		if l.FailuresOnly {

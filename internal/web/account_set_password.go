@@ -53,7 +53,7 @@ func (s *Server) renderSetPassword(w http.ResponseWriter, r *http.Request, statu
 // handleSetPasswordShow opens a one-time set-password link: the form, or
 // a 404 saying the link no longer works.
 func (s *Server) handleSetPasswordShow(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.access.PasswordLinkUser(r.Context(), chi.URLParam(r, "secret"))
+	u, err := s.access.PasswordLinkUser(r.Context(), chi.URLParam(r, "secret"), middleware.GetClientIP(r.Context()))
 	if err != nil {
 		return linkErr(err)
 	}
@@ -77,7 +77,7 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) error
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		// The link was not used up; show its form again (or the 404 if
 		// it stopped working meanwhile).
-		u, lerr := s.access.PasswordLinkUser(r.Context(), secret)
+		u, lerr := s.access.PasswordLinkUser(r.Context(), secret, middleware.GetClientIP(r.Context()))
 		if lerr != nil {
 			return linkErr(lerr)
 		}
