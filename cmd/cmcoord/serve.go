@@ -122,7 +122,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	}
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
-		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies})
+		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{
 		log:       log,
 		pool:      pool,

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
@@ -42,6 +43,10 @@ type Options struct {
 	// proxies append to X-Forwarded-For.
 	SecureCookies  bool
 	TrustedProxies int
+	// BaseURL is the address users reach cmcoord at (-base-url), for the
+	// set-password links the API hands out; never the request's Host,
+	// which the caller chooses. "" (a test server) uses the request's.
+	BaseURL string
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -55,13 +60,14 @@ type API struct {
 	exports   *service.Exports
 	summary   *service.Summary
 	sessions  *scs.SessionManager // nil: tokens only
+	baseURL   string
 	stack     httpface.Stack
 }
 
 // New returns the API over the services in o.
 func New(o Options) *API {
 	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports,
-		summary: o.Summary, sessions: o.Sessions}
+		summary: o.Summary, sessions: o.Sessions, baseURL: strings.TrimRight(o.BaseURL, "/")}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

@@ -119,3 +119,17 @@ func TestOwnStack(t *testing.T) {
 		t.Errorf("the panic is logged %d times at ERROR, want once:\n%s", n, logs.String())
 	}
 }
+
+// TestSetPasswordURLIgnoresHost: a set-password link is built on the
+// configured base URL, whatever Host or X-Forwarded-Proto the caller
+// sends (a poisoned link would hand the secret to another site).
+func TestSetPasswordURLIgnoresHost(t *testing.T) {
+	t.Parallel()
+	a := New(Options{BaseURL: "https://cmcoord.example.org/"})
+	r := httptest.NewRequest("POST", "http://evil.example/api/v1/users/7/password-link", nil)
+	r.Host = "evil.example"
+	r.Header.Set("X-Forwarded-Proto", "https")
+	if got, want := a.setPasswordURL(r, "s3cret"), "https://cmcoord.example.org/set-password/s3cret"; got != want {
+		t.Fatalf("setPasswordURL = %q, want %q", got, want)
+	}
+}

@@ -41,9 +41,13 @@ func (in userUpdateInput) applyTo(u domain.User) domain.User {
 }
 
 // setPasswordURL is the web page where the link's user chooses a
-// password, on the host the admin called. X-Forwarded-Proto may only
-// upgrade the scheme to https (a TLS-terminating proxy), never downgrade.
-func setPasswordURL(r *http.Request, secret string) string {
+// password, at the configured base URL. Only a server without one (a
+// test's) uses the host the admin called, where X-Forwarded-Proto may
+// only upgrade the scheme to https, never downgrade.
+func (a *API) setPasswordURL(r *http.Request, secret string) string {
+	if a.baseURL != "" {
+		return a.baseURL + "/set-password/" + secret
+	}
 	scheme := "http"
 	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
 		scheme = "https"
@@ -74,7 +78,7 @@ func (a *API) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := createdUserDTO{userDTO: newUserDTO(u)}
 	if secret != "" {
-		out.SetPasswordURL = setPasswordURL(r, secret)
+		out.SetPasswordURL = a.setPasswordURL(r, secret)
 	}
 	return writeJSON(w, http.StatusCreated, out)
 }
@@ -124,7 +128,7 @@ func (a *API) handleUserPasswordLink(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, passwordLinkDTO{SetPasswordURL: setPasswordURL(r, secret)})
+	return writeJSON(w, http.StatusOK, passwordLinkDTO{SetPasswordURL: a.setPasswordURL(r, secret)})
 }
 
 // handleUserSignOut ends every session of the user and revokes every API

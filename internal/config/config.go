@@ -114,7 +114,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.DataDir, "data-dir", env("CMCOORD_DATA_DIR", ".data"), "directory for a private PostgreSQL cluster (CMCOORD_DATA_DIR)")
 	fs.StringVar(&keepDB, "keep-db", env("CMCOORD_KEEP_DB", "false"), "leave a started cluster running on exit (CMCOORD_KEEP_DB)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
-	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", "http://127.0.0.1:8080"), "address users reach cmcoord at, for links in e-mail (BASE_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "address users reach cmcoord at, for links in e-mail, set-password links and the single sign-on redirect (BASE_URL; default http://<-addr>)")
 	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
 	fs.StringVar(&idle, "session-idle", env("CMCOORD_SESSION_IDLE", "2h"), "end a browser session after this long without a request (CMCOORD_SESSION_IDLE)")
 	fs.StringVar(&lifetime, "session-lifetime", env("CMCOORD_SESSION_LIFETIME", "12h"), "end a browser session this long after sign-in (CMCOORD_SESSION_LIFETIME)")
@@ -175,8 +175,13 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	if err := checkSMTPURL(c.SMTPURL); err != nil {
 		errs = append(errs, err)
 	}
+	if _, port, _ := net.SplitHostPort(c.Addr); c.BaseURL == "" && port != "0" {
+		c.BaseURL = "http://" + c.Addr // not set: where this instance listens
+	}
+	// With a port the system picks (tests) and no -base-url, no address
+	// is known before listening: links use the request's host.
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if u, err := url.Parse(c.BaseURL); c.BaseURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		errs = append(errs, fmt.Errorf("-base-url: %q is not an http:// or https:// address", c.BaseURL))
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -29,6 +29,15 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("Load defaults = %+v, rest %v", c, rest)
 		}
 	})
+	t.Run("BaseURLFollowsAddr", func(t *testing.T) {
+		t.Parallel()
+		for addr, want := range map[string]string{"127.0.0.1:8093": "http://127.0.0.1:8093", "127.0.0.1:0": ""} {
+			c, _, err := config.Load("serve", []string{"-addr", addr}, env(nil), io.Discard)
+			if err != nil || c.BaseURL != want {
+				t.Errorf("-addr %s: BaseURL = %q, %v; want %q", addr, c.BaseURL, err, want)
+			}
+		}
+	})
 	t.Run("EnvFallback", func(t *testing.T) {
 		t.Parallel()
 		c, _, err := config.Load("serve", nil, env(map[string]string{

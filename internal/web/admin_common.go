@@ -40,8 +40,18 @@ func pathCode(r *http.Request) (string, error) {
 	return code, nil
 }
 
-// requestBase returns the scheme and host the browser used, for absolute
-// links an admin passes on by other means (e-mail, chat).
+// linkBase is the base of absolute links an admin passes on by other
+// means (e-mail, chat): the configured base URL (-base-url), never the
+// request's Host, which the caller chooses; only a server without one (a
+// test's) uses requestBase.
+func (s *Server) linkBase(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	return requestBase(r)
+}
+
+// requestBase returns the scheme and host the browser used.
 func requestBase(r *http.Request) string {
 	scheme := "http://"
 	if r.TLS != nil {

@@ -152,7 +152,7 @@ func (s *Server) renderPasswordLink(w http.ResponseWriter, r *http.Request, titl
 		Title:         title,
 		Name:          u.Name,
 		Email:         u.Email,
-		Link:          requestBase(r) + "/set-password/" + secret,
+		Link:          s.linkBase(r) + "/set-password/" + secret,
 		LifetimeHours: int(service.PasswordLinkLifetime.Hours()),
 		EditURL:       "/admin/users/" + strconv.FormatInt(u.ID, 10),
 	}
