@@ -97,8 +97,52 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 	for _, k := range fields {
 		row.Details = append(row.Details, fmt.Sprintf("%s: %v", k, p.Record[k]))
 	}
-	for i, d := range row.Details {
-		row.Details[i] = strings.TrimSpace(d)
+	// What else an account event carries (how a sign-in was made, the
+	// step that failed, a token's name and scope…), as key: value.
+	var all map[string]any
+	_ = json.Unmarshal(e.Payload, &all)
+	extra := make([]string, 0, len(all))
+	for k, v := range all {
+		switch v.(type) {
+		case string, bool, float64:
+			if !dirlogShown[k] {
+				extra = append(extra, fmt.Sprintf("%s: %v", k, v))
+			}
+		}
 	}
+	sort.Strings(extra)
+	row.Details = append(row.Details, extra...)
+	for i, d := range row.Details {
+		row.Details[i] = visible(strings.TrimSpace(d))
+	}
+	row.Target, row.Actor = visible(row.Target), visible(row.Actor)
 	return row
+}
+
+// dirlogShown are the payload keys dirlogRow shows in their own way (or
+// not at all: an invitation's ID and dates, the roles before and after).
+var dirlogShown = map[string]bool{"label": true, "operation": true, "email": true, "address": true, "reason": true,
+	"invitation": true, "invited_at": true, "old": true, "new": true, "roles": true}
+
+// visible shows the characters that reorder text (bidirectional
+// embeddings, overrides, isolates and marks) as their code points: a
+// value anyone can type — an e-mail at sign-in — must not make the
+// security log read as something else ("moc.elpmaxe@nimda").
+func visible(s string) string {
+	if !strings.ContainsFunc(s, isBidiControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isBidiControl(r) {
+			fmt.Fprintf(&b, "[U+%04X]", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }

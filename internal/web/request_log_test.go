@@ -1,9 +1,12 @@
 package web_test
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // TestRequestLogNamesTheUser: the one line each request writes carries
@@ -31,5 +34,33 @@ func TestRequestLogNamesTheUser(t *testing.T) {
 	}
 	if !find("/login", "0") {
 		t.Errorf("no request line for /login with user_id=0")
+	}
+}
+
+// TestSecurityLogShowsWhatWasTyped: a value anyone can type — the e-mail
+// of a failed sign-in — cannot make the security log page read as
+// something else: characters that reorder text are shown as code points;
+// and an account event shows how it happened (the method of a sign-in).
+func TestSecurityLogShowsWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	spoof := "\u202egro.elpmaxe@nimda"
+	wantStatus(t, f.post(t, f.client(t), "/login", url.Values{"email": {spoof}, "password": {"not the password"}}), 401)
+	admin := f.signIn(t, "admin@example.org")
+	rows := testid(doc(t, f.get(t, admin, "/admin/audit")), "dirlog").Find("tbody tr")
+	failed, signedIn := "", ""
+	rows.Each(func(_ int, r *goquery.Selection) {
+		switch txt := r.Text(); {
+		case strings.Contains(txt, "Sign-in failed") && failed == "":
+			failed = txt
+		case strings.Contains(txt, "Signed in") && signedIn == "":
+			signedIn = txt
+		}
+	})
+	if strings.ContainsRune(failed, '\u202e') || !strings.Contains(failed, "[U+202E]gro.elpmaxe@nimda") {
+		t.Errorf("failed sign-in row = %q, want the override shown as [U+202E]", failed)
+	}
+	if !strings.Contains(signedIn, "method: password") {
+		t.Errorf("sign-in row = %q, want its method", signedIn)
 	}
 }
