@@ -141,6 +141,19 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 			}
 		}
 	}
+	// The directory (security) log's actions: derived, so a new event is
+	// documented.
+	if ev, ok := schemas["DirectoryEvent"].(map[string]any); ok {
+		if props, ok := ev["properties"].(map[string]any); ok {
+			if act, ok := props["action"].(map[string]any); ok {
+				enum := make([]any, len(domain.DirectoryActions))
+				for i, a := range domain.DirectoryActions {
+					enum[i] = a
+				}
+				act["enum"] = enum
+			}
+		}
+	}
 	if err := documentLimits(paths); err != nil {
 		return nil, err
 	}

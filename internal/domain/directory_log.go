@@ -81,17 +81,20 @@ const (
 // e-mail typed as the label, for a sign-in to an address with no
 // account); the payload's "address" is the client address.
 const (
-	DirSignedIn        = "account.signed_in"
-	DirSignInFailed    = "account.sign_in_failed"
-	DirLockedOut       = "account.locked_out" // the failure that starts a lockout
-	DirPasswordChanged = "account.password_changed"
-	DirPasswordSet     = "account.password_set" // through a set-password link
-	DirSessionsEnded   = "account.sessions_ended"
-	DirTokenCreated    = "account.token_created"
-	DirTokenRevoked    = "account.token_revoked"
-	DirFactorEnrolled  = "account.factor_enrolled"
-	DirFactorRemoved   = "account.factor_removed"
-	DirRecoveryUsed    = "account.recovery_code_used"
+	DirSignedIn     = "account.signed_in"
+	DirSignInFailed = "account.sign_in_failed"
+	DirLockedOut    = "account.locked_out" // the failure that starts a lockout
+	// A wrong current password, typed to confirm a change (a new
+	// password, a token) in a signed-in session.
+	DirPasswordCheckFailed = "account.password_check_failed"
+	DirPasswordChanged     = "account.password_changed"
+	DirPasswordSet         = "account.password_set" // through a set-password link
+	DirSessionsEnded       = "account.sessions_ended"
+	DirTokenCreated        = "account.token_created"
+	DirTokenRevoked        = "account.token_revoked"
+	DirFactorEnrolled      = "account.factor_enrolled"
+	DirFactorRemoved       = "account.factor_removed"
+	DirRecoveryUsed        = "account.recovery_code_used"
 	// New recovery codes replace the old ones (the user, with a current code).
 	DirRecoveryRegenerated = "account.recovery_codes_regenerated"
 	DirSSOLinked           = "account.sso_linked"
@@ -103,7 +106,7 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirUserDisabled, DirUserEnabled, DirPasswordLinkIssued, DirOperationCreated, DirOperationUpdated,
 	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
 	DirInvitationCancelled, DirInvitationDropped,
-	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
+	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordCheckFailed, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
 	DirSSOProviderCreated, DirSSOProviderUpdated,
 	DirRecoveryRegenerated}

@@ -259,7 +259,7 @@ func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenReque
 	if err := domain.CheckNewToken(by, in.NewToken, now); err != nil {
 		return "", domain.APIToken{}, err
 	}
-	if err := s.checkCurrentPassword(ctx, by.UserID, in.CurrentPassword, "token.needs_password"); err != nil {
+	if err := s.checkCurrentPassword(ctx, by.UserID, in.CurrentPassword, "token.needs_password", by.Address); err != nil {
 		return "", domain.APIToken{}, err
 	}
 	u, err := s.store.GetUser(ctx, by.UserID)
@@ -273,7 +273,10 @@ func (s *Access) CreateToken(ctx context.Context, by domain.Actor, in TokenReque
 // field error on current_password (noPassword when the user has none).
 // It is checked as at sign-in: a slot of domain.LimitPasswordCheck is
 // reserved first, so a stolen session cannot guess it at speed.
-func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassword string) error {
+//
+// A wrong password is in the security log (DirPasswordCheckFailed, from
+// address), with the lockout it starts when it fills the bucket.
+func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassword, address string) error {
 	wrong := func(key string) error {
 		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"current_password": key}}
 	}
@@ -300,6 +303,17 @@ func (s *Access) checkCurrentPassword(ctx context.Context, id int64, pw, noPassw
 		return err
 	}
 	if !ok {
+		u, err := s.store.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := logAccount(ctx, s.store, s.now, address, accountEntry(domain.DirPasswordCheckFailed, u, nil)); err != nil {
+			return err
+		}
+		try.user, try.address = id, address
+		if err := try.lockout(ctx, s.now); err != nil {
+			return err
+		}
 		return wrong("password.wrong")
 	}
 	return try.succeeded(ctx)
@@ -440,7 +454,7 @@ func (s *Access) ChangePassword(ctx context.Context, by domain.Actor, current, n
 	if err := mergeInvalid(domain.ValidateCurrentPassword(current), domain.ValidatePassword("new_password", next, by.Email, by.Name)); err != nil {
 		return domain.User{}, err
 	}
-	if err := s.checkCurrentPassword(ctx, by.UserID, current, "password.wrong"); err != nil {
+	if err := s.checkCurrentPassword(ctx, by.UserID, current, "password.wrong", by.Address); err != nil {
 		return domain.User{}, err
 	}
 	newHash, err := HashPassword(ctx, next)

@@ -594,6 +594,12 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 			}
 			return nil
 		}},
+		{action: domain.DirPasswordCheckFailed, target: domain.TargetUser, do: func() error {
+			if _, err := f.access.ChangePassword(ctx, f.admin, "not the password", "another long passphrase", nil); domain.ErrorCode(err) != domain.CodeInvalid {
+				t.Fatalf("wrong current password: %v", err)
+			}
+			return nil
+		}},
 		{action: domain.DirSignedIn, target: domain.TargetUser, do: func() error {
 			// A sign-in is logged when its session opens.
 			u, err := f.access.SignIn(ctx, "root@example.org", pw, "10.0.0.3")

@@ -73,6 +73,10 @@ type attempt struct {
 	st    *store.Store
 	slots []domain.Slot
 	store.Reservation
+	// user and address, when set, say whose account a failure that fills
+	// a bucket locks, and from where: lockout logs it.
+	user    int64
+	address string
 }
 
 // reserve takes a slot in each of slots before an attempt, in its own
@@ -98,6 +102,20 @@ func (a *attempt) filled() []string {
 		}
 	}
 	return out
+}
+
+// lockout logs, after a failed attempt, the lockout it starts when it
+// filled a bucket (DirLockedOut with the limits), as sign-in does.
+func (a *attempt) lockout(ctx context.Context, now func() time.Time) error {
+	filled := a.filled()
+	if len(filled) == 0 || a.user == 0 {
+		return nil
+	}
+	u, err := a.st.GetUser(ctx, a.user)
+	if err != nil {
+		return err
+	}
+	return logAccount(ctx, a.st, now, a.address, accountEntry(domain.DirLockedOut, u, map[string]any{"limits": filled}))
 }
 
 // succeeded settles a successful attempt (its slots given back where the

@@ -46,6 +46,10 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 		// right one; checked says an answer came from a check.
 		wrong, right func(ctx context.Context, f *accessFixture, i int) error
 		checked      func(err error) bool
+		// logsLockout: the failure that fills the bucket is in the
+		// security log as a lockout (a secret of an account; a link's
+		// guesses name no account).
+		logsLockout bool
 	}
 	unauthorized := func(err error) bool { return domain.ErrorCode(err) == domain.CodeUnauthorized }
 	places := map[string]place{
@@ -58,7 +62,7 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.9.9.9")
 				return err
 			},
-			checked: unauthorized},
+			checked: unauthorized, logsLockout: true},
 		"SignInAddress": {limit: domain.LimitSignInAddress,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
 				_, err := f.access.SignIn(ctx, fmt.Sprintf("nobody%d@nowhere.org", i), "wrong password!", "10.0.0.66")
@@ -68,7 +72,7 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66")
 				return err
 			},
-			checked: unauthorized},
+			checked: unauthorized, logsLockout: true},
 		"CurrentPassword": {limit: domain.LimitPasswordCheck,
 			wrong: func(ctx context.Context, f *accessFixture, _ int) error {
 				_, err := f.access.ChangePassword(ctx, f.anaActor(t), "wrong password!", "a brand new passphrase", nil)
@@ -78,7 +82,8 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				_, err := f.access.ChangePassword(ctx, f.anaActor(t), pw, "a brand new passphrase", nil)
 				return err
 			},
-			checked: func(err error) bool { return fieldsOf(err)["current_password"] == "password.wrong" }},
+			checked:     func(err error) bool { return fieldsOf(err)["current_password"] == "password.wrong" },
+			logsLockout: true},
 		"SetPasswordLink": {limit: domain.LimitPasswordLink,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
 				// Half with a password the rule refuses: the link is
@@ -179,6 +184,21 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 			}
 			if err := p.wrong(ctx, f, 2*burst); domain.ErrorCode(err) != domain.CodeRateLimited || isBusy(err) {
 				t.Fatalf("attempt after %d checks = %v, want rate_limited", checked, err)
+			}
+			if p.logsLockout {
+				page, err := f.dir.DirectoryLog(ctx, f.admin, 0, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				locked := 0
+				for _, e := range page.Items {
+					if e.Action == domain.DirLockedOut {
+						locked++
+					}
+				}
+				if locked != 1 {
+					t.Errorf("%d lockouts in the security log, want the one that filled the bucket", locked)
+				}
 			}
 			if err := p.right(ctx, f, 0); domain.ErrorCode(err) != domain.CodeRateLimited {
 				t.Fatalf("right secret while the bucket is full = %v, want rate_limited", err)

@@ -114,7 +114,7 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 	if err := codeShape(code, false); err != nil {
 		return nil, err
 	}
-	try, err := s.throttleSecondFactor(ctx, userID)
+	try, err := s.throttleSecondFactor(ctx, userID, address)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, add
 	if err := codeShape(code, true); err != nil {
 		return err
 	}
-	try, err := s.throttleSecondFactor(ctx, userID)
+	try, err := s.throttleSecondFactor(ctx, userID, address)
 	if err != nil {
 		return err
 	}
@@ -237,11 +237,14 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 // counted one after the other): a full bucket is CodeRateLimited and the
 // code is never checked. The caller settles it: succeeded on a right
 // code (which clears the failures), nothing on a wrong one (it counts).
-func (s *Access) throttleSecondFactor(ctx context.Context, userID int64) (*attempt, error) {
+func (s *Access) throttleSecondFactor(ctx context.Context, userID int64, address string) (*attempt, error) {
 	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
 		domain.Slot{Limit: domain.LimitSecondFactor, Key: userKey(userID)})
 	if domain.ErrorCode(err) == domain.CodeRateLimited {
 		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID)
+	}
+	if try != nil {
+		try.user, try.address = userID, address
 	}
 	return try, err
 }
@@ -254,6 +257,8 @@ func (s *Access) settle(ctx context.Context, try *attempt, err error) error {
 			if aerr := try.abandoned(ctx); aerr != nil {
 				s.log.ErrorContext(ctx, "give back a second-factor slot", "error", aerr)
 			}
+		} else if lerr := try.lockout(ctx, s.now); lerr != nil {
+			return lerr
 		}
 		return err
 	}
@@ -340,7 +345,7 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 	if err := codeShape(code, false); err != nil {
 		return nil, err
 	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +389,7 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 	if err := codeShape(code, false); err != nil {
 		return err
 	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID)
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
 	if err != nil {
 		return err
 	}
