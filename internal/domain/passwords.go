@@ -113,8 +113,9 @@ func CommonPassword(pw string) bool {
 }
 
 // predictable reports whether pw is one short unit repeated
-// ("abcabcabcabc", "aaaaaaaaaaaa") or a run of consecutive characters
-// ("123456789012", "abcdefghijkl", descending too).
+// ("abcabcabcabc", "aaaaaaaaaaaa"), a run of consecutive characters
+// ("123456789012", "abcdefghijkl", descending too) or a walk along the
+// keyboard ("qwertyuiopasdf").
 func predictable(pw string) bool {
 	r := []rune(compact(pw))
 	n := len(r)
@@ -145,7 +146,30 @@ func predictable(pw string) bool {
 			d = 0
 		}
 	}
-	return d != 0
+	return d != 0 || keyboardWalk(string(r))
+}
+
+// keyboardWalks are runs of neighbouring keys on common layouts (QWERTY,
+// AZERTY, QWERTZ), along the rows and down the columns.
+var keyboardWalks = []string{
+	"1234567890qwertyuiopasdfghjklzxcvbnm",
+	"1234567890azertyuiopqsdfghjklmwxcvbn",
+	"1234567890qwertzuiopasdfghjklyxcvbnm",
+	"1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+	"qazwsxedcrfvtgbyhnujmikolp",
+}
+
+// keyboardWalk reports whether c (compacted) is a run of neighbouring
+// keys ("qwertyuiopasdf", "1qaz2wsx3edc"), either way.
+func keyboardWalk(c string) bool {
+	rev := []rune(c)
+	slices.Reverse(rev)
+	for _, w := range keyboardWalks {
+		if strings.Contains(w, c) || strings.Contains(w, string(rev)) {
+			return true
+		}
+	}
+	return false
 }
 
 // personalPassword reports whether pw contains the account's e-mail

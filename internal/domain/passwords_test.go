@@ -32,6 +32,10 @@ func TestValidatePassword(t *testing.T) {
 		{"abcabcabcabc", "password.predictable"},
 		{"123456789012", "password.predictable"},
 		{"zyxwvutsrqpo", "password.predictable"},
+		{"qwertyuiopasdf", "password.predictable"},
+		{"QWERTYUIOPASDFGH", "password.predictable"},
+		{"mnbvcxzlkjhg", "password.predictable"},
+		{"azertyuiopqsd", "password.predictable"},
 		{"maria.lopez@ngo.example.org", "password.personal"},
 		{"my name is maria.lopez", "password.personal"},
 		{"María López 1984!", "password.personal"}, // the whole name (case and spaces ignored)
