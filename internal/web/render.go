@@ -148,6 +148,10 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 	for i := range langs {
 		langs[i].Current = langs[i].Code == i18n.FromContext(ctx).Lang()
 	}
+	version := s.version
+	if a.Anonymous() { // nothing diagnostic for anonymous visitors
+		version = ""
+	}
 	return components.Shell{
 		Languages:  langs,
 		Return:     r.URL.RequestURI(),
@@ -155,7 +159,7 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 		Title:      title,
 		Nav:        nav,
 		Flash:      s.takeFlash(w, r),
-		Version:    s.version,
+		Version:    version,
 		UserName:   a.Name,
 		SignedIn:   !a.Anonymous(),
 		Unread:     unread,

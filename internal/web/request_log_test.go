@@ -64,3 +64,17 @@ func TestSecurityLogShowsWhatWasTyped(t *testing.T) {
 		t.Errorf("sign-in row = %q, want its method", signedIn)
 	}
 }
+
+// TestVersionOnlyForUsers: the build version is diagnostic; the pages of
+// an anonymous visitor do not show it, a signed-in user's do.
+func TestVersionOnlyForUsers(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustUser(t, "ana@example.org", 0)
+	if body := f.get(t, f.client(t), "/login").body; strings.Contains(body, "Version") {
+		t.Error("the sign-in page shows the build version")
+	}
+	if body := f.get(t, f.signIn(t, "ana@example.org"), "/profile").body; !strings.Contains(body, "Version") {
+		t.Error("a signed-in user's page does not show the build version")
+	}
+}
