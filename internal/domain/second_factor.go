@@ -20,6 +20,10 @@ const (
 	// waits for its second step (a code, or enrolment) before it must
 	// start again.
 	SecondStepLifetime = 5 * time.Minute
+	// RecentSignIn is how recently a session must have opened for a user
+	// with no password (single sign-on only) to change their own
+	// authenticators: there is no password to ask them again (ASVS 3.7.1).
+	RecentSignIn = 10 * time.Minute
 )
 
 // SecondFactorRoles are the roles an operation's policy requires a second
@@ -67,4 +71,7 @@ type Enrolment struct {
 	URI string
 	// QR is a PNG image of URI.
 	QR []byte
+	// HasPassword: confirming it from the profile asks for the password;
+	// a user with none must have signed in within RecentSignIn.
+	HasPassword bool
 }

@@ -104,7 +104,7 @@ func enrolmentOf(u domain.User, secret string) (domain.Enrolment, error) {
 	if err := png.Encode(&buf, img); err != nil {
 		return domain.Enrolment{}, fmt.Errorf("qr code png of user %d: %w", u.ID, err)
 	}
-	return domain.Enrolment{Secret: key.Secret(), URI: key.URL(), QR: buf.Bytes()}, nil
+	return domain.Enrolment{Secret: key.Secret(), URI: key.URL(), QR: buf.Bytes(), HasPassword: u.HasPassword}, nil
 }
 
 // ConfirmEnrolment confirms user userID's pending factor with a code of
@@ -151,6 +151,52 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 		return logAccount(ctx, st, s.now, address, accountEntry(domain.DirFactorEnrolled, u, nil))
 	})
 	return codes, s.settle(ctx, try, err)
+}
+
+// OwnEnrolment is what a signed-in user confirms their own factor with,
+// from the profile.
+type OwnEnrolment struct {
+	Code string
+	// CurrentPassword re-authenticates the user: a stolen session cannot
+	// add a factor (which would outlive a password reset) without it.
+	CurrentPassword string
+	// SessionToken is the asking browser's session: a user with no
+	// password must have opened it within domain.RecentSignIn.
+	SessionToken string
+}
+
+// ConfirmOwnEnrolment confirms the actor's pending factor from their
+// profile, once they proved again who they are (reauthenticate), and
+// returns the recovery codes. The forced enrolment of a sign-in, right
+// after its first factor, is ConfirmEnrolment.
+func (s *Access) ConfirmOwnEnrolment(ctx context.Context, by domain.Actor, in OwnEnrolment) ([]string, error) {
+	if by.Anonymous() || by.ReadOnly {
+		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err := s.reauthenticate(ctx, by.UserID, in.CurrentPassword, in.SessionToken); err != nil {
+		return nil, err
+	}
+	return s.ConfirmEnrolment(ctx, by.UserID, in.Code, by.Address)
+}
+
+// reauthenticate is nil when the user proves again, now, that they are
+// at the keyboard: with their current password, checked as for a new
+// token (checkCurrentPassword, throttled); a user with no password
+// (single sign-on only) with a session opened within
+// domain.RecentSignIn, otherwise told to sign in again.
+func (s *Access) reauthenticate(ctx context.Context, userID int64, password, sessionToken string) error {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.HasPassword {
+		return s.checkCurrentPassword(ctx, userID, password, "password.wrong")
+	}
+	opened, err := s.store.UserSessionOpened(ctx, userID, sessionToken)
+	if domain.ErrorCode(err) == domain.CodeNotFound || err == nil && s.now().Sub(opened) > domain.RecentSignIn {
+		return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"code": "factor.sign_in_again"}}
+	}
+	return err
 }
 
 // VerifySecondFactor checks the second step of user userID's sign-in: a

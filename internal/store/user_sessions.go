@@ -105,6 +105,14 @@ func (s *Store) UserSessionID(ctx context.Context, token string) (int64, error) 
 	return id, dbErr(err, "user session id")
 }
 
+// UserSessionOpened returns when user userID's recorded session with
+// token opened (signed in); CodeNotFound when there is none.
+func (s *Store) UserSessionOpened(ctx context.Context, userID int64, token string) (time.Time, error) {
+	var at time.Time
+	err := s.db.QueryRow(ctx, `SELECT created_at FROM user_sessions WHERE token = $1 AND user_id = $2`, token, userID).Scan(&at)
+	return at, dbErr(err, "user session opened")
+}
+
 // EndUserSession deletes session id of user userID from the session
 // store, so it is gone at its next request. Another user's session, or
 // one already ended, is CodeNotFound.

@@ -72,9 +72,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 // them on to next (a local path), to the form they were typing when their
 // last session ended, or to the second step.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) error {
-	dest, err := s.openSession(w, r, u, next, how)
+	dest, fl, err := s.openSession(w, r, u, next, how)
 	if err != nil {
 		return err
+	}
+	if fl != nil { // said on the page it goes to
+		s.setFlash(w, fl.kind, fl.id)
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/reqctx"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
@@ -44,20 +45,28 @@ func secondStepPassed(r *http.Request, userID int64) bool {
 	return id != 0 && id == userID
 }
 
+// signInFlash is the message a completed sign-in says on the page it
+// lands on.
+type signInFlash struct {
+	kind components.FlashKind
+	id   string
+}
+
 // openSession is startSession's work: it signs u in on this browser and
-// returns where to go — unless u has a second factor, or the rule
-// requires one of them, and this request has not passed it: then the
-// sign-in is left pending and it returns the second step's page.
-func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) (string, error) {
+// returns where to go and what to say there — unless u has a second
+// factor, or the rule requires one of them, and this request has not
+// passed it: then the sign-in is left pending and it returns the second
+// step's page (and no message).
+func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.User, next string, how service.SignInMethod) (string, *signInFlash, error) {
 	ctx := r.Context()
 	if !secondStepPassed(r, u.ID) {
 		f, err := s.access.SecondFactor(ctx, u.ID)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if f.Enrolled || f.Required {
 			if err := s.sessions.RenewToken(ctx); err != nil {
-				return "", err
+				return "", nil, err
 			}
 			s.sessions.Remove(ctx, httpface.SessionUserID)
 			s.sessions.Remove(ctx, httpface.SessionEpoch)
@@ -70,33 +79,31 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, u domain.Us
 				s.sessions.Put(ctx, sessionPendingHow, string(b))
 			}
 			if !f.Enrolled {
-				return "/login/enrol", nil
+				return "/login/enrol", nil, nil
 			}
-			return "/login/2fa", nil
+			return "/login/2fa", nil, nil
 		}
 	}
 	s.clearPending(ctx)
 	// A new session token on sign-in: a token planted before cannot be
 	// ridden afterwards (no session fixation).
 	if err := s.sessions.RenewToken(ctx); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	s.sessions.Put(ctx, httpface.SessionUserID, u.ID)
 	s.sessions.Put(ctx, httpface.SessionEpoch, u.SessionEpoch)
 	if err := s.recordSession(r, u, how); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	logger(ctx).InfoContext(ctx, "signed in", "user_id", u.ID)
 	kept, err := s.afterSignIn(w, r, u.ID)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if kept != "" { // back to the form typed before the session ended
-		s.setFlash(w, components.FlashInfo, "kept.restored")
-		return kept, nil
+		return kept, &signInFlash{components.FlashInfo, "kept.restored"}, nil
 	}
-	s.setFlash(w, components.FlashSuccess, "login.welcome")
-	return safeNext(next), nil
+	return safeNext(next), &signInFlash{components.FlashSuccess, "login.welcome"}, nil
 }
 
 func (s *Server) clearPending(ctx context.Context) {
@@ -159,6 +166,7 @@ func (s *Server) renderSecondStep(w http.ResponseWriter, r *http.Request, status
 	code := codeField(f, "code", "factor.code")
 	code.Hint = i18n.T(r.Context(), "factor.code_hint")
 	v := pages.SecondStepView{Shell: s.shell(w, r, i18n.T(r.Context(), "factor.step_title")), Code: code}
+	v.Shell.SigningIn = true
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.SecondStep(v))
 }
@@ -242,6 +250,12 @@ func (s *Server) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 		Code:     codeField(f, "code", "factor.code"),
 	}
 	v.Code.Inputmode = "numeric"
+	v.Shell.SigningIn = required    // the sign-in's enrolment: pending, not signed out
+	if !required && e.HasPassword { // from the profile: prove it is them (ConfirmOwnEnrolment)
+		pw := passwordField(f, "current_password", "profile.current_password", "current-password")
+		pw.Hint = i18n.T(r.Context(), "factor.password_hint")
+		v.Password = &pw
+	}
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Enrol(v))
 }
@@ -314,17 +328,38 @@ func (s *Server) handleSignInEnrol(w http.ResponseWriter, r *http.Request) error
 	default:
 		return err
 	}
-	dest, err := s.openSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next, p.how)
+	ctx := r.Context()
+	dest, fl, err := s.openSession(w, withSecondStepPassed(r, p.user.ID), p.user, p.next, p.how)
 	if err != nil {
 		return err
 	}
-	return s.renderCodes(w, r, codes, dest)
+	// The codes page is the first of the session: its header shows the
+	// user signed in, and it says the sign-in's welcome itself (a message
+	// for the page after, the restored form's, waits for that page).
+	a, err := s.access.SessionActor(ctx, p.user.ID, p.user.SessionEpoch, s.sessions.Token(ctx), middleware.GetClientIP(ctx))
+	if err != nil {
+		return err
+	}
+	a.Address = middleware.GetClientIP(ctx)
+	r = r.WithContext(reqctx.With(ctx, reqctx.Auth{Actor: a, Via: reqctx.ViaSession}))
+	var now *components.Flash
+	if fl != nil && fl.kind == components.FlashSuccess {
+		now = &components.Flash{Kind: fl.kind, Message: i18n.T(ctx, fl.id)}
+	} else if fl != nil {
+		s.setFlash(w, fl.kind, fl.id)
+	}
+	return s.renderCodes(w, r, codes, dest, now)
 }
 
-func (s *Server) renderCodes(w http.ResponseWriter, r *http.Request, codes []string, next string) error {
+// renderCodes shows the recovery codes once; flash, when not nil, is said
+// on this page.
+func (s *Server) renderCodes(w http.ResponseWriter, r *http.Request, codes []string, next string, flash *components.Flash) error {
 	w.Header().Set("Cache-Control", "no-store")
-	return s.render(w, r, http.StatusOK, pages.RecoveryCodes(pages.RecoveryCodesView{
-		Shell: s.shell(w, r, i18n.T(r.Context(), "factor.codes_title")), Codes: codes, Continue: next}))
+	shell := s.shell(w, r, i18n.T(r.Context(), "factor.codes_title"))
+	if flash != nil {
+		shell.Flash = flash
+	}
+	return s.render(w, r, http.StatusOK, pages.RecoveryCodes(pages.RecoveryCodesView{Shell: shell, Codes: codes, Continue: next}))
 }
 
 // handleFactorEnrolShow starts (or shows again) a signed-in user's own
@@ -342,14 +377,16 @@ func (s *Server) handleFactorEnrolQR(w http.ResponseWriter, r *http.Request) err
 	return s.writeQR(w, r, actor(r).UserID)
 }
 
-// handleFactorEnrol confirms the profile's enrolment and shows the
-// recovery codes once.
+// handleFactorEnrol confirms the profile's enrolment, given the current
+// password (or, with none, a recent sign-in), and shows the recovery
+// codes once.
 func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
 	a := actor(r)
-	codes, err := s.access.ConfirmEnrolment(r.Context(), a.UserID, r.PostForm.Get("code"), a.Address)
+	codes, err := s.access.ConfirmOwnEnrolment(r.Context(), a, service.OwnEnrolment{Code: r.PostForm.Get("code"),
+		CurrentPassword: r.PostForm.Get("current_password"), SessionToken: s.sessions.Token(r.Context())})
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
@@ -359,7 +396,7 @@ func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error
 	default:
 		return err
 	}
-	return s.renderCodes(w, r, codes, "/profile")
+	return s.renderCodes(w, r, codes, "/profile", nil)
 }
 
 // handleRecoveryRegenerate replaces the user's recovery codes, given a
@@ -378,7 +415,7 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 	default:
 		return err
 	}
-	return s.renderCodes(w, r, codes, "/profile")
+	return s.renderCodes(w, r, codes, "/profile", nil)
 }
 
 // handleFactorRemove removes the user's factor, given a current code.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
@@ -166,6 +168,12 @@ func TestSignInMustEnrol(t *testing.T) {
 			r := f.get(t, c, "/login/enrol")
 			wantStatus(t, r, http.StatusOK)
 			page := doc(t, r)
+			if testid(page, "signin-link").Length() != 0 || testid(page, "signout-form").Length() != 0 {
+				t.Error("the pending sign-in's enrolment page offers to sign in (or out) in its header")
+			}
+			if page.Find("#current_password").Length() != 0 {
+				t.Error("the sign-in's enrolment asks the password typed a moment ago")
+			}
 			if page.Find("script").Length() != 0 {
 				t.Error("the enrolment page has a script")
 			}
@@ -193,12 +201,30 @@ func TestSignInMustEnrol(t *testing.T) {
 			if r.Header.Get("Cache-Control") != "no-store" {
 				t.Errorf("recovery codes page Cache-Control %q", r.Header.Get("Cache-Control"))
 			}
+			// The codes page is the session's first: signed in in its
+			// header, the welcome said here and not again on the next page.
+			if testid(page, "signout-form").Length() != 1 || testid(page, "signin-link").Length() != 0 {
+				t.Error("the recovery codes page's header does not show the user signed in")
+			}
+			if got := testid(page, "flash").Text(); !strings.Contains(got, "You are signed in") {
+				t.Errorf("codes page flash %q, want the welcome", got)
+			}
+			if !strings.Contains(testid(page, "recovery-codes").Text(), "Copy them now: they will not be shown again") {
+				t.Error("the codes page speaks of one code")
+			}
+			next := doc(t, f.get(t, c, "/profile"))
+			if testid(next, "flash").Length() != 0 {
+				t.Errorf("a stale flash after the codes page: %q", testid(next, "flash").Text())
+			}
 			if !f.signedInAs(t, c, email) {
 				t.Fatal("not signed in after enrolling")
 			}
 			// Next time: the code.
 			c = f.client(t)
 			wantRedirect(t, f.post(t, c, "/login", url.Values{"email": {email}, "password": {testPassword}}), "/login/2fa")
+			if p := doc(t, f.get(t, c, "/login/2fa")); testid(p, "signin-link").Length() != 0 || testid(p, "signout-form").Length() != 0 {
+				t.Error("the pending sign-in's code page offers to sign in (or out) in its header")
+			}
 			wantRedirect(t, f.post(t, c, "/login/2fa", url.Values{"code": {d.Code(t)}}), "/")
 		})
 	}
@@ -222,12 +248,19 @@ func TestProfileSecondFactor(t *testing.T) {
 		t.Fatal("the profile's enrolment page is not the optional one with its QR code")
 	}
 	d := totptest.NewDevice(testid(page, "factor-secret").Text(), f.authClock)
-	r := f.post(t, c, "/profile/factor", url.Values{"code": {d.Code(t)}})
+	r := f.post(t, c, "/profile/factor", url.Values{"code": {d.Code(t)}, "current_password": {testPassword}})
 	wantStatus(t, r, http.StatusOK)
 	if testid(doc(t, r), "recovery-code").Length() != domain.RecoveryCodeCount {
 		t.Fatal("no recovery codes after enrolling")
 	}
+	if p := doc(t, r); testid(p, "signout-form").Length() != 1 || testid(p, "flash").Length() != 0 {
+		t.Error("the profile's codes page: not shown signed in, or a stale flash")
+	}
 	wantRedirect(t, f.get(t, c, "/profile/factor"), "/profile")
+	page = doc(t, f.get(t, c, "/profile"))
+	if testid(page, "flash").Length() != 0 || !strings.HasPrefix(testid(page, "factor-status").Text(), "Second factor set up on ") {
+		t.Errorf("profile after enrolling: flash %q, status %q", testid(page, "flash").Text(), testid(page, "factor-status").Text())
+	}
 	// New recovery codes: a wrong code is said next to its own field.
 	r = f.post(t, c, "/profile/factor/recovery-codes", url.Values{"regenerate_code": {"12345"}})
 	wantStatus(t, r, http.StatusUnprocessableEntity)
@@ -257,6 +290,12 @@ func TestProfileSecondFactor(t *testing.T) {
 	id := "/admin/users/" + strconv.FormatInt(bea.ID, 10)
 	if testid(doc(t, f.get(t, admin, id)), "user-factor-reset").Length() != 1 {
 		t.Fatal("the user page offers no reset")
+	}
+	// Only the true sentences: a required factor that is set up is not
+	// "set up at their next sign-in".
+	own := doc(t, f.get(t, admin, "/admin/users/"+strconv.FormatInt(f.admin.UserID, 10)))
+	if testid(own, "user-factor-status").Text() != "A second factor is set up." || testid(own, "user-factor-required").Length() != 0 {
+		t.Errorf("enrolled and required: %q, required note %d", testid(own, "user-factor-status").Text(), testid(own, "user-factor-required").Length())
 	}
 	wantStatus(t, f.post(t, beaClient, id+"/factor-reset", nil), http.StatusForbidden)
 	wantRedirect(t, f.post(t, admin, id+"/factor-reset", nil), id)
@@ -289,4 +328,150 @@ func TestPolicyEndsSessions(t *testing.T) {
 		t.Fatal("still signed in without the factor the operation now requires")
 	}
 	wantRedirect(t, f.post(t, f.client(t), "/login", url.Values{"email": {"omar@example.org"}, "password": {testPassword}}), "/login/enrol")
+}
+
+// TestProfileAuthenticatorsNeedProof: with a signed-in session alone (what
+// a stolen cookie gives), every route of the profile that changes the
+// user's own authenticators is refused — 422 with the message next to
+// the field of the missing (or wrong) proof — and changes nothing; with
+// the proof (the current password; a current code for an existing
+// factor) enrolment goes through. A user with no password (single
+// sign-on only) proves it by a recent sign-in instead.
+func TestProfileAuthenticatorsNeedProof(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	ctx := t.Context()
+	ana := f.mustUser(t, "ana@example.org", 0)
+	c := f.signIn(t, ana.Email)
+	page := doc(t, f.get(t, c, "/profile/factor"))
+	if page.Find("#current_password").Length() != 1 {
+		t.Fatal("the profile's enrolment form asks no password")
+	}
+	d := totptest.NewDevice(testid(page, "factor-secret").Text(), f.authClock)
+	enrolled := func() bool {
+		sf, err := f.access.SecondFactor(ctx, ana.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sf.Enrolled
+	}
+	tokens := func() int {
+		a, err := f.access.Actor(ctx, ana.ID, ana.SessionEpoch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := f.access.ListTokens(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	passwordKept := func() bool {
+		_, err := f.access.SignIn(ctx, ana.Email, testPassword, "10.0.0.1")
+		return err == nil
+	}
+	var recovery []string
+	type route struct {
+		path, field string
+		form        url.Values // all but the proof
+		needs       bool       // the route needs a confirmed factor
+		unchanged   func() bool
+	}
+	routes := []route{
+		{"/profile/factor", "current_password", url.Values{"code": {""}}, false, func() bool { return !enrolled() }},
+		{"/profile/tokens", "token_password", url.Values{"token_name": {"stolen"}, "token_scope": {"full"}, "token_expires": {"90"}}, false,
+			func() bool { return tokens() == 0 }},
+		{"/profile/password", "current_password", url.Values{"new_password": {"a brand new passphrase 42"}, "password_confirm": {"a brand new passphrase 42"}}, false,
+			passwordKept},
+		{"/profile/factor/recovery-codes", "regenerate_code", url.Values{}, true, func() bool {
+			// The old codes still work: none were replaced.
+			code := recovery[0]
+			recovery = recovery[1:]
+			return f.access.VerifySecondFactor(ctx, ana.ID, code, "10.0.0.1") == nil
+		}},
+		{"/profile/factor/remove", "remove_code", url.Values{}, true, enrolled},
+	}
+	for _, enrolledYet := range []bool{false, true} {
+		if enrolledYet { // the happy path: the code and the password
+			r := f.post(t, c, "/profile/factor", url.Values{"code": {d.Code(t)}, "current_password": {testPassword}})
+			wantStatus(t, r, http.StatusOK)
+			codes := doc(t, r).Find(`[data-testid="recovery-code"]`)
+			if codes.Length() != domain.RecoveryCodeCount {
+				t.Fatalf("%d recovery codes after enrolling with the password", codes.Length())
+			}
+			recovery = codes.Map(func(_ int, s *goquery.Selection) string { return s.Text() })
+		}
+		for _, rt := range routes {
+			if rt.needs != enrolledYet {
+				continue
+			}
+			for _, proof := range []string{"", "wrong"} {
+				t.Run(rt.path+"/"+map[string]string{"": "missing", "wrong": "wrong"}[proof], func(t *testing.T) {
+					form := url.Values{}
+					for k, v := range rt.form {
+						form[k] = v
+					}
+					if rt.path == "/profile/factor" {
+						form.Set("code", d.Code(t)) // the right code: only the password is missing
+					}
+					if proof == "wrong" {
+						form.Set(rt.field, "not the password 123")
+						if strings.HasSuffix(rt.field, "_code") {
+							form.Set(rt.field, "000000")
+						}
+					}
+					r := f.post(t, c, rt.path, form)
+					wantStatus(t, r, http.StatusUnprocessableEntity)
+					page := doc(t, r)
+					if page.Find("#"+rt.field+"[aria-invalid]").Length() != 1 || strings.TrimSpace(page.Find("#"+rt.field+"-error").Text()) == "" {
+						t.Errorf("POST %s without its proof: no message next to %s:\n%.600s", rt.path, rt.field, r.body)
+					}
+					if !rt.unchanged() {
+						t.Fatalf("POST %s without its proof changed something", rt.path)
+					}
+				})
+			}
+		}
+	}
+
+	// No password (single sign-on only): a session opened within
+	// domain.RecentSignIn enrols with the code alone; an older one is
+	// told to sign in again, and nothing is enrolled.
+	for _, tt := range []struct {
+		email string
+		age   time.Duration
+		want  int
+	}{
+		{"fresh@example.org", 0, http.StatusOK},
+		{"stale@example.org", domain.RecentSignIn + time.Minute, http.StatusUnprocessableEntity},
+	} {
+		t.Run("sso/"+tt.email, func(t *testing.T) {
+			u := f.mustUser(t, tt.email, 0)
+			c := f.signIn(t, u.Email)
+			if _, err := f.pool.Exec(ctx, `UPDATE users SET password_hash = NULL WHERE id = $1`, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.pool.Exec(ctx, `UPDATE user_sessions SET created_at = created_at - $2::interval WHERE user_id = $1`,
+				u.ID, tt.age.String()); err != nil {
+				t.Fatal(err)
+			}
+			page := doc(t, f.get(t, c, "/profile/factor"))
+			if page.Find("#current_password").Length() != 0 {
+				t.Fatal("a user with no password is asked for one")
+			}
+			d := totptest.NewDevice(testid(page, "factor-secret").Text(), f.authClock)
+			r := f.post(t, c, "/profile/factor", url.Values{"code": {d.Code(t)}})
+			wantStatus(t, r, tt.want)
+			sf, err := f.access.SecondFactor(ctx, u.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sf.Enrolled != (tt.want == http.StatusOK) {
+				t.Fatalf("enrolled = %v after %d", sf.Enrolled, r.StatusCode)
+			}
+			if tt.want != http.StatusOK && !strings.Contains(doc(t, r).Find("#code-error").Text(), "sign in again") {
+				t.Errorf("a stale session is not told to sign in again:\n%.600s", r.body)
+			}
+		})
+	}
 }

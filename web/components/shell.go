@@ -14,6 +14,9 @@ type Shell struct {
 	// SignedIn shows the user's name and the sign-out button.
 	SignedIn bool
 	UserName string
+	// SigningIn: a sign-in waits for its second step (not signed in, not
+	// signed out either): the header offers neither; the page cancels.
+	SigningIn bool
 	// Unread is how many of the signed-in user's notifications are
 	// unread; the navigation names it in its link.
 	Unread int

@@ -23,6 +23,9 @@ type EnrolView struct {
 	URI      string
 	Action   string // where the form posts
 	Code     components.Field
+	// Password asks for the current password (from the profile, when the
+	// user has one); nil otherwise.
+	Password *components.Field
 	Errors   []components.FormError
 }
 
