@@ -173,7 +173,7 @@ func (s *Access) ConfirmOwnEnrolment(ctx context.Context, by domain.Actor, in Ow
 	if by.Anonymous() || by.ReadOnly {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	if err := s.reauthenticate(ctx, by.UserID, in.CurrentPassword, in.SessionToken); err != nil {
+	if err := s.reauthenticate(ctx, by.UserID, in.CurrentPassword, in.SessionToken, by.Address); err != nil {
 		return nil, err
 	}
 	return s.ConfirmEnrolment(ctx, by.UserID, in.Code, by.Address)
@@ -184,13 +184,13 @@ func (s *Access) ConfirmOwnEnrolment(ctx context.Context, by domain.Actor, in Ow
 // token (checkCurrentPassword, throttled); a user with no password
 // (single sign-on only) with a session opened within
 // domain.RecentSignIn, otherwise told to sign in again.
-func (s *Access) reauthenticate(ctx context.Context, userID int64, password, sessionToken string) error {
+func (s *Access) reauthenticate(ctx context.Context, userID int64, password, sessionToken, address string) error {
 	u, err := s.store.GetUser(ctx, userID)
 	if err != nil {
 		return err
 	}
 	if u.HasPassword {
-		return s.checkCurrentPassword(ctx, userID, password, "password.wrong")
+		return s.checkCurrentPassword(ctx, userID, password, "password.wrong", address)
 	}
 	opened, err := s.store.UserSessionOpened(ctx, userID, sessionToken)
 	if domain.ErrorCode(err) == domain.CodeNotFound || err == nil && s.now().Sub(opened) > domain.RecentSignIn {
