@@ -295,7 +295,7 @@ func documentLimits(paths map[string]any) error {
 					"content": map[string]any{"application/json": map[string]any{
 						"schema": map[string]any{"$ref": "#/components/schemas/Error"},
 						"example": map[string]any{"error": map[string]any{"code": "rate_limited",
-							"message":    "You have done this many times in a short while. Nothing was saved; what you typed is still here. Wait 1 minute and try again.",
+							"message":    "You have done this many times in a short while. Nothing was saved. Wait 1 minute and try again.",
 							"message_id": "limit.action", "request_id": "api-host/Xk3v9QaB-000042"}}}},
 				}
 				found[id] = true
