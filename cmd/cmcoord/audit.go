@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 
 	"github.com/cmcoord/cmcoord/internal/config"
+	"github.com/cmcoord/cmcoord/internal/service"
 )
 
 // errAuditBroken is returned (exit status 1) when an audit chain (a
@@ -14,11 +19,32 @@ import (
 // are already on stdout.
 var errAuditBroken = errors.New("audit trail does not verify")
 
-// runAudit handles `cmcoord audit verify`: it walks every request's chain
-// of events and the directory log's chain, recomputing each hash, and
-// names the first entry of each that does not verify. It never migrates
-// or changes anything.
-func runAudit(ctx context.Context, e env, cfg config.Config, _ []string) error {
+// auditOpts are the flags of `cmcoord audit verify`.
+type auditOpts struct {
+	head string // -directory-head SEQ:HASH
+}
+
+func (o *auditOpts) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.head, "directory-head", "", "a head of the directory log printed by an earlier run (SEQ:HASH): the log must still hold it")
+}
+
+// run handles `cmcoord audit verify`: it walks every request's chain of
+// events and the directory log's chain, recomputing each hash, and names
+// the first entry of each that does not verify; it prints the directory
+// log's head, to keep outside cmcoord and pass back with
+// -directory-head, which then also catches newest entries removed. It
+// never migrates or changes anything.
+func (o *auditOpts) run(ctx context.Context, e env, cfg config.Config, _ []string) error {
+	var anchor *service.Anchor
+	if o.head != "" {
+		seq, h, ok := strings.Cut(o.head, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		hash, herr := hex.DecodeString(h)
+		if !ok || err != nil || n < 1 || herr != nil || len(hash) != 32 {
+			return errors.New("audit verify: -directory-head is SEQ:HASH as printed by an earlier run")
+		}
+		anchor = &service.Anchor{Seq: n, Hash: hash}
+	}
 	log := newLogger(cfg, e.stderr)
 	slog.SetDefault(log)
 	cfg.NoMigrate = true
@@ -31,7 +57,7 @@ func runAudit(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := a.directory.VerifyDirectoryLog(ctx)
+	dir, err := a.directory.VerifyDirectoryLog(ctx, anchor)
 	if err != nil {
 		return err
 	}
@@ -49,6 +75,9 @@ func runAudit(ctx context.Context, e env, cfg config.Config, _ []string) error {
 		broken = true
 	} else {
 		fmt.Fprintf(e.stdout, "OK: %d directory log entries verify.\n", dir.Events)
+		if dir.HeadSeq > 0 {
+			fmt.Fprintf(e.stdout, "Directory log head: %d:%x (keep it elsewhere; pass it as -directory-head to a later run)\n", dir.HeadSeq, dir.HeadHash)
+		}
 	}
 	if broken {
 		return errAuditBroken

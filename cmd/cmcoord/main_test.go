@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -441,7 +442,32 @@ func TestRunAuditVerifyDirectoryLog(t *testing.T) {
 	if err != nil || !strings.Contains(out, "directory log entries verify") || strings.Contains(out, "OK: 0 directory") {
 		t.Fatalf("audit verify on intact data: %v, %q", err, out)
 	}
+	// The head printed now, kept elsewhere, catches the newest entries
+	// removed later — which the chain alone cannot (what is left still
+	// verifies).
+	m := regexp.MustCompile(`Directory log head: (\d+:[0-9a-f]{64})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("audit verify printed no head: %q", out)
+	}
 	pool := testdb.Pool(t, url)
+	if out, err := runCmd(t, "audit", "verify", "-database-url", url, "-directory-head", m[1]); err != nil {
+		t.Fatalf("audit verify against its own head: %v, %q", err, out)
+	}
+	for _, q := range []string{
+		`ALTER TABLE directory_events DISABLE TRIGGER directory_events_append_only`,
+		`DELETE FROM directory_events WHERE seq = (SELECT max(seq) FROM directory_events)`,
+		`ALTER TABLE directory_events ENABLE TRIGGER directory_events_append_only`,
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := runCmd(t, "audit", "verify", "-database-url", url); err != nil {
+		t.Fatalf("without the head, the shortened log still verifies: %v, %q", err, out)
+	}
+	if out, err := runCmd(t, "audit", "verify", "-database-url", url, "-directory-head", m[1]); err != errAuditBroken || !strings.Contains(out, "entries were removed") {
+		t.Fatalf("audit verify against the recorded head after removing the newest entry: %v, %q", err, out)
+	}
 	var id, seq int64
 	if err := pool.QueryRow(t.Context(), `SELECT id, seq FROM directory_events WHERE action = 'member.added' ORDER BY seq LIMIT 1`).Scan(&id, &seq); err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ type command struct {
 // commands lists the subcommands. It builds fresh flag targets on every
 // call, so concurrent runs (tests) share nothing.
 func commands() []command {
-	admin, token := &adminOpts{}, &tokenOpts{}
+	admin, token, audit := &adminOpts{}, &tokenOpts{}, &auditOpts{}
 	return []command{
 		{"serve", "run the web server (migrates first unless -no-migrate)", runServe, "", nil},
 		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev, "", nil},
@@ -52,7 +52,7 @@ func commands() []command {
 		{"demo", "load the demo data (once; later runs do nothing)", runDemo, "", nil},
 		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register},
 		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register},
-		{"audit", "audit verify: check every request's hash-chained audit trail (exit 1 when altered)", runAudit, "verify", nil},
+		{"audit", "audit verify [-directory-head SEQ:HASH]: check every request's hash-chained audit trail and the directory (security) log, optionally against a head recorded earlier (exit 1 when altered)", audit.run, "verify", audit.register},
 		{"version", "print the build version", runVersion, "", nil},
 	}
 }

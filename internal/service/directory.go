@@ -1,8 +1,10 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"strings"
@@ -990,11 +992,26 @@ func (d *Directory) DirectoryLog(ctx context.Context, by domain.Actor, before in
 type DirectoryLogReport struct {
 	Events int // entries checked
 	Break  *domain.ChainBreak
+	// HeadSeq and HeadHash are the newest entry's: kept outside cmcoord
+	// and passed back as an anchor, they reveal newest entries removed,
+	// which a chain alone cannot.
+	HeadSeq  int64
+	HeadHash []byte
+}
+
+// Anchor is a head of the directory log recorded earlier (a report's
+// HeadSeq and HeadHash): the log must still hold that entry, unchanged.
+type Anchor struct {
+	Seq  int64
+	Hash []byte
 }
 
 // VerifyDirectoryLog walks the directory log's chain, streaming, in one
-// snapshot, and stops at the first entry that does not verify.
-func (d *Directory) VerifyDirectoryLog(ctx context.Context) (DirectoryLogReport, error) {
+// snapshot, and stops at the first entry that does not verify. With an
+// anchor (nil for none), the entry at the anchor's seq must carry its
+// hash, and the log must reach it: otherwise entries were removed or
+// rewritten since the anchor was recorded, and the break says so.
+func (d *Directory) VerifyDirectoryLog(ctx context.Context, anchor *Anchor) (DirectoryLogReport, error) {
 	var (
 		rep  DirectoryLogReport
 		prev *domain.DirectoryEvent
@@ -1007,13 +1024,22 @@ func (d *Directory) VerifyDirectoryLog(ctx context.Context) (DirectoryLogReport,
 				rep.Break = brk
 				return errStop
 			}
+			if anchor != nil && e.Seq == anchor.Seq && !bytes.Equal(e.Hash, anchor.Hash) {
+				rep.Break = &domain.ChainBreak{Seq: int(e.Seq), EventID: e.ID, Problem: "its hash is not the anchor's: the log was rewritten since the anchor"}
+				return errStop
+			}
 			ev := e
 			prev = &ev
+			rep.HeadSeq, rep.HeadHash = e.Seq, e.Hash
 			return nil
 		})
 	})
 	if errors.Is(err, errStop) {
 		err = nil
+	}
+	if err == nil && rep.Break == nil && anchor != nil && rep.HeadSeq < anchor.Seq {
+		rep.Break = &domain.ChainBreak{Seq: int(anchor.Seq),
+			Problem: fmt.Sprintf("the log ends at seq %d, before the anchor's seq %d: entries were removed", rep.HeadSeq, anchor.Seq)}
 	}
 	return rep, err
 }

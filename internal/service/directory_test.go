@@ -226,7 +226,7 @@ func TestSetMember_Grants(t *testing.T) {
 			}
 		}
 	}
-	if rep, err := f.dir.VerifyDirectoryLog(ctx); err != nil || rep.Break != nil || rep.Events == 0 {
+	if rep, err := f.dir.VerifyDirectoryLog(ctx, nil); err != nil || rep.Break != nil || rep.Events == 0 {
 		t.Errorf("VerifyDirectoryLog = %+v, %v", rep, err)
 	}
 }
@@ -794,7 +794,7 @@ func TestVerifyDirectoryLogCatchesTampering(t *testing.T) {
 	t.Parallel()
 	f := newGrantsFixture(t)
 	ctx := t.Context()
-	if rep, err := f.dir.VerifyDirectoryLog(ctx); err != nil || rep.Break != nil {
+	if rep, err := f.dir.VerifyDirectoryLog(ctx, nil); err != nil || rep.Break != nil {
 		t.Fatalf("intact log: %+v, %v", rep, err)
 	}
 	if _, err := f.pool.Exec(ctx, `UPDATE directory_events SET payload = '{}' WHERE seq = 3`); err == nil {
@@ -813,7 +813,7 @@ func TestVerifyDirectoryLogCatchesTampering(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rep, err := f.dir.VerifyDirectoryLog(ctx)
+	rep, err := f.dir.VerifyDirectoryLog(ctx, nil)
 	if err != nil || rep.Break == nil || int64(rep.Break.Seq) != seq {
 		t.Fatalf("VerifyDirectoryLog = %+v %+v, %v; want a break at seq %d", rep, rep.Break, err, seq)
 	}
