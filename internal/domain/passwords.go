@@ -146,26 +146,68 @@ func predictable(pw string) bool {
 			d = 0
 		}
 	}
-	return d != 0 || keyboardWalk(string(r))
+	return d != 0 || keyboardWalk(shifted.Replace(string(r)))
 }
 
-// keyboardWalks are runs of neighbouring keys on common layouts (QWERTY,
-// AZERTY, QWERTZ), along the rows and down the columns.
-var keyboardWalks = []string{
-	"1234567890qwertyuiopasdfghjklzxcvbnm",
-	"1234567890azertyuiopqsdfghjklmwxcvbn",
-	"1234567890qwertzuiopasdfghjklyxcvbnm",
-	"1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
-	"qazwsxedcrfvtgbyhnujmikolp",
+// keyboards are common layouts, row by row from the digits down; each
+// row starts half a key (or more) further right than the one above, as
+// on a real keyboard. A shifted symbol is the key it is typed with.
+var keyboards = [][4]string{
+	{"`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./"}, // QWERTY
+	{"²1234567890°+", "azertyuiop^$", "qsdfghjklmù*", "<wxcvbn,;:!"}, // AZERTY
+	{"^1234567890ß´", "qwertzuiopü+", "asdfghjklöä#", "<yxcvbnm,.-"}, // QWERTZ
 }
 
-// keyboardWalk reports whether c (compacted) is a run of neighbouring
-// keys ("qwertyuiopasdf", "1qaz2wsx3edc"), either way.
+// shifted maps a QWERTY shifted symbol to its key.
+var shifted = strings.NewReplacer("~", "`", "!", "1", "@", "2", "#", "3", "$", "4", "%", "5", "^", "6", "&", "7",
+	"*", "8", "(", "9", ")", "0", "_", "-", "+", "=", "{", "[", "}", "]", "|", "\\", ":", ";", "\"", "'", "<", ",", ">", ".", "?", "/")
+
+// rowStart is where each row's first key sits, in key widths.
+var rowStart = [4]float64{0, 1.5, 1.75, 2.25}
+
+type keyPos struct {
+	row int
+	x   float64
+}
+
+// keyboardWalk reports whether c (compacted) is typed by walking over
+// neighbouring keys of one layout — along rows, down columns, or both
+// ("qwertyuiopasdf", "1qaz2wsx3edc", "zxcvbnm,./;lkj") — allowing a few
+// jumps between walks of four keys or more ("!QAZ@WSX#EDC$RFV").
 func keyboardWalk(c string) bool {
-	rev := []rune(c)
-	slices.Reverse(rev)
-	for _, w := range keyboardWalks {
-		if strings.Contains(w, c) || strings.Contains(w, string(rev)) {
+	r := []rune(c)
+	if len(r) < 2 {
+		return false
+	}
+	for _, kb := range keyboards {
+		pos := map[rune]keyPos{}
+		for row, keys := range kb {
+			for i, k := range []rune(keys) {
+				if _, ok := pos[k]; !ok {
+					pos[k] = keyPos{row, rowStart[row] + float64(i)}
+				}
+			}
+		}
+		// Runs of neighbouring keys, split at each jump: a walk is a few
+		// runs, each but the last of four keys or more.
+		jumps, run, ok := 0, 1, true
+		for i := 1; i < len(r) && ok; i++ {
+			a, okA := pos[r[i-1]]
+			b, okB := pos[r[i]]
+			if !okA || !okB {
+				ok = false
+				break
+			}
+			if dr, dx := a.row-b.row, a.x-b.x; dr >= -1 && dr <= 1 && dx >= -1 && dx <= 1 {
+				run++
+				continue
+			}
+			if run < 4 {
+				ok = false
+			}
+			jumps, run = jumps+1, 1
+		}
+		if ok && jumps*4 <= len(r) {
 			return true
 		}
 	}

@@ -36,10 +36,19 @@ func TestValidatePassword(t *testing.T) {
 		{"QWERTYUIOPASDFGH", "password.predictable"},
 		{"mnbvcxzlkjhg", "password.predictable"},
 		{"azertyuiopqsd", "password.predictable"},
+		{"zxcvbnm,./asdf", "password.predictable"},
+		{"poiuytrewqlkjh", "password.predictable"},
+		{"!QAZ@WSX#EDC$RFV", "password.predictable"},
+		{"1q2w3e4r5t6y7u8i", "password.predictable"},
+		{"lkjhgfdsamnbvc", "password.predictable"},
+		{"ytrewqhgfdsabv", "password.predictable"},
+		{"0987654321poiu", "password.predictable"},
+		{"qwertzuiopasdf", "password.predictable"},
 		{"maria.lopez@ngo.example.org", "password.personal"},
 		{"my name is maria.lopez", "password.personal"},
 		{"María López 1984!", "password.personal"}, // the whole name (case and spaces ignored)
 		{"correct horse battery staple", ""},
+		{"hrddp_assessed", ""}, // neighbouring keys here and there are not a walk
 		{"cmcoord demo pass", ""},
 		{"خمسة عشر حرفا هنا", ""},
 		{"mariachi band at noon", ""},             // a name word inside a longer password is fine
