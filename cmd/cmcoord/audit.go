@@ -70,8 +70,13 @@ func (o *auditOpts) run(ctx context.Context, e env, cfg config.Config, _ []strin
 		fmt.Fprintf(e.stdout, "OK: %d events in %d request chains verify.\n", rep.Events, rep.Requests)
 	}
 	if b := dir.Break; b != nil {
-		fmt.Fprintf(e.stdout, "BROKEN: directory log, entry %d (seq %d): %s\n", b.EventID, b.Seq, b.Problem)
-		fmt.Fprintf(e.stdout, "Checked %d directory log entries before the break.\n", dir.Events-1)
+		if b.EventID == 0 { // the anchor's entry is missing: no entry to name
+			fmt.Fprintf(e.stdout, "BROKEN: directory log: %s\n", b.Problem)
+			fmt.Fprintf(e.stdout, "Checked %d directory log entries.\n", dir.Events)
+		} else {
+			fmt.Fprintf(e.stdout, "BROKEN: directory log, entry %d (seq %d): %s\n", b.EventID, b.Seq, b.Problem)
+			fmt.Fprintf(e.stdout, "Checked %d directory log entries before the break.\n", dir.Events-1)
+		}
 		broken = true
 	} else {
 		fmt.Fprintf(e.stdout, "OK: %d directory log entries verify.\n", dir.Events)

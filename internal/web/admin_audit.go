@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -63,7 +64,7 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 		Target: fmt.Sprintf("%s %s (#%d)", i18n.T(ctx, "dirlog.kind."+string(e.Target.Kind)), p.Label, e.Target.ID),
 	}
 	switch {
-	case e.ActorID == 0 && p.Address != "": // a sign-in attempt: nobody is signed in yet
+	case e.ActorID == 0 && (p.Address != "" || strings.HasPrefix(e.Action, "account.")): // a sign-in attempt: nobody is signed in yet
 		row.Actor = i18n.T(ctx, "dirlog.anonymous")
 	case e.ActorID == 0:
 		row.Actor = i18n.T(ctx, "dirlog.command_line")
@@ -125,16 +126,18 @@ var dirlogShown = map[string]bool{"label": true, "operation": true, "email": tru
 	"invitation": true, "invited_at": true, "old": true, "new": true, "roles": true}
 
 // visible shows the characters that reorder text (bidirectional
-// embeddings, overrides, isolates and marks) as their code points: a
-// value anyone can type — an e-mail at sign-in — must not make the
-// security log read as something else ("moc.elpmaxe@nimda").
+// embeddings, overrides, isolates and marks) or that cannot be seen
+// (format and control characters: zero-width spaces, soft hyphens, byte
+// order marks) as their code points: a value anyone can type — an e-mail
+// at sign-in — must not make the security log read as something else
+// ("moc.elpmaxe@nimda") or look like another account's.
 func visible(s string) string {
-	if !strings.ContainsFunc(s, isBidiControl) {
+	if !strings.ContainsFunc(s, isHiddenRune) {
 		return s
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if isBidiControl(r) {
+		if isHiddenRune(r) {
 			fmt.Fprintf(&b, "[U+%04X]", r)
 			continue
 		}
@@ -143,6 +146,6 @@ func visible(s string) string {
 	return b.String()
 }
 
-func isBidiControl(r rune) bool {
-	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+func isHiddenRune(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Cc)
 }
