@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -377,7 +378,10 @@ type authzFixture struct {
 func newAuthzFixture(t *testing.T) *authzFixture {
 	t.Helper()
 	dbURL := testdb.URL(t)
-	cfg, _, err := config.Load("serve", []string{"-database-url", dbURL, "-no-migrate"}, noEnv, io.Discard)
+	// Behind one trusted proxy, so each probe comes from an address of
+	// its own: the walk probes unknown set-password links and
+	// failures-only limits per address must not turn its 404s into 429s.
+	cfg, _, err := config.Load("serve", []string{"-database-url", dbURL, "-no-migrate", "-trusted-proxies", "1"}, noEnv, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,6 +590,9 @@ func (f *authzFixture) path(t *testing.T, pattern string) string {
 	return out
 }
 
+// probes numbers the matrix's requests, each from its own address.
+var probes atomic.Int64
+
 // TestAuthorizationMatrix walks every route the router registers, for an
 // anonymous visitor and each role, and checks each answer against the
 // matrix. A new route without a declared expectation fails the test.
@@ -647,6 +654,8 @@ func (f *authzFixture) check(t *testing.T, route string, want expect) {
 			t.Fatal(err)
 		}
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		n := probes.Add(1)
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255))
 		cl := http.DefaultClient
 		if slices.Contains(passwordOnly, c) {
 			f.passwordStep(t, c)
