@@ -23,6 +23,9 @@ import (
 
 // Message is one plain-text e-mail to one address.
 type Message struct {
+	// ID, when set, is the Message-ID's left part (stable for one outbox
+	// row); otherwise a random one is made.
+	ID      string
 	To      string
 	Subject string
 	Body    string
@@ -242,15 +245,19 @@ func isLocalhost(host string) bool {
 // compose writes msg as an RFC 5322 message: UTF-8 plain text in
 // quoted-printable, the subject RFC 2047-encoded when it is not ASCII.
 func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
-	id := make([]byte, 16)
-	if _, err := rand.Read(id); err != nil {
-		return nil, fmt.Errorf("notify: message id: %w", err)
+	left := msg.ID
+	if left == "" {
+		id := make([]byte, 16)
+		if _, err := rand.Read(id); err != nil {
+			return nil, fmt.Errorf("notify: message id: %w", err)
+		}
+		left = hex.EncodeToString(id)
 	}
 	domain := m.from.Address[strings.LastIndexByte(m.from.Address, '@')+1:]
 	var b bytes.Buffer
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("Date", m.Now().Format(time.RFC1123Z))
-	header("Message-ID", "<"+hex.EncodeToString(id)+"@"+domain+">")
+	header("Message-ID", "<"+left+"@"+domain+">")
 	header("From", m.from.String())
 	header("To", to.String())
 	header("Subject", encodeSubject(msg.Subject))

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -83,49 +84,55 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-// DrainOnce claims up to BatchSize due messages in one transaction, sends
-// each and marks it sent, due again after Backoff, or failed after
-// MaxAttempts. It returns how many were sent and how many failed this
-// round (rescheduled or given up). When ctx ends mid-round it stops
-// sending; messages it did not get to, and one cut off by ctx, stay due
-// without an attempt counted.
+// DrainOnce sends up to BatchSize due messages, one at a time: it
+// leases a message (store.LeaseOutbox, committed at once), sends it, and
+// marks it sent, due again after Backoff, or failed after MaxAttempts,
+// each in its own statement — no database transaction stays open across
+// the network call, and each message is marked sent right after it is
+// sent, so a crash resends at most the one message in flight, with the
+// same Message-ID (its outbox row's). It returns how many were sent and
+// how many failed this round (rescheduled or given up). When ctx ends
+// mid-round it stops; a message cut off by ctx is due again, without an
+// attempt counted.
 func (w *Worker) DrainOnce(ctx context.Context) (sent, failed int, err error) {
 	// The database work outlives ctx by a grace period, so that a message
-	// delivered just before a shutdown is still recorded as sent; the
-	// whole round is bounded too.
-	dbCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx),
-		time.Duration(w.BatchSize)*w.mailer.Timeout+time.Minute)
+	// delivered just before a shutdown is still recorded as sent.
+	dbCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(shutdownGrace, cancel) })()
-	err = w.store.InTx(dbCtx, func(tx *store.Store) error {
-		sent, failed = 0, 0
-		msgs, err := tx.ClaimDueOutbox(dbCtx, w.Now(), w.BatchSize)
-		if err != nil {
-			return err
+	for range w.BatchSize {
+		if ctx.Err() != nil {
+			return sent, failed, nil
 		}
-		for _, m := range msgs {
-			if ctx.Err() != nil {
-				return nil
-			}
-			serr := w.mailer.Send(ctx, Message{To: m.To, Subject: m.Subject, Body: m.Body})
-			if serr != nil && ctx.Err() != nil {
-				return nil
-			}
-			if err := w.record(dbCtx, tx, m, serr); err != nil {
-				return err
-			}
-			if serr == nil {
-				sent++
-			} else {
-				failed++
-			}
+		now := w.Now()
+		// The lease outlasts the send (its timeout) by a margin: only a
+		// worker that died mid-send leaves a message to its end.
+		m, ok, err := w.store.LeaseOutbox(dbCtx, now, now.Add(w.mailer.Timeout+time.Minute))
+		if err != nil || !ok {
+			return sent, failed, err
 		}
-		return nil
-	})
-	if err != nil {
-		return 0, 0, err
+		serr := w.mailer.Send(ctx, Message{ID: outboxMessageID(m), To: m.To, Subject: m.Subject, Body: m.Body})
+		if serr != nil && ctx.Err() != nil {
+			// Cut off by the shutdown: due again at once, no attempt counted.
+			return sent, failed, w.store.MarkOutboxRetry(dbCtx, m.ID, m.Attempts, now, m.LastError)
+		}
+		if err := w.record(dbCtx, w.store, m, serr); err != nil {
+			return sent, failed, err
+		}
+		if serr == nil {
+			sent++
+		} else {
+			failed++
+		}
 	}
 	return sent, failed, nil
+}
+
+// outboxMessageID is message m's stable Message-ID key: the same row
+// always gives the same one, so a resend after a crash is recognisably
+// the same message; the creation time keeps it unique across databases.
+func outboxMessageID(m domain.OutboxMessage) string {
+	return fmt.Sprintf("cmcoord.%d.%d", m.ID, m.CreatedAt.UnixMicro())
 }
 
 // record marks m after one attempt that ended with serr.

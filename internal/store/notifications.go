@@ -158,6 +158,26 @@ func (s *Store) ClaimDueOutbox(ctx context.Context, now time.Time, limit int) ([
 	return out, dbErr(err, "claim due outbox messages")
 }
 
+// LeaseOutbox takes the longest-waiting unsent, not given up message due
+// at now and makes it due again only at until (a lease), in one
+// statement that commits on its own, so no transaction stays open while
+// the message is sent: another worker, on any instance, skips it until
+// the lease ends, and a worker killed after sending it leaves it to be
+// sent again then (with the same Message-ID). ok is false when none is
+// due.
+func (s *Store) LeaseOutbox(ctx context.Context, now, until time.Time) (m domain.OutboxMessage, ok bool, err error) {
+	rows, _ := s.db.Query(ctx, `UPDATE outbox SET next_attempt_at = $2
+		WHERE id = (SELECT id FROM outbox
+		            WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
+		            ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING `+outboxCols, now, until)
+	m, err = pgx.CollectExactlyOneRow(rows, scanOutbox)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return domain.OutboxMessage{}, false, nil
+	}
+	return m, err == nil, dbErr(err, "lease an outbox message")
+}
+
 // MarkOutboxSent records that message id was sent at now, after attempts
 // attempts in all.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, attempts int, now time.Time) error {
