@@ -154,6 +154,19 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 			}
 		}
 	}
+	// Any operation may find the database down or read-only: 503.
+	for _, item := range paths {
+		ops, _ := item.(map[string]any)
+		for _, o := range ops {
+			if op, ok := o.(map[string]any); ok {
+				if responses, ok := op["responses"].(map[string]any); ok {
+					if _, set := responses["503"]; !set {
+						responses["503"] = map[string]any{"$ref": "#/components/responses/Unavailable"}
+					}
+				}
+			}
+		}
+	}
 	if err := documentLimits(paths); err != nil {
 		return nil, err
 	}

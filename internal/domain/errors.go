@@ -18,7 +18,10 @@ const (
 	CodeUnauthorized Code = "unauthorized" // not signed in (401)
 	CodeMalformed    Code = "malformed"    // a request body that cannot be parsed (400)
 	CodeRateLimited  Code = "rate_limited" // too many attempts; wait (429)
-	CodeInternal     Code = "internal"     // anything else: logged, never shown (500)
+	// CodeUnavailable: the database is down, failing over or read-only;
+	// nothing was done, try again shortly (503 with Retry-After).
+	CodeUnavailable Code = "unavailable"
+	CodeInternal    Code = "internal" // anything else: logged, never shown (500)
 )
 
 // Error is the one error type whose text may reach a user. Message and the

@@ -18,6 +18,7 @@ var statusOf = map[domain.Code]int{
 	domain.CodeUnauthorized: http.StatusUnauthorized,
 	domain.CodeMalformed:    http.StatusBadRequest,
 	domain.CodeRateLimited:  http.StatusTooManyRequests,
+	domain.CodeUnavailable:  http.StatusServiceUnavailable,
 }
 
 // Status returns the HTTP status of an error code, and false for a code
@@ -28,10 +29,11 @@ func Status(code domain.Code) (int, bool) {
 }
 
 // SetRetryAfter sets Retry-After (in seconds) on the answer to a refused
-// attempt (domain.RateLimited), on either face.
+// attempt (domain.RateLimited) or to a request the database could not
+// serve (CodeUnavailable), on either face.
 func SetRetryAfter(h http.Header, err error) {
 	var de *domain.Error
-	if !errors.As(err, &de) || de.Code != domain.CodeRateLimited {
+	if !errors.As(err, &de) || (de.Code != domain.CodeRateLimited && de.Code != domain.CodeUnavailable) {
 		return
 	}
 	if secs, ok := de.Data["Seconds"].(int); ok && secs > 0 {

@@ -43,16 +43,33 @@ func (s *Store) CreateAPIToken(ctx context.Context, t domain.APIToken, secretHas
 // UseAPIToken finds the live token with this secret hash, records its use
 // (at most once a minute, to spare writes) and returns it. A revoked,
 // expired, unknown or disabled user's token is CodeNotFound.
+//
+// Reading a token needs no writable database: the use is written only
+// when a minute has passed since the last one written, and a database
+// that refuses the write (read-only, failing over) does not refuse the
+// token — a GET still answers.
 func (s *Store) UseAPIToken(ctx context.Context, secretHash []byte, now time.Time) (domain.APIToken, error) {
 	rows, _ := s.db.Query(ctx,
-		`UPDATE api_tokens t SET last_used_at = CASE
-		        WHEN t.last_used_at IS NULL OR t.last_used_at < $2::timestamptz - interval '1 minute' THEN $2::timestamptz ELSE t.last_used_at END
-		 FROM users u
+		`SELECT t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.scope, t.expires_at
+		 FROM api_tokens t JOIN users u ON u.id = t.user_id
 		 WHERE t.secret_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)
-		   AND u.id = t.user_id AND u.disabled_at IS NULL
-		 RETURNING t.id, t.user_id, t.name, t.prefix, t.created_at, t.last_used_at, t.revoked_at, t.scope, t.expires_at`, secretHash, now)
+		   AND u.disabled_at IS NULL`, secretHash, now)
 	out, err := pgx.CollectExactlyOneRow(rows, scanAPIToken)
-	return out, dbErr(err, "use api token")
+	if err != nil {
+		return out, dbErr(err, "use api token")
+	}
+	if out.LastUsedAt != nil && !out.LastUsedAt.Before(now.Add(-time.Minute)) {
+		return out, nil
+	}
+	_, err = s.db.Exec(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1
+		AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`, out.ID, now)
+	switch {
+	case err == nil:
+		out.LastUsedAt = &now
+	case !unavailable(err):
+		return out, dbErr(err, "record use of api token %d", out.ID)
+	}
+	return out, nil
 }
 
 // ListAPITokens returns user userID's tokens, newest first.

@@ -1,8 +1,12 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,13 +26,16 @@ const (
 )
 
 // dbErr translates a database error into a *domain.Error where the cause
-// is the caller's (a missing row, a broken unique or check constraint) and
-// wraps anything else with context. dbErr(nil, …) is nil.
+// is the caller's (a missing row, a broken unique or check constraint) or
+// the database's absence (down, failing over, read-only: CodeUnavailable)
+// and wraps anything else with context. dbErr(nil, …) is nil.
 func dbErr(err error, format string, args ...any) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
+	case unavailable(err):
+		return errUnavailable()
 	case errors.Is(err, pgx.ErrNoRows):
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	case errors.As(err, &pgErr) && (pgErr.Code == pgUniqueViolation || pgErr.Code == pgCheckViolation || pgErr.Code == pgFKViolation):
@@ -46,4 +53,40 @@ func dbErr(err error, format string, args ...any) error {
 func isUndefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
+}
+
+// retryAfterUnavailable is how long a client should wait after a 503.
+const retryAfterUnavailable = 5
+
+// errUnavailable is the answer when the database cannot serve: nothing
+// was done, try again shortly.
+func errUnavailable() error {
+	return &domain.Error{Code: domain.CodeUnavailable, Message: "error.unavailable",
+		Data: map[string]any{"Seconds": retryAfterUnavailable}}
+}
+
+// unavailable reports whether err says the database cannot serve now —
+// it cannot be reached, is shutting down or starting, refuses more
+// connections, or is read-only (a standby, or a primary being switched
+// over) — rather than that the request was wrong. A context's end is
+// not: that is the caller's deadline (a timeout, a client gone).
+func unavailable(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch c := pgErr.Code; {
+		case strings.HasPrefix(c, "08"), // connection_exception
+			c == "25006",                             // read_only_sql_transaction
+			c == "57P01", c == "57P02", c == "57P03", // admin or crash shutdown, cannot connect now
+			c == "53300": // too_many_connections
+			return true
+		}
+		return false
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err)
 }

@@ -53,6 +53,9 @@ func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store
 		err = pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
 			return fn(&Store{db: tx})
 		})
+		if unavailable(err) { // beginning or committing: the database cannot serve
+			return errUnavailable()
+		}
 		var pgErr *pgconn.PgError
 		if opts.IsoLevel != pgx.Serializable || !errors.As(err, &pgErr) || pgErr.Code != "40001" {
 			return err

@@ -73,15 +73,31 @@ func (s *Store) SeeUserSession(ctx context.Context, v SessionSighting) error {
 // UserForSession is UserWithMemberships for the user of a browser
 // session, with SeeUserSession in the same round trip: CodeNotFound when
 // the session is unrecorded or idle, or the user is gone.
+//
+// A database that refuses the sighting's write (read-only: a standby, a
+// switch-over) still answers: the session is then checked without
+// writing, so pages keep reading.
 func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting) (domain.User, []domain.Membership, bool, error) {
+	u, ms, has, err := s.userForSession(ctx, id, seeSessionSQL, v.args())
+	if unavailable(err) {
+		u, ms, has, err = s.userForSession(ctx, id, checkSessionSQL, []any{v.Token, v.Now, v.Idle})
+	}
+	return u, ms, has, dbErr(err, "get user %d of a session", id)
+}
+
+// checkSessionSQL is seeSessionSQL without its write ($1 token, $2 now,
+// $3 idle).
+const checkSessionSQL = `SELECT id FROM user_sessions WHERE token = $1 AND last_seen_at > $2::timestamptz - $3::interval`
+
+func (s *Store) userForSession(ctx context.Context, id int64, sessionSQL string, args []any) (domain.User, []domain.Membership, bool, error) {
 	b := &pgx.Batch{}
-	b.Queue(seeSessionSQL, v.args()...).Query(func(rows pgx.Rows) error {
+	b.Queue(sessionSQL, args...).Query(func(rows pgx.Rows) error {
 		_, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
 		return err
 	})
 	w := queueUserWithFactor(b, id)
 	err := s.db.SendBatch(ctx, b).Close()
-	return w.user, w.memberships, w.hasFactor, dbErr(err, "get user %d of a session", id)
+	return w.user, w.memberships, w.hasFactor, err
 }
 
 // ListUserSessions returns user userID's live sessions (not yet expired

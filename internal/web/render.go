@@ -42,6 +42,7 @@ var titleOf = map[int]string{
 	http.StatusUnprocessableEntity: "error.invalid",
 	http.StatusGatewayTimeout:      "error.timeout",
 	http.StatusTooManyRequests:     "error.rate_limited",
+	http.StatusServiceUnavailable:  "error.unavailable",
 	http.StatusInternalServerError: "error.internal",
 }
 
