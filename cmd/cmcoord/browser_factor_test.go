@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -71,6 +72,9 @@ func TestBrowserSecondFactorNoJavaScript(t *testing.T) {
 	if !strings.HasSuffix(browser.Get(b, chromedp.Location()), "/login/enrol") {
 		t.Fatalf("after the password: %s, want the enrolment page", browser.Get(b, chromedp.Location()))
 	}
+	// The image loads after the page (a second request): wait for it.
+	qrLoaded := `(() => { const i = document.querySelector('[data-testid="factor-qr"]'); return i.complete && i.naturalWidth > 0 })()`
+	browser.Get(b, chromedp.Poll[bool](qrLoaded, chromedp.WithPollingTimeout(10*time.Second)))
 	if w := browser.Get(b, chromedp.Evaluate[int](`document.querySelector('[data-testid="factor-qr"]').naturalWidth`)); w < 100 {
 		t.Errorf("the QR code image did not load (width %d)", w)
 	}
