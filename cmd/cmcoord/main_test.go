@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -487,5 +490,96 @@ func TestRunAuditVerifyDirectoryLog(t *testing.T) {
 	out, err = runCmd(t, "audit", "verify", "-database-url", url)
 	if err != errAuditBroken || !strings.Contains(out, fmt.Sprintf("directory log, entry %d (seq %d)", id, seq)) {
 		t.Fatalf("audit verify after tampering: %v, %q; want a break at entry %d", err, out, id)
+	}
+}
+
+// TestServeWaitsForTheDatabase: an instance started before its database
+// answers does not exit: it tries again with backoff (logging each wait)
+// and serves once the database is there. Its connections are bounded
+// (statement and lock timeouts, a maximum).
+func TestServeWaitsForTheDatabase(t *testing.T) {
+	t.Parallel()
+	dbURL := testdb.URL(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A port nothing listens on yet; the database appears there later,
+	// through a forwarder.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := ln.Addr().String()
+	ln.Close()
+	target := u.Host
+	u.Host = late
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() {
+		done <- run(ctx, env{
+			args: []string{"serve", "-addr", "127.0.0.1:0", "-database-url", u.String(), "-log-format", "json",
+				"-db-wait", "30s", "-db-statement-timeout", "7s", "-db-lock-timeout", "3s"},
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncBuffer), stderr: &logs,
+			ready: func(u string) { ready <- u },
+		})
+	}()
+	time.Sleep(1500 * time.Millisecond) // a wait or two
+	fwd, err := net.Listen("tcp", late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fwd.Close()
+	go func() {
+		for {
+			c, err := fwd.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				d, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				go func() { _, _ = io.Copy(d, c) }()
+				_, _ = io.Copy(c, d)
+			}()
+		}
+	}()
+	select {
+	case base := <-ready:
+		r, err := http.Get(base + "/healthz")
+		if err != nil || r.StatusCode != http.StatusOK {
+			t.Fatalf("healthz after the database came: %v %v", r, err)
+		}
+		r.Body.Close()
+	case err := <-done:
+		t.Fatalf("serve exited instead of waiting for the database: %v\n%s", err, logs.String())
+	case <-time.After(40 * time.Second):
+		t.Fatalf("serve did not start\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "database not answering; trying again") {
+		t.Errorf("no wait was logged:\n%s", logs.String())
+	}
+	cancel()
+	<-done
+
+	// The bounds reach every connection.
+	pool, err := store.OpenPool(t.Context(), dbURL, store.PoolOptions{MaxConns: 3, StatementTimeout: 7 * time.Second, LockTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var st, lt string
+	if err := pool.QueryRow(t.Context(), `SELECT current_setting('statement_timeout'), current_setting('lock_timeout')`).Scan(&st, &lt); err != nil {
+		t.Fatal(err)
+	}
+	if st != "7s" || lt != "3s" || pool.Config().MaxConns != 3 {
+		t.Errorf("statement_timeout %s, lock_timeout %s, max %d; want 7s, 3s, 3", st, lt, pool.Config().MaxConns)
 	}
 }

@@ -55,22 +55,17 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.DatabaseURL == "" {
 		return nil, errNoDatabase
 	}
+	pool, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	if !cfg.NoMigrate {
 		start := time.Now()
 		if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			pool.Close()
 			return nil, err
 		}
 		log.Info("schema migrated", "version", migrations.Latest(), "duration_ms", time.Since(start).Milliseconds())
-	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
-	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := pool.Ping(pingCtx); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
 	}
 	catalog, err := i18n.Load()
 	if err != nil {
@@ -329,4 +324,39 @@ func redactURL(raw string) string {
 		return "(unparsable database url)"
 	}
 	return u.Redacted()
+}
+
+// openDatabase opens the bounded pool (config.DBSettings) and waits for
+// the database to answer: one that is down, starting or failing over is
+// tried again with backoff (0.5 s doubling to 10 s) for up to -db-wait,
+// each wait logged, so instances started with their database come up
+// rather than exit. A URL that cannot be used fails at once.
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	deadline := time.Now().Add(cfg.DB.Wait)
+	wait := 500 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		pool, err := store.OpenPool(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.DB.MaxConns,
+			ConnectTimeout: cfg.DB.ConnectTimeout, StatementTimeout: cfg.DB.StatementTimeout, LockTimeout: cfg.DB.LockTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		pingCtx, cancel := context.WithTimeout(ctx, cfg.DB.ConnectTimeout+time.Second)
+		err = pool.Ping(pingCtx)
+		cancel()
+		if err == nil {
+			return pool, nil
+		}
+		pool.Close()
+		retriable := store.Unavailable(err) || (ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded))
+		if !retriable || ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
+			return nil, fmt.Errorf("database %s: %w", redactURL(cfg.DatabaseURL), err)
+		}
+		log.Warn("database not answering; trying again", "attempt", attempt, "retry_in", wait.String(), "err", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, 10*time.Second)
+	}
 }

@@ -48,6 +48,8 @@ type Config struct {
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT or
 	// SIGTERM: -shutdown-timeout, CMCOORD_SHUTDOWN_TIMEOUT, 20s.
 	ShutdownTimeout time.Duration
+	// DB holds the database connections' bounds and the start-up wait.
+	DB DBSettings
 	// SMTPURL is where e-mail notifications are sent, such as
 	// smtp://user:pass@host:587?from=cmcoord@example.org (STARTTLS when
 	// offered) or smtps://… (TLS from the start); empty disables e-mail:
@@ -104,6 +106,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		return def
 	}
 	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder, idle, lifetime string
+	var dbConns, dbConnect, dbStatement, dbLock, dbWait string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
 	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
@@ -121,6 +124,11 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CMCOORD_METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9464 (CMCOORD_METRICS_ADDR)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("CMCOORD_METRICS_TOKEN", ""), "require this bearer token for /metrics, and serve it on the main address when -metrics-addr is empty (CMCOORD_METRICS_TOKEN)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&dbConns, "db-max-conns", env("CMCOORD_DB_MAX_CONNS", "10"), "most database connections this instance opens; more requests wait for one (CMCOORD_DB_MAX_CONNS)")
+	fs.StringVar(&dbConnect, "db-connect-timeout", env("CMCOORD_DB_CONNECT_TIMEOUT", "5s"), "give up opening a database connection after this long (CMCOORD_DB_CONNECT_TIMEOUT)")
+	fs.StringVar(&dbStatement, "db-statement-timeout", env("CMCOORD_DB_STATEMENT_TIMEOUT", "30s"), "cancel a statement running longer (exports and audit checks excepted; 0 for none) (CMCOORD_DB_STATEMENT_TIMEOUT)")
+	fs.StringVar(&dbLock, "db-lock-timeout", env("CMCOORD_DB_LOCK_TIMEOUT", "5s"), "give up waiting for a row lock after this long (CMCOORD_DB_LOCK_TIMEOUT)")
+	fs.StringVar(&dbWait, "db-wait", env("CMCOORD_DB_WAIT", "60s"), "at start, keep trying a database that does not answer for this long, with backoff (CMCOORD_DB_WAIT)")
 	// Boolean flags are parsed from strings so that "-keep-db" alone, and
 	// "-keep-db=false" against an environment "true", both work.
 	if err := fs.Parse(normaliseBoolFlags(args, "no-migrate", "secure-cookies", "keep-db")); err != nil {
@@ -150,6 +158,19 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout: %q is not a positive duration such as 20s", shutdown))
+	}
+	if c.DB.MaxConns, err = strconv.Atoi(dbConns); err != nil || c.DB.MaxConns < 1 || c.DB.MaxConns > 1000 {
+		errs = append(errs, fmt.Errorf("-db-max-conns: %q is not a whole number from 1 to 1000", dbConns))
+	}
+	for _, d := range []struct {
+		name, value string
+		into        *time.Duration
+		zeroOK      bool
+	}{{"db-connect-timeout", dbConnect, &c.DB.ConnectTimeout, false}, {"db-statement-timeout", dbStatement, &c.DB.StatementTimeout, true},
+		{"db-lock-timeout", dbLock, &c.DB.LockTimeout, false}, {"db-wait", dbWait, &c.DB.Wait, true}} {
+		if *d.into, err = time.ParseDuration(d.value); err != nil || *d.into < 0 || (*d.into == 0 && !d.zeroOK) {
+			errs = append(errs, fmt.Errorf("-%s: %q is not a positive duration such as 5s", d.name, d.value))
+		}
 	}
 	if c.ReviewReminder, err = time.ParseDuration(reminder); err != nil || c.ReviewReminder <= 0 {
 		errs = append(errs, fmt.Errorf("-review-reminder: %q is not a positive duration such as 12h", reminder))
@@ -231,4 +252,16 @@ func normaliseBoolFlags(args []string, names ...string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// DBSettings bound every database call, so nothing hangs as long as the
+// database does: -db-max-conns, -db-connect-timeout,
+// -db-statement-timeout, -db-lock-timeout; and -db-wait, how long a
+// starting instance keeps trying a database that does not answer.
+type DBSettings struct {
+	MaxConns         int
+	ConnectTimeout   time.Duration
+	StatementTimeout time.Duration // 0: none
+	LockTimeout      time.Duration
+	Wait             time.Duration
 }

@@ -25,7 +25,9 @@ func TestLoad(t *testing.T) {
 		if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.LogFormat != "auto" ||
 			c.NoMigrate || c.KeepDB || c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || len(rest) != 0 ||
 			c.SMTPURL != "" || c.BaseURL != "http://127.0.0.1:8080" || c.ReviewReminder != 12*time.Hour ||
-			c.SessionIdle != 2*time.Hour || c.SessionLifetime != 12*time.Hour || c.MetricsAddr != "" || c.MetricsToken != "" {
+			c.SessionIdle != 2*time.Hour || c.SessionLifetime != 12*time.Hour || c.MetricsAddr != "" || c.MetricsToken != "" ||
+			c.DB != (config.DBSettings{MaxConns: 10, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second,
+				LockTimeout: 5 * time.Second, Wait: time.Minute}) {
 			t.Fatalf("Load defaults = %+v, rest %v", c, rest)
 		}
 	})

@@ -1018,6 +1018,9 @@ func (d *Directory) VerifyDirectoryLog(ctx context.Context, anchor *Anchor) (Dir
 	)
 	errStop := errors.New("stop")
 	err := d.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		if err := st.ForLongRead(ctx); err != nil {
+			return err
+		}
 		return st.EachDirectoryEvent(ctx, func(e domain.DirectoryEvent) error {
 			rep.Events++
 			if brk := domain.VerifyDirectoryNext(prev, e); brk != nil {
@@ -1075,6 +1078,9 @@ func (d *Directory) EachDirectoryEvent(ctx context.Context, by domain.Actor, fn 
 		return err
 	}
 	return d.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		if err := st.ForLongRead(ctx); err != nil {
+			return err
+		}
 		return st.EachDirectoryEvent(ctx, fn)
 	})
 }

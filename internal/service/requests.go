@@ -793,6 +793,9 @@ func (s *Requests) VerifyAudit(ctx context.Context) (AuditReport, error) {
 	)
 	errStop := errors.New("stop")
 	err := s.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		if err := st.ForLongRead(ctx); err != nil {
+			return err
+		}
 		return st.EachEvent(ctx, func(e domain.Event) error {
 			if prev != nil && prev.RequestID != e.RequestID {
 				prev = nil

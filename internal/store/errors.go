@@ -71,6 +71,10 @@ func errUnavailable() error {
 // over) — rather than that the request was wrong. A context's end is
 // not: that is the caller's deadline (a timeout, a client gone).
 func unavailable(err error) bool {
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) { // it could not connect, whatever the inner cause
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
@@ -85,8 +89,10 @@ func unavailable(err error) bool {
 		}
 		return false
 	}
-	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connectErr) || errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
+	return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		pgconn.SafeToRetry(err)
 }
+
+// domainUnavailable reports whether err is the store's CodeUnavailable.
+func domainUnavailable(err error) bool { return domain.ErrorCode(err) == domain.CodeUnavailable }

@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PoolOptions bound the pool's connections (config.DBSettings).
+type PoolOptions struct {
+	MaxConns         int
+	ConnectTimeout   time.Duration
+	StatementTimeout time.Duration // 0: none
+	LockTimeout      time.Duration
+}
+
+// OpenPool returns a pool on databaseURL whose every connection is
+// bounded: opening it (ConnectTimeout), each statement (statement_timeout;
+// long reads lift it, ForLongRead) and each wait for a lock
+// (lock_timeout). At most MaxConns connections are open; a request that
+// finds them all busy waits for one, within its own deadline.
+func OpenPool(ctx context.Context, databaseURL string, o PoolOptions) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = int32(min(o.MaxConns, 1000))
+	}
+	if o.ConnectTimeout > 0 {
+		cfg.ConnConfig.ConnectTimeout = o.ConnectTimeout
+	}
+	params := cfg.ConnConfig.RuntimeParams
+	if o.StatementTimeout > 0 {
+		params["statement_timeout"] = strconv.FormatInt(o.StatementTimeout.Milliseconds(), 10)
+	}
+	if o.LockTimeout > 0 {
+		params["lock_timeout"] = strconv.FormatInt(o.LockTimeout.Milliseconds(), 10)
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// Unavailable reports whether err says the database cannot serve now
+// (down, starting, failing over, read-only) rather than that a request
+// was wrong: worth trying again shortly.
+func Unavailable(err error) bool {
+	return unavailable(err) || domainUnavailable(err)
+}
