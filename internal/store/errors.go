@@ -67,8 +67,9 @@ func errUnavailable() error {
 
 // unavailable reports whether err says the database cannot serve now —
 // it cannot be reached, is shutting down or starting, refuses more
-// connections, or is read-only (a standby, or a primary being switched
-// over) — rather than that the request was wrong. A context's end is
+// connections, is read-only (a standby, or a primary being switched
+// over), or took longer than the statement or lock timeout allows —
+// rather than that the request was wrong. A context's end is
 // not: that is the caller's deadline (a timeout, a client gone).
 func unavailable(err error) bool {
 	var connectErr *pgconn.ConnectError
@@ -84,7 +85,9 @@ func unavailable(err error) bool {
 		case strings.HasPrefix(c, "08"), // connection_exception
 			c == "25006",                             // read_only_sql_transaction
 			c == "57P01", c == "57P02", c == "57P03", // admin or crash shutdown, cannot connect now
-			c == "53300": // too_many_connections
+			c == "53300", // too_many_connections
+			c == "57014", // query_canceled: -db-statement-timeout
+			c == "55P03": // lock_not_available: -db-lock-timeout
 			return true
 		}
 		return false
