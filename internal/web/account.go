@@ -183,8 +183,8 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 		}
 		u, err = s.access.ChangePassword(r.Context(), actor(r), r.PostForm.Get("current_password"), next, keep)
 	}
-	if domain.ErrorCode(err) == domain.CodeInvalid {
-		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
+	if code := domain.ErrorCode(err); code == domain.CodeInvalid || code == domain.CodeRateLimited {
+		return s.renderProfile(w, r, formStatus(w, err), err, nil)
 	}
 	if err != nil {
 		return err
@@ -230,11 +230,11 @@ func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error
 		in.ExpiresAt = &at
 	}
 	secret, t, err := s.access.CreateToken(r.Context(), actor(r), in)
-	if domain.ErrorCode(err) == domain.CodeInvalid {
+	if code := domain.ErrorCode(err); code == domain.CodeInvalid || code == domain.CodeRateLimited {
 		for from, to := range map[string]string{"name": "token_name", "scope": "token_scope", "expires_at": "token_expires", "current_password": "token_password"} {
 			err = renameField(err, from, to)
 		}
-		return s.renderProfile(w, r, http.StatusUnprocessableEntity, err, nil)
+		return s.renderProfile(w, r, formStatus(w, err), err, nil)
 	}
 	if err != nil {
 		return err

@@ -7,7 +7,6 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
-	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -56,8 +55,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.render(w, r, status, pages.Login(s.loginView(w, r, err)))
 	default:
 		return err

@@ -87,3 +87,32 @@ func TestBusinessLimitsLoseNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestThrottledSecretFormsLoseNothing: a form that checks the current
+// password (a new token, a new password), refused by the limit after
+// repeated wrong passwords, comes back — 429 with Retry-After, the wait
+// said — with what was typed, as a wrong password's 422 does.
+func TestThrottledSecretFormsLoseNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustUser(t, "ana@example.org", 0)
+	c := f.signIn(t, "ana@example.org")
+	token := url.Values{"token_name": {"Sync script"}, "token_scope": {"full"}, "token_expires": {"never"},
+		"token_password": {"not my password"}}
+	for range domain.LimitPasswordCheck.Max {
+		wantStatus(t, f.post(t, c, "/profile/tokens", token), http.StatusUnprocessableEntity)
+	}
+	r := f.post(t, c, "/profile/tokens", token)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	d := doc(t, r)
+	wantValue(t, d, "token_name", "Sync script")
+	if !strings.Contains(d.Text(), "Wait 15 minutes") {
+		t.Errorf("the refusal does not say how long to wait: %.300q", d.Text())
+	}
+	r = f.post(t, c, "/profile/password", url.Values{"current_password": {testPassword},
+		"new_password": {"a brand new passphrase"}, "password_confirm": {"a brand new passphrase"}})
+	wantStatus(t, r, http.StatusTooManyRequests)
+}

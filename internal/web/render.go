@@ -179,3 +179,12 @@ func (s *Server) unreadCount(r *http.Request) int {
 	}
 	return n
 }
+
+// formStatus is the status of a refusal shown on the form that made it
+// (bad input, a stale edit, an attempt a limit turned away), with
+// Retry-After set when the refusal says when to try again.
+func formStatus(w http.ResponseWriter, err error) int {
+	status, _ := httpface.Status(domain.ErrorCode(err))
+	httpface.SetRetryAfter(w.Header(), err)
+	return status
+}

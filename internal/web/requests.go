@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
-	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -294,8 +293,7 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 	case domain.ErrorCode(err) == domain.CodeInvalid || domain.ErrorCode(err) == domain.CodeRateLimited:
 		// Nothing is lost: the page comes back with what was typed (and,
 		// when the user's draft limit refused it, says how long to wait).
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		if domain.ErrorCode(err) == domain.CodeInvalid {
 			err = withFieldMessages(requestFieldErrors(err, civ), fe)
 		}

@@ -202,8 +202,7 @@ func (s *Server) handleSecondStep(w http.ResponseWriter, r *http.Request) error 
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.renderSecondStep(w, r, status, err)
 	case domain.CodeConflict: // the factor was reset meanwhile: start again
 		s.clearPending(r.Context())
@@ -318,8 +317,7 @@ func (s *Server) handleSignInEnrol(w http.ResponseWriter, r *http.Request) error
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.renderEnrol(w, r, status, p.user.ID, true, "/login/enrol", err)
 	case domain.CodeConflict:
 		s.clearPending(r.Context())
@@ -390,8 +388,7 @@ func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.renderEnrol(w, r, status, a.UserID, false, "/profile/factor", err)
 	default:
 		return err
@@ -409,8 +406,7 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.renderProfile(w, r, status, renameField(err, "code", "regenerate_code"), nil)
 	default:
 		return err
@@ -427,8 +423,7 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
-		status, _ := httpface.Status(domain.ErrorCode(err))
-		httpface.SetRetryAfter(w.Header(), err)
+		status := formStatus(w, err)
 		return s.renderProfile(w, r, status, renameField(err, "code", "remove_code"), nil)
 	default:
 		return err
