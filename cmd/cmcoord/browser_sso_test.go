@@ -128,14 +128,7 @@ func TestBrowserSSO(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="login-form"]`)),
 		chromedp.Navigate(srv.URL+"/login/2fa"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="factor-form"]`)),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			code, err := anaDevice.Next()
-			if err != nil {
-				return err
-			}
-			_, err = chromedp.SendKeys(chromedp.CSS(`#code`), code)(ctx, tg)
-			return err
-		}),
+		typeCode(anaDevice),
 		browser.ClickAndLoad(`[data-testid="factor-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 	)

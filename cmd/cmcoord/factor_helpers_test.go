@@ -79,15 +79,21 @@ func signInWithCode(base, email, password string, d *totptest.Device) chromedp.A
 		chromedp.SendKeys(chromedp.CSS(`#password`), password),
 		browser.ClickAndLoad(`[data-testid="login-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="factor-form"]`)),
-		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			code, err := d.Next()
-			if err != nil {
-				return err
-			}
-			_, err = chromedp.SendKeys(chromedp.CSS(`#code`), code)(ctx, tg)
-			return err
-		}),
+		typeCode(d),
 		browser.ClickAndLoad(`[data-testid="factor-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="user-name"]`)),
 	)
+}
+
+// typeCode types into the second step's code field the code device d
+// shows at that moment.
+func typeCode(d *totptest.Device) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		code, err := d.Next()
+		if err != nil {
+			return err
+		}
+		_, err = chromedp.SendKeys(chromedp.CSS(`#code`), code)(ctx, tg)
+		return err
+	})
 }
