@@ -140,7 +140,11 @@ func StartCluster(ctx context.Context, opt ClusterOptions) (*Cluster, error) {
 			return nil, err
 		}
 		if running {
-			return c.reuse(ctx)
+			cl, err := c.reuse(ctx)
+			if !errors.Is(err, errServerGone) {
+				return cl, err
+			}
+			c.log.Info("postmaster.pid named a server that has since exited; starting the cluster")
 		}
 	}
 
@@ -219,7 +223,11 @@ func (c *Cluster) reuse(ctx context.Context) (*Cluster, error) {
 		return nil, fmt.Errorf("pgserver: a server is running in %s but its port is unknown (no port in postmaster.pid or %s)", c.Dir, confName)
 	}
 	c.setPort(port)
-	if err := c.waitReady(ctx); err != nil {
+	pid := pidFilePID(c.Dir)
+	if err := c.waitReadyWhile(ctx, func() bool { return processAlive(pid) }); err != nil {
+		if errors.Is(err, errServerGone) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("pgserver: pg_ctl reports a server running in %s, but it does not answer on 127.0.0.1:%d: %w; if no PostgreSQL is running from that directory, remove %s",
 			c.Dir, port, err, filepath.Join(c.Dir, "postmaster.pid"))
 	}
@@ -438,6 +446,17 @@ func (c *Cluster) start(ctx context.Context) error {
 // waitReady waits until a connection to c.URL succeeds, recording the
 // server version, for at most readyTimeout.
 func (c *Cluster) waitReady(ctx context.Context) error {
+	return c.waitReadyWhile(ctx, func() bool { return true })
+}
+
+// errServerGone reports that the process a postmaster.pid named exited
+// while we waited for it to answer: the file was stale (for example left by
+// a server still shutting down when it was read).
+var errServerGone = errors.New("pgserver: the server process named in postmaster.pid has exited")
+
+// waitReadyWhile is waitReady that gives up with errServerGone as soon as
+// alive reports false.
+func (c *Cluster) waitReadyWhile(ctx context.Context, alive func() bool) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	for {
@@ -445,6 +464,9 @@ func (c *Cluster) waitReady(ctx context.Context) error {
 		if err == nil {
 			c.Version = version
 			return nil
+		}
+		if !alive() {
+			return errServerGone
 		}
 		select {
 		case <-ctx.Done():

@@ -63,3 +63,19 @@ func (c *Cluster) removeZombieLock() (bool, error) {
 	}
 	return true, nil
 }
+
+// processAlive reports whether process pid exists and has not exited
+// (a zombie counts as exited). Without /proc it reports true: it cannot
+// tell.
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return true
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", pid)); err != nil {
+		return false
+	}
+	return !isZombie(pid)
+}
