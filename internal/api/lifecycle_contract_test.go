@@ -57,7 +57,7 @@ func TestOpenAPI_LifecycleResponses(t *testing.T) {
 		t.Errorf("the officer sees the requester's draft extension: %v", exts)
 	}
 	check("POST /requests/{id}/extend", req{Path: p + "/extend", Token: f.requester, Body: map[string]any{"end_date": "2099-01-01"},
-		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 200) // the retry: the same draft
+		Header: map[string]string{"Idempotency-Key": "ext-1"}}, 201) // the retry: the first answer, replayed
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.requester}, 200) // without the HRDDP keys
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.officer}, 200)   // with them
 	check("GET /requests/{id}/lifecycle", req{Path: p + "/lifecycle", Token: f.outsider}, 404)

@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 )
 
@@ -170,6 +172,9 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 	if err := documentLimits(paths); err != nil {
 		return nil, err
 	}
+	if err := documentIdempotency(components, paths); err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -321,4 +326,116 @@ func documentLimits(paths map[string]any) error {
 		}
 	}
 	return nil
+}
+
+// stateChanging are the methods of the operations that take an
+// Idempotency-Key.
+var stateChanging = []string{"post", "put", "patch", "delete"}
+
+// documentIdempotency declares, on every state-changing operation, the
+// Idempotency-Key header (httpface.Stack's idempotent middleware), the
+// Idempotent-Replayed header of its successful answers, the 200 a retry
+// whose first answer was lost is given, the 409 of a duplicate still
+// running and the 422 of a key reused for another request.
+func documentIdempotency(components map[string]any, paths map[string]any) error {
+	params, _ := components["parameters"].(map[string]any)
+	headers, _ := components["headers"].(map[string]any)
+	if params == nil || headers == nil {
+		return fmt.Errorf("api: openapi.json lacks components.parameters or components.headers")
+	}
+	params["IdempotencyKey"] = map[string]any{
+		"name": httpface.IdempotencyKeyHeader, "in": "header", "required": false,
+		"description": fmt.Sprintf("A key the client chooses for this change (e.g. a UUID; at most %d printable ASCII characters), "+
+			"unique per caller, kept %s. A retry with the same key and the same request (method, path, body) is answered "+
+			"the first call's answer with `Idempotent-Replayed: true`, and the change is made once; the same key with another "+
+			"request is 422. Only successes bind a key: after a refusal (4xx) the corrected request may reuse it.",
+			domain.MaxIdempotencyKeyLen, domain.IdempotencyTTL),
+		"schema": map[string]any{"type": "string", "maxLength": domain.MaxIdempotencyKeyLen, "pattern": "^[ -~]+$"},
+	}
+	headers["IdempotentReplayed"] = map[string]any{
+		"description": "`true` on an answer that is not a new execution: the first answer of the Idempotency-Key, or (when that answer was lost) the current state of what it changed.",
+		"schema":      map[string]any{"type": "string", "enum": []any{"true"}},
+	}
+	keyRef := map[string]any{"$ref": "#/components/parameters/IdempotencyKey"}
+	replayedRef := map[string]any{"$ref": "#/components/headers/IdempotentReplayed"}
+	ref := func(name string) map[string]any { return map[string]any{"$ref": "#/components/responses/" + name} }
+	for path, item := range paths {
+		ops, _ := item.(map[string]any)
+		for method, o := range ops {
+			op, ok := o.(map[string]any)
+			if !ok || !slices.Contains(stateChanging, method) {
+				continue
+			}
+			responses, _ := op["responses"].(map[string]any)
+			if responses == nil {
+				return fmt.Errorf("api: openapi.json: %s %s has no responses", method, path)
+			}
+			list, _ := op["parameters"].([]any)
+			op["parameters"] = append(list, keyRef)
+			if _, ok := responses["200"]; !ok {
+				shown := lostAnswerResource(paths, path)
+				content, err := getContent(paths, shown)
+				if err != nil {
+					return err
+				}
+				responses["200"] = map[string]any{
+					"description": "A retry under an Idempotency-Key whose first answer was lost (the server stopped between the change and its answer): " +
+						"what GET " + shown + " shows now, with `Idempotent-Replayed: true`.",
+					"headers": map[string]any{"Idempotent-Replayed": replayedRef},
+					"content": content,
+				}
+			}
+			for code, rv := range responses {
+				resp, ok := rv.(map[string]any)
+				if !ok || code < "200" || code >= "400" || resp["$ref"] != nil {
+					continue
+				}
+				h, _ := resp["headers"].(map[string]any)
+				if h == nil {
+					h = map[string]any{}
+					resp["headers"] = h
+				}
+				h["Idempotent-Replayed"] = replayedRef
+			}
+			if _, ok := responses["409"]; !ok {
+				responses["409"] = ref("Conflict")
+			}
+			if _, ok := responses["422"]; !ok {
+				responses["422"] = ref("Invalid")
+			}
+		}
+	}
+	return nil
+}
+
+// lostAnswerResource is the path whose GET answers the retry of a change
+// at path whose answer was lost (httpface's equivalent): the request, for
+// a change to one, else the nearest enclosing path with a GET.
+func lostAnswerResource(paths map[string]any, path string) string {
+	if path == "/requests/{id}" || strings.HasPrefix(path, "/requests/{id}/") {
+		return "/requests/{id}"
+	}
+	for p := path; p != ""; p = p[:strings.LastIndexByte(p, '/')] {
+		if item, ok := paths[p].(map[string]any); ok && item["get"] != nil {
+			return p
+		}
+	}
+	return path
+}
+
+// getContent returns the content of GET path's 200 answer.
+func getContent(paths map[string]any, path string) (map[string]any, error) {
+	var cur any = paths
+	for _, k := range []string{path, "get", "responses", "200", "content"} {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("api: openapi.json: no 200 answer of GET %s", path)
+		}
+		cur = m[k]
+	}
+	c, ok := cur.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("api: openapi.json: no 200 answer of GET %s", path)
+	}
+	return c, nil
 }

@@ -25,8 +25,9 @@ func (a *API) handleRequestList(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleRequestCreate creates a draft for the caller's organisation. With
-// an Idempotency-Key header, a retry with the same key answers 200 with
-// the request the first call created and Idempotent-Replayed: true.
+// an Idempotency-Key header, a retry with the same key is answered the
+// first call's answer with Idempotent-Replayed: true (the middleware,
+// httpface.Stack's idempotent, as for every state-changing route).
 func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error {
 	var in requestInput
 	if err := readJSON(w, r, &in); err != nil {
@@ -38,7 +39,7 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 		// too, in one answer, as the page does.
 		return domain.WithUnreadable(err, a.requests.Check(r.Context(), actor(r), chi.URLParam(r, "code"), draft, domain.Recorded{}, false))
 	}
-	created, fresh, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, r.Header.Get("Idempotency-Key"))
+	created, _, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, "")
 	if err != nil {
 		return err
 	}
@@ -48,19 +49,15 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Location", requestURL(r, created.ID))
-	status := http.StatusCreated
-	if !fresh {
-		w.Header().Set("Idempotent-Replayed", "true")
-		status = http.StatusOK
-	}
-	return writeJSON(w, status, newRequestDTO(r.Context(), d))
+	return writeJSON(w, http.StatusCreated, newRequestDTO(r.Context(), d))
 }
 
 // handleRequestExtend asks for more time for the task of an approved,
 // tasked or executing request (its requesters): a new draft extending it
 // to end_date, with the last-resort questions LR2–LR7 to answer again,
 // answered as GET shows it (201, Location). A closed operation or a
-// request past those states is 409. Idempotency-Key as on create.
+// request past those states is 409. Idempotency-Key as on every
+// state-changing route.
 func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -74,7 +71,7 @@ func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ext, fresh, err := a.requests.Extend(r.Context(), actor(r), id, givenVersion(in.Version), end, r.Header.Get("Idempotency-Key"))
+	ext, _, err := a.requests.Extend(r.Context(), actor(r), id, givenVersion(in.Version), end, "")
 	if err != nil {
 		return err
 	}
@@ -83,12 +80,7 @@ func (a *API) handleRequestExtend(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	w.Header().Set("Location", requestURL(r, ext.ID))
-	status := http.StatusCreated
-	if !fresh {
-		w.Header().Set("Idempotent-Replayed", "true")
-		status = http.StatusOK
-	}
-	return writeJSON(w, status, newRequestDTO(r.Context(), d))
+	return writeJSON(w, http.StatusCreated, newRequestDTO(r.Context(), d))
 }
 
 // requestURL is the address of request id under the point where the API

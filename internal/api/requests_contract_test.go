@@ -29,7 +29,7 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: map[string]any{"title": "Keyed"},
 		Header: map[string]string{"Idempotency-Key": "k"}}, 201)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: map[string]any{"title": "Keyed"},
-		Header: map[string]string{"Idempotency-Key": "k"}}, 200)
+		Header: map[string]string{"Idempotency-Key": "k"}}, 201) // the retry: the first answer, replayed
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: map[string]any{"title": ""}}, 422)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: `{"title": 1}`}, 422)
 	check("POST /operations/{code}/requests", req{Path: ops, Token: f.requester, Body: `{"title": "x", "colour": 1}`}, 400)

@@ -226,7 +226,7 @@ func TestRequests_Create(t *testing.T) {
 		first := f.call(t, req{Method: "POST", Path: "/operations/NPL-EQ/requests", Token: f.requester, Header: key,
 			Body: map[string]any{"title": "Retried"}}).want(t, http.StatusCreated)
 		again := f.call(t, req{Method: "POST", Path: "/operations/NPL-EQ/requests", Token: f.requester, Header: key,
-			Body: map[string]any{"title": "Retried"}}).want(t, http.StatusOK)
+			Body: map[string]any{"title": "Retried"}}).want(t, http.StatusCreated)
 		a, b := decode[requestJSON](t, first), decode[requestJSON](t, again)
 		if a.ID != b.ID || a.Reference != b.Reference {
 			t.Errorf("replay = %d %s, want %d %s", b.ID, b.Reference, a.ID, a.Reference)

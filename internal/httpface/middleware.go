@@ -44,13 +44,21 @@ type Stack struct {
 	// QuietRoutes are logged at debug level; SecretRoutes hold a secret in
 	// their path and are logged by route pattern (a one-time link).
 	QuietRoutes, SecretRoutes []string
+	// Idempotency keeps the outcomes of requests made under an
+	// Idempotency-Key; nil uses Access's (none without Access).
+	Idempotency *service.Idempotency
+	// ReplayByRedirect answers the retry of a change whose answer was lost
+	// with a 303 to the page it concerned (the HTML face), rather than
+	// with that resource's current representation (the API).
+	ReplayByRedirect bool
 }
 
 // Middleware returns the stack of a face, in order: request ID, client
 // address, language, request log and metrics, security headers, panic
 // recovery, cross-origin protection of state-changing requests (the
 // browser's cookie session must not be ridden from another site),
-// compression, the session and authentication by bearer token or session.
+// compression, the session, authentication by bearer token or session,
+// and the Idempotency-Key of state-changing requests (idempotent).
 // fail answers what the stack refuses.
 func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
 	if s.Log == nil {
@@ -76,6 +84,7 @@ func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
 		middleware.Compress(5),
 		s.sessions,
 		s.authenticate(fail),
+		s.idempotent(fail),
 	}
 }
 

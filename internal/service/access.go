@@ -48,6 +48,7 @@ type Access struct {
 	now       func() time.Time
 	log       *slog.Logger
 	dummyHash string // compared against when the account does not exist
+	idem      *Idempotency
 	notify    Notifier
 	// SessionIdle ends a browser session after this long without a
 	// request (domain.DefaultSessionIdle unless set).
@@ -67,8 +68,13 @@ func NewAccess(st *store.Store, now func() time.Time, log *slog.Logger) *Access 
 	if err != nil {
 		panic(err) // only fails if the system's random source fails
 	}
-	return &Access{store: st, now: now, log: log, dummyHash: dummy, SessionIdle: domain.DefaultSessionIdle}
+	return &Access{store: st, now: now, log: log, dummyHash: dummy, SessionIdle: domain.DefaultSessionIdle,
+		idem: NewIdempotency(st, log)}
 }
+
+// Idempotency returns the outcomes of requests made under an
+// Idempotency-Key, kept per user (the faces' middleware asks it).
+func (s *Access) Idempotency() *Idempotency { return s.idem }
 
 // errSignInFailed is the one answer for an unknown e-mail, a wrong
 // password, a disabled account or one without a password yet, so the

@@ -83,10 +83,6 @@ type RequestDetail struct {
 // Can reports whether the caller may take action on the request now.
 func (d RequestDetail) Can(action domain.Action) bool { return slices.Contains(d.Actions, action) }
 
-// errReplay ends a creation whose idempotency key a concurrent retry
-// claimed first; the transaction rolls back and the first result is used.
-var errReplay = errors.New("idempotency key already used")
-
 // Create stores a new draft in operation opCode for by's organisation.
 // With a non-empty idempotency key, a retry with the same key returns the
 // request the first call created (created is then false).
@@ -105,11 +101,11 @@ func (s *Requests) createIn(ctx context.Context, by domain.Actor, opCode string,
 	if err := domain.Can(by, domain.ActionCreateRequest, domain.OnOperation(op)); err != nil {
 		return domain.Request{}, false, err
 	}
-	if len(key) > 200 {
-		return domain.Request{}, false, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid",
-			Fields: map[string]string{"idempotency_key": "field.too_long"}}
+	ctx, own, err := s.keyed(ctx, by, key)
+	if err != nil {
+		return domain.Request{}, false, err
 	}
-	if key != "" {
+	if own {
 		if id, err := s.store.IdempotentRequest(ctx, by.UserID, key); err != nil || id != 0 {
 			if err != nil {
 				return domain.Request{}, false, err
@@ -117,13 +113,29 @@ func (s *Requests) createIn(ctx context.Context, by domain.Actor, opCode string,
 			return s.replayed(ctx, id, op.ID)
 		}
 	}
-	return s.create(ctx, by, op, in, key, 0, within)
+	return s.create(ctx, by, op, in, own, 0, within)
+}
+
+// keyed checks key and, when the caller's context carries no
+// Idempotency-Key yet (a caller other than the HTTP faces, whose
+// middleware claims and replays keys itself), returns ctx carrying key:
+// the creation's first audit event claims it (store.Claim). own reports
+// that this service answers the key's replays.
+func (s *Requests) keyed(ctx context.Context, by domain.Actor, key string) (context.Context, bool, error) {
+	if err := domain.CheckIdempotencyKey(key); err != nil {
+		return ctx, false, err
+	}
+	if key == "" || store.ClaimFrom(ctx) != nil {
+		return ctx, false, nil
+	}
+	return store.WithClaim(ctx, &store.Claim{UserID: by.UserID, Key: key}), true, nil
 }
 
 // create stores draft in of operation op, extending request extends
 // (0 for none); within, when not nil, runs in the same transaction after
-// the insert.
-func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operation, in domain.Request, key string, extends int64,
+// the insert. own: a concurrent call claimed ctx's key first is answered
+// with the request it created.
+func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operation, in domain.Request, own bool, extends int64,
 	within func(st *store.Store, out domain.Request, now time.Time) error) (out domain.Request, created bool, err error) {
 	r := in
 	r.ExtensionOf = extends
@@ -160,19 +172,10 @@ func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operat
 				return err
 			}
 		}
-		if key != "" {
-			ok, err := st.ClaimIdempotencyKey(ctx, by.UserID, key, out.ID, now)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return errReplay
-			}
-		}
 		return nil
 	})
-	if errors.Is(err, errReplay) {
-		id, err := s.store.IdempotentRequest(ctx, by.UserID, key)
+	if own && errors.Is(err, store.ErrKeyTaken) {
+		id, err := s.store.IdempotentRequest(ctx, by.UserID, store.ClaimFrom(ctx).Key)
 		if err != nil {
 			return domain.Request{}, false, err
 		}
@@ -949,7 +952,11 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, versio
 		return domain.Request{}, false, err
 	}
 	op := subj.Operation
-	if key != "" {
+	ctx, own, err := s.keyed(ctx, by, key)
+	if err != nil {
+		return domain.Request{}, false, err
+	}
+	if own {
 		if prev, err := s.store.IdempotentRequest(ctx, by.UserID, key); err != nil || prev != 0 {
 			if err != nil {
 				return domain.Request{}, false, err
@@ -961,7 +968,7 @@ func (s *Requests) Extend(ctx context.Context, by domain.Actor, id int64, versio
 	if err != nil {
 		return domain.Request{}, false, err
 	}
-	return s.create(ctx, by, op, ext, key, orig.ID, func(st *store.Store, out domain.Request, now time.Time) error {
+	return s.create(ctx, by, op, ext, own, orig.ID, func(st *store.Store, out domain.Request, now time.Time) error {
 		locked, err := st.LockRequest(ctx, orig.ID)
 		if err != nil {
 			return err

@@ -80,11 +80,12 @@ func (s *System) ReleaseDemoClaim(ctx context.Context) error {
 }
 
 // HousekeepingInterval is how often a serving instance prunes expired
-// sessions, old sign-in attempts and expired kept forms.
+// sessions, old sign-in attempts, expired kept forms and idempotency keys.
 const HousekeepingInterval = 30 * time.Minute
 
 // Housekeep deletes expired and idle sessions, sign-in attempts too old to count
-// towards throttling, and expired kept forms and browser markers. It is
+// towards throttling, expired kept forms and browser markers, and
+// idempotency keys older than domain.IdempotencyTTL. It is
 // safe to run from several instances.
 func (s *System) Housekeep(ctx context.Context) error {
 	now := s.now()
@@ -95,6 +96,9 @@ func (s *System) Housekeep(ctx context.Context) error {
 		return err
 	}
 	if err := s.store.PruneFormStashes(ctx, now); err != nil {
+		return err
+	}
+	if err := s.store.PruneIdempotencyRecords(ctx, domain.IdempotencyTTL); err != nil {
 		return err
 	}
 	return s.store.PruneRateEvents(ctx, now.Add(-24*time.Hour)) // longer ago than any limit's window

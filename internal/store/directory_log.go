@@ -49,7 +49,12 @@ func (s *Store) LastDirectoryEvent(ctx context.Context) (*domain.DirectoryEvent,
 }
 
 // InsertDirectoryEvent appends e, whose hash the caller computed.
+// The request's Idempotency-Key, when ctx carries one, is claimed with
+// it (Claim).
 func (s *Store) InsertDirectoryEvent(ctx context.Context, e domain.DirectoryEvent) (domain.DirectoryEvent, error) {
+	if err := s.claim(ctx, 0); err != nil {
+		return e, err
+	}
 	err := s.db.QueryRow(ctx,
 		`INSERT INTO directory_events (seq, actor_id, action, target_type, target_id, operation_id, payload, at, prev_hash, hash)
 		 VALUES ($1, NULLIF($2, 0), $3, $4, $5, NULLIF($6, 0), $7, $8, $9, $10) RETURNING id`,

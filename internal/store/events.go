@@ -37,7 +37,12 @@ func (s *Store) LastEvent(ctx context.Context, requestID int64) (*domain.Event, 
 }
 
 // InsertEvent appends e, whose hash the caller computed.
+// The request's Idempotency-Key, when ctx carries one, is claimed with
+// it (Claim).
 func (s *Store) InsertEvent(ctx context.Context, e domain.Event) (domain.Event, error) {
+	if err := s.claim(ctx, e.RequestID); err != nil {
+		return e, err
+	}
 	var actor *int64
 	if e.ActorID != 0 {
 		actor = &e.ActorID

@@ -360,28 +360,6 @@ func (s *Store) WorkflowPairs(ctx context.Context) ([][2]domain.Status, error) {
 	return out, dbErr(err, "workflow pairs")
 }
 
-// IdempotentRequest returns the request user created with key, or 0.
-func (s *Store) IdempotentRequest(ctx context.Context, userID int64, key string) (int64, error) {
-	var id int64
-	err := s.db.QueryRow(ctx, `SELECT request_id FROM idempotency_keys WHERE user_id = $1 AND key = $2`, userID, key).Scan(&id)
-	if err == pgx.ErrNoRows {
-		return 0, nil
-	}
-	return id, dbErr(err, "idempotency key")
-}
-
-// ClaimIdempotencyKey records that user created requestID with key. It
-// reports false when the key was taken meanwhile (a concurrent retry won).
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, userID int64, key string, requestID int64, now time.Time) (bool, error) {
-	tag, err := s.db.Exec(ctx,
-		`INSERT INTO idempotency_keys (user_id, key, request_id, created_at) VALUES ($1, $2, $3, $4)
-		 ON CONFLICT (user_id, key) DO NOTHING`, userID, key, requestID, now)
-	if err != nil {
-		return false, dbErr(err, "claim idempotency key")
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
 // sortSpec is a list order: SQL expressions compared as one row, their
 // casts for the cursor's text values, and the direction.
 type sortSpec struct {

@@ -24,6 +24,7 @@ type Querier interface {
 type Store struct {
 	db   Querier
 	pool *pgxpool.Pool // nil inside a transaction
+	tx   *txState      // inside InTx: the idempotency key it claimed
 }
 
 // New returns a Store on pool.
@@ -50,9 +51,13 @@ func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store
 	}
 	var err error
 	for attempt := 0; attempt <= maxSerializationRetries; attempt++ {
+		state := &txState{}
 		err = pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
-			return fn(&Store{db: tx})
+			return fn(&Store{db: tx, tx: state})
 		})
+		if err == nil {
+			state.committed() // the key claimed in it is now bound to the change
+		}
 		if unavailable(err) { // beginning or committing: the database cannot serve
 			return errUnavailable()
 		}
@@ -72,7 +77,15 @@ func (s *Store) Savepoint(ctx context.Context, fn func(*Store) error) error {
 	if !ok {
 		return s.InTx(ctx, fn)
 	}
-	return pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return fn(&Store{db: sp}) })
+	var before txState
+	if s.tx != nil {
+		before = *s.tx
+	}
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return fn(&Store{db: sp, tx: s.tx}) })
+	if err != nil && s.tx != nil {
+		*s.tx = before // a claim made inside the savepoint was undone with it
+	}
+	return err
 }
 
 // Ping checks that the database answers.

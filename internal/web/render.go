@@ -104,7 +104,8 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 // clean 500 rather than half a page with status 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Each POST form gets a fresh idempotency key (components.FormKey).
+	if err := c.Render(components.WithFormKeys(r.Context(), newIdempotencyKey), &buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	h := w.Header()

@@ -118,7 +118,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		}
 		end := ef.field("end_date", "extension.end_date", "date", true)
 		end.ID, end.Name = "extend-end_date", "end_date"
-		v.Extend = &pages.ExtendForm{URL: requestURL(req.ID) + "/extend", IdempotencyKey: newIdempotencyKey(), EndDate: end,
+		v.Extend = &pages.ExtendForm{URL: requestURL(req.ID) + "/extend", EndDate: end,
 			Hint: i18n.T(ctx, "extension.hint", "End", formDate(req.EndDate))}
 	}
 	v.Review = s.reviewPanel(r, d, st)
@@ -651,7 +651,7 @@ func (s *Server) handleExtend(w http.ResponseWriter, r *http.Request) error {
 	}
 	var ext domain.Request
 	if err == nil {
-		ext, _, err = s.requests.Extend(ctx, a, id, formVersion(r.PostForm), end, r.PostForm.Get("idempotency_key"))
+		ext, _, err = s.requests.Extend(ctx, a, id, formVersion(r.PostForm), end, "") // the key is the middleware's
 	}
 	if err != nil {
 		return s.reshowRefused(w, r, id, "extend", err)

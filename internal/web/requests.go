@@ -26,7 +26,8 @@ func requestURL(id int64) string { return "/requests/" + strconv.FormatInt(id, 1
 
 func operationRequestsURL(code string) string { return "/operations/" + code + "/requests" }
 
-// newIdempotencyKey returns a fresh random key for a new-request form.
+// newIdempotencyKey returns a fresh random key for a form (the new-request
+// form's, kept when it is shown again; every other form's, per render).
 func newIdempotencyKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
@@ -274,11 +275,12 @@ func (s *Server) handleRequestCreate(w http.ResponseWriter, r *http.Request) err
 	submit := r.PostForm.Get("intent") == "submit"
 	var req domain.Request
 	if err = invalid(fe); err == nil {
-		key := r.PostForm.Get("idempotency_key")
+		// The form's idempotency_key is the middleware's (httpface):
+		// a second post of the same form is answered the first's outcome.
 		if submit {
-			req, _, err = s.requests.CreateAndSubmit(ctx, a, code, in, key)
+			req, _, err = s.requests.CreateAndSubmit(ctx, a, code, in, "")
 		} else {
-			req, _, err = s.requests.Create(ctx, a, code, in, key)
+			req, _, err = s.requests.Create(ctx, a, code, in, "")
 		}
 	} else if cerr := s.requests.Check(ctx, a, code, in, domain.Recorded{}, submit); domain.ErrorCode(cerr) == domain.CodeInvalid {
 		err = cerr // every other problem too, in the same answer; the parse messages go over it below

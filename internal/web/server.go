@@ -121,6 +121,6 @@ func New(o Options) *Server {
 	}
 	s.stack = httpface.Stack{Log: s.log, Metrics: s.metrics, Catalog: s.catalog, Access: s.access, Sessions: s.sessions,
 		SecureCookies: s.secureCookies, TrustedProxies: s.trustedProxies, Sessionless: sessionless,
-		QuietRoutes: quietRoutes, SecretRoutes: secretRoutes}
+		QuietRoutes: quietRoutes, SecretRoutes: secretRoutes, ReplayByRedirect: true}
 	return s
 }

@@ -507,10 +507,9 @@ type DecisionForm struct {
 
 // ExtendForm asks for an extension: a new end date.
 type ExtendForm struct {
-	URL            string
-	IdempotencyKey string
-	EndDate        components.Field
-	Hint           string
+	URL     string
+	EndDate components.Field
+	Hint    string
 }
 
 // StateCount is how many checklist items are in one state.
