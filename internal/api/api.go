@@ -72,7 +72,7 @@ func New(o Options) *API {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.stack = httpface.Stack{Log: a.log, Metrics: o.Metrics, Catalog: o.Catalog, Access: o.Access, Sessions: o.Sessions,
-		SecureCookies: o.SecureCookies, TrustedProxies: o.TrustedProxies}
+		SecureCookies: o.SecureCookies, TrustedProxies: o.TrustedProxies, LostAnswer: lostAnswerRoute}
 	return a
 }
 

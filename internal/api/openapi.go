@@ -372,18 +372,8 @@ func documentIdempotency(components map[string]any, paths map[string]any) error 
 			}
 			list, _ := op["parameters"].([]any)
 			op["parameters"] = append(list, keyRef)
-			if _, ok := responses["200"]; !ok {
-				shown := lostAnswerResource(paths, path)
-				content, err := getContent(paths, shown)
-				if err != nil {
-					return err
-				}
-				responses["200"] = map[string]any{
-					"description": "A retry under an Idempotency-Key whose first answer was lost (the server stopped between the change and its answer): " +
-						"what GET " + shown + " shows now, with `Idempotent-Replayed: true`.",
-					"headers": map[string]any{"Idempotent-Replayed": replayedRef},
-					"content": content,
-				}
+			if err := documentLostAnswer(paths, path, method, responses, replayedRef); err != nil {
+				return err
 			}
 			for code, rv := range responses {
 				resp, ok := rv.(map[string]any)
@@ -408,11 +398,104 @@ func documentIdempotency(components map[string]any, paths map[string]any) error 
 	return nil
 }
 
+// documentLostAnswer documents the 200 a retry gets when the first answer
+// of method on path was lost: what httpface's equivalent answers — the
+// GET of the operation's own representation (lostAnswerGet), else that of
+// the request changed or of the nearest enclosing resource
+// (lostAnswerResource). An operation whose 200 is another representation
+// says it may be either.
+func documentLostAnswer(paths map[string]any, path, method string, responses, replayedRef map[string]any) error {
+	if lostAnswerGet(paths, method, path) != "" {
+		return nil // the 200 documented is the answer
+	}
+	shown := lostAnswerResource(paths, method, path)
+	content, err := getContent(paths, shown)
+	if err != nil {
+		return err
+	}
+	desc := "A retry under an Idempotency-Key whose first answer was lost (the server stopped between the change and its answer): " +
+		"what GET " + shown + " shows now, with `Idempotent-Replayed: true`."
+	r200, ok := responses["200"].(map[string]any)
+	if !ok {
+		responses["200"] = map[string]any{"description": desc, "content": content,
+			"headers": map[string]any{"Idempotent-Replayed": replayedRef}}
+		return nil
+	}
+	mine, _ := r200["content"].(map[string]any)
+	mt, _ := mine["application/json"].(map[string]any)
+	theirs, _ := content["application/json"].(map[string]any)
+	if mt == nil || theirs == nil {
+		return fmt.Errorf("api: openapi.json: %s %s: a 200 without JSON", method, path)
+	}
+	if fmt.Sprint(mt["schema"]) != fmt.Sprint(theirs["schema"]) {
+		mt["schema"] = map[string]any{"anyOf": []any{mt["schema"], theirs["schema"]}}
+		r200["description"] = fmt.Sprint(r200["description"]) + " " + desc
+	}
+	return nil
+}
+
+// lostAnswerGet is the GET route whose answer is the representation
+// method on path answers (its 200's schema), below the same parameters,
+// the nearest to path; "" when there is none.
+func lostAnswerGet(paths map[string]any, method, path string) string {
+	ref := answerRef(paths, method, path)
+	if ref == "" {
+		return ""
+	}
+	best, bestLen := "", -1
+	for p, item := range paths {
+		if ops, _ := item.(map[string]any); ops == nil || ops["get"] == nil || answerRef(paths, "get", p) != ref {
+			continue
+		}
+		if !paramsWithin(p, path) {
+			continue
+		}
+		n := commonPrefix(p, path)
+		if n > bestLen || n == bestLen && p < best {
+			best, bestLen = p, n
+		}
+	}
+	return best
+}
+
+// answerRef is the schema $ref of method on path's 200 JSON answer.
+func answerRef(paths map[string]any, method, path string) string {
+	var cur any = paths
+	for _, k := range []string{path, method, "responses", "200", "content", "application/json", "schema", "$ref"} {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[k]
+	}
+	ref, _ := cur.(string)
+	return ref
+}
+
+// paramsWithin reports whether every {parameter} of p is one of path's.
+func paramsWithin(p, path string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if strings.HasPrefix(seg, "{") && !strings.Contains(path, seg) {
+			return false
+		}
+	}
+	return true
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
 // lostAnswerResource is the path whose GET answers the retry of a change
-// at path whose answer was lost (httpface's equivalent): the request, for
-// a change to one, else the nearest enclosing path with a GET.
-func lostAnswerResource(paths map[string]any, path string) string {
-	if path == "/requests/{id}" || strings.HasPrefix(path, "/requests/{id}/") {
+// at path, when lostAnswerGet names none: the request the change
+// concerned (a change to a request, or the creation of one), else the
+// nearest enclosing path with a GET.
+func lostAnswerResource(paths map[string]any, method, path string) string {
+	if path == "/requests/{id}" || strings.HasPrefix(path, "/requests/{id}/") || method == "post" && strings.HasSuffix(path, "/requests") {
 		return "/requests/{id}"
 	}
 	for p := path; p != ""; p = p[:strings.LastIndexByte(p, '/')] {
@@ -421,6 +504,35 @@ func lostAnswerResource(paths map[string]any, path string) string {
 		}
 	}
 	return path
+}
+
+var (
+	lostAnswerOnce   sync.Once
+	lostAnswerRoutes map[string]string
+)
+
+// lostAnswerRoute is, for httpface.Stack.LostAnswer, the GET route whose
+// answer stands for the lost answer of method on route pattern (as the
+// served document says, lostAnswerGet).
+func lostAnswerRoute(method, pattern string) string {
+	lostAnswerOnce.Do(func() {
+		var doc struct {
+			Paths map[string]any `json:"paths"`
+		}
+		if err := json.Unmarshal(OpenAPI(), &doc); err != nil {
+			panic(err) // built into the binary, checked by every test
+		}
+		lostAnswerRoutes = map[string]string{}
+		for p, item := range doc.Paths {
+			ops, _ := item.(map[string]any)
+			for m := range ops {
+				if slices.Contains(stateChanging, m) {
+					lostAnswerRoutes[strings.ToUpper(m)+" "+p] = lostAnswerGet(doc.Paths, m, p)
+				}
+			}
+		}
+	})
+	return lostAnswerRoutes[method+" "+pattern]
 }
 
 // getContent returns the content of GET path's 200 answer.

@@ -214,32 +214,42 @@ func (s Stack) answerFrom(w http.ResponseWriter, r *http.Request, idem *service.
 // was lost (the process stopped between the commit and the answer): the
 // resource the change concerned, as it is now. The HTML face redirects
 // (303) to its page; the API answers as GET on it would (200 and its
-// representation). The resource is the request the change concerned,
-// else the nearest enclosing path with a GET route.
+// representation). The resource is, in order: the one Stack.LostAnswer
+// names for the route (the API: the GET of what the operation answers),
+// the request the change concerned, the nearest enclosing path with a
+// GET route.
 func (s Stack) equivalent(w http.ResponseWriter, r *http.Request, rec service.IdempotencyRecord, prefix string) {
 	var routes chi.Routes
 	if rctx := chi.RouteContext(r.Context()); rctx != nil {
 		routes = rctx.Routes
 	}
 	target := ""
-	if rec.RequestID != 0 {
-		target = prefix + "/requests/" + strconv.FormatInt(rec.RequestID, 10)
-	} else {
-		for p := r.URL.Path; p != "" && p != "/" && target == ""; p = p[:strings.LastIndexByte(p, '/')] {
-			if routes != nil && routes.Match(chi.NewRouteContext(), http.MethodGet, p) {
-				target = p
+	if s.LostAnswer != nil && routes != nil {
+		rc := chi.NewRouteContext()
+		if pattern := routes.Find(rc, r.Method, r.URL.Path); pattern != "" {
+			if get := s.LostAnswer(r.Method, strings.TrimPrefix(pattern, prefix)); get != "" {
+				if rec.RequestID != 0 && strings.HasPrefix(get, "/requests/{id}") {
+					// The request the change made or changed: an extension
+					// is a new request, not the one in the path.
+					get = "/requests/" + strconv.FormatInt(rec.RequestID, 10) + strings.TrimPrefix(get, "/requests/{id}")
+				}
+				target = prefix + fillPattern(get, rc)
 			}
 		}
-		if target == "" {
-			target = prefix + "/"
+	}
+	if target == "" && rec.RequestID != 0 {
+		target = prefix + "/requests/" + strconv.FormatInt(rec.RequestID, 10)
+	}
+	for p := r.URL.Path; target == "" && p != "" && p != "/"; p = p[:strings.LastIndexByte(p, '/')] {
+		if routes != nil && routes.Match(chi.NewRouteContext(), http.MethodGet, p) {
+			target = p
 		}
 	}
-	if s.ReplayByRedirect {
-		http.Redirect(w, r, target, http.StatusSeeOther)
-		return
+	if target == "" {
+		target = prefix + "/"
 	}
 	h, ok := routes.(http.Handler)
-	if !ok {
+	if s.ReplayByRedirect || !ok {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	}
@@ -251,6 +261,16 @@ func (s Stack) equivalent(w http.ResponseWriter, r *http.Request, rec service.Id
 	get.Header.Del("Accept-Encoding") // the outer stack compresses, once
 	get.Header.Del(IdempotencyKeyHeader)
 	h.ServeHTTP(w, get)
+}
+
+// fillPattern puts rc's URL parameters into a route pattern.
+func fillPattern(pattern string, rc *chi.Context) string {
+	for i, k := range rc.URLParams.Keys {
+		if k != "*" {
+			pattern = strings.ReplaceAll(pattern, "{"+k+"}", url.PathEscape(rc.URLParams.Values[i]))
+		}
+	}
+	return pattern
 }
 
 // routePath is r's path relative to the router the face is mounted on.

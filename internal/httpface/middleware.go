@@ -51,6 +51,10 @@ type Stack struct {
 	// with a 303 to the page it concerned (the HTML face), rather than
 	// with that resource's current representation (the API).
 	ReplayByRedirect bool
+	// LostAnswer, when set, names the GET route (a pattern) whose answer
+	// stands for the lost answer of a change by method on route pattern
+	// (patterns relative to the face), or "" to use the request changed.
+	LostAnswer func(method, pattern string) string
 }
 
 // Middleware returns the stack of a face, in order: request ID, client

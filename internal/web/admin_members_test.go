@@ -104,6 +104,8 @@ func TestMembers(t *testing.T) {
 		c := f.signIn(t, "olga@example.org")
 		addresses := []string{"outsider@example.org", "disabled@example.org", "nobody@example.org"}
 		idRe := regexp.MustCompile(`invitations/[0-9]+/|invitation-[0-9]+`)
+		// Each form shown carries a fresh idempotency key.
+		keyRe := regexp.MustCompile(`name="idempotency_key" value="[0-9a-f]+"`)
 		// page is what the officer sees after an addition: the flash, the
 		// members, and the invitation of email with its id, address and
 		// time taken out.
@@ -118,7 +120,7 @@ func TestMembers(t *testing.T) {
 			inv, _ := goquery.OuterHtml(row)
 			inv = idRe.ReplaceAllString(strings.ReplaceAll(inv, email, "EMAIL"), "ID")
 			members, _ := goquery.OuterHtml(testid(d, "members"))
-			return testid(d, "flash").Text() + members + inv
+			return keyRe.ReplaceAllString(testid(d, "flash").Text()+members+inv, "KEY")
 		}
 		f.get(t, c, "/operations/OPA/members") // shows, and so ends, the sign-in flash
 		var first, refused string
@@ -129,7 +131,7 @@ func TestMembers(t *testing.T) {
 			if i := strings.Index(body, "<main"); i >= 0 {
 				body = body[i:]
 			}
-			if body = strings.ReplaceAll(body, email, "EMAIL"); refused == "" {
+			if body = keyRe.ReplaceAllString(strings.ReplaceAll(body, email, "EMAIL"), "KEY"); refused == "" {
 				refused = body
 			} else if body != refused {
 				t.Errorf("refusal page for %s:\n%s\nfor %s:\n%s", email, body, addresses[0], refused)

@@ -104,7 +104,10 @@ func TestRequestFormKeepsEverythingOnError(t *testing.T) {
 	page := w.get(t, w.requester, newURL)
 	wantStatus(t, page, http.StatusOK)
 	d := doc(t, page)
-	key := byAttr(d, "name", "idempotency_key").AttrOr("value", "")
+	formKey := func(d *goquery.Document) string {
+		return testid(d, "request-form").Find(`[name="idempotency_key"]`).AttrOr("value", "")
+	}
+	key := formKey(d)
 	if len(key) < 16 {
 		t.Fatalf("the new form carries no idempotency key: %q", key)
 	}
@@ -148,7 +151,7 @@ func TestRequestFormKeepsEverythingOnError(t *testing.T) {
 	if byAttr(d, "id", "sector-HEA").AttrOr("checked", "x") == "x" {
 		t.Error("the sectors are lost")
 	}
-	if got := byAttr(d, "name", "idempotency_key").AttrOr("value", ""); got != key {
+	if got := formKey(d); got != key {
 		t.Errorf("idempotency key changed on re-render: %q", got)
 	}
 	if n := w.count(t); n != 0 {
