@@ -252,3 +252,40 @@ func TestIdempotency_Keys(t *testing.T) {
 		})
 	}
 }
+
+// TestIdempotency_SecretsNotKept: an answer holding a secret (a new API
+// token) is never stored for replay: the database holds no copy of the
+// token, and the retry makes no second token and is shown the caller's
+// tokens, without any secret.
+func TestIdempotency_SecretsNotKept(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	token := f.mustToken(t, f.mustUser(t, "scripter@example.org"))
+	call := req{Method: "POST", Path: "/me/tokens", Token: token, Header: map[string]string{"Idempotency-Key": "token-1"},
+		Body: map[string]any{"name": "script", "scope": "read", "current_password": testPassword}}
+	created := decode[tokenJSON](t, f.call(t, call).want(t, http.StatusCreated))
+	var stored int
+	if err := f.pool.QueryRow(t.Context(), `SELECT count(*) FROM idempotency_records WHERE position($1::bytea IN coalesce(body, '')) > 0`,
+		[]byte(created.Token)).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 {
+		t.Error("the new token's secret is stored with its idempotency key")
+	}
+	again := f.call(t, call).want(t, http.StatusOK)
+	if again.Header.Get("Idempotent-Replayed") != "true" || bytes.Contains(again.Body, []byte(created.Token)) {
+		t.Errorf("the retry = replayed %q, body %.300s; want the token list, no secret", again.Header.Get("Idempotent-Replayed"), again.Body)
+	}
+	list := decode[struct {
+		Items []tokenJSON `json:"items"`
+	}](t, again)
+	n := 0
+	for _, tk := range list.Items {
+		if tk.Name == "script" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d tokens named script after the retry, want 1", n)
+	}
+}

@@ -29,6 +29,7 @@ func (a *API) handleTokenList(w http.ResponseWriter, r *http.Request) error {
 // handleTokenCreate issues a token for the caller. Its secret is in this
 // response only; cmcoord keeps just its hash.
 func (a *API) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	var in tokenInput
 	if err := readJSON(w, r, &in); err != nil {
 		return err

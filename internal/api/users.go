@@ -64,6 +64,7 @@ func (a *API) handleUserList(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	var in userCreateInput
 	if err := readJSON(w, r, &in); err != nil {
 		return err
@@ -120,6 +121,7 @@ func (a *API) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
 // handleUserPasswordLink issues a new set-password link for the user;
 // earlier unused links stop working.
 func (a *API) handleUserPasswordLink(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err

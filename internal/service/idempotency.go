@@ -78,7 +78,7 @@ func (s *Idempotency) Finish(ctx context.Context, call *IdempotencyCall, a Answe
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	keep := domain.IdempotentAnswerStored(a.Status)
-	tooLong := len(a.Body) > MaxIdempotentBody
+	tooLong := len(a.Body) > MaxIdempotentBody || call.Withheld() // a secret is never stored
 	if call.Committed() {
 		switch {
 		case !keep && a.Status < 500:
@@ -100,4 +100,14 @@ func (s *Idempotency) Finish(ctx context.Context, call *IdempotencyCall, a Answe
 	}
 	ok, err := s.store.InsertIdempotencyRecord(ctx, rec)
 	return err == nil && !ok, err
+}
+
+// WithholdAnswer marks the answer of the request ctx belongs to as
+// holding a secret (a new token, a set-password link, recovery codes):
+// it is not kept for replay under the request's Idempotency-Key, and a
+// retry is shown the resource the change concerned instead.
+func WithholdAnswer(ctx context.Context) {
+	if c := store.ClaimFrom(ctx); c != nil {
+		c.Withhold()
+	}
 }

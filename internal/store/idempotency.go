@@ -28,6 +28,23 @@ type Claim struct {
 	mu        sync.Mutex
 	committed bool
 	requestID int64
+	withheld  bool
+}
+
+// Withhold says the request's answer holds a secret (a new API token, a
+// set-password link, recovery codes): it is never kept for replay, and a
+// retry is shown the resource instead.
+func (c *Claim) Withhold() {
+	c.mu.Lock()
+	c.withheld = true
+	c.mu.Unlock()
+}
+
+// Withheld reports whether Withhold was called.
+func (c *Claim) Withheld() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.withheld
 }
 
 // Committed reports whether a transaction of this request committed the

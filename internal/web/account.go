@@ -207,6 +207,7 @@ func (s *Server) handlePasswordChange(w http.ResponseWriter, r *http.Request) er
 // handleTokenCreate issues an API token and shows its secret on this
 // response only (201): it is never stored, redirected with or flashed.
 func (s *Server) handleTokenCreate(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	if err := parseForm(w, r); err != nil {
 		return err
 	}

@@ -120,6 +120,7 @@ func (s *Server) handleUserNew(w http.ResponseWriter, r *http.Request) error {
 // the list; without one it shows the one-time set-password link, once
 // (201, never in a redirect or a cookie).
 func (s *Server) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -244,6 +245,7 @@ func (s *Server) handleUserUpdate(w http.ResponseWriter, r *http.Request) error 
 // handleUserPasswordLink issues a new one-time set-password link for a
 // user (earlier unused links stop working) and shows it once.
 func (s *Server) handleUserPasswordLink(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	id, err := pathIDParam(r, "id")
 	if err != nil {
 		return err

@@ -379,6 +379,7 @@ func (s *Server) handleFactorEnrolQR(w http.ResponseWriter, r *http.Request) err
 // password (or, with none, a recent sign-in), and shows the recovery
 // codes once.
 func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
@@ -399,6 +400,7 @@ func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error
 // handleRecoveryRegenerate replaces the user's recovery codes, given a
 // current code, and shows the new ones once.
 func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
