@@ -112,7 +112,9 @@ func filled(s *goquery.Selection, now time.Time) url.Values {
 // double click, a retry over a flaky link) it acts once — the second
 // post is answered the first's redirect (Idempotent-Replayed), and the
 // audit trail holds nothing more. The same key with other values is
-// refused with a message, and changes nothing.
+// refused with a message, and changes nothing. When the first answer
+// was lost (the server stopped after the change), the repost is sent to
+// the request's page, and changes nothing either.
 func TestFormsActOnce(t *testing.T) {
 	t.Parallel()
 	w := newRequestWorld(t)
@@ -258,6 +260,20 @@ func TestFormsActOnce(t *testing.T) {
 				}
 				if n := w.auditCount(t); n != changed {
 					t.Errorf("%s: the reused key added %d audit events", where, n-changed)
+				}
+				// The answer lost (the server stopped between the change and
+				// its answer): the repost is sent to the request's page.
+				if _, err := w.pool.Exec(ctx, `UPDATE idempotency_records SET status = NULL, body = NULL, location = '',
+					created_at = created_at - interval '1 minute' WHERE key = $1`, values.Get("idempotency_key")); err != nil {
+					t.Fatal(err)
+				}
+				lost := w.post(t, c, p+"/"+action, values)
+				if loc := lost.Header.Get("Location"); lost.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/requests/") ||
+					lost.Header.Get("Idempotent-Replayed") != "true" {
+					t.Errorf("%s: the repost after a lost answer = %d to %q, want a 303 to the request", where, lost.StatusCode, loc)
+				}
+				if n := w.auditCount(t); n != changed {
+					t.Errorf("%s: the repost after a lost answer added %d audit events", where, n-changed)
 				}
 				posted[action] = true
 			}

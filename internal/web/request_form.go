@@ -222,10 +222,14 @@ func (s *Server) requestFormView(ctx context.Context, f *form, ev domain.Evaluat
 		return fl
 	}
 	hint := func(fl components.Field, key string) components.Field { fl.Hint = i18n.T(ctx, key); return fl }
-	v := pages.RequestFormView{
-		Version:        f.values.Get("version"),
-		IdempotencyKey: f.values.Get("idempotency_key"),
+	// The key posted comes back with the form shown again (a refusal
+	// binds none, so the corrected save may use it); a form shown fresh
+	// gets its own.
+	key := f.values.Get("idempotency_key")
+	if key == "" {
+		key = newIdempotencyKey()
 	}
+	v := pages.RequestFormView{Version: f.values.Get("version"), IdempotencyKey: key}
 	v.Title = hint(f.text("title", "request.title", false, 120), "request.title_hint")
 	v.Need = hint(area("need", "request.need", 4000), "request.need_hint")
 	v.Sectors = pages.RoleChecks{Name: "sectors", ID: "sectors", Legend: i18n.T(ctx, "request.sectors"), Error: f.errs["sectors"],
