@@ -174,7 +174,7 @@ func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operat
 		}
 		return nil
 	})
-	if own && errors.Is(err, store.ErrKeyTaken) {
+	if own && store.KeyTaken(err) {
 		id, err := s.store.IdempotentRequest(ctx, by.UserID, store.ClaimFrom(ctx).Key)
 		if err != nil {
 			return domain.Request{}, false, err

@@ -83,10 +83,19 @@ type txState struct {
 	requestID int64
 }
 
-// ErrKeyTaken is returned by an audit append whose request's key another
+// errKeyTaken is returned by an audit append whose request's key another
 // request (a concurrent retry) already claimed: the transaction rolls back
-// and the caller answers with the first request's outcome.
-var ErrKeyTaken = &domain.Error{Code: domain.CodeConflict, Message: "idempotency.in_progress"}
+// and the caller answers with the first request's outcome (KeyTaken).
+func errKeyTaken() error {
+	return &domain.Error{Code: domain.CodeConflict, Message: "idempotency.in_progress"}
+}
+
+// KeyTaken reports whether err is an audit append refused because a
+// concurrent request claimed the same idempotency key first.
+func KeyTaken(err error) bool {
+	var e *domain.Error
+	return errors.As(err, &e) && e.Message == "idempotency.in_progress"
+}
 
 // claim inserts ctx's claim, when it has one not yet claimed, in s's
 // transaction; requestID is the request the event concerns (0 for none).
@@ -112,7 +121,7 @@ func (s *Store) claim(ctx context.Context, requestID int64) error {
 		return dbErr(err, "claim idempotency key")
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrKeyTaken
+		return errKeyTaken()
 	}
 	if s.tx == nil { // on the pool: the insert committed on its own
 		c.committed, c.requestID = true, requestID
