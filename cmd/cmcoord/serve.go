@@ -165,9 +165,6 @@ func (a *app) close() {
 	a.pool.Close()
 }
 
-// ReviewJobInterval is how often each instance runs the review job.
-const ReviewJobInterval = time.Minute
-
 // runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
 func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	log := newLogger(cfg, e.stderr)
@@ -252,7 +249,7 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	reviewJob := make(chan struct{})
 	go func() {
 		defer close(reviewJob)
-		a.reviews.Run(hctx, ReviewJobInterval)
+		a.reviews.Run(hctx, cfg.ReviewJobInterval)
 	}()
 	defer func() { stopHousekeeping(); <-reviewJob }()
 	if a.mailer != nil {
