@@ -15,6 +15,7 @@ type tally struct {
 	lost       int // acknowledged, but their request is not in the database (or not with that id)
 	duplicates int // extra requests for one key: a retry that created a second request
 	unacked    int // in the database, never acknowledged (the drill ended while it was retried)
+	stored     int // keys the database holds a request for
 	missing    []string
 }
 
@@ -22,7 +23,7 @@ type tally struct {
 // acknowledged key to the id the server answered, rows each key found in
 // the database to the ids of the requests bearing it.
 func account(acked map[string]int64, rows map[string][]int64) tally {
-	t := tally{acked: len(acked)}
+	t := tally{acked: len(acked), stored: len(rows)}
 	for key, id := range acked {
 		ids := rows[key]
 		found := false
