@@ -186,19 +186,19 @@ func requestBody(title string, now time.Time) map[string]any {
 // HCT review closing at deadline (as the review's rules round it: down to
 // the minute): the requester creates and submits it, the officer opens
 // the review. It returns the request's id.
-func openReview(ctx context.Context, base string, t tokens, title string, deadline time.Time) (int64, error) {
+func openReview(ctx context.Context, base, requester, officer, title string, deadline time.Time) (int64, error) {
 	var r struct {
 		ID      int64 `json:"id"`
 		Version int   `json:"version"`
 	}
-	if err := call(ctx, base, t.requester, "POST", "/operations/"+operation+"/requests", requestBody(title, time.Now()), &r); err != nil {
+	if err := call(ctx, base, requester, "POST", "/operations/"+operation+"/requests", requestBody(title, time.Now()), &r); err != nil {
 		return 0, err
 	}
 	path := fmt.Sprintf("/requests/%d", r.ID)
-	if err := call(ctx, base, t.requester, "POST", path+"/submit", map[string]any{"version": r.Version}, &r); err != nil {
+	if err := call(ctx, base, requester, "POST", path+"/submit", map[string]any{"version": r.Version}, &r); err != nil {
 		return 0, err
 	}
-	if err := call(ctx, base, t.officer, "POST", path+"/review",
+	if err := call(ctx, base, officer, "POST", path+"/review",
 		map[string]any{"version": r.Version, "deadline": deadline.UTC().Format(time.RFC3339)}, nil); err != nil {
 		return 0, err
 	}
