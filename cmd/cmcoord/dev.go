@@ -59,6 +59,7 @@ func runDev(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	defer hardStopAfter(ctx, cfg.ShutdownTimeout+time.Second, log, e.exit)()
 	defer a.close()
 	res, err := a.loadDemo(ctx)
 	if err != nil {

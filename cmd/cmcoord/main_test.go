@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -583,6 +584,59 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 	}
 	if st != "7s" || lt != "3s" || pool.Config().MaxConns != 3 {
 		t.Errorf("statement_timeout %s, lock_timeout %s, max %d; want 7s, 3s, 3", st, lt, pool.Config().MaxConns)
+	}
+}
+
+// TestServeShutdownIsBounded: a request still running at the end of the
+// shutdown timeout is cut (its context ends, as a database wait would
+// see) and serve reports it (exit status 1), rather than waiting for it.
+func TestServeShutdownIsBounded(t *testing.T) {
+	t.Parallel()
+	started, cut := make(chan struct{}), make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-r.Context().Done() // a request that would run as long as the database hangs
+		close(cut)
+	})}
+	ln := listen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serveUntilDone(ctx, srv, ln, 200*time.Millisecond, discardLogger()) }()
+	go func() {
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, errNotDrained) {
+		t.Fatalf("serveUntilDone = %v, want errNotDrained", err)
+	}
+	<-cut // the handler's context ended with the connection
+}
+
+// TestHardStop: once told to stop, a process that has not finished
+// within the grace time is ended with status 1; one that finished is not.
+func TestHardStop(t *testing.T) {
+	t.Parallel()
+	for _, finishes := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(t.Context())
+		exited := make(chan int, 1)
+		stopped := hardStopAfter(ctx, 100*time.Millisecond, discardLogger(), func(code int) { exited <- code })
+		cancel()
+		if finishes {
+			stopped()
+			select {
+			case code := <-exited:
+				t.Errorf("a process that finished was ended with %d", code)
+			case <-time.After(500 * time.Millisecond):
+			}
+			continue
+		}
+		if code := <-exited; code != 1 {
+			t.Errorf("hard stop exit status = %d, want 1", code)
+		}
+		stopped()
 	}
 }
 

@@ -25,6 +25,9 @@ type env struct {
 	// ready, when set, is called with the base URL once the server listens
 	// (tests use it to learn the port of 127.0.0.1:0).
 	ready func(baseURL string)
+	// exit ends the process (the hard stop after -shutdown-timeout);
+	// nil is os.Exit.
+	exit func(code int)
 }
 
 // errUsage reports a usage error already explained on stderr.

@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/config"
@@ -38,6 +41,7 @@ type app struct {
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
 	metrics   *metrics.Metrics
+	clock     *store.DBClock // nil when a test moves the clock
 	web       *web.Server
 	api       *api.API
 }
@@ -45,12 +49,13 @@ type app struct {
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
 // and wires the services and faces. The caller closes the app.
 func newApp(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	return newAppAt(ctx, cfg, log, time.Now)
+	return newAppAt(ctx, cfg, log, nil)
 }
 
 // newAppAt is newApp with the clock of the request workflow (requests,
 // reviews and their deadlines, lifecycle, reports, notifications): tests
-// move it on to reach deadlines.
+// move it on to reach deadlines. nil (newApp) is the database's clock
+// (store.DBClock), for every time rule.
 func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*app, error) {
 	if cfg.DatabaseURL == "" {
 		return nil, errNoDatabase
@@ -76,13 +81,24 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		log.Warn("missing translation", "lang", lang, "id", id)
 	})
 	st := store.New(pool)
+	// One clock for all instances: the database's. Tests that move the
+	// workflow's clock keep the accounts on the real one.
+	var clock *store.DBClock
+	accountNow := time.Now
+	if now == nil {
+		if clock, err = store.NewDBClock(ctx, pool, log); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		now, accountNow = clock.Now, clock.Now
+	}
 	// Expired sessions are pruned by System.RunHousekeeping, not by the
 	// store's own goroutine, so that closing an app never races it.
 	sessionStore := pgxstore.NewWithCleanupInterval(pool, 0)
-	system := service.NewSystem(st, migrations.Latest(), time.Now, log)
-	access := service.NewAccess(st, time.Now, log)
-	directory := service.NewDirectory(st, access, time.Now, log)
-	sso := service.NewSSO(st, directory, time.Now, log)
+	system := service.NewSystem(st, migrations.Latest(), accountNow, log)
+	access := service.NewAccess(st, accountNow, log)
+	directory := service.NewDirectory(st, access, accountNow, log)
+	sso := service.NewSSO(st, directory, accountNow, log)
 	// Notices go in-app always and by e-mail when SMTP_URL is set; they are
 	// written in the transaction of their change, and the e-mail outbox is
 	// drained by a background worker (serve).
@@ -108,7 +124,11 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
 	sessions.Lifetime = cfg.SessionLifetime
 	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
-	m := metrics.New(pool)
+	collectors := []prometheus.Collector{metrics.TxRetriesCollector(store.TxRetries)}
+	if clock != nil {
+		collectors = append(collectors, metrics.ClockOffsetCollector(clock.Offset))
+	}
+	m := metrics.New(pool, collectors...)
 	// /metrics on the main listener only behind its token, and never when
 	// it has a listener of its own (serve).
 	mainMetricsToken := cfg.MetricsToken
@@ -121,6 +141,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	return &app{
 		log:       log,
 		pool:      pool,
+		clock:     clock,
 		system:    system,
 		access:    access,
 		directory: directory,
@@ -165,6 +186,10 @@ func (a *app) close() {
 	a.pool.Close()
 }
 
+// ClockSyncInterval is how often each instance measures the database's
+// clock (store.DBClock).
+const ClockSyncInterval = 30 * time.Second
+
 // runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
 func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	log := newLogger(cfg, e.stderr)
@@ -173,6 +198,7 @@ func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	if err != nil {
 		return err
 	}
+	defer hardStopAfter(ctx, cfg.ShutdownTimeout+time.Second, log, e.exit)()
 	defer a.close()
 	return a.serve(ctx, e, cfg, nil)
 }
@@ -244,6 +270,14 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		a.system.RunHousekeeping(hctx, service.HousekeepingInterval)
 	}()
 	defer func() { stopHousekeeping(); <-housekeeping }()
+	if a.clock != nil {
+		clockDone := make(chan struct{})
+		go func() {
+			defer close(clockDone)
+			a.clock.Run(hctx, ClockSyncInterval)
+		}()
+		defer func() { stopHousekeeping(); <-clockDone }()
+	}
 	// Reviews past their deadline close, reminders go out and requests
 	// expire, from every instance at once safely (SKIP LOCKED).
 	reviewJob := make(chan struct{})
@@ -281,6 +315,38 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	return err
 }
 
+// errNotDrained is serve's answer when requests were still in flight at
+// the end of -shutdown-timeout and were cut: the exit status is 1, not 0.
+var errNotDrained = errors.New("stopped with requests still in flight after -shutdown-timeout (their connections were closed)")
+
+// hardStopAfter arms the hard stop of a serving process: once ctx is done
+// (the signal to stop), the process must have finished within grace, or
+// it is ended there with exit status 1, whatever still runs. Call the
+// returned function when everything has stopped.
+func hardStopAfter(ctx context.Context, grace time.Duration, log *slog.Logger, exit func(int)) (stopped func()) {
+	if exit == nil {
+		exit = os.Exit
+	}
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			log.Error("hard stop: still running after -shutdown-timeout and a second", "grace_s", grace.Seconds())
+			exit(1)
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done) }) }
+}
+
 // serveUntilDone serves srv on ln until ctx is done, then shuts down
 // gracefully: no new connections, in-flight requests finish (up to
 // timeout), idle connections close.
@@ -295,7 +361,13 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, time
 	log.Info("shutting down", "timeout_s", timeout.Seconds())
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := srv.Shutdown(shutdownCtx); errors.Is(err, context.DeadlineExceeded) {
+		// Requests still in flight after the timeout: cut them (their
+		// contexts end, their transactions roll back) and stop now.
+		log.Warn("shutdown timeout passed with requests in flight: closing their connections", "timeout_s", timeout.Seconds())
+		_ = srv.Close()
+		return errNotDrained
+	} else if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadOnlyDatabase: with the database read-only (a standby, or a
@@ -26,4 +31,73 @@ func TestReadOnlyDatabase(t *testing.T) {
 	if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 {
 		t.Errorf("Retry-After = %q", r.Header.Get("Retry-After"))
 	}
+}
+
+// TestClientGoneIsNotAFailure: a client that goes away while its request
+// waits on the database (here a lock held on the requests table) is
+// recorded as 499, not as the server's 500, in the metrics.
+func TestClientGoneIsNotAFailure(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	ctx := t.Context()
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
+	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	rq, _ := http.NewRequestWithContext(cctx, http.MethodGet, f.srv.URL+"/api/v1/operations/NPL-EQ/requests", nil)
+	rq.Header.Set("Authorization", "Bearer "+f.requester)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(rq)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		f.metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		b, _ := io.ReadAll(rec.Body)
+		return string(b)
+	}
+	// The request is in: its connection waits for the lock.
+	for !strings.Contains(waitingQueries(t, f.fixture), "requests") {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled request got an answer")
+	}
+	var m string
+	for m = scrape(); !strings.Contains(m, `code="499"`) && !strings.Contains(m, `code="500"`); m = scrape() {
+		if ctx.Err() != nil {
+			t.Fatal("the gone client's request was never recorded")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if strings.Contains(m, `code="500"`) || !strings.Contains(m, `code="499"`) {
+		t.Errorf("a client going away was counted as a 500:\n%s", m)
+	}
+}
+
+// waitingQueries is the text of the queries waiting on a lock in the
+// fixture's database.
+func waitingQueries(t *testing.T, f *fixture) string {
+	t.Helper()
+	var q string
+	if err := f.pool.QueryRow(t.Context(), `SELECT coalesce(string_agg(query, ' | '), '') FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&q); err != nil {
+		t.Fatal(err)
+	}
+	return q
 }

@@ -64,6 +64,7 @@ type fixture struct {
 	admin      domain.Actor
 	adminToken string
 	contract   *apicontract.Contract // the served OpenAPI document every call is checked against
+	metrics    *metrics.Metrics
 	// authClock is the access and directory services' clock; devices
 	// are the second factors the fixture enrolled, by e-mail.
 	authClock *totptest.Clock
@@ -116,7 +117,7 @@ func newFixture(t *testing.T) *fixture {
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,
-		authClock: authClock, devices: &deviceBook{m: map[string]*totptest.Device{}}}
+		metrics: m, authClock: authClock, devices: &deviceBook{m: map[string]*totptest.Device{}}}
 	f.contract = apicontract.Fetch(t, srv.URL)
 
 	u, err := dir.CreateAdmin(t.Context(), "admin@example.org", "Ada Admin", testPassword, domain.Organization{Name: "OCHA"})

@@ -308,6 +308,9 @@ const (
 // here, once, with the request ID, and reaches the client only as
 // "internal error": its text may hold SQL or addresses.
 func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpface.ClientGone(w, r, err) {
+		return
+	}
 	ctx := r.Context()
 	var (
 		he     *httpError

@@ -60,6 +60,11 @@ type Review struct {
 // Open reports whether the review still takes votes at now.
 func (r Review) Open() bool { return r.ClosedAt.IsZero() }
 
+// PastDeadline reports whether the review is still open at now although
+// its deadline has come: it takes no more votes and only the system
+// closes it (Overdue), as of its deadline.
+func (r Review) PastDeadline(now time.Time) bool { return r.Open() && !now.Before(r.Deadline) }
+
 // IsEligible reports whether organisation orgID votes in the review.
 func (r Review) IsEligible(orgID int64) bool {
 	for _, id := range r.Eligible {
@@ -197,7 +202,11 @@ func ReviewDeadline(p ReviewPolicy, r Request, c DeadlineChoice, now time.Time) 
 	case explicit.Sub(now) > MaxReviewTime:
 		return time.Time{}, invalidField("deadline", "review.deadline_too_far")
 	default:
-		dl = explicit.UTC().Truncate(time.Minute)
+		// Deadlines are whole minutes; one in the current minute would
+		// have passed already.
+		if dl = explicit.UTC().Truncate(time.Minute); !dl.After(now) {
+			return time.Time{}, invalidField("deadline", "review.deadline_too_soon")
+		}
 	}
 	if ClosesAfterNeed(dl, r.RequiredBy) && !c.AfterRequiredBy {
 		return time.Time{}, invalidField("deadline", "review.deadline_after_required_by")

@@ -420,15 +420,81 @@ func TransitionFor(action Action) (Rule, bool) {
 	return r, ok && r.Transition()
 }
 
-// NeedsOf returns the facts the guards of actions read.
+// NeedsOf returns the facts the guards of actions read, and the time
+// bar (Overdue) of those it applies to.
 func NeedsOf(actions ...Action) Fact {
 	var f Fact
 	for _, a := range actions {
 		if r, ok := RuleFor(a); ok {
 			f |= r.Needs
+			if r.timeBarred() {
+				f |= timeBarNeeds
+			}
 		}
 	}
 	return f
+}
+
+// timeBarNeeds are the facts Overdue reads.
+const timeBarNeeds = FactRequest | FactReview | FactTime
+
+// timeBarred reports whether time can overtake the step: every status
+// change and every step of the review. Once the system is due to take a
+// step (Overdue), these are refused until it has — even when no job has
+// run yet — so that nothing is decided after its deadline.
+func (r Rule) timeBarred() bool {
+	return r.Scope == ScopeRequest && !r.Reads && (r.Transition() || r.Stage == StageReview)
+}
+
+// Overdue returns the step time has made due on s's request, before any
+// other: the close of its review once the deadline came, or its expiry
+// once its required-by time passed in a status that expires (whichever
+// came first). ok is false when none is due, or when s does not carry
+// the facts to tell (the request, its review and the time).
+func Overdue(s Subject) (due Action, at time.Time, ok bool) {
+	if s.Known&timeBarNeeds != timeBarNeeds || s.Request == nil || s.Now.IsZero() {
+		return "", time.Time{}, false
+	}
+	r := *s.Request
+	if s.Review != nil && s.Review.PastDeadline(s.Now) && r.Status == StatusHCTReview {
+		due, at, ok = ActionCloseReview, s.Review.Deadline, true
+	}
+	if oneOf(r.Status, expirable) && !r.RequiredBy.IsZero() && !s.Now.Before(r.RequiredBy) && (!ok || r.RequiredBy.Before(at)) {
+		due, at, ok = ActionExpire, r.RequiredBy, true
+	}
+	return due, at, ok
+}
+
+// TimeBarred reports whether err is timeBar's refusal: time overtook
+// the step, and the system's step (Overdue) is due first.
+func TimeBarred(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Code == CodeConflict &&
+		(e.Message == timeBarReview || e.Message == timeBarRequiredBy)
+}
+
+// The refusals of timeBar.
+const (
+	timeBarReview     = "review.deadline_passed"
+	timeBarRequiredBy = "request.required_by_passed"
+)
+
+// timeBar refuses a time-barred step when time has made a system step
+// due on s first (Overdue): the review's deadline came, or the request's
+// required-by time passed.
+func timeBar(rule Rule, s Subject) error {
+	if !rule.timeBarred() {
+		return nil
+	}
+	due, _, ok := Overdue(s)
+	switch {
+	case !ok:
+		return nil
+	case due == ActionCloseReview:
+		return Errorf(CodeConflict, timeBarReview)
+	default:
+		return Errorf(CodeConflict, timeBarRequiredBy)
+	}
 }
 
 // AllFacts are every fact a guard may read.
@@ -445,13 +511,18 @@ const AllFacts = FactOperation | FactEvaluation | FactReview | FactConsent | Fac
 func Can(a Actor, action Action, s Subject) error {
 	s = s.withRef()
 	rule, err := canBeforeGuard(a, action, s)
-	if err != nil || rule.Guard == nil {
+	if err != nil {
 		return err
 	}
-	if missing := rule.Needs &^ s.Known; missing != 0 {
-		return fmt.Errorf("domain: %s needs facts %b the caller did not load", action, missing)
+	if rule.Guard != nil {
+		if missing := rule.Needs &^ s.Known; missing != 0 {
+			return fmt.Errorf("domain: %s needs facts %b the caller did not load", action, missing)
+		}
+		if err := rule.Guard(a, s); err != nil {
+			return err
+		}
 	}
-	return rule.Guard(a, s)
+	return timeBar(rule, s)
 }
 
 // Blocked returns why a may not take action on s now when only the
@@ -460,7 +531,7 @@ func Can(a Actor, action Action, s Subject) error {
 // expect it learns what is missing. It returns nil otherwise.
 func Blocked(a Actor, action Action, s Subject) error {
 	rule, err := canBeforeGuard(a, action, s)
-	if err != nil || rule.Guard == nil {
+	if err != nil || (rule.Guard == nil && !rule.timeBarred()) {
 		return nil
 	}
 	var e *Error
@@ -475,7 +546,7 @@ func Blocked(a Actor, action Action, s Subject) error {
 func BlockedActions(a Actor, s Subject) map[Action]error {
 	var out map[Action]error
 	for _, r := range Rules {
-		if r.Scope != ScopeRequest || r.Guard == nil {
+		if r.Scope != ScopeRequest || (r.Guard == nil && !r.timeBarred()) {
 			continue
 		}
 		if err := Blocked(a, r.Action, s); err != nil {

@@ -61,7 +61,8 @@ func allow(r domain.Request, action domain.Action) domain.Subject {
 	s.Consent = &domain.Consent{Status: "consented"}
 	s.Evaluation = domain.Evaluation{Flags: []domain.Flag{domain.FlagHRDDP}}
 	s.Assessment = &domain.Assessment{Outcome: "support"}
-	rv := domain.Review{ID: 1, Round: 1, Eligible: s.Voters, Policy: domain.ReviewPolicy{QuorumPercent: 50}}
+	rv := domain.Review{ID: 1, Round: 1, Eligible: s.Voters, Policy: domain.ReviewPolicy{QuorumPercent: 50},
+		OpenedAt: testNow.Add(-time.Hour), Deadline: testNow.Add(time.Hour)}
 	switch action {
 	case domain.ActionApprove, domain.ActionReject:
 		rv.ClosedAt, rv.Tally = testNow, &domain.Tally{Eligible: 2, Voted: 2, QuorumMet: true, Passed: true}

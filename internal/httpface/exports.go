@@ -1,10 +1,13 @@
 package httpface
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -13,9 +16,62 @@ import (
 	"github.com/cmcoord/cmcoord/internal/service"
 )
 
-// ExportTimeout bounds one download, longer than a page or an API call:
-// a large export streams for a while.
-const ExportTimeout = 2 * time.Minute
+// DefaultExportStall is how long a download may go without progress
+// (ExportStall).
+const DefaultExportStall = time.Minute
+
+// exportStall holds ExportStall, in nanoseconds.
+var exportStall atomic.Int64
+
+func init() { exportStall.Store(int64(DefaultExportStall)) }
+
+// ExportStall bounds a download by progress, not by wall time: its first
+// byte must come, and every write must complete, within it. A download
+// that keeps flowing runs as long as it flows — at 256 kbit/s a 4 MB file
+// takes more than two minutes — while one whose client stopped reading,
+// or whose query stopped producing, ends after ExportStall.
+func ExportStall() time.Duration { return time.Duration(exportStall.Load()) }
+
+// SetExportStall sets ExportStall until restore is called (tests).
+func SetExportStall(d time.Duration) (restore func()) {
+	old := exportStall.Swap(int64(d))
+	return func() { exportStall.Store(old) }
+}
+
+// errStalled is the cause of a download's context ending for want of
+// progress.
+var errStalled = errors.New("download made no progress within the export stall time")
+
+// progress ends a download's context, and bounds its writes, when it
+// makes no progress for stall.
+type progress struct {
+	rc     *http.ResponseController
+	stall  time.Duration
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+// watchProgress returns ctx, ended with errStalled after stall without
+// progress, and the progress to report on; stop it when done.
+func watchProgress(ctx context.Context, w http.ResponseWriter, stall time.Duration) (context.Context, *progress) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	p := &progress{rc: http.NewResponseController(w), stall: stall, cancel: cancel}
+	p.timer = time.AfterFunc(stall, func() { cancel(errStalled) })
+	p.moved()
+	return ctx, p
+}
+
+// moved records progress: another stall's time for the next write, and
+// before the context ends.
+func (p *progress) moved() {
+	p.timer.Reset(p.stall)
+	_ = p.rc.SetWriteDeadline(time.Now().Add(p.stall)) // unsupported by test recorders
+}
+
+func (p *progress) stop() {
+	p.timer.Stop()
+	p.cancel(nil)
+}
 
 // Export is the one download handler of the RFA tracker, mounted by both
 // faces at /operations/{code}/exports/requests.{format} (query:
@@ -35,27 +91,42 @@ func Export(w http.ResponseWriter, r *http.Request, exports *service.Exports, by
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
 	code, format := chi.URLParam(r, "code"), chi.URLParam(r, "format")
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(ExportTimeout)) // unsupported in tests
-	dw := &downloadWriter{w: w, start: func() {
+	ctx, p := watchProgress(r.Context(), w, ExportStall())
+	defer p.stop()
+	dw := &downloadWriter{w: w, progress: p, start: func() {
 		h := w.Header()
 		h.Set("Content-Type", service.ExportContentType(format))
 		h.Set("Content-Disposition", `attachment; filename="`+service.ExportFileName(code, format, o, now)+`"`)
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 	}}
-	err = exports.Requests(r.Context(), by, code, f, format, dw, o)
-	if err != nil && dw.started {
-		log.ErrorContext(r.Context(), "export failed after streaming started", "err", err)
+	err = exports.Requests(ctx, by, code, f, format, dw, o)
+	switch {
+	case err == nil:
+	case errors.Is(context.Cause(ctx), errStalled):
+		log.WarnContext(ctx, "download stopped: no progress", "stall_s", ExportStall().Seconds(), "bytes", dw.n, "err", err)
+		if dw.started {
+			panic(http.ErrAbortHandler)
+		}
+		return domain.Errorf(domain.CodeUnavailable, "error.unavailable")
+	case dw.started && r.Context().Err() != nil:
+		log.InfoContext(ctx, "client went away during the download", "bytes", dw.n)
+		panic(http.ErrAbortHandler)
+	case dw.started:
+		log.ErrorContext(ctx, "export failed after streaming started", "err", err)
 		panic(http.ErrAbortHandler)
 	}
 	return err
 }
 
-// downloadWriter sends the response headers (start) with the first byte.
+// downloadWriter sends the response headers (start) with the first byte
+// and reports each write's progress.
 type downloadWriter struct {
-	w       http.ResponseWriter
-	start   func()
-	started bool
+	w        http.ResponseWriter
+	progress *progress
+	start    func()
+	started  bool
+	n        int64
 }
 
 func (d *downloadWriter) Write(p []byte) (int, error) {
@@ -63,7 +134,13 @@ func (d *downloadWriter) Write(p []byte) (int, error) {
 		d.started = true
 		d.start()
 	}
-	return d.w.Write(p)
+	d.progress.moved()
+	n, err := d.w.Write(p)
+	d.n += int64(n)
+	if err == nil {
+		d.progress.moved()
+	}
+	return n, err
 }
 
 // exportParams are the query parameters of the export routes, and

@@ -74,7 +74,7 @@ func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
 		recoverer(fail),
 		csrf.Handler,
 		middleware.Compress(5),
-		s.sessions,
+		s.sessions(fail),
 		s.authenticate(fail),
 	}
 }
@@ -234,13 +234,49 @@ const (
 	SessionEpoch  = "epoch"
 )
 
+// StatusClientClosed is what the log and the metrics record for a
+// request whose client went away before its answer (nginx's 499): not
+// the server's failure.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err comes of r's client going away (its
+// context cancelled: the connection closed, or the browser moved on). It
+// then logs so, without alarm, and records StatusClientClosed; the face
+// answers nothing more.
+func ClientGone(w http.ResponseWriter, r *http.Request, err error) bool {
+	ctx := r.Context()
+	if !errors.Is(ctx.Err(), context.Canceled) || err == nil {
+		return false
+	}
+	Logger(ctx).InfoContext(ctx, "client went away before the answer", "err", err)
+	w.WriteHeader(StatusClientClosed)
+	return true
+}
+
 // sessions loads and saves the session around every request but the
-// sessionless ones.
-func (s Stack) sessions(next http.Handler) http.Handler {
+// sessionless ones. A session that cannot load or save is the face's
+// error page (fail), with its request id: 503 with Retry-After when the
+// database cannot serve.
+func (s Stack) sessions(fail Fail) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return s.withSessions(fail, next)
+	}
+}
+
+func (s Stack) withSessions(fail Fail, next http.Handler) http.Handler {
 	if s.Sessions == nil {
 		return next
 	}
-	withSession := s.Sessions.LoadAndSave(next)
+	// A copy (it shares the context key, so reads of the session work
+	// with either) whose errors are this face's.
+	m := *s.Sessions
+	m.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if ClientGone(w, r, err) {
+			return
+		}
+		fail(w, r, service.DatabaseError(err))
+	}
+	withSession := m.LoadAndSave(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Sessionless != nil && s.Sessionless(r.URL.Path) {
 			next.ServeHTTP(w, r)

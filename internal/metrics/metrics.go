@@ -27,8 +27,9 @@ type Metrics struct {
 }
 
 // New returns Metrics with a fresh registry that also reports pool's
-// statistics (pool may be nil) and the Go runtime and process.
-func New(pool *pgxpool.Pool) *Metrics {
+// statistics (pool may be nil), the Go runtime and process, and extra
+// collectors (e.g. the store's transaction retries, TxRetriesCollector).
+func New(pool *pgxpool.Pool, extra ...prometheus.Collector) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -48,7 +49,17 @@ func New(pool *pgxpool.Pool) *Metrics {
 	if pool != nil {
 		m.reg.MustRegister(newPoolCollector(pool))
 	}
+	m.reg.MustRegister(extra...)
 	return m
+}
+
+// TxRetriesCollector reports retries, the count of database transactions
+// run again after a deadlock or a serialization failure.
+func TxRetriesCollector(retries func() int64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "cmcoord_db_transaction_retries_total",
+		Help: "Database transactions run again after the database aborted them to resolve a conflict (deadlock or serialization failure).",
+	}, func() float64 { return float64(retries()) })
 }
 
 // ObserveHTTP records one served request. route is the chi route pattern
@@ -154,4 +165,14 @@ func (m *Metrics) Mux(token string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Path, h)
 	return mux
+}
+
+// ClockOffsetCollector reports offset, how far the database's clock is
+// ahead of this machine's (store.DBClock): cmcoord judges time by the
+// database's, so a large value is the machine's clock, not a fault.
+func ClockOffsetCollector(offset func() time.Duration) prometheus.Collector {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "cmcoord_db_clock_offset_seconds",
+		Help: "How far the database server's clock is ahead of this machine's; cmcoord judges every time rule by the database's clock.",
+	}, func() float64 { return offset().Seconds() })
 }

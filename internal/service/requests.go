@@ -541,7 +541,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		}
 		return nil
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // transitionEffects are what a generic transition changes beyond the

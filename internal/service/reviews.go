@@ -202,7 +202,7 @@ func (s *Reviews) Open(ctx context.Context, by domain.Actor, id int64, in OpenIn
 		}
 		return s.afterOpen(ctx, st, by, r, out, payload, domain.ActionOpenReview, now)
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // open inserts the review of r (locked, its opening allowed on subj by
@@ -300,7 +300,7 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 		return appendEvent(ctx, st, id, by.UserID, domain.EventVote,
 			map[string]any{"review_id": rv.ID, "organization_id": by.OrganizationID, "changed": changed}, now)
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // Close closes request id's open review early (the officer), once every
@@ -331,7 +331,7 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64, version 
 		out = t
 		return s.close(ctx, st, by.UserID, r, rv, votes, t, payload, now)
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // close freezes the tally, moves the request (already applied to r) to
@@ -394,7 +394,7 @@ func (s *Reviews) Reopen(ctx context.Context, by domain.Actor, id int64, in Open
 		}
 		return s.afterOpen(ctx, st, by, r, out, payload, domain.ActionReopenReview, now)
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // DecisionInput is the HC's decision.
@@ -457,7 +457,7 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
 			Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
 	})
-	return out, err
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
 
 // JobReport counts what one run of the background job did.
@@ -472,15 +472,23 @@ type JobReport struct {
 // once, and it catches up on everything missed while no instance ran.
 func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
 	var rep JobReport
+	count := func(done domain.Action) {
+		switch done {
+		case domain.ActionCloseReview:
+			rep.Closed++
+		case domain.ActionExpire:
+			rep.Expired++
+		}
+	}
 	for {
-		n, err := s.closeOneDue(ctx)
-		if err != nil || n == 0 {
-			if err != nil {
-				return rep, err
-			}
+		done, err := s.closeOneDue(ctx)
+		if err != nil {
+			return rep, err
+		}
+		if done == "" {
 			break
 		}
-		rep.Closed++
+		count(done)
 	}
 	for {
 		n, err := s.remindOne(ctx)
@@ -493,46 +501,98 @@ func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
 		rep.Reminded++
 	}
 	for {
-		n, err := s.expireOne(ctx)
+		done, err := s.expireOne(ctx)
 		if err != nil {
 			return rep, err
 		}
-		if n == 0 {
+		if done == "" {
 			break
 		}
-		rep.Expired++
+		count(done)
 	}
 	return rep, nil
 }
 
-func (s *Reviews) closeOneDue(ctx context.Context) (int, error) {
-	n := 0
+func (s *Reviews) closeOneDue(ctx context.Context) (domain.Action, error) {
+	var done domain.Action
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		now := s.now()
 		ids, err := st.ClaimDueReviews(ctx, now, 1)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		r, err := st.LockRequest(ctx, ids[0])
-		if err != nil {
-			return err
-		}
-		rv, _, err := st.LatestReview(ctx, r.ID)
-		if err != nil {
-			return err
-		}
-		votes, err := st.ListVotes(ctx, rv.ID)
-		if err != nil {
-			return err
-		}
-		payload, err := r.ApplySystem(domain.ActionCloseReview, now)
-		if err != nil {
-			return err
-		}
-		n = 1
-		return s.close(ctx, st, 0, r, rv, votes, domain.CountVotes(rv.Policy, rv.Eligible, votes), payload, now)
+		done, err = s.settleLocked(ctx, st, ids[0], now)
+		return err
 	})
-	return n, err
+	return done, err
+}
+
+// Settle takes on request id the step time has made due (domain.Overdue:
+// its review's deadline came, or its required-by time passed), as the job
+// would, at once: a step refused because time overtook it leaves the
+// record true without waiting for the job's next run. It reports the
+// step taken, "" when none was due.
+func (s *Reviews) Settle(ctx context.Context, id int64) (domain.Action, error) {
+	var done domain.Action
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		var err error
+		done, err = s.settleLocked(ctx, st, id, s.now())
+		return err
+	})
+	return done, err
+}
+
+// settleAfter runs Settle on request id when err is a refusal because time
+// overtook the step (domain.TimeBarred), and returns err unchanged: the
+// caller is still refused, but the record shows at once why.
+func settleAfter(ctx context.Context, st *store.Store, now func() time.Time, log *slog.Logger, notify Notifier, id int64, err error) error {
+	if !domain.TimeBarred(err) {
+		return err
+	}
+	rv := &Reviews{store: st, now: now, log: log, notify: notify}
+	if done, serr := rv.Settle(ctx, id); serr != nil {
+		log.WarnContext(ctx, "settling an overdue request failed; the review job will", "request_id", id, "err", serr)
+	} else if done != "" {
+		log.InfoContext(ctx, "settled an overdue request on a refused step", "request_id", id, "action", string(done))
+	}
+	return err
+}
+
+// settleLocked takes on request id, locked in st's transaction (locking
+// it again is harmless), the step time has made due at now.
+func (s *Reviews) settleLocked(ctx context.Context, st *store.Store, id int64, now time.Time) (domain.Action, error) {
+	r, err := st.LockRequest(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	subj, err := allFacts(ctx, st, r, now)
+	if err != nil {
+		return "", err
+	}
+	due, _, ok := domain.Overdue(subj)
+	switch {
+	case !ok:
+		return "", nil
+	case due == domain.ActionCloseReview:
+		return due, s.closeDue(ctx, st, r, *subj.Review, now)
+	default:
+		return due, s.expire(ctx, st, r, now)
+	}
+}
+
+// closeDue closes review rv of request r (locked) at its deadline: the
+// votes cast before it count, and no other.
+func (s *Reviews) closeDue(ctx context.Context, st *store.Store, r domain.Request, rv domain.Review, now time.Time) error {
+	votes, err := st.ListVotes(ctx, rv.ID)
+	if err != nil {
+		return err
+	}
+	payload, err := r.ApplySystem(domain.ActionCloseReview, now)
+	if err != nil {
+		return err
+	}
+	payload["deadline"] = rv.Deadline.UTC().Format(time.RFC3339)
+	return s.close(ctx, st, 0, r, rv, votes, domain.CountVotes(rv.Policy, rv.Eligible, votes), payload, now)
 }
 
 func (s *Reviews) remindOne(ctx context.Context) (int, error) {
@@ -579,8 +639,8 @@ func (s *Reviews) remindOne(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func (s *Reviews) expireOne(ctx context.Context) (int, error) {
-	n := 0
+func (s *Reviews) expireOne(ctx context.Context) (domain.Action, error) {
+	var done domain.Action
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		now := s.now()
 		// The statuses the rulebook lets the system expire from.
@@ -589,48 +649,50 @@ func (s *Reviews) expireOne(ctx context.Context) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		r, err := st.LockRequest(ctx, ids[0])
-		if err != nil {
-			return err
-		}
-		payload, err := r.ApplySystem(domain.ActionExpire, now)
-		if err != nil {
-			return err
-		}
-		// Never silent: the requester, the officers and, when a review
-		// was open, its voters are told why and when.
-		to := []int64{r.CreatedBy}
-		officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
-		if err != nil {
-			return err
-		}
-		to = append(to, officers...)
-		if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
-			return err
-		} else if ok && rv.Open() {
-			if err := st.CloseReview(ctx, rv.ID, now, 0, "cancelled", nil); err != nil {
-				return err
-			}
-			payload["review_id"] = rv.ID
-			voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
-			if err != nil {
-				return err
-			}
-			to = append(to, voters...)
-		}
-		payload["required_by"] = r.RequiredBy.UTC().Format(time.RFC3339)
-		if err := st.UpdateRequest(ctx, r); err != nil {
-			return err
-		}
-		n = 1
-		if err := appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now); err != nil {
-			return err
-		}
-		// Deadline: the required-by time that passed.
-		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeExpired, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-			Recipients: to, Data: map[string]string{"Deadline": r.RequiredBy.UTC().Format(time.RFC3339)}})
+		done, err = s.settleLocked(ctx, st, ids[0], now)
+		return err
 	})
-	return n, err
+	return done, err
+}
+
+// expire expires request r (locked), whose required-by time passed
+// before a decision.
+func (s *Reviews) expire(ctx context.Context, st *store.Store, r domain.Request, now time.Time) error {
+	payload, err := r.ApplySystem(domain.ActionExpire, now)
+	if err != nil {
+		return err
+	}
+	// Never silent: the requester, the officers and, when a review
+	// was open, its voters are told why and when.
+	to := []int64{r.CreatedBy}
+	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+	if err != nil {
+		return err
+	}
+	to = append(to, officers...)
+	if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
+		return err
+	} else if ok && rv.Open() {
+		if err := st.CloseReview(ctx, rv.ID, now, 0, "cancelled", nil); err != nil {
+			return err
+		}
+		payload["review_id"] = rv.ID
+		voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
+		if err != nil {
+			return err
+		}
+		to = append(to, voters...)
+	}
+	payload["required_by"] = r.RequiredBy.UTC().Format(time.RFC3339)
+	if err := st.UpdateRequest(ctx, r); err != nil {
+		return err
+	}
+	if err := appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now); err != nil {
+		return err
+	}
+	// Deadline: the required-by time that passed.
+	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeExpired, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+		Recipients: to, Data: map[string]string{"Deadline": r.RequiredBy.UTC().Format(time.RFC3339)}})
 }
 
 // Run calls RunDue every interval until ctx ends, logging what it did.

@@ -23,6 +23,8 @@ const (
 	pgUntranslatable  = "22P05" // untranslatable_character: \u0000 in jsonb
 	pgBadText         = "22P02" // invalid_text_representation: a value its column's type cannot read
 	pgTooLarge        = "54000" // program_limit_exceeded: e.g. a text too long for an index
+	pgDeadlock        = "40P01" // deadlock_detected
+	pgSerialization   = "40001" // serialization_failure
 )
 
 // dbErr translates a database error into a *domain.Error where the cause

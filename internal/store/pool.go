@@ -43,6 +43,17 @@ func OpenPool(ctx context.Context, databaseURL string, o PoolOptions) (*pgxpool.
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
+// Classify returns err as the store's CodeUnavailable *domain.Error when
+// it says the database cannot serve (Unavailable), and err otherwise: for
+// errors from code that reaches the database without the store (the
+// session manager's store).
+func Classify(err error) error {
+	if unavailable(err) {
+		return errUnavailable()
+	}
+	return err
+}
+
 // Unavailable reports whether err says the database cannot serve now
 // (down, starting, failing over, read-only) rather than that a request
 // was wrong: worth trying again shortly.

@@ -125,12 +125,15 @@ func (s *Store) MarkReminded(ctx context.Context, id int64, at time.Time) error 
 	return dbErr(err, "mark review %d reminded", id)
 }
 
-// ClaimDueReviews returns, locked for this transaction and skipping rows
-// another instance holds, the requests of up to limit open reviews whose
-// deadline has passed. Call it inside InTx.
+// ClaimDueReviews returns, their rows locked for this transaction and
+// skipping those another transaction holds, the requests of up to limit
+// open reviews whose deadline has passed. Call it inside InTx.
 func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	rows, _ := s.db.Query(ctx, `SELECT request_id FROM reviews WHERE closed_at IS NULL AND deadline <= $1
-		ORDER BY deadline LIMIT $2 FOR UPDATE SKIP LOCKED`, now, limit)
+	// The request row is locked, never the review's: every use case locks
+	// a request before its review, and so does the job (one lock order).
+	rows, _ := s.db.Query(ctx, `SELECT r.id FROM reviews v JOIN requests r ON r.id = v.request_id
+		WHERE v.closed_at IS NULL AND v.deadline <= $1
+		ORDER BY v.deadline LIMIT $2 FOR UPDATE OF r SKIP LOCKED`, now, limit)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "due reviews")
 }
@@ -139,9 +142,13 @@ func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int) (
 // reminded whose reminder time (Review.RemindAt, fixed at opening) has
 // come, before their deadline.
 func (s *Store) ClaimReminders(ctx context.Context, now time.Time, limit int) ([]domain.Review, error) {
-	rows, _ := s.db.Query(ctx, `SELECT `+reviewCols+` FROM reviews WHERE closed_at IS NULL AND reminded_at IS NULL
-		AND remind_at <= $1 AND deadline > $1 ORDER BY remind_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-		now, limit)
+	// Locks the review's request, as ClaimDueReviews.
+	rows, _ := s.db.Query(ctx, `WITH claimed AS (
+		  SELECT r.id FROM reviews v JOIN requests r ON r.id = v.request_id
+		   WHERE v.closed_at IS NULL AND v.reminded_at IS NULL AND v.remind_at <= $1 AND v.deadline > $1
+		   ORDER BY v.remind_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
+		SELECT `+reviewCols+` FROM reviews WHERE request_id IN (SELECT id FROM claimed) AND closed_at IS NULL
+		 ORDER BY remind_at`, now, limit)
 	out, err := pgx.CollectRows(rows, scanReview)
 	return out, dbErr(err, "reviews to remind")
 }

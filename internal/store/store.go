@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,8 +34,9 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{db: pool, pool: pool}
 }
 
-// maxSerializationRetries bounds InTxWith's retries on SQLSTATE 40001.
-const maxSerializationRetries = 3
+// maxTxRetries bounds InTxWith's retries of a transaction the database
+// aborted to resolve a conflict (a deadlock or a serialization failure).
+const maxTxRetries = 4
 
 // InTx runs fn in a read-committed transaction and commits when fn returns
 // nil. Nested calls join the outer transaction.
@@ -41,27 +45,55 @@ func (s *Store) InTx(ctx context.Context, fn func(*Store) error) error {
 }
 
 // InTxWith runs fn in a transaction with opts (a read-only snapshot, or a
-// serializable transaction for a predicate that spans rows). A serializable
-// transaction that fails with a serialization error (SQLSTATE 40001) is
-// retried a bounded number of times, so fn must be safe to run again.
+// serializable transaction for a predicate that spans rows). A transaction
+// the database aborted to resolve a conflict with another one — a deadlock
+// (SQLSTATE 40P01) or a serialization failure (40001) — is run again from
+// the start after a short random pause, a bounded number of times, so fn
+// must be safe to run again (it writes only through its Store). One that
+// still conflicts after that is the database's overload: 503, never 500.
 func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store) error) error {
 	if s.pool == nil {
 		return fn(s)
 	}
-	var err error
-	for attempt := 0; attempt <= maxSerializationRetries; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
+	for attempt := 0; ; attempt++ {
+		err := pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
 			return fn(&Store{db: tx})
 		})
 		if unavailable(err) { // beginning or committing: the database cannot serve
 			return errUnavailable()
 		}
-		var pgErr *pgconn.PgError
-		if opts.IsoLevel != pgx.Serializable || !errors.As(err, &pgErr) || pgErr.Code != "40001" {
+		if !Conflicted(err) {
 			return err
 		}
+		if attempt == maxTxRetries {
+			return errUnavailable()
+		}
+		txRetries.Add(1)
+		// 5–20 ms, then twice as long each time: the other transaction
+		// usually finishes within the first pause.
+		pause := time.Duration(5<<attempt)*time.Millisecond + rand.N(time.Duration(15<<attempt)*time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
 	}
-	return fmt.Errorf("store: transaction gave up after %d serialization retries: %w", maxSerializationRetries, err)
+}
+
+// txRetries counts the transactions run again after a conflict, for
+// /metrics (TxRetries).
+var txRetries atomic.Int64
+
+// TxRetries is how many transactions this process ran again after the
+// database aborted them to resolve a conflict (InTxWith).
+func TxRetries() int64 { return txRetries.Load() }
+
+// Conflicted reports whether err is the database aborting a transaction
+// to resolve a conflict with another: a deadlock or a serialization
+// failure, which running the transaction again resolves.
+func Conflicted(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == pgDeadlock || pgErr.Code == pgSerialization)
 }
 
 // Savepoint runs fn inside a savepoint of the current transaction: when

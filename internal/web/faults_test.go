@@ -29,3 +29,48 @@ func TestReadOnlyDatabasePage(t *testing.T) {
 		t.Errorf("the 503 page does not say what happened: %.400s", r.body)
 	}
 }
+
+// TestSessionStoreFailurePage: a session that cannot load is the error
+// page with its request id — 503 with Retry-After when the database cannot
+// serve in time (a lock held on the sessions table past lock_timeout), the
+// generic error page when the store is broken — never a bare "Internal
+// Server Error".
+func TestSessionStoreFailurePage(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorld(t)
+	ctx := t.Context()
+	page := "/requests/" + strconv.FormatInt(w.submitted(t, "Field hospital").ID, 10)
+	wantStatus(t, w.get(t, w.hct, page), http.StatusOK) // signed in: the session exists
+
+	if _, err := w.pool.Exec(ctx, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET lock_timeout = ''200ms''', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	w.pool.Reset()
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	r := w.get(t, w.hct, page)
+	_ = tx.Rollback(ctx)
+	conn.Release()
+	wantStatus(t, r, http.StatusServiceUnavailable)
+	if r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
+		t.Errorf("a session that cannot load in time: Retry-After %q, page %.600s", r.Header.Get("Retry-After"), r.body)
+	}
+
+	if _, err := w.pool.Exec(ctx, `ALTER TABLE sessions RENAME TO sessions_gone`); err != nil {
+		t.Fatal(err)
+	}
+	r = w.get(t, w.hct, page)
+	wantStatus(t, r, http.StatusInternalServerError)
+	if !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
+		t.Errorf("a broken session store: want the error page with a request id, got %.600s", r.body)
+	}
+}

@@ -50,6 +50,9 @@ var titleOf = map[int]string{
 // Internal errors are logged here, once, with the request ID; the user
 // sees the request ID and never the error's text.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpface.ClientGone(w, r, err) {
+		return
+	}
 	status, ok := httpface.Status(domain.ErrorCode(err))
 	httpface.SetRetryAfter(w.Header(), err)
 	switch {

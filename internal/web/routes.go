@@ -7,7 +7,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -160,8 +159,9 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/invitations/{invitation_id}/cancel", s.handle(s.handleInvitationCancel))
 	})
 
-	// Downloads of the RFA tracker stream for longer than pageTimeout.
-	r.With(s.requireUser, middleware.Timeout(httpface.ExportTimeout)).
+	// Downloads of the RFA tracker stream for longer than pageTimeout:
+	// bounded by progress (httpface.ExportStall), not wall time.
+	r.With(s.requireUser).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
 	return r
 }
