@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// runChaos is `drill chaos` (make chaos), three fault tests on one
+// chaosDrill is `drill chaos` (make chaos), three fault tests on one
 // cluster and database:
 //
 //   - kill: the server is killed with SIGKILL repeatedly under a write
@@ -28,20 +29,31 @@ import (
 //     by the system.
 //
 // Then `cmcoord audit verify` checks every chain.
-func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
-	fs := flag.NewFlagSet("drill chaos", flag.ContinueOnError)
+func chaosDrill(fs *flag.FlagSet) drill {
 	kills := fs.Int("kills", 5, "SIGKILLs of the server")
 	every := fs.Duration("every", 3*time.Second, "time between faults")
 	reviews := fs.Int("reviews", 60, "reviews whose deadline passes during the deadline test")
 	rate := fs.Int("rate", 20, "new writes a second")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return drill{
+		check: func() error {
+			if *rate < 1 || *kills < 0 || *reviews < 1 || *every <= 0 {
+				return errors.New("-rate and -reviews must be at least 1, -kills at least 0, -every positive")
+			}
+			return nil
+		},
+		run: func(ctx context.Context, e *env) (*report, error) {
+			return runChaos(ctx, e, *kills, *every, *reviews, *rate)
+		},
 	}
+}
+
+// runChaos runs the chaos drill with its parsed flags.
+func runChaos(ctx context.Context, e *env, kills int, every time.Duration, reviews, rate int) (*report, error) {
 	c, err := e.cluster(ctx, "chaos")
 	if err != nil {
 		return nil, err
 	}
-	url, tok, err := e.prepare(ctx, c, writersFor(*rate))
+	url, tok, err := e.prepare(ctx, c, writersFor(rate))
 	if err != nil {
 		return nil, err
 	}
@@ -50,17 +62,17 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &report{title: fmt.Sprintf("drill chaos — %s, %d writes/s by %d workers, a fault every %s", version(c), *rate, e.o.workers, *every)}
+	rep := &report{title: fmt.Sprintf("drill chaos — %s, %d writes/s by %d workers, a fault every %s", version(c), rate, e.o.workers, every)}
 	stamp := time.Now().Unix()
 
 	// kill -9 under load.
-	rep.section(fmt.Sprintf("kill -9 of cmcoord serve, %d times under the write load", *kills))
-	l := newLoad(a.baseURL, tok.writers, operation, fmt.Sprintf("kill%d", stamp), e.o.workers, *rate)
+	rep.section(fmt.Sprintf("kill -9 of cmcoord serve, %d times under the write load", kills))
+	l := newLoad(a.baseURL, tok.writers, operation, fmt.Sprintf("kill%d", stamp), e.o.workers, rate)
 	defer l.close()
 	var faults []time.Time
 	var restartTook []time.Duration
-	err = underLoad(ctx, l, *every, func() error {
-		for i := range *kills {
+	err = underLoad(ctx, l, every, func() error {
+		for i := range kills {
 			faults = append(faults, time.Now())
 			a.kill()
 			start := time.Now()
@@ -68,8 +80,8 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 				return err
 			}
 			restartTook = append(restartTook, time.Since(start))
-			e.logf("kill %d/%d: cmcoord killed and serving again after %s", i+1, *kills, secs(restartTook[i]))
-			sleep(ctx, *every)
+			e.logf("kill %d/%d: cmcoord killed and serving again after %s", i+1, kills, secs(restartTook[i]))
+			sleep(ctx, every)
 		}
 		return nil
 	})
@@ -86,17 +98,17 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 
 	// PostgreSQL restarts under load.
 	rep.section("PostgreSQL restarted under the write load: pg_ctl restart -m fast, then an immediate stop and a start")
-	l2 := newLoad(a.baseURL, tok.writers, operation, fmt.Sprintf("pgrestart%d", stamp), e.o.workers, *rate)
+	l2 := newLoad(a.baseURL, tok.writers, operation, fmt.Sprintf("pgrestart%d", stamp), e.o.workers, rate)
 	defer l2.close()
 	var fast, crash time.Time
 	var crashDown time.Duration
-	err = underLoad(ctx, l2, *every, func() error {
+	err = underLoad(ctx, l2, every, func() error {
 		fast = time.Now()
 		if err := restartFast(ctx, c); err != nil {
 			return err
 		}
 		e.logf("PostgreSQL restarted (fast) in %s", secs(time.Since(fast)))
-		sleep(ctx, *every)
+		sleep(ctx, every)
 		crash = time.Now()
 		if err := stopImmediate(ctx, c); err != nil {
 			return err
@@ -107,7 +119,7 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 		}
 		crashDown = time.Since(crash)
 		e.logf("PostgreSQL stopped (immediate) and started again: down %s", secs(crashDown))
-		sleep(ctx, *every)
+		sleep(ctx, every)
 		return nil
 	})
 	if err != nil {
@@ -123,7 +135,7 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 	rep.info("seconds until writes succeed after the immediate stop", outages(l2, []time.Time{crash}))
 
 	// Two instances share the deadline job.
-	rep.section(fmt.Sprintf("two instances running the deadline job every second; %d reviews reach their deadline", *reviews))
+	rep.section(fmt.Sprintf("two instances running the deadline job every second; %d reviews reach their deadline", reviews))
 	b, err := e.startServer(ctx, "cmcoord-b", url, job...)
 	if err != nil {
 		return nil, err
@@ -131,10 +143,10 @@ func runChaos(ctx context.Context, e *env, args []string) (*report, error) {
 	// Deadlines are kept to the minute: every review gets the same one,
 	// 15 to 75 seconds away.
 	deadline := time.Now().Add(75 * time.Second).Truncate(time.Minute)
-	ids := make([]int64, *reviews)
+	ids := make([]int64, reviews)
 	var g errgroup.Group
 	g.SetLimit(e.o.workers)
-	for i := range *reviews {
+	for i := range reviews {
 		g.Go(func() error {
 			// Alternate the instance that opens each: both serve.
 			base := a.baseURL()

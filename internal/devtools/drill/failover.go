@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// runFailover is `drill failover`: a primary and a synchronous streaming
+// failoverDrill is `drill failover`: a primary and a synchronous streaming
 // replica (PostgreSQL's own replication: pg_basebackup -R,
 // synchronous_standby_names = '*', synchronous_commit = on), cmcoord
 // serving with a two-host DATABASE_URL and target_session_attrs=read-write,
@@ -19,20 +19,31 @@ import (
 // and the replica promoted. Every acknowledged write must be on the
 // promoted replica, none twice, and the audit trail must verify; the
 // table gives how long writes failed.
-func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
-	fs := flag.NewFlagSet("drill failover", flag.ContinueOnError)
+func failoverDrill(fs *flag.FlagSet) drill {
 	before := fs.Duration("before", 5*time.Second, "write load before the primary fails")
 	after := fs.Duration("after", 10*time.Second, "write load after the replica is promoted")
 	promoteDelay := fs.Duration("promote-delay", time.Second, "time between the primary's stop and the promotion (an operator's or a failover manager's reaction)")
 	rate := fs.Int("rate", 20, "new writes a second")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return drill{
+		check: func() error {
+			if *rate < 1 || *before <= 0 || *after <= 0 || *promoteDelay < 0 {
+				return errors.New("-rate must be at least 1, -before and -after positive, -promote-delay not negative")
+			}
+			return nil
+		},
+		run: func(ctx context.Context, e *env) (*report, error) {
+			return runFailover(ctx, e, *before, *after, *promoteDelay, *rate)
+		},
 	}
+}
+
+// runFailover runs the failover drill with its parsed flags.
+func runFailover(ctx context.Context, e *env, before, after, promoteDelay time.Duration, rate int) (*report, error) {
 	primary, err := e.cluster(ctx, "primary")
 	if err != nil {
 		return nil, err
 	}
-	_, tok, err := e.prepare(ctx, primary, writersFor(*rate))
+	_, tok, err := e.prepare(ctx, primary, writersFor(rate))
 	if err != nil {
 		return nil, err
 	}
@@ -64,9 +75,9 @@ func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("failover%d", time.Now().Unix()), e.o.workers, *rate)
+	l := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("failover%d", time.Now().Unix()), e.o.workers, rate)
 	defer l.close()
-	hard, cancelHard := context.WithTimeout(ctx, *before+*promoteDelay+*after+2*time.Minute)
+	hard, cancelHard := context.WithTimeout(ctx, before+promoteDelay+after+2*time.Minute)
 	defer cancelHard()
 	stopLoad, stop := context.WithCancel(ctx)
 	loadDone := make(chan struct{})
@@ -75,7 +86,7 @@ func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
 		l.runFor(hard, stopLoad)
 	}()
 	e.logf("write load running with %d writers", e.o.workers)
-	sleep(ctx, *before)
+	sleep(ctx, before)
 
 	failedAt := time.Now()
 	if err := stopImmediate(ctx, primary); err != nil {
@@ -84,7 +95,7 @@ func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
 		return nil, err
 	}
 	e.logf("primary stopped (immediate); %d writes acknowledged so far", l.figures().acked)
-	sleep(ctx, *promoteDelay)
+	sleep(ctx, promoteDelay)
 	promoteStart := time.Now()
 	if err := ctl(ctx, standby, "-w", "-t", "60", "promote"); err != nil {
 		stop()
@@ -93,7 +104,7 @@ func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
 	}
 	promoted := time.Since(promoteStart)
 	e.logf("standby promoted in %s", secs(promoted))
-	sleep(ctx, *after)
+	sleep(ctx, after)
 	stop()
 	<-loadDone
 	f := l.figures()
@@ -108,9 +119,9 @@ func runFailover(ctx context.Context, e *env, args []string) (*report, error) {
 	auditOK, audit := e.auditVerify(ctx, newURL)
 
 	rep := &report{title: fmt.Sprintf("drill failover — %s primary and synchronous standby, %d writes/s by %d workers, %s before the failure, %s after the promotion",
-		version(primary), *rate, e.o.workers, *before, *after)}
+		version(primary), rate, e.o.workers, before, after)}
 	rep.loadRows(f, t)
-	rep.info("time from the primary's stop to the promotion", secs(*promoteDelay))
+	rep.info("time from the primary's stop to the promotion", secs(promoteDelay))
 	rep.info("pg_ctl promote took", secs(promoted))
 	if recovered {
 		rep.info("seconds from the primary's stop until writes succeed again", secs(outage))

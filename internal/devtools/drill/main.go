@@ -42,18 +42,26 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "drill:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return
 		}
+		fmt.Fprintln(os.Stderr, "drill:", err)
 		os.Exit(1)
 	}
 }
 
-// drills maps each subcommand to its flags and its run.
-var drills = map[string]func(ctx context.Context, e *env, args []string) (*report, error){
-	"failover": runFailover,
-	"restore":  runRestore,
-	"chaos":    runChaos,
+// drill is one subcommand: check validates its flags once parsed, run
+// runs it.
+type drill struct {
+	check func() error
+	run   func(ctx context.Context, e *env) (*report, error)
+}
+
+// drills maps each subcommand to the function registering its flags.
+var drills = map[string]func(fs *flag.FlagSet) drill{
+	"failover": failoverDrill,
+	"restore":  restoreDrill,
+	"chaos":    chaosDrill,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -75,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return flag.ErrHelp
 	}
-	drill, ok := drills[fs.Arg(0)]
+	register, ok := drills[fs.Arg(0)]
 	if !ok {
 		fs.Usage()
 		return fmt.Errorf("unknown drill %q", fs.Arg(0))
@@ -83,11 +91,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.workers < 1 {
 		return errors.New("-workers must be at least 1")
 	}
+	dfs := flag.NewFlagSet("drill "+fs.Arg(0), flag.ContinueOnError)
+	dfs.SetOutput(stderr)
+	d := register(dfs)
+	if err := dfs.Parse(fs.Args()[1:]); err != nil {
+		return err
+	}
+	if dfs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", dfs.Args())
+	}
+	if err := d.check(); err != nil {
+		return err
+	}
 	e, err := newEnv(ctx, o, fs.Arg(0), stdout)
 	if err != nil {
 		return err
 	}
-	rep, err := drill(ctx, e, fs.Args()[1:])
+	rep, err := d.run(ctx, e)
 	failed := err != nil || (rep != nil && !rep.ok())
 	e.close(failed)
 	if rep != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,7 +11,7 @@ import (
 	"time"
 )
 
-// runRestore is `drill restore`, the procedure of docs/operations.md
+// restoreDrill is `drill restore`, the procedure of docs/operations.md
 // ("Restore to a point in time"): a cluster archiving its WAL
 // (archive_mode, an archive_command copying each segment to an archive
 // directory), a base backup taken with pg_basebackup while cmcoord
@@ -20,14 +21,25 @@ import (
 // restore_command, recovery_target_name and recovery.signal, and must
 // hold exactly the N writes (and every request there was at the restore
 // point), none of the M, with an audit trail that verifies.
-func runRestore(ctx context.Context, e *env, args []string) (*report, error) {
-	fs := flag.NewFlagSet("drill restore", flag.ContinueOnError)
+func restoreDrill(fs *flag.FlagSet) drill {
 	n := fs.Int("n", 200, "writes before the restore point")
 	m := fs.Int("m", 100, "writes after the restore point (the restore must not have them)")
 	rate := fs.Int("rate", 20, "new writes a second")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return drill{
+		check: func() error {
+			if *rate < 1 || *n < 1 || *m < 0 {
+				return errors.New("-rate and -n must be at least 1, -m at least 0")
+			}
+			return nil
+		},
+		run: func(ctx context.Context, e *env) (*report, error) {
+			return runRestore(ctx, e, *n, *m, *rate)
+		},
 	}
+}
+
+// runRestore runs the restore drill with its parsed flags.
+func runRestore(ctx context.Context, e *env, n, m, rate int) (*report, error) {
 	origin, err := e.cluster(ctx, "origin")
 	if err != nil {
 		return nil, err
@@ -45,7 +57,7 @@ func runRestore(ctx context.Context, e *env, args []string) (*report, error) {
 		return nil, err
 	}
 	e.logf("WAL archiving to %s", archive)
-	url, tok, err := e.prepare(ctx, origin, writersFor(*rate))
+	url, tok, err := e.prepare(ctx, origin, writersFor(rate))
 	if err != nil {
 		return nil, err
 	}
@@ -60,9 +72,9 @@ func runRestore(ctx context.Context, e *env, args []string) (*report, error) {
 	e.logf("base backup in %s", base)
 
 	stamp := time.Now().Unix()
-	before := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("before%d", stamp), e.o.workers, *rate)
+	before := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("before%d", stamp), e.o.workers, rate)
 	defer before.close()
-	before.runN(ctx, *n)
+	before.runN(ctx, n)
 	var atPoint int64
 	if err := queryRow(ctx, url, "SELECT count(*) FROM requests", &atPoint); err != nil {
 		return nil, err
@@ -72,9 +84,9 @@ func runRestore(ctx context.Context, e *env, args []string) (*report, error) {
 		return nil, err
 	}
 	e.logf("%d writes acknowledged; restore point %q (%d requests)", before.figures().acked, point, atPoint)
-	after := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("after%d", stamp), e.o.workers, *rate)
+	after := newLoad(srv.baseURL, tok.writers, operation, fmt.Sprintf("after%d", stamp), e.o.workers, rate)
 	defer after.close()
-	after.runN(ctx, *m)
+	after.runN(ctx, m)
 	// The last segment is archived when it is switched.
 	var last string
 	if err := queryRow(ctx, origin.URL, "SELECT pg_walfile_name(pg_switch_wal())", &last); err != nil {
@@ -153,7 +165,7 @@ func runRestore(ctx context.Context, e *env, args []string) (*report, error) {
 	rep.zero("writes refused or failed before the point", fb.issued-fb.acked)
 	rep.zero("acknowledged writes before the point missing from the restore", tb.lost)
 	rep.zero("duplicate requests in the restore", tb.duplicates)
-	rep.must("requests in the restore written before the point", tb.stored, fmt.Sprint(*n), tb.stored == *n)
+	rep.must("requests in the restore written before the point", tb.stored, fmt.Sprint(n), tb.stored == n)
 	rep.zero("requests in the restore written after the point", ta.stored)
 	rep.must("requests in the restore (all)", total, fmt.Sprint(atPoint), total == atPoint)
 	rep.info("WAL segments archived", len(segments))
