@@ -640,6 +640,36 @@ func TestHardStop(t *testing.T) {
 	}
 }
 
+// TestFullPoolWaits: with one database connection for the whole server,
+// forty requests at once all answer — they wait their turn for the
+// connection rather than fail while it is in use.
+func TestFullPoolWaits(t *testing.T) {
+	t.Parallel()
+	base := startServer(t, "-db-max-conns", "1").URL
+	var wg sync.WaitGroup
+	codes := make(chan int, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Get(base + []string{"/readyz", "/login"}[i%2])
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusOK {
+			t.Errorf("a request on the full pool answered %d, want 200", c)
+		}
+	}
+}
+
 // TestServeReviewJobInterval: -review-job-interval sets how often each
 // instance runs the deadline job. The job runs once at start; reviews
 // whose deadline passes afterwards are closed by its next run — within
