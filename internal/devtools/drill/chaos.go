@@ -140,23 +140,33 @@ func runChaos(ctx context.Context, e *env, kills int, every time.Duration, revie
 	if err != nil {
 		return nil, err
 	}
-	// Deadlines are kept to the minute: every review gets the same one,
-	// 15 to 75 seconds away.
-	deadline := time.Now().Add(75 * time.Second).Truncate(time.Minute)
+	// Requests are submitted first; then all reviews are opened at once,
+	// with the same deadline: deadlines are kept to the minute, and this
+	// one is 15 to 75 seconds away. Both instances serve the calls.
+	base := func(i int) string {
+		if i%2 == 1 {
+			return b.baseURL()
+		}
+		return a.baseURL()
+	}
+	reqs := make([]submitted, reviews)
 	ids := make([]int64, reviews)
 	var g errgroup.Group
 	g.SetLimit(e.o.workers)
 	for i := range reviews {
 		g.Go(func() error {
-			// Alternate the instance that opens each: both serve.
-			base := a.baseURL()
-			if i%2 == 1 {
-				base = b.baseURL()
-			}
 			var err error
-			ids[i], err = openReview(ctx, base, tok.writers[i%len(tok.writers)], tok.officer, fmt.Sprintf("deadline%d-%d", stamp, i), deadline.Add(30*time.Second))
+			reqs[i], err = submitRequest(ctx, base(i), tok.writers[i%len(tok.writers)], fmt.Sprintf("deadline%d-%d", stamp, i))
+			ids[i] = reqs[i].ID
 			return err
 		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(75 * time.Second).Truncate(time.Minute)
+	for i := range reviews {
+		g.Go(func() error { return openReview(ctx, base(i+1), tok.officer, reqs[i], deadline.Add(30*time.Second)) })
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err

@@ -182,25 +182,26 @@ func requestBody(title string, now time.Time) map[string]any {
 	}
 }
 
-// openReview takes a new complete request through the API to an open
-// HCT review closing at deadline (as the review's rules round it: down to
-// the minute): the requester creates and submits it, the officer opens
-// the review. It returns the request's id.
-func openReview(ctx context.Context, base, requester, officer, title string, deadline time.Time) (int64, error) {
-	var r struct {
-		ID      int64 `json:"id"`
-		Version int   `json:"version"`
-	}
+// submitted is a request submitted through the API, ready for review.
+type submitted struct {
+	ID      int64 `json:"id"`
+	Version int   `json:"version"`
+}
+
+// submitRequest takes a new complete request through the API to
+// submitted: the requester creates and submits it.
+func submitRequest(ctx context.Context, base, requester, title string) (submitted, error) {
+	var r submitted
 	if err := call(ctx, base, requester, "POST", "/operations/"+operation+"/requests", requestBody(title, time.Now()), &r); err != nil {
-		return 0, err
+		return r, err
 	}
-	path := fmt.Sprintf("/requests/%d", r.ID)
-	if err := call(ctx, base, requester, "POST", path+"/submit", map[string]any{"version": r.Version}, &r); err != nil {
-		return 0, err
-	}
-	if err := call(ctx, base, officer, "POST", path+"/review",
-		map[string]any{"version": r.Version, "deadline": deadline.UTC().Format(time.RFC3339)}, nil); err != nil {
-		return 0, err
-	}
-	return r.ID, nil
+	err := call(ctx, base, requester, "POST", fmt.Sprintf("/requests/%d/submit", r.ID), map[string]any{"version": r.Version}, &r)
+	return r, err
+}
+
+// openReview opens r's HCT review as the officer, closing at deadline
+// (as the review's rules round it: down to the minute).
+func openReview(ctx context.Context, base, officer string, r submitted, deadline time.Time) error {
+	return call(ctx, base, officer, "POST", fmt.Sprintf("/requests/%d/review", r.ID),
+		map[string]any{"version": r.Version, "deadline": deadline.UTC().Format(time.RFC3339)}, nil)
 }
