@@ -8,10 +8,10 @@ BIN := bin/cmcoord
 # Arguments for `make run`, e.g. make run ARGS="-keep-db -addr 0.0.0.0:8080".
 ARGS ?=
 
-.PHONY: help build run test generate check fmt vet bench slowlink clean
+.PHONY: help build run test generate check fmt vet bench slowlink drill-failover drill-restore chaos clean
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 build: generate ## build bin/cmcoord (templ output regenerated first)
 	$(GO) build -trimpath -buildvcs=auto -o $(BIN) ./cmd/cmcoord
@@ -28,6 +28,15 @@ bench: ## Go benchmarks and the load run (100k requests, 1M events, 16 clients)
 
 slowlink: ## page timings in Chromium over an emulated satellite link (600 ms round trip, 256 kbit/s; root, iproute2)
 	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/slowlink -go $(GO) $(SLOWFLAGS)
+
+drill-failover: ## failover drill: synchronous standby promoted under a write load; lost writes, outage, audit (own PostgreSQL; see docs/reliability.md)
+	$(GO) run ./internal/devtools/drill -go $(GO) failover $(DRILLFLAGS)
+
+drill-restore: ## restore drill: base backup + archived WAL restored to a named point in a new cluster; counts, audit
+	$(GO) run ./internal/devtools/drill -go $(GO) restore $(DRILLFLAGS)
+
+chaos: ## fault tests: kill -9 of the server and PostgreSQL restarts under load, two instances sharing the deadline job
+	$(GO) run ./internal/devtools/drill -go $(GO) chaos $(DRILLFLAGS)
 
 generate: ## regenerate *_templ.go from the .templ sources (templ pinned in go.mod)
 	$(GO) tool templ generate -log-level warn

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/cmcoord/cmcoord/internal/demo"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -665,5 +667,46 @@ func TestFullPoolWaits(t *testing.T) {
 		if c != http.StatusOK {
 			t.Errorf("a request on the full pool answered %d, want 200", c)
 		}
+	}
+}
+
+// TestServeReviewJobInterval: -review-job-interval sets how often each
+// instance runs the deadline job. The job runs once at start; reviews
+// whose deadline passes afterwards are closed by its next run — within
+// the interval of 1 s here, not the default minute.
+func TestServeReviewJobInterval(t *testing.T) {
+	t.Parallel()
+	ts := startServer(t, "-review-job-interval", "1s")
+	if _, err := runCmd(t, "demo", "-database-url", ts.DB); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), ts.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var due int
+	if err := conn.QueryRow(t.Context(), `WITH d AS (UPDATE reviews SET opened_at = now() - interval '2 hours',
+		deadline = now() - interval '1 second', remind_at = now() - interval '1 hour'
+		WHERE closed_at IS NULL RETURNING id) SELECT count(*) FROM d`).Scan(&due); err != nil {
+		t.Fatal(err)
+	}
+	if due == 0 {
+		t.Fatal("the demo data has no open review")
+	}
+	// Far longer than the interval, far shorter than the default minute.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var open int
+		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM reviews WHERE closed_at IS NULL`).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d reviews past their deadline still open after 30 s with -review-job-interval 1s", open, due)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -190,9 +190,6 @@ func (a *app) close() {
 // clock (store.DBClock).
 const ClockSyncInterval = 30 * time.Second
 
-// ReviewJobInterval is how often each instance runs the review job.
-const ReviewJobInterval = time.Minute
-
 // runServe runs the web server until ctx is cancelled (SIGINT, SIGTERM).
 func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	log := newLogger(cfg, e.stderr)
@@ -286,7 +283,7 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 	reviewJob := make(chan struct{})
 	go func() {
 		defer close(reviewJob)
-		a.reviews.Run(hctx, ReviewJobInterval)
+		a.reviews.Run(hctx, cfg.ReviewJobInterval)
 	}()
 	defer func() { stopHousekeeping(); <-reviewJob }()
 	if a.mailer != nil {

@@ -58,6 +58,10 @@ type Config struct {
 	// ReviewReminder is how long before a review's deadline organisations
 	// that have not voted are reminded.
 	ReviewReminder time.Duration
+	// ReviewJobInterval is how often each instance runs the job that
+	// closes reviews past their deadline, sends reminders and expires
+	// requests: -review-job-interval, CMCOORD_REVIEW_JOB_INTERVAL, 1m.
+	ReviewJobInterval time.Duration
 	// BaseURL is the address users reach cmcoord at, for links in e-mail:
 	// -base-url, BASE_URL, "http://127.0.0.1:8080".
 	BaseURL string
@@ -105,7 +109,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		}
 		return def
 	}
-	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder, idle, lifetime string
+	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder, jobEvery, idle, lifetime string
 	var dbConns, dbConnect, dbStatement, dbLock, dbWait string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
@@ -119,6 +123,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "address users reach cmcoord at, for links in e-mail, set-password links and the single sign-on redirect (BASE_URL; default http://<-addr>)")
 	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
+	fs.StringVar(&jobEvery, "review-job-interval", env("CMCOORD_REVIEW_JOB_INTERVAL", "1m"), "how often this instance closes reviews past their deadline, sends reminders and expires requests (CMCOORD_REVIEW_JOB_INTERVAL)")
 	fs.StringVar(&idle, "session-idle", env("CMCOORD_SESSION_IDLE", "2h"), "end a browser session after this long without a request (CMCOORD_SESSION_IDLE)")
 	fs.StringVar(&lifetime, "session-lifetime", env("CMCOORD_SESSION_LIFETIME", "12h"), "end a browser session this long after sign-in (CMCOORD_SESSION_LIFETIME)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CMCOORD_METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9464 (CMCOORD_METRICS_ADDR)")
@@ -174,6 +179,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if c.ReviewReminder, err = time.ParseDuration(reminder); err != nil || c.ReviewReminder <= 0 {
 		errs = append(errs, fmt.Errorf("-review-reminder: %q is not a positive duration such as 12h", reminder))
+	}
+	if c.ReviewJobInterval, err = time.ParseDuration(jobEvery); err != nil || c.ReviewJobInterval < time.Second {
+		errs = append(errs, fmt.Errorf("-review-job-interval: %q is not a duration of a second or more, such as 1m", jobEvery))
 	}
 	if c.SessionIdle, err = time.ParseDuration(idle); err != nil || c.SessionIdle < time.Minute {
 		errs = append(errs, fmt.Errorf("-session-idle: %q is not a duration of a minute or more, such as 2h", idle))

@@ -25,7 +25,7 @@ func TestLoad(t *testing.T) {
 		if c.Addr != "127.0.0.1:8080" || c.LogLevel != slog.LevelInfo || c.LogFormat != "auto" ||
 			c.NoMigrate || c.KeepDB || c.DataDir != ".data" || c.ShutdownTimeout != 20*time.Second || len(rest) != 0 ||
 			c.SMTPURL != "" || c.BaseURL != "http://127.0.0.1:8080" || c.ReviewReminder != 12*time.Hour ||
-			c.SessionIdle != 2*time.Hour || c.SessionLifetime != 12*time.Hour || c.MetricsAddr != "" || c.MetricsToken != "" ||
+			c.ReviewJobInterval != time.Minute || c.SessionIdle != 2*time.Hour || c.SessionLifetime != 12*time.Hour || c.MetricsAddr != "" || c.MetricsToken != "" ||
 			c.DB != (config.DBSettings{MaxConns: 10, ConnectTimeout: 5 * time.Second, StatementTimeout: 30 * time.Second,
 				LockTimeout: 5 * time.Second, Wait: time.Minute}) {
 			t.Fatalf("Load defaults = %+v, rest %v", c, rest)
@@ -46,7 +46,7 @@ func TestLoad(t *testing.T) {
 			"CMCOORD_ADDR": "0.0.0.0:9000", "DATABASE_URL": "postgres://x/y", "CMCOORD_LOG_LEVEL": "debug",
 			"CMCOORD_NO_MIGRATE": "true", "CMCOORD_TRUSTED_PROXIES": "1",
 			"SMTP_URL": "smtps://u:p@mail.example.org?from=cmcoord@example.org", "BASE_URL": "https://cmcoord.example.org/",
-			"CMCOORD_REVIEW_REMINDER": "6h", "CMCOORD_SESSION_IDLE": "30m", "CMCOORD_SESSION_LIFETIME": "8h",
+			"CMCOORD_REVIEW_REMINDER": "6h", "CMCOORD_REVIEW_JOB_INTERVAL": "5s", "CMCOORD_SESSION_IDLE": "30m", "CMCOORD_SESSION_LIFETIME": "8h",
 			"CMCOORD_METRICS_ADDR": "127.0.0.1:9464", "CMCOORD_METRICS_TOKEN": "0123456789abcdef",
 		}), io.Discard)
 		if err != nil {
@@ -54,7 +54,7 @@ func TestLoad(t *testing.T) {
 		}
 		if c.Addr != "0.0.0.0:9000" || c.DatabaseURL != "postgres://x/y" || c.LogLevel != slog.LevelDebug || !c.NoMigrate || c.TrustedProxies != 1 ||
 			c.SMTPURL != "smtps://u:p@mail.example.org?from=cmcoord@example.org" || c.BaseURL != "https://cmcoord.example.org" ||
-			c.ReviewReminder != 6*time.Hour || c.SessionIdle != 30*time.Minute || c.SessionLifetime != 8*time.Hour ||
+			c.ReviewReminder != 6*time.Hour || c.ReviewJobInterval != 5*time.Second || c.SessionIdle != 30*time.Minute || c.SessionLifetime != 8*time.Hour ||
 			c.MetricsAddr != "127.0.0.1:9464" || c.MetricsToken != "0123456789abcdef" {
 			t.Fatalf("Load from env = %+v", c)
 		}
@@ -80,7 +80,7 @@ func TestLoad(t *testing.T) {
 		t.Parallel()
 		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1",
 			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org", "-review-reminder", "soon",
-			"-session-idle", "30s", "-session-lifetime", "forever", "-metrics-addr", "9464", "-metrics-token", "hunter3"}, env(nil), io.Discard)
+			"-review-job-interval", "1ms", "-session-idle", "30s", "-session-lifetime", "forever", "-metrics-addr", "9464", "-metrics-token", "hunter3"}, env(nil), io.Discard)
 		if err == nil {
 			t.Fatal("Load = nil error, want one naming each bad flag")
 		}
@@ -88,7 +88,7 @@ func TestLoad(t *testing.T) {
 			t.Errorf("error %q shows the SMTP password or the metrics token", err)
 		}
 		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies", "-smtp-url", "-base-url", "-review-reminder",
-			"-session-idle", "-session-lifetime", "-metrics-addr", "-metrics-token"} {
+			"-review-job-interval", "-session-idle", "-session-lifetime", "-metrics-addr", "-metrics-token"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
 			}

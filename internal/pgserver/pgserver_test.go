@@ -213,3 +213,33 @@ func TestResolveFallsBackToPrivateCluster(t *testing.T) {
 		t.Errorf("second Resolve output = %q, want it to say already running", out.String())
 	}
 }
+
+// TestClusterRun: Run runs the installation's programs as the server's
+// OS user, in a directory Own gave it: a base backup of the running
+// cluster lands there, and a failing program's error carries its output.
+func TestClusterRun(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	parent := clusterParent(t)
+	c := startCluster(t, ctx, filepath.Join(parent, "pg"))
+	out, err := c.Run(ctx, "pg_ctl", "-D", c.Dir, "status")
+	if err != nil || !strings.Contains(string(out), "server is running") {
+		t.Fatalf("pg_ctl status = %q, %v; want the server running", out, err)
+	}
+	backup := filepath.Join(parent, "backup")
+	if err := os.Mkdir(backup, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Own(backup); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Run(ctx, "pg_basebackup", "-D", backup, "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres", "-c", "fast"); err != nil {
+		t.Fatalf("pg_basebackup: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(backup, "PG_VERSION")); err != nil {
+		t.Errorf("the base backup has no PG_VERSION: %v", err)
+	}
+	if _, err := c.Run(ctx, "pg_ctl", "-D", filepath.Join(parent, "none"), "status"); err == nil || !strings.Contains(err.Error(), "pg_ctl") {
+		t.Errorf("pg_ctl status of no cluster: err %v, want an error naming pg_ctl", err)
+	}
+}

@@ -52,6 +52,8 @@ func (s *Store) InTx(ctx context.Context, fn func(*Store) error) error {
 // the start after a short random pause, a bounded number of times, so fn
 // must be safe to run again (it writes only through its Store). One that
 // still conflicts after that is the database's overload: 503, never 500.
+// A read-only transaction is not run again (503 at once): its fn may have
+// streamed what it read.
 func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store) error) error {
 	if s.pool == nil {
 		return fn(s)
@@ -70,7 +72,10 @@ func (s *Store) InTxWith(ctx context.Context, opts pgx.TxOptions, fn func(*Store
 		if !Conflicted(err) {
 			return err
 		}
-		if attempt == maxTxRetries {
+		// A read-only transaction is never run again: it may have streamed
+		// what it read (an export) and would send it twice. On a primary
+		// it cannot conflict; on a standby, replay cancelled it.
+		if attempt == maxTxRetries || opts.AccessMode == pgx.ReadOnly {
 			return errUnavailable()
 		}
 		txRetries.Add(1)
