@@ -138,33 +138,7 @@ func (f *fixture) mustUserIn(t *testing.T, email string, orgID int64) domain.Use
 }
 
 // requestBody is r as the body of POST /operations/{code}/requests.
-func requestBody(r domain.Request) map[string]any {
-	loc := func(l domain.Location) map[string]any {
-		return map[string]any{"name": l.Name, "adm1_name": l.Adm1Name, "adm1_pcode": l.Adm1PCode,
-			"adm2_name": l.Adm2Name, "adm2_pcode": l.Adm2PCode, "lat": l.Lat, "lon": l.Lon}
-	}
-	civ := []map[string]any{}
-	for _, c := range r.CivilianOptions {
-		civ = append(civ, map[string]any{"option": c.Option, "result": c.Result, "note": c.Note})
-	}
-	checklist := map[string]any{}
-	for id, a := range r.Checklist {
-		checklist[id] = map[string]any{"answer": a.Value, "note": a.Note}
-	}
-	return map[string]any{
-		"title": r.Title, "sectors": r.Sectors, "need": r.Need, "people_targeted": r.PeopleTargeted,
-		"task_category": r.TaskCategory, "capability": r.Capability, "support_type": r.SupportType,
-		"task_description": r.TaskDescription, "origin": loc(r.Origin), "destination": loc(r.Destination),
-		"required_by": r.RequiredBy.Format(time.RFC3339), "start_date": r.StartDate.Format(time.DateOnly),
-		"end_date": r.EndDate.Format(time.DateOnly), "priority": r.Priority, "urgency_reason": r.UrgencyReason,
-		"civilian_options": civ, "complementarity": r.Complementarity,
-		"exit_strategy": map[string]any{"organization": r.ExitStrategy.Organization,
-			"date": r.ExitStrategy.Date.Format(time.DateOnly), "plan": r.ExitStrategy.Plan},
-		"poc":       map[string]any{"name": r.POC.Name, "role": r.POC.Role, "phone": r.POC.Phone, "email": r.POC.Email},
-		"checklist": checklist,
-		"escort":    map[string]any{"need_criticality": "", "responsible_authority": "", "security_assessment": "", "discontinuation_plan": ""},
-	}
-}
+func requestBody(r domain.Request) map[string]any { return rfa.Body(r) }
 
 // completeBody is a request that passes every checklist item and rule.
 func completeBody(title string) map[string]any {

@@ -155,31 +155,7 @@ func call(ctx context.Context, base, token, method, path string, body, out any) 
 // requestBody is a complete request (every checklist item met) as the
 // body of POST /operations/{code}/requests.
 func requestBody(title string, now time.Time) map[string]any {
-	r := fixture.Request(title, now)
-	loc := func(l domain.Location) map[string]any {
-		return map[string]any{"name": l.Name, "adm1_name": l.Adm1Name, "adm1_pcode": l.Adm1PCode,
-			"adm2_name": l.Adm2Name, "adm2_pcode": l.Adm2PCode, "lat": l.Lat, "lon": l.Lon}
-	}
-	civ := []map[string]any{}
-	for _, c := range r.CivilianOptions {
-		civ = append(civ, map[string]any{"option": c.Option, "result": c.Result, "note": c.Note})
-	}
-	checklist := map[string]any{}
-	for id, a := range r.Checklist {
-		checklist[id] = map[string]any{"answer": a.Value, "note": a.Note}
-	}
-	return map[string]any{
-		"title": r.Title, "sectors": r.Sectors, "need": r.Need, "people_targeted": r.PeopleTargeted,
-		"task_category": r.TaskCategory, "capability": r.Capability, "support_type": r.SupportType,
-		"task_description": r.TaskDescription, "origin": loc(r.Origin), "destination": loc(r.Destination),
-		"required_by": r.RequiredBy.Format(time.RFC3339), "start_date": r.StartDate.Format(time.DateOnly),
-		"end_date": r.EndDate.Format(time.DateOnly), "priority": r.Priority, "urgency_reason": r.UrgencyReason,
-		"civilian_options": civ, "complementarity": r.Complementarity,
-		"exit_strategy": map[string]any{"organization": r.ExitStrategy.Organization,
-			"date": r.ExitStrategy.Date.Format(time.DateOnly), "plan": r.ExitStrategy.Plan},
-		"poc":       map[string]any{"name": r.POC.Name, "role": r.POC.Role, "phone": r.POC.Phone, "email": r.POC.Email},
-		"checklist": checklist,
-	}
+	return fixture.Body(fixture.Request(title, now))
 }
 
 // submitted is a request submitted through the API, ready for review.
