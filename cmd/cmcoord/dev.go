@@ -57,7 +57,7 @@ func runDev(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
-		return err
+		return stoppedWhileStarting(ctx, err, log)
 	}
 	defer hardStopAfter(ctx, cfg.ShutdownTimeout+time.Second, log, e.exit)()
 	defer a.close()

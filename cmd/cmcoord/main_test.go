@@ -710,3 +710,31 @@ func TestServeReviewJobInterval(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestServeStoppedWhileWaiting: a signal to stop while the server still
+// waits for its database ends it as asked — exit status 0, not an error.
+func TestServeStoppedWhileWaiting(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() {
+		done <- run(ctx, env{
+			args:   []string{"serve", "-addr", "127.0.0.1:0", "-database-url", "postgres://nobody@" + dead + "/none?sslmode=disable", "-db-wait", "60s"},
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncBuffer), stderr: &logs,
+		})
+	}()
+	for !strings.Contains(logs.String(), "database") { // it is waiting
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("stopped while waiting for the database: %v, want nil (exit 0)\n%s", err, logs.String())
+	}
+}

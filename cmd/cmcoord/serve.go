@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -94,7 +93,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	}
 	// Expired sessions are pruned by System.RunHousekeeping, not by the
 	// store's own goroutine, so that closing an app never races it.
-	sessionStore := pgxstore.NewWithCleanupInterval(pool, 0)
+	sessionStore := store.NewSessionStore(pool)
 	system := service.NewSystem(st, migrations.Latest(), accountNow, log)
 	access := service.NewAccess(st, accountNow, log)
 	directory := service.NewDirectory(st, access, accountNow, log)
@@ -196,7 +195,7 @@ func runServe(ctx context.Context, e env, cfg config.Config, _ []string) error {
 	slog.SetDefault(log)
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
-		return err
+		return stoppedWhileStarting(ctx, err, log)
 	}
 	defer hardStopAfter(ctx, cfg.ShutdownTimeout+time.Second, log, e.exit)()
 	defer a.close()
@@ -313,6 +312,17 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		err = errors.Join(err, fmt.Errorf("metrics listener: %w", merr))
 	}
 	return err
+}
+
+// stoppedWhileStarting is err, the failure of a start, unless the signal
+// to stop came meanwhile (ctx done: e.g. SIGTERM while waiting for the
+// database): then the start was abandoned as asked, and that is no error.
+func stoppedWhileStarting(ctx context.Context, err error, log *slog.Logger) error {
+	if ctx.Err() == nil {
+		return err
+	}
+	log.Info("stopped before serving, as asked", "while", err.Error())
+	return nil
 }
 
 // errNotDrained is serve's answer when requests were still in flight at

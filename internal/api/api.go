@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
@@ -47,6 +48,9 @@ type Options struct {
 	// set-password links the API hands out; never the request's Host,
 	// which the caller chooses. "" (a test server) uses the request's.
 	BaseURL string
+	// RequestTimeout bounds a request from before its token or session
+	// is read (httpface.Stack.RequestTimeout); zero is the default.
+	RequestTimeout time.Duration
 }
 
 // API is the JSON face. Its zero value is not usable; call New.
@@ -72,7 +76,7 @@ func New(o Options) *API {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.stack = httpface.Stack{Log: a.log, Metrics: o.Metrics, Catalog: o.Catalog, Access: o.Access, Sessions: o.Sessions,
-		SecureCookies: o.SecureCookies, TrustedProxies: o.TrustedProxies, LostAnswer: lostAnswerRoute}
+		SecureCookies: o.SecureCookies, TrustedProxies: o.TrustedProxies, LostAnswer: lostAnswerRoute, RequestTimeout: o.RequestTimeout}
 	return a
 }
 

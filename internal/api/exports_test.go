@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
-
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/httpface"
@@ -37,7 +35,7 @@ func withExports(t *testing.T, f *fixture) {
 	st := store.New(f.pool)
 	exports := service.NewExports(st, f.clock.Now, log).WithCatalog(catalog).WithActionLimits(nil)
 	f.exports = exports
-	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(f.pool, 0), false)
+	sessions := web.NewSessionManager(store.NewSessionStore(f.pool), false)
 	m := metrics.New(f.pool)
 	s := web.New(web.Options{
 		Log:       log,

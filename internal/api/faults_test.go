@@ -9,6 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cmcoord/cmcoord/internal/api"
+	"github.com/cmcoord/cmcoord/internal/httpface"
+	"github.com/cmcoord/cmcoord/internal/i18n"
 )
 
 // TestReadOnlyDatabase: with the database read-only (a standby, or a
@@ -100,4 +104,46 @@ func waitingQueries(t *testing.T, f *fixture) string {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// TestHungDatabaseIsBounded: a database that stops answering while a
+// token is checked (here: the tokens table locked, with no lock_timeout to
+// end the wait) holds the call no longer than the request's bound — 504
+// with the JSON error — rather than as long as the database hangs.
+func TestHungDatabaseIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	ctx := t.Context()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bounded := api.New(api.Options{Access: f.access, Directory: f.dir, Requests: f.reqs, Reviews: f.reviews, Lifecycle: f.life,
+		Catalog: catalog, RequestTimeout: time.Second})
+	srv := httptest.NewServer(httpface.Mux(bounded.Routes(), http.NotFoundHandler()))
+	defer srv.Close()
+	conn, err := f.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
+	if _, err := tx.Exec(ctx, `LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	rq, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/me", nil)
+	rq.Header.Set("Authorization", "Bearer "+f.requester)
+	resp, err := http.DefaultClient.Do(rq) // would wait for the lock for ever
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"code"`) {
+		t.Errorf("a hung token check = %d %s; want 504 with the JSON error", resp.StatusCode, body)
+	}
 }

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cmcoord/cmcoord/internal/api"
@@ -99,7 +98,7 @@ func newFixture(t *testing.T) *fixture {
 	reqs := service.NewRequests(st, clk.Now, log).WithActionLimits(nil)
 	reviews := service.NewReviews(st, clk.Now, log, nil)
 	life := service.NewLifecycle(st, clk.Now, log)
-	sessions := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false)
+	sessions := web.NewSessionManager(store.NewSessionStore(pool), false)
 	m := metrics.New(pool)
 	s := web.New(web.Options{
 		Log:       log,

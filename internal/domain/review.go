@@ -202,9 +202,9 @@ func ReviewDeadline(p ReviewPolicy, r Request, c DeadlineChoice, now time.Time) 
 	case explicit.Sub(now) > MaxReviewTime:
 		return time.Time{}, invalidField("deadline", "review.deadline_too_far")
 	default:
-		// Deadlines are whole minutes; one in the current minute would
-		// have passed already.
-		if dl = explicit.UTC().Truncate(time.Minute); !dl.After(now) {
+		// Deadlines are whole minutes, taken down to the minute; what is
+		// left must be a whole minute at least.
+		if dl = explicit.UTC().Truncate(time.Minute); dl.Sub(now) < time.Minute {
 			return time.Time{}, invalidField("deadline", "review.deadline_too_soon")
 		}
 	}

@@ -312,8 +312,8 @@ var Rules = []Rule{
 	{Action: ActionViewMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
 	{Action: ActionManageMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
 	{Action: ActionScreenRequests, Scope: ScopeOperation, Roles: officer},
-	{Action: ActionViewSummary, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}},
-	{Action: ActionExportRequests, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer}},
+	{Action: ActionViewSummary, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}, Reads: true},
+	{Action: ActionExportRequests, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer}, Reads: true},
 	{Action: ActionCreateRequest, Scope: ScopeOperation, Roles: requesterOnly, Needs: FactOperation, Guard: operationOpen},
 
 	{Action: ActionViewRequest, Scope: ScopeRequest, Roles: AllRoles, Reads: true},

@@ -61,6 +61,19 @@ func watchProgress(ctx context.Context, w http.ResponseWriter, stall time.Durati
 	return ctx, p
 }
 
+// progressKey holds a download's progress in its context (bound).
+type progressKey struct{}
+
+func withProgress(ctx context.Context, p *progress) context.Context {
+	return context.WithValue(ctx, progressKey{}, p)
+}
+
+// IsDownload reports whether r asks for a download of the RFA tracker,
+// which may stream for longer than any page: bounded by progress.
+func IsDownload(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/exports/requests.")
+}
+
 // moved records progress: another stall's time for the next write, and
 // before the context ends.
 func (p *progress) moved() {
@@ -91,8 +104,16 @@ func Export(w http.ResponseWriter, r *http.Request, exports *service.Exports, by
 		return domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
 	code, format := chi.URLParam(r, "code"), chi.URLParam(r, "format")
-	ctx, p := watchProgress(r.Context(), w, ExportStall())
-	defer p.stop()
+	ctx := r.Context()
+	p, ok := ctx.Value(progressKey{}).(*progress)
+	if !ok { // not behind the stack (bound)
+		ctx, p = watchProgress(ctx, w, ExportStall())
+		defer p.stop()
+	}
+	p.rc = http.NewResponseController(w) // the handler's writer: its write deadline is the connection's
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		log = l // the request's, with its id
+	}
 	dw := &downloadWriter{w: w, progress: p, start: func() {
 		h := w.Header()
 		h.Set("Content-Type", service.ExportContentType(format))

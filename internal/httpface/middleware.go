@@ -55,13 +55,43 @@ type Stack struct {
 	// stands for the lost answer of a change by method on route pattern
 	// (patterns relative to the face), or "" to use the request changed.
 	LostAnswer func(method, pattern string) string
+	// RequestTimeout bounds a request from before its session loads to
+	// its answer (zero: DefaultRequestTimeout), so that nothing waits as
+	// long as a hung database does; a route may bound itself tighter.
+	// Downloads are bounded by progress instead (ExportStall).
+	RequestTimeout time.Duration
+}
+
+// DefaultRequestTimeout is Stack.RequestTimeout's default: above the
+// routes' own bounds (10 s), so that theirs speak first.
+const DefaultRequestTimeout = 15 * time.Second
+
+// bound gives the request its deadline before anything reaches the
+// database (the session, the token): a wall-time one, or for a download
+// one that moves with its progress.
+func (s Stack) bound(next http.Handler) http.Handler {
+	timeout := s.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsDownload(r) {
+			ctx, p := watchProgress(r.Context(), w, ExportStall())
+			defer p.stop()
+			next.ServeHTTP(w, r.WithContext(withProgress(ctx, p)))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // Middleware returns the stack of a face, in order: request ID, client
 // address, language, request log and metrics, security headers, panic
 // recovery, cross-origin protection of state-changing requests (the
 // browser's cookie session must not be ridden from another site),
-// compression, the session, authentication by bearer token or session,
+// compression, the request's deadline (bound), the session, authentication by bearer token or session,
 // and the Idempotency-Key of state-changing requests (idempotent).
 // fail answers what the stack refuses.
 func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
@@ -86,6 +116,7 @@ func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
 		recoverer(fail),
 		csrf.Handler,
 		middleware.Compress(5),
+		s.bound,
 		s.sessions(fail),
 		s.authenticate(fail),
 		s.idempotent(fail),

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
-
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/demo"
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -109,7 +107,7 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 		Reviews: revs, Lifecycle: life}); err != nil {
 		t.Fatal(err)
 	}
-	sessions, m := web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false), metrics.New(pool)
+	sessions, m := web.NewSessionManager(store.NewSessionStore(pool), false), metrics.New(pool)
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: revs, Lifecycle: life,
 		Sessions: sessions, Catalog: catalog, Metrics: m})
 	pages := web.New(web.Options{Log: log, System: system, Access: access, Directory: dir, Requests: reqs,

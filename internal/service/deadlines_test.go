@@ -125,11 +125,19 @@ func TestReviewDeadlineInTheCurrentMinute(t *testing.T) {
 	t.Parallel()
 	f := newReviewFixture(t, 2)
 	r := f.submitted(t, "Bridge")
-	f.clock.t = f.clock.t.Truncate(time.Minute).Add(10 * time.Second)
-	_, err := f.reviews.Open(t.Context(), f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: f.clock.t.Add(30 * time.Second)})
-	var e *domain.Error
-	if !errors.As(err, &e) || e.Code != domain.CodeInvalid || e.Fields["deadline"] != "review.deadline_too_soon" {
-		t.Fatalf("Open with a deadline this minute = %v, want invalid deadline review.deadline_too_soon", err)
+	f.clock.t = f.clock.t.Truncate(time.Minute).Add(45 * time.Second)
+	// 20 s away, in this minute; 70 s away, but 15 s once taken down to
+	// the minute: both leave less than a whole minute.
+	for _, ahead := range []time.Duration{20 * time.Second, 70 * time.Second} {
+		_, err := f.reviews.Open(t.Context(), f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: f.clock.t.Add(ahead)})
+		var e *domain.Error
+		if !errors.As(err, &e) || e.Code != domain.CodeInvalid || e.Fields["deadline"] != "review.deadline_too_soon" {
+			t.Fatalf("Open with a deadline %v ahead = %v, want invalid deadline review.deadline_too_soon", ahead, err)
+		}
+	}
+	// 75 s away: a whole minute is left at the minute.
+	if _, err := f.reviews.Open(t.Context(), f.officer, r.ID, service.OpenInput{Version: r.Version, Deadline: f.clock.t.Add(75 * time.Second)}); err != nil {
+		t.Fatalf("Open with a deadline a whole minute away: %v", err)
 	}
 }
 

@@ -672,3 +672,24 @@ func TestExports_FullLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestExports_ReadOnlyDatabase: an export is a read; on a database that
+// takes no writes (a standby, a primary being switched over) it is not
+// refused for want of recording its use under the per-user limit, while a
+// write (a new request) is refused as unavailable.
+func TestExports_ReadOnlyDatabase(t *testing.T) {
+	t.Parallel()
+	f := newExportsFixture(t)
+	limited := service.NewExports(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).WithCatalog(catalog(t))
+	if _, err := f.pool.Exec(t.Context(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$`); err != nil {
+		t.Fatal(err)
+	}
+	f.pool.Reset()
+	var buf bytes.Buffer
+	if err := limited.Requests(t.Context(), f.officer, f.op.Code, service.ExportFilter{}, service.FormatCSV, &buf, service.ExportOptions{}); err != nil || buf.Len() == 0 {
+		t.Fatalf("export on a read-only database = %v (%d bytes), want the file", err, buf.Len())
+	}
+	_, _, err := service.NewRequests(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).
+		Create(t.Context(), f.requester, f.op.Code, domain.Request{Title: "During the switch-over"}, "")
+	wantCode(t, err, domain.CodeUnavailable, "")
+}

@@ -148,6 +148,12 @@ func (limits actionLimits) limitAction(ctx context.Context, st *store.Store, by 
 		return nil
 	}
 	res, err := st.Reserve(ctx, now, domain.Slot{Limit: l, Key: userKey(by.UserID)})
+	if rule, _ := domain.RuleFor(action); err != nil && rule.Reads && domain.ErrorCode(err) == domain.CodeUnavailable {
+		// A read (an export) on a database that takes no writes (a
+		// standby, a primary being switched over) is not refused for
+		// want of recording it: the limit waits for the writes to return.
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -1,11 +1,16 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/web"
 )
 
 // TestReadOnlyDatabasePage: with the database read-only, pages still
@@ -15,11 +20,13 @@ func TestReadOnlyDatabasePage(t *testing.T) {
 	t.Parallel()
 	w := newRequestWorld(t)
 	page := "/requests/" + strconv.FormatInt(w.submitted(t, "Field hospital").ID, 10)
+	// A step done just before: its flash waits in the session for the next
+	// page, which an error page must neither show nor use up.
+	wantStatus(t, w.post(t, w.hct, page+"/comments", url.Values{"body": {"Before the switch-over."}}), http.StatusSeeOther)
 	if _, err := w.pool.Exec(t.Context(), `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET default_transaction_read_only = on', current_database()); END $$`); err != nil {
 		t.Fatal(err)
 	}
 	w.pool.Reset()
-	wantStatus(t, w.get(t, w.hct, page), http.StatusOK)
 	r := w.post(t, w.hct, page+"/comments", url.Values{"body": {"Is the MoH field hospital not enough?"}})
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if r.Header.Get("Retry-After") == "" {
@@ -27,6 +34,15 @@ func TestReadOnlyDatabasePage(t *testing.T) {
 	}
 	if !strings.Contains(r.body, "Temporarily unavailable") || !strings.Contains(r.body, "try again in a few seconds") {
 		t.Errorf("the 503 page does not say what happened: %.400s", r.body)
+	}
+	if strings.Contains(r.body, `data-testid="flash"`) {
+		t.Errorf("the 503 page shows an earlier step's flash: %.2000s", r.body)
+	}
+	// Reads answer; the flash is still there for the next page.
+	r = w.get(t, w.hct, page)
+	wantStatus(t, r, http.StatusOK)
+	if !strings.Contains(r.body, `data-testid="flash"`) {
+		t.Errorf("the earlier step's flash was used up by the error page: %.2000s", r.body)
 	}
 }
 
@@ -72,5 +88,35 @@ func TestSessionStoreFailurePage(t *testing.T) {
 	wantStatus(t, r, http.StatusInternalServerError)
 	if !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
 		t.Errorf("a broken session store: want the error page with a request id, got %.600s", r.body)
+	}
+}
+
+// TestHungDatabaseIsBounded: a database that stops answering (here: the
+// sessions table locked, with no lock_timeout to end the wait) holds a
+// page no longer than the request's bound — the timeout page with its
+// request id — rather than as long as the database hangs.
+func TestHungDatabaseIsBounded(t *testing.T) {
+	t.Parallel()
+	w := newRequestWorldOn(t, newFixtureOn(t, testdb.New(t), func(o *web.Options) { o.RequestTimeout = time.Second }))
+	ctx := t.Context()
+	page := "/requests/" + strconv.FormatInt(w.submitted(t, "Field hospital").ID, 10)
+	wantStatus(t, w.get(t, w.hct, page), http.StatusOK)
+	conn, err := w.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
+	if _, err := tx.Exec(ctx, `LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	r := w.get(t, w.hct, page) // would wait for the lock for ever
+	wantStatus(t, r, http.StatusGatewayTimeout)
+	if !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
+		t.Errorf("a hung session load: want the error page with a request id, got %.600s", r.body)
 	}
 }

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -112,7 +111,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
 		Access:    access,
 		Directory: dir,
-		Sessions:  web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), false),
+		Sessions:  web.NewSessionManager(store.NewSessionStore(pool), false),
 		Catalog:   catalog,
 		Metrics:   metrics.New(pool),
 		Version:   "test",

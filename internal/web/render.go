@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5/middleware"
@@ -74,9 +75,21 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	s.renderErrorPage(w, r, status, err)
 }
 
+// errorPageLookups bounds the database lookups of an error page's header
+// (the operations, the unread count) once the request's own time is up.
+const errorPageLookups = 500 * time.Millisecond
+
 // renderErrorPage writes the error page for status. A *domain.Error's
 // message key replaces the generic text when it has a translation.
 func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status int, err error) {
+	if r.Context().Err() != nil {
+		// The request's time is up (or its client gone): the page still
+		// renders, its header's lookups bounded anew and short, so a hung
+		// database costs them, never the page.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), errorPageLookups)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
 	if i18n.FromContext(r.Context()) == nil { // failures before the localize middleware ran
 		r = r.WithContext(i18n.WithLocalizer(r.Context(), s.catalog.Localizer(r.Header.Get("Accept-Language"))))
 	}
@@ -91,7 +104,7 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 		msg = i18n.Data(ctx, de.Message, de.Data)
 	}
 	v := pages.ErrorView{
-		Shell:     s.shell(w, r, i18n.T(ctx, stem+".title")),
+		Shell:     s.shellWithoutFlash(r, i18n.T(ctx, stem+".title")),
 		Status:    status,
 		Title:     i18n.T(ctx, stem+".title"),
 		Message:   msg,
@@ -124,6 +137,14 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 // shell builds the page frame for r: navigation for the viewer, and the
 // pending flash message (consumed by this render).
 func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) components.Shell {
+	sh := s.shellWithoutFlash(r, title)
+	sh.Flash = s.takeFlash(w, r)
+	return sh
+}
+
+// shellWithoutFlash is shell leaving the flash for the next page: an
+// error page never shows (or uses up) what an earlier step reported.
+func (s *Server) shellWithoutFlash(r *http.Request, title string) components.Shell {
 	ctx := r.Context()
 	a := actor(r)
 	nav := []components.NavItem{
@@ -163,7 +184,6 @@ func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) com
 		Operations: ops,
 		Title:      title,
 		Nav:        nav,
-		Flash:      s.takeFlash(w, r),
 		Version:    version,
 		UserName:   a.Name,
 		SignedIn:   !a.Anonymous(),

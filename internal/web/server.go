@@ -54,6 +54,9 @@ type Options struct {
 	// Now is the clock (the services' clock, so pages and rules agree);
 	// nil is time.Now.
 	Now func() time.Time
+	// RequestTimeout bounds a request from before its session loads
+	// (httpface.Stack.RequestTimeout); zero is the default.
+	RequestTimeout time.Duration
 }
 
 // Server is the HTML face. Its zero value is not usable; call New.
@@ -121,6 +124,6 @@ func New(o Options) *Server {
 	}
 	s.stack = httpface.Stack{Log: s.log, Metrics: s.metrics, Catalog: s.catalog, Access: s.access, Sessions: s.sessions,
 		SecureCookies: s.secureCookies, TrustedProxies: s.trustedProxies, Sessionless: sessionless,
-		QuietRoutes: quietRoutes, SecretRoutes: secretRoutes, ReplayByRedirect: true}
+		QuietRoutes: quietRoutes, SecretRoutes: secretRoutes, ReplayByRedirect: true, RequestTimeout: o.RequestTimeout}
 	return s
 }

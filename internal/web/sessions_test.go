@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -464,7 +463,7 @@ func TestSessionCookie(t *testing.T) {
 		pool := testdb.New(t)
 		f := newFixtureOn(t, pool, func(o *web.Options) {
 			o.SecureCookies = secure
-			o.Sessions = web.NewSessionManager(pgxstore.NewWithCleanupInterval(pool, 0), secure)
+			o.Sessions = web.NewSessionManager(store.NewSessionStore(pool), secure)
 		}).withAdmin(t)
 		r := f.post(t, f.client(t), "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
 		wantStatus(t, r, http.StatusSeeOther)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 
@@ -36,7 +37,11 @@ func (s *Server) ssoButtons(ctx context.Context, next string) []pages.SSOButton 
 	}
 	ps, err := s.sso.EnabledProviders(ctx)
 	if err != nil {
-		logger(ctx).ErrorContext(ctx, "list sso providers", "error", err)
+		level := slog.LevelError
+		if domain.ErrorCode(err) == domain.CodeUnavailable { // the page degrades; the outage is logged elsewhere
+			level = slog.LevelWarn
+		}
+		logger(ctx).Log(ctx, level, "list sso providers", "error", err)
 		return nil
 	}
 	out := make([]pages.SSOButton, 0, len(ps))
