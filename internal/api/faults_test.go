@@ -135,15 +135,19 @@ func TestHungDatabaseIsBounded(t *testing.T) {
 	if _, err := tx.Exec(ctx, `LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
-	rq, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/v1/me", nil)
-	rq.Header.Set("Authorization", "Bearer "+f.requester)
-	resp, err := http.DefaultClient.Do(rq) // would wait for the lock for ever
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"code"`) {
-		t.Errorf("a hung token check = %d %s; want 504 with the JSON error", resp.StatusCode, body)
+	// A call, and a download (bounded by progress once it flows, by the
+	// same wall bound until its first byte).
+	for _, path := range []string{"/api/v1/me", "/api/v1/operations/NPL-EQ/exports/requests.csv"} {
+		rq, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
+		rq.Header.Set("Authorization", "Bearer "+f.requester)
+		resp, err := http.DefaultClient.Do(rq) // would wait for the lock for ever
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"code":"timeout"`) {
+			t.Errorf("%s with a hung token check = %d %s; want 504 with the JSON error", path, resp.StatusCode, body)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -324,7 +323,7 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &de) && known(de.Code):
 		status, _ = httpface.Status(de.Code)
 		code = de.Code
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
+	case httpface.TimedOut(r):
 		a.log.WarnContext(ctx, "api request timed out", "request_id", middleware.GetReqID(ctx), "err", err)
 		status, code, de = http.StatusGatewayTimeout, codeTimeout, domain.Errorf(codeTimeout, "error.timeout")
 	case errors.Is(err, httpface.ErrPanic): // logged with its stack

@@ -3,6 +3,7 @@ package httpface
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -40,7 +41,8 @@ func SetExportStall(d time.Duration) (restore func()) {
 
 // errStalled is the cause of a download's context ending for want of
 // progress.
-var errStalled = errors.New("download made no progress within the export stall time")
+// progress; it is a deadline, not the client going away (TimedOut).
+var errStalled = fmt.Errorf("download made no progress in time: %w", context.DeadlineExceeded)
 
 // progress ends a download's context, and bounds its writes, when it
 // makes no progress for stall.
@@ -51,13 +53,15 @@ type progress struct {
 	cancel context.CancelCauseFunc
 }
 
-// watchProgress returns ctx, ended with errStalled after stall without
-// progress, and the progress to report on; stop it when done.
-func watchProgress(ctx context.Context, w http.ResponseWriter, stall time.Duration) (context.Context, *progress) {
+// watchProgress returns ctx, ended with errStalled when the first byte has
+// not come within first, or later after stall without progress, and the
+// progress to report on; stop it when done.
+func watchProgress(ctx context.Context, w http.ResponseWriter, first, stall time.Duration) (context.Context, *progress) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	p := &progress{rc: http.NewResponseController(w), stall: stall, cancel: cancel}
-	p.timer = time.AfterFunc(stall, func() { cancel(errStalled) })
-	p.moved()
+	p.timer = time.AfterFunc(first, func() { cancel(errStalled) })
+	// Room to write the answer to a download that never started.
+	_ = p.rc.SetWriteDeadline(time.Now().Add(first + stall)) // unsupported by test recorders
 	return ctx, p
 }
 
@@ -66,6 +70,14 @@ type progressKey struct{}
 
 func withProgress(ctx context.Context, p *progress) context.Context {
 	return context.WithValue(ctx, progressKey{}, p)
+}
+
+// TimedOut reports whether r's time ran out — its deadline, or a
+// download's want of progress — rather than its client going away, once
+// its context has ended: the faces answer 504.
+func TimedOut(r *http.Request) bool {
+	ctx := r.Context()
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }
 
 // IsDownload reports whether r asks for a download of the RFA tracker,
@@ -107,7 +119,7 @@ func Export(w http.ResponseWriter, r *http.Request, exports *service.Exports, by
 	ctx := r.Context()
 	p, ok := ctx.Value(progressKey{}).(*progress)
 	if !ok { // not behind the stack (bound)
-		ctx, p = watchProgress(ctx, w, ExportStall())
+		ctx, p = watchProgress(ctx, w, ExportStall(), ExportStall())
 		defer p.stop()
 	}
 	p.rc = http.NewResponseController(w) // the handler's writer: its write deadline is the connection's
@@ -124,13 +136,12 @@ func Export(w http.ResponseWriter, r *http.Request, exports *service.Exports, by
 	err = exports.Requests(ctx, by, code, f, format, dw, o)
 	switch {
 	case err == nil:
+	case !dw.started:
+		return err // the face answers it: 504 when the time ran out (TimedOut)
 	case errors.Is(context.Cause(ctx), errStalled):
 		log.WarnContext(ctx, "download stopped: no progress", "stall_s", ExportStall().Seconds(), "bytes", dw.n, "err", err)
-		if dw.started {
-			panic(http.ErrAbortHandler)
-		}
-		return domain.Errorf(domain.CodeUnavailable, "error.unavailable")
-	case dw.started && r.Context().Err() != nil:
+		panic(http.ErrAbortHandler)
+	case r.Context().Err() != nil:
 		log.InfoContext(ctx, "client went away during the download", "bytes", dw.n)
 		panic(http.ErrAbortHandler)
 	case dw.started:

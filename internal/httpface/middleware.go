@@ -76,7 +76,9 @@ func (s Stack) bound(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if IsDownload(r) {
-			ctx, p := watchProgress(r.Context(), w, ExportStall())
+			// The wall bound until the first byte (the session, the token,
+			// the query), then progress.
+			ctx, p := watchProgress(r.Context(), w, timeout, ExportStall())
 			defer p.stop()
 			next.ServeHTTP(w, r.WithContext(withProgress(ctx, p)))
 			return
@@ -289,7 +291,7 @@ const StatusClientClosed = 499
 // answers nothing more.
 func ClientGone(w http.ResponseWriter, r *http.Request, err error) bool {
 	ctx := r.Context()
-	if !errors.Is(ctx.Err(), context.Canceled) || err == nil {
+	if !errors.Is(ctx.Err(), context.Canceled) || TimedOut(r) || err == nil {
 		return false
 	}
 	Logger(ctx).InfoContext(ctx, "client went away before the answer", "err", err)

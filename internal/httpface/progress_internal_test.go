@@ -14,7 +14,7 @@ import (
 func TestDownloadBoundedByProgress(t *testing.T) {
 	t.Parallel()
 	const stall = time.Second
-	ctx, p := watchProgress(t.Context(), httptest.NewRecorder(), stall)
+	ctx, p := watchProgress(t.Context(), httptest.NewRecorder(), stall, stall)
 	defer p.stop()
 	dw := &downloadWriter{w: httptest.NewRecorder(), progress: p, start: func() {}}
 	// Three stall times of steady progress, a write every tenth of one.
@@ -34,5 +34,23 @@ func TestDownloadBoundedByProgress(t *testing.T) {
 	}
 	if !errors.Is(context.Cause(ctx), errStalled) {
 		t.Errorf("cause = %v, want errStalled", context.Cause(ctx))
+	}
+}
+
+// TestDownloadFirstByteBound: a download whose first byte does not come
+// within the first bound (its session, token or query hung) ends then, as
+// a timeout, not as the client going away.
+func TestDownloadFirstByteBound(t *testing.T) {
+	t.Parallel()
+	ctx, p := watchProgress(t.Context(), httptest.NewRecorder(), 200*time.Millisecond, time.Hour)
+	defer p.stop()
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Minute):
+		t.Fatal("a download that never started never ended")
+	}
+	r := httptest.NewRequest("GET", "/operations/X/exports/requests.csv", nil).WithContext(ctx)
+	if !TimedOut(r) || ClientGone(httptest.NewRecorder(), r, ctx.Err()) {
+		t.Errorf("TimedOut = %v, want true; cause %v", TimedOut(r), context.Cause(ctx))
 	}
 }

@@ -57,7 +57,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	status, ok := httpface.Status(domain.ErrorCode(err))
 	httpface.SetRetryAfter(w.Header(), err)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil:
+	case httpface.TimedOut(r):
 		status = http.StatusGatewayTimeout
 		logger(r.Context()).WarnContext(r.Context(), "request timed out", "err", err)
 		err = nil
