@@ -93,8 +93,9 @@ func (s Stack) bound(next http.Handler) http.Handler {
 // address, language, request log and metrics, security headers, panic
 // recovery, cross-origin protection of state-changing requests (the
 // browser's cookie session must not be ridden from another site),
-// compression, the request's deadline (bound), the session, authentication by bearer token or session,
-// and the Idempotency-Key of state-changing requests (idempotent).
+// compression, the request's deadline (bound), the session,
+// authentication by bearer token or session, and the Idempotency-Key of
+// state-changing requests (idempotent).
 // fail answers what the stack refuses.
 func (s Stack) Middleware(fail Fail) []func(http.Handler) http.Handler {
 	if s.Log == nil {

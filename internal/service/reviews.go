@@ -550,7 +550,9 @@ func settleAfter(ctx context.Context, st *store.Store, now func() time.Time, log
 		return err
 	}
 	rv := &Reviews{store: st, now: now, log: log, notify: notify}
-	if done, serr := rv.Settle(ctx, id); serr != nil {
+	// The system's step is not the caller's change: it claims no
+	// Idempotency-Key of theirs.
+	if done, serr := rv.Settle(store.WithClaim(ctx, nil), id); serr != nil {
 		log.WarnContext(ctx, "settling an overdue request failed; the review job will", "request_id", id, "err", serr)
 	} else if done != "" {
 		log.InfoContext(ctx, "settled an overdue request on a refused step", "request_id", id, "action", string(done))
