@@ -31,6 +31,9 @@ type Reviews struct {
 	// to organisations that have not voted, at most: never in the first
 	// half of a review (domain.ReminderAt).
 	ReminderBefore time.Duration
+	// Batch is how many items RunDue claims per transaction; 0 is
+	// JobBatch.
+	Batch int
 }
 
 // NewReviews returns the Reviews service; notify may be nil (no notices).
@@ -465,66 +468,142 @@ type JobReport struct {
 	Closed, Reminded, Expired int
 }
 
+// JobBatch is how many items the job claims and settles in one
+// transaction: one commit per batch, not per item, while a batch stays
+// short enough not to hold its rows long.
+const JobBatch = 200
+
+// jobRest is the share of a batch's own time the job rests before the
+// next one, so that a long backlog leaves the pages their cores.
+const jobRest = 4 // a quarter
+
 // RunDue does, once, what time makes due: closes the reviews whose
 // deadline passed, sends the reminders, and expires requests whose
-// required-by time passed before a decision. Each item is its own
-// transaction taken with SKIP LOCKED, so several instances may run it at
-// once, and it catches up on everything missed while no instance ran.
+// required-by time passed before a decision. It claims up to Batch items
+// at a time, locked with SKIP LOCKED so several instances share the work,
+// and settles each with the same per-request rules (settleLocked) in the
+// batch's one transaction; it catches up on everything missed while no
+// instance ran, logs each batch that did anything, rests a little between
+// batches and stops between them when ctx ends.
 func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
-	var rep JobReport
-	count := func(done domain.Action) {
-		switch done {
-		case domain.ActionCloseReview:
-			rep.Closed++
-		case domain.ActionExpire:
-			rep.Expired++
+	run := jobRun{s: s, start: time.Now()}
+	t, _ := domain.TransitionFor(domain.ActionExpire)
+	steps := []struct {
+		name  string
+		batch func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error)
+	}{
+		{"due reviews", func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error) {
+			return st.ClaimDueReviews(ctx, now, limit, skip)
+		}},
+		{"reminders", nil},
+		// The statuses the rulebook lets the system expire from.
+		{"expiries", func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error) {
+			return st.ClaimExpiredRequests(ctx, now, t.From, limit, skip)
+		}},
+	}
+	for _, step := range steps {
+		var skip []int64 // claimed, but nothing was due: not claimed again this run
+		for more := true; more; {
+			var (
+				b   JobReport
+				err error
+			)
+			began := time.Now()
+			if step.batch == nil {
+				b, more, err = s.remindBatch(ctx, s.batch())
+			} else {
+				b, more, err = s.settleBatch(ctx, s.batch(), step.batch, &skip)
+			}
+			if err != nil {
+				return run.rep, err
+			}
+			if err := run.done(ctx, step.name, b, time.Since(began), more); err != nil {
+				return run.rep, err
+			}
 		}
 	}
-	for {
-		done, err := s.closeOneDue(ctx)
-		if err != nil {
-			return rep, err
-		}
-		if done == "" {
-			break
-		}
-		count(done)
-	}
-	for {
-		n, err := s.remindOne(ctx)
-		if err != nil {
-			return rep, err
-		}
-		if n == 0 {
-			break
-		}
-		rep.Reminded++
-	}
-	for {
-		done, err := s.expireOne(ctx)
-		if err != nil {
-			return rep, err
-		}
-		if done == "" {
-			break
-		}
-		count(done)
-	}
-	return rep, nil
+	return run.rep, nil
 }
 
-func (s *Reviews) closeOneDue(ctx context.Context) (domain.Action, error) {
-	var done domain.Action
+func (s *Reviews) batch() int {
+	if s.Batch > 0 {
+		return s.Batch
+	}
+	return JobBatch
+}
+
+// jobRun is one RunDue's progress.
+type jobRun struct {
+	s     *Reviews
+	start time.Time
+	rep   JobReport
+}
+
+// done counts batch b, which took took, logs it when it did anything
+// and, when more may follow, rests a share of took or stops with ctx.
+func (r *jobRun) done(ctx context.Context, step string, b JobReport, took time.Duration, more bool) error {
+	r.rep.Closed += b.Closed
+	r.rep.Reminded += b.Reminded
+	r.rep.Expired += b.Expired
+	if b != (JobReport{}) {
+		r.s.log.InfoContext(ctx, "review job batch", "step", step, "closed", b.Closed, "reminded", b.Reminded,
+			"expired", b.Expired, "total_closed", r.rep.Closed, "total_reminded", r.rep.Reminded,
+			"total_expired", r.rep.Expired, "batch_ms", took.Milliseconds(), "elapsed", time.Since(r.start).Round(time.Millisecond).String())
+	}
+	if !more {
+		return ctx.Err()
+	}
+	rest := time.NewTimer(max(took/jobRest, time.Millisecond))
+	defer rest.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-rest.C:
+		return nil
+	}
+}
+
+// settleBatch claims up to limit requests with claim and settles each
+// (settleLocked) in one transaction. A claimed request with nothing due
+// is added to skip, so the next claims pass it by; more reports whether
+// the claim was full (more may be waiting).
+func (s *Reviews) settleBatch(ctx context.Context, limit int,
+	claim func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error),
+	skip *[]int64) (JobReport, bool, error) {
+	var (
+		rep     JobReport
+		more    bool
+		skipped []int64
+	)
 	err := s.store.InTx(ctx, func(st *store.Store) error {
+		rep, skipped = JobReport{}, nil // InTx may retry
 		now := s.now()
-		ids, err := st.ClaimDueReviews(ctx, now, 1)
-		if err != nil || len(ids) == 0 {
+		ids, err := claim(ctx, st, now, limit, *skip)
+		if err != nil {
 			return err
 		}
-		done, err = s.settleLocked(ctx, st, ids[0], now)
-		return err
+		more = len(ids) == limit
+		for _, id := range ids {
+			done, err := s.settleLocked(ctx, st, id, now)
+			if err != nil {
+				return err
+			}
+			switch done {
+			case domain.ActionCloseReview:
+				rep.Closed++
+			case domain.ActionExpire:
+				rep.Expired++
+			default:
+				skipped = append(skipped, id)
+			}
+		}
+		return nil
 	})
-	return done, err
+	if err != nil {
+		return JobReport{}, false, err
+	}
+	*skip = append(*skip, skipped...)
+	return rep, more, nil
 }
 
 // Settle takes on request id the step time has made due (domain.Overdue:
@@ -597,64 +676,69 @@ func (s *Reviews) closeDue(ctx context.Context, st *store.Store, r domain.Reques
 	return s.close(ctx, st, 0, r, rv, votes, domain.CountVotes(rv.Policy, rv.Eligible, votes), payload, now)
 }
 
-func (s *Reviews) remindOne(ctx context.Context) (int, error) {
-	n := 0
+// remindBatch claims up to limit reviews due a reminder and reminds
+// each (remind) in one transaction; more reports whether the claim was
+// full.
+func (s *Reviews) remindBatch(ctx context.Context, limit int) (JobReport, bool, error) {
+	var (
+		rep  JobReport
+		more bool
+	)
 	err := s.store.InTx(ctx, func(st *store.Store) error {
+		rep = JobReport{} // InTx may retry
 		now := s.now()
-		rvs, err := st.ClaimReminders(ctx, now, 1)
-		if err != nil || len(rvs) == 0 {
-			return err
-		}
-		rv := rvs[0]
-		r, err := st.GetRequest(ctx, rv.RequestID)
+		rvs, err := st.ClaimReminders(ctx, now, limit)
 		if err != nil {
 			return err
 		}
-		votes, err := st.ListVotes(ctx, rv.ID)
-		if err != nil {
-			return err
-		}
-		voted := map[int64]bool{}
-		for _, v := range votes {
-			voted[v.OrganizationID] = true
-		}
-		var missing []int64
-		for _, id := range rv.Eligible {
-			if !voted[id] {
-				missing = append(missing, id)
+		more = len(rvs) == limit
+		for _, rv := range rvs {
+			if err := s.remind(ctx, st, rv, now); err != nil {
+				return err
 			}
+			rep.Reminded++
 		}
-		n = 1
-		if err := st.MarkReminded(ctx, rv.ID, now); err != nil {
-			return err
-		}
-		if len(missing) == 0 {
-			return nil
-		}
-		to, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, missing)
-		if err != nil {
-			return err
-		}
-		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-			Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
+		return nil
 	})
-	return n, err
+	if err != nil {
+		return JobReport{}, false, err
+	}
+	return rep, more, nil
 }
 
-func (s *Reviews) expireOne(ctx context.Context) (domain.Action, error) {
-	var done domain.Action
-	err := s.store.InTx(ctx, func(st *store.Store) error {
-		now := s.now()
-		// The statuses the rulebook lets the system expire from.
-		t, _ := domain.TransitionFor(domain.ActionExpire)
-		ids, err := st.ClaimExpiredRequests(ctx, now, t.From, 1)
-		if err != nil || len(ids) == 0 {
-			return err
-		}
-		done, err = s.settleLocked(ctx, st, ids[0], now)
+// remind marks review rv (its request locked) reminded and tells the
+// HCT members of the eligible organisations that have not voted.
+func (s *Reviews) remind(ctx context.Context, st *store.Store, rv domain.Review, now time.Time) error {
+	r, err := st.GetRequest(ctx, rv.RequestID)
+	if err != nil {
 		return err
-	})
-	return done, err
+	}
+	votes, err := st.ListVotes(ctx, rv.ID)
+	if err != nil {
+		return err
+	}
+	voted := map[int64]bool{}
+	for _, v := range votes {
+		voted[v.OrganizationID] = true
+	}
+	var missing []int64
+	for _, id := range rv.Eligible {
+		if !voted[id] {
+			missing = append(missing, id)
+		}
+	}
+	if err := st.MarkReminded(ctx, rv.ID, now); err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	to, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, missing)
+	if err != nil {
+		return err
+	}
+	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+		Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
 }
 
 // expire expires request r (locked), whose required-by time passed

@@ -126,21 +126,22 @@ func (s *Store) MarkReminded(ctx context.Context, id int64, at time.Time) error 
 }
 
 // ClaimDueReviews returns, their rows locked for this transaction and
-// skipping those another transaction holds, the requests of up to limit
-// open reviews whose deadline has passed. Call it inside InTx.
-func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+// skipping rows other transactions hold, up to limit requests whose open
+// review's deadline has passed at now, earliest deadline first; requests
+// in skip (already looked at in this run) are left out.
+func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int, skip []int64) ([]int64, error) {
 	// The request row is locked, never the review's: every use case locks
 	// a request before its review, and so does the job (one lock order).
 	rows, _ := s.db.Query(ctx, `SELECT r.id FROM reviews v JOIN requests r ON r.id = v.request_id
-		WHERE v.closed_at IS NULL AND v.deadline <= $1
-		ORDER BY v.deadline LIMIT $2 FOR UPDATE OF r SKIP LOCKED`, now, limit)
+		WHERE v.closed_at IS NULL AND v.deadline <= $1 AND r.id <> ALL ($3::bigint[])
+		ORDER BY v.deadline LIMIT $2 FOR UPDATE OF r SKIP LOCKED`, now, limit, nonNil(skip))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "due reviews")
 }
 
-// ClaimReminders returns, as ClaimDueReviews, open reviews not yet
-// reminded whose reminder time (Review.RemindAt, fixed at opening) has
-// come, before their deadline.
+// ClaimReminders returns, as ClaimDueReviews, up to limit open reviews
+// not yet reminded whose reminder time (Review.RemindAt, fixed at
+// opening) has come, before their deadline.
 func (s *Store) ClaimReminders(ctx context.Context, now time.Time, limit int) ([]domain.Review, error) {
 	// Locks the review's request, as ClaimDueReviews.
 	rows, _ := s.db.Query(ctx, `WITH claimed AS (
@@ -154,14 +155,16 @@ func (s *Store) ClaimReminders(ctx context.Context, now time.Time, limit int) ([
 }
 
 // ClaimExpiredRequests returns, locked and skipping others' rows, up to
-// limit requests in statuses whose required-by time has passed.
-func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuses []domain.Status, limit int) ([]int64, error) {
+// limit requests in statuses whose required-by time has passed, earliest
+// first; requests in skip are left out.
+func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuses []domain.Status, limit int, skip []int64) ([]int64, error) {
 	st := make([]string, len(statuses))
 	for i, x := range statuses {
 		st[i] = string(x)
 	}
 	rows, _ := s.db.Query(ctx, `SELECT id FROM requests WHERE status = ANY ($1) AND required_by <= $2
-		ORDER BY required_by LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit)
+		AND id <> ALL ($4::bigint[])
+		ORDER BY required_by LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "expired requests")
 }
