@@ -178,7 +178,9 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 			for i := burst; checked < p.limit.Max; i++ {
 				if err := p.wrong(ctx, f, i); p.checked(err) {
 					checked++
-				} else if !isBusy(err) {
+				} else if isBusy(err) {
+					busy++
+				} else {
 					t.Fatalf("attempt %d after %d checks = %v", i, checked, err)
 				}
 			}
@@ -196,8 +198,11 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 						locked++
 					}
 				}
-				if locked != 1 {
-					t.Errorf("%d lockouts in the security log, want the one that filled the bucket", locked)
+				// One per time the bucket filled: once, unless attempts the
+				// gate turned away gave their slots back after it filled
+				// (each such slot lets it fill, and be logged, once more).
+				if locked < 1 || locked > 1+busy {
+					t.Errorf("%d lockouts in the security log (%d attempts turned away busy), want the one that filled the bucket", locked, busy)
 				}
 			}
 			if err := p.right(ctx, f, 0); domain.ErrorCode(err) != domain.CodeRateLimited {
