@@ -13,6 +13,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/api"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 )
 
 // TestReadOnlyDatabase: with the database read-only (a standby, or a
@@ -44,19 +45,7 @@ func TestClientGoneIsNotAFailure(t *testing.T) {
 	t.Parallel()
 	f := newRequestsFixture(t)
 	ctx := t.Context()
-	conn, err := f.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
-	if _, err := tx.Exec(ctx, `LOCK TABLE requests IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	testdb.LockTable(t, f.pool, "requests")
 	cctx, cancel := context.WithCancel(ctx)
 	rq, _ := http.NewRequestWithContext(cctx, http.MethodGet, f.srv.URL+"/api/v1/operations/NPL-EQ/requests", nil)
 	rq.Header.Set("Authorization", "Bearer "+f.requester)
@@ -122,19 +111,7 @@ func TestHungDatabaseIsBounded(t *testing.T) {
 		Catalog: catalog, RequestTimeout: time.Second})
 	srv := httptest.NewServer(httpface.Mux(bounded.Routes(), http.NotFoundHandler()))
 	defer srv.Close()
-	conn, err := f.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
-	if _, err := tx.Exec(ctx, `LOCK TABLE api_tokens IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	testdb.LockTable(t, f.pool, "api_tokens")
 	// A call, and a download (bounded by progress once it flows, by the
 	// same wall bound until its first byte).
 	for _, path := range []string{"/api/v1/me", "/api/v1/operations/NPL-EQ/exports/requests.csv"} {

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -62,20 +61,9 @@ func TestSessionStoreFailurePage(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.pool.Reset()
-	conn, err := w.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, `LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	release := testdb.LockTable(t, w.pool, "sessions")
 	r := w.get(t, w.hct, page)
-	_ = tx.Rollback(ctx)
-	conn.Release()
+	release()
 	wantStatus(t, r, http.StatusServiceUnavailable)
 	if r.Header.Get("Retry-After") == "" || !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
 		t.Errorf("a session that cannot load in time: Retry-After %q, page %.600s", r.Header.Get("Retry-After"), r.body)
@@ -98,22 +86,9 @@ func TestSessionStoreFailurePage(t *testing.T) {
 func TestHungDatabaseIsBounded(t *testing.T) {
 	t.Parallel()
 	w := newRequestWorldOn(t, newFixtureOn(t, testdb.New(t), func(o *web.Options) { o.RequestTimeout = time.Second }))
-	ctx := t.Context()
 	page := "/requests/" + strconv.FormatInt(w.submitted(t, "Field hospital").ID, 10)
 	wantStatus(t, w.get(t, w.hct, page), http.StatusOK)
-	conn, err := w.pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(context.Background()) //nolint:errcheck // released either way
-	if _, err := tx.Exec(ctx, `LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
-	}
+	testdb.LockTable(t, w.pool, "sessions")
 	r := w.get(t, w.hct, page) // would wait for the lock for ever
 	wantStatus(t, r, http.StatusGatewayTimeout)
 	if !strings.Contains(r.body, `data-testid="error-page"`) || !strings.Contains(r.body, `data-testid="request-id"`) {
