@@ -38,7 +38,8 @@ type ClusterOptions struct {
 	// must be able to traverse its parent directories.
 	Dir string
 	// Ephemeral selects throwaway tuning for tests (fsync, synchronous_commit
-	// and full_page_writes off, max_connections 500), skips syncing during
+	// and full_page_writes off, max_connections 500; pg_stat_statements
+	// preloaded when installed, for make bench), skips syncing during
 	// initdb, picks a kernel-chosen port, and makes Stop use immediate
 	// shutdown. Never use it for data you want to keep.
 	Ephemeral bool
@@ -362,6 +363,21 @@ func (c *Cluster) choosePort() (int, error) {
 	return pickPort(c.ephemeral)
 }
 
+// hasStatStatements reports whether the pg_stat_statements module is
+// installed for the server programs in binDir (Debian and PGDG layouts:
+// ../lib; source builds: ../lib/postgresql).
+func hasStatStatements(binDir string) bool {
+	if binDir == "" {
+		return false
+	}
+	for _, lib := range []string{"lib", filepath.Join("lib", "postgresql")} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(binDir), lib, "pg_stat_statements.so")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // writeConf writes cmcoord.conf for c.Port and makes postgresql.conf
 // include it.
 func (c *Cluster) writeConf() error {
@@ -378,6 +394,11 @@ func (c *Cluster) writeConf() error {
 		b.WriteString("full_page_writes = off\n")
 		b.WriteString("max_connections = 500\n")
 		b.WriteString("shared_buffers = 128MB\n")
+		// Statement statistics for the load run (make bench), when the
+		// contrib module is installed beside the server programs.
+		if hasStatStatements(c.run.bins.Dir) {
+			b.WriteString("shared_preload_libraries = 'pg_stat_statements'\n")
+		}
 	}
 	confPath := filepath.Join(c.Dir, confName)
 	if err := os.WriteFile(confPath, []byte(b.String()), 0o644); err != nil {
