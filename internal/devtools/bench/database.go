@@ -47,11 +47,17 @@ type benchDB struct {
 	officerIDs, requesterIDs []int64
 	// API tokens of the two users.
 	officerToken, requesterToken string
+	// API tokens of the create load's writers (requesters of opCode).
+	writerTokens []string
 }
 
 // prepareDatabase creates, migrates and seeds the database, or reuses a
 // finished one of the same name and sizes.
-func prepareDatabase(ctx context.Context, serverURL string, o options, logf func(string, ...any)) (*benchDB, error) {
+// Its sessions commit durably (synchronous_commit = on, whatever the
+// server's default: the create figure must be durable; fsync is the
+// server's and is printed). With create, it makes the -writers accounts
+// once and gives each a fresh API token.
+func prepareDatabase(ctx context.Context, serverURL string, o options, create bool, logf func(string, ...any)) (*benchDB, error) {
 	db := &benchDB{name: o.name, opCode: benchOperation}
 	var err error
 	want := fmt.Sprintf("requests=%d events=%d schema=%d", o.requests, o.events, migrations.Latest())
@@ -78,6 +84,9 @@ func prepareDatabase(ctx context.Context, serverURL string, o options, logf func
 		return nil, err
 	}
 	logf("database %s on %s", o.name, redact(serverURL))
+	if err := alterDatabase(ctx, serverURL, o.name, "synchronous_commit", "on"); err != nil {
+		return nil, err
+	}
 
 	start := time.Now()
 	if err := store.Migrate(ctx, db.url); err != nil {
@@ -104,7 +113,138 @@ func prepareDatabase(ctx context.Context, serverURL string, o options, logf func
 		}
 		logf("seeded in %s (migrate, demo data, requests, events, VACUUM ANALYZE)", db.seedTime.Round(100*time.Millisecond))
 	}
-	return db, db.load(ctx, pool, st, access)
+	if err := db.load(ctx, pool, st, access); err != nil {
+		return nil, err
+	}
+	if create && o.writers > 0 {
+		t := time.Now()
+		if db.writerTokens, err = ensureWriters(ctx, st, access, directory, o.writers); err != nil {
+			return nil, err
+		}
+		logf("%d writer accounts ready, tokens issued, in %s", o.writers, time.Since(t).Round(100*time.Millisecond))
+	}
+	return db, nil
+}
+
+// ensureWriters makes n requester accounts of the bench operation in the
+// demo requester's organisation (once: a kept database has them) and
+// issues each a fresh API token. One account may create 20 requests a
+// minute (domain.LimitDrafts): the create load spreads over them all.
+func ensureWriters(ctx context.Context, st *store.Store, access *service.Access, directory *service.Directory, n int) ([]string, error) {
+	admin, err := st.GetUserByEmail(ctx, "admin@example.org")
+	if err != nil {
+		return nil, fmt.Errorf("demo admin: %w", err)
+	}
+	by, err := access.Actor(ctx, admin.ID, admin.SessionEpoch)
+	if err != nil {
+		return nil, err
+	}
+	requester, err := st.GetUserByEmail(ctx, requesterEmail)
+	if err != nil {
+		return nil, fmt.Errorf("demo requester: %w", err)
+	}
+	out := make([]string, n)
+	for i := range n {
+		email := fmt.Sprintf("writer%d@bench.example.org", i)
+		if _, err := st.GetUserByEmail(ctx, email); err != nil {
+			u, _, err := directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: email,
+				Name: fmt.Sprintf("Bench writer %d", i), OrganizationID: requester.OrganizationID, Language: "en"}})
+			if err != nil {
+				return nil, fmt.Errorf("writer %s: %w", email, err)
+			}
+			if err := directory.SetMember(ctx, by, benchOperation, u.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+				return nil, fmt.Errorf("writer %s: %w", email, err)
+			}
+		}
+		if out[i], _, err = access.IssueTokenForEmail(ctx, email, domain.NewToken{Name: "bench " + time.Now().Format(time.RFC3339), Scope: domain.TokenFull}); err != nil {
+			return nil, fmt.Errorf("token for %s: %w", email, err)
+		}
+	}
+	return out, nil
+}
+
+// alterDatabase sets a default of every new session of database name.
+func alterDatabase(ctx context.Context, serverURL, name, setting, value string) error {
+	conn, err := adminConn(ctx, serverURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` SET `+setting+` = `+value)
+	return err
+}
+
+// settings are the server's settings that decide what the figures mean,
+// as a session of the bench database sees them.
+type settings struct {
+	version, fsync, syncCommit, sharedBuffers, preload string
+}
+
+func readSettings(ctx context.Context, pool *pgxpool.Pool) (settings, error) {
+	var s settings
+	err := pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('synchronous_commit'), current_setting('shared_buffers'), current_setting('shared_preload_libraries')`).
+		Scan(&s.version, &s.fsync, &s.syncCommit, &s.sharedBuffers, &s.preload)
+	return s, err
+}
+
+// overdueSQL counts the requests the deadline job would expire now:
+// those in a status the rulebook lets the system expire from, past their
+// required-by time.
+const overdueSQL = `SELECT count(*) FROM requests WHERE status = ANY($1) AND required_by <= now()`
+
+// expirable is the statuses ActionExpire leaves from (the rulebook's).
+func expirable() []string {
+	r, _ := domain.TransitionFor(domain.ActionExpire)
+	out := make([]string, len(r.From))
+	for i, s := range r.From {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// settle waits until the server's deadline job has expired every overdue
+// request (a fresh seed holds thousands: required-by dates over the past
+// year), so that the quiet runs measure the pages with the job idle. It
+// returns how long that took (0 when nothing was due).
+func settle(ctx context.Context, pool *pgxpool.Pool, limit time.Duration, logf func(string, ...any)) (settled, error) {
+	var s settled
+	start := time.Now()
+	last := time.Time{}
+	for {
+		var n int64
+		if err := pool.QueryRow(ctx, overdueSQL, expirable()).Scan(&n); err != nil {
+			return s, err
+		}
+		if s.first == 0 && n > 0 {
+			s.first = n
+		}
+		if n == 0 {
+			if s.first > 0 {
+				s.took = time.Since(start)
+				logf("the deadline job cleared %d overdue requests in %s; quiet runs start", s.first, s.took.Round(100*time.Millisecond))
+			}
+			return s, nil
+		}
+		if time.Since(start) > limit {
+			return s, fmt.Errorf("the deadline job left %d overdue requests after %s (-settle)", n, limit)
+		}
+		if time.Since(last) > 10*time.Second {
+			logf("waiting for the deadline job: %d requests overdue", n)
+			last = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// settled is what the settle step waited for.
+type settled struct {
+	first int64
+	took  time.Duration
 }
 
 // seedDatabase loads the demo data through the services, then the bulk

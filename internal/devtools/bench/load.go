@@ -2,31 +2,50 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/demo"
+	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 )
 
-// user is a signed-in demo account: a session for the pages, a token for
-// the API, and the requests it may open.
-type user struct {
-	email string
-	html  *http.Client // carries the session cookie
-	api   *http.Client // no cookies: the token alone
-	token string
-	ids   []int64
+// session is how one signed-in demo account sends requests: the session
+// cookie for the pages, a bearer token for the API, and the requests it
+// may open.
+type session struct {
+	email  string
+	cookie string // "Cookie: …\r\n"
+	auth   string // "Authorization: Bearer …\r\n"
+	ids    []int64
+	http   *http.Client // net/http, with the cookie: setup only
+	token  string
+}
+
+// target is issue 17's figure for an endpoint (zero: none).
+type target struct {
+	rps float64
+	p99 time.Duration
+}
+
+func (t target) String() string {
+	switch {
+	case t.rps == 0:
+		return "-"
+	case t.p99 > 0:
+		return fmt.Sprintf("≥%.0f/s, p99≤%s", t.rps, ms(t.p99))
+	default:
+		return fmt.Sprintf("≥%.0f/s", t.rps)
+	}
 }
 
 // endpoint is one measured route.
@@ -34,172 +53,226 @@ type endpoint struct {
 	key    string // for -endpoints
 	name   string
 	route  string
-	target bool // named by PRODUCT.md §7 (the list page and the request page)
-	api    bool
-	path   func(db *benchDB, u *user, rnd *rand.Rand) string
+	method string
+	api    bool // bearer token, JSON
+	html   bool // an HTML page: measured with and without gzip under -gzip both
+	target target
+	// section7 marks PRODUCT.md §7's pages (p99 ≤ -target).
+	section7 bool
+	// defaultMixed marks the endpoints of -mode mixed without -endpoints.
+	defaultMixed bool
+	// path appends the request target (path and query) to b.
+	path func(b []byte, c *client) []byte
 }
+
+// loadEnv is what the clients need: the users, the URLs found at setup,
+// the create body.
+type loadEnv struct {
+	host     string // host:port
+	baseURL  string
+	db       *benchDB
+	users    []*session // officer, requester: the clients alternate
+	writers  []string   // "Authorization: Bearer …\r\n" of the create writers
+	deepPath string     // the list page ~100 pages down
+	body     []byte     // the create request's JSON
+	runID    string     // in every Idempotency-Key
+	clients  int
+}
+
+// client is one load client's state: its user, its random source, its
+// connection and its reused request buffer.
+type client struct {
+	i    int
+	env  *loadEnv
+	u    *session
+	rnd  *rand.Rand
+	seq  int
+	conn *rawConn
+	buf  []byte
+}
+
+func (c *client) requestID() int64 { return c.u.ids[c.rnd.IntN(len(c.u.ids))] }
+
+// searchQuery is the list.search text: a word of one seeded title in eight.
+const searchQuery = "helicopter"
 
 func endpoints() []endpoint {
-	list := func(db *benchDB, _ *user, _ *rand.Rand) string { return "/operations/" + db.opCode + "/requests" }
-	apiList := func(db *benchDB, _ *user, _ *rand.Rand) string {
-		return "/api/v1/operations/" + db.opCode + "/requests"
-	}
-	show := func(_ *benchDB, u *user, rnd *rand.Rand) string {
-		return "/requests/" + strconv.FormatInt(u.ids[rnd.IntN(len(u.ids))], 10)
-	}
-	apiShow := func(_ *benchDB, u *user, rnd *rand.Rand) string {
-		return "/api/v1/requests/" + strconv.FormatInt(u.ids[rnd.IntN(len(u.ids))], 10)
+	opPath := func(b []byte, c *client, suffix string) []byte {
+		return append(append(append(b, "/operations/"...), c.env.db.opCode...), suffix...)
 	}
 	return []endpoint{
-		{key: "list", name: "request list (HTML)", route: "GET /operations/{code}/requests", target: true, path: list},
-		{key: "list.json", name: "request list (JSON)", route: "GET /api/v1/operations/{code}/requests", target: true, api: true, path: apiList},
-		{key: "show", name: "request page (HTML)", route: "GET /requests/{id}", target: true, path: show},
-		{key: "show.json", name: "request (JSON)", route: "GET /api/v1/requests/{id}", target: true, api: true, path: apiShow},
-		// For reference, with -endpoints: the pages most users open
-		// first, whose queues query the requests too.
-		{key: "operation", name: "operation page (HTML)", route: "GET /operations/{code}",
-			path: func(db *benchDB, _ *user, _ *rand.Rand) string { return "/operations/" + db.opCode }},
-		{key: "dashboard", name: "dashboard (HTML)", route: "GET /", path: func(*benchDB, *user, *rand.Rand) string { return "/" }},
+		{key: "list", name: "request list (HTML)", route: "GET /operations/{code}/requests", html: true, section7: true, defaultMixed: true,
+			target: target{rps: 2000, p99: 20 * time.Millisecond},
+			path:   func(b []byte, c *client) []byte { return opPath(b, c, "/requests") }},
+		{key: "list.json", name: "request list (JSON)", route: "GET /api/v1/operations/{code}/requests", api: true, defaultMixed: true,
+			target: target{rps: 3000},
+			path:   func(b []byte, c *client) []byte { return opPath(append(b, "/api/v1"...), c, "/requests") }},
+		{key: "show", name: "request page (HTML)", route: "GET /requests/{id}", html: true, section7: true, defaultMixed: true,
+			target: target{rps: 2500},
+			path: func(b []byte, c *client) []byte {
+				return strconv.AppendInt(append(b, "/requests/"...), c.requestID(), 10)
+			}},
+		{key: "show.json", name: "request (JSON)", route: "GET /api/v1/requests/{id}", api: true, defaultMixed: true,
+			path: func(b []byte, c *client) []byte {
+				return strconv.AppendInt(append(b, "/api/v1/requests/"...), c.requestID(), 10)
+			}},
+		{key: "operation", name: "operation page (HTML)", route: "GET /operations/{code}", html: true,
+			target: target{rps: 800},
+			path:   func(b []byte, c *client) []byte { return opPath(b, c, "") }},
+		{key: "dashboard", name: "dashboard (HTML)", route: "GET /", html: true,
+			target: target{rps: 800},
+			path:   func(b []byte, _ *client) []byte { return append(b, '/') }},
+		{key: "list.deep", name: "list, ~100 pages down (HTML)", route: "GET /operations/{code}/requests?cursor=…", html: true,
+			path: func(b []byte, c *client) []byte { return append(b, c.env.deepPath...) }},
+		{key: "list.search", name: "list, text search (HTML)", route: "GET /operations/{code}/requests?q=" + searchQuery, html: true,
+			path: func(b []byte, c *client) []byte { return opPath(b, c, "/requests?q="+searchQuery) }},
+		// Last: it adds drafts (invisible to the officer's list).
+		{key: "create", name: "create (API)", route: "POST /api/v1/operations/{code}/requests", method: http.MethodPost, api: true,
+			target: target{rps: 1000},
+			path:   func(b []byte, c *client) []byte { return opPath(append(b, "/api/v1"...), c, "/requests") }},
 	}
 }
 
-// stats are one endpoint's measurements.
-type stats struct {
-	endpoint
-	available bool
-	note      string // why not available
-	lat       []time.Duration
-	errs      int
-	firstErr  string
+// build appends the whole HTTP/1.1 request for ep to c.buf.
+func (c *client) build(ep *endpoint, gz bool) []byte {
+	b := c.buf[:0]
+	method := ep.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = ep.path(b, c)
+	b = append(b, " HTTP/1.1\r\nHost: "...)
+	b = append(b, c.env.host...)
+	b = append(b, "\r\nUser-Agent: cmcoord-bench\r\n"...)
+	switch {
+	case method == http.MethodPost:
+		w := c.env.writers[(c.seq*c.env.clients+c.i)%len(c.env.writers)]
+		b = append(b, w...)
+		b = append(b, "Accept: application/json\r\nContent-Type: application/json\r\nIdempotency-Key: "...)
+		b = append(b, c.env.runID...)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(c.i), 10)
+		b = append(b, '-')
+		b = strconv.AppendInt(b, int64(c.seq), 10)
+		b = append(b, "\r\nContent-Length: "...)
+		b = strconv.AppendInt(b, int64(len(c.env.body)), 10)
+		b = append(b, "\r\n\r\n"...)
+		b = append(b, c.env.body...)
+	case ep.api:
+		b = append(b, c.u.auth...)
+		b = append(b, "Accept: application/json\r\n"...)
+	default:
+		b = append(b, c.u.cookie...)
+	}
+	if gz && method != http.MethodPost {
+		b = append(b, "Accept-Encoding: gzip\r\n"...)
+	}
+	if method != http.MethodPost {
+		b = append(b, "\r\n"...)
+	}
+	c.seq++
+	c.buf = b
+	return b
 }
 
-// result is the measured run.
-type result struct {
-	stats   []*stats
-	elapsed time.Duration
-	clients int
-	procs   int
+// ok reports whether status is ep's success.
+func (ep *endpoint) ok(status int) bool {
+	if ep.method == http.MethodPost {
+		return status/100 == 2
+	}
+	return status == http.StatusOK
 }
 
-func (r result) errors() int {
-	n := 0
-	for _, s := range r.stats {
-		n += s.errs
-	}
-	return n
+// epStats are one endpoint's measurements in one run.
+type epStats struct {
+	ep       *endpoint
+	lat      []time.Duration
+	errs     int
+	statuses map[int]int // the failed answers by status (0: transport error)
+	firstErr string
+	bytes    int64
 }
 
-func (r result) firstError() string {
-	for _, s := range r.stats {
-		if s.firstErr != "" {
-			return s.name + ": " + s.firstErr
-		}
-	}
-	return ""
-}
+func (s *epStats) count() int { return len(s.lat) + s.errs }
 
-// runLoad signs in, probes which endpoints exist, warms up, then drives
-// o.clients clients for o.duration.
-func runLoad(ctx context.Context, o options, baseURL string, db *benchDB, logf func(string, ...any)) (result, error) {
-	transport := &http.Transport{
-		MaxIdleConns:        4 * o.clients,
-		MaxIdleConnsPerHost: 4 * o.clients, // keep-alive for every client, as browsers do
-		IdleConnTimeout:     90 * time.Second,
+// drive runs n clients for d over eps (each client takes them in turn,
+// starting at its own offset) and returns the stats and the elapsed
+// time. gz adds Accept-Encoding: gzip to the GETs.
+func drive(ctx context.Context, env *loadEnv, n int, d time.Duration, eps []*endpoint, gz bool, until func() bool) ([]*epStats, time.Duration) {
+	type local struct {
+		st []epStats
 	}
-	defer transport.CloseIdleConnections()
-	officer, err := signIn(ctx, transport, baseURL, officerEmail)
-	if err != nil {
-		return result{}, err
-	}
-	officer.token, officer.ids = db.officerToken, db.officerIDs
-	requester, err := signIn(ctx, transport, baseURL, requesterEmail)
-	if err != nil {
-		return result{}, err
-	}
-	requester.token, requester.ids = db.requesterToken, db.requesterIDs
-	logf("signed in %s and %s (sessions and API tokens)", officerEmail, requesterEmail)
-
-	var all []*stats
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for _, ep := range endpoints() {
-		if len(o.only) > 0 && !slices.Contains(o.only, ep.key) || len(o.only) == 0 && !ep.target {
-			continue
-		}
-		st := &stats{endpoint: ep}
-		_, status, err := get(ctx, officer, ep, baseURL+ep.path(db, officer, rnd))
-		switch {
-		case err != nil:
-			return result{}, fmt.Errorf("probe %s: %w", ep.route, err)
-		case status == http.StatusNotFound:
-			st.note = "not available (404: route not built yet)"
-		case status != http.StatusOK:
-			return result{}, fmt.Errorf("probe %s: status %d", ep.route, status)
-		default:
-			st.available = true
-		}
-		all = append(all, st)
-	}
-	var live []*stats
-	for _, st := range all {
-		if st.available {
-			live = append(live, st)
-		}
-	}
-	if len(live) == 0 {
-		return result{}, fmt.Errorf("no endpoint answered")
-	}
-	users := []*user{officer, requester}
-	if o.warmup > 0 {
-		logf("warming up for %s", o.warmup)
-		phase(ctx, o.clients, o.warmup, users, live, db, baseURL, false)
-	}
-	logf("measuring: %d clients for %s over %d endpoints", o.clients, o.duration, len(live))
-	elapsed := phase(ctx, o.clients, o.duration, users, live, db, baseURL, true)
-	if err := ctx.Err(); err != nil {
-		return result{}, err
-	}
-	return result{stats: all, elapsed: elapsed, clients: o.clients, procs: runtime.NumCPU()}, nil
-}
-
-// phase runs n clients for d; client i signs in as users[i % len] and
-// takes the endpoints in turn, starting at its own offset. When record
-// is set the latencies and errors go into eps.
-func phase(ctx context.Context, n int, d time.Duration, users []*user, eps []*stats, db *benchDB, baseURL string, record bool) time.Duration {
-	type sample struct {
-		lat []time.Duration
-		err int
-		msg string
-	}
-	per := make([][]sample, n)
+	per := make([]local, n)
 	start := time.Now()
 	deadline := start.Add(d)
-	var wg sync.WaitGroup
+	var (
+		wg   sync.WaitGroup
+		stop = make(chan struct{})
+	)
+	if until != nil { // stop early when until reports true (polled)
+		go func() {
+			t := time.NewTicker(250 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-t.C:
+					if until() {
+						close(stop)
+						return
+					}
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	for i := range n {
-		per[i] = make([]sample, len(eps))
+		per[i].st = make([]epStats, len(eps))
+		for j := range eps {
+			per[i].st[j] = epStats{ep: eps[j], lat: make([]time.Duration, 0, 1<<14), statuses: map[int]int{}}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u := users[i%len(users)]
-			rnd := rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano())))
-			for k := i; time.Now().Before(deadline) && ctx.Err() == nil; k++ {
+			c := &client{i: i, env: env, u: env.users[i%len(env.users)], conn: newRawConn(env.host),
+				rnd: rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano()))), buf: make([]byte, 0, 8<<10)}
+			defer c.conn.close()
+			for k := i; ctx.Err() == nil; k++ {
+				now := time.Now()
+				if now.After(deadline) && (until == nil || stopped()) {
+					return
+				}
 				j := k % len(eps)
-				ep := eps[j].endpoint
-				t := time.Now()
-				_, status, err := get(ctx, u, ep, baseURL+ep.path(db, u, rnd))
-				lat := time.Since(t)
-				s := &per[i][j]
+				ep := eps[j]
+				req := c.build(ep, gz)
+				status, nb, err := c.conn.do(req, 30*time.Second)
+				lat := time.Since(now)
+				s := &per[i].st[j]
+				s.bytes += nb
 				switch {
 				case err != nil && ctx.Err() != nil:
 					return
 				case err != nil:
-					s.err++
-					if s.msg == "" {
-						s.msg = err.Error()
+					s.errs++
+					s.statuses[0]++
+					if s.firstErr == "" {
+						s.firstErr = err.Error()
 					}
-				case status != http.StatusOK:
-					s.err++
-					if s.msg == "" {
-						s.msg = fmt.Sprintf("%s as %s: status %d", ep.route, u.email, status)
+				case !ep.ok(status):
+					s.errs++
+					s.statuses[status]++
+					if s.firstErr == "" {
+						s.firstErr = fmt.Sprintf("%s as %s: status %d", ep.route, c.u.email, status)
 					}
 				default:
 					s.lat = append(s.lat, lat)
@@ -209,52 +282,120 @@ func phase(ctx context.Context, n int, d time.Duration, users []*user, eps []*st
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	if record {
+	out := make([]*epStats, len(eps))
+	for j := range eps {
+		t := &epStats{ep: eps[j], statuses: map[int]int{}}
 		for i := range per {
-			for j, s := range per[i] {
-				eps[j].lat = append(eps[j].lat, s.lat...)
-				eps[j].errs += s.err
-				if eps[j].firstErr == "" {
-					eps[j].firstErr = s.msg
-				}
+			s := &per[i].st[j]
+			t.lat = append(t.lat, s.lat...)
+			t.errs += s.errs
+			t.bytes += s.bytes
+			for k, v := range s.statuses {
+				t.statuses[k] += v
+			}
+			if t.firstErr == "" {
+				t.firstErr = s.firstErr
 			}
 		}
+		slices.Sort(t.lat)
+		out[j] = t
 	}
-	return elapsed
+	return out, elapsed
 }
 
-// get fetches target as u (session cookie, or bearer token for the API)
-// and reads the whole body, as a browser would before rendering.
-func get(ctx context.Context, u *user, ep endpoint, target string) (int64, int, error) {
+// setupLoad signs the two demo users in, finds the deep list page, and
+// prepares the create body and the writers' tokens.
+func setupLoad(ctx context.Context, o options, baseURL string, db *benchDB, writers []string, logf func(string, ...any)) (*loadEnv, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	env := &loadEnv{host: u.Host, baseURL: baseURL, db: db, clients: o.clients,
+		runID: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	for _, w := range writers {
+		env.writers = append(env.writers, "Authorization: Bearer "+w+"\r\n")
+	}
+	for _, s := range []struct {
+		email, token string
+		ids          []int64
+	}{{officerEmail, db.officerToken, db.officerIDs}, {requesterEmail, db.requesterToken, db.requesterIDs}} {
+		u, err := signIn(ctx, baseURL, s.email)
+		if err != nil {
+			return nil, err
+		}
+		u.token, u.ids = s.token, s.ids
+		u.auth = "Authorization: Bearer " + s.token + "\r\n"
+		env.users = append(env.users, u)
+	}
+	logf("signed in %s and %s (sessions and API tokens); %d writer tokens for create", officerEmail, requesterEmail, len(writers))
+	body, err := json.Marshal(fixture.Body(fixture.Request("Bench: heavy-lift helicopter", time.Now())))
+	if err != nil {
+		return nil, err
+	}
+	env.body = body
+	// The deep page: follow the JSON list's next cursor ~100 pages, once.
+	cursor := ""
+	pages := 0
+	for ; pages < o.deepPages; pages++ {
+		target := baseURL + "/api/v1/operations/" + db.opCode + "/requests"
+		if cursor != "" {
+			target += "?cursor=" + url.QueryEscape(cursor)
+		}
+		var page struct {
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := getJSON(ctx, env.users[0], target, &page); err != nil {
+			return nil, fmt.Errorf("following the list's cursor: %w", err)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	env.deepPath = "/operations/" + db.opCode + "/requests"
+	if cursor != "" {
+		env.deepPath += "?cursor=" + url.QueryEscape(cursor)
+	}
+	logf("list.deep: %d pages down (the JSON list's next_cursor followed as %s)", pages, officerEmail)
+	return env, nil
+}
+
+// getJSON fetches target with u's token and decodes it.
+func getJSON(ctx context.Context, u *session, target string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
-	client := u.html
-	if ep.api {
-		req.Header.Set("Authorization", "Bearer "+u.token)
-		req.Header.Set("Accept", "application/json")
-		client = u.api
-	}
-	resp, err := client.Do(req)
+	req.Header.Set("Authorization", "Bearer "+u.token)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	defer resp.Body.Close()
-	n, err := io.Copy(io.Discard, resp.Body)
-	return n, resp.StatusCode, err
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
 }
 
-// signIn posts the demo password to /login and returns a user whose
-// client carries the session.
-func signIn(ctx context.Context, transport http.RoundTripper, baseURL, email string) (*user, error) {
+// probe sends ep once as the officer (the requester for create) through
+// the raw client: 404 means the route is not built yet.
+func probe(ctx context.Context, env *loadEnv, ep *endpoint) (int, error) {
+	c := &client{env: env, u: env.users[0], conn: newRawConn(env.host), rnd: rand.New(rand.NewPCG(7, 7))}
+	defer c.conn.close()
+	status, _, err := c.conn.do(c.build(ep, false), 30*time.Second)
+	return status, err
+}
+
+// signIn posts the demo password to /login and returns the session.
+func signIn(ctx context.Context, baseURL, email string) (*session, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
 	}
 	c := &http.Client{
-		Transport: transport,
-		Jar:       jar,
+		Jar: jar,
 		// A redirect (to /login) means the session was lost: an error.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       30 * time.Second,
@@ -269,62 +410,20 @@ func signIn(ctx context.Context, transport http.RoundTripper, baseURL, email str
 	if err != nil {
 		return nil, fmt.Errorf("sign in as %s: %w", email, err)
 	}
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		return nil, fmt.Errorf("sign in as %s: status %d, want 303", email, resp.StatusCode)
 	}
-	api := &http.Client{Transport: transport, CheckRedirect: c.CheckRedirect, Timeout: c.Timeout}
-	return &user{email: email, html: c, api: api}, nil
-}
-
-// report prints the table and the verdicts.
-func report(w io.Writer, o options, db *benchDB, r result) {
-	seeded := "reused"
-	if !db.reused {
-		seeded = "seeded in " + db.seedTime.Round(100*time.Millisecond).String()
+	u, _ := url.Parse(baseURL)
+	var parts []string
+	for _, ck := range jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
 	}
-	fmt.Fprintf(w, "\ncmcoord load run: %d requests (%d in %s), %d events (%s); %d clients for %s; %d CPUs shared by server, PostgreSQL and clients\n\n",
-		db.requests, db.opRequests, db.opCode, db.events, seeded, r.clients, r.elapsed.Round(10*time.Millisecond), r.procs)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "endpoint\troute\tcount\terrors\tp50\tp90\tp99\tmax\treq/s\tp99 ≤ "+ms(o.target))
-	var measured, passed, targets int
-	for _, s := range r.stats {
-		if s.target {
-			targets++
-		}
-		if !s.available {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t-\t-\t%s\n", s.name, s.route, s.note)
-			continue
-		}
-		slices.Sort(s.lat)
-		p99 := pct(s.lat, 99)
-		verdict := "PASS"
-		if p99 > o.target || len(s.lat) == 0 {
-			verdict = "FAIL"
-		}
-		if s.target {
-			measured++
-			if verdict == "PASS" {
-				passed++
-			}
-		} else {
-			verdict += " (reference)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%.0f\t%s\n", s.name, s.route, len(s.lat), s.errs,
-			ms(pct(s.lat, 50)), ms(pct(s.lat, 90)), ms(p99), ms(pct(s.lat, 100)),
-			float64(len(s.lat))/r.elapsed.Seconds(), verdict)
+	if len(parts) == 0 {
+		return nil, fmt.Errorf("sign in as %s: no session cookie", email)
 	}
-	tw.Flush()
-	var total int
-	for _, s := range r.stats {
-		total += len(s.lat)
-	}
-	fmt.Fprintf(w, "\ntotal: %d requests, %.0f req/s, %d errors\n", total, float64(total)/r.elapsed.Seconds(), r.errors())
-	fmt.Fprintf(w, "PRODUCT.md §7 (list and request pages, p99 ≤ %s): %d of %d endpoints measured, %d pass", ms(o.target), measured, targets, passed)
-	if measured < targets {
-		fmt.Fprintf(w, "; %d not available yet", targets-measured)
-	}
-	fmt.Fprintln(w)
+	return &session{email: email, http: c, cookie: "Cookie: " + strings.Join(parts, "; ") + "\r\n"}, nil
 }
 
 // pct is the p-th percentile of sorted (nearest rank).

@@ -27,17 +27,21 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/signal"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // options are the command's flags.
@@ -53,7 +57,16 @@ type options struct {
 	goCmd    string
 	target   time.Duration
 	workers  int
-	only     []string // endpoint keys; empty for all
+	only     []string // endpoint keys; empty for the mode's default
+	mode     string   // each or mixed
+	gzip     string   // off, on or both
+	// What explains the figures.
+	cpuprofile string
+	pgbench    bool
+	deepPages  int
+	writers    int
+	settle     time.Duration
+	backlog    int
 	// The exports phase.
 	exports      bool
 	exportTarget time.Duration
@@ -76,18 +89,26 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.requests, "requests", 100_000, "requests to seed")
 	fs.IntVar(&o.events, "events", 1_000_000, "audit events to seed")
-	fs.IntVar(&o.clients, "clients", 16, "concurrent clients")
-	fs.DurationVar(&o.duration, "duration", 20*time.Second, "measured load duration")
-	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before the measured run")
+	fs.IntVar(&o.clients, "clients", 16, "concurrent clients (keep-alive connections)")
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured load per endpoint (-mode each) or for the mix")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each measured run")
+	fs.StringVar(&o.mode, "mode", "each", "each: every endpoint loaded alone in turn; mixed: the endpoints together, each client taking them in turn")
+	fs.StringVar(&o.gzip, "gzip", "off", "off: no Accept-Encoding; on: Accept-Encoding: gzip; both: the HTML pages twice, without and with gzip, and the loss")
 	fs.BoolVar(&o.keep, "keep", false, "keep the seeded database, and reuse it on the next run with the same sizes")
 	fs.StringVar(&o.name, "name", "", "database name, starting with cmcoord_bench (default cmcoord_bench_<requests>_<events>)")
 	fs.StringVar(&o.bin, "bin", "", "a built cmcoord binary to serve with (default: build ./cmd/cmcoord into a temporary directory)")
 	fs.StringVar(&o.goCmd, "go", "", "the go command used to build cmcoord (default: go on PATH)")
-	fs.DurationVar(&o.target, "target", 50*time.Millisecond, "p99 latency target (PRODUCT.md §7)")
+	fs.DurationVar(&o.target, "target", 50*time.Millisecond, "p99 latency target of the list and request pages (PRODUCT.md §7)")
 	fs.IntVar(&o.workers, "seed-workers", 2, "parallel COPY streams for the events")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "record the server's CPU with perf during each measured run into DIR/<endpoint>.perf.data (and a text report DIR/<endpoint>.txt)")
+	fs.BoolVar(&o.pgbench, "pgbench", true, "run pgbench with the list and request pages' main queries for the ratio (-mode each)")
+	fs.IntVar(&o.deepPages, "deep-pages", 100, "how many pages down list.deep is")
+	fs.IntVar(&o.writers, "writers", 1000, "requester accounts the create load spreads over (each may create 20 a minute, domain.LimitDrafts)")
+	fs.DurationVar(&o.settle, "settle", 20*time.Minute, "longest wait for the deadline job to clear what is overdue before the quiet runs")
+	fs.IntVar(&o.backlog, "backlog", 0, "after the quiet runs, make this many undecided requests overdue and load the list and request pages while the deadline job clears them")
 	fs.BoolVar(&o.exports, "exports", true, "before the load, download every operation's full CSV and XLSX export and measure them")
 	fs.DurationVar(&o.exportTarget, "export-target", 3*time.Second, "target for the CSV export of 100,000 requests (PRODUCT.md §7)")
-	only := fs.String("endpoints", "", "comma-separated endpoints to load: list, list.json, show, show.json (the default: PRODUCT.md §7's pages), operation, dashboard, or all")
+	only := fs.String("endpoints", "", "comma-separated endpoints: list, list.json, show, show.json, operation, dashboard, list.deep, list.search, create, or all (default: all with -mode each, the first four with -mode mixed)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -98,7 +119,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		for _, k := range strings.Split(*only, ",") {
 			if k == "all" {
-				o.only = slices.Collect(maps.Keys(known))
+				o.only = nil
+				for _, ep := range endpoints() {
+					o.only = append(o.only, ep.key)
+				}
 				break
 			}
 			if !known[k] {
@@ -109,6 +133,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.mode != "each" && o.mode != "mixed" {
+		return o, fmt.Errorf("-mode %q: each or mixed", o.mode)
+	}
+	if o.gzip != "off" && o.gzip != "on" && o.gzip != "both" {
+		return o, fmt.Errorf("-gzip %q: off, on or both", o.gzip)
 	}
 	if o.requests < 1 || o.events < 0 || o.clients < 1 || o.duration <= 0 {
 		return o, errors.New("-requests and -clients must be at least 1, -events at least 0, -duration positive")
@@ -139,6 +169,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logf := func(format string, a ...any) {
 		fmt.Fprintf(stdout, "bench: "+format+"\n", a...)
 	}
+	eps := o.selected()
 
 	// Whatever happens from here on, the database goes unless -keep (an
 	// interrupted seed has no marker, so a kept one is seeded afresh).
@@ -155,16 +186,28 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		logf("dropped database %s", o.name)
 	}()
-	db, err := prepareDatabase(ctx, serverURL, o, logf)
+	db, err := prepareDatabase(ctx, serverURL, o, wantsCreate(eps), logf)
 	if err != nil {
 		return err
 	}
+	pool, err := pgxpool.New(ctx, db.url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	settings, err := readSettings(ctx, pool)
+	if err != nil {
+		return err
+	}
+	reportSettings(stdout, settings)
 
-	srv, err := startServer(ctx, o, db.url, logf)
+	metricsTok := randomToken()
+	srv, err := startServer(ctx, o, db.url, metricsTok, logf)
 	if err != nil {
 		return err
 	}
 	defer srv.stop(logf)
+	rep := &report{o: o, db: db, settings: settings, cpus: runtime.NumCPU()}
 
 	if o.exports {
 		ds, err := runExports(ctx, srv.baseURL, db, srv.cmd.Process.Pid, logf)
@@ -174,15 +217,56 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		reportExports(stdout, o, ds)
 	}
-
-	res, err := runLoad(ctx, o, srv.baseURL, db, logf)
+	if rep.settled, err = settle(ctx, pool, o.settle, logf); err != nil {
+		return err
+	}
+	env, err := setupLoad(ctx, o, srv.baseURL, db, db.writerTokens, logf)
 	if err != nil {
 		return err
 	}
-	report(stdout, o, db, res)
-	if n := res.errors(); n > 0 {
+	pr := findProbes(ctx, pool, srv.cmd.Process.Pid, srv.baseURL, metricsTok, o.cpuprofile)
+	rep.probes = pr
+	if err := runLoad(ctx, o, env, pr, eps, rep, logf); err != nil {
+		return err
+	}
+	if o.mode == "each" && o.pgbench && (slices.ContainsFunc(eps, func(e *endpoint) bool { return e.key == "list" || e.key == "show" })) {
+		rep.pgbench = runPgbench(ctx, db.url, db, o.clients, o.duration, logf)
+	}
+	if o.backlog > 0 {
+		if rep.backlog, err = runBacklog(ctx, o, env, pool, srv, serverURL, rep, logf); err != nil {
+			return err
+		}
+	}
+	rep.print(stdout)
+	if n, first := rep.errors(); n > 0 {
 		srv.keepLog = true
-		return fmt.Errorf("%d requests failed (first: %s); server log: %s", n, res.firstError(), srv.logPath)
+		return fmt.Errorf("%d requests failed (first: %s); server log: %s", n, first, srv.logPath)
 	}
 	return nil
+}
+
+// selected returns the endpoints to load, in the order they run.
+func (o options) selected() []*endpoint {
+	var out []*endpoint
+	for _, ep := range endpoints() {
+		switch {
+		case len(o.only) > 0 && !slices.Contains(o.only, ep.key):
+			continue
+		case len(o.only) == 0 && o.mode == "mixed" && !ep.defaultMixed:
+			continue
+		}
+		out = append(out, &ep)
+	}
+	return out
+}
+
+func wantsCreate(eps []*endpoint) bool {
+	return slices.ContainsFunc(eps, func(e *endpoint) bool { return e.key == "create" })
+}
+
+// randomToken is the server's -metrics-token for this run.
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

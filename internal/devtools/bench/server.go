@@ -31,7 +31,12 @@ var servingRE = regexp.MustCompile(`serving at (http://\S+)`)
 // startServer builds cmcoord (unless -bin) and starts `cmcoord serve` on
 // a free loopback port against databaseURL: the real binary, with its
 // migrations check, middleware, sessions and logging, as deployed.
-func startServer(ctx context.Context, o options, databaseURL string, logf func(string, ...any)) (*server, error) {
+//
+// The deadline job runs every second (-review-job-interval 1s): the quiet
+// runs start once it has nothing left to do (settle), and the backlog
+// phase measures it. /metrics is served on the main address behind
+// metricsToken (the allocation counters).
+func startServer(ctx context.Context, o options, databaseURL, metricsToken string, logf func(string, ...any)) (*server, error) {
 	tmp, err := os.MkdirTemp("", "cmcoord-bench-*")
 	if err != nil {
 		return nil, err
@@ -50,9 +55,10 @@ func startServer(ctx context.Context, o options, databaseURL string, logf func(s
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	s.cmd = exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-log-format", "json")
-	// The database URL goes through the environment, not argv (ps shows argv).
-	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL)
+	s.cmd = exec.Command(bin, "serve", "-addr", "127.0.0.1:0", "-log-format", "json", "-review-job-interval", "1s")
+	// The database URL and the metrics token go through the environment,
+	// not argv (ps shows argv).
+	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "CMCOORD_METRICS_TOKEN="+metricsToken, "CMCOORD_METRICS_ADDR=")
 	s.cmd.Stderr = logFile
 	stdout, err := s.cmd.StdoutPipe()
 	if err != nil {
