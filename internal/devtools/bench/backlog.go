@@ -25,8 +25,8 @@ type backlogResult struct {
 	during      *loadRun
 }
 
-// runBacklog makes o.backlog undecided requests of the bench operation
-// overdue, then loads the list and request pages together while the
+// runBacklog makes o.backlog undecided requests overdue (the bench
+// operation's first, then the others' when it has too few), then loads the list and request pages together while the
 // server's own deadline job (every second) expires them, until none is
 // overdue; it compares the pages' p99 with a quiet run of the same mix
 // just before. Which requests: first those the settle step expired (put
@@ -62,8 +62,8 @@ func runBacklog(ctx context.Context, o options, env *loadEnv, pool *pgxpool.Pool
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	rows, _ := tx.Query(ctx, `SELECT id, status = 'expired' FROM requests
-		WHERE operation_id = $1 AND (status = 'expired' OR status = ANY($2) AND required_by > now())
-		ORDER BY status = 'expired' DESC, id LIMIT $3`, op, expirable(), o.backlog)
+		WHERE status = 'expired' OR status = ANY($2) AND required_by > now()
+		ORDER BY operation_id = $1 DESC, status = 'expired' DESC, id LIMIT $3`, op, expirable(), o.backlog)
 	type pick struct {
 		id       int64
 		restored bool
