@@ -8,7 +8,7 @@ BIN := bin/cmcoord
 # Arguments for `make run`, e.g. make run ARGS="-keep-db -addr 0.0.0.0:8080".
 ARGS ?=
 
-.PHONY: help build run test generate check fmt vet bench slowlink drill-failover drill-restore chaos clean
+.PHONY: help build run test generate check fmt vet bench bench-load slowlink drill-failover drill-restore chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -22,8 +22,11 @@ run: build ## find or start PostgreSQL, migrate, load demo data once, serve on h
 test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 20m ./...
 
-bench: ## Go benchmarks and the load run (100k requests, 1M events, 16 clients)
+bench: ## Go benchmarks and the load run (100k requests, 1M events; each endpoint alone, 16 keep-alive clients; BENCHFLAGS, docs/performance.md)
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/bench -go $(GO) $(BENCHFLAGS)
+
+bench-load: ## the load run alone (make bench's second half), e.g. BENCHFLAGS="-endpoints list,show -gzip both"
 	$(GO) run ./internal/devtools/testenv -- $(GO) run ./internal/devtools/bench -go $(GO) $(BENCHFLAGS)
 
 slowlink: ## page timings in Chromium over an emulated satellite link (600 ms round trip, 256 kbit/s; root, iproute2)
