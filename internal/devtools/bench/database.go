@@ -219,6 +219,13 @@ func settle(ctx context.Context, pool *pgxpool.Pool, limit time.Duration, logf f
 		if s.first == 0 && n > 0 {
 			s.first = n
 		}
+		if limit == 0 { // -settle 0: measure with the job busy, and say so
+			s.busy = n
+			if n > 0 {
+				logf("-settle 0: %d requests overdue; the deadline job is busy during the runs", n)
+			}
+			return s, nil
+		}
 		if n == 0 {
 			if s.first > 0 {
 				s.took = time.Since(start)
@@ -245,6 +252,7 @@ func settle(ctx context.Context, pool *pgxpool.Pool, limit time.Duration, logf f
 type settled struct {
 	first int64
 	took  time.Duration
+	busy  int64 // overdue when the runs started (-settle 0)
 }
 
 // seedDatabase loads the demo data through the services, then the bulk

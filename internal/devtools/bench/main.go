@@ -104,7 +104,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.pgbench, "pgbench", true, "run pgbench with the list and request pages' main queries for the ratio (-mode each)")
 	fs.IntVar(&o.deepPages, "deep-pages", 100, "how many pages down list.deep is")
 	fs.IntVar(&o.writers, "writers", 1000, "requester accounts the create load spreads over (each may create 20 a minute, domain.LimitDrafts)")
-	fs.DurationVar(&o.settle, "settle", 20*time.Minute, "longest wait for the deadline job to clear what is overdue before the quiet runs")
+	fs.DurationVar(&o.settle, "settle", 20*time.Minute, "longest wait for the deadline job to clear what is overdue before the quiet runs; 0: no wait, the runs say the job was busy")
 	fs.IntVar(&o.backlog, "backlog", 0, "after the quiet runs, make this many undecided requests overdue and load the list and request pages while the deadline job clears them")
 	fs.BoolVar(&o.exports, "exports", true, "before the load, download every operation's full CSV and XLSX export and measure them")
 	fs.DurationVar(&o.exportTarget, "export-target", 3*time.Second, "target for the CSV export of 100,000 requests (PRODUCT.md §7)")

@@ -65,7 +65,9 @@ func (r *report) print(w io.Writer) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Fprintf(w, "\ncmcoord load run (-mode %s): %d requests (%d in %s), %d events (%s); %d keep-alive clients, %s per run after %s warm-up; %d CPUs shared by server, PostgreSQL and clients; load average now %s\n",
 		o.mode, db.requests, db.opRequests, db.opCode, db.events, seeded, o.clients, o.duration, o.warmup, r.cpus, strings.TrimSpace(string(load)))
-	if r.settled.first > 0 {
+	if r.settled.busy > 0 {
+		fmt.Fprintf(w, "WARNING: -settle 0 and %d requests were overdue when the runs started: the deadline job was BUSY during them (not quiet figures)\n", r.settled.busy)
+	} else if r.settled.first > 0 {
 		fmt.Fprintf(w, "before the runs the deadline job expired %d overdue seeded requests in %.1f s (%.0f/s); every run below had it idle\n",
 			r.settled.first, r.settled.took.Seconds(), float64(r.settled.first)/r.settled.took.Seconds())
 	}
