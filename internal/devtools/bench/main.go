@@ -143,8 +143,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.requests < 1 || o.events < 0 || o.clients < 1 || o.duration <= 0 {
 		return o, errors.New("-requests and -clients must be at least 1, -events at least 0, -duration positive")
 	}
-	if o.writers < 1 && slices.Contains(o.only, "create") {
-		return o, errors.New("-writers must be at least 1 to load create")
+	if o.writers < 1 {
+		return o, errors.New("-writers must be at least 1 (create spreads over them)")
 	}
 	if o.name == "" {
 		o.name = fmt.Sprintf("cmcoord_bench_%d_%d", o.requests, o.events)
