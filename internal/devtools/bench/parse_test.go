@@ -164,3 +164,23 @@ func TestBuildRequest(t *testing.T) {
 		t.Errorf("create asks for gzip: %q", got)
 	}
 }
+
+func TestPgText(t *testing.T) {
+	at := time.Date(2026, 12, 6, 10, 0, 0, 500_000_000, time.FixedZone("x", 3600))
+	for _, tc := range []struct {
+		in   any
+		want string
+	}{{int(26), "26"}, {int64(-3), "-3"}, {int32(7), "7"}, {"draft", "draft"}, {at, "2026-12-06T09:00:00.5Z"}} {
+		if got, err := pgText(tc.in); err != nil || got != tc.want {
+			t.Errorf("pgText(%v) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, bad := range []any{"two words", []string{"a"}, 1.5} {
+		if _, err := pgText(bad); err == nil {
+			t.Errorf("pgText(%v): no error", bad)
+		}
+	}
+	if got := placeholderRE.ReplaceAllString("WHERE a = $1 AND b < $12 LIMIT $3", ":p$1"); got != "WHERE a = :p1 AND b < :p12 LIMIT :p3" {
+		t.Errorf("placeholders: %q", got)
+	}
+}
