@@ -173,10 +173,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stdout, "bench: "+format+"\n", a...)
 	}
 	eps := o.selected()
+	changed := false // by -backlog: the kept database is no longer the seed
 
 	// Whatever happens from here on, the database goes unless -keep (an
 	// interrupted seed has no marker, so a kept one is seeded afresh).
 	defer func() {
+		if o.keep && changed {
+			logf("kept database %s (-keep), changed by -backlog: the next run seeds it again", o.name)
+			return
+		}
 		if o.keep {
 			logf("kept database %s (-keep); the next run with the same sizes reuses it", o.name)
 			return
@@ -236,6 +241,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		rep.pgbench = runPgbench(ctx, db.url, db, o.clients, o.duration, logf)
 	}
 	if o.backlog > 0 {
+		changed = true
 		if rep.backlog, err = runBacklog(ctx, o, env, pool, srv, serverURL, rep, logf); err != nil {
 			return err
 		}
