@@ -204,7 +204,10 @@ func (s *Store) CloseReviews(ctx context.Context, cs []ReviewClose, at time.Time
 
 // ClaimReminderRequests returns, their rows locked for this transaction
 // and skipping rows other transactions hold, up to limit requests whose
-// open review is due its reminder (as ClaimReminders), earliest first.
+// open review is due its reminder: not yet reminded, its reminder time
+// (Review.RemindAt, fixed at opening) come, before its deadline; the
+// earliest reminder first. The request row is locked, never the review's,
+// as ClaimDueReviews.
 func (s *Store) ClaimReminderRequests(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	rows, _ := s.db.Query(ctx, `SELECT r.id FROM reviews v JOIN requests r ON r.id = v.request_id
 		WHERE v.closed_at IS NULL AND v.reminded_at IS NULL AND v.remind_at <= $1 AND v.deadline > $1
