@@ -140,8 +140,11 @@ func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int, s
 }
 
 // ClaimExpiredRequests returns, locked and skipping others' rows, up to
-// limit requests in statuses whose required-by time has passed, earliest
-// first; requests in skip are left out.
+// limit requests in statuses whose required-by time has passed, the
+// earliest need first within each status (the order of
+// requests_status_required_idx, migration 000022: read in index order, a
+// claim stops at limit rows instead of sorting every due request);
+// requests in skip are left out.
 func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuses []domain.Status, limit int, skip []int64) ([]int64, error) {
 	st := make([]string, len(statuses))
 	for i, x := range statuses {
@@ -149,7 +152,7 @@ func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuse
 	}
 	rows, _ := s.db.Query(ctx, `SELECT id FROM requests WHERE status = ANY ($1) AND required_by <= $2
 		AND id <> ALL ($4::bigint[])
-		ORDER BY required_by LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
+		LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "expired requests")
 }
