@@ -71,7 +71,13 @@ type testServer struct {
 // given twice takes its last value.
 func startServer(t *testing.T, args ...string) testServer {
 	t.Helper()
-	dbURL := testdb.URL(t)
+	return startServerOn(t, testdb.URL(t), args...)
+}
+
+// startServerOn is startServer on database dbURL, which another server may
+// share (as instances behind one load balancer do).
+func startServerOn(t *testing.T, dbURL string, args ...string) testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -41,6 +41,7 @@ type app struct {
 	mailer    *notify.Mailer // nil: e-mail disabled
 	metrics   *metrics.Metrics
 	clock     *store.DBClock // nil when a test moves the clock
+	stopCache context.CancelFunc
 	web       *web.Server
 	api       *api.API
 }
@@ -59,7 +60,11 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.DatabaseURL == "" {
 		return nil, errNoDatabase
 	}
-	pool, err := openDatabase(ctx, cfg, log)
+	var cache *store.Cache
+	if !cfg.NoCache {
+		cache = store.NewCache(log)
+	}
+	pool, err := openDatabase(ctx, cfg, log, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -80,12 +85,21 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		log.Warn("missing translation", "lang", lang, "id", id)
 	})
 	st := store.New(pool)
+	stopCache := func() {}
+	if cache != nil {
+		// Its listener outlives the start-up's context: the app's close ends it.
+		var cacheCtx context.Context
+		cacheCtx, stopCache = context.WithCancel(context.WithoutCancel(ctx))
+		cache.Start(cacheCtx, pool)
+		st = st.WithCache(cache)
+	}
 	// One clock for all instances: the database's. Tests that move the
 	// workflow's clock keep the accounts on the real one.
 	var clock *store.DBClock
 	accountNow := time.Now
 	if now == nil {
 		if clock, err = store.NewDBClock(ctx, pool, log); err != nil {
+			stopCache()
 			pool.Close()
 			return nil, err
 		}
@@ -93,7 +107,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	}
 	// Expired sessions are pruned by System.RunHousekeeping, not by the
 	// store's own goroutine, so that closing an app never races it.
-	sessionStore := store.NewSessionStore(pool)
+	sessionStore := store.NewSessionStore(pool).WithCache(cache)
 	system := service.NewSystem(st, migrations.Latest(), accountNow, log)
 	access := service.NewAccess(st, accountNow, log)
 	directory := service.NewDirectory(st, access, accountNow, log)
@@ -104,6 +118,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	var mailer *notify.Mailer
 	if cfg.SMTPURL != "" {
 		if mailer, err = notify.NewMailer(cfg.SMTPURL); err != nil {
+			stopCache()
 			pool.Close()
 			return nil, err
 		}
@@ -124,6 +139,9 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	sessions.Lifetime = cfg.SessionLifetime
 	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
 	collectors := []prometheus.Collector{metrics.TxRetriesCollector(store.TxRetries)}
+	if cache != nil {
+		collectors = append(collectors, cache.Collectors()...)
+	}
 	if clock != nil {
 		collectors = append(collectors, metrics.ClockOffsetCollector(clock.Offset))
 	}
@@ -141,6 +159,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		log:       log,
 		pool:      pool,
 		clock:     clock,
+		stopCache: stopCache,
 		system:    system,
 		access:    access,
 		directory: directory,
@@ -182,6 +201,7 @@ func (a *app) handler() http.Handler {
 }
 
 func (a *app) close() {
+	a.stopCache()
 	a.pool.Close()
 }
 
@@ -234,7 +254,7 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 			return fmt.Errorf("listen on %s (-metrics-addr): %w", cfg.MetricsAddr, err)
 		}
 		metricsSrv = &http.Server{
-			Handler:           a.metrics.Mux(cfg.MetricsToken),
+			Handler:           a.metrics.Mux(cfg.MetricsToken, cfg.Profiling),
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
 			WriteTimeout:      30 * time.Second,
@@ -243,6 +263,9 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		}
 		metricsWhere = "http://" + metricsLn.Addr().String() + metrics.Path
+		if cfg.Profiling {
+			metricsWhere += ", profiler at /debug/pprof/"
+		}
 		if cfg.MetricsToken != "" {
 			metricsWhere += " (with the bearer token of -metrics-token)"
 		}
@@ -410,12 +433,13 @@ func redactURL(raw string) string {
 // tried again with backoff (0.5 s doubling to 10 s) for up to -db-wait,
 // each wait logged, so instances started with their database come up
 // rather than exit. A URL that cannot be used fails at once.
-func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+func openDatabase(ctx context.Context, cfg config.Config, log *slog.Logger, cache *store.Cache) (*pgxpool.Pool, error) {
 	deadline := time.Now().Add(cfg.DB.Wait)
 	wait := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		pool, err := store.OpenPool(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.DB.MaxConns,
-			ConnectTimeout: cfg.DB.ConnectTimeout, StatementTimeout: cfg.DB.StatementTimeout, LockTimeout: cfg.DB.LockTimeout})
+			ConnectTimeout: cfg.DB.ConnectTimeout, StatementTimeout: cfg.DB.StatementTimeout, LockTimeout: cfg.DB.LockTimeout,
+			Cache: cache})
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}

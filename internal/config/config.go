@@ -32,6 +32,10 @@ type Config struct {
 	LogFormat string
 	// NoMigrate skips migrating on start: -no-migrate, CMCOORD_NO_MIGRATE, false.
 	NoMigrate bool
+	// NoCache turns off the in-process cache of users, sessions, tokens,
+	// operations and unread counts (store.Cache): every request reads
+	// them from the database. -no-cache, CMCOORD_NO_CACHE, false.
+	NoCache bool
 	// TrustedProxies is how many reverse proxies in front of cmcoord append
 	// to X-Forwarded-For; 0 uses the peer address: -trusted-proxies,
 	// CMCOORD_TRUSTED_PROXIES, 0.
@@ -80,6 +84,10 @@ type Config struct {
 	// listener when MetricsAddr is empty. With neither, no listener serves
 	// /metrics: -metrics-token, CMCOORD_METRICS_TOKEN, "".
 	MetricsToken string
+	// Profiling adds Go's profiler (net/http/pprof, under /debug/pprof/)
+	// to the metrics' own listener, and only there: it needs MetricsAddr.
+	// For operators measuring a server under load: -pprof, CMCOORD_PPROF.
+	Profiling bool
 }
 
 // MinMetricsToken is the shortest metrics token accepted.
@@ -109,13 +117,14 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		}
 		return def
 	}
-	var level, keepDB, noMigrate, secure, proxies, shutdown, reminder, jobEvery, idle, lifetime string
+	var level, keepDB, noMigrate, noCache, secure, proxies, shutdown, reminder, jobEvery, idle, lifetime string
 	var dbConns, dbConnect, dbStatement, dbLock, dbWait string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
 	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("CMCOORD_LOG_FORMAT", "auto"), "auto, text or json (CMCOORD_LOG_FORMAT)")
 	fs.StringVar(&noMigrate, "no-migrate", env("CMCOORD_NO_MIGRATE", "false"), "do not migrate on start (CMCOORD_NO_MIGRATE)")
+	fs.StringVar(&noCache, "no-cache", env("CMCOORD_NO_CACHE", "false"), "read users, sessions, tokens, operations and unread counts from the database on every request, without the in-process cache (CMCOORD_NO_CACHE)")
 	fs.StringVar(&proxies, "trusted-proxies", env("CMCOORD_TRUSTED_PROXIES", "0"), "number of trusted reverse proxies (CMCOORD_TRUSTED_PROXIES)")
 	fs.StringVar(&secure, "secure-cookies", env("CMCOORD_SECURE_COOKIES", "false"), "mark cookies Secure (CMCOORD_SECURE_COOKIES)")
 	fs.StringVar(&c.DataDir, "data-dir", env("CMCOORD_DATA_DIR", ".data"), "directory for a private PostgreSQL cluster (CMCOORD_DATA_DIR)")
@@ -127,6 +136,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&idle, "session-idle", env("CMCOORD_SESSION_IDLE", "2h"), "end a browser session after this long without a request (CMCOORD_SESSION_IDLE)")
 	fs.StringVar(&lifetime, "session-lifetime", env("CMCOORD_SESSION_LIFETIME", "12h"), "end a browser session this long after sign-in (CMCOORD_SESSION_LIFETIME)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CMCOORD_METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9464 (CMCOORD_METRICS_ADDR)")
+	fs.BoolVar(&c.Profiling, "pprof", env("CMCOORD_PPROF", "") == "true", "serve Go's profiler at /debug/pprof/ on the -metrics-addr listener, and nowhere else (CMCOORD_PPROF=true)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("CMCOORD_METRICS_TOKEN", ""), "require this bearer token for /metrics, and serve it on the main address when -metrics-addr is empty (CMCOORD_METRICS_TOKEN)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&dbConns, "db-max-conns", env("CMCOORD_DB_MAX_CONNS", "10"), "most database connections this instance opens; more requests wait for one (CMCOORD_DB_MAX_CONNS)")
@@ -151,6 +161,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	var err error
 	if c.NoMigrate, err = strconv.ParseBool(noMigrate); err != nil {
 		errs = append(errs, fmt.Errorf("-no-migrate: %q is not a boolean", noMigrate))
+	}
+	if c.NoCache, err = strconv.ParseBool(noCache); err != nil {
+		errs = append(errs, fmt.Errorf("-no-cache: %q is not a boolean", noCache))
 	}
 	if c.SecureCookies, err = strconv.ParseBool(secure); err != nil {
 		errs = append(errs, fmt.Errorf("-secure-cookies: %q is not a boolean", secure))
@@ -193,6 +206,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 			errs = append(errs, fmt.Errorf("-metrics-addr: %q is not host:port", c.MetricsAddr))
 		}
+	}
+	if c.Profiling && c.MetricsAddr == "" {
+		errs = append(errs, errors.New("-pprof: needs -metrics-addr (the profiler is served only on the metrics' own listener)"))
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < MinMetricsToken {
 		// Never repeat the token: it is a secret.

@@ -92,7 +92,8 @@ type Col[R any] struct {
 	// Decimals is the number of decimals a Float is written with (0: as
 	// many as it has).
 	Decimals int
-	Value    func(R) any
+	// Value is the column's value in a row, typed by Kind (Cell).
+	Value func(R) Cell
 }
 
 // Column is one column of the RFA tracker.
@@ -110,77 +111,77 @@ var Columns = slices.Concat(requestColumns, lifecycleColumns, ChecklistColumns()
 
 var requestColumns = []Column{
 	{Key: "reference", Header: "RFA ID", HXL: "#meta +id", Public: true, Width: 16,
-		Value: func(r Row) any { return r.Request.Reference }},
+		Value: func(r Row) Cell { return text(r.Request.Reference) }},
 	{Key: "country_code", Header: "Country", HXL: "#country +code +v_iso3", Public: true, Width: 8,
-		Value: func(r Row) any { return r.CountryISO3 }},
+		Value: func(r Row) Cell { return text(r.CountryISO3) }},
 	{Key: "crisis_code", Header: "Crisis", HXL: "#crisis +code +v_glide", Public: true, Width: 20,
-		Value: func(r Row) any { return r.GLIDE }},
+		Value: func(r Row) Cell { return text(r.GLIDE) }},
 	{Key: "title", Header: "Request title", HXL: "#activity +name", Width: 40,
-		Value: func(r Row) any { return r.Request.Title }},
+		Value: func(r Row) Cell { return text(r.Request.Title) }},
 	{Key: "task_category", Header: "Task category", HXL: "#activity +type", Public: true, Width: 18, Labels: "task_category.",
-		Value: func(r Row) any { return string(r.Request.TaskCategory) }},
+		Value: func(r Row) Cell { return text(string(r.Request.TaskCategory)) }},
 	{Key: "task_description", Header: "Task description", HXL: "#description", Width: 50,
-		Value: func(r Row) any { return r.Request.TaskDescription }},
+		Value: func(r Row) Cell { return text(r.Request.TaskDescription) }},
 	{Key: "need", Header: "Humanitarian need", HXL: "#description +need", Width: 50,
-		Value: func(r Row) any { return r.Request.Need }},
+		Value: func(r Row) Cell { return text(r.Request.Need) }},
 	{Key: "requesting_org", Header: "Requesting org", HXL: "#org +name +requester", Public: true, Width: 24,
-		Value: func(r Row) any { return r.Request.RequestingOrgName }},
+		Value: func(r Row) Cell { return text(r.Request.RequestingOrgName) }},
 	{Key: "sector_codes", Header: "Cluster code", HXL: "#sector +cluster +code +list +v_ocha_clusters", Kind: List, Public: true, Width: 14, Labels: "sector.",
-		Value: func(r Row) any { return r.Request.Sectors }},
+		Value: func(r Row) Cell { return list(r.Request.Sectors) }},
 	{Key: "capability", Header: "Capability", HXL: "#capacity +type", Width: 30,
-		Value: func(r Row) any { return r.Request.Capability }},
+		Value: func(r Row) Cell { return text(r.Request.Capability) }},
 	{Key: "support_type", Header: "Support type", HXL: "#modality +name", Public: true, Width: 14, Labels: "support_type.",
-		Value: func(r Row) any { return string(r.Request.SupportType) }},
+		Value: func(r Row) Cell { return text(string(r.Request.SupportType)) }},
 	{Key: "priority", Header: "Priority", HXL: "#x_priority", Public: true, Width: 14, Labels: "priority.",
-		Value: func(r Row) any { return string(r.Request.Priority) }},
+		Value: func(r Row) Cell { return text(string(r.Request.Priority)) }},
 	{Key: "people_targeted", Header: "People targeted", HXL: "#targeted +ind", Kind: Int, Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.PeopleTargeted }},
+		Value: func(r Row) Cell { return count(r.Request.PeopleTargeted) }},
 	{Key: "origin_name", Header: "From", HXL: "#loc +name +origin", Width: 24,
-		Value: func(r Row) any { return r.Request.Origin.Name }},
+		Value: func(r Row) Cell { return text(r.Request.Origin.Name) }},
 	{Key: "origin_adm1_name", Header: "From (adm1)", HXL: "#adm1 +name +origin", Width: 18,
-		Value: func(r Row) any { return r.Request.Origin.Adm1Name }},
+		Value: func(r Row) Cell { return text(r.Request.Origin.Adm1Name) }},
 	{Key: "origin_adm1_pcode", Header: "From (adm1 p-code)", HXL: "#adm1 +code +v_pcode +origin", Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.Origin.Adm1PCode }},
+		Value: func(r Row) Cell { return text(r.Request.Origin.Adm1PCode) }},
 	{Key: "origin_lat", Header: "From latitude", HXL: "#geo +lat +origin", Kind: Float, Width: 10,
-		Value: func(r Row) any { return r.Request.Origin.Lat }},
+		Value: func(r Row) Cell { return floatPtr(r.Request.Origin.Lat) }},
 	{Key: "origin_lon", Header: "From longitude", HXL: "#geo +lon +origin", Kind: Float, Width: 10,
-		Value: func(r Row) any { return r.Request.Origin.Lon }},
+		Value: func(r Row) Cell { return floatPtr(r.Request.Origin.Lon) }},
 	{Key: "destination_name", Header: "To", HXL: "#loc +name +dest", Width: 24,
-		Value: func(r Row) any { return r.Request.Destination.Name }},
+		Value: func(r Row) Cell { return text(r.Request.Destination.Name) }},
 	{Key: "destination_adm1_name", Header: "To (adm1)", HXL: "#adm1 +name +dest", Width: 18,
-		Value: func(r Row) any { return r.Request.Destination.Adm1Name }},
+		Value: func(r Row) Cell { return text(r.Request.Destination.Adm1Name) }},
 	{Key: "destination_adm1_pcode", Header: "To (adm1 p-code)", HXL: "#adm1 +code +v_pcode +dest", Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.Destination.Adm1PCode }},
+		Value: func(r Row) Cell { return text(r.Request.Destination.Adm1PCode) }},
 	{Key: "destination_adm2_pcode", Header: "To (adm2 p-code)", HXL: "#adm2 +code +v_pcode +dest", Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.Destination.Adm2PCode }},
+		Value: func(r Row) Cell { return text(r.Request.Destination.Adm2PCode) }},
 	{Key: "destination_lat", Header: "To latitude", HXL: "#geo +lat +dest", Kind: Float, Width: 10,
-		Value: func(r Row) any { return r.Request.Destination.Lat }},
+		Value: func(r Row) Cell { return floatPtr(r.Request.Destination.Lat) }},
 	{Key: "destination_lon", Header: "To longitude", HXL: "#geo +lon +dest", Kind: Float, Width: 10,
-		Value: func(r Row) any { return r.Request.Destination.Lon }},
+		Value: func(r Row) Cell { return floatPtr(r.Request.Destination.Lon) }},
 	{Key: "submitted_at", Header: "Submitted", HXL: "#date +reported", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return r.Request.SubmittedAt }},
+		Value: func(r Row) Cell { return when(r.Request.SubmittedAt) }},
 	{Key: "required_by", Header: "Required by", HXL: "#date +required", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return r.Request.RequiredBy }},
+		Value: func(r Row) Cell { return when(r.Request.RequiredBy) }},
 	{Key: "start_date", Header: "Start", HXL: "#date +start", Kind: Date, Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.StartDate }},
+		Value: func(r Row) Cell { return when(r.Request.StartDate) }},
 	{Key: "end_date", Header: "End", HXL: "#date +end", Kind: Date, Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.EndDate }},
+		Value: func(r Row) Cell { return when(r.Request.EndDate) }},
 	{Key: "status", Header: "Status", HXL: "#status +name", Public: true, Width: 16, Labels: "status.",
-		Value: func(r Row) any { return string(r.Request.Status) }},
+		Value: func(r Row) Cell { return text(string(r.Request.Status)) }},
 	{Key: "decision", Header: "Decision", HXL: "#status +decision", Public: true, Width: 12, Labels: "decision.",
-		Value: func(r Row) any { return r.Outcome }},
+		Value: func(r Row) Cell { return text(r.Outcome) }},
 	{Key: "approved_at", Header: "Approved", HXL: "#date +approved", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return decidedIf(r, "approved") }},
+		Value: func(r Row) Cell { return decidedIf(r, "approved") }},
 	{Key: "rejected_at", Header: "Rejected", HXL: "#date +rejected", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return decidedIf(r, "rejected") }},
+		Value: func(r Row) Cell { return decidedIf(r, "rejected") }},
 	{Key: "hours_to_decision", Header: "Hours to decision", HXL: "#indicator +num +hours_to_decision", Kind: Float, Decimals: 1, Public: true, Width: 10,
 		Value: hoursToDecision},
 	{Key: "extension_of", Header: "Extends", HXL: "#meta +id +extends", Public: true, Width: 16,
-		Value: func(r Row) any { return r.ExtensionOf }},
+		Value: func(r Row) Cell { return text(r.ExtensionOf) }},
 	{Key: "handover_org", Header: "Hand-over to", HXL: "#org +name +handover", Width: 24,
-		Value: func(r Row) any { return r.Request.ExitStrategy.Organization }},
+		Value: func(r Row) Cell { return text(r.Request.ExitStrategy.Organization) }},
 	{Key: "handover_date", Header: "Hand-over date", HXL: "#date +handover", Kind: Date, Public: true, Width: 12,
-		Value: func(r Row) any { return r.Request.ExitStrategy.Date }},
+		Value: func(r Row) Cell { return when(r.Request.ExitStrategy.Date) }},
 }
 
 // lifecycleColumns are what OCHA's reports count after approval: the
@@ -190,75 +191,77 @@ var requestColumns = []Column{
 // hand-over organisation are typed text, so not public.
 var lifecycleColumns = []Column{
 	{Key: "consent_status", Header: "Consent", HXL: "#x_consent +name", Width: 14, Labels: "consent.",
-		Value: func(r Row) any { return r.Lifecycle.Consent }},
+		Value: func(r Row) Cell { return text(r.Lifecycle.Consent) }},
 	{Key: "provider_iso3", Header: "Provider country", HXL: "#country +code +v_iso3 +provider", Public: true, Width: 8,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.ProviderISO3 }) }},
+		Value: func(r Row) Cell { return text(taskingOf(r).ProviderISO3) }},
 	{Key: "provider_unit", Header: "Provider unit", HXL: "#org +name +provider", Width: 24,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.Unit }) }},
+		Value: func(r Row) Cell { return text(taskingOf(r).Unit) }},
 	{Key: "asset_type", Header: "Asset type", HXL: "#capacity +type +provided", Width: 20,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.AssetType }) }},
+		Value: func(r Row) Cell { return text(taskingOf(r).AssetType) }},
 	{Key: "asset_count", Header: "Assets", HXL: "#capacity +num +provided", Kind: Int, Public: true, Width: 8,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.AssetCount }) }},
+		Value: func(r Row) Cell { return count(taskingOf(r).AssetCount) }},
 	{Key: "tasked_at", Header: "Tasked", HXL: "#date +tasked", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.TaskedAt }) }},
+		Value: func(r Row) Cell { return when(taskingOf(r).TaskedAt) }},
 	{Key: "tasking_declined_at", Header: "Tasking declined", HXL: "#date +tasked +declined", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.DeclinedAt }) }},
+		Value: func(r Row) Cell { return when(taskingOf(r).DeclinedAt) }},
 	{Key: "execution_started_at", Header: "Execution started", HXL: "#date +start +executed", Kind: DateTime, Public: true, Width: 20,
-		Value: func(r Row) any { return tasking(r, func(t *domain.Tasking) any { return t.StartedAt }) }},
+		Value: func(r Row) Cell { return when(taskingOf(r).StartedAt) }},
 	{Key: "handed_over_to", Header: "Handed over to", HXL: "#org +name +handover +done", Width: 24,
-		Value: func(r Row) any {
+		Value: func(r Row) Cell {
 			if h := r.Lifecycle.Handover; h != nil {
-				return h.Organization
+				return text(h.Organization)
 			}
-			return ""
+			return Cell{}
 		}},
 	{Key: "handed_over_on", Header: "Handed over", HXL: "#date +handover +done", Kind: Date, Public: true, Width: 12,
-		Value: func(r Row) any {
+		Value: func(r Row) Cell {
 			if h := r.Lifecycle.Handover; h != nil {
-				return h.Date
+				return when(h.Date)
 			}
-			return time.Time{}
+			return Cell{}
 		}},
 	{Key: "reports", Header: "Execution reports", HXL: "#output +num +reports", Kind: Int, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Reports) }},
+		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Reports) }},
 	{Key: "sorties", Header: "Sorties", HXL: "#output +num +sorties", Kind: Int, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Sorties) }},
+		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Totals.Sorties) }},
 	{Key: "flight_hours", Header: "Flight hours", HXL: "#output +num +flight_hours", Kind: Float, Decimals: 1, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedFloat(r, r.Lifecycle.Totals.FlightHours) }},
+		Value: func(r Row) Cell { return reportedFloat(r, r.Lifecycle.Totals.FlightHours) }},
 	{Key: "tonnes", Header: "Tonnes", HXL: "#output +num +tonnes", Kind: Float, Decimals: 2, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedFloat(r, r.Lifecycle.Totals.Tonnes) }},
+		Value: func(r Row) Cell { return reportedFloat(r, r.Lifecycle.Totals.Tonnes) }},
 	{Key: "passengers", Header: "Passengers", HXL: "#output +num +passengers", Kind: Int, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Passengers) }},
+		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Totals.Passengers) }},
 	{Key: "medevacs", Header: "Medevacs", HXL: "#output +num +medevacs", Kind: Int, Public: true, Width: 10,
-		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.Medevacs) }},
+		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Totals.Medevacs) }},
 	{Key: "people_reached", Header: "People reached", HXL: "#reached +ind", Kind: Int, Public: true, Width: 12,
-		Value: func(r Row) any { return reportedInt(r, r.Lifecycle.Totals.PeopleReached) }},
+		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Totals.PeopleReached) }},
 }
 
-// tasking returns v of r's tasking, or the zero value of the column's
-// kind when r was never tasked.
-func tasking(r Row, v func(*domain.Tasking) any) any {
+// noTasking is the tasking of a request never tasked: every column blank.
+var noTasking domain.Tasking
+
+// taskingOf returns r's tasking, or a zero one when r was never tasked.
+func taskingOf(r Row) *domain.Tasking {
 	if r.Lifecycle.Tasking == nil {
-		return v(&domain.Tasking{})
+		return &noTasking
 	}
-	return v(r.Lifecycle.Tasking)
+	return r.Lifecycle.Tasking
 }
 
 // reportedInt and reportedFloat return a total of r's execution reports
 // as a figure (0 is a figure once something is reported), or blank
 // before any report.
-func reportedInt(r Row, n int) any {
+func reportedInt(r Row, n int) Cell {
 	if r.Lifecycle.Reports == 0 {
-		return (*int)(nil)
+		return blank
 	}
-	return &n
+	return figure(n)
 }
 
-func reportedFloat(r Row, f float64) any {
+func reportedFloat(r Row, f float64) Cell {
 	if r.Lifecycle.Reports == 0 {
-		return (*float64)(nil)
+		return blank
 	}
-	return &f
+	return float(f)
 }
 
 // ChecklistColumns are the last-resort checklist's columns, derived from
@@ -276,13 +279,13 @@ func ChecklistColumns() []Column {
 		id, attr := it.ID, strings.ToLower(it.ID)
 		out = append(out,
 			Column{Key: attr + "_state", Header: id + " state", HXL: "#status +lastresort +" + attr, Width: 14, Labels: "checklist.state.",
-				Value: func(r Row) any { return string(itemState(r, id)) }},
+				Value: func(r Row) Cell { return text(string(itemState(r, id))) }},
 			Column{Key: attr + "_justification", Header: id + " justification", HXL: "#description +lastresort +justification +" + attr, Width: 40,
-				Value: func(r Row) any {
+				Value: func(r Row) Cell {
 					if itemState(r, id) != domain.StateJustified {
-						return ""
+						return Cell{}
 					}
-					return r.Request.Checklist[id].Note
+					return text(r.Request.Checklist[id].Note)
 				}})
 	}
 	return out
@@ -301,29 +304,28 @@ func itemState(r Row, id string) domain.ItemState {
 // contactColumns are the point of contact: restricted.
 var contactColumns = []Column{
 	{Key: "contact_name", Header: "Contact", HXL: "#contact +name", Restricted: true, Width: 20,
-		Value: func(r Row) any { return r.Request.POC.Name }},
+		Value: func(r Row) Cell { return text(r.Request.POC.Name) }},
 	{Key: "contact_email", Header: "Contact email", HXL: "#contact +email", Restricted: true, Width: 24,
-		Value: func(r Row) any { return r.Request.POC.Email }},
+		Value: func(r Row) Cell { return text(r.Request.POC.Email) }},
 	{Key: "contact_phone", Header: "Contact phone", HXL: "#contact +phone", Restricted: true, Width: 18,
-		Value: func(r Row) any { return r.Request.POC.Phone }},
+		Value: func(r Row) Cell { return text(r.Request.POC.Phone) }},
 }
 
-func decidedIf(r Row, outcome string) time.Time {
+func decidedIf(r Row, outcome string) Cell {
 	if r.Outcome != outcome {
-		return time.Time{}
+		return Cell{}
 	}
-	return r.DecidedAt
+	return when(r.DecidedAt)
 }
 
 // hoursToDecision is the hours from the last submission to the decision,
 // one decimal, or nil when either is missing.
-func hoursToDecision(r Row) any {
+func hoursToDecision(r Row) Cell {
 	if r.DecidedAt.IsZero() || r.Request.SubmittedAt.IsZero() {
-		return (*float64)(nil)
+		return blank
 	}
 	h := r.DecidedAt.Sub(r.Request.SubmittedAt).Hours()
-	h = float64(int64(h*10+0.5)) / 10
-	return &h
+	return float(float64(int64(h*10+0.5)) / 10)
 }
 
 // Options chooses the variant of an export.
@@ -387,21 +389,19 @@ func labelColumns[R any](c Col[R], ls []Labeller) []Col[R] {
 			Header: c.Header + " [" + l.Lang + "]",
 			HXL:    labelHXL(c.HXL, l.Lang),
 			Public: c.Public, Restricted: c.Restricted, Width: c.Width + 8,
-			Value: func(r R) any {
-				var codes []string
-				switch v := value(r).(type) {
-				case string:
-					if v != "" {
-						codes = []string{v}
+			Value: func(r R) Cell {
+				v := value(r)
+				if v.List == nil {
+					if v.Text == "" {
+						return Cell{}
 					}
-				case []string:
-					codes = v
+					return text(t(prefix + v.Text))
 				}
-				parts := make([]string, len(codes))
-				for i, p := range codes {
+				parts := make([]string, len(v.List))
+				for i, p := range v.List {
 					parts[i] = t(prefix + p)
 				}
-				return strings.Join(parts, "; ")
+				return text(strings.Join(parts, "; "))
 			},
 		})
 	}

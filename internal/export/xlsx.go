@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -134,37 +133,34 @@ func newTable[R any](x *XLSXWriter, name string, cols []Col[R]) (*Table[R], erro
 func (t *Table[R]) Write(row R) error {
 	for i, c := range t.cols {
 		var v any
-		switch val := c.Value(row).(type) {
-		case string:
-			if val != "" {
-				v = val
+		val := c.Value(row)
+		switch c.Kind {
+		case Text:
+			if val.Text != "" {
+				v = val.Text
 			}
-		case int:
-			if val != 0 {
-				v = val
+		case Int:
+			if val.Num {
+				v = val.Int
 			}
-		case *int:
-			if val != nil {
-				v = *val
-			}
-		case *float64:
-			if val != nil {
-				v = *val
+		case Float:
+			if val.Num {
+				v = val.Float
 				if style, ok := t.x.decimals[c.Decimals]; ok {
-					v = excelize.Cell{StyleID: style, Value: *val}
+					v = excelize.Cell{StyleID: style, Value: val.Float}
 				}
 			}
-		case []string:
-			if len(val) > 0 {
-				v = strings.Join(val, ", ")
+		case List:
+			if len(val.List) > 0 {
+				v = strings.Join(val.List, ", ")
 			}
-		case time.Time:
-			if !val.IsZero() {
+		case Date, DateTime:
+			if !val.Time.IsZero() {
 				style := t.x.dateTm
 				if c.Kind == Date {
 					style = t.x.date
 				}
-				v = excelize.Cell{StyleID: style, Value: val.UTC()}
+				v = excelize.Cell{StyleID: style, Value: val.Time.UTC()}
 			}
 		}
 		t.vals[i] = v

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/message"
@@ -28,13 +29,22 @@ func (l *Localizer) Decimal(f float64, digits int) string {
 }
 
 // digits formats n without grouping (a day or a year), in the language's
-// digits.
+// digits (from CLDR, once per language: Localizer.digit), at least width
+// of them.
 func (l *Localizer) digits(n int, width int) string {
-	s := l.printer().Sprint(number.Decimal(n, number.NoSeparator()))
-	for i := len(strconv.Itoa(n)); i < width; i++ {
-		s = l.printer().Sprint(number.Decimal(0)) + s
+	if n < 0 {
+		return l.printer().Sprint(number.Decimal(n, number.NoSeparator()))
 	}
-	return s
+	var buf [20]byte
+	ascii := strconv.AppendInt(buf[:0], int64(n), 10)
+	var b strings.Builder
+	for i := len(ascii); i < width; i++ {
+		b.WriteString(l.digit[0])
+	}
+	for _, d := range ascii {
+		b.WriteString(l.digit[d-'0'])
+	}
+	return b.String()
 }
 
 // Date formats t's UTC date: "2 Dec 2026", "2 déc. 2026", "2 dic 2026".

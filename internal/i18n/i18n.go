@@ -14,10 +14,15 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 )
 
 //go:embed locales/*.json
@@ -37,7 +42,21 @@ type Catalog struct {
 	matcher language.Matcher
 	keys    map[string]map[string]bool // language → message IDs
 	missing func(lang, id string)
+	// texts holds each language's messages compiled for the fast path
+	// (compiled): language → message ID.
+	texts map[string]map[string]*compiled
+	// locs holds one Localizer per language of tags, in the same order:
+	// a Localizer is immutable, so every request in a language shares it.
+	locs []*Localizer
+	// matched remembers which Localizer a list of preferences chose
+	// (Localizer), up to maxMatched lists: the lists come from requests'
+	// Accept-Language headers, so their number is bounded.
+	matched  sync.Map // string → *Localizer
+	nmatched atomic.Int64
 }
+
+// maxMatched is how many preference lists a Catalog remembers.
+const maxMatched = 4096
 
 // OnMissing sets fn to be called whenever a message ID is missing from the
 // default catalogue. The server logs it; tests fail on it.
@@ -58,7 +77,7 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("i18n: %w", err)
 	}
-	c := &Catalog{bundle: b, keys: map[string]map[string]bool{}}
+	c := &Catalog{bundle: b, keys: map[string]map[string]bool{}, texts: map[string]map[string]*compiled{}}
 	for _, name := range names {
 		raw, err := fs.ReadFile(fsys, name)
 		if err != nil {
@@ -72,12 +91,16 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 		if ids == nil {
 			ids = map[string]bool{}
 			c.keys[mf.Tag.String()] = ids
+			c.texts[mf.Tag.String()] = map[string]*compiled{}
 		}
 		for _, m := range mf.Messages {
 			if ids[m.ID] {
 				return nil, fmt.Errorf("i18n: %s: %q is defined twice for %s", name, m.ID, mf.Tag)
 			}
 			ids[m.ID] = true
+			if t := compile(m); t != nil {
+				c.texts[mf.Tag.String()][m.ID] = t
+			}
 		}
 	}
 	if _, ok := c.keys[DefaultLanguage.String()]; !ok {
@@ -86,7 +109,20 @@ func LoadFS(fsys fs.FS, dir string) (*Catalog, error) {
 	// The default language first, so the matcher falls back to it.
 	c.tags = append([]language.Tag{DefaultLanguage}, withoutTag(b.LanguageTags(), DefaultLanguage)...)
 	c.matcher = language.NewMatcher(c.tags)
+	for _, tag := range c.tags {
+		c.locs = append(c.locs, c.newLocalizer(tag))
+	}
 	return c, nil
+}
+
+// newLocalizer builds the Localizer of tag, one of c.tags.
+func (c *Catalog) newLocalizer(tag language.Tag) *Localizer {
+	l := &Localizer{tag: tag, loc: goi18n.NewLocalizer(c.bundle, tag.String()), catalog: c, p: message.NewPrinter(tag),
+		texts: c.texts[tag.String()], fallback: c.texts[DefaultLanguage.String()]}
+	for d := range l.digit {
+		l.digit[d] = l.p.Sprint(number.Decimal(d))
+	}
+	return l
 }
 
 func withoutTag(tags []language.Tag, drop language.Tag) []language.Tag {
@@ -120,6 +156,21 @@ func (c *Catalog) Has(id string) bool { return c.keys[DefaultLanguage.String()][
 // preference: each is a tag ("fr") or an Accept-Language header value.
 // Empty strings are ignored; with no match the default language is used.
 func (c *Catalog) Localizer(prefs ...string) *Localizer {
+	key := strings.Join(prefs, "\x00")
+	if l, ok := c.matched.Load(key); ok {
+		return l.(*Localizer)
+	}
+	l := c.locs[c.match(prefs)]
+	if c.nmatched.Load() < maxMatched {
+		if _, known := c.matched.LoadOrStore(key, l); !known {
+			c.nmatched.Add(1)
+		}
+	}
+	return l
+}
+
+// match returns the index in c.tags of the best language for prefs.
+func (c *Catalog) match(prefs []string) int {
 	var want []language.Tag
 	for _, p := range prefs {
 		if p == "" {
@@ -132,19 +183,23 @@ func (c *Catalog) Localizer(prefs ...string) *Localizer {
 		want = append(want, tags...)
 	}
 	_, i, conf := c.matcher.Match(want...)
-	tag := c.tags[i]
 	if conf == language.No {
-		tag = DefaultLanguage
+		return 0 // the default language
 	}
-	return &Localizer{tag: tag, loc: goi18n.NewLocalizer(c.bundle, tag.String()), catalog: c, p: message.NewPrinter(tag)}
+	return i
 }
 
-// Localizer translates message IDs into one language.
+// Localizer translates message IDs into one language. It is immutable:
+// one per language serves every request (Catalog.Localizer).
 type Localizer struct {
 	tag     language.Tag
 	loc     *goi18n.Localizer
 	catalog *Catalog
 	p       *message.Printer // numbers (format.go)
+	// texts and fallback are the language's and the default language's
+	// compiled messages (the fast path of localize).
+	texts, fallback map[string]*compiled
+	digit           [10]string // the language's digits 0–9 (format.go)
 }
 
 // Lang returns the BCP 47 tag of the chosen language, for <html lang>.
@@ -174,6 +229,21 @@ func (l *Localizer) N(id string, count int, kv ...any) string {
 }
 
 func (l *Localizer) localize(id string, count any, kv []any) string {
+	// The fast path: a message without plural forms chosen by count whose
+	// text uses no template action but {{.Name}}, in the language or, as
+	// go-i18n falls back, in the default one. It gives what go-i18n's
+	// template gives, without a template run and a language match per call.
+	if count == nil {
+		t := l.texts[id]
+		if t == nil {
+			t = l.fallback[id]
+		}
+		if t != nil {
+			if s, ok := t.render(kv); ok {
+				return s
+			}
+		}
+	}
 	var data map[string]any
 	if len(kv) > 0 {
 		data = make(map[string]any, len(kv)/2)
@@ -237,4 +307,86 @@ func Data(ctx context.Context, id string, data map[string]any) string {
 		return l.N(id, count, kv...)
 	}
 	return l.T(id, kv...)
+}
+
+// compiled is a message's "other" text split at its actions, when every
+// action is a plain {{.Name}}; compile returns nil for any other text
+// (conditions, functions, custom delimiters), which go-i18n renders.
+type compiled struct {
+	lits  []string // len(names)+1 literal pieces around the actions
+	names []string
+}
+
+func compile(m *goi18n.Message) *compiled {
+	if m.LeftDelim != "" && m.LeftDelim != "{{" || m.RightDelim != "" && m.RightDelim != "}}" {
+		return nil
+	}
+	t := &compiled{}
+	rest := m.Other
+	for {
+		i := strings.Index(rest, "{{")
+		if i < 0 {
+			if strings.Contains(rest, "}}") {
+				return nil
+			}
+			t.lits = append(t.lits, rest)
+			return t
+		}
+		j := strings.Index(rest[i:], "}}")
+		if j < 0 {
+			return nil
+		}
+		action := rest[i+2 : i+j]
+		name, ok := strings.CutPrefix(action, ".")
+		if !ok || name == "" || strings.ContainsFunc(name, func(r rune) bool {
+			return !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		}) {
+			return nil
+		}
+		t.lits = append(t.lits, rest[:i])
+		t.names = append(t.names, name)
+		rest = rest[i+j+2:]
+	}
+}
+
+// render fills t with the pairs of kv as text/template would print them:
+// a missing name is "<no value>". ok is false for a value other than a
+// string or an integer, which the caller leaves to go-i18n.
+func (t *compiled) render(kv []any) (string, bool) {
+	if len(t.names) == 0 {
+		return t.lits[0], true
+	}
+	var b strings.Builder
+	for i, name := range t.names {
+		b.WriteString(t.lits[i])
+		v, found := lookup(kv, name)
+		switch v := v.(type) {
+		case nil:
+			if found {
+				return "", false
+			}
+			b.WriteString("<no value>")
+		case string:
+			b.WriteString(v)
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		case int64:
+			b.WriteString(strconv.FormatInt(v, 10))
+		default:
+			return "", false
+		}
+	}
+	b.WriteString(t.lits[len(t.names)])
+	return b.String(), true
+}
+
+// lookup returns the value of key name in the pairs of kv; as in the map
+// localize builds, a later pair wins.
+func lookup(kv []any, name string) (v any, found bool) {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if k, ok := kv[i].(string); ok && k == name || !ok && fmt.Sprint(kv[i]) == name {
+			v, found = kv[i+1], true
+		}
+	}
+	return v, found
 }

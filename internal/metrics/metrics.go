@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -156,14 +157,24 @@ const Path = "/metrics"
 
 // Mux serves the metrics at Path, behind token when it is not "", and
 // 404 everywhere else: the whole of a listener of its own
-// (-metrics-addr).
-func (m *Metrics) Mux(token string) http.Handler {
-	h := m.Handler()
-	if token != "" {
-		h = RequireBearer(token, h)
+// (-metrics-addr). With profiling, Go's profiler (net/http/pprof) is
+// served under /debug/pprof/ too, behind the same token.
+func (m *Metrics) Mux(token string, profiling bool) http.Handler {
+	guard := func(h http.Handler) http.Handler {
+		if token != "" {
+			return RequireBearer(token, h)
+		}
+		return h
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET "+Path, h)
+	mux.Handle("GET "+Path, guard(m.Handler()))
+	if profiling {
+		mux.Handle("GET /debug/pprof/", guard(http.HandlerFunc(pprof.Index)))
+		mux.Handle("GET /debug/pprof/cmdline", guard(http.HandlerFunc(pprof.Cmdline)))
+		mux.Handle("GET /debug/pprof/profile", guard(http.HandlerFunc(pprof.Profile)))
+		mux.Handle("GET /debug/pprof/symbol", guard(http.HandlerFunc(pprof.Symbol)))
+		mux.Handle("GET /debug/pprof/trace", guard(http.HandlerFunc(pprof.Trace)))
+	}
 	return mux
 }
 

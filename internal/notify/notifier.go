@@ -2,9 +2,7 @@ package notify
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,42 +51,7 @@ func (n *Notifier) MailEnabled() bool { return n.mail }
 // request, nothing else. An unknown kind is an error, so a new kind
 // cannot ship without its messages.
 func (n *Notifier) Notify(ctx context.Context, st *store.Store, notice domain.Notice) error {
-	if !slices.Contains(domain.NoticeKinds, notice.Kind) {
-		return fmt.Errorf("notify: unknown notice kind %q", notice.Kind)
-	}
-	ids := dedupe(notice.Recipients)
-	if len(ids) == 0 {
-		return nil
-	}
-	users, err := st.ListUsersByID(ctx, ids)
-	if err != nil {
-		return err
-	}
-	data := make(map[string]string, len(notice.Data)+2)
-	for k, v := range notice.Data {
-		data[k] = v
-	}
-	data["Reference"], data["Title"] = notice.Reference, notice.Title
-	now := n.now()
-	for _, u := range users {
-		if u.Disabled {
-			continue
-		}
-		note, err := st.InsertNotification(ctx, domain.Notification{UserID: u.ID, Kind: notice.Kind,
-			RequestID: notice.RequestID, Data: data, CreatedAt: now})
-		if err != nil {
-			return err
-		}
-		if !n.mail || u.Email == "" {
-			continue
-		}
-		subject, body := n.Render(u.Language, notice)
-		if _, err := st.InsertOutbox(ctx, domain.OutboxMessage{NotificationID: note.ID, To: u.Email,
-			Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n.NotifyAll(ctx, st, []domain.Notice{notice})
 }
 
 // dedupe drops zero and repeated IDs, keeping the first occurrence.

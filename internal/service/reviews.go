@@ -346,14 +346,6 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 	if err := st.UpdateRequest(ctx, r); err != nil {
 		return err
 	}
-	list := make([]map[string]any, len(votes))
-	for i, v := range votes {
-		list[i] = map[string]any{"organization_id": v.OrganizationID, "value": string(v.Value), "comment": v.Comment}
-	}
-	payload["review_id"], payload["tally"], payload["votes"] = rv.ID, t, list
-	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
-		return err
-	}
 	hc, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHC, nil)
 	if err != nil {
 		return err
@@ -362,13 +354,30 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 	if err != nil {
 		return err
 	}
+	notice := closedReview(r, rv, votes, t, payload, hc, officers)
+	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
+		return err
+	}
+	return s.tell(ctx, st, notice)
+}
+
+// closedReview completes payload, the close of review rv of request r
+// with votes (its current ones) and tally t, for the trail, and returns
+// the notice to the HC and the officers: the officer's close and the
+// system's (closeStep) record and tell the same.
+func closedReview(r domain.Request, rv domain.Review, votes []domain.Vote, t domain.Tally, payload map[string]any, hc, officers []int64) domain.Notice {
+	list := make([]map[string]any, len(votes))
+	for i, v := range votes {
+		list[i] = map[string]any{"organization_id": v.OrganizationID, "value": string(v.Value), "comment": v.Comment}
+	}
+	payload["review_id"], payload["tally"], payload["votes"] = rv.ID, t, list
 	result := "failed"
 	if t.Passed {
 		result = "passed"
 	}
-	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewClosed, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: append(hc, officers...), Data: map[string]string{"Outcome": result,
-			"Turnout": strconv.Itoa(t.Voted) + "/" + strconv.Itoa(t.Eligible)}})
+	return domain.Notice{Kind: domain.NoticeReviewClosed, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
+		Recipients: append(slices.Clone(hc), officers...), Data: map[string]string{"Outcome": result,
+			"Turnout": strconv.Itoa(t.Voted) + "/" + strconv.Itoa(t.Eligible)}}
 }
 
 // Reopen re-opens request id's review once after it failed quorum, with
@@ -461,342 +470,4 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 			Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
 	})
 	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
-}
-
-// JobReport counts what one run of the background job did.
-type JobReport struct {
-	Closed, Reminded, Expired int
-}
-
-// JobBatch is how many items the job claims and settles in one
-// transaction: one commit per batch, not per item, while a batch stays
-// short enough not to hold its rows long.
-const JobBatch = 200
-
-// jobRest is the share of a batch's own time the job rests before the
-// next one, so that a long backlog leaves the pages their cores.
-const jobRest = 4 // a quarter
-
-// RunDue does, once, what time makes due: closes the reviews whose
-// deadline passed, sends the reminders, and expires requests whose
-// required-by time passed before a decision. It claims up to Batch items
-// at a time, locked with SKIP LOCKED so several instances share the work,
-// and settles each with the same per-request rules (settleLocked) in the
-// batch's one transaction; it catches up on everything missed while no
-// instance ran, logs each batch that did anything, rests a little between
-// batches and stops between them when ctx ends.
-func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
-	run := jobRun{s: s, start: time.Now()}
-	t, _ := domain.TransitionFor(domain.ActionExpire)
-	steps := []struct {
-		name  string
-		batch func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error)
-	}{
-		{"due reviews", func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error) {
-			return st.ClaimDueReviews(ctx, now, limit, skip)
-		}},
-		{"reminders", nil},
-		// The statuses the rulebook lets the system expire from.
-		{"expiries", func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error) {
-			return st.ClaimExpiredRequests(ctx, now, t.From, limit, skip)
-		}},
-	}
-	for _, step := range steps {
-		var skip []int64 // claimed, but nothing was due: not claimed again this run
-		for more := true; more; {
-			var (
-				b   JobReport
-				err error
-			)
-			began := time.Now()
-			if step.batch == nil {
-				b, more, err = s.remindBatch(ctx, s.batch())
-			} else {
-				b, more, err = s.settleBatch(ctx, s.batch(), step.batch, &skip)
-			}
-			if err != nil {
-				return run.rep, err
-			}
-			if err := run.done(ctx, step.name, b, time.Since(began), more); err != nil {
-				return run.rep, err
-			}
-		}
-	}
-	return run.rep, nil
-}
-
-func (s *Reviews) batch() int {
-	if s.Batch > 0 {
-		return s.Batch
-	}
-	return JobBatch
-}
-
-// jobRun is one RunDue's progress.
-type jobRun struct {
-	s     *Reviews
-	start time.Time
-	rep   JobReport
-}
-
-// done counts batch b, which took took, logs it when it did anything
-// and, when more may follow, rests a share of took or stops with ctx.
-func (r *jobRun) done(ctx context.Context, step string, b JobReport, took time.Duration, more bool) error {
-	r.rep.Closed += b.Closed
-	r.rep.Reminded += b.Reminded
-	r.rep.Expired += b.Expired
-	if b != (JobReport{}) {
-		r.s.log.InfoContext(ctx, "review job batch", "step", step, "closed", b.Closed, "reminded", b.Reminded,
-			"expired", b.Expired, "total_closed", r.rep.Closed, "total_reminded", r.rep.Reminded,
-			"total_expired", r.rep.Expired, "batch_ms", took.Milliseconds(), "elapsed", time.Since(r.start).Round(time.Millisecond).String())
-	}
-	if !more {
-		return ctx.Err()
-	}
-	rest := time.NewTimer(max(took/jobRest, time.Millisecond))
-	defer rest.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-rest.C:
-		return nil
-	}
-}
-
-// settleBatch claims up to limit requests with claim and settles each
-// (settleLocked) in one transaction. A claimed request with nothing due
-// is added to skip, so the next claims pass it by; more reports whether
-// the claim was full (more may be waiting).
-func (s *Reviews) settleBatch(ctx context.Context, limit int,
-	claim func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error),
-	skip *[]int64) (JobReport, bool, error) {
-	var (
-		rep     JobReport
-		more    bool
-		skipped []int64
-	)
-	err := s.store.InTx(ctx, func(st *store.Store) error {
-		rep, skipped = JobReport{}, nil // InTx may retry
-		now := s.now()
-		ids, err := claim(ctx, st, now, limit, *skip)
-		if err != nil {
-			return err
-		}
-		more = len(ids) == limit
-		for _, id := range ids {
-			done, err := s.settleLocked(ctx, st, id, now)
-			if err != nil {
-				return err
-			}
-			switch done {
-			case domain.ActionCloseReview:
-				rep.Closed++
-			case domain.ActionExpire:
-				rep.Expired++
-			default:
-				skipped = append(skipped, id)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return JobReport{}, false, err
-	}
-	*skip = append(*skip, skipped...)
-	return rep, more, nil
-}
-
-// Settle takes on request id the step time has made due (domain.Overdue:
-// its review's deadline came, or its required-by time passed), as the job
-// would, at once: a step refused because time overtook it leaves the
-// record true without waiting for the job's next run. It reports the
-// step taken, "" when none was due.
-func (s *Reviews) Settle(ctx context.Context, id int64) (domain.Action, error) {
-	var done domain.Action
-	err := s.store.InTx(ctx, func(st *store.Store) error {
-		var err error
-		done, err = s.settleLocked(ctx, st, id, s.now())
-		return err
-	})
-	return done, err
-}
-
-// settleAfter runs Settle on request id when err is a refusal because time
-// overtook the step (domain.TimeBarred), and returns err unchanged: the
-// caller is still refused, but the record shows at once why.
-func settleAfter(ctx context.Context, st *store.Store, now func() time.Time, log *slog.Logger, notify Notifier, id int64, err error) error {
-	if !domain.TimeBarred(err) {
-		return err
-	}
-	rv := &Reviews{store: st, now: now, log: log, notify: notify}
-	// The system's step is not the caller's change: it claims no
-	// Idempotency-Key of theirs.
-	if done, serr := rv.Settle(store.WithClaim(ctx, nil), id); serr != nil {
-		log.WarnContext(ctx, "settling an overdue request failed; the review job will", "request_id", id, "err", serr)
-	} else if done != "" {
-		log.InfoContext(ctx, "settled an overdue request on a refused step", "request_id", id, "action", string(done))
-	}
-	return err
-}
-
-// settleLocked takes on request id, locked in st's transaction (locking
-// it again is harmless), the step time has made due at now.
-func (s *Reviews) settleLocked(ctx context.Context, st *store.Store, id int64, now time.Time) (domain.Action, error) {
-	r, err := st.LockRequest(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	subj, err := allFacts(ctx, st, r, now)
-	if err != nil {
-		return "", err
-	}
-	due, _, ok := domain.Overdue(subj)
-	switch {
-	case !ok:
-		return "", nil
-	case due == domain.ActionCloseReview:
-		return due, s.closeDue(ctx, st, r, *subj.Review, now)
-	default:
-		return due, s.expire(ctx, st, r, now)
-	}
-}
-
-// closeDue closes review rv of request r (locked) at its deadline: the
-// votes cast before it count, and no other.
-func (s *Reviews) closeDue(ctx context.Context, st *store.Store, r domain.Request, rv domain.Review, now time.Time) error {
-	votes, err := st.ListVotes(ctx, rv.ID)
-	if err != nil {
-		return err
-	}
-	payload, err := r.ApplySystem(domain.ActionCloseReview, now)
-	if err != nil {
-		return err
-	}
-	payload["deadline"] = rv.Deadline.UTC().Format(time.RFC3339)
-	return s.close(ctx, st, 0, r, rv, votes, domain.CountVotes(rv.Policy, rv.Eligible, votes), payload, now)
-}
-
-// remindBatch claims up to limit reviews due a reminder and reminds
-// each (remind) in one transaction; more reports whether the claim was
-// full.
-func (s *Reviews) remindBatch(ctx context.Context, limit int) (JobReport, bool, error) {
-	var (
-		rep  JobReport
-		more bool
-	)
-	err := s.store.InTx(ctx, func(st *store.Store) error {
-		rep = JobReport{} // InTx may retry
-		now := s.now()
-		rvs, err := st.ClaimReminders(ctx, now, limit)
-		if err != nil {
-			return err
-		}
-		more = len(rvs) == limit
-		for _, rv := range rvs {
-			if err := s.remind(ctx, st, rv, now); err != nil {
-				return err
-			}
-			rep.Reminded++
-		}
-		return nil
-	})
-	if err != nil {
-		return JobReport{}, false, err
-	}
-	return rep, more, nil
-}
-
-// remind marks review rv (its request locked) reminded and tells the
-// HCT members of the eligible organisations that have not voted.
-func (s *Reviews) remind(ctx context.Context, st *store.Store, rv domain.Review, now time.Time) error {
-	r, err := st.GetRequest(ctx, rv.RequestID)
-	if err != nil {
-		return err
-	}
-	votes, err := st.ListVotes(ctx, rv.ID)
-	if err != nil {
-		return err
-	}
-	voted := map[int64]bool{}
-	for _, v := range votes {
-		voted[v.OrganizationID] = true
-	}
-	var missing []int64
-	for _, id := range rv.Eligible {
-		if !voted[id] {
-			missing = append(missing, id)
-		}
-	}
-	if err := st.MarkReminded(ctx, rv.ID, now); err != nil {
-		return err
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	to, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, missing)
-	if err != nil {
-		return err
-	}
-	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: to, Data: map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}})
-}
-
-// expire expires request r (locked), whose required-by time passed
-// before a decision.
-func (s *Reviews) expire(ctx context.Context, st *store.Store, r domain.Request, now time.Time) error {
-	payload, err := r.ApplySystem(domain.ActionExpire, now)
-	if err != nil {
-		return err
-	}
-	// Never silent: the requester, the officers and, when a review
-	// was open, its voters are told why and when.
-	to := []int64{r.CreatedBy}
-	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
-	if err != nil {
-		return err
-	}
-	to = append(to, officers...)
-	if rv, ok, err := st.LatestReview(ctx, r.ID); err != nil {
-		return err
-	} else if ok && rv.Open() {
-		if err := st.CloseReview(ctx, rv.ID, now, 0, "cancelled", nil); err != nil {
-			return err
-		}
-		payload["review_id"] = rv.ID
-		voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
-		if err != nil {
-			return err
-		}
-		to = append(to, voters...)
-	}
-	payload["required_by"] = r.RequiredBy.UTC().Format(time.RFC3339)
-	if err := st.UpdateRequest(ctx, r); err != nil {
-		return err
-	}
-	if err := appendEvent(ctx, st, r.ID, 0, string(domain.ActionExpire), payload, now); err != nil {
-		return err
-	}
-	// Deadline: the required-by time that passed.
-	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeExpired, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: to, Data: map[string]string{"Deadline": r.RequiredBy.UTC().Format(time.RFC3339)}})
-}
-
-// Run calls RunDue every interval until ctx ends, logging what it did.
-func (s *Reviews) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		rep, err := s.RunDue(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			s.log.Error("review job failed", "err", err)
-		case rep != JobReport{}:
-			s.log.Info("review job", "closed", rep.Closed, "reminded", rep.Reminded, "expired", rep.Expired)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

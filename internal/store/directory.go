@@ -207,8 +207,19 @@ func (s *Store) GetOperation(ctx context.Context, id int64) (domain.Operation, e
 
 // GetOperationByCode returns the operation with code.
 func (s *Store) GetOperationByCode(ctx context.Context, code string) (domain.Operation, error) {
+	c := s.cached()
+	var g uint64
+	if c != nil {
+		if e, ok := c.get(kindOp, code); ok {
+			return e.(domain.Operation), nil
+		}
+		g = c.gen(kindOp)
+	}
 	rows, _ := s.db.Query(ctx, `SELECT `+operationCols+` FROM operations WHERE code = $1`, code)
 	out, err := pgx.CollectExactlyOneRow(rows, scanOperation)
+	if err == nil && c != nil {
+		c.put(kindOp, g, code, out, 0)
+	}
 	return out, dbErr(err, "get operation %q", code)
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -74,6 +75,19 @@ func (s *Store) ForLongRead(ctx context.Context) error {
 // iteration and is returned. Callers wanting one snapshot run it inside
 // a read-only REPEATABLE READ transaction (InTxWith).
 func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportRecord) error) error {
+	return s.eachRequest(ctx, f, fn, scanRawOrPgx)
+}
+
+// How eachRequest decodes rows: raw values, falling back to pgx's Scan
+// should a column come in another type or format (EachRequest); or one
+// way only (the tests comparing them).
+const (
+	scanRawOrPgx = iota
+	scanRawOnly
+	scanPgxOnly
+)
+
+func (s *Store) eachRequest(ctx context.Context, f ExportFilter, fn func(ExportRecord) error, mode int) error {
 	where, args := exportWhere(f)
 	q := `SELECT ` + exportCols + `
 	      FROM requests r JOIN organizations o ON o.id = r.requesting_org_id
@@ -99,8 +113,23 @@ func (s *Store) EachRequest(ctx context.Context, f ExportFilter, fn func(ExportR
 	                         FROM execution_reports e WHERE e.request_id = r.id) e ON true
 	      WHERE ` + where + `
 	      ORDER BY r.number, r.id`
+	// Rows are decoded from their raw values (scanExportRaw); should a
+	// column ever come in another type or format, the rest are scanned
+	// by pgx (scanExport), whose result is the same.
+	raw, intern := mode != scanPgxOnly, map[string]string{}
 	return s.eachRow(ctx, "export requests", q, args, func(rows pgx.Rows) error {
-		rec, err := scanExport(rows)
+		var (
+			rec ExportRecord
+			err error
+		)
+		if raw {
+			if rec, err = scanExportRaw(rows, intern); errors.Is(err, errRawMismatch) && mode == scanRawOrPgx {
+				raw = false
+			}
+		}
+		if !raw {
+			rec, err = scanExport(rows)
+		}
 		if err != nil {
 			return dbErr(err, "export requests")
 		}

@@ -18,7 +18,8 @@ import (
 func TestEachRequest_ReadsWhatEvaluateReads(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st := store.New(testdb.New(t))
+	pool := testdb.New(t)
+	st := store.New(pool)
 	u := mustUsers(t, st, 1, false)[0]
 	op, err := st.CreateOperation(ctx, domain.Operation{Code: "NPL-EQ", Name: "Nepal", CountryISO3: "NPL",
 		Context: domain.ContextMixed, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}, t0)
@@ -84,5 +85,37 @@ func TestEachRequest_ReadsWhatEvaluateReads(t *testing.T) {
 	}
 	if i != len(want) {
 		t.Fatalf("%d requests exported, want %d", i, len(want))
+	}
+
+	// The rows decoded from their raw values are those pgx's Scan gives,
+	// with and without what is recorded after approval.
+	id := want[0].ID
+	for _, q := range []string{
+		`INSERT INTO taskings (request_id, provider_iso3, unit, asset_type, asset_count, tasked_by, tasked_at, declined_at, decline_reason, started_at)
+		 VALUES ($1, 'IND', 'Air Force unit «152»', 'Mi-17', 2, $2, '2026-11-28 09:00:00.123456+00', '2026-11-28 10:00Z', 'Grounded.', '1999-12-31 23:59:59.5Z')`,
+		`INSERT INTO handovers (request_id, organization, date, recorded_by, recorded_at) VALUES ($1, 'WFP', '1999-12-30', $2, now())`,
+		`INSERT INTO execution_reports (request_id, report_date, sorties, flight_hours, tonnes, passengers, medevacs, people_reached, reported_by, reported_at)
+		 VALUES ($1, '2026-11-29', 6, 9.5, 12.25, 3, 1, 4000, $2, now()), ($1, '2026-11-30', 4, 6, 8, 0, 1, 0, $2, now())`,
+		`INSERT INTO consents (request_id, status, recorded_by, recorded_at) VALUES ($1, 'consented', $2, now())`,
+	} {
+		if _, err := pool.Exec(ctx, q, id, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := store.ExportFilter{RequestScope: store.RequestScope{OperationID: op.ID, DraftsOf: u.OrganizationID}}
+	var raw, pgx []store.ExportRecord
+	if err := st.EachRequestRawOnly(ctx, f, func(rec store.ExportRecord) error { raw = append(raw, rec); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EachRequestPgxOnly(ctx, f, func(rec store.ExportRecord) error { pgx = append(pgx, rec); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 2 || raw[0].Tasking == nil || raw[0].Handover == nil || raw[0].Reports != 2 {
+		t.Fatalf("raw rows = %+v, want two, the first tasked, handed over and reported on", raw)
+	}
+	for k := range raw {
+		if !reflect.DeepEqual(raw[k], pgx[k]) {
+			t.Errorf("row %d decoded from raw values:\n%+v\nscanned by pgx:\n%+v", k, raw[k], pgx[k])
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,9 +68,21 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, limit int) 
 
 // UnreadCount returns how many of user userID's notifications are unread.
 func (s *Store) UnreadCount(ctx context.Context, userID int64) (int, error) {
+	c := s.cached()
+	key := strconv.FormatInt(userID, 10)
+	var g uint64
+	if c != nil {
+		if e, ok := c.get(kindUnread, key); ok {
+			return e.(int), nil
+		}
+		g = c.gen(kindUnread)
+	}
 	var n int
 	err := s.db.QueryRow(ctx,
 		`SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID).Scan(&n)
+	if err == nil && c != nil {
+		c.put(kindUnread, g, key, n, 0)
+	}
 	return n, dbErr(err, "count unread notifications of user %d", userID)
 }
 

@@ -15,6 +15,9 @@ type PoolOptions struct {
 	ConnectTimeout   time.Duration
 	StatementTimeout time.Duration // 0: none
 	LockTimeout      time.Duration
+	// Cache, when set, traces the pool's statements: a change committed
+	// through it forgets the cache's entries it made stale (Cache.Tracer).
+	Cache *Cache
 }
 
 // OpenPool returns a pool on databaseURL whose every connection is
@@ -39,6 +42,9 @@ func OpenPool(ctx context.Context, databaseURL string, o PoolOptions) (*pgxpool.
 	}
 	if o.LockTimeout > 0 {
 		params["lock_timeout"] = strconv.FormatInt(o.LockTimeout.Milliseconds(), 10)
+	}
+	if o.Cache != nil {
+		cfg.ConnConfig.Tracer = o.Cache.Tracer()
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }

@@ -139,24 +139,12 @@ func (s *Store) ClaimDueReviews(ctx context.Context, now time.Time, limit int, s
 	return ids, dbErr(err, "due reviews")
 }
 
-// ClaimReminders returns, as ClaimDueReviews, up to limit open reviews
-// not yet reminded whose reminder time (Review.RemindAt, fixed at
-// opening) has come, before their deadline.
-func (s *Store) ClaimReminders(ctx context.Context, now time.Time, limit int) ([]domain.Review, error) {
-	// Locks the review's request, as ClaimDueReviews.
-	rows, _ := s.db.Query(ctx, `WITH claimed AS (
-		  SELECT r.id FROM reviews v JOIN requests r ON r.id = v.request_id
-		   WHERE v.closed_at IS NULL AND v.reminded_at IS NULL AND v.remind_at <= $1 AND v.deadline > $1
-		   ORDER BY v.remind_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED)
-		SELECT `+reviewCols+` FROM reviews WHERE request_id IN (SELECT id FROM claimed) AND closed_at IS NULL
-		 ORDER BY remind_at`, now, limit)
-	out, err := pgx.CollectRows(rows, scanReview)
-	return out, dbErr(err, "reviews to remind")
-}
-
 // ClaimExpiredRequests returns, locked and skipping others' rows, up to
-// limit requests in statuses whose required-by time has passed, earliest
-// first; requests in skip are left out.
+// limit requests in statuses whose required-by time has passed, the
+// earliest need first within each status (the order of
+// requests_status_required_idx, migration 000022: read in index order, a
+// claim stops at limit rows instead of sorting every due request);
+// requests in skip are left out.
 func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuses []domain.Status, limit int, skip []int64) ([]int64, error) {
 	st := make([]string, len(statuses))
 	for i, x := range statuses {
@@ -164,7 +152,7 @@ func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuse
 	}
 	rows, _ := s.db.Query(ctx, `SELECT id FROM requests WHERE status = ANY ($1) AND required_by <= $2
 		AND id <> ALL ($4::bigint[])
-		ORDER BY required_by LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
+		LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "expired requests")
 }

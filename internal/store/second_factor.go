@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -127,9 +128,22 @@ func (s *Store) SecondFactorOf(ctx context.Context, userID int64) (domain.Second
 // one round trip: all an API token's request needs to know who is asking
 // and whether they still meet the second-factor rule.
 func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []domain.Membership, bool, error) {
+	c := s.cached()
+	key := strconv.FormatInt(id, 10)
+	var g uint64
+	if c != nil {
+		if e, ok := c.get(kindUser, key); ok {
+			cu := e.(cachedUser)
+			return cu.user, cu.memberships, cu.hasFactor, nil
+		}
+		g = c.gen(kindUser)
+	}
 	b := &pgx.Batch{}
 	w := queueUserWithFactor(b, id)
 	err := s.db.SendBatch(ctx, b).Close()
+	if err == nil && c != nil {
+		c.put(kindUser, g, key, cachedUser{user: w.user, memberships: w.memberships, hasFactor: w.hasFactor}, 0)
+	}
 	return w.user, w.memberships, w.hasFactor, dbErr(err, "get user %d with factor", id)
 }
 

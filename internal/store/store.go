@@ -28,6 +28,9 @@ type Store struct {
 	db   Querier
 	pool *pgxpool.Pool // nil inside a transaction
 	tx   *txState      // inside InTx: the idempotency key it claimed
+	// cache, when set, answers the reads it keeps (Cache) outside
+	// transactions.
+	cache *Cache
 }
 
 // New returns a Store on pool.

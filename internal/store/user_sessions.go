@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,13 +49,14 @@ type SessionSighting struct {
 // seeSessionSQL writes a sighting when one is due and answers whether the
 // session is recorded and not idle ($1 token, $2 address, $3 now, $4
 // every, $5 idle). The select reads the snapshot before the update, so
-// it answers for the sighting before this one.
-const seeSessionSQL = `WITH seen AS (
+// it answers for the sighting before this one. Its write is the caller's
+// to put in the cache (ownWrite).
+const seeSessionSQL = ownWrite + ` WITH seen AS (
 		     UPDATE user_sessions SET last_seen_at = $3, client_ip = $2
 		      WHERE token = $1 AND last_seen_at <= $3::timestamptz - $4::interval
 		        AND last_seen_at > $3::timestamptz - $5::interval
 		 )
-		 SELECT id FROM user_sessions WHERE token = $1 AND last_seen_at > $3::timestamptz - $5::interval`
+		 SELECT id, last_seen_at FROM user_sessions WHERE token = $1 AND last_seen_at > $3::timestamptz - $5::interval`
 
 func (v SessionSighting) args() []any {
 	return []any{v.Token, truncate(v.Address, 64), v.Now, v.Every, v.Idle}
@@ -65,8 +67,8 @@ func (v SessionSighting) args() []any {
 // (ended meanwhile, or from before sessions were recorded) or an idle
 // one is CodeNotFound.
 func (s *Store) SeeUserSession(ctx context.Context, v SessionSighting) error {
-	var id int64
-	err := s.db.QueryRow(ctx, seeSessionSQL, v.args()...).Scan(&id)
+	var seen sessionSeen
+	err := s.db.QueryRow(ctx, seeSessionSQL, v.args()...).Scan(&seen.id, &seen.lastSeen)
 	return dbErr(err, "see user session")
 }
 
@@ -77,27 +79,56 @@ func (s *Store) SeeUserSession(ctx context.Context, v SessionSighting) error {
 // A database that refuses the sighting's write (read-only: a standby, a
 // switch-over) still answers: the session is then checked without
 // writing, so pages keep reading.
+//
+// With a cache, a session seen within the last domain.SessionSeenInterval
+// and a user it holds cost no round trip.
 func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting) (domain.User, []domain.Membership, bool, error) {
-	u, ms, has, err := s.userForSession(ctx, id, seeSessionSQL, v.args())
+	c := s.cached()
+	var key string
+	var gu, gs uint64
+	if c != nil {
+		key = sessionKey(v.Token)
+		if e, ok := c.get(kindSeen, key); ok {
+			// Neither idle nor due a new sighting: nothing to write.
+			if seen := e.(sessionSeen); seen.lastSeen.After(v.Now.Add(-v.Every)) && seen.lastSeen.After(v.Now.Add(-v.Idle)) {
+				return s.UserWithFactor(ctx, id)
+			}
+		}
+		gu, gs = c.gen(kindUser), c.gen(kindSeen)
+	}
+	u, ms, has, seen, err := s.userForSession(ctx, id, seeSessionSQL, v.args())
 	if unavailable(err) {
-		u, ms, has, err = s.userForSession(ctx, id, checkSessionSQL, []any{v.Token, v.Now, v.Idle})
+		u, ms, has, _, err = s.userForSession(ctx, id, checkSessionSQL, []any{v.Token, v.Now, v.Idle})
+		return u, ms, has, dbErr(err, "get user %d of a session", id)
+	}
+	if err == nil && c != nil {
+		if !seen.lastSeen.After(v.Now.Add(-v.Every)) { // this sighting was written
+			seen.lastSeen = v.Now
+		}
+		c.put(kindSeen, gs, key, seen, 0)
+		c.put(kindUser, gu, strconv.FormatInt(id, 10), cachedUser{user: u, memberships: ms, hasFactor: has}, 0)
 	}
 	return u, ms, has, dbErr(err, "get user %d of a session", id)
 }
 
 // checkSessionSQL is seeSessionSQL without its write ($1 token, $2 now,
 // $3 idle).
-const checkSessionSQL = `SELECT id FROM user_sessions WHERE token = $1 AND last_seen_at > $2::timestamptz - $3::interval`
+const checkSessionSQL = `SELECT id, last_seen_at FROM user_sessions WHERE token = $1 AND last_seen_at > $2::timestamptz - $3::interval`
 
-func (s *Store) userForSession(ctx context.Context, id int64, sessionSQL string, args []any) (domain.User, []domain.Membership, bool, error) {
+func (s *Store) userForSession(ctx context.Context, id int64, sessionSQL string, args []any) (domain.User, []domain.Membership, bool, sessionSeen, error) {
 	b := &pgx.Batch{}
+	var seen sessionSeen
 	b.Queue(sessionSQL, args...).Query(func(rows pgx.Rows) error {
-		_, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
+		var err error
+		seen, err = pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (out sessionSeen, err error) {
+			err = row.Scan(&out.id, &out.lastSeen)
+			return out, err
+		})
 		return err
 	})
 	w := queueUserWithFactor(b, id)
 	err := s.db.SendBatch(ctx, b).Close()
-	return w.user, w.memberships, w.hasFactor, err
+	return w.user, w.memberships, w.hasFactor, seen, err
 }
 
 // ListUserSessions returns user userID's live sessions (not yet expired

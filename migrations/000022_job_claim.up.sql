@@ -1,0 +1,12 @@
+-- 000022_job_claim: the deadline job's expiry claim (store.ClaimExpiredRequests:
+-- requests in the statuses the rulebook expires from whose required-by
+-- time has passed) reads the due requests from an index instead of
+-- scanning and sorting the requests table on every claim.
+--
+-- The statuses are the rulebook's (domain.TransitionFor(ActionExpire).From),
+-- passed to the claim as a parameter; a partial index naming them would
+-- restate that rule here. Indexed by status first, the claim's
+-- status = ANY (…) AND required_by <= now reads, for each of the
+-- rulebook's statuses, only the requests already past their need,
+-- whatever the statuses are.
+CREATE INDEX requests_status_required_idx ON requests (status, required_by) WHERE required_by IS NOT NULL;

@@ -1,0 +1,14 @@
+DROP TRIGGER cache_forget ON notifications;
+DROP TRIGGER cache_forget ON user_sessions;
+DROP TRIGGER cache_forget ON sessions;
+DROP TRIGGER cache_forget ON api_tokens;
+DROP TRIGGER cache_forget ON operations;
+DROP TRIGGER cache_forget ON user_factors;
+DROP TRIGGER cache_forget ON memberships;
+DROP TRIGGER cache_forget ON users;
+DROP FUNCTION cache_forget_unread();
+DROP FUNCTION cache_forget_session();
+DROP FUNCTION cache_forget_token();
+DROP FUNCTION cache_forget_all();
+DROP FUNCTION cache_forget_users();
+DROP FUNCTION cache_forget_user();
