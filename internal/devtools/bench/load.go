@@ -272,7 +272,11 @@ func drive(ctx context.Context, env *loadEnv, n int, d time.Duration, eps []*end
 					s.errs++
 					s.statuses[status]++
 					if s.firstErr == "" {
-						s.firstErr = fmt.Sprintf("%s as %s: status %d", ep.route, c.u.email, status)
+						who := c.u.email
+						if ep.method == http.MethodPost {
+							who = "a writer"
+						}
+						s.firstErr = fmt.Sprintf("%s as %s: status %d", ep.route, who, status)
 					}
 				default:
 					s.lat = append(s.lat, lat)

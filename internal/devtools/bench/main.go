@@ -208,6 +208,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	reportSettings(stdout, settings)
+	var drafts int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM requests r JOIN users u ON u.id = r.created_by
+		WHERE u.email LIKE 'writer%@bench.example.org'`).Scan(&drafts); err == nil && drafts > 0 {
+		fmt.Fprintf(stdout, "  the kept database holds %d requests created by earlier runs' create load (drafts: the requester's list shows them, the officer's list query scans past them)\n", drafts)
+	}
 
 	metricsTok := randomToken()
 	srv, err := startServer(ctx, o, db.url, metricsTok, logf)
@@ -234,11 +239,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	pr := findProbes(ctx, pool, srv.cmd.Process.Pid, srv.baseURL, metricsTok, o.cpuprofile)
 	rep.probes = pr
-	if err := runLoad(ctx, o, env, pr, eps, rep, logf); err != nil {
-		return err
+	// With -mode each, pgbench runs between the reads and create: the
+	// drafts create adds are the newest rows of the officer's list index,
+	// which its main query then scans past.
+	reads, writes := eps, []*endpoint(nil)
+	if o.mode == "each" {
+		isCreate := func(e *endpoint) bool { return e.key == "create" }
+		reads = slices.DeleteFunc(slices.Clone(eps), isCreate)
+		if i := slices.IndexFunc(eps, isCreate); i >= 0 {
+			writes = eps[i : i+1]
+		}
+	}
+	if len(reads) > 0 {
+		if err := runLoad(ctx, o, env, pr, reads, rep, logf); err != nil {
+			return err
+		}
 	}
 	if o.mode == "each" && o.pgbench && (slices.ContainsFunc(eps, func(e *endpoint) bool { return e.key == "list" || e.key == "show" })) {
 		rep.pgbench = runPgbench(ctx, db.url, db, o.clients, o.duration, logf)
+	}
+	if len(writes) > 0 {
+		if err := runLoad(ctx, o, env, pr, writes, rep, logf); err != nil {
+			return err
+		}
 	}
 	if o.backlog > 0 {
 		changed = true
