@@ -221,7 +221,7 @@ func nullTime(t time.Time) *time.Time {
 func (s *Store) NextRequestNumber(ctx context.Context, opID int64) (int, error) {
 	var n int
 	err := s.db.QueryRow(ctx,
-		`UPDATE operations SET last_request_number = last_request_number + 1 WHERE id = $1 RETURNING last_request_number`,
+		ownWrite+` UPDATE operations SET last_request_number = last_request_number + 1 WHERE id = $1 RETURNING last_request_number`,
 		opID).Scan(&n)
 	return n, dbErr(err, "next request number of operation %d", opID)
 }
