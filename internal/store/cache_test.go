@@ -305,4 +305,3 @@ func TestCacheNumberingIsSilent(t *testing.T) {
 		t.Errorf("A read %q, %v", got.Name, err)
 	}
 }
-
