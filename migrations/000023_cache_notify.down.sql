@@ -2,6 +2,7 @@ DROP TRIGGER cache_forget ON notifications;
 DROP TRIGGER cache_forget ON user_sessions;
 DROP TRIGGER cache_forget ON sessions;
 DROP TRIGGER cache_forget ON api_tokens;
+DROP TRIGGER cache_forget_deleted ON operations;
 DROP TRIGGER cache_forget ON operations;
 DROP TRIGGER cache_forget ON user_factors;
 DROP TRIGGER cache_forget ON memberships;

@@ -68,7 +68,12 @@ CREATE TRIGGER cache_forget AFTER INSERT OR UPDATE OR DELETE ON memberships
     FOR EACH ROW EXECUTE FUNCTION cache_forget_user();
 CREATE TRIGGER cache_forget AFTER INSERT OR UPDATE OR DELETE ON user_factors
     FOR EACH ROW EXECUTE FUNCTION cache_forget_user();
-CREATE TRIGGER cache_forget AFTER UPDATE OR DELETE ON operations
+-- Numbering a new request bumps its operation's last_request_number,
+-- which no cache holds: that update alone announces nothing.
+CREATE TRIGGER cache_forget AFTER UPDATE ON operations
+    FOR EACH ROW WHEN ((to_jsonb(OLD) - 'last_request_number') IS DISTINCT FROM (to_jsonb(NEW) - 'last_request_number'))
+    EXECUTE FUNCTION cache_forget_all();
+CREATE TRIGGER cache_forget_deleted AFTER DELETE ON operations
     FOR EACH STATEMENT EXECUTE FUNCTION cache_forget_all();
 CREATE TRIGGER cache_forget AFTER UPDATE OR DELETE ON api_tokens
     FOR EACH ROW EXECUTE FUNCTION cache_forget_token();

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -97,6 +98,7 @@ func TestMetricsAccess(t *testing.T) {
 	}{
 		{"Addr", []string{"-metrics-addr", "127.0.0.1:0"}, false},
 		{"AddrAndToken", []string{"-metrics-addr", "127.0.0.1:0", "-metrics-token", metricsToken}, true},
+		{"AddrTokenAndProfiler", []string{"-metrics-addr", "127.0.0.1:0", "-metrics-token", metricsToken, "-pprof"}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -117,8 +119,19 @@ func TestMetricsAccess(t *testing.T) {
 				t.Errorf("GET %s: %d, want 200", metricsURL, code)
 			}
 			wantMetrics(t, metricsURL)
-			// The metrics listener serves nothing else.
+			// The metrics listener serves nothing else, but the profiler
+			// when asked for, behind the same token; the main listener never.
 			base := strings.TrimSuffix(metricsURL, "/metrics")
+			profiling := slices.Contains(tt.args, "-pprof")
+			if code, _ := scrape(t, base+"/debug/pprof/", right); (code == http.StatusOK) != profiling {
+				t.Errorf("metrics listener GET /debug/pprof/ with -pprof %v: %d", profiling, code)
+			}
+			if code, _ := scrape(t, s.URL+"/debug/pprof/", right); code != http.StatusNotFound {
+				t.Errorf("main listener GET /debug/pprof/: %d, want 404", code)
+			}
+			if profiling {
+				wantRefused(t, base+"/debug/pprof/", http.StatusUnauthorized)
+			}
 			for _, p := range []string{"/", "/healthz", "/login", "/api/v1/me"} {
 				if code, _ := scrape(t, base+p, right); code != http.StatusNotFound {
 					t.Errorf("metrics listener GET %s: %d, want 404", p, code)

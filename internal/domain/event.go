@@ -217,3 +217,17 @@ func auditFields(r Request) map[string]any {
 
 // Snapshot returns r's editable fields as the creation event records them.
 func Snapshot(r Request) map[string]any { return auditFields(r) }
+
+// PayloadHas reports whether an event payload may hold a member named key
+// at any depth: false means it surely holds none, so decoding it to look
+// for one is skipped (a creation's snapshot is the largest payload, and
+// a timeline shows many). Payloads are canonical JSON (CanonicalJSON),
+// whose member names are written as they are, never escaped.
+func PayloadHas(payload []byte, key string) bool {
+	var quoted [64]byte
+	if len(key)+2 > len(quoted) {
+		return true
+	}
+	q := append(append(append(quoted[:0], '"'), key...), '"')
+	return bytes.Contains(payload, q)
+}

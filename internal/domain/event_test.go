@@ -359,3 +359,18 @@ func TestDiff(t *testing.T) {
 		}
 	})
 }
+
+// TestPayloadHas: a member name anywhere in a canonical payload is found;
+// a name only inside a string value may be (a false positive costs a
+// decode, never a wrong answer); an absent one is not.
+func TestPayloadHas(t *testing.T) {
+	p, err := domain.CanonicalJSON(map[string]any{"cancelled": map[string]any{"from": "hct_review", "to": "returned"}, "note": "reason"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]bool{"from": true, "to": true, "cancelled": true, "reason": true, "reason_code": false, "body": false} {
+		if got := domain.PayloadHas(p, key); got != want {
+			t.Errorf("PayloadHas(%s, %q) = %v, want %v", p, key, got, want)
+		}
+	}
+}

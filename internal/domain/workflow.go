@@ -226,6 +226,11 @@ func StepOf(e Event) (Step, bool) {
 		p.Action = Action(e.Action)
 		return step(p)
 	}
+	// A member stating a step names "from": without one anywhere (a
+	// creation's snapshot, an edit), there is nothing to decode.
+	if !PayloadHas(e.Payload, "from") {
+		return Step{}, false
+	}
 	var members map[string]json.RawMessage
 	if json.Unmarshal(e.Payload, &members) != nil {
 		return Step{}, false

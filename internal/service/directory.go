@@ -431,10 +431,18 @@ func (d *Directory) ListOperations(ctx context.Context, by domain.Actor) ([]doma
 	if by.Anonymous() {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	if by.IsAdmin {
-		return d.store.ListOperations(ctx)
+	all, err := d.store.ListOperations(ctx)
+	if err != nil || by.IsAdmin {
+		return all, err
 	}
-	return d.store.ListOperationsOf(ctx, by.UserID)
+	// The member's own, as their memberships say.
+	var out []domain.Operation
+	for _, op := range all {
+		if by.IsMember(op.ID) {
+			out = append(out, op)
+		}
+	}
+	return out, nil
 }
 
 // GetOperation returns the operation with code if the actor may see it;

@@ -732,9 +732,60 @@ const QueueLimit = 10
 // Queue returns the requests of operation opID waiting for by in queue q
 // (the home page's lists), most pressing first.
 func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q domain.Queue) ([]domain.RequestSummary, error) {
+	out, err := s.Queues(ctx, by, []QueueRef{{OperationID: opID, Queue: q}})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// QueueRef names one queue of one operation.
+type QueueRef struct {
+	OperationID int64
+	Queue       domain.Queue
+}
+
+// Queues is Queue for each of refs, in the order of refs, with every
+// queue read by a filter in one round trip (a dashboard shows every queue
+// of every operation its user belongs to).
+func (s *Requests) Queues(ctx context.Context, by domain.Actor, refs []QueueRef) ([][]domain.RequestSummary, error) {
+	out := make([][]domain.RequestSummary, len(refs))
+	var (
+		filters []domain.RequestFilter
+		at      []int // filters[i] answers refs[at[i]]
+	)
+	for i, ref := range refs {
+		f, err := s.queueFilter(by, ref.OperationID, ref.Queue)
+		if err != nil {
+			return nil, err
+		}
+		if ref.Queue == domain.QueueAwaitingAssessment { // pages through the screening queue
+			if out[i], err = s.awaitingAssessment(ctx, ref.OperationID); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		filters, at = append(filters, f), append(at, i)
+	}
+	if len(filters) == 0 {
+		return out, nil
+	}
+	pages, err := s.store.ListRequestsBatch(ctx, filters)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range pages {
+		out[at[i]] = p.Items
+	}
+	return out, nil
+}
+
+// queueFilter is the filter of queue q of operation opID for by;
+// CodeForbidden for a queue none of by's roles there has.
+func (s *Requests) queueFilter(by domain.Actor, opID int64, q domain.Queue) (domain.RequestFilter, error) {
 	roles := by.RolesIn(opID)
 	if !slices.ContainsFunc(domain.QueuesFor(roles), func(x domain.Queue) bool { return x == q }) {
-		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+		return domain.RequestFilter{}, domain.Errorf(domain.CodeForbidden, "error.forbidden")
 	}
 	f := domain.RequestFilter{OperationID: opID, Limit: QueueLimit, DraftsOf: by.OrganizationID}
 	switch q {
@@ -749,17 +800,16 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 	case domain.QueueClosingSoon:
 		f.Statuses, f.ReviewClosingBy, f.Sort = []domain.Status{domain.StatusHCTReview}, s.now().Add(domain.ClosingSoon), domain.SortUrgency
 	case domain.QueueAwaitingAssessment:
-		return s.awaitingAssessment(ctx, opID)
+		// read by awaitingAssessment
 	case domain.QueueTasksEnding:
 		f.Statuses = []domain.Status{domain.StatusApproved, domain.StatusTasked, domain.StatusInExecution}
 		f.EndingBy, f.Sort = s.now().Add(domain.EndingSoon), domain.SortRequiredBy
 	case domain.QueueAwaitingDecision:
 		f.Statuses, f.Sort = []domain.Status{domain.StatusHCDecision}, domain.SortUrgency
 	default:
-		return nil, domain.Errorf(domain.CodeForbidden, "error.forbidden")
+		return domain.RequestFilter{}, domain.Errorf(domain.CodeForbidden, "error.forbidden")
 	}
-	page, err := s.store.ListRequests(ctx, f)
-	return page.Items, err
+	return f, nil
 }
 
 // appendEvent appends the next event of request requestID's chain. The

@@ -390,9 +390,10 @@ func (t cacheTracer) TraceCopyFromEnd(ctx context.Context, conn *pgx.Conn, _ pgx
 	t.c.wrote(conn, t.c.writes(strings.ReplaceAll(sql, `"`, "")))
 }
 
-// ownWrite marks a statement whose write its caller puts in the cache
-// itself (a session's sighting): its commit forgets nothing here; the
-// trigger still tells the other instances.
+// ownWrite marks a statement whose write changes nothing the cache holds
+// (numbering a request: operations.last_request_number), or whose caller
+// puts it in the cache itself (a session's sighting): its commit forgets
+// nothing here; a trigger tells the other instances when they must.
 const ownWrite = "/* cache: own write */"
 
 // writes returns the kinds statement sql makes stale when it commits.

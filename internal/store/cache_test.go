@@ -60,7 +60,7 @@ func TestCacheTriggersMatchTables(t *testing.T) {
 	t.Parallel()
 	pool := testdb.New(t)
 	rows, err := pool.Query(t.Context(), `SELECT DISTINCT c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-		WHERE t.tgname = 'cache_forget' ORDER BY 1`)
+		WHERE t.tgname LIKE 'cache_forget%' ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,5 +261,47 @@ func TestCacheOffWhenDeaf(t *testing.T) {
 	waitFor(t, "A's cache to come back", w.a.cache.On)
 	if got, _, _, _, _ := w.readAll(t, w.a); got.Name != u.Name {
 		t.Fatalf("A read %q once back", got.Name)
+	}
+}
+
+// TestCacheNumberingIsSilent: numbering a request (the operation's counter,
+// which no cache holds) forgets nothing on any instance, so creating
+// requests leaves every cache warm; renaming the operation forgets it
+// everywhere.
+func TestCacheNumberingIsSilent(t *testing.T) {
+	t.Parallel()
+	w := newCacheWorld(t)
+	ctx, now := t.Context(), time.Now().UTC()
+	read := func(i instance) {
+		w.readAll(t, i)
+		_, err := i.st.GetOperationByCode(ctx, w.op.Code)
+		must(t, err)
+	}
+	read(w.a)
+	read(w.b)
+	heard := func() {
+		mark := w.a.cache.Clock()
+		waitFor(t, "A to hear a ping sent after the change", func() bool { return w.a.cache.HeardSince(mark) })
+	}
+	must(t, w.b.st.InTx(ctx, func(st *store.Store) error {
+		_, err := st.NextRequestNumber(ctx, w.op.ID)
+		return err
+	}))
+	heard()
+	for _, i := range []instance{w.a, w.b} {
+		if i.cache.Entries("operation") == 0 || i.cache.Entries("user") == 0 {
+			t.Errorf("numbering a request emptied a cache: %d operations, %d users", i.cache.Entries("operation"), i.cache.Entries("user"))
+		}
+	}
+	op := w.op
+	op.Name = "Renamed"
+	_, err := w.b.st.UpdateOperation(ctx, op, now)
+	must(t, err)
+	heard()
+	if n := w.a.cache.Entries("operation"); n != 0 {
+		t.Errorf("A kept %d operations after a rename on B", n)
+	}
+	if got, err := w.a.st.GetOperationByCode(ctx, w.op.Code); err != nil || got.Name != "Renamed" {
+		t.Errorf("A read %q, %v", got.Name, err)
 	}
 }

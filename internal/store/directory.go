@@ -224,17 +224,23 @@ func (s *Store) GetOperationByCode(ctx context.Context, code string) (domain.Ope
 }
 
 // ListOperations returns every operation by code.
+//
+// With a cache, the list costs no round trip until an operation changes
+// (callers must not modify it).
 func (s *Store) ListOperations(ctx context.Context) ([]domain.Operation, error) {
+	const key = "\x00all" // no operation's code
+	c := s.cached()
+	var g uint64
+	if c != nil {
+		if e, ok := c.get(kindOp, key); ok {
+			return e.([]domain.Operation), nil
+		}
+		g = c.gen(kindOp)
+	}
 	rows, _ := s.db.Query(ctx, `SELECT `+operationCols+` FROM operations ORDER BY code`)
 	out, err := pgx.CollectRows(rows, scanOperation)
+	if err == nil && c != nil {
+		c.put(kindOp, g, key, out, 0)
+	}
 	return out, dbErr(err, "list operations")
-}
-
-// ListOperationsOf returns the operations user id is a member of, by code.
-func (s *Store) ListOperationsOf(ctx context.Context, userID int64) ([]domain.Operation, error) {
-	rows, _ := s.db.Query(ctx,
-		`SELECT `+operationCols+` FROM operations
-		 WHERE id IN (SELECT operation_id FROM memberships WHERE user_id = $1) ORDER BY code`, userID)
-	out, err := pgx.CollectRows(rows, scanOperation)
-	return out, dbErr(err, "list operations of user %d", userID)
 }

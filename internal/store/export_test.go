@@ -44,3 +44,10 @@ func (c *Cache) WriteKinds(sql string) []string {
 	}
 	return out
 }
+
+// HeardSince reports whether the cache has heard a ping of its own sent
+// after mark (Clock): every change committed before then has been heard.
+func (c *Cache) HeardSince(mark int64) bool { return c.heard.Load()-1 > mark }
+
+// Clock is the cache's monotonic clock now.
+func (c *Cache) Clock() int64 { return c.since() }

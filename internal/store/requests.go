@@ -221,7 +221,7 @@ func nullTime(t time.Time) *time.Time {
 func (s *Store) NextRequestNumber(ctx context.Context, opID int64) (int, error) {
 	var n int
 	err := s.db.QueryRow(ctx,
-		`UPDATE operations SET last_request_number = last_request_number + 1 WHERE id = $1 RETURNING last_request_number`,
+		ownWrite+` UPDATE operations SET last_request_number = last_request_number + 1 WHERE id = $1 RETURNING last_request_number`,
 		opID).Scan(&n)
 	return n, dbErr(err, "next request number of operation %d", opID)
 }
@@ -382,6 +382,40 @@ var sorts = map[domain.RequestSort]sortSpec{
 // ListRequests returns one page of the requests f selects, in f.Sort
 // order, after f.Cursor. It is one query, whatever the page size.
 func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domain.RequestPage, error) {
+	q, args, err := listQuery(f)
+	if err != nil {
+		return domain.RequestPage{}, err
+	}
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return domain.RequestPage{}, listErr(err, f)
+	}
+	return scanRequestPage(rows, f)
+}
+
+// ListRequestsBatch is ListRequests for each of fs, in one round trip (a
+// dashboard's queues): the pages in the order of fs.
+func (s *Store) ListRequestsBatch(ctx context.Context, fs []domain.RequestFilter) ([]domain.RequestPage, error) {
+	out := make([]domain.RequestPage, len(fs))
+	b := &pgx.Batch{}
+	for i, f := range fs {
+		q, args, err := listQuery(f)
+		if err != nil {
+			return nil, err
+		}
+		b.Queue(q, args...).Query(func(rows pgx.Rows) (err error) {
+			out[i], err = scanRequestPage(rows, f)
+			return err
+		})
+	}
+	if err := s.db.SendBatch(ctx, b).Close(); err != nil {
+		return nil, dbErr(err, "list requests")
+	}
+	return out, nil
+}
+
+// listQuery is the SQL and arguments of ListRequests for f.
+func listQuery(f domain.RequestFilter) (string, []any, error) {
 	spec, ok := sorts[f.Sort]
 	if !ok {
 		spec = sorts[domain.SortUpdated]
@@ -413,7 +447,7 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	if f.Cursor != "" {
 		vals, err := decodeCursor(f.Cursor, len(spec.exprs))
 		if err != nil {
-			return domain.RequestPage{}, err
+			return "", nil, err
 		}
 		ph := make([]string, len(vals))
 		for i, v := range vals {
@@ -443,10 +477,11 @@ func (s *Store) ListRequests(ctx context.Context, f domain.RequestFilter) (domai
 	      WHERE ` + w.String() + `
 	      ORDER BY ` + strings.Join(order, ", ") + `
 	      LIMIT ` + w.arg(f.Limit+1)
-	rows, err := s.db.Query(ctx, q, w.args...)
-	if err != nil {
-		return domain.RequestPage{}, listErr(err, f)
-	}
+	return q, w.args, nil
+}
+
+// scanRequestPage reads the rows of listQuery(f) into a page.
+func scanRequestPage(rows pgx.Rows, f domain.RequestFilter) (domain.RequestPage, error) {
 	defer rows.Close()
 	var (
 		page domain.RequestPage

@@ -55,8 +55,10 @@ func TestConflictsRetried(t *testing.T) {
 	if errs[0] != nil || errs[1] != nil {
 		t.Fatalf("deadlocked transactions: %v, %v; want both to succeed after a retry", errs[0], errs[1])
 	}
-	if got := runs.Load(); got != 3 {
-		t.Errorf("ran %d times, want 3 (one deadlock victim run again)", got)
+	// One victim run again; on a busy machine both backends may run their
+	// deadlock check at once and both abort, each then run again.
+	if got := runs.Load(); got != 3 && got != 4 {
+		t.Errorf("ran %d times, want 3 (one deadlock victim run again) or 4 (both)", got)
 	}
 	var sum int
 	if err := pool.QueryRow(ctx, `SELECT sum(v) FROM pair`).Scan(&sum); err != nil || sum != 4 {

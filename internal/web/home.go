@@ -7,6 +7,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
 
@@ -24,22 +25,45 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := pages.DashboardView{Shell: s.shell(w, r, i18n.T(r.Context(), "dashboard.title")), Name: a.Name,
 		Admin: adminLinks(r.Context(), a)}
+	var mine []domain.Operation
 	for _, op := range ops {
-		if !a.IsMember(op.ID) {
-			continue // admins see every operation in the admin pages, not here
+		if a.IsMember(op.ID) { // admins see every operation in the admin pages, not here
+			mine = append(mine, op)
 		}
-		card, err := s.operationCard(r, a, op)
-		if err != nil {
-			return err
-		}
-		v.Operations = append(v.Operations, card)
+	}
+	if v.Operations, err = s.operationCards(r, a, mine); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, pages.Dashboard(v))
 }
 
-// operationCard is the summary of one operation for its members, with
-// the requests waiting for them in each of their queues.
-func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation) (pages.OperationCard, error) {
+// operationCards are the summaries of operations ops for a member, with
+// the requests waiting for them in each of their queues: every queue of
+// every operation read in one round trip (service.Requests.Queues).
+func (s *Server) operationCards(r *http.Request, a domain.Actor, ops []domain.Operation) ([]pages.OperationCard, error) {
+	var refs []service.QueueRef
+	for _, op := range ops {
+		for _, q := range domain.QueuesFor(a.RolesIn(op.ID)) {
+			refs = append(refs, service.QueueRef{OperationID: op.ID, Queue: q})
+		}
+	}
+	queued, err := s.requests.Queues(r.Context(), a, refs)
+	if err != nil {
+		return nil, err
+	}
+	cards := make([]pages.OperationCard, 0, len(ops))
+	for _, op := range ops {
+		n := len(domain.QueuesFor(a.RolesIn(op.ID)))
+		cards = append(cards, s.operationCard(r, a, op, queued[:n]))
+		queued = queued[n:]
+	}
+	return cards, nil
+}
+
+// operationCard is the summary of operation op for a member, with the
+// requests waiting for them in each of their queues (queued, in the order
+// of domain.QueuesFor).
+func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation, queued [][]domain.RequestSummary) pages.OperationCard {
 	ctx := r.Context()
 	c := pages.OperationCard{
 		Code:    op.Code,
@@ -52,17 +76,13 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 	for _, role := range a.RolesIn(op.ID) {
 		c.Roles = append(c.Roles, i18n.T(ctx, "role."+string(role)))
 	}
-	for _, q := range domain.QueuesFor(a.RolesIn(op.ID)) {
+	for i, q := range domain.QueuesFor(a.RolesIn(op.ID)) {
 		qv := pages.QueueView{
 			ID:    string(q),
 			Title: i18n.T(ctx, "queue."+string(q)),
 			Empty: i18n.T(ctx, "queue."+string(q)+".empty"),
 		}
-		items, err := s.requests.Queue(ctx, a, op.ID, q)
-		if err != nil {
-			return c, err
-		}
-		for _, it := range items {
+		for _, it := range queued[i] {
 			qi := pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)}
 			switch {
 			case q == domain.QueueTasksEnding && !it.EndDate.IsZero():
@@ -82,7 +102,7 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 		c.Queues = append(c.Queues, qv)
 	}
 	c.RequestsURL = operationRequestsURL(op.Code)
-	return c, nil
+	return c
 }
 
 // handleOperationShow is an operation's own page: its settings, the
@@ -98,10 +118,11 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ctx := r.Context()
-	card, err := s.operationCard(r, a, op)
+	cards, err := s.operationCards(r, a, []domain.Operation{op})
 	if err != nil {
 		return err
 	}
+	card := cards[0]
 	v := pages.OperationView{
 		Shell:      s.shell(w, r, op.Code+" · "+op.Name),
 		Card:       card,

@@ -464,7 +464,9 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	} else if reason := eventReason(ctx, e); reason != "" {
 		ev.Details = append(ev.Details, i18n.T(ctx, "timeline.reason", "Reason", reason))
 	}
-	if json.Unmarshal(e.Payload, &p) == nil {
+	decode := domain.PayloadHas(e.Payload, "civilian_reference") || domain.PayloadHas(e.Payload, "changes") ||
+		e.Action == domain.EventComment && domain.PayloadHas(e.Payload, "body")
+	if decode && json.Unmarshal(e.Payload, &p) == nil {
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
 		}
@@ -489,7 +491,7 @@ func eventReason(ctx context.Context, e domain.Event) string {
 		Reason     string `json:"reason"`
 		ReasonCode string `json:"reason_code"`
 	}
-	if json.Unmarshal(e.Payload, &p) != nil {
+	if !domain.PayloadHas(e.Payload, "reason") && !domain.PayloadHas(e.Payload, "reason_code") || json.Unmarshal(e.Payload, &p) != nil {
 		return ""
 	}
 	return httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason)
