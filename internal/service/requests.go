@@ -164,7 +164,13 @@ func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operat
 		if out.ExtensionOf != 0 {
 			payload["extension_of"] = out.ExtensionOf
 		}
-		if err := appendEvent(ctx, st, out.ID, by.UserID, domain.EventCreated, payload, now); err != nil {
+		// The first link of a chain just begun: nothing to read before it,
+		// while the operation's numbering lock is held.
+		ev, err := domain.NewEvent(nil, out.ID, by.UserID, domain.EventCreated, payload, now)
+		if err != nil {
+			return err
+		}
+		if _, err := st.InsertEvent(ctx, ev); err != nil {
 			return err
 		}
 		if within != nil {
