@@ -105,22 +105,15 @@ func appendFormat[R any](dst []byte, c *Col[R], v *Cell) []byte {
 	return dst
 }
 
-// guard defuses formula injection (CWE-1236, OWASP "CSV injection"): a
-// cell a spreadsheet would read as a formula (leading = + - @, their
-// full-width forms ＝ ＋ － ＠, which some spreadsheets fold to ASCII, tab
-// or carriage return) is prefixed with a single quote. A phone number
+// needsGuard reports whether a spreadsheet would read text cell s as a
+// formula (CWE-1236, OWASP "CSV injection"): a leading = + - @, their
+// full-width forms ＝ ＋ － ＠ (which some spreadsheets fold to ASCII), tab
+// or carriage return. The writers defuse such a cell with a leading
+// single quote. A phone number
 // (phoneRe: + then digits, spaces and separators, no letters, so no
 // function can be called) is left intact. Numbers and dates written by
 // format never start so, except a negative coordinate, which is a number
 // and left alone.
-func guard(k Kind, s string) string {
-	if k == Text && needsGuard(s) {
-		return "'" + s
-	}
-	return s
-}
-
-// needsGuard reports whether text cell s is read as a formula (guard).
 func needsGuard(s string) bool {
 	if s == "" {
 		return false
