@@ -63,6 +63,9 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	var cache *store.Cache
 	if !cfg.NoCache {
 		cache = store.NewCache(log)
+		log.Info("in-process cache on", "max_stale", store.MaxStale.String())
+	} else {
+		log.Info("in-process cache off (-no-cache): users, sessions, tokens, operations and unread counts are read from the database on every request")
 	}
 	pool, err := openDatabase(ctx, cfg, log, cache)
 	if err != nil {

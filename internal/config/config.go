@@ -146,7 +146,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&dbWait, "db-wait", env("CMCOORD_DB_WAIT", "60s"), "at start, keep trying a database that does not answer for this long, with backoff (CMCOORD_DB_WAIT)")
 	// Boolean flags are parsed from strings so that "-keep-db" alone, and
 	// "-keep-db=false" against an environment "true", both work.
-	if err := fs.Parse(normaliseBoolFlags(args, "no-migrate", "secure-cookies", "keep-db")); err != nil {
+	if err := fs.Parse(normaliseBoolFlags(args, "no-migrate", "no-cache", "secure-cookies", "keep-db")); err != nil {
 		return Config{}, nil, err
 	}
 	var errs []error

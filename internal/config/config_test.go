@@ -81,7 +81,7 @@ func TestLoad(t *testing.T) {
 		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1",
 			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org", "-review-reminder", "soon",
 			"-review-job-interval", "1ms", "-session-idle", "30s", "-session-lifetime", "forever", "-metrics-addr", "9464", "-metrics-token", "hunter3",
-			"-no-cache", "maybe"}, env(nil), io.Discard)
+			"-no-cache=maybe"}, env(nil), io.Discard)
 		if err == nil {
 			t.Fatal("Load = nil error, want one naming each bad flag")
 		}
@@ -100,7 +100,7 @@ func TestLoad(t *testing.T) {
 		if _, _, err := config.Load("serve", []string{"-pprof"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "-pprof") {
 			t.Errorf("-pprof without -metrics-addr: err = %v, want one naming -pprof", err)
 		}
-		c, _, err := config.Load("serve", []string{"-pprof", "-metrics-addr", "127.0.0.1:9464", "-no-cache", "true"}, env(nil), io.Discard)
+		c, _, err := config.Load("serve", []string{"-pprof", "-no-cache", "-metrics-addr", "127.0.0.1:9464"}, env(nil), io.Discard)
 		if err != nil || !c.Profiling || !c.NoCache {
 			t.Errorf("-pprof -metrics-addr -no-cache: %+v, %v", c, err)
 		}

@@ -241,7 +241,9 @@ func (c *Cache) forget(payload string) {
 	switch tag {
 	case "p":
 		nonce, sent, ok := strings.Cut(rest, ":")
-		if n, err := strconv.ParseInt(sent, 10, 64); ok && err == nil && nonce == c.nonce && n+1 > c.heard.Load() {
+		// A ping from the future was not sent by this instance (any role
+		// that may NOTIFY could forge one to keep the cache on): ignored.
+		if n, err := strconv.ParseInt(sent, 10, 64); ok && err == nil && nonce == c.nonce && n+1 > c.heard.Load() && n <= c.since() {
 			c.heard.Store(n + 1)
 		}
 	case "u":
@@ -279,10 +281,14 @@ func (c *Cache) Start(ctx context.Context, pool *pgxpool.Pool) {
 }
 
 func (c *Cache) listen(ctx context.Context, cfg *pgx.ConnConfig) {
-	wait := 100 * time.Millisecond
+	const firstWait = 100 * time.Millisecond
+	wait := firstWait
 	for ctx.Err() == nil {
-		err := c.listenOnce(ctx, cfg)
+		listened, err := c.listenOnce(ctx, cfg)
 		c.heard.Store(0)
+		if listened { // it worked until now: the next loss starts over
+			wait = firstWait
+		}
 		c.forgetKinds(1<<numKinds - 1) // what changed while deaf is unknown
 		if ctx.Err() != nil {
 			return
@@ -297,21 +303,23 @@ func (c *Cache) listen(ctx context.Context, cfg *pgx.ConnConfig) {
 	}
 }
 
-func (c *Cache) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) error {
+// listenOnce listens until its connection fails; listened reports
+// whether it got as far as listening.
+func (c *Cache) listenOnce(ctx context.Context, cfg *pgx.ConnConfig) (listened bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+cacheChannel); err != nil {
-		return err
+		return false, err
 	}
 	// Whatever was cached before this LISTEN may have changed unheard.
 	c.forgetKinds(1<<numKinds - 1)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		c.forget(n.Payload)
 	}

@@ -305,3 +305,20 @@ func TestCacheNumberingIsSilent(t *testing.T) {
 		t.Errorf("A read %q, %v", got.Name, err)
 	}
 }
+
+// TestCacheIgnoresForgedPings: a ping claiming to come from the future
+// (a role that may NOTIFY, forging this instance's nonce) does not keep
+// the cache on once the listener stops hearing.
+func TestCacheIgnoresForgedPings(t *testing.T) {
+	t.Parallel()
+	w := newCacheWorld(t)
+	ctx := t.Context()
+	nonce := w.a.cache.Nonce()
+	_, err := w.b.pool.Exec(ctx, `SELECT pg_notify('cmcoord_cache', $1)`, "p:"+nonce+":9000000000000000000")
+	must(t, err)
+	mark := w.a.cache.Clock()
+	waitFor(t, "A to hear a ping sent after the forged one", func() bool { return w.a.cache.HeardSince(mark) })
+	if w.a.cache.HeardSince(w.a.cache.Clock() + int64(time.Hour)) {
+		t.Fatal("A took the forged ping's time as heard")
+	}
+}

@@ -51,3 +51,6 @@ func (c *Cache) HeardSince(mark int64) bool { return c.heard.Load()-1 > mark }
 
 // Clock is the cache's monotonic clock now.
 func (c *Cache) Clock() int64 { return c.since() }
+
+// Nonce is the cache's ping nonce.
+func (c *Cache) Nonce() string { return c.nonce }
