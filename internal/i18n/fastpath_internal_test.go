@@ -1,6 +1,7 @@
 package i18n
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -102,5 +103,36 @@ func TestLocalizerSharedPerLanguage(t *testing.T) {
 	}
 	if _, ok := c.matched.Load("ar-EG"); ok {
 		t.Error("a full memory remembered another list")
+	}
+}
+
+// TestDateTimeMatchesCatalogue: the date formatter filled once per
+// language writes what the catalogue's templates give through go-i18n,
+// for every language and month, times with one and two digits.
+func TestDateTimeMatchesCatalogue(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cldr := func(l *Localizer, n, width int) string {
+		s := l.p.Sprint(number.Decimal(n, number.NoSeparator()))
+		for i := len(strconv.Itoa(n)); i < width; i++ {
+			s = l.p.Sprint(number.Decimal(0)) + s
+		}
+		return s
+	}
+	for _, l := range c.locs {
+		for m := 1; m <= 12; m++ {
+			at := time.Date(2026, time.Month(m), 3*m-2, 2*m-1, 5*m-4, 0, 0, time.UTC)
+			date := l.slow("format.date", []any{"Day", cldr(l, at.Day(), 0), "Month", l.slow("month."+strconv.Itoa(int(at.Month())), nil),
+				"Year", cldr(l, at.Year(), 0)})
+			want := l.slow("format.datetime", []any{"Date", date, "Time", cldr(l, at.Hour(), 2) + ":" + cldr(l, at.Minute(), 2)})
+			if got := l.Date(at); got != date {
+				t.Errorf("%s Date(%v) = %q, want %q", l.Lang(), at, got, date)
+			}
+			if got := l.DateTime(at); got != want {
+				t.Errorf("%s DateTime(%v) = %q, want %q", l.Lang(), at, got, want)
+			}
+		}
 	}
 }

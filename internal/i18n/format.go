@@ -35,15 +35,8 @@ func (l *Localizer) digits(n int, width int) string {
 	if n < 0 {
 		return l.printer().Sprint(number.Decimal(n, number.NoSeparator()))
 	}
-	var buf [20]byte
-	ascii := strconv.AppendInt(buf[:0], int64(n), 10)
 	var b strings.Builder
-	for i := len(ascii); i < width; i++ {
-		b.WriteString(l.digit[0])
-	}
-	for _, d := range ascii {
-		b.WriteString(l.digit[d-'0'])
-	}
+	l.appendDigits(&b, n, width)
 	return b.String()
 }
 
@@ -52,9 +45,10 @@ func (l *Localizer) Date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.UTC()
-	return l.T("format.date", "Day", l.digits(t.Day(), 0), "Month", l.T("month."+strconv.Itoa(int(t.Month()))),
-		"Year", l.digits(t.Year(), 0))
+	var b strings.Builder
+	b.Grow(24)
+	l.appendDate(&b, t.UTC())
+	return b.String()
 }
 
 // DateTime formats t in UTC with the date, hours and minutes: "2 Dec
@@ -64,7 +58,84 @@ func (l *Localizer) DateTime(t time.Time) string {
 		return ""
 	}
 	t = t.UTC()
-	return l.T("format.datetime", "Date", l.Date(t), "Time", l.digits(t.Hour(), 2)+":"+l.digits(t.Minute(), 2))
+	f := l.dateFormats()
+	if f.dateTime == nil { // a format the fast path cannot fill: the catalogue's template
+		return l.T("format.datetime", "Date", l.Date(t), "Time", l.digits(t.Hour(), 2)+":"+l.digits(t.Minute(), 2))
+	}
+	var b strings.Builder
+	b.Grow(48)
+	for i, name := range f.dateTime.names {
+		b.WriteString(f.dateTime.lits[i])
+		switch name {
+		case "Date":
+			l.appendDate(&b, t)
+		case "Time":
+			l.appendDigits(&b, t.Hour(), 2)
+			b.WriteByte(':')
+			l.appendDigits(&b, t.Minute(), 2)
+		default:
+			b.WriteString("<no value>")
+		}
+	}
+	b.WriteString(f.dateTime.lits[len(f.dateTime.names)])
+	return b.String()
+}
+
+// appendDate writes t's date (UTC) as the catalogue's format.date says.
+func (l *Localizer) appendDate(b *strings.Builder, t time.Time) {
+	f := l.dateFormats()
+	if f.date == nil {
+		b.WriteString(l.T("format.date", "Day", l.digits(t.Day(), 0), "Month", f.months[t.Month()-1], "Year", l.digits(t.Year(), 0)))
+		return
+	}
+	for i, name := range f.date.names {
+		b.WriteString(f.date.lits[i])
+		switch name {
+		case "Day":
+			l.appendDigits(b, t.Day(), 0)
+		case "Month":
+			b.WriteString(f.months[t.Month()-1])
+		case "Year":
+			l.appendDigits(b, t.Year(), 0)
+		default:
+			b.WriteString("<no value>")
+		}
+	}
+	b.WriteString(f.date.lits[len(f.date.names)])
+}
+
+// appendDigits writes digits(n, width) to b.
+func (l *Localizer) appendDigits(b *strings.Builder, n, width int) {
+	if n < 0 {
+		b.WriteString(l.digits(n, width))
+		return
+	}
+	var buf [20]byte
+	ascii := strconv.AppendInt(buf[:0], int64(n), 10)
+	for i := len(ascii); i < width; i++ {
+		b.WriteString(l.digit[0])
+	}
+	for _, d := range ascii {
+		b.WriteString(l.digit[d-'0'])
+	}
+}
+
+// dateFormats are the language's date formats and month names, read from
+// the catalogue once (format.date, format.datetime, month.1–12).
+type dateFormats struct {
+	date, dateTime *compiled // nil: not a plain {{.Name}} template
+	months         [12]string
+}
+
+func (l *Localizer) dateFormats() *dateFormats {
+	l.datesOnce.Do(func() {
+		f := &dateFormats{date: l.text("format.date"), dateTime: l.text("format.datetime")}
+		for m := range f.months {
+			f.months[m] = l.T("month." + strconv.Itoa(m+1))
+		}
+		l.dates = f
+	})
+	return l.dates
 }
 
 // StoredTime shows a time kept as RFC 3339 text (a notification's

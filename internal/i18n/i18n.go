@@ -200,6 +200,17 @@ type Localizer struct {
 	// compiled messages (the fast path of localize).
 	texts, fallback map[string]*compiled
 	digit           [10]string // the language's digits 0–9 (format.go)
+	datesOnce       sync.Once
+	dates           *dateFormats // format.go
+}
+
+// text is message id's compiled text in the language, or as go-i18n
+// falls back, in the default one; nil when it is not a plain template.
+func (l *Localizer) text(id string) *compiled {
+	if t := l.texts[id]; t != nil {
+		return t
+	}
+	return l.fallback[id]
 }
 
 // Lang returns the BCP 47 tag of the chosen language, for <html lang>.
@@ -234,11 +245,7 @@ func (l *Localizer) localize(id string, count any, kv []any) string {
 	// go-i18n falls back, in the default one. It gives what go-i18n's
 	// template gives, without a template run and a language match per call.
 	if count == nil {
-		t := l.texts[id]
-		if t == nil {
-			t = l.fallback[id]
-		}
-		if t != nil {
+		if t := l.text(id); t != nil {
 			if s, ok := t.render(kv); ok {
 				return s
 			}
