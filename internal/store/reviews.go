@@ -119,12 +119,6 @@ func (s *Store) CloseReview(ctx context.Context, id int64, at time.Time, by int6
 	return dbErr(err, "close review %d", id)
 }
 
-// MarkReminded records that review id's reminder went out.
-func (s *Store) MarkReminded(ctx context.Context, id int64, at time.Time) error {
-	_, err := s.db.Exec(ctx, `UPDATE reviews SET reminded_at = $2 WHERE id = $1`, id, at)
-	return dbErr(err, "mark review %d reminded", id)
-}
-
 // ClaimDueReviews returns, their rows locked for this transaction and
 // skipping rows other transactions hold, up to limit requests whose open
 // review's deadline has passed at now, earliest deadline first; requests
@@ -150,9 +144,16 @@ func (s *Store) ClaimExpiredRequests(ctx context.Context, now time.Time, statuse
 	for i, x := range statuses {
 		st[i] = string(x)
 	}
-	rows, _ := s.db.Query(ctx, `SELECT id FROM requests WHERE status = ANY ($1) AND required_by <= $2
-		AND id <> ALL ($4::bigint[])
-		LIMIT $3 FOR UPDATE SKIP LOCKED`, st, now, limit, nonNil(skip))
+	// One index range per status, each stopping at limit: with the
+	// statuses in one "status = ANY" and a LIMIT, PostgreSQL picked a scan
+	// of the whole table whenever its statistics still counted many due
+	// rows (after a backlog was cleared: ~110 ms per claim, every run,
+	// with nothing due); this plan reads only the due rows (~0.1 ms).
+	rows, _ := s.db.Query(ctx, `SELECT l.id FROM unnest($1::text[]) s (status)
+		CROSS JOIN LATERAL (SELECT id FROM requests
+		                     WHERE status = s.status AND required_by <= $2 AND id <> ALL ($4::bigint[])
+		                     ORDER BY required_by LIMIT $3 FOR UPDATE SKIP LOCKED) l
+		LIMIT $3`, st, now, limit, nonNil(skip))
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "expired requests")
 }
