@@ -62,29 +62,7 @@ func TestExports_Golden(t *testing.T) {
 	_, err = f.reviews.Decide(ctx, f.hc, r.ID, service.DecisionInput{Version: r.Version, Outcome: domain.StatusApproved, Rationale: "Passed."})
 	step(err)
 	v := r.Version
-	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()})
-	step(err)
-	_, err = f.life.Task(ctx, f.officer, r.ID, v, tasking)
-	step(err)
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionDecline, domain.TransitionInput{Version: v, Reason: "Grounded."})
-	step(err)
-	other := tasking
-	other.ProviderISO3, other.Unit, other.AssetCount = "CHN", "PLA Air Force transport unit", 3
-	_, err = f.life.Task(ctx, f.officer, r.ID, v, other)
-	step(err)
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionStartExecution, domain.TransitionInput{Version: v})
-	step(err)
-	for _, rep := range []domain.ExecutionReport{
-		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
-		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
-	} {
-		_, err = f.life.Report(ctx, f.officer, r.ID, 0, rep)
-		step(err)
-	}
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionComplete, domain.TransitionInput{Version: v})
-	step(err)
-	_, err = f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "wfp road convoys", Date: f.clock.now()})
-	step(err)
+	throughLifecycle(t, f, r.ID, v)
 	a := f.approved(t, "Needs longer")
 	cur, _ := f.reqs.Get(ctx, f.requester, a.ID)
 	_, _, err = f.reqs.Extend(ctx, f.requester, a.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "")

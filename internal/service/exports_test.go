@@ -544,29 +544,7 @@ func TestExports_FullLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = f.life.RecordConsent(ctx, f.officer, r.ID, nowVersion(t, f.reqs, r.ID), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()})
-	step(err)
-	_, err = f.life.Task(ctx, f.officer, r.ID, v, tasking)
-	step(err)
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionDecline, domain.TransitionInput{Version: v, Reason: "Grounded."})
-	step(err)
-	other := tasking
-	other.ProviderISO3, other.Unit, other.AssetCount = "CHN", "PLA Air Force transport unit", 3
-	_, err = f.life.Task(ctx, f.officer, r.ID, v, other)
-	step(err)
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionStartExecution, domain.TransitionInput{Version: v})
-	step(err)
-	for _, rep := range []domain.ExecutionReport{
-		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
-		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
-	} {
-		_, err = f.life.Report(ctx, f.officer, r.ID, 0, rep)
-		step(err)
-	}
-	_, err = f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionComplete, domain.TransitionInput{Version: v})
-	step(err)
-	_, err = f.life.HandOver(ctx, f.officer, r.ID, v, domain.Handover{Organization: "wfp road convoys", Date: f.clock.now()})
-	step(err)
+	throughLifecycle(t, f, r.ID, v)
 	cur, _ := f.reqs.Get(ctx, f.requester, r.ID)
 	ext, _, err := f.reqs.Extend(ctx, f.requester, r.ID, 0, cur.Request.EndDate.AddDate(0, 0, 10), "")
 	if domain.ErrorCode(err) == domain.CodeConflict {
@@ -692,4 +670,41 @@ func TestExports_ReadOnlyDatabase(t *testing.T) {
 	_, _, err := service.NewRequests(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil))).
 		Create(t.Context(), f.requester, f.op.Code, domain.Request{Title: "During the switch-over"}, "")
 	wantCode(t, err, domain.CodeUnavailable, "")
+}
+
+// throughLifecycle takes approved request id (at version v) through what
+// an export reports after approval: consent, a tasking declined and
+// another taken, execution with two reports, completion and hand-over.
+func throughLifecycle(t *testing.T, f *lifeFixture, id int64, v int) {
+	t.Helper()
+	ctx := t.Context()
+	step := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.life.RecordConsent(ctx, f.officer, id, nowVersion(t, f.reqs, id), domain.Consent{Status: "consented", Authority: "NDRRMA", Date: f.clock.now()})
+	step(err)
+	_, err = f.life.Task(ctx, f.officer, id, v, tasking)
+	step(err)
+	_, err = f.reqs.Transition(ctx, f.officer, id, domain.ActionDecline, domain.TransitionInput{Version: v, Reason: "Grounded."})
+	step(err)
+	other := tasking
+	other.ProviderISO3, other.Unit, other.AssetCount = "CHN", "PLA Air Force transport unit", 3
+	_, err = f.life.Task(ctx, f.officer, id, v, other)
+	step(err)
+	_, err = f.reqs.Transition(ctx, f.officer, id, domain.ActionStartExecution, domain.TransitionInput{Version: v})
+	step(err)
+	for _, rep := range []domain.ExecutionReport{
+		{Date: f.clock.now(), Sorties: 6, FlightHours: 9.5, Tonnes: 12, Passengers: 3},
+		{Date: f.clock.now(), Sorties: 4, FlightHours: 6, Tonnes: 8.25, Medevacs: 2, PeopleReached: 4000},
+	} {
+		_, err = f.life.Report(ctx, f.officer, id, 0, rep)
+		step(err)
+	}
+	_, err = f.reqs.Transition(ctx, f.officer, id, domain.ActionComplete, domain.TransitionInput{Version: v})
+	step(err)
+	_, err = f.life.HandOver(ctx, f.officer, id, v, domain.Handover{Organization: "wfp road convoys", Date: f.clock.now()})
+	step(err)
 }
