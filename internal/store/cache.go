@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,6 +66,8 @@ type Cache struct {
 	pending  sync.Map // *pgx.Conn → kindSet written in its open transaction
 
 	hits, misses, forgets *prometheus.CounterVec
+	// the counters of each kind, resolved once (a lookup per read costs)
+	hit, miss, forgot [numKinds]prometheus.Counter
 }
 
 // MaxStale is the longest an entry may be used after a change committed
@@ -134,6 +137,9 @@ func NewCache(log *slog.Logger) *Cache {
 		Help: "Reads the in-process cache sent to the database (absent, stale or cache off), by kind."}, []string{"kind"})
 	c.forgets = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cmcoord_cache_forgets_total",
 		Help: "Entries forgotten because a committed change named them, by kind."}, []string{"kind"})
+	for k, name := range kindNames {
+		c.hit[k], c.miss[k], c.forgot[k] = c.hits.WithLabelValues(name), c.misses.WithLabelValues(name), c.forgets.WithLabelValues(name)
+	}
 	return c
 }
 
@@ -166,11 +172,11 @@ func (c *Cache) get(k int, key string) (any, bool) {
 		e, ok := kc.entries[key]
 		kc.mu.Unlock()
 		if ok {
-			c.hits.WithLabelValues(kindNames[k]).Inc()
+			c.hit[k].Inc()
 			return e.v, true
 		}
 	}
-	c.misses.WithLabelValues(kindNames[k]).Inc()
+	c.miss[k].Inc()
 	return nil, false
 }
 
@@ -204,7 +210,7 @@ func (c *Cache) forgetKey(k int, key string) {
 	kc.gen++
 	delete(kc.entries, key)
 	kc.mu.Unlock()
-	c.forgets.WithLabelValues(kindNames[k]).Inc()
+	c.forgot[k].Inc()
 }
 
 // forgetKinds forgets every entry of the kinds in ks.
@@ -218,7 +224,7 @@ func (c *Cache) forgetKinds(ks kindSet) {
 		kc.gen++
 		clear(kc.entries)
 		kc.mu.Unlock()
-		c.forgets.WithLabelValues(kindNames[k]).Inc()
+		c.forgot[k].Inc()
 	}
 }
 
@@ -464,6 +470,16 @@ type cachedUser struct {
 	user        domain.User
 	memberships []domain.Membership
 	hasFactor   bool
+}
+
+// copies returns cu's parts for one caller: its own memberships and role
+// sets, so that nothing a caller does reaches the shared copy.
+func (cu cachedUser) copies() (domain.User, []domain.Membership, bool) {
+	ms := slices.Clone(cu.memberships)
+	for i := range ms {
+		ms[i].Roles = slices.Clone(ms[i].Roles)
+	}
+	return cu.user, ms, cu.hasFactor
 }
 
 // sessionSeen is a recorded browser session's last sighting.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -225,15 +226,14 @@ func (s *Store) GetOperationByCode(ctx context.Context, code string) (domain.Ope
 
 // ListOperations returns every operation by code.
 //
-// With a cache, the list costs no round trip until an operation changes
-// (callers must not modify it).
+// With a cache, the list costs no round trip until an operation changes.
 func (s *Store) ListOperations(ctx context.Context) ([]domain.Operation, error) {
 	const key = "\x00all" // no operation's code
 	c := s.cached()
 	var g uint64
 	if c != nil {
 		if e, ok := c.get(kindOp, key); ok {
-			return e.([]domain.Operation), nil
+			return slices.Clone(e.([]domain.Operation)), nil
 		}
 		g = c.gen(kindOp)
 	}

@@ -133,8 +133,8 @@ func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []do
 	var g uint64
 	if c != nil {
 		if e, ok := c.get(kindUser, key); ok {
-			cu := e.(cachedUser)
-			return cu.user, cu.memberships, cu.hasFactor, nil
+			u, ms, has := e.(cachedUser).copies()
+			return u, ms, has, nil
 		}
 		g = c.gen(kindUser)
 	}
@@ -142,7 +142,10 @@ func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []do
 	w := queueUserWithFactor(b, id)
 	err := s.db.SendBatch(ctx, b).Close()
 	if err == nil && c != nil {
-		c.put(kindUser, g, key, cachedUser{user: w.user, memberships: w.memberships, hasFactor: w.hasFactor}, 0)
+		cu := cachedUser{user: w.user, memberships: w.memberships, hasFactor: w.hasFactor}
+		c.put(kindUser, g, key, cu, 0)
+		u, ms, has := cu.copies() // the cached copy stays the cache's
+		return u, ms, has, nil
 	}
 	return w.user, w.memberships, w.hasFactor, dbErr(err, "get user %d with factor", id)
 }

@@ -106,7 +106,9 @@ func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting)
 			seen.lastSeen = v.Now
 		}
 		c.put(kindSeen, gs, key, seen, 0)
-		c.put(kindUser, gu, strconv.FormatInt(id, 10), cachedUser{user: u, memberships: ms, hasFactor: has}, 0)
+		cu := cachedUser{user: u, memberships: ms, hasFactor: has}
+		c.put(kindUser, gu, strconv.FormatInt(id, 10), cu, 0)
+		u, ms, has = cu.copies() // the cached copy stays the cache's
 	}
 	return u, ms, has, dbErr(err, "get user %d of a session", id)
 }
