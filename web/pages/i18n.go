@@ -17,3 +17,17 @@ func N(ctx context.Context, id string, count int) string { return components.N(c
 func joinNames(ctx context.Context, names []string) string {
 	return strings.Join(names, T(ctx, "list.separator"))
 }
+
+// requestColumnNames are the request table's column names; each row
+// repeats them as data-label, for the stacked layout of narrow screens.
+type requestColumnNames struct {
+	Reference, Title, Status, Priority, Organization, RequiredBy, Updated string
+}
+
+// requestColumns translates the column names once per table, not once
+// per row.
+func requestColumns(ctx context.Context) requestColumnNames {
+	return requestColumnNames{Reference: T(ctx, "request.reference"), Title: T(ctx, "request.title"),
+		Status: T(ctx, "request.status"), Priority: T(ctx, "request.priority"), Organization: T(ctx, "request.organization"),
+		RequiredBy: T(ctx, "request.required_by"), Updated: T(ctx, "request.updated")}
+}
