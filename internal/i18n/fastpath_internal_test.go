@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,6 +97,13 @@ func TestLocalizerSharedPerLanguage(t *testing.T) {
 		if a != b || a.Lang() != "fr" {
 			t.Errorf("%q: %p %s and %p %s", prefs, a, a.Lang(), b, b.Lang())
 		}
+	}
+	long := "fr;q=0.9, " + strings.Repeat("x-private-tag, ", 40)
+	if l := c.Localizer(long); l.Lang() != "fr" {
+		t.Errorf("a long header gave %s", l.Lang())
+	}
+	if _, ok := c.matched.Load(long); ok {
+		t.Error("a header longer than maxMatchedKey was remembered")
 	}
 	c.nmatched.Store(maxMatched) // full: still answers, remembers no more
 	if l := c.Localizer("ar-EG"); l.Lang() != "ar" {

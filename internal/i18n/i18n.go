@@ -55,8 +55,13 @@ type Catalog struct {
 	nmatched atomic.Int64
 }
 
-// maxMatched is how many preference lists a Catalog remembers.
-const maxMatched = 4096
+// maxMatched is how many preference lists a Catalog remembers, and
+// maxMatchedKey the longest it remembers (an Accept-Language header of a
+// real browser is well under it).
+const (
+	maxMatched    = 4096
+	maxMatchedKey = 256
+)
 
 // OnMissing sets fn to be called whenever a message ID is missing from the
 // default catalogue. The server logs it; tests fail on it.
@@ -161,7 +166,9 @@ func (c *Catalog) Localizer(prefs ...string) *Localizer {
 		return l.(*Localizer)
 	}
 	l := c.locs[c.match(prefs)]
-	if c.nmatched.Load() < maxMatched {
+	// Remembered only while few and short: the lists come from request
+	// headers, so neither their number nor their size may grow memory.
+	if c.nmatched.Load() < maxMatched && len(key) <= maxMatchedKey {
 		if _, known := c.matched.LoadOrStore(key, l); !known {
 			c.nmatched.Add(1)
 		}

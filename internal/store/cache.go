@@ -63,6 +63,7 @@ type Cache struct {
 	kinds [numKinds]cacheKind
 
 	sqlKinds sync.Map // SQL text → kindSet it writes
+	nsql     atomic.Int64
 	pending  sync.Map // *pgx.Conn → kindSet written in its open transaction
 
 	hits, misses, forgets *prometheus.CounterVec
@@ -416,16 +417,23 @@ func (c *Cache) writes(sql string) kindSet {
 		return v.(kindSet)
 	}
 	var ks kindSet
-	if strings.Contains(sql, ownWrite) {
-		c.sqlKinds.Store(sql, ks)
-		return ks
+	if !strings.Contains(sql, ownWrite) {
+		for _, m := range writeRE.FindAllStringSubmatch(sql, -1) {
+			ks |= cachedTables[strings.ToLower(m[1])]
+		}
 	}
-	for _, m := range writeRE.FindAllStringSubmatch(sql, -1) {
-		ks |= cachedTables[strings.ToLower(m[1])]
+	// The statements are the program's own texts (values travel as
+	// parameters), a bounded set; the bound holds even if one did not.
+	if c.nsql.Load() < maxStatements {
+		if _, known := c.sqlKinds.LoadOrStore(sql, ks); !known {
+			c.nsql.Add(1)
+		}
 	}
-	c.sqlKinds.Store(sql, ks) // the statements are the program's constants
 	return ks
 }
+
+// maxStatements bounds how many statement texts writes remembers.
+const maxStatements = 10_000
 
 // mark notes that conn's open transaction wrote kinds ks.
 func (c *Cache) mark(conn *pgx.Conn, ks kindSet) {
