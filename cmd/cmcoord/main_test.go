@@ -22,34 +22,17 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/syncbuf"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	"github.com/cmcoord/cmcoord/migrations"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func noEnv(string) string { return "" }
 
 // runCmd runs the binary's run in-process and returns its stdout.
 func runCmd(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	var out, errOut syncBuffer
+	var out, errOut syncbuf.Buffer
 	err := run(t.Context(), env{args: args, getenv: noEnv, stdin: strings.NewReader(""), stdout: &out, stderr: &errOut})
 	if err != nil {
 		t.Logf("stderr: %s", errOut.String())
@@ -62,7 +45,7 @@ type testServer struct {
 	URL string // base URL, http://127.0.0.1:port
 	DB  string // its database, for setting up data through the services
 	// Out is what the server printed on its standard output.
-	Out *syncBuffer
+	Out *syncbuf.Buffer
 }
 
 // startServer runs `cmcoord serve` in-process on a random port against a
@@ -81,8 +64,8 @@ func startServerOn(t *testing.T, dbURL string, args ...string) testServer {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var logs syncBuffer
-	out := new(syncBuffer)
+	var logs syncbuf.Buffer
+	out := new(syncbuf.Buffer)
 	go func() {
 		done <- run(ctx, env{
 			args:   append([]string{"serve", "-addr", "127.0.0.1:0", "-database-url", dbURL, "-log-format", "json"}, args...),
@@ -253,7 +236,7 @@ func TestRunAdminAndToken(t *testing.T) {
 	t.Parallel()
 	url := testdb.URL(t)
 	run1 := func(stdin string, args ...string) (string, error) {
-		var out, errOut syncBuffer
+		var out, errOut syncbuf.Buffer
 		err := run(t.Context(), env{args: args, getenv: noEnv, stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut})
 		return out.String(), err
 	}
@@ -370,7 +353,7 @@ func TestDevBanner(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var out, logs syncBuffer
+	var out, logs syncbuf.Buffer
 	go func() {
 		done <- run(ctx, env{
 			args:   []string{"dev", "-addr", "127.0.0.1:0", "-data-dir", t.TempDir()},
@@ -527,12 +510,12 @@ func TestServeWaitsForTheDatabase(t *testing.T) {
 	defer cancel()
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	go func() {
 		done <- run(ctx, env{
 			args: []string{"serve", "-addr", "127.0.0.1:0", "-database-url", u.String(), "-log-format", "json",
 				"-db-wait", "30s", "-db-statement-timeout", "7s", "-db-lock-timeout", "3s"},
-			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncBuffer), stderr: &logs,
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncbuf.Buffer), stderr: &logs,
 			ready: func(u string) { ready <- u },
 		})
 	}()
@@ -729,11 +712,11 @@ func TestServeStoppedWhileWaiting(t *testing.T) {
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	go func() {
 		done <- run(ctx, env{
 			args:   []string{"serve", "-addr", "127.0.0.1:0", "-database-url", "postgres://nobody@" + dead + "/none?sslmode=disable", "-db-wait", "60s"},
-			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncBuffer), stderr: &logs,
+			getenv: noEnv, stdin: strings.NewReader(""), stdout: new(syncbuf.Buffer), stderr: &logs,
 		})
 	}()
 	for !strings.Contains(logs.String(), "database") { // it is waiting

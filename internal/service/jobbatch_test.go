@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/syncbuf"
 )
 
 // backlog is a set of overdue requests, by the step domain.Overdue makes
@@ -109,24 +109,6 @@ func (b backlog) check(t *testing.T, f *reviewFixture) {
 	}
 }
 
-// syncBuffer is a log destination several goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestRunDueClearsBacklogInBatches: a backlog of 450 overdue requests,
 // more than two batches, is cleared by one RunDue: each request gets the
 // one step domain.Overdue says came first (a review whose deadline came
@@ -138,7 +120,7 @@ func TestRunDueClearsBacklogInBatches(t *testing.T) {
 	f := newReviewFixture(t, 2)
 	ctx := t.Context()
 	b := newBacklog(t, f, 40, 30, 380)
-	var logged syncBuffer
+	var logged syncbuf.Buffer
 	f.reviews = service.NewReviews(store.New(f.pool), f.clock.now, slog.New(slog.NewTextHandler(&logged, nil)), nil)
 	rep, err := f.reviews.RunDue(ctx)
 	if err != nil || rep != (service.JobReport{Closed: 40, Expired: 410}) {
