@@ -7,6 +7,7 @@ GOFMT := $(dir $(GO))gofmt
 BIN := bin/cmcoord
 # Arguments for `make run`, e.g. make run ARGS="-keep-db -addr 0.0.0.0:8080".
 ARGS ?=
+FUZZTIME ?= 20s
 
 .PHONY: help build run test generate check fmt vet bench bench-load slowlink drill-failover drill-restore chaos clean
 
@@ -19,8 +20,9 @@ build: generate ## build bin/cmcoord (templ output regenerated first)
 run: build ## find or start PostgreSQL, migrate, load demo data once, serve on http://127.0.0.1:8080
 	./$(BIN) dev $(ARGS)
 
-test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL
+test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL, then FuzzEveryBody as a fuzzer for FUZZTIME
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) run ./internal/devtools/testenv -- $(GO) test -count=1 -run '^$$' -fuzz '^FuzzEveryBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./internal/api/
 
 bench: ## Go benchmarks and the load run (100k requests, 1M events; each endpoint alone, 16 keep-alive clients; BENCHFLAGS, docs/performance.md)
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -run '^$$' -bench . -benchmem ./internal/...

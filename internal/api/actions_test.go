@@ -82,7 +82,7 @@ func lowRiskAssessment() map[string]any {
 // input valid wherever the action is allowed: for a generic step what
 // its rule asks (the version, a reason where NeedsReason, a civilian
 // reference where NeedsReference), for the others stepInputs.
-func (w *actionWalk) stepFor(t *testing.T, action domain.Action, id int64, version int) stepCall {
+func (w *actionWalk) stepFor(t testing.TB, action domain.Action, id int64, version int) stepCall {
 	t.Helper()
 	rule, _ := domain.RuleFor(action)
 	c := stepCall{method: "POST", body: map[string]any{"version": version}}
@@ -127,7 +127,7 @@ func byGuard(action domain.Action, why string) bool {
 // workflow (with the guards' facts that decide what may be done there).
 type situation struct {
 	name  string
-	build func(t *testing.T) int64
+	build func(t testing.TB) int64
 }
 
 // situations returns a request in every status the workflow reaches,
@@ -135,8 +135,8 @@ type situation struct {
 // HRDDP assessment pending or done, every vote in or none, a review
 // passed or without quorum, the consent recorded or not).
 func (w *actionWalk) situations() []situation {
-	officer := func(t *testing.T) domain.Actor { return w.actorOf(t, w.officer) }
-	version := func(t *testing.T, id int64) int {
+	officer := func(t testing.TB) domain.Actor { return w.actorOf(t, w.officer) }
+	version := func(t testing.TB, id int64) int {
 		t.Helper()
 		d, err := w.reqs.Get(t.Context(), officer(t), id)
 		if err != nil {
@@ -145,14 +145,14 @@ func (w *actionWalk) situations() []situation {
 		return d.Request.Version
 	}
 	// step takes transition action on id as token through the service.
-	step := func(t *testing.T, token string, id int64, action domain.Action, reason string) {
+	step := func(t testing.TB, token string, id int64, action domain.Action, reason string) {
 		t.Helper()
 		if _, err := w.reqs.Transition(t.Context(), w.actorOf(t, token), id, action,
 			domain.TransitionInput{Version: version(t, id), Reason: reason, CivilianReference: "SRF-1"}); err != nil {
 			t.Fatalf("%s: %v", action, err)
 		}
 	}
-	must := func(t *testing.T, err error) {
+	must := func(t testing.TB, err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -160,33 +160,33 @@ func (w *actionWalk) situations() []situation {
 	}
 	// runDue moves the clock on by d, runs the deadline job, and comes
 	// back, so that what is built next is built now.
-	runDue := func(t *testing.T, d time.Duration) {
+	runDue := func(t testing.TB, d time.Duration) {
 		t.Helper()
 		w.clock.Advance(d)
 		defer w.clock.Advance(-d)
 		_, err := w.reviews.RunDue(t.Context())
 		must(t, err)
 	}
-	submitted := func(t *testing.T) int64 { return w.mustSubmitted(t, "Walked request") }
-	hrddpSubmitted := func(t *testing.T) int64 {
+	submitted := func(t testing.TB) int64 { return w.mustSubmitted(t, "Walked request") }
+	hrddpSubmitted := func(t testing.TB) int64 {
 		body := completeBody("Walked escort fuel")
 		body["checklist"].(map[string]any)["LR18"] = map[string]any{"answer": "yes", "note": "Fuel for the army's escort vehicles."}
 		r := w.mustCreate(t, w.unRequester, body)
 		w.mustAct(t, w.unRequester, r.ID, "submit", map[string]any{"version": 1})
 		return r.ID
 	}
-	assessed := func(t *testing.T) int64 {
+	assessed := func(t testing.TB) int64 {
 		id := hrddpSubmitted(t)
 		w.step(t, w.hrddp, id, "hrddp", lowRiskAssessment()).want(t, http.StatusOK)
 		return id
 	}
-	inReview := func(t *testing.T) int64 {
+	inReview := func(t testing.TB) int64 {
 		id := submitted(t)
 		_, err := w.reviews.Open(t.Context(), officer(t), id, service.OpenInput{Version: version(t, id)})
 		must(t, err)
 		return id
 	}
-	allVoted := func(t *testing.T) int64 {
+	allVoted := func(t testing.TB) int64 {
 		id := inReview(t)
 		for _, token := range []string{w.hctA, w.hctB} {
 			_, err := w.reviews.Vote(t.Context(), w.actorOf(t, token), id, service.VoteInput{Value: domain.VoteSupport})
@@ -194,13 +194,13 @@ func (w *actionWalk) situations() []situation {
 		}
 		return id
 	}
-	passed := func(t *testing.T) int64 {
+	passed := func(t testing.TB) int64 {
 		id := allVoted(t)
 		_, err := w.reviews.Close(t.Context(), officer(t), id, version(t, id))
 		must(t, err)
 		return id
 	}
-	noQuorum := func(t *testing.T) int64 {
+	noQuorum := func(t testing.TB) int64 {
 		id := submitted(t)
 		_, err := w.reviews.Open(t.Context(), officer(t), id, service.OpenInput{Version: version(t, id),
 			Deadline: w.clock.Now().Add(24 * time.Hour)})
@@ -208,39 +208,39 @@ func (w *actionWalk) situations() []situation {
 		runDue(t, 25*time.Hour)
 		return id
 	}
-	approved := func(t *testing.T) int64 {
+	approved := func(t testing.TB) int64 {
 		id := passed(t)
 		_, err := w.reviews.Decide(t.Context(), w.actorOf(t, w.hc), id, service.DecisionInput{Version: version(t, id),
 			Outcome: domain.StatusApproved, Rationale: "The HCT supports it."})
 		must(t, err)
 		return id
 	}
-	consented := func(t *testing.T) int64 {
+	consented := func(t testing.TB) int64 {
 		id := approved(t)
 		_, err := w.life.RecordConsent(t.Context(), officer(t), id, version(t, id), domain.Consent{Status: "consented", Authority: "NDRRMA",
 			Date: domain.DateOf(w.clock.Now())})
 		must(t, err)
 		return id
 	}
-	tasked := func(t *testing.T) int64 {
+	tasked := func(t testing.TB) int64 {
 		id := consented(t)
 		_, err := w.life.Task(t.Context(), officer(t), id, version(t, id), domain.Tasking{ProviderISO3: "IND", Unit: "152 HU",
 			AssetType: "Mi-17", AssetCount: 1})
 		must(t, err)
 		return id
 	}
-	executing := func(t *testing.T) int64 {
+	executing := func(t testing.TB) int64 {
 		id := tasked(t)
 		step(t, w.officer, id, domain.ActionStartExecution, "")
 		return id
 	}
-	completed := func(t *testing.T) int64 {
+	completed := func(t testing.TB) int64 {
 		id := executing(t)
 		step(t, w.officer, id, domain.ActionComplete, "")
 		return id
 	}
-	then := func(before func(*testing.T) int64, token string, action domain.Action) func(*testing.T) int64 {
-		return func(t *testing.T) int64 {
+	then := func(before func(testing.TB) int64, token string, action domain.Action) func(testing.TB) int64 {
+		return func(t testing.TB) int64 {
 			id := before(t)
 			step(t, token, id, action, "Taken by the walk.")
 			return id
@@ -253,7 +253,7 @@ func (w *actionWalk) situations() []situation {
 		{"returned", then(submitted, w.officer, domain.ActionReturn)},
 		{"redirected", then(submitted, w.officer, domain.ActionRedirect)},
 		{"withdrawn", then(submitted, w.requester, domain.ActionWithdraw)},
-		{"expired", func(t *testing.T) int64 {
+		{"expired", func(t testing.TB) int64 {
 			id := submitted(t)
 			runDue(t, 6*24*time.Hour) // past its required-by
 			return id
@@ -262,7 +262,7 @@ func (w *actionWalk) situations() []situation {
 		{"hct_review, every vote in", allVoted},
 		{"hc_decision, review passed", passed},
 		{"hc_decision, no quorum", noQuorum},
-		{"rejected", func(t *testing.T) int64 {
+		{"rejected", func(t testing.TB) int64 {
 			id := passed(t)
 			_, err := w.reviews.Decide(t.Context(), w.actorOf(t, w.hc), id, service.DecisionInput{Version: version(t, id),
 				Outcome: domain.StatusRejected, Rationale: "A civilian operator can fly it."})
@@ -275,7 +275,7 @@ func (w *actionWalk) situations() []situation {
 		{"declined_by_provider", then(tasked, w.officer, domain.ActionDecline)},
 		{"in_execution", executing},
 		{"completed", completed},
-		{"handed_over", func(t *testing.T) int64 {
+		{"handed_over", func(t testing.TB) int64 {
 			id := completed(t)
 			_, err := w.life.HandOver(t.Context(), officer(t), id, version(t, id), domain.Handover{
 				Organization: "WFP road convoys", Date: domain.DateOf(w.clock.Now())})
@@ -295,8 +295,8 @@ func (w *actionWalk) situations() []situation {
 // field or checklist item the refused submission must name ("" for the
 // complete draft).
 func (w *actionWalk) drafts() []situation {
-	draft := func(change func(body map[string]any)) func(t *testing.T) int64 {
-		return func(t *testing.T) int64 {
+	draft := func(change func(body map[string]any)) func(t testing.TB) int64 {
+		return func(t testing.TB) int64 {
 			body := completeBody("Walked draft")
 			change(body)
 			return w.mustCreate(t, w.requester, body).ID
@@ -329,7 +329,7 @@ func what(situation, caller string) string { return situation + " as " + caller 
 // the version), without one (400 request.version_missing naming the
 // field version); either leaves the request as it was. The step's body
 // carries the version (each step accepts it).
-func checkVersion(t *testing.T, w *actionWalk, c actionCaller, action domain.Action, id int64, now int, where string) {
+func checkVersion(t testing.TB, w *actionWalk, c actionCaller, action domain.Action, id int64, now int, where string) {
 	t.Helper()
 	rule, _ := domain.RuleFor(action)
 	sc := w.stepFor(t, action, id, now)
@@ -364,7 +364,7 @@ func checkVersion(t *testing.T, w *actionWalk, c actionCaller, action domain.Act
 // newActionWalk is the lifecycle fixture with a UN requester and a user
 // of no operation, and the callers of the walks: one holding each role
 // of the operation, and those holding none.
-func newActionWalk(t *testing.T) (*actionWalk, []actionCaller) {
+func newActionWalk(t testing.TB) (*actionWalk, []actionCaller) {
 	t.Helper()
 	w := &actionWalk{lifecycleFixture: newLifecycleFixture(t)}
 	un, err := w.dir.CreateOrganization(t.Context(), w.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA",

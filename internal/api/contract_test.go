@@ -127,7 +127,7 @@ func TestOpenAPI_Responses(t *testing.T) {
 // must be documented, the body must fit its schema exactly), and fails t
 // unless the status is status. It returns the decoded body for the next
 // steps.
-func (f *fixture) checkContract(t *testing.T, route string, rq req, status int) map[string]any {
+func (f *fixture) checkContract(t testing.TB, route string, rq req, status int) map[string]any {
 	t.Helper()
 	method, path, _ := strings.Cut(route, " ")
 	if item := f.contract.Doc.Paths.Value(path); item == nil || item.GetOperation(method) == nil {

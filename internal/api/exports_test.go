@@ -25,7 +25,7 @@ import (
 
 // withExports replaces f's server by one with the Exports service wired
 // into both faces, as serve wires it.
-func withExports(t *testing.T, f *fixture) {
+func withExports(t testing.TB, f *fixture) {
 	t.Helper()
 	catalog, err := i18n.Load()
 	if err != nil {
@@ -60,7 +60,7 @@ func withExports(t *testing.T, f *fixture) {
 
 // sibling is another instance of f's server: its own services over the
 // same database, as a second cmcoord process behind a load balancer.
-func (f *fixture) sibling(t *testing.T) *fixture {
+func (f *fixture) sibling(t testing.TB) *fixture {
 	t.Helper()
 	g := *f
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -75,7 +75,7 @@ func (f *fixture) sibling(t *testing.T) *fixture {
 }
 
 // page fetches path from the HTML face with client c (nil: anonymous).
-func (f *fixture) page(t *testing.T, c *http.Client, path string) response {
+func (f *fixture) page(t testing.TB, c *http.Client, path string) response {
 	t.Helper()
 	if c == nil {
 		c = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -85,7 +85,7 @@ func TestClientGoneIsNotAFailure(t *testing.T) {
 
 // waitingQueries is the text of the queries waiting on a lock in the
 // fixture's database.
-func waitingQueries(t *testing.T, f *fixture) string {
+func waitingQueries(t testing.TB, f *fixture) string {
 	t.Helper()
 	var q string
 	if err := f.pool.QueryRow(t.Context(), `SELECT coalesce(string_agg(query, ' | '), '') FROM pg_stat_activity

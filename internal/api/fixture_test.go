@@ -77,7 +77,7 @@ type deviceBook struct {
 	m  map[string]*totptest.Device
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	pool := testdb.New(t)
 	catalog, err := i18n.Load()
@@ -136,7 +136,7 @@ func newFixture(t *testing.T) *fixture {
 // the comment edit window (testclock.Clock).
 type clock = testclock.Clock
 
-func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
+func (f *fixture) mustActor(t testing.TB, u domain.User) domain.Actor {
 	t.Helper()
 	a, err := f.access.Actor(t.Context(), u.ID, u.SessionEpoch)
 	if err != nil {
@@ -146,7 +146,7 @@ func (f *fixture) mustActor(t *testing.T, u domain.User) domain.Actor {
 }
 
 // mustToken issues an API token for u, as POST /me/tokens would.
-func (f *fixture) mustToken(t *testing.T, u domain.User) string {
+func (f *fixture) mustToken(t testing.TB, u domain.User) string {
 	t.Helper()
 	secret, _, err := f.access.IssueTokenForEmail(t.Context(), u.Email, domain.NewToken{Name: "test", Scope: domain.TokenFull})
 	if err != nil {
@@ -155,7 +155,7 @@ func (f *fixture) mustToken(t *testing.T, u domain.User) string {
 	return secret
 }
 
-func (f *fixture) mustOrg(t *testing.T, name string, typ domain.OrgType) domain.Organization {
+func (f *fixture) mustOrg(t testing.TB, name string, typ domain.OrgType) domain.Organization {
 	t.Helper()
 	o, err := f.dir.CreateOrganization(t.Context(), f.admin, domain.Organization{Name: name, Acronym: strings.ToUpper(name[:3]), Type: typ})
 	if err != nil {
@@ -166,7 +166,7 @@ func (f *fixture) mustOrg(t *testing.T, name string, typ domain.OrgType) domain.
 
 // mustUser creates an enabled user with testPassword in the default
 // organisation.
-func (f *fixture) mustUser(t *testing.T, email string) domain.User {
+func (f *fixture) mustUser(t testing.TB, email string) domain.User {
 	t.Helper()
 	u, _, err := f.dir.CreateUser(t.Context(), f.admin, service.NewUser{
 		User:     domain.User{Email: email, Name: strings.Split(email, "@")[0], OrganizationID: f.org.ID, Language: "en"},
@@ -178,7 +178,7 @@ func (f *fixture) mustUser(t *testing.T, email string) domain.User {
 	return u
 }
 
-func (f *fixture) mustOperation(t *testing.T, code string) domain.Operation {
+func (f *fixture) mustOperation(t testing.TB, code string) domain.Operation {
 	t.Helper()
 	op, err := f.dir.CreateOperation(t.Context(), f.admin, domain.Operation{Code: code, Name: "Operation " + code,
 		CountryISO3: "NPL", Context: domain.ContextNaturalDisaster, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48})
@@ -188,7 +188,7 @@ func (f *fixture) mustOperation(t *testing.T, code string) domain.Operation {
 	return op
 }
 
-func (f *fixture) mustMember(t *testing.T, code string, u domain.User, roles ...domain.Role) {
+func (f *fixture) mustMember(t testing.TB, code string, u domain.User, roles ...domain.Role) {
 	t.Helper()
 	if err := f.dir.SetMember(t.Context(), f.admin, code, u.ID, roles); err != nil {
 		t.Fatalf("add %s to %s: %v", u.Email, code, err)
@@ -214,7 +214,7 @@ type response struct {
 
 // call sends rq to /api/v1 + rq.Path, and checks the exchange against the
 // served OpenAPI document (contractTransport).
-func (f *fixture) call(t *testing.T, rq req) response {
+func (f *fixture) call(t testing.TB, rq req) response {
 	t.Helper()
 	var body io.Reader
 	if rq.Body != nil {
@@ -254,7 +254,7 @@ func (f *fixture) call(t *testing.T, rq req) response {
 }
 
 // want fails t unless r has status; it returns r for chaining.
-func (r response) want(t *testing.T, status int) response {
+func (r response) want(t testing.TB, status int) response {
 	t.Helper()
 	if r.Status != status {
 		t.Fatalf("status = %d, want %d; body: %.600s", r.Status, status, r.Body)
@@ -263,7 +263,7 @@ func (r response) want(t *testing.T, status int) response {
 }
 
 // decode decodes r's JSON body into a T.
-func decode[T any](t *testing.T, r response) T {
+func decode[T any](t testing.TB, r response) T {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type = %q, want application/json; charset=utf-8", ct)
@@ -303,7 +303,7 @@ type apiError struct {
 
 // wantError fails t unless r is the error envelope with status, code and,
 // for each field in fields, that field's message ID.
-func (r response) wantError(t *testing.T, status int, code string, fields map[string]string) apiError {
+func (r response) wantError(t testing.TB, status int, code string, fields map[string]string) apiError {
 	t.Helper()
 	r.want(t, status)
 	e := decode[apiError](t, r)
@@ -326,7 +326,7 @@ func (r response) wantError(t *testing.T, status int, code string, fields map[st
 
 // signIn returns a browser-like client signed in as email through the web
 // sign-in form, for the session-authenticated API calls.
-func (f *fixture) signIn(t *testing.T, email string) *http.Client {
+func (f *fixture) signIn(t testing.TB, email string) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -378,7 +378,7 @@ func (f *fixture) signIn(t *testing.T, email string) *http.Client {
 
 // enrol gives u a second factor through the service; signIn then types
 // its codes.
-func (f *fixture) enrol(t *testing.T, u domain.User) *totptest.Device {
+func (f *fixture) enrol(t testing.TB, u domain.User) *totptest.Device {
 	t.Helper()
 	d, _ := totptest.Enrol(t, f.access, u.ID, f.authClock)
 	f.devices.mu.Lock()

@@ -82,7 +82,7 @@ func TestMembers_Grants(t *testing.T) {
 	}
 }
 
-func (f *fixture) rolesOf(t *testing.T, code string, userID int64) domain.RoleSet {
+func (f *fixture) rolesOf(t testing.TB, code string, userID int64) domain.RoleSet {
 	t.Helper()
 	_, ms, err := f.dir.ListMembers(t.Context(), f.admin, code)
 	if err != nil {

@@ -45,7 +45,7 @@ func withHostile(seeds []string) []string {
 // wantNoNUL fails t when v, a value the domain's checks accepted, holds
 // a NUL in any text, at any depth (fields, lists, map keys and values):
 // PostgreSQL would refuse it with a 500.
-func wantNoNUL(t *testing.T, body []byte, v any) {
+func wantNoNUL(t testing.TB, body []byte, v any) {
 	t.Helper()
 	if path, ok := nulAt(reflect.ValueOf(v), ""); ok {
 		t.Fatalf("body %q: the checks accepted a NUL at %s", body, path)

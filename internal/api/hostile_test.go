@@ -96,7 +96,7 @@ const hostileMark = "@@hostile@@"
 
 // with returns body (a decoded JSON object) as JSON text with raw at
 // path, creating the objects and lists on the way.
-func with(t *testing.T, body map[string]any, path []string, raw string) string {
+func with(t testing.TB, body map[string]any, path []string, raw string) string {
 	t.Helper()
 	var set func(cur any, path []string) any
 	set = func(cur any, path []string) any {
@@ -130,7 +130,7 @@ func with(t *testing.T, body map[string]any, path []string, raw string) string {
 
 // withRepeated returns body as JSON text with key given a second time,
 // as raw, after the first.
-func withRepeated(t *testing.T, body map[string]any, key, raw string) string {
+func withRepeated(t testing.TB, body map[string]any, key, raw string) string {
 	t.Helper()
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -146,7 +146,7 @@ func withRepeated(t *testing.T, body map[string]any, key, raw string) string {
 
 // send sends body (JSON text) as is: no contract check, the bodies are
 // meant to break it.
-func (f *fixture) send(t *testing.T, method, path, token, body string) response {
+func (f *fixture) send(t testing.TB, method, path, token, body string) response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -176,7 +176,7 @@ func (f *fixture) send(t *testing.T, method, path, token, body string) response 
 // gives), or a 4xx without the error envelope, and when a NUL sent in
 // text was stored (2xx) or refused without naming the field (a 400 or
 // 422 that does not name path). It reports whether r was a 2xx.
-func wantNoServerError(t *testing.T, what string, r response, nul bool, path string) bool {
+func wantNoServerError(t testing.TB, what string, r response, nul bool, path string) bool {
 	t.Helper()
 	if r.Status < 200 || r.Status >= 500 {
 		t.Errorf("%s: status %d, want 2xx or 4xx: %.300s", what, r.Status, r.Body)
@@ -228,28 +228,27 @@ func names(e apiError, path string) bool {
 // and the valid body they are made from. fresh, when set, makes a new
 // target after a probe was accepted (the request moved on).
 type target struct {
-	path, token string
-	body        map[string]any
-	fresh       func(t *testing.T) target
+	method, path, token string
+	body                map[string]any
+	fresh               func(t testing.TB) target
 }
 
-// TestHostileInput_NoServerError: every API route that reads a JSON body
-// (those of api.BodyTypes, checked against the router by
-// TestInputErrors_NameJSONFields), sent a valid body — a workflow step's
-// on a request where the rulebook lets a caller take it (found by the
-// walk of every state and caller, as TestActions_AdvertisedSucceed), the
-// OpenAPI example elsewhere — with each field, found by reflection down
-// nested objects, lists and the checklist, replaced by each hostile
-// value (NUL, lone surrogates, control and bidi characters, 100 000
-// characters, null, wrong kinds, huge numbers, nesting past the
-// decoder's depth) and each top-level key repeated with a NUL, answers
-// 2xx or 4xx with the error envelope, never 5xx; a NUL in text is never
-// stored, and where refused as invalid input the field is named by its
-// JSON path. Every GET route with NUL (%00) in each path parameter and
-// in each documented query parameter answers a 4xx envelope or 2xx.
-func TestHostileInput_NoServerError(t *testing.T) {
-	t.Parallel()
-	w, callers := newActionWalk(t)
+// renew replaces tg, after a probe was accepted, with a fresh target of
+// the same route.
+func (tg *target) renew(t testing.TB) {
+	method := tg.method
+	*tg = tg.fresh(t)
+	tg.method = method
+}
+
+// bodyTargets returns every API route that reads a JSON body (the keys
+// of api.BodyTypes, sorted) and where its probes are sent: a workflow
+// step on a request where the rulebook lets a caller take it (found by
+// the walk of every state and caller, as TestActions_AdvertisedSucceed),
+// the OpenAPI example elsewhere, sent by the first caller it is accepted
+// from.
+func bodyTargets(t testing.TB, w *actionWalk, callers []actionCaller, user domain.User) ([]string, map[string]*target) {
+	t.Helper()
 	types := api.BodyTypes()
 	doc := loadDoc(t)
 	documented := doc.operations()
@@ -266,7 +265,7 @@ func TestHostileInput_NoServerError(t *testing.T) {
 		c actionCaller
 	}
 	where := map[domain.Action]place{}
-	versionOf := func(t *testing.T, c actionCaller, id int64) (int, []string) {
+	versionOf := func(t testing.TB, c actionCaller, id int64) (int, []string) {
 		r := w.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d", id), Token: c.token})
 		if r.Status != http.StatusOK {
 			return 0, nil
@@ -285,8 +284,8 @@ func TestHostileInput_NoServerError(t *testing.T) {
 			}
 		}
 	}
-	var stepTarget func(t *testing.T, a domain.Action, p place, id int64) target
-	stepTarget = func(t *testing.T, a domain.Action, p place, id int64) target {
+	var stepTarget func(t testing.TB, a domain.Action, p place, id int64) target
+	stepTarget = func(t testing.TB, a domain.Action, p place, id int64) target {
 		version, actions := versionOf(t, p.c, id)
 		if !slices.Contains(actions, string(a)) { // the last probe moved it on
 			id = p.s.build(t)
@@ -294,14 +293,13 @@ func TestHostileInput_NoServerError(t *testing.T) {
 		}
 		sc := w.stepFor(t, a, id, version)
 		return target{path: sc.path, token: p.c.token, body: sc.body,
-			fresh: func(t *testing.T) target { return stepTarget(t, a, p, id) }}
+			fresh: func(t testing.TB) target { return stepTarget(t, a, p, id) }}
 	}
 
 	// The other routes' objects.
-	user := w.mustUser(t, "probed@example.org")
 	params := map[string]string{"{code}": "NPL-EQ", "{user_id}": strconv.FormatInt(user.ID, 10)}
 	ids := map[string]string{"/organizations/": strconv.FormatInt(w.org.ID, 10), "/users/": strconv.FormatInt(user.ID, 10)}
-	example := func(t *testing.T, key string) map[string]any {
+	example := func(t testing.TB, key string) map[string]any {
 		op := documented[key]
 		rb := doc.deref(t, op["requestBody"])
 		content, _ := rb["content"].(map[string]any)
@@ -321,7 +319,8 @@ func TestHostileInput_NoServerError(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	probes, ops := 0, 0
+	ops := 0
+	targets := map[string]*target{}
 	for _, key := range keys {
 		method, route, _ := strings.Cut(key, " ")
 		var tg target
@@ -336,8 +335,8 @@ func TestHostileInput_NoServerError(t *testing.T) {
 		case strings.Contains(route, "{comment_id}"):
 			// A comment of the caller's own, on a request they may comment.
 			p := where[domain.ActionComment]
-			var mk func(t *testing.T) target
-			mk = func(t *testing.T) target {
+			var mk func(t testing.TB) target
+			mk = func(t testing.TB) target {
 				sc := w.stepFor(t, domain.ActionComment, p.s.build(t), 1)
 				r := w.call(t, req{Method: sc.method, Path: sc.path, Token: p.c.token, Body: sc.body}).want(t, http.StatusCreated)
 				var c struct {
@@ -385,11 +384,48 @@ func TestHostileInput_NoServerError(t *testing.T) {
 				tg.token = w.adminToken
 			}
 		}
+		tg.method = method
+		targets[key] = &tg
+	}
+	return keys, targets
+}
+
+// TestHostileInput_NoServerError: every API route that reads a JSON body
+// (those of api.BodyTypes, checked against the router by
+// TestInputErrors_NameJSONFields), sent a valid body — a workflow step's
+// on a request where the rulebook lets a caller take it (found by the
+// walk of every state and caller, as TestActions_AdvertisedSucceed), the
+// OpenAPI example elsewhere — with each field, found by reflection down
+// nested objects, lists and the checklist, replaced by each hostile
+// value (NUL, lone surrogates, control and bidi characters, 100 000
+// characters, null, wrong kinds, huge numbers, nesting past the
+// decoder's depth) and each top-level key repeated with a NUL, answers
+// 2xx or 4xx with the error envelope, never 5xx; a NUL in text is never
+// stored, and where refused as invalid input the field is named by its
+// JSON path. Every GET route with NUL (%00) in each path parameter and
+// in each documented query parameter answers a 4xx envelope or 2xx.
+func TestHostileInput_NoServerError(t *testing.T) {
+	t.Parallel()
+	w, callers := newActionWalk(t)
+	types := api.BodyTypes()
+	doc := loadDoc(t)
+	documented := doc.operations()
+	user := w.mustUser(t, "probed@example.org")
+	params := map[string]string{"{code}": "NPL-EQ", "{user_id}": strconv.FormatInt(user.ID, 10)}
+	ids := map[string]string{"/organizations/": strconv.FormatInt(w.org.ID, 10), "/users/": strconv.FormatInt(user.ID, 10)}
+	keys, targets := bodyTargets(t, w, callers, user)
+	probes := 0
+	for _, key := range keys {
+		tg := targets[key]
+		if tg == nil {
+			continue
+		}
+		method := tg.method
 		try := func(what, body string, nul bool, path string) {
 			probes++
 			r := w.send(t, method, tg.path, tg.token, body)
 			if wantNoServerError(t, key+" "+what, r, nul, path) && tg.fresh != nil {
-				tg = tg.fresh(t)
+				tg.renew(t)
 			}
 		}
 		for _, l := range leaves(reflect.TypeOf(types[key]), nil) {

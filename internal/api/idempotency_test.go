@@ -13,7 +13,7 @@ import (
 
 // auditCount is how many entries the audit trails hold: the requests'
 // events and the directory log.
-func (f *fixture) auditCount(t *testing.T) int {
+func (f *fixture) auditCount(t testing.TB) int {
 	t.Helper()
 	var n int
 	if err := f.pool.QueryRow(t.Context(),
@@ -26,7 +26,7 @@ func (f *fixture) auditCount(t *testing.T) int {
 // loseAnswer forgets the answer kept for key, as when the process stopped
 // after the change committed and before it answered; the record is made
 // old enough that no answer is awaited from another instance.
-func (f *fixture) loseAnswer(t *testing.T, key string) (requestID int64) {
+func (f *fixture) loseAnswer(t testing.TB, key string) (requestID int64) {
 	t.Helper()
 	var id *int64
 	err := f.pool.QueryRow(t.Context(),
@@ -45,7 +45,7 @@ func (f *fixture) loseAnswer(t *testing.T, key string) (requestID int64) {
 // keyClaimedWithChange reports whether key's record names the request its
 // change concerned: it was inserted with the change's audit event, in its
 // transaction (a record stored after the answer names none).
-func (f *fixture) keyClaimedWithChange(t *testing.T, key string) bool {
+func (f *fixture) keyClaimedWithChange(t testing.TB, key string) bool {
 	t.Helper()
 	var id *int64
 	if err := f.pool.QueryRow(t.Context(), `SELECT request_id FROM idempotency_records WHERE key = $1`, key).Scan(&id); err != nil {

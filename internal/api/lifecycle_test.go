@@ -116,7 +116,7 @@ type lifecycleFixture struct {
 	hrddp string
 }
 
-func newLifecycleFixture(t *testing.T) *lifecycleFixture {
+func newLifecycleFixture(t testing.TB) *lifecycleFixture {
 	t.Helper()
 	f := &lifecycleFixture{reviewsFixture: newReviewsFixture(t)}
 	u := f.mustUser(t, "hana@example.org")
@@ -126,7 +126,7 @@ func newLifecycleFixture(t *testing.T) *lifecycleFixture {
 }
 
 // actorOf is the caller behind token, for the services.
-func (f *lifecycleFixture) actorOf(t *testing.T, token string) domain.Actor {
+func (f *lifecycleFixture) actorOf(t testing.TB, token string) domain.Actor {
 	t.Helper()
 	a, err := f.access.ActorForToken(t.Context(), token)
 	if err != nil {
@@ -138,7 +138,7 @@ func (f *lifecycleFixture) actorOf(t *testing.T, token string) domain.Actor {
 // mustApproved submits a complete request through the API and takes it
 // through the HCT review and the HC's approval with the services; it is
 // at version 1.
-func (f *lifecycleFixture) mustApproved(t *testing.T, title string) int64 {
+func (f *lifecycleFixture) mustApproved(t testing.TB, title string) int64 {
 	t.Helper()
 	ctx := t.Context()
 	id := f.mustSubmitted(t, title)
@@ -162,7 +162,7 @@ func (f *lifecycleFixture) mustApproved(t *testing.T, title string) int64 {
 
 // lifecycle is GET /requests/{id}/lifecycle as token: the decoded view
 // and the raw answer.
-func (f *lifecycleFixture) lifecycle(t *testing.T, token string, id int64) (lifecycleJSON, response) {
+func (f *lifecycleFixture) lifecycle(t testing.TB, token string, id int64) (lifecycleJSON, response) {
 	t.Helper()
 	r := f.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d/lifecycle", id), Token: token}).want(t, http.StatusOK)
 	return decode[lifecycleJSON](t, r), r
@@ -170,7 +170,7 @@ func (f *lifecycleFixture) lifecycle(t *testing.T, token string, id int64) (life
 
 // step sends body to the lifecycle route verb (consent, tasking, …) of
 // request id as token; consent and hrddp are PUT, the others POST.
-func (f *lifecycleFixture) step(t *testing.T, token string, id int64, verb string, body any) response {
+func (f *lifecycleFixture) step(t testing.TB, token string, id int64, verb string, body any) response {
 	t.Helper()
 	method := "POST"
 	if verb == "consent" || verb == "hrddp" {
@@ -180,7 +180,7 @@ func (f *lifecycleFixture) step(t *testing.T, token string, id int64, verb strin
 }
 
 // mustStep is step answered 200 with the lifecycle.
-func (f *lifecycleFixture) mustStep(t *testing.T, token string, id int64, verb string, body any) lifecycleJSON {
+func (f *lifecycleFixture) mustStep(t testing.TB, token string, id int64, verb string, body any) lifecycleJSON {
 	t.Helper()
 	return decode[lifecycleJSON](t, f.step(t, token, id, verb, body).want(t, http.StatusOK))
 }
@@ -525,7 +525,7 @@ func TestLifecycle_HRDDP(t *testing.T) {
 // it in each language of the catalogue, carries code and its text in
 // that language, on the request and on its lifecycle. It leaves every
 // user's language changed.
-func wantSystemReason(t *testing.T, f *fixture, token string, id int64, code domain.ReasonCode) {
+func wantSystemReason(t testing.TB, f *fixture, token string, id int64, code domain.ReasonCode) {
 	t.Helper()
 	catalog, err := i18n.Load()
 	if err != nil {

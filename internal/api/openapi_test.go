@@ -23,7 +23,7 @@ import (
 // what is written rather than what a typed model would accept.
 type oaDoc map[string]any
 
-func loadDoc(t *testing.T) oaDoc {
+func loadDoc(t testing.TB) oaDoc {
 	t.Helper()
 	var d oaDoc
 	if err := json.Unmarshal(api.OpenAPI(), &d); err != nil {
@@ -53,7 +53,7 @@ func (d oaDoc) resolve(ref string) (any, error) {
 }
 
 // deref returns v with a top-level $ref followed.
-func (d oaDoc) deref(t *testing.T, v any) map[string]any {
+func (d oaDoc) deref(t testing.TB, v any) map[string]any {
 	t.Helper()
 	m, _ := v.(map[string]any)
 	if ref, ok := m["$ref"].(string); ok {
@@ -170,7 +170,7 @@ func TestOpenAPI_Document(t *testing.T) {
 
 // checkOperation checks one operation: an ID, path parameters that match
 // the template, examples, and the responses.
-func checkOperation(t *testing.T, d oaDoc, name string, op map[string]any) {
+func checkOperation(t testing.TB, d oaDoc, name string, op map[string]any) {
 	if id, _ := op["operationId"].(string); id == "" {
 		t.Error("no operationId")
 	}
@@ -242,7 +242,7 @@ func checkOperation(t *testing.T, d oaDoc, name string, op map[string]any) {
 // checkExample reports whether media has an example, and fails t when it
 // has none. Whether the example fits its schema is kin-openapi's to check
 // (TestOpenAPI_Document/Valid).
-func checkExample(t *testing.T, what string, media map[string]any) bool {
+func checkExample(t testing.TB, what string, media map[string]any) bool {
 	t.Helper()
 	if _, ok := media["example"]; !ok {
 		t.Errorf("%s has no example", what)

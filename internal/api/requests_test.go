@@ -104,7 +104,7 @@ type requestsFixture struct {
 	target                                 int64 // a request some tests act on
 }
 
-func newRequestsFixture(t *testing.T) *requestsFixture {
+func newRequestsFixture(t testing.TB) *requestsFixture {
 	t.Helper()
 	f := &requestsFixture{fixture: newFixture(t)}
 	f.op = f.mustOperation(t, "NPL-EQ")
@@ -125,7 +125,7 @@ func newRequestsFixture(t *testing.T) *requestsFixture {
 }
 
 // mustUserIn creates an enabled user with testPassword in organisation orgID.
-func (f *fixture) mustUserIn(t *testing.T, email string, orgID int64) domain.User {
+func (f *fixture) mustUserIn(t testing.TB, email string, orgID int64) domain.User {
 	t.Helper()
 	u, _, err := f.dir.CreateUser(t.Context(), f.admin, service.NewUser{
 		User:     domain.User{Email: email, Name: strings.Split(email, "@")[0], OrganizationID: orgID, Language: "en"},
@@ -146,14 +146,14 @@ func completeBody(title string) map[string]any {
 }
 
 // mustCreate creates a draft through the API as token.
-func (f *requestsFixture) mustCreate(t *testing.T, token string, body map[string]any) requestJSON {
+func (f *requestsFixture) mustCreate(t testing.TB, token string, body map[string]any) requestJSON {
 	t.Helper()
 	return decode[requestJSON](t, f.call(t, req{Method: "POST", Path: "/operations/NPL-EQ/requests", Token: token, Body: body}).
 		want(t, http.StatusCreated))
 }
 
 // mustAct takes a workflow action (submit, return, …) through the API.
-func (f *requestsFixture) mustAct(t *testing.T, token string, id int64, verb string, body map[string]any) requestJSON {
+func (f *requestsFixture) mustAct(t testing.TB, token string, id int64, verb string, body map[string]any) requestJSON {
 	t.Helper()
 	return decode[requestJSON](t, f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/%s", id, verb), Token: token, Body: body}).
 		want(t, http.StatusOK))

@@ -79,7 +79,7 @@ func FuzzReviewBodies(f *testing.F) {
 }
 
 // wantClientError fails t unless err is nil or an error the envelope shows as a 4xx.
-func wantClientError(t *testing.T, a *API, r *http.Request, body []byte, err error) {
+func wantClientError(t testing.TB, a *API, r *http.Request, body []byte, err error) {
 	t.Helper()
 	if err == nil {
 		return

@@ -96,7 +96,7 @@ type reviewsFixture struct {
 	hctA, hctA2, hctB, ownHCT, hc string
 }
 
-func newReviewsFixture(t *testing.T) *reviewsFixture {
+func newReviewsFixture(t testing.TB) *reviewsFixture {
 	t.Helper()
 	f := &reviewsFixture{requestsFixture: newRequestsFixture(t)}
 	alpha := f.mustOrg(t, "Alpha Agency", domain.OrgUNAgency)
@@ -115,7 +115,7 @@ func newReviewsFixture(t *testing.T) *reviewsFixture {
 }
 
 // mustSubmitted creates and submits a complete request; it is at version 1.
-func (f *reviewsFixture) mustSubmitted(t *testing.T, title string) int64 {
+func (f *reviewsFixture) mustSubmitted(t testing.TB, title string) int64 {
 	t.Helper()
 	r := f.mustCreate(t, f.requester, completeBody(title))
 	f.mustAct(t, f.requester, r.ID, "submit", map[string]any{"version": 1})
@@ -123,7 +123,7 @@ func (f *reviewsFixture) mustSubmitted(t *testing.T, title string) int64 {
 }
 
 // mustOpen opens the review of submitted request id as the officer.
-func (f *reviewsFixture) mustOpen(t *testing.T, id int64) reviewJSON {
+func (f *reviewsFixture) mustOpen(t testing.TB, id int64) reviewJSON {
 	t.Helper()
 	return decode[reviewJSON](t, f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review", id), Token: f.officer,
 		Body: map[string]any{"version": 1}}).want(t, http.StatusCreated))
@@ -131,36 +131,36 @@ func (f *reviewsFixture) mustOpen(t *testing.T, id int64) reviewJSON {
 
 // review is GET /requests/{id}/review as token: the decoded view and the
 // raw body (to check what it does not contain).
-func (f *reviewsFixture) review(t *testing.T, token string, id int64) (reviewJSON, response) {
+func (f *reviewsFixture) review(t testing.TB, token string, id int64) (reviewJSON, response) {
 	t.Helper()
 	r := f.call(t, req{Method: "GET", Path: fmt.Sprintf("/requests/%d/review", id), Token: token}).want(t, http.StatusOK)
 	return decode[reviewJSON](t, r), r
 }
 
-func (f *reviewsFixture) vote(t *testing.T, token string, id int64, value, comment string) response {
+func (f *reviewsFixture) vote(t testing.TB, token string, id int64, value, comment string) response {
 	t.Helper()
 	return f.call(t, req{Method: "PUT", Path: fmt.Sprintf("/requests/%d/vote", id), Token: token,
 		Body: map[string]any{"value": value, "comment": comment}})
 }
 
-func (f *reviewsFixture) mustVote(t *testing.T, token string, id int64, value, comment string) voteJSON {
+func (f *reviewsFixture) mustVote(t testing.TB, token string, id int64, value, comment string) voteJSON {
 	t.Helper()
 	return decode[voteJSON](t, f.vote(t, token, id, value, comment).want(t, http.StatusOK))
 }
 
-func (f *reviewsFixture) close(t *testing.T, id int64) response {
+func (f *reviewsFixture) close(t testing.TB, id int64) response {
 	t.Helper()
 	return f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/review/close", id), Token: f.officer,
 		Body: map[string]any{"version": 1}})
 }
 
-func (f *reviewsFixture) decide(t *testing.T, id int64, body map[string]any) response {
+func (f *reviewsFixture) decide(t testing.TB, id int64, body map[string]any) response {
 	t.Helper()
 	return f.call(t, req{Method: "POST", Path: fmt.Sprintf("/requests/%d/decision", id), Token: f.hc, Body: body})
 }
 
 // wantMessage fails t unless the error's message ID is id.
-func wantMessage(t *testing.T, e apiError, id string) {
+func wantMessage(t testing.TB, e apiError, id string) {
 	t.Helper()
 	if e.Error.MessageID != id {
 		t.Errorf("message_id = %q, want %q", e.Error.MessageID, id)
@@ -168,7 +168,7 @@ func wantMessage(t *testing.T, e apiError, id string) {
 }
 
 // keys returns the top-level keys of a JSON object body.
-func keys(t *testing.T, r response) map[string]json.RawMessage {
+func keys(t testing.TB, r response) map[string]json.RawMessage {
 	t.Helper()
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -180,7 +180,7 @@ func keys(t *testing.T, r response) map[string]json.RawMessage {
 // wantSealed fails t unless the view shows the turnout and nothing of
 // the values: no votes, no tally, no history, and (unless nonVoters) no
 // list of who has not voted.
-func wantSealed(t *testing.T, who string, v reviewJSON, r response, nonVoters bool, secrets ...string) {
+func wantSealed(t testing.TB, who string, v reviewJSON, r response, nonVoters bool, secrets ...string) {
 	t.Helper()
 	m := keys(t, r)
 	for _, k := range []string{"votes", "tally", "history"} {
@@ -479,7 +479,7 @@ func TestReviews_CompetingDecisions(t *testing.T) {
 // post sends body as JSON and returns the status; it is safe to call
 // from several goroutines (it never stops the test, only reports
 // departures from the OpenAPI document).
-func (f *fixture) post(t *testing.T, token, path string, body any) (int, error) {
+func (f *fixture) post(t testing.TB, token, path string, body any) (int, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return 0, err
