@@ -115,7 +115,7 @@ func TestBrowserArabicAndEnglish(t *testing.T) {
 			if err := json.Unmarshal([]byte(js(`JSON.stringify(Object.fromEntries(
   ['hct_review', 'handed_over'].map(st => {
     const row = [...document.querySelectorAll('[data-testid="requests"] tbody tr')]
-      .find(tr => tr.querySelector('[data-testid="status"].status-' + st));
+      .find(tr => tr.querySelector('[data-testid="status"][data-status="' + st + '"]'));
     const a = row && row.querySelector('a[href^="/requests/"]');
     return [st, a ? a.getAttribute('href') : ''];
   })))`)), &found); err != nil {

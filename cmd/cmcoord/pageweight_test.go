@@ -357,9 +357,9 @@ func requestPages(doc *goquery.Document, want []string) map[string]string {
 		if !ok {
 			return
 		}
-		class := row.Find(`[data-testid="status"]`).AttrOr("class", "")
+		status := row.Find(`[data-testid="status"]`).AttrOr("data-status", "")
 		for _, st := range want {
-			if strings.Contains(" "+class+" ", " status-"+st+" ") {
+			if status == st {
 				if _, seen := out[st]; !seen {
 					out[st] = href
 				}

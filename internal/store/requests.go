@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 )
@@ -480,37 +481,52 @@ func listQuery(f domain.RequestFilter) (string, []any, error) {
 	return q, w.args, nil
 }
 
-// scanRequestPage reads the rows of listQuery(f) into a page.
+// scanRequestPage reads the rows of listQuery(f) into a page. Nullable
+// times are read as values, and the keyset column is kept raw and
+// decoded only for the last row, the one the cursor needs: a list page
+// makes no allocation per row for either.
 func scanRequestPage(rows pgx.Rows, f domain.RequestFilter) (domain.RequestPage, error) {
 	defer rows.Close()
 	var (
-		page domain.RequestPage
-		last []string
+		page                    domain.RequestPage
+		lastKey                 []byte
+		requiredBy, submittedAt pgtype.Timestamptz
+		deadline                pgtype.Timestamptz
+		endDate                 pgtype.Date
 	)
+	const keyColumn = 16
 	for rows.Next() {
-		var (
-			it                      domain.RequestSummary
-			requiredBy, submittedAt *time.Time
-			deadline, endDate       *time.Time
-			key                     []string
-		)
+		var it domain.RequestSummary
 		if err := rows.Scan(&it.ID, &it.OperationID, &it.Reference, &it.Title, &it.Status, &it.Version, &it.Priority,
 			&it.Sectors, &it.TaskCategory, &it.RequestingOrgID, &it.RequestingOrgName, &requiredBy, &submittedAt,
-			&it.UpdatedAt, &deadline, &endDate, &key); err != nil {
+			&it.UpdatedAt, &deadline, &endDate, nil); err != nil {
 			return domain.RequestPage{}, listErr(err, f)
 		}
-		it.RequiredBy, it.SubmittedAt, it.ReviewDeadline = deref(requiredBy), deref(submittedAt), deref(deadline)
-		if endDate != nil {
-			it.EndDate = domain.DateOf(*endDate)
-		}
 		if len(page.Items) == f.Limit {
-			page.NextCursor = encodeCursor(last)
+			var key []string
+			fd := rows.FieldDescriptions()[keyColumn]
+			if err := rows.Conn().TypeMap().Scan(fd.DataTypeOID, fd.Format, lastKey, &key); err != nil {
+				return domain.RequestPage{}, listErr(err, f)
+			}
+			page.NextCursor = encodeCursor(key)
 			break
 		}
+		it.RequiredBy, it.SubmittedAt, it.ReviewDeadline = tsValue(requiredBy), tsValue(submittedAt), tsValue(deadline)
+		if endDate.Valid {
+			it.EndDate = domain.DateOf(endDate.Time)
+		}
 		page.Items = append(page.Items, it)
-		last = key
+		lastKey = append(lastKey[:0], rows.RawValues()[keyColumn]...)
 	}
 	return page, listErr(rows.Err(), f)
+}
+
+// tsValue is t's time, or the zero time for NULL.
+func tsValue(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time
 }
 
 // listErr is dbErr for ListRequests: a cursor whose values the database

@@ -116,7 +116,7 @@ func TestRecordItemStates(t *testing.T) {
 	for _, it := range domain.Checklist {
 		li := testid(d, "eval-"+it.ID)
 		state := full.Evaluation.Item(it.ID).State()
-		if li.Length() != 1 || li.Find(".item-"+string(state)).Length() != 1 {
+		if li.Length() != 1 || li.Find(`.item-status[data-item="`+string(state)+`"]`).Length() != 1 {
 			t.Errorf("%s: record shows %q, want state %s", it.ID, li.Text(), state)
 		}
 		if note := full.Request.Checklist[it.ID].Note; state == domain.StateJustified && !strings.Contains(li.Text(), note) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -119,9 +120,10 @@ func (s *Server) renderErrorPage(w http.ResponseWriter, r *http.Request, status 
 // render renders c into a buffer first, so a template failure becomes a
 // clean 500 rather than half a page with status 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
-	var buf bytes.Buffer
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
 	// Each POST form gets a fresh idempotency key (components.FormKey).
-	if err := c.Render(components.WithFormKeys(r.Context(), newIdempotencyKey), &buf); err != nil {
+	if err := c.Render(components.WithFormKeys(r.Context(), newIdempotencyKey), buf); err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
 	h := w.Header()
@@ -132,6 +134,22 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// pageBuffers are the buffers pages render into: a list page is 40 KiB,
+// grown in steps and dropped after every request otherwise.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer bounds what a buffer may keep for the next page: one
+// exceptional page (a long history) is not held for ever.
+const maxPooledBuffer = 256 << 10
+
+func putPageBuffer(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	pageBuffers.Put(b)
 }
 
 // shell builds the page frame for r: navigation for the viewer, and the

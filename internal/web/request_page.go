@@ -451,10 +451,14 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 		Hash: hex.EncodeToString(e.Hash), Prev: hex.EncodeToString(e.PrevHash)}
 	ev.Action = eventSentence(ctx, e)
 	var p struct {
-		CivilianReference string          `json:"civilian_reference"`
-		Changes           []domain.Change `json:"changes"`
-		Body              string          `json:"body"`
-		Version           int             `json:"version"`
+		CivilianReference string `json:"civilian_reference"`
+		// Only the fields' names are shown: their values (any JSON, in
+		// domain.Change) are skipped, not decoded.
+		Changes []struct {
+			Field string `json:"field"`
+		} `json:"changes"`
+		Body    string `json:"body"`
+		Version int    `json:"version"`
 	}
 	// A step's reason under the step's own label (a rationale reads as a
 	// rationale), also when taken inside another event; any other

@@ -115,7 +115,7 @@ func measure(ctx context.Context, chromium, base, tmp string, logf func(string, 
 			// A request page from the list: an approved one with its
 			// lifecycle when the user sees one, else the first.
 			href, err := chromedp.Run(tctx, chromedp.Evaluate[string](`(() => {
-				const a = document.querySelector('[data-testid="requests"] tbody tr:has(.status-handed_over) a[href^="/requests/"]')
+				const a = document.querySelector('[data-testid="requests"] tbody tr:has([data-status=handed_over]) a[href^="/requests/"]')
 				  || document.querySelector('[data-testid="requests"] tbody a[href^="/requests/"]');
 				return a ? a.getAttribute('href') : '';
 			})()`))
