@@ -46,7 +46,7 @@ func TestValidatePassword(t *testing.T) {
 		{"qwertzuiopasdf", "password.predictable"},
 		{"maria.lopez@ngo.example.org", "password.personal"},
 		{"my name is maria.lopez", "password.personal"},
-		{"María López 1984!", "password.personal"}, // the whole name (case and spaces ignored)
+		{"María López 1984!", "password.personal"},          // the whole name (case and spaces ignored)
 		{"correct horse battery staple", "password.common"}, // published as an example: on every list now
 		{"correcthorsebatterystaple", "password.common"},
 		{"Tr0ub4dor&3", "field.password_short"},
