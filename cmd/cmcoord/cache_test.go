@@ -29,7 +29,7 @@ func TestTwoServersLockOut(t *testing.T) {
 	a := startServerOn(t, dbURL)
 	b := startServerOn(t, dbURL, "-no-migrate")
 	svc := services(t, dbURL)
-	admin, err := svc.access.SignIn(t.Context(), "admin@example.org", demo.Password, "127.0.0.1")
+	admin, err := svc.access.SignIn(t.Context(), "admin@example.org", demo.Password, "127.0.0.1", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func TestRunDemo(t *testing.T) {
 	// Every printed login works, and each holds its role in every operation.
 	svc := services(t, url)
 	for _, l := range demo.Logins() {
-		u, err := svc.access.SignIn(t.Context(), l.Email, l.Password, "127.0.0.1")
+		u, err := svc.access.SignIn(t.Context(), l.Email, l.Password, "127.0.0.1", "")
 		if err != nil {
 			t.Fatalf("demo login %s: %v", l.Email, err)
 		}
@@ -221,7 +221,7 @@ func TestRunDemo(t *testing.T) {
 
 func demoActor(t *testing.T, svc testServices, email string) domain.Actor {
 	t.Helper()
-	u, err := svc.access.SignIn(t.Context(), email, demo.Password, "127.0.0.1")
+	u, err := svc.access.SignIn(t.Context(), email, demo.Password, "127.0.0.1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestRunAdminAndToken(t *testing.T) {
 		t.Fatal("admin create without -email succeeded")
 	}
 	svc := services(t, url)
-	root, err := svc.access.SignIn(t.Context(), "root@example.org", "a long enough password", "127.0.0.1")
+	root, err := svc.access.SignIn(t.Context(), "root@example.org", "a long enough password", "127.0.0.1", "")
 	if err != nil {
 		t.Fatalf("sign in as the new admin: %v", err)
 	}

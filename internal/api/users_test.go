@@ -48,7 +48,7 @@ func TestUsers_Create(t *testing.T) {
 		if got.SetPasswordURL != "" {
 			t.Errorf("set_password_url = %q, want none when a password is given", got.SetPasswordURL)
 		}
-		if _, err := f.access.SignIn(t.Context(), "amina@example.org", testPassword, "192.0.2.1"); err != nil {
+		if _, err := f.access.SignIn(t.Context(), "amina@example.org", testPassword, "192.0.2.1", ""); err != nil {
 			t.Errorf("sign in with the new password: %v", err)
 		}
 	})

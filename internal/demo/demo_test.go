@@ -29,7 +29,7 @@ func TestOrganizationsAsDeclared(t *testing.T) {
 	}
 	// The administrator's password: a token would need their second
 	// factor, which the demo leaves them to set up.
-	u, err := access.SignIn(ctx, people[0].email, Password, "127.0.0.1")
+	u, err := access.SignIn(ctx, people[0].email, Password, "127.0.0.1", "")
 	if err != nil {
 		t.Fatal(err)
 	}

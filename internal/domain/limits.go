@@ -22,7 +22,8 @@ type Limit struct {
 	FailuresOnly   bool
 	ClearOnSuccess bool
 	// Scope says what the key is: "account" (an e-mail typed at sign-in),
-	// "address" (the client address), "user" (a signed-in user's ID).
+	// "address" (the client address), "device" (a browser the account
+	// signed in on), "user" (a signed-in user's ID).
 	Scope string
 }
 
@@ -41,6 +42,12 @@ var (
 		FailuresOnly: true, Scope: "address"}
 	LimitSecondFactor = Limit{Name: "second_factor", Max: 5, Window: 15 * time.Minute,
 		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
+	// LimitSignInDevice counts, instead of the account's bucket, the
+	// failed sign-ins from a browser the account fully signed in on before
+	// (a trusted device): the account's owner is not locked out of it by
+	// a stranger's failures elsewhere (SignInSlots).
+	LimitSignInDevice = Limit{Name: "sign_in.device", Max: 5, Window: 15 * time.Minute,
+		FailuresOnly: true, ClearOnSuccess: true, Scope: "device"}
 
 	LimitDrafts   = Limit{Name: "request.create", Max: 20, Window: time.Minute, Scope: "user"}
 	LimitComments = Limit{Name: "comment.create", Max: 30, Window: time.Minute, Scope: "user"}
@@ -48,8 +55,23 @@ var (
 )
 
 // Limits lists every limit, for the documentation and the tests.
-var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitPasswordCheck, LimitPasswordLink,
+var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitSignInDevice, LimitPasswordCheck, LimitPasswordLink,
 	LimitSecondFactor, LimitDrafts, LimitComments, LimitExports}
+
+// SignInSlots are the buckets a sign-in attempt at account email from
+// address reserves before its password is checked: the address's, and
+// the account's — or, when the attempt comes from a browser this account
+// signed in on before (device, its key; "" for none), that browser's own.
+// A stranger's failures fill the account's bucket and lock it, but not
+// for its owner on their own browser; a stranger holding no such browser
+// cannot reach the device buckets.
+func SignInSlots(email, address, device string) []Slot {
+	first := Slot{Limit: LimitSignInAccount, Key: email}
+	if device != "" {
+		first = Slot{Limit: LimitSignInDevice, Key: device}
+	}
+	return []Slot{first, {Limit: LimitSignInAddress, Key: address}}
+}
 
 // ActionLimits is the limit on each business action a user takes, by the
 // rulebook's action: the service reserves a slot in the action's own

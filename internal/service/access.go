@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -81,6 +82,40 @@ func (s *Access) Idempotency() *Idempotency { return s.idem }
 // answer never reveals which accounts exist.
 func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "login.failed") }
 
+// DeviceLifetime is how long a browser stays trusted after a sign-in
+// (renewed at each one).
+const DeviceLifetime = 90 * 24 * time.Hour
+
+// TrustDevice records that user userID has just fully signed in on the
+// browser that held the device token replaced ("" for none), and returns
+// the browser's new token, for a cookie of DeviceLifetime. The old token
+// is forgotten: a copied cookie stops working at the owner's next
+// sign-in.
+func (s *Access) TrustDevice(ctx context.Context, userID int64, replaced string) (string, error) {
+	token := NewSecret()
+	var old []byte
+	if replaced != "" {
+		old = secretHash(replaced)
+	}
+	now := s.now()
+	return token, s.store.TrustDevice(ctx, secretHash(token), old, userID, now.Add(DeviceLifetime), now)
+}
+
+// deviceOf returns the limit key of the trusted-device token device when
+// it is user userID's (0: an unknown account, which has no devices), or
+// "" when it is nobody's, another account's, or expired.
+func (s *Access) deviceOf(ctx context.Context, userID int64, device string) (string, error) {
+	if device == "" || userID == 0 {
+		return "", nil
+	}
+	h := secretHash(device)
+	owner, ok, err := s.store.TrustedDeviceUser(ctx, h, s.now())
+	if err != nil || !ok || owner != userID {
+		return "", err
+	}
+	return hex.EncodeToString(h[:16]), nil
+}
+
 // SignIn checks email and password from clientIP. An attempt first
 // reserves a slot in the account's and the address's sign-in limits
 // (domain.LimitSignInAccount, LimitSignInAddress), atomically and across
@@ -90,26 +125,35 @@ func errSignInFailed() error { return domain.Errorf(domain.CodeUnauthorized, "lo
 // outcome goes to the security log. A successful sign-in applies the
 // account's pending membership invitations (see
 // Directory.SetMemberByEmail).
-func (s *Access) SignIn(ctx context.Context, email, password, clientIP string) (domain.User, error) {
+//
+// device is the token of the browser's trusted-device cookie ("" for
+// none; see TrustDevice): when it is this account's, failures count in
+// that browser's own bucket instead of the account's (domain.SignInSlots),
+// so the owner is not locked out of their own browser by a stranger.
+func (s *Access) SignIn(ctx context.Context, email, password, clientIP, device string) (domain.User, error) {
 	email = domain.NormalizeEmail(email)
 	if err := domain.ValidateSignIn(email, password); err != nil {
 		return domain.User{}, err
 	}
-	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
-		domain.Slot{Limit: domain.LimitSignInAccount, Key: email}, domain.Slot{Limit: domain.LimitSignInAddress, Key: clientIP})
+	u, uerr := s.store.GetUserByEmail(ctx, email)
+	if uerr != nil && domain.ErrorCode(uerr) != domain.CodeNotFound {
+		return domain.User{}, uerr
+	}
+	deviceKey, err := s.deviceOf(ctx, u.ID, device)
+	if err != nil {
+		return domain.User{}, err
+	}
+	try, err := reserve(ctx, s.store, s.now(), "login.throttled", domain.SignInSlots(email, clientIP, deviceKey)...)
 	if err != nil {
 		if domain.ErrorCode(err) == domain.CodeRateLimited {
-			s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP)
+			s.log.WarnContext(ctx, "sign-in throttled", "client_ip", clientIP, "trusted_device", deviceKey != "")
 		}
 		return domain.User{}, err
 	}
-	u, err := s.store.GetUserByEmail(ctx, email)
 	hash := ""
 	switch {
-	case domain.ErrorCode(err) == domain.CodeNotFound:
+	case uerr != nil: // not found
 		u = domain.User{Email: email}
-	case err != nil:
-		return domain.User{}, err
 	case !u.Disabled:
 		if hash, err = s.store.PasswordHash(ctx, u.ID); err != nil {
 			return domain.User{}, err

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -59,7 +60,7 @@ func TestSignIn(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
-		u, err := f.access.SignIn(t.Context(), "  ana@wfp.ORG ", pw, "10.0.0.1")
+		u, err := f.access.SignIn(t.Context(), "  ana@wfp.ORG ", pw, "10.0.0.1", "")
 		if err != nil || u.ID != f.user.ID {
 			t.Fatalf("SignIn with a differently-cased e-mail = %v, %v", u.ID, err)
 		}
@@ -67,8 +68,8 @@ func TestSignIn(t *testing.T) {
 	t.Run("ErrSameAnswerForUnknownAndWrong", func(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
-		_, errWrong := f.access.SignIn(t.Context(), "ana@wfp.org", "wrong password!", "10.0.0.1")
-		_, errUnknown := f.access.SignIn(t.Context(), "nobody@wfp.org", pw, "10.0.0.2")
+		_, errWrong := f.access.SignIn(t.Context(), "ana@wfp.org", "wrong password!", "10.0.0.1", "")
+		_, errUnknown := f.access.SignIn(t.Context(), "nobody@wfp.org", pw, "10.0.0.2", "")
 		if errWrong == nil || errUnknown == nil || errWrong.Error() != errUnknown.Error() {
 			t.Fatalf("wrong password = %v, unknown e-mail = %v; want the same error", errWrong, errUnknown)
 		}
@@ -79,7 +80,7 @@ func TestSignIn(t *testing.T) {
 	t.Run("ErrEmptyFields", func(t *testing.T) {
 		t.Parallel()
 		f := newAccessFixture(t)
-		_, err := f.access.SignIn(t.Context(), " ", "", "10.0.0.1")
+		_, err := f.access.SignIn(t.Context(), " ", "", "10.0.0.1", "")
 		var e *domain.Error
 		if !asDomainError(err, &e) || e.Fields["email"] == "" || e.Fields["password"] == "" {
 			t.Fatalf("SignIn with empty fields = %v, want both fields flagged", err)
@@ -94,7 +95,7 @@ func TestSignIn(t *testing.T) {
 		if _, err := f.dir.UpdateUser(ctx, f.admin, u); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.1", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 			t.Fatalf("disabled user signed in: %v", err)
 		}
 		linkOnly, secret, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{
@@ -102,10 +103,10 @@ func TestSignIn(t *testing.T) {
 		if err != nil || secret == "" || linkOnly.HasPassword {
 			t.Fatalf("CreateUser without password = %+v, secret %q, %v", linkOnly, secret, err)
 		}
-		if _, err := f.access.SignIn(ctx, "bo@wfp.org", "", "10.0.0.1"); domain.ErrorCode(err) != domain.CodeInvalid {
+		if _, err := f.access.SignIn(ctx, "bo@wfp.org", "", "10.0.0.1", ""); domain.ErrorCode(err) != domain.CodeInvalid {
 			t.Fatalf("empty password: %v", err)
 		}
-		if _, err := f.access.SignIn(ctx, "bo@wfp.org", "anything at all", "10.0.0.1"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		if _, err := f.access.SignIn(ctx, "bo@wfp.org", "anything at all", "10.0.0.1", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 			t.Fatalf("user without password signed in: %v", err)
 		}
 	})
@@ -124,22 +125,22 @@ func TestSignInThrottle(t *testing.T) {
 		for i := range domain.LimitSignInAccount.Max {
 			f.clock.t = t0.Add(time.Duration(i) * time.Minute)
 			ip := "10.0.1." + string(rune('1'+i)) // a different address each time
-			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", ip); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", ip, ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 				t.Fatalf("failure %d: %v", i+1, err)
 			}
 		}
 		f.clock.t = t0.Add(5 * time.Minute)
-		_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.9.9")
+		_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.9.9", "")
 		var e *domain.Error
 		if !asDomainError(err, &e) || e.Code != domain.CodeRateLimited || e.Data["Count"] != 10 {
 			t.Fatalf("sixth attempt = %v (data %v), want rate_limited with 10 minutes to wait", err, e)
 		}
 		// Another account from the same addresses is not affected.
-		if _, err := f.access.SignIn(ctx, "admin@example.org", pw, "10.0.9.9"); err != nil {
+		if _, err := f.access.SignIn(ctx, "admin@example.org", pw, "10.0.9.9", ""); err != nil {
 			t.Fatalf("other account throttled: %v", err)
 		}
 		f.clock.t = t0.Add(15 * time.Minute) // the first failure has aged out
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.9.9"); err != nil {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.9.9", ""); err != nil {
 			t.Fatalf("after the window: %v", err)
 		}
 	})
@@ -149,14 +150,14 @@ func TestSignInThrottle(t *testing.T) {
 		ctx := t.Context()
 		for i := range domain.LimitSignInAddress.Max {
 			email := strings.Repeat("x", i+1) + "@nowhere.org"
-			if _, err := f.access.SignIn(ctx, email, "wrong password!", "10.0.0.66"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			if _, err := f.access.SignIn(ctx, email, "wrong password!", "10.0.0.66", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 				t.Fatalf("failure %d: %v", i+1, err)
 			}
 		}
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66"); domain.ErrorCode(err) != domain.CodeRateLimited {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66", ""); domain.ErrorCode(err) != domain.CodeRateLimited {
 			t.Fatalf("sixth attempt from the address = %v, want rate_limited", err)
 		}
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.67"); err != nil {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.67", ""); err != nil {
 			t.Fatalf("another address throttled: %v", err)
 		}
 	})
@@ -165,16 +166,16 @@ func TestSignInThrottle(t *testing.T) {
 		f := newAccessFixture(t)
 		ctx := t.Context()
 		for i := range domain.LimitSignInAccount.Max - 1 {
-			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", "10.0.2."+string(rune('1'+i))); err == nil {
+			if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", "10.0.2."+string(rune('1'+i)), ""); err == nil {
 				t.Fatal("wrong password accepted")
 			}
 		}
 		f.clock.t = t0.Add(time.Second)
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.3.1"); err != nil {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.3.1", ""); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.t = t0.Add(2 * time.Second)
-		if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", "10.0.3.2"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", "10.0.3.2", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 			t.Fatalf("after a success, one failure = %v, want unauthorized (not throttled)", err)
 		}
 	})
@@ -277,7 +278,7 @@ func TestPasswordLink(t *testing.T) {
 	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.9"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.access.SignIn(ctx, "bo@wfp.org", pw, "10.0.0.1"); err != nil {
+	if _, err := f.access.SignIn(ctx, "bo@wfp.org", pw, "10.0.0.1", ""); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
 	if _, err := f.access.SetPasswordWithLink(ctx, secret, pw, "10.0.0.9"); domain.ErrorCode(err) != domain.CodeNotFound {
@@ -298,5 +299,57 @@ func TestPasswordLink(t *testing.T) {
 	f.clock.t = t0.Add(service.PasswordLinkLifetime + time.Minute)
 	if _, err := f.access.PasswordLinkUser(ctx, newer, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("expired link = %v, want not_found", err)
+	}
+}
+
+// TestTrustedDeviceOutlivesLockout: a stranger who fails five times at an
+// account locks it for everyone — except its owner on a browser the
+// account signed in on before, whose failures count apart. Another
+// account's device, an expired one, or one replaced at a later sign-in
+// is no device at all.
+func TestTrustedDeviceOutlivesLockout(t *testing.T) {
+	t.Parallel()
+	f := newAccessFixture(t)
+	ctx := t.Context()
+	own, err := f.access.TrustDevice(ctx, f.user.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.access.TrustDevice(ctx, f.admin.UserID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range domain.LimitSignInAccount.Max {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", "a stranger's guess", fmt.Sprintf("192.0.2.%d", i), ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	for name, device := range map[string]string{"no device": "", "another account's device": other, "a made-up device": "00ff"} {
+		if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "198.51.100.1", device); domain.ErrorCode(err) != domain.CodeRateLimited {
+			t.Errorf("locked account, %s: %v, want rate_limited", name, err)
+		}
+	}
+	if u, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "198.51.100.1", own); err != nil || u.ID != f.user.ID {
+		t.Fatalf("locked account, its owner's device: %v", err)
+	}
+	// The next sign-in replaces the token: the old one is no device.
+	renewed, err := f.access.TrustDevice(ctx, f.user.ID, own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "198.51.100.1", own); domain.ErrorCode(err) != domain.CodeRateLimited {
+		t.Errorf("a replaced device token: %v, want rate_limited", err)
+	}
+	if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "198.51.100.1", renewed); err != nil {
+		t.Errorf("the renewed device token: %v", err)
+	}
+	// Expired: no device. (The account's lockout is over by then too, so
+	// fill it again first.)
+	f.clock.t = f.clock.t.Add(service.DeviceLifetime + time.Minute)
+	for i := range domain.LimitSignInAccount.Max {
+		_, _ = f.access.SignIn(ctx, "ana@wfp.org", "a stranger's guess", fmt.Sprintf("192.0.2.%d", 100+i), "")
+	}
+	if _, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "198.51.100.1", renewed); domain.ErrorCode(err) != domain.CodeRateLimited {
+		t.Errorf("an expired device: %v, want rate_limited", err)
 	}
 }

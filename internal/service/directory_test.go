@@ -337,7 +337,7 @@ func TestSetMemberByEmail_Invitations(t *testing.T) {
 
 	t.Run("SignInAccepts", func(t *testing.T) {
 		f.mustSet(t, "OPA", outsider, domain.RoleRequester) // held already: the grant is a union
-		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9"); err != nil {
+		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9", ""); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.roles(t, outsider); !slices.Equal(got, domain.RoleSet{domain.RoleRequester, domain.RoleViewer}) {
@@ -352,7 +352,7 @@ func TestSetMemberByEmail_Invitations(t *testing.T) {
 			t.Errorf("accepted invitation still pending: %+v", inv)
 		}
 		// A second sign-in has nothing to take.
-		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9"); err != nil {
+		if _, err := f.access.SignIn(ctx, outsider.Email, pw, "10.0.0.9", ""); err != nil {
 			t.Fatal(err)
 		}
 		if after := f.newest(t); after.Seq != e.Seq {
@@ -361,7 +361,7 @@ func TestSetMemberByEmail_Invitations(t *testing.T) {
 	})
 
 	t.Run("DisabledTakesNothing", func(t *testing.T) {
-		if _, err := f.access.SignIn(ctx, disabled.Email, pw, "10.0.0.9"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		if _, err := f.access.SignIn(ctx, disabled.Email, pw, "10.0.0.9", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 			t.Errorf("disabled sign-in: %v", err)
 		}
 		if got := f.roles(t, disabled); len(got) != 0 {
@@ -564,7 +564,7 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		}},
 		{action: domain.DirMemberInvited, target: domain.TargetOperation, do: invite, by: officer.UserID},
 		{action: domain.DirInvitationAccepted, target: domain.TargetUser, by: officer.UserID, do: func() error {
-			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1")
+			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1", "")
 			return err
 		}},
 		{action: domain.DirMemberInvited, target: domain.TargetOperation, by: officer.UserID, do: func() error {
@@ -576,11 +576,11 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 			if err := f.dir.SetMember(ctx, f.admin, "OPA", officer.UserID, domain.RoleSet{domain.RoleViewer}); err != nil {
 				return err
 			}
-			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1")
+			_, err := f.access.SignIn(ctx, "x@example.org", pw, "10.0.0.1", "")
 			return err
 		}},
 		{action: domain.DirSignInFailed, target: domain.TargetUser, anonymous: true, do: func() error {
-			if _, err := f.access.SignIn(ctx, "x@example.org", "not the password", "10.0.0.1"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+			if _, err := f.access.SignIn(ctx, "x@example.org", "not the password", "10.0.0.1", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 				t.Fatalf("wrong password: %v", err)
 			}
 			return nil
@@ -588,7 +588,7 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		// The fifth failure in a row also logs the lockout it starts.
 		{action: domain.DirLockedOut, target: domain.TargetUser, anonymous: true, entries: 5, do: func() error {
 			for range domain.LimitSignInAccount.Max - 1 {
-				if _, err := f.access.SignIn(ctx, "x@example.org", "not the password", "10.0.0.2"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+				if _, err := f.access.SignIn(ctx, "x@example.org", "not the password", "10.0.0.2", ""); domain.ErrorCode(err) != domain.CodeUnauthorized {
 					t.Fatalf("wrong password: %v", err)
 				}
 			}
@@ -602,7 +602,7 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		}},
 		{action: domain.DirSignedIn, target: domain.TargetUser, do: func() error {
 			// A sign-in is logged when its session opens.
-			u, err := f.access.SignIn(ctx, "root@example.org", pw, "10.0.0.3")
+			u, err := f.access.SignIn(ctx, "root@example.org", pw, "10.0.0.3", "")
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,9 @@ import (
 // factorKeys holds each SecondFactor fixture's key, by fixture.
 var factorKeys sync.Map
 
+// deviceTokens holds each SignInDevice fixture's trusted-device token.
+var deviceTokens sync.Map
+
 // wrongCode is a six-digit code of no step the server accepts at f's time.
 func wrongCode(t *testing.T, f *accessFixture) string {
 	secret, _ := factorKeys.Load(f)
@@ -55,21 +58,40 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 	places := map[string]place{
 		"SignInAccount": {limit: domain.LimitSignInAccount,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
-				_, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", fmt.Sprintf("10.1.%d.%d", i/200, i%200))
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", fmt.Sprintf("10.1.%d.%d", i/200, i%200), "")
 				return err
 			},
 			right: func(ctx context.Context, f *accessFixture, _ int) error {
-				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.9.9.9")
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.9.9.9", "")
+				return err
+			},
+			checked: unauthorized, logsLockout: true},
+		"SignInDevice": {limit: domain.LimitSignInDevice,
+			setup: func(t *testing.T, f *accessFixture) {
+				device, err := f.access.TrustDevice(t.Context(), f.user.ID, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				deviceTokens.Store(f, device)
+			},
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				device, _ := deviceTokens.Load(f)
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", "wrong password!", fmt.Sprintf("10.2.%d.%d", i/200, i%200), device.(string))
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				device, _ := deviceTokens.Load(f)
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.9.9.8", device.(string))
 				return err
 			},
 			checked: unauthorized, logsLockout: true},
 		"SignInAddress": {limit: domain.LimitSignInAddress,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
-				_, err := f.access.SignIn(ctx, fmt.Sprintf("nobody%d@nowhere.org", i), "wrong password!", "10.0.0.66")
+				_, err := f.access.SignIn(ctx, fmt.Sprintf("nobody%d@nowhere.org", i), "wrong password!", "10.0.0.66", "")
 				return err
 			},
 			right: func(ctx context.Context, f *accessFixture, _ int) error {
-				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66")
+				_, err := f.access.SignIn(ctx, "ana@wfp.org", pw, "10.0.0.66", "")
 				return err
 			},
 			checked: unauthorized, logsLockout: true},

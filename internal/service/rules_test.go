@@ -134,7 +134,7 @@ func newDemoWorld(t *testing.T) *demoWorld {
 	for _, l := range demo.Logins() {
 		// The demo enrols nobody: whom the rule requires a second factor
 		// of (the administrator) sets one up before their token works.
-		u, err := access.SignIn(ctx, l.Email, l.Password, "127.0.0.1")
+		u, err := access.SignIn(ctx, l.Email, l.Password, "127.0.0.1", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -51,7 +51,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	u, err := s.access.SignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), middleware.GetClientIP(r.Context()))
+	u, err := s.access.SignIn(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), middleware.GetClientIP(r.Context()),
+		cookieValue(r, deviceCookie))
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeUnauthorized, domain.CodeRateLimited:

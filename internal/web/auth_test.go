@@ -211,3 +211,57 @@ func TestOperationVisibility(t *testing.T) {
 		t.Error("a requester is offered the members page")
 	}
 }
+
+// TestTrustedBrowserOutlivesLockout: five failures from a stranger lock
+// an account; its owner still signs in on the browser they signed in on
+// before (its device cookie, HttpOnly and kept across sign-out), while a
+// fresh browser is told to wait (429 with Retry-After).
+func TestTrustedBrowserOutlivesLockout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustUser(t, "ana@example.org", 0)
+	own := f.signIn(t, "ana@example.org")
+	var device *http.Cookie
+	u, _ := url.Parse(f.srv.URL)
+	for _, c := range own.Jar.Cookies(u) {
+		if c.Name == "cmcoord_device" {
+			device = c
+		}
+	}
+	if device == nil || device.Value == "" {
+		t.Fatal("no trusted-device cookie after signing in")
+	}
+	wantRedirect(t, f.post(t, own, "/logout", nil), "/login")
+	stranger := f.client(t)
+	for range domain.LimitSignInAccount.Max {
+		wantStatus(t, f.post(t, stranger, "/login", url.Values{"email": {"ana@example.org"}, "password": {"a stranger's guess"}}), http.StatusUnauthorized)
+	}
+	fresh := f.client(t)
+	r := f.post(t, fresh, "/login", url.Values{"email": {"ana@example.org"}, "password": {testPassword}})
+	wantStatus(t, r, http.StatusTooManyRequests)
+	if r.Header.Get("Retry-After") == "" {
+		t.Error("429 without Retry-After")
+	}
+	wantRedirect(t, f.post(t, own, "/login", url.Values{"email": {"ana@example.org"}, "password": {testPassword}}), "/")
+}
+
+// TestFormTooLarge: a form body over the pages' limit is a 413 with the
+// error page saying so, signed in or not, as the API answers 413.
+func TestFormTooLarge(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustUser(t, "ana@example.org", 0)
+	big := strings.Repeat("x", 900<<10)
+	for name, c := range map[string]*http.Client{"anonymous": f.client(t), "signed in": f.signIn(t, "ana@example.org")} {
+		paths := []string{"/login"}
+		if name == "signed in" { // signed out, a signed-in page's form goes to sign in first
+			paths = append(paths, "/profile/password", "/profile/tokens")
+		}
+		for _, path := range paths {
+			r := f.post(t, c, path, url.Values{"email": {"ana@example.org"}, "password": {big}, "current_password": {big}})
+			if r.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(r.body), "too large") {
+				t.Errorf("%s, %s with 900 KB: %d, want 413 saying it is too large: %.200s", name, path, r.StatusCode, r.body)
+			}
+		}
+	}
+}

@@ -19,9 +19,27 @@ const maxFormBytes = 256 << 10
 
 // parseForm reads a posted form with a size limit. A body that cannot be
 // parsed is CodeMalformed (400), never a 500.
+// errTooLarge is a form body over maxFormBytes: the error page with 413
+// (pageStatus), as the API answers a body over its limit.
+var errTooLarge = &pageStatus{status: http.StatusRequestEntityTooLarge, err: domain.Errorf(domain.CodeMalformed, "error.too_large")}
+
+// pageStatus is an error shown with a status of its own, not the one its
+// domain code maps to.
+type pageStatus struct {
+	status int
+	err    error
+}
+
+func (e *pageStatus) Error() string { return e.err.Error() }
+func (e *pageStatus) Unwrap() error { return e.err }
+
 func parseForm(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errTooLarge // 413, as the API answers
+		}
 		return domain.Errorf(domain.CodeMalformed, "error.malformed")
 	}
 	// Bytes that are not UTF-8, and NUL, are left to the domain's checks,

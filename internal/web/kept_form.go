@@ -20,7 +20,11 @@ import (
 
 const (
 	markerCookie = "cmcoord_browser" // who last signed in here (service.MarkBrowser)
-	keptCookie   = "cmcoord_kept"    // the key of the form kept here
+	// deviceCookie is this browser's trusted-device token
+	// (service.TrustDevice): the account's failed sign-ins from here
+	// count apart from a stranger's. Kept across sign-outs.
+	deviceCookie = "cmcoord_device"
+	keptCookie   = "cmcoord_kept" // the key of the form kept here
 	// Session keys of a kept form handed back, until its page shows it.
 	sessionKeptPath = "kept_path"
 	sessionKeptBody = "kept_body"
@@ -68,7 +72,8 @@ func (s *Server) keepTyping(next http.Handler) http.Handler {
 	})
 }
 
-// afterSignIn marks this browser as userID's and, when a form was kept
+// afterSignIn marks this browser as userID's (the kept forms' marker, and
+// a trusted device for sign-in's limits) and, when a form was kept
 // here for userID, hands it to the new session and returns the page to
 // show it on ("" for none). A form kept for someone else is discarded.
 func (s *Server) afterSignIn(w http.ResponseWriter, r *http.Request, userID int64) (string, error) {
@@ -78,6 +83,11 @@ func (s *Server) afterSignIn(w http.ResponseWriter, r *http.Request, userID int6
 		return "", err
 	}
 	s.setCookie(w, markerCookie, marker, service.MarkerLifetime)
+	device, err := s.access.TrustDevice(ctx, userID, cookieValue(r, deviceCookie))
+	if err != nil {
+		return "", err
+	}
+	s.setCookie(w, deviceCookie, device, service.DeviceLifetime)
 	id := cookieValue(r, keptCookie)
 	if id == "" {
 		return "", nil

@@ -35,17 +35,18 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 
 // titleOf maps a status to the i18n key stem of its error page.
 var titleOf = map[int]string{
-	http.StatusBadRequest:          "error.malformed",
-	http.StatusUnauthorized:        "error.unauthorized",
-	http.StatusForbidden:           "error.forbidden",
-	http.StatusNotFound:            "error.not_found",
-	http.StatusMethodNotAllowed:    "error.method_not_allowed",
-	http.StatusConflict:            "error.conflict",
-	http.StatusUnprocessableEntity: "error.invalid",
-	http.StatusGatewayTimeout:      "error.timeout",
-	http.StatusTooManyRequests:     "error.rate_limited",
-	http.StatusServiceUnavailable:  "error.unavailable",
-	http.StatusInternalServerError: "error.internal",
+	http.StatusBadRequest:            "error.malformed",
+	http.StatusRequestEntityTooLarge: "error.malformed",
+	http.StatusUnauthorized:          "error.unauthorized",
+	http.StatusForbidden:             "error.forbidden",
+	http.StatusNotFound:              "error.not_found",
+	http.StatusMethodNotAllowed:      "error.method_not_allowed",
+	http.StatusConflict:              "error.conflict",
+	http.StatusUnprocessableEntity:   "error.invalid",
+	http.StatusGatewayTimeout:        "error.timeout",
+	http.StatusTooManyRequests:       "error.rate_limited",
+	http.StatusServiceUnavailable:    "error.unavailable",
+	http.StatusInternalServerError:   "error.internal",
 }
 
 // renderError shows err as a page with the status its code maps to.
@@ -56,6 +57,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		return
 	}
 	status, ok := httpface.Status(domain.ErrorCode(err))
+	if ps := (*pageStatus)(nil); errors.As(err, &ps) {
+		status, ok = ps.status, true
+	}
 	httpface.SetRetryAfter(w.Header(), err)
 	switch {
 	case httpface.TimedOut(r):

@@ -367,7 +367,7 @@ func TestProfileAuthenticatorsNeedProof(t *testing.T) {
 		return len(list)
 	}
 	passwordKept := func() bool {
-		_, err := f.access.SignIn(ctx, ana.Email, testPassword, "10.0.0.1")
+		_, err := f.access.SignIn(ctx, ana.Email, testPassword, "10.0.0.1", "")
 		return err == nil
 	}
 	var recovery []string
