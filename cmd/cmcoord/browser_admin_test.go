@@ -20,7 +20,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "correct horse battery staple", domain.Organization{Name: "OCHA"})
+	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "violet kettle harbour at dawn", domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestBrowserAdminCreatesUserAndMember(t *testing.T) {
 		}
 	}
 	b.Do(
-		signInWithCode(srv.URL, "admin@example.org", "correct horse battery staple", device),
+		signInWithCode(srv.URL, "admin@example.org", "violet kettle harbour at dawn", device),
 	)
 
 	// Create a user through the admin form.

@@ -20,7 +20,7 @@ func TestBrowserSignIn(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "correct horse battery staple", domain.Organization{Name: "OCHA"})
+	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", "violet kettle harbour at dawn", domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)
 	}

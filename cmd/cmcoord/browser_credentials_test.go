@@ -22,7 +22,7 @@ func TestBrowserCredentialsEndTogether(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	const pw, next = "correct horse battery staple", "a fresh and long passphrase"
+	const pw, next = "violet kettle harbour at dawn", "a fresh and long passphrase"
 	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)

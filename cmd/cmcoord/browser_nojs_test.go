@@ -22,7 +22,7 @@ import (
 )
 
 // fieldReadyPassword is every fieldReady user's password.
-const fieldReadyPassword = "correct horse battery staple"
+const fieldReadyPassword = "violet kettle harbour at dawn"
 
 // fieldReady sets up what the field-ready browser tests share: the
 // operation NPL-EQ with a requester (WFP), an officer and two HCT members

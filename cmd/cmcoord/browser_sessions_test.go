@@ -77,7 +77,7 @@ func TestBrowserSessions(t *testing.T) {
 	srv := startServer(t)
 	svc := services(t, srv.DB)
 	ctx := t.Context()
-	const pw = "correct horse battery staple"
+	const pw = "violet kettle harbour at dawn"
 	admin, err := svc.directory.CreateAdmin(ctx, "admin@example.org", "Ada Admin", pw, domain.Organization{Name: "OCHA"})
 	if err != nil {
 		t.Fatal(err)

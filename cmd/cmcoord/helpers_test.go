@@ -60,7 +60,7 @@ func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
 }
 
 // browserPassword is the password of every user the browser tests make.
-const browserPassword = "correct horse battery staple"
+const browserPassword = "violet kettle harbour at dawn"
 
 // Organisations of the South Sudan test operation, for ssdOperation's
 // members.

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 }
 
 // testPassword is every fixture user's password.
-const testPassword = "correct horse battery staple"
+const testPassword = "violet kettle harbour at dawn"
 
 // fixture is the whole server, built as production builds it, over real
 // services on a private database, with an admin (and the admin's API

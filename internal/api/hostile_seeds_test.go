@@ -15,6 +15,9 @@ import (
 var hostileStrings = []string{
 	`"\u0000"`, `"a note\u0000with a NUL"`, `"\ud800"`, `"\u202eexe.txt"`, `"\u0001\u001b[2J\u007f\t"`,
 	`"` + strings.Repeat("x", 100_000) + `"`, `"   "`, `""`,
+	// Long enough to pass a length check and reach the next one (a
+	// password's): white space alone, or around one character.
+	`"` + strings.Repeat(" ", 12) + `"`, `"x` + strings.Repeat(" ", 11) + `"`, `"` + strings.Repeat(` `, 12) + `"`,
 }
 
 // withHostile returns seeds with, after each, the seed with each of its

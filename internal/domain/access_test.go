@@ -193,3 +193,47 @@ func TestValidateOrganization(t *testing.T) {
 		t.Fatalf("ValidateOrganization = %v, want name, acronym and type flagged", err)
 	}
 }
+
+// TestAddressBucket walks every limit counted by client address: two
+// addresses of one IPv6 /64 share a bucket (one subscriber can draw any
+// number of them), as an IPv4 address written two ways does; other
+// networks and other IPv4 hosts do not. Limits of other scopes keep
+// their key as given.
+func TestAddressBucket(t *testing.T) {
+	t.Parallel()
+	same := [][2]string{
+		{"2001:db8:1:2::1", "2001:db8:1:2::40"},
+		{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff"},
+		{"2001:DB8:1:2::1", "2001:db8:1:2::1"},
+		{"fe80::1%eth0", "fe80::2"},
+		{"192.0.2.7", "::ffff:192.0.2.7"},
+	}
+	different := [][2]string{
+		{"2001:db8:1:2::1", "2001:db8:1:3::1"},
+		{"192.0.2.7", "192.0.2.8"},
+		{"not an address", "192.0.2.7"},
+	}
+	scoped := 0
+	for _, l := range domain.Limits {
+		if l.Scope != "address" {
+			if got := (domain.Slot{Limit: l, Key: "2001:db8:1:2::1"}).Bucket(); got != l.Name+":2001:db8:1:2::1" {
+				t.Errorf("%s (scope %s): bucket %q, want the key as given", l.Name, l.Scope, got)
+			}
+			continue
+		}
+		scoped++
+		for _, p := range same {
+			if a, b := (domain.Slot{Limit: l, Key: p[0]}).Bucket(), (domain.Slot{Limit: l, Key: p[1]}).Bucket(); a != b {
+				t.Errorf("%s: %s and %s count apart (%q, %q)", l.Name, p[0], p[1], a, b)
+			}
+		}
+		for _, p := range different {
+			if a, b := (domain.Slot{Limit: l, Key: p[0]}).Bucket(), (domain.Slot{Limit: l, Key: p[1]}).Bucket(); a == b {
+				t.Errorf("%s: %s and %s count together (%q)", l.Name, p[0], p[1], a)
+			}
+		}
+	}
+	if scoped < 2 {
+		t.Errorf("%d limits by address, want sign-in's and the set-password link's", scoped)
+	}
+}

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -65,8 +66,31 @@ type Slot struct {
 	Key   string
 }
 
-// Bucket is the slot's stored key.
-func (s Slot) Bucket() string { return s.Limit.Name + ":" + s.Key }
+// Bucket is the slot's stored key. A client address counts by network
+// (AddressBucket): an IPv6 client holds a whole /64.
+func (s Slot) Bucket() string {
+	if s.Limit.Scope == "address" {
+		return s.Limit.Name + ":" + AddressBucket(s.Key)
+	}
+	return s.Limit.Name + ":" + s.Key
+}
+
+// AddressBucket is the part of a client address that limits count by:
+// an IPv4 address itself (also written as IPv4-mapped IPv6), and the /64
+// of an IPv6 address, the block one subscriber or one host is given
+// (RFC 6177), which it may draw any number of addresses from. Anything
+// that is not an address is counted as given.
+func AddressBucket(addr string) string {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is4() {
+		return a.String()
+	}
+	return netip.PrefixFrom(a, 64).Masked().String()
+}
 
 // Wait returns how long a new event must wait given the times of the
 // counted events in the bucket at now; zero means it may go ahead.

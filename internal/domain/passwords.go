@@ -52,9 +52,43 @@ var commonPasswords = sync.OnceValue(func() []string {
 	if err := sc.Err(); err != nil {
 		panic("domain: common password list: " + err.Error())
 	}
+	out = append(out, famousPasswords...)
 	slices.Sort(out)
 	return slices.Compact(out)
 })
+
+// famousPasswords are passwords published as examples, which every
+// cracking list now holds though the frequency corpus predates them:
+// xkcd 936's two ("correct horse battery staple", "Tr0ub4dor&3", its
+// word "troubador"), and the sample passwords of well-known guidance.
+var famousPasswords = []string{
+	"correcthorsebatterystaple", "troubador", "troubadour", "tr0ub4dor&3",
+	"passwordpassword", "letmeinplease", "iloveyouforever", "thisismypassword",
+	"mypasswordissecure", "ihatepasswords",
+}
+
+// unleet undoes the digit and symbol substitutions people make for
+// letters ("p4ssw0rd", "tr0ub4dor", "hell0") where they stand between
+// two letters, or, for a digit, between a letter and the password's
+// edge: "2024" after a word stays a number, "!" after it a "!".
+func unleet(c string) string {
+	subst := map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
+	r := []rune(c)
+	out := make([]rune, len(r))
+	copy(out, r)
+	for i, x := range r {
+		l, ok := subst[x]
+		if !ok {
+			continue
+		}
+		before, after := i > 0 && unicode.IsLetter(r[i-1]), i+1 < len(r) && unicode.IsLetter(r[i+1])
+		edge := i == 0 || i == len(r)-1
+		if before && after || unicode.IsDigit(x) && edge && (before || after) {
+			out[i] = l
+		}
+	}
+	return string(out)
+}
 
 // NormalizePassword is a password as it is hashed and checked: Unicode
 // NFKC (NIST SP 800-63B §5.1.1.2), so the same password typed on two
@@ -97,7 +131,8 @@ func compact(pw string) string {
 
 // CommonPassword reports whether pw, ignoring case and spaces, is on the
 // list, or is a listed password with only digits and symbols around it
-// ("Password2024!", "123monkey456").
+// ("Password2024!", "123monkey456"), either as typed or with digits and
+// symbols read as the letters they stand for ("P4ssw0rd!", "Tr0ub4dor&3").
 func CommonPassword(pw string) bool {
 	list := commonPasswords()
 	listed := func(w string) bool {
@@ -108,8 +143,16 @@ func CommonPassword(pw string) bool {
 	if listed(c) || listed(strings.ToLower(pw)) {
 		return true
 	}
-	core := strings.TrimFunc(c, func(r rune) bool { return !unicode.IsLetter(r) })
-	return core != c && core != "" && listed(core)
+	for _, v := range []string{c, unleet(c)} {
+		if listed(v) {
+			return true
+		}
+		core := strings.TrimFunc(v, func(r rune) bool { return !unicode.IsLetter(r) })
+		if core != v && core != "" && listed(core) {
+			return true
+		}
+	}
+	return false
 }
 
 // predictable reports whether pw is one short unit repeated
@@ -119,6 +162,9 @@ func CommonPassword(pw string) bool {
 func predictable(pw string) bool {
 	r := []rune(compact(pw))
 	n := len(r)
+	if n < 2 { // white space around one character, or nothing else
+		return true
+	}
 	for unit := 1; unit <= n/2; unit++ {
 		repeated := true
 		for i := unit; i < n && repeated; i++ {

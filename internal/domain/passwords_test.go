@@ -46,8 +46,19 @@ func TestValidatePassword(t *testing.T) {
 		{"qwertzuiopasdf", "password.predictable"},
 		{"maria.lopez@ngo.example.org", "password.personal"},
 		{"my name is maria.lopez", "password.personal"},
-		{"María López 1984!", "password.personal"}, // the whole name (case and spaces ignored)
-		{"correct horse battery staple", ""},
+		{"María López 1984!", "password.personal"},          // the whole name (case and spaces ignored)
+		{"correct horse battery staple", "password.common"}, // published as an example: on every list now
+		{"correcthorsebatterystaple", "password.common"},
+		{"Tr0ub4dor&3", "field.password_short"},
+		{"Tr0ub4dor&3!!", "password.common"}, // substitutions undone, then symbols around a listed word
+		{"Monkey!2024ab", ""},                // "!" after a word is not an "i"
+		{"P4ssw0rd2024!", "password.common"},
+		{"Sunsh1ne2024!", "password.common"},
+		{"            ", "password.predictable"}, // white space alone
+		{"x           ", "password.predictable"}, // around one character
+		{"\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0", "password.predictable"},
+		{"4 quiet herons by the lake", ""},
+		{"violet kettle 1987 harbour", ""},
 		{"hrddp_assessed", ""}, // neighbouring keys here and there are not a walk
 		{"cmcoord demo pass", ""},
 		{"خمسة عشر حرفا هنا", ""},
@@ -80,7 +91,7 @@ func TestCommonPasswordList(t *testing.T) {
 			t.Errorf("%q not found on the common password list", pw)
 		}
 	}
-	if domain.CommonPassword("correct horse battery staple") {
+	if domain.CommonPassword("violet kettle harbour at dawn") {
 		t.Error("a passphrase not on the list is reported common")
 	}
 }

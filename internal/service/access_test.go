@@ -14,7 +14,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 )
 
-const pw = "correct horse battery staple"
+const pw = "violet kettle harbour at dawn"
 
 // clock is a settable time source for the services under test.
 type clock struct{ t time.Time }

@@ -67,7 +67,7 @@ func newExportBench(b *testing.B, sizes []int) exportBench {
 			b.Fatal(err)
 		}
 	}
-	const password = "correct horse battery staple"
+	const password = "violet kettle harbour at dawn"
 	pool := testdb.New(b)
 	st := store.New(pool)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

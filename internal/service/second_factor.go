@@ -382,20 +382,20 @@ func newRecoveryCodes(ctx context.Context, st *store.Store, userID int64, now ti
 }
 
 // RegenerateRecoveryCodes replaces the actor's recovery codes, given a
-// current TOTP code (throttled as at sign-in), and returns the new ones,
-// shown this once.
+// current TOTP code or an unused recovery code (which it uses up;
+// throttled as at sign-in), and returns the new ones, shown this once.
 func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, code string) ([]string, error) {
 	if by.Anonymous() {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	if err := codeShape(code, false); err != nil {
+	if err := codeShape(code, true); err != nil {
 		return nil, err
 	}
 	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true)); err != nil {
 		return nil, err
 	}
 	var codes []string
@@ -417,34 +417,41 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 }
 
 // RemoveSecondFactor removes the actor's factor, given a current TOTP
-// code; refused (CodeConflict) while the rule requires them to have one.
-func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) error {
+// code or an unused recovery code (a lost phone). While the rule requires
+// them to have one (f.Required), removing it is replacing it: every
+// session of theirs ends, the current one too, and their next sign-in
+// sets up a new authenticator before anything else (as for any required
+// user without one); their tokens answer token.factor_required meanwhile.
+// It reports whether the sessions ended.
+func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) (signedOut bool, err error) {
 	if by.Anonymous() {
-		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+		return false, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	f, err := s.SecondFactor(ctx, by.UserID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !f.Enrolled {
-		return domain.Errorf(domain.CodeConflict, "factor.none")
+		return false, domain.Errorf(domain.CodeConflict, "factor.none")
 	}
-	if f.Required {
-		return domain.Errorf(domain.CodeConflict, "factor.required")
-	}
-	if err := codeShape(code, false); err != nil {
-		return err
+	if err := codeShape(code, true); err != nil {
+		return false, err
 	}
 	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, false)); err != nil {
-		return err
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true)); err != nil {
+		return false, err
 	}
-	return s.store.InTx(ctx, func(st *store.Store) error {
+	return f.Required, s.store.InTx(ctx, func(st *store.Store) error {
 		if err := st.DeleteFactor(ctx, by.UserID); err != nil {
 			return err
+		}
+		if f.Required {
+			if err := st.EndUserSessions(ctx, by.UserID, s.now()); err != nil {
+				return err
+			}
 		}
 		u, err := st.GetUser(ctx, by.UserID)
 		if err != nil {
@@ -453,7 +460,11 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 		if err := notifyFactorChange(ctx, st, s.notify, s.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
 			return err
 		}
-		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, nil))
+		var detail map[string]any
+		if f.Required {
+			detail = map[string]any{"replaced": true}
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, detail))
 	})
 }
 

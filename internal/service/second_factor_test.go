@@ -199,14 +199,22 @@ func TestRecoveryCodes(t *testing.T) {
 	if n := strings.Count(strings.Join(f.actions(t), " "), domain.DirRecoveryUsed); n != 2 {
 		t.Fatalf("log holds %d %s, want 2", n, domain.DirRecoveryUsed)
 	}
-	// Regenerating: a recovery code is not enough, a current code is.
+	// Regenerating takes a current code, or an unused recovery code (a
+	// lost phone), which it uses up; a used one is wrong.
 	u := f.actor(t)
-	if _, err := f.access.RegenerateRecoveryCodes(ctx, u, codes[2]); domain.ErrorCode(err) != domain.CodeInvalid {
-		t.Fatalf("regenerate with a recovery code: %v, want invalid", err)
+	if _, err := f.access.RegenerateRecoveryCodes(ctx, u, codes[0]); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("regenerate with a used recovery code: %v, want invalid", err)
+	}
+	byRecovery, err := f.access.RegenerateRecoveryCodes(ctx, u, codes[2])
+	if err != nil || len(byRecovery) != domain.RecoveryCodeCount {
+		t.Fatalf("regenerate with a recovery code: %d codes, %v", len(byRecovery), err)
 	}
 	fresh, err := f.access.RegenerateRecoveryCodes(ctx, u, totptest.CodeAt(t, secret, f.clock.t))
 	if err != nil || len(fresh) != domain.RecoveryCodeCount {
 		t.Fatalf("regenerate: %d codes, %v", len(fresh), err)
+	}
+	if err := f.access.VerifySecondFactor(ctx, f.user.ID, byRecovery[1], ""); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("a code of the replaced set: %v, want invalid", err)
 	}
 	f.clock.t = f.clock.t.Add(domain.TOTPPeriod)
 	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, codes[3], ""), domain.CodeInvalid, "factor.code_wrong")
@@ -313,11 +321,35 @@ func TestSecondFactorRequired(t *testing.T) {
 	if _, err := f.access.ActorForToken(ctx, token); err != nil {
 		t.Fatalf("token once enrolled: %v", err)
 	}
+	// Lost phone, required: the user replaces it with a recovery code —
+	// removed, every session ended, the token refused until they enrol
+	// again (as at sign-in).
 	f.clock.t = t0.Add(2 * domain.TOTPPeriod)
-	if err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); domain.ErrorCode(err) != domain.CodeConflict {
-		t.Fatalf("removing a required factor: %v, want conflict", err)
+	recovery, err := f.access.RegenerateRecoveryCodes(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t))
+	if err != nil {
+		t.Fatal(err)
 	}
-	// Lost phone: only an administrator resets it.
+	before, _ := f.dir.GetUser(ctx, f.admin, f.user.ID)
+	signedOut, err := f.access.RemoveSecondFactor(ctx, f.actor(t), recovery[0])
+	if err != nil || !signedOut {
+		t.Fatalf("replacing a required factor with a recovery code: signed out %v, %v", signedOut, err)
+	}
+	if u, _ := f.dir.GetUser(ctx, f.admin, f.user.ID); u.SessionEpoch == before.SessionEpoch {
+		t.Fatal("replacing a required factor did not end the user's sessions")
+	}
+	if _, err := f.access.ActorForToken(ctx, token); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("token after replacing: %v, want refused until enrolled again", err)
+	}
+	if sf, _ := f.access.SecondFactor(ctx, f.user.ID); sf.Enrolled || !sf.Required {
+		t.Fatalf("after replacing: %+v, want required and not enrolled", sf)
+	}
+	if page, err := f.dir.DirectoryLog(ctx, f.admin, 0, 1); err != nil || page.Items[0].Action != domain.DirFactorRemoved ||
+		!strings.Contains(string(page.Items[0].Payload), `"replaced":true`) {
+		t.Fatalf("last log entry = %+v, %v; want the factor removed, replaced", page.Items, err)
+	}
+	f.clock.t = t0.Add(4 * domain.TOTPPeriod)
+	secret, _ = f.enrolAt(t, f.user.ID)
+	// An administrator may reset it too; the user may not reset their own.
 	if err := f.dir.ResetSecondFactor(ctx, f.actor(t), f.user.ID); domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Fatalf("reset by the user: %v, want forbidden", err)
 	}
@@ -344,8 +376,8 @@ func TestSecondFactorRequired(t *testing.T) {
 	f.clock.t = t0.Add(10 * domain.TOTPPeriod)
 	secret, _ = f.enrolAt(t, f.user.ID)
 	f.clock.t = f.clock.t.Add(domain.TOTPPeriod)
-	if err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil {
-		t.Fatalf("removing a factor nobody requires: %v", err)
+	if signedOut, err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil || signedOut {
+		t.Fatalf("removing a factor nobody requires: signed out %v, %v", signedOut, err)
 	}
 	if sf, _ := f.access.SecondFactor(ctx, f.user.ID); sf.Enrolled {
 		t.Fatal("the factor is still there")

@@ -30,7 +30,7 @@ import (
 )
 
 // testPassword is every fixture user's password.
-const testPassword = "correct horse battery staple"
+const testPassword = "violet kettle harbour at dawn"
 
 // fixture is a test server over real services on a private database, with
 // an admin and helpers to build organisations, users and operations

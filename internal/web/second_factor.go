@@ -416,12 +416,15 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 	return s.renderCodes(w, r, codes, "/profile", nil)
 }
 
-// handleFactorRemove removes the user's factor, given a current code.
+// handleFactorRemove removes the user's factor, given a current code or
+// a recovery code. When their roles require one, the service has ended
+// their sessions: the browser goes to sign-in, where setting up the new
+// authenticator follows the password.
 func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
+	signedOut, err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
@@ -429,6 +432,14 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 		return s.renderProfile(w, r, status, renameField(err, "code", "remove_code"), nil)
 	default:
 		return err
+	}
+	if signedOut {
+		if err := s.sessions.Destroy(r.Context()); err != nil {
+			return err
+		}
+		s.setFlash(w, components.FlashInfo, "factor.replaced")
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return nil
 	}
 	s.setFlash(w, components.FlashSuccess, "factor.removed")
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
@@ -443,8 +454,8 @@ func (s *Server) factorPanel(r *http.Request, f *form) (pages.FactorPanel, error
 		return pages.FactorPanel{}, err
 	}
 	p := pages.FactorPanel{Enrolled: sf.Enrolled, Required: sf.Required, RecoveryLeft: sf.RecoveryLeft,
-		RegenerateCode: codeField(f, "regenerate_code", "factor.current_code"),
-		RemoveCode:     codeField(f, "remove_code", "factor.current_code")}
+		RegenerateCode: codeField(f, "regenerate_code", "factor.current_or_recovery_code"),
+		RemoveCode:     codeField(f, "remove_code", "factor.current_or_recovery_code")}
 	if sf.Enrolled {
 		p.Since = displayTime(r.Context(), sf.ConfirmedAt)
 	}

@@ -277,13 +277,13 @@ func TestProfileSecondFactor(t *testing.T) {
 		t.Fatal("the factor is still there after removing it")
 	}
 
-	// The administrator: required, so no remove form; another's reset.
+	// The administrator: required, so the form replaces it (a lost
+	// phone) rather than removes it; another's reset.
 	admin := f.signIn(t, "admin@example.org")
 	page = doc(t, f.get(t, admin, "/profile"))
-	if testid(page, "factor-remove-form").Length() != 0 || testid(page, "factor-cannot-remove").Length() != 1 {
-		t.Error("an administrator is offered to remove the factor they must have")
+	if testid(page, "factor-replace-hint").Length() != 1 || !strings.Contains(testid(page, "factor-remove").Text(), "next sign-in") {
+		t.Error("an administrator's required factor is not offered as a replacement")
 	}
-	wantStatus(t, f.post(t, admin, "/profile/factor/remove", url.Values{"remove_code": {f.device("admin@example.org").Code(t)}}), http.StatusConflict)
 	bea := f.mustUser(t, "bea@example.org", 0)
 	f.enrol(t, bea)
 	beaClient := f.signIn(t, "bea@example.org")
@@ -474,4 +474,35 @@ func TestProfileAuthenticatorsNeedProof(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLostPhoneReplacesRequiredFactor: an administrator (who must have a
+// second factor) who lost their phone replaces it from the profile with
+// a recovery code: every session of theirs ends, this one and another,
+// and their next sign-in sets up a new authenticator before anything
+// else. A used recovery code does not do it twice.
+func TestLostPhoneReplacesRequiredFactor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	c := f.signIn(t, "admin@example.org")
+	other := f.signIn(t, "admin@example.org")
+	r := f.post(t, c, "/profile/factor/recovery-codes", url.Values{"regenerate_code": {f.device("admin@example.org").Code(t)}})
+	wantStatus(t, r, http.StatusOK)
+	var codes []string
+	testid(doc(t, r), "recovery-code").Each(func(_ int, s *goquery.Selection) { codes = append(codes, s.Text()) })
+	if len(codes) != domain.RecoveryCodeCount {
+		t.Fatalf("%d recovery codes", len(codes))
+	}
+	wantRedirect(t, f.post(t, c, "/profile/factor/remove", url.Values{"remove_code": {codes[0]}}), "/login")
+	if page := doc(t, f.get(t, c, "/login")); !strings.Contains(testid(page, "flash").Text(), "Sign in again to set up your new authenticator") {
+		t.Errorf("flash after replacing: %q", testid(page, "flash").Text())
+	}
+	for name, cl := range map[string]*http.Client{"this session": c, "another session": other} {
+		if r := f.get(t, cl, "/profile"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("%s after replacing: %d %s, want signed out", name, r.StatusCode, r.Header.Get("Location"))
+		}
+	}
+	again := f.client(t)
+	wantRedirect(t, f.post(t, again, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}}), "/login/enrol")
+	wantStatus(t, f.get(t, again, "/login/enrol"), http.StatusOK)
 }
