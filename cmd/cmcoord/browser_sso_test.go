@@ -39,7 +39,8 @@ func atProvider(b *browser.Browser, t *testing.T, sel, username, password, wait 
 // provider on the admin pages; a person signs in with it through the
 // provider's own login page (a real OpenID provider, zitadel/oidc),
 // lands signed in and signs out; someone whose e-mail the provider has
-// not verified is refused with the reason on the sign-in page.
+// not verified, and someone at a domain it does not vouch for (the
+// administrator's), are refused with the reason on the sign-in page.
 func TestBrowserSSO(t *testing.T) {
 	t.Parallel()
 	// The redirect URL is the configured base URL's: serve on a known
@@ -66,7 +67,8 @@ func TestBrowserSSO(t *testing.T) {
 	}
 	op := oidcop.Start(t, srv.URL+"/login/sso/acme/callback",
 		oidcop.User{Subject: "s-ana", Username: "ana", Password: "idp pass", Email: "ana@wfp.org", EmailVerified: true, Name: "Ana Idp"},
-		oidcop.User{Subject: "s-eve", Username: "eve", Password: "idp pass", Email: "ana@wfp.org", EmailVerified: false, Name: "Eve"})
+		oidcop.User{Subject: "s-eve", Username: "eve", Password: "idp pass", Email: "ana@wfp.org", EmailVerified: false, Name: "Eve"},
+		oidcop.User{Subject: "s-admin", Username: "admin", Password: "idp pass", Email: "admin@example.org", EmailVerified: true, Name: "Not Ada"})
 
 	b := browser.New(t)
 	b.Do(
@@ -79,11 +81,13 @@ func TestBrowserSSO(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#issuer_url`), op.Issuer),
 		chromedp.SendKeys(chromedp.CSS(`#client_id`), op.ClientID),
 		chromedp.SendKeys(chromedp.CSS(`#client_secret`), op.ClientSecret),
+		chromedp.SendKeys(chromedp.CSS(`#trusted_domains`), "wfp.org"),
 		browser.ClickAndLoad(`[data-testid="sso-provider-submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sso-provider-acme"]`)),
 	)
-	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="sso-provider-acme"]`))); !strings.Contains(got, srv.URL+"/login/sso/acme/callback") {
-		t.Errorf("provider row = %q, want the redirect URL to register", got)
+	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="sso-provider-acme"]`))); !strings.Contains(got, srv.URL+"/login/sso/acme/callback") ||
+		!strings.Contains(got, "wfp.org") {
+		t.Errorf("provider row = %q, want the redirect URL to register and the trusted domain", got)
 	}
 	b.Do(browser.ClickAndLoad(`[data-testid="sso-provider-acme"] a`))
 	if got := browser.Get(b, chromedp.Value(chromedp.CSS(`#client_secret`))); got != "" {
@@ -118,6 +122,17 @@ func TestBrowserSSO(t *testing.T) {
 		t.Error("the refused person is signed in")
 	}
 	b.SaveArtifacts("sso-unverified")
+
+	// The provider vouches only for wfp.org: its word for the
+	// administrator's e-mail (example.org) signs nobody in.
+	atProvider(b, t, `[data-testid="sso-acme"]`, "admin", "idp pass", `[data-testid="error-summary"]`)
+	b.Do()
+	if got := browser.Get(b, chromedp.Text(chromedp.CSS(`[data-testid="error-summary"]`))); !strings.Contains(got, "does not vouch for e-mail addresses at this domain") {
+		t.Errorf("refusal shows %q", got)
+	}
+	if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="user-name"]').length`)); n != 0 {
+		t.Error("the administrator's e-mail at another domain signed in")
+	}
 
 	// With a second factor, the provider is the first step only: the code
 	// follows, and nothing is open before it.

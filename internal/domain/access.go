@@ -66,6 +66,10 @@ type Actor struct {
 	Email          string
 	Language       string
 	IsAdmin        bool
+	// HasPassword says the user has a password; one who signs in only by
+	// single sign-on has none until an administrator's set-password link
+	// gives them one (a token or a password change needs it).
+	HasPassword bool
 	// Roles maps operation ID to the user's roles there.
 	Roles map[int64]RoleSet
 	// Operations lists the user's operations (ID, code), sorted by code.

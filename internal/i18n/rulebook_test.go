@@ -42,6 +42,9 @@ func TestRulebookIsTranslated(t *testing.T) {
 	for _, c := range domain.SystemReasons {
 		need(c.MessageKey(), "a reason the system states")
 	}
+	for _, r := range domain.SSORefusals() {
+		need("sso.refused."+r, "why a single sign-on is refused")
+	}
 	for _, r := range domain.GenericTransitions() {
 		id := strings.ReplaceAll(r.Path, "/", "-")
 		need("action_hint."+id, "the generic form's hint")

@@ -242,7 +242,7 @@ func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, 
 // actorOf is user u with their memberships ms.
 func actorOf(u domain.User, ms []domain.Membership) domain.Actor {
 	a := domain.Actor{UserID: u.ID, OrganizationID: u.OrganizationID, Name: u.Name, Email: u.Email,
-		Language: u.Language, IsAdmin: u.IsAdmin, Roles: make(map[int64]domain.RoleSet, len(ms))}
+		Language: u.Language, IsAdmin: u.IsAdmin, HasPassword: u.HasPassword, Roles: make(map[int64]domain.RoleSet, len(ms))}
 	for _, m := range ms {
 		a.Roles[m.OperationID] = m.Roles
 		a.Operations = append(a.Operations, domain.OperationRef{ID: m.OperationID, Code: m.OperationCode, Name: m.OperationName})

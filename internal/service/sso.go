@@ -220,6 +220,9 @@ func (s *SSO) Begin(ctx context.Context, slug, redirectURL, next string) (string
 // logged in its transaction, and the sign-in itself when its session
 // opens (Access.StartSession, method "sso").
 func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPending, cb SSOCallback, address string) (domain.User, error) {
+	// A refusal has no actor, as a failed password sign-in has none:
+	// whoever came back from the provider is not known to be the
+	// account's owner. The entry's target still names the account.
 	refused := func(reason string, u domain.User, err error) (domain.User, error) {
 		if err != nil {
 			s.log.WarnContext(ctx, "sso: sign-in refused", "provider", slug, "reason", reason, "error", err)
@@ -228,6 +231,7 @@ func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPe
 			u.Email = slug // no account is known: the entry names the provider
 		}
 		e := accountEntry(domain.DirSignInFailed, u, map[string]any{"method": "sso", "provider": slug, "reason": "sso.refused." + reason})
+		e.actor = 0
 		if lerr := logAccount(ctx, s.store, s.now, address, e); lerr != nil {
 			return domain.User{}, lerr
 		}
@@ -248,8 +252,11 @@ func (s *SSO) Complete(ctx context.Context, slug, redirectURL string, pend SSOPe
 	if err != nil {
 		return refused(domain.SSORefusedProvider, domain.User{}, err)
 	}
-	if !claims.EmailVerified || claims.Email == "" {
-		return refused(domain.SSORefusedUnverified, domain.User{Email: claims.Email}, nil)
+	// Refusals decided on the claims alone come before any account is
+	// looked up, so they say nothing of which accounts exist.
+	if outcome, reason := domain.SSODecide(claims, p, nil, nil, false); outcome == domain.SSORefuse &&
+		(reason == domain.SSORefusedUnverified || reason == domain.SSORefusedDomain) {
+		return refused(reason, domain.User{Email: claims.Email}, nil)
 	}
 	var (
 		out    domain.User
@@ -303,7 +310,7 @@ func (s *SSO) account(ctx context.Context, st *store.Store, p domain.SSOProvider
 	default:
 		return domain.User{}, "", nil, err
 	}
-	outcome, reason := domain.SSODecide(c, linked, byEmail, emailLinkedHere, p.ProvisionOrgID)
+	outcome, reason := domain.SSODecide(c, p, linked, byEmail, emailLinkedHere)
 	linkedEntry := func(u domain.User) logEntry {
 		return accountEntry(domain.DirSSOLinked, u, map[string]any{"provider": p.Slug, "subject": c.Subject})
 	}

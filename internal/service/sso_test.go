@@ -21,6 +21,12 @@ var ssoPeople = []oidcop.User{
 	{Subject: "sub-mallory", Username: "mallory", Password: pw, Email: "ana@wfp.org", EmailVerified: false, Name: "Mallory"},
 	{Subject: "sub-ana2", Username: "ana2", Password: pw, Email: "ANA@wfp.org", EmailVerified: true, Name: "Ana Again"},
 	{Subject: "sub-new", Username: "new", Password: pw, Email: "new@wfp.org", EmailVerified: true, Name: "Nour New"},
+	// People at domains the provider does not vouch for (at first): the
+	// instance's administrator, a colleague of another organisation, and
+	// someone with no account.
+	{Subject: "sub-admin", Username: "admin", Password: pw, Email: "admin@example.org", EmailVerified: true, Name: "Not Ada"},
+	{Subject: "sub-boss", Username: "boss", Password: pw, Email: "boss@example.org", EmailVerified: true, Name: "Bo Boss"},
+	{Subject: "sub-outsider", Username: "outsider", Password: pw, Email: "someone@field.wfp.org", EmailVerified: true, Name: "Out Sider"},
 }
 
 type ssoFixture struct {
@@ -28,6 +34,7 @@ type ssoFixture struct {
 	sso  *service.SSO
 	op   *oidcop.OP
 	prov domain.SSOProvider
+	seen map[string]bool // the refusal reasons wantRefused saw
 }
 
 func (f *accessFixture) withSSO(t *testing.T) *ssoFixture {
@@ -35,7 +42,7 @@ func (f *accessFixture) withSSO(t *testing.T) *ssoFixture {
 	sf := &ssoFixture{accessFixture: f, op: oidcop.Start(t, ssoRedirect, ssoPeople...)}
 	sf.sso = service.NewSSO(f.st, f.dir, f.clock.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	p, err := sf.sso.CreateProvider(t.Context(), f.admin, domain.SSOProvider{Slug: "acme", Name: "Acme ID", IssuerURL: sf.op.Issuer,
-		ClientID: sf.op.ClientID, Enabled: true}, sf.op.ClientSecret)
+		ClientID: sf.op.ClientID, Enabled: true, TrustedDomains: []string{"wfp.org"}}, sf.op.ClientSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,16 +106,26 @@ func (f *ssoFixture) wantLog(t *testing.T, id int64, actions ...string) {
 	}
 }
 
-// wantRefused checks a refusal's reason and its log entry.
+// wantRefused checks a refusal's reason and its log entry: about user
+// id (0: no account), from the callback's address, by nobody — whoever
+// came back from the provider is not known to be the account's owner,
+// as after a wrong password. It records the reason in seen.
 func (f *ssoFixture) wantRefused(t *testing.T, err error, reason string, id int64) {
 	t.Helper()
 	if got := domain.SSORefusalReason(err); got != reason {
 		t.Fatalf("refusal = %v (reason %q), want reason %q", err, got, reason)
 	}
-	f.wantLog(t, id, domain.DirSignInFailed)
-	if p := payloadOf(t, f.newest(t, 1)[0]); p["reason"] != "sso.refused."+reason {
-		t.Errorf("failure payload %v, want reason %q", p, reason)
+	e := f.newest(t, 1)[0]
+	p := payloadOf(t, e)
+	if e.Action != domain.DirSignInFailed || e.Target.ID != id || e.ActorID != 0 || p["address"] != "192.0.2.7" ||
+		p["method"] != "sso" || p["provider"] != "acme" || p["reason"] != "sso.refused."+reason {
+		t.Errorf("refusal %s logged as %s on %v by %d %s; want %s on user %d by nobody", reason, e.Action, e.Target, e.ActorID, e.Payload,
+			domain.DirSignInFailed, id)
 	}
+	if f.seen == nil {
+		f.seen = map[string]bool{}
+	}
+	f.seen[reason] = true
 }
 
 // TestSSO walks a provider's life against a real OpenID provider: link
@@ -177,6 +194,57 @@ func TestSSO(t *testing.T) {
 		t.Errorf("provisioned account signs in again as %+v, %v", again, err)
 	}
 
+	// A provider vouches only for its trusted domains, whatever the
+	// account: not for the instance's administrator, a colleague at
+	// another organisation's domain, nor a subdomain of its own; and not
+	// by provisioning an account there either (it provisions now).
+	for _, username := range []string{"admin", "boss", "outsider"} {
+		_, err = f.signIn(t, username, nil)
+		f.wantRefused(t, err, domain.SSORefusedDomain, 0)
+	}
+	if _, err := f.st.GetUserByEmail(ctx, "someone@field.wfp.org"); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("an account was provisioned outside the provider's domains: %v", err)
+	}
+
+	// Trusting example.org too: an administrator's account is still
+	// never linked by single sign-on; another account there is.
+	p = f.prov
+	p.TrustedDomains = []string{"wfp.org", "Example.org"}
+	if f.prov, err = f.sso.UpdateProvider(ctx, f.admin, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.newest(t, 1)[0]; got.Action != domain.DirSSOProviderUpdated || !strings.Contains(string(got.Payload), "example.org") {
+		t.Errorf("a change of trusted domains logged as %s %s", got.Action, got.Payload)
+	}
+	_, err = f.signIn(t, "admin", nil)
+	f.wantRefused(t, err, domain.SSORefusedAdmin, f.admin.UserID)
+	boss, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: "boss@example.org", Name: "Bo",
+		OrganizationID: f.user.OrganizationID}, Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, err := f.signIn(t, "boss", nil); err != nil || u.ID != boss.ID {
+		t.Fatalf("boss links as %+v, %v", u, err)
+	}
+	// An identity linked before its account became an administrator's
+	// still signs in (the second factor follows, at the face).
+	boss.IsAdmin = true
+	if boss, err = f.dir.UpdateUser(ctx, f.admin, boss); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := f.signIn(t, "boss", nil); err != nil || u.ID != boss.ID || !u.IsAdmin {
+		t.Fatalf("a linked administrator signs in as %+v, %v", u, err)
+	}
+	// Dropping a domain refuses the identities already linked there.
+	p = f.prov
+	p.TrustedDomains = []string{"wfp.org"}
+	f.clock.t = f.clock.t.Add(time.Minute)
+	if f.prov, err = f.sso.UpdateProvider(ctx, f.admin, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.signIn(t, "boss", nil)
+	f.wantRefused(t, err, domain.SSORefusedDomain, 0)
+
 	// A disabled account is refused, linked or not.
 	ana := f.user
 	ana.Disabled = true
@@ -207,8 +275,13 @@ func TestSSO(t *testing.T) {
 		}},
 	} {
 		_, err := f.signIn(t, "new", tc.tamper)
-		if got := domain.SSORefusalReason(err); got != tc.reason {
-			t.Errorf("%s: %v, want refusal %q", tc.name, err, tc.reason)
+		f.wantRefused(t, err, tc.reason, 0)
+	}
+
+	// Every refusal was walked, each logged by nobody.
+	for _, r := range domain.SSORefusals() {
+		if !f.seen[r] {
+			t.Errorf("refusal %q not walked", r)
 		}
 	}
 }
@@ -237,19 +310,22 @@ func TestSSOProviders(t *testing.T) {
 	if strings.Contains(string(created.Payload), f.op.ClientSecret) {
 		t.Errorf("the log holds the client secret: %s", created.Payload)
 	}
+	d := []string{"wfp.org"}
 	for name, tc := range map[string]struct {
 		p      domain.SSOProvider
 		secret string
 		field  string
 	}{
-		"slug":           {domain.SSOProvider{Slug: "Not a slug!", Name: "X", IssuerURL: "https://x.example", ClientID: "c"}, "s", "slug"},
-		"plain http":     {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "http://idp.example.org", ClientID: "c"}, "s", "issuer_url"},
-		"no secret":      {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c"}, "", "client_secret"},
-		"taken slug":     {domain.SSOProvider{Slug: "acme", Name: "X", IssuerURL: "https://x.example", ClientID: "c"}, "s", "slug"},
-		"no such org":    {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c", ProvisionOrgID: 999999}, "s", "provision_org_id"},
-		"name":           {domain.SSOProvider{Slug: "x", IssuerURL: "https://x.example", ClientID: "c"}, "s", "name"},
-		"client":         {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example"}, "s", "client_id"},
-		"issuer missing": {domain.SSOProvider{Slug: "x", Name: "X", ClientID: "c"}, "s", "issuer_url"},
+		"slug":           {domain.SSOProvider{Slug: "Not a slug!", Name: "X", IssuerURL: "https://x.example", ClientID: "c", TrustedDomains: d}, "s", "slug"},
+		"plain http":     {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "http://idp.example.org", ClientID: "c", TrustedDomains: d}, "s", "issuer_url"},
+		"no secret":      {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c", TrustedDomains: d}, "", "client_secret"},
+		"taken slug":     {domain.SSOProvider{Slug: "acme", Name: "X", IssuerURL: "https://x.example", ClientID: "c", TrustedDomains: d}, "s", "slug"},
+		"no such org":    {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c", ProvisionOrgID: 999999, TrustedDomains: d}, "s", "provision_org_id"},
+		"name":           {domain.SSOProvider{Slug: "x", IssuerURL: "https://x.example", ClientID: "c", TrustedDomains: d}, "s", "name"},
+		"client":         {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", TrustedDomains: d}, "s", "client_id"},
+		"no domains":     {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c"}, "s", "trusted_domains"},
+		"bad domain":     {domain.SSOProvider{Slug: "x", Name: "X", IssuerURL: "https://x.example", ClientID: "c", TrustedDomains: []string{"*.wfp.org"}}, "s", "trusted_domains"},
+		"issuer missing": {domain.SSOProvider{Slug: "x", Name: "X", ClientID: "c", TrustedDomains: d}, "s", "issuer_url"},
 	} {
 		_, err := f.sso.CreateProvider(ctx, f.admin, tc.p, tc.secret)
 		var de *domain.Error

@@ -10,22 +10,33 @@ import (
 )
 
 const ssoProviderCols = `id, slug, name, issuer_url, client_id, enabled, coalesce(provision_org_id, 0),
-	client_secret <> '', created_at, updated_at`
+	trusted_domains, client_secret <> '', created_at, updated_at`
 
 func scanSSOProvider(row pgx.CollectableRow) (domain.SSOProvider, error) {
 	var p domain.SSOProvider
 	err := row.Scan(&p.ID, &p.Slug, &p.Name, &p.IssuerURL, &p.ClientID, &p.Enabled, &p.ProvisionOrgID,
-		&p.HasSecret, &p.CreatedAt, &p.UpdatedAt)
+		&p.TrustedDomains, &p.HasSecret, &p.CreatedAt, &p.UpdatedAt)
 	return p, err
 }
 
+// domains is a provider's trusted domains as the column takes them: never
+// NULL (a nil slice would be).
+func domains(d []string) []string {
+	if d == nil {
+		return []string{}
+	}
+	return d
+}
+
 // CreateSSOProvider inserts p with its client secret. A taken slug is
-// CodeConflict "conflict.sso_providers_slug_key".
+// CodeConflict "conflict.sso_providers_slug_key"; an enabled provider
+// with no trusted domain "conflict.sso_providers_trusted_domains_check".
 func (s *Store) CreateSSOProvider(ctx context.Context, p domain.SSOProvider, secret string, now time.Time) (domain.SSOProvider, error) {
 	rows, _ := s.db.Query(ctx,
-		`INSERT INTO sso_providers (slug, name, issuer_url, client_id, client_secret, enabled, provision_org_id, created_at, updated_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8, $8) RETURNING `+ssoProviderCols,
-		p.Slug, p.Name, p.IssuerURL, p.ClientID, secret, p.Enabled, p.ProvisionOrgID, now)
+		`INSERT INTO sso_providers (slug, name, issuer_url, client_id, client_secret, enabled, provision_org_id, trusted_domains,
+		        created_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, 0), $8, $9, $9) RETURNING `+ssoProviderCols,
+		p.Slug, p.Name, p.IssuerURL, p.ClientID, secret, p.Enabled, p.ProvisionOrgID, domains(p.TrustedDomains), now)
 	out, err := pgx.CollectExactlyOneRow(rows, scanSSOProvider)
 	return out, dbErr(err, "create sso provider")
 }
@@ -35,9 +46,9 @@ func (s *Store) UpdateSSOProvider(ctx context.Context, p domain.SSOProvider, sec
 	rows, _ := s.db.Query(ctx,
 		`UPDATE sso_providers SET slug = $2, name = $3, issuer_url = $4, client_id = $5,
 		        client_secret = coalesce(NULLIF($6, ''), client_secret), enabled = $7,
-		        provision_org_id = NULLIF($8, 0), updated_at = $9
+		        provision_org_id = NULLIF($8, 0), trusted_domains = $9, updated_at = $10
 		 WHERE id = $1 RETURNING `+ssoProviderCols,
-		p.ID, p.Slug, p.Name, p.IssuerURL, p.ClientID, secret, p.Enabled, p.ProvisionOrgID, now)
+		p.ID, p.Slug, p.Name, p.IssuerURL, p.ClientID, secret, p.Enabled, p.ProvisionOrgID, domains(p.TrustedDomains), now)
 	out, err := pgx.CollectExactlyOneRow(rows, scanSSOProvider)
 	return out, dbErr(err, "update sso provider %d", p.ID)
 }
@@ -57,7 +68,7 @@ func (s *Store) GetSSOProviderBySlug(ctx context.Context, slug string) (domain.S
 	out, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (domain.SSOProvider, error) {
 		var p domain.SSOProvider
 		err := row.Scan(&p.ID, &p.Slug, &p.Name, &p.IssuerURL, &p.ClientID, &p.Enabled, &p.ProvisionOrgID,
-			&p.HasSecret, &p.CreatedAt, &p.UpdatedAt, &secret)
+			&p.TrustedDomains, &p.HasSecret, &p.CreatedAt, &p.UpdatedAt, &secret)
 		return p, err
 	})
 	return out, secret, dbErr(err, "get sso provider %q", slug)

@@ -55,6 +55,9 @@ func (s *Server) renderProfile(w http.ResponseWriter, r *http.Request, status in
 		Email:    a.Email,
 		IsAdmin:  a.IsAdmin,
 		NewToken: newToken,
+		// From the user's row as this request loaded it: a set-password
+		// link used meanwhile shows the forms at the next page.
+		HasPassword: a.HasPassword,
 	}
 	for _, o := range orgs {
 		if o.ID == a.OrganizationID {

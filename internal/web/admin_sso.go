@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -29,7 +30,7 @@ func (s *Server) handleSSOProviderList(w http.ResponseWriter, r *http.Request) e
 	for _, p := range ps {
 		id := strconv.FormatInt(p.ID, 10)
 		v.Rows = append(v.Rows, pages.AdminSSOProviderRow{ID: id, Name: p.Name, Slug: p.Slug, Issuer: p.IssuerURL,
-			Enabled: p.Enabled, Provisions: p.ProvisionOrgID != 0, RedirectURL: s.ssoRedirectURL(p.Slug), EditURL: "/admin/sso/" + id})
+			Enabled: p.Enabled, Provisions: p.ProvisionOrgID != 0, Domains: strings.Join(p.TrustedDomains, ", "), RedirectURL: s.ssoRedirectURL(p.Slug), EditURL: "/admin/sso/" + id})
 	}
 	return s.render(w, r, http.StatusOK, pages.AdminSSOProviders(v))
 }
@@ -41,14 +42,15 @@ func ssoProviderValues(p domain.SSOProvider) url.Values {
 		org = strconv.FormatInt(p.ProvisionOrgID, 10)
 	}
 	return url.Values{"name": {p.Name}, "slug": {p.Slug}, "issuer_url": {p.IssuerURL}, "client_id": {p.ClientID},
-		"enabled": {boolValue(p.Enabled)}, "provision_org_id": {org}, "updated": {savedToken(p.UpdatedAt)}}
+		"enabled": {boolValue(p.Enabled)}, "provision_org_id": {org}, "trusted_domains": {strings.Join(p.TrustedDomains, ", ")},
+		"updated": {savedToken(p.UpdatedAt)}}
 }
 
 // ssoProviderInput reads the provider form; an unreadable organisation
 // is a field message.
 func ssoProviderInput(v url.Values) (domain.SSOProvider, string, error) {
 	p := domain.SSOProvider{Name: v.Get("name"), Slug: v.Get("slug"), IssuerURL: v.Get("issuer_url"), ClientID: v.Get("client_id"),
-		Enabled: formBool(v, "enabled"), UpdatedAt: savedAt(v)}
+		Enabled: formBool(v, "enabled"), TrustedDomains: domain.ParseTrustedDomains(v.Get("trusted_domains")), UpdatedAt: savedAt(v)}
 	fe := map[string]string{}
 	if org := v.Get("provision_org_id"); org != "" {
 		p.ProvisionOrgID = int64(formInt(v, "provision_org_id", fe))
@@ -71,7 +73,9 @@ func (s *Server) ssoProviderFormView(w http.ResponseWriter, r *http.Request, f *
 	v.Name = f.text("name", "sso.name", true, 100)
 	v.Name.Hint = i18n.T(ctx, "sso.name_hint")
 	v.Slug = f.text("slug", "sso.slug", true, 40)
-	v.Slug.Hint = i18n.T(ctx, "sso.slug_hint", "RedirectURL", s.ssoRedirectURL("{slug}"))
+	// The placeholder is shown as typed, not path-escaped as a real
+	// short name would be.
+	v.Slug.Hint = i18n.T(ctx, "sso.slug_hint", "RedirectURL", s.baseURL+"/login/sso/"+i18n.T(ctx, "sso.slug_placeholder")+"/callback")
 	v.Issuer = f.text("issuer_url", "sso.issuer_url", true, 500)
 	v.Issuer.Type = "url"
 	v.Issuer.Hint = i18n.T(ctx, "sso.issuer_url_hint")
@@ -83,6 +87,9 @@ func (s *Server) ssoProviderFormView(w http.ResponseWriter, r *http.Request, f *
 	if id != 0 {
 		v.Secret.Hint = i18n.T(ctx, "sso.client_secret_keep")
 	}
+	v.Domains = f.text("trusted_domains", "sso.trusted_domains", true, 2000)
+	v.Domains.Hint = i18n.T(ctx, "sso.trusted_domains_hint")
+	v.Domains.Autocomplete = "off"
 	v.Enabled = f.check("enabled", "sso.enabled")
 	opts := organizationOptions(ctx, orgs)
 	opts[0].Label = i18n.T(ctx, "sso.provision_never")

@@ -125,8 +125,12 @@ type ProfileView struct {
 	Email        string
 	Organization string
 	IsAdmin      bool
-	Memberships  []ProfileMembership
-	Language     components.Field
+	// HasPassword is false for a user who signs in only by single
+	// sign-on: the page then says so instead of offering a password
+	// change, and says a token needs a password instead of its form.
+	HasPassword bool
+	Memberships []ProfileMembership
+	Language    components.Field
 	// CurrentPassword, NewPassword and ConfirmPassword never carry a value.
 	CurrentPassword components.Field
 	NewPassword     components.Field
@@ -445,6 +449,7 @@ type AdminSSOProvidersView struct {
 type AdminSSOProviderRow struct {
 	ID, Name, Slug, Issuer string
 	Enabled, Provisions    bool
+	Domains                string // the trusted e-mail domains, as one text
 	RedirectURL            string // to register at the provider
 	EditURL                string
 }
@@ -456,6 +461,7 @@ type AdminSSOProviderFormView struct {
 	Shell                                components.Shell
 	Title, Action, Submit                string // translated heading and button; the form's target
 	Name, Slug, Issuer, ClientID, Secret components.Field
+	Domains                              components.Field // trusted e-mail domains
 	Enabled, Provision                   components.Field
 	Errors                               []components.FormError
 }
