@@ -151,6 +151,17 @@ func (s *Requests) create(ctx context.Context, by domain.Actor, op domain.Operat
 		if err := s.limits.limitAction(ctx, st, by, domain.ActionCreateRequest, now); err != nil {
 			return err
 		}
+		// Everything that can be done before the operation's numbering
+		// lock is: it is held to the commit, and serialises the
+		// operation's creations, so only the number, the insert (which
+		// returns the row as stored), the first event and the commit
+		// run under it.
+		if r.ID, err = st.NewRequestID(ctx); err != nil {
+			return err
+		}
+		if err := st.ClaimRequest(ctx, r.ID); err != nil {
+			return err
+		}
 		n, err := st.NextRequestNumber(ctx, op.ID)
 		if err != nil {
 			return err

@@ -227,29 +227,48 @@ func (s *Store) NextRequestNumber(ctx context.Context, opID int64) (int, error) 
 	return n, dbErr(err, "next request number of operation %d", opID)
 }
 
-// InsertRequest stores a new draft r numbered n and returns it as stored.
+// NewRequestID reserves the id of a request about to be inserted: a
+// creation claims its idempotency key with it before it takes the
+// operation's numbering lock, so that the lock is held for as few round
+// trips as possible.
+func (s *Store) NewRequestID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('requests', 'id'))`).Scan(&id)
+	return id, dbErr(err, "new request id")
+}
+
+// ClaimRequest claims the idempotency key in ctx, if any, for request
+// id, in this transaction (as the request's first event would).
+func (s *Store) ClaimRequest(ctx context.Context, id int64) error { return s.claim(ctx, id) }
+
+// InsertRequest stores a new draft r numbered n, with the id r.ID when
+// set (NewRequestID), and returns it as stored, in one round trip.
 func (s *Store) InsertRequest(ctx context.Context, r domain.Request, n int) (domain.Request, error) {
 	origin, dest, civ, exit, poc, checklist, escort, err := requestJSONArgs(r)
 	if err != nil {
 		return domain.Request{}, err
 	}
-	var id int64
-	err = s.db.QueryRow(ctx,
-		`INSERT INTO requests (operation_id, number, reference, title, requesting_org_id, created_by, sectors, need,
+	var id *int64
+	if r.ID != 0 {
+		id = &r.ID
+	}
+	rows, _ := s.db.Query(ctx,
+		`WITH r AS (
+		   INSERT INTO requests (id, operation_id, number, reference, title, requesting_org_id, created_by, sectors, need,
 		        people_targeted, task_category, capability, support_type, task_description, origin, destination,
 		        required_by, start_date, end_date, priority, urgency_reason, civilian_options, complementarity,
 		        exit_strategy, poc, checklist, escort, created_at, updated_at, extension_of)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-		         $21, $22, $23, $24, $25, $26, $27, $27, $28)
-		 RETURNING id`,
+		   OVERRIDING SYSTEM VALUE
+		   VALUES (coalesce($29, nextval(pg_get_serial_sequence('requests', 'id'))), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+		         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $27, $28)
+		   RETURNING *)
+		 SELECT `+requestCols+` FROM r JOIN organizations o ON o.id = r.requesting_org_id JOIN users u ON u.id = r.created_by`,
 		r.OperationID, n, r.Reference, r.Title, r.RequestingOrgID, r.CreatedBy, r.Sectors, r.Need,
 		r.PeopleTargeted, r.TaskCategory, r.Capability, r.SupportType, r.TaskDescription, origin, dest,
 		nullTime(r.RequiredBy), nullTime(r.StartDate), nullTime(r.EndDate), r.Priority, r.UrgencyReason, civ,
-		r.Complementarity, exit, poc, checklist, escort, r.CreatedAt, nullID(r.ExtensionOf)).Scan(&id)
-	if err != nil {
-		return domain.Request{}, dbErr(err, "insert request")
-	}
-	return s.GetRequest(ctx, id)
+		r.Complementarity, exit, poc, checklist, escort, r.CreatedAt, nullID(r.ExtensionOf), id)
+	out, err := pgx.CollectExactlyOneRow(rows, scanRequest)
+	return out, dbErr(err, "insert request")
 }
 
 // GetRequest returns request id.

@@ -41,8 +41,13 @@ func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 	return rv, nil
 }
 
-const hctOrganizationsSQL = `SELECT DISTINCT u.organization_id FROM memberships m JOIN users u ON u.id = m.user_id
-	WHERE m.operation_id = $1 AND 'hct_member' = ANY (m.roles) AND u.disabled_at IS NULL ORDER BY 1`
+// hctOrganizationsSQL reads the HCT members through their partial index
+// (memberships_hct_idx, migration 26) and each one's user by primary key:
+// a join would scan every member of a large operation and every user.
+const hctOrganizationsSQL = `SELECT DISTINCT x.org FROM (
+	SELECT (SELECT u.organization_id FROM users u WHERE u.id = m.user_id AND u.disabled_at IS NULL) AS org
+	FROM memberships m WHERE m.operation_id = $1 AND 'hct_member' = ANY (m.roles)) x
+	WHERE x.org IS NOT NULL ORDER BY 1`
 
 // HCTOrganizations returns the organisations of operation opID's enabled
 // HCT members, each once.

@@ -1,0 +1,2 @@
+ALTER TABLE idempotency_records ALTER CONSTRAINT idempotency_records_request_id_fkey NOT DEFERRABLE;
+DROP INDEX memberships_hct_idx;
