@@ -195,12 +195,14 @@ var matrix = map[string]expect{
 	"POST /login/cancel":      everyone(see),
 	// The signed-in user's own second factor: the admin has one already
 	// (so nothing to enrol: 303 and 409); removing one is refused to whom
-	// has none and to whom the rule requires one (409).
+	// has none (409), and asks the admin for a code (422): a required
+	// factor is replaced, not kept, when a lost phone is proven with a
+	// recovery code.
 	"GET /profile/factor":                 withAdmin(signedIn(see, 200), see),
 	"GET /profile/factor/qr.png":          withAdmin(signedIn(see, 200), http.StatusConflict),
 	"POST /profile/factor":                withAdmin(signedIn(see, 422), http.StatusConflict),
 	"POST /profile/factor/recovery-codes": signedIn(see, 422),
-	"POST /profile/factor/remove":         signedIn(see, http.StatusConflict),
+	"POST /profile/factor/remove":         withAdmin(signedIn(see, http.StatusConflict), 422),
 	// {id} has no factor to reset.
 	"POST /admin/users/{id}/factor-reset": adminOnly(see, http.StatusConflict),
 	"GET /operations/{code}":              inOperation(see, 200, true, members...),
