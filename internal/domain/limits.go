@@ -42,6 +42,12 @@ var (
 		FailuresOnly: true, Scope: "address"}
 	LimitSecondFactor = Limit{Name: "second_factor", Max: 5, Window: 15 * time.Minute,
 		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
+	// LimitSecondFactorProfile counts the wrong codes typed on the
+	// profile (replacing recovery codes, removing the factor) apart from
+	// sign-in's: a session, perhaps a stolen one, cannot lock its user
+	// out of signing in by failing there.
+	LimitSecondFactorProfile = Limit{Name: "second_factor.profile", Max: 5, Window: 15 * time.Minute,
+		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
 	// LimitSignInDevice counts, instead of the account's bucket, the
 	// failed sign-ins from a browser the account fully signed in on before
 	// (a trusted device): the account's owner is not locked out of it by
@@ -56,7 +62,7 @@ var (
 
 // Limits lists every limit, for the documentation and the tests.
 var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitSignInDevice, LimitPasswordCheck, LimitPasswordLink,
-	LimitSecondFactor, LimitDrafts, LimitComments, LimitExports}
+	LimitSecondFactor, LimitSecondFactorProfile, LimitDrafts, LimitComments, LimitExports}
 
 // SignInSlots are the buckets a sign-in attempt at account email from
 // address reserves before its password is checked: the address's, and

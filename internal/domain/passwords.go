@@ -108,6 +108,8 @@ func ValidatePassword(field, pw string, personal ...string) error {
 		f.add(field, "field.password_short")
 	case n > MaxPasswordLength:
 		f.add(field, "password.too_long")
+	case utf8.RuneCountInString(compact(pw)) < MinPasswordLength/2:
+		f.add(field, "password.blank")
 	case CommonPassword(pw):
 		f.add(field, "password.common")
 	case predictable(pw):
@@ -118,15 +120,28 @@ func ValidatePassword(field, pw string, personal ...string) error {
 	return f.err()
 }
 
-// compact is pw in lower case without white space: how it is compared
-// with the lists.
+// compact is pw in lower case without white space and without the
+// invisible format characters (zero-width spaces and joiners, soft
+// hyphens, byte-order marks: Unicode category Cf): how it is compared
+// with the lists, and what the password's visible length is.
 func compact(pw string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return unicode.ToLower(r)
 	}, pw)
+}
+
+// unseparated is c without the punctuation people put between the words
+// of a listed phrase ("correct-horse-battery-staple", "correct.horse").
+func unseparated(c string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) {
+			return -1
+		}
+		return r
+	}, c)
 }
 
 // CommonPassword reports whether pw, ignoring case and spaces, is on the
@@ -143,7 +158,7 @@ func CommonPassword(pw string) bool {
 	if listed(c) || listed(strings.ToLower(pw)) {
 		return true
 	}
-	for _, v := range []string{c, unleet(c)} {
+	for _, v := range []string{c, unleet(c), unseparated(c), unseparated(unleet(c))} {
 		if listed(v) {
 			return true
 		}

@@ -54,9 +54,16 @@ func TestValidatePassword(t *testing.T) {
 		{"Monkey!2024ab", ""},                // "!" after a word is not an "i"
 		{"P4ssw0rd2024!", "password.common"},
 		{"Sunsh1ne2024!", "password.common"},
-		{"            ", "password.predictable"}, // white space alone
-		{"x           ", "password.predictable"}, // around one character
-		{"\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0", "password.predictable"},
+		{"            ", "password.blank"}, // white space alone
+		{"x           ", "password.blank"}, // around one character
+		{"\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0", "password.blank"},
+		{"a" + strings.Repeat("\u200b", 11), "password.blank"}, // zero-width spaces are not characters one sees
+		{strings.Repeat("\u200b", 11) + "a", "password.blank"},
+		{"ab" + strings.Repeat("\u00ad\u2060\ufeff\u200c", 3), "password.blank"},
+		{"kettle  harb" + "\u200b", ""}, // ten visible characters in thirteen: enough
+		{"correct-horse-battery-staple", "password.common"},
+		{"correct.horse.battery.staple", "password.common"},
+		{"correct_horse_battery_staple", "password.common"},
 		{"4 quiet herons by the lake", ""},
 		{"violet kettle 1987 harbour", ""},
 		{"hrddp_assessed", ""}, // neighbouring keys here and there are not a walk

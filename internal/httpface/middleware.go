@@ -172,12 +172,16 @@ func (s Stack) securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// clientIP records the client address: the peer's, or the one the
-// trusted proxies reported in X-Forwarded-For. Never chi's RealIP, which
-// trusts any header.
+// clientIP records the client address: the one the trusted proxies
+// reported in X-Forwarded-For, or else the peer's. Never chi's RealIP,
+// which trusts any header. A request with no such entry, or one that is
+// not an address, did not come through the proxies as configured: it is
+// the peer's — never "", which would put every such request in one
+// bucket of the per-address limits.
 func (s Stack) clientIP() func(http.Handler) http.Handler {
 	if s.TrustedProxies > 0 {
-		return middleware.ClientIPFromXFFTrustedProxies(s.TrustedProxies)
+		fromXFF := middleware.ClientIPFromXFFTrustedProxies(s.TrustedProxies)
+		return func(next http.Handler) http.Handler { return middleware.ClientIPFromRemoteAddr(fromXFF(next)) }
 	}
 	return middleware.ClientIPFromRemoteAddr
 }

@@ -360,3 +360,67 @@ func TestFormats(t *testing.T) {
 		}
 	}
 }
+
+// tUse is a translation by T (no count): T(ctx, "id" or .T("id".
+var tUse = regexp.MustCompile(`(?:\bT\(ctx, |\.T\()"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)"`)
+
+// TestPluralMessagesThroughN: a message with plural forms is asked for
+// with N (or with an int Count in a domain error's data), never with T,
+// which picks the "other" form whatever the number and writes it in
+// Western digits ("بقي 8 رمز", not "بقيت ٨ رموز").
+func TestPluralMessagesThroughN(t *testing.T) {
+	t.Parallel()
+	plural := map[string]bool{}
+	files, err := filepath.Glob(filepath.Join("locales", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		base := filepath.Base(f)
+		if base != "en.json" && !strings.HasSuffix(base, ".en.json") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range m {
+			if len(v) > 0 && v[0] == '{' {
+				plural[k] = true
+			}
+		}
+	}
+	if len(plural) == 0 {
+		t.Fatal("no plural message found: the catalogue reader is probably broken")
+	}
+	root := filepath.Join("..", "..")
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == ".data" || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".templ")) ||
+			strings.HasSuffix(path, "_templ.go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range tUse.FindAllStringSubmatch(string(b), -1) {
+			if plural[m[1]] {
+				t.Errorf("%s asks for plural message %q with T: use N with the count", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

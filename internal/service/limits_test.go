@@ -139,6 +139,21 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				return f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret.(string), f.clock.t), "10.0.0.88")
 			},
 			checked: func(err error) bool { return fieldsOf(err)["code"] == "factor.code_wrong" }},
+		"ProfileSecondFactor": {limit: domain.LimitSecondFactorProfile,
+			setup: func(t *testing.T, f *accessFixture) {
+				secret, _ := f.enrolAt(t, f.user.ID)
+				factorKeys.Store(f, secret)
+			},
+			wrong: func(ctx context.Context, f *accessFixture, _ int) error {
+				_, err := f.access.RegenerateRecoveryCodes(ctx, f.anaActor(t), wrongCode(t, f))
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				secret, _ := factorKeys.Load(f)
+				_, err := f.access.RegenerateRecoveryCodes(ctx, f.anaActor(t), totptest.CodeAt(t, secret.(string), f.clock.t))
+				return err
+			},
+			checked: func(err error) bool { return fieldsOf(err)["code"] == "factor.code_wrong" }},
 		"OpenPasswordLink": {limit: domain.LimitPasswordLink,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
 				_, err := f.access.PasswordLinkUser(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.78")

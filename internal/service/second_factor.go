@@ -114,7 +114,7 @@ func (s *Access) ConfirmEnrolment(ctx context.Context, userID int64, code, addre
 	if err := codeShape(code, false); err != nil {
 		return nil, err
 	}
-	try, err := s.throttleSecondFactor(ctx, userID, address)
+	try, err := s.throttleSecondFactor(ctx, userID, address, domain.LimitSecondFactor)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, add
 	if err := codeShape(code, true); err != nil {
 		return err
 	}
-	try, err := s.throttleSecondFactor(ctx, userID, address)
+	try, err := s.throttleSecondFactor(ctx, userID, address, domain.LimitSecondFactor)
 	if err != nil {
 		return err
 	}
@@ -237,8 +237,8 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 			if err != nil {
 				return err
 			}
-			if !used {
-				wrong = errFactorCode("factor.code_wrong")
+			if !used { // not "check your phone's clock": it is not the app's
+				wrong = errFactorCode("factor.recovery_code_wrong")
 				return nil
 			}
 			left, err := st.SecondFactorOf(ctx, userID)
@@ -283,9 +283,8 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 // counted one after the other): a full bucket is CodeRateLimited and the
 // code is never checked. The caller settles it: succeeded on a right
 // code (which clears the failures), nothing on a wrong one (it counts).
-func (s *Access) throttleSecondFactor(ctx context.Context, userID int64, address string) (*attempt, error) {
-	try, err := reserve(ctx, s.store, s.now(), "login.throttled",
-		domain.Slot{Limit: domain.LimitSecondFactor, Key: userKey(userID)})
+func (s *Access) throttleSecondFactor(ctx context.Context, userID int64, address string, limit domain.Limit) (*attempt, error) {
+	try, err := reserve(ctx, s.store, s.now(), "login.throttled", domain.Slot{Limit: limit, Key: userKey(userID)})
 	if domain.ErrorCode(err) == domain.CodeRateLimited {
 		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID)
 	}
@@ -391,7 +390,7 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 	if err := codeShape(code, true); err != nil {
 		return nil, err
 	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
 	if err != nil {
 		return nil, err
 	}
@@ -422,29 +421,32 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 // session of theirs ends, the current one too, and their next sign-in
 // sets up a new authenticator before anything else (as for any required
 // user without one); their tokens answer token.factor_required meanwhile.
-// It reports whether the sessions ended.
-func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) (signedOut bool, err error) {
+// It returns, when the sessions ended (replaced), the user as they are
+// now, for the caller's face to send its own browser straight to setting
+// up the new authenticator (no window in which the password alone would
+// let someone else set up theirs).
+func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) (u domain.User, replaced bool, err error) {
 	if by.Anonymous() {
-		return false, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+		return domain.User{}, false, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	f, err := s.SecondFactor(ctx, by.UserID)
 	if err != nil {
-		return false, err
+		return domain.User{}, false, err
 	}
 	if !f.Enrolled {
-		return false, domain.Errorf(domain.CodeConflict, "factor.none")
+		return domain.User{}, false, domain.Errorf(domain.CodeConflict, "factor.none")
 	}
 	if err := codeShape(code, true); err != nil {
-		return false, err
+		return domain.User{}, false, err
 	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address)
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
 	if err != nil {
-		return false, err
+		return domain.User{}, false, err
 	}
 	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true)); err != nil {
-		return false, err
+		return domain.User{}, false, err
 	}
-	return f.Required, s.store.InTx(ctx, func(st *store.Store) error {
+	err = s.store.InTx(ctx, func(st *store.Store) error {
 		if err := st.DeleteFactor(ctx, by.UserID); err != nil {
 			return err
 		}
@@ -453,8 +455,8 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 				return err
 			}
 		}
-		u, err := st.GetUser(ctx, by.UserID)
-		if err != nil {
+		var err error
+		if u, err = st.GetUser(ctx, by.UserID); err != nil {
 			return err
 		}
 		if err := notifyFactorChange(ctx, st, s.notify, s.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
@@ -466,6 +468,7 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 		}
 		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, detail))
 	})
+	return u, f.Required, err
 }
 
 // ResetSecondFactor removes user userID's factor and recovery codes for

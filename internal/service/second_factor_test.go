@@ -172,7 +172,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if err := f.access.VerifySecondFactor(ctx, f.user.ID, strings.ToLower(strings.ReplaceAll(codes[0], "-", " ")), "10.0.0.1"); err != nil {
 		t.Fatalf("recovery code: %v", err)
 	}
-	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, codes[0], "10.0.0.1"), domain.CodeInvalid, "factor.code_wrong")
+	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, codes[0], "10.0.0.1"), domain.CodeInvalid, "factor.recovery_code_wrong")
 	// Two requests with one code at once: exactly one passes.
 	var (
 		wg     sync.WaitGroup
@@ -217,7 +217,7 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Fatalf("a code of the replaced set: %v, want invalid", err)
 	}
 	f.clock.t = f.clock.t.Add(domain.TOTPPeriod)
-	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, codes[3], ""), domain.CodeInvalid, "factor.code_wrong")
+	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, codes[3], ""), domain.CodeInvalid, "factor.recovery_code_wrong")
 	if err := f.access.VerifySecondFactor(ctx, f.user.ID, fresh[0], ""); err != nil {
 		t.Fatalf("a new recovery code: %v", err)
 	}
@@ -330,9 +330,9 @@ func TestSecondFactorRequired(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := f.dir.GetUser(ctx, f.admin, f.user.ID)
-	signedOut, err := f.access.RemoveSecondFactor(ctx, f.actor(t), recovery[0])
-	if err != nil || !signedOut {
-		t.Fatalf("replacing a required factor with a recovery code: signed out %v, %v", signedOut, err)
+	now, replaced, err := f.access.RemoveSecondFactor(ctx, f.actor(t), recovery[0])
+	if err != nil || !replaced || now.SessionEpoch == before.SessionEpoch {
+		t.Fatalf("replacing a required factor with a recovery code: replaced %v, epoch %d (was %d), %v", replaced, now.SessionEpoch, before.SessionEpoch, err)
 	}
 	if u, _ := f.dir.GetUser(ctx, f.admin, f.user.ID); u.SessionEpoch == before.SessionEpoch {
 		t.Fatal("replacing a required factor did not end the user's sessions")
@@ -376,8 +376,8 @@ func TestSecondFactorRequired(t *testing.T) {
 	f.clock.t = t0.Add(10 * domain.TOTPPeriod)
 	secret, _ = f.enrolAt(t, f.user.ID)
 	f.clock.t = f.clock.t.Add(domain.TOTPPeriod)
-	if signedOut, err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil || signedOut {
-		t.Fatalf("removing a factor nobody requires: signed out %v, %v", signedOut, err)
+	if _, replaced, err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil || replaced {
+		t.Fatalf("removing a factor nobody requires: replaced %v, %v", replaced, err)
 	}
 	if sf, _ := f.access.SecondFactor(ctx, f.user.ID); sf.Enrolled {
 		t.Fatal("the factor is still there")

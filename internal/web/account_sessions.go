@@ -21,7 +21,8 @@ func (s *Server) sessionsView(r *http.Request) (pages.SessionsView, error) {
 	if err != nil {
 		return pages.SessionsView{}, err
 	}
-	v := pages.SessionsView{Idle: inWords(ctx, s.access.SessionIdle), Lifetime: inWords(ctx, s.sessions.Lifetime)}
+	v := pages.SessionsView{Idle: inWords(ctx, s.access.SessionIdle), Lifetime: inWords(ctx, s.sessions.Lifetime),
+		NoPassword: !actor(r).HasPassword}
 	for _, u := range list {
 		id := strconv.FormatInt(u.ID, 10)
 		row := pages.SessionRow{ID: id, Device: u.Device, Address: u.Address, Current: u.Current,

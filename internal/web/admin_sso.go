@@ -75,7 +75,9 @@ func (s *Server) ssoProviderFormView(w http.ResponseWriter, r *http.Request, f *
 	v.Slug = f.text("slug", "sso.slug", true, 40)
 	// The placeholder is shown as typed, not path-escaped as a real
 	// short name would be.
-	v.Slug.Hint = i18n.T(ctx, "sso.slug_hint", "RedirectURL", s.baseURL+"/login/sso/"+i18n.T(ctx, "sso.slug_placeholder")+"/callback")
+	// The URL between directional isolates (U+2066 … U+2069): in a
+	// right-to-left sentence it stays a left-to-right URL.
+	v.Slug.Hint = i18n.T(ctx, "sso.slug_hint", "RedirectURL", "\u2066"+s.baseURL+"/login/sso/"+i18n.T(ctx, "sso.slug_placeholder")+"/callback\u2069")
 	v.Issuer = f.text("issuer_url", "sso.issuer_url", true, 500)
 	v.Issuer.Type = "url"
 	v.Issuer.Hint = i18n.T(ctx, "sso.issuer_url_hint")

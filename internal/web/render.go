@@ -36,7 +36,7 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 // titleOf maps a status to the i18n key stem of its error page.
 var titleOf = map[int]string{
 	http.StatusBadRequest:            "error.malformed",
-	http.StatusRequestEntityTooLarge: "error.malformed",
+	http.StatusRequestEntityTooLarge: "error.too_large",
 	http.StatusUnauthorized:          "error.unauthorized",
 	http.StatusForbidden:             "error.forbidden",
 	http.StatusNotFound:              "error.not_found",

@@ -418,13 +418,14 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 
 // handleFactorRemove removes the user's factor, given a current code or
 // a recovery code. When their roles require one, the service has ended
-// their sessions: the browser goes to sign-in, where setting up the new
-// authenticator follows the password.
+// their sessions: this browser goes straight to setting up the new
+// authenticator (the pending step of a sign-in, as after the password),
+// so nobody else holding the password can set up theirs first.
 func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	signedOut, err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
+	u, replaced, err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
@@ -433,12 +434,16 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 	default:
 		return err
 	}
-	if signedOut {
+	if replaced {
 		if err := s.sessions.Destroy(r.Context()); err != nil {
 			return err
 		}
+		dest, _, err := s.openSession(w, r, u, "/profile", service.SignInMethod{Method: "factor_replaced"})
+		if err != nil {
+			return err
+		}
 		s.setFlash(w, components.FlashInfo, "factor.replaced")
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		http.Redirect(w, r, dest, http.StatusSeeOther)
 		return nil
 	}
 	s.setFlash(w, components.FlashSuccess, "factor.removed")
@@ -453,7 +458,7 @@ func (s *Server) factorPanel(r *http.Request, f *form) (pages.FactorPanel, error
 	if err != nil {
 		return pages.FactorPanel{}, err
 	}
-	p := pages.FactorPanel{Enrolled: sf.Enrolled, Required: sf.Required, RecoveryLeft: sf.RecoveryLeft,
+	p := pages.FactorPanel{Enrolled: sf.Enrolled, Required: sf.Required, RecoveryLeft: sf.RecoveryLeft, NoPassword: !a.HasPassword,
 		RegenerateCode: codeField(f, "regenerate_code", "factor.current_or_recovery_code"),
 		RemoveCode:     codeField(f, "remove_code", "factor.current_or_recovery_code")}
 	if sf.Enrolled {

@@ -281,7 +281,7 @@ func TestProfileSecondFactor(t *testing.T) {
 	// phone) rather than removes it; another's reset.
 	admin := f.signIn(t, "admin@example.org")
 	page = doc(t, f.get(t, admin, "/profile"))
-	if testid(page, "factor-replace-hint").Length() != 1 || !strings.Contains(testid(page, "factor-remove").Text(), "next sign-in") {
+	if testid(page, "factor-replace-hint").Length() != 1 || !strings.Contains(testid(page, "factor-remove").Text(), "set up a new authenticator now") {
 		t.Error("an administrator's required factor is not offered as a replacement")
 	}
 	bea := f.mustUser(t, "bea@example.org", 0)
@@ -478,9 +478,11 @@ func TestProfileAuthenticatorsNeedProof(t *testing.T) {
 
 // TestLostPhoneReplacesRequiredFactor: an administrator (who must have a
 // second factor) who lost their phone replaces it from the profile with
-// a recovery code: every session of theirs ends, this one and another,
-// and their next sign-in sets up a new authenticator before anything
-// else. A used recovery code does not do it twice.
+// a recovery code: every other session of theirs ends, and this browser
+// goes straight to setting up the new authenticator (the pending step of
+// a sign-in), so that nobody holding only the password can set up theirs
+// first; once set up, they are signed in. A used recovery code does not
+// do it twice.
 func TestLostPhoneReplacesRequiredFactor(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t).withAdmin(t)
@@ -493,16 +495,21 @@ func TestLostPhoneReplacesRequiredFactor(t *testing.T) {
 	if len(codes) != domain.RecoveryCodeCount {
 		t.Fatalf("%d recovery codes", len(codes))
 	}
-	wantRedirect(t, f.post(t, c, "/profile/factor/remove", url.Values{"remove_code": {codes[0]}}), "/login")
-	if page := doc(t, f.get(t, c, "/login")); !strings.Contains(testid(page, "flash").Text(), "Sign in again to set up your new authenticator") {
-		t.Errorf("flash after replacing: %q", testid(page, "flash").Text())
+	wantRedirect(t, f.post(t, c, "/profile/factor/remove", url.Values{"remove_code": {codes[0]}}), "/login/enrol")
+	if r := f.get(t, other, "/profile"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("another session after replacing: %d %s, want signed out", r.StatusCode, r.Header.Get("Location"))
 	}
-	for name, cl := range map[string]*http.Client{"this session": c, "another session": other} {
-		if r := f.get(t, cl, "/profile"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
-			t.Errorf("%s after replacing: %d %s, want signed out", name, r.StatusCode, r.Header.Get("Location"))
-		}
+	wantRedirect(t, f.get(t, c, "/profile"), "/login?next=%2Fprofile") // not signed in until set up
+	page := doc(t, f.get(t, c, "/login/enrol"))
+	if !strings.Contains(testid(page, "flash").Text(), "Set up the new one now") {
+		t.Errorf("flash on the set-up page: %q", testid(page, "flash").Text())
 	}
-	again := f.client(t)
-	wantRedirect(t, f.post(t, again, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}}), "/login/enrol")
-	wantStatus(t, f.get(t, again, "/login/enrol"), http.StatusOK)
+	f.secondStep(t, c, "admin@example.org", response{Response: &http.Response{StatusCode: http.StatusSeeOther,
+		Header: http.Header{"Location": {"/login/enrol"}}}})
+	wantStatus(t, f.get(t, c, "/profile"), http.StatusOK)
+	// The used recovery code is spent (and the whole set with the old factor).
+	fresh := f.client(t)
+	r = f.post(t, fresh, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
+	wantRedirect(t, r, "/login/2fa")
+	wantStatus(t, f.post(t, fresh, "/login/2fa", url.Values{"code": {codes[1]}}), http.StatusUnprocessableEntity)
 }

@@ -38,8 +38,11 @@ type RecoveryCodesView struct {
 
 // FactorPanel is the second factor's part of the profile page.
 type FactorPanel struct {
-	Enrolled     bool
-	Required     bool
+	Enrolled bool
+	Required bool
+	// NoPassword: the user signs in only through their organisation's
+	// identity provider (the texts say so, not "your password").
+	NoPassword   bool
 	Since        string
 	RecoveryLeft int
 	// RegenerateCode and RemoveCode are the current-code fields of the

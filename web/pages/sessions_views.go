@@ -11,6 +11,8 @@ type SessionsView struct {
 	Rows           []SessionRow
 	// EndOthersURL signs out every other session; "" when there is none.
 	EndOthersURL string
+	// NoPassword: the user has no password to change (single sign-on).
+	NoPassword bool
 }
 
 // SessionRow is one signed-in session. Device is "" when the browser
