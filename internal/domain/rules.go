@@ -382,9 +382,9 @@ var Rules = []Rule{
 
 // RuleFor returns the rule of action.
 func RuleFor(action Action) (Rule, bool) {
-	for _, r := range Rules {
-		if r.Action == action {
-			return r, true
+	for i := range Rules { // by index: a Rule is large, copied only when found
+		if Rules[i].Action == action {
+			return Rules[i], true
 		}
 	}
 	return Rule{}, false
@@ -614,8 +614,9 @@ func Allowed(a Actor, action Action, s Subject) bool { return Can(a, action, s) 
 // (AllFacts); an action whose guard reads a fact s lacks is left out.
 func AvailableActions(a Actor, s Subject) []Action {
 	var out []Action
-	for _, r := range Rules {
-		if r.Scope == ScopeRequest && Can(a, r.Action, s) == nil {
+	s = s.withRef()
+	for i := range Rules {
+		if r := &Rules[i]; r.Scope == ScopeRequest && Can(a, r.Action, s) == nil {
 			out = append(out, r.Action)
 		}
 	}
