@@ -195,14 +195,19 @@ var matrix = map[string]expect{
 	"POST /login/cancel":      everyone(see),
 	// The signed-in user's own second factor: the admin has one already
 	// (so nothing to enrol: 303 and 409); removing one is refused to whom
-	// has none (409), and asks the admin for a code (422): a required
-	// factor is replaced, not kept, when a lost phone is proven with a
-	// recovery code.
-	"GET /profile/factor":                 withAdmin(signedIn(see, 200), see),
-	"GET /profile/factor/qr.png":          withAdmin(signedIn(see, 200), http.StatusConflict),
-	"POST /profile/factor":                withAdmin(signedIn(see, 422), http.StatusConflict),
-	"POST /profile/factor/recovery-codes": signedIn(see, 422),
-	"POST /profile/factor/remove":         withAdmin(signedIn(see, http.StatusConflict), 422),
+	// has none and to whom the rule requires one (409); replacing one is
+	// refused to whom has none (409) and asks the admin for a code (422);
+	// with no replacement under way in the browser, its page and its
+	// confirmation go back to the profile and its QR code is not there.
+	"GET /profile/factor":                  withAdmin(signedIn(see, 200), see),
+	"GET /profile/factor/qr.png":           withAdmin(signedIn(see, 200), http.StatusConflict),
+	"POST /profile/factor":                 withAdmin(signedIn(see, 422), http.StatusConflict),
+	"POST /profile/factor/recovery-codes":  signedIn(see, 422),
+	"POST /profile/factor/remove":          signedIn(see, http.StatusConflict),
+	"POST /profile/factor/replace":         withAdmin(signedIn(see, http.StatusConflict), 422),
+	"GET /profile/factor/replace":          signedIn(see, see),
+	"GET /profile/factor/replace/qr.png":   signedIn(see, 404),
+	"POST /profile/factor/replace/confirm": signedIn(see, see),
 	// {id} has no factor to reset.
 	"POST /admin/users/{id}/factor-reset": adminOnly(see, http.StatusConflict),
 	"GET /operations/{code}":              inOperation(see, 200, true, members...),

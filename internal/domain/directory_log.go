@@ -87,14 +87,17 @@ const (
 	// A wrong current password, typed to confirm a change (a new
 	// password, a token) in a signed-in session.
 	DirPasswordCheckFailed = "account.password_check_failed"
-	DirPasswordChanged     = "account.password_changed"
-	DirPasswordSet         = "account.password_set" // through a set-password link
-	DirSessionsEnded       = "account.sessions_ended"
-	DirTokenCreated        = "account.token_created"
-	DirTokenRevoked        = "account.token_revoked"
-	DirFactorEnrolled      = "account.factor_enrolled"
-	DirFactorRemoved       = "account.factor_removed"
-	DirRecoveryUsed        = "account.recovery_code_used"
+	// A wrong second-factor code typed on the profile (to replace the
+	// recovery codes or the authenticator, or to remove it): not a sign-in.
+	DirFactorCheckFailed = "account.factor_check_failed"
+	DirPasswordChanged   = "account.password_changed"
+	DirPasswordSet       = "account.password_set" // through a set-password link
+	DirSessionsEnded     = "account.sessions_ended"
+	DirTokenCreated      = "account.token_created"
+	DirTokenRevoked      = "account.token_revoked"
+	DirFactorEnrolled    = "account.factor_enrolled"
+	DirFactorRemoved     = "account.factor_removed"
+	DirRecoveryUsed      = "account.recovery_code_used"
 	// New recovery codes replace the old ones (the user, with a current code).
 	DirRecoveryRegenerated = "account.recovery_codes_regenerated"
 	DirSSOLinked           = "account.sso_linked"
@@ -106,7 +109,7 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirUserDisabled, DirUserEnabled, DirPasswordLinkIssued, DirOperationCreated, DirOperationUpdated,
 	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
 	DirInvitationCancelled, DirInvitationDropped,
-	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordCheckFailed, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
+	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordCheckFailed, DirFactorCheckFailed, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
 	DirSSOProviderCreated, DirSSOProviderUpdated,
 	DirRecoveryRegenerated}

@@ -120,17 +120,30 @@ func ValidatePassword(field, pw string, personal ...string) error {
 	return f.err()
 }
 
-// compact is pw in lower case without white space and without the
-// invisible format characters (zero-width spaces and joiners, soft
-// hyphens, byte-order marks: Unicode category Cf): how it is compared
-// with the lists, and what the password's visible length is.
+// compact is pw in lower case without what cannot be seen on its own:
+// white space, invisible format characters (zero-width spaces and
+// joiners, soft hyphens, byte-order marks: category Cf), marks that only
+// sit on another character (combining accents, variation selectors:
+// category Mn and Me) and the blank fillers of some scripts (Hangul,
+// Braille). It is how a password is compared with the lists, and what its
+// visible length is.
 func compact(pw string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) {
+		if unicode.IsSpace(r) || unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me) || blankFiller(r) {
 			return -1
 		}
 		return unicode.ToLower(r)
 	}, pw)
+}
+
+// blankFiller reports whether r is a letter or symbol drawn as nothing:
+// the Hangul fillers and the blank Braille pattern.
+func blankFiller(r rune) bool {
+	switch r {
+	case '\u115F', '\u1160', '\u3164', '\uFFA0', '\u2800':
+		return true
+	}
+	return false
 }
 
 // unseparated is c without the punctuation people put between the words

@@ -61,6 +61,12 @@ func TestValidatePassword(t *testing.T) {
 		{strings.Repeat("\u200b", 11) + "a", "password.blank"},
 		{"ab" + strings.Repeat("\u00ad\u2060\ufeff\u200c", 3), "password.blank"},
 		{"kettle  harb" + "\u200b", ""}, // ten visible characters in thirteen: enough
+		{"ab" + strings.Repeat("\u3164", 12), "password.blank"}, // Hangul filler
+		{"ab" + strings.Repeat("\u2800", 12), "password.blank"}, // blank Braille
+		{"ab" + strings.Repeat("\u0301", 12), "password.blank"}, // combining accents
+		{"ab" + strings.Repeat("\ufe0f", 12), "password.blank"}, // variation selectors
+		{"ab" + strings.Repeat("\U000e0100", 12), "password.blank"},
+		{"كلمة سر طويلة جداً", ""}, // Arabic with a diacritic: its letters are seen
 		{"correct-horse-battery-staple", "password.common"},
 		{"correct.horse.battery.staple", "password.common"},
 		{"correct_horse_battery_staple", "password.common"},

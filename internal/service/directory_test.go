@@ -3,6 +3,7 @@ package service_test
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -680,6 +681,17 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 			}
 			_, err = f.access.RegenerateRecoveryCodes(ctx, f.actor(t, u), totptest.CodeAt(t, factorSecret, t0.Add(domain.TOTPPeriod)))
 			return err
+		}},
+		{action: domain.DirFactorCheckFailed, target: domain.TargetUser, by: f.target.ID, do: func() error {
+			u, err := f.dir.GetUser(ctx, f.admin, f.target.ID)
+			if err != nil {
+				return err
+			}
+			// A wrong code typed on the profile: refused, and logged as such.
+			if _, err := f.access.RegenerateRecoveryCodes(ctx, f.actor(t, u), "000000"); domain.ErrorCode(err) != domain.CodeInvalid {
+				return fmt.Errorf("a wrong code on the profile: %v, want invalid", err)
+			}
+			return nil
 		}},
 		{action: domain.DirFactorRemoved, target: domain.TargetUser, do: func() error {
 			return f.dir.ResetSecondFactor(ctx, f.admin, f.target.ID)

@@ -212,13 +212,15 @@ func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, add
 	if err != nil {
 		return err
 	}
-	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true))
+	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true, false))
 }
 
 // checkFactorCode checks code against user userID's confirmed factor (a
 // TOTP code; a recovery code too when recovery). A wrong code is in the
 // security log as a failed sign-in step.
-func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, address string, recovery bool) error {
+// A wrong code is logged as a failed sign-in, or, typed on the profile
+// (profile), as account.factor_check_failed.
+func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, address string, recovery, profile bool) error {
 	var wrong error
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		f, err := st.GetFactor(ctx, userID, true)
@@ -269,7 +271,11 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 		if err != nil {
 			return err
 		}
-		if err := logAccount(ctx, s.store, s.now, address, accountEntry(domain.DirSignInFailed, u, map[string]any{"step": "second_factor"})); err != nil {
+		entry := accountEntry(domain.DirSignInFailed, u, map[string]any{"step": "second_factor"})
+		if profile {
+			entry = accountEntry(domain.DirFactorCheckFailed, u, nil)
+		}
+		if err := logAccount(ctx, s.store, s.now, address, entry); err != nil {
 			return err
 		}
 		return wrong
@@ -284,7 +290,11 @@ func (s *Access) checkFactorCode(ctx context.Context, userID int64, code, addres
 // code is never checked. The caller settles it: succeeded on a right
 // code (which clears the failures), nothing on a wrong one (it counts).
 func (s *Access) throttleSecondFactor(ctx context.Context, userID int64, address string, limit domain.Limit) (*attempt, error) {
-	try, err := reserve(ctx, s.store, s.now(), "login.throttled", domain.Slot{Limit: limit, Key: userKey(userID)})
+	message := "login.throttled"
+	if limit == domain.LimitSecondFactorProfile {
+		message = "factor.profile_throttled" // not a sign-in: it is not held up
+	}
+	try, err := reserve(ctx, s.store, s.now(), message, domain.Slot{Limit: limit, Key: userKey(userID)})
 	if domain.ErrorCode(err) == domain.CodeRateLimited {
 		s.log.WarnContext(ctx, "second factor throttled", "user_id", userID)
 	}
@@ -394,7 +404,7 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 	if err != nil {
 		return nil, err
 	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true)); err != nil {
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
 		return nil, err
 	}
 	var codes []string
@@ -415,60 +425,155 @@ func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, c
 	return codes, err
 }
 
-// RemoveSecondFactor removes the actor's factor, given a current TOTP
-// code or an unused recovery code (a lost phone). While the rule requires
-// them to have one (f.Required), removing it is replacing it: every
-// session of theirs ends, the current one too, and their next sign-in
-// sets up a new authenticator before anything else (as for any required
-// user without one); their tokens answer token.factor_required meanwhile.
-// It returns, when the sessions ended (replaced), the user as they are
-// now, for the caller's face to send its own browser straight to setting
-// up the new authenticator (no window in which the password alone would
-// let someone else set up theirs).
-func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) (u domain.User, replaced bool, err error) {
-	if by.Anonymous() {
-		return domain.User{}, false, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+// StartReplacement begins replacing the actor's authenticator (a new
+// phone, or a lost one): given a code from the current app or an unused
+// recovery code (which it uses up; throttled with the profile's other
+// checks), it returns a new key. The key is not stored: the caller's face
+// keeps it in the asking browser's server-side session, and the current
+// factor keeps working until ConfirmReplacement — so nobody else, not
+// even someone holding the password, ever sees the new key or a moment
+// without a factor.
+func (s *Access) StartReplacement(ctx context.Context, by domain.Actor, code string) (string, error) {
+	if by.Anonymous() || by.ReadOnly {
+		return "", domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
 	f, err := s.SecondFactor(ctx, by.UserID)
 	if err != nil {
-		return domain.User{}, false, err
+		return "", err
 	}
 	if !f.Enrolled {
-		return domain.User{}, false, domain.Errorf(domain.CodeConflict, "factor.none")
+		return "", domain.Errorf(domain.CodeConflict, "factor.none")
 	}
 	if err := codeShape(code, true); err != nil {
-		return domain.User{}, false, err
+		return "", err
 	}
 	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
 	if err != nil {
-		return domain.User{}, false, err
+		return "", err
 	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true)); err != nil {
-		return domain.User{}, false, err
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
+		return "", err
 	}
+	secret := make([]byte, 20)
+	_, _ = rand.Read(secret)
+	return b32.EncodeToString(secret), nil
+}
+
+// Replacement is what an authenticator app needs of the new key secret
+// (StartReplacement) for the actor: the key grouped, its URI, its QR code.
+func (s *Access) Replacement(ctx context.Context, by domain.Actor, secret string) (domain.Enrolment, error) {
+	u, err := s.store.GetUser(ctx, by.UserID)
+	if err != nil {
+		return domain.Enrolment{}, err
+	}
+	return enrolmentOf(u, secret)
+}
+
+// ConfirmReplacement replaces the actor's factor by the new key secret
+// once code, from the new app, proves it has it: in one transaction the
+// old factor and its recovery codes go, the new factor is confirmed with
+// new recovery codes (returned, shown once), every other session of the
+// user ends (the browser asking, currentToken, stays signed in: a lost
+// phone may be in other hands), and the change is told to the user and
+// logged (account.factor_enrolled, replaced).
+func (s *Access) ConfirmReplacement(ctx context.Context, by domain.Actor, secret, code, currentToken string) ([]string, error) {
+	if by.Anonymous() || by.ReadOnly {
+		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	if err := codeShape(code, false); err != nil {
+		return nil, err
+	}
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
+	if err != nil {
+		return nil, err
+	}
+	var codes []string
 	err = s.store.InTx(ctx, func(st *store.Store) error {
+		if _, err := st.GetFactor(ctx, by.UserID, true); err != nil { // the row locked: one replacement at a time
+			if domain.ErrorCode(err) == domain.CodeNotFound {
+				return domain.Errorf(domain.CodeConflict, "factor.none")
+			}
+			return err
+		}
+		now := s.now()
+		step, err := matchTOTP(store.Factor{UserID: by.UserID, Secret: secret}, code, now)
+		if err != nil {
+			return err
+		}
+		if err := st.DeleteFactor(ctx, by.UserID); err != nil { // its recovery codes with it
+			return err
+		}
+		if _, err := st.SavePendingFactor(ctx, by.UserID, secret, now); err != nil {
+			return err
+		}
+		if err := st.ConfirmFactor(ctx, by.UserID, step, now); err != nil {
+			return err
+		}
+		if codes, err = newRecoveryCodes(ctx, st, by.UserID, now); err != nil {
+			return err
+		}
+		keep, err := s.currentSession(ctx, currentToken)
+		if err != nil {
+			return err
+		}
+		ended, err := st.EndOtherUserSessions(ctx, by.UserID, keep)
+		if err != nil {
+			return err
+		}
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
+			return err
+		}
+		if err := notifyFactorChange(ctx, st, s.notify, now, u, domain.DirFactorEnrolled, by.Address); err != nil {
+			return err
+		}
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorEnrolled, u,
+			map[string]any{"replaced": true, "sessions_ended": ended}))
+	})
+	return codes, s.settle(ctx, try, err)
+}
+
+// RemoveSecondFactor removes the actor's factor, given a code from the
+// app or an unused recovery code (throttled with the profile's other
+// checks); refused (CodeConflict) while the rule requires them to have
+// one: that one is replaced (StartReplacement), never removed.
+func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code string) error {
+	if by.Anonymous() {
+		return domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
+	}
+	f, err := s.SecondFactor(ctx, by.UserID)
+	if err != nil {
+		return err
+	}
+	if !f.Enrolled {
+		return domain.Errorf(domain.CodeConflict, "factor.none")
+	}
+	if f.Required {
+		return domain.Errorf(domain.CodeConflict, "factor.required")
+	}
+	if err := codeShape(code, true); err != nil {
+		return err
+	}
+	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
+	if err != nil {
+		return err
+	}
+	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
+		return err
+	}
+	return s.store.InTx(ctx, func(st *store.Store) error {
 		if err := st.DeleteFactor(ctx, by.UserID); err != nil {
 			return err
 		}
-		if f.Required {
-			if err := st.EndUserSessions(ctx, by.UserID, s.now()); err != nil {
-				return err
-			}
-		}
-		var err error
-		if u, err = st.GetUser(ctx, by.UserID); err != nil {
+		u, err := st.GetUser(ctx, by.UserID)
+		if err != nil {
 			return err
 		}
 		if err := notifyFactorChange(ctx, st, s.notify, s.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
 			return err
 		}
-		var detail map[string]any
-		if f.Required {
-			detail = map[string]any{"replaced": true}
-		}
-		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, detail))
+		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorRemoved, u, nil))
 	})
-	return u, f.Required, err
 }
 
 // ResetSecondFactor removes user userID's factor and recovery codes for

@@ -321,34 +321,49 @@ func TestSecondFactorRequired(t *testing.T) {
 	if _, err := f.access.ActorForToken(ctx, token); err != nil {
 		t.Fatalf("token once enrolled: %v", err)
 	}
-	// Lost phone, required: the user replaces it with a recovery code —
-	// removed, every session ended, the token refused until they enrol
-	// again (as at sign-in).
+	// Removing a required factor is refused: it is replaced.
 	f.clock.t = t0.Add(2 * domain.TOTPPeriod)
-	recovery, err := f.access.RegenerateRecoveryCodes(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t))
+	if err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatalf("removing a required factor: %v, want conflict", err)
+	}
+	// Lost phone: the user replaces it with a recovery code. Until the new
+	// key is confirmed, the old factor works and the token too.
+	recovery, err := f.access.RegenerateRecoveryCodes(ctx, f.actor(t), totptest.CodeAt(t, secret, t0.Add(3*domain.TOTPPeriod)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, _ := f.dir.GetUser(ctx, f.admin, f.user.ID)
-	now, replaced, err := f.access.RemoveSecondFactor(ctx, f.actor(t), recovery[0])
-	if err != nil || !replaced || now.SessionEpoch == before.SessionEpoch {
-		t.Fatalf("replacing a required factor with a recovery code: replaced %v, epoch %d (was %d), %v", replaced, now.SessionEpoch, before.SessionEpoch, err)
+	f.clock.t = t0.Add(3 * domain.TOTPPeriod)
+	key, err := f.access.StartReplacement(ctx, f.actor(t), recovery[0])
+	if err != nil || key == "" {
+		t.Fatalf("start a replacement with a recovery code: %q, %v", key, err)
 	}
-	if u, _ := f.dir.GetUser(ctx, f.admin, f.user.ID); u.SessionEpoch == before.SessionEpoch {
-		t.Fatal("replacing a required factor did not end the user's sessions")
+	if _, err := f.access.StartReplacement(ctx, f.actor(t), recovery[0]); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("a used recovery code starts another: %v, want invalid", err)
 	}
-	if _, err := f.access.ActorForToken(ctx, token); domain.ErrorCode(err) != domain.CodeUnauthorized {
-		t.Fatalf("token after replacing: %v, want refused until enrolled again", err)
-	}
-	if sf, _ := f.access.SecondFactor(ctx, f.user.ID); sf.Enrolled || !sf.Required {
-		t.Fatalf("after replacing: %+v, want required and not enrolled", sf)
-	}
-	if page, err := f.dir.DirectoryLog(ctx, f.admin, 0, 1); err != nil || page.Items[0].Action != domain.DirFactorRemoved ||
-		!strings.Contains(string(page.Items[0].Payload), `"replaced":true`) {
-		t.Fatalf("last log entry = %+v, %v; want the factor removed, replaced", page.Items, err)
+	if _, err := f.access.ActorForToken(ctx, token); err != nil {
+		t.Fatalf("token while the replacement is pending: %v", err)
 	}
 	f.clock.t = t0.Add(4 * domain.TOTPPeriod)
-	secret, _ = f.enrolAt(t, f.user.ID)
+	if err := f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret, f.clock.t), ""); err != nil {
+		t.Fatalf("the old factor while the replacement is pending: %v", err)
+	}
+	if _, err := f.access.ConfirmReplacement(ctx, f.actor(t), key, totptest.CodeAt(t, secret, f.clock.t), ""); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("confirming with the old app's code: %v, want invalid", err)
+	}
+	codes, err := f.access.ConfirmReplacement(ctx, f.actor(t), key, totptest.CodeAt(t, key, f.clock.t), "")
+	if err != nil || len(codes) != domain.RecoveryCodeCount {
+		t.Fatalf("confirm the replacement: %d codes, %v", len(codes), err)
+	}
+	if page, err := f.dir.DirectoryLog(ctx, f.admin, 0, 1); err != nil || page.Items[0].Action != domain.DirFactorEnrolled ||
+		!strings.Contains(string(page.Items[0].Payload), `"replaced":true`) {
+		t.Fatalf("last log entry = %+v, %v; want the factor enrolled, replaced", page.Items, err)
+	}
+	f.clock.t = t0.Add(5 * domain.TOTPPeriod)
+	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, secret, f.clock.t), ""), domain.CodeInvalid, "factor.code_wrong")
+	wantFactorErr(t, f.access.VerifySecondFactor(ctx, f.user.ID, recovery[1], ""), domain.CodeInvalid, "factor.recovery_code_wrong")
+	if err := f.access.VerifySecondFactor(ctx, f.user.ID, totptest.CodeAt(t, key, f.clock.t), ""); err != nil {
+		t.Fatalf("the new factor: %v", err)
+	}
 	// An administrator may reset it too; the user may not reset their own.
 	if err := f.dir.ResetSecondFactor(ctx, f.actor(t), f.user.ID); domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Fatalf("reset by the user: %v, want forbidden", err)
@@ -376,8 +391,8 @@ func TestSecondFactorRequired(t *testing.T) {
 	f.clock.t = t0.Add(10 * domain.TOTPPeriod)
 	secret, _ = f.enrolAt(t, f.user.ID)
 	f.clock.t = f.clock.t.Add(domain.TOTPPeriod)
-	if _, replaced, err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil || replaced {
-		t.Fatalf("removing a factor nobody requires: replaced %v, %v", replaced, err)
+	if err := f.access.RemoveSecondFactor(ctx, f.actor(t), totptest.CodeAt(t, secret, f.clock.t)); err != nil {
+		t.Fatalf("removing a factor nobody requires: %v", err)
 	}
 	if sf, _ := f.access.SecondFactor(ctx, f.user.ID); sf.Enrolled {
 		t.Fatal("the factor is still there")

@@ -118,6 +118,10 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/profile/factor", s.handle(s.handleFactorEnrol))
 		r.Post("/profile/factor/recovery-codes", s.handle(s.handleRecoveryRegenerate))
 		r.Post("/profile/factor/remove", s.handle(s.handleFactorRemove))
+		r.Post("/profile/factor/replace", s.handle(s.handleFactorReplace))
+		r.Get("/profile/factor/replace", s.handle(s.handleFactorReplaceShow))
+		r.Get("/profile/factor/replace/qr.png", s.handle(s.handleFactorReplaceQR))
+		r.Post("/profile/factor/replace/confirm", s.handle(s.handleFactorReplaceConfirm))
 		r.Post("/profile/sessions/{id}/end", s.handle(s.handleSessionEnd))
 		r.Post("/profile/sessions/end-others", s.handle(s.handleSessionsEndOthers))
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 
@@ -416,16 +417,14 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 	return s.renderCodes(w, r, codes, "/profile", nil)
 }
 
-// handleFactorRemove removes the user's factor, given a current code or
-// a recovery code. When their roles require one, the service has ended
-// their sessions: this browser goes straight to setting up the new
-// authenticator (the pending step of a sign-in, as after the password),
-// so nobody else holding the password can set up theirs first.
+// handleFactorRemove removes the user's factor, given a code from the
+// app or a recovery code (never a factor their roles require: that one is
+// replaced, handleFactorReplace).
 func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	u, replaced, err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
+	err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
 	switch domain.ErrorCode(err) {
 	case "":
 	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
@@ -434,21 +433,126 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 	default:
 		return err
 	}
-	if replaced {
-		if err := s.sessions.Destroy(r.Context()); err != nil {
-			return err
-		}
-		dest, _, err := s.openSession(w, r, u, "/profile", service.SignInMethod{Method: "factor_replaced"})
-		if err != nil {
-			return err
-		}
-		s.setFlash(w, components.FlashInfo, "factor.replaced")
-		http.Redirect(w, r, dest, http.StatusSeeOther)
-		return nil
-	}
 	s.setFlash(w, components.FlashSuccess, "factor.removed")
 	http.Redirect(w, r, "/profile", http.StatusSeeOther)
 	return nil
+}
+
+// The new key of a replacement under way lives in this browser's
+// server-side session only (service.StartReplacement), for
+// replacementLifetime.
+const (
+	sessionReplaceKey   = "factor_replace_key"
+	sessionReplaceUntil = "factor_replace_until"
+	replacementLifetime = 10 * time.Minute
+)
+
+// handleFactorReplace starts replacing the user's authenticator (a new
+// phone, or a lost one), given a code from the current app or a recovery
+// code, and shows the new key to set up.
+func (s *Server) handleFactorReplace(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	key, err := s.access.StartReplacement(r.Context(), actor(r), r.PostForm.Get("replace_code"))
+	switch domain.ErrorCode(err) {
+	case "":
+	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
+		status := formStatus(w, err)
+		return s.renderProfile(w, r, status, renameField(err, "code", "replace_code"), nil)
+	default:
+		return err
+	}
+	ctx := r.Context()
+	s.sessions.Put(ctx, sessionReplaceKey, key)
+	s.sessions.Put(ctx, sessionReplaceUntil, s.now().Add(replacementLifetime).Unix())
+	http.Redirect(w, r, "/profile/factor/replace", http.StatusSeeOther)
+	return nil
+}
+
+// replacementKey is the new key of this browser's replacement under way,
+// or "" when none (or it expired).
+func (s *Server) replacementKey(r *http.Request) string {
+	ctx := r.Context()
+	if s.sessions.GetInt64(ctx, sessionReplaceUntil) < s.now().Unix() {
+		return ""
+	}
+	return s.sessions.GetString(ctx, sessionReplaceKey)
+}
+
+// handleFactorReplaceShow shows the new key of this browser's replacement
+// (QR code, key as text, URI) and asks for a code from the new app.
+func (s *Server) handleFactorReplaceShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderReplace(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderReplace(w http.ResponseWriter, r *http.Request, status int, err error) error {
+	key := s.replacementKey(r)
+	if key == "" {
+		http.Redirect(w, r, "/profile", http.StatusSeeOther)
+		return nil
+	}
+	e, eerr := s.access.Replacement(r.Context(), actor(r), key)
+	if eerr != nil {
+		return eerr
+	}
+	f := newForm(r, err)
+	v := pages.EnrolView{
+		Shell:     s.shell(w, r, i18n.T(r.Context(), "factor.replace_title")),
+		Replacing: true,
+		QRURL:     "/profile/factor/replace/qr.png",
+		Secret:    groupSecret(e.Secret),
+		URI:       e.URI,
+		Action:    "/profile/factor/replace/confirm",
+		Code:      codeField(f, "code", "factor.code"),
+	}
+	v.Code.Inputmode = "numeric"
+	v.Errors = f.summary()
+	return s.render(w, r, status, pages.Enrol(v))
+}
+
+// handleFactorReplaceQR answers the QR code of this browser's replacement.
+func (s *Server) handleFactorReplaceQR(w http.ResponseWriter, r *http.Request) error {
+	key := s.replacementKey(r)
+	if key == "" {
+		return domain.Errorf(domain.CodeNotFound, "error.not_found")
+	}
+	e, err := s.access.Replacement(r.Context(), actor(r), key)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = w.Write(e.QR)
+	return err
+}
+
+// handleFactorReplaceConfirm replaces the factor once a code from the new
+// app proves it has the key: other sessions end, this one stays, and the
+// new recovery codes are shown once.
+func (s *Server) handleFactorReplaceConfirm(w http.ResponseWriter, r *http.Request) error {
+	service.WithholdAnswer(r.Context()) // the answer holds a secret: never kept for replay
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	key := s.replacementKey(r)
+	if key == "" {
+		http.Redirect(w, r, "/profile", http.StatusSeeOther)
+		return nil
+	}
+	ctx := r.Context()
+	codes, err := s.access.ConfirmReplacement(ctx, actor(r), key, r.PostForm.Get("code"), s.sessions.Token(ctx))
+	switch domain.ErrorCode(err) {
+	case "":
+	case domain.CodeInvalid, domain.CodeRateLimited:
+		return s.renderReplace(w, r, formStatus(w, err), err)
+	default:
+		return err
+	}
+	s.sessions.Remove(ctx, sessionReplaceKey)
+	s.sessions.Remove(ctx, sessionReplaceUntil)
+	return s.renderCodes(w, r, codes, "/profile", &components.Flash{Kind: components.FlashSuccess, Message: i18n.T(ctx, "factor.replaced")})
 }
 
 // factorPanel is the profile's second-factor section for the actor.
@@ -460,6 +564,7 @@ func (s *Server) factorPanel(r *http.Request, f *form) (pages.FactorPanel, error
 	}
 	p := pages.FactorPanel{Enrolled: sf.Enrolled, Required: sf.Required, RecoveryLeft: sf.RecoveryLeft, NoPassword: !a.HasPassword,
 		RegenerateCode: codeField(f, "regenerate_code", "factor.current_or_recovery_code"),
+		ReplaceCode:    codeField(f, "replace_code", "factor.current_or_recovery_code"),
 		RemoveCode:     codeField(f, "remove_code", "factor.current_or_recovery_code")}
 	if sf.Enrolled {
 		p.Since = displayTime(r.Context(), sf.ConfirmedAt)

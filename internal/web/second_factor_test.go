@@ -281,9 +281,11 @@ func TestProfileSecondFactor(t *testing.T) {
 	// phone) rather than removes it; another's reset.
 	admin := f.signIn(t, "admin@example.org")
 	page = doc(t, f.get(t, admin, "/profile"))
-	if testid(page, "factor-replace-hint").Length() != 1 || !strings.Contains(testid(page, "factor-remove").Text(), "set up a new authenticator now") {
-		t.Error("an administrator's required factor is not offered as a replacement")
+	if testid(page, "factor-replace-form").Length() != 1 || testid(page, "factor-remove-form").Length() != 0 ||
+		testid(page, "factor-cannot-remove").Length() != 1 {
+		t.Error("an administrator's required factor is not offered for replacement only")
 	}
+	wantStatus(t, f.post(t, admin, "/profile/factor/remove", url.Values{"remove_code": {f.device("admin@example.org").Code(t)}}), http.StatusConflict)
 	bea := f.mustUser(t, "bea@example.org", 0)
 	f.enrol(t, bea)
 	beaClient := f.signIn(t, "bea@example.org")
@@ -478,38 +480,59 @@ func TestProfileAuthenticatorsNeedProof(t *testing.T) {
 
 // TestLostPhoneReplacesRequiredFactor: an administrator (who must have a
 // second factor) who lost their phone replaces it from the profile with
-// a recovery code: every other session of theirs ends, and this browser
-// goes straight to setting up the new authenticator (the pending step of
-// a sign-in), so that nobody holding only the password can set up theirs
-// first; once set up, they are signed in. A used recovery code does not
-// do it twice.
+// a recovery code. The new key is shown to this browser only — another
+// browser signing in with the password alone still meets the old factor
+// and sees no key — and the old factor works until the new one is
+// confirmed; then the old one and the old recovery codes stop working,
+// the other sessions end and this one stays signed in.
 func TestLostPhoneReplacesRequiredFactor(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t).withAdmin(t)
 	c := f.signIn(t, "admin@example.org")
 	other := f.signIn(t, "admin@example.org")
-	r := f.post(t, c, "/profile/factor/recovery-codes", url.Values{"regenerate_code": {f.device("admin@example.org").Code(t)}})
+	old := f.device("admin@example.org")
+	r := f.post(t, c, "/profile/factor/recovery-codes", url.Values{"regenerate_code": {old.Code(t)}})
 	wantStatus(t, r, http.StatusOK)
 	var codes []string
 	testid(doc(t, r), "recovery-code").Each(func(_ int, s *goquery.Selection) { codes = append(codes, s.Text()) })
 	if len(codes) != domain.RecoveryCodeCount {
 		t.Fatalf("%d recovery codes", len(codes))
 	}
-	wantRedirect(t, f.post(t, c, "/profile/factor/remove", url.Values{"remove_code": {codes[0]}}), "/login/enrol")
-	if r := f.get(t, other, "/profile"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
-		t.Errorf("another session after replacing: %d %s, want signed out", r.StatusCode, r.Header.Get("Location"))
+	wantStatus(t, f.post(t, c, "/profile/factor/remove", url.Values{"remove_code": {codes[0]}}), http.StatusConflict)
+	wantRedirect(t, f.post(t, c, "/profile/factor/replace", url.Values{"replace_code": {codes[0]}}), "/profile/factor/replace")
+	page := doc(t, f.get(t, c, "/profile/factor/replace"))
+	key := testid(page, "factor-secret").Text()
+	if key == "" || testid(page, "factor-replacing").Length() != 1 {
+		t.Fatalf("the replacement page shows no key or no notice: %q", key)
 	}
-	wantRedirect(t, f.get(t, c, "/profile"), "/login?next=%2Fprofile") // not signed in until set up
-	page := doc(t, f.get(t, c, "/login/enrol"))
-	if !strings.Contains(testid(page, "flash").Text(), "Set up the new one now") {
-		t.Errorf("flash on the set-up page: %q", testid(page, "flash").Text())
+	// Someone holding only the password: the old factor is asked, no key shown.
+	intruder := f.client(t)
+	wantRedirect(t, f.post(t, intruder, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}}), "/login/2fa")
+	wantRedirect(t, f.get(t, intruder, "/login/enrol"), "/login/2fa")
+	if r := f.get(t, intruder, "/profile/factor/replace"); r.StatusCode != http.StatusSeeOther || strings.Contains(r.body, key) {
+		t.Errorf("another browser reaches the replacement: %d", r.StatusCode)
 	}
-	f.secondStep(t, c, "admin@example.org", response{Response: &http.Response{StatusCode: http.StatusSeeOther,
-		Header: http.Header{"Location": {"/login/enrol"}}}})
-	wantStatus(t, f.get(t, c, "/profile"), http.StatusOK)
-	// The used recovery code is spent (and the whole set with the old factor).
-	fresh := f.client(t)
-	r = f.post(t, fresh, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}})
-	wantRedirect(t, r, "/login/2fa")
-	wantStatus(t, f.post(t, fresh, "/login/2fa", url.Values{"code": {codes[1]}}), http.StatusUnprocessableEntity)
+	wantStatus(t, f.get(t, other, "/profile"), http.StatusOK) // nothing ended yet
+	// A code of the old app does not confirm the new key.
+	wantStatus(t, f.post(t, c, "/profile/factor/replace/confirm", url.Values{"code": {old.Code(t)}}), http.StatusUnprocessableEntity)
+	fresh := totptest.NewDevice(strings.ReplaceAll(key, " ", ""), f.authClock)
+	r = f.post(t, c, "/profile/factor/replace/confirm", url.Values{"code": {fresh.Code(t)}})
+	wantStatus(t, r, http.StatusOK)
+	if testid(doc(t, r), "recovery-code").Length() != domain.RecoveryCodeCount {
+		t.Fatal("no new recovery codes after the replacement")
+	}
+	wantStatus(t, f.get(t, c, "/profile"), http.StatusOK) // this session stays
+	if r := f.get(t, other, "/profile"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("another session after the replacement: %d, want signed out", r.StatusCode)
+	}
+	// The old codes no longer work at sign-in; the new app does.
+	f.authClock.Advance(domain.TOTPPeriod)
+	later := f.client(t)
+	wantRedirect(t, f.post(t, later, "/login", url.Values{"email": {"admin@example.org"}, "password": {testPassword}}), "/login/2fa")
+	wantStatus(t, f.post(t, later, "/login/2fa", url.Values{"code": {codes[1]}}), http.StatusUnprocessableEntity)
+	wantStatus(t, f.post(t, later, "/login/2fa", url.Values{"code": {old.Code(t)}}), http.StatusUnprocessableEntity)
+	r = f.post(t, later, "/login/2fa", url.Values{"code": {fresh.Code(t)}})
+	if r.StatusCode != http.StatusSeeOther || strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Fatalf("sign-in with the new app: %d %s", r.StatusCode, r.Header.Get("Location"))
+	}
 }

@@ -18,11 +18,14 @@ type EnrolView struct {
 	// Required says the user may do nothing else until enrolled (at
 	// sign-in); false on the profile, where it is a choice.
 	Required bool
-	QRURL    string
-	Secret   string // grouped
-	URI      string
-	Action   string // where the form posts
-	Code     components.Field
+	// Replacing: a new key for a factor already set up (the profile's
+	// replacement); the current one works until this is confirmed.
+	Replacing bool
+	QRURL     string
+	Secret    string // grouped
+	URI       string
+	Action    string // where the form posts
+	Code      components.Field
 	// Password asks for the current password (from the profile, when the
 	// user has one); nil otherwise.
 	Password *components.Field
@@ -45,9 +48,10 @@ type FactorPanel struct {
 	NoPassword   bool
 	Since        string
 	RecoveryLeft int
-	// RegenerateCode and RemoveCode are the current-code fields of the
-	// two forms.
+	// RegenerateCode, ReplaceCode and RemoveCode are the current-code
+	// fields of the three forms.
 	RegenerateCode components.Field
+	ReplaceCode    components.Field
 	RemoveCode     components.Field
 }
 
