@@ -60,7 +60,7 @@ func TestValidatePassword(t *testing.T) {
 		{"a" + strings.Repeat("\u200b", 11), "password.blank"}, // zero-width spaces are not characters one sees
 		{strings.Repeat("\u200b", 11) + "a", "password.blank"},
 		{"ab" + strings.Repeat("\u00ad\u2060\ufeff\u200c", 3), "password.blank"},
-		{"kettle  harb" + "\u200b", ""}, // ten visible characters in thirteen: enough
+		{"kettle  harb" + "\u200b", ""},                         // ten visible characters in thirteen: enough
 		{"ab" + strings.Repeat("\u3164", 12), "password.blank"}, // Hangul filler
 		{"ab" + strings.Repeat("\u2800", 12), "password.blank"}, // blank Braille
 		{"ab" + strings.Repeat("\u0301", 12), "password.blank"}, // combining accents
