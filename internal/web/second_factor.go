@@ -398,6 +398,19 @@ func (s *Server) handleFactorEnrol(w http.ResponseWriter, r *http.Request) error
 	return s.renderCodes(w, r, codes, "/profile", nil)
 }
 
+// factorFormRefused shows the profile again, with the message at field,
+// when err refuses one of its second-factor forms, and reports whether
+// err was anything but nil (any other error is returned as is).
+func (s *Server) factorFormRefused(w http.ResponseWriter, r *http.Request, err error, field string) (bool, error) {
+	switch domain.ErrorCode(err) {
+	case "":
+		return false, nil
+	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
+		return true, s.renderProfile(w, r, formStatus(w, err), renameField(err, "code", field), nil)
+	}
+	return true, err
+}
+
 // handleRecoveryRegenerate replaces the user's recovery codes, given a
 // current code, and shows the new ones once.
 func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request) error {
@@ -406,12 +419,7 @@ func (s *Server) handleRecoveryRegenerate(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	codes, err := s.access.RegenerateRecoveryCodes(r.Context(), actor(r), r.PostForm.Get("regenerate_code"))
-	switch domain.ErrorCode(err) {
-	case "":
-	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
-		status := formStatus(w, err)
-		return s.renderProfile(w, r, status, renameField(err, "code", "regenerate_code"), nil)
-	default:
+	if refused, err := s.factorFormRefused(w, r, err, "regenerate_code"); refused {
 		return err
 	}
 	return s.renderCodes(w, r, codes, "/profile", nil)
@@ -425,12 +433,7 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	err := s.access.RemoveSecondFactor(r.Context(), actor(r), r.PostForm.Get("remove_code"))
-	switch domain.ErrorCode(err) {
-	case "":
-	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
-		status := formStatus(w, err)
-		return s.renderProfile(w, r, status, renameField(err, "code", "remove_code"), nil)
-	default:
+	if refused, err := s.factorFormRefused(w, r, err, "remove_code"); refused {
 		return err
 	}
 	s.setFlash(w, components.FlashSuccess, "factor.removed")
@@ -456,12 +459,7 @@ func (s *Server) handleFactorReplace(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	key, err := s.access.StartReplacement(r.Context(), actor(r), r.PostForm.Get("replace_code"))
-	switch domain.ErrorCode(err) {
-	case "":
-	case domain.CodeInvalid, domain.CodeRateLimited, domain.CodeConflict:
-		status := formStatus(w, err)
-		return s.renderProfile(w, r, status, renameField(err, "code", "replace_code"), nil)
-	default:
+	if refused, err := s.factorFormRefused(w, r, err, "replace_code"); refused {
 		return err
 	}
 	ctx := r.Context()
