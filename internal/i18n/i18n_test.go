@@ -71,34 +71,15 @@ var keyUse = regexp.MustCompile(`(?:\b[TN]\(ctx, |\.T\(|\.N\(|Errorf\(domain\.Co
 func TestEveryUsedKeyExists(t *testing.T) {
 	t.Parallel()
 	c := mustLoad(t)
-	root := filepath.Join("..", "..")
 	found := 0
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == ".data" || d.Name() == "node_modules" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".templ")) ||
-			strings.HasSuffix(path, "_templ.go") || strings.HasSuffix(path, "_test.go") {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
+	eachSource(t, func(path string, b []byte) {
 		for _, m := range keyUse.FindAllStringSubmatch(string(b), -1) {
 			found++
 			if !c.Has(m[1]) {
 				t.Errorf("%s uses message %q, missing from locales/en.json", path, m[1])
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if found < 10 {
 		t.Fatalf("found only %d message uses; the scanner pattern is probably broken", found)
 	}
@@ -397,12 +378,24 @@ func TestPluralMessagesThroughN(t *testing.T) {
 	if len(plural) == 0 {
 		t.Fatal("no plural message found: the catalogue reader is probably broken")
 	}
-	root := filepath.Join("..", "..")
-	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	eachSource(t, func(path string, b []byte) {
+		for _, m := range tUse.FindAllStringSubmatch(string(b), -1) {
+			if plural[m[1]] {
+				t.Errorf("%s asks for plural message %q with T: use N with the count", path, m[1])
+			}
+		}
+	})
+}
+
+// eachSource calls fn with every Go and templ source of the module that
+// is not a test or generated code.
+func eachSource(t *testing.T, fn func(path string, b []byte)) {
+	t.Helper()
+	err := filepath.WalkDir(filepath.Join("..", ".."), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == ".data" || d.Name() == "testdata") {
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == ".data" || d.Name() == "node_modules" || d.Name() == "testdata") {
 			return filepath.SkipDir
 		}
 		if d.IsDir() || !(strings.HasSuffix(path, ".go") || strings.HasSuffix(path, ".templ")) ||
@@ -413,11 +406,7 @@ func TestPluralMessagesThroughN(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range tUse.FindAllStringSubmatch(string(b), -1) {
-			if plural[m[1]] {
-				t.Errorf("%s asks for plural message %q with T: use N with the count", path, m[1])
-			}
-		}
+		fn(path, b)
 		return nil
 	})
 	if err != nil {
