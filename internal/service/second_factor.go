@@ -487,7 +487,10 @@ func (s *Access) ConfirmReplacement(ctx context.Context, by domain.Actor, secret
 	if err != nil {
 		return nil, err
 	}
-	var codes []string
+	var (
+		codes []string
+		wrong error
+	)
 	err = s.store.InTx(ctx, func(st *store.Store) error {
 		if _, err := st.GetFactor(ctx, by.UserID, true); err != nil { // the row locked: one replacement at a time
 			if domain.ErrorCode(err) == domain.CodeNotFound {
@@ -497,6 +500,10 @@ func (s *Access) ConfirmReplacement(ctx context.Context, by domain.Actor, secret
 		}
 		now := s.now()
 		step, err := matchTOTP(store.Factor{UserID: by.UserID, Secret: secret}, code, now)
+		if domain.ErrorCode(err) == domain.CodeInvalid {
+			wrong = err // logged below, as every wrong code is
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -530,6 +537,11 @@ func (s *Access) ConfirmReplacement(ctx context.Context, by domain.Actor, secret
 		return logAccount(ctx, st, s.now, by.Address, accountEntry(domain.DirFactorEnrolled, u,
 			map[string]any{"replaced": true, "sessions_ended": ended}))
 	})
+	if err == nil && wrong != nil {
+		if err = logAccount(ctx, s.store, s.now, by.Address, accountEntry(domain.DirFactorCheckFailed, actorUser(by), nil)); err == nil {
+			err = wrong
+		}
+	}
 	return codes, s.settle(ctx, try, err)
 }
 

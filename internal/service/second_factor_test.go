@@ -350,6 +350,9 @@ func TestSecondFactorRequired(t *testing.T) {
 	if _, err := f.access.ConfirmReplacement(ctx, f.actor(t), key, totptest.CodeAt(t, secret, f.clock.t), ""); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("confirming with the old app's code: %v, want invalid", err)
 	}
+	if page, err := f.dir.DirectoryLog(ctx, f.admin, 0, 1); err != nil || page.Items[0].Action != domain.DirFactorCheckFailed {
+		t.Fatalf("last log entry = %+v, %v; want the wrong code logged", page.Items, err)
+	}
 	codes, err := f.access.ConfirmReplacement(ctx, f.actor(t), key, totptest.CodeAt(t, key, f.clock.t), "")
 	if err != nil || len(codes) != domain.RecoveryCodeCount {
 		t.Fatalf("confirm the replacement: %d codes, %v", len(codes), err)

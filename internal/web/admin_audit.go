@@ -104,10 +104,21 @@ func dirlogRow(ctx context.Context, e domain.DirectoryEvent) pages.AdminAuditRow
 	_ = json.Unmarshal(e.Payload, &all)
 	extra := make([]string, 0, len(all))
 	for k, v := range all {
-		switch v.(type) {
+		if dirlogShown[k] {
+			continue
+		}
+		switch v := v.(type) {
 		case string, bool, float64:
-			if !dirlogShown[k] {
-				extra = append(extra, fmt.Sprintf("%s: %v", k, v))
+			extra = append(extra, fmt.Sprintf("%s: %v", k, v))
+		case []any: // a list of words: a lockout's limits
+			words := make([]string, 0, len(v))
+			for _, w := range v {
+				if w, ok := w.(string); ok {
+					words = append(words, w)
+				}
+			}
+			if len(words) == len(v) && len(words) > 0 {
+				extra = append(extra, k+": "+strings.Join(words, ", "))
 			}
 		}
 	}

@@ -446,6 +446,7 @@ func (s *Server) handleFactorRemove(w http.ResponseWriter, r *http.Request) erro
 // replacementLifetime.
 const (
 	sessionReplaceKey   = "factor_replace_key"
+	sessionReplaceUser  = "factor_replace_user" // whose it is: a sign-in as someone else here does not inherit it
 	sessionReplaceUntil = "factor_replace_until"
 	replacementLifetime = 10 * time.Minute
 )
@@ -464,16 +465,19 @@ func (s *Server) handleFactorReplace(w http.ResponseWriter, r *http.Request) err
 	}
 	ctx := r.Context()
 	s.sessions.Put(ctx, sessionReplaceKey, key)
+	s.sessions.Put(ctx, sessionReplaceUser, actor(r).UserID)
 	s.sessions.Put(ctx, sessionReplaceUntil, s.now().Add(replacementLifetime).Unix())
 	http.Redirect(w, r, "/profile/factor/replace", http.StatusSeeOther)
 	return nil
 }
 
-// replacementKey is the new key of this browser's replacement under way,
-// or "" when none (or it expired).
+// replacementKey is the new key of the signed-in user's replacement
+// under way in this browser, or "" when none: expired, or started by
+// someone else who signed in here before.
 func (s *Server) replacementKey(r *http.Request) string {
 	ctx := r.Context()
-	if s.sessions.GetInt64(ctx, sessionReplaceUntil) < s.now().Unix() {
+	if s.sessions.GetInt64(ctx, sessionReplaceUntil) < s.now().Unix() ||
+		s.sessions.GetInt64(ctx, sessionReplaceUser) != actor(r).UserID || actor(r).Anonymous() {
 		return ""
 	}
 	return s.sessions.GetString(ctx, sessionReplaceKey)
@@ -549,6 +553,7 @@ func (s *Server) handleFactorReplaceConfirm(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	s.sessions.Remove(ctx, sessionReplaceKey)
+	s.sessions.Remove(ctx, sessionReplaceUser)
 	s.sessions.Remove(ctx, sessionReplaceUntil)
 	return s.renderCodes(w, r, codes, "/profile", &components.Flash{Kind: components.FlashSuccess, Message: i18n.T(ctx, "factor.replaced")})
 }

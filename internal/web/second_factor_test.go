@@ -536,3 +536,32 @@ func TestLostPhoneReplacesRequiredFactor(t *testing.T) {
 		t.Fatalf("sign-in with the new app: %d %s", r.StatusCode, r.Header.Get("Location"))
 	}
 }
+
+// TestReplacementNotInherited: a replacement begun in a browser is its
+// user's: someone else signing in there afterwards does not find the new
+// key, nor confirm it as theirs.
+func TestReplacementNotInherited(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	ana := f.mustUser(t, "ana@example.org", 0)
+	f.enrol(t, ana)
+	c := f.signIn(t, "admin@example.org")
+	wantRedirect(t, f.post(t, c, "/profile/factor/replace", url.Values{"replace_code": {f.device("admin@example.org").Code(t)}}), "/profile/factor/replace")
+	key := testid(doc(t, f.get(t, c, "/profile/factor/replace")), "factor-secret").Text()
+	if key == "" {
+		t.Fatal("no key shown to the administrator")
+	}
+	// Ana signs in on the same browser, without signing the admin out.
+	r := f.post(t, c, "/login", url.Values{"email": {"ana@example.org"}, "password": {testPassword}})
+	f.secondStep(t, c, "ana@example.org", r)
+	wantRedirect(t, f.get(t, c, "/profile/factor/replace"), "/profile")
+	if r := f.get(t, c, "/profile/factor/replace/qr.png"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("the QR code of another's replacement: %d, want 404", r.StatusCode)
+	}
+	d := totptest.NewDevice(strings.ReplaceAll(key, " ", ""), f.authClock)
+	wantRedirect(t, f.post(t, c, "/profile/factor/replace/confirm", url.Values{"code": {d.Code(t)}}), "/profile")
+	f.authClock.Advance(domain.TOTPPeriod)
+	fresh := f.client(t)
+	wantRedirect(t, f.post(t, fresh, "/login", url.Values{"email": {"ana@example.org"}, "password": {testPassword}}), "/login/2fa")
+	wantStatus(t, f.post(t, fresh, "/login/2fa", url.Values{"code": {d.Code(t)}}), http.StatusUnprocessableEntity)
+}
