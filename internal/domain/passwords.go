@@ -67,17 +67,19 @@ var famousPasswords = []string{
 	"mypasswordissecure", "ihatepasswords",
 }
 
+// leetLetters are the letters digits and symbols stand for.
+var leetLetters = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
+
 // unleet undoes the digit and symbol substitutions people make for
 // letters ("p4ssw0rd", "tr0ub4dor", "hell0") where they stand between
 // two letters, or, for a digit, between a letter and the password's
 // edge: "2024" after a word stays a number, "!" after it a "!".
 func unleet(c string) string {
-	subst := map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '!': 'i', '|': 'l'}
 	r := []rune(c)
 	out := make([]rune, len(r))
 	copy(out, r)
 	for i, x := range r {
-		l, ok := subst[x]
+		l, ok := leetLetters[x]
 		if !ok {
 			continue
 		}

@@ -205,14 +205,27 @@ func (s *Access) reauthenticate(ctx context.Context, userID int64, password, ses
 // reserved before the code is checked, so parallel guesses cannot pass
 // the limit. A recovery code's use is in the security log.
 func (s *Access) VerifySecondFactor(ctx context.Context, userID int64, code, address string) error {
+	return s.proveFactor(ctx, userID, code, address, false)
+}
+
+// proveFactor checks code — a code from the app, or an unused recovery
+// code, used up by this — against user userID's confirmed factor, in the
+// limit of where it is typed (sign-in's second step, or the profile:
+// onProfile), its slot reserved before the check; a wrong code is logged
+// as that place's failure (checkFactorCode).
+func (s *Access) proveFactor(ctx context.Context, userID int64, code, address string, onProfile bool) error {
 	if err := codeShape(code, true); err != nil {
 		return err
 	}
-	try, err := s.throttleSecondFactor(ctx, userID, address, domain.LimitSecondFactor)
+	limit := domain.LimitSecondFactor
+	if onProfile {
+		limit = domain.LimitSecondFactorProfile
+	}
+	try, err := s.throttleSecondFactor(ctx, userID, address, limit)
 	if err != nil {
 		return err
 	}
-	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true, false))
+	return s.settle(ctx, try, s.checkFactorCode(ctx, userID, code, address, true, onProfile))
 }
 
 // checkFactorCode checks code against user userID's confirmed factor (a
@@ -392,23 +405,17 @@ func newRecoveryCodes(ctx context.Context, st *store.Store, userID int64, now ti
 
 // RegenerateRecoveryCodes replaces the actor's recovery codes, given a
 // current TOTP code or an unused recovery code (which it uses up;
-// throttled as at sign-in), and returns the new ones, shown this once.
+// throttled with the profile's other checks), and returns the new ones,
+// shown this once.
 func (s *Access) RegenerateRecoveryCodes(ctx context.Context, by domain.Actor, code string) ([]string, error) {
 	if by.Anonymous() {
 		return nil, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
-	if err := codeShape(code, true); err != nil {
-		return nil, err
-	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
+	if err := s.proveFactor(ctx, by.UserID, code, by.Address, true); err != nil {
 		return nil, err
 	}
 	var codes []string
-	err = s.store.InTx(ctx, func(st *store.Store) error {
+	err := s.store.InTx(ctx, func(st *store.Store) error {
 		var err error
 		if codes, err = newRecoveryCodes(ctx, st, by.UserID, s.now()); err != nil {
 			return err
@@ -444,14 +451,7 @@ func (s *Access) StartReplacement(ctx context.Context, by domain.Actor, code str
 	if !f.Enrolled {
 		return "", domain.Errorf(domain.CodeConflict, "factor.none")
 	}
-	if err := codeShape(code, true); err != nil {
-		return "", err
-	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
-	if err != nil {
-		return "", err
-	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
+	if err := s.proveFactor(ctx, by.UserID, code, by.Address, true); err != nil {
 		return "", err
 	}
 	secret := make([]byte, 20)
@@ -563,14 +563,7 @@ func (s *Access) RemoveSecondFactor(ctx context.Context, by domain.Actor, code s
 	if f.Required {
 		return domain.Errorf(domain.CodeConflict, "factor.required")
 	}
-	if err := codeShape(code, true); err != nil {
-		return err
-	}
-	try, err := s.throttleSecondFactor(ctx, by.UserID, by.Address, domain.LimitSecondFactorProfile)
-	if err != nil {
-		return err
-	}
-	if err := s.settle(ctx, try, s.checkFactorCode(ctx, by.UserID, code, by.Address, true, true)); err != nil {
+	if err := s.proveFactor(ctx, by.UserID, code, by.Address, true); err != nil {
 		return err
 	}
 	return s.store.InTx(ctx, func(st *store.Store) error {

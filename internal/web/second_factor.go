@@ -240,16 +240,8 @@ func (s *Server) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 		return eerr
 	}
 	f := newForm(r, err)
-	v := pages.EnrolView{
-		Shell:    s.shell(w, r, i18n.T(r.Context(), "factor.enrol_title")),
-		Required: required,
-		QRURL:    action + "/qr.png",
-		Secret:   groupSecret(e.Secret),
-		URI:      e.URI,
-		Action:   action,
-		Code:     codeField(f, "code", "factor.code"),
-	}
-	v.Code.Inputmode = "numeric"
+	v := s.enrolView(w, r, f, e, "factor.enrol_title", action)
+	v.Required = required
 	v.Shell.SigningIn = required    // the sign-in's enrolment: pending, not signed out
 	if !required && e.HasPassword { // from the profile: prove it is them (ConfirmOwnEnrolment)
 		pw := passwordField(f, "current_password", "profile.current_password", "current-password")
@@ -260,16 +252,37 @@ func (s *Server) renderEnrol(w http.ResponseWriter, r *http.Request, status int,
 	return s.render(w, r, status, pages.Enrol(v))
 }
 
-// writeQR answers the QR code of user userID's pending enrolment: an
-// image from this origin (no data: URL, no script), never cached.
+// enrolView is the page setting up key e (a first enrolment or a
+// replacement): the QR code at action's qr.png, the key and its URI, and
+// the code field of the form posting to action.
+func (s *Server) enrolView(w http.ResponseWriter, r *http.Request, f *form, e domain.Enrolment, title, action string) pages.EnrolView {
+	v := pages.EnrolView{
+		Shell:  s.shell(w, r, i18n.T(r.Context(), title)),
+		QRURL:  action + "/qr.png",
+		Secret: groupSecret(e.Secret),
+		URI:    e.URI,
+		Action: action,
+		Code:   codeField(f, "code", "factor.code"),
+	}
+	v.Code.Inputmode = "numeric"
+	return v
+}
+
+// writeQR answers user userID's pending enrolment's QR code.
 func (s *Server) writeQR(w http.ResponseWriter, r *http.Request, userID int64) error {
 	e, err := s.access.Enrolment(r.Context(), userID)
 	if err != nil {
 		return err
 	}
+	return writePNG(w, e.QR)
+}
+
+// writePNG answers a QR code: an image from this origin (no data: URL,
+// no script), never cached.
+func writePNG(w http.ResponseWriter, png []byte) error {
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(e.QR)
+	_, err := w.Write(png)
 	return err
 }
 
@@ -500,16 +513,8 @@ func (s *Server) renderReplace(w http.ResponseWriter, r *http.Request, status in
 		return eerr
 	}
 	f := newForm(r, err)
-	v := pages.EnrolView{
-		Shell:     s.shell(w, r, i18n.T(r.Context(), "factor.replace_title")),
-		Replacing: true,
-		QRURL:     "/profile/factor/replace/qr.png",
-		Secret:    groupSecret(e.Secret),
-		URI:       e.URI,
-		Action:    "/profile/factor/replace/confirm",
-		Code:      codeField(f, "code", "factor.code"),
-	}
-	v.Code.Inputmode = "numeric"
+	v := s.enrolView(w, r, f, e, "factor.replace_title", "/profile/factor/replace/confirm")
+	v.QRURL, v.Replacing = "/profile/factor/replace/qr.png", true
 	v.Errors = f.summary()
 	return s.render(w, r, status, pages.Enrol(v))
 }
@@ -524,10 +529,7 @@ func (s *Server) handleFactorReplaceQR(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(e.QR)
-	return err
+	return writePNG(w, e.QR)
 }
 
 // handleFactorReplaceConfirm replaces the factor once a code from the new
