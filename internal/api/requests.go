@@ -39,16 +39,12 @@ func (a *API) handleRequestCreate(w http.ResponseWriter, r *http.Request) error 
 		// too, in one answer, as the page does.
 		return domain.WithUnreadable(err, a.requests.Check(r.Context(), actor(r), chi.URLParam(r, "code"), draft, domain.Recorded{}, false))
 	}
-	created, _, err := a.requests.Create(r.Context(), actor(r), chi.URLParam(r, "code"), draft, "")
-	if err != nil {
-		return err
-	}
 	// The answer is the request as GET shows it: evaluation and actions.
-	d, err := a.requests.Get(r.Context(), actor(r), created.ID)
+	d, _, err := a.requests.CreateDetail(r.Context(), actor(r), chi.URLParam(r, "code"), draft, "")
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", requestURL(r, created.ID))
+	w.Header().Set("Location", requestURL(r, d.Request.ID))
 	return writeJSON(w, http.StatusCreated, newRequestDTO(r.Context(), d))
 }
 

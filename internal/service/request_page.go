@@ -17,21 +17,17 @@ type RequestPage struct {
 }
 
 // Page returns request id as by may see it, with what Detail,
-// Reviews.State and Lifecycle.State return for it, read in two round
-// trips: the request (and the check that by may see it), then everything
-// else in one batch. The rules are theirs (detailOf, reviewState,
-// lifecycleState); the HRDDP assessment is read only for roles that may
+// Reviews.State and Lifecycle.State return for it, read in one round
+// trip; nothing of it is used before the check that by may see the
+// request. The rules are theirs (detailOf, reviewState,
+// lifecycleState); the HRDDP assessment is shown only to roles that may
 // see it.
 func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (RequestPage, error) {
-	r, err := s.store.GetRequest(ctx, id)
+	r, data, err := s.store.RequestPage(ctx, id)
 	if err != nil {
 		return RequestPage{}, err
 	}
 	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
-		return RequestPage{}, err
-	}
-	data, err := s.store.RequestPage(ctx, r)
-	if err != nil {
 		return RequestPage{}, err
 	}
 	// Every fact the rulebook's guards read, from the batch: what the

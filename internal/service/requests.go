@@ -90,6 +90,28 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 	return s.createIn(ctx, by, opCode, in, key, nil)
 }
 
+// CreateDetail is Create answering with the new request as Get shows it
+// to by. A creation knows every fact the rules read of a new draft but
+// two: it has no review, vote, consent, HRDDP assessment or link, so
+// only the requesting organisation and the operation's HCT organisations
+// are read, in one round trip, instead of the request and all its facts.
+// A replayed key is answered by Get.
+func (s *Requests) CreateDetail(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (RequestDetail, bool, error) {
+	r, created, err := s.createIn(ctx, by, opCode, in, key, nil)
+	if err != nil {
+		return RequestDetail{}, false, err
+	}
+	if !created {
+		d, err := s.Get(ctx, by, r.ID)
+		return d, false, err
+	}
+	facts, err := s.store.NewRequestFacts(ctx, r.RequestingOrgID, r.OperationID)
+	if err != nil {
+		return RequestDetail{}, false, err
+	}
+	return s.detailFrom(by, r, facts, store.RequestLinks{}), true, nil
+}
+
 // createIn is Create, running within (when not nil) in the creation's
 // transaction after the insert.
 func (s *Requests) createIn(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string,
@@ -254,14 +276,14 @@ func (s *Requests) memberOperation(ctx context.Context, by domain.Actor, code st
 // Get returns request id as by may see it on screen (domain.RequestFor:
 // the contact blanked when by may not see it), with its evaluation.
 func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
-	r, err := s.store.GetRequest(ctx, id)
+	r, facts, links, err := s.store.RequestView(ctx, id, nil)
 	if err != nil {
 		return RequestDetail{}, err
 	}
 	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return RequestDetail{}, err
 	}
-	return s.detail(ctx, by, r)
+	return s.detailFrom(by, r, facts, links), nil
 }
 
 // Detail is Get with the comments and the audit trail, each event as by
@@ -299,22 +321,21 @@ func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews
 	return events
 }
 
+// detail is request r (as the caller just read or wrote it) as by may
+// see it, its facts and links read in one round trip.
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
-	subj, err := subject(ctx, s.store, r, domain.AllFacts, s.now())
+	r, facts, links, err := s.store.RequestView(ctx, r.ID, &r)
 	if err != nil {
 		return RequestDetail{}, err
 	}
-	org, err := s.store.GetOrganization(ctx, r.RequestingOrgID)
-	if err != nil {
-		return RequestDetail{}, err
-	}
-	links, err := s.store.RequestLinks(ctx, r)
-	if err != nil {
-		return RequestDetail{}, err
-	}
-	d := s.detailOf(by, subj, org)
+	return s.detailFrom(by, r, facts, links), nil
+}
+
+// detailFrom is request r as by may see it, from its facts and links.
+func (s *Requests) detailFrom(by domain.Actor, r domain.Request, facts store.RequestFactsData, links store.RequestLinks) RequestDetail {
+	d := s.detailOf(by, subjectOf(r, facts, s.now()), facts.Organization)
 	d.ExtensionOf, d.Extensions = linksFor(by, links)
-	return d, nil
+	return d
 }
 
 // linksFor is what by may see of a request's extension links: each

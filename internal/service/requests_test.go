@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -426,3 +428,68 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCreateDetailIsGet: the answer CreateDetail builds from what a
+// creation knows equals what Get reads back, in every operation context,
+// for an empty and a complete draft, from a UN entity and an NGO, with
+// and without HCT members, and for a replayed key.
+func TestCreateDetailIsGet(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	ctx := t.Context()
+	un, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "UN agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range domain.Contexts {
+		code := "OP-" + strconv.Itoa(i)
+		if _, err := f.dir.CreateOperation(ctx, f.admin, domain.Operation{Code: code, Name: "Operation " + code, CountryISO3: "NPL",
+			Context: c, Policy: domain.DefaultReviewPolicy, LeadTimeHours: 48}); err != nil {
+			t.Fatal(err)
+		}
+		var requesters []domain.Actor
+		for j, org := range []int64{f.requester.OrganizationID, un.ID} {
+			u, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: fmt.Sprintf("r%d-%d@example.org", i, j),
+				Name: "Requester", OrganizationID: org}, Password: pw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := f.dir.SetMember(ctx, f.admin, code, u.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+				t.Fatal(err)
+			}
+			requesters = append(requesters, f.actor(t, u))
+		}
+		for hct := range 2 {
+			if hct == 1 {
+				u, _, err := f.dir.CreateUser(ctx, f.admin, service.NewUser{User: domain.User{Email: fmt.Sprintf("hct%d@example.org", i),
+					Name: "HCT", OrganizationID: un.ID}, Password: pw})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := f.dir.SetMember(ctx, f.admin, code, u.ID, domain.RoleSet{domain.RoleHCTMember}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for j, by := range requesters {
+				for k, draft := range []domain.Request{{Title: "Empty"}, fixture.Request("Complete", t0)} {
+					key := fmt.Sprintf("key-%d-%d-%d-%d", i, hct, j, k)
+					got, created, err := f.reqs.CreateDetail(ctx, by, code, draft, key)
+					if err != nil || !created {
+						t.Fatalf("%s: CreateDetail = %v, %v", key, created, err)
+					}
+					want, err := f.reqs.Get(ctx, by, got.Request.ID)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("%s: CreateDetail answered\n%+v\nGet reads\n%+v", key, got, want)
+					}
+					again, created, err := f.reqs.CreateDetail(ctx, by, code, draft, key)
+					if err != nil || created || !reflect.DeepEqual(again, want) {
+						t.Fatalf("%s: replay = %v, %v; equal to Get: %v", key, created, err, reflect.DeepEqual(again, want))
+					}
+				}
+			}
+		}
+	}
+}

@@ -44,17 +44,22 @@ type RequestPageData struct {
 // queries that depend on it.
 const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY round DESC LIMIT 1)`
 
-// RequestPage reads what the request page shows of request r in one
-// batch: the same queries as GetOperation, GetOrganization, ListComments,
-// ListEvents, LatestReview, ListReviews, ListVotes, OrganizationNames, VoteHistory,
-// LatestDecision, GetConsent, ListTaskings, ListReports, GetHandover,
-// GetAssessment, HCTOrganizations and RequestLinks, sent together. r is the
-// request as already read (and its visibility checked) by the caller.
-func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageData, error) {
-	var out RequestPageData
-	id := r.ID
+// RequestPage reads request id and what the request page shows around
+// it in one batch, one round trip: the same queries as GetRequest,
+// GetOperation, GetOrganization, ListComments, ListEvents, LatestReview,
+// ListReviews, ListVotes, OrganizationNames, VoteHistory, LatestDecision,
+// GetConsent, ListTaskings, ListReports, GetHandover, GetAssessment,
+// HCTOrganizations and RequestLinks, sent together, each naming the
+// request by its id. Whether the caller may see the request is the
+// caller's to decide before showing any of it; a request that does not
+// exist is CodeNotFound.
+func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, RequestPageData, error) {
+	var (
+		r   domain.Request
+		out RequestPageData
+	)
 	b := &pgx.Batch{}
-	queueFacts(b, r, &out.RequestFactsData)
+	queueView(b, id, &r, &out.RequestFactsData, &out.Links)
 	b.Queue(commentsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Comments, err = pgx.CollectRows(rows, scanComment)
 		return err
@@ -108,9 +113,66 @@ func (s *Store) RequestPage(ctx context.Context, r domain.Request) (RequestPageD
 		out.Handover, err = scanHandover(row)
 		return err
 	})
-	queueLinks(b, r, &out.Links)
 	err := s.db.SendBatch(ctx, b).Close()
-	return out, dbErr(err, "request page of request %d", id)
+	return r, out, dbErr(err, "request page of request %d", id)
+}
+
+// RequestView reads request id with its facts (RequestFactsData) and its
+// links in one batch, one round trip. With known, the request as the
+// caller already has it (read in the transaction that just changed it),
+// the request is not read again and *known is returned. Whether the
+// caller may see the request is the caller's to decide; a request that
+// does not exist is CodeNotFound.
+func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request) (domain.Request, RequestFactsData, RequestLinks, error) {
+	var (
+		facts RequestFactsData
+		links RequestLinks
+	)
+	b := &pgx.Batch{}
+	r := known
+	if r == nil {
+		r = new(domain.Request)
+		queueView(b, id, r, &facts, &links)
+	} else {
+		queueFacts(b, id, &facts)
+		queueLinks(b, id, &links)
+	}
+	err := s.db.SendBatch(ctx, b).Close()
+	return *r, facts, links, dbErr(err, "request %d with its facts", id)
+}
+
+// NewRequestFacts reads the facts of a request just created by
+// organisation orgID in operation opID, in one round trip: the
+// operation, the organisation and the operation's HCT organisations (a
+// new draft has no review, vote, consent or HRDDP assessment).
+func (s *Store) NewRequestFacts(ctx context.Context, orgID, opID int64) (RequestFactsData, error) {
+	var out RequestFactsData
+	b := &pgx.Batch{}
+	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, opID).Query(func(rows pgx.Rows) (err error) {
+		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
+		return err
+	})
+	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, orgID).Query(func(rows pgx.Rows) (err error) {
+		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
+		return err
+	})
+	b.Queue(hctOrganizationsSQL, opID).Query(func(rows pgx.Rows) (err error) {
+		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
+	err := s.db.SendBatch(ctx, b).Close()
+	return out, dbErr(err, "facts of a new request of organisation %d in operation %d", orgID, opID)
+}
+
+// queueView queues on b the queries of request id (first: when it does
+// not exist, its error is the batch's), its facts and its links.
+func queueView(b *pgx.Batch, id int64, r *domain.Request, facts *RequestFactsData, links *RequestLinks) {
+	b.Queue(`SELECT `+requestCols+requestFrom+` WHERE r.id = $1`, id).Query(func(rows pgx.Rows) (err error) {
+		*r, err = pgx.CollectExactlyOneRow(rows, scanRequest)
+		return err
+	})
+	queueFacts(b, id, facts)
+	queueLinks(b, id, links)
 }
 
 // RequestFactsData is what the rulebook's guards read of a request
@@ -134,19 +196,28 @@ type RequestFactsData struct {
 func (s *Store) RequestFacts(ctx context.Context, r domain.Request) (RequestFactsData, error) {
 	var out RequestFactsData
 	b := &pgx.Batch{}
-	queueFacts(b, r, &out)
+	queueFacts(b, r.ID, &out)
 	err := s.db.SendBatch(ctx, b).Close()
 	return out, dbErr(err, "facts of request %d", r.ID)
 }
 
-// queueFacts queues on b the queries of RequestFactsData of r, into out.
-func queueFacts(b *pgx.Batch, r domain.Request, out *RequestFactsData) {
-	id := r.ID
-	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, r.OperationID).Query(func(rows pgx.Rows) (err error) {
+// The operation, requesting organisation and request extended of request
+// $1: the batches name every row by the request's id, so that the request
+// itself can be read in the same batch.
+const (
+	requestOperation    = `(SELECT operation_id FROM requests WHERE id = $1)`
+	requestOrganization = `(SELECT requesting_org_id FROM requests WHERE id = $1)`
+	requestExtended     = `(SELECT extension_of FROM requests WHERE id = $1)`
+)
+
+// queueFacts queues on b the queries of RequestFactsData of request id,
+// into out.
+func queueFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
+	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = `+requestOperation, id).Query(func(rows pgx.Rows) (err error) {
 		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
 		return err
 	})
-	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, r.RequestingOrgID).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = `+requestOrganization, id).Query(func(rows pgx.Rows) (err error) {
 		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
 		return err
 	})
@@ -171,7 +242,7 @@ func queueFacts(b *pgx.Batch, r domain.Request, out *RequestFactsData) {
 		out.Assessment, err = scanAssessment(row)
 		return err
 	})
-	b.Queue(hctOrganizationsSQL, r.OperationID).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(hctOrganizationsOf(requestOperation), id).Query(func(rows pgx.Rows) (err error) {
 		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		return err
 	})
@@ -185,23 +256,14 @@ type RequestLinks struct {
 	Extensions  []domain.RequestRef
 }
 
-// linksSQL reads the request $2 extends and those extending $1, the
+// linksSQL reads the request $1 extends and those extending it, the
 // parent first (is_parent), then the extensions in creation order.
-const linksSQL = `SELECT ` + refCols + `, coalesce(r.id = $2, false) AS is_parent FROM requests r
-	WHERE r.extension_of = $1 OR r.id = $2 ORDER BY is_parent DESC, r.id`
+const linksSQL = `SELECT ` + refCols + `, coalesce(r.id = ` + requestExtended + `, false) AS is_parent FROM requests r
+	WHERE r.extension_of = $1 OR r.id = ` + requestExtended + ` ORDER BY is_parent DESC, r.id`
 
-// RequestLinks returns request r's extension links.
-func (s *Store) RequestLinks(ctx context.Context, r domain.Request) (RequestLinks, error) {
-	var out RequestLinks
-	b := &pgx.Batch{}
-	queueLinks(b, r, &out)
-	err := s.db.SendBatch(ctx, b).Close()
-	return out, dbErr(err, "links of request %d", r.ID)
-}
-
-// queueLinks queues on b the query of r's links, into out.
-func queueLinks(b *pgx.Batch, r domain.Request, out *RequestLinks) {
-	b.Queue(linksSQL, r.ID, nullID(r.ExtensionOf)).Query(func(rows pgx.Rows) error {
+// queueLinks queues on b the query of request id's links, into out.
+func queueLinks(b *pgx.Batch, id int64, out *RequestLinks) {
+	b.Queue(linksSQL, id).Query(func(rows pgx.Rows) error {
 		var (
 			ref    domain.RequestRef
 			parent bool

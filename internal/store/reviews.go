@@ -44,10 +44,16 @@ func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 // hctOrganizationsSQL reads the HCT members through their partial index
 // (memberships_hct_idx, migration 26) and each one's user by primary key:
 // a join would scan every member of a large operation and every user.
-const hctOrganizationsSQL = `SELECT DISTINCT x.org FROM (
+var hctOrganizationsSQL = hctOrganizationsOf("$1")
+
+// hctOrganizationsOf is the query of the HCT organisations of the
+// operation whose id is the SQL expression op.
+func hctOrganizationsOf(op string) string {
+	return `SELECT DISTINCT x.org FROM (
 	SELECT (SELECT u.organization_id FROM users u WHERE u.id = m.user_id AND u.disabled_at IS NULL) AS org
-	FROM memberships m WHERE m.operation_id = $1 AND 'hct_member' = ANY (m.roles)) x
+	FROM memberships m WHERE m.operation_id = ` + op + ` AND 'hct_member' = ANY (m.roles)) x
 	WHERE x.org IS NOT NULL ORDER BY 1`
+}
 
 // HCTOrganizations returns the organisations of operation opID's enabled
 // HCT members, each once.

@@ -60,9 +60,9 @@ func (q *roundTrips) mark() int {
 // maxRequestPageRoundTrips is the most the request page may cost in
 // database round trips, whoever looks and however long its timeline,
 // votes and comments: the session, the user with their memberships (one
-// batch), the request, everything else on the page (one batch:
+// batch), the request with everything else on the page (one batch:
 // service.Requests.Page) and the header's unread count.
-const maxRequestPageRoundTrips = 5
+const maxRequestPageRoundTrips = 4
 
 // TestRequestPageQueryCount proves the request page costs a bounded,
 // constant number of database round trips: the same for a request with

@@ -37,9 +37,11 @@ func SessionCookieName(secure bool) string {
 // session's last sighting, written at most once a minute, measures it
 // (service.Access.SessionActor). The cookie is HttpOnly, SameSite=Lax,
 // host-only with Path=/ and, when secure, Secure under the __Host- prefix.
+// Sessions are encoded with gob, decoded through memoCodec.
 func NewSessionManager(store scs.Store, secure bool) *scs.SessionManager {
 	m := scs.New()
 	m.Store = store
+	m.Codec = &memoCodec{}
 	m.Lifetime = domain.DefaultSessionLifetime
 	m.Cookie.Name = SessionCookieName(secure)
 	m.Cookie.Domain = "" // host-only: never shared with other subdomains

@@ -31,6 +31,10 @@ const (
 	requesterEmail = "requester@example.org"
 	fieldEmail     = "field@example.org"
 	benchOperation = "NPL-EQ-DEMO"
+	// writeOperation is where the create load writes: an operation of its
+	// own, so that the drafts it adds never change the data set the other
+	// runs read (the officer's list scans past drafts it may not see).
+	writeOperation = "BENCH-WRITE"
 )
 
 // benchDB is the seeded database and what the clients need of it.
@@ -126,9 +130,9 @@ func prepareDatabase(ctx context.Context, serverURL string, o options, create bo
 	return db, nil
 }
 
-// ensureWriters makes n requester accounts of the bench operation in the
-// demo requester's organisation (once: a kept database has them) and
-// issues each a fresh API token. One account may create 20 requests a
+// ensureWriters makes n requester accounts of writeOperation (made as a
+// copy of the bench operation) in the demo requester's organisation
+// (once: a kept database has them) and issues each a fresh API token. One account may create 20 requests a
 // minute (domain.LimitDrafts): the create load spreads over them all.
 func ensureWriters(ctx context.Context, st *store.Store, access *service.Access, directory *service.Directory, n int) ([]string, error) {
 	admin, err := st.GetUserByEmail(ctx, "admin@example.org")
@@ -143,16 +147,28 @@ func ensureWriters(ctx context.Context, st *store.Store, access *service.Access,
 	if err != nil {
 		return nil, fmt.Errorf("demo requester: %w", err)
 	}
+	op, err := st.GetOperationByCode(ctx, writeOperation)
+	if err != nil {
+		if op, err = st.GetOperationByCode(ctx, benchOperation); err != nil {
+			return nil, fmt.Errorf("bench operation: %w", err)
+		}
+		op.Code, op.Name = writeOperation, "Bench: the create load's operation"
+		if op, err = directory.CreateOperation(ctx, by, op); err != nil {
+			return nil, fmt.Errorf("operation %s: %w", writeOperation, err)
+		}
+	}
 	out := make([]string, n)
 	for i := range n {
 		email := fmt.Sprintf("writer%d@bench.example.org", i)
-		if _, err := st.GetUserByEmail(ctx, email); err != nil {
-			u, _, err := directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: email,
-				Name: fmt.Sprintf("Bench writer %d", i), OrganizationID: requester.OrganizationID, Language: "en"}})
-			if err != nil {
+		u, err := st.GetUserByEmail(ctx, email)
+		if err != nil {
+			if u, _, err = directory.CreateUser(ctx, by, service.NewUser{User: domain.User{Email: email,
+				Name: fmt.Sprintf("Bench writer %d", i), OrganizationID: requester.OrganizationID, Language: "en"}}); err != nil {
 				return nil, fmt.Errorf("writer %s: %w", email, err)
 			}
-			if err := directory.SetMember(ctx, by, benchOperation, u.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
+		}
+		if roles, err := st.MembershipRoles(ctx, op.ID, u.ID); err != nil || len(roles) == 0 {
+			if err := directory.SetMember(ctx, by, writeOperation, u.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
 				return nil, fmt.Errorf("writer %s: %w", email, err)
 			}
 		}

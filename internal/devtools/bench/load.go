@@ -126,10 +126,13 @@ func endpoints() []endpoint {
 			path: func(b []byte, c *client) []byte { return append(b, c.env.deepPath...) }},
 		{key: "list.search", name: "list, text search (HTML)", route: "GET /operations/{code}/requests?q=" + searchQuery, html: true,
 			path: func(b []byte, c *client) []byte { return opPath(b, c, "/requests?q="+searchQuery) }},
-		// Last: it adds drafts (invisible to the officer's list).
-		{key: "create", name: "create (API)", route: "POST /api/v1/operations/{code}/requests", method: http.MethodPost, api: true,
+		// In an operation of its own (writeOperation): the drafts it adds
+		// change nothing the other runs read.
+		{key: "create", name: "create (API)", route: "POST /api/v1/operations/" + writeOperation + "/requests", method: http.MethodPost, api: true,
 			target: target{rps: 1000},
-			path:   func(b []byte, c *client) []byte { return opPath(append(b, "/api/v1"...), c, "/requests") }},
+			path: func(b []byte, _ *client) []byte {
+				return append(b, "/api/v1/operations/"+writeOperation+"/requests"...)
+			}},
 	}
 }
 

@@ -154,7 +154,7 @@ func TestBuildRequest(t *testing.T) {
 	}
 	// Client 1's third request (seq 2): writer (2*2+1) % 2 = 1.
 	got := string(c.build(byKey["create"], true))
-	for _, part := range []string{"POST /api/v1/operations/OP/requests HTTP/1.1\r\n", "Bearer w1\r\n", "Idempotency-Key: r-1-2\r\n",
+	for _, part := range []string{"POST /api/v1/operations/" + writeOperation + "/requests HTTP/1.1\r\n", "Bearer w1\r\n", "Idempotency-Key: r-1-2\r\n",
 		"Content-Length: 7\r\n\r\n{\"a\":1}"} {
 		if !strings.Contains(got, part) {
 			t.Errorf("create: %q lacks %q", got, part)
