@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	gojson "github.com/goccy/go-json"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
@@ -470,7 +470,7 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	}
 	decode := domain.PayloadHas(e.Payload, "civilian_reference") || domain.PayloadHas(e.Payload, "changes") ||
 		e.Action == domain.EventComment && domain.PayloadHas(e.Payload, "body")
-	if decode && json.Unmarshal(e.Payload, &p) == nil {
+	if decode && gojson.Unmarshal(e.Payload, &p) == nil {
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
 		}
@@ -495,7 +495,7 @@ func eventReason(ctx context.Context, e domain.Event) string {
 		Reason     string `json:"reason"`
 		ReasonCode string `json:"reason_code"`
 	}
-	if !domain.PayloadHas(e.Payload, "reason") && !domain.PayloadHas(e.Payload, "reason_code") || json.Unmarshal(e.Payload, &p) != nil {
+	if !domain.PayloadHas(e.Payload, "reason") && !domain.PayloadHas(e.Payload, "reason_code") || gojson.Unmarshal(e.Payload, &p) != nil {
 		return ""
 	}
 	return httpface.Reason(ctx, domain.ReasonCode(p.ReasonCode), p.Reason)
