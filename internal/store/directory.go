@@ -14,8 +14,14 @@ const organizationCols = `id, name, acronym, type, un_entity, created_at, update
 
 func scanOrganization(row pgx.CollectableRow) (domain.Organization, error) {
 	var o domain.Organization
-	err := row.Scan(&o.ID, &o.Name, &o.Acronym, &o.Type, &o.UNEntity, &o.CreatedAt, &o.UpdatedAt)
+	err := row.Scan(organizationDest(&o)...)
 	return o, err
+}
+
+// organizationDest is where the columns of organizationCols are scanned
+// into o, in their order.
+func organizationDest(o *domain.Organization) []any {
+	return []any{&o.ID, &o.Name, &o.Acronym, &o.Type, &o.UNEntity, &o.CreatedAt, &o.UpdatedAt}
 }
 
 // CreateOrganization inserts o and returns it with its ID. A duplicate name
@@ -164,10 +170,16 @@ const operationCols = `id, code, name, country_iso3, coalesce(glide, ''), contex
 
 func scanOperation(row pgx.CollectableRow) (domain.Operation, error) {
 	var o domain.Operation
-	err := row.Scan(&o.ID, &o.Code, &o.Name, &o.CountryISO3, &o.GLIDE, &o.Context, &o.Policy.QuorumPercent,
-		&o.Policy.PassRule, &o.Policy.ReviewHours, &o.Policy.UrgentReviewHours, &o.Policy.SealedVotes,
-		&o.LeadTimeHours, &o.Closed, &o.RequireSecondFactor, &o.CreatedAt, &o.UpdatedAt)
+	err := row.Scan(operationDest(&o)...)
 	return o, err
+}
+
+// operationDest is where the columns of operationCols are scanned into
+// o, in their order.
+func operationDest(o *domain.Operation) []any {
+	return []any{&o.ID, &o.Code, &o.Name, &o.CountryISO3, &o.GLIDE, &o.Context, &o.Policy.QuorumPercent,
+		&o.Policy.PassRule, &o.Policy.ReviewHours, &o.Policy.UrgentReviewHours, &o.Policy.SealedVotes,
+		&o.LeadTimeHours, &o.Closed, &o.RequireSecondFactor, &o.CreatedAt, &o.UpdatedAt}
 }
 
 // CreateOperation inserts o. A duplicate code is CodeConflict

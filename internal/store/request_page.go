@@ -49,8 +49,9 @@ const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY r
 // GetOperation, GetOrganization, ListComments, ListEvents, LatestReview,
 // ListReviews, ListVotes, OrganizationNames, VoteHistory, LatestDecision,
 // GetConsent, ListTaskings, ListReports, GetHandover, GetAssessment,
-// HCTOrganizations and RequestLinks, sent together, each naming the
-// request by its id. Whether the caller may see the request is the
+// HCTOrganizations and RequestLinks, sent together as 15 statements, each
+// naming the request by its id (the operation and the organisation come
+// with the request's row; the latest review is the last of them all). Whether the caller may see the request is the
 // caller's to decide before showing any of it; a request that does not
 // exist is CodeNotFound.
 func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, RequestPageData, error) {
@@ -59,7 +60,9 @@ func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, Requ
 		out RequestPageData
 	)
 	b := &pgx.Batch{}
-	queueView(b, id, &r, &out.RequestFactsData, &out.Links)
+	queueRequestWithFacts(b, id, &r, &out.RequestFactsData)
+	queueOtherFacts(b, id, &out.RequestFactsData)
+	queueLinks(b, id, &out.Links)
 	b.Queue(commentsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Comments, err = pgx.CollectRows(rows, scanComment)
 		return err
@@ -68,8 +71,11 @@ func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, Requ
 		out.Events, err = pgx.CollectRows(rows, scanEvent)
 		return err
 	})
+	// Every review by round: the last is the latest (LatestReview).
 	b.Queue(reviewsSQL, id).Query(func(rows pgx.Rows) (err error) {
-		out.Reviews, err = pgx.CollectRows(rows, scanReview)
+		if out.Reviews, err = pgx.CollectRows(rows, scanReview); err == nil && len(out.Reviews) > 0 {
+			out.Review, out.HasReview = out.Reviews[len(out.Reviews)-1], true
+		}
 		return err
 	})
 	b.Queue(`SELECT id, name FROM organizations WHERE id = ANY (
@@ -132,11 +138,13 @@ func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request
 	r := known
 	if r == nil {
 		r = new(domain.Request)
-		queueView(b, id, r, &facts, &links)
+		queueRequestWithFacts(b, id, r, &facts)
 	} else {
-		queueFacts(b, id, &facts)
-		queueLinks(b, id, &links)
+		queueOperationAndOrganization(b, id, &facts)
 	}
+	queueLatestReview(b, id, &facts)
+	queueOtherFacts(b, id, &facts)
+	queueLinks(b, id, &links)
 	err := s.db.SendBatch(ctx, b).Close()
 	return *r, facts, links, dbErr(err, "request %d with its facts", id)
 }
@@ -164,15 +172,31 @@ func (s *Store) NewRequestFacts(ctx context.Context, orgID, opID int64) (Request
 	return out, dbErr(err, "facts of a new request of organisation %d in operation %d", orgID, opID)
 }
 
-// queueView queues on b the queries of request id (first: when it does
-// not exist, its error is the batch's), its facts and its links.
-func queueView(b *pgx.Batch, id int64, r *domain.Request, facts *RequestFactsData, links *RequestLinks) {
-	b.Queue(`SELECT `+requestCols+requestFrom+` WHERE r.id = $1`, id).Query(func(rows pgx.Rows) (err error) {
-		*r, err = pgx.CollectExactlyOneRow(rows, scanRequest)
+// requestWithFactsSQL reads request $1 with its operation and its
+// requesting organisation: the columns of requestCols, operationCols and
+// organizationCols, in that order.
+const requestWithFactsSQL = `SELECT ` + requestCols + `, op.*, og.*` + requestFrom + `
+	CROSS JOIN LATERAL (SELECT ` + operationCols + ` FROM operations WHERE id = r.operation_id) op
+	CROSS JOIN LATERAL (SELECT ` + organizationCols + ` FROM organizations WHERE id = r.requesting_org_id) og
+	WHERE r.id = $1`
+
+// queueRequestWithFacts queues on b the query of request id into r, with
+// its operation and organisation into facts. Queued first, a request
+// that does not exist makes its error (pgx.ErrNoRows) the batch's.
+func queueRequestWithFacts(b *pgx.Batch, id int64, r *domain.Request, facts *RequestFactsData) {
+	b.Queue(requestWithFactsSQL, id).Query(func(rows pgx.Rows) error {
+		var x requestScan
+		dest := append(append(x.dests(), operationDest(&facts.Operation)...), organizationDest(&facts.Organization)...)
+		n, err := pgx.ForEachRow(rows, dest, func() error { return nil })
+		if err == nil && n.RowsAffected() != 1 {
+			err = pgx.ErrNoRows
+		}
+		if err != nil {
+			return err
+		}
+		*r, err = x.finish()
 		return err
 	})
-	queueFacts(b, id, facts)
-	queueLinks(b, id, links)
 }
 
 // RequestFactsData is what the rulebook's guards read of a request
@@ -213,6 +237,14 @@ const (
 // queueFacts queues on b the queries of RequestFactsData of request id,
 // into out.
 func queueFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
+	queueOperationAndOrganization(b, id, out)
+	queueLatestReview(b, id, out)
+	queueOtherFacts(b, id, out)
+}
+
+// queueOperationAndOrganization queues on b the queries of request id's
+// operation and requesting organisation, into out.
+func queueOperationAndOrganization(b *pgx.Batch, id int64, out *RequestFactsData) {
 	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = `+requestOperation, id).Query(func(rows pgx.Rows) (err error) {
 		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
 		return err
@@ -221,6 +253,11 @@ func queueFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
 		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
 		return err
 	})
+}
+
+// queueLatestReview queues on b the query of request id's latest review,
+// into out.
+func queueLatestReview(b *pgx.Batch, id int64, out *RequestFactsData) {
 	b.Queue(latestReviewSQL, id).Query(func(rows pgx.Rows) error {
 		rv, err := pgx.CollectExactlyOneRow(rows, scanReview)
 		if err == pgx.ErrNoRows {
@@ -229,6 +266,12 @@ func queueFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
 		out.Review, out.HasReview = rv, err == nil
 		return err
 	})
+}
+
+// queueOtherFacts queues on b the queries of the rest of request id's
+// facts: the latest review's votes, the consent, the HRDDP assessment and
+// the operation's HCT organisations, into out.
+func queueOtherFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
 	b.Queue(`SELECT `+voteCols+` FROM votes v JOIN organizations o ON o.id = v.organization_id
 		JOIN users u ON u.id = v.cast_by WHERE v.review_id = `+latestReviewID+` ORDER BY o.name`, id).Query(func(rows pgx.Rows) (err error) {
 		out.Votes, err = pgx.CollectRows(rows, scanVote)
