@@ -18,6 +18,12 @@ type Notification struct {
 // Unread reports whether the user has not marked n as read.
 func (n Notification) Unread() bool { return n.ReadAt.IsZero() }
 
+// UnreadCounted is the most unread notifications counted for a user:
+// past it a count reads "more than UnreadCounted" ("999+"), so that
+// counting costs the same for a user with a thousand unread as for one
+// with a hundred thousand (an officer after a deadline backlog).
+const UnreadCounted = 999
+
 // OutboxMessage is one e-mail waiting in the outbox, already rendered in
 // its recipient's language.
 type OutboxMessage struct {

@@ -37,7 +37,8 @@ func (s *Notifications) List(ctx context.Context, by domain.Actor, limit int) ([
 	return s.store.ListNotifications(ctx, by.UserID, limit)
 }
 
-// UnreadCount returns how many of by's notifications are unread.
+// UnreadCount returns how many of by's notifications are unread; a count
+// over domain.UnreadCounted means "more than that many".
 func (s *Notifications) UnreadCount(ctx context.Context, by domain.Actor) (int, error) {
 	if by.Anonymous() {
 		return 0, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")

@@ -66,7 +66,8 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, limit int) 
 	return out, dbErr(err, "list notifications of user %d", userID)
 }
 
-// UnreadCount returns how many of user userID's notifications are unread.
+// UnreadCount returns how many of user userID's notifications are unread,
+// counting no further than domain.UnreadCounted+1 (more than it).
 func (s *Store) UnreadCount(ctx context.Context, userID int64) (int, error) {
 	c := s.cached()
 	key := strconv.FormatInt(userID, 10)
@@ -78,8 +79,8 @@ func (s *Store) UnreadCount(ctx context.Context, userID int64) (int, error) {
 		g = c.gen(kindUnread)
 	}
 	var n int
-	err := s.db.QueryRow(ctx,
-		`SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID).Scan(&n)
+	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT $2) x`,
+		userID, domain.UnreadCounted+1).Scan(&n)
 	if err == nil && c != nil {
 		c.put(kindUnread, g, key, n, 0)
 	}

@@ -29,6 +29,9 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 	// arrived in between may make it larger than the list suggests.
 	if unread := v.Shell.Unread; unread > 0 && len(list) > 0 {
 		v.UnreadText = components.N(ctx, "notifications.unread_summary", unread)
+		if unread > domain.UnreadCounted {
+			v.UnreadText = components.N(ctx, "notifications.unread_summary_more", domain.UnreadCounted)
+		}
 		v.MarkReadURL = "/notifications/read"
 		v.UpToID = strconv.FormatInt(list[0].ID, 10)
 	} else {

@@ -144,6 +144,40 @@ func TestNotificationsPage(t *testing.T) {
 		}
 	})
 
+	// Counting stops past domain.UnreadCounted: the header and the summary
+	// say "more than" it, on either side of the boundary.
+	t.Run("CountedUpTo", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t).withAdmin(t)
+		ana := f.mustUser(t, "ana@example.org", 0)
+		c := f.signIn(t, "ana@example.org")
+		add := func(n int) {
+			t.Helper()
+			if _, err := f.pool.Exec(t.Context(), `INSERT INTO notifications (user_id, kind, created_at)
+				SELECT $1, 'returned', now() FROM generate_series(1, $2)`, ana.ID, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n := strconv.Itoa(domain.UnreadCounted)
+		for _, c2 := range []struct {
+			add             int
+			header, summary string
+		}{
+			{domain.UnreadCounted, "Notifications (" + n + ")", "You have " + n + " unread notifications."},
+			{1, "Notifications (" + n + "+)", "You have more than " + n + " unread notifications."},
+			{5000, "Notifications (" + n + "+)", "You have more than " + n + " unread notifications."},
+		} {
+			add(c2.add)
+			d := doc(t, f.get(t, c, "/notifications"))
+			if got := notificationsLink(d); got != c2.header {
+				t.Errorf("header link = %q, want %q", got, c2.header)
+			}
+			if got := testid(d, "unread-summary").Text(); got != c2.summary {
+				t.Errorf("summary = %q, want %q", got, c2.summary)
+			}
+		}
+	})
+
 	t.Run("Empty", func(t *testing.T) {
 		t.Parallel()
 		f := newFixture(t).withAdmin(t)

@@ -177,7 +177,10 @@ func (s *Server) shellWithoutFlash(r *http.Request, title string) components.She
 		// The unread count is in the link's words, never in colour alone.
 		unread = s.unreadCount(r)
 		label := i18n.T(ctx, "nav.notifications")
-		if unread > 0 {
+		switch {
+		case unread > domain.UnreadCounted:
+			label = components.N(ctx, "nav.notifications_unread_more", domain.UnreadCounted)
+		case unread > 0:
 			label = components.N(ctx, "nav.notifications_unread", unread)
 		}
 		nav = append(nav, components.NavItem{Label: label, URL: "/notifications", Current: r.URL.Path == "/notifications"})
