@@ -66,6 +66,11 @@ func (s *Store) ListNotifications(ctx context.Context, userID int64, limit int) 
 	return out, dbErr(err, "list notifications of user %d", userID)
 }
 
+// unreadCountSQL counts user $1's unread notifications up to one more
+// than domain.UnreadCounted (a literal limit: see listQuery).
+var unreadCountSQL = `SELECT count(*) FROM (SELECT FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT ` +
+	strconv.Itoa(domain.UnreadCounted+1) + `) x`
+
 // UnreadCount returns how many of user userID's notifications are unread,
 // counting no further than domain.UnreadCounted+1 (more than it).
 func (s *Store) UnreadCount(ctx context.Context, userID int64) (int, error) {
@@ -79,8 +84,7 @@ func (s *Store) UnreadCount(ctx context.Context, userID int64) (int, error) {
 		g = c.gen(kindUnread)
 	}
 	var n int
-	err := s.db.QueryRow(ctx, `SELECT count(*) FROM (SELECT FROM notifications WHERE user_id = $1 AND read_at IS NULL LIMIT $2) x`,
-		userID, domain.UnreadCounted+1).Scan(&n)
+	err := s.db.QueryRow(ctx, unreadCountSQL, userID).Scan(&n)
 	if err == nil && c != nil {
 		c.put(kindUnread, g, key, n, 0)
 	}
