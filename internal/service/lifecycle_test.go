@@ -3,6 +3,7 @@ package service_test
 import (
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -346,4 +347,49 @@ func nowVersion(t *testing.T, reqs *service.Requests, id int64) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestQueuesSayWhenMoreWait: a queue holds its first QueueLimit requests
+// and says whether more wait behind them, exactly at the boundary, for a
+// queue read by the list's filter (the requester's drafts) and for the
+// one read by paging through the checklist's rule (awaiting an HRDDP
+// assessment).
+func TestQueuesSayWhenMoreWait(t *testing.T) {
+	t.Parallel()
+	f := newLifeFixture(t)
+	ctx := t.Context()
+	un, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rq := f.member(t, "un@example.org", un.ID, domain.RoleRequester)
+	escorted := func(title string, submit bool) {
+		req := fixture.Request(title, f.clock.now())
+		req.Checklist["LR19"] = domain.Answer{Value: "yes"}
+		req.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
+			DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
+		r, _, err := f.reqs.Create(ctx, rq, f.op.Code, req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if submit {
+			if _, err := f.reqs.Transition(ctx, rq, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	check := func(by domain.Actor, q domain.Queue, items int, more bool) {
+		t.Helper()
+		got, err := f.reqs.Queues(ctx, by, []service.QueueRef{{OperationID: f.op.ID, Queue: q}})
+		if err != nil || len(got[0].Items) != items || got[0].More != more {
+			t.Fatalf("%s: %d items, more %v (%v); want %d, %v", q, len(got[0].Items), got[0].More, err, items, more)
+		}
+	}
+	for i := range service.QueueLimit + 1 {
+		escorted("Escort "+strconv.Itoa(i), false)
+		escorted("Submitted escort "+strconv.Itoa(i), true)
+		n := min(i+1, service.QueueLimit)
+		check(rq, domain.QueueMyDrafts, n, i+1 > service.QueueLimit)
+		check(f.hrddp, domain.QueueAwaitingAssessment, n, i+1 > service.QueueLimit)
+	}
 }

@@ -774,7 +774,15 @@ func (s *Requests) Queue(ctx context.Context, by domain.Actor, opID int64, q dom
 	if err != nil {
 		return nil, err
 	}
-	return out[0], nil
+	return out[0].Items, nil
+}
+
+// Queued is a queue's first QueueLimit requests, most pressing first, and
+// whether more wait behind them (a page says "10+", never a count it
+// did not make).
+type Queued struct {
+	Items []domain.RequestSummary
+	More  bool
 }
 
 // QueueRef names one queue of one operation.
@@ -786,8 +794,8 @@ type QueueRef struct {
 // Queues is Queue for each of refs, in the order of refs, with every
 // queue read by a filter in one round trip (a dashboard shows every queue
 // of every operation its user belongs to).
-func (s *Requests) Queues(ctx context.Context, by domain.Actor, refs []QueueRef) ([][]domain.RequestSummary, error) {
-	out := make([][]domain.RequestSummary, len(refs))
+func (s *Requests) Queues(ctx context.Context, by domain.Actor, refs []QueueRef) ([]Queued, error) {
+	out := make([]Queued, len(refs))
 	var (
 		filters []domain.RequestFilter
 		at      []int // filters[i] answers refs[at[i]]
@@ -813,7 +821,7 @@ func (s *Requests) Queues(ctx context.Context, by domain.Actor, refs []QueueRef)
 		return nil, err
 	}
 	for i, p := range pages {
-		out[at[i]] = p.Items
+		out[at[i]] = Queued{Items: p.Items, More: p.NextCursor != ""}
 	}
 	return out, nil
 }
@@ -978,10 +986,10 @@ func (s *Requests) Screening(ctx context.Context, by domain.Actor, opCode, curso
 // checklist requires an HRDDP assessment that does not exist yet. The
 // rule is the checklist's (domain.HRDDPRequired), applied in Go to the
 // submitted requests, in a constant number of queries.
-func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain.RequestSummary, error) {
+func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) (Queued, error) {
 	op, err := s.store.GetOperation(ctx, opID)
 	if err != nil {
-		return nil, err
+		return Queued{}, err
 	}
 	// The submitted requests, page by page, until the queue is full:
 	// a constant number of queries per page.
@@ -990,7 +998,7 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 	for {
 		page, err := s.store.ListRequests(ctx, f)
 		if err != nil {
-			return nil, err
+			return Queued{}, err
 		}
 		ids := make([]int64, len(page.Items))
 		for i, it := range page.Items {
@@ -998,23 +1006,27 @@ func (s *Requests) awaitingAssessment(ctx context.Context, opID int64) ([]domain
 		}
 		full, un, err := s.store.RequestsByID(ctx, ids)
 		if err != nil {
-			return nil, err
+			return Queued{}, err
 		}
 		assessed, err := s.store.AssessedRequests(ctx, ids)
 		if err != nil {
-			return nil, err
+			return Queued{}, err
 		}
 		need := map[int64]bool{}
 		for _, r := range full {
 			need[r.ID] = domain.AssessmentMissing(domain.Evaluate(r, op.Context, un[r.RequestingOrgID], domain.Recorded{Assessed: assessed[r.ID]}))
 		}
+		// One more than the queue shows: whether more wait.
 		for _, it := range page.Items {
-			if need[it.ID] && len(out) < QueueLimit {
+			if need[it.ID] && len(out) <= QueueLimit {
 				out = append(out, it)
 			}
 		}
-		if len(out) == QueueLimit || page.NextCursor == "" {
-			return out, nil
+		if len(out) > QueueLimit {
+			return Queued{Items: out[:QueueLimit], More: true}, nil
+		}
+		if page.NextCursor == "" {
+			return Queued{Items: out}, nil
 		}
 		f.Cursor = page.NextCursor
 	}

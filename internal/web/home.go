@@ -63,7 +63,7 @@ func (s *Server) operationCards(r *http.Request, a domain.Actor, ops []domain.Op
 // operationCard is the summary of operation op for a member, with the
 // requests waiting for them in each of their queues (queued, in the order
 // of domain.QueuesFor).
-func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation, queued [][]domain.RequestSummary) pages.OperationCard {
+func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operation, queued []service.Queued) pages.OperationCard {
 	ctx := r.Context()
 	c := pages.OperationCard{
 		Code:    op.Code,
@@ -82,7 +82,8 @@ func (s *Server) operationCard(r *http.Request, a domain.Actor, op domain.Operat
 			Title: i18n.T(ctx, "queue."+string(q)),
 			Empty: i18n.T(ctx, "queue."+string(q)+".empty"),
 		}
-		for _, it := range queued[i] {
+		qv.More = queued[i].More
+		for _, it := range queued[i].Items {
 			qi := pages.QueueItem{Reference: it.Reference, Title: it.Title, URL: requestURL(it.ID)}
 			switch {
 			case q == domain.QueueTasksEnding && !it.EndDate.IsZero():

@@ -3,6 +3,7 @@ package pages
 import (
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/web/components"
+	"strconv"
 )
 
 // HomeView is the view model of the home page.
@@ -75,8 +76,20 @@ type QueueView struct {
 	Title string // translated
 	Empty string // translated, shown when Items is empty
 	Items []QueueItem
+	// More: more requests wait than Items holds.
+	More bool
 	// MoreURL is the full queue's page, "" when the card shows it all.
 	MoreURL string
+}
+
+// Count is the queue's count as its heading shows it: the requests
+// listed, with "+" when more wait ("10+"), never a total it did not make.
+func (q QueueView) Count() string {
+	n := strconv.Itoa(len(q.Items))
+	if q.More {
+		n += "+"
+	}
+	return n
 }
 
 // QueueItem is one request in a queue.
