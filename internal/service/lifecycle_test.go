@@ -213,28 +213,11 @@ func TestHRDDPAssessment(t *testing.T) {
 	t.Parallel()
 	f := newLifeFixture(t)
 	ctx := t.Context()
-	un, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rq := f.member(t, "un@example.org", un.ID, domain.RoleRequester)
+	un, rq := f.unRequester(t)
 	viewer := f.member(t, "viewer@example.org", un.ID, domain.RoleViewer)
-	escorted := func(title string) domain.Request {
-		req := fixture.Request(title, f.clock.now())
-		req.Checklist["LR19"] = domain.Answer{Value: "yes"}
-		req.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
-			DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
-		r, _, err := f.reqs.Create(ctx, rq, f.op.Code, req, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r, err = f.reqs.Transition(ctx, rq, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
+	escorted := func(title string) domain.Request { return f.escorted(t, rq, title, true) }
 	r := escorted("Escort paid in fuel")
-	_, err = f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: 1})
+	_, err := f.reviews.Open(ctx, f.officer, r.ID, service.OpenInput{Version: 1})
 	wantCode(t, err, domain.CodeConflict, "review.hrddp_required")
 	q, err := f.reqs.Queue(ctx, f.hrddp, f.op.ID, domain.QueueAwaitingAssessment)
 	if err != nil || len(q) != 1 || q[0].ID != r.ID {
@@ -358,26 +341,7 @@ func TestQueuesSayWhenMoreWait(t *testing.T) {
 	t.Parallel()
 	f := newLifeFixture(t)
 	ctx := t.Context()
-	un, err := f.dir.CreateOrganization(ctx, f.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rq := f.member(t, "un@example.org", un.ID, domain.RoleRequester)
-	escorted := func(title string, submit bool) {
-		req := fixture.Request(title, f.clock.now())
-		req.Checklist["LR19"] = domain.Answer{Value: "yes"}
-		req.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
-			DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
-		r, _, err := f.reqs.Create(ctx, rq, f.op.Code, req, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if submit {
-			if _, err := f.reqs.Transition(ctx, rq, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	_, rq := f.unRequester(t)
 	check := func(by domain.Actor, q domain.Queue, items int, more bool) {
 		t.Helper()
 		got, err := f.reqs.Queues(ctx, by, []service.QueueRef{{OperationID: f.op.ID, Queue: q}})
@@ -386,10 +350,42 @@ func TestQueuesSayWhenMoreWait(t *testing.T) {
 		}
 	}
 	for i := range service.QueueLimit + 1 {
-		escorted("Escort "+strconv.Itoa(i), false)
-		escorted("Submitted escort "+strconv.Itoa(i), true)
+		f.escorted(t, rq, "Escort "+strconv.Itoa(i), false)
+		f.escorted(t, rq, "Submitted escort "+strconv.Itoa(i), true)
 		n := min(i+1, service.QueueLimit)
 		check(rq, domain.QueueMyDrafts, n, i+1 > service.QueueLimit)
 		check(f.hrddp, domain.QueueAwaitingAssessment, n, i+1 > service.QueueLimit)
 	}
+}
+
+// unRequester makes a UN agency and a requester of it in the operation.
+func (f *lifeFixture) unRequester(t *testing.T) (domain.Organization, domain.Actor) {
+	t.Helper()
+	un, err := f.dir.CreateOrganization(t.Context(), f.admin, domain.Organization{Name: "UN Agency", Acronym: "UNA", Type: domain.OrgUNAgency, UNEntity: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return un, f.member(t, "un@example.org", un.ID, domain.RoleRequester)
+}
+
+// escorted creates, as rq (a UN entity's requester), a request paying an
+// armed escort, which needs an HRDDP assessment (LR19), and submits it
+// when submit.
+func (f *lifeFixture) escorted(t *testing.T, rq domain.Actor, title string, submit bool) domain.Request {
+	t.Helper()
+	ctx := t.Context()
+	req := fixture.Request(title, f.clock.now())
+	req.Checklist["LR19"] = domain.Answer{Value: "yes"}
+	req.Escort = domain.Escort{NeedCriticality: "Only route", ResponsibleAuthority: "Police absent", SecurityAssessment: "UNDSS SRA 7",
+		DiscontinuationPlan: "Stop when safe", CommonPositionConsulted: true, Compensation: "fuel"}
+	r, _, err := f.reqs.Create(ctx, rq, f.op.Code, req, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if submit {
+		if r, err = f.reqs.Transition(ctx, rq, r.ID, domain.ActionSubmit, domain.TransitionInput{Version: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return r
 }
