@@ -51,9 +51,9 @@ const latestReviewID = `(SELECT id FROM reviews WHERE request_id = $1 ORDER BY r
 // GetConsent, ListTaskings, ListReports, GetHandover, GetAssessment,
 // HCTOrganizations and RequestLinks, sent together as 15 statements, each
 // naming the request by its id (the operation and the organisation come
-// with the request's row; the latest review is the last of them all). Whether the caller may see the request is the
-// caller's to decide before showing any of it; a request that does not
-// exist is CodeNotFound.
+// with the request's row; the latest review is the last of them all).
+// Whether the caller may see the request is the caller's to decide before
+// showing any of it; a request that does not exist is CodeNotFound.
 func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, RequestPageData, error) {
 	var (
 		r   domain.Request
