@@ -24,8 +24,8 @@ import (
 // Cache keeps in this process what nearly every request reads and rarely
 // changes — the signed-in user with their memberships and second factor,
 // API tokens, operations by code, browser sessions and their last
-// sighting, unread counts — so that a page's identity and chrome cost no
-// round trip to PostgreSQL.
+// sighting, unread counts, the organisations list — so that a page's
+// identity and chrome cost no round trip to PostgreSQL.
 //
 // It is never wrong for longer than MaxStale, on any instance:
 //
@@ -90,10 +90,11 @@ const (
 	kindSession        // "s:<md5 hex>": a session's data (the session store)
 	kindSeen           // "s:<md5 hex>" too: a session's last sighting
 	kindUnread         // "n:<id>": an unread count
+	kindOrgs           // the organisations list (every change forgets every kind: "*")
 	numKinds
 )
 
-var kindNames = [numKinds]string{"user", "token", "operation", "session", "sighting", "unread"}
+var kindNames = [numKinds]string{"user", "token", "operation", "session", "sighting", "unread", "organizations"}
 
 type kindSet uint8
 
@@ -109,6 +110,7 @@ var cachedTables = map[string]kindSet{
 	"sessions":      1<<kindSession | 1<<kindSeen,
 	"user_sessions": 1<<kindSession | 1<<kindSeen,
 	"notifications": 1 << kindUnread,
+	"organizations": 1 << kindOrgs,
 }
 
 // writeRE finds the table a statement inserts into, updates or deletes from.

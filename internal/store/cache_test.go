@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -90,6 +91,7 @@ func TestCacheWriteKinds(t *testing.T) {
 		`insert into "notifications" (user_id) values ($1)`:                                {"unread"},
 		`WITH x AS (UPDATE api_tokens SET revoked_at = $2 RETURNING id) SELECT id FROM x`:  {"token"},
 		`UPDATE operations SET name = $2 WHERE id = $1`:                                    {"user", "operation"},
+		`UPDATE organizations SET name = $2 WHERE id = $1`:                                 {"organizations"},
 		`SELECT * FROM users WHERE id = $1`:                                                nil,
 		`UPDATE requests SET status = $2 WHERE id = $1`:                                    nil,
 		`INSERT INTO sessions (token) VALUES ($1) ON CONFLICT (token) DO UPDATE SET x = 1`: {"session", "sighting"},
@@ -214,6 +216,20 @@ func TestCacheAcrossInstances(t *testing.T) {
 		}},
 		{"the session ended", func() error { return w.b.ss.DeleteCtx(ctx, w.session) },
 			func() bool { _, _, _, found, _ := w.readAll(t, w.a); return !found }},
+		{"an organisation renamed", func() error {
+			orgs, err := w.a.st.ListOrganizations(ctx) // held by A from here
+			if err != nil || w.a.cache.Entries("organizations") != 1 {
+				return fmt.Errorf("A holds %d organisations lists (%v)", w.a.cache.Entries("organizations"), err)
+			}
+			o := orgs[0]
+			o.Name = "Renamed on B"
+			_, err = w.b.st.UpdateOrganization(ctx, o, now)
+			return err
+		}, func() bool {
+			orgs, err := w.a.st.ListOrganizations(ctx)
+			must(t, err)
+			return slices.ContainsFunc(orgs, func(o domain.Organization) bool { return o.Name == "Renamed on B" })
+		}},
 	}
 	for _, c := range changes {
 		must(t, c.change())

@@ -60,9 +60,24 @@ func (s *Store) GetOrganizationByName(ctx context.Context, name string) (domain.
 }
 
 // ListOrganizations returns every organisation by name.
+//
+// With a cache, the list costs no round trip until an organisation
+// changes (the officer's request list offers it as a filter).
 func (s *Store) ListOrganizations(ctx context.Context) ([]domain.Organization, error) {
+	const key = "all"
+	c := s.cached()
+	var g uint64
+	if c != nil {
+		if e, ok := c.get(kindOrgs, key); ok {
+			return slices.Clone(e.([]domain.Organization)), nil
+		}
+		g = c.gen(kindOrgs)
+	}
 	rows, _ := s.db.Query(ctx, `SELECT `+organizationCols+` FROM organizations ORDER BY lower(name)`)
 	out, err := pgx.CollectRows(rows, scanOrganization)
+	if err == nil && c != nil {
+		c.put(kindOrgs, g, key, slices.Clone(out), 0)
+	}
 	return out, dbErr(err, "list organizations")
 }
 

@@ -1,0 +1,1 @@
+DROP TRIGGER cache_forget ON organizations;
