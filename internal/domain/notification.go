@@ -24,6 +24,16 @@ func (n Notification) Unread() bool { return n.ReadAt.IsZero() }
 // with a hundred thousand (an officer after a deadline backlog).
 const UnreadCounted = 999
 
+// UnreadShown is how a count of unread notifications (counted no further
+// than UnreadCounted+1) is shown: the number, and whether it means "more
+// than that".
+func UnreadShown(counted int) (n int, more bool) {
+	if counted > UnreadCounted {
+		return UnreadCounted, true
+	}
+	return counted, false
+}
+
 // OutboxMessage is one e-mail waiting in the outbox, already rendered in
 // its recipient's language.
 type OutboxMessage struct {

@@ -28,10 +28,11 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 	// The count comes from the shell's own query; a notification that
 	// arrived in between may make it larger than the list suggests.
 	if unread := v.Shell.Unread; unread > 0 && len(list) > 0 {
-		v.UnreadText = components.N(ctx, "notifications.unread_summary", unread)
-		if unread > domain.UnreadCounted {
-			v.UnreadText = components.N(ctx, "notifications.unread_summary_more", domain.UnreadCounted)
+		key, n := "notifications.unread_summary", unread
+		if shown, more := domain.UnreadShown(unread); more {
+			key, n = "notifications.unread_summary_more", shown
 		}
+		v.UnreadText = components.N(ctx, key, n)
 		v.MarkReadURL = "/notifications/read"
 		v.UpToID = strconv.FormatInt(list[0].ID, 10)
 	} else {

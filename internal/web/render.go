@@ -177,11 +177,11 @@ func (s *Server) shellWithoutFlash(r *http.Request, title string) components.She
 		// The unread count is in the link's words, never in colour alone.
 		unread = s.unreadCount(r)
 		label := i18n.T(ctx, "nav.notifications")
-		switch {
-		case unread > domain.UnreadCounted:
-			label = components.N(ctx, "nav.notifications_unread_more", domain.UnreadCounted)
-		case unread > 0:
-			label = components.N(ctx, "nav.notifications_unread", unread)
+		switch shown, more := domain.UnreadShown(unread); {
+		case more:
+			label = components.N(ctx, "nav.notifications_unread_more", shown)
+		case shown > 0:
+			label = components.N(ctx, "nav.notifications_unread", shown)
 		}
 		nav = append(nav, components.NavItem{Label: label, URL: "/notifications", Current: r.URL.Path == "/notifications"})
 		nav = append(nav, components.NavItem{Label: i18n.T(ctx, "nav.profile"), URL: "/profile", Current: r.URL.Path == "/profile"})

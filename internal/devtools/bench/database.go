@@ -132,8 +132,9 @@ func prepareDatabase(ctx context.Context, serverURL string, o options, create bo
 
 // ensureWriters makes n requester accounts of writeOperation (made as a
 // copy of the bench operation) in the demo requester's organisation
-// (once: a kept database has them) and issues each a fresh API token. One account may create 20 requests a
-// minute (domain.LimitDrafts): the create load spreads over them all.
+// (once: a kept database has them) and issues each a fresh API token.
+// One account may create 20 requests a minute (domain.LimitDrafts): the
+// create load spreads over them all.
 func ensureWriters(ctx context.Context, st *store.Store, access *service.Access, directory *service.Directory, n int) ([]string, error) {
 	admin, err := st.GetUserByEmail(ctx, "admin@example.org")
 	if err != nil {
