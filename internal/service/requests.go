@@ -105,7 +105,7 @@ func (s *Requests) CreateDetail(ctx context.Context, by domain.Actor, opCode str
 		d, err := s.Get(ctx, by, r.ID)
 		return d, false, err
 	}
-	facts, err := s.store.NewRequestFacts(ctx, r.RequestingOrgID, r.OperationID)
+	facts, err := s.store.NewRequestFacts(ctx, r.ID)
 	if err != nil {
 		return RequestDetail{}, false, err
 	}

@@ -149,27 +149,17 @@ func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request
 	return *r, facts, links, dbErr(err, "request %d with its facts", id)
 }
 
-// NewRequestFacts reads the facts of a request just created by
-// organisation orgID in operation opID, in one round trip: the
-// operation, the organisation and the operation's HCT organisations (a
-// new draft has no review, vote, consent or HRDDP assessment).
-func (s *Store) NewRequestFacts(ctx context.Context, orgID, opID int64) (RequestFactsData, error) {
+// NewRequestFacts reads the facts of request id, just created, in one
+// round trip: its operation, its organisation and the operation's HCT
+// organisations (a new draft has no review, vote, consent or HRDDP
+// assessment).
+func (s *Store) NewRequestFacts(ctx context.Context, id int64) (RequestFactsData, error) {
 	var out RequestFactsData
 	b := &pgx.Batch{}
-	b.Queue(`SELECT `+operationCols+` FROM operations WHERE id = $1`, opID).Query(func(rows pgx.Rows) (err error) {
-		out.Operation, err = pgx.CollectExactlyOneRow(rows, scanOperation)
-		return err
-	})
-	b.Queue(`SELECT `+organizationCols+` FROM organizations WHERE id = $1`, orgID).Query(func(rows pgx.Rows) (err error) {
-		out.Organization, err = pgx.CollectExactlyOneRow(rows, scanOrganization)
-		return err
-	})
-	b.Queue(hctOrganizationsSQL, opID).Query(func(rows pgx.Rows) (err error) {
-		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
-		return err
-	})
+	queueOperationAndOrganization(b, id, &out)
+	queueHCTOrganizations(b, id, &out)
 	err := s.db.SendBatch(ctx, b).Close()
-	return out, dbErr(err, "facts of a new request of organisation %d in operation %d", orgID, opID)
+	return out, dbErr(err, "facts of new request %d", id)
 }
 
 // requestWithFactsSQL reads request $1 with its operation and its
@@ -285,6 +275,12 @@ func queueOtherFacts(b *pgx.Batch, id int64, out *RequestFactsData) {
 		out.Assessment, err = scanAssessment(row)
 		return err
 	})
+	queueHCTOrganizations(b, id, out)
+}
+
+// queueHCTOrganizations queues on b the query of the HCT organisations of
+// request id's operation, into out.
+func queueHCTOrganizations(b *pgx.Batch, id int64, out *RequestFactsData) {
 	b.Queue(hctOrganizationsOf(requestOperation), id).Query(func(rows pgx.Rows) (err error) {
 		out.HCTOrganizations, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 		return err

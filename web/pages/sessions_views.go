@@ -15,6 +15,15 @@ type SessionsView struct {
 	NoPassword bool
 }
 
+// hintKey is the message saying how long sessions last: a user without a
+// password is told how they sign in again.
+func (v SessionsView) hintKey() string {
+	if v.NoPassword {
+		return "sessions.hint_sso"
+	}
+	return "sessions.hint"
+}
+
 // SessionRow is one signed-in session. Device is "" when the browser
 // did not say what it is.
 type SessionRow struct {
