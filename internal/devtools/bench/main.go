@@ -101,7 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.target, "target", 50*time.Millisecond, "p99 latency target of the list and request pages (PRODUCT.md §7)")
 	fs.IntVar(&o.workers, "seed-workers", 2, "parallel COPY streams for the events")
 	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "record the server's CPU with perf during each measured run into DIR/<endpoint>.perf.data (and a text report DIR/<endpoint>.txt)")
-	fs.BoolVar(&o.pgbench, "pgbench", true, "run pgbench with the list and request pages' main queries for the ratio (-mode each)")
+	fs.BoolVar(&o.pgbench, "pgbench", true, "run pgbench with the list and request pages' main queries, and with what a creation sends (pgbench/create-*.sql), for the ratio (-mode each)")
 	fs.IntVar(&o.deepPages, "deep-pages", 100, "how many pages down list.deep is")
 	fs.IntVar(&o.writers, "writers", 1000, "requester accounts the create load spreads over (each may create 20 a minute, domain.LimitDrafts)")
 	fs.DurationVar(&o.settle, "settle", 20*time.Minute, "longest wait for the deadline job to clear what is overdue before the quiet runs; 0: no wait, the runs say the job was busy")
@@ -264,6 +264,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(writes) > 0 {
 		if err := runLoad(ctx, o, env, pr, writes, rep, logf); err != nil {
 			return err
+		}
+		if o.pgbench {
+			rep.pgbench = append(rep.pgbench, runCreatePgbench(ctx, db.url, pool, o.clients, o.duration, logf)...)
 		}
 	}
 	if o.backlog > 0 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"os"
@@ -39,9 +40,26 @@ func (c *captured) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndDa
 // pgbenchRun is one pgbench comparison.
 type pgbenchRun struct {
 	key    string // the endpoint compared
+	label  string // what ran, when not the endpoint's main query
 	script string // the pgbench script
 	tps    float64
 	err    error
+}
+
+// createScripts are what PostgreSQL alone does for one creation through
+// the API, in three sizes (each file says what it holds): every statement
+// the creation sends, the same without the gapless number, and only the
+// request row and its first event.
+//
+//go:embed pgbench/create-*.sql
+var createScripts embed.FS
+
+// createScriptOrder is createScripts' files, largest first, with what
+// each leaves out.
+var createScriptOrder = []struct{ file, label string }{
+	{"create-full.sql", "every statement of a creation"},
+	{"create-unnumbered.sql", "the same without the gapless number"},
+	{"create-core.sql", "only the request row and its first event"},
 }
 
 var placeholderRE = regexp.MustCompile(`\$(\d+)`)
@@ -146,32 +164,73 @@ func runPgbench(ctx context.Context, dbURL string, db *benchDB, clients int, d t
 	var out []pgbenchRun
 	for _, key := range []string{"list", "show"} {
 		r := pgbenchRun{key: key, script: scripts[key]}
-		path := filepath.Join(tmp, key+".sql")
-		if err := os.WriteFile(path, []byte(scripts[key]), 0o644); err != nil {
-			r.err = err
-			out = append(out, r)
-			continue
-		}
-		args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
-			"-T", strconv.Itoa(max(1, int(d.Seconds()))), "-f", path}
-		for _, v := range defs[key] {
-			args = append(args, "-D", v)
-		}
-		args = append(args, dbURL)
-		logf("pgbench %s: %s", key, strings.Join(args[:len(args)-1], " "))
-		b, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
-		m := tpsRE.FindSubmatch(b)
-		switch {
-		case err != nil:
-			r.err = fmt.Errorf("pgbench: %v: %s", err, lastLines(string(b), 3))
-		case m == nil:
-			r.err = fmt.Errorf("pgbench printed no tps: %s", lastLines(string(b), 3))
-		default:
-			r.tps, _ = strconv.ParseFloat(string(m[1]), 64)
+		r.tps, r.err = pgbenchScript(ctx, bin, tmp, key, scripts[key], defs[key], dbURL, clients, d, logf)
+		out = append(out, r)
+	}
+	return out
+}
+
+// runCreatePgbench runs createScripts on the bench database, their
+// template the seed's first request and their operation the create
+// load's (writeOperation), so that the create figure can be read against
+// what PostgreSQL alone does with the same statements on the same
+// machine. Their rows land in writeOperation, as the create load's do.
+func runCreatePgbench(ctx context.Context, dbURL string, pool *pgxpool.Pool, clients int, d time.Duration, logf func(string, ...any)) []pgbenchRun {
+	fail := func(err error) []pgbenchRun {
+		return []pgbenchRun{{key: "create", label: createScriptOrder[0].label, err: err}}
+	}
+	bin, err := exec.LookPath("pgbench")
+	if err != nil {
+		return fail(errors.New("pgbench is not installed (Debian: postgresql-client)"))
+	}
+	var tpl, op int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT min(id) FROM requests), (SELECT id FROM operations WHERE code = $1)`,
+		writeOperation).Scan(&tpl, &op); err != nil {
+		return fail(fmt.Errorf("the scripts' template and operation: %w", err))
+	}
+	tmp, err := os.MkdirTemp("", "cmcoord-pgbench-*")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(tmp)
+	defs := []string{fmt.Sprintf("tpl=%d", tpl), fmt.Sprintf("op=%d", op)}
+	var out []pgbenchRun
+	for _, f := range createScriptOrder {
+		b, err := createScripts.ReadFile("pgbench/" + f.file)
+		r := pgbenchRun{key: "create", label: f.label, script: f.file, err: err}
+		if err == nil {
+			r.tps, r.err = pgbenchScript(ctx, bin, tmp, strings.TrimSuffix(f.file, ".sql"), string(b), defs, dbURL, clients, d, logf)
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// pgbenchScript runs pgbench -n -M prepared -c clients -j 2 -T d with
+// script (written into dir as name.sql) and the variables defs, and
+// returns its tps.
+func pgbenchScript(ctx context.Context, bin, dir, name, script string, defs []string, dbURL string, clients int, d time.Duration,
+	logf func(string, ...any)) (float64, error) {
+	path := filepath.Join(dir, name+".sql")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
+		return 0, err
+	}
+	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
+		"-T", strconv.Itoa(max(1, int(d.Seconds()))), "-f", path}
+	for _, v := range defs {
+		args = append(args, "-D", v)
+	}
+	args = append(args, dbURL)
+	logf("pgbench %s: %s", name, strings.Join(args[:len(args)-1], " "))
+	b, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	m := tpsRE.FindSubmatch(b)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("pgbench: %v: %s", err, lastLines(string(b), 3))
+	case m == nil:
+		return 0, fmt.Errorf("pgbench printed no tps: %s", lastLines(string(b), 3))
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
 }
 
 func lastLines(s string, n int) string {

@@ -232,14 +232,18 @@ func (r *report) printPgbench(w io.Writer) {
 			rps[run.name] = float64(len(run.stats[0].lat)) / run.elapsed.Seconds()
 		}
 	}
-	fmt.Fprintf(w, "\nPostgreSQL alone: pgbench -n -M prepared -c %d -j 2 -T %.0f on the bench database, the page's main query as the store sends it:\n", r.o.clients, r.o.duration.Seconds())
+	fmt.Fprintf(w, "\nPostgreSQL alone: pgbench -n -M prepared -c %d -j 2 -T %.0f on the bench database, the page's main query as the store sends it"+
+		" (create: internal/devtools/bench/pgbench/create-*.sql):\n", r.o.clients, r.o.duration.Seconds())
 	for _, p := range r.pgbench {
+		if p.label != "" {
+			fmt.Fprintf(w, "  %s, %s:\n", p.key, p.label)
+		}
 		if p.err != nil {
-			fmt.Fprintf(w, "  %-5s n/a: %v\n", p.key, p.err)
+			fmt.Fprintf(w, "  %-6s n/a: %v\n", p.key, p.err)
 			continue
 		}
-		fmt.Fprintf(w, "  %-5s %8.0f tps; the server %6.0f req/s = %.1f %% of it\n", p.key, p.tps, rps[p.key], 100*rps[p.key]/p.tps)
-		fmt.Fprintf(w, "        script: %.200s\n", strings.Join(strings.Fields(p.script), " "))
+		fmt.Fprintf(w, "  %-6s %8.0f tps; the server %6.0f req/s = %.1f %% of it\n", p.key, p.tps, rps[p.key], 100*rps[p.key]/p.tps)
+		fmt.Fprintf(w, "         script: %.200s\n", strings.Join(strings.Fields(p.script), " "))
 	}
 }
 
