@@ -157,6 +157,10 @@ func Diff(old, new Request) []Change {
 	return out
 }
 
+// EditableFields are the names of the request's fields an edit may
+// change (the checklist's answers as one), in the order Diff lists them.
+func EditableFields() []string { return slices.Clone(auditFieldOrder) }
+
 var auditFieldOrder = []string{"title", "sectors", "need", "people_targeted", "task_category", "capability",
 	"support_type", "task_description", "origin", "destination", "required_by", "start_date", "end_date",
 	"priority", "urgency_reason", "civilian_options", "complementarity", "exit_strategy", "poc",

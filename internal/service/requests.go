@@ -930,6 +930,13 @@ func (s *Requests) SubmitProblems(ctx context.Context, by domain.Actor, id int64
 	return domain.CheckSubmittable(d.Request, d.Operation, d.Evaluation, s.now())
 }
 
+// SubmitProblemsOf is SubmitProblems for r as given (saved or as typed)
+// in operation op with its evaluation ev: what would stop it being
+// submitted now.
+func (s *Requests) SubmitProblemsOf(r domain.Request, op domain.Operation, ev domain.Evaluation) error {
+	return domain.CheckSubmittable(r, op, ev, s.now())
+}
+
 // ScreeningItem is one request in the screening queue with its
 // checklist evaluation, whose flags the officer weighs first.
 type ScreeningItem struct {

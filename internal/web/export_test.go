@@ -25,3 +25,6 @@ func AdminSections() []AdminSection {
 	}
 	return out
 }
+
+// FirstStep is the guided request form's first step.
+func FirstStep() string { return requestSteps[0].id }

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/web"
 )
 
 // TestRefusedStepsReturnToTheRequest walks every form route on a request
@@ -78,7 +79,9 @@ func TestRefusedStepsReturnToTheRequest(t *testing.T) {
 		id := strconv.FormatInt(r.ID, 10)
 		page := "/requests/" + id
 		for _, route := range routes {
-			path := strings.NewReplacer("{id}", id, "{comment_id}", strconv.FormatInt(cs.comment.ID, 10)).Replace(route)
+			// A guided form's step: its first (every step saves the same way).
+			path := strings.NewReplacer("{id}", id, "{comment_id}", strconv.FormatInt(cs.comment.ID, 10),
+				"{step}", web.FirstStep()).Replace(route)
 			// The page the form is on, which a refusal comes back to.
 			home := page
 			if strings.HasSuffix(route, "/hrddp") {

@@ -350,6 +350,7 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 	case item.Answer == domain.AnswerField:
 		iv.FieldURL = "#" + item.Field
 		iv.FieldName = i18n.T(ctx, "request."+item.Field)
+		iv.FieldValue = fieldAnswer(ctx, item.Field, f.values.Get(item.Field))
 		if item.TakesNote() {
 			note()
 		}
@@ -376,6 +377,35 @@ func (s *Server) checklistItemView(ctx context.Context, f *form, item domain.Che
 		}
 	}
 	return iv
+}
+
+// codeFields are the request's fields whose value is a code the
+// catalogue names (prefix + code), as their selects show them: for each,
+// its prefix and whether a value is one of its codes.
+var codeFields = map[string]struct {
+	prefix string
+	known  func(string) bool
+}{
+	"support_type":  {"support_type.", func(v string) bool { return slices.Contains(domain.SupportTypes, domain.SupportType(v)) }},
+	"task_category": {"task_category.", func(v string) bool { return slices.Contains(domain.TaskCategories, domain.TaskCategory(v)) }},
+	"priority":      {"priority.", func(v string) bool { return slices.Contains(domain.Priorities, domain.Priority(v)) }},
+}
+
+// fieldAnswer is value of the request's field as an item answered by it
+// shows it: a code by its name, a text shortened to a few lines.
+func fieldAnswer(ctx context.Context, field, value string) string {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return ""
+	}
+	if c, ok := codeFields[field]; ok && c.known(value) {
+		return i18n.T(ctx, c.prefix+value)
+	}
+	const most = 240
+	if r := []rune(value); len(r) > most {
+		return strings.TrimSpace(string(r[:most])) + "…"
+	}
+	return value
 }
 
 // answerLabel translates an answer value of an item of type t.

@@ -103,7 +103,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Extensions = append(v.Extensions, link(e))
 	}
 	if d.CanEdit {
-		v.EditURL = requestURL(req.ID) + "/edit"
+		v.EditURL, v.StepsURL = requestURL(req.ID)+"/edit", stepURL(req.ID, reviewStep)
 	}
 	// The generic steps of screening and review here; those after the
 	// approval sit in their section (lifecyclePanel).
@@ -685,7 +685,7 @@ func (s *Server) handleRecord(w http.ResponseWriter, r *http.Request) error {
 // readOnly removes every form, action and navigation link from a
 // request page view: the printed decision record.
 func readOnly(v *pages.RequestPageView) {
-	v.Actions, v.EditURL, v.Extend, v.Briefing, v.CommentForm, v.Errors, v.Blocked = nil, "", nil, nil, nil, nil, nil
+	v.Actions, v.EditURL, v.StepsURL, v.Extend, v.Briefing, v.CommentForm, v.Errors, v.Blocked = nil, "", "", nil, nil, nil, nil, nil
 	for i := range v.Comments {
 		v.Comments[i].EditURL = ""
 	}

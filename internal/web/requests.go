@@ -92,7 +92,7 @@ func (s *Server) handleRequestList(w http.ResponseWriter, r *http.Request) error
 		Code:  op.Code, Name: op.Name, OperationURL: "/operations/" + op.Code,
 	}
 	if domain.Allowed(a, domain.ActionCreateRequest, domain.OnOperation(op)) {
-		v.NewURL = base + "/new"
+		v.NewURL, v.NewStepsURL = base+"/new", newStepsURL(op.Code)
 	}
 	if domain.Allowed(a, domain.ActionScreenRequests, domain.InOperation(op.ID)) {
 		v.ScreeningURL = "/operations/" + op.Code + "/screening"
@@ -258,6 +258,7 @@ func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status
 	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
+	v.StepsURL = newStepsURL(op.Code)
 	v.CancelURL = operationRequestsURL(op.Code)
 	return s.render(w, r, status, pages.RequestForm(v))
 }
@@ -391,6 +392,7 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	v.Reference, v.Status = d.Request.Reference, statusBadge(ctx, d.Request.Status)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = requestURL(d.Request.ID) + "/edit"
+	v.StepsURL = stepURL(d.Request.ID, reviewStep)
 	v.CancelURL = requestURL(d.Request.ID)
 	v.Version = strconv.Itoa(d.Request.Version)
 	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {

@@ -70,6 +70,8 @@ func (s *Server) Routes() http.Handler {
 		r.Use(s.keepTyping, s.requireUser, middleware.Timeout(pageTimeout))
 		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
 		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
+		r.Post("/operations/{code}/requests/new/steps", s.handle(s.handleNewStepsCreate))
+		r.Post("/requests/{id}/steps/{step}", s.handle(s.handleStepSave))
 	})
 
 	// Pages for signed-in users; each handler's service call decides, with
@@ -82,6 +84,8 @@ func (s *Server) Routes() http.Handler {
 		// Requests for assistance: list, screening, form, page, actions.
 		r.Get("/operations/{code}/requests", s.handle(s.handleRequestList))
 		r.Get("/operations/{code}/requests/new", s.handle(s.handleRequestNew))
+		r.Get("/operations/{code}/requests/new/steps", s.handle(s.handleNewSteps))
+		r.Get("/requests/{id}/steps/{step}", s.handle(s.handleStep))
 		r.Get("/operations/{code}/screening", s.handle(s.handleScreening))
 		r.Get("/operations/{code}/summary", s.handle(s.handleSummary))
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))

@@ -76,4 +76,14 @@ type FormError struct {
 	FieldID string
 	Label   string // the field's label, named before the message; "" for none
 	Message string
+	// URL is where the field is when not on this page ("": #FieldID).
+	URL string
+}
+
+// Href is where the summary's link to e's field goes.
+func (e FormError) Href() string {
+	if e.URL != "" {
+		return e.URL
+	}
+	return "#" + e.FieldID
 }

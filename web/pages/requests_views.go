@@ -14,8 +14,9 @@ type RequestListView struct {
 	Code         string
 	Name         string
 	OperationURL string
-	// NewURL is the new-request form, "" when the viewer may not create.
-	NewURL string
+	// NewURL is the new-request form on one page, NewStepsURL its guided
+	// steps; "" when the viewer may not create.
+	NewURL, NewStepsURL string
 	// ScreeningURL is the officer's queue, "" for everyone else.
 	ScreeningURL string
 	Reports      ReportLinks
@@ -75,6 +76,7 @@ type RequestFormView struct {
 	Status    StatusBadge
 	Action    string
 	CancelURL string
+	StepsURL  string // the same form as guided steps ("" for none)
 	// Version and IdempotencyKey travel as hidden fields: the version
 	// guards a stale submission, the key makes a repeated "create" (a
 	// double click, a retry on a flaky link) create one draft.
@@ -174,6 +176,9 @@ type ChecklistItemView struct {
 	Choices   []Choice
 	FieldURL  string
 	FieldName string // translated label of the answering field
+	// FieldValue is the answer the item takes from that field, as the
+	// form holds it (shortened): shown instead of asking again.
+	FieldValue string
 	ByOfficer bool
 	Answer    string // translated, for read-only items
 	Note      components.Field
@@ -250,6 +255,7 @@ type RequestPageView struct {
 	Sections          []FactGroup
 	Evaluation        EvaluationView
 	EditURL           string
+	StepsURL          string // the same edit as guided steps, from the review step
 	Errors            []components.FormError
 	// Actions the viewer may take now; empty when none.
 	Actions []ActionForm
@@ -524,4 +530,61 @@ type StateCount struct {
 type BlockedStep struct {
 	Reason string
 	FixURL string
+}
+
+// RequestStepView is one step of the guided request form: the one-page
+// form's view (Form) of which it shows Blocks, with the steps around it.
+type RequestStepView struct {
+	Form      RequestFormView
+	Heading   string
+	New       bool // no draft yet: the first step creates it
+	StepID    string
+	StepTitle string
+	StepIntro string
+	Number    int
+	Total     int
+	Steps     []StepLink
+	Blocks    []StepBlock
+	// Pending is what this step still needs before the request can be
+	// submitted (the domain's check of the request as saved).
+	Pending []StepProblem
+	// Review is, on the review step, every other step with its problems.
+	Review     []StepReview
+	CanSubmit  bool
+	Back, Next string // the steps before and after ("" for none)
+	OnePageURL string // the same request on the one-page form
+	// AutosaveKey names this form's local copy (the offline script's).
+	AutosaveKey string
+}
+
+// StepLink is one step in the step indicator.
+type StepLink struct {
+	ID         string
+	Number     int
+	Label      string
+	Current    bool
+	State      string // done, todo or none (not judged: a new request, the review)
+	StateLabel string
+}
+
+// StepBlock is one block of a step: a request field (Field, by its
+// domain name) or a checklist item (Item).
+type StepBlock struct {
+	Field string
+	Item  *ChecklistItemView
+}
+
+// StepProblem is one thing a step still needs before submission.
+type StepProblem struct {
+	FieldID string
+	Label   string
+	Message string
+}
+
+// StepReview is a step as the review step sums it up.
+type StepReview struct {
+	ID       string
+	Label    string
+	Number   int
+	Problems []StepProblem
 }
