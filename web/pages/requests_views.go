@@ -179,10 +179,10 @@ type ChecklistItemView struct {
 	// FieldValue is the answer the item takes from that field, as the
 	// form holds it (shortened): shown instead of asking again.
 	FieldValue string
-	ByOfficer bool
-	Answer    string // translated, for read-only items
-	Note      components.Field
-	Error     string // translated problem with the answer
+	ByOfficer  bool
+	Answer     string // translated, for read-only items
+	Note       components.Field
+	Error      string // translated problem with the answer
 }
 
 // ErrorID is the id of the item's error message.
