@@ -91,7 +91,7 @@ func TestBrowserArabicAndEnglish(t *testing.T) {
 		name  string
 		extra map[string]string // page name → path
 	}{
-		{"requester", map[string]string{"new-request": op + "/requests/new"}},
+		{"requester", map[string]string{"new-request": op + "/requests/new", "new-request-steps": op + "/requests/new/steps"}},
 		{"officer", map[string]string{"summary": op + "/summary"}},
 		{"hct", nil},
 	} {

@@ -19,6 +19,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/cmcoord/cmcoord/internal/demo"
+	"github.com/cmcoord/cmcoord/internal/web"
 )
 
 // pageBudget is what one page may cost on a cold cache: its compressed
@@ -410,7 +411,7 @@ func TestPageWeight(t *testing.T) {
 		extra []string // pages beyond home, list, requests, notifications, profile
 		list  bool     // a member of the operation: the list and request pages
 	}{
-		{"requester", []string{op + "/requests/new"}, true},
+		{"requester", []string{op + "/requests/new", op + "/requests/new/steps"}, true},
 		{"officer", []string{op + "/screening", op + "/summary", op}, true},
 		{"hct", nil, true},
 		{"hc", nil, true},
@@ -444,6 +445,12 @@ func TestPageWeight(t *testing.T) {
 				if u.name == "officer" || u.name == "hc" {
 					pages = append(pages, found["handed_over"]+"/record")
 					sawRecord = true
+				}
+				if u.name == "requester" {
+					// Every step of the guided form, on the demo's draft.
+					for _, st := range web.StepIDs() {
+						pages = append(pages, found["draft"]+"/steps/"+st)
+					}
 				}
 			}
 			pages = append(pages, u.extra...)

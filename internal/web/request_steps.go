@@ -62,6 +62,16 @@ var requestSteps = []requestStep{
 	{reviewStep, nil},
 }
 
+// StepIDs are the guided form's steps' URL segments
+// (/requests/{id}/steps/{step}), in order.
+func StepIDs() []string {
+	out := make([]string, 0, len(requestSteps))
+	for _, s := range requestSteps {
+		out = append(out, s.id)
+	}
+	return out
+}
+
 // reviewStep is the last step: the whole request's evaluation, and submit.
 const reviewStep = "review"
 
