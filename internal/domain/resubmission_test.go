@@ -302,9 +302,9 @@ func TestSinceSubmission_Checklist(t *testing.T) {
 	tr.edit(func(r *domain.Request) {
 		r.Checklist = maps.Clone(r.Checklist)
 		r.Checklist["LR12"] = domain.Answer{Value: "unknown", Note: "Asked the ministry."} // answer and note
-		r.Checklist["LR4"] = domain.Answer{Value: "yes", Note: "Changed note."}           // note only
-		delete(r.Checklist, "LR16")                                                     // answer removed
-		r.Checklist["LR3"] = domain.Answer{Value: "no"}                                 // changed …
+		r.Checklist["LR4"] = domain.Answer{Value: "yes", Note: "Changed note."}            // note only
+		delete(r.Checklist, "LR16")                                                        // answer removed
+		r.Checklist["LR3"] = domain.Answer{Value: "no"}                                    // changed …
 	})
 	tr.edit(func(r *domain.Request) {
 		r.Checklist = maps.Clone(r.Checklist)
