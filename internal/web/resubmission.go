@@ -85,7 +85,7 @@ func changeParts(ctx context.Context, c domain.Change) (before, after []pages.Ch
 	o, _ := c.Old.(map[string]any)
 	n, _ := c.New.(map[string]any)
 	for _, p := range parts {
-		key, label := p[0], i18n.T(ctx, p[1])
+		key, label := p[0], i18n.T(ctx, "resubmission.part", "Label", i18n.T(ctx, p[1]))
 		ov, nv := o[key], n[key]
 		switch {
 		case kind == "checklist" && key == "value":
