@@ -97,10 +97,10 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 
 // CreateDetail is Create answering with the new request as Get shows it
 // to by. A new draft has no review, vote, consent, HRDDP assessment or
-// link, and was never submitted, so only the operation, the requesting organisation and the
-// operation's HCT organisations are read, in one round trip, instead of
-// the request and all its facts (TestCreateDetailIsGet). A replayed key
-// is answered by Get.
+// link and was never submitted, so only the operation, the requesting
+// organisation and the operation's HCT organisations are read, in one
+// round trip, instead of the request and all its facts
+// (TestCreateDetailIsGet). A replayed key is answered by Get.
 func (s *Requests) CreateDetail(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (RequestDetail, bool, error) {
 	r, created, err := s.createIn(ctx, by, opCode, in, key, nil)
 	if err != nil {
