@@ -2,9 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,35 +66,13 @@ func TestResubmissionEveryFace(t *testing.T) {
 		t.Fatalf("officer: changes = %+v, want one per audit field", stored.Resubmission)
 	}
 
-	// The matrix serves the HTML face alone; the API beside it, as serve
-	// composes them.
-	apiSrv := httptest.NewServer(a.handler())
-	t.Cleanup(apiSrv.Close)
-	apiGet := func(t *testing.T, token, path string) string {
-		t.Helper()
-		rq, err := http.NewRequestWithContext(t.Context(), http.MethodGet, apiSrv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rq.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(rq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(body)
-	}
 	id := strconv.FormatInt(r.ID, 10)
 	for _, v := range m.readers {
 		t.Run(v.name, func(t *testing.T) {
 			sees := domain.Can(v.actor, domain.ActionViewRequest, domain.OnRequest(stored.Request)) == nil
 			page := m.get(t, v.client, "", "/requests/"+id)
 			record := m.get(t, v.client, "", "/requests/"+id+"/record")
-			apiBody := apiGet(t, v.token, "/api/v1/requests/"+id)
+			apiBody := m.get(t, nil, v.token, "/api/v1/requests/"+id)
 			if !sees {
 				for face, body := range map[string]string{"page": page, "record": record, "api": apiBody} {
 					if strings.Contains(body, newPhone) || strings.Contains(body, "(revised)") {
