@@ -217,7 +217,8 @@ func newMatrix(t *testing.T) *visMatrix {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.close)
-	m := &visMatrix{app: a, clock: clock, srv: httptest.NewServer(a.web.Routes())}
+	// Both faces, as serve composes them: the API channels read /api/v1.
+	m := &visMatrix{app: a, clock: clock, srv: httptest.NewServer(a.handler())}
 	t.Cleanup(m.srv.Close)
 
 	root, err := a.directory.CreateAdmin(ctx, "admin@example.org", "Admin", matrixPassword, domain.Organization{Name: "OCHA"})

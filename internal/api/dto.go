@@ -409,6 +409,40 @@ type requestDTO struct {
 	UpdatedAt              time.Time            `json:"updated_at"`
 	ExtensionOf            *requestLinkDTO      `json:"extension_of"`
 	Extensions             []requestLinkDTO     `json:"extensions"`
+	// ChangesSincePreviousSubmission is null unless the request was
+	// submitted at least twice.
+	ChangesSincePreviousSubmission *resubmissionDTO `json:"changes_since_previous_submission"`
+}
+
+// resubmissionDTO is what changed between a request's previous
+// submission and its latest (domain.Resubmission), as the caller may see
+// it: the request page's and the decision record's rows.
+type resubmissionDTO struct {
+	PreviousSubmittedAt time.Time   `json:"previous_submitted_at"`
+	PreviousVersion     int         `json:"previous_version"`
+	SubmittedAt         time.Time   `json:"submitted_at"`
+	Version             int         `json:"version"`
+	Changes             []changeDTO `json:"changes"`
+}
+
+// changeDTO is one changed field with its values as the audit trail
+// keeps them; a checklist item is checklist.<ID> with {"value", "note"}.
+type changeDTO struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
+}
+
+func newResubmissionDTO(rs *domain.Resubmission) *resubmissionDTO {
+	if rs == nil {
+		return nil
+	}
+	out := &resubmissionDTO{PreviousSubmittedAt: utc(rs.PreviousAt), PreviousVersion: rs.PreviousVersion,
+		SubmittedAt: utc(rs.LatestAt), Version: rs.LatestVersion, Changes: make([]changeDTO, 0, len(rs.Changes))}
+	for _, c := range rs.Changes {
+		out.Changes = append(out.Changes, changeDTO{Field: c.Field, Old: c.Old, New: c.New})
+	}
+	return out
 }
 
 // requestLinkDTO is a request linked as an extension or as the request
@@ -466,6 +500,7 @@ func newRequestDTO(ctx context.Context, d service.RequestDetail) requestDTO {
 		l := newRequestLinkDTO(*d.ExtensionOf)
 		out.ExtensionOf = &l
 	}
+	out.ChangesSincePreviousSubmission = newResubmissionDTO(d.Resubmission)
 	out.Extensions = make([]requestLinkDTO, 0, len(d.Extensions))
 	for _, e := range d.Extensions {
 		out.Extensions = append(out.Extensions, newRequestLinkDTO(e))

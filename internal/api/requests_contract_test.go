@@ -66,6 +66,14 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 3}}, 422)
 	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.requester, Body: map[string]any{"version": 3, "reason": "x"}}, 403)
 	check("POST /requests/{id}/return", req{Path: p + "/return", Token: f.officer, Body: map[string]any{"version": 3, "reason": "Coordinates?"}}, 200)
+	// Resubmitted with a change: every answer tells what changed since
+	// the previous submission.
+	check("PATCH /requests/{id}", req{Path: p, Token: f.requester, Body: map[string]any{"version": 3, "title": "Contract 3"}}, 200)
+	check("POST /requests/{id}/submit", req{Path: p + "/submit", Token: f.requester, Body: map[string]any{"version": 4}}, 200)
+	got := check("GET /requests/{id}", req{Path: p, Token: f.officer}, 200)
+	if rs, _ := got["changes_since_previous_submission"].(map[string]any); rs == nil || fmt.Sprint(rs["changes"]) != "[map[field:title new:Contract 3 old:Contract 2]]" {
+		t.Errorf("changes_since_previous_submission = %v, want the title's change", got["changes_since_previous_submission"])
+	}
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.officer, Body: map[string]any{"answer": "yes"}}, 200)
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.officer, Body: map[string]any{"answer": "?"}}, 422)
 	check("POST /requests/{id}/briefing", req{Path: q + "/briefing", Token: f.requester, Body: map[string]any{"answer": "yes"}}, 403)
@@ -73,8 +81,8 @@ func TestOpenAPI_RequestResponses(t *testing.T) {
 		Body: map[string]any{"version": 1, "reason": "LC flies it", "civilian_reference": "LC-SRF-1"}}, 200)
 	check("POST /requests/{id}/redirect", req{Path: q + "/redirect", Token: f.officer,
 		Body: map[string]any{"version": 1, "reason": "again", "civilian_reference": "LC-SRF-1"}}, 409)
-	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 3, "reason": "Road open."}}, 200)
-	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 3, "reason": "x"}}, 409)
+	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 5, "reason": "Road open."}}, 200)
+	check("POST /requests/{id}/withdraw", req{Path: p + "/withdraw", Token: f.requester, Body: map[string]any{"version": 5, "reason": "x"}}, 409)
 
 	c := check("POST /requests/{id}/comments", req{Path: p + "/comments", Token: f.officer, Body: map[string]any{"body": "Noted."}}, 201)
 	check("POST /requests/{id}/comments", req{Path: p + "/comments", Token: f.viewer, Body: map[string]any{"body": "Hi"}}, 403)

@@ -34,6 +34,8 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 	// page offers is what the services would accept.
 	subj := subjectOf(r, data.RequestFactsData, s.now())
 	p := RequestPage{RequestDetail: s.detailOf(by, subj, data.Organization)}
+	// From the events as stored, before eventsFor redacts them in place.
+	p.Resubmission = resubmissionFor(by, r, data.Events)
 	p.Comments, p.Events = data.Comments, eventsFor(by, p.Request, data.Events, data.Reviews)
 	p.ExtensionOf, p.Extensions = linksFor(by, data.Links)
 	if data.HasReview {

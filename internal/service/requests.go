@@ -78,6 +78,11 @@ type RequestDetail struct {
 	// it that the caller may see (another organisation's drafts are not).
 	ExtensionOf *domain.RequestRef
 	Extensions  []domain.RequestRef
+	// Resubmission is what changed between the request's previous
+	// submission and its latest (domain.SinceSubmission), as the caller
+	// may see it (domain.ResubmissionFor); nil unless it was submitted
+	// at least twice.
+	Resubmission *domain.Resubmission
 }
 
 // Can reports whether the caller may take action on the request now.
@@ -92,10 +97,10 @@ func (s *Requests) Create(ctx context.Context, by domain.Actor, opCode string, i
 
 // CreateDetail is Create answering with the new request as Get shows it
 // to by. A new draft has no review, vote, consent, HRDDP assessment or
-// link, so only the operation, the requesting organisation and the
-// operation's HCT organisations are read, in one round trip, instead of
-// the request and all its facts (TestCreateDetailIsGet). A replayed key
-// is answered by Get.
+// link and was never submitted, so only the operation, the requesting
+// organisation and the operation's HCT organisations are read, in one
+// round trip, instead of the request and all its facts
+// (TestCreateDetailIsGet). A replayed key is answered by Get.
 func (s *Requests) CreateDetail(ctx context.Context, by domain.Actor, opCode string, in domain.Request, key string) (RequestDetail, bool, error) {
 	r, created, err := s.createIn(ctx, by, opCode, in, key, nil)
 	if err != nil {
@@ -109,7 +114,7 @@ func (s *Requests) CreateDetail(ctx context.Context, by domain.Actor, opCode str
 	if err != nil {
 		return RequestDetail{}, false, err
 	}
-	return s.detailFrom(by, r, facts, store.RequestLinks{}), true, nil
+	return s.detailFrom(by, r, facts, store.RequestLinks{}, nil), true, nil // never submitted
 }
 
 // createIn is Create, running within (when not nil) in the creation's
@@ -276,14 +281,14 @@ func (s *Requests) memberOperation(ctx context.Context, by domain.Actor, code st
 // Get returns request id as by may see it on screen (domain.RequestFor:
 // the contact blanked when by may not see it), with its evaluation.
 func (s *Requests) Get(ctx context.Context, by domain.Actor, id int64) (RequestDetail, error) {
-	r, facts, links, err := s.store.RequestView(ctx, id, nil)
+	r, facts, links, rounds, err := s.store.RequestView(ctx, id, nil)
 	if err != nil {
 		return RequestDetail{}, err
 	}
 	if err := domain.Can(by, domain.ActionViewRequest, domain.OnRequest(r)); err != nil {
 		return RequestDetail{}, err
 	}
-	return s.detailFrom(by, r, facts, links), nil
+	return s.detailFrom(by, r, facts, links, rounds), nil
 }
 
 // Detail is Get with the comments and the audit trail, each event as by
@@ -324,18 +329,34 @@ func eventsFor(by domain.Actor, r domain.Request, events []domain.Event, reviews
 // detail is request r (as the caller just read or wrote it) as by may
 // see it, its facts and links read in one round trip.
 func (s *Requests) detail(ctx context.Context, by domain.Actor, r domain.Request) (RequestDetail, error) {
-	r, facts, links, err := s.store.RequestView(ctx, r.ID, &r)
+	r, facts, links, rounds, err := s.store.RequestView(ctx, r.ID, &r)
 	if err != nil {
 		return RequestDetail{}, err
 	}
-	return s.detailFrom(by, r, facts, links), nil
+	return s.detailFrom(by, r, facts, links, rounds), nil
 }
 
-// detailFrom is request r as by may see it, from its facts and links.
-func (s *Requests) detailFrom(by domain.Actor, r domain.Request, facts store.RequestFactsData, links store.RequestLinks) RequestDetail {
+// detailFrom is request r as by may see it, from its facts, links and
+// the events of its last two submissions (store.RequestView).
+func (s *Requests) detailFrom(by domain.Actor, r domain.Request, facts store.RequestFactsData, links store.RequestLinks, rounds []domain.Event) RequestDetail {
 	d := s.detailOf(by, subjectOf(r, facts, s.now()), facts.Organization)
 	d.ExtensionOf, d.Extensions = linksFor(by, links)
+	d.Resubmission = resubmissionFor(by, r, rounds)
 	return d
+}
+
+// resubmissionFor is what changed between request r's previous
+// submission and its latest, from its stored events (unredacted: a field
+// changed back is told from one hidden), as by may see it on screen; nil
+// unless it was submitted at least twice. The page, the record and the
+// API all answer with it.
+func resubmissionFor(by domain.Actor, r domain.Request, events []domain.Event) *domain.Resubmission {
+	rs, ok := domain.SinceSubmission(events)
+	if !ok {
+		return nil
+	}
+	rs = domain.ResubmissionFor(by, r.Ref(), rs, domain.ChannelScreen)
+	return &rs
 }
 
 // linksFor is what by may see of a request's extension links: each

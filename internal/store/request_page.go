@@ -123,16 +123,18 @@ func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, Requ
 	return r, out, dbErr(err, "request page of request %d", id)
 }
 
-// RequestView reads request id with its facts (RequestFactsData) and its
-// links in one batch, one round trip. With known, the request as the
+// RequestView reads request id with its facts (RequestFactsData), its
+// links and the events domain.SinceSubmission reads (none unless it was
+// resubmitted) in one batch, one round trip. With known, the request as the
 // caller already has it (read in the transaction that just changed it),
 // the request is not read again and *known is returned. Whether the
 // caller may see the request is the caller's to decide; a request that
 // does not exist is CodeNotFound.
-func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request) (domain.Request, RequestFactsData, RequestLinks, error) {
+func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request) (domain.Request, RequestFactsData, RequestLinks, []domain.Event, error) {
 	var (
-		facts RequestFactsData
-		links RequestLinks
+		facts  RequestFactsData
+		links  RequestLinks
+		rounds []domain.Event
 	)
 	b := &pgx.Batch{}
 	r := known
@@ -145,8 +147,30 @@ func (s *Store) RequestView(ctx context.Context, id int64, known *domain.Request
 	queueLatestReview(b, id, &facts)
 	queueOtherFacts(b, id, &facts)
 	queueLinks(b, id, &links)
+	queueResubmission(b, id, &rounds)
 	err := s.db.SendBatch(ctx, b).Close()
-	return *r, facts, links, dbErr(err, "request %d with its facts", id)
+	return *r, facts, links, rounds, dbErr(err, "request %d with its facts", id)
+}
+
+// resubmissionSQL reads the events of request $1 that
+// domain.SinceSubmission reads, from its previous submission on: the
+// submissions ($2, domain.SubmissionActions) and the events that change
+// fields ($3, domain.FieldEvents). A request submitted fewer than twice
+// has none (the previous submission's seq is NULL).
+const resubmissionSQL = `SELECT ` + eventCols + ` FROM events e LEFT JOIN users u ON u.id = e.actor_id
+	WHERE e.request_id = $1 AND (e.action = ANY ($2::text[]) OR e.action = ANY ($3::text[]))
+	  AND e.seq >= (SELECT p.seq FROM events p WHERE p.request_id = $1 AND p.action = ANY ($2::text[])
+	                ORDER BY p.seq DESC OFFSET 1 LIMIT 1)
+	ORDER BY e.seq`
+
+// queueResubmission queues on b the query of request id's events that
+// tell what changed since its previous submission (resubmissionSQL),
+// into events: none unless it was submitted at least twice.
+func queueResubmission(b *pgx.Batch, id int64, events *[]domain.Event) {
+	b.Queue(resubmissionSQL, id, domain.SubmissionActions(), domain.FieldEvents).Query(func(rows pgx.Rows) (err error) {
+		*events, err = pgx.CollectRows(rows, scanEvent)
+		return err
+	})
 }
 
 // NewRequestFacts reads the facts of request id, just created, in one

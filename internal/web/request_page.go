@@ -121,6 +121,7 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Extend = &pages.ExtendForm{URL: requestURL(req.ID) + "/extend", EndDate: end,
 			Hint: i18n.T(ctx, "extension.hint", "End", formDate(req.EndDate))}
 	}
+	v.Resubmission = resubmissionView(ctx, d.Resubmission)
 	v.Review = s.reviewPanel(r, d, st)
 	v.Lifecycle = s.lifecyclePanel(r, d, st, f)
 	if d.Can(domain.ActionRecordBriefing) {

@@ -267,6 +267,9 @@ type RequestPageView struct {
 	Blocked []BlockedStep
 	// Briefing is the officer's LR17 form, nil when not theirs to fill.
 	Briefing *BriefingForm
+	// Resubmission is what changed since the previous submission; nil
+	// unless the request was submitted at least twice.
+	Resubmission *ResubmissionView
 	// Review is the HCT review panel, nil when there is nothing to show.
 	Review      *ReviewPanel
 	Lifecycle   *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
