@@ -191,11 +191,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("TCP connect to %s (one round trip): %s", base, strings.Join(rtts, ", "))
 
-	rows, err := measure(ctx, chromium, base, tmp, logf)
+	rows, js, err := measure(ctx, chromium, base, tmp, logf)
 	if err != nil {
 		return err
 	}
-	report(stdout, o, l, rows)
+	report(stdout, o, l, rows, js)
 	if d := l.drops(); d > 0 {
 		logf("the shaper dropped %d packets (queue full)", d)
 	}
