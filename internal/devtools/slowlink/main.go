@@ -26,8 +26,12 @@
 // and each main page is opened twice — first with an empty HTTP cache
 // (cold), then again (warm) — reporting first contentful paint,
 // DOMContentLoaded, load and the bytes transferred (navigation plus
-// resources, from the Resource Timing API). Everything it created goes
-// on exit, Ctrl-C included.
+// resources, from the Resource Timing API). Then the requester fills a
+// whole request twice on each form — the one-page form, then the guided
+// form's nine steps — first cold, then warm, its inputs set through the
+// DOM so that no typing is timed, and it reports each journey's page
+// loads, bytes sent and received and time spent waiting on the network
+// (journey.go). Everything it created goes on exit, Ctrl-C included.
 package main
 
 import (
