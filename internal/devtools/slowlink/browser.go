@@ -27,6 +27,7 @@ type timing struct {
 	Nav       int64   `json:"nav"`       // navigation transferSize (headers + encoded body)
 	Resources int64   `json:"res"`       // sum of the resources' transferSize (0 from cache)
 	Count     int     `json:"count"`     // resources loaded
+	Fetched   int     `json:"fetched"`   // of which over the network (transferSize > 0: not from the cache)
 	Redirects int     `json:"redirects"` // navigation redirectCount (a form post's 303)
 }
 
@@ -49,6 +50,7 @@ const timingJS = `new Promise(resolve => {
         fcp: f ? f.startTime : -1, ttfb: n ? n.responseStart : -1,
         dcl: n ? n.domContentLoadedEventEnd : -1, load: n ? n.loadEventEnd : -1,
         nav: n ? n.transferSize : 0, res: res.reduce((s, r) => s + r.transferSize, 0), count: res.length,
+        fetched: res.filter(r => r.transferSize > 0).length,
         redirects: n ? n.redirectCount : 0}));
     } else {
       setTimeout(check, 50);

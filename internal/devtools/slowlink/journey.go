@@ -46,7 +46,7 @@ type load struct {
 // journeyTotals sums a journey's page loads.
 type journeyTotals struct {
 	pages     int     // documents loaded
-	requests  int     // HTTP requests: the documents, their redirects (a post's 303) and resources
+	requests  int     // HTTP requests: the documents, their redirects (a post's 303) and the resources not from the cache
 	sent      int64   // form bodies posted
 	html      int64   // navigation transferSize
 	resources int64   // resources' transferSize
@@ -57,7 +57,7 @@ func (j journey) totals() journeyTotals {
 	var s journeyTotals
 	for _, l := range j.loads {
 		s.pages++
-		s.requests += 1 + l.t.Redirects + l.t.Count
+		s.requests += 1 + l.t.Redirects + l.t.Fetched
 		s.sent += l.sent
 		s.html += l.t.Nav
 		s.resources += l.t.Resources

@@ -13,9 +13,9 @@ import (
 func TestJourneyTotals(t *testing.T) {
 	j := journey{form: "guided form", visit: "cold", loads: []load{
 		// The form opened: the page and the stylesheet.
-		{path: "/operations/X/requests/new/steps", t: timing{Load: 1500.5, Nav: 4000, Resources: 6000, Count: 1}},
+		{path: "/operations/X/requests/new/steps", t: timing{Load: 1500.5, Nav: 4000, Resources: 6000, Count: 1, Fetched: 1}},
 		// A step posted: the 303 and the next step, the stylesheet cached.
-		{path: "/requests/7/steps/task", sent: 700, t: timing{Load: 900, Nav: 3000, Redirects: 1}},
+		{path: "/requests/7/steps/task", sent: 700, t: timing{Load: 900, Nav: 3000, Redirects: 1, Count: 1}},
 		{path: "/requests/7", sent: 80, t: timing{Load: 850.25, Nav: 5000, Redirects: 1}},
 	}}
 	got := j.totals()
