@@ -20,13 +20,15 @@ import (
 // timing is what the page's Navigation, Paint and Resource Timing entries
 // say about one visit.
 type timing struct {
-	FCP       float64 `json:"fcp"`  // first-contentful-paint startTime, ms (-1: none)
-	TTFB      float64 `json:"ttfb"` // navigation responseStart, ms
-	DCL       float64 `json:"dcl"`  // domContentLoadedEventEnd, ms
-	Load      float64 `json:"load"` // loadEventEnd, ms
-	Nav       int64   `json:"nav"`  // navigation transferSize (headers + encoded body)
-	Resources int64   `json:"res"`  // sum of the resources' transferSize (0 from cache)
-	Count     int     `json:"count"`
+	FCP       float64 `json:"fcp"`       // first-contentful-paint startTime, ms (-1: none)
+	TTFB      float64 `json:"ttfb"`      // navigation responseStart, ms
+	DCL       float64 `json:"dcl"`       // domContentLoadedEventEnd, ms
+	Load      float64 `json:"load"`      // loadEventEnd, ms
+	Nav       int64   `json:"nav"`       // navigation transferSize (headers + encoded body)
+	Resources int64   `json:"res"`       // sum of the resources' transferSize (0 from cache)
+	Count     int     `json:"count"`     // resources loaded
+	Fetched   int     `json:"fetched"`   // of which over the network (transferSize > 0: not from the cache)
+	Redirects int     `json:"redirects"` // navigation redirectCount (a form post's 303)
 }
 
 // row is one visit of the report.
@@ -47,7 +49,9 @@ const timingJS = `new Promise(resolve => {
       resolve(JSON.stringify({
         fcp: f ? f.startTime : -1, ttfb: n ? n.responseStart : -1,
         dcl: n ? n.domContentLoadedEventEnd : -1, load: n ? n.loadEventEnd : -1,
-        nav: n ? n.transferSize : 0, res: res.reduce((s, r) => s + r.transferSize, 0), count: res.length}));
+        nav: n ? n.transferSize : 0, res: res.reduce((s, r) => s + r.transferSize, 0), count: res.length,
+        fetched: res.filter(r => r.transferSize > 0).length,
+        redirects: n ? n.redirectCount : 0}));
     } else {
       setTimeout(check, 50);
     }
@@ -56,18 +60,22 @@ const timingJS = `new Promise(resolve => {
 })`
 
 // measure drives Chromium: the sign-in page, then for the requester and
-// the officer each main page, cold then warm.
-func measure(ctx context.Context, chromium, base, tmp string, logf func(string, ...any)) ([]row, error) {
+// the officer each main page, cold then warm; then the requester's
+// journeys through the two request forms.
+func measure(ctx context.Context, chromium, base, tmp string, logf func(string, ...any)) ([]row, []journey, error) {
 	// The browser tests' flags, in a phone-sized window, as in the field.
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, browser.AllocatorOptions(chromium, tmp+"/chromium", browser.Phone)...)
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
 	if err := chromedp.Do(browserCtx); err != nil {
-		return nil, fmt.Errorf("start %s: %w", chromium, err)
+		return nil, nil, fmt.Errorf("start %s: %w", chromium, err)
 	}
 
-	var rows []row
+	var (
+		rows []row
+		js   []journey
+	)
 	// visit opens path twice: cold (HTTP cache emptied first), then warm.
 	visit := func(tab context.Context, user, path string) error {
 		for _, v := range []string{"cold", "warm"} {
@@ -136,14 +144,17 @@ func measure(ctx context.Context, chromium, base, tmp string, logf func(string, 
 					return err
 				}
 			}
-			return nil
+			if user == "requester" {
+				js, err = journeys(tab, base, time.Now(), logf)
+			}
+			return err
 		}()
 		cancelTab()
 		if err != nil {
-			return rows, err
+			return rows, js, err
 		}
 	}
-	return rows, nil
+	return rows, js, nil
 }
 
 // open navigates to u, waits for the load event and the first paint, and
@@ -164,7 +175,7 @@ func open(tab context.Context, u string) (timing, error) {
 }
 
 // report prints the table and checks that the shaping took effect.
-func report(w io.Writer, o options, l *link, rows []row) {
+func report(w io.Writer, o options, l *link, rows []row, js []journey) {
 	fmt.Fprintf(w, "\ncmcoord over an emulated satellite link: %s each way (%s round trip), %d kbit/s each way (%s); headless Chromium, 360×740\n\n",
 		o.delay, 2*o.delay, o.kbit, l.kind)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -175,6 +186,7 @@ func report(w io.Writer, o options, l *link, rows []row) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nTimes are from the start of the navigation; bytes are transferSize (headers and compressed body), 0 for a file served from the cache.")
+	reportJourneys(w, js)
 	for _, r := range rows {
 		if r.page == "/login" && r.visit == "cold" {
 			if r.t.FCP < float64(2*o.delay/time.Millisecond) {

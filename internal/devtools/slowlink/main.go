@@ -26,8 +26,12 @@
 // and each main page is opened twice — first with an empty HTTP cache
 // (cold), then again (warm) — reporting first contentful paint,
 // DOMContentLoaded, load and the bytes transferred (navigation plus
-// resources, from the Resource Timing API). Everything it created goes
-// on exit, Ctrl-C included.
+// resources, from the Resource Timing API). Then the requester fills a
+// whole request twice on each form — the one-page form, then the guided
+// form's nine steps — first cold, then warm, its inputs set through the
+// DOM so that no typing is timed, and it reports each journey's page
+// loads, bytes sent and received and time spent waiting on the network
+// (journey.go). Everything it created goes on exit, Ctrl-C included.
 package main
 
 import (
@@ -191,11 +195,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	logf("TCP connect to %s (one round trip): %s", base, strings.Join(rtts, ", "))
 
-	rows, err := measure(ctx, chromium, base, tmp, logf)
+	rows, js, err := measure(ctx, chromium, base, tmp, logf)
 	if err != nil {
 		return err
 	}
-	report(stdout, o, l, rows)
+	report(stdout, o, l, rows, js)
 	if d := l.drops(); d > 0 {
 		logf("the shaper dropped %d packets (queue full)", d)
 	}
