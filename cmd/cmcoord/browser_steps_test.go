@@ -13,6 +13,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/testutil/browser"
+	"github.com/cmcoord/cmcoord/internal/web"
 )
 
 // stepInputs are the names of the inputs the current step's page asks.
@@ -216,6 +217,29 @@ func TestBrowserGuidedSteps(t *testing.T) {
 	}
 	if r.Status != domain.StatusSubmitted {
 		t.Errorf("stored status = %s", r.Status)
+	}
+	// The longest a step gets: an empty draft (every problem listed on
+	// the review), in English and in French (the longer text).
+	empty, _, err := svc.requests.Create(ctx, actors["rita@example.org"], "NPL-EQ", domain.Request{Title: "Empty draft"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range []string{"en", "fr"} {
+		noJS(b,
+			chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="language-switch"]`)),
+			chromedp.SetValue(chromedp.CSS(`#footer-language`), lang),
+			chromedp.Click(chromedp.CSS(`[data-testid="language-switch"] button`)),
+			chromedp.WaitReady(chromedp.CSS(`html[lang="`+lang+`"] [data-testid="page-title"]`)),
+		)
+		for _, st := range web.StepIDs() {
+			noJS(b, chromedp.Navigate(fmt.Sprintf("%s/requests/%d/steps/%s", srv.URL, empty.ID, st)),
+				chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-form"]`)))
+			if h := browser.Get(b, chromedp.Evaluate[int](`document.documentElement.scrollHeight`)); h > screens {
+				b.SaveArtifacts("tall-" + lang + "-" + st)
+				t.Errorf("%s step %s of an empty draft is %d px tall: more than six screens (%d px)", lang, st, h, screens)
+			}
+		}
 	}
 	if len(stepIDs) != 8 {
 		t.Errorf("went through %d steps before the review, want 8", len(stepIDs))

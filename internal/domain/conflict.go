@@ -24,7 +24,18 @@ type FieldChange struct {
 	Field string `json:"field"`
 	Now   any    `json:"now"`
 	Yours any    `json:"yours"`
+	// Saw is its value in the version the editor saw (StaleEdit only).
+	Saw any `json:"-"`
 }
+
+// Untouched reports whether the editor's change left the field as they
+// saw it: only the other save changed it, so what is saved now is what
+// the editor's form should hold.
+func (c FieldChange) Untouched() bool { return sameValue(c.Saw, c.Yours) }
+
+// Agrees reports whether the editor's change gives the field the value it
+// has now: no conflict on it.
+func (c FieldChange) Agrees() bool { return sameValue(c.Now, c.Yours) }
 
 // StaleEdit returns the refusal of an edit made on version saw of cur,
 // which has moved on since: events is cur's audit trail, yours the request
@@ -63,7 +74,7 @@ func StaleEdit(cur Request, saw int, events []Event, yours Request) *Error {
 		Conflict: &Conflict{Version: cur.Version, Changes: []FieldChange{}}}
 	for k, v := range before {
 		if !sameValue(v, now[k]) {
-			out.Conflict.Changes = append(out.Conflict.Changes, FieldChange{Field: k, Now: orEmpty(now[k]), Yours: orEmpty(mine[k])})
+			out.Conflict.Changes = append(out.Conflict.Changes, FieldChange{Field: k, Now: orEmpty(now[k]), Yours: orEmpty(mine[k]), Saw: orEmpty(v)})
 		}
 	}
 	order := func(field string) int {

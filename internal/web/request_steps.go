@@ -286,7 +286,18 @@ func (s *Server) handleStep(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := domain.Can(a, domain.ActionEditRequest, domain.OnRequest(d.Request)); err != nil {
+	if !d.CanEdit {
+		err := domain.Can(a, domain.ActionEditRequest, domain.OnRequest(d.Request))
+		if domain.ErrorCode(err) == domain.CodeConflict {
+			// Submitted, returned or withdrawn since (an old link, a
+			// bookmark): the request as it now stands says why.
+			s.setFlash(w, components.FlashWarning, "request.not_editable")
+			http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
+			return nil
+		}
+		if err == nil {
+			err = &domain.Error{Code: domain.CodeForbidden, Message: "error.forbidden"}
+		}
 		return err
 	}
 	f := prefilledForm(r, requestValues(d.Request))
@@ -344,6 +355,14 @@ func (s *Server) handleStepSave(w http.ResponseWriter, r *http.Request) error {
 		} else {
 			_, err = s.requests.Edit(ctx, a, id, max(version, 0), apply)
 		}
+	} else if d, gerr := s.requests.Get(ctx, a, id); gerr == nil {
+		// Every other problem of the step too, in the same answer; the
+		// parse messages go over it below.
+		typed := d.Request
+		applyStep(&typed, requestSteps[step], in)
+		if cerr := s.requests.Check(ctx, a, d.Operation.Code, typed, d.Recorded, false); domain.ErrorCode(cerr) == domain.CodeInvalid {
+			err = cerr
+		}
 	}
 	var (
 		notSubmitted *service.NotSubmittedError
@@ -373,20 +392,32 @@ func (s *Server) handleStepSave(w http.ResponseWriter, r *http.Request) error {
 		f.values = requestValues(d.Request)
 		return s.renderStep(w, r, http.StatusUnprocessableEntity, stepPage{op: d.Operation, d: &d, step: step, form: f,
 			ev: d.Evaluation, problems: notSubmitted.Err})
-	case err == nil && len(fe) > 0:
+	case err != nil && len(fe) > 0 && domain.ErrorCode(err) != domain.CodeInvalid:
+		return err
+	case len(fe) > 0 && err == nil:
 		return reshow(http.StatusUnprocessableEntity, newForm(r, withFieldMessages(nil, fe)), nil)
 	case domain.ErrorCode(err) == domain.CodeInvalid:
 		err = withFieldMessages(requestFieldErrors(err, civ), fe)
 		return reshow(http.StatusUnprocessableEntity, newForm(r, err), nil)
-	case errors.As(err, &de) && (de.Conflict != nil || de.Message == "request.version_missing"):
+	case errors.As(err, &de) && de.Conflict != nil:
 		// Saved elsewhere meanwhile (another device, another person): the
-		// step again with what was typed, the current version and what
-		// the other save changed.
-		f := newForm(r, nil)
-		if de.Conflict == nil {
-			f = newForm(r, de)
+		// step again with the current version, what was typed, and what
+		// the other save changed that this one left alone (taken in, so
+		// that saving again loses neither), the rest listed to compare.
+		d, gerr := s.requests.Get(ctx, a, id)
+		if gerr != nil {
+			return gerr
 		}
-		return reshow(http.StatusConflict, f, de)
+		merged, shown := mergeStepConflict(ctx, d.Request, requestSteps[step], in, de)
+		f := newForm(r, nil)
+		f.values = requestValues(merged)
+		ev, gerr := s.requests.Evaluate(ctx, a, d.Operation.Code, merged, d.Recorded)
+		if gerr != nil {
+			return gerr
+		}
+		return s.renderStep(w, r, http.StatusConflict, stepPage{op: d.Operation, d: &d, step: step, form: f, ev: ev, typed: &merged, problems: shown})
+	case errors.As(err, &de) && de.Message == "request.version_missing":
+		return reshow(http.StatusConflict, newForm(r, de), de)
 	case domain.ErrorCode(err) == domain.CodeConflict:
 		s.setFlash(w, components.FlashWarning, "request.not_editable")
 		http.Redirect(w, r, requestURL(id), http.StatusSeeOther)
@@ -453,6 +484,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		// at each field).
 		_, blocked := p.d.Blocked[domain.ActionSubmit]
 		v.CanSubmit = p.d.Can(domain.ActionSubmit) || blocked
+		v.Resubmit = p.d.Request.Status == domain.StatusReturned
 		v.AutosaveKey = "request:" + strconv.FormatInt(p.d.Request.ID, 10) + ":" + step.id
 	} else {
 		v.Heading = i18n.T(ctx, "requests.new_in", "Code", p.op.Code)
@@ -553,11 +585,7 @@ func (s *Server) stepProblems(ctx context.Context, req domain.Request, op domain
 		if at < 0 {
 			continue
 		}
-		lk := fieldLabelKey(key)
-		if lk == "" {
-			lk = "request." + strings.ReplaceAll(key, ".", "_")
-		}
-		label := i18n.T(ctx, lk)
+		label := i18n.T(ctx, fieldLabelKey(key))
 		out[at] = append(out[at], pages.StepProblem{FieldID: key, Label: label, Message: i18n.T(ctx, de.Fields[key])})
 	}
 	for _, it := range de.Items {
@@ -596,15 +624,96 @@ func problemPartKey(fieldID string) string {
 }
 
 // fieldLabelKey is the catalogue key of the label the form gives input
-// key, where it is not request.<key>.
+// key (a field of domain.EditableFields or one of its inputs).
 func fieldLabelKey(key string) string {
-	switch head, rest, _ := strings.Cut(key, "."); head {
+	head, rest, _ := strings.Cut(key, ".")
+	switch head {
 	case "origin", "destination":
 		return "request." + head
 	case "exit_strategy":
-		return map[string]string{"organization": "request.exit_organization", "date": "request.exit_date", "plan": "request.exit_plan"}[rest]
+		if k, ok := map[string]string{"organization": "request.exit_organization", "date": "request.exit_date", "plan": "request.exit_plan"}[rest]; ok {
+			return k
+		}
+		return "request_form.part.exit"
 	case "poc":
+		if rest == "" {
+			return "request_form.part.contact"
+		}
 		return "request.poc_" + rest
+	case "escort":
+		if rest == "" {
+			return "request_form.part.escort"
+		}
+		return "request." + strings.ReplaceAll(key, ".", "_")
+	case "checklist":
+		id, _, _ := strings.Cut(rest, ".")
+		return "checklist." + id + ".title"
+	case "civilian", "civilian_options":
+		return "request.civilian_options"
 	}
-	return ""
+	return "request." + strings.ReplaceAll(key, ".", "_")
+}
+
+// mergeStepConflict is a step's save refused because cur was saved since
+// (de): the request as the step's form should show it again — what this
+// save typed, except the step's fields and items only the other save
+// changed, which keep their saved value — and the refusal listing only
+// what both changed differently, saying which of the other save's
+// changes were taken in.
+func mergeStepConflict(ctx context.Context, cur domain.Request, step requestStep, in domain.Request, de *domain.Error) (domain.Request, *domain.Error) {
+	merged := cur
+	applyStep(&merged, step, in)
+	partOf := func(field string) stepPart {
+		if rest, ok := strings.CutPrefix(field, "checklist."); ok {
+			id, _, _ := strings.Cut(rest, ".")
+			return stepPart{item: id}
+		}
+		head, _, _ := strings.Cut(field, ".")
+		return stepPart{field: head}
+	}
+	touched := map[stepPart]bool{}
+	for _, c := range de.Conflict.Changes {
+		if !c.Untouched() {
+			touched[partOf(c.Field)] = true
+		}
+	}
+	out := *de
+	conflict := *de.Conflict
+	conflict.Changes = nil
+	var taken []string
+	for _, c := range de.Conflict.Changes {
+		p := partOf(c.Field)
+		switch {
+		case c.Agrees():
+			continue // the same value both ways
+		case slices.Contains(step.parts, p) && !touched[p]:
+			var label string
+			if p.item != "" {
+				if a, ok := cur.Checklist[p.item]; ok {
+					merged.Checklist[p.item] = a
+				} else {
+					delete(merged.Checklist, p.item)
+				}
+				label = p.item + " " + i18n.T(ctx, "checklist."+p.item+".title")
+			} else {
+				copyField(&merged, cur, p.field)
+				label = i18n.T(ctx, fieldLabelKey(p.field))
+			}
+			if !slices.Contains(taken, label) {
+				taken = append(taken, label)
+			}
+			continue
+		}
+		conflict.Changes = append(conflict.Changes, c)
+	}
+	out.Conflict = &conflict
+	if len(taken) > 0 {
+		out.Data = maps.Clone(de.Data)
+		if out.Data == nil {
+			out.Data = map[string]any{}
+		}
+		out.Message = "steps.conflict_taken"
+		out.Data["Taken"] = strings.Join(taken, ", ")
+	}
+	return merged, &out
 }

@@ -73,18 +73,33 @@ func TestStepSavedOnTwoDevices(t *testing.T) {
 	if testid(d, "edit-conflict").Length() == 0 {
 		t.Fatal("the refused save shows no conflict")
 	}
-	if testid(d, "conflict-title").Length() == 0 {
-		t.Errorf("the conflict does not name the title the laptop changed: %s", testid(d, "edit-conflict").Text())
+	// The laptop's title, which the phone had not changed, is taken into
+	// the phone's form (and said so); the phone's need is kept.
+	if msg := testid(d, "edit-conflict").Text(); !strings.Contains(msg, "Title") {
+		t.Errorf("the conflict does not say the laptop's title was taken in: %s", msg)
 	}
 	again := stepValues(d)
-	if again.Get("need") != phoneForm.Get("need") {
-		t.Errorf("the phone's typing after the conflict: need = %q, want %q", again.Get("need"), phoneForm.Get("need"))
+	if again.Get("need") != phoneForm.Get("need") || again.Get("title") != "Airlift of shelter kits to Upper Rasuwa" {
+		t.Errorf("the phone's form after the conflict: need %q, title %q", again.Get("need"), again.Get("title"))
 	}
 	if again.Get("version") != "2" {
 		t.Errorf("version after the conflict = %q, want the current 2", again.Get("version"))
 	}
-	// Looked at, the phone keeps its need and takes the laptop's title.
-	again.Set("title", "Airlift of shelter kits to Upper Rasuwa")
+	// Where both changed the same field, the clash is listed to compare.
+	clash := stepValues(doc(t, w.get(t, phone, path)))
+	otherSide := stepValues(doc(t, w.get(t, w.requester, path)))
+	otherSide.Set("need", "Shelter kits for 4,000 families.")
+	clash.Set("need", "Shelter kits for 3,500 families.")
+	wantStatus(t, w.post(t, w.requester, path, otherSide), http.StatusSeeOther)
+	cd := doc(t, w.post(t, phone, path, clash))
+	if testid(cd, "conflict-need").Length() == 0 {
+		t.Errorf("a field both devices changed is not listed: %s", testid(cd, "edit-conflict").Text())
+	}
+	if got := stepValues(cd).Get("need"); got != clash.Get("need") {
+		t.Errorf("the phone's own need after the clash = %q, want what it typed", got)
+	}
+	// Looked at, the phone saves its need (the version is the current one).
+	again = stepValues(cd)
 	again.Set("goto", "task")
 	wantStatus(t, w.post(t, phone, path, again), http.StatusSeeOther)
 
@@ -92,8 +107,42 @@ func TestStepSavedOnTwoDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Request.Title != "Airlift of shelter kits to Upper Rasuwa" || got.Request.Need != phoneForm.Get("need") {
+	if got.Request.Title != "Airlift of shelter kits to Upper Rasuwa" || got.Request.Need != "Shelter kits for 3,500 families." {
 		t.Errorf("stored: title %q, need %q", got.Request.Title, got.Request.Need)
+	}
+
+	// Different fields of one step on each device: the second save is
+	// shown the other's changes already in its form, so that saving again
+	// keeps both; nothing is listed as a clash.
+	task := "/requests/" + strconv.FormatInt(r.ID, 10) + "/steps/task"
+	laptop = stepValues(doc(t, w.get(t, w.requester, task)))
+	phoneForm = stepValues(doc(t, w.get(t, phone, task)))
+	laptop.Set("task_category", "sea")
+	laptop.Set("complementarity", "Boats reach the coast; only the last leg needs the asset.")
+	wantStatus(t, w.post(t, w.requester, task, laptop), http.StatusSeeOther)
+	phoneForm.Set("capability", "Landing craft able to beach.")
+	refused = w.post(t, phone, task, phoneForm)
+	wantStatus(t, refused, http.StatusConflict)
+	d = doc(t, refused)
+	if n := d.Find(`[data-testid="edit-conflict"] tbody tr`).Length(); n != 0 {
+		t.Errorf("%d clashes listed, want none: %s", n, testid(d, "edit-conflict").Text())
+	}
+	if msg := testid(d, "edit-conflict").Text(); !strings.Contains(msg, "Task category") {
+		t.Errorf("the conflict does not say the task category was taken in: %s", msg)
+	}
+	again = stepValues(d)
+	if again.Get("task_category") != "sea" || again.Get("complementarity") != laptop.Get("complementarity") ||
+		again.Get("capability") != "Landing craft able to beach." {
+		t.Errorf("the phone's form after the conflict: %v", again)
+	}
+	wantStatus(t, w.post(t, phone, task, again), http.StatusSeeOther)
+	if got, err = w.reqs.Get(t.Context(), w.requesterActor, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got.Request.TaskCategory != "sea" || got.Request.Complementarity != laptop.Get("complementarity") ||
+		got.Request.Capability != "Landing craft able to beach." {
+		t.Errorf("stored after both: category %q, complementarity %q, capability %q",
+			got.Request.TaskCategory, got.Request.Complementarity, got.Request.Capability)
 	}
 }
 
