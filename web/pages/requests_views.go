@@ -554,7 +554,7 @@ type RequestStepView struct {
 	// Review is, on the review step, every other step with its problems.
 	Review     []StepReview
 	CanSubmit  bool
-	Resubmit   bool // the request was returned: submitting it again
+	Resubmit   bool   // the request was returned: submitting it again
 	Back, Next string // the steps before and after ("" for none)
 	OnePageURL string // the same request on the one-page form
 	// AutosaveKey names this form's local copy (the offline script's).
