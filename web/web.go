@@ -10,10 +10,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,3 +90,25 @@ func StaticHandler() http.Handler {
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	})
 }
+
+//go:embed sw.js
+var serviceWorker []byte
+
+// ServiceWorker returns the service worker's source with this build's
+// version and hashed asset URLs filled in, and its ETag. A new build has
+// new hashes, so a new worker: it caches the new assets and drops the
+// caches of the old one.
+var ServiceWorker = sync.OnceValues(func() ([]byte, string) {
+	t := assets()
+	urls := make([]string, 0, len(t.urls))
+	for _, u := range t.urls {
+		urls = append(urls, u)
+	}
+	slices.Sort(urls)
+	list, _ := json.Marshal(urls)
+	sum := sha256.Sum256(append(append([]byte(nil), serviceWorker...), list...))
+	version := hex.EncodeToString(sum[:])[:10]
+	body := bytes.Replace(serviceWorker, []byte(`"__ASSETS__"`), list, 1)
+	body = bytes.Replace(body, []byte(`__VERSION__`), []byte(version), 1)
+	return body, `"` + version + `"`
+})

@@ -258,6 +258,7 @@ func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status
 	v.Heading = i18n.T(ctx, "requests.new_in", "Code", op.Code)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
+	v.AutosaveKey = "new:" + op.Code
 	v.CancelURL = operationRequestsURL(op.Code)
 	return s.render(w, r, status, pages.RequestForm(v))
 }
@@ -391,6 +392,7 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	v.Reference, v.Status = d.Request.Reference, statusBadge(ctx, d.Request.Status)
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = requestURL(d.Request.ID) + "/edit"
+	v.AutosaveKey = "request:" + strconv.FormatInt(d.Request.ID, 10) + ":form"
 	v.CancelURL = requestURL(d.Request.ID)
 	v.Version = strconv.Itoa(d.Request.Version)
 	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {

@@ -74,7 +74,10 @@ type RequestFormView struct {
 	Reference string // "" for a new request
 	Status    StatusBadge
 	Action    string
-	CancelURL string
+	// AutosaveKey names the form's local copy for the offline script
+	// (data-autosave): "new:<operation code>", "request:<id>:form".
+	AutosaveKey string
+	CancelURL   string
 	// Version and IdempotencyKey travel as hidden fields: the version
 	// guards a stale submission, the key makes a repeated "create" (a
 	// double click, a retry on a flaky link) create one draft.
