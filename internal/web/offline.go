@@ -42,6 +42,12 @@ var autosaveKey = regexp.MustCompile(`^[a-z]+(?::[A-Za-z0-9_.-]{1,40}){1,3}$`)
 // form's autosave key (savedCookie).
 func (s *Server) markSaved(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Parsed here, as the handler would (its own parse is then a no-op):
+		// the handlers below see copies of r, this one's PostForm included.
+		if err := parseForm(w, r); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
 		next.ServeHTTP(&savedWriter{ResponseWriter: w, r: r, s: s}, r)
 	})
 }
@@ -109,12 +115,20 @@ func (s *Server) offlineShell(r *http.Request, sh *components.Shell) {
 }
 
 // offlineMessages are the script's messages, by the name it uses.
-var offlineMessages = []string{"restored", "keep", "discard", "waiting", "none", "open", "delete",
-	"send", "sent", "refused", "sign_in", "offline", "untitled", "kept_at", "opened"}
+// Every signed-in page carries the form's and the header's; the drafts
+// page, the list's (draftsMessages): the request form, the heaviest page,
+// pays for no more than it shows.
+var (
+	offlineMessages = []string{"restored", "keep", "discard", "opened", "waiting"}
+	draftsMessages  = []string{"none", "open", "delete", "send", "sent", "refused", "sign_in", "offline", "untitled", "kept_at"}
+)
 
-func offlineStrings(r *http.Request) string {
-	m := make(map[string]string, len(offlineMessages))
-	for _, k := range offlineMessages {
+func offlineStrings(r *http.Request, names ...string) string {
+	if len(names) == 0 {
+		names = offlineMessages
+	}
+	m := make(map[string]string, len(names))
+	for _, k := range names {
 		m[k] = i18n.T(r.Context(), "offline."+k)
 	}
 	b, _ := json.Marshal(m)
@@ -144,6 +158,6 @@ func (s *Server) handleServiceWorker(w http.ResponseWriter, r *http.Request) {
 // says, without JavaScript, that nothing is kept locally.
 func (s *Server) handleLocalDrafts(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	v := pages.LocalDraftsView{Shell: s.shell(w, r, i18n.T(ctx, "offline.drafts_title"))}
+	v := pages.LocalDraftsView{Shell: s.shell(w, r, i18n.T(ctx, "offline.drafts_title")), Strings: offlineStrings(r, draftsMessages...)}
 	return s.render(w, r, http.StatusOK, pages.LocalDrafts(v))
 }

@@ -10,7 +10,8 @@
   const meta = (n) => (d.querySelector('meta[name="' + n + '"]') || {}).content || '';
   const user = meta('cmcoord-user'), raw = meta('cmcoord-local-key');
   if (!user || !raw || !window.indexedDB || !window.crypto || !crypto.subtle) return;
-  const S = JSON.parse(strings || '{}');
+  const box = d.querySelector('[data-local-drafts]');
+  const S = Object.assign(JSON.parse(strings || '{}'), JSON.parse((box && box.dataset.strings) || '{}'));
   const t = (k, a) => (S[k] || k).replace(/\{(\w+)\}/g, (_, n) => (a || {})[n]);
   const PAGES = 'cmcoord-pages', DRAFTS = '/offline-drafts';
   const enc = (s) => new TextEncoder().encode(s);
@@ -221,7 +222,6 @@
       w.hidden = !drafts.length;
       w.querySelector('a').textContent = t('waiting', { n: drafts.length });
     }
-    const box = d.querySelector('[data-local-drafts]');
     if (!box) return;
     box.hidden = false;
     for (const e of d.querySelectorAll('[data-nojs]')) e.hidden = true;
