@@ -107,11 +107,13 @@
     let timer;
     const save = async () => {
       clearTimeout(timer);
+      timer = 0;
       await put({ id: copyId, user, kind: 'copy', at: Date.now(), ...(await seal({ data: fields(f) })) });
     };
     const later = () => { clearTimeout(timer); timer = setTimeout(save, 800); };
     f.addEventListener('input', later);
     f.addEventListener('change', later);
+    addEventListener('pagehide', () => timer && save());
     f.addEventListener('submit', (e) => {
       clearTimeout(timer);
       if (!f.elements.autosave_key) f.append(el('input', { type: 'hidden', name: 'autosave_key', value: fkey }));
