@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -110,6 +111,52 @@ func setOffline(off bool) chromedp.Action[chromedp.Void] {
 		_, err := cdp.Call(ctx, tg, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: off, DownloadThroughput: -1, UploadThroughput: -1})
 		return err
 	})
+}
+
+// offline cuts (or restores) the network of the tab and of the site's
+// service worker: emulation set on a page does not reach the worker's own
+// fetches, so the worker's target is attached to, once (emulation belongs
+// to the session that set it), and cut too.
+type offlineSwitch struct {
+	t  *testing.T
+	b  *browser.Browser
+	sw context.Context
+}
+
+func (o *offlineSwitch) set(off bool) {
+	o.t.Helper()
+	o.b.Do(setOffline(off))
+	if o.sw == nil {
+		infos := browser.Get(o.b, chromedp.Action[target.GetTargetsResult](func(ctx context.Context, tg *chromedp.Target) (target.GetTargetsResult, error) {
+			return cdp.Call(ctx, tg, target.GetTargets, target.GetTargetsParams{})
+		}))
+		for _, info := range infos.TargetInfos {
+			if info.Type == "service_worker" {
+				sw, cancel := chromedp.NewContext(o.b.Context(), chromedp.WithTargetID(info.TargetID))
+				o.t.Cleanup(cancel)
+				if err := chromedp.Do(sw); err != nil {
+					o.t.Fatalf("attach to the service worker: %v", err)
+				}
+				o.sw = sw
+			}
+		}
+		if o.sw == nil {
+			o.t.Fatal("no service worker to cut off")
+		}
+	}
+	ctx, stop := context.WithTimeout(o.sw, 30*time.Second)
+	defer stop()
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		conds := []*network.Conditions{}
+		if off {
+			conds = []*network.Conditions{{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}}
+		}
+		_, err := cdp.Call(ctx, tg, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			EmulateOfflineServiceWorker: &off, MatchedNetworkConditions: conds})
+		return err
+	})); err != nil {
+		o.t.Fatalf("service worker offline=%v: %v", off, err)
+	}
 }
 
 func byName(name string) chromedp.CSS { return chromedp.CSS(`[name="` + name + `"]`) }
@@ -239,7 +286,9 @@ func TestBrowserOfflineDrafts(t *testing.T) {
 		waitJS(`!!navigator.serviceWorker.controller`),
 	)
 
-	b.Do(setOffline(true), waitJS(`!navigator.onLine`))
+	net := &offlineSwitch{t: t, b: b}
+	net.set(true)
+	b.Do(waitJS(`!navigator.onLine`))
 	// Really offline, the worker too: a page it never kept is not fetched
 	// but answered with the kept drafts page.
 	b.Do(chromedp.Navigate(srv.URL+"/profile"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="local-drafts"]`)))
@@ -275,8 +324,8 @@ func TestBrowserOfflineDrafts(t *testing.T) {
 	}
 
 	// Online: the script sends them on the "online" event.
+	net.set(false)
 	b.Do(
-		setOffline(false),
 		waitJS(`document.querySelectorAll('[data-testid="sent-drafts"] li').length === 2 && document.querySelectorAll('[data-testid="local-draft"] [data-testid="draft-errors"] li').length > 0`),
 	)
 	b.CheckA11y()

@@ -116,6 +116,7 @@
     addEventListener('pagehide', () => timer && save());
     f.addEventListener('submit', (e) => {
       clearTimeout(timer);
+      timer = 0;
       if (!f.elements.autosave_key) f.append(el('input', { type: 'hidden', name: 'autosave_key', value: fkey }));
       if (fkey.startsWith('new:') && !navigator.onLine) {
         e.preventDefault();
@@ -201,14 +202,15 @@
   };
   let syncing;
   const sync = async () => {
-    if (syncing || !navigator.onLine) return;
-    syncing = true;
-    try {
-      for (const r of await mine()) if (r.kind === 'draft') await send(r.id);
-    } finally {
-      syncing = false;
-      await show();
+    if (!syncing && navigator.onLine) {
+      syncing = true;
+      try {
+        for (const r of await mine()) if (r.kind === 'draft') await send(r.id);
+      } finally {
+        syncing = false;
+      }
     }
+    await show();
   };
 
   // ---- The drafts page and the header's count.
@@ -275,7 +277,7 @@
     }
     navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => {
       if (!navigator.onLine || !d.querySelector('form[data-autosave^="new:"]')) return;
-      return caches.open(PAGES).then((c) => Promise.all([c.add(DRAFTS), navigator.serviceWorker.controller ? 0 : c.add(location.pathname)]));
+      return caches.open(PAGES).then((c) => Promise.all([DRAFTS, location.pathname].map((p) => c.match(p).then((hit) => hit || c.add(p)))));
     }).catch(() => {});
   }
   window.addEventListener('online', sync);
