@@ -334,8 +334,14 @@ func TestBrowserOfflineDrafts(t *testing.T) {
 	if !strings.Contains(errs, "number") {
 		t.Errorf("the refused draft says %q, want the number problem", errs)
 	}
-	// A second sync (a reload sends what is left) duplicates nothing.
-	b.Do(chromedp.Reload(), waitJS(`document.querySelectorAll('[data-testid="local-draft"]').length === 1`))
+	// Sending again (Send now sends every draft left, the refused one
+	// too) duplicates nothing; the refusal stays.
+	b.Do(
+		chromedp.Click(chromedp.CSS(`[data-testid="send-drafts"]`)),
+		waitJS(`document.querySelectorAll('[data-testid="local-draft"] [data-testid="draft-errors"] li').length > 0`),
+		chromedp.Reload(),
+		waitJS(`document.querySelectorAll('[data-testid="local-draft"]').length === 1`),
+	)
 	time.Sleep(500 * time.Millisecond)
 	_, page, err := svc.requests.List(ctx, actors["rita"], "NPL-EQ", domain.RequestFilter{})
 	if err != nil {

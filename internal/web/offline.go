@@ -112,6 +112,7 @@ func (s *Server) offlineShell(r *http.Request, sh *components.Shell) {
 	sh.UserID = strconv.FormatInt(a.UserID, 10)
 	sh.LocalKey = base64.RawURLEncoding.EncodeToString(key)
 	sh.OfflineStrings = offlineStrings(r)
+	sh.Posted = r.Method == http.MethodPost
 }
 
 // offlineMessages are the script's messages, by the name it uses.

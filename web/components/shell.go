@@ -37,6 +37,9 @@ type Shell struct {
 	LocalKey       string
 	OfflineStrings string
 	Saved          string
+	// Posted: the page answers a POST (a form shown again with what was
+	// sent): the script does not offer its older local copy over it.
+	Posted bool
 }
 
 // Language is one choice of the language switcher.

@@ -135,6 +135,9 @@
       }
       return;
     }
+    // A form shown again by the server after a POST holds what was sent:
+    // that is the copy now.
+    if (d.body.hasAttribute('data-posted')) return save();
     const rec = await get(copyId);
     if (!rec) return;
     const c = await unseal(rec).catch(() => null);
@@ -170,10 +173,13 @@
 
   // ---- Sending: each draft once (claim), under its own Idempotency-Key.
   const sent = JSON.parse(sessionStorage.getItem('cmcoord-sent') || '[]');
-  const send = async (id) => {
+  const send = async (id, all) => {
     const rec = await claim(id);
     if (!rec) return;
     const dr = await unseal(rec);
+    // A refused draft waits for its correction (or Send now): resending it
+    // on every page would spend the link on the same refusal.
+    if (dr.state === 'refused' && !all) return put({ ...rec, sending: 0 });
     const body = new URLSearchParams(dr.data);
     body.set('intent', 'save');
     let res;
@@ -201,11 +207,11 @@
     await put({ id, user, kind: 'draft', at: rec.at, sending: 0, ...(await seal(dr)) });
   };
   let syncing;
-  const sync = async () => {
+  const sync = async (e) => {
     if (!syncing && navigator.onLine) {
       syncing = true;
       try {
-        for (const r of await mine()) if (r.kind === 'draft') await send(r.id);
+        for (const r of await mine()) if (r.kind === 'draft') await send(r.id, e && e.type === 'click');
       } finally {
         syncing = false;
       }
