@@ -16,11 +16,24 @@ self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(STATIC).then((c) => c.addAll(ASSETS)).then(() => self.skipWaiting()));
 });
 
+// A new build: the kept pages are fetched again (they name the old
+// assets), then the old assets go.
 self.addEventListener('activate', (e) => {
-  e.waitUntil(caches.keys().then((names) => Promise.all(names
-    .filter((n) => n.startsWith('cmcoord-static-') && n !== STATIC)
-    .map((n) => caches.delete(n)))).then(() => self.clients.claim()));
+  e.waitUntil(caches.open(PAGES)
+    .then((c) => c.keys().then((reqs) => Promise.all(reqs.map((r) => keep(c, r.url).catch(() => {})))))
+    .then(() => caches.keys())
+    .then((names) => Promise.all(names
+      .filter((n) => n.startsWith('cmcoord-static-') && n !== STATIC)
+      .map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
 });
+
+// keep stores the page at url if it comes back as itself (not the sign-in
+// page after a redirect).
+async function keep(c, url) {
+  const res = await fetch(url, { credentials: 'same-origin' });
+  if (res.status === 200 && !res.redirected) await c.put(new URL(url).pathname, res);
+}
 
 self.addEventListener('fetch', (e) => {
   const req = e.request;
