@@ -261,17 +261,15 @@
     }
   };
 
-  // ---- Sign-out wipes this user's records and the kept pages first.
+  // ---- Sign-out wipes this user's records and the kept pages first; it
+  // never waits more than 3 s for that (what is left stays encrypted).
   for (const f of d.querySelectorAll('form[action="/logout"]')) {
-    f.addEventListener('submit', async (e) => {
+    f.addEventListener('submit', (e) => {
       e.preventDefault();
-      try {
-        await Promise.all((await mine()).map((r) => del(r.id)));
-        if (window.caches) await caches.delete(PAGES);
-        sessionStorage.clear();
-      } finally {
-        f.submit();
-      }
+      sessionStorage.clear();
+      const wipe = mine().then((rs) => Promise.all(rs.map((r) => del(r.id))))
+        .then(() => window.caches && caches.delete(PAGES));
+      Promise.race([wipe, new Promise((ok) => setTimeout(ok, 3000))]).catch(() => {}).then(() => f.submit());
     });
   }
 
