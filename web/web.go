@@ -10,10 +10,12 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,10 +29,11 @@ type assetTable struct {
 	urls   map[string]string // logical name → /static/css/app.3f9a1c2b.css
 	byPath map[string]string // hashed path below /static/ → logical name
 	etags  map[string]string // logical name → strong ETag
+	bodies map[string][]byte // logical name → the bytes served
 }
 
 var assets = sync.OnceValue(func() *assetTable {
-	t := &assetTable{urls: map[string]string{}, byPath: map[string]string{}, etags: map[string]string{}}
+	t := &assetTable{urls: map[string]string{}, byPath: map[string]string{}, etags: map[string]string{}, bodies: map[string][]byte{}}
 	_ = fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -38,6 +41,9 @@ var assets = sync.OnceValue(func() *assetTable {
 		b, err := static.ReadFile(p)
 		if err != nil {
 			return err
+		}
+		if path.Ext(p) == ".js" {
+			b = trimScript(b)
 		}
 		sum := sha256.Sum256(b)
 		h := hex.EncodeToString(sum[:])[:10]
@@ -47,6 +53,7 @@ var assets = sync.OnceValue(func() *assetTable {
 		t.urls[name] = "/static/" + hashed
 		t.byPath[hashed] = name
 		t.etags[name] = `"` + h + `"`
+		t.bodies[name] = b
 		return nil
 	})
 	return t
@@ -75,11 +82,7 @@ func StaticHandler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		b, err := static.ReadFile("static/" + name)
-		if err != nil {
-			http.NotFound(w, r)
-			return
-		}
+		b := t.bodies[name]
 		if ct := mime.TypeByExtension(path.Ext(name)); ct != "" {
 			w.Header().Set("Content-Type", ct)
 		}
@@ -87,4 +90,42 @@ func StaticHandler() http.Handler {
 		w.Header().Set("ETag", t.etags[name])
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	})
+}
+
+//go:embed sw.js
+var serviceWorker []byte
+
+// ServiceWorker returns the service worker's source with this build's
+// version and hashed asset URLs filled in, and its ETag. A new build has
+// new hashes, so a new worker: it caches the new assets and drops the
+// caches of the old one.
+var ServiceWorker = sync.OnceValues(func() ([]byte, string) {
+	t := assets()
+	urls := make([]string, 0, len(t.urls))
+	for _, u := range t.urls {
+		urls = append(urls, u)
+	}
+	slices.Sort(urls)
+	list, _ := json.Marshal(urls)
+	sum := sha256.Sum256(append(append([]byte(nil), serviceWorker...), list...))
+	version := hex.EncodeToString(sum[:])[:10]
+	body := bytes.Replace(serviceWorker, []byte(`"__ASSETS__"`), list, 1)
+	body = bytes.Replace(body, []byte(`__VERSION__`), []byte(version), 1)
+	return body, `"` + version + `"`
+})
+
+// trimScript drops a script's whole-line comments and indentation: the
+// bytes a slow link carries for nothing (the page-weight budget counts
+// the script). Line breaks stay, so the code means exactly the same; a
+// comment after code, or in a string, is left alone.
+func trimScript(b []byte) []byte {
+	var out bytes.Buffer
+	for line := range bytes.Lines(b) {
+		l := bytes.TrimLeft(line, " \t")
+		if bytes.HasPrefix(l, []byte("//")) || len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		out.Write(l)
+	}
+	return out.Bytes()
 }

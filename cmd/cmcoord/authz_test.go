@@ -178,6 +178,7 @@ var matrix = map[string]expect{
 	"HEAD /static/*":   everyone(200),
 	"GET /favicon.ico": everyone(http.StatusMovedPermanently),
 	"GET /robots.txt":  everyone(200),
+	"GET /sw.js":       everyone(200),
 	"GET /":            everyone(200),
 	"GET /login":       signedIn(200, see),
 	"POST /login":      everyone(http.StatusUnprocessableEntity),
@@ -214,6 +215,7 @@ var matrix = map[string]expect{
 
 	// Everyone signed in sees only their own notifications.
 	"GET /notifications":       signedIn(see, 200),
+	"GET /offline-drafts":      signedIn(see, 200),
 	"POST /notifications/read": signedIn(see, see),
 
 	// One-time set-password links: the fixture's link does not exist.

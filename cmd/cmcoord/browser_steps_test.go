@@ -89,8 +89,11 @@ func TestBrowserGuidedSteps(t *testing.T) {
 		if w := browser.Get(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > int(browser.Phone.Width) {
 			t.Errorf("step %d scrolls sideways: %d px", n, w)
 		}
-		if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('script').length`)); n != 0 {
-			t.Errorf("step %q carries %d scripts without JavaScript", title, n)
+		if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('script:not([src^="/static/js/offline."][defer])').length`)); n != 0 {
+			t.Errorf("step %q carries %d scripts besides the deferred offline one", title, n)
+		}
+		if key := browser.Get(b, chromedp.AttributeValue(chromedp.CSS(`[data-testid="step-form"]`), "data-autosave")); key.Value == "" {
+			t.Errorf("step %q's form has no local copy key (data-autosave)", title)
 		}
 		b.SaveArtifacts(fmt.Sprintf("step-%d", n))
 		if strings.Contains(step, "/steps/review") {

@@ -150,9 +150,10 @@ func compressor() func(http.Handler) http.Handler {
 
 // contentSecurityPolicy allows only this origin's own scripts, styles and
 // images: no inline script, no style attributes, no third parties, no
-// framing, forms posting only here.
+// framing, forms posting only here; the offline service worker only from
+// here too.
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	"connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // securityHeaders sets the headers every response carries.
 func (s Stack) securityHeaders(next http.Handler) http.Handler {

@@ -54,6 +54,7 @@ type Access struct {
 	// SessionIdle ends a browser session after this long without a
 	// request (domain.DefaultSessionIdle unless set).
 	SessionIdle time.Duration
+	localKeys   localKeys // LocalDraftKey's instance secret, read once
 }
 
 // WithNotifier makes the service tell users of their account's credential

@@ -161,6 +161,7 @@ func putPageBuffer(b *bytes.Buffer) {
 func (s *Server) shell(w http.ResponseWriter, r *http.Request, title string) components.Shell {
 	sh := s.shellWithoutFlash(r, title)
 	sh.Flash = s.takeFlash(w, r)
+	sh.Saved = s.takeSaved(w, r)
 	return sh
 }
 
@@ -203,7 +204,7 @@ func (s *Server) shellWithoutFlash(r *http.Request, title string) components.She
 	if a.Anonymous() { // nothing diagnostic for anonymous visitors
 		version = ""
 	}
-	return components.Shell{
+	sh := components.Shell{
 		Languages:  langs,
 		Return:     r.URL.RequestURI(),
 		Operations: ops,
@@ -214,6 +215,8 @@ func (s *Server) shellWithoutFlash(r *http.Request, title string) components.She
 		SignedIn:   !a.Anonymous(),
 		Unread:     unread,
 	}
+	s.offlineShell(r, &sh)
+	return sh
 }
 
 // unreadCount is the signed-in user's unread notifications for the

@@ -491,7 +491,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		v.Form.Action = newStepsURL(p.op.Code)
 		v.Form.CancelURL = operationRequestsURL(p.op.Code)
 		v.New = true
-		v.AutosaveKey = "new:" + p.op.Code
+		v.AutosaveKey = "new:" + p.op.Code + ":steps"
 	}
 	v.Form.Heading = v.Heading
 	if p.form.notice != "" {

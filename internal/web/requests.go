@@ -259,6 +259,7 @@ func (s *Server) renderNewRequest(w http.ResponseWriter, r *http.Request, status
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = operationRequestsURL(op.Code) + "/new"
 	v.StepsURL = newStepsURL(op.Code)
+	v.AutosaveKey = "new:" + op.Code
 	v.CancelURL = operationRequestsURL(op.Code)
 	return s.render(w, r, status, pages.RequestForm(v))
 }
@@ -393,6 +394,7 @@ func (s *Server) renderEditRequest(w http.ResponseWriter, r *http.Request, statu
 	v.Shell = s.shell(w, r, v.Heading)
 	v.Action = requestURL(d.Request.ID) + "/edit"
 	v.StepsURL = stepURL(d.Request.ID, reviewStep)
+	v.AutosaveKey = "request:" + strconv.FormatInt(d.Request.ID, 10) + ":form"
 	v.CancelURL = requestURL(d.Request.ID)
 	v.Version = strconv.Itoa(d.Request.Version)
 	if d.Request.Status == domain.StatusReturned && d.Request.StatusReason != "" {

@@ -38,6 +38,8 @@ func (s *Server) Routes() http.Handler {
 	r.Method(http.MethodHead, "/static/*", web.StaticHandler())
 	r.Get("/favicon.ico", s.handleFavicon)
 	r.Get("/robots.txt", s.handleRobots)
+	// The offline script's service worker: at the root, for the whole site.
+	r.Get("/sw.js", s.handleServiceWorker)
 
 	// Pages anyone may open.
 	r.Group(func(r chi.Router) {
@@ -67,7 +69,7 @@ func (s *Server) Routes() http.Handler {
 	// The request form's saves: posted after the session ended, what was
 	// typed is kept and comes back after signing in (keepTyping).
 	r.Group(func(r chi.Router) {
-		r.Use(s.keepTyping, s.requireUser, middleware.Timeout(pageTimeout))
+		r.Use(s.markSaved, s.keepTyping, s.requireUser, middleware.Timeout(pageTimeout))
 		r.Post("/operations/{code}/requests/new", s.handle(s.handleRequestCreate))
 		r.Post("/requests/{id}/edit", s.handle(s.handleRequestUpdate))
 		r.Post("/operations/{code}/requests/new/steps", s.handle(s.handleNewStepsCreate))
@@ -79,6 +81,7 @@ func (s *Server) Routes() http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.requireUser, middleware.Timeout(pageTimeout))
 		r.Post("/logout", s.handle(s.handleLogout))
+		r.Get("/offline-drafts", s.handle(s.handleLocalDrafts))
 		r.Get("/operations/{code}", s.handle(s.handleOperationShow))
 
 		// Requests for assistance: list, screening, form, page, actions.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"time"
@@ -121,6 +122,15 @@ func New(o Options) *Server {
 	}
 	if s.catalog != nil {
 		s.languages = s.autonyms()
+	}
+	if s.access != nil {
+		// The local-drafts secret is read (or made) once per process: here,
+		// not on the first signed-in page. A failure is retried on that page.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if _, err := s.access.LocalDraftKey(ctx, 0); err != nil {
+			s.log.Warn("local drafts secret not read at start", "err", err)
+		}
+		cancel()
 	}
 	s.stack = httpface.Stack{Log: s.log, Metrics: s.metrics, Catalog: s.catalog, Access: s.access, Sessions: s.sessions,
 		SecureCookies: s.secureCookies, TrustedProxies: s.trustedProxies, Sessionless: sessionless,

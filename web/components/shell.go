@@ -28,6 +28,18 @@ type Shell struct {
 	// page's path and query).
 	Languages []Language
 	Return    string
+	// UserID, LocalKey and OfflineStrings are for the offline script of a
+	// signed-in page: the user, their key for what the browser keeps
+	// (base64url; service.Access.LocalDraftKey) and the script's
+	// messages (JSON). Saved is the autosave key of the form saved just
+	// before, whose local copy the script drops.
+	UserID         string
+	LocalKey       string
+	OfflineStrings string
+	Saved          string
+	// Posted: the page answers a POST (a form shown again with what was
+	// sent): the script does not offer its older local copy over it.
+	Posted bool
 }
 
 // Language is one choice of the language switcher.

@@ -75,8 +75,11 @@ type RequestFormView struct {
 	Reference string // "" for a new request
 	Status    StatusBadge
 	Action    string
-	CancelURL string
-	StepsURL  string // the same form as guided steps ("" for none)
+	// AutosaveKey names the form's local copy for the offline script
+	// (data-autosave): "new:<operation code>", "request:<id>:form".
+	AutosaveKey string
+	CancelURL   string
+	StepsURL    string // the same form as guided steps ("" for none)
 	// Version and IdempotencyKey travel as hidden fields: the version
 	// guards a stale submission, the key makes a repeated "create" (a
 	// double click, a retry on a flaky link) create one draft.
