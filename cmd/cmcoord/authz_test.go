@@ -25,6 +25,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/testutil/fixture"
 	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
 	"github.com/cmcoord/cmcoord/internal/testutil/totptest"
+	"github.com/cmcoord/cmcoord/internal/web"
 	webassets "github.com/cmcoord/cmcoord/web"
 )
 
@@ -298,6 +299,8 @@ var matrix = map[string]expect{
 	"GET /operations/{code}/requests":                         inOperation(see, 200, false, members...),
 	"GET /operations/{code}/requests/new":                     inOperation(see, 200, false, requester),
 	"POST /operations/{code}/requests/new":                    inOperation(see, 422, false, requester),
+	"GET /operations/{code}/requests/new/steps":               inOperation(see, 200, false, requester),
+	"POST /operations/{code}/requests/new/steps":              inOperation(see, 422, false, requester),
 	"GET /operations/{code}/screening":                        inOperation(see, 200, false, officer),
 	"GET /requests/{id}":                                      inOperation(see, 200, false, members...),
 	"GET /operations/{code}/exports/requests.{format}":        inOperation(see, 200, false, officer, hc, viewer),
@@ -307,7 +310,11 @@ var matrix = map[string]expect{
 	"GET /requests/{id}/record":                               inOperation(see, 200, false, members...),
 	"GET /requests/{id}/edit":                                 inOperation(see, http.StatusConflict, false, requester),
 	"POST /requests/{id}/edit":                                inOperation(see, see, false, requester),
-	"POST /requests/{id}/briefing":                            inOperation(see, 422, false, officer),
+	// A step of the guided form: the submitted request is no longer
+	// editable, and its requester is sent to it.
+	"GET /requests/{id}/steps/{step}":  inOperation(see, see, false, requester),
+	"POST /requests/{id}/steps/{step}": inOperation(see, see, false, requester),
+	"POST /requests/{id}/briefing":     inOperation(see, 422, false, officer),
 	// The review steps: the fixture's request is submitted with no
 	// review, so whoever may act is told the state does not allow it.
 	"POST /requests/{id}/review":        inOperation(see, http.StatusConflict, false, officer),
@@ -556,6 +563,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"/sessions/{id}":      strconv.FormatInt(targetSessions[0].ID, 10), // someone else's session
 		"/requests/{id}":      strconv.FormatInt(req.ID, 10),
 		"comment_id":          strconv.FormatInt(comment.ID, 10),
+		"step":                web.StepIDs()[0],
 	}
 	return f
 }
