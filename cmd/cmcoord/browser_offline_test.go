@@ -234,6 +234,40 @@ func TestBrowserAutosave(t *testing.T) {
 	if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="autosave-banner"]').length`)); n != 0 {
 		t.Errorf("a banner after the save: %d", n)
 	}
+
+	// A step of the guided form saved in place ("Save" comes back to the
+	// same step): the page after the save is not overwritten by the copy
+	// made while typing, so the next save carries the new version and is
+	// no conflict with oneself.
+	step := fmt.Sprintf("%s/requests/%d/steps/task", srv.URL, page.Items[0].ID)
+	for i, capability := range []string{"Heavy-lift helicopter.", " With a sling."} { // typed after what is there
+		b.Do(
+			chromedp.Navigate(step),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="step-form"]`)),
+		)
+		if i == 1 {
+			time.Sleep(300 * time.Millisecond) // the script's restore, had there been a copy
+			if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="autosave-banner"]').length`)); n != 0 {
+				t.Errorf("a banner on the step after its own save: %d", n)
+			}
+		}
+		b.Do(
+			chromedp.SendKeys(chromedp.CSS(`[name="capability"]`), capability),
+			waitJS(localRecords(`x => x.kind === 'copy'`)+` .then(n => n > 0)`),
+			browser.ClickAndLoad(`[data-testid="step-save"]`),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="flash"]`)),
+		)
+		if n := browser.Get(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="edit-conflict"]').length`)); n != 0 {
+			t.Fatalf("save %d of the step by its only editor: a conflict", i+1)
+		}
+	}
+	d, err := svc.requests.Get(t.Context(), actors["rita"], page.Items[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := d.Request.Capability; !strings.Contains(c, "Heavy-lift helicopter.") || !strings.Contains(c, "With a sling.") {
+		t.Errorf("capability after two saves of the step = %q", d.Request.Capability)
+	}
 	b.NoConsoleErrors()
 }
 
@@ -395,6 +429,10 @@ func TestBrowserOfflineDrafts(t *testing.T) {
 	)
 	if n := browser.Get(b, chromedp.Evaluate[int](localRecords(`x => x.user === '`+ritaID+`'`), chromedp.EvalAwaitPromise)); n == 0 {
 		t.Fatal("Rita's records are gone before she signed out: the test proves nothing")
+	}
+	// Nor the titles of the drafts Rita sent from this tab.
+	if got := browser.Get(b, chromedp.Evaluate[string](`(document.querySelector('[data-testid="sent-drafts"]') || {}).textContent || ''`)); got != "" {
+		t.Errorf("Sam's drafts page lists what Rita sent: %q", got)
 	}
 	decrypted := browser.Get(b, chromedp.Evaluate[int](`(async () => {
 	  const recs = await new Promise(ok => { const r = indexedDB.open('cmcoord', 1); r.onsuccess = () => {

@@ -14,6 +14,15 @@
   const S = Object.assign(JSON.parse(strings || '{}'), JSON.parse((box && box.dataset.strings) || '{}'));
   const t = (k, a) => (S[k] || k).replace(/\{(\w+)\}/g, (_, n) => (a || {})[n]);
   const PAGES = 'cmcoord-pages', DRAFTS = '/offline-drafts';
+  // Another account signed in on this device since the last page: what
+  // the last one left in plain session storage (the titles of its sent
+  // drafts) and its kept pages go before anything is shown.
+  if (localStorage.getItem('cmcoord-user') !== user) {
+    sessionStorage.removeItem('cmcoord-sent');
+    sessionStorage.removeItem('cmcoord-draft-sent');
+    if (window.caches) caches.delete(PAGES);
+    localStorage.setItem('cmcoord-user', user);
+  }
   const enc = (s) => new TextEncoder().encode(s);
   const hhmm = (ms) => new Date(ms).toLocaleTimeString(d.documentElement.lang, { hour: '2-digit', minute: '2-digit' });
   const el = (tag, attrs, ...kids) => {
@@ -135,6 +144,9 @@
       }
       return;
     }
+    // The page after this form's own save: the server has what the copy
+    // held (it is dropped below), so nothing is restored over it.
+    if (saved === fkey) return;
     // A form shown again by the server after a POST holds what was sent:
     // that is the copy now.
     if (d.body.hasAttribute('data-posted')) return save();
@@ -275,10 +287,6 @@
 
   // ---- The service worker and its pages; another user's kept pages go.
   if ('serviceWorker' in navigator && window.caches) {
-    if (localStorage.getItem('cmcoord-user') !== user) {
-      caches.delete(PAGES);
-      localStorage.setItem('cmcoord-user', user);
-    }
     navigator.serviceWorker.register('/sw.js').then(() => navigator.serviceWorker.ready).then(() => {
       if (!navigator.onLine || !d.querySelector('form[data-autosave^="new:"]')) return;
       return caches.open(PAGES).then((c) => Promise.all([DRAFTS, location.pathname].map((p) => c.match(p).then((hit) => hit || c.add(p)))));
