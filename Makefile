@@ -21,7 +21,7 @@ run: build ## find or start PostgreSQL, migrate, load demo data once, serve on h
 	./$(BIN) dev $(ARGS)
 
 test: ## every test (domain, PostgreSQL-backed, browser) on a throwaway PostgreSQL, then FuzzEveryBody as a fuzzer for FUZZTIME
-	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) run ./internal/devtools/testenv -- $(GO) test -race -count=1 -timeout 40m ./...
 	$(GO) run ./internal/devtools/testenv -- $(GO) test -count=1 -run '^$$' -fuzz '^FuzzEveryBody$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 50x ./internal/api/
 
 bench: ## Go benchmarks and the load run (100k requests, 1M events; each endpoint alone, 16 keep-alive clients; BENCHFLAGS, docs/performance.md)
