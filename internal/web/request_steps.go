@@ -392,11 +392,7 @@ func (s *Server) handleStepSave(w http.ResponseWriter, r *http.Request) error {
 		f.values = requestValues(d.Request)
 		return s.renderStep(w, r, http.StatusUnprocessableEntity, stepPage{op: d.Operation, d: &d, step: step, form: f,
 			ev: d.Evaluation, problems: notSubmitted.Err})
-	case err != nil && len(fe) > 0 && domain.ErrorCode(err) != domain.CodeInvalid:
-		return err
-	case len(fe) > 0 && err == nil:
-		return reshow(http.StatusUnprocessableEntity, newForm(r, withFieldMessages(nil, fe)), nil)
-	case domain.ErrorCode(err) == domain.CodeInvalid:
+	case domain.ErrorCode(err) == domain.CodeInvalid: // a parse error (fe) included
 		err = withFieldMessages(requestFieldErrors(err, civ), fe)
 		return reshow(http.StatusUnprocessableEntity, newForm(r, err), nil)
 	case errors.As(err, &de) && de.Conflict != nil:
