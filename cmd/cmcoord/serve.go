@@ -136,6 +136,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	requests := service.NewRequests(st, now, log).WithNotifier(notifier)
 	reviews := service.NewReviews(st, now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
+	actionLinks := service.NewActionLinks(reviews, access)
 	lifecycle := service.NewLifecycle(st, now, log)
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
@@ -183,6 +184,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			BaseURL:        cfg.BaseURL,
 			Requests:       requests,
 			Reviews:        reviews,
+			ActionLinks:    actionLinks,
 			Lifecycle:      lifecycle,
 			Summary:        summary,
 			Exports:        exports,

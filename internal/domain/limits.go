@@ -40,6 +40,10 @@ var (
 		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
 	LimitPasswordLink = Limit{Name: "password.link", Max: 10, Window: 15 * time.Minute,
 		FailuresOnly: true, Scope: "address"}
+	// LimitActionLink counts, per address, links in e-mails opened or
+	// posted that find no link (domain.ActionLink): none are guessed at speed.
+	LimitActionLink = Limit{Name: "action.link", Max: 20, Window: 15 * time.Minute,
+		FailuresOnly: true, Scope: "address"}
 	LimitSecondFactor = Limit{Name: "second_factor", Max: 5, Window: 15 * time.Minute,
 		FailuresOnly: true, ClearOnSuccess: true, Scope: "user"}
 	// LimitSecondFactorProfile counts the wrong codes typed on the
@@ -61,7 +65,7 @@ var (
 )
 
 // Limits lists every limit, for the documentation and the tests.
-var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitSignInDevice, LimitPasswordCheck, LimitPasswordLink,
+var Limits = []Limit{LimitSignInAccount, LimitSignInAddress, LimitSignInDevice, LimitPasswordCheck, LimitPasswordLink, LimitActionLink,
 	LimitSecondFactor, LimitSecondFactorProfile, LimitDrafts, LimitComments, LimitExports}
 
 // SignInSlots are the buckets a sign-in attempt at account email from

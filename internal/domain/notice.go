@@ -48,4 +48,7 @@ type Notice struct {
 	Title      string
 	Recipients []int64 // user IDs; repeats and disabled users are skipped
 	Data       map[string]string
+	// Links, when set, puts action links in the e-mails of the offer's
+	// users (the in-app notification never carries one).
+	Links *LinkOffer
 }

@@ -94,15 +94,23 @@ func ValidateVote(v VoteValue, comment string) error {
 		f.add("value", "field.choose")
 	}
 	checkText(f, "comment", comment, maxNote, false)
-	if strings.TrimSpace(comment) == "" {
-		switch v {
-		case VoteSupportConditions:
-			f.add("comment", "vote.conditions_required")
-		case VoteObject:
-			f.add("comment", "vote.reason_required")
-		}
+	if key := VoteNeedsComment(v); key != "" && strings.TrimSpace(comment) == "" {
+		f.add("comment", key)
 	}
 	return f.err()
+}
+
+// VoteNeedsComment returns, for a value whose vote must say something
+// (the conditions, the objection's reason), the message key of its
+// absence; "" for a value whose comment is optional.
+func VoteNeedsComment(v VoteValue) string {
+	switch v {
+	case VoteSupportConditions:
+		return "vote.conditions_required"
+	case VoteObject:
+		return "vote.reason_required"
+	}
+	return ""
 }
 
 // Tally is the count of a review's votes and what it means.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/cmcoord/cmcoord/internal/actionlink"
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/store"
 )
@@ -37,7 +39,11 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 		byID[u.ID] = u
 	}
 	now := n.now()
-	var rows []store.NoticeRow
+	var (
+		rows  []store.NoticeRow
+		links []store.ActionLinkRow
+		key   []byte // the links' signing key, read once when a notice offers links
+	)
 	for _, notice := range notices {
 		ids := dedupe(notice.Recipients)
 		if len(ids) == 0 {
@@ -57,11 +63,45 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 			row := store.NoticeRow{Notification: domain.Notification{UserID: u.ID, Kind: notice.Kind,
 				RequestID: notice.RequestID, Data: data, CreatedAt: now}}
 			if n.mail && u.Email != "" {
-				subject, body := n.Render(u.Language, notice)
+				offered, err := n.offer(ctx, st, &key, notice, u, now, &links)
+				if err != nil {
+					return err
+				}
+				subject, body := n.RenderWith(u.Language, notice, offered)
 				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}
 			}
 			rows = append(rows, row)
 		}
 	}
+	if err := st.InsertActionLinks(ctx, links); err != nil {
+		return err
+	}
 	return st.InsertNotices(ctx, rows)
+}
+
+// offer makes user u's action links of notice (none unless the notice
+// offers links and u is among the offer's users), adding the rows to
+// store to links; key is read through st on first need.
+func (n *Notifier) offer(ctx context.Context, st *store.Store, key *[]byte, notice domain.Notice, u domain.User,
+	now time.Time, links *[]store.ActionLinkRow) ([]OfferedLink, error) {
+	o := notice.Links
+	if o == nil || !o.For(u.ID) || !now.Before(o.ExpiresAt) {
+		return nil, nil
+	}
+	if *key == nil {
+		k, err := actionlink.Key(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		*key = k
+	}
+	out := make([]OfferedLink, 0, len(o.Values))
+	for _, v := range o.Values {
+		l := domain.ActionLink{UserID: u.ID, RequestID: notice.RequestID, ReviewID: o.ReviewID, Round: o.Round,
+			Purpose: o.Purpose, Value: v, CreatedAt: now, ExpiresAt: o.ExpiresAt}
+		token, hash := actionlink.New(*key, l)
+		*links = append(*links, store.ActionLinkRow{Link: l, Hash: hash})
+		out = append(out, OfferedLink{Value: v, Token: token})
+	}
+	return out, nil
 }

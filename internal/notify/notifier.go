@@ -80,6 +80,20 @@ const maxSubject = 300
 // notify.<kind>.subject and .body, the link to the request and a footer.
 // An Outcome code with a notify.outcome.<code> message is translated.
 func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body string) {
+	return n.RenderWith(lang, notice, nil)
+}
+
+// OfferedLink is one action link as an e-mail lists it: its value and
+// its token.
+type OfferedLink struct {
+	Value string
+	Token string
+}
+
+// RenderWith is Render for one recipient given action links: the links
+// (each value's label and its /act/ address) come after the message and
+// before the link to the request.
+func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []OfferedLink) (subject, body string) {
 	loc := n.catalog.Localizer(lang)
 	link := n.baseURL + "/notifications"
 	linkKey, footerKey := "notify.link", "notify.footer"
@@ -116,8 +130,30 @@ func (n *Notifier) Render(lang string, notice domain.Notice) (subject, body stri
 	kind := string(notice.Kind)
 	subject = oneLine(loc.T("notify."+kind+".subject", kv...), maxSubject)
 	body = strings.TrimSpace(loc.T("notify."+kind+".body", kv...)) + "\n\n" +
+		n.linkLines(loc, notice, links) +
 		loc.T(linkKey, kv...) + "\n\n-- \n" + loc.T(footerKey, kv...) + "\n"
 	return subject, body
+}
+
+// linkLines is the block of action links of an e-mail: a line saying
+// what they do, then one "Label: address" line per value; "" without
+// links.
+func (n *Notifier) linkLines(loc *i18n.Localizer, notice domain.Notice, links []OfferedLink) string {
+	if len(links) == 0 || notice.Links == nil {
+		return ""
+	}
+	var b strings.Builder
+	purpose := string(notice.Links.Purpose)
+	b.WriteString(loc.T("actlink.mail." + purpose))
+	b.WriteString("\n\n")
+	for _, l := range links {
+		b.WriteString(loc.T("actlink.value." + purpose + "." + l.Value))
+		b.WriteString(": ")
+		b.WriteString(n.baseURL + "/act/" + l.Token)
+		b.WriteString("\n")
+	}
+	b.WriteString("\n")
+	return b.String()
 }
 
 // oneLine folds s's whitespace, line breaks included, into single spaces

@@ -273,7 +273,7 @@ func dueStepOf(r domain.Request, rv *domain.Review, votes map[int64][]domain.Vot
 			return dueStep{}, false, err
 		}
 		step.review = &store.ReviewClose{ID: rv.ID, Outcome: "closed", Tally: &t}
-		step.notice = closedReview(r, *rv, vs, t, payload, hc, officers)
+		step.notice = closedReview(r, *rv, vs, t, payload, hc, officers, now)
 		return step, true, nil
 	}
 	// Expiry is never silent: the requester, the officers and, when a
@@ -450,7 +450,7 @@ func reminder(r domain.Request, rv domain.Review, votes []domain.Vote, members f
 	}
 	return domain.Notice{Kind: domain.NoticeReviewReminder, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
 		Recipients: members(r.OperationID, domain.RoleHCTMember, missing),
-		Data:       map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}}, true
+		Data:       map[string]string{"Deadline": rv.Deadline.UTC().Format(time.RFC3339)}, Links: domain.VoteLinks(rv)}, true
 }
 
 // Run calls RunDue every interval until ctx ends, logging what it did.

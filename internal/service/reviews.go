@@ -253,7 +253,7 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 		data["RequiredBy"] = r.RequiredBy.UTC().Format(time.RFC3339)
 	}
 	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: voters, Data: data})
+		Recipients: voters, Data: data, Links: domain.VoteLinks(rv)})
 }
 
 func nonNilIDs(ids []int64) []int64 {
@@ -280,30 +280,40 @@ func (s *Reviews) Vote(ctx context.Context, by domain.Actor, id int64, in VoteIn
 		if err != nil {
 			return err
 		}
-		subj, err := authorize(ctx, st, by, domain.ActionVote, r, s.now())
-		if err != nil {
-			return err
-		}
-		if err := domain.CheckStepVersion(domain.ActionVote, r, in.Version); err != nil {
-			return err
-		}
-		rv := *subj.Review
-		if err := domain.ValidateVote(in.Value, in.Comment); err != nil {
-			return err
-		}
-		now := s.now()
-		out = domain.Vote{ReviewID: rv.ID, OrganizationID: by.OrganizationID, Value: in.Value, Comment: in.Comment,
-			CastBy: by.UserID, CastAt: now}
-		changed, err := st.SaveVote(ctx, out)
-		if err != nil {
-			return err
-		}
-		// The trail records that the organisation voted, never how: the
-		// values are sealed until close, when the closing event lists them.
-		return appendEvent(ctx, st, id, by.UserID, domain.EventVote,
-			map[string]any{"review_id": rv.ID, "organization_id": by.OrganizationID, "changed": changed}, now)
+		out, err = s.castVote(ctx, st, by, r, in, nil)
+		return err
 	})
 	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
+}
+
+// castVote is Vote on request r, locked in st's transaction; via, when
+// set, adds to the event where the vote came from (an e-mail link).
+func (s *Reviews) castVote(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, in VoteInput, via map[string]any) (domain.Vote, error) {
+	subj, err := authorize(ctx, st, by, domain.ActionVote, r, s.now())
+	if err != nil {
+		return domain.Vote{}, err
+	}
+	if err := domain.CheckStepVersion(domain.ActionVote, r, in.Version); err != nil {
+		return domain.Vote{}, err
+	}
+	rv := *subj.Review
+	if err := domain.ValidateVote(in.Value, in.Comment); err != nil {
+		return domain.Vote{}, err
+	}
+	now := s.now()
+	out := domain.Vote{ReviewID: rv.ID, OrganizationID: by.OrganizationID, Value: in.Value, Comment: in.Comment,
+		CastBy: by.UserID, CastAt: now}
+	changed, err := st.SaveVote(ctx, out)
+	if err != nil {
+		return domain.Vote{}, err
+	}
+	// The trail records that the organisation voted, never how: the
+	// values are sealed until close, when the closing event lists them.
+	payload := map[string]any{"review_id": rv.ID, "organization_id": by.OrganizationID, "changed": changed}
+	for k, v := range via {
+		payload[k] = v
+	}
+	return out, appendEvent(ctx, st, r.ID, by.UserID, domain.EventVote, payload, now)
 }
 
 // Close closes request id's open review early (the officer), once every
@@ -354,7 +364,7 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 	if err != nil {
 		return err
 	}
-	notice := closedReview(r, rv, votes, t, payload, hc, officers)
+	notice := closedReview(r, rv, votes, t, payload, hc, officers, now)
 	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
 		return err
 	}
@@ -365,7 +375,7 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 // with votes (its current ones) and tally t, for the trail, and returns
 // the notice to the HC and the officers: the officer's close and the
 // system's (closeStep) record and tell the same.
-func closedReview(r domain.Request, rv domain.Review, votes []domain.Vote, t domain.Tally, payload map[string]any, hc, officers []int64) domain.Notice {
+func closedReview(r domain.Request, rv domain.Review, votes []domain.Vote, t domain.Tally, payload map[string]any, hc, officers []int64, now time.Time) domain.Notice {
 	list := make([]map[string]any, len(votes))
 	for i, v := range votes {
 		list[i] = map[string]any{"organization_id": v.OrganizationID, "value": string(v.Value), "comment": v.Comment}
@@ -377,7 +387,8 @@ func closedReview(r domain.Request, rv domain.Review, votes []domain.Vote, t dom
 	}
 	return domain.Notice{Kind: domain.NoticeReviewClosed, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
 		Recipients: append(slices.Clone(hc), officers...), Data: map[string]string{"Outcome": result,
-			"Turnout": strconv.Itoa(t.Voted) + "/" + strconv.Itoa(t.Eligible)}}
+			"Turnout": strconv.Itoa(t.Voted) + "/" + strconv.Itoa(t.Eligible)},
+		Links: domain.DecideLinks(rv, t, r.RequiredBy, now, hc)}
 }
 
 // Reopen re-opens request id's review once after it failed quorum, with
@@ -427,47 +438,59 @@ func (s *Reviews) Decide(ctx context.Context, by domain.Actor, id int64, in Deci
 		if err != nil {
 			return err
 		}
-		action := domain.ActionReject
-		if in.Outcome == domain.StatusApproved {
-			action = domain.ActionApprove
-		}
-		subj, err := authorize(ctx, st, by, action, r, s.now())
-		if err != nil {
-			return err
-		}
-		if err := domain.CheckVersion(r, in.Version); err != nil {
-			return err
-		}
-		rv := *subj.Review
-		now := s.now()
-		d := domain.Decision{RequestID: id, ReviewID: rv.ID, Outcome: in.Outcome, Rationale: in.Rationale,
-			Conditions: in.Conditions, DecidedBy: by.UserID, DecidedAt: now}
-		if err := domain.ValidateDecision(d); err != nil {
-			return err
-		}
-		payload, err := r.Apply(by, action, subj, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
-		if err != nil {
-			return err
-		}
-		if out, err = st.InsertDecision(ctx, d); err != nil {
-			return err
-		}
-		if err := st.UpdateRequest(ctx, r); err != nil {
-			return err
-		}
-		payload["decision_id"], payload["review_id"], payload["rationale"] = out.ID, rv.ID, in.Rationale
-		if in.Conditions != "" {
-			payload["conditions"] = in.Conditions
-		}
-		if err := appendEvent(ctx, st, id, by.UserID, string(action), payload, now); err != nil {
-			return err
-		}
-		officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
-		if err != nil {
-			return err
-		}
-		return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
-			Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
+		out, err = s.decide(ctx, st, by, r, in, nil)
+		return err
 	})
 	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
+}
+
+// decide is Decide on request r, locked in st's transaction; via, when
+// set, adds to the event where the decision came from (an e-mail link).
+func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, in DecisionInput, via map[string]any) (domain.Decision, error) {
+	id := r.ID
+	action := domain.ActionReject
+	if in.Outcome == domain.StatusApproved {
+		action = domain.ActionApprove
+	}
+	subj, err := authorize(ctx, st, by, action, r, s.now())
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	if err := domain.CheckVersion(r, in.Version); err != nil {
+		return domain.Decision{}, err
+	}
+	rv := *subj.Review
+	now := s.now()
+	d := domain.Decision{RequestID: id, ReviewID: rv.ID, Outcome: in.Outcome, Rationale: in.Rationale,
+		Conditions: in.Conditions, DecidedBy: by.UserID, DecidedAt: now}
+	if err := domain.ValidateDecision(d); err != nil {
+		return domain.Decision{}, err
+	}
+	payload, err := r.Apply(by, action, subj, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	out, err := st.InsertDecision(ctx, d)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	if err := st.UpdateRequest(ctx, r); err != nil {
+		return domain.Decision{}, err
+	}
+	payload["decision_id"], payload["review_id"], payload["rationale"] = out.ID, rv.ID, in.Rationale
+	if in.Conditions != "" {
+		payload["conditions"] = in.Conditions
+	}
+	for k, v := range via {
+		payload[k] = v
+	}
+	if err := appendEvent(ctx, st, id, by.UserID, string(action), payload, now); err != nil {
+		return domain.Decision{}, err
+	}
+	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	return out, s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
+		Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
 }

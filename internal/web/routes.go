@@ -64,6 +64,11 @@ func (s *Server) Routes() http.Handler {
 		// Setting a password through a one-time link.
 		r.Get("/set-password/{secret}", s.handle(s.handleSetPasswordShow))
 		r.Post("/set-password/{secret}", s.handle(s.handleSetPassword))
+
+		// Acting from an e-mail: a vote or a decision link opens a page
+		// to confirm (the GET changes nothing), whose one POST acts.
+		r.Get("/act/{token}", s.handle(s.handleActionLinkShow))
+		r.Post("/act/{token}", s.handle(s.handleActionLink))
 	})
 
 	// The request form's saves: posted after the session ended, what was

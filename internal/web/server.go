@@ -26,10 +26,12 @@ type Options struct {
 	SSO *service.SSO
 	// BaseURL is the address users reach cmcoord at (-base-url): the
 	// identity providers' redirect URL starts with it.
-	BaseURL   string
-	Requests  *service.Requests
-	Reviews   *service.Reviews
-	Lifecycle *service.Lifecycle
+	BaseURL  string
+	Requests *service.Requests
+	Reviews  *service.Reviews
+	// ActionLinks opens and uses the links in e-mails (/act/{token}).
+	ActionLinks *service.ActionLinks
+	Lifecycle   *service.Lifecycle
 	// Summary is the operation summary; nil answers its page with 404.
 	Summary *service.Summary
 	// Exports is the RFA tracker download; nil answers 404 on its routes.
@@ -71,6 +73,7 @@ type Server struct {
 	requests       *service.Requests
 	notifications  *service.Notifications
 	reviews        *service.Reviews
+	actionLinks    *service.ActionLinks
 	lifecycle      *service.Lifecycle
 	exports        *service.Exports
 	summary        *service.Summary
@@ -99,6 +102,7 @@ func New(o Options) *Server {
 		requests:       o.Requests,
 		notifications:  o.Notifications,
 		reviews:        o.Reviews,
+		actionLinks:    o.ActionLinks,
 		lifecycle:      o.Lifecycle,
 		exports:        o.Exports,
 		summary:        o.Summary,
