@@ -1,0 +1,120 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/notify"
+	"github.com/cmcoord/cmcoord/internal/service"
+	"github.com/cmcoord/cmcoord/internal/store"
+	"github.com/cmcoord/cmcoord/internal/testutil/testdb"
+	"github.com/cmcoord/cmcoord/internal/web"
+)
+
+// newLinkWorld is the request world with e-mail on, so review e-mails
+// carry action links, and the /act/ pages served.
+func newLinkWorld(t *testing.T) *requestWorld {
+	t.Helper()
+	pool := testdb.New(t)
+	f := newFixtureOn(t, pool, func(o *web.Options) {
+		n := notify.New(o.Catalog, true, "https://cmcoord.example.org", o.Log).WithClock(o.Now)
+		o.Reviews = service.NewReviews(store.New(pool), o.Now, o.Log, n)
+		o.ActionLinks = service.NewActionLinks(o.Reviews, o.Access)
+	})
+	return newRequestWorldOn(t, f)
+}
+
+var linkRE = regexp.MustCompile(`(?m)^(.+): https://cmcoord\.example\.org(/act/[A-Za-z0-9_-]+)$`)
+
+// mailedLinks returns the /act/ paths of the newest e-mail of kind to
+// email, by label.
+func mailedLinks(t *testing.T, w *requestWorld, email string, kind domain.NoticeKind) map[string]string {
+	t.Helper()
+	var body string
+	if err := w.pool.QueryRow(t.Context(), `SELECT o.body FROM outbox o JOIN notifications n ON n.id = o.notification_id
+		WHERE o.to_address = $1 AND n.kind = $2 ORDER BY o.id DESC LIMIT 1`, email, string(kind)).Scan(&body); err != nil {
+		t.Fatalf("no %s e-mail to %s: %v", kind, email, err)
+	}
+	out := map[string]string{}
+	for _, m := range linkRE.FindAllStringSubmatch(body, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// TestActionLinkPages: the page a vote link opens shows the request, the
+// value and what it needs, to anyone holding the link, and changes
+// nothing; a missing reason comes back next to its field; the POST votes
+// and redirects to the page saying so; the link then says it was used;
+// an unknown link is a 404; the token never reaches the log.
+func TestActionLinkPages(t *testing.T) {
+	t.Parallel()
+	w := newLinkWorld(t)
+	r := w.submitted(t, "Airlift to the valley")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}}), page+"#review-h")
+	links := mailedLinks(t, w, "hct@example.org", domain.NoticeReviewOpened)
+	if len(links) != len(domain.VoteValues) {
+		t.Fatalf("review e-mail links: %v", links)
+	}
+	support, object := links["Support"], links["Object"]
+	anon := w.client(t)
+
+	resp := w.get(t, anon, support)
+	wantStatus(t, resp, http.StatusOK)
+	if got := resp.Header.Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy %q", got)
+	}
+	d := doc(t, resp)
+	if !strings.Contains(testid(d, "act-value").Text(), "Support") || !strings.Contains(testid(d, "act-for").Text(), "hct@example.org") ||
+		!strings.Contains(testid(d, "act-request").Text(), r.Reference) || testid(d, "act-checklist").Length() != 1 {
+		t.Fatalf("vote page: %q", testid(d, "act-form").Parent().Text())
+	}
+	votes := func() int {
+		var n int
+		if err := w.pool.QueryRow(t.Context(), `SELECT count(*) FROM votes v JOIN reviews rv ON rv.id = v.review_id WHERE rv.request_id = $1`, r.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if votes() != 0 {
+		t.Fatal("opening the link voted")
+	}
+
+	d = doc(t, w.get(t, anon, object))
+	if c := d.Find(`textarea[name="comment"]`); c.Length() != 1 {
+		t.Fatal("the objection page asks no reason")
+	}
+	resp = w.post(t, anon, object, url.Values{"version": {strconv.Itoa(r.Version)}})
+	wantStatus(t, resp, http.StatusUnprocessableEntity)
+	wantFieldError(t, doc(t, resp), "comment", "reason for the objection")
+
+	wantRedirect(t, w.post(t, anon, support, url.Values{"version": {strconv.Itoa(r.Version)}, "comment": {"Roads cut"}}), support+"?done=1")
+	d = doc(t, w.get(t, anon, support+"?done=1"))
+	if !strings.Contains(testid(d, "act-done").Text(), "Support") || !strings.Contains(testid(d, "act-turnout").Text(), "1 of 1") {
+		t.Errorf("after the vote: %q / %q", testid(d, "act-done").Text(), testid(d, "act-turnout").Text())
+	}
+	if votes() != 1 {
+		t.Fatalf("%d votes", votes())
+	}
+	for _, l := range []string{support, object} {
+		resp = w.get(t, anon, l)
+		wantStatus(t, resp, http.StatusGone)
+		if !strings.Contains(testid(doc(t, resp), "act-refusal").Text(), "already used") {
+			t.Errorf("second click on %s: %q", l, testid(doc(t, resp), "act-refusal").Text())
+		}
+		wantStatus(t, w.post(t, anon, l, url.Values{"version": {strconv.Itoa(r.Version)}, "comment": {"x"}}), http.StatusGone)
+	}
+	if votes() != 1 {
+		t.Fatalf("%d votes after reusing the link", votes())
+	}
+	wantStatus(t, w.get(t, anon, "/act/"+strings.Repeat("A", 64)), http.StatusNotFound)
+	if strings.Contains(w.logs.String(), strings.TrimPrefix(support, "/act/")) {
+		t.Error("a link's token was logged")
+	}
+}
