@@ -29,7 +29,8 @@ type Options struct {
 	BaseURL  string
 	Requests *service.Requests
 	Reviews  *service.Reviews
-	// ActionLinks opens and uses the links in e-mails (/act/{token}).
+	// ActionLinks opens and uses the links in e-mails (/act/{token});
+	// nil is the one over Reviews and Access.
 	ActionLinks *service.ActionLinks
 	Lifecycle   *service.Lifecycle
 	// Summary is the operation summary; nil answers its page with 404.
@@ -92,6 +93,9 @@ type Server struct {
 // New returns a Server. Missing message IDs are logged once per request
 // path as warnings: they mean a catalogue gap that a test should catch.
 func New(o Options) *Server {
+	if o.ActionLinks == nil && o.Reviews != nil {
+		o.ActionLinks = service.NewActionLinks(o.Reviews, o.Access)
+	}
 	s := &Server{
 		log:            o.Log,
 		system:         o.System,
