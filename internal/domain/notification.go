@@ -42,6 +42,9 @@ type OutboxMessage struct {
 	To             string
 	Subject        string
 	Body           string // plain text
+	// ReplyTo is the Reply-To address, "" for none: a reply address
+	// (ReplyAddress) on e-mails about a request when replies are on.
+	ReplyTo string
 	CreatedAt      time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int

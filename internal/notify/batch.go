@@ -12,7 +12,9 @@ import (
 // NotifyAll records every notice of notices as Notify would, one after
 // the other, in two statements whatever their number: the recipients are
 // read at once and every notification and e-mail inserted at once
-// (store.InsertNotices). Each recipient receives exactly what Notify
+// (store.InsertNotices); with reply addresses on (WithReplyDomain), one
+// more inserts every reply token of the batch (and, once per process,
+// one reads the signing key). Each recipient receives exactly what Notify
 // gives them: one notification per notice (repeats told once, disabled
 // users and IDs that name no user skipped, by user ID), and one e-mail
 // in their language when mail is enabled and they have an address.
@@ -62,6 +64,11 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 			}
 			rows = append(rows, row)
 		}
+	}
+	// Reply addresses (issue 19): each e-mail about a request gets its
+	// own, in one more statement for the whole batch (reply.go).
+	if err := n.addReplyAddresses(ctx, st, rows, func(id int64) string { return byID[id].Language }); err != nil {
+		return err
 	}
 	return st.InsertNotices(ctx, rows)
 }
