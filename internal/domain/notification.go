@@ -44,8 +44,8 @@ type OutboxMessage struct {
 	Body           string // plain text
 	// ReplyTo is the Reply-To address, "" for none: a reply address
 	// (ReplyAddress) on e-mails about a request when replies are on.
-	ReplyTo string
-	CreatedAt      time.Time
+	ReplyTo   string
+	CreatedAt time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int
 	NextAttemptAt time.Time
