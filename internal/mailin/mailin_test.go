@@ -221,6 +221,7 @@ func wantSMTP(t *testing.T, err error, code int, text string) {
 	if !errors.As(err, &se) || se.Code != code || !strings.Contains(se.Message, text) {
 		t.Fatalf("answer = %v, want %d …%s…", err, code, text)
 	}
+	t.Logf("answer: %v", err)
 }
 
 func reply(from, to, body string) string {
@@ -352,6 +353,18 @@ func TestReplyVisibilityLost(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, 0)
 	to := w.notice(t, w.carl)
+	// Accepted at RCPT; the move happens before the message ends.
+	c, err := smtp.Dial(w.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Mail("c@example.org", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(to[w.carl.ID], nil); err != nil {
+		t.Fatal(err)
+	}
 	carl, err := w.dir.GetUser(t.Context(), w.admin, w.carl.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -360,6 +373,15 @@ func TestReplyVisibilityLost(t *testing.T) {
 	if _, err := w.dir.UpdateUser(t.Context(), w.admin, carl); err != nil {
 		t.Fatal(err)
 	}
+	wc, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(wc, strings.ReplaceAll(reply("c@example.org", to[w.carl.ID], "Moved meanwhile."), "\n", "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	wantSMTP(t, wc.Close(), 550, "not added:")
+	// And from then on at RCPT.
 	rerr, _ := w.send(t, "c@example.org", to[w.carl.ID], reply("c@example.org", to[w.carl.ID], "Still in?"))
 	wantSMTP(t, rerr, 550, "not added:")
 	if cs := w.comments(t); len(cs) != 0 {
@@ -376,7 +398,7 @@ func TestReplyBodyRefusals(t *testing.T) {
 	rita := to[w.rita.ID]
 	_, derr := w.send(t, "r@example.org", rita, reply("r@example.org", rita, "\n\nOn Mon, 30 Nov 2026 at 10:00, cmcoord wrote:\n> quoted only\n"))
 	wantSMTP(t, derr, 550, "nothing to add")
-	_, derr = w.send(t, "r@example.org", rita, reply("r@example.org", rita, strings.Repeat("A long line of text. ", 1500)))
+	_, derr = w.send(t, "r@example.org", rita, reply("r@example.org", rita, strings.Repeat("A line of text.\n", 2000)))
 	wantSMTP(t, derr, 552, "")
 	for _, h := range []string{"Auto-Submitted: auto-replied", "Precedence: bulk", "Return-Path: <>"} {
 		raw := h + "\n" + reply("r@example.org", rita, "I am out of the office until Monday. ("+h+")")
@@ -388,7 +410,7 @@ func TestReplyBodyRefusals(t *testing.T) {
 		t.Fatalf("null sender: RCPT %v, DATA %v; want accepted and dropped", rerr, derr)
 	}
 	// Too long a comment for the rules: refused with the reason.
-	_, derr = w.send(t, "r@example.org", rita, reply("r@example.org", rita, strings.Repeat("x", 12000)))
+	_, derr = w.send(t, "r@example.org", rita, reply("r@example.org", rita, strings.Repeat(strings.Repeat("x", 99)+"\n", 50)))
 	wantSMTP(t, derr, 550, "not added:")
 	if cs := w.comments(t); len(cs) != 0 {
 		t.Fatalf("comments = %+v, want none", cs)

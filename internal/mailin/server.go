@@ -8,8 +8,10 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -255,9 +257,12 @@ func (s *Server) answer(log *slog.Logger, stage string, err error) error {
 		s.refused(log, stage+": unknown, forged or expired token, or user not allowed", nil)
 		return errUnknown
 	case domain.ErrorCode(err) != "internal":
-		msg := domain.ErrorMessage(err)
-		if s.o.Catalog != nil {
-			msg = s.o.Catalog.Localizer("en").T(msg)
+		msg := s.english(domain.ErrorMessage(err))
+		var de *domain.Error
+		if errors.As(err, &de) {
+			for _, k := range slices.Sorted(maps.Keys(de.Fields)) {
+				msg += " " + s.english(de.Fields[k])
+			}
 		}
 		s.refused(log, stage+": refused by the rules", err)
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
@@ -266,6 +271,14 @@ func (s *Server) answer(log *slog.Logger, stage string, err error) error {
 	s.outcomes.WithLabelValues("refused").Inc()
 	log.Error("reply not posted: temporary failure", "stage", stage, "err", err)
 	return errTemporary
+}
+
+// english is the English text of message key id.
+func (s *Server) english(id string) string {
+	if s.o.Catalog == nil {
+		return id
+	}
+	return s.o.Catalog.Localizer("en").T(id)
 }
 
 func (s *Server) refused(log *slog.Logger, why string, err error) {
