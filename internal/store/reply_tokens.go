@@ -54,9 +54,8 @@ func (s *Store) MarkReplyTokenUsed(ctx context.Context, hash []byte, now time.Ti
 	return dbErr(err, "mark reply token used")
 }
 
-// DeleteExpiredReplyTokens removes the reply tokens that expired before
-// before and returns how many.
-func (s *Store) DeleteExpiredReplyTokens(ctx context.Context, before time.Time) (int64, error) {
-	tag, err := s.db.Exec(ctx, `DELETE FROM reply_tokens WHERE expires_at < $1`, before)
-	return tag.RowsAffected(), dbErr(err, "delete expired reply tokens")
+// PruneReplyTokens removes the reply tokens expired at now.
+func (s *Store) PruneReplyTokens(ctx context.Context, now time.Time) error {
+	_, err := s.db.Exec(ctx, `DELETE FROM reply_tokens WHERE expires_at <= $1`, now)
+	return dbErr(err, "prune reply tokens")
 }
