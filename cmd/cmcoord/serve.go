@@ -20,6 +20,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
+	"github.com/cmcoord/cmcoord/internal/mailin"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/notify"
 	"github.com/cmcoord/cmcoord/internal/service"
@@ -40,6 +41,7 @@ type app struct {
 	lifecycle *service.Lifecycle
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
+	inbound   *mailin.Server // nil: replies by e-mail not taken here
 	metrics   *metrics.Metrics
 	clock     *store.DBClock // nil when a test moves the clock
 	stopCache context.CancelFunc
@@ -130,7 +132,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	} else {
 		log.Info("e-mail disabled: set SMTP_URL to send notifications by e-mail")
 	}
-	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log).WithClock(now)
+	notifier := notify.New(catalog, mailer != nil, cfg.BaseURL, log).WithClock(now).WithReplyDomain(cfg.ReplyDomain)
 	access.WithNotifier(notifier) // a new password or token is told to its user
 	notifications := service.NewNotifications(st, now, log)
 	requests := service.NewRequests(st, now, log).WithNotifier(notifier)
@@ -144,6 +146,17 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	sessions.Lifetime = cfg.SessionLifetime
 	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
 	collectors := []prometheus.Collector{metrics.TxRetriesCollector(store.TxRetries)}
+	// Replies to notification e-mails become comments (issue 19): the
+	// listener, when configured, runs with serve.
+	var inbound *mailin.Server
+	if cfg.InboundSMTPAddr != "" {
+		inbound = mailin.New(mailin.Options{Addr: cfg.InboundSMTPAddr, Domain: cfg.ReplyDomain, MaxMessageBytes: cfg.InboundMaxBytes,
+			Replies: service.NewReplies(st, requests, now, log), Catalog: catalog, Log: log.With("listener", "inbound-smtp")})
+		collectors = append(collectors, inbound.Collector())
+	}
+	if cfg.ReplyDomain != "" {
+		log.Info("reply addresses on e-mails about a request", "reply_domain", cfg.ReplyDomain, "inbound_smtp", cfg.InboundSMTPAddr)
+	}
 	if cache != nil {
 		collectors = append(collectors, cache.Collectors()...)
 	}
@@ -173,6 +186,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		lifecycle: lifecycle,
 		store:     st,
 		mailer:    mailer,
+		inbound:   inbound,
 		metrics:   m,
 		api:       jsonAPI,
 		web: web.New(web.Options{
@@ -302,6 +316,15 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 		metricsWhere = baseURL + metrics.Path + " (with the bearer token of -metrics-token)"
 	}
 	a.log.Info("metrics", "at", metricsWhere)
+	if a.inbound != nil {
+		if err := a.inbound.Listen(); err != nil { // a taken port fails the start too
+			ln.Close()
+			if metricsLn != nil {
+				metricsLn.Close()
+			}
+			return err
+		}
+	}
 	if host, _, _ := net.SplitHostPort(cfg.Addr); !cfg.SecureCookies && !isLoopback(host) {
 		a.log.Warn("listening beyond this machine without -secure-cookies: serve cmcoord behind TLS and set CMCOORD_SECURE_COOKIES=true")
 	}
@@ -344,6 +367,18 @@ func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(b
 			notify.NewWorker(a.store, a.mailer, a.log).Run(hctx)
 		}()
 		defer func() { stopHousekeeping(); <-mailDone }()
+	}
+	if a.inbound != nil {
+		// It stops with the server: no new conversations once ctx is done,
+		// those in progress get the shutdown timeout.
+		inboundDone := make(chan struct{})
+		go func() {
+			defer close(inboundDone)
+			if err := a.inbound.Serve(hctx, cfg.ShutdownTimeout); err != nil {
+				a.log.Error("inbound SMTP listener failed", "err", err)
+			}
+		}()
+		defer func() { stopHousekeeping(); <-inboundDone }()
 	}
 	if metricsSrv == nil {
 		return serveUntilDone(ctx, srv, ln, cfg.ShutdownTimeout, a.log)

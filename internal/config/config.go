@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,19 @@ type Config struct {
 	// offered) or smtps://… (TLS from the start); empty disables e-mail:
 	// -smtp-url, SMTP_URL, "".
 	SMTPURL string
+	// InboundSMTPAddr, when set, is where the inbound SMTP listener takes
+	// replies to notification e-mails and turns them into comments
+	// (internal/mailin); it needs ReplyDomain: -inbound-smtp-addr,
+	// INBOUND_SMTP_ADDR, "" (off).
+	InboundSMTPAddr string
+	// ReplyDomain, when set, gives every e-mail about a request a reply
+	// address reply+<token>@ReplyDomain, which the domain's MX (or a
+	// forwarding rule) must deliver to an instance's InboundSMTPAddr:
+	// -reply-domain, REPLY_DOMAIN, "" (no reply addresses).
+	ReplyDomain string
+	// InboundMaxBytes is the largest reply the listener accepts, in
+	// bytes: -inbound-smtp-max-bytes, INBOUND_SMTP_MAX_BYTES, 1048576.
+	InboundMaxBytes int64
 	// ReviewReminder is how long before a review's deadline organisations
 	// that have not voted are reminded.
 	ReviewReminder time.Duration
@@ -119,6 +133,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	var level, keepDB, noMigrate, noCache, secure, proxies, shutdown, reminder, jobEvery, idle, lifetime string
 	var dbConns, dbConnect, dbStatement, dbLock, dbWait string
+	var inboundMax string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
 	fs.StringVar(&level, "log-level", env("CMCOORD_LOG_LEVEL", "info"), "debug, info, warn or error (CMCOORD_LOG_LEVEL)")
@@ -130,6 +145,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.DataDir, "data-dir", env("CMCOORD_DATA_DIR", ".data"), "directory for a private PostgreSQL cluster (CMCOORD_DATA_DIR)")
 	fs.StringVar(&keepDB, "keep-db", env("CMCOORD_KEEP_DB", "false"), "leave a started cluster running on exit (CMCOORD_KEEP_DB)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SMTP_URL", ""), "SMTP server for e-mail notifications, smtp:// or smtps:// with ?from=; empty disables e-mail (SMTP_URL)")
+	fs.StringVar(&c.InboundSMTPAddr, "inbound-smtp-addr", env("INBOUND_SMTP_ADDR", ""), "listen for replies to notification e-mails on this address, e.g. :2525, and post them as comments; needs -reply-domain; empty is off (INBOUND_SMTP_ADDR)")
+	fs.StringVar(&c.ReplyDomain, "reply-domain", env("REPLY_DOMAIN", ""), "mail domain of the reply addresses reply+<token>@domain put on e-mails about a request; empty gives none (REPLY_DOMAIN)")
+	fs.StringVar(&inboundMax, "inbound-smtp-max-bytes", env("INBOUND_SMTP_MAX_BYTES", "1048576"), "largest reply the inbound SMTP listener accepts, in bytes (INBOUND_SMTP_MAX_BYTES)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "address users reach cmcoord at, for links in e-mail, set-password links and the single sign-on redirect (BASE_URL; default http://<-addr>)")
 	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
 	fs.StringVar(&jobEvery, "review-job-interval", env("CMCOORD_REVIEW_JOB_INTERVAL", "1m"), "how often this instance closes reviews past their deadline, sends reminders and expires requests (CMCOORD_REVIEW_JOB_INTERVAL)")
@@ -220,6 +238,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	if err := checkSMTPURL(c.SMTPURL); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkInbound(&c, inboundMax)...)
 	if _, port, _ := net.SplitHostPort(c.Addr); c.BaseURL == "" && port != "0" {
 		c.BaseURL = "http://" + c.Addr // not set: where this instance listens
 	}
@@ -254,6 +273,32 @@ func checkSMTPURL(raw string) error {
 		return errors.New("-smtp-url: needs ?from=address")
 	}
 	return nil
+}
+
+// mailDomain is a host name as mail domains are written.
+var mailDomain = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// checkInbound validates the settings of replies by e-mail.
+func checkInbound(c *Config, maxBytes string) []error {
+	var errs []error
+	c.ReplyDomain = strings.ToLower(strings.TrimSpace(c.ReplyDomain))
+	if c.ReplyDomain != "" && (len(c.ReplyDomain) > 200 || !mailDomain.MatchString(c.ReplyDomain)) {
+		errs = append(errs, fmt.Errorf("-reply-domain: %q is not a mail domain such as reply.cmcoord.example.org", c.ReplyDomain))
+	}
+	if c.InboundSMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.InboundSMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("-inbound-smtp-addr: %q is not host:port", c.InboundSMTPAddr))
+		}
+		if c.ReplyDomain == "" {
+			errs = append(errs, errors.New("-inbound-smtp-addr: needs -reply-domain (the domain of the addresses it takes)"))
+		}
+	}
+	n, err := strconv.ParseInt(maxBytes, 10, 64)
+	if err != nil || n < 1024 || n > 64<<20 {
+		errs = append(errs, fmt.Errorf("-inbound-smtp-max-bytes: %q is not a number of bytes from 1024 to 67108864", maxBytes))
+	}
+	c.InboundMaxBytes = n
+	return errs
 }
 
 // normaliseBoolFlags turns a bare boolean flag ("-keep-db") into

@@ -106,3 +106,37 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestLoadInbound: replies by e-mail are off by default; the listener
+// needs a reply domain; bad values are named.
+func TestLoadInbound(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Load("serve", nil, env(nil), io.Discard)
+	if err != nil || c.InboundSMTPAddr != "" || c.ReplyDomain != "" || c.InboundMaxBytes != 1<<20 {
+		t.Fatalf("defaults = %q %q %d, %v; want off, 1 MiB", c.InboundSMTPAddr, c.ReplyDomain, c.InboundMaxBytes, err)
+	}
+	c, _, err = config.Load("serve", nil, env(map[string]string{"INBOUND_SMTP_ADDR": ":2525", "REPLY_DOMAIN": "Reply.CMCoord.example.org",
+		"INBOUND_SMTP_MAX_BYTES": "65536"}), io.Discard)
+	if err != nil || c.InboundSMTPAddr != ":2525" || c.ReplyDomain != "reply.cmcoord.example.org" || c.InboundMaxBytes != 65536 {
+		t.Fatalf("from env = %q %q %d, %v", c.InboundSMTPAddr, c.ReplyDomain, c.InboundMaxBytes, err)
+	}
+	c, _, err = config.Load("serve", []string{"-reply-domain", "r.example.org", "-inbound-smtp-addr", "127.0.0.1:2526"},
+		env(map[string]string{"INBOUND_SMTP_ADDR": ":2525", "REPLY_DOMAIN": "x.example.org"}), io.Discard)
+	if err != nil || c.InboundSMTPAddr != "127.0.0.1:2526" || c.ReplyDomain != "r.example.org" {
+		t.Fatalf("flags over env = %q %q, %v", c.InboundSMTPAddr, c.ReplyDomain, err)
+	}
+	// A reply domain alone is fine: another instance may run the listener.
+	if c, _, err = config.Load("serve", []string{"-reply-domain", "r.example.org"}, env(nil), io.Discard); err != nil || c.InboundSMTPAddr != "" {
+		t.Fatalf("-reply-domain alone: %v", err)
+	}
+	_, _, err = config.Load("serve", []string{"-inbound-smtp-addr", "2525", "-inbound-smtp-max-bytes", "lots"}, env(nil), io.Discard)
+	for _, want := range []string{"-inbound-smtp-addr: \"2525\" is not host:port", "needs -reply-domain", "-inbound-smtp-max-bytes"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
+	}
+	if _, _, err = config.Load("serve", []string{"-reply-domain", "reply@example.org"}, env(nil), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "-reply-domain") {
+		t.Errorf("-reply-domain reply@example.org: err = %v", err)
+	}
+}

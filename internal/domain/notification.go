@@ -42,7 +42,10 @@ type OutboxMessage struct {
 	To             string
 	Subject        string
 	Body           string // plain text
-	CreatedAt      time.Time
+	// ReplyTo is the Reply-To address, "" for none: a reply address
+	// (ReplyAddress) on e-mails about a request when replies are on.
+	ReplyTo   string
+	CreatedAt time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int
 	NextAttemptAt time.Time

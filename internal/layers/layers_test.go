@@ -54,6 +54,9 @@ var layers = map[string]layer{
 		forbid: database},
 	"internal/api": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics"},
 		forbid: database},
+	// The mail face: replies to notification e-mails become comments
+	// through the services (SMTP, not HTTP).
+	"internal/mailin": {may: []string{"internal/service", "internal/domain", "internal/i18n"}, forbid: slices.Concat(httpAndTemplates, database)},
 	// Templates and static files display view models.
 	"web":            {forbid: database},
 	"web/components": {may: []string{"web", "internal/i18n"}, forbid: database},
@@ -72,7 +75,7 @@ var layers = map[string]layer{
 }
 
 // faces are imported by cmd only (STYLE R3).
-var faces = []string{"internal/web", "internal/api"}
+var faces = []string{"internal/web", "internal/api", "internal/mailin"}
 
 type pkg struct {
 	ImportPath string

@@ -14,7 +14,10 @@ import (
 // NotifyAll records every notice of notices as Notify would, one after
 // the other, in two statements whatever their number: the recipients are
 // read at once and every notification and e-mail inserted at once
-// (store.InsertNotices). Each recipient receives exactly what Notify
+// (store.InsertNotices); with reply addresses on (WithReplyDomain), one
+// more inserts every reply token of the batch (and, once per process,
+// one reads the signing key); with action links offered (Notice.Links),
+// one reads their signing key and one inserts them all. Each recipient receives exactly what Notify
 // gives them: one notification per notice (repeats told once, disabled
 // users and IDs that name no user skipped, by user ID), and one e-mail
 // in their language when mail is enabled and they have an address.
@@ -74,6 +77,11 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 		}
 	}
 	if err := st.InsertActionLinks(ctx, links); err != nil {
+		return err
+	}
+	// Reply addresses (issue 19): each e-mail about a request gets its
+	// own, in one more statement for the whole batch (reply.go).
+	if err := n.addReplyAddresses(ctx, st, rows, func(id int64) string { return byID[id].Language }); err != nil {
 		return err
 	}
 	return st.InsertNotices(ctx, rows)

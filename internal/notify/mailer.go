@@ -29,6 +29,9 @@ type Message struct {
 	To      string
 	Subject string
 	Body    string
+	// ReplyTo, when set, is the Reply-To address (a reply address of
+	// domain.ReplyAddress); it must be a bare e-mail address.
+	ReplyTo string
 }
 
 // Mailer sends e-mail through one SMTP server, one connection per
@@ -261,6 +264,14 @@ func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
 	header("From", m.from.String())
 	header("To", to.String())
 	header("Subject", encodeSubject(msg.Subject))
+	if msg.ReplyTo != "" {
+		// Parsed and re-written, so a stored value can never add a header.
+		rt, err := mail.ParseAddress(msg.ReplyTo)
+		if err != nil || strings.ContainsAny(rt.Address, "\r\n<>") {
+			return nil, fmt.Errorf("notify: reply-to %q is not an e-mail address", msg.ReplyTo)
+		}
+		header("Reply-To", "<"+rt.Address+">")
+	}
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")

@@ -190,3 +190,33 @@ func TestNewMailer(t *testing.T) {
 		}
 	}
 }
+
+// TestMailerReplyTo: a reply address becomes the Reply-To header; none
+// writes none; a value that could add a header is refused, not sent.
+func TestMailerReplyTo(t *testing.T) {
+	t.Parallel()
+	d, _ := newSMTPD(t, smtpdOptions{})
+	m := mustMailer(t, "smtp://"+d.addr+"?from=cmcoord@example.org", nil)
+	const rt = "reply+abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrst@reply.example.org"
+	if err := m.Send(t.Context(), notify.Message{To: "ben@example.org", Subject: "Hi", Body: "x", ReplyTo: rt}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Send(t.Context(), notify.Message{To: "ben@example.org", Subject: "Hi", Body: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"reply@example.org\r\nBcc: evil@example.org", "a@b.org, c@d.org", "not an address"} {
+		if err := m.Send(t.Context(), notify.Message{To: "ben@example.org", Subject: "Hi", Body: "x", ReplyTo: bad}); err == nil {
+			t.Errorf("ReplyTo %q sent", bad)
+		}
+	}
+	got := d.messages()
+	if len(got) != 2 {
+		t.Fatalf("%d messages, want 2", len(got))
+	}
+	if h := parse(t, got[0].Raw).Header.Get("Reply-To"); h != "<"+rt+">" {
+		t.Errorf("Reply-To = %q, want <%s>", h, rt)
+	}
+	if _, ok := parse(t, got[1].Raw).Header["Reply-To"]; ok {
+		t.Error("a message without ReplyTo has a Reply-To header")
+	}
+}

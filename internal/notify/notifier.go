@@ -22,6 +22,7 @@ type Notifier struct {
 	baseURL string
 	log     *slog.Logger
 	now     func() time.Time
+	replies replies // reply addresses (reply.go)
 }
 
 // New returns a Notifier. mailEnabled queues e-mail besides the in-app

@@ -674,6 +674,20 @@ func (s *Requests) RecordBriefing(ctx context.Context, by domain.Actor, id int64
 
 // AddComment adds by's comment to request id.
 func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, body string) (domain.Comment, error) {
+	return s.addComment(ctx, by, id, body, "")
+}
+
+// CommentViaEmail is the channel AddCommentVia records for a comment
+// that came as a reply to a notification e-mail (service.Replies).
+const CommentViaEmail = "email"
+
+// AddCommentVia is AddComment for a comment that came by channel via
+// (CommentViaEmail): the same rules, and the audit event says so.
+func (s *Requests) AddCommentVia(ctx context.Context, by domain.Actor, id int64, body, via string) (domain.Comment, error) {
+	return s.addComment(ctx, by, id, body, via)
+}
+
+func (s *Requests) addComment(ctx context.Context, by domain.Actor, id int64, body, via string) (domain.Comment, error) {
 	var out domain.Comment
 	err := s.store.InTx(ctx, func(st *store.Store) error {
 		r, err := st.LockRequest(ctx, id)
@@ -708,7 +722,11 @@ func (s *Requests) AddComment(ctx context.Context, by domain.Actor, id int64, bo
 		if out, err = st.InsertComment(ctx, domain.Comment{RequestID: id, AuthorID: by.UserID, Body: body, CreatedAt: now}); err != nil {
 			return err
 		}
-		return appendEvent(ctx, st, id, by.UserID, domain.EventComment, map[string]any{"comment_id": out.ID, "body": body}, now)
+		payload := map[string]any{"comment_id": out.ID, "body": body}
+		if via != "" {
+			payload["via"] = via
+		}
+		return appendEvent(ctx, st, id, by.UserID, domain.EventComment, payload, now)
 	})
 	return out, err
 }

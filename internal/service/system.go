@@ -85,8 +85,8 @@ const HousekeepingInterval = 30 * time.Minute
 
 // Housekeep deletes expired and idle sessions, sign-in attempts too old to count
 // towards throttling, expired kept forms and browser markers, and
-// idempotency keys older than domain.IdempotencyTTL. It is
-// safe to run from several instances.
+// idempotency keys older than domain.IdempotencyTTL, and expired reply
+// tokens (comment by replying). It is safe to run from several instances.
 func (s *System) Housekeep(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.PruneSessions(ctx, now); err != nil {
@@ -99,6 +99,9 @@ func (s *System) Housekeep(ctx context.Context) error {
 		return err
 	}
 	if err := s.store.PruneIdempotencyRecords(ctx, domain.IdempotencyTTL); err != nil {
+		return err
+	}
+	if err := s.store.PruneReplyTokens(ctx, now); err != nil {
 		return err
 	}
 	return s.store.PruneRateEvents(ctx, now.Add(-24*time.Hour)) // longer ago than any limit's window
