@@ -23,5 +23,5 @@ CREATE TABLE action_links (
     used_at     timestamptz
 );
 CREATE INDEX action_links_siblings_idx ON action_links (review_id, user_id, purpose) WHERE used_at IS NULL;
--- Links long expired are deleted by the review job (PruneActionLinks).
+-- Links expired for domain.ActionLinkKept are deleted by housekeeping.
 CREATE INDEX action_links_expiry_idx ON action_links (expires_at);

@@ -128,6 +128,7 @@ func TestBrowserVoteFromEmail(t *testing.T) {
 		t.Errorf("request on the page = %q", got)
 	}
 	b.CheckPhoneLayout()
+	b.CheckA11y()
 	b.SaveArtifacts("vote-link-phone")
 	// Conditions are required: the page says so next to the field.
 	b.Do(

@@ -61,6 +61,11 @@ func LinkValues(p LinkPurpose) []string {
 // e-mail a fortnight old would be taken on a stale picture.
 const DecideLinkLifetime = 14 * 24 * time.Hour
 
+// ActionLinkKept is how long an expired link is kept, so that opening it
+// says it expired rather than that it is not valid; housekeeping deletes
+// it after.
+const ActionLinkKept = 30 * 24 * time.Hour
+
 // ActionLink is one link as stored: never its secret, only the secret's
 // hash and the signature over what follows.
 type ActionLink struct {

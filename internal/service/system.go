@@ -85,8 +85,9 @@ const HousekeepingInterval = 30 * time.Minute
 
 // Housekeep deletes expired and idle sessions, sign-in attempts too old to count
 // towards throttling, expired kept forms and browser markers, and
-// idempotency keys older than domain.IdempotencyTTL, and expired reply
-// tokens (comment by replying). It is safe to run from several instances.
+// idempotency keys older than domain.IdempotencyTTL, expired reply
+// tokens (comment by replying), and action links expired longer ago than
+// domain.ActionLinkKept. It is safe to run from several instances.
 func (s *System) Housekeep(ctx context.Context) error {
 	now := s.now()
 	if err := s.store.PruneSessions(ctx, now); err != nil {
@@ -102,6 +103,12 @@ func (s *System) Housekeep(ctx context.Context) error {
 		return err
 	}
 	if err := s.store.PruneReplyTokens(ctx, now); err != nil {
+		return err
+	}
+	// An expired action link is kept a while, so that its page still
+	// says "expired" rather than "not valid" to someone catching up on
+	// old e-mail.
+	if _, err := s.store.PruneActionLinks(ctx, now.Add(-domain.ActionLinkKept)); err != nil {
 		return err
 	}
 	return s.store.PruneRateEvents(ctx, now.Add(-24*time.Hour)) // longer ago than any limit's window
