@@ -222,6 +222,9 @@ var matrix = map[string]expect{
 	// One-time set-password links: the fixture's link does not exist.
 	"GET /set-password/{secret}":  everyone(404),
 	"POST /set-password/{secret}": everyone(404),
+	// Links that act from an e-mail: the fixture's token finds no link.
+	"GET /act/{token}":  everyone(404),
+	"POST /act/{token}": everyone(404),
 
 	// Single sign-on: the fixture's provider does not exist; a callback
 	// without a sign-in started in this browser is refused.
@@ -553,6 +556,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"user_id":       strconv.FormatInt(target.ID, 10),
 		"invitation_id": "999999",
 		"secret":        "no-such-link",
+		"token":         "no-such-link",
 		"slug":          "no-such-provider",
 		"/sso/{id}":     "999999",
 		"format":        "csv",
