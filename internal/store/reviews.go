@@ -264,4 +264,3 @@ func scanDecision(row pgx.Row) (domain.Decision, bool, error) {
 	}
 	return d, err == nil, err
 }
-
