@@ -18,8 +18,10 @@ import (
 const actingHCCols = `a.id, a.operation_id, a.user_id, u.name, a.named_by, nb.name, a.starts_at, a.ends_at, a.reason, a.created_at,
 	a.ended_at, coalesce(a.ended_by, 0), coalesce(eb.name, '')`
 
-const actingHCFrom = ` FROM acting_hc a JOIN users u ON u.id = a.user_id JOIN users nb ON nb.id = a.named_by
+const actingHCJoins = ` JOIN users u ON u.id = a.user_id JOIN users nb ON nb.id = a.named_by
 	LEFT JOIN users eb ON eb.id = a.ended_by`
+
+const actingHCFrom = ` FROM acting_hc a` + actingHCJoins
 
 func scanActingHC(row pgx.CollectableRow) (domain.ActingHC, error) {
 	var (
@@ -38,10 +40,10 @@ func scanActingHC(row pgx.CollectableRow) (domain.ActingHC, error) {
 // overlapping another of the operation's is CodeConflict
 // "acting_hc.overlap" (the exclusion constraint acting_hc_overlap).
 func (s *Store) InsertActingHC(ctx context.Context, p domain.ActingHC) (domain.ActingHC, error) {
-	rows, _ := s.db.Query(ctx, `WITH a AS (
+	rows, _ := s.db.Query(ctx, `WITH ins AS (
 		INSERT INTO acting_hc (operation_id, user_id, named_by, starts_at, ends_at, reason, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *)
-		SELECT `+actingHCCols+actingHCFrom,
+		SELECT `+actingHCCols+` FROM ins a`+actingHCJoins,
 		p.OperationID, p.UserID, p.NamedBy, p.StartsAt, p.EndsAt, p.Reason, p.CreatedAt)
 	out, err := pgx.CollectExactlyOneRow(rows, scanActingHC)
 	return out, actingErr(err, "insert acting HC of operation %d", p.OperationID)
