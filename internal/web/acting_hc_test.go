@@ -33,7 +33,7 @@ func TestActingHCPage(t *testing.T) {
 		t.Error("the operation page does not link the acting HC page")
 	}
 	d := doc(t, w.get(t, hcClient, page))
-	if d.Find(`select[name="user"] option[value="` + strconv.FormatInt(deputyUser.ID, 10) + `"]`).Length() != 1 {
+	if d.Find(`select[name="user"] option[value="`+strconv.FormatInt(deputyUser.ID, 10)+`"]`).Length() != 1 {
 		t.Fatal("the form does not offer the deputy")
 	}
 	// A refused naming is shown on the form with 422.
