@@ -12,10 +12,32 @@ import (
 // actingHCInput is the body of POST /operations/{code}/acting-hc.
 // StartsAt is optional (now).
 type actingHCInput struct {
-	UserID   int64      `json:"user_id"`
-	StartsAt *time.Time `json:"starts_at"`
-	EndsAt   time.Time  `json:"ends_at"`
-	Reason   string     `json:"reason"`
+	UserID   int64   `json:"user_id"`
+	StartsAt *string `json:"starts_at"`
+	EndsAt   string  `json:"ends_at"`
+	Reason   string  `json:"reason"`
+}
+
+// domainInput checks the times' format (RFC 3339; 422 field.invalid, an
+// empty ends_at field.required); the rest is the domain's to decide.
+func (in actingHCInput) domainInput() (domain.ActingHCInput, error) {
+	out := domain.ActingHCInput{UserID: in.UserID, Reason: in.Reason}
+	if in.StartsAt != nil && *in.StartsAt != "" {
+		t, err := time.Parse(time.RFC3339, *in.StartsAt)
+		if err != nil || !representable(t) {
+			return out, invalid("starts_at", "field.invalid")
+		}
+		out.StartsAt = t.UTC()
+	}
+	if in.EndsAt == "" {
+		return out, invalid("ends_at", "field.required")
+	}
+	t, err := time.Parse(time.RFC3339, in.EndsAt)
+	if err != nil || !representable(t) {
+		return out, invalid("ends_at", "field.invalid")
+	}
+	out.EndsAt = t.UTC()
+	return out, nil
 }
 
 // actingHCDTO is one acting HC period.
@@ -59,9 +81,9 @@ func (a *API) handleActingHCName(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	din := domain.ActingHCInput{UserID: in.UserID, EndsAt: in.EndsAt, Reason: in.Reason}
-	if in.StartsAt != nil {
-		din.StartsAt = *in.StartsAt
+	din, err := in.domainInput()
+	if err != nil {
+		return err
 	}
 	p, err := a.directory.NameActingHC(r.Context(), actor(r), chi.URLParam(r, "code"), din)
 	if err != nil {
