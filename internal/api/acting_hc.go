@@ -83,6 +83,9 @@ func (a *API) handleActingHCName(w http.ResponseWriter, r *http.Request) error {
 	}
 	din, err := in.domainInput()
 	if err != nil {
+		if aerr := a.directory.MayNameActingHC(r.Context(), actor(r), chi.URLParam(r, "code")); aerr != nil {
+			return aerr
+		}
 		return err
 	}
 	p, err := a.directory.NameActingHC(r.Context(), actor(r), chi.URLParam(r, "code"), din)

@@ -54,6 +54,14 @@ func (d *Directory) ActingHC(ctx context.Context, by domain.Actor, code string) 
 	return out, nil
 }
 
+// MayNameActingHC is nil when by may name an acting HC in operation code
+// (the faces ask it before telling a malformed input: who may not name
+// learns nothing of the input's problems).
+func (d *Directory) MayNameActingHC(ctx context.Context, by domain.Actor, code string) error {
+	_, err := d.visibleOperation(ctx, by, code, domain.ActionNameActingHC)
+	return err
+}
+
 // NameActingHC names in.UserID acting HC of operation code for the
 // period in gives (domain.CheckActingHC), as the HC or an administrator.
 // A period overlapping another of the operation's is refused (409

@@ -90,6 +90,8 @@ func (s *Server) handleActingHCName(w http.ResponseWriter, r *http.Request) erro
 	in, err := actingHCInput(r)
 	if err == nil {
 		_, err = s.directory.NameActingHC(r.Context(), actor(r), code, in)
+	} else if aerr := s.directory.MayNameActingHC(r.Context(), actor(r), code); aerr != nil {
+		err = aerr // who may not name learns nothing of the form's problems
 	}
 	return s.actingHCMutation(w, r, err, "flash.acting_hc_named")
 }
