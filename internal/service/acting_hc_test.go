@@ -271,6 +271,23 @@ func TestActingHC_EndedEarly(t *testing.T) {
 	if !slices.Contains(holders(), deputy.UserID) || !f.reload(t, deputy).RolesIn(f.op.ID).Has(domain.RoleHC) {
 		t.Fatal("the acting HC does not hold the role")
 	}
+	// The HC's second-factor rule applies to the acting HC during the
+	// period (the operation's policy requires one of its HC).
+	op := f.op
+	op.RequireSecondFactor = true
+	if _, err := f.dir.UpdateOperation(ctx, f.admin, op.Code, op); err != nil {
+		t.Fatal(err)
+	}
+	factor := func() bool {
+		sf, err := f.access.SecondFactor(ctx, deputy.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sf.Required
+	}
+	if !factor() {
+		t.Error("the acting HC needs no second factor where the HC does")
+	}
 	f.clock.t = t0.Add(time.Hour)
 	// Only the HC or an administrator ends it.
 	_, err = f.dir.EndActingHC(ctx, f.officer, f.op.Code, p.ID)
@@ -281,6 +298,9 @@ func TestActingHC_EndedEarly(t *testing.T) {
 	}
 	if slices.Contains(holders(), deputy.UserID) || f.reload(t, deputy).RolesIn(f.op.ID).Has(domain.RoleHC) {
 		t.Fatal("ended early, still HC")
+	}
+	if factor() {
+		t.Error("ended early, still bound by the HC's second-factor rule")
 	}
 	_, err = f.dir.EndActingHC(ctx, hc, f.op.Code, p.ID)
 	wantCode(t, err, domain.CodeConflict, "acting_hc.already_over")
