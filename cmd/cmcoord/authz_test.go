@@ -273,6 +273,9 @@ var matrix = map[string]expect{
 	"POST /operations/{code}/members/{user_id}/remove": inOperation(see, see, true, officer),
 	// {invitation_id} is pending nowhere: cancelling it changes nothing.
 	"POST /operations/{code}/invitations/{invitation_id}/cancel": inOperation(see, see, true, officer),
+	"GET /operations/{code}/acting-hc":                           inOperation(see, 200, true, officer, hc),
+	"POST /operations/{code}/acting-hc":                          inOperation(see, 422, true, hc),
+	"POST /operations/{code}/acting-hc/{id}/end":                 inOperation(see, 404, true, hc),
 
 	// The JSON API: a bearer token, or the session for same-origin calls.
 	"GET /api/v1/openapi.json":              everyone(200),
@@ -374,6 +377,9 @@ var matrix = map[string]expect{
 	"PUT /api/v1/operations/{code}/members/{user_id}":              inOperation(401, 422, true, officer),
 	"DELETE /api/v1/operations/{code}/members/{user_id}":           inOperation(401, 204, true, officer),
 	"DELETE /api/v1/operations/{code}/invitations/{invitation_id}": inOperation(401, 204, true, officer),
+	"GET /api/v1/operations/{code}/acting-hc":                      inOperation(401, 200, true, officer, hc),
+	"POST /api/v1/operations/{code}/acting-hc":                     inOperation(401, 422, true, hc),
+	"POST /api/v1/operations/{code}/acting-hc/{id}/end":            inOperation(401, 404, true, hc),
 }
 
 // authzFixture holds the running app and one signed-in client per caller.
@@ -552,14 +558,15 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		}
 	}
 	f.params = map[string]string{
-		"code":          "OPA",
-		"user_id":       strconv.FormatInt(target.ID, 10),
-		"invitation_id": "999999",
-		"secret":        "no-such-link",
-		"token":         "no-such-link",
-		"slug":          "no-such-provider",
-		"/sso/{id}":     "999999",
-		"format":        "csv",
+		"code":            "OPA",
+		"user_id":         strconv.FormatInt(target.ID, 10),
+		"invitation_id":   "999999",
+		"secret":          "no-such-link",
+		"token":           "no-such-link",
+		"slug":            "no-such-provider",
+		"/sso/{id}":       "999999",
+		"/acting-hc/{id}": "999999",
+		"format":          "csv",
 		// {id} by the collection it names.
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),
 		"/users/{id}":         strconv.FormatInt(target.ID, 10),

@@ -17,6 +17,7 @@ func BodyTypes() map[string]any {
 		"PATCH /operations/{code}":                   operationInput{},
 		"POST /operations/{code}/members":            memberAddInput{},
 		"PUT /operations/{code}/members/{user_id}":   memberInput{},
+		"POST /operations/{code}/acting-hc":          actingHCInput{},
 		"POST /operations/{code}/requests":           requestInput{},
 		"PATCH /requests/{id}":                       requestPatch{},
 		"POST /requests/{id}/briefing":               briefingInput{},

@@ -87,6 +87,17 @@ type decisionDTO struct {
 	Conditions string    `json:"conditions"`
 	DecidedBy  refDTO    `json:"decided_by"`
 	DecidedAt  time.Time `json:"decided_at"`
+	// Acting is the acting HC period the decider held the HC role under;
+	// null for the HC's own decision.
+	Acting *decisionActingDTO `json:"acting"`
+}
+
+// decisionActingDTO says a decision was taken by an acting HC: under
+// which period, named by whom, until when.
+type decisionActingDTO struct {
+	PeriodID int64     `json:"period_id"`
+	NamedBy  string    `json:"named_by"`
+	Until    time.Time `json:"until"`
 }
 
 // visibilityNames are the Visibility values of reviewDTO.
@@ -158,7 +169,11 @@ func newVoteDTO(v domain.Vote) voteDTO {
 }
 
 func newDecisionDTO(d domain.Decision) decisionDTO {
-	return decisionDTO{ID: d.ID, RequestID: d.RequestID, ReviewID: d.ReviewID, Outcome: string(d.Outcome),
+	out := decisionDTO{ID: d.ID, RequestID: d.RequestID, ReviewID: d.ReviewID, Outcome: string(d.Outcome),
 		Rationale: d.Rationale, Conditions: d.Conditions, DecidedBy: refDTO{ID: d.DecidedBy, Name: d.DecidedByName},
 		DecidedAt: utc(d.DecidedAt)}
+	if d.ActingHCID != 0 {
+		out.Acting = &decisionActingDTO{PeriodID: d.ActingHCID, NamedBy: d.ActingNamedByName, Until: utc(d.ActingUntil)}
+	}
+	return out
 }

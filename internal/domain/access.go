@@ -72,6 +72,9 @@ type Actor struct {
 	HasPassword bool
 	// Roles maps operation ID to the user's roles there.
 	Roles map[int64]RoleSet
+	// ActingHC maps the operations where the user holds RoleHC only as
+	// acting HC (in Roles) to the acting period's ID.
+	ActingHC map[int64]int64
 	// Operations lists the user's operations (ID, code), sorted by code.
 	Operations []OperationRef
 	// Address is the client address of the request the actor acts in

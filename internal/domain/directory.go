@@ -127,6 +127,11 @@ type Membership struct {
 	Roles         RoleSet
 	// RequireSecondFactor is the operation's policy (Operation.RequireSecondFactor).
 	RequireSecondFactor bool
+	// ActingHCID is the acting period that adds RoleHC to Roles now (0:
+	// none); TimeBound says a period is running or still to come, so the
+	// roles depend on the time they are read at.
+	ActingHCID int64
+	TimeBound  bool
 }
 
 var (

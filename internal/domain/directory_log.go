@@ -73,6 +73,9 @@ const (
 	// The grant rule refused the invitation when it was to take effect
 	// (e.g. the inviter is no longer an officer): it is deleted unapplied.
 	DirInvitationDropped = "member.invitation_dropped"
+	// An acting HC was named for a period, or the period ended early.
+	DirActingHCNamed = "member.acting_hc_named"
+	DirActingHCEnded = "member.acting_hc_ended"
 )
 
 // Account security events (ASVS V7): the same log and chain, so one
@@ -108,7 +111,7 @@ const (
 var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, DirUserCreated, DirUserUpdated,
 	DirUserDisabled, DirUserEnabled, DirPasswordLinkIssued, DirOperationCreated, DirOperationUpdated,
 	DirMemberAdded, DirMemberChanged, DirMemberRemoved, DirMemberInvited, DirInvitationAccepted,
-	DirInvitationCancelled, DirInvitationDropped,
+	DirInvitationCancelled, DirInvitationDropped, DirActingHCNamed, DirActingHCEnded,
 	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordCheckFailed, DirFactorCheckFailed, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
 	DirSSOProviderCreated, DirSSOProviderUpdated,

@@ -16,6 +16,10 @@ const (
 	// NoticeReviewCancelled: a step (return, withdrawal) took the request
 	// out of an open review; to that review's voters, whose ballot is void.
 	NoticeReviewCancelled NoticeKind = "review_cancelled"
+	// NoticeActingHC: the recipient was named acting HC of an operation
+	// (Reference is the operation's code; Data: Starts, Ends, NamedBy,
+	// Change "named" or "ended").
+	NoticeActingHC NoticeKind = "acting_hc"
 )
 
 // Account notices (issue 15): a credential of the recipient's own account
@@ -28,7 +32,7 @@ const (
 )
 
 // NoticeKinds lists every kind.
-var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled,
+var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled, NoticeActingHC,
 	NoticeAccountPassword, NoticeAccountToken, NoticeAccountFactor}
 
 // AccountNoticeKinds lists the kinds that tell of the recipient's own

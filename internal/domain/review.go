@@ -358,6 +358,12 @@ type Decision struct {
 	DecidedBy     int64
 	DecidedByName string // read-only, joined for display
 	DecidedAt     time.Time
+	// ActingHCID is the acting period the decider was HC under (0: the
+	// HC by membership decided); ActingNamedByName and ActingUntil are
+	// read-only, joined for display ("acting HC, named by …, until …").
+	ActingHCID        int64
+	ActingNamedByName string
+	ActingUntil       time.Time
 }
 
 // ValidateDecision checks a decision's fields: an outcome and a

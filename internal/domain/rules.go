@@ -29,6 +29,10 @@ const (
 	ActionEditOperation    Action = "operation.edit"
 	ActionViewMembers      Action = "operation.members.view"
 	ActionManageMembers    Action = "operation.members.manage"
+	// ActionViewActingHC lists the operation's acting HC periods;
+	// ActionNameActingHC names one or ends one early.
+	ActionViewActingHC Action = "operation.acting_hc.view"
+	ActionNameActingHC Action = "operation.acting_hc.name"
 	// ActionScreenRequests opens the operation's screening queue.
 	ActionScreenRequests Action = "operation.screening"
 	// ActionViewSummary opens the operation summary (counts only).
@@ -311,6 +315,8 @@ var Rules = []Rule{
 	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},
 	{Action: ActionViewMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
 	{Action: ActionManageMembers, Scope: ScopeOperation, Admin: true, Roles: officer},
+	{Action: ActionViewActingHC, Scope: ScopeOperation, Admin: true, Roles: []Role{RoleOfficer, RoleHC}},
+	{Action: ActionNameActingHC, Scope: ScopeOperation, Admin: true, Roles: []Role{RoleHC}, Guard: notActingHC},
 	{Action: ActionScreenRequests, Scope: ScopeOperation, Roles: officer},
 	{Action: ActionViewSummary, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer, RoleHCTMember}, Reads: true},
 	{Action: ActionExportRequests, Scope: ScopeOperation, Roles: []Role{RoleOfficer, RoleHC, RoleViewer}, Reads: true},

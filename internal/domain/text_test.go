@@ -149,7 +149,7 @@ var systemSet = map[string]bool{
 	"request.Status": true, "request.Reference": true, "request.RequestingOrgName": true, "request.CreatedByName": true,
 	"request.StatusReason": true, "request.StatusReasonCode": true, "request.CivilianReference": true,
 	"tasking.DeclineReason": true, "tasking.DeclineReasonCode": true,
-	"assessment.AssessedByName": true, "decision.DecidedByName": true,
+	"assessment.AssessedByName": true, "decision.DecidedByName": true, "decision.ActingNamedByName": true,
 }
 
 // cloneRequest copies r's maps and slices, so a change to the copy

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,8 @@ func dedupe(ids []int64) []int64 {
 // fields are the template fields every notify.* message may use; a field
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
-	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change"}
+	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change",
+	"Starts", "Ends", "NamedBy"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300
@@ -105,6 +107,8 @@ func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []Offered
 		link, linkKey, footerKey = n.baseURL+"/profile", "notify.account_link", "notify.account_footer"
 	case notice.RequestID != 0:
 		link = n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10)
+	case notice.Kind == domain.NoticeActingHC:
+		link = n.baseURL + "/operations/" + url.PathEscape(notice.Reference) + "/acting-hc"
 	}
 	vals := make(map[string]string, len(fields)+len(notice.Data))
 	for _, f := range fields {
@@ -121,7 +125,7 @@ func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []Offered
 	if sc := vals["Scope"]; sc != "" && n.catalog.Has("notify.scope."+sc) {
 		vals["Scope"] = loc.T("notify.scope." + sc)
 	}
-	for _, k := range []string{"Deadline", "RequiredBy", "At", "Expires"} {
+	for _, k := range []string{"Deadline", "RequiredBy", "At", "Expires", "Starts", "Ends"} {
 		vals[k] = loc.StoredTime(vals[k])
 	}
 	kv := make([]any, 0, 2*len(vals))

@@ -227,7 +227,7 @@ func (s *Access) checkPassword(ctx context.Context, password, hash string) (ok b
 func (s *Access) Actor(ctx context.Context, userID, epoch int64) (domain.Actor, error) {
 	// The user and their memberships in one round trip: the memberships
 	// are used only once the user is known to be enabled and in this epoch.
-	u, ms, err := s.store.UserWithMemberships(ctx, userID)
+	u, ms, err := s.store.UserWithMemberships(ctx, userID, s.now())
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "error.unauthorized")
 	}
@@ -246,6 +246,12 @@ func actorOf(u domain.User, ms []domain.Membership) domain.Actor {
 		Language: u.Language, IsAdmin: u.IsAdmin, HasPassword: u.HasPassword, Roles: make(map[int64]domain.RoleSet, len(ms))}
 	for _, m := range ms {
 		a.Roles[m.OperationID] = m.Roles
+		if m.ActingHCID != 0 {
+			if a.ActingHC == nil {
+				a.ActingHC = map[int64]int64{}
+			}
+			a.ActingHC[m.OperationID] = m.ActingHCID
+		}
 		a.Operations = append(a.Operations, domain.OperationRef{ID: m.OperationID, Code: m.OperationCode, Name: m.OperationName})
 	}
 	return a
@@ -266,7 +272,7 @@ func (s *Access) ActorForToken(ctx context.Context, token string) (domain.Actor,
 	}
 	// The second factor cannot be skipped through the API: a user the
 	// rule requires to have one cannot use their tokens until they enrol.
-	u, ms, has, err := s.store.UserWithFactor(ctx, t.UserID)
+	u, ms, has, err := s.store.UserWithFactor(ctx, t.UserID, s.now())
 	if err != nil {
 		return domain.Actor{}, err
 	}

@@ -107,7 +107,7 @@ func (s *ActionLinks) find(ctx context.Context, st *store.Store, token, address 
 
 // page reads what link l's page shows, through st, at now.
 func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.ActionLink, now time.Time) (LinkPage, error) {
-	u, ms, err := st.UserWithMemberships(ctx, l.UserID)
+	u, ms, err := st.UserWithMemberships(ctx, l.UserID, now)
 	if err != nil {
 		return LinkPage{}, err
 	}
@@ -213,7 +213,7 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 		if again.Refusal != "" {
 			return &domain.Error{Code: domain.CodeConflict, Message: again.Refusal}
 		}
-		u, ms, err := st.UserWithMemberships(ctx, l.UserID)
+		u, ms, err := st.UserWithMemberships(ctx, l.UserID, now)
 		if err != nil {
 			return err
 		}

@@ -798,7 +798,7 @@ func acceptInvitations(ctx context.Context, st *store.Store, u domain.User, now 
 		entry := logEntry{actor: inv.InvitedBy, target: domain.Target{Kind: domain.TargetUser, ID: u.ID}, opID: inv.OperationID,
 			payload: map[string]any{"label": u.Email, "operation": codes[inv.OperationID], "invitation": inv.ID,
 				"invited_at": inv.CreatedAt.UTC().Format(time.RFC3339Nano), "roles": inv.Roles.Strings()}}
-		reason, err := invitationRefusal(ctx, st, inv, u, current, next)
+		reason, err := invitationRefusal(ctx, st, inv, u, current, next, now)
 		if err != nil {
 			return nil, err
 		}
@@ -822,8 +822,8 @@ func acceptInvitations(ctx context.Context, st *store.Store, u domain.User, now 
 // invitationRefusal returns why the grant rule refuses invitation inv's
 // change of u's roles from current to next, as the inviter stands now
 // (an i18n key), or "" when it allows it.
-func invitationRefusal(ctx context.Context, st *store.Store, inv domain.Invitation, u domain.User, current, next domain.RoleSet) (string, error) {
-	inviter, ms, err := st.UserWithMemberships(ctx, inv.InvitedBy)
+func invitationRefusal(ctx context.Context, st *store.Store, inv domain.Invitation, u domain.User, current, next domain.RoleSet, now time.Time) (string, error) {
+	inviter, ms, err := st.UserWithMemberships(ctx, inv.InvitedBy, now)
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -532,6 +533,7 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		factorSecret string
 		recovery     []string
 	)
+	var acting domain.ActingHC
 	steps := []struct {
 		action string
 		target domain.TargetKind
@@ -695,6 +697,15 @@ func TestDirectoryLog_EveryChange(t *testing.T) {
 		}},
 		{action: domain.DirFactorRemoved, target: domain.TargetUser, do: func() error {
 			return f.dir.ResetSecondFactor(ctx, f.admin, f.target.ID)
+		}},
+		{action: domain.DirActingHCNamed, target: domain.TargetUser, do: func() (err error) {
+			acting, err = f.dir.NameActingHC(ctx, f.admin, "OPA", domain.ActingHCInput{UserID: f.actors["member_"+string(domain.RoleViewer)].ID,
+				EndsAt: t0.Add(time.Hour), Reason: "Leave"})
+			return err
+		}},
+		{action: domain.DirActingHCEnded, target: domain.TargetUser, do: func() error {
+			_, err := f.dir.EndActingHC(ctx, f.admin, "OPA", acting.ID)
+			return err
 		}},
 	}
 	done := map[string]bool{}

@@ -139,7 +139,7 @@ func (s *Reviews) settleBatch(ctx context.Context, limit int,
 			return err
 		}
 		more = len(ids) == limit
-		f, err := st.JobFacts(ctx, ids, jobRoles)
+		f, err := st.JobFacts(ctx, ids, jobRoles, now)
 		if err != nil {
 			return err
 		}
@@ -358,7 +358,7 @@ func (s *Reviews) settleLocked(ctx context.Context, st *store.Store, id int64, n
 		}
 	}
 	members := func(opID int64, role domain.Role, orgs []int64) ([]int64, error) {
-		return st.MembersWithRole(ctx, opID, role, orgs)
+		return st.MembersWithRole(ctx, opID, role, orgs, now)
 	}
 	step, ok, err := dueStepOf(r, rv, votes, members, now)
 	if err != nil || !ok {
@@ -396,7 +396,7 @@ func (s *Reviews) remindBatch(ctx context.Context, limit int) (JobReport, bool, 
 			return err
 		}
 		more = len(ids) == limit
-		f, err := st.JobFacts(ctx, ids, jobRoles)
+		f, err := st.JobFacts(ctx, ids, jobRoles, now)
 		if err != nil {
 			return err
 		}

@@ -91,7 +91,7 @@ func (s *Replies) Resolve(ctx context.Context, token string) (ReplyTarget, error
 	if t.Expired(s.now()) {
 		return ReplyTarget{}, ErrReplyUnknown
 	}
-	u, ms, hasFactor, err := s.store.UserWithFactor(ctx, t.UserID)
+	u, ms, hasFactor, err := s.store.UserWithFactor(ctx, t.UserID, s.now())
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return ReplyTarget{}, ErrReplyUnknown
 	}

@@ -587,7 +587,7 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 		}
 		if cancelled != nil {
 			// The voters are told their ballot is void, and why.
-			voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, cancelled.Eligible)
+			voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, cancelled.Eligible, now)
 			if err != nil {
 				return err
 			}

@@ -243,7 +243,7 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 	if err := appendEvent(ctx, st, r.ID, by.UserID, string(action), payload, now); err != nil {
 		return err
 	}
-	voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible)
+	voters, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible, now)
 	if err != nil {
 		return err
 	}
@@ -356,11 +356,11 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 	if err := st.UpdateRequest(ctx, r); err != nil {
 		return err
 	}
-	hc, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHC, nil)
+	hc, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHC, nil, now)
 	if err != nil {
 		return err
 	}
-	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil, now)
 	if err != nil {
 		return err
 	}
@@ -466,6 +466,14 @@ func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, 
 	if err := domain.ValidateDecision(d); err != nil {
 		return domain.Decision{}, err
 	}
+	// An acting HC's decision names the period it was taken under.
+	acting, actingFor, isActing, err := actingDecider(ctx, st, by, r.OperationID, now)
+	if err != nil {
+		return domain.Decision{}, err
+	}
+	if isActing {
+		d.ActingHCID, d.ActingNamedByName, d.ActingUntil = acting.ID, acting.NamedByName, acting.Until()
+	}
 	payload, err := r.Apply(by, action, subj, domain.TransitionInput{Version: r.Version, Reason: in.Rationale}, now)
 	if err != nil {
 		return domain.Decision{}, err
@@ -474,6 +482,7 @@ func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, 
 	if err != nil {
 		return domain.Decision{}, err
 	}
+	out.DecidedByName = by.Name
 	if err := st.UpdateRequest(ctx, r); err != nil {
 		return domain.Decision{}, err
 	}
@@ -481,13 +490,17 @@ func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, 
 	if in.Conditions != "" {
 		payload["conditions"] = in.Conditions
 	}
+	if isActing {
+		payload["acting"], payload["acting_for"], payload["acting_hc_id"] = true, actingFor, acting.ID
+		payload["acting_named_by"], payload["acting_until"] = acting.NamedBy, acting.Until().UTC().Format(time.RFC3339)
+	}
 	for k, v := range via {
 		payload[k] = v
 	}
 	if err := appendEvent(ctx, st, id, by.UserID, string(action), payload, now); err != nil {
 		return domain.Decision{}, err
 	}
-	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil)
+	officers, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleOfficer, nil, now)
 	if err != nil {
 		return domain.Decision{}, err
 	}

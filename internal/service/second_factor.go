@@ -38,7 +38,7 @@ func errFactorCode(key string) error {
 // one is confirmed, whether the rule requires one, how many recovery
 // codes are left.
 func (s *Access) SecondFactor(ctx context.Context, userID int64) (domain.SecondFactor, error) {
-	u, ms, err := s.store.UserWithMemberships(ctx, userID)
+	u, ms, err := s.store.UserWithMemberships(ctx, userID, s.now())
 	if err != nil {
 		return domain.SecondFactor{}, err
 	}

@@ -186,7 +186,7 @@ func TestSSO(t *testing.T) {
 	if err != nil || nu.OrganizationID != org.ID || nu.Email != "new@wfp.org" || nu.Name != "Nour New" || nu.HasPassword {
 		t.Fatalf("provisioned = %+v, %v", nu, err)
 	}
-	if ms, err := f.st.ListMemberships(ctx, nu.ID); err != nil || len(ms) != 0 {
+	if ms, err := f.st.ListMemberships(ctx, nu.ID, time.Now()); err != nil || len(ms) != 0 {
 		t.Errorf("provisioned account's memberships = %v, %v; want none", ms, err)
 	}
 	f.wantLog(t, nu.ID, domain.DirUserCreated, domain.DirSSOLinked)

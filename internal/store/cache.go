@@ -104,6 +104,7 @@ type kindSet uint8
 var cachedTables = map[string]kindSet{
 	"users":         1<<kindUser | 1<<kindToken,
 	"memberships":   1 << kindUser,
+	"acting_hc":     1 << kindUser,
 	"user_factors":  1 << kindUser,
 	"operations":    1<<kindUser | 1<<kindOp,
 	"api_tokens":    1 << kindToken,

@@ -210,7 +210,7 @@ func TestCacheAcrossInstances(t *testing.T) {
 			return err
 		}, func() bool {
 			_, _, tokenErr, _, _ := w.readAll(t, w.a)
-			u, _, _, err := w.a.st.UserWithFactor(ctx, w.user.ID)
+			u, _, _, err := w.a.st.UserWithFactor(ctx, w.user.ID, now)
 			must(t, err)
 			return u.Disabled && domain.ErrorCode(tokenErr) == domain.CodeNotFound
 		}},

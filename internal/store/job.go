@@ -65,8 +65,8 @@ func (f JobFacts) MembersWithRole(opID int64, role domain.Role, orgs []int64) []
 
 // JobFacts reads JobFacts of requests ids (locked by the caller's
 // transaction) in one batch; roles are the roles whose holders it reads
-// (Members).
-func (s *Store) JobFacts(ctx context.Context, ids []int64, roles []domain.Role) (JobFacts, error) {
+// (Members), as they stand at at.
+func (s *Store) JobFacts(ctx context.Context, ids []int64, roles []domain.Role, at time.Time) (JobFacts, error) {
 	out := JobFacts{Reviews: map[int64]domain.Review{}, Votes: map[int64][]domain.Vote{}, Last: map[int64]*domain.Event{}}
 	if len(ids) == 0 {
 		return out, nil
@@ -109,10 +109,10 @@ func (s *Store) JobFacts(ctx context.Context, ids []int64, roles []domain.Role) 
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT m.operation_id, u.id, u.organization_id, m.roles FROM memberships m JOIN users u ON u.id = m.user_id
+	b.Queue(`SELECT m.operation_id, u.id, u.organization_id, m.roles FROM memberships_at($3) m JOIN users u ON u.id = m.user_id
 		WHERE m.operation_id IN (SELECT operation_id FROM requests WHERE id = ANY ($1))
 		  AND m.roles && $2::text[] AND u.disabled_at IS NULL
-		ORDER BY m.operation_id, u.id`, ids, rs).Query(func(rows pgx.Rows) error {
+		ORDER BY m.operation_id, u.id`, ids, rs, at).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				m     Member

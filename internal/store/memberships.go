@@ -62,12 +62,17 @@ func (s *Store) ListMembers(ctx context.Context, opID int64) ([]domain.Member, e
 	return out, dbErr(err, "list members of operation %d", opID)
 }
 
-const membershipsSQL = `SELECT o.id, o.code, o.name, m.roles, o.require_second_factor FROM memberships m JOIN operations o ON o.id = m.operation_id
+// membershipsSQL reads user $1's memberships as they stand at $2: with
+// the HC role of an acting period running then (memberships_at, the one
+// place that derives it).
+const membershipsSQL = `SELECT o.id, o.code, o.name, m.roles, o.require_second_factor, coalesce(m.acting_hc_id, 0), m.pending
+		 FROM memberships_at($2) m JOIN operations o ON o.id = m.operation_id
 		 WHERE m.user_id = $1 ORDER BY o.code`
 
-// ListMemberships returns user userID's memberships, by operation code.
-func (s *Store) ListMemberships(ctx context.Context, userID int64) ([]domain.Membership, error) {
-	rows, _ := s.db.Query(ctx, membershipsSQL, userID)
+// ListMemberships returns user userID's memberships as they stand at
+// at, by operation code.
+func (s *Store) ListMemberships(ctx context.Context, userID int64, at time.Time) ([]domain.Membership, error) {
+	rows, _ := s.db.Query(ctx, membershipsSQL, userID, at)
 	out, err := collectMemberships(rows, userID)
 	return out, dbErr(err, "list memberships of user %d", userID)
 }
@@ -76,7 +81,7 @@ func collectMemberships(rows pgx.Rows, userID int64) ([]domain.Membership, error
 	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.Membership, error) {
 		m := domain.Membership{UserID: userID}
 		var roles []string
-		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles, &m.RequireSecondFactor); err != nil {
+		if err := row.Scan(&m.OperationID, &m.OperationCode, &m.OperationName, &roles, &m.RequireSecondFactor, &m.ActingHCID, &m.TimeBound); err != nil {
 			return m, err
 		}
 		var err error
@@ -86,8 +91,8 @@ func collectMemberships(rows pgx.Rows, userID int64) ([]domain.Membership, error
 }
 
 // UserWithMemberships returns user id (as GetUser) and their memberships
-// (as ListMemberships), read in one round trip.
-func (s *Store) UserWithMemberships(ctx context.Context, id int64) (domain.User, []domain.Membership, error) {
+// at at (as ListMemberships), read in one round trip.
+func (s *Store) UserWithMemberships(ctx context.Context, id int64, at time.Time) (domain.User, []domain.Membership, error) {
 	var (
 		u  domain.User
 		ms []domain.Membership
@@ -97,7 +102,7 @@ func (s *Store) UserWithMemberships(ctx context.Context, id int64) (domain.User,
 		u, err = pgx.CollectExactlyOneRow(rows, scanUser)
 		return err
 	})
-	b.Queue(membershipsSQL, id).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(membershipsSQL, id, at).Query(func(rows pgx.Rows) (err error) {
 		ms, err = collectMemberships(rows, id)
 		return err
 	})
@@ -197,4 +202,15 @@ func (s *Store) HasInvitations(ctx context.Context, email string) (bool, error) 
 	var ok bool
 	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM membership_invitations WHERE email = lower(btrim($1)))`, email).Scan(&ok)
 	return ok, dbErr(err, "invitations pending")
+}
+
+// timeBound reports whether any of ms depends on the time it is read at
+// (an acting period running or to come): such a read is not cached.
+func timeBound(ms []domain.Membership) bool {
+	for _, m := range ms {
+		if m.TimeBound {
+			return true
+		}
+	}
+	return false
 }

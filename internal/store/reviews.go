@@ -64,11 +64,12 @@ func (s *Store) HCTOrganizations(ctx context.Context, opID int64) ([]int64, erro
 }
 
 // MembersWithRole returns the enabled members of operation opID holding
-// role, optionally only those of the given organisations.
-func (s *Store) MembersWithRole(ctx context.Context, opID int64, role domain.Role, orgs []int64) ([]int64, error) {
-	rows, _ := s.db.Query(ctx, `SELECT u.id FROM memberships m JOIN users u ON u.id = m.user_id
+// role at at (an acting HC holds RoleHC during their period:
+// memberships_at), optionally only those of the given organisations.
+func (s *Store) MembersWithRole(ctx context.Context, opID int64, role domain.Role, orgs []int64, at time.Time) ([]int64, error) {
+	rows, _ := s.db.Query(ctx, `SELECT u.id FROM memberships_at($4) m JOIN users u ON u.id = m.user_id
 		WHERE m.operation_id = $1 AND $2 = ANY (m.roles) AND u.disabled_at IS NULL
-		  AND ($3::bigint[] IS NULL OR u.organization_id = ANY ($3)) ORDER BY 1`, opID, string(role), orgs)
+		  AND ($3::bigint[] IS NULL OR u.organization_id = ANY ($3)) ORDER BY 1`, opID, string(role), orgs, at)
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
 	return ids, dbErr(err, "members of operation %d with role %s", opID, role)
 }
@@ -231,14 +232,17 @@ func (s *Store) OrganizationNames(ctx context.Context, ids []int64) (map[int64]s
 
 // InsertDecision stores the HC's decision.
 func (s *Store) InsertDecision(ctx context.Context, d domain.Decision) (domain.Decision, error) {
-	err := s.db.QueryRow(ctx, `INSERT INTO decisions (request_id, review_id, outcome, rationale, conditions, decided_by, decided_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, d.RequestID, d.ReviewID, string(d.Outcome), d.Rationale, d.Conditions,
-		d.DecidedBy, d.DecidedAt).Scan(&d.ID)
+	err := s.db.QueryRow(ctx, `INSERT INTO decisions (request_id, review_id, outcome, rationale, conditions, decided_by, decided_at, acting_hc_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, d.RequestID, d.ReviewID, string(d.Outcome), d.Rationale, d.Conditions,
+		d.DecidedBy, d.DecidedAt, nullID(d.ActingHCID)).Scan(&d.ID)
 	return d, dbErr(err, "insert decision")
 }
 
-const latestDecisionSQL = `SELECT d.id, d.request_id, d.review_id, d.outcome, d.rationale, d.conditions, d.decided_by, u.name, d.decided_at
-		FROM decisions d JOIN users u ON u.id = d.decided_by WHERE d.request_id = $1 ORDER BY d.id DESC LIMIT 1`
+const latestDecisionSQL = `SELECT d.id, d.request_id, d.review_id, d.outcome, d.rationale, d.conditions, d.decided_by, u.name, d.decided_at,
+		coalesce(a.id, 0), coalesce(nb.name, ''), LEAST(a.ends_at, a.ended_at)
+		FROM decisions d JOIN users u ON u.id = d.decided_by
+		LEFT JOIN acting_hc a ON a.id = d.acting_hc_id LEFT JOIN users nb ON nb.id = a.named_by
+		WHERE d.request_id = $1 ORDER BY d.id DESC LIMIT 1`
 
 // LatestDecision returns request requestID's most recent decision, if any.
 func (s *Store) LatestDecision(ctx context.Context, requestID int64) (domain.Decision, bool, error) {
@@ -249,9 +253,14 @@ func (s *Store) LatestDecision(ctx context.Context, requestID int64) (domain.Dec
 // scanDecision reads a decision row, reporting whether there was one.
 func scanDecision(row pgx.Row) (domain.Decision, bool, error) {
 	var d domain.Decision
-	err := row.Scan(&d.ID, &d.RequestID, &d.ReviewID, &d.Outcome, &d.Rationale, &d.Conditions, &d.DecidedBy, &d.DecidedByName, &d.DecidedAt)
+	var until *time.Time
+	err := row.Scan(&d.ID, &d.RequestID, &d.ReviewID, &d.Outcome, &d.Rationale, &d.Conditions, &d.DecidedBy, &d.DecidedByName, &d.DecidedAt,
+		&d.ActingHCID, &d.ActingNamedByName, &until)
 	if err == pgx.ErrNoRows {
 		return d, false, nil
+	}
+	if until != nil {
+		d.ActingUntil = *until
 	}
 	return d, err == nil, err
 }

@@ -127,7 +127,7 @@ func (s *Store) SecondFactorOf(ctx context.Context, userID int64) (domain.Second
 // ListMemberships) and whether they have a confirmed second factor, in
 // one round trip: all an API token's request needs to know who is asking
 // and whether they still meet the second-factor rule.
-func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []domain.Membership, bool, error) {
+func (s *Store) UserWithFactor(ctx context.Context, id int64, at time.Time) (domain.User, []domain.Membership, bool, error) {
 	c := s.cached()
 	key := strconv.FormatInt(id, 10)
 	var g uint64
@@ -139,9 +139,9 @@ func (s *Store) UserWithFactor(ctx context.Context, id int64) (domain.User, []do
 		g = c.gen(kindUser)
 	}
 	b := &pgx.Batch{}
-	w := queueUserWithFactor(b, id)
+	w := queueUserWithFactor(b, id, at)
 	err := s.db.SendBatch(ctx, b).Close()
-	if err == nil && c != nil {
+	if err == nil && c != nil && !timeBound(w.memberships) {
 		cu := cachedUser{user: w.user, memberships: w.memberships, hasFactor: w.hasFactor}
 		c.put(kindUser, g, key, cu, 0)
 		u, ms, has := cu.copies() // the cached copy stays the cache's
@@ -160,13 +160,13 @@ type userWithFactor struct {
 // queueUserWithFactor queues on b the reads of user id, their memberships
 // and whether they have a confirmed second factor, into the result it
 // returns (filled when the batch is sent).
-func queueUserWithFactor(b *pgx.Batch, id int64) *userWithFactor {
+func queueUserWithFactor(b *pgx.Batch, id int64, at time.Time) *userWithFactor {
 	out := &userWithFactor{}
 	b.Queue(`SELECT `+userCols+` FROM users WHERE id = $1`, id).Query(func(rows pgx.Rows) (err error) {
 		out.user, err = pgx.CollectExactlyOneRow(rows, scanUser)
 		return err
 	})
-	b.Queue(membershipsSQL, id).Query(func(rows pgx.Rows) (err error) {
+	b.Queue(membershipsSQL, id, at).Query(func(rows pgx.Rows) (err error) {
 		out.memberships, err = collectMemberships(rows, id)
 		return err
 	})

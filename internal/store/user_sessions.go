@@ -91,14 +91,14 @@ func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting)
 		if e, ok := c.get(kindSeen, key); ok {
 			// Neither idle nor due a new sighting: nothing to write.
 			if seen := e.(sessionSeen); seen.lastSeen.After(v.Now.Add(-v.Every)) && seen.lastSeen.After(v.Now.Add(-v.Idle)) {
-				return s.UserWithFactor(ctx, id)
+				return s.UserWithFactor(ctx, id, v.Now)
 			}
 		}
 		gu, gs = c.gen(kindUser), c.gen(kindSeen)
 	}
-	u, ms, has, seen, err := s.userForSession(ctx, id, seeSessionSQL, v.args())
+	u, ms, has, seen, err := s.userForSession(ctx, id, v.Now, seeSessionSQL, v.args())
 	if unavailable(err) {
-		u, ms, has, _, err = s.userForSession(ctx, id, checkSessionSQL, []any{v.Token, v.Now, v.Idle})
+		u, ms, has, _, err = s.userForSession(ctx, id, v.Now, checkSessionSQL, []any{v.Token, v.Now, v.Idle})
 		return u, ms, has, dbErr(err, "get user %d of a session", id)
 	}
 	if err == nil && c != nil {
@@ -106,9 +106,11 @@ func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting)
 			seen.lastSeen = v.Now
 		}
 		c.put(kindSeen, gs, key, seen, 0)
-		cu := cachedUser{user: u, memberships: ms, hasFactor: has}
-		c.put(kindUser, gu, strconv.FormatInt(id, 10), cu, 0)
-		u, ms, has = cu.copies() // the cached copy stays the cache's
+		if !timeBound(ms) {
+			cu := cachedUser{user: u, memberships: ms, hasFactor: has}
+			c.put(kindUser, gu, strconv.FormatInt(id, 10), cu, 0)
+			u, ms, has = cu.copies() // the cached copy stays the cache's
+		}
 	}
 	return u, ms, has, dbErr(err, "get user %d of a session", id)
 }
@@ -117,7 +119,7 @@ func (s *Store) UserForSession(ctx context.Context, id int64, v SessionSighting)
 // $3 idle).
 const checkSessionSQL = `SELECT id, last_seen_at FROM user_sessions WHERE token = $1 AND last_seen_at > $2::timestamptz - $3::interval`
 
-func (s *Store) userForSession(ctx context.Context, id int64, sessionSQL string, args []any) (domain.User, []domain.Membership, bool, sessionSeen, error) {
+func (s *Store) userForSession(ctx context.Context, id int64, at time.Time, sessionSQL string, args []any) (domain.User, []domain.Membership, bool, sessionSeen, error) {
 	b := &pgx.Batch{}
 	var seen sessionSeen
 	b.Queue(sessionSQL, args...).Query(func(rows pgx.Rows) error {
@@ -128,7 +130,7 @@ func (s *Store) userForSession(ctx context.Context, id int64, sessionSQL string,
 		})
 		return err
 	})
-	w := queueUserWithFactor(b, id)
+	w := queueUserWithFactor(b, id, at)
 	err := s.db.SendBatch(ctx, b).Close()
 	return w.user, w.memberships, w.hasFactor, seen, err
 }

@@ -125,15 +125,16 @@ func (s *Server) handleOperationShow(w http.ResponseWriter, r *http.Request) err
 	}
 	card := cards[0]
 	v := pages.OperationView{
-		Shell:      s.shell(w, r, op.Code+" · "+op.Name),
-		Card:       card,
-		GLIDE:      op.GLIDE,
-		Policy:     op.Policy,
-		PassRule:   i18n.T(ctx, "pass_rule."+string(op.Policy.PassRule)),
-		LeadTime:   op.LeadTimeHours,
-		CanMembers: domain.Allowed(a, domain.ActionViewMembers, domain.InOperation(op.ID)),
-		CanEdit:    domain.Allowed(a, domain.ActionEditOperation, domain.InOperation(op.ID)),
-		Reports:    s.reportLinks(a, op),
+		Shell:       s.shell(w, r, op.Code+" · "+op.Name),
+		Card:        card,
+		GLIDE:       op.GLIDE,
+		Policy:      op.Policy,
+		PassRule:    i18n.T(ctx, "pass_rule."+string(op.Policy.PassRule)),
+		LeadTime:    op.LeadTimeHours,
+		CanMembers:  domain.Allowed(a, domain.ActionViewMembers, domain.InOperation(op.ID)),
+		CanEdit:     domain.Allowed(a, domain.ActionEditOperation, domain.InOperation(op.ID)),
+		CanActingHC: domain.Allowed(a, domain.ActionViewActingHC, domain.InOperation(op.ID)),
+		Reports:     s.reportLinks(a, op),
 	}
 	return s.render(w, r, http.StatusOK, pages.Operation(v))
 }

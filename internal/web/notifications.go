@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +50,8 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 
 // summaryFields are the template fields the notifications.kind.* messages
 // may use; one a notification lacks reads as empty.
-var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName", "Change"}
+var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName", "Change",
+	"Starts", "Ends", "NamedBy"}
 
 func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pages.NotificationItem {
 	item := pages.NotificationItem{
@@ -69,6 +71,8 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 		item.URL, item.Title = "/profile", i18n.T(ctx, "notifications.account_title")
 	case n.RequestID != 0:
 		item.URL = "/requests/" + strconv.FormatInt(n.RequestID, 10)
+	case n.Kind == domain.NoticeActingHC:
+		item.URL = "/operations/" + url.PathEscape(n.Data["Reference"]) + "/acting-hc"
 	}
 	vals := make(map[string]string, len(summaryFields)+len(n.Data))
 	for _, f := range summaryFields {
@@ -82,7 +86,7 @@ func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pa
 		vals["Outcome"] = i18n.T(ctx, "notify.outcome."+o)
 	}
 	loc := i18n.FromContext(ctx)
-	for _, k := range []string{"Deadline", "RequiredBy", "At"} {
+	for _, k := range []string{"Deadline", "RequiredBy", "At", "Starts", "Ends"} {
 		vals[k] = loc.StoredTime(vals[k])
 	}
 	kv := make([]any, 0, 2*len(vals))

@@ -196,6 +196,10 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 			Signature: pages.SignatureBlock{Role: i18n.T(ctx, "record.signature.role_hc")}}
 		if dec := d.Review.Decision; dec != nil {
 			v.Record.Signature.Name, v.Record.Signature.Date = dec.DecidedByName, displayTime(ctx, dec.DecidedAt)
+			if dec.ActingHCID != 0 { // signed as acting HC, and by whose naming
+				v.Record.Signature.Role = i18n.T(ctx, "record.signature.role_acting_hc")
+				v.Record.Signature.Name = actingDecision(ctx, *dec)
+			}
 		}
 		v.Shell.Title = i18n.T(ctx, "record.title", "Reference", req.Reference)
 	} else {
@@ -471,6 +475,9 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	}
 	decode := domain.PayloadHas(e.Payload, "civilian_reference") || domain.PayloadHas(e.Payload, "changes") ||
 		e.Action == domain.EventComment && domain.PayloadHas(e.Payload, "body")
+	if domain.PayloadHas(e.Payload, "acting") { // a decision taken as acting HC
+		ev.Details = append(ev.Details, i18n.T(ctx, "timeline.acting_hc"))
+	}
 	if decode && gojson.Unmarshal(e.Payload, &p) == nil {
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))

@@ -105,7 +105,8 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	if rs.Decision != nil {
 		dd := rs.Decision
 		p.Decision = &pages.DecisionView{Outcome: i18n.T(ctx, "status."+string(dd.Outcome)), Code: string(dd.Outcome),
-			Rationale: dd.Rationale, Conditions: dd.Conditions, By: dd.DecidedByName, At: displayTime(ctx, dd.DecidedAt)}
+			Rationale: dd.Rationale, Conditions: dd.Conditions, By: dd.DecidedByName, At: displayTime(ctx, dd.DecidedAt),
+			Acting: actingDecision(ctx, *dd)}
 	}
 	if rs.CanDecide && rs.Decision == nil {
 		p.DecideForm = decisionForm(ctx, f, base+"/decision", version, rs.Tally.Passed, st.form == "decision")

@@ -173,6 +173,9 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/members/{user_id}", s.handle(s.handleMemberUpdate))
 		r.Post("/operations/{code}/members/{user_id}/remove", s.handle(s.handleMemberRemove))
 		r.Post("/operations/{code}/invitations/{invitation_id}/cancel", s.handle(s.handleInvitationCancel))
+		r.Get("/operations/{code}/acting-hc", s.handle(s.handleActingHC))
+		r.Post("/operations/{code}/acting-hc", s.handle(s.handleActingHCName))
+		r.Post("/operations/{code}/acting-hc/{id}/end", s.handle(s.handleActingHCEnd))
 	})
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout:

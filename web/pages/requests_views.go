@@ -503,6 +503,9 @@ type DecisionView struct {
 	Conditions string
 	By         string
 	At         string
+	// Acting says, translated, that the decider acted as HC ("Decided by
+	// X, acting HC (named by Y, until …)"); "" for the HC's own decision.
+	Acting string
 }
 
 // DecisionForm records the HC's decision.

@@ -114,7 +114,9 @@ type OperationView struct {
 	LeadTime   int
 	CanMembers bool
 	CanEdit    bool
-	Reports    ReportLinks
+	// CanActingHC links the acting HC page (officers, the HC, admins).
+	CanActingHC bool
+	Reports     ReportLinks
 }
 
 // ---- Admin and account pages ----
