@@ -42,7 +42,10 @@ type OutboxMessage struct {
 	To             string
 	Subject        string
 	Body           string // plain text
-	CreatedAt      time.Time
+	// ListUnsubscribe, when set, is the one-click unsubscribe URL the
+	// e-mail carries in its List-Unsubscribe header (the daily digest).
+	ListUnsubscribe string
+	CreatedAt       time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int
 	NextAttemptAt time.Time
