@@ -136,7 +136,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	requests := service.NewRequests(st, now, log).WithNotifier(notifier)
 	reviews := service.NewReviews(st, now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
-	lifecycle := service.NewLifecycle(st, now, log)
+	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)

@@ -70,7 +70,7 @@ func dedupe(ids []int64) []int64 {
 // fields are the template fields every notify.* message may use; a field
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
-	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change"}
+	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change", "Author"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300

@@ -49,7 +49,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 
 // summaryFields are the template fields the notifications.kind.* messages
 // may use; one a notification lacks reads as empty.
-var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName", "Change"}
+var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName", "Change", "Author"}
 
 func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pages.NotificationItem {
 	item := pages.NotificationItem{
