@@ -156,7 +156,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.MetricsAddr != "" {
 		mainMetricsToken = ""
 	}
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{

@@ -72,9 +72,9 @@ func (n *Notifier) RenderDigest(key []byte, u domain.User, items []domain.Notifi
 	unsubscribe = n.UnsubscribeURL(key, u.ID)
 	kv := []any{"PreferencesLink", n.baseURL + "/profile/notifications", "UnsubscribeLink", unsubscribe,
 		"NotificationsLink", n.baseURL + "/notifications"}
-	subject = oneLine(loc.N("notify.digest.subject", len(items), kv...), maxSubject)
+	subject = oneLine(loc.T("notify.digest.subject", kv...), maxSubject)
 	var b strings.Builder
-	b.WriteString(loc.N("notify.digest.intro", len(items), kv...))
+	b.WriteString(loc.T("notify.digest.intro", kv...))
 	b.WriteString("\n")
 	for _, it := range items {
 		notice := domain.Notice{Kind: it.Kind, RequestID: it.RequestID, Reference: it.Data["Reference"],
