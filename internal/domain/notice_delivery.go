@@ -91,17 +91,29 @@ func (k NoticeKind) Configurable() bool {
 
 // DefaultDelivery returns how a user holding roles (in any operation)
 // receives kind when they have not chosen: the most immediate default
-// among their roles that receive it, in-app only when none does; an
+// among their roles that receive it; when none does (a service told
+// them all the same, say after their role changed), the most immediate
+// default of the kind, since whoever is told may have to act. An
 // account notice is always DeliveryEmail.
 func DefaultDelivery(kind NoticeKind, roles RoleSet) Delivery {
 	a, ok := AudienceOf(kind)
 	if !ok {
 		return DeliveryEmail
 	}
-	best := DeliveryInApp
+	best, held := DeliveryInApp, false
 	for _, r := range roles {
-		if d, ok := a.To[r]; ok && deliveryRank(d) > deliveryRank(best) {
-			best = d
+		if d, ok := a.To[r]; ok {
+			held = true
+			if deliveryRank(d) > deliveryRank(best) {
+				best = d
+			}
+		}
+	}
+	if !held {
+		for _, d := range a.To {
+			if deliveryRank(d) > deliveryRank(best) {
+				best = d
+			}
 		}
 	}
 	return best
