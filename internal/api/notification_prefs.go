@@ -1,6 +1,8 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -17,7 +19,34 @@ type notificationPrefDTO struct {
 
 type notificationPrefsInput struct {
 	// Preferences maps a kind to its delivery; kinds not named keep theirs.
-	Preferences map[string]string `json:"preferences"`
+	Preferences deliveryChoices `json:"preferences"`
+}
+
+// deliveryChoices is the preferences key: a delivery by kind.
+type deliveryChoices map[string]string
+
+// UnmarshalJSON decodes the choices one by one, so that a value of the
+// wrong type is reported with its kind (preferences.comment):
+// encoding/json names struct fields in its errors, never map keys.
+func (c *deliveryChoices) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	out := make(deliveryChoices, len(raw))
+	for kind, v := range raw {
+		var d string
+		if err := json.Unmarshal(v, &d); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				typeErr.Field = kind
+			}
+			return err
+		}
+		out[kind] = d
+	}
+	*c = out
+	return nil
 }
 
 func newNotificationPrefDTO(p service.NoticePreference) notificationPrefDTO {
