@@ -561,6 +561,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"user_id":       strconv.FormatInt(target.ID, 10),
 		"invitation_id": "999999",
 		"secret":        "no-such-link",
+		"token":         "1.not-signed",
 		"slug":          "no-such-provider",
 		"/sso/{id}":     "999999",
 		"format":        "csv",
