@@ -225,6 +225,10 @@ var matrix = map[string]expect{
 	// Links that act from an e-mail: the fixture's token finds no link.
 	"GET /act/{token}":  everyone(404),
 	"POST /act/{token}": everyone(404),
+	// A digest's one-click unsubscribe link: the fixture's token is not
+	// signed by the installation.
+	"GET /unsubscribe/digest/{token}":  everyone(404),
+	"POST /unsubscribe/digest/{token}": everyone(404),
 
 	// Single sign-on: the fixture's provider does not exist; a callback
 	// without a sign-in started in this browser is refused.
@@ -234,6 +238,8 @@ var matrix = map[string]expect{
 	// The signed-in user's own profile; {id} is another user's token.
 	"GET /profile":                     signedIn(see, 200),
 	"POST /profile/language":           signedIn(see, 422),
+	"GET /profile/notifications":       signedIn(see, 200),
+	"POST /profile/notifications":      signedIn(see, see), // nothing chosen: saved as it was
 	"POST /profile/password":           signedIn(see, 422),
 	"POST /profile/tokens":             signedIn(see, 422), // the current password is needed
 	"POST /profile/tokens/{id}/revoke": signedIn(see, 404),
@@ -278,25 +284,27 @@ var matrix = map[string]expect{
 	"POST /operations/{code}/acting-hc/{id}/end":                 inOperation(see, 404, true, hc),
 
 	// The JSON API: a bearer token, or the session for same-origin calls.
-	"GET /api/v1/openapi.json":              everyone(200),
-	"GET /api/v1/me":                        signedIn(401, 200),
-	"GET /api/v1/me/tokens":                 signedIn(401, 200),
-	"POST /api/v1/me/tokens":                signedIn(401, 422), // the current password is needed
-	"DELETE /api/v1/me/tokens/{id}":         signedIn(401, 404),
-	"GET /api/v1/me/sessions":               signedIn(401, 200),
-	"DELETE /api/v1/me/sessions/{id}":       signedIn(401, 404),
-	"GET /api/v1/organizations":             signedIn(401, 200),
-	"POST /api/v1/organizations":            adminOnly(401, 422),
-	"GET /api/v1/organizations/{id}":        signedIn(401, 200),
-	"PATCH /api/v1/organizations/{id}":      adminOnly(401, 200),
-	"GET /api/v1/users":                     adminOnly(401, 200),
-	"POST /api/v1/users":                    adminOnly(401, 422),
-	"GET /api/v1/users/{id}":                adminOnly(401, 200),
-	"PATCH /api/v1/users/{id}":              adminOnly(401, 200),
-	"POST /api/v1/users/{id}/password-link": adminOnly(401, 200),
-	"POST /api/v1/users/{id}/sign-out":      adminOnly(401, 204),
-	"GET /api/v1/audit/directory":           adminOnly(401, 200),
-	"GET /api/v1/audit/directory.jsonl":     adminOnly(401, 200),
+	"GET /api/v1/openapi.json":                everyone(200),
+	"GET /api/v1/me":                          signedIn(401, 200),
+	"GET /api/v1/me/tokens":                   signedIn(401, 200),
+	"GET /api/v1/me/notification-preferences": signedIn(401, 200),
+	"PUT /api/v1/me/notification-preferences": signedIn(401, 200), // {}: nothing changed
+	"POST /api/v1/me/tokens":                  signedIn(401, 422), // the current password is needed
+	"DELETE /api/v1/me/tokens/{id}":           signedIn(401, 404),
+	"GET /api/v1/me/sessions":                 signedIn(401, 200),
+	"DELETE /api/v1/me/sessions/{id}":         signedIn(401, 404),
+	"GET /api/v1/organizations":               signedIn(401, 200),
+	"POST /api/v1/organizations":              adminOnly(401, 422),
+	"GET /api/v1/organizations/{id}":          signedIn(401, 200),
+	"PATCH /api/v1/organizations/{id}":        adminOnly(401, 200),
+	"GET /api/v1/users":                       adminOnly(401, 200),
+	"POST /api/v1/users":                      adminOnly(401, 422),
+	"GET /api/v1/users/{id}":                  adminOnly(401, 200),
+	"PATCH /api/v1/users/{id}":                adminOnly(401, 200),
+	"POST /api/v1/users/{id}/password-link":   adminOnly(401, 200),
+	"POST /api/v1/users/{id}/sign-out":        adminOnly(401, 204),
+	"GET /api/v1/audit/directory":             adminOnly(401, 200),
+	"GET /api/v1/audit/directory.jsonl":       adminOnly(401, 200),
 	// Requests. {id} is a submitted request of the requester's
 	// organisation, {comment_id} a comment on it by someone else. Empty
 	// posts carry no version: a transition the caller may take is then
@@ -562,7 +570,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"user_id":         strconv.FormatInt(target.ID, 10),
 		"invitation_id":   "999999",
 		"secret":          "no-such-link",
-		"token":           "no-such-link",
+		"token":           "1.not-signed",
 		"slug":            "no-such-provider",
 		"/sso/{id}":       "999999",
 		"/acting-hc/{id}": "999999",

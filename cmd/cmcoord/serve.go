@@ -139,7 +139,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	reviews := service.NewReviews(st, now, log, notifier)
 	reviews.ReminderBefore = cfg.ReviewReminder
 	actionLinks := service.NewActionLinks(reviews, access)
-	lifecycle := service.NewLifecycle(st, now, log)
+	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
@@ -170,7 +170,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.MetricsAddr != "" {
 		mainMetricsToken = ""
 	}
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle,
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{

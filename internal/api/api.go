@@ -29,6 +29,9 @@ type Options struct {
 	Reviews *service.Reviews
 	// Lifecycle is consent, tasking, execution, hand-over and the HRDDP.
 	Lifecycle *service.Lifecycle
+	// Notifications is the caller's notification preferences; nil answers
+	// 404 on their route.
+	Notifications *service.Notifications
 	// Exports is the RFA tracker export; nil answers 404 on its routes.
 	Exports *service.Exports
 	// Summary is the operation summary; nil answers 404 on its route.
@@ -61,6 +64,7 @@ type API struct {
 	requests  *service.Requests
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
+	notices   *service.Notifications
 	exports   *service.Exports
 	summary   *service.Summary
 	sessions  *scs.SessionManager // nil: tokens only
@@ -70,7 +74,7 @@ type API struct {
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports,
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports, notices: o.Notifications,
 		summary: o.Summary, sessions: o.Sessions, baseURL: strings.TrimRight(o.BaseURL, "/")}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -32,6 +32,13 @@ func TestOpenAPI_Responses(t *testing.T) {
 	check("GET /openapi.json", req{Path: "/openapi.json"}, 200)
 	check("GET /me", req{Path: "/me", Token: member}, 200)
 	check("GET /me", req{Path: "/me"}, 401)
+	check("GET /me/notification-preferences", req{Path: "/me/notification-preferences", Token: member}, 200)
+	check("GET /me/notification-preferences", req{Path: "/me/notification-preferences"}, 401)
+	check("PUT /me/notification-preferences", req{Path: "/me/notification-preferences", Token: member,
+		Body: map[string]any{"preferences": map[string]string{"comment": "email"}}}, 200)
+	check("PUT /me/notification-preferences", req{Path: "/me/notification-preferences", Token: member,
+		Body: map[string]any{"preferences": map[string]string{"comment": "pigeon"}}}, 422)
+	check("PUT /me/notification-preferences", req{Path: "/me/notification-preferences", Token: member, Body: `{"preferences": 1}`}, 400)
 	tok := check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci", "current_password": testPassword}}, 201)
 	check("POST /me/tokens", req{Path: "/me/tokens", Token: member, Body: map[string]any{"name": "ci", "scope": "full",
 		"expires_at": "2099-01-01T00:00:00Z", "current_password": testPassword}}, 422) // beyond five years

@@ -9,6 +9,7 @@ import "github.com/cmcoord/cmcoord/internal/domain"
 func BodyTypes() map[string]any {
 	out := map[string]any{
 		"POST /me/tokens":                            tokenInput{},
+		"PUT /me/notification-preferences":           notificationPrefsInput{},
 		"POST /organizations":                        organizationInput{},
 		"PATCH /organizations/{id}":                  organizationInput{},
 		"POST /users":                                userCreateInput{},

@@ -112,7 +112,8 @@ func newFixture(t testing.TB) *fixture {
 		Version:   "test",
 	})
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life,
-		Summary: service.NewSummary(st, clk.Now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
+		Notifications: service.NewNotifications(st, clk.Now, log),
+		Summary:       service.NewSummary(st, clk.Now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,

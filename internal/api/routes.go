@@ -43,6 +43,8 @@ func (a *API) Routes() http.Handler {
 		r.Use(a.requireUser, middleware.Timeout(requestTimeout))
 
 		r.Get("/me", a.handle(a.handleMeShow))
+		r.Get("/me/notification-preferences", a.handle(a.handleNotificationPrefsShow))
+		r.Put("/me/notification-preferences", a.handle(a.handleNotificationPrefsSet))
 		r.Get("/me/tokens", a.handle(a.handleTokenList))
 		r.Post("/me/tokens", a.handle(a.handleTokenCreate))
 		r.Delete("/me/tokens/{id}", a.handle(a.handleTokenRevoke))

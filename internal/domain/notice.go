@@ -3,13 +3,21 @@ package domain
 // NoticeKind is what a notification tells its recipients.
 type NoticeKind string
 
-// Notification kinds (PRODUCT.md §4 and the review issue).
+// Notification kinds (PRODUCT.md §4, the review issue and issue 19).
+// Who receives each, by role in the request's operation, and how by
+// default, is the table NoticeAudiences (notice_delivery.go); the
+// comments here say who the services address. Nobody is ever told of
+// their own action (Notice.Actor).
 const (
 	NoticeReviewOpened   NoticeKind = "review_opened"   // to the eligible organisations' HCT members
 	NoticeReviewReminder NoticeKind = "review_reminder" // to HCT members of organisations that have not voted
 	NoticeReviewClosed   NoticeKind = "review_closed"   // to the HC and the officers
-	NoticeDecision       NoticeKind = "decision"        // to the requester and the officers
-	NoticeReturned       NoticeKind = "returned"        // to the requester
+	// NoticeDecision: to the requester, the officers and the voters of the
+	// decided review — the HCT members of its eligible organisations (all
+	// who were asked to vote, as for NoticeReviewOpened: a vote is an
+	// organisation's, whichever member cast it).
+	NoticeDecision NoticeKind = "decision"
+	NoticeReturned NoticeKind = "returned" // to the requester
 	// NoticeExpired: the required-by time passed undecided; to the
 	// requester, the officers and the open review's voters.
 	NoticeExpired NoticeKind = "expired"
@@ -20,6 +28,25 @@ const (
 	// (Reference is the operation's code; Data: Starts, Ends, NamedBy,
 	// Change "named" or "ended").
 	NoticeActingHC NoticeKind = "acting_hc"
+	// NoticeSubmitted: a request was submitted for the first time; to the
+	// operation's officers, who screen it.
+	NoticeSubmitted NoticeKind = "submitted"
+	// NoticeResubmitted: a returned request was submitted again; to the
+	// operation's officers.
+	NoticeResubmitted NoticeKind = "resubmitted"
+	// NoticeAssessmentNeeded: a submitted request needs an HRDDP
+	// assessment before its review may open; to the operation's HRDDP
+	// reviewers. It names the request only, never HRDDP content.
+	NoticeAssessmentNeeded NoticeKind = "hrddp_assessment"
+	// NoticeComment: someone commented on a request; to its participants
+	// (CommentAudience: the requester, the officers, those who commented
+	// and the open review's voters), each only if they may see it.
+	NoticeComment NoticeKind = "comment"
+	// Lifecycle notices, to the requester.
+	NoticeTasked           NoticeKind = "tasked"            // sent to a provider
+	NoticeExecutionStarted NoticeKind = "execution_started" // the task began
+	NoticeCompleted        NoticeKind = "completed"         // the task was completed
+	NoticeHandedOver       NoticeKind = "handed_over"       // handed over to civilians
 )
 
 // Account notices (issue 15): a credential of the recipient's own account
@@ -33,6 +60,7 @@ const (
 
 // NoticeKinds lists every kind.
 var NoticeKinds = []NoticeKind{NoticeReviewOpened, NoticeReviewReminder, NoticeReviewClosed, NoticeDecision, NoticeReturned, NoticeExpired, NoticeReviewCancelled, NoticeActingHC,
+	NoticeSubmitted, NoticeResubmitted, NoticeAssessmentNeeded, NoticeComment, NoticeTasked, NoticeExecutionStarted, NoticeCompleted, NoticeHandedOver,
 	NoticeAccountPassword, NoticeAccountToken, NoticeAccountFactor}
 
 // AccountNoticeKinds lists the kinds that tell of the recipient's own
@@ -55,4 +83,7 @@ type Notice struct {
 	// Links, when set, puts action links in the e-mails of the offer's
 	// users (the in-app notification never carries one).
 	Links *LinkOffer
+	// Actor is the user whose action the notice tells of (0: the system):
+	// never told of their own action, even when among Recipients.
+	Actor int64
 }

@@ -44,8 +44,11 @@ type OutboxMessage struct {
 	Body           string // plain text
 	// ReplyTo is the Reply-To address, "" for none: a reply address
 	// (ReplyAddress) on e-mails about a request when replies are on.
-	ReplyTo   string
-	CreatedAt time.Time
+	ReplyTo string
+	// ListUnsubscribe, when set, is the one-click unsubscribe URL the
+	// e-mail carries in its List-Unsubscribe header (the daily digest).
+	ListUnsubscribe string
+	CreatedAt       time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int
 	NextAttemptAt time.Time

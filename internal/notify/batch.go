@@ -17,10 +17,14 @@ import (
 // (store.InsertNotices); with reply addresses on (WithReplyDomain), one
 // more inserts every reply token of the batch (and, once per process,
 // one reads the signing key); with action links offered (Notice.Links),
-// one reads their signing key and one inserts them all. Each recipient receives exactly what Notify
-// gives them: one notification per notice (repeats told once, disabled
+// one reads their signing key and one inserts them all. Each recipient
+// receives exactly what Notify gives them: one notification per notice (repeats told once, disabled
 // users and IDs that name no user skipped, by user ID), and one e-mail
-// in their language when mail is enabled and they have an address.
+// in their language when mail is enabled, they have an address and the
+// kind's delivery for them (domain.EffectiveDelivery, from their roles
+// and preferences, read with them) is an e-mail now; a digest delivery
+// queues the notification for their daily digest (SendDigests) instead.
+// The notice's Actor is never told.
 func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []domain.Notice) error {
 	var all []int64
 	for _, notice := range notices {
@@ -33,13 +37,13 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 	if len(all) == 0 {
 		return nil
 	}
-	users, err := st.ListUsersByID(ctx, all) // by ID
+	users, err := st.ListRecipients(ctx, all) // by ID, with roles and preferences
 	if err != nil {
 		return err
 	}
-	byID := make(map[int64]domain.User, len(users))
+	byID := make(map[int64]store.Recipient, len(users))
 	for _, u := range users {
-		byID[u.ID] = u
+		byID[u.User.ID] = u
 	}
 	now := n.now()
 	var (
@@ -59,19 +63,25 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 		data["Reference"], data["Title"] = notice.Reference, notice.Title
 		slices.Sort(ids)
 		for _, id := range ids {
-			u, ok := byID[id]
-			if !ok || u.Disabled {
+			rc, ok := byID[id]
+			u := rc.User
+			if !ok || u.Disabled || u.ID == notice.Actor {
 				continue
 			}
 			row := store.NoticeRow{Notification: domain.Notification{UserID: u.ID, Kind: notice.Kind,
 				RequestID: notice.RequestID, Data: data, CreatedAt: now}}
-			if n.mail && u.Email != "" {
+			// Delivery (issue 19): e-mail now, the daily digest, or in-app only.
+			switch delivery := domain.EffectiveDelivery(notice.Kind, rc.Roles, rc.Prefs); {
+			case !n.mail || u.Email == "":
+			case delivery == domain.DeliveryEmail:
 				offered, err := n.offer(ctx, st, &key, notice, u, now, &links)
 				if err != nil {
 					return err
 				}
 				subject, body := n.RenderWith(u.Language, notice, offered)
 				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}
+			case delivery == domain.DeliveryDigest:
+				row.Digest = true
 			}
 			rows = append(rows, row)
 		}
@@ -81,7 +91,7 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 	}
 	// Reply addresses (issue 19): each e-mail about a request gets its
 	// own, in one more statement for the whole batch (reply.go).
-	if err := n.addReplyAddresses(ctx, st, rows, func(id int64) string { return byID[id].Language }); err != nil {
+	if err := n.addReplyAddresses(ctx, st, rows, func(id int64) string { return byID[id].User.Language }); err != nil {
 		return err
 	}
 	return st.InsertNotices(ctx, rows)

@@ -11,6 +11,12 @@
 // each sent or schedules a retry with exponential backoff. Undelivered
 // messages stay in the table, so the worker catches up after downtime.
 //
+// Each recipient's delivery of each kind (domain.EffectiveDelivery: their
+// choice, or their roles' default) decides what goes with the in-app
+// notification: an e-mail now, nothing, or an item for the daily digest,
+// which the review job's last step queues (SendDigests) as one e-mail per
+// user with a one-click List-Unsubscribe (RFC 8058).
+//
 // Delivery is at least once: a message whose sending succeeded but whose
 // "sent" mark was lost with the database connection is sent again.
 //

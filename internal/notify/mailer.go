@@ -32,6 +32,9 @@ type Message struct {
 	// ReplyTo, when set, is the Reply-To address (a reply address of
 	// domain.ReplyAddress); it must be a bare e-mail address.
 	ReplyTo string
+	// ListUnsubscribe, when set, is a one-click unsubscribe URL (https):
+	// written as List-Unsubscribe with List-Unsubscribe-Post (RFC 8058).
+	ListUnsubscribe string
 }
 
 // Mailer sends e-mail through one SMTP server, one connection per
@@ -276,6 +279,10 @@ func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
 	header("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies, please
+	if u := oneLine(msg.ListUnsubscribe, 2000); u != "" && !strings.ContainsAny(u, "<>") {
+		header("List-Unsubscribe", "<"+u+">")
+		header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
 	b.WriteString("\r\n")
 	qp := quotedprintable.NewWriter(&b)
 	if _, err := qp.Write([]byte(strings.ReplaceAll(msg.Body, "\r\n", "\n"))); err != nil {

@@ -13,6 +13,16 @@ import (
 // JobReport counts what one run of the background job did.
 type JobReport struct {
 	Closed, Reminded, Expired int
+	// Digests counts the daily digest e-mails queued (DigestSender).
+	Digests int
+}
+
+// DigestSender queues the daily digest e-mails that are due, in the
+// caller's transaction (notify.Notifier does): the job's last step when
+// the service's notifier is one and sends e-mail.
+type DigestSender interface {
+	MailEnabled() bool
+	SendDigests(ctx context.Context, st *store.Store, now time.Time, limit int) (sent int, more bool, err error)
 }
 
 // JobBatch is how many items the job claims and settles in one
@@ -51,8 +61,15 @@ func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
 		{"expiries", func(ctx context.Context, st *store.Store, now time.Time, limit int, skip []int64) ([]int64, error) {
 			return st.ClaimExpiredRequests(ctx, now, t.From, limit, skip)
 		}},
+		{"digests", nil}, // runDigests
 	}
 	for _, step := range steps {
+		if step.name == "digests" {
+			if err := s.runDigests(ctx, &run); err != nil {
+				return run.rep, err
+			}
+			continue
+		}
 		var skip []int64 // claimed, but nothing was due: not claimed again this run
 		for more := true; more; {
 			var (
@@ -76,6 +93,32 @@ func (s *Reviews) RunDue(ctx context.Context) (JobReport, error) {
 	return run.rep, nil
 }
 
+// runDigests queues the daily digests that are due, a batch of users
+// per transaction, when the notifier sends them (DigestSender with
+// e-mail enabled); otherwise it does nothing, not even a statement.
+func (s *Reviews) runDigests(ctx context.Context, run *jobRun) error {
+	ds, ok := s.notify.(DigestSender)
+	if !ok || !ds.MailEnabled() {
+		return nil
+	}
+	for more := true; more; {
+		began := time.Now()
+		var b JobReport
+		err := s.store.InTx(ctx, func(st *store.Store) error {
+			var err error
+			b.Digests, more, err = ds.SendDigests(ctx, st, s.now(), s.batch())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := run.done(ctx, "digests", b, time.Since(began), more); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Reviews) batch() int {
 	if s.Batch > 0 {
 		return s.Batch
@@ -96,9 +139,10 @@ func (r *jobRun) done(ctx context.Context, step string, b JobReport, took time.D
 	r.rep.Closed += b.Closed
 	r.rep.Reminded += b.Reminded
 	r.rep.Expired += b.Expired
+	r.rep.Digests += b.Digests
 	if b != (JobReport{}) {
 		r.s.log.InfoContext(ctx, "review job batch", "step", step, "closed", b.Closed, "reminded", b.Reminded,
-			"expired", b.Expired, "total_closed", r.rep.Closed, "total_reminded", r.rep.Reminded,
+			"expired", b.Expired, "digests", b.Digests, "total_closed", r.rep.Closed, "total_reminded", r.rep.Reminded,
 			"total_expired", r.rep.Expired, "batch_ms", took.Milliseconds(), "elapsed", time.Since(r.start).Round(time.Millisecond).String())
 	}
 	if !more {
@@ -463,7 +507,7 @@ func (s *Reviews) Run(ctx context.Context, interval time.Duration) {
 		case err != nil && ctx.Err() == nil:
 			s.log.Error("review job failed", "err", err)
 		case rep != JobReport{}:
-			s.log.Info("review job", "closed", rep.Closed, "reminded", rep.Reminded, "expired", rep.Expired)
+			s.log.Info("review job", "closed", rep.Closed, "reminded", rep.Reminded, "expired", rep.Expired, "digests", rep.Digests)
 		}
 		select {
 		case <-ctx.Done():

@@ -235,10 +235,11 @@ func TestRunDueAgreesWithSettle(t *testing.T) {
 	}
 	// Expired: each requester and the officer (the requester is also the
 	// author of all: 4 requests × 2), plus the 3 voters of the open review
-	// cancelled; closed: the HC and the officer, for the officer's close
-	// while seeding and the system's; reminder: the HCT members
+	// cancelled; closed: the HC and the officer for the system's close,
+	// the HC alone for the officer's close while seeding (the officer is
+	// not told of their own action); reminder: the HCT members
 	// of the two organisations that had not voted.
-	want := map[string]int{string(domain.NoticeExpired): 4*2 + 3, string(domain.NoticeReviewClosed): 2 + 2,
+	want := map[string]int{string(domain.NoticeExpired): 4*2 + 3, string(domain.NoticeReviewClosed): 1 + 2,
 		string(domain.NoticeReviewReminder): 2}
 	if fmt.Sprint(kinds) != fmt.Sprint(want) {
 		t.Errorf("notices by kind %v, want %v", kinds, want)

@@ -16,9 +16,24 @@ import (
 // each step locks the request row, decides with the domain, saves and
 // appends its event in one transaction.
 type Lifecycle struct {
-	store *store.Store
-	now   func() time.Time
-	log   *slog.Logger
+	store  *store.Store
+	now    func() time.Time
+	log    *slog.Logger
+	notify Notifier
+}
+
+// WithNotifier makes the service tell the requester of the tasking and
+// the hand-over (lifecycleNotices); it returns s.
+func (s *Lifecycle) WithNotifier(n Notifier) *Lifecycle {
+	s.notify = n
+	return s
+}
+
+// lifecycleNotices are the kinds of notice a lifecycle step tells the
+// request's requester of (its creator; never the one who took it).
+var lifecycleNotices = map[domain.Action]domain.NoticeKind{
+	domain.ActionTask:     domain.NoticeTasked,
+	domain.ActionHandOver: domain.NoticeHandedOver,
 }
 
 // NewLifecycle returns the Lifecycle service.
@@ -140,7 +155,13 @@ func (s *Lifecycle) step(ctx context.Context, by domain.Actor, id int64, version
 			return err
 		}
 		out = r
-		return appendEvent(ctx, st, id, by.UserID, event, payload, now)
+		if err := appendEvent(ctx, st, id, by.UserID, event, payload, now); err != nil {
+			return err
+		}
+		if kind, ok := lifecycleNotices[action]; ok {
+			return tellEach(ctx, st, s.notify, requestNotice(kind, r, by.UserID, []int64{r.CreatedBy}, nil))
+		}
+		return nil
 	})
 	return out, err
 }

@@ -34,8 +34,10 @@ func (s *Requests) WithActionLimits(l map[domain.Action]domain.Limit) *Requests 
 	return s
 }
 
-// WithNotifier makes the service tell requesters when their request is
-// returned; it returns s.
+// WithNotifier makes the service tell who must act of its steps: the
+// officers (and HRDDP reviewers) of a submission, the requester of a
+// return, the start of execution and the completion, the participants
+// of a comment, the voters of a cancelled review; it returns s.
 func (s *Requests) WithNotifier(n Notifier) *Requests {
 	s.notify = n
 	return s
@@ -592,16 +594,20 @@ func (s *Requests) Transition(ctx context.Context, by domain.Actor, id int64, ac
 				return err
 			}
 			err = s.notify.Notify(ctx, st, domain.Notice{Kind: domain.NoticeReviewCancelled, RequestID: r.ID, Reference: r.Reference,
-				Title: r.Title, Recipients: voters, Data: map[string]string{"Reason": r.StatusReason}})
+				Title: r.Title, Recipients: voters, Data: map[string]string{"Reason": r.StatusReason}, Actor: by.UserID})
 			if err != nil {
 				return err
 			}
 		}
 		if r.Status == domain.StatusReturned {
 			return s.notify.Notify(ctx, st, domain.Notice{Kind: domain.NoticeReturned, RequestID: r.ID, Reference: r.Reference,
-				Title: r.Title, Recipients: []int64{r.CreatedBy}, Data: map[string]string{"Reason": r.StatusReason}})
+				Title: r.Title, Recipients: []int64{r.CreatedBy}, Data: map[string]string{"Reason": r.StatusReason}, Actor: by.UserID})
 		}
-		return nil
+		notices, err := transitionNotices(ctx, st, by, action, from, r, subj.Evaluation, now)
+		if err != nil {
+			return err
+		}
+		return tellEach(ctx, st, s.notify, notices...)
 	})
 	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }
@@ -726,7 +732,21 @@ func (s *Requests) addComment(ctx context.Context, by domain.Actor, id int64, bo
 		if via != "" {
 			payload["via"] = via
 		}
-		return appendEvent(ctx, st, id, by.UserID, domain.EventComment, payload, now)
+		if err := appendEvent(ctx, st, id, by.UserID, domain.EventComment, payload, now); err != nil {
+			return err
+		}
+		if s.notify == nil {
+			return nil
+		}
+		commenters := make([]int64, len(prev))
+		for i, c := range prev {
+			commenters[i] = c.AuthorID
+		}
+		notice, err := commentNotice(ctx, st, by, r, commenters)
+		if err != nil {
+			return err
+		}
+		return tellEach(ctx, st, s.notify, notice)
 	})
 	return out, err
 }

@@ -253,7 +253,7 @@ func (s *Reviews) afterOpen(ctx context.Context, st *store.Store, by domain.Acto
 		data["RequiredBy"] = r.RequiredBy.UTC().Format(time.RFC3339)
 	}
 	return s.tell(ctx, st, domain.Notice{Kind: domain.NoticeReviewOpened, RequestID: r.ID, Reference: r.Reference, Title: r.Title,
-		Recipients: voters, Data: data, Links: domain.VoteLinks(rv)})
+		Recipients: voters, Data: data, Actor: by.UserID, Links: domain.VoteLinks(rv)})
 }
 
 func nonNilIDs(ids []int64) []int64 {
@@ -365,6 +365,7 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 		return err
 	}
 	notice := closedReview(r, rv, votes, t, payload, hc, officers, now)
+	notice.Actor = byID // the officer who closed it early (0: the deadline)
 	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
 		return err
 	}
@@ -504,6 +505,15 @@ func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, 
 	if err != nil {
 		return domain.Decision{}, err
 	}
+	// The voters too: every HCT member of the decided review's
+	// eligible organisations (domain.NoticeDecision).
+	var voters []int64
+	if len(rv.Eligible) > 0 {
+		if voters, err = st.MembersWithRole(ctx, r.OperationID, domain.RoleHCTMember, rv.Eligible, now); err != nil {
+			return domain.Decision{}, err
+		}
+	}
+	to := append(append([]int64{r.CreatedBy}, officers...), voters...)
 	return out, s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
-		Recipients: append([]int64{r.CreatedBy}, officers...), Data: map[string]string{"Outcome": string(in.Outcome)}})
+		Recipients: to, Actor: by.UserID, Data: map[string]string{"Outcome": string(in.Outcome)}})
 }

@@ -266,10 +266,14 @@ func (s *Store) InsertEvents(ctx context.Context, es []domain.Event) error {
 type NoticeRow struct {
 	Notification domain.Notification
 	Mail         *domain.OutboxMessage // its NotificationID is set by InsertNotices
+	// Digest queues the notification for its recipient's daily digest
+	// (digest_items) instead of an e-mail now.
+	Digest bool
 }
 
-// InsertNotices stores every notification of ns, in order, and the
-// outbox e-mail of each that has one, in one statement.
+// InsertNotices stores every notification of ns, in order, the outbox
+// e-mail of each that has one and the digest item of each that waits
+// for a digest, in one statement.
 func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 	if len(ns) == 0 {
 		return nil
@@ -285,6 +289,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		bodies   = make([]string, len(ns))
 		next     = make([]time.Time, len(ns))
 		replyTo  = make([]string, len(ns))
+		digest   = make([]bool, len(ns))
 	)
 	for i, n := range ns {
 		d := n.Notification.Data
@@ -297,6 +302,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		}
 		users[i], kinds[i], reqs[i] = n.Notification.UserID, string(n.Notification.Kind), n.Notification.RequestID
 		data[i], created[i], next[i] = string(raw), n.Notification.CreatedAt, n.Notification.CreatedAt
+		digest[i] = n.Digest
 		if m := n.Mail; m != nil {
 			to[i], subjects[i], bodies[i], next[i] = m.To, m.Subject, m.Body, m.NextAttemptAt
 			replyTo[i] = m.ReplyTo
@@ -310,13 +316,15 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 	_, err := s.db.Exec(ctx, `WITH x AS MATERIALIZED (
 		  SELECT t.*, nextval(pg_get_serial_sequence('notifications', 'id')) AS nid
 		    FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-		                $8::text[], $9::timestamptz[], $10::text[]) WITH ORDINALITY
-		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, reply_to, ord)
+		                $8::text[], $9::timestamptz[], $10::text[], $11::boolean[]) WITH ORDINALITY
+		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, reply_to, digest, ord)
 		   ORDER BY t.ord),
 		n AS (INSERT INTO notifications (id, user_id, kind, request_id, data, created_at) OVERRIDING SYSTEM VALUE
-		  SELECT nid, user_id, kind, nullif(request_id, 0), data::jsonb, created_at FROM x ORDER BY ord)
+		  SELECT nid, user_id, kind, nullif(request_id, 0), data::jsonb, created_at FROM x ORDER BY ord),
+		d AS (INSERT INTO digest_items (notification_id, user_id, queued_at)
+		  SELECT nid, user_id, created_at FROM x WHERE digest)
 		INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, reply_to)
 		SELECT nid, to_address, subject, body, created_at, next_attempt_at, reply_to FROM x WHERE to_address <> '' ORDER BY ord`,
-		users, kinds, reqs, data, created, to, subjects, bodies, next, replyTo)
+		users, kinds, reqs, data, created, to, subjects, bodies, next, replyTo, digest)
 	return dbErr(err, "insert %d notifications", len(ns))
 }

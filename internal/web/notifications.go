@@ -51,7 +51,7 @@ func (s *Server) handleNotificationList(w http.ResponseWriter, r *http.Request) 
 // summaryFields are the template fields the notifications.kind.* messages
 // may use; one a notification lacks reads as empty.
 var summaryFields = []string{"Reference", "Title", "Deadline", "Outcome", "Reason", "Turnout", "RequiredBy", "At", "Address", "TokenName", "Change",
-	"Starts", "Ends", "NamedBy"}
+	"Starts", "Ends", "NamedBy", "Author"}
 
 func (s *Server) notificationItem(ctx context.Context, n domain.Notification) pages.NotificationItem {
 	item := pages.NotificationItem{

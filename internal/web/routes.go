@@ -69,6 +69,10 @@ func (s *Server) Routes() http.Handler {
 		// to confirm (the GET changes nothing), whose one POST acts.
 		r.Get("/act/{token}", s.handle(s.handleActionLinkShow))
 		r.Post("/act/{token}", s.handle(s.handleActionLink))
+		// A digest's one-click unsubscribe link (RFC 8058): signed per
+		// user, no session; a GET only asks.
+		r.Get("/unsubscribe/digest/{token}", s.handle(s.handleUnsubscribeShow))
+		r.Post("/unsubscribe/digest/{token}", s.handle(s.handleUnsubscribe))
 	})
 
 	// The request form's saves: posted after the session ended, what was
@@ -122,6 +126,8 @@ func (s *Server) Routes() http.Handler {
 		// The user's own profile: language, password, sessions, API tokens.
 		r.Get("/profile", s.handle(s.handleProfileShow))
 		r.Post("/profile/language", s.handle(s.handleLanguageUpdate))
+		r.Get("/profile/notifications", s.handle(s.handleNotificationPrefsShow))
+		r.Post("/profile/notifications", s.handle(s.handleNotificationPrefsSave))
 		r.Post("/profile/password", s.handle(s.handlePasswordChange))
 		r.Post("/profile/tokens", s.handle(s.handleTokenCreate))
 		r.Post("/profile/tokens/{id}/revoke", s.handle(s.handleTokenRevoke))
