@@ -67,6 +67,9 @@ var NoticeAudiences = []NoticeAudience{
 	{NoticeExecutionStarted, map[Role]Delivery{RoleRequester: DeliveryEmail}},
 	{NoticeCompleted, map[Role]Delivery{RoleRequester: DeliveryEmail}},
 	{NoticeHandedOver, map[Role]Delivery{RoleRequester: DeliveryEmail}},
+	// The member named acting HC (or whose period was ended early): they
+	// hold the HC's role for the period, and must know it at once.
+	{NoticeActingHC, map[Role]Delivery{RoleHC: DeliveryEmail}},
 }
 
 // AudienceOf returns kind's row of NoticeAudiences; ok is false for an

@@ -17,6 +17,22 @@ var factorKeys sync.Map
 // deviceTokens holds each SignInDevice fixture's trusted-device token.
 var deviceTokens sync.Map
 
+// actionLinks holds each ActionLink fixture's review world (its own
+// database, on the access fixture's time) and a real link of it.
+var actionLinks sync.Map
+
+type linkPlace struct {
+	f     *linkFixture
+	token string
+}
+
+// linkWorld returns f's review world; the attempts of a burst only read
+// its clock, which the test's sequential steps (right) set to f's.
+func linkWorld(f *accessFixture) linkPlace {
+	v, _ := actionLinks.Load(f)
+	return v.(linkPlace)
+}
+
 // wrongCode is a six-digit code of no step the server accepts at f's time.
 func wrongCode(t *testing.T, f *accessFixture) string {
 	secret, _ := factorKeys.Load(f)
@@ -154,6 +170,26 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				return err
 			},
 			checked: func(err error) bool { return fieldsOf(err)["code"] == "factor.code_wrong" }},
+		"ActionLink": {limit: domain.LimitActionLink,
+			setup: func(t *testing.T, f *accessFixture) {
+				lf := newLinkFixture(t, 1)
+				lf.clock.t = f.clock.t
+				r := lf.submitted(t, "Throttled links")
+				lf.open(t, r)
+				tok := lf.mailedLinks(t, lf.hct[0], domain.NoticeReviewOpened, domain.LinkVote)[string(domain.VoteSupport)]
+				actionLinks.Store(f, linkPlace{f: lf, token: tok})
+			},
+			wrong: func(ctx context.Context, f *accessFixture, i int) error {
+				_, err := linkWorld(f).f.links.Open(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.79")
+				return err
+			},
+			right: func(ctx context.Context, f *accessFixture, _ int) error {
+				lp := linkWorld(f)
+				lp.f.clock.t = f.clock.t // past the window once the test moved f's clock
+				_, err := lp.f.links.Open(ctx, lp.token, "10.0.0.79")
+				return err
+			},
+			checked: func(err error) bool { return domain.ErrorCode(err) == domain.CodeNotFound }},
 		"OpenPasswordLink": {limit: domain.LimitPasswordLink,
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
 				_, err := f.access.PasswordLinkUser(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.78")
