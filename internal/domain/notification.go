@@ -42,6 +42,7 @@ type OutboxMessage struct {
 	To             string
 	Subject        string
 	Body           string // plain text
+	Language       string // the recipient's language when queued ("" when unknown)
 	CreatedAt      time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int

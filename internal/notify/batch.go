@@ -58,7 +58,8 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 				RequestID: notice.RequestID, Data: data, CreatedAt: now}}
 			if n.mail && u.Email != "" {
 				subject, body := n.Render(u.Language, notice)
-				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}
+				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, Language: u.Language,
+					CreatedAt: now, NextAttemptAt: now}
 			}
 			rows = append(rows, row)
 		}

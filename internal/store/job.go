@@ -284,6 +284,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		subjects = make([]string, len(ns))
 		bodies   = make([]string, len(ns))
 		next     = make([]time.Time, len(ns))
+		langs    = make([]string, len(ns))
 	)
 	for i, n := range ns {
 		d := n.Notification.Data
@@ -297,7 +298,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		users[i], kinds[i], reqs[i] = n.Notification.UserID, string(n.Notification.Kind), n.Notification.RequestID
 		data[i], created[i], next[i] = string(raw), n.Notification.CreatedAt, n.Notification.CreatedAt
 		if m := n.Mail; m != nil {
-			to[i], subjects[i], bodies[i], next[i] = m.To, m.Subject, m.Body, m.NextAttemptAt
+			to[i], subjects[i], bodies[i], next[i], langs[i] = m.To, m.Subject, m.Body, m.NextAttemptAt, m.Language
 			if m.NextAttemptAt.IsZero() {
 				next[i] = m.CreatedAt
 			}
@@ -308,13 +309,13 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 	_, err := s.db.Exec(ctx, `WITH x AS MATERIALIZED (
 		  SELECT t.*, nextval(pg_get_serial_sequence('notifications', 'id')) AS nid
 		    FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-		                $8::text[], $9::timestamptz[]) WITH ORDINALITY
-		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, ord)
+		                $8::text[], $9::timestamptz[], $10::text[]) WITH ORDINALITY
+		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, language, ord)
 		   ORDER BY t.ord),
 		n AS (INSERT INTO notifications (id, user_id, kind, request_id, data, created_at) OVERRIDING SYSTEM VALUE
 		  SELECT nid, user_id, kind, nullif(request_id, 0), data::jsonb, created_at FROM x ORDER BY ord)
-		INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at)
-		SELECT nid, to_address, subject, body, created_at, next_attempt_at FROM x WHERE to_address <> '' ORDER BY ord`,
-		users, kinds, reqs, data, created, to, subjects, bodies, next)
+		INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, language)
+		SELECT nid, to_address, subject, body, created_at, next_attempt_at, language FROM x WHERE to_address <> '' ORDER BY ord`,
+		users, kinds, reqs, data, created, to, subjects, bodies, next, langs)
 	return dbErr(err, "insert %d notifications", len(ns))
 }
