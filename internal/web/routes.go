@@ -102,6 +102,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/requests/{id}/extend", s.handle(s.handleExtend))
 		r.Post(stepPath(domain.ActionOpenReview), s.handle(s.handleReviewOpen()))
 		r.Post(stepPath(domain.ActionCloseReview), s.handle(s.handleReviewClose()))
+		r.Post(stepPath(domain.ActionRemindVoters), s.handle(s.handleReviewRemind()))
 		r.Post(stepPath(domain.ActionReopenReview), s.handle(s.handleReviewReopen()))
 		r.Post("/requests/{id}/vote", s.handle(s.handleVote()))
 		r.Post(stepPath(domain.ActionApprove), s.handle(s.handleDecision())) // approve and reject share it
