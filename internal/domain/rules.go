@@ -25,10 +25,13 @@ const (
 	// ActionViewDirectoryLog reads the directory's audit log (grants,
 	// account and admin edits).
 	ActionViewDirectoryLog Action = "directory.log.view"
-	ActionViewOperation    Action = "operation.view"
-	ActionEditOperation    Action = "operation.edit"
-	ActionViewMembers      Action = "operation.members.view"
-	ActionManageMembers    Action = "operation.members.manage"
+	// ActionManageMail reads the e-mail outbox (never a body) and retries
+	// a given-up message (/admin/mail).
+	ActionManageMail    Action = "mail.manage"
+	ActionViewOperation Action = "operation.view"
+	ActionEditOperation Action = "operation.edit"
+	ActionViewMembers   Action = "operation.members.view"
+	ActionManageMembers Action = "operation.members.manage"
 	// ActionScreenRequests opens the operation's screening queue.
 	ActionScreenRequests Action = "operation.screening"
 	// ActionViewSummary opens the operation summary (counts only).
@@ -310,6 +313,7 @@ var Rules = []Rule{
 	{Action: ActionManageUsers, Scope: ScopeInstance, Admin: true},
 	{Action: ActionCreateOperation, Scope: ScopeInstance, Admin: true},
 	{Action: ActionViewDirectoryLog, Scope: ScopeInstance, Admin: true},
+	{Action: ActionManageMail, Scope: ScopeInstance, Admin: true},
 
 	{Action: ActionViewOperation, Scope: ScopeOperation, Admin: true, Roles: AllRoles},
 	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},

@@ -154,6 +154,8 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/admin/users/{id}/sign-out", s.handle(s.handleUserSignOut))
 		r.Post("/admin/users/{id}/factor-reset", s.handle(s.handleUserFactorReset))
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
+		r.Get(mailURL, s.handle(s.handleMailQueue))
+		r.Post(mailURL+"/{id}/retry", s.handle(s.handleMailRetry))
 		r.Get("/admin/sso", s.handle(s.handleSSOProviderList))
 		r.Get("/admin/sso/new", s.handle(s.handleSSOProviderNew))
 		r.Post("/admin/sso/new", s.handle(s.handleSSOProviderCreate))
