@@ -268,6 +268,8 @@ var matrix = map[string]expect{
 	"POST /admin/users/{id}/password-link":             adminOnly(see, 201),
 	"POST /admin/users/{id}/sign-out":                  adminOnly(see, see),
 	"GET /admin/audit":                                 adminOnly(see, 200),
+	"GET /admin/mail":                                  adminOnly(see, 200),
+	"POST /admin/mail/{id}/retry":                      adminOnly(see, 404), // {id} names no e-mail
 	"GET /admin/operations":                            adminOnly(see, 200),
 	"GET /admin/operations/new":                        adminOnly(see, 200),
 	"POST /admin/operations/new":                       adminOnly(see, 422),
@@ -334,6 +336,7 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/review":        inOperation(see, http.StatusConflict, false, officer),
 	"POST /requests/{id}/review/close":  inOperation(see, http.StatusConflict, false, officer),
 	"POST /requests/{id}/review/reopen": inOperation(see, http.StatusConflict, false, officer),
+	"POST /requests/{id}/review/remind": inOperation(see, http.StatusConflict, false, officer),
 	"POST /requests/{id}/vote":          inOperation(see, http.StatusConflict, false, hctMember),
 	"POST /requests/{id}/decision":      inOperation(see, http.StatusConflict, false, hc),
 	// After approval: the fixture's request is only submitted.
@@ -359,6 +362,7 @@ var matrix = map[string]expect{
 	"POST /api/v1/requests/{id}/review":        inOperation(401, http.StatusConflict, false, officer),
 	"POST /api/v1/requests/{id}/review/close":  inOperation(401, http.StatusConflict, false, officer),
 	"POST /api/v1/requests/{id}/review/reopen": inOperation(401, http.StatusConflict, false, officer),
+	"POST /api/v1/requests/{id}/review/remind": inOperation(401, http.StatusConflict, false, officer),
 	"PUT /api/v1/requests/{id}/vote":           inOperation(401, http.StatusConflict, false, hctMember),
 	"POST /api/v1/requests/{id}/decision":      inOperation(401, http.StatusConflict, false, hc),
 	// The after-approval and HRDDP API.
@@ -574,6 +578,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"slug":            "no-such-provider",
 		"/sso/{id}":       "999999",
 		"/acting-hc/{id}": "999999",
+		"/mail/{id}":      "999999", // no such e-mail
 		"format":          "csv",
 		// {id} by the collection it names.
 		"/organizations/{id}": strconv.FormatInt(orgs[0].ID, 10),

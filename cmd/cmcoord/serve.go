@@ -128,6 +128,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			pool.Close()
 			return nil, err
 		}
+		mailer.BaseURL = cfg.BaseURL // only links to this instance are clickable in the HTML part
 		log.Info("e-mail enabled", "smtp", mailer.String())
 	} else {
 		log.Info("e-mail disabled: set SMTP_URL to send notifications by e-mail")

@@ -53,6 +53,7 @@ func (w *actionWalk) stepInputs(version int) map[domain.Action]stepCall {
 		domain.ActionAssess:       {"PUT", "/hrddp", withVersion(lowRiskAssessment(), version)},
 		domain.ActionOpenReview:   {"POST", "", map[string]any{"version": version}},
 		domain.ActionCloseReview:  {"POST", "", map[string]any{"version": version}},
+		domain.ActionRemindVoters: {"POST", "", map[string]any{"version": version}},
 		domain.ActionReopenReview: {"POST", "", map[string]any{"version": version}},
 		domain.ActionApprove: {"POST", "", map[string]any{"version": version, "outcome": "approved",
 			"rationale": "The HCT supports it."}},

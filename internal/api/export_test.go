@@ -26,6 +26,7 @@ func BodyTypes() map[string]any {
 		"POST /requests/{id}/review":                 openInput{},
 		"POST /requests/{id}/review/reopen":          openInput{},
 		"POST /requests/{id}/review/close":           versionInput{},
+		"POST /requests/{id}/review/remind":          versionInput{},
 		"PUT /requests/{id}/vote":                    voteInput{},
 		"POST /requests/{id}/decision":               decisionInput{},
 		"PUT /requests/{id}/consent":                 consentInput{},

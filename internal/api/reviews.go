@@ -94,6 +94,25 @@ func (a *API) handleReviewClose(w http.ResponseWriter, r *http.Request) error {
 	return a.writeReview(w, r, http.StatusOK, id)
 }
 
+// handleReviewRemind reminds the HCT members of the organisations that
+// have not voted in the open review (the officer), at most once per
+// domain.RemindAgainAfter, and answers the review. The body may carry
+// the version the client last saw (checked when given).
+func (a *API) handleReviewRemind(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in versionInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	if _, err := a.reviews.Remind(r.Context(), actor(r), id, givenVersion(in.Version)); err != nil {
+		return err
+	}
+	return a.writeReview(w, r, http.StatusOK, id)
+}
+
 // handleVoteCast casts or changes the caller's organisation's vote (an
 // HCT member of an eligible organisation) and answers it. After the
 // review closed it is 409 review.closed.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -51,6 +52,12 @@ func TestOpenAPI_ReviewResponses(t *testing.T) {
 	check("GET /requests/{id}/review", req{Path: p + "/review", Token: f.officer}, 200) // and who has not voted
 	check("GET /requests/{id}/review", req{Path: p + "/review", Token: f.outsider}, 404)
 	check("GET /requests/{id}/review", req{Path: p + "/review"}, 401)
+	remind := func(token string) req { return req{Path: p + "/review/remind", Token: token, Body: map[string]any{}} }
+	check("POST /requests/{id}/review/remind", remind(f.hc), 403)
+	check("POST /requests/{id}/review/remind", remind(f.officer), 200) // the organisation that has not voted
+	if e := check("POST /requests/{id}/review/remind", remind(f.officer), 409); !strings.Contains(fmt.Sprint(e), "review.remind_too_soon") {
+		t.Errorf("a second reminder at once: %v, want review.remind_too_soon", e)
+	}
 	check("POST /requests/{id}/review/reopen", req{Path: p + "/review/reopen", Token: f.officer, Body: map[string]any{"version": 1}}, 409)
 	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.hc, Body: map[string]any{"version": 1}}, 403)
 	check("POST /requests/{id}/review/close", req{Path: p + "/review/close", Token: f.officer, Body: map[string]any{"now": true}}, 400)

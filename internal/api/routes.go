@@ -94,6 +94,7 @@ func (a *API) Routes() http.Handler {
 		r.Post(stepPath(domain.ActionOpenReview), a.handle(a.handleReviewOpen))
 		r.Post(stepPath(domain.ActionCloseReview), a.handle(a.handleReviewClose))
 		r.Post(stepPath(domain.ActionReopenReview), a.handle(a.handleReviewReopen))
+		r.Post(stepPath(domain.ActionRemindVoters), a.handle(a.handleReviewRemind))
 		r.Put("/requests/{id}/vote", a.handle(a.handleVoteCast))
 		r.Post(stepPath(domain.ActionApprove), a.handle(a.handleDecisionCreate)) // approve and reject share it
 		r.Get("/requests/{id}/lifecycle", a.handle(a.handleLifecycleShow))

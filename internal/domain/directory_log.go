@@ -39,10 +39,11 @@ const (
 	TargetUser         TargetKind = "user"
 	TargetOperation    TargetKind = "operation"
 	TargetSSOProvider  TargetKind = "sso_provider"
+	TargetMail         TargetKind = "mail" // an outbox e-mail (DirMailRetried)
 )
 
 // TargetKinds lists every target kind.
-var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation, TargetSSOProvider}
+var TargetKinds = []TargetKind{TargetOrganization, TargetUser, TargetOperation, TargetSSOProvider, TargetMail}
 
 // Target is the record a directory event concerns.
 type Target struct {
@@ -115,7 +116,7 @@ var DirectoryActions = []string{DirOrganizationCreated, DirOrganizationUpdated, 
 	DirSignedIn, DirSignInFailed, DirLockedOut, DirPasswordCheckFailed, DirFactorCheckFailed, DirPasswordChanged, DirPasswordSet, DirSessionsEnded,
 	DirTokenCreated, DirTokenRevoked, DirFactorEnrolled, DirFactorRemoved, DirRecoveryUsed, DirSSOLinked,
 	DirSSOProviderCreated, DirSSOProviderUpdated,
-	DirRecoveryRegenerated}
+	DirRecoveryRegenerated, DirMailRetried}
 
 // MembershipAction names the directory event of a role change from
 // current to wanted, or "" when nothing changes.

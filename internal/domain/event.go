@@ -40,12 +40,15 @@ const (
 	EventExtension     = "request.extension_requested"
 	EventReport        = "request.execution_reported"
 	EventAssessment    = "request.hrddp_assessed" // records that an assessment exists, never its content
+	// EventVotersReminded records an officer's reminder to the
+	// organisations that had not voted (ActionRemindVoters).
+	EventVotersReminded = "request.voters_reminded"
 )
 
 // EventKinds lists the event actions above: the events that are not
 // transitions.
 var EventKinds = []string{EventCreated, EventEdited, EventComment, EventCommentEdited, EventBriefing, EventVote,
-	EventConsent, EventExtension, EventReport, EventAssessment}
+	EventConsent, EventExtension, EventReport, EventAssessment, EventVotersReminded}
 
 // EventActions returns every action an audit event carries: the event
 // kinds, then the rulebook's transitions (each transition appends an

@@ -48,6 +48,7 @@ type OutboxMessage struct {
 	// ListUnsubscribe, when set, is the one-click unsubscribe URL the
 	// e-mail carries in its List-Unsubscribe header (the daily digest).
 	ListUnsubscribe string
+	Language        string // the recipient's language when queued ("" when unknown)
 	CreatedAt       time.Time
 	// Attempts counts the sending attempts made so far.
 	Attempts      int

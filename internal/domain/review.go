@@ -55,6 +55,31 @@ type Review struct {
 	// the reminder went out.
 	RemindAt   time.Time
 	RemindedAt time.Time
+	// ManualRemindedAt is when an officer last reminded the organisations
+	// that have not voted (ActionRemindVoters); zero when never.
+	ManualRemindedAt time.Time
+}
+
+// RemindAgainAfter is how long after a review's last reminder an
+// officer may remind the organisations that have not voted again.
+const RemindAgainAfter = 6 * time.Hour
+
+// LastReminder is when the review's organisations that have not voted
+// were last reminded, by the schedule or by an officer; zero when never.
+func (r Review) LastReminder() time.Time {
+	if r.ManualRemindedAt.After(r.RemindedAt) {
+		return r.ManualRemindedAt
+	}
+	return r.RemindedAt
+}
+
+// RemindAgainAt is when an officer may remind again: RemindAgainAfter
+// after the last reminder; zero when none went out yet.
+func (r Review) RemindAgainAt() time.Time {
+	if last := r.LastReminder(); !last.IsZero() {
+		return last.Add(RemindAgainAfter)
+	}
+	return time.Time{}
 }
 
 // Open reports whether the review still takes votes at now.

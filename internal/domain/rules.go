@@ -25,10 +25,13 @@ const (
 	// ActionViewDirectoryLog reads the directory's audit log (grants,
 	// account and admin edits).
 	ActionViewDirectoryLog Action = "directory.log.view"
-	ActionViewOperation    Action = "operation.view"
-	ActionEditOperation    Action = "operation.edit"
-	ActionViewMembers      Action = "operation.members.view"
-	ActionManageMembers    Action = "operation.members.manage"
+	// ActionManageMail reads the e-mail outbox (never a body) and retries
+	// a given-up message (/admin/mail).
+	ActionManageMail    Action = "mail.manage"
+	ActionViewOperation Action = "operation.view"
+	ActionEditOperation Action = "operation.edit"
+	ActionViewMembers   Action = "operation.members.view"
+	ActionManageMembers Action = "operation.members.manage"
 	// ActionViewActingHC lists the operation's acting HC periods;
 	// ActionNameActingHC names one or ends one early.
 	ActionViewActingHC Action = "operation.acting_hc.view"
@@ -50,13 +53,17 @@ const (
 	ActionEditRequest    Action = "request.edit"
 	ActionComment        Action = "request.comment"
 	ActionViewContact    Action = "request.contact.view"
-	ActionViewHRDDP      Action = "request.hrddp.view"   // HRDDP records (the assessment)
-	ActionRecordBriefing Action = "request.briefing"     // LR17, filled by the officer
-	ActionVote           Action = "request.vote"         // cast or change the organisation's vote
-	ActionExtend         Action = "request.extend"       // ask for more time for an approved task
-	ActionRecordConsent  Action = "request.consent"      // the affected State's consent (LR11)
-	ActionReport         Action = "request.report"       // an execution report
-	ActionAssess         Action = "request.hrddp.assess" // the HRDDP assessment
+	ActionViewHRDDP      Action = "request.hrddp.view" // HRDDP records (the assessment)
+	ActionRecordBriefing Action = "request.briefing"   // LR17, filled by the officer
+	ActionVote           Action = "request.vote"       // cast or change the organisation's vote
+	// ActionRemindVoters reminds, on demand, the HCT members of the
+	// organisations that have not voted in the open review; again only
+	// RemindAgainAfter after the review's last reminder.
+	ActionRemindVoters  Action = "request.review.remind"
+	ActionExtend        Action = "request.extend"       // ask for more time for an approved task
+	ActionRecordConsent Action = "request.consent"      // the affected State's consent (LR11)
+	ActionReport        Action = "request.report"       // an execution report
+	ActionAssess        Action = "request.hrddp.assess" // the HRDDP assessment
 )
 
 // Transitions (rows with a To status).
@@ -310,6 +317,7 @@ var Rules = []Rule{
 	{Action: ActionManageUsers, Scope: ScopeInstance, Admin: true},
 	{Action: ActionCreateOperation, Scope: ScopeInstance, Admin: true},
 	{Action: ActionViewDirectoryLog, Scope: ScopeInstance, Admin: true},
+	{Action: ActionManageMail, Scope: ScopeInstance, Admin: true},
 
 	{Action: ActionViewOperation, Scope: ScopeOperation, Admin: true, Roles: AllRoles},
 	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},
@@ -334,6 +342,8 @@ var Rules = []Rule{
 		StatusHCTReview, StatusHCDecision, StatusApproved, StatusTasked, StatusDeclinedByProvider, StatusInExecution, StatusCompleted}},
 	{Action: ActionVote, Scope: ScopeRequest, Roles: []Role{RoleHCTMember}, From: []Status{StatusHCTReview},
 		Needs: FactReview, Guard: mayVote, WrongState: "review.closed", Stage: StageReview},
+	{Action: ActionRemindVoters, Scope: ScopeRequest, Roles: officer, From: []Status{StatusHCTReview},
+		Needs: FactReview | FactTime, Guard: mayRemind, WrongState: "review.closed", Path: "review/remind", Stage: StageReview},
 	{Action: ActionExtend, Scope: ScopeRequest, Roles: requesterOnly, From: taskActive,
 		Needs: FactOperation | FactRequest, Guard: extendable},
 	{Action: ActionRecordConsent, Scope: ScopeRequest, Roles: officer,
@@ -725,6 +735,23 @@ func mayCloseEarly(_ Actor, s Subject) error {
 	}
 	if !CanCloseEarly(*s.Review, s.Tally) {
 		return Errorf(CodeConflict, "review.cannot_close_early")
+	}
+	return nil
+}
+
+// mayRemind: the review is open, some eligible organisation has not
+// voted, and its last reminder (the scheduled one or an officer's) was
+// at least RemindAgainAfter ago; the refusal says from when.
+func mayRemind(_ Actor, s Subject) error {
+	if s.Review == nil || !s.Review.Open() {
+		return Errorf(CodeConflict, "review.closed")
+	}
+	if s.Tally.Voted >= s.Tally.Eligible {
+		return Errorf(CodeConflict, "review.remind_all_voted")
+	}
+	if next := s.Review.RemindAgainAt(); !next.IsZero() && s.Now.Before(next) {
+		return &Error{Code: CodeConflict, Message: "review.remind_too_soon",
+			Data: map[string]any{"At": next, "Hours": int(RemindAgainAfter / time.Hour)}}
 	}
 	return nil
 }

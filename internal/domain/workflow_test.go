@@ -75,6 +75,9 @@ func allow(r domain.Request, action domain.Action) domain.Subject {
 	} else {
 		s.Tally = domain.Tally{Eligible: 2, Voted: 2, QuorumMet: true}
 	}
+	if action == domain.ActionRemindVoters { // someone left to remind
+		s.Tally = domain.Tally{Eligible: 2, Voted: 1}
+	}
 	return s
 }
 

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -299,7 +300,7 @@ func T(ctx context.Context, id string, kv ...any) string {
 
 // Data translates a message whose template data comes as a map (a
 // domain error's Data): with an int "Count" in it, in the plural form for
-// that count (N); otherwise as T.
+// that count (N); otherwise as T. A time.Time in it is shown as DateTime.
 func Data(ctx context.Context, id string, data map[string]any) string {
 	l := FromContext(ctx)
 	if l == nil {
@@ -314,7 +315,11 @@ func Data(ctx context.Context, id string, data map[string]any) string {
 	count, plural := data["Count"].(int)
 	for _, k := range keys {
 		if !(plural && k == "Count") {
-			kv = append(kv, k, data[k])
+			v := data[k]
+			if t, ok := v.(time.Time); ok { // a moment the rules name: in the reader's format
+				v = l.DateTime(t)
+			}
+			kv = append(kv, k, v)
 		}
 	}
 	if plural {

@@ -79,7 +79,8 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 					return err
 				}
 				subject, body := n.RenderWith(u.Language, notice, offered)
-				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, CreatedAt: now, NextAttemptAt: now}
+				row.Mail = &domain.OutboxMessage{To: u.Email, Subject: subject, Body: body, Language: u.Language,
+					CreatedAt: now, NextAttemptAt: now}
 			case delivery == domain.DeliveryDigest:
 				row.Digest = true
 			}

@@ -44,7 +44,7 @@ func (n *Notifier) SendDigests(ctx context.Context, st *store.Store, now time.Ti
 		}
 		subject, body, unsub := n.RenderDigest(key, d.User, d.Items)
 		mails = append(mails, domain.OutboxMessage{To: d.User.Email, Subject: subject, Body: body,
-			ListUnsubscribe: unsub, CreatedAt: now, NextAttemptAt: now})
+			ListUnsubscribe: unsub, Language: d.User.Language, CreatedAt: now, NextAttemptAt: now})
 	}
 	return len(mails), len(digests) == limit, st.InsertOutboxAll(ctx, mails)
 }

@@ -21,7 +21,8 @@ import (
 	"github.com/emersion/go-smtp"
 )
 
-// Message is one plain-text e-mail to one address.
+// Message is one e-mail to one address, written as plain text; the
+// Mailer sends it with an HTML alternative made from the same text.
 type Message struct {
 	// ID, when set, is the Message-ID's left part (stable for one outbox
 	// row); otherwise a random one is made.
@@ -35,6 +36,9 @@ type Message struct {
 	// ListUnsubscribe, when set, is a one-click unsubscribe URL (https):
 	// written as List-Unsubscribe with List-Unsubscribe-Post (RFC 8058).
 	ListUnsubscribe string
+	// Language is the recipient's language ("en", "ar"…), for the HTML
+	// part's lang and direction; "" when unknown.
+	Language string
 }
 
 // Mailer sends e-mail through one SMTP server, one connection per
@@ -55,6 +59,9 @@ type Mailer struct {
 	Timeout time.Duration
 	// Now stamps the Date header; NewMailer sets time.Now.
 	Now func() time.Time
+	// BaseURL is the address users reach cmcoord at: in the HTML part only
+	// links starting with it are clickable ("" makes none clickable).
+	BaseURL string
 
 	// starttls records that the server offered STARTTLS once; from then
 	// on this Mailer insists on it, so a connection stripped of the offer
@@ -248,8 +255,10 @@ func isLocalhost(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// compose writes msg as an RFC 5322 message: UTF-8 plain text in
-// quoted-printable, the subject RFC 2047-encoded when it is not ASCII.
+// compose writes msg as an RFC 5322 message, multipart/alternative:
+// first the UTF-8 plain text, then an HTML rendering of the same text
+// (htmlBody), both quoted-printable; the subject RFC 2047-encoded when it
+// is not ASCII.
 func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
 	left := msg.ID
 	if left == "" {
@@ -259,6 +268,13 @@ func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
 		}
 		left = hex.EncodeToString(id)
 	}
+	// "=_" never occurs in quoted-printable text, so no part can end the
+	// multipart early.
+	bnd := make([]byte, 12)
+	if _, err := rand.Read(bnd); err != nil {
+		return nil, fmt.Errorf("notify: boundary: %w", err)
+	}
+	boundary := "=_cmcoord_" + hex.EncodeToString(bnd)
 	domain := m.from.Address[strings.LastIndexByte(m.from.Address, '@')+1:]
 	var b bytes.Buffer
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
@@ -276,21 +292,32 @@ func (m *Mailer) compose(to *mail.Address, msg Message) ([]byte, error) {
 		header("Reply-To", "<"+rt.Address+">")
 	}
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
 	header("Auto-Submitted", "auto-generated") // RFC 3834: no auto-replies, please
 	if u := oneLine(msg.ListUnsubscribe, 2000); u != "" && !strings.ContainsAny(u, "<>") {
 		header("List-Unsubscribe", "<"+u+">")
 		header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
 	}
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(msg.Body, "\r\n", "\n"))); err != nil {
-		return nil, fmt.Errorf("notify: encode body: %w", err)
+	text := strings.ReplaceAll(msg.Body, "\r\n", "\n")
+	for _, part := range []struct{ typ, body string }{
+		{"text/plain; charset=utf-8", text},
+		{"text/html; charset=utf-8", htmlBody(text, msg.Language, m.BaseURL)},
+	} {
+		b.WriteString("--" + boundary + "\r\n")
+		header("Content-Type", part.typ)
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		qp := quotedprintable.NewWriter(&b)
+		if _, err := qp.Write([]byte(part.body)); err != nil {
+			return nil, fmt.Errorf("notify: encode body: %w", err)
+		}
+		if err := qp.Close(); err != nil {
+			return nil, fmt.Errorf("notify: encode body: %w", err)
+		}
+		b.WriteString("\r\n")
 	}
-	if err := qp.Close(); err != nil {
-		return nil, fmt.Errorf("notify: encode body: %w", err)
-	}
+	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes(), nil
 }
 

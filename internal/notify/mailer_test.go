@@ -46,11 +46,10 @@ func TestMailer(t *testing.T) {
 			t.Errorf("Body = %q, want %q", p.Body, msg.Body)
 		}
 		for k, want := range map[string]string{
-			"To":                        "<ben@example.org>",
-			"From":                      `"cmcoord" <cmcoord@example.org>`,
-			"Content-Type":              "text/plain; charset=utf-8",
-			"Content-Transfer-Encoding": "quoted-printable",
-			"Date":                      t0.Format(time.RFC1123Z),
+			"To":           "<ben@example.org>",
+			"From":         `"cmcoord" <cmcoord@example.org>`,
+			"Date":         t0.Format(time.RFC1123Z),
+			"MIME-Version": "1.0",
 		} {
 			if got := p.Header.Get(k); got != want {
 				t.Errorf("%s = %q, want %q", k, got, want)

@@ -11,9 +11,11 @@ import (
 	"log"
 	"math/big"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
@@ -181,7 +183,10 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 type parsed struct {
 	Header  mail.Header
 	Subject string // decoded
-	Body    string // decoded
+	Body    string // decoded text/plain part
+	HTML    string // decoded text/html part
+	// Parts are the multipart/alternative's parts' headers, in order.
+	Parts []textproto.MIMEHeader
 }
 
 func parse(t *testing.T, raw []byte) parsed {
@@ -194,9 +199,40 @@ func parse(t *testing.T, raw []byte) parsed {
 	if err != nil {
 		t.Fatalf("subject %q: %v", m.Header.Get("Subject"), err)
 	}
-	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
-	if err != nil {
-		t.Fatalf("body: %v", err)
+	p := parsed{Header: m.Header, Subject: subject}
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" || params["boundary"] == "" {
+		t.Fatalf("Content-Type %q (%v), want multipart/alternative with a boundary", m.Header.Get("Content-Type"), err)
 	}
-	return parsed{Header: m.Header, Subject: subject, Body: strings.ReplaceAll(string(body), "\r\n", "\n")}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		part, err := r.NextRawPart() // raw: the test decodes, as it checks the encoding
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("multipart: %v\n%s", err, raw)
+		}
+		p.Parts = append(p.Parts, part.Header)
+		if cte := part.Header.Get("Content-Transfer-Encoding"); cte != "quoted-printable" {
+			t.Errorf("part %d Content-Transfer-Encoding %q", len(p.Parts), cte)
+		}
+		body, err := io.ReadAll(quotedprintable.NewReader(part))
+		if err != nil {
+			t.Fatalf("part %d: %v", len(p.Parts), err)
+		}
+		switch part.Header.Get("Content-Type") {
+		case "text/plain; charset=utf-8":
+			p.Body = strings.ReplaceAll(string(body), "\r\n", "\n")
+		case "text/html; charset=utf-8":
+			p.HTML = string(body)
+		default:
+			t.Errorf("part %d of type %q", len(p.Parts), part.Header.Get("Content-Type"))
+		}
+	}
+	if len(p.Parts) != 2 || p.Parts[0].Get("Content-Type") != "text/plain; charset=utf-8" ||
+		p.Parts[1].Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("parts %v, want text/plain then text/html", p.Parts)
+	}
+	return p
 }

@@ -112,7 +112,7 @@ func (w *Worker) DrainOnce(ctx context.Context) (sent, failed int, err error) {
 			return sent, failed, err
 		}
 		serr := w.mailer.Send(ctx, Message{ID: outboxMessageID(m), To: m.To, Subject: m.Subject, Body: m.Body, ReplyTo: m.ReplyTo,
-			ListUnsubscribe: m.ListUnsubscribe})
+			ListUnsubscribe: m.ListUnsubscribe, Language: m.Language})
 		if serr != nil && ctx.Err() != nil {
 			// Cut off by the shutdown: due again at once, no attempt counted.
 			return sent, failed, w.store.MarkOutboxRetry(dbCtx, m.ID, m.Attempts, now, m.LastError)

@@ -40,6 +40,7 @@ func newWorker(w *world, d *smtpd, c *clock, logs *logBuffer) *notify.Worker {
 		panic(err)
 	}
 	m.Timeout = 10 * time.Second
+	m.BaseURL = "https://cmcoord.example.org"
 	wk := notify.NewWorker(w.st, m, slog.New(slog.NewTextHandler(logs, nil)))
 	wk.Now = c.Now
 	return wk

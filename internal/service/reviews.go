@@ -62,14 +62,19 @@ type ReviewState struct {
 	History  []domain.Vote
 	NotVoted []string
 	// MyVote is the caller's organisation's vote, when it is eligible.
-	MyVote      *domain.Vote
-	CanVote     bool
-	CanClose    bool // the officer may close it now
-	CanReopen   bool
-	Decision    *domain.Decision
-	CanDecide   bool
-	Eligible    []string // organisation names
-	RecusedOrgs []string
+	MyVote    *domain.Vote
+	CanVote   bool
+	CanClose  bool // the officer may close it now
+	CanReopen bool
+	// CanRemind: the officer may remind the organisations that have not
+	// voted now (domain.ActionRemindVoters); RemindAgainAt is when the
+	// last reminder allows the next one (zero when none went out).
+	CanRemind     bool
+	RemindAgainAt time.Time
+	Decision      *domain.Decision
+	CanDecide     bool
+	Eligible      []string // organisation names
+	RecusedOrgs   []string
 	// ClosesAfterNeed: the review closes after the request's required-by
 	// time (domain.ClosesAfterNeed), so the request may expire undecided
 	// first; what voters are told.
@@ -160,6 +165,7 @@ func reviewState(by domain.Actor, subj domain.Subject, votes []domain.Vote, name
 	out.CanVote = can(domain.ActionVote)
 	out.CanClose = can(domain.ActionCloseReview)
 	out.CanReopen = can(domain.ActionReopenReview)
+	out.CanRemind, out.RemindAgainAt = can(domain.ActionRemindVoters), rv.RemindAgainAt()
 	out.CanDecide = can(domain.ActionReject) || can(domain.ActionApprove)
 	if hasDecision && d.ReviewID == rv.ID {
 		out.Decision = &d
@@ -343,6 +349,51 @@ func (s *Reviews) Close(ctx context.Context, by domain.Actor, id int64, version 
 		}
 		out = t
 		return s.close(ctx, st, by.UserID, r, rv, votes, t, payload, now)
+	})
+	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
+}
+
+// Remind reminds, on demand (the officer), the HCT members of the
+// organisations that have not voted in request id's open review — the
+// notice the scheduled reminder sends (reminder), to the same people —
+// and records it on the review and in the request's audit trail. It is
+// refused (409) while the review's last reminder is less than
+// domain.RemindAgainAfter old, the refusal saying from when, and once
+// every organisation voted. version is the request's version the officer
+// saw (0: none checked). It returns how many organisations were reminded.
+func (s *Reviews) Remind(ctx context.Context, by domain.Actor, id int64, version int) (int, error) {
+	var out int
+	err := s.store.InTx(ctx, func(st *store.Store) error {
+		out = 0 // InTx may retry
+		r, err := st.LockRequest(ctx, id)
+		if err != nil {
+			return err
+		}
+		subj, err := authorize(ctx, st, by, domain.ActionRemindVoters, r, s.now())
+		if err != nil {
+			return err
+		}
+		if err := domain.CheckStepVersion(domain.ActionRemindVoters, r, version); err != nil {
+			return err
+		}
+		rv, now := *subj.Review, s.now()
+		f, err := st.JobFacts(ctx, []int64{id}, []domain.Role{domain.RoleHCTMember}, now)
+		if err != nil {
+			return err
+		}
+		notice, ok := reminder(r, rv, f.Votes[rv.ID], f.MembersWithRole)
+		if !ok {
+			return domain.Errorf(domain.CodeConflict, "review.remind_all_voted")
+		}
+		if err := st.MarkRemindedManually(ctx, rv.ID, now); err != nil {
+			return err
+		}
+		out = subj.Tally.Eligible - subj.Tally.Voted
+		if err := appendEvent(ctx, st, id, by.UserID, domain.EventVotersReminded,
+			map[string]any{"review_id": rv.ID, "organizations": out, "recipients": len(notice.Recipients)}, now); err != nil {
+			return err
+		}
+		return s.tell(ctx, st, notice)
 	})
 	return out, settleAfter(ctx, s.store, s.now, s.log, s.notify, id, err)
 }

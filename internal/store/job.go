@@ -290,6 +290,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		next     = make([]time.Time, len(ns))
 		replyTo  = make([]string, len(ns))
 		digest   = make([]bool, len(ns))
+		langs    = make([]string, len(ns))
 	)
 	for i, n := range ns {
 		d := n.Notification.Data
@@ -304,7 +305,7 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 		data[i], created[i], next[i] = string(raw), n.Notification.CreatedAt, n.Notification.CreatedAt
 		digest[i] = n.Digest
 		if m := n.Mail; m != nil {
-			to[i], subjects[i], bodies[i], next[i] = m.To, m.Subject, m.Body, m.NextAttemptAt
+			to[i], subjects[i], bodies[i], next[i], langs[i] = m.To, m.Subject, m.Body, m.NextAttemptAt, m.Language
 			replyTo[i] = m.ReplyTo
 			if m.NextAttemptAt.IsZero() {
 				next[i] = m.CreatedAt
@@ -316,15 +317,15 @@ func (s *Store) InsertNotices(ctx context.Context, ns []NoticeRow) error {
 	_, err := s.db.Exec(ctx, `WITH x AS MATERIALIZED (
 		  SELECT t.*, nextval(pg_get_serial_sequence('notifications', 'id')) AS nid
 		    FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-		                $8::text[], $9::timestamptz[], $10::text[], $11::boolean[]) WITH ORDINALITY
-		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, reply_to, digest, ord)
+		                $8::text[], $9::timestamptz[], $10::text[], $11::boolean[], $12::text[]) WITH ORDINALITY
+		      AS t (user_id, kind, request_id, data, created_at, to_address, subject, body, next_attempt_at, reply_to, digest, language, ord)
 		   ORDER BY t.ord),
 		n AS (INSERT INTO notifications (id, user_id, kind, request_id, data, created_at) OVERRIDING SYSTEM VALUE
 		  SELECT nid, user_id, kind, nullif(request_id, 0), data::jsonb, created_at FROM x ORDER BY ord),
 		d AS (INSERT INTO digest_items (notification_id, user_id, queued_at)
 		  SELECT nid, user_id, created_at FROM x WHERE digest)
-		INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, reply_to)
-		SELECT nid, to_address, subject, body, created_at, next_attempt_at, reply_to FROM x WHERE to_address <> '' ORDER BY ord`,
-		users, kinds, reqs, data, created, to, subjects, bodies, next, replyTo, digest)
+		INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, reply_to, language)
+		SELECT nid, to_address, subject, body, created_at, next_attempt_at, reply_to, language FROM x WHERE to_address <> '' ORDER BY ord`,
+		users, kinds, reqs, data, created, to, subjects, bodies, next, replyTo, digest, langs)
 	return dbErr(err, "insert %d notifications", len(ns))
 }

@@ -163,16 +163,18 @@ func (s *Store) InsertOutboxAll(ctx context.Context, ms []domain.OutboxMessage) 
 	}
 	var (
 		to, subjects, bodies, unsub = make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms)), make([]string, len(ms))
+		langs                       = make([]string, len(ms))
 		created, next               = make([]time.Time, len(ms)), make([]time.Time, len(ms))
 	)
 	for i, m := range ms {
 		to[i], subjects[i], bodies[i], unsub[i], created[i], next[i] = m.To, m.Subject, m.Body, m.ListUnsubscribe, m.CreatedAt, m.NextAttemptAt
+		langs[i] = m.Language
 		if m.NextAttemptAt.IsZero() {
 			next[i] = m.CreatedAt
 		}
 	}
-	_, err := s.db.Exec(ctx, `INSERT INTO outbox (to_address, subject, body, list_unsubscribe, created_at, next_attempt_at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])`,
-		to, subjects, bodies, unsub, created, next)
+	_, err := s.db.Exec(ctx, `INSERT INTO outbox (to_address, subject, body, list_unsubscribe, created_at, next_attempt_at, language)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])`,
+		to, subjects, bodies, unsub, created, next, langs)
 	return dbErr(err, "insert %d outbox messages", len(ms))
 }

@@ -118,7 +118,7 @@ func (s *Store) ListUsersByID(ctx context.Context, ids []int64) ([]domain.User, 
 }
 
 const outboxCols = `id, coalesce(notification_id, 0), to_address, subject, body, created_at, attempts,
-	next_attempt_at, sent_at, failed_at, last_error, reply_to, list_unsubscribe`
+	next_attempt_at, sent_at, failed_at, last_error, reply_to, list_unsubscribe, language`
 
 func scanOutbox(row pgx.CollectableRow) (domain.OutboxMessage, error) {
 	var (
@@ -126,7 +126,7 @@ func scanOutbox(row pgx.CollectableRow) (domain.OutboxMessage, error) {
 		sent, failed *time.Time
 	)
 	err := row.Scan(&m.ID, &m.NotificationID, &m.To, &m.Subject, &m.Body, &m.CreatedAt, &m.Attempts,
-		&m.NextAttemptAt, &sent, &failed, &m.LastError, &m.ReplyTo, &m.ListUnsubscribe)
+		&m.NextAttemptAt, &sent, &failed, &m.LastError, &m.ReplyTo, &m.ListUnsubscribe, &m.Language)
 	m.SentAt, m.FailedAt = deref(sent), deref(failed)
 	return m, err
 }
@@ -142,9 +142,9 @@ func (s *Store) InsertOutbox(ctx context.Context, m domain.OutboxMessage) (domai
 		m.NextAttemptAt = m.CreatedAt
 	}
 	rows, _ := s.db.Query(ctx,
-		`INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, reply_to, list_unsubscribe)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+outboxCols,
-		notification, m.To, m.Subject, m.Body, m.CreatedAt, m.NextAttemptAt, m.ReplyTo, m.ListUnsubscribe)
+		`INSERT INTO outbox (notification_id, to_address, subject, body, created_at, next_attempt_at, reply_to, list_unsubscribe, language)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+outboxCols,
+		notification, m.To, m.Subject, m.Body, m.CreatedAt, m.NextAttemptAt, m.ReplyTo, m.ListUnsubscribe, m.Language)
 	out, err := pgx.CollectExactlyOneRow(rows, scanOutbox)
 	return out, dbErr(err, "insert outbox message")
 }

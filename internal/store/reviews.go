@@ -12,22 +12,23 @@ import (
 )
 
 const reviewCols = `id, request_id, round, quorum_percent, pass_rule, sealed, eligible, recused, opened_by,
-	opened_at, deadline, closed_at, tally, reopening, reminded_at, outcome, remind_at`
+	opened_at, deadline, closed_at, tally, reopening, reminded_at, outcome, remind_at, manual_reminded_at`
 
 func scanReview(row pgx.CollectableRow) (domain.Review, error) {
 	var (
 		rv       domain.Review
 		closed   *time.Time
 		reminded *time.Time
+		manual   *time.Time
 		tally    []byte
 		outcome  *string
 	)
 	err := row.Scan(&rv.ID, &rv.RequestID, &rv.Round, &rv.Policy.QuorumPercent, &rv.Policy.PassRule, &rv.Policy.SealedVotes,
-		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded, &outcome, &rv.RemindAt)
+		&rv.Eligible, &rv.Recused, &rv.OpenedBy, &rv.OpenedAt, &rv.Deadline, &closed, &tally, &rv.Reopening, &reminded, &outcome, &rv.RemindAt, &manual)
 	if err != nil {
 		return rv, err
 	}
-	rv.ClosedAt, rv.RemindedAt = deref(closed), deref(reminded)
+	rv.ClosedAt, rv.RemindedAt, rv.ManualRemindedAt = deref(closed), deref(reminded), deref(manual)
 	rv.Cancelled = outcome != nil && *outcome == "cancelled"
 	if tally != nil {
 		rv.Tally = &domain.Tally{}
@@ -263,4 +264,14 @@ func scanDecision(row pgx.Row) (domain.Decision, bool, error) {
 		d.ActingUntil = *until
 	}
 	return d, err == nil, err
+}
+
+// MarkRemindedManually records that an officer reminded the undecided
+// organisations of open review id at now (domain.ActionRemindVoters).
+func (s *Store) MarkRemindedManually(ctx context.Context, id int64, now time.Time) error {
+	tag, err := s.db.Exec(ctx, `UPDATE reviews SET manual_reminded_at = $2 WHERE id = $1 AND closed_at IS NULL`, id, now)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = pgx.ErrNoRows
+	}
+	return dbErr(err, "mark review %d reminded", id)
 }

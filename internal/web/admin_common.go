@@ -203,6 +203,7 @@ var adminSections = []struct {
 	{"operations", domain.ActionCreateOperation, "/admin/operations"},
 	{"audit", domain.ActionViewDirectoryLog, auditURL},
 	{"sso", domain.ActionManageUsers, "/admin/sso"},
+	{"mail", domain.ActionManageMail, mailURL},
 }
 
 // adminLinks are the sections of the administration a may use; none for

@@ -99,6 +99,10 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 	if rs.CanClose {
 		p.CloseURL, p.CloseVersion = base+"/review/close", version
 	}
+	if rs.CanRemind { // a reminder refused for now says why among Blocked
+		p.RemindURL, p.RemindVersion = base+"/review/remind", version
+		p.RemindHint = i18n.T(ctx, "review.remind_hint", "Hours", int(domain.RemindAgainAfter/time.Hour))
+	}
 	if rs.CanReopen {
 		p.ReopenForm = s.reviewOpenForm(ctx, f, st.form == "reopen", base+"/review/reopen", version, "review.reopen", "review.reopen_hint", req.RequiredBy)
 	}
@@ -257,6 +261,14 @@ func (s *Server) handleVote() handlerFunc {
 	return s.reviewAction("vote", "vote.saved", func(r *http.Request, a domain.Actor, id int64) error {
 		_, err := s.reviews.Vote(r.Context(), a, id, service.VoteInput{Value: domain.VoteValue(r.PostForm.Get("value")),
 			Comment: r.PostForm.Get("comment")})
+		return err
+	})
+}
+
+func (s *Server) handleReviewRemind() handlerFunc {
+	return s.reviewAction("remind", "review.reminded_flash", func(r *http.Request, a domain.Actor, id int64) error {
+		v, _ := strconv.Atoi(r.PostForm.Get("version"))
+		_, err := s.reviews.Remind(r.Context(), a, id, v)
 		return err
 	})
 }

@@ -111,6 +111,7 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/requests/{id}/extend", s.handle(s.handleExtend))
 		r.Post(stepPath(domain.ActionOpenReview), s.handle(s.handleReviewOpen()))
 		r.Post(stepPath(domain.ActionCloseReview), s.handle(s.handleReviewClose()))
+		r.Post(stepPath(domain.ActionRemindVoters), s.handle(s.handleReviewRemind()))
 		r.Post(stepPath(domain.ActionReopenReview), s.handle(s.handleReviewReopen()))
 		r.Post("/requests/{id}/vote", s.handle(s.handleVote()))
 		r.Post(stepPath(domain.ActionApprove), s.handle(s.handleDecision())) // approve and reject share it
@@ -164,6 +165,8 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/admin/users/{id}/sign-out", s.handle(s.handleUserSignOut))
 		r.Post("/admin/users/{id}/factor-reset", s.handle(s.handleUserFactorReset))
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
+		r.Get(mailURL, s.handle(s.handleMailQueue))
+		r.Post(mailURL+"/{id}/retry", s.handle(s.handleMailRetry))
 		r.Get("/admin/sso", s.handle(s.handleSSOProviderList))
 		r.Get("/admin/sso/new", s.handle(s.handleSSOProviderNew))
 		r.Post("/admin/sso/new", s.handle(s.handleSSOProviderCreate))

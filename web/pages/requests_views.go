@@ -460,9 +460,13 @@ type ReviewPanel struct {
 	CloseURL    string
 	// CloseVersion is the request's version, sent with the close.
 	CloseVersion string
-	ReopenForm   *ReviewOpenForm
-	Decision     *DecisionView
-	DecideForm   *DecisionForm
+	// RemindURL, when set, offers the officer to remind the organisations
+	// that have not voted (domain.ActionRemindVoters); RemindVersion is
+	// the request's version, RemindHint says what it does.
+	RemindURL, RemindVersion, RemindHint string
+	ReopenForm                           *ReviewOpenForm
+	Decision                             *DecisionView
+	DecideForm                           *DecisionForm
 }
 
 // ReviewOpenForm opens (or re-opens) a review.
