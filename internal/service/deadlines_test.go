@@ -27,6 +27,10 @@ func reviewSteps(f *reviewFixture) map[domain.Action]func(ctx context.Context, r
 			_, err := f.reviews.Close(ctx, f.officer, r.ID, r.Version)
 			return err
 		},
+		domain.ActionRemindVoters: func(ctx context.Context, r domain.Request) error {
+			_, err := f.reviews.Remind(ctx, f.officer, r.ID, r.Version)
+			return err
+		},
 		domain.ActionReturnReview: func(ctx context.Context, r domain.Request) error {
 			_, err := f.reqs.Transition(ctx, f.officer, r.ID, domain.ActionReturnReview, domain.TransitionInput{Version: r.Version, Reason: "Fuel plan?"})
 			return err

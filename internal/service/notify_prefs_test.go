@@ -237,10 +237,12 @@ func TestNoticeRecipients(t *testing.T) {
 		must(err)
 	}, note(map[int64][]domain.NoticeKind{rq.UserID: kinds(domain.NoticeComment), f.officer.UserID: kinds(domain.NoticeComment)}))
 
-	// Expiry, the reminder and a cancelled review have tests of their own
-	// (TestExpiryIsNotSilent, TestReminderNeverEarly,
-	// TestLeavingReviewTellsVoters); the rest of the table is walked here.
+	// Expiry, the reminder, a cancelled review and the naming of an acting
+	// HC have tests of their own (TestExpiryIsNotSilent,
+	// TestReminderNeverEarly, TestRemindVoters, TestLeavingReviewTellsVoters,
+	// TestActingHC_Decides); the rest of the table is walked here.
 	tell[domain.NoticeExpired], tell[domain.NoticeReviewReminder], tell[domain.NoticeReviewCancelled] = true, true, true
+	tell[domain.NoticeActingHC] = true
 	for _, a := range domain.NoticeAudiences {
 		if !tell[a.Kind] {
 			t.Errorf("no step of the walk told anyone %s", a.Kind)

@@ -61,6 +61,10 @@ func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycl
 			_, err := revs.Close(ctx, by, r.ID, r.Version)
 			return err
 		},
+		domain.ActionRemindVoters: func(ctx context.Context, by domain.Actor, r domain.Request) error {
+			_, err := revs.Remind(ctx, by, r.ID, r.Version)
+			return err
+		},
 		domain.ActionReopenReview: func(ctx context.Context, by domain.Actor, r domain.Request) error {
 			_, err := revs.Reopen(ctx, by, r.ID, service.OpenInput{Version: r.Version})
 			return err
