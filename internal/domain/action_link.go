@@ -99,8 +99,12 @@ func (o LinkOffer) For(userID int64) bool { return o.Users == nil || slices.Cont
 // LinkState is what a link finds when it is opened or posted: the
 // request's current review and its vote or decision.
 type LinkState struct {
-	Now     time.Time
-	User    User
+	Now  time.Time
+	User User
+	// Viewer is the user signed in where the link is opened (0: nobody).
+	// A link acts only for its own user: opened in a browser signed in
+	// as someone else, it refuses rather than act in another's name.
+	Viewer  int64
 	Request RequestRef
 	// Review is the request's latest review (nil when it has none).
 	Review *Review
@@ -121,6 +125,7 @@ const (
 	LinkDisabled    = "link.disabled"     // the user's account is disabled
 	LinkVotedOther  = "link.voted"        // the organisation's vote was cast another way
 	LinkDecided     = "link.decided"      // the decision was taken another way
+	LinkOtherUser   = "link.other_user"   // opened in a browser signed in as someone else
 )
 
 // LinkLive is the one rule of whether link l still works in state s; ""
@@ -128,6 +133,8 @@ const (
 // user may take the action: domain.Can does, when the link is used.
 func LinkLive(l ActionLink, s LinkState) string {
 	switch {
+	case s.Viewer != 0 && s.Viewer != l.UserID:
+		return LinkOtherUser
 	case !l.UsedAt.IsZero():
 		return LinkUsed
 	case s.User.Disabled:

@@ -66,12 +66,15 @@ type LinkInput struct {
 // address's count of unknown links: a token that finds no link, or whose
 // signature does not match the link it finds, is CodeNotFound and counts
 // towards domain.LimitActionLink, so links cannot be guessed at speed.
-func (s *ActionLinks) Open(ctx context.Context, token, address string) (LinkPage, error) {
+//
+// viewer is the user signed in where the link is opened (0: nobody): a
+// link opened while someone else is signed in refuses (domain.LinkLive).
+func (s *ActionLinks) Open(ctx context.Context, token, address string, viewer int64) (LinkPage, error) {
 	l, err := s.find(ctx, s.reviews.store, token, address, false)
 	if err != nil {
 		return LinkPage{}, err
 	}
-	return s.page(ctx, s.reviews.store, l, s.reviews.now())
+	return s.page(ctx, s.reviews.store, l, viewer, s.reviews.now())
 }
 
 // find returns link token's row (locked when lock), checking its
@@ -105,8 +108,8 @@ func (s *ActionLinks) find(ctx context.Context, st *store.Store, token, address 
 	return l, try.succeeded(ctx)
 }
 
-// page reads what link l's page shows, through st, at now.
-func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.ActionLink, now time.Time) (LinkPage, error) {
+// page reads what link l's page shows to viewer, through st, at now.
+func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.ActionLink, viewer int64, now time.Time) (LinkPage, error) {
 	u, ms, err := st.UserWithMemberships(ctx, l.UserID, now)
 	if err != nil {
 		return LinkPage{}, err
@@ -120,7 +123,7 @@ func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.Action
 	if err != nil {
 		return LinkPage{}, err
 	}
-	state := domain.LinkState{Now: now, User: u, Request: r.Ref(), Review: subj.Review}
+	state := domain.LinkState{Now: now, User: u, Viewer: viewer, Request: r.Ref(), Review: subj.Review}
 	by := actorOf(u, ms)
 	if subj.Review != nil {
 		votes, err := st.ListVotes(ctx, subj.Review.ID)
@@ -147,6 +150,8 @@ func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.Action
 		}
 	}
 	if u.Disabled || (out.Refusal != "" && out.Refusal != domain.LinkUsed) || domain.Can(by, domain.ActionViewRequest, subj) != nil {
+		// What the link's user may see is shown only while the link works
+		// for them, or once used (to say what was done).
 		return out, nil
 	}
 	out.Request, out.Evaluation = r, subj.Evaluation
@@ -177,8 +182,8 @@ func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.Action
 // the action through the same use case as the request page (the vote or
 // the decision, recorded as coming from an e-mail link) and spends the
 // link and its siblings. It returns the page as it is after the act.
-func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, address string) (LinkPage, error) {
-	p, err := s.Open(ctx, token, address)
+func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, address string, viewer int64) (LinkPage, error) {
+	p, err := s.Open(ctx, token, address, viewer)
 	if err != nil {
 		return LinkPage{}, err
 	}
@@ -206,7 +211,7 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 			return err
 		}
 		now := rv.now()
-		again, err := s.page(ctx, st, l, now)
+		again, err := s.page(ctx, st, l, viewer, now)
 		if err != nil {
 			return err
 		}
@@ -235,5 +240,5 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 	if err = settleAfter(ctx, rv.store, rv.now, rv.log, rv.notify, id, err); err != nil {
 		return p, err
 	}
-	return s.Open(ctx, token, address)
+	return s.Open(ctx, token, address, viewer)
 }

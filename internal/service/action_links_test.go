@@ -116,13 +116,24 @@ func TestVoteFromEmail(t *testing.T) {
 	// Opening (a mail scanner, a preview, the user) changes nothing.
 	events := f.count(t, `SELECT count(*) FROM events WHERE request_id = $1`, r.ID)
 	for _, v := range domain.LinkValues(domain.LinkVote) {
-		p, err := f.links.Open(ctx, links[0][v], "10.0.0.1")
+		p, err := f.links.Open(ctx, links[0][v], "10.0.0.1", 0)
 		if err != nil || p.Refusal != "" {
 			t.Fatalf("open %s: %v, %q", v, err, p.Refusal)
 		}
 		if p.User.ID != f.hct[0].UserID || p.Request.ID != r.ID || p.Review.Review.ID != rv.ID {
 			t.Fatalf("open %s: page for user %d request %d review %d", v, p.User.ID, p.Request.ID, p.Review.Review.ID)
 		}
+	}
+	// Opened in a browser where someone else is signed in: refused, and
+	// nothing of the request shown; its own user signed in: fine.
+	p, err := f.links.Open(ctx, links[0][string(domain.VoteSupport)], "10.0.0.1", f.hct[1].UserID)
+	if err != nil || p.Refusal != domain.LinkOtherUser || p.Request.ID != 0 {
+		t.Fatalf("link opened as another user: %v, %q, request %d", err, p.Refusal, p.Request.ID)
+	}
+	_, err = f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: r.Version}, "10.0.0.1", f.hct[1].UserID)
+	wantRefused(t, err, domain.CodeConflict, domain.LinkOtherUser)
+	if p, err := f.links.Open(ctx, links[0][string(domain.VoteSupport)], "10.0.0.1", f.hct[0].UserID); err != nil || p.Refusal != "" {
+		t.Fatalf("link opened by its own user signed in: %v, %q", err, p.Refusal)
 	}
 	if n := f.count(t, `SELECT count(*) FROM votes WHERE review_id = $1`, rv.ID); n != 0 {
 		t.Fatalf("opening links cast %d votes", n)
@@ -138,15 +149,15 @@ func TestVoteFromEmail(t *testing.T) {
 	version := cur.Request.Version
 	// An objection needs its reason: refused next to the field, and the
 	// link is not spent.
-	_, err := f.links.Use(ctx, links[0][string(domain.VoteObject)], service.LinkInput{Version: version}, "10.0.0.1")
+	_, err = f.links.Use(ctx, links[0][string(domain.VoteObject)], service.LinkInput{Version: version}, "10.0.0.1", 0)
 	if domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("objection without a reason: %v", err)
 	}
 	// A page shown before the request changed: refused, to confirm again.
-	if _, err := f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: version + 1}, "10.0.0.1"); domain.ErrorCode(err) != domain.CodeConflict {
+	if _, err := f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: version + 1}, "10.0.0.1", 0); domain.ErrorCode(err) != domain.CodeConflict {
 		t.Fatalf("stale version: %v", err)
 	}
-	p, err := f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: version, Comment: "Roads are cut"}, "10.0.0.1")
+	p, err = f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: version, Comment: "Roads are cut"}, "10.0.0.1", 0)
 	if err != nil {
 		t.Fatalf("vote by link: %v", err)
 	}
@@ -164,7 +175,7 @@ func TestVoteFromEmail(t *testing.T) {
 	}
 	// The same link again, and every sibling: used.
 	for _, v := range domain.LinkValues(domain.LinkVote) {
-		_, err := f.links.Use(ctx, links[0][v], service.LinkInput{Version: version + 1, Comment: "again"}, "10.0.0.1")
+		_, err := f.links.Use(ctx, links[0][v], service.LinkInput{Version: version + 1, Comment: "again"}, "10.0.0.1", 0)
 		wantRefused(t, err, domain.CodeConflict, domain.LinkUsed)
 	}
 	if n := f.count(t, `SELECT count(*) FROM votes WHERE review_id = $1`, rv.ID); n != 1 {
@@ -175,7 +186,7 @@ func TestVoteFromEmail(t *testing.T) {
 	if _, err := f.reviews.Vote(ctx, f.hct[1], r.ID, service.VoteInput{Value: domain.VoteAbstain}); err != nil {
 		t.Fatal(err)
 	}
-	p, err = f.links.Open(ctx, links[1][string(domain.VoteSupport)], "10.0.0.1")
+	p, err = f.links.Open(ctx, links[1][string(domain.VoteSupport)], "10.0.0.1", 0)
 	if err != nil || p.Refusal != domain.LinkVotedOther {
 		t.Fatalf("link after a vote on the page: %v, %q", err, p.Refusal)
 	}
@@ -185,13 +196,13 @@ func TestVoteFromEmail(t *testing.T) {
 	tok := links[2][string(domain.VoteSupport)]
 	forged := tok[:len(tok)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(tok, "AA")]
 	for _, bad := range []string{forged, "nonsense", tok + "x", ""} {
-		_, err := f.links.Open(ctx, bad, "10.0.0.2")
+		_, err := f.links.Open(ctx, bad, "10.0.0.2", 0)
 		wantRefused(t, err, domain.CodeNotFound, domain.LinkUnknown)
 	}
 	if _, err := f.pool.Exec(ctx, `UPDATE action_links SET user_id = $1 WHERE user_id = $2`, f.hct[3].UserID, f.hct[2].UserID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.links.Use(ctx, tok, service.LinkInput{Version: version + 1}, "10.0.0.2")
+	_, err = f.links.Use(ctx, tok, service.LinkInput{Version: version + 1}, "10.0.0.2", 0)
 	wantRefused(t, err, domain.CodeNotFound, domain.LinkUnknown)
 	if _, err := f.pool.Exec(ctx, `UPDATE action_links SET user_id = $2 WHERE user_id = $1 AND id IN
 		(SELECT id FROM action_links WHERE user_id = $1 ORDER BY id LIMIT 5)`, f.hct[3].UserID, f.hct[2].UserID); err != nil {
@@ -207,11 +218,11 @@ func TestVoteFromEmail(t *testing.T) {
 	if _, err := f.dir.UpdateUser(ctx, f.admin, u); err != nil {
 		t.Fatal(err)
 	}
-	p, err = f.links.Open(ctx, links[3][string(domain.VoteSupport)], "10.0.0.1")
+	p, err = f.links.Open(ctx, links[3][string(domain.VoteSupport)], "10.0.0.1", 0)
 	if err != nil || p.Refusal != domain.LinkDisabled || p.Request.ID != 0 {
 		t.Fatalf("disabled user's link: %v, %q, shows request %d", err, p.Refusal, p.Request.ID)
 	}
-	_, err = f.links.Use(ctx, links[3][string(domain.VoteSupport)], service.LinkInput{Version: version + 2}, "10.0.0.1")
+	_, err = f.links.Use(ctx, links[3][string(domain.VoteSupport)], service.LinkInput{Version: version + 2}, "10.0.0.1", 0)
 	wantRefused(t, err, domain.CodeConflict, domain.LinkDisabled)
 	if n := f.count(t, `SELECT count(*) FROM votes WHERE review_id = $1`, rv.ID); n != 2 {
 		t.Fatalf("%d votes, want 2", n)
@@ -233,7 +244,7 @@ func TestVoteLinkLifetime(t *testing.T) {
 		domain.TransitionInput{Version: cur.Request.Version, Reason: "Clarify the route"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := f.links.Open(ctx, first[string(domain.VoteSupport)], "")
+	p, err := f.links.Open(ctx, first[string(domain.VoteSupport)], "", 0)
 	if err != nil || p.Refusal != domain.LinkRoundClosed {
 		t.Fatalf("link of a cancelled round: %v, %q", err, p.Refusal)
 	}
@@ -246,15 +257,15 @@ func TestVoteLinkLifetime(t *testing.T) {
 	if rv2.Round != 2 {
 		t.Fatalf("second review is round %d", rv2.Round)
 	}
-	_, err = f.links.Use(ctx, first[string(domain.VoteSupport)], service.LinkInput{Version: cur.Request.Version + 1}, "")
+	_, err = f.links.Use(ctx, first[string(domain.VoteSupport)], service.LinkInput{Version: cur.Request.Version + 1}, "", 0)
 	wantRefused(t, err, domain.CodeConflict, domain.LinkRoundClosed)
 	second := f.mailedLinks(t, f.hct[0], domain.NoticeReviewOpened, domain.LinkVote)
-	if p, err := f.links.Open(ctx, second[string(domain.VoteSupport)], ""); err != nil || p.Refusal != "" {
+	if p, err := f.links.Open(ctx, second[string(domain.VoteSupport)], "", 0); err != nil || p.Refusal != "" {
 		t.Fatalf("second round's link: %v, %q", err, p.Refusal)
 	}
 	// At the deadline the link has expired, before any job closed the review.
 	f.clock.t = rv2.Deadline
-	p, err = f.links.Open(ctx, second[string(domain.VoteSupport)], "")
+	p, err = f.links.Open(ctx, second[string(domain.VoteSupport)], "", 0)
 	if err != nil || p.Refusal != domain.LinkExpired {
 		t.Fatalf("link at the deadline: %v, %q", err, p.Refusal)
 	}
@@ -286,17 +297,17 @@ func TestDecideFromEmail(t *testing.T) {
 	if n := f.count(t, `SELECT count(*) FROM action_links WHERE user_id = $1`, f.officer.UserID); n != 0 {
 		t.Fatalf("the officer got %d decision links", n)
 	}
-	p, err := f.links.Open(ctx, links[string(domain.StatusApproved)], "")
+	p, err := f.links.Open(ctx, links[string(domain.StatusApproved)], "", 0)
 	if err != nil || p.Refusal != "" || !p.Review.Tally.Passed {
 		t.Fatalf("open approval: %v, %q, tally %+v", err, p.Refusal, p.Review.Tally)
 	}
 	cur, _ = f.reqs.Get(ctx, f.hc, passed.ID)
-	_, err = f.links.Use(ctx, links[string(domain.StatusApproved)], service.LinkInput{Version: cur.Request.Version}, "")
+	_, err = f.links.Use(ctx, links[string(domain.StatusApproved)], service.LinkInput{Version: cur.Request.Version}, "", 0)
 	if domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("approval without a rationale: %v", err)
 	}
 	if _, err := f.links.Use(ctx, links[string(domain.StatusApproved)], service.LinkInput{Version: cur.Request.Version,
-		Rationale: "No civilian helicopter can land there in time.", Conditions: "Unarmed, unmarked"}, ""); err != nil {
+		Rationale: "No civilian helicopter can land there in time.", Conditions: "Unarmed, unmarked"}, "", 0); err != nil {
 		t.Fatalf("approve by link: %v", err)
 	}
 	if st := f.status(t, passed.ID); st != domain.StatusApproved {
@@ -309,7 +320,7 @@ func TestDecideFromEmail(t *testing.T) {
 		t.Fatalf("approval event by %d via %q (%v)", by, via, err)
 	}
 	for _, tok := range links {
-		_, err := f.links.Use(ctx, tok, service.LinkInput{Version: cur.Request.Version + 1, Rationale: "again"}, "")
+		_, err := f.links.Use(ctx, tok, service.LinkInput{Version: cur.Request.Version + 1, Rationale: "again"}, "", 0)
 		wantRefused(t, err, domain.CodeConflict, domain.LinkUsed)
 	}
 
@@ -335,7 +346,7 @@ func TestDecideFromEmail(t *testing.T) {
 		Outcome: domain.StatusRejected, Rationale: "Civilian option exists"}); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := f.links.Open(ctx, links[string(domain.StatusRejected)], ""); err != nil || p.Refusal != domain.LinkDecided {
+	if p, err := f.links.Open(ctx, links[string(domain.StatusRejected)], "", 0); err != nil || p.Refusal != domain.LinkDecided {
 		t.Fatalf("link after a decision on the page: %v, %q", err, p.Refusal)
 	}
 }
@@ -363,12 +374,12 @@ func TestLinkAsksSecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := f.mailedLinks(t, f.hc, domain.NoticeReviewClosed, domain.LinkDecide)[string(domain.StatusApproved)]
-	p, err := f.links.Open(ctx, tok, "")
+	p, err := f.links.Open(ctx, tok, "", 0)
 	if err != nil || !p.NeedsCode || p.HasFactor {
 		t.Fatalf("page: %v, needs code %v, has factor %v", err, p.NeedsCode, p.HasFactor)
 	}
 	in := service.LinkInput{Version: p.Request.Version, Rationale: "Only option", Code: "123456"}
-	_, err = f.links.Use(ctx, tok, in, "")
+	_, err = f.links.Use(ctx, tok, in, "", 0)
 	wantRefused(t, err, domain.CodeForbidden, "link.factor_missing")
 
 	e, err := f.access.Enrolment(ctx, f.hc.UserID)
@@ -381,14 +392,14 @@ func TestLinkAsksSecondFactor(t *testing.T) {
 	f.clock.t = f.clock.t.Add(2 * domain.TOTPPeriod)
 	wrong := totptest.CodeAt(t, e.Secret, f.clock.t.Add(-10*domain.TOTPPeriod))
 	in.Code = wrong
-	if _, err := f.links.Use(ctx, tok, in, ""); domain.ErrorCode(err) != domain.CodeInvalid {
+	if _, err := f.links.Use(ctx, tok, in, "", 0); domain.ErrorCode(err) != domain.CodeInvalid {
 		t.Fatalf("wrong code: %v", err)
 	}
-	if p, _ := f.links.Open(ctx, tok, ""); p.Refusal != "" {
+	if p, _ := f.links.Open(ctx, tok, "", 0); p.Refusal != "" {
 		t.Fatalf("a wrong code spent the link: %q", p.Refusal)
 	}
 	in.Code = totptest.CodeAt(t, e.Secret, f.clock.t)
-	if _, err := f.links.Use(ctx, tok, in, ""); err != nil {
+	if _, err := f.links.Use(ctx, tok, in, "", 0); err != nil {
 		t.Fatalf("right code: %v", err)
 	}
 	if st := f.status(t, r.ID); st != domain.StatusApproved {
@@ -406,13 +417,13 @@ func TestUnknownLinksAreThrottled(t *testing.T) {
 	f.open(t, r)
 	tok := f.mailedLinks(t, f.hct[0], domain.NoticeReviewOpened, domain.LinkVote)[string(domain.VoteSupport)]
 	for range domain.LimitActionLink.Max {
-		_, err := f.links.Open(ctx, strings.Repeat("A", len(tok)), "10.9.9.9")
+		_, err := f.links.Open(ctx, strings.Repeat("A", len(tok)), "10.9.9.9", 0)
 		wantRefused(t, err, domain.CodeNotFound, domain.LinkUnknown)
 	}
-	if _, err := f.links.Open(ctx, tok, "10.9.9.9"); domain.ErrorCode(err) != domain.CodeRateLimited {
+	if _, err := f.links.Open(ctx, tok, "10.9.9.9", 0); domain.ErrorCode(err) != domain.CodeRateLimited {
 		t.Fatalf("after %d unknown links: %v", domain.LimitActionLink.Max, err)
 	}
-	if p, err := f.links.Open(ctx, tok, "10.9.9.10"); err != nil || p.Refusal != "" {
+	if p, err := f.links.Open(ctx, tok, "10.9.9.10", 0); err != nil || p.Refusal != "" {
 		t.Fatalf("another address: %v, %q", err, p.Refusal)
 	}
 }

@@ -180,13 +180,13 @@ func TestEveryPasswordCheckHoldsUnderABurst(t *testing.T) {
 				actionLinks.Store(f, linkPlace{f: lf, token: tok})
 			},
 			wrong: func(ctx context.Context, f *accessFixture, i int) error {
-				_, err := linkWorld(f).f.links.Open(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.79")
+				_, err := linkWorld(f).f.links.Open(ctx, fmt.Sprintf("guessed-link-%d", i), "10.0.0.79", 0)
 				return err
 			},
 			right: func(ctx context.Context, f *accessFixture, _ int) error {
 				lp := linkWorld(f)
 				lp.f.clock.t = f.clock.t // past the window once the test moved f's clock
-				_, err := lp.f.links.Open(ctx, lp.token, "10.0.0.79")
+				_, err := lp.f.links.Open(ctx, lp.token, "10.0.0.79", 0)
 				return err
 			},
 			checked: func(err error) bool { return domain.ErrorCode(err) == domain.CodeNotFound }},

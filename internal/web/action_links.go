@@ -23,7 +23,7 @@ import (
 // handleActionLinkShow opens a link: its confirmation, or why it no
 // longer works.
 func (s *Server) handleActionLinkShow(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.actionLinks.Open(r.Context(), chi.URLParam(r, "token"), middleware.GetClientIP(r.Context()))
+	p, err := s.actionLinks.Open(r.Context(), chi.URLParam(r, "token"), middleware.GetClientIP(r.Context()), actor(r).UserID)
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (s *Server) handleActionLink(w http.ResponseWriter, r *http.Request) error 
 	in := service.LinkInput{Comment: r.PostForm.Get("comment"), Rationale: r.PostForm.Get("rationale"),
 		Conditions: r.PostForm.Get("conditions"), Code: r.PostForm.Get("code")}
 	in.Version, _ = strconv.Atoi(r.PostForm.Get("version"))
-	p, err := s.actionLinks.Use(r.Context(), token, in, middleware.GetClientIP(r.Context()))
+	p, err := s.actionLinks.Use(r.Context(), token, in, middleware.GetClientIP(r.Context()), actor(r).UserID)
 	switch domain.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, "/act/"+token+"?done=1", http.StatusSeeOther)
@@ -53,7 +53,7 @@ func (s *Server) handleActionLink(w http.ResponseWriter, r *http.Request) error 
 	case domain.CodeConflict:
 		// Used, expired or closed meanwhile, or the request changed since
 		// the page was shown: the page as it is now says which.
-		again, oerr := s.actionLinks.Open(r.Context(), token, middleware.GetClientIP(r.Context()))
+		again, oerr := s.actionLinks.Open(r.Context(), token, middleware.GetClientIP(r.Context()), actor(r).UserID)
 		if oerr != nil {
 			return oerr
 		}
@@ -83,7 +83,7 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 	case p.Refusal != "":
 		v.Heading, v.Refusal = i18n.T(ctx, "actlink.refused_heading"), i18n.T(ctx, p.Refusal)
 		status = http.StatusGone
-		if p.Refusal == domain.LinkDisabled || domain.ErrorCode(err) == domain.CodeForbidden {
+		if p.Refusal == domain.LinkDisabled || p.Refusal == domain.LinkOtherUser || domain.ErrorCode(err) == domain.CodeForbidden {
 			status = http.StatusForbidden
 		}
 	}

@@ -86,6 +86,14 @@ func TestActionLinkPages(t *testing.T) {
 		t.Fatal("opening the link voted")
 	}
 
+	// In a browser signed in as someone else the link refuses.
+	resp = w.get(t, w.requester, support)
+	wantStatus(t, resp, http.StatusForbidden)
+	if d := doc(t, resp); testid(d, "act-form").Length() != 0 || testid(d, "act-request").Length() != 0 {
+		t.Error("a link opened as another user shows its form or the request")
+	}
+	wantStatus(t, w.post(t, w.requester, support, url.Values{"version": {strconv.Itoa(r.Version)}}), http.StatusForbidden)
+
 	d = doc(t, w.get(t, anon, object))
 	if c := d.Find(`textarea[name="comment"]`); c.Length() != 1 {
 		t.Fatal("the objection page asks no reason")
