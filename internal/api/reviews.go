@@ -80,18 +80,10 @@ func (a *API) openReview(w http.ResponseWriter, r *http.Request,
 // tally is frozen and the votes become visible. The body is the version
 // the client last saw, as for every step.
 func (a *API) handleReviewClose(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
+	return a.reviewStep(w, r, versionOf, func(ctx context.Context, by domain.Actor, id int64, version int) error {
+		_, err := a.reviews.Close(ctx, by, id, version)
 		return err
-	}
-	var in versionInput
-	if err := readJSON(w, r, &in); err != nil {
-		return err
-	}
-	if _, err := a.reviews.Close(r.Context(), actor(r), id, versionOf(in.Version)); err != nil {
-		return err
-	}
-	return a.writeReview(w, r, http.StatusOK, id)
+	})
 }
 
 // handleReviewRemind reminds the HCT members of the organisations that
@@ -99,6 +91,17 @@ func (a *API) handleReviewClose(w http.ResponseWriter, r *http.Request) error {
 // domain.RemindAgainAfter, and answers the review. The body may carry
 // the version the client last saw (checked when given).
 func (a *API) handleReviewRemind(w http.ResponseWriter, r *http.Request) error {
+	return a.reviewStep(w, r, givenVersion, func(ctx context.Context, by domain.Actor, id int64, version int) error {
+		_, err := a.reviews.Remind(ctx, by, id, version)
+		return err
+	})
+}
+
+// reviewStep runs a review step whose body is only the version the
+// client saw (read with version: required or optional) and answers the
+// review as it is after it.
+func (a *API) reviewStep(w http.ResponseWriter, r *http.Request, version func(*int) int,
+	step func(ctx context.Context, by domain.Actor, id int64, version int) error) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -107,7 +110,7 @@ func (a *API) handleReviewRemind(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	if _, err := a.reviews.Remind(r.Context(), actor(r), id, givenVersion(in.Version)); err != nil {
+	if err := step(r.Context(), actor(r), id, version(in.Version)); err != nil {
 		return err
 	}
 	return a.writeReview(w, r, http.StatusOK, id)
