@@ -305,6 +305,21 @@ func TestOpenAPI_FromRulebook(t *testing.T) {
 	if !slices.Equal(got, states) {
 		t.Errorf("ChecklistItemResult.state enum = %v, want %v", got, states)
 	}
+	// The notice kinds a user may choose the delivery of, and the
+	// deliveries: the domain's table, in its order.
+	var kinds, deliveries []string
+	for _, a := range domain.NoticeAudiences {
+		kinds = append(kinds, string(a.Kind))
+	}
+	for _, dl := range domain.Deliveries {
+		deliveries = append(deliveries, string(dl))
+	}
+	if got := enum("NoticeKind"); !slices.Equal(got, kinds) {
+		t.Errorf("NoticeKind enum = %v, want %v", got, kinds)
+	}
+	if got := enum("Delivery"); !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(deliveries))) {
+		t.Errorf("Delivery enum = %v, want %v", got, deliveries)
+	}
 	ops := d.operations()
 	for _, tr := range domain.GenericTransitions() {
 		op, ok := ops["POST /requests/{id}/"+tr.Path]
