@@ -37,7 +37,10 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 	if len(all) == 0 {
 		return nil
 	}
-	users, err := st.ListRecipients(ctx, all) // by ID, with roles and preferences
+	now := n.now()
+	// By ID, with their roles as they stand now (an acting HC's
+	// included) and their preferences.
+	users, err := st.ListRecipients(ctx, all, now)
 	if err != nil {
 		return err
 	}
@@ -45,7 +48,6 @@ func (n *Notifier) NotifyAll(ctx context.Context, st *store.Store, notices []dom
 	for _, u := range users {
 		byID[u.User.ID] = u
 	}
-	now := n.now()
 	var (
 		rows  []store.NoticeRow
 		links []store.ActionLinkRow

@@ -141,7 +141,7 @@ func (s *Notifications) UnsubscribeDigest(ctx context.Context, token string) (in
 		if !ok {
 			return domain.Errorf(domain.CodeNotFound, "error.not_found")
 		}
-		rs, err := st.ListRecipients(ctx, []int64{id})
+		rs, err := st.ListRecipients(ctx, []int64{id}, s.now())
 		if err != nil {
 			return err
 		}

@@ -21,17 +21,18 @@ type Recipient struct {
 }
 
 // ListRecipients returns the users with the given IDs, by ID, each with
-// their roles (the union over their operations) and preferences, in one
-// query; IDs that name no user are left out.
-func (s *Store) ListRecipients(ctx context.Context, ids []int64) ([]Recipient, error) {
+// their roles at time at (the union over their operations, an acting
+// HC's period included: memberships_at) and preferences, in one query;
+// IDs that name no user are left out.
+func (s *Store) ListRecipients(ctx context.Context, ids []int64, at time.Time) ([]Recipient, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	rows, _ := s.db.Query(ctx, `SELECT `+userCols+`,
-		  coalesce((SELECT array_agg(DISTINCT r ORDER BY r) FROM memberships m, unnest(m.roles) r WHERE m.user_id = users.id), '{}'),
+		  coalesce((SELECT array_agg(DISTINCT r ORDER BY r) FROM memberships_at($2) m, unnest(m.roles) r WHERE m.user_id = users.id), '{}'),
 		  coalesce((SELECT array_agg(p.kind ORDER BY p.kind) FROM notification_preferences p WHERE p.user_id = users.id), '{}'),
 		  coalesce((SELECT array_agg(p.delivery ORDER BY p.kind) FROM notification_preferences p WHERE p.user_id = users.id), '{}')
-		FROM users WHERE id = ANY($1) ORDER BY id`, ids)
+		FROM users WHERE id = ANY($1) ORDER BY id`, ids, at)
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Recipient, error) {
 		var (
 			r                   Recipient
