@@ -87,6 +87,14 @@ func TestBrowserVoteFromEmail(t *testing.T) {
 		return out
 	}
 	hana, hugo := links("hana@example.org"), links("hugo@example.org")
+	// Small enough for a satellite link, and readable without images: a
+	// text part and an HTML part made from it, no image anywhere.
+	m := smtpd.To("hana@example.org")[0]
+	if ct := m.Header("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative") || len(m.Raw) > 16<<10 ||
+		strings.Contains(strings.ToLower(string(m.Raw)), "<img") {
+		t.Errorf("review e-mail: %s, %d bytes", ct, len(m.Raw))
+	}
+	t.Logf("review e-mail with vote links: %d bytes", len(m.Raw))
 	votes := func() int {
 		t.Helper()
 		rs, err := svc.reviews.State(ctx, actors["omar@example.org"], r.ID)
