@@ -126,7 +126,24 @@ const (
 	LinkVotedOther  = "link.voted"        // the organisation's vote was cast another way
 	LinkDecided     = "link.decided"      // the decision was taken another way
 	LinkOtherUser   = "link.other_user"   // opened in a browser signed in as someone else
+	// LinkFactorMissing: the operation requires a second factor of the
+	// user's role and the user has none to give (they must sign in and
+	// enrol first).
+	LinkFactorMissing = "link.factor_missing"
 )
+
+// LinkRefused is the error of a link refused for reason key (LinkLive's,
+// or LinkFactorMissing): forbidden when the link is not for whoever holds
+// it now (another user signed in, a disabled account, a second factor
+// missing), a conflict when it no longer fits the request (used,
+// expired, closed, voted, decided).
+func LinkRefused(key string) *Error {
+	switch key {
+	case LinkFactorMissing, LinkOtherUser, LinkDisabled:
+		return &Error{Code: CodeForbidden, Message: key}
+	}
+	return &Error{Code: CodeConflict, Message: key}
+}
 
 // LinkLive is the one rule of whether link l still works in state s; ""
 // when it does, else the refusal's key. It does not decide whether the
@@ -135,10 +152,12 @@ func LinkLive(l ActionLink, s LinkState) string {
 	switch {
 	case s.Viewer != 0 && s.Viewer != l.UserID:
 		return LinkOtherUser
-	case !l.UsedAt.IsZero():
-		return LinkUsed
 	case s.User.Disabled:
 		return LinkDisabled
+	case !l.UsedAt.IsZero():
+		// Used, or spent: by a sibling's use, or when the account was
+		// disabled (store.EndUserLinks), so re-enabling revives nothing.
+		return LinkUsed
 	case !s.Now.Before(l.ExpiresAt):
 		return LinkExpired
 	case s.Review == nil || s.Review.ID != l.ReviewID || s.Review.Round != l.Round:

@@ -171,9 +171,20 @@ func (s *ActionLinks) page(ctx context.Context, st *store.Store, l domain.Action
 		if err != nil {
 			return LinkPage{}, err
 		}
-		out.HasFactor = f.Enrolled
+		if out.HasFactor = f.Enrolled; !f.Enrolled && out.Refusal == "" {
+			out.Refusal = domain.LinkFactorMissing
+		}
 	}
 	return out, nil
+}
+
+// validate checks what in says for link l's action before anything is
+// spent on it (a second factor's code is used up once checked).
+func validate(l domain.ActionLink, in LinkInput) error {
+	if l.Purpose == domain.LinkVote {
+		return domain.ValidateVote(domain.VoteValue(l.Value), in.Comment)
+	}
+	return domain.ValidateDecision(domain.Decision{Outcome: domain.Status(l.Value), Rationale: in.Rationale, Conditions: in.Conditions})
 }
 
 // Use acts on link token as its user, once: it checks the second factor
@@ -188,12 +199,14 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 		return LinkPage{}, err
 	}
 	if p.Refusal != "" {
-		return p, &domain.Error{Code: domain.CodeConflict, Message: p.Refusal}
+		return p, domain.LinkRefused(p.Refusal)
+	}
+	// What was written is checked first: a form error must not use up
+	// the second factor's code.
+	if err := validate(p.Link, in); err != nil {
+		return p, err
 	}
 	if p.NeedsCode {
-		if !p.HasFactor {
-			return p, domain.Errorf(domain.CodeForbidden, "link.factor_missing")
-		}
 		if err := s.access.VerifySecondFactor(ctx, p.User.ID, in.Code, address); err != nil {
 			return p, err
 		}
@@ -216,7 +229,7 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 			return err
 		}
 		if again.Refusal != "" {
-			return &domain.Error{Code: domain.CodeConflict, Message: again.Refusal}
+			return domain.LinkRefused(again.Refusal)
 		}
 		u, ms, err := st.UserWithMemberships(ctx, l.UserID, now)
 		if err != nil {

@@ -131,7 +131,7 @@ func TestVoteFromEmail(t *testing.T) {
 		t.Fatalf("link opened as another user: %v, %q, request %d", err, p.Refusal, p.Request.ID)
 	}
 	_, err = f.links.Use(ctx, links[0][string(domain.VoteSupport)], service.LinkInput{Version: r.Version}, "10.0.0.1", f.hct[1].UserID)
-	wantRefused(t, err, domain.CodeConflict, domain.LinkOtherUser)
+	wantRefused(t, err, domain.CodeForbidden, domain.LinkOtherUser)
 	if p, err := f.links.Open(ctx, links[0][string(domain.VoteSupport)], "10.0.0.1", f.hct[0].UserID); err != nil || p.Refusal != "" {
 		t.Fatalf("link opened by its own user signed in: %v, %q", err, p.Refusal)
 	}
@@ -223,9 +223,23 @@ func TestVoteFromEmail(t *testing.T) {
 		t.Fatalf("disabled user's link: %v, %q, shows request %d", err, p.Refusal, p.Request.ID)
 	}
 	_, err = f.links.Use(ctx, links[3][string(domain.VoteSupport)], service.LinkInput{Version: version + 2}, "10.0.0.1", 0)
-	wantRefused(t, err, domain.CodeConflict, domain.LinkDisabled)
+	wantRefused(t, err, domain.CodeForbidden, domain.LinkDisabled)
 	if n := f.count(t, `SELECT count(*) FROM votes WHERE review_id = $1`, rv.ID); n != 2 {
 		t.Fatalf("%d votes, want 2", n)
+	}
+	// Enabled again, the account's old links stay dead.
+	if u, err = f.dir.GetUser(ctx, f.admin, f.hct[3].UserID); err != nil {
+		t.Fatal(err)
+	}
+	u.Disabled = false
+	if _, err := f.dir.UpdateUser(ctx, f.admin, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range domain.LinkValues(domain.LinkVote) {
+		p, err = f.links.Open(ctx, links[3][v], "10.0.0.1", 0)
+		if err != nil || p.Refusal != domain.LinkUsed {
+			t.Fatalf("re-enabled user's %s link: %v, %q", v, err, p.Refusal)
+		}
 	}
 }
 
@@ -375,8 +389,8 @@ func TestLinkAsksSecondFactor(t *testing.T) {
 	}
 	tok := f.mailedLinks(t, f.hc, domain.NoticeReviewClosed, domain.LinkDecide)[string(domain.StatusApproved)]
 	p, err := f.links.Open(ctx, tok, "", 0)
-	if err != nil || !p.NeedsCode || p.HasFactor {
-		t.Fatalf("page: %v, needs code %v, has factor %v", err, p.NeedsCode, p.HasFactor)
+	if err != nil || !p.NeedsCode || p.HasFactor || p.Refusal != domain.LinkFactorMissing {
+		t.Fatalf("page: %v, needs code %v, has factor %v, refusal %q", err, p.NeedsCode, p.HasFactor, p.Refusal)
 	}
 	in := service.LinkInput{Version: p.Request.Version, Rationale: "Only option", Code: "123456"}
 	_, err = f.links.Use(ctx, tok, in, "", 0)
@@ -398,7 +412,13 @@ func TestLinkAsksSecondFactor(t *testing.T) {
 	if p, _ := f.links.Open(ctx, tok, "", 0); p.Refusal != "" {
 		t.Fatalf("a wrong code spent the link: %q", p.Refusal)
 	}
-	in.Code = totptest.CodeAt(t, e.Secret, f.clock.t)
+	// A form error is found before the code is checked: the code is not
+	// used up by it, and works on the corrected form.
+	in.Code, in.Rationale = totptest.CodeAt(t, e.Secret, f.clock.t), ""
+	if _, err := f.links.Use(ctx, tok, in, "", 0); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("right code, no rationale: %v", err)
+	}
+	in.Rationale = "Only option"
 	if _, err := f.links.Use(ctx, tok, in, "", 0); err != nil {
 		t.Fatalf("right code: %v", err)
 	}

@@ -293,6 +293,10 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 			if _, err := st.EndOtherUserSessions(ctx, out.ID, 0); err != nil {
 				return logEntry{}, err
 			}
+			// And the links in their e-mails: re-enabling revives none.
+			if err := st.EndUserLinks(ctx, out.ID, now); err != nil {
+				return logEntry{}, err
+			}
 		}
 		e := updated(domain.UserEditAction(old, out), domain.TargetUser, out.ID, out.Email,
 			domain.UserAudit(old), domain.UserAudit(out))

@@ -77,3 +77,15 @@ func (s *Store) PruneActionLinks(ctx context.Context, cutoff time.Time) (int64, 
 	tag, err := s.db.Exec(ctx, `DELETE FROM action_links WHERE expires_at < $1`, cutoff)
 	return tag.RowsAffected(), dbErr(err, "prune action links")
 }
+
+// EndUserLinks ends every credential user userID's e-mails carry: their
+// unused action links are spent and their reply addresses deleted, so
+// that re-enabling a disabled account revives none (as its sessions and
+// API tokens stay ended).
+func (s *Store) EndUserLinks(ctx context.Context, userID int64, now time.Time) error {
+	if _, err := s.db.Exec(ctx, `UPDATE action_links SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL`, userID, now); err != nil {
+		return dbErr(err, "spend the action links of user %d", userID)
+	}
+	_, err := s.db.Exec(ctx, `DELETE FROM reply_tokens WHERE user_id = $1`, userID)
+	return dbErr(err, "delete the reply addresses of user %d", userID)
+}

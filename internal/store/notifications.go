@@ -197,9 +197,15 @@ func (s *Store) LeaseOutbox(ctx context.Context, now, until time.Time) (m domain
 }
 
 // MarkOutboxSent records that message id was sent at now, after attempts
-// attempts in all.
+// attempts in all, and scrubs what it carried that acts for its
+// recipient: the tokens of its action links and of its digest's
+// unsubscribe link (left as "…"), its reply address and its
+// List-Unsubscribe header. The recipient has them now; a copy of the
+// database (a backup, a replica) holds no live credential of sent mail.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, attempts int, now time.Time) error {
-	return s.updateOutbox(ctx, id, `UPDATE outbox SET sent_at = $2, attempts = $3, last_error = '' WHERE id = $1`,
+	return s.updateOutbox(ctx, id, `UPDATE outbox SET sent_at = $2, attempts = $3, last_error = '',
+		body = regexp_replace(body, '(/act/|/unsubscribe/digest/)[^[:space:]]+', '\1…', 'g'),
+		reply_to = '', list_unsubscribe = '' WHERE id = $1`,
 		now, attempts)
 }
 

@@ -50,9 +50,20 @@ func (s *Server) handleActionLink(w http.ResponseWriter, r *http.Request) error 
 		// What was written (or the code) is wrong: the page again, with
 		// the problem next to its field; the link was not used.
 		return s.renderActionLink(w, r, p, false, err)
+	case domain.CodeForbidden:
+		// Not for whoever holds it now: the page says why, with no form.
+		if p.Link.ID == 0 {
+			return err
+		}
+		return s.renderActionLink(w, r, p, false, err)
 	case domain.CodeConflict:
-		// Used, expired or closed meanwhile, or the request changed since
-		// the page was shown: the page as it is now says which.
+		// Used (a double tap, a re-post): the page of what is recorded.
+		// Expired or closed meanwhile, or the request changed since the
+		// page was shown: the page as it is now says which.
+		if domain.ErrorMessage(err) == domain.LinkUsed {
+			http.Redirect(w, r, "/act/"+token+"?done=1", http.StatusSeeOther)
+			return nil
+		}
 		again, oerr := s.actionLinks.Open(r.Context(), token, middleware.GetClientIP(r.Context()), actor(r).UserID)
 		if oerr != nil {
 			return oerr
@@ -78,12 +89,16 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 		For: i18n.T(ctx, "actlink.for", "Name", p.User.Name, "Email", p.User.Email)}
 	status := http.StatusOK
 	switch {
-	case done && p.Refusal == domain.LinkUsed:
-		v.Heading, v.Done = i18n.T(ctx, "actlink.done_heading."+purpose), i18n.T(ctx, "actlink.done."+purpose, "Value", value)
+	case done && p.Refusal == domain.LinkUsed && recorded(p) != "":
+		// What is recorded now, whichever link (or page) recorded it.
+		v.Heading = i18n.T(ctx, "actlink.done_heading."+purpose)
+		v.Done = i18n.T(ctx, "actlink.done."+purpose, "Value", i18n.T(ctx, "actlink.value."+purpose+"."+recorded(p)))
 	case p.Refusal != "":
 		v.Heading, v.Refusal = i18n.T(ctx, "actlink.refused_heading"), i18n.T(ctx, p.Refusal)
+		// Gone when it no longer fits the request; forbidden when it is
+		// not for whoever holds it now (domain.LinkRefused).
 		status = http.StatusGone
-		if p.Refusal == domain.LinkDisabled || p.Refusal == domain.LinkOtherUser || domain.ErrorCode(err) == domain.CodeForbidden {
+		if domain.LinkRefused(p.Refusal).Code == domain.CodeForbidden {
 			status = http.StatusForbidden
 		}
 	}
@@ -127,6 +142,19 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 	}
 	v.Shell = s.shell(w, r, v.Heading)
 	return s.render(w, r, status, pages.ActionLink(v))
+}
+
+// recorded is the value recorded where link page p acts: the link
+// user's organisation's vote, or the review's decision; "" when none is
+// (or the page may not show it).
+func recorded(p service.LinkPage) string {
+	switch {
+	case p.Link.Purpose == domain.LinkVote && p.Review.MyVote != nil:
+		return string(p.Review.MyVote.Value)
+	case p.Link.Purpose == domain.LinkDecide && p.Review.Decision != nil:
+		return string(p.Review.Decision.Outcome)
+	}
+	return ""
 }
 
 // actionLinkForm is the confirmation of link page p carrying value

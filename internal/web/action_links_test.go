@@ -116,7 +116,13 @@ func TestActionLinkPages(t *testing.T) {
 		if !strings.Contains(testid(doc(t, resp), "act-refusal").Text(), "already used") {
 			t.Errorf("second click on %s: %q", l, testid(doc(t, resp), "act-refusal").Text())
 		}
-		wantStatus(t, w.post(t, anon, l, url.Values{"version": {strconv.Itoa(r.Version)}, "comment": {"x"}}), http.StatusGone)
+		// A double tap or a re-post lands on what is recorded.
+		wantRedirect(t, w.post(t, anon, l, url.Values{"version": {strconv.Itoa(r.Version)}, "comment": {"x"}}), l+"?done=1")
+	}
+	// The page after a sibling's re-post states the vote recorded, never
+	// the value of the link it came through.
+	if got := testid(doc(t, w.get(t, anon, object+"?done=1")), "act-done").Text(); !strings.Contains(got, "Support") || strings.Contains(got, "Object") {
+		t.Errorf("done page of the objection link after a support vote: %q", got)
 	}
 	if votes() != 1 {
 		t.Fatalf("%d votes after reusing the link", votes())
