@@ -38,7 +38,8 @@ func TestBrowserVoteFromEmail(t *testing.T) {
 	// The review is opened through services whose notices go by e-mail,
 	// with links to the server under test; the outbox is drained to a
 	// real SMTP server by the real worker and mailer.
-	st := store.New(testdb.Pool(t, srv.DB))
+	pool := testdb.Pool(t, srv.DB)
+	st := store.New(pool)
 	reviews := service.NewReviews(st, time.Now, discardLogger(), notify.New(catalog, true, srv.URL, discardLogger()))
 	smtpd := smtptest.Start(t)
 	mailer, err := notify.NewMailer(smtpd.URL())
@@ -87,6 +88,12 @@ func TestBrowserVoteFromEmail(t *testing.T) {
 		return out
 	}
 	hana, hugo := links("hana@example.org"), links("hugo@example.org")
+	// Once sent, the stored copy holds no live link: a backup or a
+	// replica of the database opens nothing.
+	var live int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND body ~ '/act/[A-Za-z0-9_-]{20}'`).Scan(&live); err != nil || live != 0 {
+		t.Errorf("%d sent e-mails still hold a link's token (%v)", live, err)
+	}
 	// Small enough for a satellite link, and readable without images: a
 	// text part and an HTML part made from it, no image anywhere.
 	m := smtpd.To("hana@example.org")[0]
