@@ -1,5 +1,10 @@
 package domain
 
+import (
+	"strings"
+	"unicode"
+)
+
 // NoticeKind is what a notification tells its recipients.
 type NoticeKind string
 
@@ -86,4 +91,26 @@ type Notice struct {
 	// Actor is the user whose action the notice tells of (0: the system):
 	// never told of their own action, even when among Recipients.
 	Actor int64
+}
+
+// CommentExcerpt is how much of a comment its notice quotes, in
+// characters: enough to read it from the e-mail on a phone, not a whole
+// essay in every inbox.
+const CommentExcerpt = 500
+
+// Excerpt returns s cut to at most limit characters, at a word boundary
+// when one is near, with "…" when cut.
+func Excerpt(s string, limit int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= limit {
+		return string(r)
+	}
+	cut := limit - 1
+	for i := cut; i > limit*4/5; i-- {
+		if unicode.IsSpace(r[i]) {
+			cut = i
+			break
+		}
+	}
+	return strings.TrimSpace(string(r[:cut])) + "…"
 }

@@ -225,7 +225,8 @@ func digestMAC(key []byte, id string) []byte {
 // request r: its participants — the requester (its creator), the
 // operation's officers, whoever has commented on it (commenters) and,
 // when a review is open (open, nil for none), the HCT members of its
-// eligible organisations — each only when they may see the request,
+// eligible organisations, and while the request awaits the HC's
+// decision, the HC — each only when they may see the request,
 // and with it its comments (Can ActionViewRequest, the rule the request
 // page and the API apply to the comments), and never the author.
 // members are the operation's members; one who is not among them (no
@@ -243,7 +244,8 @@ func CommentAudience(r Request, members []Member, commenters []int64, open *Revi
 			continue
 		}
 		in := wanted[u.ID] || m.Roles.Has(RoleOfficer) ||
-			(open != nil && open.Open() && m.Roles.Has(RoleHCTMember) && oneOf(u.OrganizationID, open.Eligible))
+			(open != nil && open.Open() && m.Roles.Has(RoleHCTMember) && oneOf(u.OrganizationID, open.Eligible)) ||
+			(r.Status == StatusHCDecision && m.Roles.Has(RoleHC))
 		if !in {
 			continue
 		}

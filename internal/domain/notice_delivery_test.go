@@ -86,3 +86,24 @@ func TestDigestUnsubscribeToken(t *testing.T) {
 		}
 	}
 }
+
+// TestCommentAudienceAwaitingDecision: whoever must act next is told of
+// a comment — the HC while the request awaits their decision, not
+// before; a viewer never.
+func TestCommentAudienceAwaitingDecision(t *testing.T) {
+	t.Parallel()
+	member := func(id int64, role domain.Role) domain.Member {
+		return domain.Member{User: domain.User{ID: id, OrganizationID: 10 + id}, Roles: domain.RoleSet{role}}
+	}
+	members := []domain.Member{member(1, domain.RoleRequester), member(2, domain.RoleOfficer), member(3, domain.RoleHC), member(4, domain.RoleViewer)}
+	for _, c := range []struct {
+		status domain.Status
+		hc     bool
+	}{{domain.StatusSubmitted, false}, {domain.StatusHCTReview, false}, {domain.StatusHCDecision, true}, {domain.StatusApproved, false}} {
+		r := domain.Request{ID: 7, OperationID: 1, CreatedBy: 1, RequestingOrgID: 11, Status: c.status}
+		got := domain.CommentAudience(r, members, nil, nil, 2)
+		if slices.Contains(got, 3) != c.hc || slices.Contains(got, 4) || slices.Contains(got, 2) {
+			t.Errorf("%s: comment by the officer told %v (HC told: want %v)", c.status, got, c.hc)
+		}
+	}
+}

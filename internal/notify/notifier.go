@@ -73,7 +73,7 @@ func dedupe(ids []int64) []int64 {
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
 	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change",
-	"Starts", "Ends", "NamedBy", "Author"}
+	"Starts", "Ends", "NamedBy", "Author", "Comment"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300

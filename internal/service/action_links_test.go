@@ -447,3 +447,30 @@ func TestUnknownLinksAreThrottled(t *testing.T) {
 		t.Fatalf("another address: %v, %q", err, p.Refusal)
 	}
 }
+
+// TestCommentAwaitingDecisionTellsHC: a comment on a request awaiting the
+// HC's decision reaches the HC, quoting it, and never its author.
+func TestCommentAwaitingDecisionTellsHC(t *testing.T) {
+	t.Parallel()
+	f := newLinkFixture(t, 1)
+	ctx := t.Context()
+	r := f.submitted(t, "Field hospital")
+	f.open(t, r)
+	if _, err := f.reviews.Vote(ctx, f.hct[0], r.ID, service.VoteInput{Value: domain.VoteSupport}); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := f.reqs.Get(ctx, f.officer, r.ID)
+	if _, err := f.reviews.Close(ctx, f.officer, r.ID, cur.Request.Version); err != nil {
+		t.Fatal(err)
+	}
+	const said = "A civilian field hospital can now deploy by Friday."
+	if _, err := f.reqs.AddComment(ctx, f.requester, r.ID, said); err != nil {
+		t.Fatal(err)
+	}
+	quoted := func(userID int64) int {
+		return f.count(t, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'comment' AND data->>'Comment' = $2`, userID, said)
+	}
+	if quoted(f.hc.UserID) != 1 || quoted(f.officer.UserID) != 1 || quoted(f.requester.UserID) != 0 {
+		t.Fatalf("comment told HC %d, officer %d, author %d times", quoted(f.hc.UserID), quoted(f.officer.UserID), quoted(f.requester.UserID))
+	}
+}

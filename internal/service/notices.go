@@ -71,10 +71,11 @@ func transitionNotices(ctx context.Context, st *store.Store, by domain.Actor, ac
 	return nil, nil
 }
 
-// commentNotice is the notice of by's comment on request r (locked):
+// commentNotice is the notice of by's comment body on request r (locked),
+// quoting its beginning (domain.CommentExcerpt):
 // to its participants who may see it (domain.CommentAudience), read in
 // st's transaction; commenters are the authors of its comments.
-func commentNotice(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, commenters []int64) (domain.Notice, error) {
+func commentNotice(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, commenters []int64, body string) (domain.Notice, error) {
 	members, err := st.ListMembers(ctx, r.OperationID)
 	if err != nil {
 		return domain.Notice{}, err
@@ -90,5 +91,6 @@ func commentNotice(ctx context.Context, st *store.Store, by domain.Actor, r doma
 		}
 	}
 	to := domain.CommentAudience(r, members, commenters, open, by.UserID)
-	return requestNotice(domain.NoticeComment, r, by.UserID, to, map[string]string{"Author": by.Name}), nil
+	return requestNotice(domain.NoticeComment, r, by.UserID, to, map[string]string{"Author": by.Name,
+		"Comment": domain.Excerpt(body, domain.CommentExcerpt)}), nil
 }
