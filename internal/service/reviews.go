@@ -416,7 +416,11 @@ func (s *Reviews) close(ctx context.Context, st *store.Store, byID int64, r doma
 		return err
 	}
 	notice := closedReview(r, rv, votes, t, payload, hc, officers, now)
-	notice.Actor = byID // the officer who closed it early (0: the deadline)
+	if !slices.Contains(hc, byID) {
+		// The officer who closed it early (0: the deadline) is not told,
+		// unless they must decide next (an officer who is acting HC).
+		notice.Actor = byID
+	}
 	if err := appendEvent(ctx, st, r.ID, byID, string(domain.ActionCloseReview), payload, now); err != nil {
 		return err
 	}
@@ -566,5 +570,6 @@ func (s *Reviews) decide(ctx context.Context, st *store.Store, by domain.Actor, 
 	}
 	to := append(append([]int64{r.CreatedBy}, officers...), voters...)
 	return out, s.tell(ctx, st, domain.Notice{Kind: domain.NoticeDecision, RequestID: id, Reference: r.Reference, Title: r.Title,
-		Recipients: to, Actor: by.UserID, Data: map[string]string{"Outcome": string(in.Outcome)}})
+		Recipients: to, Actor: by.UserID, Data: map[string]string{"Outcome": string(in.Outcome),
+			"Rationale": in.Rationale, "Conditions": in.Conditions}})
 }

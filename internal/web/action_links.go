@@ -121,6 +121,9 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 				t := rs.Tally
 				v.Tally = i18n.T(ctx, "review.tally_value", "Support", t.Support-t.WithConds, "Conditions", t.WithConds,
 					"Object", t.Object, "Abstain", t.Abstain, "Recuse", t.Recused)
+				// Every vote with its conditions or reason: what the HC
+				// weighs, as on the request page.
+				v.Votes = voteRows(ctx, rs.Votes)
 			}
 			if rs.Review.Open() {
 				v.Deadline = displayTime(ctx, rs.Review.Deadline)

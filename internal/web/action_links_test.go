@@ -132,3 +132,38 @@ func TestActionLinkPages(t *testing.T) {
 		t.Error("a link's token was logged")
 	}
 }
+
+// TestDecisionLinkPage: the HC's decision link lists every vote with its
+// comment, objections first, and the decision's e-mail carries its
+// rationale and conditions.
+func TestDecisionLinkPage(t *testing.T) {
+	t.Parallel()
+	w := newLinkWorld(t)
+	hcUser := w.mustUser(t, "hc@example.org", 0)
+	w.mustMember(t, "NPL-EQ", hcUser, domain.RoleHC)
+	r := w.submitted(t, "Bridge over the Trisuli")
+	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	wantRedirect(t, w.post(t, w.officer, page+"/review", url.Values{"version": {"1"}}), page+"#review-h")
+	wantRedirect(t, w.post(t, w.hct, page+"/vote", url.Values{"value": {"support_with_conditions"}, "comment": {"Daylight flights only"}}), page+"#review-h")
+	wantRedirect(t, w.post(t, w.officer, page+"/review/close", url.Values{"version": {"1"}}), page+"#review-h")
+	links := mailedLinks(t, w, "hc@example.org", domain.NoticeReviewClosed)
+	approve := links["Approve"]
+	if approve == "" || links["Reject"] == "" {
+		t.Fatalf("decision links: %v", links)
+	}
+	anon := w.client(t)
+	d := doc(t, w.get(t, anon, approve))
+	if got := testid(d, "act-votes").Text(); !strings.Contains(got, "Daylight flights only") {
+		t.Fatalf("the decision page lists the votes as %q", got)
+	}
+	wantRedirect(t, w.post(t, anon, approve, url.Values{"version": {"1"}, "rationale": {"Only the army can bridge it in time."},
+		"conditions": {"Unarmed engineers"}}), approve+"?done=1")
+	var body string
+	if err := w.pool.QueryRow(t.Context(), `SELECT o.body FROM outbox o JOIN notifications n ON n.id = o.notification_id
+		WHERE o.to_address = 'req@example.org' AND n.kind = 'decision'`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body, "Only the army can bridge it in time.") || !strings.Contains(body, "Unarmed engineers") {
+		t.Errorf("decision e-mail to the requester:\n%s", body)
+	}
+}

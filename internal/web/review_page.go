@@ -67,12 +67,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 		t := rs.Tally
 		p.Tally = i18n.T(ctx, "review.tally_value", "Support", t.Support-t.WithConds, "Conditions", t.WithConds,
 			"Object", t.Object, "Abstain", t.Abstain, "Recuse", t.Recused)
-		// Objections first: they are what the HC must weigh.
-		votes := slices.Clone(rs.Votes)
-		slices.SortStableFunc(votes, func(x, y domain.Vote) int { return voteOrder(x.Value) - voteOrder(y.Value) })
-		for _, v := range votes {
-			p.Votes = append(p.Votes, voteRow(ctx, v))
-		}
+		p.Votes = voteRows(ctx, rs.Votes)
 		for _, v := range rs.History {
 			p.History = append(p.History, voteRow(ctx, v))
 		}
@@ -121,6 +116,18 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 func voteOrder(v domain.VoteValue) int {
 	return slices.Index([]domain.VoteValue{domain.VoteObject, domain.VoteSupportConditions, domain.VoteSupport,
 		domain.VoteAbstain, domain.VoteRecuse}, v)
+}
+
+// voteRows are votes as the page and the HC's decision link list them:
+// objections first, they are what the HC must weigh.
+func voteRows(ctx context.Context, votes []domain.Vote) []pages.VoteRow {
+	votes = slices.Clone(votes)
+	slices.SortStableFunc(votes, func(x, y domain.Vote) int { return voteOrder(x.Value) - voteOrder(y.Value) })
+	out := make([]pages.VoteRow, len(votes))
+	for i, v := range votes {
+		out[i] = voteRow(ctx, v)
+	}
+	return out
 }
 
 func voteRow(ctx context.Context, v domain.Vote) pages.VoteRow {

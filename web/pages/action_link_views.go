@@ -30,6 +30,8 @@ type ActionLinkView struct {
 	Turnout    string
 	Tally      string
 	Deadline   string
+	// Votes are listed where the viewer may see them (the HC's decision).
+	Votes []VoteRow
 
 	// The form, while the link works.
 	Form *ActionLinkForm
