@@ -152,9 +152,10 @@ func (n *Notifier) linkLines(loc *i18n.Localizer, notice domain.Notice, links []
 	b.WriteString(loc.T("actlink.mail." + purpose))
 	b.WriteString("\n\n")
 	for _, l := range links {
-		b.WriteString(loc.T("actlink.value." + purpose + "." + l.Value))
-		b.WriteString(": ")
-		b.WriteString(n.baseURL + "/act/" + l.Token)
+		// "Label: address", as each language punctuates it; the HTML part
+		// makes the label the link (htmlBody).
+		b.WriteString(loc.T("actlink.mail.line", "Label", loc.T("actlink.value."+purpose+"."+l.Value),
+			"URL", n.baseURL+"/act/"+l.Token))
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
