@@ -29,9 +29,11 @@ const (
 	// NoticeReviewCancelled: a step (return, withdrawal) took the request
 	// out of an open review; to that review's voters, whose ballot is void.
 	NoticeReviewCancelled NoticeKind = "review_cancelled"
-	// NoticeActingHC: the recipient was named acting HC of an operation
+	// NoticeActingHC: a member was named acting HC of an operation, or
+	// their period was ended early; to them and to the operation's HC
 	// (Reference is the operation's code; Data: Starts, Ends, NamedBy,
-	// Change "named" or "ended").
+	// Change "named" or "ended", EndedBy when ended, and, in the HC's
+	// notice, Acting: the acting HC's name).
 	NoticeActingHC NoticeKind = "acting_hc"
 	// NoticeSubmitted: a request was submitted for the first time; to the
 	// operation's officers, who screen it.

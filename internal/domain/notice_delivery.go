@@ -67,8 +67,9 @@ var NoticeAudiences = []NoticeAudience{
 	{NoticeExecutionStarted, map[Role]Delivery{RoleRequester: DeliveryEmail}},
 	{NoticeCompleted, map[Role]Delivery{RoleRequester: DeliveryEmail}},
 	{NoticeHandedOver, map[Role]Delivery{RoleRequester: DeliveryEmail}},
-	// The member named acting HC (or whose period was ended early): they
-	// hold the HC's role for the period, and must know it at once.
+	// The member named acting HC (or whose period was ended early), who
+	// holds the HC's role for the period and must know it at once, and
+	// the operation's HC, who shares it.
 	{NoticeActingHC, map[Role]Delivery{RoleHC: DeliveryEmail}},
 }
 

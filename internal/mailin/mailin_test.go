@@ -325,7 +325,10 @@ func TestReplyRefused(t *testing.T) {
 	// A user moved out of sight of the request: refused, with the reason.
 	otto := to[w.otto.ID] // otto's organisation cannot see rita's draft
 	rerr, _ := w.send(t, "o@example.org", otto, reply("o@example.org", otto, "Can I see it?"))
-	wantSMTP(t, rerr, 550, "not added:")
+	wantSMTP(t, rerr, 550, "not added: you may no longer see this request or comment on it")
+	if strings.Contains(rerr.Error(), "request page") {
+		t.Errorf("the refusal sends a user who cannot see the request to its page: %v", rerr)
+	}
 	// A disabled user.
 	carl, err := w.dir.GetUser(t.Context(), w.admin, w.carl.ID)
 	if err != nil {
@@ -380,10 +383,10 @@ func TestReplyVisibilityLost(t *testing.T) {
 	if _, err := io.WriteString(wc, strings.ReplaceAll(reply("c@example.org", to[w.carl.ID], "Moved meanwhile."), "\n", "\r\n")); err != nil {
 		t.Fatal(err)
 	}
-	wantSMTP(t, wc.Close(), 550, "not added:")
+	wantSMTP(t, wc.Close(), 550, "no longer see this request")
 	// And from then on at RCPT.
 	rerr, _ := w.send(t, "c@example.org", to[w.carl.ID], reply("c@example.org", to[w.carl.ID], "Still in?"))
-	wantSMTP(t, rerr, 550, "not added:")
+	wantSMTP(t, rerr, 550, "no longer see this request")
 	if cs := w.comments(t); len(cs) != 0 {
 		t.Fatalf("comments = %+v, want none", cs)
 	}

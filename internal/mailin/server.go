@@ -164,6 +164,11 @@ var (
 		Message: "nothing to add: the reply is empty once the quoted message and signature are removed"}
 	errUnreadable = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
 		Message: "the message could not be read as text"}
+	// errNoLonger: the reply's user may no longer see the request or
+	// comment on it (their organisation or roles changed); the request
+	// page would not let them either, so the text sends them nowhere.
+	errNoLonger = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+		Message: "not added: you may no longer see this request or comment on it"}
 	errTemporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "temporary failure, please try again later"}
 )
@@ -249,13 +254,17 @@ func (ss *session) log() *slog.Logger {
 }
 
 // answer turns a refusal of service.Replies into an SMTP reply: a bad
-// token 550 5.1.1, a rule of the domain 550 5.7.1 with its English text,
-// anything else (the database) 451, to be tried again.
+// token 550 5.1.1, a user who may no longer see the request or comment
+// on it 550 5.7.1 saying so, any other rule of the domain 550 5.7.1 with
+// its English text, anything else (the database) 451, to be tried again.
 func (s *Server) answer(log *slog.Logger, stage string, err error) error {
 	switch {
 	case errors.Is(err, service.ErrReplyUnknown):
 		s.refused(log, stage+": unknown, forged or expired token, or user not allowed", nil)
 		return errUnknown
+	case domain.ErrorCode(err) == domain.CodeNotFound || domain.ErrorCode(err) == domain.CodeForbidden:
+		s.refused(log, stage+": the user may no longer see the request or comment on it", err)
+		return errNoLonger
 	case domain.ErrorCode(err) != "internal":
 		msg := s.english(domain.ErrorMessage(err))
 		var de *domain.Error

@@ -29,6 +29,18 @@ func TestStripQuoted(t *testing.T) {
 		{"InlineReplies", "> Is the airstrip usable?\nYes, until dusk.\n> Fuel?\nAvailable.\n", "Yes, until dusk.\nAvailable."},
 		{"OnlyQuote", "\n\nOn Mon, 30 Nov 2026, cmcoord wrote:\n> Request returned.\n", ""},
 		{"BlankLinesFolded", "One.\n\n\n\n\nTwo.\n", "One.\n\nTwo."},
+		{"SentFromIPhone", "Yes, landing at 14:00.\n\nSent from my iPhone\n", "Yes, landing at 14:00."},
+		{"SentFromIPadBeforeQuote", "Yes.\n\nSent from my iPad\n\nOn 30 Nov 2026, at 10:00, cmcoord <cmcoord@example.org> wrote:\n> Request returned.\n", "Yes."},
+		{"SentFromAndroid", "Yes.\nSent from my Android phone\n\n", "Yes."},
+		{"OutlookIOS", "Agreed.\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n", "Agreed."},
+		{"OutlookAndroid", "Agreed.\n\nGet Outlook for Android\n________________________________\nFrom: cmcoord\n", "Agreed."},
+		{"FrenchIPhone", "D'accord.\n\nEnvoyé de mon iPhone\n\nLe 30 nov. 2026 à 10:00, cmcoord <cmcoord@example.org> a écrit :\n> Demande renvoyée.\n", "D'accord."},
+		{"SpanishIPhone", "De acuerdo.\n\nEnviado desde mi iPhone\n", "De acuerdo."},
+		{"ArabicIPhone", "موافق.\n\n\u200fأُرسلت من iPhone\u200f\n", "موافق."},
+		{"TwoSignatures", "Noted.\n\nSent from my iPhone\nGet Outlook for iOS\n", "Noted."},
+		{"OnlyMobileSignature", "Sent from my iPhone\n", ""},
+		{"MobileSignatureNotLast", "Sent from my iPhone\nThe road is open.\n", "Sent from my iPhone\nThe road is open."},
+		{"SentenceLikeSignature", "Fine.\nSent from my iPhone while waiting at the airstrip.\n", "Fine.\nSent from my iPhone while waiting at the airstrip."},
 		{"OnInProse", "On Monday the road reopens.\nWe will fly anyway.\n", "On Monday the road reopens.\nWe will fly anyway."},
 	} {
 		t.Run(c.name, func(t *testing.T) {

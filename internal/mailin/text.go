@@ -195,6 +195,15 @@ var (
 	headerNext = regexp.MustCompile(`(?i)^\*?(sent|date|envoyé|enviado|fecha|gesendet|to|à|para|an|subject|objet|asunto|التاريخ|إلى|أرسل|تاريخ الإرسال)\s*:`)
 )
 
+// mobileSignature is the line a phone's mail app adds under what one
+// writes ("Sent from my iPhone", "Get Outlook for iOS" with its link…),
+// in English, French, Spanish and Arabic; StripQuoted drops it when it
+// ends the reply. It matches the whole line only, so a sentence that
+// starts so stays.
+var mobileSignature = regexp.MustCompile(`(?i)^(?:(?:sent from my|envoyé de mon|enviado desde mi|` +
+	`أ\x{064F}?رسلت من|أ\x{064F}?رسل من)\s+(?:iphone|ipad|android)(?:\s+(?:phone|tablet|device))?|` +
+	`get outlook for (?:ios|android)\s*(?:<[^<>\s]*>)?)\s*[.!]?$`)
+
 // bidiMarks are the invisible direction marks Arabic clients put around
 // names and addresses.
 var bidiMarks = strings.NewReplacer("\u200e", "", "\u200f", "", "\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u2066", "", "\u2067", "", "\u2068", "", "\u2069", "")
@@ -203,7 +212,8 @@ var bidiMarks = strings.NewReplacer("\u200e", "", "\u200f", "", "\u202a", "", "\
 // the quoted history (an "On … wrote:" line in English, French, Spanish,
 // German or Arabic, an "-----Original Message-----" or underscore
 // separator, an Outlook From:/Sent: header block) and before the
-// signature ("-- "), without the lines quoted with '>' anywhere,
+// signature ("-- "), without the lines quoted with '>' anywhere and
+// without the mobile signatures ("Sent from my iPhone"…) that end it,
 // trimmed. It may be empty.
 func StripQuoted(text string) string {
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
@@ -226,6 +236,16 @@ cut:
 			break cut
 		}
 		out = append(out, strings.TrimRight(line, " \t"))
+	}
+	for { // the mobile signatures that end it, from the last
+		i := len(out) - 1
+		for i >= 0 && strings.TrimSpace(out[i]) == "" {
+			i--
+		}
+		if i < 0 || !mobileSignature.MatchString(strings.TrimSpace(bidiMarks.Replace(out[i]))) {
+			break
+		}
+		out = out[:i]
 	}
 	return strings.TrimSpace(blankRun.ReplaceAllString(strings.Join(out, "\n"), "\n\n"))
 }

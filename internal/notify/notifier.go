@@ -73,7 +73,7 @@ func dedupe(ids []int64) []int64 {
 // the notice does not carry is empty rather than "<no value>".
 var fields = []string{"Reference", "Title", "Link", "NotificationsLink", "Deadline", "Outcome",
 	"Reason", "Turnout", "Conditions", "Rationale", "RequiredBy", "At", "Address", "TokenName", "Scope", "Expires", "Change",
-	"Starts", "Ends", "NamedBy", "Author", "Comment"}
+	"Starts", "Ends", "NamedBy", "Author", "Comment", "Acting", "EndedBy"}
 
 // maxSubject is the outbox's limit on a subject, in characters.
 const maxSubject = 300
@@ -108,7 +108,9 @@ func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []Offered
 	case notice.RequestID != 0:
 		link = n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10)
 	case notice.Kind == domain.NoticeActingHC:
-		link = n.baseURL + "/operations/" + url.PathEscape(notice.Reference) + "/acting-hc"
+		// It concerns an operation's acting HC, not a request: its link
+		// says so.
+		link, linkKey = n.baseURL+"/operations/"+url.PathEscape(notice.Reference)+"/acting-hc", "notify.acting_hc_link"
 	}
 	vals := make(map[string]string, len(fields)+len(notice.Data))
 	for _, f := range fields {

@@ -399,3 +399,46 @@ func TestRenderAccountKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderActingHC renders the acting HC notice, to the acting HC and
+// to the operation's HC (Data Acting), named and ended, in every
+// language: whole, its link line naming the operation's acting HC page
+// rather than a request, and the HC's message naming the acting HC.
+func TestRenderActingHC(t *testing.T) {
+	t.Parallel()
+	n := notify.New(mustCatalog(t), true, "https://cmcoord.example.org", nil)
+	requestLine := map[string]string{"en": "Open the request", "fr": "Ouvrir la demande", "es": "Abrir la solicitud", "ar": "افتح الطلب"}
+	bodies := map[string]bool{}
+	for _, lang := range []string{"en", "fr", "es", "ar"} {
+		for _, change := range []string{"named", "ended"} {
+			for _, acting := range []string{"", "Amira Haddad"} {
+				d := map[string]string{"Change": change, "NamedBy": "Hana Kim", "Starts": "2026-11-28T09:00:00Z",
+					"Ends": "2026-12-05T09:00:00Z", "Reason": "Leave", "Period": "3"}
+				if change == "ended" {
+					d["EndedBy"] = "Root Admin"
+				}
+				if acting != "" {
+					d["Acting"] = acting
+				}
+				subject, body := n.Render(lang, domain.Notice{Kind: domain.NoticeActingHC, Reference: "NPL", Title: "Nepal", Data: d})
+				if strings.Contains(subject+body, "notify.") || strings.Contains(subject+body, "<no value>") || !strings.Contains(subject, "NPL") {
+					t.Errorf("%s %s %q: subject %q, body:\n%s", lang, change, acting, subject, body)
+				}
+				if !strings.Contains(body, ": https://cmcoord.example.org/operations/NPL/acting-hc\n") ||
+					strings.Contains(body, requestLine[lang]) || strings.Contains(body, "/requests/") {
+					t.Errorf("%s %s %q: the link line is not the acting HC page's:\n%s", lang, change, acting, body)
+				}
+				if acting != "" && !strings.Contains(subject, acting) && !strings.Contains(body, acting) {
+					t.Errorf("%s %s: the HC's notice does not name the acting HC:\n%s\n%s", lang, change, subject, body)
+				}
+				if acting != "" && change == "ended" && !strings.Contains(body, "Root Admin") {
+					t.Errorf("%s: the HC's notice of an end does not say who ended it:\n%s", lang, body)
+				}
+				bodies[lang+change+acting+body] = true
+			}
+		}
+	}
+	if len(bodies) != 16 {
+		t.Errorf("%d different bodies, want 16 (4 languages × named/ended × acting HC/HC)", len(bodies))
+	}
+}

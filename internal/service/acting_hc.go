@@ -11,8 +11,8 @@ import (
 
 // Acting HC (issue 19, point 6). Naming one and ending one early are
 // membership changes: each is one transaction holding the directory log's
-// lock, appending its entry (inLog), and telling the acting HC (a notice
-// of kind domain.NoticeActingHC). Who holds the HC role because of a
+// lock, appending its entry (inLog), and telling the acting HC and the
+// operation's HC (a notice of kind domain.NoticeActingHC each). Who holds the HC role because of a
 // period is never decided here: the store derives it (memberships_at).
 
 // actingListed is how many periods ActingHC lists at most.
@@ -66,8 +66,8 @@ func (d *Directory) MayNameActingHC(ctx context.Context, by domain.Actor, code s
 // period in gives (domain.CheckActingHC), as the HC or an administrator.
 // A period overlapping another of the operation's is refused (409
 // acting_hc.overlap; the database's exclusion constraint is the last
-// line). The entry in the directory log and the notice to the acting HC
-// commit with it.
+// line). The entry in the directory log and the notices to the acting HC
+// and to the operation's HC commit with it.
 func (d *Directory) NameActingHC(ctx context.Context, by domain.Actor, code string, in domain.ActingHCInput) (domain.ActingHC, error) {
 	op, err := d.visibleOperation(ctx, by, code, domain.ActionNameActingHC)
 	if err != nil {
@@ -103,7 +103,7 @@ func (d *Directory) NameActingHC(ctx context.Context, by domain.Actor, code stri
 		if out, err = st.InsertActingHC(ctx, p); err != nil {
 			return logEntry{}, err
 		}
-		if err := d.tellActing(ctx, st, op, out, "named", now); err != nil {
+		if err := d.tellActing(ctx, st, by, op, out, "named", now); err != nil {
 			return logEntry{}, err
 		}
 		return actingEntry(domain.DirActingHCNamed, op, u.Email, out), nil
@@ -137,7 +137,7 @@ func (d *Directory) EndActingHC(ctx context.Context, by domain.Actor, code strin
 		if err != nil {
 			return logEntry{}, err
 		}
-		if err := d.tellActing(ctx, st, op, p, "ended", now); err != nil {
+		if err := d.tellActing(ctx, st, by, op, p, "ended", now); err != nil {
 			return logEntry{}, err
 		}
 		return actingEntry(domain.DirActingHCEnded, op, u.Email, p), nil
@@ -156,20 +156,49 @@ func actingEntry(action string, op domain.Operation, label string, p domain.Acti
 }
 
 // tellActing tells period p's acting HC that they were named (change
-// "named") or that the period was ended early ("ended").
-func (d *Directory) tellActing(ctx context.Context, st *store.Store, op domain.Operation, p domain.ActingHC, change string, now time.Time) error {
+// "named") or that the period was ended early ("ended"), and tells the
+// same of them to whoever holds the operation's HC role at now (the HC,
+// or a running acting HC) — but the actor (an HC who named or ended it
+// themselves) and the acting HC, who has their own notice. The HC's
+// notice carries Acting, the acting HC's name; its messages say "X was
+// named" where the acting HC's say "you were named". Both link to the
+// operation's acting HC page.
+func (d *Directory) tellActing(ctx context.Context, st *store.Store, by domain.Actor, op domain.Operation, p domain.ActingHC, change string, now time.Time) error {
 	if d.access == nil || d.access.notify == nil {
 		return nil
 	}
-	n := d.access.notify
 	ends := p.Until()
 	if change == "ended" {
 		ends = now
 	}
-	return n.Notify(ctx, st, domain.Notice{Kind: domain.NoticeActingHC, Reference: op.Code, Title: op.Name,
-		Recipients: []int64{p.UserID}, Data: map[string]string{"Change": change, "NamedBy": p.NamedByName,
+	data := func() map[string]string {
+		m := map[string]string{"Change": change, "NamedBy": p.NamedByName,
 			"Starts": p.StartsAt.UTC().Format(time.RFC3339), "Ends": ends.UTC().Format(time.RFC3339),
-			"Reason": p.Reason, "Period": strconv.FormatInt(p.ID, 10)}})
+			"Reason": p.Reason, "Period": strconv.FormatInt(p.ID, 10)}
+		if change == "ended" {
+			m["EndedBy"] = p.EndedByName
+		}
+		return m
+	}
+	notices := []domain.Notice{{Kind: domain.NoticeActingHC, Reference: op.Code, Title: op.Name,
+		Recipients: []int64{p.UserID}, Data: data(), Actor: by.UserID}}
+	hc, err := st.MembersWithRole(ctx, op.ID, domain.RoleHC, nil, now)
+	if err != nil {
+		return err
+	}
+	var others []int64
+	for _, id := range hc {
+		if id != p.UserID && id != by.UserID {
+			others = append(others, id)
+		}
+	}
+	if len(others) > 0 {
+		m := data()
+		m["Acting"] = p.UserName
+		notices = append(notices, domain.Notice{Kind: domain.NoticeActingHC, Reference: op.Code, Title: op.Name,
+			Recipients: others, Data: m, Actor: by.UserID})
+	}
+	return tellEach(ctx, st, d.access.notify, notices...)
 }
 
 // actingDecider returns the acting period under which by decides in

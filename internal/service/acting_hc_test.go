@@ -314,3 +314,94 @@ func TestActingHC_EndedEarly(t *testing.T) {
 		t.Fatalf("the officer's list: %+v, %v", page, err)
 	}
 }
+
+// TestActingHC_HCTold: when an administrator names or ends an acting
+// HC, the operation's HC are told too (their notice names the acting
+// HC); when an HC does it, the other HC are told and the HC who acted is
+// not.
+func TestActingHC_HCTold(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	ctx := t.Context()
+	catalog, err := i18n.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.access.WithNotifier(notify.New(catalog, false, "https://cmcoord.example.org", slog.New(slog.NewTextHandler(io.Discard, nil))))
+	hc := f.member(t, "hc@example.org", f.officer.OrganizationID, domain.RoleHC)
+	hc2 := f.member(t, "hc2@example.org", f.officer.OrganizationID, domain.RoleHC)
+	deputy := f.member(t, "deputy@example.org", f.officer.OrganizationID, domain.RoleViewer)
+	told := func(userID int64) []map[string]string {
+		t.Helper()
+		rows, err := f.pool.Query(ctx, `SELECT data FROM notifications WHERE user_id = $1 AND kind = $2 ORDER BY id`, userID, string(domain.NoticeActingHC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []map[string]string
+		for rows.Next() {
+			var raw []byte
+			if err := rows.Scan(&raw); err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]string
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, m)
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want := func(who string, userID int64, n int, change, acting string) {
+		t.Helper()
+		got := told(userID)
+		if len(got) != n {
+			t.Fatalf("%s: %d acting HC notices, want %d: %v", who, len(got), n, got)
+		}
+		if n == 0 {
+			return
+		}
+		last := got[n-1]
+		if last["Change"] != change || last["Acting"] != acting {
+			t.Fatalf("%s: last notice %v, want change %q acting %q", who, last, change, acting)
+		}
+	}
+
+	// The administrator names: the acting HC and both HC are told.
+	p, err := f.dir.NameActingHC(ctx, f.admin, f.op.Code, domain.ActingHCInput{UserID: deputy.UserID, EndsAt: t0.Add(48 * time.Hour), Reason: "Leave"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("acting HC", deputy.UserID, 1, "named", "")
+	want("HC", hc.UserID, 1, "named", "deputy@example.org")
+	want("other HC", hc2.UserID, 1, "named", "deputy@example.org")
+	want("administrator", f.admin.UserID, 0, "", "")
+
+	// The administrator ends it: all three are told, and who ended it.
+	f.clock.t = t0.Add(time.Hour)
+	if _, err := f.dir.EndActingHC(ctx, f.admin, f.op.Code, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("acting HC", deputy.UserID, 2, "ended", "")
+	want("HC", hc.UserID, 2, "ended", "deputy@example.org")
+	want("other HC", hc2.UserID, 2, "ended", "deputy@example.org")
+	if got := told(hc.UserID)[1]["EndedBy"]; got != f.admin.Name {
+		t.Errorf("the HC's notice says it was ended by %q, want %q", got, f.admin.Name)
+	}
+
+	// An HC names and ends: the other HC is told, the HC who acted is not.
+	p, err = f.dir.NameActingHC(ctx, hc, f.op.Code, domain.ActingHCInput{UserID: deputy.UserID, EndsAt: t0.Add(48 * time.Hour), Reason: "Mission"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = t0.Add(2 * time.Hour)
+	if _, err := f.dir.EndActingHC(ctx, hc, f.op.Code, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("acting HC", deputy.UserID, 4, "ended", "")
+	want("other HC", hc2.UserID, 4, "ended", "deputy@example.org")
+	want("HC who acted", hc.UserID, 2, "ended", "deputy@example.org")
+}

@@ -111,16 +111,23 @@ func digestKey(ctx context.Context, st *store.Store) ([]byte, error) {
 
 // CheckUnsubscribe reports whether token is a valid one-click unsubscribe
 // token of a digest (CodeNotFound when not), changing nothing: what the
-// link's confirmation page asks before the POST.
-func (s *Notifications) CheckUnsubscribe(ctx context.Context, token string) error {
+// link's confirmation page asks before the POST. It returns the token's
+// user's language ("" when unset), in which the pages of the link speak
+// to a visitor who chose none.
+func (s *Notifications) CheckUnsubscribe(ctx context.Context, token string) (lang string, err error) {
 	key, err := digestKey(ctx, s.store)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if _, ok := domain.ParseDigestUnsubscribeToken(key, token); !ok {
-		return domain.Errorf(domain.CodeNotFound, "error.not_found")
+	id, ok := domain.ParseDigestUnsubscribeToken(key, token)
+	if !ok {
+		return "", domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
-	return nil
+	u, err := s.store.GetUser(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return u.Language, nil
 }
 
 // UnsubscribeDigest is the digest's one-click unsubscribe (RFC 8058): the

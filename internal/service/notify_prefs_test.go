@@ -373,10 +373,10 @@ func TestDeliveryPreferences(t *testing.T) {
 	// One-click unsubscribe: checking the link changes nothing; the POST
 	// turns the officer's digest kinds to in-app only.
 	token := strings.TrimPrefix(unsub, "https://cmcoord.example.org/unsubscribe/digest/")
-	if err := f.notes.CheckUnsubscribe(ctx, token); err != nil {
+	if _, err := f.notes.CheckUnsubscribe(ctx, token); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.notes.CheckUnsubscribe(ctx, token+"x"); domain.ErrorCode(err) != domain.CodeNotFound {
+	if _, err := f.notes.CheckUnsubscribe(ctx, token+"x"); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("a forged token = %v, want not found", err)
 	}
 	if p := prefOf(t, f.notes, f.officer, domain.NoticeComment); p != domain.DeliveryDigest {

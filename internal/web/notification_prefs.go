@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/i18n"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
@@ -63,9 +64,11 @@ func (s *Server) handleNotificationPrefsSave(w http.ResponseWriter, r *http.Requ
 // 404.
 func (s *Server) handleUnsubscribeShow(w http.ResponseWriter, r *http.Request) error {
 	token := chi.URLParam(r, "token")
-	if err := s.notifications.CheckUnsubscribe(r.Context(), token); err != nil {
+	lang, err := s.notifications.CheckUnsubscribe(r.Context(), token)
+	if err != nil {
 		return err
 	}
+	r = s.inLinkLanguage(r, lang)
 	v := pages.UnsubscribeView{Shell: s.shell(w, r, i18n.T(r.Context(), "unsubscribe.title")),
 		Action: "/unsubscribe/digest/" + token}
 	return s.render(w, r, http.StatusOK, pages.Unsubscribe(v))
@@ -73,14 +76,32 @@ func (s *Server) handleUnsubscribeShow(w http.ResponseWriter, r *http.Request) e
 
 // handleUnsubscribe is the one-click unsubscribe (RFC 8058): the POST a
 // mail client sends ("List-Unsubscribe=One-Click"), or the confirmation
-// page's form. It needs no session; it answers 200 with the page.
+// page's form. It needs no session; it answers 200 with the page, in the
+// token's user's language as the confirmation page.
 func (s *Server) handleUnsubscribe(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	if _, err := s.notifications.UnsubscribeDigest(r.Context(), chi.URLParam(r, "token")); err != nil {
+	token := chi.URLParam(r, "token")
+	lang, err := s.notifications.CheckUnsubscribe(r.Context(), token)
+	if err != nil {
 		return err
 	}
+	if _, err := s.notifications.UnsubscribeDigest(r.Context(), token); err != nil {
+		return err
+	}
+	r = s.inLinkLanguage(r, lang)
 	v := pages.UnsubscribeView{Shell: s.shell(w, r, i18n.T(r.Context(), "unsubscribe.title")), Done: true}
 	return s.render(w, r, http.StatusOK, pages.Unsubscribe(v))
+}
+
+// inLinkLanguage returns r speaking lang, the language of the user an
+// e-mailed link was made for, unless the visitor chose one with the
+// language switcher or is signed in (their own applies): the link's
+// page speaks as the e-mail did (as renderSetPassword does).
+func (s *Server) inLinkLanguage(r *http.Request, lang string) *http.Request {
+	if httpface.CookieLanguage(r) != "" || !actor(r).Anonymous() || s.catalog == nil {
+		return r
+	}
+	return r.WithContext(i18n.WithLocalizer(r.Context(), s.catalog.Localizer(lang, r.Header.Get("Accept-Language"))))
 }

@@ -104,3 +104,62 @@ func TestDigestUnsubscribe(t *testing.T) {
 		t.Fatalf("after the POST, comments go %q, want inapp", got)
 	}
 }
+
+// TestDigestUnsubscribe_Language: the link's pages, the confirmation and
+// the one-click POST's answer, speak the token's user's language to an
+// anonymous visitor who chose none; the visitor's own choice (the
+// language switcher's cookie) wins.
+func TestDigestUnsubscribe_Language(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustOperation(t, "OPA", domain.ContextMixed)
+	ana := f.mustUser(t, "ana@example.org", 0)
+	f.mustMember(t, "OPA", ana, domain.RoleOfficer)
+	if _, err := f.pool.Exec(t.Context(), `UPDATE users SET language = 'es' WHERE id = $1`, ana.ID); err != nil {
+		t.Fatal(err)
+	}
+	key, err := store.New(f.pool).InstanceSecret(t.Context(), domain.DigestUnsubscribeSecret, []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/unsubscribe/digest/" + domain.DigestUnsubscribeToken(key, ana.ID)
+
+	d := doc(t, f.get(t, f.client(t), path))
+	if got := d.Find("html").AttrOr("lang", ""); got != "es" || !strings.Contains(d.Find("title").Text(), "Detener el resumen diario") {
+		t.Errorf("the confirmation is in %q (title %q), want the user's es", got, d.Find("title").Text())
+	}
+	fr := f.client(t)
+	u, _ := url.Parse(f.srv.URL)
+	fr.Jar.SetCookies(u, []*http.Cookie{{Name: "lang", Value: "fr", Path: "/"}})
+	if got := doc(t, f.get(t, fr, path)).Find("html").AttrOr("lang", ""); got != "fr" {
+		t.Errorf("with the switcher's fr the confirmation is in %q", got)
+	}
+	r := f.post(t, f.client(t), path, url.Values{"List-Unsubscribe": {"One-Click"}})
+	wantStatus(t, r, http.StatusOK)
+	d = doc(t, r)
+	if got := d.Find("html").AttrOr("lang", ""); got != "es" || !strings.Contains(testid(d, "unsubscribe-done").Text(), "El resumen diario se detuvo") {
+		t.Errorf("the one-click answer is in %q: %q, want es", got, testid(d, "unsubscribe-done").Text())
+	}
+}
+
+// TestNotificationPrefsPage_DefaultMark: the default's mark is set apart
+// from its delivery's label by a space, in every language.
+func TestNotificationPrefsPage_DefaultMark(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t).withAdmin(t)
+	f.mustOperation(t, "OPA", domain.ContextMixed)
+	ana := f.mustUser(t, "ana@example.org", 0)
+	f.mustMember(t, "OPA", ana, domain.RoleOfficer)
+	c := f.signIn(t, "ana@example.org")
+	for lang, want := range map[string]string{"en": "E-mail now (default)", "fr": "E-mail immédiat (par défaut)",
+		"es": "Correo inmediato (predeterminado)", "ar": "بريد إلكتروني فوري (افتراضي)"} {
+		if _, err := f.pool.Exec(t.Context(), `UPDATE users SET language = $2 WHERE id = $1`, ana.ID, lang); err != nil {
+			t.Fatal(err)
+		}
+		d := doc(t, f.get(t, c, "/profile/notifications"))
+		got := strings.Join(strings.Fields(d.Find(`label[for="pref-submitted-email"]`).Text()), " ")
+		if got != want {
+			t.Errorf("%s: the default delivery reads %q, want %q", lang, got, want)
+		}
+	}
+}
