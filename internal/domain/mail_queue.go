@@ -31,13 +31,15 @@ func (m OutboxMessage) State() MailState {
 // MailPageSize is how many messages one page of the mail queue lists.
 const MailPageSize = 50
 
-// CheckRetry says whether m may be retried now by an administrator: only
-// a message given up is (one queued is retried anyway, one sent is done).
+// CheckRetry says whether m may be retried now by an administrator: a
+// message given up, or one still queued that has failed at least once
+// (waiting out its backoff, up to six hours); never one sent, nor one
+// not tried yet (the worker takes it at once).
 func CheckRetry(m OutboxMessage) error {
-	if m.State() != MailFailed {
-		return Errorf(CodeConflict, "mail.not_failed")
+	if m.State() == MailFailed || (m.State() == MailQueued && m.Attempts > 0) {
+		return nil
 	}
-	return nil
+	return Errorf(CodeConflict, "mail.not_failed")
 }
 
 // DirMailRetried records an administrator's "retry now" of a given-up

@@ -55,10 +55,11 @@ func (s *Store) LockOutboxListed(ctx context.Context, id int64) (domain.OutboxMe
 	return out, dbErr(err, "lock outbox message %d", id)
 }
 
-// RetryOutbox makes given-up message id due at now again with a fresh
-// set of attempts (the worker's whole retry schedule); its last error
-// stays until the next attempt replaces it.
+// RetryOutbox makes message id — given up, or queued after a failed
+// attempt — due at now again with a fresh set of attempts (the worker's
+// whole retry schedule); its last error stays until the next attempt
+// replaces it.
 func (s *Store) RetryOutbox(ctx context.Context, id int64, now time.Time) error {
 	return s.updateOutbox(ctx, id, `UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = $2
-		WHERE id = $1 AND failed_at IS NOT NULL AND sent_at IS NULL`, now)
+		WHERE id = $1 AND sent_at IS NULL AND (failed_at IS NOT NULL OR attempts > 0)`, now)
 }

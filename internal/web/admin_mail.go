@@ -56,12 +56,14 @@ func (s *Server) handleMailQueue(w http.ResponseWriter, r *http.Request) error {
 		row := pages.AdminMailRow{ID: strconv.FormatInt(m.ID, 10), StateCode: string(m.State()),
 			State: i18n.T(ctx, "mailq.state."+string(m.State())), To: visible(m.To), Subject: visible(m.Subject),
 			Attempts: i18n.FromContext(ctx).Number(m.Attempts), Created: displayTime(ctx, m.CreatedAt), LastError: visible(m.LastError)}
+		if domain.CheckRetry(m) == nil {
+			row.RetryURL = mailURL + "/" + row.ID + "/retry"
+		}
 		switch m.State() {
 		case domain.MailQueued:
 			row.When = i18n.T(ctx, "mailq.next_attempt", "At", displayTime(ctx, m.NextAttemptAt))
 		case domain.MailFailed:
 			row.When = i18n.T(ctx, "mailq.given_up", "At", displayTime(ctx, m.FailedAt))
-			row.RetryURL = mailURL + "/" + row.ID + "/retry"
 		case domain.MailSent:
 			row.When = i18n.T(ctx, "mailq.sent_at", "At", displayTime(ctx, m.SentAt))
 		}

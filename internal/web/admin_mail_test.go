@@ -130,8 +130,24 @@ func TestAdminMail(t *testing.T) {
 		e.Target != (domain.Target{Kind: domain.TargetMail, ID: failed.ID}) || strings.Contains(string(e.Payload), "SECRET") {
 		t.Errorf("newest directory log entry %+v %s, want the retry", e, e.Payload)
 	}
-	// Not twice: it is no longer failed.
+	// Not twice: it is no longer failed, and not tried since.
 	if r := f.post(t, admin, retryURL, url.Values{}); r.StatusCode != http.StatusConflict {
 		t.Errorf("a second retry: %d, want 409", r.StatusCode)
+	}
+	// A queued message waiting out its backoff after failed attempts may
+	// be pushed now rather than in hours.
+	waiting := queue("bob@example.org")
+	if err := st.MarkOutboxRetry(ctx, waiting.ID, 3, t0.Add(4*time.Hour), "smtp: connection refused"); err != nil {
+		t.Fatal(err)
+	}
+	waitURL := "/admin/mail/" + strconv.FormatInt(waiting.ID, 10) + "/retry"
+	if doc(t, f.get(t, admin, "/admin/mail?state=queued")).Find(`form[action="`+waitURL+`"]`).Length() != 1 {
+		t.Error("no retry form on a queued message waiting after failed attempts")
+	}
+	if r := f.post(t, admin, waitURL, url.Values{}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("retrying a waiting message: %d", r.StatusCode)
+	}
+	if m, err := st.GetOutbox(ctx, waiting.ID); err != nil || m.Attempts != 0 || m.NextAttemptAt.Equal(t0.Add(4*time.Hour)) {
+		t.Errorf("after retrying the waiting message: %+v, %v", m, err)
 	}
 }
