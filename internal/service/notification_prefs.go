@@ -81,6 +81,17 @@ func (s *Notifications) SetPreferences(ctx context.Context, by domain.Actor, cho
 		if err := st.SetNotificationPreferences(ctx, by.UserID, withoutDefaults(prefs, roles), s.now()); err != nil {
 			return err
 		}
+		// What waited for the digest of a kind no longer wanted in one is
+		// not sent in it (it stays in-app).
+		var undigested []domain.NoticeKind
+		for _, a := range domain.NoticeAudiences {
+			if domain.EffectiveDelivery(a.Kind, roles, prefs) != domain.DeliveryDigest {
+				undigested = append(undigested, a.Kind)
+			}
+		}
+		if err := st.DropDigestItemsOf(ctx, by.UserID, undigested); err != nil {
+			return err
+		}
 		out = preferenceRows(roles, prefs)
 		return nil
 	})

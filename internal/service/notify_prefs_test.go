@@ -416,3 +416,27 @@ func prefOf(t *testing.T, s *service.Notifications, a domain.Actor, k domain.Not
 	}
 	return ""
 }
+
+// TestDigestDropsKindsSwitchedOff: what waited for the digest of a kind
+// the user then turns to in-app only (or e-mail now) is not sent in the
+// digest; it stays in-app.
+func TestDigestDropsKindsSwitchedOff(t *testing.T) {
+	t.Parallel()
+	f := newNoticeFixture(t)
+	ctx := t.Context()
+	r := f.submitted(t, "Digest switched off")
+	if _, err := f.reqs.AddComment(ctx, f.requester, r.ID, "Landing zone at Gorkha stadium."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.notes.SetPreferences(ctx, f.officer, map[domain.NoticeKind]domain.Delivery{domain.NoticeComment: domain.DeliveryInApp}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.t = f.clock.t.Add(domain.DigestEvery)
+	if rep, err := f.reviews.RunDue(ctx); err != nil || rep.Digests != 0 {
+		t.Fatalf("RunDue a day later = %+v, %v; want no digest", rep, err)
+	}
+	var inApp int
+	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'comment'`, f.officer.UserID).Scan(&inApp); err != nil || inApp != 1 {
+		t.Errorf("officer: %d in-app comment notifications (%v), want 1", inApp, err)
+	}
+}

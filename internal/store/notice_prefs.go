@@ -179,3 +179,19 @@ func (s *Store) InsertOutboxAll(ctx context.Context, ms []domain.OutboxMessage) 
 		to, subjects, bodies, unsub, created, next, langs)
 	return dbErr(err, "insert %d outbox messages", len(ms))
 }
+
+// DropDigestItemsOf drops what waits for user userID's next digest among
+// notifications of kinds (the user no longer wants them in a digest);
+// the notifications themselves stay in-app.
+func (s *Store) DropDigestItemsOf(ctx context.Context, userID int64, kinds []domain.NoticeKind) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	_, err := s.db.Exec(ctx, `DELETE FROM digest_items d USING notifications n
+		WHERE d.notification_id = n.id AND d.user_id = $1 AND n.kind = ANY($2)`, userID, names)
+	return dbErr(err, "drop digest items of user %d", userID)
+}
