@@ -26,6 +26,18 @@ func TestRulebookIsTranslated(t *testing.T) {
 	for _, s := range domain.Statuses() {
 		need("status."+string(s), "a status")
 	}
+	for _, k := range domain.NoticeKinds {
+		need("notify."+string(k)+".subject", "a notice's e-mail")
+		need("notifications.kind."+string(k), "a notice on the notifications page")
+	}
+	for _, a := range domain.NoticeAudiences {
+		need("preferences.kind."+string(a.Kind), "a kind on the preferences page")
+	}
+	for _, p := range domain.LinkPurposes {
+		for _, v := range domain.LinkValues(p) {
+			need("actlink.value."+string(p)+"."+v, "a link's value, in the e-mail and on its page")
+		}
+	}
 	for _, r := range domain.Transitions() {
 		if len(r.Roles) > 0 {
 			need("action."+string(r.Action), "a step people take")

@@ -84,7 +84,8 @@ func (n *Notifier) RenderDigest(key []byte, u domain.User, items []domain.Notifi
 		if it.RequestID != 0 {
 			link = n.baseURL + "/requests/" + strconv.FormatInt(it.RequestID, 10)
 		}
-		b.WriteString("\n- " + loc.StoredTime(it.CreatedAt.UTC().Format(time.RFC3339)) + ": " + line + "\n  " + link + "\n")
+		b.WriteString("\n- " + loc.T("notify.digest.item", "At", loc.StoredTime(it.CreatedAt.UTC().Format(time.RFC3339)), "Line", line) +
+			"\n  " + link + "\n")
 		if c := it.Data["Comment"]; c != "" {
 			// A comment is quoted on one line, so the digest reads alone.
 			b.WriteString("  > " + oneLine(c, 300) + "\n")

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/i18n"
@@ -463,6 +464,12 @@ func TestCommentAwaitingDecisionTellsHC(t *testing.T) {
 	if _, err := f.reviews.Close(ctx, f.officer, r.ID, cur.Request.Version); err != nil {
 		t.Fatal(err)
 	}
+	// A deputy (a viewer) is acting HC for the week: told as the HC is.
+	deputy := f.member(t, "deputy@example.org", f.officer.OrganizationID, domain.RoleViewer)
+	if _, err := f.dir.NameActingHC(ctx, f.hc, f.op.Code, domain.ActingHCInput{UserID: deputy.UserID,
+		EndsAt: f.clock.t.Add(7 * 24 * time.Hour), Reason: "HC travelling"}); err != nil {
+		t.Fatal(err)
+	}
 	const said = "A civilian field hospital can now deploy by Friday."
 	if _, err := f.reqs.AddComment(ctx, f.requester, r.ID, said); err != nil {
 		t.Fatal(err)
@@ -470,7 +477,8 @@ func TestCommentAwaitingDecisionTellsHC(t *testing.T) {
 	quoted := func(userID int64) int {
 		return f.count(t, `SELECT count(*) FROM notifications WHERE user_id = $1 AND kind = 'comment' AND data->>'Comment' = $2`, userID, said)
 	}
-	if quoted(f.hc.UserID) != 1 || quoted(f.officer.UserID) != 1 || quoted(f.requester.UserID) != 0 {
-		t.Fatalf("comment told HC %d, officer %d, author %d times", quoted(f.hc.UserID), quoted(f.officer.UserID), quoted(f.requester.UserID))
+	if quoted(f.hc.UserID) != 1 || quoted(deputy.UserID) != 1 || quoted(f.officer.UserID) != 1 || quoted(f.requester.UserID) != 0 {
+		t.Fatalf("comment told HC %d, acting HC %d, officer %d, author %d times",
+			quoted(f.hc.UserID), quoted(deputy.UserID), quoted(f.officer.UserID), quoted(f.requester.UserID))
 	}
 }

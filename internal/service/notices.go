@@ -71,14 +71,27 @@ func transitionNotices(ctx context.Context, st *store.Store, by domain.Actor, ac
 	return nil, nil
 }
 
-// commentNotice is the notice of by's comment body on request r (locked),
+// commentNotice is the notice of by's comment body on request r (locked)
+// at now,
 // quoting its beginning (domain.CommentExcerpt):
 // to its participants who may see it (domain.CommentAudience), read in
 // st's transaction; commenters are the authors of its comments.
-func commentNotice(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, commenters []int64, body string) (domain.Notice, error) {
+func commentNotice(ctx context.Context, st *store.Store, by domain.Actor, r domain.Request, commenters []int64, body string,
+	now time.Time) (domain.Notice, error) {
 	members, err := st.ListMembers(ctx, r.OperationID)
 	if err != nil {
 		return domain.Notice{}, err
+	}
+	// The members' roles as they stand now: an acting HC holds the HC's
+	// for their period (memberships_at), which ListMembers does not show.
+	hc, err := st.MembersWithRole(ctx, r.OperationID, domain.RoleHC, nil, now)
+	if err != nil {
+		return domain.Notice{}, err
+	}
+	for i, m := range members {
+		if slices.Contains(hc, m.User.ID) && !m.Roles.Has(domain.RoleHC) {
+			members[i].Roles = append(slices.Clone(m.Roles), domain.RoleHC)
+		}
 	}
 	var open *domain.Review
 	if r.Status == domain.StatusHCTReview {

@@ -742,7 +742,7 @@ func (s *Requests) addComment(ctx context.Context, by domain.Actor, id int64, bo
 		for i, c := range prev {
 			commenters[i] = c.AuthorID
 		}
-		notice, err := commentNotice(ctx, st, by, r, commenters, body)
+		notice, err := commentNotice(ctx, st, by, r, commenters, body, now)
 		if err != nil {
 			return err
 		}

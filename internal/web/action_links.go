@@ -93,6 +93,10 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 		// What is recorded now, whichever link (or page) recorded it.
 		v.Heading = i18n.T(ctx, "actlink.done_heading."+purpose)
 		v.Done = i18n.T(ctx, "actlink.done."+purpose, "Value", i18n.T(ctx, "actlink.value."+purpose+"."+recorded(p)))
+	case p.Refusal == domain.LinkOtherUser:
+		// Not for this visitor: say so, and nothing of whose it is.
+		v.Heading, v.Refusal, v.For = i18n.T(ctx, "actlink.other_heading"), i18n.T(ctx, p.Refusal), ""
+		status = http.StatusForbidden
 	case p.Refusal != "":
 		v.Heading, v.Refusal = i18n.T(ctx, "actlink.refused_heading"), i18n.T(ctx, p.Refusal)
 		// Gone when it no longer fits the request; forbidden when it is
@@ -127,6 +131,9 @@ func (s *Server) renderActionLink(w http.ResponseWriter, r *http.Request, p serv
 			}
 			if rs.Review.Open() {
 				v.Deadline = displayTime(ctx, rs.Review.Deadline)
+			} else if result, _ := reviewResult(ctx, rs.Review); result != "" {
+				// Why approval is offered or not: the review's result.
+				v.Facts = append(v.Facts, pages.Fact{Label: i18n.T(ctx, "review.result"), Value: result})
 			}
 		}
 		v.Next, v.NextURL = i18n.T(ctx, "actlink.open_request"), v.RequestURL
@@ -183,7 +190,7 @@ func (s *Server) actionLinkForm(r *http.Request, p service.LinkPage, value strin
 		out.Fields = append(out.Fields, rat)
 		if p.Link.Value == string(domain.StatusApproved) {
 			c := f.field("conditions", "decision.conditions_field", "textarea", false)
-			c.Hint, c.Maxlength = i18n.T(ctx, "decision.conditions_hint"), 4000
+			c.Maxlength = 4000 // the field says it is optional; approval is the link's value
 			out.Fields = append(out.Fields, c)
 		}
 	}

@@ -89,8 +89,10 @@ func TestActionLinkPages(t *testing.T) {
 	// In a browser signed in as someone else the link refuses.
 	resp = w.get(t, w.requester, support)
 	wantStatus(t, resp, http.StatusForbidden)
-	if d := doc(t, resp); testid(d, "act-form").Length() != 0 || testid(d, "act-request").Length() != 0 {
-		t.Error("a link opened as another user shows its form or the request")
+	if d := doc(t, resp); testid(d, "act-form").Length() != 0 || testid(d, "act-request").Length() != 0 ||
+		strings.Contains(resp.body, "hct@example.org") || !strings.Contains(testid(d, "page-title").Text(), "someone else") {
+		t.Errorf("a link opened as another user: %q, form %d, request %d", testid(d, "page-title").Text(),
+			testid(d, "act-form").Length(), testid(d, "act-request").Length())
 	}
 	wantStatus(t, w.post(t, w.requester, support, url.Values{"version": {strconv.Itoa(r.Version)}}), http.StatusForbidden)
 

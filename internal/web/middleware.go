@@ -17,4 +17,4 @@ var quietRoutes = []string{"/healthz", "/readyz", "/metrics"}
 
 // secretRoutes are routes whose path holds a secret (a one-time link):
 // their requests are logged with the route pattern instead of the path.
-var secretRoutes = []string{"/set-password/{secret}", "/act/{token}"}
+var secretRoutes = []string{"/set-password/{secret}", "/act/{token}", "/unsubscribe/digest/{token}"}

@@ -72,16 +72,7 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 			p.History = append(p.History, voteRow(ctx, v))
 		}
 	}
-	if !rv.Open() && rv.Tally != nil {
-		switch {
-		case rv.Tally.Passed:
-			p.Result, p.ResultCode = i18n.T(ctx, "review.passed"), "passed"
-		case !rv.Tally.QuorumMet:
-			p.Result, p.ResultCode = i18n.T(ctx, "review.no_quorum"), "failed"
-		default:
-			p.Result, p.ResultCode = i18n.T(ctx, "review.failed"), "failed"
-		}
-	}
+	p.Result, p.ResultCode = reviewResult(ctx, rv)
 	if rs.MyVote != nil {
 		p.MyVote = i18n.T(ctx, "vote."+string(rs.MyVote.Value))
 		if rs.MyVote.Comment != "" {
@@ -116,6 +107,20 @@ func (s *Server) reviewPanel(r *http.Request, d service.RequestPage, st pageStat
 func voteOrder(v domain.VoteValue) int {
 	return slices.Index([]domain.VoteValue{domain.VoteObject, domain.VoteSupportConditions, domain.VoteSupport,
 		domain.VoteAbstain, domain.VoteRecuse}, v)
+}
+
+// reviewResult is closed review rv's result, translated, and its code
+// ("passed" or "failed"); "" while open or when it ended without a tally.
+func reviewResult(ctx context.Context, rv domain.Review) (text, code string) {
+	switch t := rv.Tally; {
+	case rv.Open() || t == nil:
+		return "", ""
+	case t.Passed:
+		return i18n.T(ctx, "review.passed"), "passed"
+	case !t.QuorumMet:
+		return i18n.T(ctx, "review.no_quorum"), "failed"
+	}
+	return i18n.T(ctx, "review.failed"), "failed"
 }
 
 // voteRows are votes as the page and the HC's decision link list them:
