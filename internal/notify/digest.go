@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -80,10 +79,7 @@ func (n *Notifier) RenderDigest(key []byte, u domain.User, items []domain.Notifi
 		notice := domain.Notice{Kind: it.Kind, RequestID: it.RequestID, Reference: it.Data["Reference"],
 			Title: it.Data["Title"], Data: it.Data}
 		line, _ := n.Render(u.Language, notice)
-		link := n.baseURL + "/notifications"
-		if it.RequestID != 0 {
-			link = n.baseURL + "/requests/" + strconv.FormatInt(it.RequestID, 10)
-		}
+		link, _ := n.linkOf(notice)
 		b.WriteString("\n- " + loc.T("notify.digest.item", "At", loc.StoredTime(it.CreatedAt.UTC().Format(time.RFC3339)), "Line", line) +
 			"\n  " + link + "\n")
 		if c := it.Data["Comment"]; c != "" {

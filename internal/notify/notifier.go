@@ -98,19 +98,10 @@ type OfferedLink struct {
 // before the link to the request.
 func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []OfferedLink) (subject, body string) {
 	loc := n.catalog.Localizer(lang)
-	link := n.baseURL + "/notifications"
-	linkKey, footerKey := "notify.link", "notify.footer"
-	switch {
-	case notice.Kind.Account():
-		// An account notice links to the profile, never to anything that
-		// signs in or carries a secret.
-		link, linkKey, footerKey = n.baseURL+"/profile", "notify.account_link", "notify.account_footer"
-	case notice.RequestID != 0:
-		link = n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10)
-	case notice.Kind == domain.NoticeActingHC:
-		// It concerns an operation's acting HC, not a request: its link
-		// says so.
-		link, linkKey = n.baseURL+"/operations/"+url.PathEscape(notice.Reference)+"/acting-hc", "notify.acting_hc_link"
+	link, linkKey := n.linkOf(notice)
+	footerKey := "notify.footer"
+	if notice.Kind.Account() {
+		footerKey = "notify.account_footer"
 	}
 	vals := make(map[string]string, len(fields)+len(notice.Data))
 	for _, f := range fields {
@@ -140,6 +131,23 @@ func (n *Notifier) RenderWith(lang string, notice domain.Notice, links []Offered
 		n.linkLines(loc, notice, links) +
 		loc.T(linkKey, kv...) + "\n\n-- \n" + loc.T(footerKey, kv...) + "\n"
 	return subject, body
+}
+
+// linkOf is where a notice's e-mail (and its digest line) sends its
+// reader, and the key of the line that says so: the request; the
+// profile for an account notice, never anything that signs in or
+// carries a secret; the operation's acting-HC page for that notice,
+// which concerns no request; else the notifications.
+func (n *Notifier) linkOf(notice domain.Notice) (link, key string) {
+	switch {
+	case notice.Kind.Account():
+		return n.baseURL + "/profile", "notify.account_link"
+	case notice.RequestID != 0:
+		return n.baseURL + "/requests/" + strconv.FormatInt(notice.RequestID, 10), "notify.link"
+	case notice.Kind == domain.NoticeActingHC:
+		return n.baseURL + "/operations/" + url.PathEscape(notice.Reference) + "/acting-hc", "notify.acting_hc_link"
+	}
+	return n.baseURL + "/notifications", "notify.link"
 }
 
 // linkLines is the block of action links of an e-mail: a line saying
