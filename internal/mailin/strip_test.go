@@ -12,6 +12,11 @@ func TestStripQuoted(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ name, in, want string }{
 		{"Plain", "Fine by us.\n", "Fine by us."},
+		// A notification quoted without '>' under an attribution in a
+		// language not recognised: cut at its first link that acts.
+		{"UnknownQuoteWithVoteLinks", "Concordo.\n\nEm seg., 30 de nov. de 2026, cmcoord escreveu:\nVote from this e-mail:\nSupport: https://cmcoord.example.org/act/amemw_-ktBbQTaWwuVmUs5xrk0tFbqL-OhuZMHEXPA0tJBzY6AuQ4qJElvhErZHJ\nObject: https://cmcoord.example.org/act/tpWw2T_X6a7nDNNInmxfSy2pUjMVW7aUbI9ugdk6Z44YFdqqjB3FzpXoEqsQFjev\n",
+			"Concordo.\n\nEm seg., 30 de nov. de 2026, cmcoord escreveu:\nVote from this e-mail:"},
+		{"ReplyAddressQuoted", "Yes.\nreply+abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqr@reply.example.org wrote:\nText\n", "Yes."},
 		{"CRLF", "Line one.\r\nLine two.\r\n", "Line one.\nLine two."},
 		{"GmailOneLine", "Yes.\n\nOn Mon, 30 Nov 2026 at 10:00, cmcoord <cmcoord@example.org> wrote:\n> Request returned.\n", "Yes."},
 		{"GmailWrapped", "Yes.\n\nOn Mon, 30 Nov 2026 at 10:00, cmcoord <cmcoord@example.org>\nwrote:\n\n> Request returned.\n", "Yes."},

@@ -208,13 +208,20 @@ var mobileSignature = regexp.MustCompile(`(?i)^(?:(?:sent from my|envoyé de mon
 // names and addresses.
 var bidiMarks = strings.NewReplacer("\u200e", "", "\u200f", "", "\u202a", "", "\u202b", "", "\u202c", "", "\u202d", "", "\u202e", "", "\u2066", "", "\u2067", "", "\u2068", "", "\u2069", "")
 
+// credential is what an e-mail of cmcoord carries that acts for its
+// recipient: a vote, decision or unsubscribe link's token, or a reply
+// address.
+var credential = regexp.MustCompile(`(?i)/(?:act|unsubscribe/digest)/[A-Za-z0-9._~-]{16,}|reply\+[a-z2-7]{20,}@`)
+
 // StripQuoted returns what the writer of a reply wrote: the text before
 // the quoted history (an "On … wrote:" line in English, French, Spanish,
 // German or Arabic, an "-----Original Message-----" or underscore
 // separator, an Outlook From:/Sent: header block) and before the
-// signature ("-- "), without the lines quoted with '>' anywhere and
-// without the mobile signatures ("Sent from my iPhone"…) that end it,
-// trimmed. It may be empty.
+// signature ("-- "), and before any line holding a credential of a
+// notification (an action link, a reply address: a quote of a kind not
+// recognised), without the lines quoted with '>' anywhere and without
+// the mobile signatures ("Sent from my iPhone"…) that end it, trimmed.
+// It may be empty.
 func StripQuoted(text string) string {
 	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
 	lines := strings.Split(text, "\n")
@@ -233,6 +240,11 @@ cut:
 			matchesAny(attribution, t+" "+strings.TrimSpace(bidiMarks.Replace(lines[i+1]))):
 			break cut // the attribution wrapped onto two lines
 		case headerFrom.MatchString(t) && i+1 < len(lines) && headerNext.MatchString(strings.TrimSpace(lines[i+1])):
+			break cut
+		case credential.MatchString(line):
+			// A notification quoted in a way not recognised above: its
+			// links act for the one who replies (a vote, a decision) and
+			// must never become a comment others read.
 			break cut
 		}
 		out = append(out, strings.TrimRight(line, " \t"))

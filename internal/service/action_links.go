@@ -70,16 +70,16 @@ type LinkInput struct {
 // viewer is the user signed in where the link is opened (0: nobody): a
 // link opened while someone else is signed in refuses (domain.LinkLive).
 func (s *ActionLinks) Open(ctx context.Context, token, address string, viewer int64) (LinkPage, error) {
-	l, err := s.find(ctx, s.reviews.store, token, address, false)
+	l, err := s.find(ctx, s.reviews.store, token, address)
 	if err != nil {
 		return LinkPage{}, err
 	}
 	return s.page(ctx, s.reviews.store, l, viewer, s.reviews.now())
 }
 
-// find returns link token's row (locked when lock), checking its
-// signature, inside a slot of the address's limit.
-func (s *ActionLinks) find(ctx context.Context, st *store.Store, token, address string, lock bool) (domain.ActionLink, error) {
+// find returns link token's row, checking its signature, inside a slot
+// of the address's limit.
+func (s *ActionLinks) find(ctx context.Context, st *store.Store, token, address string) (domain.ActionLink, error) {
 	unknown := domain.Errorf(domain.CodeNotFound, domain.LinkUnknown)
 	try, err := reserve(ctx, s.reviews.store, s.reviews.now(), "link.throttled",
 		domain.Slot{Limit: domain.LimitActionLink, Key: address})
@@ -90,7 +90,7 @@ func (s *ActionLinks) find(ctx context.Context, st *store.Store, token, address 
 	if !ok {
 		return domain.ActionLink{}, unknown // a failure: the slot stays counted
 	}
-	l, err := st.ActionLink(ctx, hash, lock)
+	l, err := st.ActionLink(ctx, hash)
 	if domain.ErrorCode(err) == domain.CodeNotFound {
 		return domain.ActionLink{}, unknown
 	}
@@ -214,13 +214,19 @@ func (s *ActionLinks) Use(ctx context.Context, token string, in LinkInput, addre
 	rv := s.reviews
 	var id int64
 	err = rv.store.InTx(ctx, func(st *store.Store) error {
-		l, err := s.find(ctx, st, token, address, true)
+		// The request first, then the link: the order every step locks
+		// in, so two sibling links posted together queue on the request
+		// rather than deadlock on each other's rows.
+		l, err := s.find(ctx, st, token, address)
 		if err != nil {
 			return err
 		}
 		id = l.RequestID
 		r, err := st.LockRequest(ctx, l.RequestID)
 		if err != nil {
+			return err
+		}
+		if l, err = st.LockActionLink(ctx, l.ID); err != nil {
 			return err
 		}
 		now := rv.now()

@@ -293,7 +293,10 @@ func (d *Directory) UpdateUser(ctx context.Context, by domain.Actor, u domain.Us
 			if _, err := st.EndOtherUserSessions(ctx, out.ID, 0); err != nil {
 				return logEntry{}, err
 			}
-			// And the links in their e-mails: re-enabling revives none.
+		}
+		if out.Disabled || out.Email != old.Email {
+			// The links in their e-mails end with the account, or with the
+			// mailbox they were sent to: re-enabling revives none.
 			if err := st.EndUserLinks(ctx, out.ID, now); err != nil {
 				return logEntry{}, err
 			}
@@ -335,6 +338,10 @@ func (d *Directory) EndSessions(ctx context.Context, by domain.Actor, id int64) 
 		}
 		revoked, err := st.RevokeAPITokensExcept(ctx, id, nil, d.now())
 		if err != nil {
+			return logEntry{}, err
+		}
+		// The links in the user's e-mails too: a mailbox may be what leaked.
+		if err := st.EndUserLinks(ctx, id, d.now()); err != nil {
 			return logEntry{}, err
 		}
 		// The administrator is the entry's actor (inLog), the user its target.

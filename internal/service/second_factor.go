@@ -606,6 +606,11 @@ func (d *Directory) ResetSecondFactor(ctx context.Context, by domain.Actor, user
 		if err := st.EndUserSessions(ctx, userID, d.now()); err != nil {
 			return logEntry{}, err
 		}
+		// A reset answers a lost or stolen device: the links in the user's
+		// e-mails end too.
+		if err := st.EndUserLinks(ctx, userID, d.now()); err != nil {
+			return logEntry{}, err
+		}
 		if err := notifyFactorChange(ctx, st, d.access.notify, d.now(), u, domain.DirFactorRemoved, by.Address); err != nil {
 			return logEntry{}, err
 		}

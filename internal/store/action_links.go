@@ -40,25 +40,32 @@ func (s *Store) InsertActionLinks(ctx context.Context, rows []ActionLinkRow) err
 	return dbErr(err, "insert action links")
 }
 
-// ActionLink returns the link stored by hash, locking it when lock is
-// true (inside the transaction that uses it); CodeNotFound when none is.
-func (s *Store) ActionLink(ctx context.Context, hash []byte, lock bool) (domain.ActionLink, error) {
-	q := `SELECT id, user_id, request_id, review_id, round, purpose, value, created_at, expires_at, used_at
-		FROM action_links WHERE secret_hash = $1`
-	if lock {
-		q += ` FOR UPDATE`
-	}
-	rows, _ := s.db.Query(ctx, q, hash)
-	l, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (domain.ActionLink, error) {
-		var (
-			l    domain.ActionLink
-			used *time.Time
-		)
-		err := row.Scan(&l.ID, &l.UserID, &l.RequestID, &l.ReviewID, &l.Round, &l.Purpose, &l.Value, &l.CreatedAt, &l.ExpiresAt, &used)
-		l.UsedAt = deref(used)
-		return l, err
-	})
+const actionLinkCols = `id, user_id, request_id, review_id, round, purpose, value, created_at, expires_at, used_at`
+
+func scanActionLink(row pgx.CollectableRow) (domain.ActionLink, error) {
+	var (
+		l    domain.ActionLink
+		used *time.Time
+	)
+	err := row.Scan(&l.ID, &l.UserID, &l.RequestID, &l.ReviewID, &l.Round, &l.Purpose, &l.Value, &l.CreatedAt, &l.ExpiresAt, &used)
+	l.UsedAt = deref(used)
+	return l, err
+}
+
+// ActionLink returns the link stored by hash; CodeNotFound when none is.
+// A use locks it by its ID after the request (LockActionLink).
+func (s *Store) ActionLink(ctx context.Context, hash []byte) (domain.ActionLink, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+actionLinkCols+` FROM action_links WHERE secret_hash = $1`, hash)
+	l, err := pgx.CollectExactlyOneRow(rows, scanActionLink)
 	return l, dbErr(err, "action link")
+}
+
+// LockActionLink locks link id in the caller's transaction and returns it
+// as it now is (its use may have been recorded meanwhile).
+func (s *Store) LockActionLink(ctx context.Context, id int64) (domain.ActionLink, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+actionLinkCols+` FROM action_links WHERE id = $1 FOR UPDATE`, id)
+	l, err := pgx.CollectExactlyOneRow(rows, scanActionLink)
+	return l, dbErr(err, "lock action link %d", id)
 }
 
 // SpendActionLinks marks link l used, and with it every unused link of

@@ -203,11 +203,15 @@ func (s *Store) LeaseOutbox(ctx context.Context, now, until time.Time) (m domain
 // List-Unsubscribe header. The recipient has them now; a copy of the
 // database (a backup, a replica) holds no live credential of sent mail.
 func (s *Store) MarkOutboxSent(ctx context.Context, id int64, attempts int, now time.Time) error {
-	return s.updateOutbox(ctx, id, `UPDATE outbox SET sent_at = $2, attempts = $3, last_error = '',
-		body = regexp_replace(body, '(/act/|/unsubscribe/digest/)[^[:space:]]+', '\1…', 'g'),
-		reply_to = '', list_unsubscribe = '' WHERE id = $1`,
+	return s.updateOutbox(ctx, id, `UPDATE outbox SET sent_at = $2, attempts = $3, last_error = '', `+scrubCredentials+` WHERE id = $1`,
 		now, attempts)
 }
+
+// scrubCredentials is the SET clause that removes from an outbox message
+// what acts for its recipient: its action and unsubscribe links' tokens
+// (left as "…"), its reply address and List-Unsubscribe header.
+const scrubCredentials = `body = regexp_replace(body, '(/act/|/unsubscribe/digest/)[^[:space:]]+', '\1…', 'g'),
+		reply_to = '', list_unsubscribe = ''`
 
 // MarkOutboxRetry records a failed attempt of message id (attempts made
 // so far, and why) and makes it due again at nextAttempt.
@@ -217,9 +221,12 @@ func (s *Store) MarkOutboxRetry(ctx context.Context, id int64, attempts int, nex
 }
 
 // MarkOutboxFailed gives up on message id at now after attempts attempts;
-// errText is the last failure. It is never tried again.
+// errText is the last failure. It is not tried again unless an
+// administrator retries it, and is scrubbed as a sent one is: kept for
+// the record, it carries no live credential (a retry sends its text
+// without working links; the request page has the same actions).
 func (s *Store) MarkOutboxFailed(ctx context.Context, id int64, attempts int, now time.Time, errText string) error {
-	return s.updateOutbox(ctx, id, `UPDATE outbox SET failed_at = $2, attempts = $3, last_error = $4 WHERE id = $1`,
+	return s.updateOutbox(ctx, id, `UPDATE outbox SET failed_at = $2, attempts = $3, last_error = $4, `+scrubCredentials+` WHERE id = $1`,
 		now, attempts, errText)
 }
 
