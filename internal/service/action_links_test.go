@@ -482,3 +482,31 @@ func TestCommentAwaitingDecisionTellsHC(t *testing.T) {
 			quoted(f.hc.UserID), quoted(deputy.UserID), quoted(f.officer.UserID), quoted(f.requester.UserID))
 	}
 }
+
+// TestLinksEndWithTheMailbox: an administrator's "sign out everywhere"
+// and a change of the user's e-mail address end the links already sent.
+func TestLinksEndWithTheMailbox(t *testing.T) {
+	t.Parallel()
+	f := newLinkFixture(t, 2)
+	ctx := t.Context()
+	r := f.submitted(t, "Mailbox")
+	f.open(t, r)
+	first := f.mailedLinks(t, f.hct[0], domain.NoticeReviewOpened, domain.LinkVote)
+	second := f.mailedLinks(t, f.hct[1], domain.NoticeReviewOpened, domain.LinkVote)
+	if err := f.dir.EndSessions(ctx, f.admin, f.hct[0].UserID); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.dir.GetUser(ctx, f.admin, f.hct[1].UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Email = "new-address@example.org"
+	if _, err := f.dir.UpdateUser(ctx, f.admin, u); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{first[string(domain.VoteSupport)], second[string(domain.VoteSupport)]} {
+		if p, err := f.links.Open(ctx, tok, "", 0); err != nil || p.Refusal != domain.LinkUsed {
+			t.Errorf("link after the mailbox changed hands: %v, %q", err, p.Refusal)
+		}
+	}
+}
