@@ -43,12 +43,19 @@ const (
 	// EventVotersReminded records an officer's reminder to the
 	// organisations that had not voted (ActionRemindVoters).
 	EventVotersReminded = "request.voters_reminded"
+	// Documents (attachment.go). Each payload names the document's
+	// visibility; EventFor hides the rest from who may not see it.
+	EventAttachmentAdded   = "request.attachment_added"   // id, kind, title, file, type, size, sha256, scanned
+	EventAttachmentRefused = "request.attachment_refused" // the scanner found a threat: file, size, sha256, threat
+	EventAttachmentRemoved = "request.attachment_removed" // id and why
+	EventAttachmentPurged  = "request.attachment_purged"  // id and why; the content is gone, the hash stays
 )
 
 // EventKinds lists the event actions above: the events that are not
 // transitions.
 var EventKinds = []string{EventCreated, EventEdited, EventComment, EventCommentEdited, EventBriefing, EventVote,
-	EventConsent, EventExtension, EventReport, EventAssessment, EventVotersReminded}
+	EventConsent, EventExtension, EventReport, EventAssessment, EventVotersReminded,
+	EventAttachmentAdded, EventAttachmentRefused, EventAttachmentRemoved, EventAttachmentPurged}
 
 // EventActions returns every action an audit event carries: the event
 // kinds, then the rulebook's transitions (each transition appends an

@@ -28,6 +28,9 @@ const (
 	// ActionManageMail reads the e-mail outbox (never a body) and retries
 	// a given-up message (/admin/mail).
 	ActionManageMail    Action = "mail.manage"
+	// ActionPurgeAttachment deletes a document's content for data
+	// protection; its row, hash and events stay.
+	ActionPurgeAttachment Action = "attachments.purge"
 	ActionViewOperation Action = "operation.view"
 	ActionEditOperation Action = "operation.edit"
 	ActionViewMembers   Action = "operation.members.view"
@@ -64,6 +67,15 @@ const (
 	ActionRecordConsent Action = "request.consent"      // the affected State's consent (LR11)
 	ActionReport        Action = "request.report"       // an execution report
 	ActionAssess        Action = "request.hrddp.assess" // the HRDDP assessment
+	// ActionAttach adds a document (attachment.go): a requester until the
+	// decision, the officer, the HC and HRDDP reviewers at any time.
+	ActionAttach Action = "request.attachment.add"
+	// ActionViewRestrictedAttachment sees documents for the officer and
+	// the HC only (VisibleToOfficerHC).
+	ActionViewRestrictedAttachment Action = "request.attachment.restricted.view"
+	// ActionRemoveAttachment withdraws a document with a reason
+	// (CanRemoveAttachment: the officer any, others their own).
+	ActionRemoveAttachment Action = "request.attachment.remove"
 )
 
 // Transitions (rows with a To status).
@@ -306,6 +318,7 @@ var (
 	notViewer     = []Role{RoleRequester, RoleOfficer, RoleHCTMember, RoleHC, RoleHRDDPReviewer}
 	officer       = []Role{RoleOfficer}
 	requesterOnly = []Role{RoleRequester}
+	attachers     = []Role{RoleRequester, RoleOfficer, RoleHC, RoleHRDDPReviewer}
 )
 
 // Rules is the rulebook. Adding a step is one row here plus its
@@ -318,6 +331,7 @@ var Rules = []Rule{
 	{Action: ActionCreateOperation, Scope: ScopeInstance, Admin: true},
 	{Action: ActionViewDirectoryLog, Scope: ScopeInstance, Admin: true},
 	{Action: ActionManageMail, Scope: ScopeInstance, Admin: true},
+	{Action: ActionPurgeAttachment, Scope: ScopeInstance, Admin: true},
 
 	{Action: ActionViewOperation, Scope: ScopeOperation, Admin: true, Roles: AllRoles},
 	{Action: ActionEditOperation, Scope: ScopeOperation, Admin: true},
@@ -351,6 +365,9 @@ var Rules = []Rule{
 	{Action: ActionReport, Scope: ScopeRequest, Roles: officer, From: []Status{StatusInExecution}},
 	{Action: ActionAssess, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer}, From: []Status{StatusSubmitted},
 		Needs: FactEvaluation, Guard: hrddpNeeded, Within: []Action{ActionHRDDPReject}},
+	{Action: ActionAttach, Scope: ScopeRequest, Roles: attachers, Guard: mayAttach, WrongState: "attachment.after_decision"},
+	{Action: ActionViewRestrictedAttachment, Scope: ScopeRequest, Roles: []Role{RoleOfficer, RoleHC}, Reads: true},
+	{Action: ActionRemoveAttachment, Scope: ScopeRequest, Roles: attachers},
 
 	{Action: ActionSubmit, Scope: ScopeRequest, From: []Status{StatusDraft, StatusReturned}, To: StatusSubmitted,
 		Roles: requesterOnly, Needs: FactRequest | FactOperation | FactEvaluation | FactTime, Guard: submittable,

@@ -169,6 +169,9 @@ const Hidden = "(hidden)"
 // verifies); a redacted one keeps its stored hash, which then vouches for
 // the stored payload, not for the one shown.
 func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Review) Event {
+	if AttachmentEvent(e.Action) {
+		return attachmentEventFor(a, r, e, ch)
+	}
 	var hide []Guard
 	for _, g := range Guards {
 		if !Sees(a, r, g, ch) {
@@ -228,6 +231,34 @@ func EventFor(a Actor, r RequestRef, e Event, ch Channel, reviews map[int64]Revi
 		return e
 	}
 	if body, err := CanonicalJSON(p); err == nil {
+		e.Payload = body
+	}
+	return e
+}
+
+// AttachmentEvent reports whether action is one of a document's events,
+// whose payload names the document's visibility.
+func AttachmentEvent(action string) bool {
+	switch action {
+	case EventAttachmentAdded, EventAttachmentRefused, EventAttachmentRemoved, EventAttachmentPurged:
+		return true
+	}
+	return false
+}
+
+// attachmentEventFor is EventFor of a document's event: whole for who
+// sees the document (AttachmentShown), otherwise only that a document of
+// that visibility was added, refused, removed or purged — never its
+// title, file name, hash or reasons.
+func attachmentEventFor(a Actor, r RequestRef, e Event, ch Channel) Event {
+	var p struct {
+		Visibility AttachmentVisibility `json:"visibility"`
+	}
+	_ = json.Unmarshal(e.Payload, &p) // a payload without one hides
+	if AttachmentShown(a, r, p.Visibility, ch) {
+		return e
+	}
+	if body, err := CanonicalJSON(map[string]any{"visibility": p.Visibility}); err == nil {
 		e.Payload = body
 	}
 	return e

@@ -1,0 +1,4 @@
+DROP TABLE attachment_chunks;
+DROP TABLE attachments;
+DROP FUNCTION attachment_chunks_guard();
+DROP FUNCTION attachments_guard();
