@@ -39,6 +39,7 @@ type app struct {
 	requests  *service.Requests
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
+	attach    *service.Attachments
 	store     *store.Store
 	mailer    *notify.Mailer // nil: e-mail disabled
 	inbound   *mailin.Server // nil: replies by e-mail not taken here
@@ -142,6 +143,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	actionLinks := service.NewActionLinks(reviews, access)
 	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
+	attachments := service.NewAttachments(st, now, log).WithMaxSize(int64(cfg.MaxAttachmentMB) << 20)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
 	sessions.Lifetime = cfg.SessionLifetime
@@ -171,7 +173,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.MetricsAddr != "" {
 		mainMetricsToken = ""
 	}
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Attachments: attachments, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{
@@ -185,6 +187,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		requests:  requests,
 		reviews:   reviews,
 		lifecycle: lifecycle,
+		attach:    attachments,
 		store:     st,
 		mailer:    mailer,
 		inbound:   inbound,
@@ -201,6 +204,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Reviews:        reviews,
 			ActionLinks:    actionLinks,
 			Lifecycle:      lifecycle,
+			Attachments:    attachments,
 			Summary:        summary,
 			Exports:        exports,
 			Notifications:  notifications,

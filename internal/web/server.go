@@ -33,6 +33,8 @@ type Options struct {
 	// nil is the one over Reviews and Access.
 	ActionLinks *service.ActionLinks
 	Lifecycle   *service.Lifecycle
+	// Attachments are the requests' documents; nil offers none.
+	Attachments *service.Attachments
 	// Summary is the operation summary; nil answers its page with 404.
 	Summary *service.Summary
 	// Exports is the RFA tracker download; nil answers 404 on its routes.
@@ -76,6 +78,7 @@ type Server struct {
 	reviews        *service.Reviews
 	actionLinks    *service.ActionLinks
 	lifecycle      *service.Lifecycle
+	attachments    *service.Attachments
 	exports        *service.Exports
 	summary        *service.Summary
 	sessions       *scs.SessionManager
@@ -108,6 +111,7 @@ func New(o Options) *Server {
 		reviews:        o.Reviews,
 		actionLinks:    o.ActionLinks,
 		lifecycle:      o.Lifecycle,
+		attachments:    o.Attachments,
 		exports:        o.Exports,
 		summary:        o.Summary,
 		sessions:       o.Sessions,
