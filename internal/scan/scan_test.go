@@ -259,33 +259,48 @@ func TestClamd(t *testing.T) {
 
 func TestClamdSizeLimit(t *testing.T) {
 	t.Parallel()
-	c := clamdtest.Start(t, clamdtest.StreamMaxLength("1M"))
-
-	t.Run("ErrTooLarge", func(t *testing.T) {
+	t.Run("Unix", func(t *testing.T) {
 		t.Parallel()
-		s, err := c.Stream(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 16<<10)
-		for sent := 0; sent < 8<<20; sent += len(buf) {
-			if _, err = s.Write(buf); err != nil {
-				break
-			}
-		}
-		if err == nil { // every chunk was taken before clamd closed: the verdict says why
-			_, err = s.Close()
-			t.Logf("Close: %v", err)
-		} else {
-			t.Logf("Write: %v", err)
-			if _, cerr := s.Close(); !errors.Is(cerr, scan.ErrTooLarge) {
-				t.Errorf("Close after the failed Write = %v, want ErrTooLarge again", cerr)
-			}
-		}
-		if !errors.Is(err, scan.ErrTooLarge) {
-			t.Fatalf("streaming 8 MB past a 1 MB limit: %v, want ErrTooLarge", err)
-		}
+		testSizeLimit(t, clamdtest.Start(t, clamdtest.StreamMaxLength("1M")))
 	})
+	// Over TCP, clamd's close may reach the writer as a reset.
+	t.Run("TCP", func(t *testing.T) {
+		t.Parallel()
+		testSizeLimit(t, clamdtest.Start(t, clamdtest.StreamMaxLength("1M"), clamdtest.TCP()))
+	})
+}
+
+// testSizeLimit streams past the 1 MB limit of the clamd behind c: by
+// much (Write fails once clamd has hung up) and by little (the whole
+// stream may fit in the socket's buffers, and Close reads the refusal).
+func testSizeLimit(t *testing.T, c *scan.Client) {
+	for name, size := range map[string]int{"ErrTooLarge": 8 << 20, "ErrTooLargeJustOver": 1<<20 + 64<<10} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := c.Stream(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			buf := make([]byte, 16<<10)
+			for sent := 0; sent < size; sent += len(buf) {
+				if _, err = s.Write(buf); err != nil {
+					break
+				}
+			}
+			if err == nil { // every chunk was taken before clamd hung up: the verdict says why
+				_, err = s.Close()
+				t.Logf("Close: %v", err)
+			} else {
+				t.Logf("Write: %v", err)
+				if _, cerr := s.Close(); !errors.Is(cerr, scan.ErrTooLarge) {
+					t.Errorf("Close after the failed Write = %v, want ErrTooLarge again", cerr)
+				}
+			}
+			if !errors.Is(err, scan.ErrTooLarge) {
+				t.Fatalf("streaming %d bytes past a 1 MB limit: %v, want ErrTooLarge", size, err)
+			}
+		})
+	}
 
 	t.Run("UnderTheLimit", func(t *testing.T) {
 		t.Parallel()

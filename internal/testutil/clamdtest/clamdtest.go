@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,6 +55,13 @@ type Option func(*options)
 
 type options struct {
 	streamMaxLength string
+	tcp             bool
+}
+
+// TCP makes clamd also listen on a loopback TCP port, and Server.Addr
+// and Client use it instead of the Unix socket.
+func TCP() Option {
+	return func(o *options) { o.tcp = true }
 }
 
 // StreamMaxLength sets clamd's StreamMaxLength (such as "1M"; default
@@ -115,6 +123,15 @@ func Run(t testing.TB, opts ...Option) *Server {
 		"Bytecode no",                 // no bytecode database here
 		"",
 	}, "\n")
+	addr := "unix:" + socket
+	if o.tcp {
+		port, err := freePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf += fmt.Sprintf("TCPAddr 127.0.0.1\nTCPSocket %d\n", port)
+		addr = fmt.Sprintf("tcp:127.0.0.1:%d", port)
+	}
 	confFile := filepath.Join(dir, "clamd.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -139,7 +156,7 @@ func Run(t testing.TB, opts ...Option) *Server {
 		}
 	})
 
-	s := &Server{Addr: "unix:" + socket, Dir: dir}
+	s := &Server{Addr: addr, Dir: dir}
 	if s.Client, err = scan.New(s.Addr, 60*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +202,18 @@ func Binary() (string, error) {
 	return "", errors.New("clamdtest: no clamd found (CLAMD_PATH, PATH, /usr/sbin/clamd); install ClamAV's daemon " +
 		"(Debian: sudo apt-get install -y --no-install-recommends clamav-daemon) or set CLAMD_PATH, " +
 		"or run the tests through make test, which installs it as root")
+}
+
+// freePort returns a loopback TCP port free a moment ago. clamd takes
+// no port 0; should another process take it meanwhile, clamd exits and
+// Run says why.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
 }
 
 // tail returns the end of clamd's log file, for a failure message.
