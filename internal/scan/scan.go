@@ -255,8 +255,11 @@ type Result struct {
 	// Clean is true when clamd found nothing.
 	Clean bool
 	// Threat names what clamd found when not Clean, such as
-	// "Eicar-Test-Signature" (".UNOFFICIAL" is appended to the names of
-	// signatures from a database ClamAV did not sign).
+	// "Eicar-Test-Signature" (clamd appends ".UNOFFICIAL" to the names of
+	// signatures from a database ClamAV did not sign). With clamd's
+	// AlertExceedsMax, a file past its MaxFileSize or MaxScanSize is
+	// "Heuristics.Limits.Exceeded.MaxFileSize" and the like: not scanned
+	// whole, so not to be stored either.
 	Threat string
 }
 

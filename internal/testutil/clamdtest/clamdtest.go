@@ -117,6 +117,11 @@ func Run(t testing.TB, opts ...Option) *Server {
 		"LogFile " + logFile,
 		"LogTime yes",
 		"StreamMaxLength " + o.streamMaxLength,
+		// As docs/deployment.md asks of production: a file past the
+		// limits is refused, not skipped and called clean.
+		"MaxFileSize " + o.streamMaxLength,
+		"MaxScanSize " + o.streamMaxLength,
+		"AlertExceedsMax yes",
 		"MaxThreads 4",
 		"SelfCheck 0",                 // the database never changes
 		"ConcurrentDatabaseReload no", // and is never reloaded
