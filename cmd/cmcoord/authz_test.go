@@ -353,7 +353,8 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/comments/{comment_id}": inOperation(see, 403, false),
 	// Documents: {attachment_id} is one the requester added for everyone.
 	// An empty post is no multipart upload (400) for who may add, and
-	// has no reason (422) for who may remove: the officer and its adder.
+	// has no reason (422) for who may remove: the officer (the requester
+	// calling is a colleague of its adder, who alone may remove it).
 	"POST /requests/{id}/attachments":                               inOperation(see, http.StatusBadRequest, false, requester, officer, hc, hrddp),
 	"GET /requests/{id}/attachments/{attachment_id}":                inOperation(see, 200, false, members...),
 	"POST /requests/{id}/attachments/{attachment_id}/remove":        inOperation(see, 422, false, requester, officer),
