@@ -40,6 +40,9 @@ var layers = map[string]layer{
 	"migrations":       {},
 	// Writers of the RFA tracker: rows in, bytes out; no SQL, no HTTP.
 	"internal/export": {may: []string{"internal/domain"}, forbid: slices.Concat(httpAndTemplates, database)},
+	// The signed decision record's format: bytes in, a ZIP out, and its
+	// check; no SQL, no HTTP.
+	"internal/recordbundle": {may: []string{"internal/domain"}, forbid: slices.Concat(httpAndTemplates, database)},
 	// All SQL.
 	"internal/store": {may: []string{"internal/domain", "migrations"}, forbid: httpAndTemplates},
 	// The secrets of the links that act from an e-mail: made by notify,
