@@ -56,6 +56,7 @@ func commands() []command {
 		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register},
 		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register},
 		{"audit", "audit verify [-directory-head SEQ:HASH]: check every request's hash-chained audit trail and the directory (security) log, optionally against a head recorded earlier (exit 1 when altered)", audit.run, "verify", audit.register},
+		{"record", recordUsage, runRecord, "", nil},
 		{"version", "print the build version", runVersion, "", nil},
 	}
 }

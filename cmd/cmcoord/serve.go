@@ -39,14 +39,16 @@ type app struct {
 	requests  *service.Requests
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
-	store     *store.Store
-	mailer    *notify.Mailer // nil: e-mail disabled
-	inbound   *mailin.Server // nil: replies by e-mail not taken here
-	metrics   *metrics.Metrics
-	clock     *store.DBClock // nil when a test moves the clock
-	stopCache context.CancelFunc
-	web       *web.Server
-	api       *api.API
+	// recordKeys sign decision records; serve makes the first on start.
+	recordKeys *service.RecordKeys
+	store      *store.Store
+	mailer     *notify.Mailer // nil: e-mail disabled
+	inbound    *mailin.Server // nil: replies by e-mail not taken here
+	metrics    *metrics.Metrics
+	clock      *store.DBClock // nil when a test moves the clock
+	stopCache  context.CancelFunc
+	web        *web.Server
+	api        *api.API
 }
 
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
@@ -143,6 +145,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
+	recordKeys := service.NewRecordKeys(st, cfg.RecordKeyFile, cfg.BaseURL, accountNow, log)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
 	sessions.Lifetime = cfg.SessionLifetime
 	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
@@ -175,21 +178,22 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{
-		log:       log,
-		pool:      pool,
-		clock:     clock,
-		stopCache: stopCache,
-		system:    system,
-		access:    access,
-		directory: directory,
-		requests:  requests,
-		reviews:   reviews,
-		lifecycle: lifecycle,
-		store:     st,
-		mailer:    mailer,
-		inbound:   inbound,
-		metrics:   m,
-		api:       jsonAPI,
+		log:        log,
+		pool:       pool,
+		clock:      clock,
+		stopCache:  stopCache,
+		system:     system,
+		access:     access,
+		directory:  directory,
+		requests:   requests,
+		reviews:    reviews,
+		lifecycle:  lifecycle,
+		recordKeys: recordKeys,
+		store:      st,
+		mailer:     mailer,
+		inbound:    inbound,
+		metrics:    m,
+		api:        jsonAPI,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
@@ -203,6 +207,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Lifecycle:      lifecycle,
 			Summary:        summary,
 			Exports:        exports,
+			RecordKeys:     recordKeys,
 			Notifications:  notifications,
 			Sessions:       sessions,
 			Catalog:        catalog,
@@ -270,6 +275,12 @@ func tuneGC() {
 // set, with it), and serves until ctx is done; then it stops accepting,
 // lets in-flight requests finish within cfg.ShutdownTimeout and returns.
 func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(baseURL string)) error {
+	// The key that signs decision records: made on first start.
+	if k, err := a.recordKeys.Ensure(ctx); err != nil {
+		return err
+	} else {
+		a.log.Info("decision records signed", "key", k.Fingerprint, "published_at", service.RecordKeysPath)
+	}
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.handler(),

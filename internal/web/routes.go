@@ -10,6 +10,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web"
 )
 
@@ -40,6 +41,8 @@ func (s *Server) Routes() http.Handler {
 	r.Get("/robots.txt", s.handleRobots)
 	// The offline script's service worker: at the root, for the whole site.
 	r.Get("/sw.js", s.handleServiceWorker)
+	// The keys that sign decision records, for anyone to verify them.
+	r.Get(service.RecordKeysPath, s.handle(s.handleRecordKeys))
 
 	// Pages anyone may open.
 	r.Group(func(r chi.Router) {
@@ -103,6 +106,7 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
 		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
+		r.Get("/requests/{id}/record/bundle", s.handle(s.handleRecordBundle))
 		// One route per generic transition of the rulebook.
 		for _, t := range domain.GenericTransitions() {
 			r.Post("/requests/{id}/"+t.Path, s.handle(s.handleRequestAction(t)))

@@ -37,6 +37,12 @@ type Options struct {
 	Summary *service.Summary
 	// Exports is the RFA tracker download; nil answers 404 on its routes.
 	Exports *service.Exports
+	// RecordKeys sign the decision records (the signed bundle) and
+	// publish their public halves; nil serves neither.
+	RecordKeys *service.RecordKeys
+	// Attachments lists a request's documents for the signed record; nil
+	// lists none.
+	Attachments attachmentLister
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// Notifications is the user's own in-app notifications; nil shows no
@@ -78,6 +84,8 @@ type Server struct {
 	lifecycle      *service.Lifecycle
 	exports        *service.Exports
 	summary        *service.Summary
+	recordKeys     *service.RecordKeys
+	attachments    attachmentLister
 	sessions       *scs.SessionManager
 	catalog        *i18n.Catalog
 	languages      []components.Language // the footer's switcher, without Current
@@ -110,6 +118,8 @@ func New(o Options) *Server {
 		lifecycle:      o.Lifecycle,
 		exports:        o.Exports,
 		summary:        o.Summary,
+		recordKeys:     o.RecordKeys,
+		attachments:    o.Attachments,
 		sessions:       o.Sessions,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
