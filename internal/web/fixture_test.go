@@ -43,11 +43,13 @@ type fixture struct {
 	reqs    *service.Requests
 	exports *service.Exports
 	revs    *service.Reviews
-	clock   *testClock
-	org     domain.Organization // the fixture's default organisation
-	admin   domain.Actor        // a global admin, for setting things up
-	logs    *logBuffer          // everything the server logged
-	routes  chi.Routes          // the HTML face's router, to walk its routes
+	// recordKeys sign the decision records (records@records.test).
+	recordKeys *service.RecordKeys
+	clock      *testClock
+	org        domain.Organization // the fixture's default organisation
+	admin      domain.Actor        // a global admin, for setting things up
+	logs       *logBuffer          // everything the server logged
+	routes     chi.Routes          // the HTML face's router, to walk its routes
 	// authClock is the access and directory services' clock: real time,
 	// moved on a TOTP step when a test signs in faster than codes change.
 	authClock *totptest.Clock
@@ -100,21 +102,23 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	reqs := service.NewRequests(st, clock.Now, log).WithActionLimits(nil)
 	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
+	recordKeys := service.NewRecordKeys(st, "", "http://records.test", time.Now, log)
 	o := web.Options{
-		Requests:  reqs,
-		Reviews:   revs,
-		Lifecycle: service.NewLifecycle(st, clock.Now, log),
-		Summary:   service.NewSummary(st, clock.Now, log),
-		Exports:   exports,
-		Now:       clock.Now,
-		Log:       log,
-		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
-		Access:    access,
-		Directory: dir,
-		Sessions:  web.NewSessionManager(store.NewSessionStore(pool), false),
-		Catalog:   catalog,
-		Metrics:   metrics.New(pool),
-		Version:   "test",
+		RecordKeys: recordKeys,
+		Requests:   reqs,
+		Reviews:    revs,
+		Lifecycle:  service.NewLifecycle(st, clock.Now, log),
+		Summary:    service.NewSummary(st, clock.Now, log),
+		Exports:    exports,
+		Now:        clock.Now,
+		Log:        log,
+		System:     service.NewSystem(st, migrations.Latest(), time.Now, log),
+		Access:     access,
+		Directory:  dir,
+		Sessions:   web.NewSessionManager(store.NewSessionStore(pool), false),
+		Catalog:    catalog,
+		Metrics:    metrics.New(pool),
+		Version:    "test",
 
 		Notifications: service.NewNotifications(st, clock.Now, log),
 	}
@@ -126,7 +130,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, clock: clock, logs: logs, routes: routes,
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, recordKeys: recordKeys, clock: clock, logs: logs, routes: routes,
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 

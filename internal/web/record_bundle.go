@@ -154,4 +154,3 @@ func safeFilename(s string) string {
 		return '_'
 	}, s)
 }
-
