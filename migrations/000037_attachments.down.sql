@@ -1,4 +1,6 @@
-DROP TABLE attachment_chunks;
 DROP TABLE attachments;
-DROP FUNCTION attachment_chunks_guard();
+DROP TABLE file_chunks;
+DROP TABLE files;
 DROP FUNCTION attachments_guard();
+DROP FUNCTION file_chunks_guard();
+DROP FUNCTION files_guard();

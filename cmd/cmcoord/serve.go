@@ -41,6 +41,7 @@ type app struct {
 	lifecycle *service.Lifecycle
 	// recordKeys sign decision records; serve makes the first on start.
 	recordKeys *service.RecordKeys
+	attach     *service.Attachments
 	store      *store.Store
 	mailer     *notify.Mailer // nil: e-mail disabled
 	inbound    *mailin.Server // nil: replies by e-mail not taken here
@@ -144,6 +145,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	actionLinks := service.NewActionLinks(reviews, access)
 	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
+	attachments := service.NewAttachments(st, now, log).WithMaxSize(int64(cfg.MaxAttachmentMB) << 20)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	recordKeys := service.NewRecordKeys(st, cfg.RecordKeyFile, cfg.BaseURL, accountNow, log)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
@@ -174,7 +176,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	if cfg.MetricsAddr != "" {
 		mainMetricsToken = ""
 	}
-	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
+	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: directory, Requests: requests, Attachments: attachments, Reviews: reviews, Lifecycle: lifecycle, Notifications: notifications,
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{
@@ -189,6 +191,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		reviews:    reviews,
 		lifecycle:  lifecycle,
 		recordKeys: recordKeys,
+		attach:     attachments,
 		store:      st,
 		mailer:     mailer,
 		inbound:    inbound,
@@ -205,6 +208,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Reviews:        reviews,
 			ActionLinks:    actionLinks,
 			Lifecycle:      lifecycle,
+			Attachments:    attachments,
 			Summary:        summary,
 			Exports:        exports,
 			RecordKeys:     recordKeys,

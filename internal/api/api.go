@@ -25,6 +25,8 @@ type Options struct {
 	Access    *service.Access
 	Directory *service.Directory
 	Requests  *service.Requests
+	// Attachments are the requests' documents; nil offers none.
+	Attachments *service.Attachments
 	// Reviews is the HCT review and the HC's decision.
 	Reviews *service.Reviews
 	// Lifecycle is consent, tasking, execution, hand-over and the HRDDP.
@@ -62,6 +64,7 @@ type API struct {
 	access    *service.Access
 	directory *service.Directory
 	requests  *service.Requests
+	attach    *service.Attachments
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
 	notices   *service.Notifications
@@ -74,7 +77,7 @@ type API struct {
 
 // New returns the API over the services in o.
 func New(o Options) *API {
-	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports, notices: o.Notifications,
+	a := &API{log: o.Log, access: o.Access, directory: o.Directory, requests: o.Requests, attach: o.Attachments, reviews: o.Reviews, lifecycle: o.Lifecycle, exports: o.Exports, notices: o.Notifications,
 		summary: o.Summary, sessions: o.Sessions, baseURL: strings.TrimRight(o.BaseURL, "/")}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -73,6 +73,9 @@ type Config struct {
 	// InboundMaxBytes is the largest reply the listener accepts, in
 	// bytes: -inbound-smtp-max-bytes, INBOUND_SMTP_MAX_BYTES, 1048576.
 	InboundMaxBytes int64
+	// MaxAttachmentMB is the largest document a request takes, in MiB:
+	// -max-attachment-mb, MAX_ATTACHMENT_MB, 20.
+	MaxAttachmentMB int
 	// ReviewReminder is how long before a review's deadline organisations
 	// that have not voted are reminded.
 	ReviewReminder time.Duration
@@ -137,6 +140,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	var level, keepDB, noMigrate, noCache, secure, proxies, shutdown, reminder, jobEvery, idle, lifetime string
 	var dbConns, dbConnect, dbStatement, dbLock, dbWait string
+	var maxAttachment string
 	var inboundMax string
 	fs.StringVar(&c.Addr, "addr", env("CMCOORD_ADDR", "127.0.0.1:8080"), "listen address (CMCOORD_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL (DATABASE_URL)")
@@ -162,6 +166,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.BoolVar(&c.Profiling, "pprof", env("CMCOORD_PPROF", "") == "true", "serve Go's profiler at /debug/pprof/ on the -metrics-addr listener, and nowhere else (CMCOORD_PPROF=true)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("CMCOORD_METRICS_TOKEN", ""), "require this bearer token for /metrics, and serve it on the main address when -metrics-addr is empty (CMCOORD_METRICS_TOKEN)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&maxAttachment, "max-attachment-mb", env("MAX_ATTACHMENT_MB", "20"), "largest document a request takes, in MiB, from 1 to 2048 (MAX_ATTACHMENT_MB)")
 	fs.StringVar(&dbConns, "db-max-conns", env("CMCOORD_DB_MAX_CONNS", "10"), "most database connections this instance opens; more requests wait for one (CMCOORD_DB_MAX_CONNS)")
 	fs.StringVar(&dbConnect, "db-connect-timeout", env("CMCOORD_DB_CONNECT_TIMEOUT", "5s"), "give up opening a database connection after this long (CMCOORD_DB_CONNECT_TIMEOUT)")
 	fs.StringVar(&dbStatement, "db-statement-timeout", env("CMCOORD_DB_STATEMENT_TIMEOUT", "30s"), "cancel a statement running longer (exports and audit checks excepted; 0 for none) (CMCOORD_DB_STATEMENT_TIMEOUT)")
@@ -199,6 +204,9 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if c.ShutdownTimeout, err = time.ParseDuration(shutdown); err != nil || c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("-shutdown-timeout: %q is not a positive duration such as 20s", shutdown))
+	}
+	if c.MaxAttachmentMB, err = strconv.Atoi(maxAttachment); err != nil || c.MaxAttachmentMB < 1 || c.MaxAttachmentMB > 2048 {
+		errs = append(errs, fmt.Errorf("-max-attachment-mb: %q is not a whole number of MiB from 1 to 2048", maxAttachment))
 	}
 	if c.DB.MaxConns, err = strconv.Atoi(dbConns); err != nil || c.DB.MaxConns < 1 || c.DB.MaxConns > 1000 {
 		errs = append(errs, fmt.Errorf("-db-max-conns: %q is not a whole number from 1 to 1000", dbConns))

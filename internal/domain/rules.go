@@ -27,14 +27,14 @@ const (
 	ActionViewDirectoryLog Action = "directory.log.view"
 	// ActionManageMail reads the e-mail outbox (never a body) and retries
 	// a given-up message (/admin/mail).
-	ActionManageMail    Action = "mail.manage"
+	ActionManageMail Action = "mail.manage"
 	// ActionPurgeAttachment deletes a document's content for data
 	// protection; its row, hash and events stay.
 	ActionPurgeAttachment Action = "attachments.purge"
-	ActionViewOperation Action = "operation.view"
-	ActionEditOperation Action = "operation.edit"
-	ActionViewMembers   Action = "operation.members.view"
-	ActionManageMembers Action = "operation.members.manage"
+	ActionViewOperation   Action = "operation.view"
+	ActionEditOperation   Action = "operation.edit"
+	ActionViewMembers     Action = "operation.members.view"
+	ActionManageMembers   Action = "operation.members.manage"
 	// ActionViewActingHC lists the operation's acting HC periods;
 	// ActionNameActingHC names one or ends one early.
 	ActionViewActingHC Action = "operation.acting_hc.view"

@@ -96,8 +96,9 @@ type Attachment struct {
 
 // File is an attachment's content to carry under files/.
 type File struct {
-	Name string // below files/
-	Open func() (io.ReadCloser, error)
+	Name string // below files/, without a slash
+	// WriteTo streams the content.
+	WriteTo func(w io.Writer) error
 }
 
 // Contents is what a bundle holds, as its reader may see it.
@@ -233,13 +234,13 @@ func Write(w io.Writer, c Contents, s Signer) error {
 		AllowedSignersLine(s.Principal, s.Key.PublicKey(), "") + "\n"
 	z := zip.NewWriter(w)
 	var manifest bytes.Buffer
-	add := func(name string, r io.Reader) error {
+	add := func(name string, write func(io.Writer) error) error {
 		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Unix(0, 0).UTC()})
 		if err != nil {
 			return fmt.Errorf("recordbundle: %s: %w", name, err)
 		}
 		h := sha256.New()
-		if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+		if err := write(io.MultiWriter(f, h)); err != nil {
 			return fmt.Errorf("recordbundle: %s: %w", name, err)
 		}
 		if name != FileManifest && name != FileSignature {
@@ -254,7 +255,7 @@ func Write(w io.Writer, c Contents, s Signer) error {
 		{FileHTML, c.HTML}, {FileJSON, recordJSON}, {FileEvents, eventsJSON}, {FileAttachments, attsJSON},
 		{FileAllowedSigners, []byte(signers)}, {FileVerify, []byte(verifyText(s))},
 	} {
-		if err := add(f.name, bytes.NewReader(f.body)); err != nil {
+		if err := add(f.name, bytesOf(f.body)); err != nil {
 			return err
 		}
 	}
@@ -262,13 +263,7 @@ func Write(w io.Writer, c Contents, s Signer) error {
 		if !safeName(f.Name) || strings.Contains(f.Name, "/") {
 			return fmt.Errorf("recordbundle: unsafe file name %q", f.Name)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			return fmt.Errorf("recordbundle: open %s: %w", f.Name, err)
-		}
-		err = add(DirFiles+f.Name, rc)
-		rc.Close()
-		if err != nil {
+		if err := add(DirFiles+f.Name, f.WriteTo); err != nil {
 			return err
 		}
 	}
@@ -276,16 +271,23 @@ func Write(w io.Writer, c Contents, s Signer) error {
 	if err != nil {
 		return fmt.Errorf("recordbundle: sign: %w", err)
 	}
-	if err := add(FileManifest, bytes.NewReader(manifest.Bytes())); err != nil {
+	if err := add(FileManifest, bytesOf(manifest.Bytes())); err != nil {
 		return err
 	}
-	if err := add(FileSignature, bytes.NewReader(sshsig.Armor(sig))); err != nil {
+	if err := add(FileSignature, bytesOf(sshsig.Armor(sig))); err != nil {
 		return err
 	}
 	if err := z.Close(); err != nil {
 		return fmt.Errorf("recordbundle: %w", err)
 	}
 	return nil
+}
+
+func bytesOf(b []byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	}
 }
 
 // safeName reports whether name may be a file of a bundle: relative,

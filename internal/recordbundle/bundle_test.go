@@ -63,8 +63,9 @@ func contents(t *testing.T) recordbundle.Contents {
 	return recordbundle.Contents{Reference: "RFA-7", RequestID: 7, HTML: []byte("<!DOCTYPE html><p>record</p>"),
 		Record: map[string]any{"reference": "RFA-7"}, Events: events,
 		Attachments: []recordbundle.Attachment{{ID: 1, Title: "Map", SHA256: strings.Repeat("ab", 32)}},
-		Files: []recordbundle.File{{Name: "1-map.pdf", Open: func() (io.ReadCloser, error) {
-			return io.NopCloser(strings.NewReader("%PDF-1.4")), nil
+		Files: []recordbundle.File{{Name: "1-map.pdf", WriteTo: func(w io.Writer) error {
+			_, err := io.WriteString(w, "%PDF-1.4")
+			return err
 		}}}}
 }
 

@@ -45,6 +45,7 @@ type fixture struct {
 	revs    *service.Reviews
 	// recordKeys sign the decision records (records@records.test).
 	recordKeys *service.RecordKeys
+	attach     *service.Attachments
 	clock      *testClock
 	org        domain.Organization // the fixture's default organisation
 	admin      domain.Actor        // a global admin, for setting things up
@@ -103,22 +104,24 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
 	recordKeys := service.NewRecordKeys(st, "", "http://records.test", time.Now, log)
+	attachments := service.NewAttachments(st, clock.Now, log)
 	o := web.Options{
-		RecordKeys: recordKeys,
-		Requests:   reqs,
-		Reviews:    revs,
-		Lifecycle:  service.NewLifecycle(st, clock.Now, log),
-		Summary:    service.NewSummary(st, clock.Now, log),
-		Exports:    exports,
-		Now:        clock.Now,
-		Log:        log,
-		System:     service.NewSystem(st, migrations.Latest(), time.Now, log),
-		Access:     access,
-		Directory:  dir,
-		Sessions:   web.NewSessionManager(store.NewSessionStore(pool), false),
-		Catalog:    catalog,
-		Metrics:    metrics.New(pool),
-		Version:    "test",
+		RecordKeys:  recordKeys,
+		Attachments: attachments,
+		Requests:    reqs,
+		Reviews:     revs,
+		Lifecycle:   service.NewLifecycle(st, clock.Now, log),
+		Summary:     service.NewSummary(st, clock.Now, log),
+		Exports:     exports,
+		Now:         clock.Now,
+		Log:         log,
+		System:      service.NewSystem(st, migrations.Latest(), time.Now, log),
+		Access:      access,
+		Directory:   dir,
+		Sessions:    web.NewSessionManager(store.NewSessionStore(pool), false),
+		Catalog:     catalog,
+		Metrics:     metrics.New(pool),
+		Version:     "test",
 
 		Notifications: service.NewNotifications(st, clock.Now, log),
 	}
@@ -130,7 +133,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, recordKeys: recordKeys, clock: clock, logs: logs, routes: routes,
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, recordKeys: recordKeys, attach: attachments, clock: clock, logs: logs, routes: routes,
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 

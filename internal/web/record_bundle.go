@@ -4,21 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/recordbundle"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
-
-// attachmentLister lists a request's documents as an actor may see them
-// on screen (service.Attachments.List).
-type attachmentLister interface {
-	List(ctx context.Context, a domain.Actor, requestID int64) ([]domain.Attachment, error)
-}
 
 // handleRecordKeys publishes the keys that sign decision records, as an
 // OpenSSH allowed_signers file: no session, cacheable a few minutes.
@@ -50,7 +46,9 @@ func (s *Server) handleRecordBundle(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
+	// Everything but the files' content within a page's time.
+	ctx, cancel := context.WithTimeout(r.Context(), pageTimeout)
+	defer cancel()
 	a := actor(r)
 	d, err := s.requests.Page(ctx, a, id)
 	if err != nil {
@@ -74,18 +72,55 @@ func (s *Server) handleRecordBundle(w http.ResponseWriter, r *http.Request) erro
 	}
 	c := recordbundle.Contents{Reference: d.Request.Reference, RequestID: d.Request.ID, HTML: html.Bytes(),
 		Record: recordDocumentOf(v), Events: d.Events, Attachments: bundleAttachments(atts)}
-	var zip bytes.Buffer
-	if err := recordbundle.Write(&zip, c, signer); err != nil {
-		return err
+	withFiles := r.URL.Query().Get("files") == "1" && s.attachments != nil
+	filesCtx, cancelFiles := context.WithTimeout(r.Context(), recordFilesTimeout)
+	defer cancelFiles()
+	if withFiles {
+		// The files the reader may download, streamed from the store
+		// through the same check as their own download (Attachments.Open).
+		for i, t := range atts {
+			if !t.Downloadable() {
+				continue
+			}
+			name := strconv.FormatInt(t.ID, 10) + "-" + safeFilename(t.Filename)
+			c.Attachments[i].File = recordbundle.DirFiles + name
+			attID := t.ID
+			c.Files = append(c.Files, recordbundle.File{Name: name, WriteTo: func(w io.Writer) error {
+				dl, err := s.attachments.Open(filesCtx, a, id, attID)
+				if err != nil {
+					return err
+				}
+				return dl.WriteTo(w)
+			}})
+		}
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
 	h.Set("Content-Disposition", `attachment; filename="`+safeFilename(d.Request.Reference)+`-record.zip"`)
 	h.Set("Cache-Control", "no-store")
+	if withFiles {
+		// Streamed: the files may be large. A failure midway leaves a
+		// truncated archive, which no verifier accepts.
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Now().Add(recordFilesTimeout))
+		if err := recordbundle.Write(w, c, signer); err != nil {
+			logger(ctx).ErrorContext(ctx, "signed record with files cut short", "err", err)
+			panic(http.ErrAbortHandler) // the client sees the download fail
+		}
+		return nil
+	}
+	var zip bytes.Buffer
+	if err := recordbundle.Write(&zip, c, signer); err != nil {
+		return err
+	}
 	h.Set("Content-Length", strconv.Itoa(zip.Len()))
 	_, err = zip.WriteTo(w)
 	return err
 }
+
+// recordFilesTimeout bounds a signed record carrying its documents'
+// files.
+const recordFilesTimeout = 10 * time.Minute
 
 // recordDocument is record.json: the record page's content as its reader
 // sees it, from the same view model the page renders, so the two never
@@ -144,13 +179,18 @@ func bundleAttachments(atts []domain.Attachment) []recordbundle.Attachment {
 	return out
 }
 
-// safeFilename keeps a reference's letters, digits, '-' and '_' for a
-// Content-Disposition file name.
+// safeFilename keeps the ASCII letters, digits, '-', '_' and (not
+// first) '.' of a name, for a Content-Disposition file name or a file
+// of the bundle; anything else becomes '_'.
 func safeFilename(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+	out := strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
 			return r
 		}
 		return '_'
 	}, s)
+	if strings.HasPrefix(out, ".") {
+		out = "_" + out[1:]
+	}
+	return out
 }

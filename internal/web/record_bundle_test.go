@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/recordbundle"
 	"github.com/cmcoord/cmcoord/internal/sysdeps"
 )
@@ -101,6 +102,13 @@ func TestRecordBundle(t *testing.T) {
 	w := newRequestWorld(t)
 	r := approvedForExtension(t, w)
 	page := "/requests/" + strconv.FormatInt(r.ID, 10)
+	officer := w.mustActor(t, w.officerUser)
+	pdf := "%PDF-1.4\n% the consent letter\n"
+	att, err := w.attach.Add(t.Context(), officer, r.ID, domain.AttachmentInput{Kind: domain.KindConsentLetter,
+		Title: "Consent", Filename: "consent.pdf", Visibility: domain.VisibleToAll}, strings.NewReader(pdf))
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := doc(t, w.get(t, w.requester, page))
 	if testid(d, "record-bundle-link").AttrOr("href", "") != page+"/record/bundle" {
 		t.Error("the request page does not link to its signed record")
@@ -139,6 +147,26 @@ func TestRecordBundle(t *testing.T) {
 		t.Error("record.html lacks its inline style or the reference")
 	}
 
+	var atts []recordbundle.Attachment
+	b, _ := os.ReadFile(filepath.Join(dir, recordbundle.FileAttachments))
+	if err := json.Unmarshal(b, &atts); err != nil || len(atts) != 1 || atts[0].ID != att.ID || atts[0].SHA256 != att.HashHex() {
+		t.Errorf("attachments.json = %s (%v), want document %d with its hash", b, err, att.ID)
+	}
+
+	t.Run("WithFiles", func(t *testing.T) {
+		resp := w.get(t, w.officer, page+"/record/bundle?files=1")
+		wantStatus(t, resp, http.StatusOK)
+		dir := unzipTo(t, []byte(resp.body))
+		if got, _ := os.ReadFile(filepath.Join(dir, "files", strconv.FormatInt(att.ID, 10)+"-consent.pdf")); string(got) != pdf {
+			t.Fatalf("files/ holds %q, want the document", got)
+		}
+		if out, ok := sha256Check(t, dir); !ok || !strings.Contains(out, "consent.pdf: OK") {
+			t.Fatalf("sha256sum -c on a bundle with files:\n%s", out)
+		}
+		if out, ok := sshVerify(t, dir, signers); !ok {
+			t.Fatalf("ssh-keygen -Y verify on a bundle with files:\n%s", out)
+		}
+	})
 	t.Run("ByteOfRecordChanged", func(t *testing.T) {
 		dir := unzipTo(t, bundle)
 		p := filepath.Join(dir, recordbundle.FileHTML)
@@ -194,6 +222,11 @@ func TestRecordBundleAsReaderSees(t *testing.T) {
 	t.Parallel()
 	w := newRequestWorld(t)
 	r := approvedForExtension(t, w)
+	// A document for the officers and the HC only.
+	if _, err := w.attach.Add(t.Context(), w.mustActor(t, w.officerUser), r.ID, domain.AttachmentInput{Kind: domain.KindSecurityAssessment,
+		Title: "Security", Filename: "security.pdf", Visibility: domain.VisibleToOfficerHC}, strings.NewReader("%PDF-1.4\n")); err != nil {
+		t.Fatal(err)
+	}
 	resp := w.get(t, w.requester, "/requests/"+strconv.FormatInt(r.ID, 10)+"/record/bundle")
 	wantStatus(t, resp, http.StatusOK)
 	z, err := zip.NewReader(strings.NewReader(resp.body), int64(len(resp.body)))
@@ -208,6 +241,10 @@ func TestRecordBundleAsReaderSees(t *testing.T) {
 	if err := json.NewDecoder(rc).Decode(&got); err != nil {
 		t.Fatal(err)
 	}
+	rc, _ = z.Open(recordbundle.FileAttachments)
+	if b, _ := io.ReadAll(rc); strings.Contains(string(b), "security.pdf") {
+		t.Errorf("the requester's attachments.json lists the officers' document: %s", b)
+	}
 	p, err := w.reqs.Page(t.Context(), w.requesterActor, r.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -220,5 +257,12 @@ func TestRecordBundleAsReaderSees(t *testing.T) {
 	}
 	if len(got.Events) == 0 || got.Head.Hash == "" {
 		t.Fatal("no events in the bundle")
+	}
+	// The officers' document's event is withheld in part from the
+	// requester: it shows, but does not recompute.
+	for _, e := range got.Events {
+		if e.Action == domain.EventAttachmentAdded && (e.Verifies || strings.Contains(string(e.Payload), "security.pdf")) {
+			t.Errorf("the requester sees the restricted document's event whole: %s", e.Payload)
+		}
 	}
 }

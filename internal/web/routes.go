@@ -106,7 +106,6 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/requests/{id}", s.handle(s.handleRequestShow))
 		r.Get("/requests/{id}/edit", s.handle(s.handleRequestEdit))
 		r.Get("/requests/{id}/record", s.handle(s.handleRecord))
-		r.Get("/requests/{id}/record/bundle", s.handle(s.handleRecordBundle))
 		// One route per generic transition of the rulebook.
 		for _, t := range domain.GenericTransitions() {
 			r.Post("/requests/{id}/"+t.Path, s.handle(s.handleRequestAction(t)))
@@ -195,6 +194,9 @@ func (s *Server) Routes() http.Handler {
 	// bounded by progress (httpface.ExportStall), not wall time.
 	r.With(s.requireUser).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
+	// The signed decision record: its lookups bounded as a page's, the
+	// documents' files (?files=1) streamed for longer.
+	r.With(s.requireUser).Get("/requests/{id}/record/bundle", s.handle(s.handleRecordBundle))
 	return r
 }
 

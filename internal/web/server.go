@@ -33,6 +33,8 @@ type Options struct {
 	// nil is the one over Reviews and Access.
 	ActionLinks *service.ActionLinks
 	Lifecycle   *service.Lifecycle
+	// Attachments are the requests' documents; nil offers none.
+	Attachments *service.Attachments
 	// Summary is the operation summary; nil answers its page with 404.
 	Summary *service.Summary
 	// Exports is the RFA tracker download; nil answers 404 on its routes.
@@ -40,9 +42,6 @@ type Options struct {
 	// RecordKeys sign the decision records (the signed bundle) and
 	// publish their public halves; nil serves neither.
 	RecordKeys *service.RecordKeys
-	// Attachments lists a request's documents for the signed record; nil
-	// lists none.
-	Attachments attachmentLister
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// Notifications is the user's own in-app notifications; nil shows no
@@ -82,10 +81,10 @@ type Server struct {
 	reviews        *service.Reviews
 	actionLinks    *service.ActionLinks
 	lifecycle      *service.Lifecycle
+	attachments    *service.Attachments
 	exports        *service.Exports
 	summary        *service.Summary
 	recordKeys     *service.RecordKeys
-	attachments    attachmentLister
 	sessions       *scs.SessionManager
 	catalog        *i18n.Catalog
 	languages      []components.Language // the footer's switcher, without Current
@@ -116,10 +115,10 @@ func New(o Options) *Server {
 		reviews:        o.Reviews,
 		actionLinks:    o.ActionLinks,
 		lifecycle:      o.Lifecycle,
+		attachments:    o.Attachments,
 		exports:        o.Exports,
 		summary:        o.Summary,
 		recordKeys:     o.RecordKeys,
-		attachments:    o.Attachments,
 		sessions:       o.Sessions,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,
