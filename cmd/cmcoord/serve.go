@@ -146,6 +146,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
 	attachments := service.NewAttachments(st, now, log).WithMaxSize(int64(cfg.MaxAttachmentMB) << 20)
+	requests.WithAttachments(attachments)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	recordKeys := service.NewRecordKeys(st, cfg.RecordKeyFile, cfg.BaseURL, accountNow, log)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)

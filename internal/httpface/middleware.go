@@ -77,6 +77,10 @@ func (s Stack) bound(next http.Handler) http.Handler {
 		timeout = DefaultRequestTimeout
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUpload(r) {
+			boundUpload(w, r, timeout, next)
+			return
+		}
 		if IsDownload(r) {
 			// The wall bound until the first byte (the session, the token,
 			// the query), then progress.
