@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cmcoord/cmcoord/internal/config"
 	"github.com/cmcoord/cmcoord/internal/recordbundle"
+	"github.com/cmcoord/cmcoord/internal/service"
 )
 
 // errRecordFailed is returned (exit status 1) when a signed decision
@@ -20,41 +22,45 @@ import (
 var errRecordFailed = errors.New("decision record does not verify")
 
 // recordUsage is `cmcoord record`'s summary.
-const recordUsage = "record pubkey | verify FILE [-allowed-signers F] | rotate-key | drop-key FINGERPRINT: the keys that sign decision records (the signed ZIP of /requests/{id}/record/bundle), and checking one"
+const recordUsage = "record pubkey | verify FILE [-allowed-signers F] | rotate-key | drop-key FINGERPRINT: the keys that sign decision records (the signed ZIP of /requests/{id}/record/bundle), and checking one (exit 1 when it does not verify)"
 
-// runRecord handles `cmcoord record ACTION`. pubkey prints the
-// allowed_signers list the instance publishes (every key, current
-// first); verify checks a downloaded bundle against that list, or
-// against an allowed_signers file without any database; rotate-key
-// retires the current key for a new one (old records still verify);
-// drop-key removes a retired, compromised key from the list.
-func runRecord(ctx context.Context, e env, cfg config.Config, args []string) error {
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "cmcoord: say `cmcoord record pubkey|verify FILE|rotate-key|drop-key FINGERPRINT`")
-		return errUsage
-	}
-	action, args := args[0], args[1:]
-	fs := flag.NewFlagSet("record "+action, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	signersFile := fs.String("allowed-signers", "", "verify: an allowed_signers file (such as the instance's "+"/.well-known/cmcoord-record-keys) to check against, with no database")
-	// Flags before or after the one argument.
-	if err := fs.Parse(args); err != nil {
-		return errUsage
-	}
-	pos := fs.Args()
-	if len(pos) > 0 {
+// recordActions are the words that follow `cmcoord record`.
+var recordActions = []string{"pubkey", "verify", "rotate-key", "drop-key"}
+
+// recordOpts are the flags of `cmcoord record`.
+type recordOpts struct {
+	signers string // -allowed-signers F
+}
+
+func (o *recordOpts) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.signers, "allowed-signers", "", "verify: check against this allowed_signers file (such as the instance's "+service.RecordKeysPath+"), with no database")
+}
+
+// run handles `cmcoord record ACTION`. pubkey prints the allowed_signers
+// list the instance publishes (every key, current first; a key is made
+// when there is none); verify checks a downloaded bundle against that
+// list, or against an allowed_signers file without any database;
+// rotate-key retires the current key for a new one (old records still
+// verify); drop-key removes a retired, compromised key from the list.
+func (o *recordOpts) run(ctx context.Context, e env, cfg config.Config, args []string) error {
+	action, pos := args[0], args[1:]
+	// Flags may also follow the file: `record verify FILE -allowed-signers F`.
+	if len(pos) > 1 {
+		fs := flag.NewFlagSet("cmcoord record "+action, flag.ContinueOnError)
+		fs.SetOutput(e.stderr)
+		o.register(fs)
 		if err := fs.Parse(pos[1:]); err != nil {
 			return errUsage
 		}
-		pos = append(pos[:1], fs.Args()...)
+		pos = append(pos[:1:1], fs.Args()...)
 	}
 	switch {
 	case action == "verify" && len(pos) == 1:
-		return recordVerify(ctx, e, cfg, pos[0], *signersFile)
+		return recordVerify(ctx, e, cfg, pos[0], o.signers)
 	case (action == "pubkey" || action == "rotate-key") && len(pos) == 0:
 	case action == "drop-key" && len(pos) == 1:
 	default:
-		fmt.Fprintln(e.stderr, "cmcoord: say `cmcoord record pubkey|verify FILE [-allowed-signers F]|rotate-key|drop-key FINGERPRINT`")
+		fmt.Fprintln(e.stderr, "cmcoord: say `cmcoord "+recordUsage[:strings.Index(recordUsage, ":")]+"`")
 		return errUsage
 	}
 	a, err := recordApp(ctx, e, cfg)

@@ -281,11 +281,11 @@ func tuneGC() {
 // lets in-flight requests finish within cfg.ShutdownTimeout and returns.
 func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(baseURL string)) error {
 	// The key that signs decision records: made on first start.
-	if k, err := a.recordKeys.Ensure(ctx); err != nil {
+	k, err := a.recordKeys.Ensure(ctx)
+	if err != nil {
 		return err
-	} else {
-		a.log.Info("decision records signed", "key", k.Fingerprint, "published_at", service.RecordKeysPath)
 	}
+	a.log.Info("decision records signed", "key", k.Fingerprint, "published_at", service.RecordKeysPath)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.handler(),
