@@ -125,6 +125,9 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/requests/{id}/hrddp", s.handle(s.handleHRDDPShow))
 		r.Post("/requests/{id}/hrddp", s.handle(s.handleHRDDPAssess))
 		r.Post("/requests/{id}/comments", s.handle(s.handleCommentAdd))
+		r.Post("/requests/{id}/attachments", s.handle(s.handleAttachmentAdd))
+		r.Get("/requests/{id}/attachments/{attachment_id}", s.handle(s.handleAttachmentDownload))
+		r.Post("/requests/{id}/attachments/{attachment_id}/remove", s.handle(s.handleAttachmentRemove))
 		r.Post("/requests/{id}/comments/{comment_id}", s.handle(s.handleCommentEdit))
 
 		// The user's own profile: language, password, sessions, API tokens.
