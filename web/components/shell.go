@@ -37,6 +37,9 @@ type Shell struct {
 	LocalKey       string
 	OfflineStrings string
 	Saved          string
+	// Standalone: the page is a file of its own (the signed decision
+	// record), read offline: its stylesheet inline, no icon, no script.
+	Standalone bool
 	// Posted: the page answers a POST (a form shown again with what was
 	// sent): the script does not offer its older local copy over it.
 	Posted bool

@@ -274,8 +274,8 @@ type RequestPageView struct {
 	// unless the request was submitted at least twice.
 	Resubmission *ResubmissionView
 	// Review is the HCT review panel, nil when there is nothing to show.
-	Review      *ReviewPanel
-	Lifecycle   *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
+	Review    *ReviewPanel
+	Lifecycle *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
 	// Documents are the request's documents; nil when documents are off.
 	Documents   *DocumentsView
 	Comments    []CommentView
@@ -286,6 +286,10 @@ type RequestPageView struct {
 	// to it from the request page.
 	Record    *RecordInfo
 	RecordURL string
+	// RecordBundleURL downloads the signed decision record (a ZIP anyone
+	// can verify offline); RecordKeysURL is where the keys are published.
+	RecordBundleURL string
+	RecordKeysURL   string
 	// ExtensionOf is the request this one extends (nil for an original);
 	// Extensions the requests extending it, each the viewer may see.
 	ExtensionOf *Link
