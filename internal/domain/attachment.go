@@ -233,6 +233,19 @@ func ValidateRemovalReason(reason string) error {
 	return f.err()
 }
 
+// ValidatePurge checks an administrator's purge of a document from a
+// form that asks them to confirm it: the reason (ValidateRemovalReason)
+// and that they confirmed the content is deleted for good (field
+// "confirm").
+func ValidatePurge(reason string, confirmed bool) error {
+	f := fieldErrors{}
+	checkText(f, "reason", strings.TrimSpace(reason), maxRemovalReason, true)
+	if !confirmed {
+		f.add("confirm", "admin_documents.confirm_required")
+	}
+	return f.err()
+}
+
 // CanRemoveAttachment decides whether a may remove document t of r: the
 // rulebook's row (ActionRemoveAttachment), then an officer any document
 // they see, anyone else only one they added while they may still add.

@@ -139,3 +139,33 @@ func TestAttachmentEventsHideWhatTheReaderMayNotSee(t *testing.T) {
 		}
 	}
 }
+
+// TestValidatePurge: a purge from a form needs a reason and the
+// confirmation, each named on its field.
+func TestValidatePurge(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		reason    string
+		confirmed bool
+		want      []string
+	}{
+		{"Personal data of a third party", true, nil},
+		{"Personal data of a third party", false, []string{"confirm"}},
+		{"  ", true, []string{"reason"}},
+		{"a\x00b", true, []string{"reason"}},
+		{strings.Repeat("x", maxRemovalReason+1), true, []string{"reason"}},
+		{"", false, []string{"confirm", "reason"}},
+	} {
+		err := ValidatePurge(tt.reason, tt.confirmed)
+		var got []string
+		if e, ok := err.(*Error); ok {
+			for f := range e.Fields {
+				got = append(got, f)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("ValidatePurge(%.20q, %v) fields = %v, want %v", tt.reason, tt.confirmed, got, tt.want)
+		}
+	}
+}

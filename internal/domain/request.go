@@ -566,6 +566,27 @@ func NeedsUrgencyReason(r Request, op Operation, now time.Time) bool {
 // operation in country iso3: NPL-RFA-0042.
 func FormatReference(iso3 string, n int) string { return fmt.Sprintf("%s-RFA-%04d", iso3, n) }
 
+// IsReference reports whether s has the form FormatReference gives
+// (NPL-RFA-0042), as the database's check on requests.reference has it:
+// what a search by reference asks before it reaches the database.
+func IsReference(s string) bool {
+	iso, n, ok := strings.Cut(s, "-RFA-")
+	if !ok || len(iso) != 3 || len(n) < 4 {
+		return false
+	}
+	for _, c := range iso {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // Comment is a remark on a request by a member of its operation. It is
 // part of the record: its author may correct it for CommentEditWindow,
 // after which it is fixed, and nobody may delete it.

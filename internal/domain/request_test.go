@@ -496,6 +496,24 @@ func TestFormatReference(t *testing.T) {
 	}
 }
 
+func TestIsReference(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		iso3 string
+		n    int
+	}{{"NPL", 1}, {"HTI", 9999}, {"PHL", 12345}} {
+		if ref := domain.FormatReference(tt.iso3, tt.n); !domain.IsReference(ref) {
+			t.Errorf("IsReference(%q) = false, want true", ref)
+		}
+	}
+	for _, s := range []string{"", "npl-RFA-0001", "NPL-RFA-001", "NP-RFA-0001", "NPL-RFA-00a1", "NPL-RFB-0001",
+		"NPL-RFA-0001 ", "NPL-RFA-0001\x00", "ÉPL-RFA-0001", "NPL-RFA-"} {
+		if domain.IsReference(s) {
+			t.Errorf("IsReference(%q) = true, want false", s)
+		}
+	}
+}
+
 func TestComments(t *testing.T) {
 	t.Parallel()
 	if err := domain.ValidateComment("Is the landing zone cleared?"); err != nil {

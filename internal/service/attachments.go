@@ -530,7 +530,8 @@ func (s *Attachments) Remove(ctx context.Context, by domain.Actor, id, attID int
 // Purge deletes document attID's content for data protection, as an
 // administrator (domain.ActionPurgeAttachment): the document is removed
 // if it was not, its row and hash stay, and the purge is an event of its
-// request's chain.
+// request's chain. A document of another request than requestID is not
+// found; one already purged is CodeConflict.
 func (s *Attachments) Purge(ctx context.Context, by domain.Actor, requestID, attID int64, reason string) error {
 	if err := domain.Can(by, domain.ActionPurgeAttachment, domain.OnInstance()); err != nil {
 		return err
@@ -538,6 +539,36 @@ func (s *Attachments) Purge(ctx context.Context, by domain.Actor, requestID, att
 	if err := domain.ValidateRemovalReason(reason); err != nil {
 		return err
 	}
+	return s.purge(ctx, by, requestID, attID, reason)
+}
+
+// PurgeDocument is Purge from the administrators' page, which names the
+// document alone and asks them to confirm (domain.ValidatePurge). It
+// returns the reference of the document's request, with a refusal of
+// the form too (CodeInvalid), for the page to be shown again.
+func (s *Attachments) PurgeDocument(ctx context.Context, by domain.Actor, attID int64, reason string, confirmed bool) (string, error) {
+	if err := domain.Can(by, domain.ActionPurgeAttachment, domain.OnInstance()); err != nil {
+		return "", err
+	}
+	t, err := s.store.GetAttachment(ctx, attID)
+	if domain.ErrorCode(err) == domain.CodeNotFound {
+		return "", domain.Errorf(domain.CodeNotFound, "error.not_found")
+	} else if err != nil {
+		return "", err
+	}
+	r, err := s.store.GetRequest(ctx, t.RequestID)
+	if err != nil {
+		return "", err
+	}
+	if err := domain.ValidatePurge(reason, confirmed); err != nil {
+		return r.Reference, err
+	}
+	return r.Reference, s.purge(ctx, by, t.RequestID, attID, reason)
+}
+
+// purge is Purge once the rulebook and the reason said yes: one
+// transaction, the request then the document locked.
+func (s *Attachments) purge(ctx context.Context, by domain.Actor, requestID, attID int64, reason string) error {
 	return s.store.InTx(ctx, func(st *store.Store) error {
 		t, err := st.GetAttachment(ctx, attID)
 		if err != nil || t.RequestID != requestID {
@@ -562,36 +593,65 @@ func (s *Attachments) Purge(ctx context.Context, by domain.Actor, requestID, att
 	})
 }
 
-// PurgeList is what the administrators' purge page lists of a document:
-// never its title, file name or hash (an administrator is not, as such,
-// one who may see a restricted document).
-type PurgeItem struct {
-	ID         int64
-	RequestID  int64
-	Reference  string
-	Kind       domain.AttachmentKind
-	Visibility domain.AttachmentVisibility
-	Size       int64
-	AddedAt    time.Time
-	RemovedAt  time.Time
-	PurgedAt   time.Time
+// PurgeRequest is a request's documents as the administrators' purge
+// page lists them.
+type PurgeRequest struct {
+	ID            int64
+	Reference     string
+	OperationCode string
+	Items         []PurgeItem
 }
 
-// ForPurge returns document attID as the purge page shows it.
-func (s *Attachments) ForPurge(ctx context.Context, by domain.Actor, attID int64) (PurgeItem, error) {
+// PurgeItem is what the purge page shows of a document: never its
+// title, file name or hash (an administrator is not, as such, one who
+// may see a restricted document), nor why it was removed.
+type PurgeItem struct {
+	ID          int64
+	Kind        domain.AttachmentKind
+	Visibility  domain.AttachmentVisibility
+	Size        int64
+	AddedAt     time.Time
+	RemovedAt   time.Time
+	PurgedAt    time.Time
+	PurgeReason string // the administrator's own
+}
+
+// Purged reports whether the document's content was purged.
+func (p PurgeItem) Purged() bool { return !p.PurgedAt.IsZero() }
+
+// ForPurge returns the documents of the requests numbered reference
+// (usually one; two operations in one country number alike), for an
+// administrator (domain.ActionPurgeAttachment, else CodeForbidden). A
+// reference of no request, or not of a reference's form, gives none.
+func (s *Attachments) ForPurge(ctx context.Context, by domain.Actor, reference string) ([]PurgeRequest, error) {
 	if err := domain.Can(by, domain.ActionPurgeAttachment, domain.OnInstance()); err != nil {
-		return PurgeItem{}, err
+		return nil, err
 	}
-	t, err := s.store.GetAttachment(ctx, attID)
-	if err != nil {
-		return PurgeItem{}, err
+	reference = strings.ToUpper(strings.TrimSpace(reference))
+	if !domain.IsReference(reference) {
+		return nil, nil
 	}
-	r, err := s.store.GetRequest(ctx, t.RequestID)
-	if err != nil {
-		return PurgeItem{}, err
-	}
-	return PurgeItem{ID: t.ID, RequestID: t.RequestID, Reference: r.Reference, Kind: t.Kind, Visibility: t.Visibility,
-		Size: t.Size, AddedAt: t.AddedAt, RemovedAt: t.RemovedAt, PurgedAt: t.PurgedAt}, nil
+	var out []PurgeRequest
+	err := s.store.InTxWith(ctx, readOnlySnapshot, func(st *store.Store) error {
+		reqs, err := st.ListRequestsByReference(ctx, reference)
+		if err != nil {
+			return err
+		}
+		for _, r := range reqs {
+			all, err := st.ListAttachments(ctx, r.ID)
+			if err != nil {
+				return err
+			}
+			pr := PurgeRequest{ID: r.ID, Reference: r.Reference, OperationCode: r.OperationCode}
+			for _, t := range all {
+				pr.Items = append(pr.Items, PurgeItem{ID: t.ID, Kind: t.Kind, Visibility: t.Visibility, Size: t.Size,
+					AddedAt: t.AddedAt, RemovedAt: t.RemovedAt, PurgedAt: t.PurgedAt, PurgeReason: t.PurgeReason})
+			}
+			out = append(out, pr)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // FileMismatch is a stored document whose content no longer matches

@@ -297,6 +297,24 @@ func (s *Store) GetRequest(ctx context.Context, id int64) (domain.Request, error
 	return out, dbErr(err, "get request %d", id)
 }
 
+// ReferencedRequest is a request found by its reference, with the code
+// of its operation.
+type ReferencedRequest struct {
+	ID            int64
+	Reference     string
+	OperationCode string
+}
+
+// ListRequestsByReference returns the requests numbered reference, by
+// operation code; none is not an error. A reference is unique only
+// within its operation: two operations in one country number alike.
+func (s *Store) ListRequestsByReference(ctx context.Context, reference string) ([]ReferencedRequest, error) {
+	rows, _ := s.db.Query(ctx, `SELECT r.id, r.reference, o.code FROM requests r JOIN operations o ON o.id = r.operation_id
+		WHERE r.reference = $1 ORDER BY o.code`, reference)
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ReferencedRequest])
+	return out, dbErr(err, "list requests by reference %q", reference)
+}
+
 // RequestsByID returns the requests with the given ids, with whether
 // each requesting organisation is a UN entity, in one query.
 func (s *Store) RequestsByID(ctx context.Context, ids []int64) ([]domain.Request, map[int64]bool, error) {
