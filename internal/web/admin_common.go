@@ -204,6 +204,7 @@ var adminSections = []struct {
 	{"audit", domain.ActionViewDirectoryLog, auditURL},
 	{"sso", domain.ActionManageUsers, "/admin/sso"},
 	{"mail", domain.ActionManageMail, mailURL},
+	{"documents", domain.ActionPurgeAttachment, documentsAdminURL},
 }
 
 // adminLinks are the sections of the administration a may use; none for

@@ -173,6 +173,8 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/admin/audit", s.handle(s.handleDirectoryLog))
 		r.Get(mailURL, s.handle(s.handleMailQueue))
 		r.Post(mailURL+"/{id}/retry", s.handle(s.handleMailRetry))
+		r.Get(documentsAdminURL, s.handle(s.handleDocumentPurgeList))
+		r.Post(documentsAdminURL+"/{attachment_id}/purge", s.handle(s.handleDocumentPurge))
 		r.Get("/admin/sso", s.handle(s.handleSSOProviderList))
 		r.Get("/admin/sso/new", s.handle(s.handleSSOProviderNew))
 		r.Post("/admin/sso/new", s.handle(s.handleSSOProviderCreate))
