@@ -272,6 +272,8 @@ var matrix = map[string]expect{
 	"GET /admin/audit":                                 adminOnly(see, 200),
 	"GET /admin/mail":                                  adminOnly(see, 200),
 	"POST /admin/mail/{id}/retry":                      adminOnly(see, 404), // {id} names no e-mail
+	"GET /admin/documents":                             adminOnly(see, 200),
+	"POST /admin/documents/{attachment_id}/purge":      adminOnly(see, 422), // an empty post: no reason, not confirmed
 	"GET /admin/operations":                            adminOnly(see, 200),
 	"GET /admin/operations/new":                        adminOnly(see, 200),
 	"POST /admin/operations/new":                       adminOnly(see, 422),

@@ -428,7 +428,7 @@ func TestPageWeight(t *testing.T) {
 		{"hc", nil, true},
 		{"hrddp", nil, true},
 		{"viewer", nil, true},
-		{"admin", []string{"/admin", "/admin/organizations", "/admin/users", "/admin/operations", "/admin/audit", "/admin/mail", op + "/members"}, false},
+		{"admin", []string{"/admin", "/admin/organizations", "/admin/users", "/admin/operations", "/admin/audit", "/admin/mail", "/admin/documents", op + "/members"}, false},
 	}
 	var sawRecord, sawReview, sawLifecycle bool
 	for _, u := range users {

@@ -224,6 +224,13 @@ func TestHostileForms_NeverServerError(t *testing.T) {
 		{"new operation", on(admin, "/admin/operations/new")},
 		{"operation", on(admin, "/operations/NPL-EQ/edit")},
 		{"members", on(admin, "/operations/NPL-EQ/members")},
+		{"document purge", func(t *testing.T) (*http.Client, string) {
+			r := w.submitted(t, "Probed purge")
+			_, err := w.attach.Add(ctx, officer(t), r.ID, domain.AttachmentInput{Kind: domain.KindOther, Title: "Notes",
+				Filename: "notes.txt", Visibility: domain.VisibleToAll}, strings.NewReader("Notes.\n"))
+			must(t, err)
+			return admin, "/admin/documents?reference=" + url.QueryEscape(r.Reference)
+		}},
 	}
 
 	walked := map[string]bool{}
