@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	fx "github.com/cmcoord/cmcoord/internal/testutil/fixture"
 )
 
 // TestAdminDocumentPurge: the administrators' purge page lists a
@@ -153,6 +154,28 @@ func TestAdminDocumentPurge(t *testing.T) {
 		}
 		// Not twice.
 		wantStatus(t, w.post(t, admin, purgeURL, url.Values{"reason": {reason}, "confirm": {"true"}}), http.StatusConflict)
+	})
+	t.Run("OneReferenceTwoOperations", func(t *testing.T) {
+		// Two operations in one country number alike: both requests are
+		// listed, each under its operation; typed in lower case too.
+		w.mustOperation(t, "NPL-FL", domain.ContextNaturalDisaster)
+		w.mustMember(t, "NPL-FL", w.requesterUser, domain.RoleRequester)
+		twin, _, err := w.reqs.Create(ctx, w.mustActor(t, w.requesterUser), "NPL-FL", fx.Request("Floods", w.clock.Now()), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if twin.Reference != r.Reference {
+			t.Skipf("the second operation's first request is %s, not %s", twin.Reference, r.Reference)
+		}
+		d := doc(t, w.get(t, admin, "/admin/documents?reference="+url.QueryEscape(" "+strings.ToLower(r.Reference)+" ")))
+		for _, id := range []int64{r.ID, twin.ID} {
+			if testid(d, "admin-documents-request-"+strconv.FormatInt(id, 10)).Length() != 1 {
+				t.Errorf("request %d numbered %s is not listed", id, r.Reference)
+			}
+		}
+		if !strings.Contains(testid(d, "admin-documents-request-"+strconv.FormatInt(twin.ID, 10)).Text(), "NPL-FL") {
+			t.Error("the second request is not named with its operation")
+		}
 	})
 	wantStatus(t, w.post(t, admin, "/admin/documents/999999/purge", url.Values{"reason": {"x"}, "confirm": {"true"}}), http.StatusNotFound)
 }
