@@ -77,6 +77,14 @@ func (s Stack) bound(next http.Handler) http.Handler {
 		timeout = DefaultRequestTimeout
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if IsUploadChunk(r) {
+			// A resumable upload's bytes over a slow link take as long as
+			// they take: the tus handler bounds each read instead (a
+			// connection that stops sending is dropped, and what came is
+			// kept).
+			next.ServeHTTP(w, r)
+			return
+		}
 		if IsDownload(r) {
 			// The wall bound until the first byte (the session, the token,
 			// the query), then progress.
@@ -89,6 +97,18 @@ func (s Stack) bound(next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// UploadsPath is where the HTML face serves resumable (tus) uploads.
+const UploadsPath = "/uploads/"
+
+// IsUploadChunk reports whether r carries bytes of a resumable upload (a
+// tus PATCH, or a creation with its first bytes): its body is streamed
+// to the store as it comes, never read ahead (idempotent) nor cut by the
+// request's wall-time bound; its offset makes a repeat harmless.
+func IsUploadChunk(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, UploadsPath) &&
+		r.Header.Get("Content-Type") == "application/offset+octet-stream"
 }
 
 // Middleware returns the stack of a face, in order: request ID, client

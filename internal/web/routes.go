@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -186,6 +187,13 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/acting-hc", s.handle(s.handleActingHCName))
 		r.Post("/operations/{code}/acting-hc/{id}/end", s.handle(s.handleActingHCEnd))
 	})
+
+	// Resumable uploads of a request's documents (tus; uploads.go): behind
+	// the session like the pages, answering 401 rather than the sign-in
+	// page; no wall-time bound on their bytes (httpface.IsUploadChunk).
+	if up := s.uploads(); up != nil {
+		r.Handle(httpface.UploadsPath+"*", up)
+	}
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout:
 	// bounded by progress (httpface.ExportStall), not wall time.

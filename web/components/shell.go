@@ -37,6 +37,9 @@ type Shell struct {
 	LocalKey       string
 	OfflineStrings string
 	Saved          string
+	// UploadStrings, when set, loads upload.js (the request page with a
+	// form to add a document): the script's messages (JSON).
+	UploadStrings string
 	// Posted: the page answers a POST (a form shown again with what was
 	// sent): the script does not offer its older local copy over it.
 	Posted bool
