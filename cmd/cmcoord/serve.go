@@ -23,6 +23,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/mailin"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 	"github.com/cmcoord/cmcoord/internal/notify"
+	"github.com/cmcoord/cmcoord/internal/scan"
 	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/internal/store"
 	"github.com/cmcoord/cmcoord/internal/web"
@@ -144,6 +145,19 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	lifecycle := service.NewLifecycle(st, now, log).WithNotifier(notifier)
 	summary := service.NewSummary(st, now, log)
 	attachments := service.NewAttachments(st, now, log).WithMaxSize(int64(cfg.MaxAttachmentMB) << 20)
+	if cfg.ClamdAddr != "" {
+		c, err := scan.New(cfg.ClamdAddr, config.ClamdTimeout)
+		if err != nil {
+			stopCache()
+			pool.Close()
+			return nil, err
+		}
+		attachments.WithScanner(clamd{c})
+		log.Info("documents are scanned by clamd", "clamd", c.String())
+	} else {
+		log.Info("documents are not scanned: set CLAMD_ADDR to scan them with clamd")
+	}
+	requests.WithAttachments(attachments)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
 	sessions.Lifetime = cfg.SessionLifetime

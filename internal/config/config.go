@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cmcoord/cmcoord/internal/scan"
 )
 
 // Config is every setting of one cmcoord process. Each field names its
@@ -101,11 +103,20 @@ type Config struct {
 	// listener when MetricsAddr is empty. With neither, no listener serves
 	// /metrics: -metrics-token, CMCOORD_METRICS_TOKEN, "".
 	MetricsToken string
+	// ClamdAddr, when set, is the ClamAV daemon that scans every uploaded
+	// file over its INSTREAM protocol: "unix:/run/clamav/clamd.ctl",
+	// "tcp:host:port" or "host:port" (internal/scan); empty scans nothing
+	// and pages mark files "not scanned": -clamd-addr, CLAMD_ADDR, "".
+	ClamdAddr string
 	// Profiling adds Go's profiler (net/http/pprof, under /debug/pprof/)
 	// to the metrics' own listener, and only there: it needs MetricsAddr.
 	// For operators measuring a server under load: -pprof, CMCOORD_PPROF.
 	Profiling bool
 }
+
+// ClamdTimeout bounds each wait on clamd (connecting, a chunk sent, the
+// verdict), for scan.New with Config.ClamdAddr.
+const ClamdTimeout = 60 * time.Second
 
 // MinMetricsToken is the shortest metrics token accepted.
 const MinMetricsToken = 16
@@ -160,6 +171,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("CMCOORD_METRICS_ADDR", ""), "serve /metrics only on this address, e.g. 127.0.0.1:9464 (CMCOORD_METRICS_ADDR)")
 	fs.BoolVar(&c.Profiling, "pprof", env("CMCOORD_PPROF", "") == "true", "serve Go's profiler at /debug/pprof/ on the -metrics-addr listener, and nowhere else (CMCOORD_PPROF=true)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("CMCOORD_METRICS_TOKEN", ""), "require this bearer token for /metrics, and serve it on the main address when -metrics-addr is empty (CMCOORD_METRICS_TOKEN)")
+	fs.StringVar(&c.ClamdAddr, "clamd-addr", env("CLAMD_ADDR", ""), "scan uploaded files with the ClamAV daemon at unix:/path, tcp:host:port or host:port; empty scans nothing (CLAMD_ADDR)")
 	fs.StringVar(&shutdown, "shutdown-timeout", env("CMCOORD_SHUTDOWN_TIMEOUT", "20s"), "graceful shutdown limit (CMCOORD_SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&maxAttachment, "max-attachment-mb", env("MAX_ATTACHMENT_MB", "20"), "largest document a request takes, in MiB, from 1 to 2048 (MAX_ATTACHMENT_MB)")
 	fs.StringVar(&dbConns, "db-max-conns", env("CMCOORD_DB_MAX_CONNS", "10"), "most database connections this instance opens; more requests wait for one (CMCOORD_DB_MAX_CONNS)")
@@ -242,6 +254,11 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("-addr: %q is not host:port", c.Addr))
+	}
+	if c.ClamdAddr != "" {
+		if _, err := scan.New(c.ClamdAddr, ClamdTimeout); err != nil {
+			errs = append(errs, fmt.Errorf("-clamd-addr: %w", err))
+		}
 	}
 	if err := checkSMTPURL(c.SMTPURL); err != nil {
 		errs = append(errs, err)

@@ -81,7 +81,7 @@ func TestLoad(t *testing.T) {
 		_, _, err := config.Load("serve", []string{"-log-level", "loud", "-log-format", "xml", "-addr", "nowhere", "-trusted-proxies", "-1",
 			"-smtp-url", "smtp://user:hunter2@mail.example.org", "-base-url", "cmcoord.example.org", "-review-reminder", "soon",
 			"-review-job-interval", "1ms", "-session-idle", "30s", "-session-lifetime", "forever", "-metrics-addr", "9464", "-metrics-token", "hunter3",
-			"-no-cache=maybe"}, env(nil), io.Discard)
+			"-no-cache=maybe", "-clamd-addr", "clamd.ctl"}, env(nil), io.Discard)
 		if err == nil {
 			t.Fatal("Load = nil error, want one naming each bad flag")
 		}
@@ -89,7 +89,7 @@ func TestLoad(t *testing.T) {
 			t.Errorf("error %q shows the SMTP password or the metrics token", err)
 		}
 		for _, want := range []string{"-log-level", "-log-format", "-addr", "-trusted-proxies", "-smtp-url", "-base-url", "-review-reminder",
-			"-review-job-interval", "-session-idle", "-session-lifetime", "-metrics-addr", "-metrics-token", "-no-cache"} {
+			"-review-job-interval", "-session-idle", "-session-lifetime", "-metrics-addr", "-metrics-token", "-no-cache", "-clamd-addr"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not name %s", err, want)
 			}
@@ -105,6 +105,29 @@ func TestLoad(t *testing.T) {
 			t.Errorf("-pprof -metrics-addr -no-cache: %+v, %v", c, err)
 		}
 	})
+}
+
+// TestLoadClamd: no scanning by default; the address takes scan's forms.
+func TestLoadClamd(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Load("serve", nil, env(nil), io.Discard)
+	if err != nil || c.ClamdAddr != "" {
+		t.Fatalf("default ClamdAddr = %q, %v; want empty (no scanning)", c.ClamdAddr, err)
+	}
+	c, _, err = config.Load("serve", nil, env(map[string]string{"CLAMD_ADDR": "unix:/run/clamav/clamd.ctl"}), io.Discard)
+	if err != nil || c.ClamdAddr != "unix:/run/clamav/clamd.ctl" {
+		t.Fatalf("from env: ClamdAddr = %q, %v", c.ClamdAddr, err)
+	}
+	c, _, err = config.Load("serve", []string{"-clamd-addr", "tcp:clamav.internal:3310"},
+		env(map[string]string{"CLAMD_ADDR": "unix:/run/clamav/clamd.ctl"}), io.Discard)
+	if err != nil || c.ClamdAddr != "tcp:clamav.internal:3310" {
+		t.Fatalf("flag over env: ClamdAddr = %q, %v", c.ClamdAddr, err)
+	}
+	for _, bad := range []string{"/run/clamav/clamd.ctl", "unix:clamd.ctl", "clamav.internal", "tcp:clamav.internal:0"} {
+		if _, _, err := config.Load("serve", []string{"-clamd-addr", bad}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "-clamd-addr") {
+			t.Errorf("-clamd-addr %s: err = %v, want one naming -clamd-addr", bad, err)
+		}
+	}
 }
 
 // TestLoadInbound: replies by e-mail are off by default; the listener

@@ -80,10 +80,11 @@ func TimedOut(r *http.Request) bool {
 	return ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)
 }
 
-// IsDownload reports whether r asks for a download of the RFA tracker,
-// which may stream for longer than any page: bounded by progress.
+// IsDownload reports whether r asks for a download of the RFA tracker or
+// of a document, which may stream for longer than any page: bounded by
+// progress.
 func IsDownload(r *http.Request) bool {
-	return r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/exports/requests.")
+	return r.Method == http.MethodGet && (strings.Contains(r.URL.Path, "/exports/requests.") || isAttachmentDownload(r))
 }
 
 // moved records progress: another stall's time for the next write, and

@@ -77,12 +77,8 @@ func (s Stack) bound(next http.Handler) http.Handler {
 		timeout = DefaultRequestTimeout
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsUploadChunk(r) {
-			// A resumable upload's bytes over a slow link take as long as
-			// they take: the tus handler bounds each read instead (a
-			// connection that stops sending is dropped, and what came is
-			// kept).
-			next.ServeHTTP(w, r)
+		if IsUpload(r) {
+			boundUpload(w, r, timeout, next)
 			return
 		}
 		if IsDownload(r) {
@@ -104,8 +100,9 @@ const UploadsPath = "/uploads/"
 
 // IsUploadChunk reports whether r carries bytes of a resumable upload (a
 // tus PATCH, or a creation with its first bytes): its body is streamed
-// to the store as it comes, never read ahead (idempotent) nor cut by the
-// request's wall-time bound; its offset makes a repeat harmless.
+// to the store as it comes, never read ahead by the Idempotency-Key
+// middleware; its Upload-Offset makes a repeat harmless (a stale one is
+// refused).
 func IsUploadChunk(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, UploadsPath) &&
 		r.Header.Get("Content-Type") == "application/offset+octet-stream"

@@ -35,7 +35,9 @@ var layers = map[string]layer{
 	// Leaves that know nothing of cmcoord's layers.
 	"internal/i18n":    {forbid: slices.Concat(httpAndTemplates, database)},
 	"internal/sysdeps": {},
-	"internal/config":  {},
+	"internal/config":  {may: []string{"internal/scan"}}, // clamd's address rules are scan's
+	// The clamd client: a network protocol, no HTTP, no SQL, nothing of ours.
+	"internal/scan":    {forbid: slices.Concat(httpAndTemplates, database)},
 	"internal/metrics": {},
 	"migrations":       {},
 	// Writers of the RFA tracker: rows in, bytes out; no SQL, no HTTP.
@@ -73,7 +75,7 @@ var layers = map[string]layer{
 	// the faces, which only cmd mounts.
 	"cmd":               {may: []string{""}},
 	"internal/pgserver": {may: []string{"internal/sysdeps"}},
-	"internal/testutil": {may: []string{"internal/testutil", "internal/domain", "internal/store", "migrations"}},
+	"internal/testutil": {may: []string{"internal/testutil", "internal/domain", "internal/store", "internal/scan", "migrations"}},
 	"internal/devtools": {may: []string{"internal/devtools", "internal/demo", "internal/service", "internal/store", "internal/pgserver", "internal/sysdeps", "internal/domain", "internal/testutil", "migrations"}},
 	"internal/layers":   {},
 	// A test of the whole: its only code is documentation.

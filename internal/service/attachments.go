@@ -184,7 +184,7 @@ func (s *Attachments) Begin(ctx context.Context, by domain.Actor, id int64, in d
 		return Upload{}, err
 	}
 	if expected > s.maxSize {
-		return Upload{}, s.tooLarge()
+		return Upload{}, s.TooLarge()
 	}
 	f, err := s.store.CreateFile(ctx, by.UserID, s.now(), expected, map[string]string{
 		"request_id": strconv.FormatInt(id, 10), "kind": string(in.Kind), "title": in.Title,
@@ -195,7 +195,8 @@ func (s *Attachments) Begin(ctx context.Context, by domain.Actor, id int64, in d
 	return Upload{FileID: f.ID, Expected: expected, Input: in, RequestID: id}, nil
 }
 
-func (s *Attachments) tooLarge() error {
+// TooLarge is the refusal of a document over the size limit, naming it.
+func (s *Attachments) TooLarge() error {
 	return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid",
 		Fields: map[string]string{"file": "attachment.too_large"}, Data: map[string]any{"MB": s.maxSize >> 20}}
 }
@@ -238,7 +239,7 @@ func (s *Attachments) WriteAt(ctx context.Context, by domain.Actor, fileID, offs
 	}
 	n, err := s.store.AppendFileAt(ctx, fileID, offset, r, limit)
 	if errors.Is(err, store.ErrFileTooLarge) {
-		return n, s.tooLarge()
+		return n, s.TooLarge()
 	}
 	return n, err
 }
@@ -421,7 +422,7 @@ func (s *Attachments) check(ctx context.Context, fileID int64, u Upload) (checke
 		return c, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"file": "attachment.empty"}}
 	}
 	if c.size > s.maxSize {
-		return c, s.tooLarge()
+		return c, s.TooLarge()
 	}
 	if c.contentType = domain.SniffContentType(head, u.Input.Filename); c.contentType == "" {
 		return c, &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"file": "attachment.type_not_allowed"}}
@@ -528,7 +529,8 @@ func (s *Attachments) Remove(ctx context.Context, by domain.Actor, id, attID int
 			return err
 		}
 		return appendEvent(ctx, st, id, by.UserID, domain.EventAttachmentRemoved, map[string]any{
-			"attachment_id": attID, "title": t.Title, "sha256": t.HashHex(), "visibility": t.Visibility, "reason": strings.TrimSpace(reason)}, now)
+			"attachment_id": attID, "title": t.Title, "kind": t.Kind, "filename": t.Filename, "size": t.Size,
+			"sha256": t.HashHex(), "visibility": t.Visibility, "reason": strings.TrimSpace(reason)}, now)
 	})
 }
 
@@ -562,7 +564,8 @@ func (s *Attachments) Purge(ctx context.Context, by domain.Actor, attID int64, r
 			return err
 		}
 		return appendEvent(ctx, st, t.RequestID, by.UserID, domain.EventAttachmentPurged, map[string]any{
-			"attachment_id": attID, "sha256": t.HashHex(), "visibility": t.Visibility, "reason": strings.TrimSpace(reason)}, now)
+			"attachment_id": attID, "title": t.Title, "kind": t.Kind, "filename": t.Filename, "size": t.Size,
+			"sha256": t.HashHex(), "visibility": t.Visibility, "reason": strings.TrimSpace(reason)}, now)
 	})
 }
 

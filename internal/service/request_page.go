@@ -14,6 +14,9 @@ type RequestPage struct {
 	RequestDetail
 	Review    ReviewState
 	Lifecycle LifecycleState
+	// Attachments are the documents as the reader sees them, with what
+	// they may do (Attachments.View); empty when documents are off.
+	Attachments AttachmentsView
 }
 
 // Page returns request id as by may see it, with what Detail,
@@ -42,5 +45,8 @@ func (s *Requests) Page(ctx context.Context, by domain.Actor, id int64) (Request
 		p.Review = reviewState(by, subj, data.Votes, data.OrgNames, data.VoteHistory, data.Decision, data.HasDecision)
 	}
 	p.Lifecycle = lifecycleState(by, subj, data.Taskings, data.Reports, data.Handover, s.now())
+	if s.attach != nil {
+		p.Attachments = s.attach.viewOf(by, r.Ref(), data.Attachments)
+	}
 	return p, nil
 }

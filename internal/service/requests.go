@@ -24,6 +24,14 @@ type Requests struct {
 	log    *slog.Logger
 	notify Notifier
 	limits actionLimits
+	attach *Attachments
+}
+
+// WithAttachments shows the request's documents on its page (Page),
+// under attach's settings; it returns s.
+func (s *Requests) WithAttachments(attach *Attachments) *Requests {
+	s.attach = attach
+	return s
 }
 
 // WithActionLimits replaces the per-user limits of the service's business

@@ -19,6 +19,9 @@ type RequestPageData struct {
 	RequestFactsData
 	Comments []domain.Comment
 	Events   []domain.Event
+	// Attachments are every document of the request, removed ones
+	// included; who sees which is the service's (domain.AttachmentShown).
+	Attachments []StoredAttachment
 
 	// Reviews are every review of the request, by round (the events of
 	// earlier rounds are shown as their own review's votes allow); the
@@ -63,6 +66,10 @@ func (s *Store) RequestPage(ctx context.Context, id int64) (domain.Request, Requ
 	queueRequestWithFacts(b, id, &r, &out.RequestFactsData)
 	queueOtherFacts(b, id, &out.RequestFactsData)
 	queueLinks(b, id, &out.Links)
+	b.Queue(`SELECT `+attachmentCols+attachmentFrom+` WHERE a.request_id = $1 ORDER BY a.id`, id).Query(func(rows pgx.Rows) (err error) {
+		out.Attachments, err = pgx.CollectRows(rows, scanAttachment)
+		return err
+	})
 	b.Queue(commentsSQL, id).Query(func(rows pgx.Rows) (err error) {
 		out.Comments, err = pgx.CollectRows(rows, scanComment)
 		return err

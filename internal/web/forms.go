@@ -73,7 +73,7 @@ func newForm(r *http.Request, err error) *form {
 	var e *domain.Error
 	if errors.As(err, &e) {
 		for field, key := range e.Fields {
-			f.errs[field] = i18n.T(r.Context(), key)
+			f.errs[field] = i18n.Data(r.Context(), key, e.Data)
 		}
 		if len(e.Fields) == 0 || e.Message != "error.invalid" {
 			f.top = i18n.Data(r.Context(), e.Message, e.Data)

@@ -124,6 +124,10 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 	v.Resubmission = resubmissionView(ctx, d.Resubmission)
 	v.Review = s.reviewPanel(r, d, st)
 	v.Lifecycle = s.lifecyclePanel(r, d, st, f)
+	v.Documents = s.documentsView(ctx, r, d.Attachments, st, f)
+	if v.Documents.Form != nil && v.Documents.Form.UploadURL != "" {
+		v.Shell.UploadStrings = uploadStrings(ctx) // upload.js: only where a document may be added
+	}
 	if d.Can(domain.ActionRecordBriefing) {
 		v.Briefing = briefingForm(ctx, f, req, st.form == "briefing")
 	}
@@ -478,6 +482,9 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 	if domain.PayloadHas(e.Payload, "acting") { // a decision taken as acting HC
 		ev.Details = append(ev.Details, i18n.T(ctx, "timeline.acting_hc"))
 	}
+	if domain.AttachmentEvent(e.Action) {
+		ev.Details = append(ev.Details, documentDetails(ctx, e)...)
+	}
 	if decode && gojson.Unmarshal(e.Payload, &p) == nil {
 		if p.CivilianReference != "" {
 			ev.Details = append(ev.Details, i18n.T(ctx, "timeline.civilian_reference", "Reference", p.CivilianReference))
@@ -494,6 +501,43 @@ func eventView(ctx context.Context, e domain.Event) pages.EventView {
 		}
 	}
 	return ev
+}
+
+// documentDetails says which document a document's event is about: its
+// title, kind, file, size and SHA-256, the threat of a refused file; or,
+// to a reader who may not see it (domain.EventFor kept only its
+// visibility), that it is one they may not see.
+func documentDetails(ctx context.Context, e domain.Event) []string {
+	var p struct {
+		Title      string `json:"title"`
+		Kind       string `json:"kind"`
+		Filename   string `json:"filename"`
+		Size       int64  `json:"size"`
+		SHA256     string `json:"sha256"`
+		Visibility string `json:"visibility"`
+		Threat     string `json:"threat"`
+	}
+	if gojson.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	if p.SHA256 == "" {
+		return []string{i18n.T(ctx, "timeline.document_restricted", "Visibility", i18n.T(ctx, "documents.visibility."+p.Visibility))}
+	}
+	var out []string
+	if p.Title != "" {
+		kind := ""
+		if p.Kind != "" {
+			kind = i18n.T(ctx, "documents.kind."+p.Kind)
+		}
+		out = append(out, i18n.T(ctx, "timeline.document", "Title", p.Title, "Kind", kind, "File", p.Filename,
+			"Size", byteSize(p.Size), "SHA256", p.SHA256))
+	} else {
+		out = append(out, "SHA-256 "+p.SHA256)
+	}
+	if p.Threat != "" {
+		out = append(out, i18n.T(ctx, "timeline.threat", "Threat", p.Threat))
+	}
+	return out
 }
 
 // eventReason is the reason event e's step stated, in the reader's

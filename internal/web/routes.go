@@ -123,6 +123,9 @@ func (s *Server) Routes() http.Handler {
 		r.Get("/requests/{id}/hrddp", s.handle(s.handleHRDDPShow))
 		r.Post("/requests/{id}/hrddp", s.handle(s.handleHRDDPAssess))
 		r.Post("/requests/{id}/comments", s.handle(s.handleCommentAdd))
+		r.Post("/requests/{id}/attachments", s.handle(s.handleAttachmentAdd))
+		r.Get("/requests/{id}/attachments/{attachment_id}", s.handle(s.handleAttachmentDownload))
+		r.Post("/requests/{id}/attachments/{attachment_id}/remove", s.handle(s.handleAttachmentRemove))
 		r.Post("/requests/{id}/comments/{comment_id}", s.handle(s.handleCommentEdit))
 
 		// The user's own profile: language, password, sessions, API tokens.
@@ -190,7 +193,7 @@ func (s *Server) Routes() http.Handler {
 
 	// Resumable uploads of a request's documents (tus; uploads.go): behind
 	// the session like the pages, answering 401 rather than the sign-in
-	// page; no wall-time bound on their bytes (httpface.IsUploadChunk).
+	// page; their bytes bounded by progress, not wall time (httpface.IsUpload).
 	if up := s.uploads(); up != nil {
 		r.Handle(httpface.UploadsPath+"*", up)
 	}

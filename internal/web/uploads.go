@@ -189,7 +189,7 @@ func (s *Server) finishUpload(hook handler.HookEvent) (handler.HTTPResponse, err
 	body, _ := json.Marshal(uploadAnswer{Location: loc})
 	return handler.HTTPResponse{StatusCode: http.StatusOK, Body: string(body), Header: handler.HTTPHeader{
 		"Content-Type": "application/json; charset=utf-8",
-		"Set-Cookie":   s.flashCookie(components.FlashSuccess, "upload.added").String(),
+		"Set-Cookie":   s.flashCookie(components.FlashSuccess, "documents.added_flash").String(),
 	}}, nil
 }
 

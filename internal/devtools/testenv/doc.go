@@ -13,6 +13,10 @@
 //     not set, chromium, chromium-browser or google-chrome is looked up on
 //     PATH and, as root on Debian, the chromium package (with a font
 //     package) is installed.
+//   - CLAMD_PATH: ClamAV's daemon, which the virus-scanning tests run with
+//     a signature database of their own. When not set, clamd is looked up
+//     on PATH and in /usr/sbin and, as root on Debian, the clamav-daemon
+//     package is installed.
 //
 // SIGINT and SIGTERM are forwarded to the command, and testenv exits with
 // the command's exit status.

@@ -30,6 +30,7 @@ type env struct {
 	vars    []string // NAME=value pairs exported to the command
 	dbDesc  string   // database part of the summary line
 	browser string   // CHROMIUM_PATH value
+	clamd   string   // CLAMD_PATH value
 	cleanup func()   // releases what was started; never nil
 }
 
@@ -80,7 +81,7 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "testenv: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "testenv: %s, chromium at %s\n", e.dbDesc, e.browser)
+	fmt.Fprintf(stderr, "testenv: %s, chromium at %s, clamd at %s\n", e.dbDesc, e.browser, e.clamd)
 
 	if ctx.Err() != nil { // interrupted before the command could start
 		return 130
@@ -127,6 +128,12 @@ func prepare(ctx context.Context, stderr io.Writer, log *slog.Logger) (env, erro
 	}
 	e.browser = browser
 	e.vars = append(e.vars, "CHROMIUM_PATH="+browser)
+	clamd, err := ensureClamd(ctx, stderr)
+	if err != nil {
+		return e, err
+	}
+	e.clamd = clamd
+	e.vars = append(e.vars, "CLAMD_PATH="+clamd)
 
 	if dbURL := os.Getenv("TEST_DATABASE_URL"); dbURL != "" {
 		if err := pgserver.Ping(ctx, dbURL); err != nil {
@@ -220,6 +227,37 @@ func ensureChromium(ctx context.Context, stderr io.Writer, log *slog.Logger) (st
 	p, err = sysdeps.LookPathAny(names...)
 	if err != nil {
 		return "", fmt.Errorf("after installing chromium: %w", err)
+	}
+	return p, nil
+}
+
+// ensureClamd returns the ClamAV daemon for the virus-scanning tests
+// (internal/testutil/clamdtest runs its own, with a database it writes):
+// CLAMD_PATH when set, else clamd on PATH or in /usr/sbin, else (as root
+// on Debian) a freshly installed clamav-daemon package. Installing it may
+// start Debian's own clamd service; the tests never use it.
+func ensureClamd(ctx context.Context, stderr io.Writer) (string, error) {
+	if p := os.Getenv("CLAMD_PATH"); p != "" {
+		resolved, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("CLAMD_PATH=%s is not an executable: %w", p, err)
+		}
+		return resolved, nil
+	}
+	find := func() (string, error) { return sysdeps.LookPathAny("clamd", "/usr/sbin/clamd") }
+	if p, err := find(); err == nil {
+		return p, nil
+	}
+	if !sysdeps.IsRoot() {
+		return "", errors.New("no clamd found (tried clamd on PATH and /usr/sbin/clamd); install it (Debian: sudo apt-get install -y --no-install-recommends clamav-daemon) or set CLAMD_PATH")
+	}
+	fmt.Fprintln(stderr, "testenv: no clamd found; installing the Debian package clamav-daemon (the tests bring their own signature database)")
+	if err := sysdeps.AptInstall(ctx, stderr, "clamav-daemon"); err != nil {
+		return "", fmt.Errorf("install clamav-daemon: %w", err)
+	}
+	p, err := find()
+	if err != nil {
+		return "", fmt.Errorf("after installing clamav-daemon: %w", err)
 	}
 	return p, nil
 }
