@@ -274,8 +274,8 @@ type RequestPageView struct {
 	// unless the request was submitted at least twice.
 	Resubmission *ResubmissionView
 	// Review is the HCT review panel, nil when there is nothing to show.
-	Review      *ReviewPanel
-	Lifecycle   *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
+	Review    *ReviewPanel
+	Lifecycle *LifecyclePanel // after approval and the HRDDP summary; nil when nothing to show
 	// Documents are the request's documents; nil when documents are off.
 	Documents   *DocumentsView
 	Comments    []CommentView
