@@ -64,7 +64,8 @@ func (s *Server) uploads() http.Handler {
 	if err != nil { // only for a configuration error: constants here
 		panic("web: tus handler: " + err.Error())
 	}
-	mw := h.Middleware
+	// tusd takes the upload ID from the path below its base path.
+	mw := func(next http.Handler) http.Handler { return http.StripPrefix(httpface.UploadsPath, h.Middleware(next)) }
 	mux := http.NewServeMux()
 	mux.Handle("POST "+httpface.UploadsPath+"{$}", mw(http.HandlerFunc(h.PostFile)))
 	mux.Handle("HEAD "+httpface.UploadsPath+"{id}", mw(http.HandlerFunc(h.HeadFile)))

@@ -183,15 +183,26 @@
     done(x) {
       this.bar.value = this.bar.max;
       this.say(msg('done'));
-      const a = answer(x);
-      location.assign(a.location || this.page);
+      this.go(answer(x).location || this.page);
+    }
+
+    // go opens the request page afresh (the new document, the flash),
+    // even when only its fragment differs from this page's address.
+    go(to) {
+      const u = new URL(to, location.href);
+      if (u.pathname + u.search === location.pathname + location.search) {
+        history.replaceState(null, '', u.href);
+        location.reload();
+      } else {
+        location.assign(u.href);
+      }
     }
 
     // lost: the server no longer knows the upload (the last request was
     // cut after it finished, or it was refused): the request page says
     // which.
     lost() {
-      location.assign(this.page);
+      this.go(this.page);
     }
 
     refused(x) {
