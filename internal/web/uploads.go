@@ -65,7 +65,9 @@ func (s *Server) uploads() http.Handler {
 		panic("web: tus handler: " + err.Error())
 	}
 	// tusd takes the upload ID from the path below its base path.
-	mw := func(next http.Handler) http.Handler { return http.StripPrefix(httpface.UploadsPath, h.Middleware(next)) }
+	mw := func(next http.Handler) http.Handler {
+		return http.StripPrefix(httpface.UploadsPath, h.Middleware(next))
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST "+httpface.UploadsPath+"{$}", mw(http.HandlerFunc(h.PostFile)))
 	mux.Handle("HEAD "+httpface.UploadsPath+"{id}", mw(http.HandlerFunc(h.HeadFile)))
