@@ -351,12 +351,24 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/hrddp":                 hrddpPost(),
 	"POST /requests/{id}/comments":              inOperation(see, 422, false, requester, officer, hctMember, hc, hrddp),
 	"POST /requests/{id}/comments/{comment_id}": inOperation(see, 403, false),
-	"GET /api/v1/operations/{code}/requests":    inOperation(401, 200, false, members...),
-	"POST /api/v1/operations/{code}/requests":   inOperation(401, 422, false, requester),
-	"GET /api/v1/requests/{id}":                 inOperation(401, 200, false, members...),
-	"PATCH /api/v1/requests/{id}":               inOperation(401, http.StatusConflict, false, requester),
-	"POST /api/v1/requests/{id}/briefing":       inOperation(401, 422, false, officer),
-	"POST /api/v1/requests/{id}/extend":         inOperation(401, http.StatusConflict, false, requester),
+	// Documents: {attachment_id} is one the requester added for everyone.
+	// An empty post is no multipart upload (400) for who may add, and
+	// has no reason (422) for who may remove: the officer and its adder.
+	"POST /requests/{id}/attachments":                               inOperation(see, http.StatusBadRequest, false, requester, officer, hc, hrddp),
+	"GET /requests/{id}/attachments/{attachment_id}":                inOperation(see, 200, false, members...),
+	"POST /requests/{id}/attachments/{attachment_id}/remove":        inOperation(see, 422, false, requester, officer),
+	"GET /api/v1/requests/{id}/attachments":                         inOperation(401, 200, false, members...),
+	"POST /api/v1/requests/{id}/attachments":                        inOperation(401, http.StatusBadRequest, false, requester, officer, hc, hrddp),
+	"GET /api/v1/requests/{id}/attachments/{attachment_id}":         inOperation(401, 200, false, members...),
+	"GET /api/v1/requests/{id}/attachments/{attachment_id}/content": inOperation(401, 200, false, members...),
+	"POST /api/v1/requests/{id}/attachments/{attachment_id}/remove": inOperation(401, 422, false, requester, officer),
+	"POST /api/v1/requests/{id}/attachments/{attachment_id}/purge":  adminOnly(401, 422),
+	"GET /api/v1/operations/{code}/requests":                        inOperation(401, 200, false, members...),
+	"POST /api/v1/operations/{code}/requests":                       inOperation(401, 422, false, requester),
+	"GET /api/v1/requests/{id}":                                     inOperation(401, 200, false, members...),
+	"PATCH /api/v1/requests/{id}":                                   inOperation(401, http.StatusConflict, false, requester),
+	"POST /api/v1/requests/{id}/briefing":                           inOperation(401, 422, false, officer),
+	"POST /api/v1/requests/{id}/extend":                             inOperation(401, http.StatusConflict, false, requester),
 	// The review API: no review yet, and `{}` carries no version.
 	"GET /api/v1/requests/{id}/review":         inOperation(401, http.StatusNotFound, false, members...),
 	"POST /api/v1/requests/{id}/review":        inOperation(401, http.StatusConflict, false, officer),
@@ -563,6 +575,11 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	doc, err := a.attach.Add(ctx, targetActor, req.ID, domain.AttachmentInput{Kind: domain.KindMap, Title: "Access map",
+		Filename: "map.txt", Visibility: domain.VisibleToAll}, strings.NewReader("Road cut at km 12.\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.reset = func(t *testing.T) {
 		t.Helper()
 		if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
@@ -587,6 +604,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"/sessions/{id}":      strconv.FormatInt(targetSessions[0].ID, 10), // someone else's session
 		"/requests/{id}":      strconv.FormatInt(req.ID, 10),
 		"comment_id":          strconv.FormatInt(comment.ID, 10),
+		"attachment_id":       strconv.FormatInt(doc.ID, 10),
 		"step":                web.StepIDs()[0],
 	}
 	return f

@@ -152,7 +152,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			pool.Close()
 			return nil, err
 		}
-		attachments.WithScanner(clamd{c})
+		attachments.WithScanner(service.ClamdScanner(c))
 		log.Info("documents are scanned by clamd", "clamd", c.String())
 	} else {
 		log.Info("documents are not scanned: set CLAMD_ADDR to scan them with clamd")

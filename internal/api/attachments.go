@@ -166,6 +166,10 @@ func (a *API) handleAttachmentPurge(w http.ResponseWriter, r *http.Request) erro
 	if err := domain.Can(actor(r), domain.ActionPurgeAttachment, domain.OnInstance()); err != nil {
 		return err // before the body: who may not purge learns nothing of it
 	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
 	aid, err := pathID(r, "attachment_id")
 	if err != nil {
 		return err
@@ -174,7 +178,7 @@ func (a *API) handleAttachmentPurge(w http.ResponseWriter, r *http.Request) erro
 	if err := readJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := a.attach.Purge(r.Context(), actor(r), aid, in.Reason); err != nil {
+	if err := a.attach.Purge(r.Context(), actor(r), id, aid, in.Reason); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -57,6 +57,7 @@ type fixture struct {
 	reqs       *service.Requests
 	exports    *service.Exports // withExports's
 	reviews    *service.Reviews
+	attach     *service.Attachments
 	life       *service.Lifecycle
 	clock      *clock              // the requests, reviews and lifecycle services'; time.Now until advanced
 	org        domain.Organization // the default organisation
@@ -98,6 +99,8 @@ func newFixture(t testing.TB) *fixture {
 	reqs := service.NewRequests(st, clk.Now, log).WithActionLimits(nil)
 	reviews := service.NewReviews(st, clk.Now, log, nil)
 	life := service.NewLifecycle(st, clk.Now, log)
+	attach := service.NewAttachments(st, clk.Now, log)
+	reqs.WithAttachments(attach)
 	sessions := web.NewSessionManager(store.NewSessionStore(pool), false)
 	m := metrics.New(pool)
 	s := web.New(web.Options{
@@ -112,11 +115,11 @@ func newFixture(t testing.TB) *fixture {
 		Version:   "test",
 	})
 	jsonAPI := api.New(api.Options{Log: log, Access: access, Directory: dir, Requests: reqs, Reviews: reviews, Lifecycle: life,
-		Notifications: service.NewNotifications(st, clk.Now, log),
-		Summary:       service.NewSummary(st, clk.Now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
+		Attachments: attach, Notifications: service.NewNotifications(st, clk.Now, log),
+		Summary: service.NewSummary(st, clk.Now, log), Sessions: sessions, Catalog: catalog, Metrics: m})
 	srv := httptest.NewServer(httpface.Mux(jsonAPI.Routes(), s.Routes()))
 	t.Cleanup(srv.Close)
-	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, clock: clk,
+	f := &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, reviews: reviews, life: life, attach: attach, clock: clk,
 		metrics: m, authClock: authClock, devices: &deviceBook{m: map[string]*totptest.Device{}}}
 	f.contract = apicontract.Fetch(t, srv.URL)
 

@@ -130,6 +130,22 @@ func buildOpenAPI(base []byte) ([]byte, error) {
 		}
 	}
 
+	// The documents' kinds and visibilities, from their tables.
+	kinds, visibilities := []any{}, []any{}
+	for _, k := range domain.AttachmentKinds {
+		kinds = append(kinds, string(k))
+	}
+	for _, v := range domain.AttachmentVisibilityNames() {
+		visibilities = append(visibilities, string(v))
+	}
+	for name, enum := range map[string][]any{"AttachmentKind": kinds, "AttachmentVisibility": visibilities} {
+		sc, _ := schemas[name].(map[string]any)
+		if sc == nil {
+			return nil, fmt.Errorf("api: openapi.json lacks the %s schema", name)
+		}
+		sc["enum"] = enum
+	}
+
 	var actions []any
 	for _, a := range domain.Steps() {
 		actions = append(actions, string(a))

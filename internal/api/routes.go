@@ -110,7 +110,7 @@ func (a *API) Routes() http.Handler {
 		r.Get("/requests/{id}/attachments/{attachment_id}", a.handle(a.handleAttachmentGet))
 		r.Get("/requests/{id}/attachments/{attachment_id}/content", a.handle(a.handleAttachmentContent))
 		r.Post("/requests/{id}/attachments/{attachment_id}/remove", a.handle(a.handleAttachmentRemove))
-		r.Post("/attachments/{attachment_id}/purge", a.handle(a.handleAttachmentPurge))
+		r.Post("/requests/{id}/attachments/{attachment_id}/purge", a.handle(a.handleAttachmentPurge))
 		r.Post("/requests/{id}/comments", a.handle(a.handleCommentCreate))
 		r.Patch("/requests/{id}/comments/{comment_id}", a.handle(a.handleCommentUpdate))
 		r.Get("/requests/{id}/events", a.handle(a.handleEventList))

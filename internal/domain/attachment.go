@@ -3,7 +3,6 @@ package domain
 import (
 	"bytes"
 	"encoding/hex"
-	"net/http"
 	"path"
 	"slices"
 	"strings"
@@ -252,20 +251,18 @@ func CanRemoveAttachment(a Actor, r RequestRef, t Attachment) error {
 	if t.AddedBy != a.UserID {
 		return Errorf(CodeForbidden, "attachment.not_yours")
 	}
-	return Can(a, ActionAttach, OnRef(r))
+	return CanAttach(a, r)
 }
 
-// mayAttach: a requester adds documents until the decision; the
-// officer, the HC and HRDDP reviewers at any time.
-func mayAttach(a Actor, s Subject) error {
-	roles := a.RolesIn(s.OperationID)
-	if roles.Has(RoleOfficer) || roles.Has(RoleHC) || roles.Has(RoleHRDDPReviewer) {
-		return nil
+// CanAttach decides whether a may add a document to r now: the officer,
+// the HC and HRDDP reviewers at any time (ActionAttach), the requesting
+// organisation until the decision (ActionAttachAsRequester).
+func CanAttach(a Actor, r RequestRef) error {
+	err := Can(a, ActionAttach, OnRef(r))
+	if ErrorCode(err) != CodeForbidden {
+		return err
 	}
-	if !slices.Contains(beforeDecision, s.Ref.Status) {
-		return Errorf(CodeConflict, "attachment.after_decision")
-	}
-	return nil
+	return Can(a, ActionAttachAsRequester, OnRef(r))
 }
 
 // AllowedContentTypes is the allow-list of what a document may be, as
@@ -378,9 +375,6 @@ func sniffText(head []byte, ext string) string {
 			return ""
 		}
 		i += n
-	}
-	if ct := http.DetectContentType(head); !strings.HasPrefix(ct, "text/plain") {
-		return ""
 	}
 	switch ext {
 	case ".csv":

@@ -67,9 +67,12 @@ const (
 	ActionRecordConsent Action = "request.consent"      // the affected State's consent (LR11)
 	ActionReport        Action = "request.report"       // an execution report
 	ActionAssess        Action = "request.hrddp.assess" // the HRDDP assessment
-	// ActionAttach adds a document (attachment.go): a requester until the
-	// decision, the officer, the HC and HRDDP reviewers at any time.
-	ActionAttach Action = "request.attachment.add"
+	// ActionAttach adds a document (attachment.go, CanAttach): the
+	// officer, the HC and HRDDP reviewers at any time;
+	// ActionAttachAsRequester the requesting organisation until the
+	// decision.
+	ActionAttach            Action = "request.attachment.add"
+	ActionAttachAsRequester Action = "request.attachment.add_as_requester"
 	// ActionViewRestrictedAttachment sees documents for the officer and
 	// the HC only (VisibleToOfficerHC).
 	ActionViewRestrictedAttachment Action = "request.attachment.restricted.view"
@@ -259,6 +262,10 @@ type Rule struct {
 	Within []Action
 	// NewVersion: the step moves the request's version on (an edit).
 	NewVersion bool
+	// Document: the action is on the request's documents (attachment.go),
+	// taken through their own routes and forms, not a step of the
+	// request itself.
+	Document bool
 }
 
 // NeedsVersion reports whether the step must be sent with the version of
@@ -286,7 +293,7 @@ func CheckStepVersion(action Action, r Request, saw int) error {
 // Reading, and transitions taken only inside another step or by the
 // system, are not steps.
 func (r Rule) Step() bool {
-	return r.Scope == ScopeRequest && !r.Reads && len(r.Roles) > 0 && !(r.Transition() && r.Path == "")
+	return r.Scope == ScopeRequest && !r.Reads && !r.Document && len(r.Roles) > 0 && !(r.Transition() && r.Path == "")
 }
 
 // Steps returns the actions of the rows that are steps, in table order.
@@ -365,9 +372,11 @@ var Rules = []Rule{
 	{Action: ActionReport, Scope: ScopeRequest, Roles: officer, From: []Status{StatusInExecution}},
 	{Action: ActionAssess, Scope: ScopeRequest, Roles: []Role{RoleHRDDPReviewer}, From: []Status{StatusSubmitted},
 		Needs: FactEvaluation, Guard: hrddpNeeded, Within: []Action{ActionHRDDPReject}},
-	{Action: ActionAttach, Scope: ScopeRequest, Roles: attachers, Guard: mayAttach, WrongState: "attachment.after_decision"},
+	{Action: ActionAttach, Scope: ScopeRequest, Roles: []Role{RoleOfficer, RoleHC, RoleHRDDPReviewer}, Document: true},
+	{Action: ActionAttachAsRequester, Scope: ScopeRequest, Roles: requesterOnly, From: beforeDecision,
+		WrongState: "attachment.after_decision", Document: true},
 	{Action: ActionViewRestrictedAttachment, Scope: ScopeRequest, Roles: []Role{RoleOfficer, RoleHC}, Reads: true},
-	{Action: ActionRemoveAttachment, Scope: ScopeRequest, Roles: attachers},
+	{Action: ActionRemoveAttachment, Scope: ScopeRequest, Roles: attachers, Document: true},
 
 	{Action: ActionSubmit, Scope: ScopeRequest, From: []Status{StatusDraft, StatusReturned}, To: StatusSubmitted,
 		Roles: requesterOnly, Needs: FactRequest | FactOperation | FactEvaluation | FactTime, Guard: submittable,

@@ -27,6 +27,10 @@ type Row struct {
 	// never columns (ChecklistColumns).
 	Evaluation domain.Evaluation
 	Lifecycle  Lifecycle
+	// Attachments are the request's documents (not removed) the reader
+	// may see in a file (domain.AttachmentsShown): counted in every
+	// format, listed in JSON.
+	Attachments []domain.Attachment
 }
 
 // Lifecycle is what the tracker counts of a request after approval
@@ -220,6 +224,8 @@ var lifecycleColumns = []Column{
 			}
 			return Cell{}
 		}},
+	{Key: "document_count", Header: "Documents", HXL: "#meta +documents +num", Kind: Int, Width: 10,
+		Value: func(r Row) Cell { return figure(len(r.Attachments)) }},
 	{Key: "reports", Header: "Execution reports", HXL: "#output +num +reports", Kind: Int, Public: true, Width: 10,
 		Value: func(r Row) Cell { return reportedInt(r, r.Lifecycle.Reports) }},
 	{Key: "sorties", Header: "Sorties", HXL: "#output +num +sorties", Kind: Int, Public: true, Width: 10,

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cmcoord/cmcoord/internal/domain"
 )
 
 // Writer writes an export one row at a time: Write per row, then Close,
@@ -270,6 +272,10 @@ func NormalizeHXL(spec string) string {
 // dates ISO 8601 strings, blanks null.
 type JSONWriter struct {
 	cols []Column
+	// docs lists each row's documents (Row.Attachments) under
+	// "documents": id, kind, title, file name, type, size, SHA-256,
+	// visibility, when added (never in the public variant).
+	docs bool
 	keys [][]byte // each column's key, JSON-encoded with its colon
 	bw   *bufio.Writer
 	line []byte // the object being formatted
@@ -279,7 +285,7 @@ type JSONWriter struct {
 // NewJSONWriter starts the array on w.
 func NewJSONWriter(w io.Writer, o Options) (*JSONWriter, error) {
 	cols := Select(o)
-	x := &JSONWriter{cols: cols, keys: make([][]byte, len(cols)), bw: bufio.NewWriterSize(w, 32<<10)}
+	x := &JSONWriter{cols: cols, keys: make([][]byte, len(cols)), bw: bufio.NewWriterSize(w, 32<<10), docs: !o.Public}
 	for i, c := range cols {
 		k := c.Key
 		if o.HXLKeys {
@@ -339,9 +345,42 @@ func (x *JSONWriter) Write(row Row) error {
 			}
 		}
 	}
+	if x.docs {
+		line = appendDocuments(line, row.Attachments)
+	}
 	x.line = append(line, '}')
 	_, err := x.bw.Write(x.line)
 	return err
+}
+
+// documentJSON is one document as the JSON export lists it.
+type documentJSON struct {
+	ID          int64     `json:"id"`
+	Kind        string    `json:"kind"`
+	Title       string    `json:"title"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	SHA256      string    `json:"sha256"`
+	Visibility  string    `json:"visibility"`
+	AddedAt     time.Time `json:"added_at"`
+}
+
+// appendDocuments appends the "documents" member: ts as a JSON array.
+func appendDocuments(line []byte, ts []domain.Attachment) []byte {
+	line = append(line, `,"documents":[`...)
+	for i, t := range ts {
+		if i > 0 {
+			line = append(line, ',')
+		}
+		b, err := json.Marshal(documentJSON{ID: t.ID, Kind: string(t.Kind), Title: t.Title, Filename: t.Filename,
+			ContentType: t.ContentType, Size: t.Size, SHA256: t.HashHex(), Visibility: string(t.Visibility), AddedAt: t.AddedAt.UTC()})
+		if err != nil { // plain strings and numbers: never fails
+			panic(err)
+		}
+		line = append(line, b...)
+	}
+	return append(line, ']')
 }
 
 // appendJSONString appends s as encoding/json writes a string (HTML

@@ -48,7 +48,7 @@ var layers = map[string]layer{
 	// read by service, over the installation secret the store keeps.
 	"internal/actionlink": {may: []string{"internal/domain", "internal/store"}, forbid: httpAndTemplates},
 	// Use cases: transactions over the store, deciding with the domain.
-	"internal/service": {may: []string{"internal/domain", "internal/store", "internal/export", "internal/i18n", "internal/actionlink"}, forbid: httpAndTemplates},
+	"internal/service": {may: []string{"internal/domain", "internal/store", "internal/export", "internal/i18n", "internal/actionlink", "internal/scan"}, forbid: httpAndTemplates},
 	// Notifications build links to pages (net/url) but serve none.
 	"internal/notify": {may: []string{"internal/domain", "internal/store", "internal/i18n", "internal/actionlink"}, forbid: []string{"net/http", "github.com/a-h/templ", "github.com/go-chi/"}},
 	// What both HTTP faces share: who is asking, and how failures answer.

@@ -137,7 +137,7 @@ func (s *Attachments) viewOf(by domain.Actor, ref domain.RequestRef, all []store
 			v.Removable[t.ID] = true
 		}
 	}
-	switch err := domain.Can(by, domain.ActionAttach, domain.OnRef(ref)); {
+	switch err := domain.CanAttach(by, ref); {
 	case err == nil:
 		v.Form = &AttachmentForm{Kinds: domain.AttachmentKinds, Visibilities: domain.VisibilityChoices(by, ref),
 			MaxSize: s.maxSize, Scanning: s.scanner != nil}
@@ -155,7 +155,7 @@ func (s *Attachments) MayAttach(ctx context.Context, by domain.Actor, id int64) 
 	if err != nil {
 		return err
 	}
-	return domain.Can(by, domain.ActionAttach, domain.OnRequest(r))
+	return domain.CanAttach(by, r.Ref())
 }
 
 // Upload is a document's file on its way in.
@@ -177,7 +177,7 @@ func (s *Attachments) Begin(ctx context.Context, by domain.Actor, id int64, in d
 	if err != nil {
 		return Upload{}, err
 	}
-	if err := domain.Can(by, domain.ActionAttach, domain.OnRequest(r)); err != nil {
+	if err := domain.CanAttach(by, r.Ref()); err != nil {
 		return Upload{}, err
 	}
 	if err := domain.ValidateAttachmentInput(by, r.Ref(), in); err != nil {
@@ -322,7 +322,7 @@ func (s *Attachments) Finish(ctx context.Context, by domain.Actor, fileID int64)
 		if err != nil {
 			return err
 		}
-		if err := domain.Can(by, domain.ActionAttach, domain.OnRequest(r)); err != nil {
+		if err := domain.CanAttach(by, r.Ref()); err != nil {
 			return err
 		}
 		if err := domain.ValidateAttachmentInput(by, r.Ref(), u.Input); err != nil {
@@ -538,7 +538,7 @@ func (s *Attachments) Remove(ctx context.Context, by domain.Actor, id, attID int
 // administrator (domain.ActionPurgeAttachment): the document is removed
 // if it was not, its row and hash stay, and the purge is an event of its
 // request's chain.
-func (s *Attachments) Purge(ctx context.Context, by domain.Actor, attID int64, reason string) error {
+func (s *Attachments) Purge(ctx context.Context, by domain.Actor, requestID, attID int64, reason string) error {
 	if err := domain.Can(by, domain.ActionPurgeAttachment, domain.OnInstance()); err != nil {
 		return err
 	}
@@ -547,8 +547,8 @@ func (s *Attachments) Purge(ctx context.Context, by domain.Actor, attID int64, r
 	}
 	return s.store.InTx(ctx, func(st *store.Store) error {
 		t, err := st.GetAttachment(ctx, attID)
-		if err != nil {
-			return err
+		if err != nil || t.RequestID != requestID {
+			return domain.Errorf(domain.CodeNotFound, "error.not_found")
 		}
 		if _, err := st.LockRequest(ctx, t.RequestID); err != nil {
 			return err

@@ -166,10 +166,16 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 		if err := st.ForLongRead(ctx); err != nil {
 			return err
 		}
+		// The documents' records (a few hundred bytes each, no content),
+		// each row then with those by may see on the channel.
+		docs, err := st.ExportAttachments(ctx, op.ID)
+		if err != nil {
+			return err
+		}
 		// Reading and judging rows, and writing them, each take about a
 		// core's worth of work: one goroutine reads and evaluates while
 		// another writes.
-		err := pipelined(func(put func(export.Row) error) error {
+		err = pipelined(func(put func(export.Row) error) error {
 			return st.EachRequest(ctx, sf, func(rec store.ExportRecord) error {
 				// The checklist's verdict on the whole request and what
 				// was recorded on it, as the page gives it; the row then
@@ -179,7 +185,8 @@ func (s *Exports) Requests(ctx context.Context, by domain.Actor, opCode string, 
 				return put(export.Row{Request: r, CountryISO3: op.CountryISO3, GLIDE: op.GLIDE,
 					Outcome: rec.Outcome, DecidedAt: rec.DecidedAt, ExtensionOf: rec.ExtensionOf, Evaluation: ev,
 					Lifecycle: export.Lifecycle{Consent: rec.Consent, Tasking: rec.Tasking, Handover: rec.Handover,
-						Reports: rec.Reports, Totals: rec.Totals}})
+						Reports: rec.Reports, Totals: rec.Totals},
+					Attachments: domain.AttachmentsShown(by, rec.Request.Ref(), docs[rec.Request.ID], ch)})
 			})
 		}, out.Write)
 		if err != nil || xlsx == nil || o.Public {

@@ -134,3 +134,20 @@ func (s *Store) EachStoredAttachment(ctx context.Context, fn func(StoredAttachme
 	}
 	return nil
 }
+
+// ExportAttachments returns the documents of operation opID's requests
+// that are not removed, by request, in order: their records only (what
+// the RFA tracker counts and the JSON export lists), never their content.
+func (s *Store) ExportAttachments(ctx context.Context, opID int64) (map[int64][]domain.Attachment, error) {
+	rows, _ := s.db.Query(ctx, `SELECT `+attachmentCols+attachmentFrom+`
+		JOIN requests r ON r.id = a.request_id WHERE r.operation_id = $1 AND a.removed_at IS NULL ORDER BY a.id`, opID)
+	list, err := pgx.CollectRows(rows, scanAttachment)
+	if err != nil {
+		return nil, dbErr(err, "export attachments")
+	}
+	out := map[int64][]domain.Attachment{}
+	for _, t := range list {
+		out[t.RequestID] = append(out[t.RequestID], t.Attachment)
+	}
+	return out, nil
+}

@@ -126,9 +126,6 @@ func (s *Server) handleAttachmentAdd(w http.ResponseWriter, r *http.Request) err
 	// Who may not add learns nothing of the form's problems, and sends
 	// no bytes for nothing: refused before the body is read.
 	if err := s.attachments.MayAttach(ctx, a, id); err != nil {
-		if _, ok := refusedStatus(err); !ok || domain.ErrorCode(err) == domain.CodeForbidden {
-			return err
-		}
 		return s.reshowDocumentForm(w, r, id, nil, err)
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.attachments.MaxSize()+1<<20) // the file and its fields

@@ -43,6 +43,7 @@ type fixture struct {
 	reqs    *service.Requests
 	exports *service.Exports
 	revs    *service.Reviews
+	attach  *service.Attachments
 	clock   *testClock
 	org     domain.Organization // the fixture's default organisation
 	admin   domain.Actor        // a global admin, for setting things up
@@ -100,21 +101,24 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	reqs := service.NewRequests(st, clock.Now, log).WithActionLimits(nil)
 	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
+	attach := service.NewAttachments(st, clock.Now, log)
+	reqs.WithAttachments(attach)
 	o := web.Options{
-		Requests:  reqs,
-		Reviews:   revs,
-		Lifecycle: service.NewLifecycle(st, clock.Now, log),
-		Summary:   service.NewSummary(st, clock.Now, log),
-		Exports:   exports,
-		Now:       clock.Now,
-		Log:       log,
-		System:    service.NewSystem(st, migrations.Latest(), time.Now, log),
-		Access:    access,
-		Directory: dir,
-		Sessions:  web.NewSessionManager(store.NewSessionStore(pool), false),
-		Catalog:   catalog,
-		Metrics:   metrics.New(pool),
-		Version:   "test",
+		Requests:    reqs,
+		Attachments: attach,
+		Reviews:     revs,
+		Lifecycle:   service.NewLifecycle(st, clock.Now, log),
+		Summary:     service.NewSummary(st, clock.Now, log),
+		Exports:     exports,
+		Now:         clock.Now,
+		Log:         log,
+		System:      service.NewSystem(st, migrations.Latest(), time.Now, log),
+		Access:      access,
+		Directory:   dir,
+		Sessions:    web.NewSessionManager(store.NewSessionStore(pool), false),
+		Catalog:     catalog,
+		Metrics:     metrics.New(pool),
+		Version:     "test",
 
 		Notifications: service.NewNotifications(st, clock.Now, log),
 	}
@@ -126,7 +130,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, clock: clock, logs: logs, routes: routes,
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, attach: attach, clock: clock, logs: logs, routes: routes,
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 

@@ -40,6 +40,16 @@ func TestRefusedStepsReturnToTheRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	attach := func(r domain.Request) domain.Attachment {
+		t.Helper()
+		a, err := w.attach.Add(ctx, w.requesterActor, r.ID, domain.AttachmentInput{Kind: domain.KindOther, Title: "Notes",
+			Filename: "notes.txt", Visibility: domain.VisibleToAll}, strings.NewReader("Airstrip notes.\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ra := attach(r)
 	if r, err = w.reqs.Transition(ctx, w.requesterActor, r.ID, domain.ActionWithdraw,
 		domain.TransitionInput{Version: r.Version, Reason: "No longer needed."}); err != nil {
 		t.Fatal(err)
@@ -49,6 +59,7 @@ func TestRefusedStepsReturnToTheRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	la := attach(live)
 
 	var routes []string
 	if err := chi.Walk(w.routes, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
@@ -68,10 +79,11 @@ func TestRefusedStepsReturnToTheRequest(t *testing.T) {
 	cases := []struct {
 		req     domain.Request
 		comment domain.Comment
+		doc     domain.Attachment
 		forms   map[string]url.Values
 	}{
-		{r, c, map[string]url.Values{"current version": {"version": {"1"}}, "stale version": refusals["stale version"], "no version": {}}},
-		{live, lc, refusals},
+		{r, c, ra, map[string]url.Values{"current version": {"version": {"1"}}, "stale version": refusals["stale version"], "no version": {}}},
+		{live, lc, la, refusals},
 	}
 	statuses := map[int]int{}
 	for _, cs := range cases {
@@ -81,6 +93,7 @@ func TestRefusedStepsReturnToTheRequest(t *testing.T) {
 		for _, route := range routes {
 			// A guided form's step: its first (every step saves the same way).
 			path := strings.NewReplacer("{id}", id, "{comment_id}", strconv.FormatInt(cs.comment.ID, 10),
+				"{attachment_id}", strconv.FormatInt(cs.doc.ID, 10),
 				"{step}", web.FirstStep()).Replace(route)
 			// The page the form is on, which a refusal comes back to.
 			home := page

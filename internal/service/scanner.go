@@ -1,17 +1,19 @@
-package main
+package service
 
 import (
 	"context"
 	"strings"
 
 	"github.com/cmcoord/cmcoord/internal/scan"
-	"github.com/cmcoord/cmcoord/internal/service"
 )
 
-// clamd is the service's Scanner over a clamd client.
+// ClamdScanner is the Scanner over clamd (internal/scan): each document
+// streamed to it over INSTREAM as it is read back.
+func ClamdScanner(c *scan.Client) Scanner { return clamd{c} }
+
 type clamd struct{ c *scan.Client }
 
-func (s clamd) Scan(ctx context.Context) (service.ScanSession, error) {
+func (s clamd) Scan(ctx context.Context) (ScanSession, error) {
 	st, err := s.c.Stream(ctx)
 	if err != nil {
 		return nil, err
@@ -24,7 +26,7 @@ type clamdSession struct{ s *scan.Stream }
 func (s clamdSession) Write(p []byte) (int, error) { return s.s.Write(p) }
 func (s clamdSession) Abort()                      { s.s.Abort() }
 
-// Close gives clamd's verdict; the threat's name without the suffix
+// Close gives clamd's verdict: the threat's name without the suffix
 // clamd adds to signatures ClamAV did not sign (".UNOFFICIAL").
 func (s clamdSession) Close() (bool, string, error) {
 	res, err := s.s.Close()
