@@ -195,7 +195,12 @@ func (s *Server) Routes() http.Handler {
 	// the session like the pages, answering 401 rather than the sign-in
 	// page; their bytes bounded by progress, not wall time (httpface.IsUpload).
 	if up := s.uploads(); up != nil {
-		r.Handle(httpface.UploadsPath+"*", up)
+		r.Method(http.MethodPost, httpface.UploadsPath, up)          // creation
+		r.Method(http.MethodOptions, httpface.UploadsPath, up)       // discovery
+		r.Method(http.MethodHead, httpface.UploadsPath+"{id}", up)   // where it stands
+		r.Method(http.MethodPatch, httpface.UploadsPath+"{id}", up)  // bytes
+		r.Method(http.MethodDelete, httpface.UploadsPath+"{id}", up) // termination
+		r.Method(http.MethodOptions, httpface.UploadsPath+"{id}", up)
 	}
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout:
