@@ -353,7 +353,8 @@ var matrix = map[string]expect{
 	"POST /requests/{id}/comments/{comment_id}": inOperation(see, 403, false),
 	// Documents: {attachment_id} is one the requester added for everyone.
 	// An empty post is no multipart upload (400) for who may add, and
-	// has no reason (422) for who may remove: the officer and its adder.
+	// has no reason (422) for who may remove: the officer (the requester
+	// calling is a colleague of its adder, who alone may remove it).
 	// Resumable uploads (tus): 401 without a session, never the sign-in
 	// page; without a Tus-Resumable header tusd refuses (412); an ID that
 	// is no unfinished upload of the caller's is not found.
@@ -366,12 +367,12 @@ var matrix = map[string]expect{
 	"OPTIONS /uploads/{id}":                                         signedIn(401, 200),
 	"POST /requests/{id}/attachments":                               inOperation(see, http.StatusBadRequest, false, requester, officer, hc, hrddp),
 	"GET /requests/{id}/attachments/{attachment_id}":                inOperation(see, 200, false, members...),
-	"POST /requests/{id}/attachments/{attachment_id}/remove":        inOperation(see, 422, false, requester, officer),
+	"POST /requests/{id}/attachments/{attachment_id}/remove":        inOperation(see, 422, false, officer),
 	"GET /api/v1/requests/{id}/attachments":                         inOperation(401, 200, false, members...),
 	"POST /api/v1/requests/{id}/attachments":                        inOperation(401, http.StatusBadRequest, false, requester, officer, hc, hrddp),
 	"GET /api/v1/requests/{id}/attachments/{attachment_id}":         inOperation(401, 200, false, members...),
 	"GET /api/v1/requests/{id}/attachments/{attachment_id}/content": inOperation(401, 200, false, members...),
-	"POST /api/v1/requests/{id}/attachments/{attachment_id}/remove": inOperation(401, 422, false, requester, officer),
+	"POST /api/v1/requests/{id}/attachments/{attachment_id}/remove": inOperation(401, 422, false, officer),
 	"POST /api/v1/requests/{id}/attachments/{attachment_id}/purge":  adminOnly(401, 422),
 	"GET /api/v1/operations/{code}/requests":                        inOperation(401, 200, false, members...),
 	"POST /api/v1/operations/{code}/requests":                       inOperation(401, 422, false, requester),

@@ -29,7 +29,7 @@ func runDemo(ctx context.Context, e env, cfg config.Config, _ []string) error {
 }
 
 func (a *app) loadDemo(ctx context.Context) (demo.Result, error) {
-	return demo.Load(ctx, demo.Services{System: a.system, Access: a.access, Directory: a.directory, Requests: a.requests, Reviews: a.reviews, Lifecycle: a.lifecycle})
+	return demo.Load(ctx, demo.Services{System: a.system, Access: a.access, Directory: a.directory, Requests: a.requests, Reviews: a.reviews, Lifecycle: a.lifecycle, Attachments: a.attach})
 }
 
 // printDemo tells the person trying cmcoord out what was loaded and how to

@@ -423,6 +423,45 @@ func TestRunAuditVerify(t *testing.T) {
 	}
 }
 
+// TestRunAuditVerifyFiles: `cmcoord audit verify` rehashes every stored
+// document of the demo data, then names the one whose content was
+// changed behind the trigger's back.
+func TestRunAuditVerifyFiles(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t)
+	if _, err := runCmd(t, "demo", "-database-url", url); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "audit", "verify", "-database-url", url)
+	if err != nil || !strings.Contains(out, "OK: 3 stored documents") {
+		t.Fatalf("audit verify on intact data: %v, %q", err, out)
+	}
+	pool := testdb.Pool(t, url)
+	var id, reqID int64
+	if err := pool.QueryRow(t.Context(), `SELECT id, request_id FROM attachments ORDER BY id LIMIT 1`).Scan(&id, &reqID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), `UPDATE file_chunks SET data = 'x' WHERE file_id = (SELECT file_id FROM attachments WHERE id = $1)`, id); err == nil {
+		t.Fatal("a stored file was changed with its trigger on")
+	}
+	for _, q := range []string{
+		`ALTER TABLE file_chunks DISABLE TRIGGER file_chunks_guard`,
+		`UPDATE file_chunks SET data = overlay(data placing '9' from 20 for 1) WHERE file_id = (SELECT file_id FROM attachments WHERE id = ` + strconv.FormatInt(id, 10) + `)`,
+		`ALTER TABLE file_chunks ENABLE TRIGGER file_chunks_guard`,
+	} {
+		if _, err := pool.Exec(t.Context(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = runCmd(t, "audit", "verify", "-database-url", url)
+	if err != errAuditBroken || !strings.Contains(out, fmt.Sprintf("BROKEN: request %d, document %d: content differs", reqID, id)) {
+		t.Fatalf("audit verify after tampering: %v, %q; want document %d named", err, out, id)
+	}
+	if !strings.Contains(out, "1 differ") || !strings.Contains(out, "request chains verify") {
+		t.Errorf("the report does not say one document differs and the chains hold: %q", out)
+	}
+}
+
 // TestRunAuditVerifyDirectoryLog: `cmcoord audit verify` checks the
 // directory log too (the demo's organisations, users, operations and
 // memberships are all in it), and fails, naming the entry, once one is

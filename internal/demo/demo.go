@@ -44,6 +44,8 @@ type Services struct {
 	Requests  *service.Requests
 	Reviews   *service.Reviews   // nil: no demo reviews
 	Lifecycle *service.Lifecycle // nil: nothing after approval
+	// Attachments adds the demo's documents (nil: none).
+	Attachments *service.Attachments
 	// Now is the clock demo requests are dated from (time.Now when nil).
 	Now func() time.Time
 }

@@ -1,9 +1,11 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -20,10 +22,10 @@ type demoRequest struct {
 }
 
 type step struct {
-	action    string // submit, return, redirect, withdraw, comment, open, vote, close, approve, reject
+	action    string // submit, return, redirect, withdraw, comment, attach, open, vote, close, approve, reject
 	by        string // e-mail of who takes it
 	text      string // reason, comment, rationale, or a vote's comment
-	reference string // redirect: the civilian service's reference; vote: the value
+	reference string // redirect: the civilian service's reference; vote: the value; attach: kind/visibility
 }
 
 func ptr(f float64) *float64 { return &f }
@@ -202,6 +204,8 @@ func demoRequests(now time.Time) []demoRequest {
 	return []demoRequest{
 		// An open, sealed review: one organisation has voted.
 		{op: "NPL-EQ-DEMO", by: ram, req: heli, steps: []step{{action: "submit", by: ram},
+			{action: "attach", by: ram, text: "Dhunche helipad access map", reference: "map/everyone"},
+			{action: "attach", by: olivia, text: "Security risk assessment, Rasuwa district", reference: "security_assessment/officer_hc"},
 			{action: "comment", by: olivia, text: "Screening today; can Dhunche helipad take night landings?"},
 			{action: "open", by: olivia},
 			{action: "vote", by: hari, reference: "support_with_conditions", text: "Only while the road is closed; review weekly."}}},
@@ -212,6 +216,7 @@ func demoRequests(now time.Time) []demoRequest {
 			{action: "approve", by: hannah, text: "No civilian helicopter can lift the teams in time; the review supports it unanimously."},
 			// From approval to hand-over, with a declined tasking re-tasked.
 			{action: "consent", by: olivia, text: "National Disaster Risk Reduction and Management Authority", reference: "NDRRMA/2026/114"},
+			{action: "attach", by: olivia, text: "NDRRMA consent letter NDRRMA/2026/114", reference: "consent_letter/everyone"},
 			{action: "task", by: olivia, text: "IND", reference: "Indian Air Force 152 Helicopter Unit"},
 			{action: "decline", by: olivia, text: "Both helicopters grounded for maintenance."},
 			{action: "task", by: olivia, text: "CHN", reference: "PLA Air Force transport unit"},
@@ -264,6 +269,13 @@ func loadRequests(ctx context.Context, svc Services, actors map[string]domain.Ac
 			switch s.action {
 			case "comment":
 				_, err = svc.Requests.AddComment(ctx, by, r.ID, s.text)
+			case "attach":
+				if svc.Attachments == nil {
+					continue
+				}
+				kind, vis, _ := strings.Cut(s.reference, "/")
+				_, err = svc.Attachments.Add(ctx, by, r.ID, domain.AttachmentInput{Kind: domain.AttachmentKind(kind), Title: s.text,
+					Filename: fileName(s.text) + ".pdf", Visibility: domain.AttachmentVisibility(vis)}, bytes.NewReader(onePagePDF(s.text)))
 			case "submit":
 				r, err = svc.Requests.Transition(ctx, by, r.ID, domain.ActionSubmit, in)
 			case "return":
@@ -334,4 +346,39 @@ func lifecycleStep(ctx context.Context, lc *service.Lifecycle, rq *service.Reque
 		_, err = lc.HandOver(ctx, by, r.ID, r.Version, domain.Handover{Organization: r.ExitStrategy.Organization, Date: now})
 	}
 	return err
+}
+
+// fileName is title as a file name: lower case, words joined by "-".
+func fileName(title string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(title), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
+	}), "-")
+}
+
+// onePagePDF is a real one-page PDF saying text (ASCII), its cross-
+// reference table at the right offsets, for the demo's documents.
+func onePagePDF(text string) []byte {
+	text = strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`).Replace(text)
+	stream := "BT /F1 18 Tf 72 720 Td (" + text + ") Tj ET"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
 }

@@ -168,6 +168,10 @@ func AttachmentsShown(a Actor, r RequestRef, all []Attachment, ch Channel) []Att
 	return out
 }
 
+// UploadKept is how long an unfinished upload is kept for its resumption
+// before housekeeping removes it.
+const UploadKept = 24 * time.Hour
+
 // DefaultMaxAttachmentSize is the default limit on one document's size
 // (MAX_ATTACHMENT_SIZE).
 const DefaultMaxAttachmentSize = 20 << 20

@@ -675,17 +675,3 @@ type eventRecord struct {
 	sha  string
 	size int64
 }
-
-// DropStaleUploads removes uploads left unfinished for a day: the job.
-func (s *Attachments) DropStaleUploads(ctx context.Context) (int, error) {
-	ids, err := s.store.StaleFiles(ctx, s.now().Add(-24*time.Hour), 100)
-	if err != nil {
-		return 0, err
-	}
-	for _, id := range ids {
-		if err := s.store.DeleteFile(ctx, id); err != nil {
-			return 0, err
-		}
-	}
-	return len(ids), nil
-}

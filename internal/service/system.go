@@ -111,6 +111,17 @@ func (s *System) Housekeep(ctx context.Context) error {
 	if _, err := s.store.PruneActionLinks(ctx, now.Add(-domain.ActionLinkKept)); err != nil {
 		return err
 	}
+	// Uploads left unfinished (a form abandoned, a resumable upload
+	// never resumed) go after domain.UploadKept.
+	stale, err := s.store.StaleFiles(ctx, now.Add(-domain.UploadKept), 100)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		if err := s.store.DeleteFile(ctx, id); err != nil {
+			return err
+		}
+	}
 	return s.store.PruneRateEvents(ctx, now.Add(-24*time.Hour)) // longer ago than any limit's window
 }
 

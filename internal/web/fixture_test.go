@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"bytes"
 	"github.com/cmcoord/cmcoord/internal/testutil/testclock"
+	"mime/multipart"
 
 	"io"
 	"log/slog"
@@ -295,15 +297,19 @@ func (f *fixture) post(t *testing.T, c *http.Client, path string, form url.Value
 func (f *fixture) send(t *testing.T, c *http.Client, method, path string, form url.Values) response {
 	t.Helper()
 	var body io.Reader
+	contentType := "application/x-www-form-urlencoded"
 	if form != nil {
 		body = strings.NewReader(form.Encode())
+		if strings.HasSuffix(path, "/attachments") { // the documents form: multipart, as a browser posts it
+			body, contentType = multipartForm(t, form)
+		}
 	}
 	req, err := http.NewRequest(method, f.srv.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Content-Type", contentType)
 	}
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := c.Do(req)
@@ -316,4 +322,36 @@ func (f *fixture) send(t *testing.T, c *http.Client, method, path string, form u
 		t.Fatal(err)
 	}
 	return response{resp, string(b)}
+}
+
+// multipartForm encodes form as a browser posts a form with a file
+// input: its fields, then the part "file" (its value as the content of
+// a text file, or a short note when empty).
+func multipartForm(t *testing.T, form url.Values) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for name, vals := range form {
+		if name == "file" {
+			continue
+		}
+		for _, v := range vals {
+			if err := mw.WriteField(name, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	content := form.Get("file")
+	if content == "" {
+		content = "A note for the record.\n"
+	}
+	fw, err := mw.CreateFormFile("file", "note.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write([]byte(content))
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return &buf, mw.FormDataContentType()
 }
