@@ -74,6 +74,17 @@ func Asset(name string) string {
 	return u
 }
 
+// AssetBody returns the bytes served for the static file name (as
+// Asset names it), for a page that carries its stylesheet inline. It
+// panics on an unknown name, as Asset does.
+func AssetBody(name string) []byte {
+	b, ok := assets().bodies[name]
+	if !ok {
+		panic("web: unknown asset " + name)
+	}
+	return b
+}
+
 // StaticHandler serves the embedded assets at /static/<name>.<hash>.<ext>
 // with a one-year immutable cache lifetime. Names without the current hash
 // are 404s: a page always links to the hash of the binary that served it.

@@ -180,11 +180,13 @@ var matrix = map[string]expect{
 	"GET /favicon.ico": everyone(http.StatusMovedPermanently),
 	"GET /robots.txt":  everyone(200),
 	"GET /sw.js":       everyone(200),
-	"GET /":            everyone(200),
-	"GET /login":       signedIn(200, see),
-	"POST /login":      everyone(http.StatusUnprocessableEntity),
-	"POST /language":   everyone(http.StatusUnprocessableEntity),
-	"POST /logout":     signedIn(see, see),
+	// The keys that sign decision records: published to anyone.
+	"GET /.well-known/cmcoord-record-keys": everyone(200),
+	"GET /":                                everyone(200),
+	"GET /login":                           signedIn(200, see),
+	"POST /login":                          everyone(http.StatusUnprocessableEntity),
+	"POST /language":                       everyone(http.StatusUnprocessableEntity),
+	"POST /logout":                         signedIn(see, see),
 
 	// The second step of a sign-in (second_factor.go): only a sign-in
 	// waiting for it gets anything; an empty code is 422; the pending
@@ -324,6 +326,7 @@ var matrix = map[string]expect{
 	"GET /operations/{code}/summary":                          inOperation(see, 200, false, officer, hctMember, hc, viewer),
 	"GET /api/v1/operations/{code}/summary":                   inOperation(401, 200, false, officer, hctMember, hc, viewer),
 	"GET /requests/{id}/record":                               inOperation(see, 200, false, members...),
+	"GET /requests/{id}/record/bundle":                        inOperation(see, 200, false, members...),
 	"GET /requests/{id}/edit":                                 inOperation(see, http.StatusConflict, false, requester),
 	"POST /requests/{id}/edit":                                inOperation(see, see, false, requester),
 	// A step of the guided form: the submitted request is no longer

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/cmcoord/cmcoord/internal/config"
@@ -42,21 +43,26 @@ type command struct {
 	// ("admin create"); flags, when set, registers the command's own flags.
 	action string
 	flags  func(fs *flag.FlagSet)
+	// actions, when set, are the words one of which must follow the
+	// command ("record verify"); its flags follow the word, and run gets
+	// the word as its first argument.
+	actions []string
 }
 
 // commands lists the subcommands. It builds fresh flag targets on every
 // call, so concurrent runs (tests) share nothing.
 func commands() []command {
-	admin, token, audit := &adminOpts{}, &tokenOpts{}, &auditOpts{}
+	admin, token, audit, record := &adminOpts{}, &tokenOpts{}, &auditOpts{}, &recordOpts{}
 	return []command{
-		{"serve", "run the web server (migrates first unless -no-migrate)", runServe, "", nil},
-		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev, "", nil},
-		{"migrate", "migrate up | down [N] | version", runMigrate, "", nil},
-		{"demo", "load the demo data (once; later runs do nothing)", runDemo, "", nil},
-		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register},
-		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register},
-		{"audit", "audit verify [-directory-head SEQ:HASH]: check every request's hash-chained audit trail and the directory (security) log, optionally against a head recorded earlier (exit 1 when altered)", audit.run, "verify", audit.register},
-		{"version", "print the build version", runVersion, "", nil},
+		{"serve", "run the web server (migrates first unless -no-migrate)", runServe, "", nil, nil},
+		{"dev", "find or start PostgreSQL, migrate, load demo data once, serve (what `make run` does)", runDev, "", nil, nil},
+		{"migrate", "migrate up | down [N] | version", runMigrate, "", nil, nil},
+		{"demo", "load the demo data (once; later runs do nothing)", runDemo, "", nil, nil},
+		{"admin", "admin create -email E -name N [-org NAME]: create an administrator (password from stdin)", admin.run, "create", admin.register, nil},
+		{"token", "token create -email E [-name N]: print a new API token for a user", token.run, "create", token.register, nil},
+		{"audit", "audit verify [-directory-head SEQ:HASH]: check every request's hash-chained audit trail and the directory (security) log, optionally against a head recorded earlier (exit 1 when altered)", audit.run, "verify", audit.register, nil},
+		{name: "record", summary: recordUsage, run: record.run, flags: record.register, actions: recordActions},
+		{"version", "print the build version", runVersion, "", nil, nil},
 	}
 }
 
@@ -82,12 +88,23 @@ func run(ctx context.Context, e env) error {
 			}
 			name, args = name+" "+c.action, args[1:]
 		}
+		var action string
+		if c.actions != nil {
+			if len(args) == 0 || !slices.Contains(c.actions, args[0]) {
+				fmt.Fprintf(e.stderr, "cmcoord: say `cmcoord %s %s`\n", name, strings.Join(c.actions, "|"))
+				return errUsage
+			}
+			action, name, args = args[0], name+" "+args[0], args[1:]
+		}
 		cfg, rest, err := config.LoadWith(name, args, e.getenv, e.stderr, c.flags)
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
 		if err != nil {
 			return err
+		}
+		if action != "" {
+			rest = append([]string{action}, rest...)
 		}
 		return c.run(ctx, e, cfg, rest)
 	}

@@ -40,15 +40,17 @@ type app struct {
 	requests  *service.Requests
 	reviews   *service.Reviews
 	lifecycle *service.Lifecycle
-	attach    *service.Attachments
-	store     *store.Store
-	mailer    *notify.Mailer // nil: e-mail disabled
-	inbound   *mailin.Server // nil: replies by e-mail not taken here
-	metrics   *metrics.Metrics
-	clock     *store.DBClock // nil when a test moves the clock
-	stopCache context.CancelFunc
-	web       *web.Server
-	api       *api.API
+	// recordKeys sign decision records; serve makes the first on start.
+	recordKeys *service.RecordKeys
+	attach     *service.Attachments
+	store      *store.Store
+	mailer     *notify.Mailer // nil: e-mail disabled
+	inbound    *mailin.Server // nil: replies by e-mail not taken here
+	metrics    *metrics.Metrics
+	clock      *store.DBClock // nil when a test moves the clock
+	stopCache  context.CancelFunc
+	web        *web.Server
+	api        *api.API
 }
 
 // newApp connects to cfg.DatabaseURL, migrates it unless cfg.NoMigrate,
@@ -159,6 +161,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 	}
 	requests.WithAttachments(attachments)
 	exports := service.NewExports(st, now, log).WithCatalog(catalog)
+	recordKeys := service.NewRecordKeys(st, cfg.RecordKeyFile, cfg.BaseURL, accountNow, log)
 	sessions := web.NewSessionManager(sessionStore, cfg.SecureCookies)
 	sessions.Lifetime = cfg.SessionLifetime
 	access.SessionIdle, system.SessionIdle = cfg.SessionIdle, cfg.SessionIdle
@@ -191,22 +194,23 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 		Summary: summary, Exports: exports, Sessions: sessions, Catalog: catalog, Metrics: m,
 		SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
 	return &app{
-		log:       log,
-		pool:      pool,
-		clock:     clock,
-		stopCache: stopCache,
-		system:    system,
-		access:    access,
-		directory: directory,
-		requests:  requests,
-		reviews:   reviews,
-		lifecycle: lifecycle,
-		attach:    attachments,
-		store:     st,
-		mailer:    mailer,
-		inbound:   inbound,
-		metrics:   m,
-		api:       jsonAPI,
+		log:        log,
+		pool:       pool,
+		clock:      clock,
+		stopCache:  stopCache,
+		system:     system,
+		access:     access,
+		directory:  directory,
+		requests:   requests,
+		reviews:    reviews,
+		lifecycle:  lifecycle,
+		recordKeys: recordKeys,
+		attach:     attachments,
+		store:      st,
+		mailer:     mailer,
+		inbound:    inbound,
+		metrics:    m,
+		api:        jsonAPI,
 		web: web.New(web.Options{
 			Log:            log,
 			System:         system,
@@ -221,6 +225,7 @@ func newAppAt(ctx context.Context, cfg config.Config, log *slog.Logger, now func
 			Attachments:    attachments,
 			Summary:        summary,
 			Exports:        exports,
+			RecordKeys:     recordKeys,
 			Notifications:  notifications,
 			Sessions:       sessions,
 			Catalog:        catalog,
@@ -288,6 +293,12 @@ func tuneGC() {
 // set, with it), and serves until ctx is done; then it stops accepting,
 // lets in-flight requests finish within cfg.ShutdownTimeout and returns.
 func (a *app) serve(ctx context.Context, e env, cfg config.Config, banner func(baseURL string)) error {
+	// The key that signs decision records: made on first start.
+	k, err := a.recordKeys.Ensure(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("decision records signed", "key", k.Fingerprint, "published_at", service.RecordKeysPath)
 	srv := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           a.handler(),

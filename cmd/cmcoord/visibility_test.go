@@ -622,6 +622,15 @@ func (m *visMatrix) channels(outboxes map[string]string) []channel {
 	return []channel{
 		{name: "page", kind: domain.ChannelScreen, complete: true, perRequest: true, read: web(req(""))},
 		{name: "record", kind: domain.ChannelScreen, complete: true, perRequest: true, read: web(req("/record"))},
+		// The signed record: every file of the ZIP (the record page, its
+		// JSON, the events, the documents) as one text.
+		{name: "record-bundle", kind: domain.ChannelScreen, complete: true, perRequest: true, read: func(t *testing.T, v reader, b *built) string {
+			body := m.get(t, v.client, "", req("/record/bundle")(b))
+			if !strings.HasPrefix(body, "PK") {
+				return body // a refusal page
+			}
+			return unzipText(t, body)
+		}},
 		{name: "api-request", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq(""))},
 		{name: "api-review", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/review"))},
 		{name: "api-events", kind: domain.ChannelScreen, complete: true, perRequest: true, read: api(apiReq("/events"))},

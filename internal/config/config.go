@@ -88,6 +88,10 @@ type Config struct {
 	// BaseURL is the address users reach cmcoord at, for links in e-mail:
 	// -base-url, BASE_URL, "http://127.0.0.1:8080".
 	BaseURL string
+	// RecordKeyFile, when set, holds the private key that signs decision
+	// records (generated there, mode 0600, on first start); empty keeps
+	// it in the database: -record-key-file, RECORD_KEY_FILE, "".
+	RecordKeyFile string
 	// SessionIdle ends a browser session after this long without a
 	// request: -session-idle, CMCOORD_SESSION_IDLE, 2h.
 	SessionIdle time.Duration
@@ -164,6 +168,7 @@ func LoadWith(name string, args []string, getenv func(string) string, output io.
 	fs.StringVar(&c.ReplyDomain, "reply-domain", env("REPLY_DOMAIN", ""), "mail domain of the reply addresses reply+<token>@domain put on e-mails about a request; empty gives none (REPLY_DOMAIN)")
 	fs.StringVar(&inboundMax, "inbound-smtp-max-bytes", env("INBOUND_SMTP_MAX_BYTES", "1048576"), "largest reply the inbound SMTP listener accepts, in bytes (INBOUND_SMTP_MAX_BYTES)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "address users reach cmcoord at, for links in e-mail, set-password links and the single sign-on redirect (BASE_URL; default http://<-addr>)")
+	fs.StringVar(&c.RecordKeyFile, "record-key-file", env("RECORD_KEY_FILE", ""), "file holding the key that signs decision records, generated there on first start; empty keeps it in the database (RECORD_KEY_FILE)")
 	fs.StringVar(&reminder, "review-reminder", env("CMCOORD_REVIEW_REMINDER", "12h"), "remind organisations that have not voted this long before a review's deadline (CMCOORD_REVIEW_REMINDER)")
 	fs.StringVar(&jobEvery, "review-job-interval", env("CMCOORD_REVIEW_JOB_INTERVAL", "1m"), "how often this instance closes reviews past their deadline, sends reminders and expires requests (CMCOORD_REVIEW_JOB_INTERVAL)")
 	fs.StringVar(&idle, "session-idle", env("CMCOORD_SESSION_IDLE", "2h"), "end a browser session after this long without a request (CMCOORD_SESSION_IDLE)")

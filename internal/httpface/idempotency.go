@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -112,18 +114,34 @@ func (s Stack) idempotent(fail Fail) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			body, whole, err := readBody(r)
-			if err != nil || !whole {
-				next.ServeHTTP(w, r) // the face answers the broken or oversized body
-				return
-			}
-			key, form := r.Header.Get(IdempotencyKeyHeader), isForm(r)
-			var values url.Values
-			if form {
-				values, _ = url.ParseQuery(string(body)) // a broken form is the face's 400
-				if key == "" {
-					key = values.Get(IdempotencyKeyField)
+			var (
+				body   []byte
+				values url.Values
+				key    = r.Header.Get(IdempotencyKeyHeader)
+			)
+			if boundary, ok := isMultipart(r); ok {
+				// An upload: keyed by its fields, read from the body's
+				// start up to the file, which streams on untouched.
+				fields, ok := multipartFields(r, boundary)
+				if !ok {
+					next.ServeHTTP(w, r) // the face answers the broken body
+					return
 				}
+				values = fields
+			} else {
+				var whole bool
+				var err error
+				body, whole, err = readBody(r)
+				if err != nil || !whole {
+					next.ServeHTTP(w, r) // the face answers the broken or oversized body
+					return
+				}
+				if isForm(r) {
+					values, _ = url.ParseQuery(string(body)) // a broken form is the face's 400
+				}
+			}
+			if key == "" && values != nil {
+				key = values.Get(IdempotencyKeyField)
 			}
 			if key == "" {
 				next.ServeHTTP(w, r)
@@ -300,6 +318,51 @@ func readBody(r *http.Request) (body []byte, whole bool, err error) {
 		io.Closer
 	}{io.MultiReader(bytes.NewReader(body), rest), rest}
 	return body, err == nil && len(body) <= maxIdempotentRequest, err
+}
+
+// maxMultipartPrefix is how much of a multipart body the middleware
+// reads to find its fields, which come before the file.
+const maxMultipartPrefix = 64 << 10
+
+// isMultipart reports whether r's body is multipart/form-data, and its
+// boundary.
+func isMultipart(r *http.Request) (string, bool) {
+	ct, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return params["boundary"], err == nil && ct == "multipart/form-data" && params["boundary"] != ""
+}
+
+// multipartFields reads the start of r's multipart body up to its first
+// file part and returns the fields before it, with the file's name (as
+// "<part>.filename"): what an upload's key stands for. The body is left
+// whole for the handler. false when the fields do not end within
+// maxMultipartPrefix, or the body is broken.
+func multipartFields(r *http.Request, boundary string) (url.Values, bool) {
+	prefix, err := io.ReadAll(io.LimitReader(r.Body, maxMultipartPrefix))
+	rest := r.Body
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(prefix), rest), rest}
+	if err != nil {
+		return nil, false
+	}
+	mr := multipart.NewReader(bytes.NewReader(prefix), boundary)
+	values := url.Values{}
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return values, errors.Is(err, io.EOF) // a body without a file
+		}
+		if part.FileName() != "" {
+			values.Add(part.FormName()+".filename", part.FileName())
+			return values, true
+		}
+		v, err := io.ReadAll(part)
+		if err != nil {
+			return nil, false // cut by the prefix: fields too long to key
+		}
+		values.Add(part.FormName(), string(v))
+	}
 }
 
 // isForm reports whether r's body is an HTML form.

@@ -42,13 +42,16 @@ var layers = map[string]layer{
 	"migrations":       {},
 	// Writers of the RFA tracker: rows in, bytes out; no SQL, no HTTP.
 	"internal/export": {may: []string{"internal/domain"}, forbid: slices.Concat(httpAndTemplates, database)},
+	// The signed decision record's format: bytes in, a ZIP out, and its
+	// check; no SQL, no HTTP.
+	"internal/recordbundle": {may: []string{"internal/domain"}, forbid: slices.Concat(httpAndTemplates, database)},
 	// All SQL.
 	"internal/store": {may: []string{"internal/domain", "migrations"}, forbid: httpAndTemplates},
 	// The secrets of the links that act from an e-mail: made by notify,
 	// read by service, over the installation secret the store keeps.
 	"internal/actionlink": {may: []string{"internal/domain", "internal/store"}, forbid: httpAndTemplates},
 	// Use cases: transactions over the store, deciding with the domain.
-	"internal/service": {may: []string{"internal/domain", "internal/store", "internal/export", "internal/i18n", "internal/actionlink", "internal/scan"}, forbid: httpAndTemplates},
+	"internal/service": {may: []string{"internal/domain", "internal/store", "internal/export", "internal/i18n", "internal/actionlink", "internal/scan", "internal/recordbundle"}, forbid: httpAndTemplates},
 	// Notifications build links to pages (net/url) but serve none.
 	"internal/notify": {may: []string{"internal/domain", "internal/store", "internal/i18n", "internal/actionlink"}, forbid: []string{"net/http", "github.com/a-h/templ", "github.com/go-chi/"}},
 	// What both HTTP faces share: who is asking, and how failures answer.
@@ -58,7 +61,7 @@ var layers = map[string]layer{
 	// service, as the asker (reqctx); no face, no SQL.
 	"internal/tusstore": {may: []string{"internal/service", "internal/domain", "internal/reqctx"}, forbid: database},
 	// The faces: services, never the store.
-	"internal/web": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics", "internal/tusstore", "web"},
+	"internal/web": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics", "internal/recordbundle", "internal/tusstore", "web"},
 		forbid: database},
 	"internal/api": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics"},
 		forbid: database},

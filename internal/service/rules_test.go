@@ -28,7 +28,11 @@ type step func(ctx context.Context, by domain.Actor, r domain.Request) error
 // (decided where the data is shown), and transitions taken inside another
 // step (the HRDDP rejection, inside the assessment) or by the system.
 var notSteps = []domain.Action{domain.ActionViewRequest, domain.ActionViewContact, domain.ActionViewHRDDP,
-	domain.ActionHRDDPReject, domain.ActionExpire}
+	domain.ActionHRDDPReject, domain.ActionExpire,
+	// The documents' rows are read together (domain.CanAttach,
+	// CanRemoveAttachment, AttachmentShown), per document:
+	// TestCanAttach, TestDocumentRules and TestDocumentCanaries walk them.
+	domain.ActionAttach, domain.ActionAttachAsRequester, domain.ActionRemoveAttachment, domain.ActionViewRestrictedAttachment}
 
 func steps(reqs *service.Requests, revs *service.Reviews, life *service.Lifecycle, now time.Time) map[domain.Action]step {
 	day := domain.DateOf(now)

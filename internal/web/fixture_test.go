@@ -45,12 +45,14 @@ type fixture struct {
 	reqs    *service.Requests
 	exports *service.Exports
 	revs    *service.Reviews
-	attach  *service.Attachments
-	clock   *testClock
-	org     domain.Organization // the fixture's default organisation
-	admin   domain.Actor        // a global admin, for setting things up
-	logs    *logBuffer          // everything the server logged
-	routes  chi.Routes          // the HTML face's router, to walk its routes
+	// recordKeys sign the decision records (records@records.test).
+	recordKeys *service.RecordKeys
+	attach     *service.Attachments
+	clock      *testClock
+	org        domain.Organization // the fixture's default organisation
+	admin      domain.Actor        // a global admin, for setting things up
+	logs       *logBuffer          // everything the server logged
+	routes     chi.Routes          // the HTML face's router, to walk its routes
 	// authClock is the access and directory services' clock: real time,
 	// moved on a TOTP step when a test signs in faster than codes change.
 	authClock *totptest.Clock
@@ -103,11 +105,13 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	reqs := service.NewRequests(st, clock.Now, log).WithActionLimits(nil)
 	exports := service.NewExports(st, clock.Now, log).WithActionLimits(nil)
 	revs := service.NewReviews(st, clock.Now, log, nil)
-	attach := service.NewAttachments(st, clock.Now, log)
-	reqs.WithAttachments(attach)
+	recordKeys := service.NewRecordKeys(st, "", "http://records.test", time.Now, log)
+	attachments := service.NewAttachments(st, clock.Now, log)
+	reqs.WithAttachments(attachments)
 	o := web.Options{
+		RecordKeys:  recordKeys,
+		Attachments: attachments,
 		Requests:    reqs,
-		Attachments: attach,
 		Reviews:     revs,
 		Lifecycle:   service.NewLifecycle(st, clock.Now, log),
 		Summary:     service.NewSummary(st, clock.Now, log),
@@ -132,7 +136,7 @@ func newFixtureOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*web.Options)) 
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	routes, _ := h.(chi.Routes)
-	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, attach: attach, clock: clock, logs: logs, routes: routes,
+	return &fixture{srv: srv, pool: pool, access: access, dir: dir, reqs: reqs, exports: exports, revs: revs, recordKeys: recordKeys, attach: attachments, clock: clock, logs: logs, routes: routes,
 		authClock: authClock, devices: map[string]*totptest.Device{}}
 }
 

@@ -64,6 +64,13 @@ func (s *Server) genericForms(ctx context.Context, f *form, d service.RequestDet
 }
 
 func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, status int, d service.RequestPage, st pageState) error {
+	v := s.requestPageView(w, r, d, st)
+	return s.render(w, r, status, pages.RequestPage(v))
+}
+
+// requestPageView is the request page's view model for d: the page, or
+// with st.record the printable decision record.
+func (s *Server) requestPageView(w http.ResponseWriter, r *http.Request, d service.RequestPage, st pageState) pages.RequestPageView {
 	ctx := r.Context()
 	a := actor(r)
 	req := d.Request
@@ -208,8 +215,12 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, statu
 		v.Shell.Title = i18n.T(ctx, "record.title", "Reference", req.Reference)
 	} else {
 		v.RecordURL = requestURL(req.ID) + "/record"
+		if s.recordKeys != nil {
+			v.RecordBundleURL = v.RecordURL + "/bundle"
+			v.RecordKeysURL = service.RecordKeysPath
+		}
 	}
-	return s.render(w, r, status, pages.RequestPage(v))
+	return v
 }
 
 // countryName is the country of ISO 3166-1 alpha-3 code iso3 in the

@@ -11,6 +11,7 @@ import (
 	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web"
 )
 
@@ -41,6 +42,8 @@ func (s *Server) Routes() http.Handler {
 	r.Get("/robots.txt", s.handleRobots)
 	// The offline script's service worker: at the root, for the whole site.
 	r.Get("/sw.js", s.handleServiceWorker)
+	// The keys that sign decision records, for anyone to verify them.
+	r.Get(service.RecordKeysPath, s.handle(s.handleRecordKeys))
 
 	// Pages anyone may open.
 	r.Group(func(r chi.Router) {
@@ -207,6 +210,9 @@ func (s *Server) Routes() http.Handler {
 	// bounded by progress (httpface.ExportStall), not wall time.
 	r.With(s.requireUser).
 		Get("/operations/{code}/exports/requests.{format}", s.handle(s.handleExportRequests))
+	// The signed decision record: its lookups bounded as a page's, the
+	// documents' files (?files=1) streamed for longer.
+	r.With(s.requireUser).Get("/requests/{id}/record/bundle", s.handle(s.handleRecordBundle))
 	return r
 }
 

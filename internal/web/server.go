@@ -39,6 +39,9 @@ type Options struct {
 	Summary *service.Summary
 	// Exports is the RFA tracker download; nil answers 404 on its routes.
 	Exports *service.Exports
+	// RecordKeys sign the decision records (the signed bundle) and
+	// publish their public halves; nil serves neither.
+	RecordKeys *service.RecordKeys
 	// Sessions is the server-side session manager (NewSessionManager).
 	Sessions *scs.SessionManager
 	// Notifications is the user's own in-app notifications; nil shows no
@@ -81,6 +84,7 @@ type Server struct {
 	attachments    *service.Attachments
 	exports        *service.Exports
 	summary        *service.Summary
+	recordKeys     *service.RecordKeys
 	sessions       *scs.SessionManager
 	catalog        *i18n.Catalog
 	languages      []components.Language // the footer's switcher, without Current
@@ -114,6 +118,7 @@ func New(o Options) *Server {
 		attachments:    o.Attachments,
 		exports:        o.Exports,
 		summary:        o.Summary,
+		recordKeys:     o.RecordKeys,
 		sessions:       o.Sessions,
 		catalog:        o.Catalog,
 		metrics:        o.Metrics,

@@ -40,6 +40,9 @@ type Shell struct {
 	// UploadStrings, when set, loads upload.js (the request page with a
 	// form to add a document): the script's messages (JSON).
 	UploadStrings string
+	// Standalone: the page is a file of its own (the signed decision
+	// record), read offline: its stylesheet inline, no icon, no script.
+	Standalone bool
 	// Posted: the page answers a POST (a form shown again with what was
 	// sent): the script does not offer its older local copy over it.
 	Posted bool

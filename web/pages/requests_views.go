@@ -286,6 +286,10 @@ type RequestPageView struct {
 	// to it from the request page.
 	Record    *RecordInfo
 	RecordURL string
+	// RecordBundleURL downloads the signed decision record (a ZIP anyone
+	// can verify offline); RecordKeysURL is where the keys are published.
+	RecordBundleURL string
+	RecordKeysURL   string
 	// ExtensionOf is the request this one extends (nil for an original);
 	// Extensions the requests extending it, each the viewer may see.
 	ExtensionOf *Link

@@ -119,6 +119,9 @@ func run(args []string, stderr io.Writer) int {
 // cleanup is always safe to call, even with an error.
 func prepare(ctx context.Context, stderr io.Writer, log *slog.Logger) (env, error) {
 	e := env{cleanup: func() {}}
+	if err := ensureSSHKeygen(ctx, stderr); err != nil {
+		return e, err
+	}
 	if err := ensureCompiler(ctx, stderr); err != nil {
 		return e, err
 	}
@@ -279,6 +282,23 @@ func ensureCompiler(ctx context.Context, stderr io.Writer) error {
 	fmt.Fprintln(stderr, "testenv: no C compiler found (go test -race needs cgo); installing Debian packages gcc and libc6-dev")
 	if err := sysdeps.AptInstall(ctx, stderr, "gcc", "libc6-dev"); err != nil {
 		return fmt.Errorf("install gcc: %w", err)
+	}
+	return nil
+}
+
+// ensureSSHKeygen makes sure OpenSSH's ssh-keygen is present: the
+// signed decision record's tests verify bundles with the stock tool. As
+// root on Debian it installs openssh-client; otherwise it says how.
+func ensureSSHKeygen(ctx context.Context, stderr io.Writer) error {
+	if _, err := exec.LookPath("ssh-keygen"); err == nil {
+		return nil
+	}
+	if !sysdeps.IsRoot() {
+		return errors.New("no ssh-keygen found, and the decision record's tests verify with it; install it (Debian: sudo apt-get install -y openssh-client)")
+	}
+	fmt.Fprintln(stderr, "testenv: no ssh-keygen found; installing Debian package openssh-client")
+	if err := sysdeps.AptInstall(ctx, stderr, "openssh-client"); err != nil {
+		return fmt.Errorf("install openssh-client: %w", err)
 	}
 	return nil
 }
