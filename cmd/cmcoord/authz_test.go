@@ -360,6 +360,16 @@ var matrix = map[string]expect{
 	// An empty post is no multipart upload (400) for who may add, and
 	// has no reason (422) for who may remove: the officer (the requester
 	// calling is a colleague of its adder, who alone may remove it).
+	// Resumable uploads (tus): 401 without a session, never the sign-in
+	// page; without a Tus-Resumable header tusd refuses (412); an ID that
+	// is no unfinished upload of the caller's is not found.
+	// TestUploadEndpoints checks who may upload what.
+	"POST /uploads/":                                                signedIn(401, http.StatusPreconditionFailed),
+	"OPTIONS /uploads/":                                             signedIn(401, 200),
+	"HEAD /uploads/{id}":                                            signedIn(401, 404),
+	"PATCH /uploads/{id}":                                           signedIn(401, http.StatusPreconditionFailed),
+	"DELETE /uploads/{id}":                                          signedIn(401, http.StatusPreconditionFailed),
+	"OPTIONS /uploads/{id}":                                         signedIn(401, 200),
 	"POST /requests/{id}/attachments":                               inOperation(see, http.StatusBadRequest, false, requester, officer, hc, hrddp),
 	"GET /requests/{id}/attachments/{attachment_id}":                inOperation(see, 200, false, members...),
 	"POST /requests/{id}/attachments/{attachment_id}/remove":        inOperation(see, 422, false, officer),
@@ -586,6 +596,12 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An unfinished resumable upload of the target's: nobody else's.
+	up, err := a.attach.Begin(ctx, targetActor, req.ID, domain.AttachmentInput{Kind: domain.KindMap, Title: "Half a map",
+		Filename: "map.txt", Visibility: domain.VisibleToAll}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.reset = func(t *testing.T) {
 		t.Helper()
 		if err := a.directory.SetMember(ctx, by, "OPA", target.ID, domain.RoleSet{domain.RoleRequester}); err != nil {
@@ -611,6 +627,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 		"/requests/{id}":      strconv.FormatInt(req.ID, 10),
 		"comment_id":          strconv.FormatInt(comment.ID, 10),
 		"attachment_id":       strconv.FormatInt(doc.ID, 10),
+		"/uploads/{id}":       strconv.FormatInt(up.FileID, 10), // someone else's upload
 		"step":                web.StepIDs()[0],
 	}
 	return f

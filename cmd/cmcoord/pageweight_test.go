@@ -34,6 +34,12 @@ const pageWeightOperation = "NPL-EQ-DEMO"
 // hashedAsset is the shape of a content-hashed static URL (web.Asset).
 var hashedAsset = regexp.MustCompile(`^/static/[A-Za-z0-9_./-]+\.[0-9a-f]{10}\.[A-Za-z0-9]+$`)
 
+// ourScript reports whether src is one of the two scripts pages may load:
+// the offline drafts' and the resumable upload's.
+func ourScript(src string) bool {
+	return strings.HasPrefix(src, "/static/js/offline.") || strings.HasPrefix(src, "/static/js/upload.")
+}
+
 // cssURL finds url(...) references and @import targets in a stylesheet.
 var (
 	cssURL    = regexp.MustCompile(`url\(\s*['"]?([^'")\s]+)['"]?\s*\)`)
@@ -180,13 +186,18 @@ func (w *weigher) page(c *http.Client, user, path, lang, acceptLanguage string) 
 		w.t.Errorf("%s GET %s: <html lang=%q>, want %q", user, path, got, lang)
 	}
 	where := fmt.Sprintf("%s %s (%s)", user, path, lang)
-	// Pages work without JavaScript; the only script is the offline one
-	// (issue 18), deferred, same-origin and counted below.
+	// Pages work without JavaScript; the only scripts are the offline one
+	// (issue 18) and, on a request page where a document may be added,
+	// the resumable upload's (issue 20), deferred, same-origin and counted
+	// below.
 	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
 		src, ok := s.Attr("src")
 		_, deferred := s.Attr("defer")
-		if !ok || !strings.HasPrefix(src, "/static/js/offline.") || !deferred {
-			w.t.Errorf("%s: <script src=%q defer=%v>: only the deferred offline script is expected", where, src, deferred)
+		if !ok || !ourScript(src) || !deferred {
+			w.t.Errorf("%s: <script src=%q defer=%v>: only the deferred offline and upload scripts are expected", where, src, deferred)
+		}
+		if strings.HasPrefix(src, "/static/js/upload.") && doc.Find(`form[data-upload]`).Length() == 0 {
+			w.t.Errorf("%s: the upload script without a form to add a document", where)
 		}
 	})
 	w.checkThirdParty(doc, where)
@@ -317,8 +328,8 @@ func (w *weigher) asset(path, where string) []string {
 			}
 		}
 	case strings.Contains(ct, "javascript"):
-		if !strings.HasPrefix(path, "/static/js/offline.") {
-			w.t.Errorf("%s: script %s: only the offline script is expected", where, path)
+		if !ourScript(path) {
+			w.t.Errorf("%s: script %s: only the offline and upload scripts are expected", where, path)
 		}
 		if r.encoding != "gzip" {
 			w.t.Errorf("script %s: Content-Encoding %q, want gzip", path, r.encoding)

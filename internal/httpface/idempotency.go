@@ -110,7 +110,7 @@ func (s Stack) idempotent(fail Fail) func(http.Handler) http.Handler {
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			a := reqctx.Actor(r.Context())
-			if domain.SafeMethod(r.Method) || a.Anonymous() {
+			if domain.SafeMethod(r.Method) || a.Anonymous() || IsUploadChunk(r) {
 				next.ServeHTTP(w, r)
 				return
 			}

@@ -95,6 +95,19 @@ func (s Stack) bound(next http.Handler) http.Handler {
 	})
 }
 
+// UploadsPath is where the HTML face serves resumable (tus) uploads.
+const UploadsPath = "/uploads/"
+
+// IsUploadChunk reports whether r carries bytes of a resumable upload (a
+// tus PATCH, or a creation with its first bytes): its body is streamed
+// to the store as it comes, never read ahead by the Idempotency-Key
+// middleware; its Upload-Offset makes a repeat harmless (a stale one is
+// refused).
+func IsUploadChunk(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, UploadsPath) &&
+		r.Header.Get("Content-Type") == "application/offset+octet-stream"
+}
+
 // Middleware returns the stack of a face, in order: request ID, client
 // address, language, request log and metrics, security headers, panic
 // recovery, cross-origin protection of state-changing requests (the

@@ -57,8 +57,11 @@ var layers = map[string]layer{
 	// What both HTTP faces share: who is asking, and how failures answer.
 	"internal/reqctx":   {may: []string{"internal/domain"}, forbid: database},
 	"internal/httpface": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/metrics"}, forbid: database},
+	// The tus data store of resumable uploads: tusd over the attachments
+	// service, as the asker (reqctx); no face, no SQL.
+	"internal/tusstore": {may: []string{"internal/service", "internal/domain", "internal/reqctx"}, forbid: database},
 	// The faces: services, never the store.
-	"internal/web": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics", "internal/recordbundle", "web"},
+	"internal/web": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics", "internal/recordbundle", "internal/tusstore", "web"},
 		forbid: database},
 	"internal/api": {may: []string{"internal/service", "internal/domain", "internal/i18n", "internal/reqctx", "internal/httpface", "internal/metrics"},
 		forbid: database},

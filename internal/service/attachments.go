@@ -222,6 +222,13 @@ func (s *Attachments) GetUpload(ctx context.Context, by domain.Actor, fileID int
 // bytes that arrived before a cut connection are kept (a resumed upload
 // goes on from there). It returns how many bytes it appended.
 func (s *Attachments) Write(ctx context.Context, by domain.Actor, fileID int64, r io.Reader) (int64, error) {
+	return s.WriteAt(ctx, by, fileID, -1, r)
+}
+
+// WriteAt is Write for a resumed upload that says where it goes on
+// (offset, the tus Upload-Offset): a conflict, with nothing written,
+// unless the upload has exactly offset bytes now (offset < 0: anywhere).
+func (s *Attachments) WriteAt(ctx context.Context, by domain.Actor, fileID, offset int64, r io.Reader) (int64, error) {
 	u, err := s.GetUpload(ctx, by, fileID)
 	if err != nil {
 		return 0, err
@@ -230,7 +237,7 @@ func (s *Attachments) Write(ctx context.Context, by domain.Actor, fileID int64, 
 	if u.Expected >= 0 && u.Expected < limit {
 		limit = u.Expected
 	}
-	n, err := s.store.AppendFile(ctx, fileID, r, limit)
+	n, err := s.store.AppendFileAt(ctx, fileID, offset, r, limit)
 	if errors.Is(err, store.ErrFileTooLarge) {
 		return n, s.TooLarge()
 	}

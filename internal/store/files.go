@@ -82,12 +82,24 @@ func (s *Store) GetFile(ctx context.Context, id int64) (StoredFile, error) {
 // (max < 0: no limit). It returns how many bytes it appended; on a read
 // error those bytes are kept and the error returned.
 func (s *Store) AppendFile(ctx context.Context, id int64, r io.Reader, max int64) (int64, error) {
+	return s.AppendFileAt(ctx, id, -1, r, max)
+}
+
+// AppendFileAt is AppendFile for a writer that knows where the file
+// stands (a resumed upload's offset): it fails with a conflict, writing
+// nothing, unless the file's size is offset now (offset < 0: any size).
+// Two instances resuming the same upload at once then never interleave
+// their bytes: each chunk's commit checks the size it started from.
+func (s *Store) AppendFileAt(ctx context.Context, id, offset int64, r io.Reader, max int64) (int64, error) {
 	var size int64
 	var seq int
 	err := s.db.QueryRow(ctx, `SELECT f.size, coalesce((SELECT max(seq) + 1 FROM file_chunks WHERE file_id = f.id), 0)
 		FROM files f WHERE f.id = $1 AND f.sealed_at IS NULL`, id).Scan(&size, &seq)
 	if err != nil {
 		return 0, dbErr(err, "append to file %d", id)
+	}
+	if offset >= 0 && size != offset {
+		return 0, domain.Errorf(domain.CodeConflict, "upload.offset_moved")
 	}
 	buf := make([]byte, FileChunkSize)
 	var written int64

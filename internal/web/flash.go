@@ -21,10 +21,15 @@ var flashKinds = map[components.FlashKind]bool{
 
 // setFlash queues the message id (an i18n key) for the next page.
 func (s *Server) setFlash(w http.ResponseWriter, kind components.FlashKind, id string) {
-	http.SetCookie(w, &http.Cookie{
+	http.SetCookie(w, s.flashCookie(kind, id))
+}
+
+// flashCookie is the cookie that queues message id for the next page.
+func (s *Server) flashCookie(kind components.FlashKind, id string) *http.Cookie {
+	return &http.Cookie{
 		Name: flashCookie, Value: string(kind) + ":" + id, Path: "/", MaxAge: 300,
 		HttpOnly: true, Secure: s.secureCookies, SameSite: http.SameSiteLaxMode,
-	})
+	}
 }
 
 // takeFlash returns the queued message, if any, and clears it. A cookie

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/cmcoord/cmcoord/internal/httpface"
 	"github.com/cmcoord/cmcoord/internal/metrics"
 
 	"github.com/cmcoord/cmcoord/internal/domain"
@@ -194,6 +195,18 @@ func (s *Server) Routes() http.Handler {
 		r.Post("/operations/{code}/acting-hc", s.handle(s.handleActingHCName))
 		r.Post("/operations/{code}/acting-hc/{id}/end", s.handle(s.handleActingHCEnd))
 	})
+
+	// Resumable uploads of a request's documents (tus; uploads.go): behind
+	// the session like the pages, answering 401 rather than the sign-in
+	// page; their bytes bounded by progress, not wall time (httpface.IsUpload).
+	if up := s.uploads(); up != nil {
+		r.Method(http.MethodPost, httpface.UploadsPath, up)          // creation
+		r.Method(http.MethodOptions, httpface.UploadsPath, up)       // discovery
+		r.Method(http.MethodHead, httpface.UploadsPath+"{id}", up)   // where it stands
+		r.Method(http.MethodPatch, httpface.UploadsPath+"{id}", up)  // bytes
+		r.Method(http.MethodDelete, httpface.UploadsPath+"{id}", up) // termination
+		r.Method(http.MethodOptions, httpface.UploadsPath+"{id}", up)
+	}
 
 	// Downloads of the RFA tracker stream for longer than pageTimeout:
 	// bounded by progress (httpface.ExportStall), not wall time.

@@ -37,6 +37,9 @@ type Shell struct {
 	LocalKey       string
 	OfflineStrings string
 	Saved          string
+	// UploadStrings, when set, loads upload.js (the request page with a
+	// form to add a document): the script's messages (JSON).
+	UploadStrings string
 	// Standalone: the page is a file of its own (the signed decision
 	// record), read offline: its stylesheet inline, no icon, no script.
 	Standalone bool
