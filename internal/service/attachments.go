@@ -264,7 +264,11 @@ func (s *Attachments) Add(ctx context.Context, by domain.Actor, id int64, in dom
 		s.drop(u.FileID)
 		return domain.Attachment{}, err
 	}
-	return s.Finish(ctx, by, u.FileID)
+	t, err := s.Finish(ctx, by, u.FileID)
+	if domain.ErrorCode(err) == domain.CodeUnavailable {
+		s.drop(u.FileID) // kept by Finish for a resumable upload's retry; a form sends it again whole
+	}
+	return t, err
 }
 
 // drop deletes a file that will not become a document, logging (never

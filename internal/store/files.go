@@ -109,8 +109,10 @@ func (s *Store) AppendFileAt(ctx context.Context, id, offset int64, r io.Reader,
 			if max >= 0 && size+int64(n) > max {
 				return written, ErrFileTooLarge
 			}
-			tag, err := s.db.Exec(ctx, `WITH c AS (INSERT INTO file_chunks (file_id, seq, data) VALUES ($1, $2, $3))
-				UPDATE files SET size = size + $4 WHERE id = $1 AND size = $5 AND sealed_at IS NULL`,
+			// The chunk goes in only if the file still stands where this
+			// writer found it (another instance may have appended).
+			tag, err := s.db.Exec(ctx, `WITH f AS (UPDATE files SET size = size + $4 WHERE id = $1 AND size = $5 AND sealed_at IS NULL RETURNING id)
+				INSERT INTO file_chunks (file_id, seq, data) SELECT id, $2, $3 FROM f`,
 				id, seq, buf[:n], n, size)
 			if err != nil {
 				return written, dbErr(err, "append to file %d", id)
