@@ -231,7 +231,7 @@ func TestNewRowReachesEveryFace(t *testing.T) {
 	html, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(html), `data-testid="action-park"`) || !strings.Contains(string(html), `action="/requests/`+strconv.FormatInt(viaPage.ID, 10)+`/park"`) {
-		t.Errorf("the request page offers no park form")
+		t.Errorf("the request page offers no park form: %d %.2000s", resp.StatusCode, html)
 	}
 	resp, err = browser.PostForm(page+"/park", url.Values{"version": {strconv.Itoa(viaPage.Version)}, "reason": {"On hold."}})
 	if err != nil {

@@ -132,7 +132,7 @@ func (s *Server) requestPageView(w http.ResponseWriter, r *http.Request, d servi
 	v.Review = s.reviewPanel(r, d, st)
 	v.Lifecycle = s.lifecyclePanel(r, d, st, f)
 	v.Documents = s.documentsView(ctx, r, d.Attachments, st, f)
-	if v.Documents.Form != nil && v.Documents.Form.UploadURL != "" && !st.record {
+	if v.Documents != nil && v.Documents.Form != nil && v.Documents.Form.UploadURL != "" && !st.record {
 		v.Shell.UploadStrings = uploadStrings(ctx) // upload.js: only where a document may be added
 	}
 	if d.Can(domain.ActionRecordBriefing) {
