@@ -63,6 +63,11 @@ func documentedExchanges(t *testing.T, c *Contract) []exchange {
 			var reqBody []byte
 			if op.RequestBody != nil {
 				media := op.RequestBody.Value.Content.Get("application/json")
+				if media == nil && op.RequestBody.Value.Content.Get("multipart/form-data") != nil {
+					// An upload is not JSON: the API's own tests drive it
+					// against the served document (TestOpenAPI_AttachmentResponses).
+					continue
+				}
 				if media == nil || media.Example == nil {
 					t.Fatalf("%s %s: no JSON request example", method, path)
 				}
