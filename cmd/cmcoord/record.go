@@ -43,17 +43,7 @@ func (o *recordOpts) register(fs *flag.FlagSet) {
 // rotate-key retires the current key for a new one (old records still
 // verify); drop-key removes a retired, compromised key from the list.
 func (o *recordOpts) run(ctx context.Context, e env, cfg config.Config, args []string) error {
-	action, pos := args[0], args[1:]
-	// Flags may also follow the file: `record verify FILE -allowed-signers F`.
-	if len(pos) > 1 {
-		fs := flag.NewFlagSet("cmcoord record "+action, flag.ContinueOnError)
-		fs.SetOutput(e.stderr)
-		o.register(fs)
-		if err := fs.Parse(pos[1:]); err != nil {
-			return errUsage
-		}
-		pos = append(pos[:1:1], fs.Args()...)
-	}
+	action, pos := args[0], args[1:] // flags after the file are parsed with the others (run.go)
 	switch {
 	case action == "verify" && len(pos) == 1:
 		return recordVerify(ctx, e, cfg, pos[0], o.signers)

@@ -96,13 +96,31 @@ func run(ctx context.Context, e env) error {
 			}
 			action, name, args = args[0], name+" "+args[0], args[1:]
 		}
-		cfg, rest, err := config.LoadWith(name, args, e.getenv, e.stderr, c.flags)
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+		// Flags may also follow an argument (`record verify FILE
+		// -database-url U`): parsing goes on past each argument.
+		var (
+			cfg  config.Config
+			rest []string
+			err  error
+			pos  []string
+		)
+		for {
+			cfg, rest, err = config.LoadWith(name, args, e.getenv, e.stderr, c.flags)
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			i := slices.IndexFunc(rest, func(a string) bool { return strings.HasPrefix(a, "-") && a != "-" })
+			if i <= 0 || slices.Contains(args[:len(args)-len(rest)], "--") {
+				pos = append(pos, rest...)
+				break
+			}
+			pos = append(pos, rest[:i]...)
+			args = append(slices.Clone(args[:len(args)-len(rest)]), rest[i:]...)
 		}
-		if err != nil {
-			return err
-		}
+		rest = pos
 		if action != "" {
 			rest = append([]string{action}, rest...)
 		}

@@ -347,7 +347,7 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Fields = make(map[string]string, len(de.Fields))
 		body.FieldMessageIDs = make(map[string]string, len(de.Fields))
 		for field, id := range de.Fields {
-			body.Fields[field] = i18n.T(ctx, id)
+			body.Fields[field] = i18n.Data(ctx, id, de.Data)
 			body.FieldMessageIDs[field] = id
 		}
 	}

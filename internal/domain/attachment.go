@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -194,21 +195,32 @@ const (
 // NormalizeAttachmentInput trims the input and reduces the file name to
 // its last element; a blank title takes the file name.
 func NormalizeAttachmentInput(in *AttachmentInput) {
-	in.Title = strings.TrimSpace(in.Title)
+	in.Title = strings.TrimSpace(strings.Map(noBidiControl, in.Title))
 	name := strings.ReplaceAll(strings.TrimSpace(in.Filename), `\`, "/")
 	name = path.Base(name)
 	if name == "." || name == "/" {
 		name = ""
 	}
-	in.Filename = strings.Map(func(r rune) rune {
+	in.Filename = strings.TrimSpace(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == '"' {
 			return -1
 		}
-		return r
-	}, name)
+		return noBidiControl(r)
+	}, name))
 	if in.Title == "" {
 		in.Title = in.Filename
 	}
+}
+
+// noBidiControl drops the Unicode bidirectional controls (overrides,
+// embeddings, isolates, marks): in a file name an override makes
+// "contract\u202Efdp.exe" read "contractexe.pdf". Pages isolate each
+// name and title themselves (<bdi>).
+func noBidiControl(r rune) rune {
+	if unicode.Is(unicode.Bidi_Control, r) {
+		return -1
+	}
+	return r
 }
 
 // ValidateAttachmentInput checks in for a, who adds it to r: a known
@@ -296,6 +308,37 @@ var AllowedContentTypes = []string{
 	"application/vnd.oasis.opendocument.presentation",
 	"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
 	"text/plain", "text/csv",
+}
+
+// typeExtensions are the file name extensions each allowed type may be
+// saved under, the usual one first.
+var typeExtensions = map[string][]string{
+	"application/pdf": {".pdf"},
+	"image/png":       {".png"}, "image/jpeg": {".jpg", ".jpeg"}, "image/gif": {".gif"}, "image/webp": {".webp"},
+	"image/tiff": {".tif", ".tiff"},
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   {".docx"},
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         {".xlsx"},
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
+	"application/vnd.oasis.opendocument.text":                                   {".odt"},
+	"application/vnd.oasis.opendocument.spreadsheet":                            {".ods"},
+	"application/vnd.oasis.opendocument.presentation":                           {".odp"},
+	"application/msword": {".doc"}, "application/vnd.ms-excel": {".xls"}, "application/vnd.ms-powerpoint": {".ppt"},
+	"text/plain": {".txt", ".text", ".md"}, "text/csv": {".csv"},
+}
+
+// FilenameFor returns name as a document of contentType is saved: with
+// an extension that type allows, the usual one added when it has none
+// ("scan.html" of a PDF becomes "scan.html.pdf"), so a file opened from
+// a download folder is opened as what it was checked to be.
+func FilenameFor(name, contentType string) string {
+	exts := typeExtensions[contentType]
+	if len(exts) == 0 || slices.Contains(exts, strings.ToLower(path.Ext(name))) {
+		return name
+	}
+	if r := []rune(name); len(r)+len(exts[0]) > maxAttachmentFilename {
+		name = string(r[:maxAttachmentFilename-len(exts[0])])
+	}
+	return name + exts[0]
 }
 
 // SniffLen is how many leading bytes SniffContentType reads.

@@ -91,6 +91,13 @@ func ReadUpload(r *http.Request, fields map[string]string, add func(in domain.At
 		}
 		name := part.FormName()
 		if name == "file" {
+			if _, kind := fields["kind"]; !kind {
+				if _, vis := fields["visibility"]; !vis {
+					// The fields come after the file, where a stream never
+					// reaches them: say so, not that they are missing.
+					return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"file": "attachment.file_last"}}
+				}
+			}
 			in := domain.AttachmentInput{Kind: domain.AttachmentKind(fields["kind"]), Title: fields["title"],
 				Visibility: domain.AttachmentVisibility(fields["visibility"]), Filename: part.FileName()}
 			if in.Filename == "" {

@@ -62,11 +62,28 @@ func contents(t *testing.T) recordbundle.Contents {
 	events[1].Payload = []byte(`{"reason":"[withheld]"}`)
 	return recordbundle.Contents{Reference: "RFA-7", RequestID: 7, HTML: []byte("<!DOCTYPE html><p>record</p>"),
 		Record: map[string]any{"reference": "RFA-7"}, Events: events,
-		Attachments: []recordbundle.Attachment{{ID: 1, Title: "Map", SHA256: strings.Repeat("ab", 32)}},
+		Attachments: []recordbundle.Attachment{{ID: 1, Title: "Map", SHA256: pdfHash, File: recordbundle.DirFiles + "1-map.pdf"}},
 		Files: []recordbundle.File{{Name: "1-map.pdf", WriteTo: func(w io.Writer) error {
 			_, err := io.WriteString(w, "%PDF-1.4")
 			return err
 		}}}}
+}
+
+// pdfHash is the SHA-256 of the file contents carries ("%PDF-1.4").
+const pdfHash = "e16fa5d9b51928755db85b917f0297babaf22c7a47e97d9212adab56e61ba04e"
+
+// TestRefusedFileNotAsRecorded: a file the bundle carries whose content
+// is not the document recorded — its stored copy changed behind
+// cmcoord's back — is refused, however consistent the manifest.
+func TestRefusedFileNotAsRecorded(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	c := contents(t)
+	c.Attachments[0].SHA256 = strings.Repeat("ab", 32)
+	_, err := verify(bundle(t, key, c), key.PublicKey())
+	if err == nil || !strings.Contains(err.Error(), "is not document 1 as recorded") {
+		t.Fatalf("Verify = %v, want the file refused", err)
+	}
 }
 
 // rewrite copies the ZIP b, letting edit change (or drop, returning

@@ -108,6 +108,7 @@ func Verify(r io.ReaderAt, size int64, keys []ssh.PublicKey) (Report, error) {
 		rep.Fingerprint = ssh.FingerprintSHA256(key)
 	}
 	listed := map[string]bool{FileManifest: true, FileSignature: true}
+	hashes := map[string]string{} // by file, as the manifest gives them
 	sc := bufio.NewScanner(bytes.NewReader(manifest))
 	for sc.Scan() {
 		m := manifestLine.FindStringSubmatch(sc.Text())
@@ -121,6 +122,7 @@ func Verify(r io.ReaderAt, size int64, keys []ssh.PublicKey) (Report, error) {
 			continue
 		}
 		listed[name] = true
+		hashes[name] = m[1]
 		rep.Files = append(rep.Files, name)
 		b, ok := read(name)
 		if !ok {
@@ -147,6 +149,24 @@ func Verify(r io.ReaderAt, size int64, keys []ssh.PublicKey) (Report, error) {
 		} else {
 			rep.Reference, rep.RequestID, rep.Head, rep.Events = ev.Reference, ev.RequestID, ev.Head, len(ev.Events)
 			problems = append(problems, ChainProblems(ev)...)
+		}
+	}
+	// A document's file carried in the bundle is the document recorded:
+	// its hash is the one the request's chain recorded (attachments.json).
+	if b, ok := read(FileAttachments); ok {
+		var docs []Attachment
+		if err := json.Unmarshal(b, &docs); err != nil {
+			fail("%s: %v", FileAttachments, err)
+		}
+		for _, d := range docs {
+			if d.File == "" {
+				continue
+			}
+			if got, ok := hashes[d.File]; !ok {
+				fail("%s names %s, which is not in %s", FileAttachments, d.File, FileManifest)
+			} else if got != d.SHA256 {
+				fail("%s is not document %d as recorded: SHA-256 %s, recorded %s", d.File, d.ID, got, d.SHA256)
+			}
 		}
 	}
 	if len(problems) > 0 {

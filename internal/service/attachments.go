@@ -333,13 +333,14 @@ func (s *Attachments) Finish(ctx context.Context, by domain.Actor, fileID int64)
 			return err
 		}
 		now := s.now()
-		if out, repeat, err = repeatedUpload(ctx, st, by, u.RequestID, c.sum, now); err != nil || repeat {
+		name := domain.FilenameFor(u.Input.Filename, c.contentType)
+		if out, repeat, err = repeatedUpload(ctx, st, by, u, name, c.sum, now); err != nil || repeat {
 			return err
 		}
 		if err := st.SealFile(ctx, fileID, c.size, c.sum, now); err != nil {
 			return err
 		}
-		t := domain.Attachment{RequestID: u.RequestID, Kind: u.Input.Kind, Title: u.Input.Title, Filename: u.Input.Filename,
+		t := domain.Attachment{RequestID: u.RequestID, Kind: u.Input.Kind, Title: u.Input.Title, Filename: name,
 			ContentType: c.contentType, Size: c.size, SHA256: c.sum, Visibility: u.Input.Visibility, Scanned: c.scanned,
 			AddedBy: by.UserID, AddedAt: now}
 		if t.ID, err = st.InsertAttachment(ctx, t, fileID); err != nil {
@@ -363,16 +364,20 @@ func (s *Attachments) Finish(ctx context.Context, by domain.Actor, fileID int64)
 	return out, nil
 }
 
-// repeatedUpload finds the same file added to the same request by the
-// same person within domain.RepeatWindow, and not removed.
-func repeatedUpload(ctx context.Context, st *store.Store, by domain.Actor, requestID int64, sum []byte, now time.Time) (domain.Attachment, bool, error) {
-	all, err := st.ListAttachments(ctx, requestID)
+// repeatedUpload finds the same submission — the same file, kind,
+// title, name and visibility — added to the same request by the same
+// person within domain.RepeatWindow, and not removed: a double click,
+// answered with the first. The same file sent with anything else is a
+// document of its own.
+func repeatedUpload(ctx context.Context, st *store.Store, by domain.Actor, u Upload, name string, sum []byte, now time.Time) (domain.Attachment, bool, error) {
+	all, err := st.ListAttachments(ctx, u.RequestID)
 	if err != nil {
 		return domain.Attachment{}, false, err
 	}
 	for i := len(all) - 1; i >= 0; i-- {
 		t := all[i]
-		if t.AddedBy == by.UserID && !t.Removed() && bytes.Equal(t.SHA256, sum) && now.Sub(t.AddedAt) < domain.RepeatWindow {
+		if t.AddedBy == by.UserID && !t.Removed() && bytes.Equal(t.SHA256, sum) && now.Sub(t.AddedAt) < domain.RepeatWindow &&
+			t.Kind == u.Input.Kind && t.Title == u.Input.Title && t.Filename == name && t.Visibility == u.Input.Visibility {
 			return t.Attachment, true, nil
 		}
 	}
@@ -494,17 +499,41 @@ func (s *Attachments) Open(ctx context.Context, by domain.Actor, id, attID int64
 	if err != nil || t.RequestID != id || !domain.AttachmentShown(by, r.Ref(), t.Visibility, domain.ChannelScreen) {
 		return Download{}, domain.Errorf(domain.CodeNotFound, "error.not_found")
 	}
+	if t.Purged() {
+		return Download{}, domain.Errorf(domain.CodeNotFound, "attachment.purged")
+	}
 	if !t.Downloadable() {
 		return Download{}, domain.Errorf(domain.CodeNotFound, "attachment.removed")
 	}
-	fileID := t.FileID
+	fileID, want, size := t.FileID, t.SHA256, t.Size
 	return Download{Attachment: t.Attachment, WriteTo: func(w io.Writer) error {
-		return s.store.ReadFile(ctx, fileID, func(b []byte) error {
+		// What goes out is what was recorded, or the stream fails: a file
+		// changed behind cmcoord's back is never handed on as the
+		// document (the faces then cut the download).
+		h := sha256.New()
+		var n int64
+		err := s.store.ReadFile(ctx, fileID, func(b []byte) error {
+			n += int64(len(b))
+			h.Write(b)
+			if n > size {
+				return ErrContentDiffers
+			}
 			_, err := w.Write(b)
 			return err
 		})
+		if err == nil && (n != size || !bytes.Equal(h.Sum(nil), want)) {
+			err = ErrContentDiffers
+		}
+		if errors.Is(err, ErrContentDiffers) {
+			s.log.Error("stored document differs from its recorded SHA-256: run cmcoord audit verify", "attachment", t.ID, "request", id)
+		}
+		return err
 	}}, nil
 }
+
+// ErrContentDiffers is a download's failure when the stored content no
+// longer matches the size and SHA-256 recorded when it was added.
+var ErrContentDiffers = errors.New("stored document differs from its recorded SHA-256")
 
 // Remove withdraws document attID of request id, for reason
 // (domain.CanRemoveAttachment); its content stays for the record, no

@@ -92,7 +92,7 @@ func (s *Server) renderDocumentPurge(w http.ResponseWriter, r *http.Request, sta
 			row := pages.AdminDocumentRow{ID: strconv.FormatInt(t.ID, 10),
 				Kind:       i18n.T(ctx, "documents.kind."+string(t.Kind)),
 				Visibility: i18n.T(ctx, "documents.visibility."+string(t.Visibility)),
-				Size:       byteSize(t.Size), Added: displayTime(ctx, t.AddedAt)}
+				Size:       byteSize(ctx, t.Size), Added: displayTime(ctx, t.AddedAt)}
 			switch {
 			case t.Purged():
 				row.StateCode = "purged"

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -39,7 +38,7 @@ func (s *Server) documentsView(ctx context.Context, r *http.Request, v service.A
 			Kind:       i18n.T(ctx, "documents.kind."+string(t.Kind)),
 			Visibility: i18n.T(ctx, "documents.visibility."+string(t.Visibility)),
 			Restricted: t.Visibility != domain.VisibleToAll,
-			Size:       byteSize(t.Size), Type: t.ContentType, SHA256: t.HashHex(),
+			Size:       byteSize(ctx, t.Size), Type: t.ContentType, SHA256: t.HashHex(),
 			AddedBy: t.AddedByName + " (" + t.AddedByOrg + ")", AddedAt: displayTime(ctx, t.AddedAt),
 			Scanned: t.Scanned, Purged: t.Purged()}
 		if t.Downloadable() {
@@ -99,17 +98,20 @@ func (s *Server) documentsView(ctx context.Context, r *http.Request, v service.A
 	return out
 }
 
-// byteSize is n bytes for people: 512 B, 12 KB, 3.4 MB.
-func byteSize(n int64) string {
+// byteSize is n bytes for people, in the reader's language: 512 B,
+// 12 KB, 3.4 MB (3,4 Mo in French).
+func byteSize(ctx context.Context, n int64) string {
+	l := i18n.FromContext(ctx)
 	switch {
 	case n < 1<<10:
-		return strconv.FormatInt(n, 10) + " B"
+		return i18n.T(ctx, "documents.size_b", "N", l.Number(int(n)))
 	case n < 1<<20:
-		return strconv.FormatInt((n+512)>>10, 10) + " KB"
+		return i18n.T(ctx, "documents.size_kb", "N", l.Number(int((n+512)>>10)))
 	case n < 100<<20:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(n)/(1<<20)), ".0") + " MB"
+		zero := []rune(l.Decimal(0, 1)) // "0.0", "0,0": a whole number drops its ".0"
+		return i18n.T(ctx, "documents.size_mb", "N", strings.TrimSuffix(l.Decimal(float64(n)/(1<<20), 1), string(zero[1:])))
 	}
-	return strconv.FormatInt((n+(1<<19))>>20, 10) + " MB"
+	return i18n.T(ctx, "documents.size_mb", "N", l.Number(int((n+(1<<19))>>20)))
 }
 
 // handleAttachmentAdd takes a document from the page's multipart form,

@@ -541,7 +541,7 @@ func documentDetails(ctx context.Context, e domain.Event) []string {
 			kind = i18n.T(ctx, "documents.kind."+p.Kind)
 		}
 		out = append(out, i18n.T(ctx, "timeline.document", "Title", p.Title, "Kind", kind, "File", p.Filename,
-			"Size", byteSize(p.Size), "SHA256", p.SHA256))
+			"Size", byteSize(ctx, p.Size), "SHA256", p.SHA256))
 	} else {
 		out = append(out, "SHA-256 "+p.SHA256)
 	}
