@@ -55,7 +55,7 @@ func TestRunRecord(t *testing.T) {
 		t.Fatalf("record pubkey = %v, %q", err, pub)
 	}
 	file := signedBundle(t, url)
-	out, err := runCmd(t, "record", "verify", "-database-url", url, file)
+	out, err := runCmd(t, "record", "verify", file, "-database-url", url) // flags after the file too
 	if err != nil || !strings.HasPrefix(out, "OK: ") || !strings.Contains(out, "RFA-9") || !strings.Contains(out, "SHA256:") || !strings.Contains(out, "Chain head: event 1") {
 		t.Fatalf("record verify = %v, %q", err, out)
 	}

@@ -73,6 +73,27 @@ func TestOpenAPI_AttachmentResponses(t *testing.T) {
 	check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.viewer, Body: body, Header: h}, 403)
 	check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.outsider, Body: body, Header: h}, 404)
 	check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.requester, Body: "{}"}, 400)
+	// Refusals name what they are about, with their figures.
+	f.attach.WithMaxSize(1 << 20)
+	body, h = upload(t, doc, "big.txt", strings.Repeat("a", 1<<20+1))
+	big := check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.requester, Body: body, Header: h}, 422)
+	if msg := fmt.Sprint(big); !strings.Contains(msg, "larger than 1 MB") || strings.Contains(msg, "no value") {
+		t.Errorf("too large: %v", big)
+	}
+	f.attach.WithMaxSize(20 << 20)
+	// The file before the fields: the stream never reaches them, and says so.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "x.txt")
+	fw.Write([]byte("x\n"))
+	mw.WriteField("kind", "map")
+	mw.WriteField("visibility", "everyone")
+	mw.Close()
+	last := check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.requester, Body: buf.String(),
+		Header: map[string]string{"Content-Type": mw.FormDataContentType()}}, 422)
+	if !strings.Contains(fmt.Sprint(last), "attachment.file_last") {
+		t.Errorf("file first: %v", last)
+	}
 	check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Body: body, Header: h}, 401)
 
 	list := check("GET /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.viewer}, 200)

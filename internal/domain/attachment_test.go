@@ -169,3 +169,31 @@ func TestValidatePurge(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachmentNames: a saved name carries an extension of its sniffed
+// type; bidirectional controls never reach a name or a title.
+func TestAttachmentNames(t *testing.T) {
+	for _, c := range []struct{ name, ct, want string }{
+		{"scan.pdf", "application/pdf", "scan.pdf"},
+		{"SCAN.PDF", "application/pdf", "SCAN.PDF"},
+		{"poly.html", "application/pdf", "poly.html.pdf"},
+		{"setup.exe", "image/png", "setup.exe.png"},
+		{"photo.jpeg", "image/jpeg", "photo.jpeg"},
+		{"notes", "text/plain", "notes.txt"},
+		{strings.Repeat("a", 255), "application/pdf", strings.Repeat("a", 251) + ".pdf"},
+	} {
+		if got := FilenameFor(c.name, c.ct); got != c.want {
+			t.Errorf("FilenameFor(%q, %s) = %q, want %q", c.name, c.ct, got, c.want)
+		}
+	}
+	for _, ct := range AllowedContentTypes {
+		if FilenameFor("x", ct) == "x" {
+			t.Errorf("%s has no extension", ct)
+		}
+	}
+	in := AttachmentInput{Filename: "contract\u202efdp.exe", Title: "Lettre \u202dRLO\u2066 x"}
+	NormalizeAttachmentInput(&in)
+	if in.Filename != "contractfdp.exe" || in.Title != "Lettre RLO x" {
+		t.Errorf("normalised %q, %q", in.Filename, in.Title)
+	}
+}

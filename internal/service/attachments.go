@@ -510,19 +510,32 @@ func (s *Attachments) Open(ctx context.Context, by domain.Actor, id, attID int64
 		// What goes out is what was recorded, or the stream fails: a file
 		// changed behind cmcoord's back is never handed on as the
 		// document (the faces then cut the download).
+		// The last chunk is held back until the whole has been checked,
+		// so a client never receives all of a changed file.
 		h := sha256.New()
-		var n int64
+		var (
+			n       int64
+			pending []byte
+		)
 		err := s.store.ReadFile(ctx, fileID, func(b []byte) error {
 			n += int64(len(b))
 			h.Write(b)
 			if n > size {
 				return ErrContentDiffers
 			}
-			_, err := w.Write(b)
-			return err
+			if len(pending) > 0 {
+				if _, err := w.Write(pending); err != nil {
+					return err
+				}
+			}
+			pending = append(pending[:0], b...)
+			return nil
 		})
 		if err == nil && (n != size || !bytes.Equal(h.Sum(nil), want)) {
 			err = ErrContentDiffers
+		}
+		if err == nil && len(pending) > 0 {
+			_, err = w.Write(pending)
 		}
 		if errors.Is(err, ErrContentDiffers) {
 			s.log.Error("stored document differs from its recorded SHA-256: run cmcoord audit verify", "attachment", t.ID, "request", id)

@@ -202,6 +202,15 @@ func TestDocumentRules(t *testing.T) {
 	if err != nil || again.ID != mine.ID {
 		t.Fatalf("repeat = %d, %v; want %d", again.ID, err, mine.ID)
 	}
+	// The same file as something else is a document of its own.
+	other, err := f.attach.Add(ctx, f.requester, r.ID, domain.AttachmentInput{Kind: domain.KindMap, Title: "Map, annotated",
+		Filename: "map.txt", Visibility: domain.VisibleToAll}, strings.NewReader("Road cut at km 12.\n"))
+	if err != nil || other.ID == mine.ID || other.Kind != domain.KindMap {
+		t.Fatalf("same bytes, other title = %+v, %v", other, err)
+	}
+	if err := f.attach.Remove(ctx, f.requester, r.ID, other.ID, "A duplicate."); err != nil {
+		t.Fatal(err)
+	}
 	hrddpDoc := f.add(t, f.hrddp, r, domain.VisibleToHRDDP, "Risk", "Escort risk.\n")
 
 	// Removal: a reason; the HC may not remove the requester's; the
@@ -235,7 +244,7 @@ func TestDocumentRules(t *testing.T) {
 	}
 	wantCode(t, f.attach.Purge(ctx, f.admin, r.ID, late.ID, "Again."), domain.CodeConflict, "attachment.already_purged")
 	_, err = f.attach.Open(ctx, f.hc, r.ID, late.ID)
-	wantCode(t, err, domain.CodeNotFound, "attachment.removed")
+	wantCode(t, err, domain.CodeNotFound, "attachment.purged")
 	var n int
 	if err := f.pool.QueryRow(ctx, `SELECT count(*) FROM file_chunks c JOIN attachments a ON a.file_id = c.file_id WHERE a.id = $1`, late.ID).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("purged chunks left: %d, %v", n, err)
@@ -252,7 +261,7 @@ func TestDocumentRules(t *testing.T) {
 		}
 	}
 	want := []string{domain.EventAttachmentAdded, domain.EventAttachmentAdded, domain.EventAttachmentRemoved,
-		domain.EventAttachmentAdded, domain.EventAttachmentPurged}
+		domain.EventAttachmentAdded, domain.EventAttachmentRemoved, domain.EventAttachmentAdded, domain.EventAttachmentPurged}
 	if fmt.Sprint(actions) != fmt.Sprint(want) {
 		t.Errorf("document events = %v, want %v", actions, want)
 	}
@@ -323,13 +332,15 @@ func TestDocumentContentChecks(t *testing.T) {
 	}
 	for _, ok := range []struct{ file, content, want string }{
 		{"scan.pdf", "%PDF-1.7\n%âãÏÓ\n", "application/pdf"},
+		{"scan.html", "%PDF-1.7\n<html><script>alert(1)</script>", "application/pdf"},
 		{"photo.jpg", "\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"},
 		{"list.csv", "village,people\nJiri,1200\n", "text/csv"},
 		{"letter.docx", "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
 	} {
 		a, err := f.attach.Add(ctx, f.officer, r.ID, domain.AttachmentInput{Kind: domain.KindOther, Filename: ok.file,
 			Visibility: domain.VisibleToAll}, strings.NewReader(ok.content))
-		if err != nil || a.ContentType != ok.want || a.Title != ok.file {
+		if err != nil || a.ContentType != ok.want || a.Title != ok.file || a.Filename != domain.FilenameFor(ok.file, ok.want) ||
+			(ok.file == "scan.html" && a.Filename != "scan.html.pdf") {
 			t.Errorf("%s: %+v, %v", ok.file, a, err)
 		}
 	}
@@ -400,7 +411,18 @@ func TestVerifyFilesFindsTampering(t *testing.T) {
 	if err != nil || len(rep.Mismatches) != 1 || rep.Mismatches[0].AttachmentID != a.ID || rep.Mismatches[0].RequestID != r.ID {
 		t.Fatalf("after: %+v, %v", rep, err)
 	}
-	_ = b
+	// The changed file is never handed on as the document: its download
+	// fails; the other still downloads.
+	dl, err := f.attach.Open(ctx, f.officer, r.ID, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dl.WriteTo(io.Discard); !errors.Is(err, service.ErrContentDiffers) {
+		t.Errorf("download of a changed file = %v, want ErrContentDiffers", err)
+	}
+	if dl, err = f.attach.Open(ctx, f.officer, r.ID, b.ID); err != nil || dl.WriteTo(io.Discard) != nil {
+		t.Errorf("download of an intact file: %v", err)
+	}
 }
 
 // TestDocumentMemoryStaysFlat adds and downloads a 100 MB document and
