@@ -225,7 +225,7 @@ func TestDocumentRules(t *testing.T) {
 	_, err = f.attach.Open(ctx, f.officer, r.ID, mine.ID)
 	wantCode(t, err, domain.CodeNotFound, "attachment.removed")
 	list, err := f.attach.List(ctx, f.requester, r.ID)
-	if err != nil || len(list) != 1 || !list[0].Removed() || list[0].RemovalReason != "Wrong map." {
+	if err != nil || len(list) != 2 || !list[0].Removed() || list[0].RemovalReason != "Wrong map." {
 		t.Fatalf("after removal: %+v, %v", list, err)
 	}
 
