@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"mime/multipart"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -94,6 +96,18 @@ func TestOpenAPI_AttachmentResponses(t *testing.T) {
 	if !strings.Contains(fmt.Sprint(last), "attachment.file_last") {
 		t.Errorf("file first: %v", last)
 	}
+	buf.Reset()
+	mw = multipart.NewWriter(&buf)
+	mw.WriteField("kind", "map")
+	fw, _ = mw.CreateFormFile("file", "x.txt")
+	fw.Write([]byte("x\n"))
+	mw.WriteField("visibility", "everyone")
+	mw.Close()
+	middle := check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.requester, Body: buf.String(),
+		Header: map[string]string{"Content-Type": mw.FormDataContentType()}}, 422)
+	if !strings.Contains(fmt.Sprint(middle), "attachment.file_last") {
+		t.Errorf("file in the middle: %v", middle)
+	}
 	check("POST /requests/{id}/attachments", req{Path: p + "/attachments", Body: body, Header: h}, 401)
 
 	list := check("GET /requests/{id}/attachments", req{Path: p + "/attachments", Token: f.viewer}, 200)
@@ -134,5 +148,35 @@ func TestOpenAPI_AttachmentResponses(t *testing.T) {
 		if attachmentRoute(op) && !succeeded[route] {
 			t.Errorf("%s was not driven to success", route)
 		}
+	}
+}
+
+// TestTamperedDownloadIsNoDownload: a stored file changed behind
+// cmcoord's back is answered as an error, never under the document's
+// name or length, and never whole.
+func TestTamperedDownloadIsNoDownload(t *testing.T) {
+	t.Parallel()
+	f := newRequestsFixture(t)
+	created := f.call(t, req{Method: "POST", Path: "/operations/NPL-EQ/requests", Token: f.requester, Body: completeBody("Tamper")}).want(t, 201)
+	id := fmt.Sprint(int64(decode[map[string]any](t, created)["id"].(float64)))
+	body, h := upload(t, map[string]string{"kind": "map", "visibility": "everyone"}, "map.txt", "Road open.\n")
+	a := decode[map[string]any](t, f.call(t, req{Method: "POST", Path: "/requests/" + id + "/attachments", Token: f.requester, Body: body, Header: h}).want(t, 201))
+	aid := fmt.Sprint(int64(a["id"].(float64)))
+	if _, err := f.pool.Exec(t.Context(), `ALTER TABLE file_chunks DISABLE TRIGGER file_chunks_guard;
+		UPDATE file_chunks SET data = convert_to('Road shut.'||chr(10), 'UTF8') WHERE file_id = (SELECT file_id FROM attachments WHERE id = `+aid+`);
+		ALTER TABLE file_chunks ENABLE TRIGGER file_chunks_guard`); err != nil {
+		t.Fatal(err)
+	}
+	// A plain client: a server fault is outside the contract's answers.
+	rq, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/requests/"+id+"/attachments/"+aid+"/content", nil)
+	rq.Header.Set("Authorization", "Bearer "+f.requester)
+	resp, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get("Content-Disposition") != "" || resp.Header.Get("ETag") != "" || strings.Contains(string(got), "Road shut") {
+		t.Errorf("tampered download: %d %v %q", resp.StatusCode, resp.Header, got)
 	}
 }

@@ -143,7 +143,15 @@ type Attachment struct {
 	// protection); the row, its hash and its events stay.
 	PurgedAt    time.Time
 	PurgeReason string
+	// RecordedSHA256 is the SHA-256 (hex) the request's hash-chained
+	// trail recorded when the document was added: what its content and
+	// its record must still match (Intact).
+	RecordedSHA256 string
 }
+
+// Intact reports whether the document's record still holds the SHA-256
+// its event recorded: a record edited behind cmcoord's back is not.
+func (t Attachment) Intact() bool { return t.RecordedSHA256 != "" && t.RecordedSHA256 == t.HashHex() }
 
 // Removed reports whether the document was withdrawn.
 func (t Attachment) Removed() bool { return !t.RemovedAt.IsZero() }

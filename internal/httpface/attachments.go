@@ -91,12 +91,12 @@ func ReadUpload(r *http.Request, fields map[string]string, add func(in domain.At
 		}
 		name := part.FormName()
 		if name == "file" {
-			if _, kind := fields["kind"]; !kind {
-				if _, vis := fields["visibility"]; !vis {
-					// The fields come after the file, where a stream never
-					// reaches them: say so, not that they are missing.
-					return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"file": "attachment.file_last"}}
-				}
+			_, kind := fields["kind"]
+			_, vis := fields["visibility"]
+			if !kind || !vis {
+				// A field after the file is never reached by the stream:
+				// say where it must be, not that it is missing.
+				return &domain.Error{Code: domain.CodeInvalid, Message: "error.invalid", Fields: map[string]string{"file": "attachment.file_last"}}
 			}
 			in := domain.AttachmentInput{Kind: domain.AttachmentKind(fields["kind"]), Title: fields["title"],
 				Visibility: domain.AttachmentVisibility(fields["visibility"]), Filename: part.FileName()}
@@ -130,17 +130,24 @@ func ServeAttachment(w http.ResponseWriter, r *http.Request, d service.Download,
 		ct += "; charset=utf-8"
 	}
 	etag := `"` + d.HashHex() + `"`
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Filename}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("ETag", etag)
 	if match := r.Header.Get("If-None-Match"); match != "" && match == etag {
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "private, no-cache")
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+	// The document's headers go out with its first byte only: a failure
+	// before it is answered as an error, never under the file's name.
+	start := func() {
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.Filename}))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		h.Set("Cache-Control", "private, no-cache")
+		h.Set("ETag", etag)
+		h.Set("Content-Length", strconv.FormatInt(d.Size, 10))
+		w.WriteHeader(http.StatusOK)
+	}
 	ctx := r.Context()
 	p, ok := ctx.Value(progressKey{}).(*progress)
 	if !ok {
@@ -151,7 +158,7 @@ func ServeAttachment(w http.ResponseWriter, r *http.Request, d service.Download,
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
 		log = l
 	}
-	dw := &downloadWriter{w: w, progress: p, start: func() { w.WriteHeader(http.StatusOK) }}
+	dw := &downloadWriter{w: w, progress: p, start: start}
 	err := d.WriteTo(dw)
 	switch {
 	case err == nil && dw.n == d.Size:

@@ -27,10 +27,13 @@ const Hash = sshsig.HashSHA512
 
 // The bundle's files.
 const (
-	FileHTML           = "record.html"
-	FileJSON           = "record.json"
-	FileEvents         = "events.json"
-	FileAttachments    = "attachments.json"
+	FileHTML        = "record.html"
+	FileJSON        = "record.json"
+	FileEvents      = "events.json"
+	FileAttachments = "attachments.json"
+	// EventDocumentAdded is the event that records a document's SHA-256
+	// in the chain (domain.EventAttachmentAdded).
+	EventDocumentAdded = domain.EventAttachmentAdded
 	FileAllowedSigners = "allowed_signers"
 	FileVerify         = "VERIFY.txt"
 	FileManifest       = "MANIFEST.sha256"

@@ -36,8 +36,13 @@ func chain(t *testing.T) []domain.Event {
 	at := time.Date(2026, 3, 1, 10, 0, 0, 123456000, time.UTC)
 	var out []domain.Event
 	var prev []byte
-	for i, p := range []string{`{"title":"Helicopter <airlift> & fuel"}`, `{"reason":"ok"}`, `{}`} {
-		e := domain.Event{ID: int64(i + 1), RequestID: 7, Seq: i + 1, ActorID: 3, ActorName: "Ana", Action: "request.step",
+	for i, p := range []string{`{"title":"Helicopter <airlift> & fuel"}`, `{"reason":"ok"}`,
+		`{"attachment_id":1,"sha256":"` + pdfHash + `","visibility":"everyone"}`} {
+		action := "request.step"
+		if i == 2 { // the document the bundle carries, recorded in the chain
+			action = domain.EventAttachmentAdded
+		}
+		e := domain.Event{ID: int64(i + 1), RequestID: 7, Seq: i + 1, ActorID: 3, ActorName: "Ana", Action: action,
 			Payload: []byte(p), At: at.Add(time.Duration(i) * time.Minute), PrevHash: prev}
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
@@ -71,6 +76,21 @@ func contents(t *testing.T) recordbundle.Contents {
 
 // pdfHash is the SHA-256 of the file contents carries ("%PDF-1.4").
 const pdfHash = "e16fa5d9b51928755db85b917f0297babaf22c7a47e97d9212adab56e61ba04e"
+
+// TestRefusedRecordNotAsChained: attachments.json saying another SHA-256
+// than the chain's event (a record edited behind cmcoord's back, file
+// and row alike) is refused, though every file matches the manifest.
+func TestRefusedRecordNotAsChained(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	c := contents(t)
+	c.Attachments[0].File = ""
+	c.Attachments[0].SHA256 = strings.Repeat("cd", 32)
+	_, err := verify(bundle(t, key, c), key.PublicKey())
+	if err == nil || !strings.Contains(err.Error(), "is not the one its event recorded") {
+		t.Fatalf("Verify = %v, want the record refused", err)
+	}
+}
 
 // TestRefusedFileNotAsRecorded: a file the bundle carries whose content
 // is not the document recorded — its stored copy changed behind

@@ -142,8 +142,8 @@ func Verify(r io.ReaderAt, size int64, keys []ssh.PublicKey) (Report, error) {
 			fail("%s does not list %s", FileManifest, name)
 		}
 	}
+	var ev Events
 	if b, ok := read(FileEvents); ok {
-		var ev Events
 		if err := json.Unmarshal(b, &ev); err != nil {
 			fail("%s: %v", FileEvents, err)
 		} else {
@@ -158,7 +158,23 @@ func Verify(r io.ReaderAt, size int64, keys []ssh.PublicKey) (Report, error) {
 		if err := json.Unmarshal(b, &docs); err != nil {
 			fail("%s: %v", FileAttachments, err)
 		}
+		// Each document is the one its event recorded in the chain.
+		recorded := map[int64]string{}
+		for _, e := range ev.Events {
+			var p struct {
+				ID     int64  `json:"attachment_id"`
+				SHA256 string `json:"sha256"`
+			}
+			if e.Action == EventDocumentAdded && e.Verifies && json.Unmarshal(e.Payload, &p) == nil {
+				recorded[p.ID] = p.SHA256
+			}
+		}
 		for _, d := range docs {
+			if h, ok := recorded[d.ID]; !ok {
+				fail("%s: document %d has no event of the chain recording it", FileAttachments, d.ID)
+			} else if h != d.SHA256 {
+				fail("%s: document %d's SHA-256 %s is not the one its event recorded, %s", FileAttachments, d.ID, d.SHA256, h)
+			}
 			if d.File == "" {
 				continue
 			}

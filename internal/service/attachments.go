@@ -505,6 +505,10 @@ func (s *Attachments) Open(ctx context.Context, by domain.Actor, id, attID int64
 	if !t.Downloadable() {
 		return Download{}, domain.Errorf(domain.CodeNotFound, "attachment.removed")
 	}
+	if !t.Intact() { // the record no longer says what the chain recorded
+		s.log.Error("document's record differs from the SHA-256 its event recorded: run cmcoord audit verify", "attachment", t.ID, "request", id)
+		return Download{}, ErrContentDiffers
+	}
 	fileID, want, size := t.FileID, t.SHA256, t.Size
 	return Download{Attachment: t.Attachment, WriteTo: func(w io.Writer) error {
 		// What goes out is what was recorded, or the stream fails: a file

@@ -276,6 +276,9 @@ func TestDocumentRules(t *testing.T) {
 	if _, err := f.pool.Exec(ctx, `DELETE FROM file_chunks WHERE file_id = (SELECT file_id FROM attachments WHERE id = $1)`, hrddpDoc.ID); err == nil {
 		t.Error("a document's content was deleted without a purge")
 	}
+	if _, err := f.pool.Exec(ctx, `INSERT INTO file_chunks (file_id, seq, data) SELECT file_id, 99, 'EXTRA' FROM attachments WHERE id = $1`, hrddpDoc.ID); err == nil {
+		t.Error("a sealed file took a new chunk")
+	}
 }
 
 // decide takes r through its review to approval.
@@ -422,6 +425,27 @@ func TestVerifyFilesFindsTampering(t *testing.T) {
 	}
 	if dl, err = f.attach.Open(ctx, f.officer, r.ID, b.ID); err != nil || dl.WriteTo(io.Discard) != nil {
 		t.Errorf("download of an intact file: %v", err)
+	}
+	// The record forged too (content and its row's hash, as by someone
+	// with the database's keys): the chain's event still says what was
+	// added, so the download is refused and the record is not intact.
+	if _, err := f.pool.Exec(ctx, `ALTER TABLE attachments DISABLE TRIGGER attachments_guard;
+		ALTER TABLE files DISABLE TRIGGER files_guard;
+		UPDATE attachments SET sha256 = sha256(convert_to('Bridge load 40 t.'||chr(10), 'UTF8')) WHERE id = `+fmt.Sprint(a.ID)+`;
+		UPDATE files SET sha256 = sha256(convert_to('Bridge load 40 t.'||chr(10), 'UTF8')) WHERE id = (SELECT file_id FROM attachments WHERE id = `+fmt.Sprint(a.ID)+`);
+		ALTER TABLE files ENABLE TRIGGER files_guard;
+		ALTER TABLE attachments ENABLE TRIGGER attachments_guard`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.attach.Open(ctx, f.officer, r.ID, a.ID); !errors.Is(err, service.ErrContentDiffers) {
+		t.Errorf("download of a forged record = %v, want ErrContentDiffers", err)
+	}
+	list, err := f.attach.List(ctx, f.officer, r.ID)
+	if err != nil || len(list) != 2 || list[0].Intact() || !list[1].Intact() {
+		t.Errorf("intact: %+v, %v", list, err)
+	}
+	if rep, err = f.attach.VerifyFiles(ctx); err != nil || len(rep.Mismatches) != 1 {
+		t.Errorf("VerifyFiles after the forged record: %+v, %v", rep, err)
 	}
 }
 

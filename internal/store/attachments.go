@@ -12,7 +12,9 @@ import (
 const attachmentCols = `a.id, a.request_id, a.file_id, a.kind, a.title, a.filename, a.content_type, a.size, a.sha256,
 	a.visibility, a.scanned, a.added_by, u.name, o.name, a.added_at,
 	a.removed_at, coalesce(a.removed_by, 0), coalesce(ru.name, ''), coalesce(a.removal_reason, ''),
-	a.purged_at, coalesce(a.purge_reason, '')`
+	a.purged_at, coalesce(a.purge_reason, ''),
+	coalesce((SELECT e.payload::jsonb->>'sha256' FROM events e WHERE e.request_id = a.request_id
+	          AND e.action = 'request.attachment_added' AND e.payload::jsonb->>'attachment_id' = a.id::text LIMIT 1), '')`
 
 const attachmentFrom = ` FROM attachments a JOIN users u ON u.id = a.added_by
 	JOIN organizations o ON o.id = u.organization_id LEFT JOIN users ru ON ru.id = a.removed_by`
@@ -30,7 +32,7 @@ func scanAttachment(row pgx.CollectableRow) (StoredAttachment, error) {
 	)
 	err := row.Scan(&t.ID, &t.RequestID, &t.FileID, &t.Kind, &t.Title, &t.Filename, &t.ContentType, &t.Size, &t.SHA256,
 		&t.Visibility, &t.Scanned, &t.AddedBy, &t.AddedByName, &t.AddedByOrg, &t.AddedAt,
-		&removed, &t.RemovedBy, &t.RemovedByName, &t.RemovalReason, &purged, &t.PurgeReason)
+		&removed, &t.RemovedBy, &t.RemovedByName, &t.RemovalReason, &purged, &t.PurgeReason, &t.RecordedSHA256)
 	t.RemovedAt, t.PurgedAt = deref(removed), deref(purged)
 	return t, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cmcoord/cmcoord/internal/domain"
 	"github.com/cmcoord/cmcoord/internal/recordbundle"
+	"github.com/cmcoord/cmcoord/internal/service"
 	"github.com/cmcoord/cmcoord/web/components"
 	"github.com/cmcoord/cmcoord/web/pages"
 )
@@ -58,6 +59,12 @@ func (s *Server) handleRecordBundle(w http.ResponseWriter, r *http.Request) erro
 	if s.attachments != nil {
 		if atts, err = s.attachments.List(ctx, a, id); err != nil {
 			return err
+		}
+		for _, t := range atts {
+			if !t.Intact() { // never sign a record the chain does not vouch for
+				s.log.ErrorContext(ctx, "document's record differs from the SHA-256 its event recorded: run cmcoord audit verify", "attachment", t.ID, "request", id)
+				return service.ErrContentDiffers
+			}
 		}
 	}
 	signer, err := s.recordKeys.Signer(ctx)
