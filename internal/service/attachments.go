@@ -265,7 +265,7 @@ func (s *Attachments) Add(ctx context.Context, by domain.Actor, id int64, in dom
 		return domain.Attachment{}, err
 	}
 	t, err := s.Finish(ctx, by, u.FileID)
-	if domain.ErrorCode(err) == domain.CodeUnavailable {
+	if err != nil {
 		s.drop(u.FileID) // kept by Finish for a resumable upload's retry; a form sends it again whole
 	}
 	return t, err
