@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -78,17 +76,8 @@ func (a *API) handleAttachmentCreate(w http.ResponseWriter, r *http.Request) err
 	if err := a.attach.MayAttach(ctx, by, id); err != nil {
 		return err
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, a.attach.MaxSize()+1<<20)
-	var added domain.Attachment
-	err = httpface.ReadUpload(r, map[string]string{}, func(in domain.AttachmentInput, file io.Reader) error {
-		var err error
-		added, err = a.attach.Add(ctx, by, id, in, file)
-		return err
-	})
+	added, err := httpface.AddUpload(w, r, a.attach, by, id, map[string]string{})
 	if err != nil {
-		if tooLargeBody(err) {
-			return a.attach.TooLarge()
-		}
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, newAttachmentDTO(added))
@@ -183,10 +172,4 @@ func (a *API) handleAttachmentPurge(w http.ResponseWriter, r *http.Request) erro
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// tooLargeBody reports whether err is a body cut at its limit.
-func tooLargeBody(err error) bool {
-	var e *http.MaxBytesError
-	return errors.As(err, &e)
 }

@@ -302,36 +302,55 @@ func CanAttach(a Actor, r RequestRef) error {
 	return Can(a, ActionAttachAsRequester, OnRef(r))
 }
 
-// AllowedContentTypes is the allow-list of what a document may be, as
-// SniffContentType names it: PDF, images, office documents, plain text
-// and CSV. Nothing that a browser would run (HTML, SVG, XML, scripts).
-var AllowedContentTypes = []string{
-	"application/pdf",
-	"image/png", "image/jpeg", "image/gif", "image/webp", "image/tiff",
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-	"application/vnd.openxmlformats-officedocument.presentationml.presentation",
-	"application/vnd.oasis.opendocument.text",
-	"application/vnd.oasis.opendocument.spreadsheet",
-	"application/vnd.oasis.opendocument.presentation",
-	"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-	"text/plain", "text/csv",
+// AllowedType is one row of the allow-list: a type SniffContentType
+// may name, and the file name extensions it is saved under, the usual
+// one first.
+type AllowedType struct {
+	Type       string
+	Extensions []string
 }
 
-// typeExtensions are the file name extensions each allowed type may be
-// saved under, the usual one first.
-var typeExtensions = map[string][]string{
-	"application/pdf": {".pdf"},
-	"image/png":       {".png"}, "image/jpeg": {".jpg", ".jpeg"}, "image/gif": {".gif"}, "image/webp": {".webp"},
-	"image/tiff": {".tif", ".tiff"},
-	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   {".docx"},
-	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         {".xlsx"},
-	"application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
-	"application/vnd.oasis.opendocument.text":                                   {".odt"},
-	"application/vnd.oasis.opendocument.spreadsheet":                            {".ods"},
-	"application/vnd.oasis.opendocument.presentation":                           {".odp"},
-	"application/msword": {".doc"}, "application/vnd.ms-excel": {".xls"}, "application/vnd.ms-powerpoint": {".ppt"},
-	"text/plain": {".txt", ".text", ".md"}, "text/csv": {".csv"},
+// AllowedTypes is the allow-list of what a document may be: PDF,
+// images, office documents, plain text and CSV. Nothing that a browser
+// would run (HTML, SVG, XML, scripts).
+var AllowedTypes = []AllowedType{
+	{"application/pdf", []string{".pdf"}},
+	{"image/png", []string{".png"}},
+	{"image/jpeg", []string{".jpg", ".jpeg"}},
+	{"image/gif", []string{".gif"}},
+	{"image/webp", []string{".webp"}},
+	{"image/tiff", []string{".tif", ".tiff"}},
+	{"application/vnd.openxmlformats-officedocument.wordprocessingml.document", []string{".docx"}},
+	{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", []string{".xlsx"}},
+	{"application/vnd.openxmlformats-officedocument.presentationml.presentation", []string{".pptx"}},
+	{"application/vnd.oasis.opendocument.text", []string{".odt"}},
+	{"application/vnd.oasis.opendocument.spreadsheet", []string{".ods"}},
+	{"application/vnd.oasis.opendocument.presentation", []string{".odp"}},
+	{"application/msword", []string{".doc"}},
+	{"application/vnd.ms-excel", []string{".xls"}},
+	{"application/vnd.ms-powerpoint", []string{".ppt"}},
+	{"text/plain", []string{".txt", ".text", ".md"}},
+	{"text/csv", []string{".csv"}},
+}
+
+// AllowedContentTypes lists the allow-list's types, in its order.
+func AllowedContentTypes() []string {
+	out := make([]string, len(AllowedTypes))
+	for i, t := range AllowedTypes {
+		out[i] = t.Type
+	}
+	return out
+}
+
+// extensionsOf returns the extensions contentType is saved under, or
+// nil when it is not on the allow-list.
+func extensionsOf(contentType string) []string {
+	for _, t := range AllowedTypes {
+		if t.Type == contentType {
+			return t.Extensions
+		}
+	}
+	return nil
 }
 
 // FilenameFor returns name as a document of contentType is saved: with
@@ -339,7 +358,7 @@ var typeExtensions = map[string][]string{
 // ("scan.html" of a PDF becomes "scan.html.pdf"), so a file opened from
 // a download folder is opened as what it was checked to be.
 func FilenameFor(name, contentType string) string {
-	exts := typeExtensions[contentType]
+	exts := extensionsOf(contentType)
 	if len(exts) == 0 || slices.Contains(exts, strings.ToLower(path.Ext(name))) {
 		return name
 	}
@@ -456,5 +475,9 @@ func sniffText(head []byte, ext string) string {
 // AttachmentAccept lists the file name extensions a form suggests (its
 // accept attribute); the server decides by sniffing.
 func AttachmentAccept() string {
-	return ".pdf,.png,.jpg,.jpeg,.gif,.webp,.tif,.tiff,.docx,.xlsx,.pptx,.odt,.ods,.odp,.doc,.xls,.ppt,.txt,.csv"
+	var exts []string
+	for _, t := range AllowedTypes {
+		exts = append(exts, t.Extensions...)
+	}
+	return strings.Join(exts, ",")
 }

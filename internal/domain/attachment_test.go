@@ -79,7 +79,7 @@ func TestSniffContentType(t *testing.T) {
 		if got := SniffContentType([]byte(c.head), c.name); got != c.want {
 			t.Errorf("%s %q: %q, want %q", c.name, c.head, got, c.want)
 		}
-		if got := SniffContentType([]byte(c.head), c.name); got != "" && !slices.Contains(AllowedContentTypes, got) {
+		if got := SniffContentType([]byte(c.head), c.name); got != "" && !slices.Contains(AllowedContentTypes(), got) {
 			t.Errorf("%s: %s is not on the allow-list", c.name, got)
 		}
 	}
@@ -186,7 +186,7 @@ func TestAttachmentNames(t *testing.T) {
 			t.Errorf("FilenameFor(%q, %s) = %q, want %q", c.name, c.ct, got, c.want)
 		}
 	}
-	for _, ct := range AllowedContentTypes {
+	for _, ct := range AllowedContentTypes() {
 		if FilenameFor("x", ct) == "x" {
 			t.Errorf("%s has no extension", ct)
 		}

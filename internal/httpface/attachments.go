@@ -71,6 +71,26 @@ func boundUpload(w http.ResponseWriter, r *http.Request, first time.Duration, ne
 // maxUploadField is the most a text field of an upload may hold.
 const maxUploadField = 8 << 10
 
+// AddUpload adds the document a multipart body carries to request id,
+// for by, as it streams (ReadUpload, then service.Attachments.Add): the
+// body is cut at the size limit plus room for its fields, and a body cut
+// there is refused as the limit's own refusal. fields receives the text
+// fields read, for a form shown again. Both faces take uploads here.
+func AddUpload(w http.ResponseWriter, r *http.Request, att *service.Attachments, by domain.Actor, id int64, fields map[string]string) (domain.Attachment, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, att.MaxSize()+1<<20)
+	var added domain.Attachment
+	err := ReadUpload(r, fields, func(in domain.AttachmentInput, file io.Reader) error {
+		var err error
+		added, err = att.Add(r.Context(), by, id, in, file)
+		return err
+	})
+	var cut *http.MaxBytesError
+	if errors.As(err, &cut) {
+		err = att.TooLarge()
+	}
+	return added, err
+}
+
 // ReadUpload reads a multipart upload as it streams: its text fields
 // (kind, title, visibility, and any other, into fields), then its file
 // part "file", which add takes as a stream with the input the fields

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -727,29 +726,11 @@ type FilesReport struct {
 }
 
 // VerifyFiles rehashes every stored document's content, streaming, and
-// compares it with the SHA-256 and size its added event recorded in the
+// compares it with the SHA-256 its added event recorded in the
 // request's chain (and its row): `cmcoord audit verify`.
 func (s *Attachments) VerifyFiles(ctx context.Context) (FilesReport, error) {
 	var rep FilesReport
-	recorded := map[int64]eventRecord{}
-	err := s.store.EachEvent(ctx, func(e domain.Event) error {
-		if e.Action != domain.EventAttachmentAdded {
-			return nil
-		}
-		var p struct {
-			ID     int64  `json:"attachment_id"`
-			SHA256 string `json:"sha256"`
-			Size   int64  `json:"size"`
-		}
-		if json.Unmarshal(e.Payload, &p) == nil {
-			recorded[p.ID] = eventRecord{sha: p.SHA256, size: p.Size}
-		}
-		return nil
-	})
-	if err != nil {
-		return rep, err
-	}
-	err = s.store.EachStoredAttachment(ctx, func(t store.StoredAttachment) error {
+	err := s.store.EachStoredAttachment(ctx, func(t store.StoredAttachment) error {
 		h := sha256.New()
 		var n int64
 		if err := s.store.ReadFile(ctx, t.FileID, func(b []byte) error {
@@ -762,15 +743,14 @@ func (s *Attachments) VerifyFiles(ctx context.Context) (FilesReport, error) {
 		rep.Files++
 		rep.Bytes += n
 		got := hex.EncodeToString(h.Sum(nil))
-		ev, ok := recorded[t.ID]
 		problem := ""
-		switch {
-		case !ok:
+		switch { // RecordedSHA256 is the chain's (the event's), read with the row
+		case t.RecordedSHA256 == "":
 			problem = "no event of the request's chain records it"
-		case got != ev.sha || n != ev.size:
-			problem = "content differs from the SHA-256 its event recorded (" + ev.sha + ", " + strconv.FormatInt(ev.size, 10) +
-				" bytes); stored content hashes to " + got + ", " + strconv.FormatInt(n, 10) + " bytes"
-		case got != t.HashHex():
+		case got != t.RecordedSHA256:
+			problem = "content differs from the SHA-256 its event recorded (" + t.RecordedSHA256 + "); stored content hashes to " +
+				got + ", " + strconv.FormatInt(n, 10) + " bytes"
+		case !t.Intact():
 			problem = "its record's SHA-256 differs from its event's"
 		}
 		if problem != "" {
@@ -779,9 +759,4 @@ func (s *Attachments) VerifyFiles(ctx context.Context) (FilesReport, error) {
 		return nil
 	})
 	return rep, err
-}
-
-type eventRecord struct {
-	sha  string
-	size int64
 }

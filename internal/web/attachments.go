@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -130,18 +128,9 @@ func (s *Server) handleAttachmentAdd(w http.ResponseWriter, r *http.Request) err
 	if err := s.attachments.MayAttach(ctx, a, id); err != nil {
 		return s.reshowDocumentForm(w, r, id, nil, err)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.attachments.MaxSize()+1<<20) // the file and its fields
 	fields := map[string]string{}
-	var added domain.Attachment
-	err = httpface.ReadUpload(r, fields, func(in domain.AttachmentInput, file io.Reader) error {
-		var err error
-		added, err = s.attachments.Add(ctx, a, id, in, file)
-		return err
-	})
+	added, err := httpface.AddUpload(w, r, s.attachments, a, id, fields)
 	if err != nil {
-		if tooLarge(err) {
-			err = s.attachments.TooLarge()
-		}
 		return s.reshowDocumentForm(w, r, id, fields, err)
 	}
 	s.setFlash(w, components.FlashSuccess, "documents.added_flash")
@@ -212,10 +201,4 @@ func (s *Server) handleAttachmentRemove(w http.ResponseWriter, r *http.Request) 
 	s.setFlash(w, components.FlashSuccess, "documents.removed_flash")
 	http.Redirect(w, r, requestURL(id)+"#document-"+strconv.FormatInt(aid, 10), http.StatusSeeOther)
 	return nil
-}
-
-// tooLarge reports whether err is a body cut at its limit.
-func tooLarge(err error) bool {
-	var e *http.MaxBytesError
-	return errors.As(err, &e)
 }

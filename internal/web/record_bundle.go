@@ -55,16 +55,12 @@ func (s *Server) handleRecordBundle(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var atts []domain.Attachment
-	if s.attachments != nil {
-		if atts, err = s.attachments.List(ctx, a, id); err != nil {
-			return err
-		}
-		for _, t := range atts {
-			if !t.Intact() { // never sign a record the chain does not vouch for
-				s.log.ErrorContext(ctx, "document's record differs from the SHA-256 its event recorded: run cmcoord audit verify", "attachment", t.ID, "request", id)
-				return service.ErrContentDiffers
-			}
+	// The documents as the record page lists them (the page's own read).
+	atts := d.Attachments.Items
+	for _, t := range atts {
+		if !t.Intact() { // never sign a record the chain does not vouch for
+			s.log.ErrorContext(ctx, "document's record differs from the SHA-256 its event recorded: run cmcoord audit verify", "attachment", t.ID, "request", id)
+			return service.ErrContentDiffers
 		}
 	}
 	signer, err := s.recordKeys.Signer(ctx)
